@@ -1,0 +1,15 @@
+// Package codec holds confd's audio formats and the codecs that move audio between RTP payloads
+// and PCM: Opus (RFC 6716, RTP payload format RFC 7587), G.711 µ-law and A-law (ITU-T G.711,
+// RFC 3551), and the resamplers between the codecs' rates and the mixing rate.
+//
+// Everything inside confd mixes 20 ms Frames of mono 16-bit PCM at SampleRate (48 kHz). Encoders
+// take PCM at SampleRate and decoders produce PCM at SampleRate; a codec whose own rate differs
+// (G.711 at 8 kHz) resamples inside, so the rest of the engine sees one rate only.
+//
+// Why 48 kHz: Opus, the codec of every browser, runs natively at 48 kHz, so Opus legs — the
+// common case and the expensive one — pay no resampling at all and keep their full band. G.711 legs
+// pay one polyphase resampler each way (a few µs per frame), which is small next to an Opus encode.
+//
+// Nothing here owns a goroutine or a timer, and the per-frame paths (Encode, Decode, Conceal,
+// DecodeFEC, Resample) allocate nothing: callers pass preallocated buffers.
+package codec

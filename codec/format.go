@@ -1,0 +1,212 @@
+package codec
+
+import (
+	"fmt"
+	"time"
+)
+
+// Codec names an audio codec that confd can encode and decode.
+type Codec uint8
+
+// The codecs confd knows. The zero value is no codec.
+const (
+	// Opus is RFC 6716 Opus in the RTP payload format of RFC 7587: always "opus/48000/2" in SDP,
+	// an RTP clock of 48 kHz whatever the audio bandwidth.
+	Opus Codec = iota + 1
+	// PCMU is G.711 µ-law, RTP payload type 0, 8 kHz (RFC 3551).
+	PCMU
+	// PCMA is G.711 A-law, RTP payload type 8, 8 kHz (RFC 3551).
+	PCMA
+	// G722 is ITU-T G.722, RTP payload type 9: 16 kHz audio with an RTP clock of 8000, an error
+	// in RFC 1890 that RFC 3551 section 4.5.2 keeps for compatibility.
+	G722
+)
+
+// String returns the codec's SDP encoding name.
+func (c Codec) String() string {
+	switch c {
+	case Opus:
+		return "opus"
+	case PCMU:
+		return "PCMU"
+	case PCMA:
+		return "PCMA"
+	case G722:
+		return "G722"
+	}
+	return fmt.Sprintf("codec(%d)", uint8(c))
+}
+
+// ClockRate returns the codec's RTP clock rate in Hz (the rate written in SDP rtpmap and used for
+// RTP timestamps), which for G.722 is not its audio sample rate.
+func (c Codec) ClockRate() int {
+	switch c {
+	case Opus:
+		return 48000
+	case PCMU, PCMA, G722:
+		return 8000
+	}
+	return 0
+}
+
+// AudioRate returns the sample rate in Hz of the audio the codec carries.
+func (c Codec) AudioRate() int {
+	switch c {
+	case Opus:
+		return 48000
+	case PCMU, PCMA:
+		return 8000
+	case G722:
+		return 16000
+	}
+	return 0
+}
+
+// Channels returns the channel count written in the SDP rtpmap: 2 for Opus (RFC 7587 section 7
+// requires "opus/48000/2" even for mono audio), 1 otherwise.
+func (c Codec) Channels() int {
+	if c == Opus {
+		return 2
+	}
+	return 1
+}
+
+// StaticPayloadType returns the RTP payload type RFC 3551 assigns to the codec, and false for a
+// codec such as Opus that only has dynamic payload types.
+func (c Codec) StaticPayloadType() (uint8, bool) {
+	switch c {
+	case PCMU:
+		return 0, true
+	case PCMA:
+		return 8, true
+	case G722:
+		return 9, true
+	}
+	return 0, false
+}
+
+// ParseCodec returns the Codec for an SDP encoding name (case-insensitive, as RFC 4566 section 6
+// says encoding names are) and its clock rate, or ErrUnknownCodec.
+func ParseCodec(name string, clockRate int) (Codec, error) {
+	for _, c := range []Codec{Opus, PCMU, PCMA, G722} {
+		if equalFold(name, c.String()) && clockRate == c.ClockRate() {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %s/%d", ErrUnknownCodec, name, clockRate)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Format is everything that decides the bytes an encoder produces from the same PCM. Two legs
+// whose Formats are equal can share one encoder and its payloads, each with its own RTP header,
+// so Format is comparable and serves as the key of an output group.
+//
+// The zero value of each setting is a documented default, so Format{Codec: PCMU} is complete.
+type Format struct {
+	// Codec is the codec to encode with.
+	Codec Codec
+	// PacketTime is the audio duration of one RTP packet: a multiple of 20 ms up to
+	// MaxPacketDuration (SDP "ptime", RFC 4566). Zero means 20 ms.
+	PacketTime time.Duration
+	// Bitrate is the Opus target bitrate in bit/s. Zero means 32000, good wideband speech.
+	// Ignored by other codecs.
+	Bitrate int
+	// Complexity is the Opus encoder complexity, 0 to 10. Zero means 5, where DESIGN-NOTES.md
+	// measured about half the cost of 10 for speech that is hard to tell apart. Use
+	// ComplexityZero for a real 0.
+	Complexity int
+	// ExpectedLoss is the packet loss, in percent 0 to 100, that the Opus encoder prepares for.
+	// In-band FEC (RFC 6716 section 2.1.7) is only sent when this is above zero, so the bridge
+	// feeds it from RTCP receiver reports. Callers should quantise it (for example to 0, 5, 10,
+	// 20) so that listeners with similar loss still share an encoder.
+	ExpectedLoss int
+	// NoFEC turns in-band FEC off even when ExpectedLoss is set.
+	NoFEC bool
+	// NoDTX turns Opus discontinuous transmission off; by default a silent mix is sent as DTX
+	// frames of one or two bytes (RFC 7587 section 3.1.3).
+	NoDTX bool
+}
+
+// ComplexityZero asks for an Opus complexity of 0 (the zero value of Complexity means 5).
+const ComplexityZero = -1
+
+// Normalized returns f with every zero-valued default filled in, so that two Formats that encode
+// alike compare equal. It does not validate; see Validate.
+func (f Format) Normalized() Format {
+	if f.PacketTime == 0 {
+		f.PacketTime = FrameDuration
+	}
+	if f.Codec != Opus {
+		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX = 0, 0, 0, false, false
+		return f
+	}
+	if f.Bitrate == 0 {
+		f.Bitrate = 32000
+	}
+	if f.Complexity == 0 {
+		f.Complexity = 5
+	}
+	return f
+}
+
+// Validate reports whether f's settings are in range, wrapping ErrUnknownCodec or ErrBadFormat.
+func (f Format) Validate() error {
+	n := f.Normalized()
+	if n.Codec < Opus || n.Codec > G722 {
+		return fmt.Errorf("%w: %d", ErrUnknownCodec, f.Codec)
+	}
+	if n.PacketTime%FrameDuration != 0 || n.PacketTime <= 0 || n.PacketTime > MaxPacketDuration {
+		return fmt.Errorf("%w: packet time %v is not a multiple of 20ms up to %v", ErrBadFormat, f.PacketTime, MaxPacketDuration)
+	}
+	if n.Codec == Opus {
+		if n.Bitrate < 6000 || n.Bitrate > 510000 {
+			return fmt.Errorf("%w: opus bitrate %d outside 6000-510000", ErrBadFormat, f.Bitrate)
+		}
+		if n.Complexity != ComplexityZero && (n.Complexity < 0 || n.Complexity > 10) {
+			return fmt.Errorf("%w: opus complexity %d outside 0-10", ErrBadFormat, f.Complexity)
+		}
+		if n.ExpectedLoss < 0 || n.ExpectedLoss > 100 {
+			return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, f.ExpectedLoss)
+		}
+	}
+	return nil
+}
+
+// Samples returns the number of samples at SampleRate in one packet of f.
+func (f Format) Samples() int {
+	return int(f.Normalized().PacketTime / FrameDuration * FrameSamples)
+}
+
+// String describes f compactly, for logs and pipeline printouts, e.g. "opus/48000 20ms 32kbit/s c5 loss5%".
+func (f Format) String() string {
+	n := f.Normalized()
+	s := fmt.Sprintf("%s/%d %v", n.Codec, n.Codec.ClockRate(), n.PacketTime)
+	if n.Codec == Opus {
+		s += fmt.Sprintf(" %dkbit/s c%d", n.Bitrate/1000, n.Complexity)
+		if n.ExpectedLoss > 0 && !n.NoFEC {
+			s += fmt.Sprintf(" fec%d%%", n.ExpectedLoss)
+		}
+		if n.NoDTX {
+			s += " nodtx"
+		}
+	}
+	return s
+}
