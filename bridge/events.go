@@ -1,0 +1,139 @@
+package bridge
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EventType names what happened, as the SSE stream and the webhooks spell it (SPEC "Control API").
+type EventType string
+
+// The event types of SPEC.
+const (
+	EventJoin      EventType = "join"
+	EventLeave     EventType = "leave"
+	EventTalking   EventType = "talking"
+	EventDTMF      EventType = "dtmf"
+	EventMute      EventType = "mute"
+	EventRole      EventType = "role"
+	EventDial      EventType = "dial"
+	EventRecording EventType = "recording"
+)
+
+// Event is one thing that happened in a room, for the API's event streams, webhooks and metrics.
+type Event struct {
+	// ID increases by one per event published on a Bus; receivers deduplicate retried webhook
+	// deliveries with it, and an SSE client resumes from it (Last-Event-ID).
+	ID uint64 `json:"id"`
+	// Type says what happened.
+	Type EventType `json:"type"`
+	// Time is when the Bus received the event.
+	Time time.Time `json:"time"`
+	// Room is the room's name.
+	Room string `json:"room"`
+	// Participant is the participant's id, when the event concerns one.
+	Participant string `json:"participant,omitempty"`
+	// Data holds the type's details (for example "talking": true, "digit": "5", "status": 180).
+	Data map[string]any `json:"data,omitempty"`
+}
+
+// historySize is how many recent events a Bus keeps for subscribers that resume.
+const historySize = 1024
+
+// Bus fans events out to subscribers without ever blocking the publisher: a subscriber whose
+// queue is full loses the event (and the loss is counted), so a stuck SSE client or webhook
+// endpoint cannot delay a room's tick.
+type Bus struct {
+	mu      sync.RWMutex
+	subs    map[*Subscription]struct{}
+	nextID  atomic.Uint64
+	histMu  sync.Mutex
+	history [historySize]Event
+	histLen int
+	now     func() time.Time
+}
+
+// NewBus returns an empty Bus.
+func NewBus() *Bus {
+	return &Bus{subs: make(map[*Subscription]struct{}), now: time.Now}
+}
+
+// Subscription receives the events of one room, or of every room.
+type Subscription struct {
+	// C delivers the events in publication order.
+	C       <-chan Event
+	c       chan Event
+	room    string
+	bus     *Bus
+	dropped atomic.Uint64
+	once    sync.Once
+}
+
+// Dropped returns how many events this subscriber lost because its queue was full.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Close ends the subscription and closes C. It is safe to call more than once.
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		s.bus.mu.Lock()
+		delete(s.bus.subs, s)
+		s.bus.mu.Unlock()
+		close(s.c)
+	})
+}
+
+// Subscribe returns a subscription to room's events ("" for every room) with a queue of size
+// events. Events after afterID that the Bus still remembers are queued first, so a client that
+// reconnects with Last-Event-ID misses nothing that fits in the history; afterID 0 replays none.
+func (b *Bus) Subscribe(room string, size int, afterID uint64) *Subscription {
+	if size < 1 {
+		size = 1
+	}
+	c := make(chan Event, size)
+	s := &Subscription{C: c, c: c, room: room, bus: b}
+	b.mu.Lock()
+	if afterID > 0 {
+		b.histMu.Lock()
+		for i := 0; i < b.histLen; i++ {
+			e := b.history[(int(b.nextID.Load())-b.histLen+i)%historySize]
+			if e.ID > afterID && (room == "" || e.Room == room) {
+				select {
+				case c <- e:
+				default:
+					s.dropped.Add(1)
+				}
+			}
+		}
+		b.histMu.Unlock()
+	}
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// Publish stamps e with the next ID and the time, and offers it to every matching subscriber
+// without blocking. It returns the stamped event.
+func (b *Bus) Publish(e Event) Event {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	b.histMu.Lock()
+	e.ID = b.nextID.Add(1)
+	e.Time = b.now()
+	b.history[(e.ID-1)%historySize] = e
+	if b.histLen < historySize {
+		b.histLen++
+	}
+	b.histMu.Unlock()
+	for s := range b.subs {
+		if s.room != "" && s.room != e.Room {
+			continue
+		}
+		select {
+		case s.c <- e:
+		default:
+			s.dropped.Add(1)
+		}
+	}
+	return e
+}
