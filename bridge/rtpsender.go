@@ -1,0 +1,99 @@
+package bridge
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// RTPSender writes the RTP headers of one outgoing stream (RFC 3550 section 5.1): the leg's own
+// SSRC, sequence numbers that advance by one per packet sent, and timestamps that advance with
+// the audio clock whether or not a packet was sent (a DTX gap keeps its duration), so that a
+// payload shared by a whole output group gets a header of its own on every leg.
+//
+// Packet is called by the room's goroutine only; Stats may be read from any goroutine.
+type RTPSender struct {
+	header      rtp.Header
+	started     bool
+	packets     atomic.Uint64
+	octets      atomic.Uint64
+	lastTS      atomic.Uint32
+	lastSendNTP atomic.Int64 // unix nanoseconds of the last packet, for RTCP sender reports
+}
+
+// NewRTPSender returns a sender for payload type pt whose SSRC, first sequence number and first
+// timestamp are random, as RFC 3550 section 5.1 asks.
+func NewRTPSender(pt uint8) *RTPSender {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	s := &RTPSender{}
+	s.header = rtp.Header{
+		Version:        2,
+		PayloadType:    pt,
+		SSRC:           binary.BigEndian.Uint32(b[0:4]),
+		SequenceNumber: binary.BigEndian.Uint16(b[4:6]),
+		Timestamp:      binary.BigEndian.Uint32(b[6:10]),
+	}
+	return s
+}
+
+// SSRC returns the stream's synchronisation source identifier.
+func (s *RTPSender) SSRC() uint32 { return s.header.SSRC }
+
+// SetPayloadType changes the payload type of the following packets (a codec change mid-call).
+func (s *RTPSender) SetPayloadType(pt uint8) { s.header.PayloadType = pt }
+
+// Packet writes into buf one packet carrying payload, which covers samples ticks of the RTP
+// clock, and returns its length. marker sets the RTP marker bit, which for audio marks the first
+// packet of a talkspurt (RFC 3551 section 4.1). An empty payload writes nothing and only advances
+// the timestamp (Opus DTX, RFC 7587 section 3.1.3). now is the send time, for sender reports.
+func (s *RTPSender) Packet(buf, payload []byte, marker bool, samples int, now time.Time) (int, error) {
+	if len(payload) == 0 {
+		s.header.Timestamp += uint32(samples)
+		return 0, nil
+	}
+	s.header.Marker = marker || !s.started
+	s.started = true
+	n, err := s.header.MarshalTo(buf)
+	if err != nil {
+		return 0, err
+	}
+	if len(buf)-n < len(payload) {
+		return 0, errShortBuffer
+	}
+	n += copy(buf[n:], payload)
+	s.lastTS.Store(s.header.Timestamp)
+	s.lastSendNTP.Store(now.UnixNano())
+	s.packets.Add(1)
+	s.octets.Add(uint64(len(payload)))
+	s.header.SequenceNumber++
+	s.header.Timestamp += uint32(samples)
+	return n, nil
+}
+
+// RTPSenderStats is a snapshot of what an RTPSender has sent, as an RTCP sender report needs it
+// (RFC 3550 section 6.4.1).
+type RTPSenderStats struct {
+	SSRC          uint32
+	Packets       uint64
+	Octets        uint64
+	LastTimestamp uint32
+	LastSent      time.Time
+}
+
+// Stats returns the sender's counters.
+func (s *RTPSender) Stats() RTPSenderStats {
+	st := RTPSenderStats{
+		SSRC:          s.header.SSRC,
+		Packets:       s.packets.Load(),
+		Octets:        s.octets.Load(),
+		LastTimestamp: s.lastTS.Load(),
+	}
+	if ns := s.lastSendNTP.Load(); ns != 0 {
+		st.LastSent = time.Unix(0, ns)
+	}
+	return st
+}

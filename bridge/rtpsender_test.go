@@ -1,0 +1,62 @@
+package bridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+func TestRTPSenderKeepsSequenceAndTimestampContinuous(t *testing.T) {
+	s := NewRTPSender(111)
+	buf := make([]byte, 1500)
+	now := time.Unix(1000, 0)
+	var got []rtp.Packet
+	send := func(payload []byte, marker bool) {
+		n, err := s.Packet(buf, payload, marker, 960, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		var p rtp.Packet
+		if err := p.Unmarshal(append([]byte(nil), buf[:n]...)); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p)
+	}
+	send([]byte{1, 2, 3}, false)
+	send([]byte{4}, false)
+	send(nil, false) // DTX: nothing sent, timestamp advances
+	send(nil, false)
+	send([]byte{5}, true)
+	if len(got) != 3 {
+		t.Fatalf("%d packets, want 3", len(got))
+	}
+	if !got[0].Marker || got[1].Marker || !got[2].Marker {
+		t.Errorf("markers %v %v %v, want first packet and talkspurt start", got[0].Marker, got[1].Marker, got[2].Marker)
+	}
+	if got[1].SequenceNumber != got[0].SequenceNumber+1 || got[2].SequenceNumber != got[1].SequenceNumber+1 {
+		t.Errorf("sequence numbers not consecutive: %d %d %d", got[0].SequenceNumber, got[1].SequenceNumber, got[2].SequenceNumber)
+	}
+	if d := got[2].Timestamp - got[1].Timestamp; d != 3*960 {
+		t.Errorf("timestamp across a 2-packet DTX gap advanced %d, want %d", d, 3*960)
+	}
+	if got[0].SSRC != s.SSRC() || got[0].PayloadType != 111 {
+		t.Errorf("header %+v", got[0].Header)
+	}
+	if st := s.Stats(); st.Packets != 3 || st.Octets != 5 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestRTPSenderAllocatesNothing(t *testing.T) {
+	s := NewRTPSender(0)
+	buf := make([]byte, 1500)
+	payload := make([]byte, 160)
+	now := time.Now()
+	if a := testing.AllocsPerRun(1000, func() { _, _ = s.Packet(buf, payload, false, 160, now) }); a != 0 {
+		t.Errorf("%v allocations per packet, want 0", a)
+	}
+}
