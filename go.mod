@@ -9,5 +9,6 @@ require (
 
 require (
 	github.com/pion/randutil v0.1.0 // indirect
+	github.com/pion/rtcp v1.2.20 // indirect
 	github.com/zaf/g711 v1.4.0 // indirect
 )

@@ -1,0 +1,86 @@
+package bridge
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRTPReceiverReportsLossAndJitter(t *testing.T) {
+	var r RTPReceiver
+	start := time.Unix(5000, 0)
+	seq := uint16(65500) // wraps during the test
+	ts := uint32(1 << 31)
+	lostCount := 0
+	for i := 0; i < 200; i++ {
+		if i%10 == 3 {
+			lostCount++
+		} else {
+			// Arrival wobbles ±2 ms around the schedule.
+			wobble := time.Duration((i%5)-2) * time.Millisecond
+			r.Observe(42, seq, ts, 8000, start.Add(time.Duration(i)*20*time.Millisecond+wobble))
+		}
+		seq++
+		ts += 160
+	}
+	rr, ok := r.Report(start.Add(4 * time.Second))
+	if !ok {
+		t.Fatal("no report")
+	}
+	if rr.TotalLost != uint32(lostCount) {
+		t.Errorf("total lost %d, want %d", rr.TotalLost, lostCount)
+	}
+	if f := float64(rr.FractionLost) / 256; f < 0.09 || f > 0.11 {
+		t.Errorf("fraction lost %.3f, want 0.10", f)
+	}
+	if rr.LastSequenceNumber>>16 != 1 {
+		t.Errorf("extended sequence %#x: the wrap was not counted", rr.LastSequenceNumber)
+	}
+	if rr.Jitter == 0 || rr.Jitter > 40 { // ≤ 5 ms at 8 kHz
+		t.Errorf("jitter %d clock units, want a few ms worth", rr.Jitter)
+	}
+	// The next interval with no new loss reports 0.
+	r.Observe(42, seq, ts, 8000, start.Add(5*time.Second))
+	if rr, _ := r.Report(start.Add(5 * time.Second)); rr.FractionLost != 0 {
+		t.Errorf("fraction lost %d in a clean interval", rr.FractionLost)
+	}
+}
+
+func TestBuildAndParseRTCPRoundTrip(t *testing.T) {
+	ours := NewRTPSender(0)
+	buf := make([]byte, 1500)
+	now := time.Now()
+	_, _ = ours.Packet(buf, make([]byte, 160), false, 160, now)
+	peer := NewRTPSender(0)
+	var peerRecv RTPReceiver
+	for i := 0; i < 10; i++ {
+		if i != 4 && i != 5 {
+			peerRecv.Observe(ours.SSRC(), uint16(100+i), uint32(i*160), 8000, now)
+		}
+	}
+	pkt, err := BuildRTCP(peer, &peerRecv, "peer@test", 8000, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ParseRTCP(pkt, ours.SSRC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.HasLoss || rep.FractionLost < 0.19 || rep.FractionLost > 0.21 {
+		t.Errorf("parsed %+v, want 20%% loss", rep)
+	}
+	if ExpectedLossPercent(rep.FractionLost) != 20 {
+		t.Errorf("quantised %d", ExpectedLossPercent(rep.FractionLost))
+	}
+	if _, err := ParseRTCP([]byte{0x80, 0xc9, 0, 7, 1}, 1); err == nil {
+		t.Error("truncated RTCP accepted")
+	}
+}
+
+func TestRTPReceiverObserveAllocatesNothing(t *testing.T) {
+	var r RTPReceiver
+	now := time.Now()
+	seq := uint16(0)
+	if a := testing.AllocsPerRun(1000, func() { seq++; r.Observe(1, seq, uint32(seq)*160, 8000, now) }); a != 0 {
+		t.Errorf("%v allocations per packet", a)
+	}
+}
