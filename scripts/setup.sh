@@ -4,13 +4,21 @@
 #
 #   scripts/setup.sh          build and run needs (libopus for cgo)
 #   scripts/setup.sh test     also the real peers the end-to-end tests drive
+#   scripts/setup.sh prompts  also espeak-ng and sox, to regenerate prompts/*.wav (prompts/make.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(libopus-dev libopusfile-dev pkg-config gcc)
-if [[ "${1:-}" == "test" ]]; then
-	want+=()
-fi
+case "${1:-}" in
+test)
+	# baresip-core carries every module internal/peer loads (aufile, aubridge, sndfile, menu,
+	# ctrl_tcp, g711, g722, opus); --no-install-recommends keeps ALSA/GUI extras out.
+	want+=(baresip-core)
+	;;
+prompts)
+	want+=(espeak-ng sox)
+	;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
