@@ -200,7 +200,11 @@ func (f Format) String() string {
 	n := f.Normalized()
 	s := fmt.Sprintf("%s/%d %v", n.Codec, n.Codec.ClockRate(), n.PacketTime)
 	if n.Codec == Opus {
-		s += fmt.Sprintf(" %dkbit/s c%d", n.Bitrate/1000, n.Complexity)
+		complexity := n.Complexity
+		if complexity == ComplexityZero {
+			complexity = 0
+		}
+		s += fmt.Sprintf(" %dkbit/s c%d", n.Bitrate/1000, complexity)
 		if n.ExpectedLoss > 0 && !n.NoFEC {
 			s += fmt.Sprintf(" fec%d%%", n.ExpectedLoss)
 		}

@@ -1,0 +1,201 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+
+	"gopkg.in/hraban/opus.v2"
+)
+
+// OpusEncoder encodes 48 kHz mono PCM into Opus payloads for the RTP payload format of RFC 7587
+// (always "opus/48000/2" in SDP, RTP clock 48 kHz) through libopus, in its VoIP application.
+//
+// DTX (RFC 7587 section 3.1.3), on unless Format.NoDTX: during silence libopus returns packets of
+// one or two bytes (a bare TOC), which opus.h says need not be transmitted; Encode returns 0 for
+// them, meaning "send nothing". About every 400 ms of silence libopus instead emits a larger
+// packet of comfort noise, which keeps the receiver's noise estimate and NAT bindings alive; Encode
+// returns that one like any other packet. With DTX off every packet is returned.
+//
+// In-band FEC (RFC 6716 section 2.1.7) is turned on whenever the expected loss is above zero and
+// Format.NoFEC is not set, because libopus only spends bits on LBRR data when told to expect loss.
+type OpusEncoder struct {
+	enc     opus.Encoder
+	format  Format
+	samples int
+}
+
+// newOpusEncoder makes an encoder for a validated, normalised Opus format.
+func newOpusEncoder(f Format) (*OpusEncoder, error) {
+	e := &OpusEncoder{format: f, samples: f.Samples()}
+	if err := e.enc.Init(SampleRate, 1, opus.AppVoIP); err != nil {
+		return nil, fmt.Errorf("codec: opus encoder: %w", err)
+	}
+	if err := e.configure(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// configure applies e.format to the libopus encoder; Reset loses nothing of it because
+// OPUS_RESET_STATE keeps the settings.
+func (e *OpusEncoder) configure() error {
+	f := e.format
+	complexity := f.Complexity
+	if complexity == ComplexityZero {
+		complexity = 0
+	}
+	steps := []struct {
+		name string
+		err  error
+	}{
+		{"bitrate", e.enc.SetBitrate(f.Bitrate)},
+		{"complexity", e.enc.SetComplexity(complexity)},
+		{"dtx", e.enc.SetDTX(!f.NoDTX)},
+		{"fec", e.enc.SetInBandFEC(f.ExpectedLoss > 0 && !f.NoFEC)},
+		{"loss", e.enc.SetPacketLossPerc(f.ExpectedLoss)},
+	}
+	for _, s := range steps {
+		if s.err != nil {
+			return fmt.Errorf("%w: opus %s: %v", ErrBadFormat, s.name, s.err)
+		}
+	}
+	return nil
+}
+
+// Encode encodes exactly Format().Samples() samples of 48 kHz mono PCM into dst and returns the
+// payload length, or 0 for a DTX frame that need not be sent (see OpusEncoder). It allocates
+// nothing.
+func (e *OpusEncoder) Encode(pcm []int16, dst []byte) (int, error) {
+	if len(pcm) != e.samples {
+		return 0, ErrBadPacketSize
+	}
+	if len(dst) == 0 {
+		return 0, ErrShortBuffer
+	}
+	// The binding passes cap(dst) to libopus as the room it has; hide any capacity beyond len.
+	n, err := e.enc.Encode(pcm, dst[:len(dst):len(dst)])
+	if err != nil {
+		if errors.Is(err, opus.ErrBufferTooSmall) {
+			return 0, ErrShortBuffer
+		}
+		return 0, fmt.Errorf("codec: opus encode: %w", err)
+	}
+	if n <= 2 && !e.format.NoDTX {
+		return 0, nil
+	}
+	return n, nil
+}
+
+// SetExpectedLoss sets the packet loss in percent (0–100) that libopus prepares for
+// (OPUS_SET_PACKET_LOSS_PERC) and turns in-band FEC on above 0 unless Format.NoFEC, keeping the
+// encoder's state. Format() reports the new value afterwards.
+func (e *OpusEncoder) SetExpectedLoss(percent int) error {
+	if percent < 0 || percent > 100 {
+		return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, percent)
+	}
+	if err := e.enc.SetPacketLossPerc(percent); err != nil {
+		return fmt.Errorf("codec: opus loss: %w", err)
+	}
+	if err := e.enc.SetInBandFEC(percent > 0 && !e.format.NoFEC); err != nil {
+		return fmt.Errorf("codec: opus fec: %w", err)
+	}
+	e.format.ExpectedLoss = percent
+	return nil
+}
+
+// Format returns the normalised Format the encoder produces.
+func (e *OpusEncoder) Format() Format { return e.format }
+
+// Reset drops the encoder's history (OPUS_RESET_STATE), keeping its settings.
+func (e *OpusEncoder) Reset() { _ = e.enc.Reset() }
+
+// String describes the encoder, e.g. "opus-enc(opus/48000 20ms 32kbit/s c5)".
+func (e *OpusEncoder) String() string { return "opus-enc(" + e.format.String() + ")" }
+
+// OpusDecoder decodes Opus payloads (RFC 6716, RFC 7587) into 48 kHz mono PCM through libopus,
+// and conceals losses with libopus's PLC or recovers them from in-band FEC. A stereo packet is
+// downmixed by libopus.
+type OpusDecoder struct {
+	dec opus.Decoder
+}
+
+// newOpusDecoder makes a decoder at 48 kHz mono.
+func newOpusDecoder() (*OpusDecoder, error) {
+	d := &OpusDecoder{}
+	if err := d.dec.Init(SampleRate, 1); err != nil {
+		return nil, fmt.Errorf("codec: opus decoder: %w", err)
+	}
+	return d, nil
+}
+
+// opusPLCStep is the granularity libopus accepts for concealment and FEC: 2.5 ms at 48 kHz.
+const opusPLCStep = SampleRate / 400
+
+// Decode decodes one Opus payload into pcm and returns the number of samples written (the
+// packet's duration, see OpusPacketSamples). A DTX payload of one or two bytes decodes to the
+// comfort noise or concealment libopus plays in its place. It allocates nothing on success.
+func (d *OpusDecoder) Decode(payload []byte, pcm []int16) (int, error) {
+	var p opusPacket
+	if err := p.parse(payload); err != nil {
+		return 0, err
+	}
+	n := p.samples()
+	if n > len(pcm) {
+		return 0, ErrShortBuffer
+	}
+	got, err := d.dec.Decode(payload, pcm[:n:n])
+	if err != nil {
+		return 0, fmt.Errorf("%w: opus: %v", ErrCorruptPayload, err)
+	}
+	return got, nil
+}
+
+// Conceal fills pcm with libopus's packet loss concealment (a continuation of the last audio
+// that fades out over successive losses) and returns len(pcm). len(pcm) must be a positive
+// multiple of 2.5 ms (120 samples) up to MaxPacketSamples; 10 ms multiples are typical.
+func (d *OpusDecoder) Conceal(pcm []int16) (int, error) {
+	n := len(pcm)
+	if n == 0 || n%opusPLCStep != 0 || n > MaxPacketSamples {
+		return 0, ErrBadPacketSize
+	}
+	if err := d.dec.DecodePLC(pcm[:n:n]); err != nil {
+		return 0, fmt.Errorf("codec: opus plc: %w", err)
+	}
+	return n, nil
+}
+
+// DecodeFEC recovers the len(pcm) samples lost just before payload from the LBRR data in
+// payload's first frame (RFC 6716 section 2.1.7), and returns len(pcm); beyond the LBRR frame's
+// duration libopus conceals. It returns ErrNoFEC when payload carries no LBRR data (see
+// OpusHasFEC): the caller should Conceal instead. Either way the caller decodes payload itself
+// afterwards with Decode. len(pcm) must be a positive multiple of 2.5 ms up to MaxPacketSamples.
+func (d *OpusDecoder) DecodeFEC(payload []byte, pcm []int16) (int, error) {
+	n := len(pcm)
+	if n == 0 || n%opusPLCStep != 0 || n > MaxPacketSamples {
+		return 0, ErrBadPacketSize
+	}
+	if !OpusHasFEC(payload) {
+		return 0, ErrNoFEC
+	}
+	if err := d.dec.DecodeFEC(payload, pcm[:n:n]); err != nil {
+		return 0, fmt.Errorf("%w: opus fec: %v", ErrCorruptPayload, err)
+	}
+	return n, nil
+}
+
+// Duration returns the payload's duration at 48 kHz (OpusPacketSamples).
+func (d *OpusDecoder) Duration(payload []byte) (int, error) { return OpusPacketSamples(payload) }
+
+// Reset drops the decoder's history. The binding has no OPUS_RESET_STATE for decoders, so this
+// initialises a fresh libopus decoder: one allocation of its state (about 18 KB), which is fine
+// for a stream restart but is not for a per-packet path.
+func (d *OpusDecoder) Reset() {
+	d.dec = opus.Decoder{}
+	_ = d.dec.Init(SampleRate, 1) // cannot fail: the same arguments succeeded in newOpusDecoder
+}
+
+// Codec returns Opus.
+func (d *OpusDecoder) Codec() Codec { return Opus }
+
+// String describes the decoder: "opus-dec(opus/48000)".
+func (d *OpusDecoder) String() string { return "opus-dec(opus/48000)" }
