@@ -1,0 +1,322 @@
+// Package config reads confd's settings: the flags of SPEC ("Start") and an optional TOML file
+// (-config FILE) that can set every flag and also declares rooms, dial-in numbers, provider
+// registrations, trunks and users, ICE servers and webhooks. Defaults < file < flags: a flag given
+// on the command line wins over the file.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is everything confd is told at start.
+type Config struct {
+	// SIP is the address for SIP over UDP and TCP (-sip, default ":5060").
+	SIP string `toml:"sip"`
+	// HTTP is the address for the web client, WHIP/WHEP, SIP over WebSocket, the API and metrics
+	// (-http, default ":8080").
+	HTTP string `toml:"http"`
+	// TLSCert and TLSKey, when both set, make HTTP serve HTTPS and wss:// (-tls-cert, -tls-key).
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// TLSSelfSigned makes a throwaway certificate for HTTPS (-tls-self-signed).
+	TLSSelfSigned bool `toml:"tls_self_signed"`
+	// RTP is the UDP port range for media (-rtp, default 20000-30000).
+	RTP PortRange `toml:"rtp"`
+	// PublicIP is the address written into SDP (-public-ip); empty means the address of the
+	// interface that reaches the peer, else 127.0.0.1.
+	PublicIP string `toml:"public_ip"`
+	// APIToken is the bearer token for /api/* (-api-token); empty means /api/* answers 403 to
+	// every peer that is not on loopback.
+	APIToken string `toml:"api_token"`
+	// Drain is how long calls may go on after SIGTERM (-drain, default 0s).
+	Drain Duration `toml:"drain"`
+	// LogLevel is debug, info, warn or error (-log-level, default info).
+	LogLevel string `toml:"log_level"`
+
+	// Rooms are declared rooms, which keep their settings while empty.
+	Rooms []Room `toml:"room"`
+	// DialIn are the dial-in numbers that lead to the IVR (meeting number, then PIN).
+	DialIn []DialIn `toml:"dialin"`
+	// Register are outbound registrations with SIP providers.
+	Register []Register `toml:"register"`
+	// Security says who may call in; the zero value is open to everyone (SPEC: open by default).
+	Security Security `toml:"security"`
+	// Credentials answer digest challenges on dial-out, by realm ("" matches any realm).
+	Credentials []Credential `toml:"credential"`
+	// ICEServers are STUN/TURN servers for the WebRTC legs, also handed to clients.
+	ICEServers []ICEServer `toml:"ice_server"`
+	// ICELite makes confd an ICE-lite agent, for a confd on a public address.
+	ICELite bool `toml:"ice_lite"`
+	// WebRTCUDPPort, when set, puts every WebRTC leg on this one UDP port (UDP mux).
+	WebRTCUDPPort int `toml:"webrtc_udp_port"`
+	// Webhooks receive the events as signed JSON POSTs.
+	Webhooks []Webhook `toml:"webhook"`
+	// RecordingDir is where recordings are written (default "recordings").
+	RecordingDir string `toml:"recording_dir"`
+}
+
+// Room is a declared room (SPEC "Rooms").
+type Room struct {
+	Name string `toml:"name"`
+	// PIN, when set, is asked for by DTMF (and is the WHIP bearer token).
+	PIN string `toml:"pin"`
+	// Locked rooms answer 403 to new callers.
+	Locked bool `toml:"locked"`
+	// Limit is the participant limit; 0 means none. A full room answers 486.
+	Limit int `toml:"limit"`
+	// TopK is how many talkers are mixed at once; 0 means 3.
+	TopK int `toml:"top_k"`
+	// Record starts a recording whenever the room has participants.
+	Record bool `toml:"record"`
+}
+
+// DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
+type DialIn struct {
+	Number string `toml:"number"`
+}
+
+// Register is one outbound registration (RFC 3261 section 10).
+type Register struct {
+	// Registrar is the registrar's SIP URI, e.g. "sip:sip.example.net".
+	Registrar string `toml:"registrar"`
+	// User and Password are the account and its digest password; Domain defaults to the
+	// registrar's host.
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+	Domain   string `toml:"domain"`
+	// Expiry is the registration lifetime asked for; 0 means 3600s.
+	Expiry Duration `toml:"expiry"`
+}
+
+// Security restricts who may send INVITEs.
+type Security struct {
+	// Restrict, when true, accepts INVITEs only from Trunks or digest-authenticated Users.
+	Restrict bool `toml:"restrict"`
+	// Trunks are addresses or CIDR prefixes whose INVITEs are accepted without authentication.
+	Trunks []string `toml:"trunks"`
+	// Users are digest accounts (also for SIP over WebSocket REGISTER).
+	Users []User `toml:"users"`
+	// Realm is the digest realm; default "confd".
+	Realm string `toml:"realm"`
+}
+
+// User is a digest account.
+type User struct {
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+}
+
+// Credential answers a digest challenge on dial-out.
+type Credential struct {
+	Realm    string `toml:"realm"`
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+}
+
+// ICEServer is a STUN or TURN server (RFC 7064, RFC 7065 URIs).
+type ICEServer struct {
+	URLs       []string `toml:"urls"`
+	Username   string   `toml:"username"`
+	Credential string   `toml:"credential"`
+}
+
+// Webhook is an endpoint that receives events.
+type Webhook struct {
+	URL string `toml:"url"`
+	// Secret signs each body with HMAC-SHA256.
+	Secret string `toml:"secret"`
+	// Events limits the event types sent; empty means all.
+	Events []string `toml:"events"`
+}
+
+// Default returns the settings confd runs with when told nothing.
+func Default() Config {
+	return Config{
+		SIP:          ":5060",
+		HTTP:         ":8080",
+		RTP:          PortRange{Low: 20000, High: 30000},
+		LogLevel:     "info",
+		RecordingDir: "recordings",
+	}
+}
+
+// Parse reads the command line args (without the program name): first -config, whose file is
+// loaded over the defaults, then every flag, which overrides the file. Usage and errors are
+// written to stderr.
+func Parse(args []string, stderr io.Writer) (Config, error) {
+	pre := flag.NewFlagSet("confd", flag.ContinueOnError)
+	pre.SetOutput(io.Discard)
+	path := pre.String("config", "", "")
+	_ = pre.Parse(args) // errors are reported by the full parse below
+
+	cfg := Default()
+	if *path != "" {
+		md, err := toml.DecodeFile(*path, &cfg)
+		if err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", *path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return Config{}, fmt.Errorf("config %s: unknown setting %q", *path, und[0].String())
+		}
+	}
+
+	fs := flag.NewFlagSet("confd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
+	fs.StringVar(&cfg.SIP, "sip", cfg.SIP, "SIP over UDP and TCP listen `address`")
+	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "HTTP listen `address`: web client, WHIP/WHEP, SIP over WebSocket, API, metrics")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "certificate `file`: serve HTTPS and wss:// on -http")
+	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "private key `file` for -tls-cert")
+	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a throwaway self-signed certificate")
+	fs.Var(&cfg.RTP, "rtp", "UDP port `range` LOW-HIGH for media")
+	fs.StringVar(&cfg.PublicIP, "public-ip", cfg.PublicIP, "`IP` address written into SDP (default: the interface that reaches the peer)")
+	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (default: none; then non-loopback peers get 403)")
+	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.Validate()
+}
+
+// RoomName is the pattern of a room's name (SPEC "Rooms").
+var RoomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+var (
+	dialNumber = regexp.MustCompile(`^\+?[0-9A-Za-z*#_.-]{1,32}$`)
+	digits     = regexp.MustCompile(`^[0-9]{1,16}$`)
+)
+
+// Validate checks every setting and returns the first problem, naming the setting.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	for name, addr := range map[string]string{"sip": c.SIP, "http": c.HTTP} {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			bad("-%s %q: %v", name, addr, err)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("-%s %q: bad port", name, addr)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("-tls-cert and -tls-key go together")
+	}
+	if c.TLSCert != "" && c.TLSSelfSigned {
+		bad("-tls-self-signed and -tls-cert exclude each other")
+	}
+	if c.RTP.Low < 1024 || c.RTP.High > 65535 || c.RTP.High-c.RTP.Low < 2 {
+		bad("-rtp %s: want LOW-HIGH within 1024-65535 with room for at least one call", c.RTP)
+	}
+	if c.PublicIP != "" {
+		if _, err := netip.ParseAddr(c.PublicIP); err != nil {
+			bad("-public-ip %q: not an IP address", c.PublicIP)
+		}
+	}
+	if c.Drain < 0 {
+		bad("-drain %s: negative", c.Drain)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("-log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Rooms {
+		if !RoomName.MatchString(r.Name) {
+			bad("room %d: name %q must match %s", i+1, r.Name, RoomName)
+		}
+		if seen[r.Name] {
+			bad("room %q declared twice", r.Name)
+		}
+		seen[r.Name] = true
+		if r.PIN != "" && !digits.MatchString(r.PIN) {
+			bad("room %q: pin must be 1-16 digits", r.Name)
+		}
+		if r.Limit < 0 || r.TopK < 0 || r.TopK > 16 {
+			bad("room %q: limit must be ≥ 0 and top_k 0-16", r.Name)
+		}
+	}
+	for i, d := range c.DialIn {
+		if !dialNumber.MatchString(d.Number) {
+			bad("dialin %d: number %q is not a SIP user part of digits", i+1, d.Number)
+		}
+	}
+	for i, r := range c.Register {
+		if !strings.HasPrefix(r.Registrar, "sip:") && !strings.HasPrefix(r.Registrar, "sips:") {
+			bad("register %d: registrar %q must be a sip: URI", i+1, r.Registrar)
+		}
+		if r.User == "" {
+			bad("register %d: user is required", i+1)
+		}
+		if r.Expiry < 0 {
+			bad("register %d: negative expiry", i+1)
+		}
+	}
+	for _, t := range c.Security.Trunks {
+		if _, err := netip.ParsePrefix(t); err != nil {
+			if _, err := netip.ParseAddr(t); err != nil {
+				bad("security.trunks: %q is neither an address nor a prefix", t)
+			}
+		}
+	}
+	for i, w := range c.Webhooks {
+		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
+			bad("webhook %d: url %q must be http(s)", i+1, w.URL)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PortRange is an inclusive range of UDP ports, written "LOW-HIGH".
+type PortRange struct{ Low, High int }
+
+// String writes r as "LOW-HIGH".
+func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.Low, r.High) }
+
+// Set parses "LOW-HIGH", for flag.Value.
+func (r *PortRange) Set(s string) error {
+	lo, hi, ok := strings.Cut(s, "-")
+	l, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	h, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || l > h {
+		return fmt.Errorf("port range %q: want LOW-HIGH", s)
+	}
+	r.Low, r.High = l, h
+	return nil
+}
+
+// UnmarshalText parses "LOW-HIGH" from the config file.
+func (r *PortRange) UnmarshalText(b []byte) error { return r.Set(string(b)) }
+
+// Duration is a time.Duration written as "30s" or "1m30s" in the file and on the command line.
+type Duration time.Duration
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Set parses a duration, for flag.Value.
+func (d *Duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalText parses a duration from the config file.
+func (d *Duration) UnmarshalText(b []byte) error { return d.Set(string(b)) }

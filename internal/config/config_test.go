@@ -1,0 +1,89 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsNeedNothing(t *testing.T) {
+	c, err := Parse(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SIP != ":5060" || c.HTTP != ":8080" || c.RTP != (PortRange{20000, 30000}) || c.Drain != 0 {
+		t.Errorf("defaults %+v", c)
+	}
+}
+
+func TestFileThenFlagsOverride(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "confd.toml")
+	os.WriteFile(path, []byte(`
+sip = "127.0.0.1:5070"
+rtp = "40000-40100"
+drain = "30s"
+
+[[room]]
+name = "standup"
+pin = "1234"
+top_k = 4
+
+[[dialin]]
+number = "+15550100"
+
+[[register]]
+registrar = "sip:sip.example.net"
+user = "confd"
+password = "secret"
+expiry = "600s"
+`), 0o600)
+	c, err := Parse([]string{"-config", path, "-sip", "127.0.0.1:5080"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SIP != "127.0.0.1:5080" {
+		t.Errorf("flag did not override the file: sip %q", c.SIP)
+	}
+	if c.RTP.Low != 40000 || time.Duration(c.Drain) != 30*time.Second {
+		t.Errorf("file settings lost: %+v", c)
+	}
+	if len(c.Rooms) != 1 || c.Rooms[0].PIN != "1234" || c.DialIn[0].Number != "+15550100" || time.Duration(c.Register[0].Expiry) != 10*time.Minute {
+		t.Errorf("declarations %+v %+v %+v", c.Rooms, c.DialIn, c.Register)
+	}
+}
+
+func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct {
+		file string
+		args []string
+		want string
+	}{
+		"typo in file":   {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
+		"bad room name":  {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
+		"pin not digits": {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
+		"rtp backwards":  {args: []string{"-rtp", "300-200"}, want: "port range"},
+		"bad public ip":  {args: []string{"-public-ip", "example"}, want: "-public-ip"},
+		"half tls":       {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
+		"bad drain":      {args: []string{"-drain", "soon"}, want: "drain"},
+		"not toml":       {file: "[[[", want: "config"},
+		"stray argument": {args: []string{"extra"}, want: "unexpected argument"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".toml")
+				os.WriteFile(p, []byte(tc.file), 0o600)
+				args = append([]string{"-config", p}, args...)
+			}
+			_, err := Parse(args, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
