@@ -13,6 +13,8 @@ func NewEncoder(f Format) (Encoder, error) {
 	switch f.Codec {
 	case Opus:
 		return newOpusEncoder(f)
+	case PCMU, PCMA:
+		return newG711Encoder(f)
 	}
 	return nil, fmt.Errorf("%w: no encoder for %s", ErrUnknownCodec, f.Codec)
 }
@@ -23,6 +25,8 @@ func NewDecoder(c Codec) (Decoder, error) {
 	switch c {
 	case Opus:
 		return newOpusDecoder()
+	case PCMU, PCMA:
+		return newG711Decoder(c)
 	}
 	return nil, fmt.Errorf("%w: no decoder for %s", ErrUnknownCodec, c)
 }
