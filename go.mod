@@ -11,5 +11,6 @@ require (
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
 	github.com/pion/rtcp v1.2.20 // indirect
+	github.com/pion/sdp/v3 v3.0.20 // indirect
 	github.com/zaf/g711 v1.4.0 // indirect
 )
