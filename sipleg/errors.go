@@ -1,0 +1,24 @@
+package sipleg
+
+import "errors"
+
+var (
+	// ErrNoPorts is returned when every RTP port pair of the configured range (-rtp) is in use
+	// or cannot be bound; the caller answers the INVITE 503 (RFC 3261 section 21.5.4).
+	ErrNoPorts = errors.New("sipleg: no free RTP port pair")
+	// ErrBadPortRange is returned when a port range cannot hold one even RTP port and its RTCP
+	// port (RFC 3550 section 11).
+	ErrBadPortRange = errors.New("sipleg: bad RTP port range")
+	// ErrClosed is returned by operations on a media socket, call or server that was closed.
+	ErrClosed = errors.New("sipleg: closed")
+	// ErrDraining is returned by DialOut after Drain: no new calls are made (SPEC "Start").
+	ErrDraining = errors.New("sipleg: draining")
+	// ErrBadURI is returned by DialOut for a target that is not a sip: URI (RFC 3261 section 19.1).
+	ErrBadURI = errors.New("sipleg: bad SIP URI")
+	// ErrDialFailed is returned by DialOut when the callee answered with a final failure
+	// response (RFC 3261 section 21.4 to 21.6); the error text carries the status code.
+	ErrDialFailed = errors.New("sipleg: dial-out failed")
+	// ErrDialNumber is returned by DialOut for a room name that is a configured dial-in number:
+	// a dial-in number never leads to dial-out (toll fraud).
+	ErrDialNumber = errors.New("sipleg: a dial-in number cannot dial out")
+)
