@@ -242,6 +242,8 @@ func (b *Baresip) launch(source string) error {
 	cmd := exec.Command(b.cfg.Program, args...)
 	cmd.Dir = b.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// A test binary killed by its -timeout must not leave phones running on the machine.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
