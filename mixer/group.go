@@ -1,0 +1,188 @@
+package mixer
+
+import (
+	"fmt"
+
+	"confd/codec"
+)
+
+// groupKind says whose mix an output group encodes.
+type groupKind uint8
+
+const (
+	groupShared  groupKind = iota // the sum of the mixed talkers, for every default listener
+	groupSilent                   // digital silence, for the deaf and those with nothing to hear
+	groupPrivate                  // one listener's own mix: a mixed talker or a custom row
+)
+
+func (k groupKind) String() string {
+	switch k {
+	case groupShared:
+		return "shared"
+	case groupSilent:
+		return "silent"
+	}
+	return "private"
+}
+
+// group is an output group: one encoder, the PCM it accumulates until a packet is due, and the
+// payload every member borrows. Buffers are allocated when the group is made and reused for its
+// life; private groups go back to their Format's pool, encoder and all, when their listener
+// returns to a shared group.
+type group struct {
+	fs      *formatState
+	kind    groupKind
+	enc     codec.Encoder
+	accum   []int16 // the packet being accumulated, Format.Samples() long
+	last    []int16 // the PCM of the last packet (primes an encoder that takes over)
+	payload []byte
+	n       int    // payload length of the packet due this tick; 0 is DTX
+	due     uint64 // the tick whose packet payload holds
+	members int    // listeners this tick (shared and silent groups)
+}
+
+// String describes the group for printouts, e.g. "shared opus/48000 20ms 32kbit/s c5".
+func (g *group) String() string { return g.kind.String() + " " + g.fs.format.String() }
+
+// formatState is everything the mixer keeps per distinct output Format: its shared and silent
+// groups, the pool of idle private groups, and the packet timing.
+type formatState struct {
+	format   codec.Format // normalised
+	frames   int          // ticks per packet
+	rtpUnits uint32       // RTP timestamp advance per packet, in the codec's clock
+	users    int          // participants with this Format
+	shared   *group
+	silent   *group
+	idle     []*group // private groups not in use
+	private  int      // private groups made for this Format, in use or idle
+	// Per tick:
+	frame int  // index of this tick's frame within the packet
+	isDue bool // this tick ends a packet
+}
+
+// formatFor returns the index of f's state, making it (and its shared and silent encoders) on
+// first use.
+func (m *Mixer) formatFor(f codec.Format) (int32, error) {
+	if err := f.Validate(); err != nil {
+		return -1, err
+	}
+	f = f.Normalized()
+	if i, ok := m.formatIndex[f]; ok {
+		return i, nil
+	}
+	fs := &formatState{
+		format:   f,
+		frames:   int(f.PacketTime / codec.FrameDuration),
+		rtpUnits: uint32(int64(f.Codec.ClockRate()) * int64(f.PacketTime) / 1e9),
+	}
+	var err error
+	if fs.shared, err = m.newGroup(fs, groupShared); err != nil {
+		return -1, err
+	}
+	if fs.silent, err = m.newGroup(fs, groupSilent); err != nil {
+		return -1, err
+	}
+	m.formats = append(m.formats, fs)
+	i := int32(len(m.formats) - 1)
+	m.formatIndex[f] = i
+	return i, nil
+}
+
+func (m *Mixer) newGroup(fs *formatState, kind groupKind) (*group, error) {
+	enc, err := m.cfg.NewEncoder(fs.format)
+	if err != nil {
+		return nil, fmt.Errorf("mixer: encoder for %s: %w", fs.format, err)
+	}
+	n := fs.format.Samples()
+	g := &group{fs: fs, kind: kind, enc: enc, accum: make([]int16, n), last: make([]int16, n),
+		payload: make([]byte, codec.MaxPayloadSize)}
+	m.stats.encodersMade.Add(1)
+	return g, nil
+}
+
+// prewarm fills fs's pool so that the usual churn of talkers (K of them, each lingering a
+// while after it stops) finds idle encoders and the tick does not allocate.
+func (m *Mixer) prewarm(fs *formatState) {
+	want := min(fs.users, 2*m.cfg.TopK+2)
+	for fs.private < want {
+		g, err := m.newGroup(fs, groupPrivate)
+		if err != nil {
+			m.log.Warn("mixer: cannot make a spare encoder", "format", fs.format.String(), "err", err)
+			return
+		}
+		fs.idle = append(fs.idle, g)
+		fs.private++
+	}
+}
+
+// usePrivate gives p its own group, taking one from the pool (making one only if the pool is
+// empty). The encoder is reset and primed with the last packet of the group p listened to, so
+// its look-ahead and prediction start from what p's decoder has just heard and the switch does
+// not click; the packet in progress starts from the same group's frames so far.
+func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
+	if p.priv != nil {
+		return p.priv
+	}
+	var g *group
+	if n := len(fs.idle); n > 0 {
+		g = fs.idle[n-1]
+		fs.idle = fs.idle[:n-1]
+	} else {
+		var err error
+		if g, err = m.newGroup(fs, groupPrivate); err != nil {
+			m.stats.encodeErrors.Add(1)
+			return nil
+		}
+		fs.private++
+	}
+	g.enc.Reset()
+	prev := p.grp
+	if prev == nil || prev.fs != fs {
+		prev = fs.silent
+	}
+	if prev.kind != groupSilent {
+		if _, err := g.enc.Encode(prev.last, g.payload); err != nil {
+			m.stats.encodeErrors.Add(1)
+		}
+		m.tickEncodes++
+		copy(g.accum[:fs.frame*codec.FrameSamples], prev.accum)
+	} else {
+		clear(g.accum)
+	}
+	copy(g.last, prev.last)
+	g.due = 0
+	p.priv = g
+	return g
+}
+
+// releasePrivate returns p's private group, if any, to its Format's pool.
+func (m *Mixer) releasePrivate(p *participant) {
+	g := p.priv
+	if g == nil {
+		return
+	}
+	p.priv = nil
+	g.fs.idle = append(g.fs.idle, g)
+}
+
+// putFrame writes one tick's mix into the group's packet and encodes the packet when it is due.
+func (m *Mixer) putFrame(g *group, pcm []int16) {
+	fs := g.fs
+	copy(g.accum[fs.frame*codec.FrameSamples:], pcm)
+	if fs.isDue {
+		m.encode(g)
+	}
+}
+
+// encode encodes the accumulated packet; the payload stays valid until the group's next packet.
+func (m *Mixer) encode(g *group) {
+	n, err := g.enc.Encode(g.accum, g.payload)
+	if err != nil {
+		m.stats.encodeErrors.Add(1)
+		n = 0
+	}
+	g.n, g.due = n, m.tick
+	m.tickEncodes++
+	m.tickGroups++
+	g.accum, g.last = g.last, g.accum
+}

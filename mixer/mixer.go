@@ -1,0 +1,420 @@
+package mixer
+
+import (
+	"log/slog"
+	"time"
+
+	"confd/codec"
+)
+
+// Mixer is one room's matrix mixer. It owns no goroutine and no timer: the room's goroutine calls
+// Tick every codec.FrameDuration and, between ticks, every other method. Only Stats may be called
+// from other goroutines.
+type Mixer struct {
+	cfg          Config
+	vp           voiceParams
+	switchMargin float32
+	log          *slog.Logger
+
+	slots       []participant
+	free        []int32
+	index       map[ID]int32
+	count       int
+	formats     []*formatState
+	formatIndex map[codec.Format]int32
+	pairs       map[pairKey]float32
+
+	tick            uint64
+	talkers         []int32 // selected talkers, at most TopK
+	coaches         []int32 // whispering coaches
+	leavingTalkers  []int32 // talkers fading out this tick
+	leavingCoaches  []int32 // coaches fading out this tick
+	candidates      []int32 // talking, audible, not yet mixed: phase 1's output
+	coachCandidates []int32
+	mixed           []int32 // talker-class contributors this tick (talkers + leaving)
+	whisper         []int32 // coach contributors this tick
+
+	allSum    accumulator // the sum of every mixed talker: a talker's mix is this minus itself
+	sharedSum accumulator // the shared mix (the loudest TopK talkers), before limiting
+	partial   int         // contributors not fully in the shared mix this tick
+	heardAll  int         // contributors with something in the shared mix this tick
+	ramped    []codec.Frame
+	shared    codec.Frame // the shared mix, limited
+	acc       accumulator // scratch for a private mix
+	out       codec.Frame
+
+	tickEncodes, tickDecodes, tickGroups, tickPrivate int
+	stats                                             counters
+}
+
+// New returns a mixer with cfg (zero values take their documented defaults).
+func New(cfg Config, opts ...Option) *Mixer {
+	cfg = cfg.withDefaults()
+	m := &Mixer{
+		cfg:          cfg,
+		vp:           newVoiceParams(cfg),
+		switchMargin: float32(cfg.SwitchMarginDB),
+		log:          slog.Default(),
+		index:        make(map[ID]int32),
+		formatIndex:  make(map[codec.Format]int32),
+		pairs:        make(map[pairKey]float32),
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	m.ramped = make([]codec.Frame, cfg.TopK+1)
+	m.growScratch()
+	return m
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (m *Mixer) Config() Config { return m.cfg }
+
+// growScratch makes the per-tick lists large enough for every participant, so that appending
+// to them in Tick never allocates.
+func (m *Mixer) growScratch() {
+	n := len(m.slots) + m.cfg.TopK
+	if cap(m.candidates) >= n {
+		return
+	}
+	n = max(2*n, 16)
+	m.candidates = make([]int32, 0, n)
+	m.coachCandidates = make([]int32, 0, n)
+	m.coaches = append(make([]int32, 0, n), m.coaches...)
+	m.talkers = append(make([]int32, 0, n), m.talkers...)
+	m.leavingTalkers = make([]int32, 0, n)
+	m.leavingCoaches = make([]int32, 0, n)
+	m.mixed = make([]int32, 0, n)
+	m.whisper = make([]int32, 0, n)
+}
+
+// Tick runs one mixer tick for the frame that starts at now: it advances every source, chooses
+// the talkers, reads only what it must, mixes every distinct mix once and encodes every output
+// group whose packet is due. Afterwards Output gives each participant's payload. It takes no
+// lock and allocates nothing once the encoder pools are warm.
+func (m *Mixer) Tick(now time.Time) {
+	m.tick++
+	m.tickEncodes, m.tickDecodes, m.tickGroups, m.tickPrivate = 0, 0, 0, 0
+	for _, fs := range m.formats {
+		fs.frame = int((m.tick - 1) % uint64(fs.frames))
+		fs.isDue = fs.frame == fs.frames-1
+		fs.shared.members, fs.silent.members = 0, 0
+	}
+	m.observe(now)
+	m.selectTalkers()
+	m.selectCoaches()
+	m.loadContributors()
+	m.mixListeners(now)
+	m.encodeShared()
+	m.publish()
+
+	c := &m.stats
+	c.ticks.Add(1)
+	c.encodes.Add(uint64(m.tickEncodes))
+	c.decodes.Add(uint64(m.tickDecodes))
+	c.encodesLast.Store(int64(m.tickEncodes))
+	c.decodesLast.Store(int64(m.tickDecodes))
+	c.groups.Store(int64(m.tickGroups))
+	c.private.Store(int64(m.tickPrivate))
+	c.talkers.Store(int64(len(m.talkers)))
+	c.participants.Store(int64(m.count))
+}
+
+// observe is phase 1: every source advances, and each participant's level comes from the
+// packet's metadata when it has some, else from decoding it. Muted participants and monitors,
+// whom no one hears, are not decoded for a level (unless they must be faded out of the mix).
+func (m *Mixer) observe(now time.Time) {
+	m.candidates = m.candidates[:0]
+	m.coachCandidates = m.coachCandidates[:0]
+	for i := range m.slots {
+		p := &m.slots[i]
+		if !p.active {
+			continue
+		}
+		var act codec.Activity
+		if p.src != nil {
+			act = p.src.Advance(now)
+		}
+		p.present = act.Present
+		lvl := act.Level
+		if act.Present && !act.LevelKnown {
+			lvl = codec.Silence
+			switch {
+			case (p.muted || p.role == RoleMonitor) && !p.inTalkers && !p.inCoaches:
+				p.present = false
+			case p.src.Read(p.frame):
+				p.readTick = m.tick
+				m.tickDecodes++
+				lvl = codec.LevelOf(p.frame[:])
+			default:
+				p.present = false
+			}
+		}
+		p.observe(p.present, lvl, act.Voice, now, &m.vp)
+		if !p.talking || p.inTalkers || p.inCoaches {
+			continue
+		}
+		if p.heardByAll() {
+			m.candidates = append(m.candidates, int32(i))
+		} else if p.whispers() {
+			m.coachCandidates = append(m.coachCandidates, int32(i))
+		}
+	}
+}
+
+// loadContributors is phase 2: it reads the frames of the mixed talkers and coaches that phase 1
+// did not decode, shapes them for fading in or out, and sums the shared mix.
+func (m *Mixer) loadContributors() {
+	m.mixed = append(append(m.mixed[:0], m.talkers...), m.leavingTalkers...)
+	m.whisper = append(append(m.whisper[:0], m.coaches...), m.leavingCoaches...)
+	clear(m.allSum[:])
+	clear(m.sharedSum[:])
+	m.partial, m.heardAll = 0, 0
+	ramps := 0
+	for _, s := range m.mixed {
+		p := &m.slots[s]
+		m.load(p)
+		p.mixedTick = m.tick
+		m.allSum.add(p.frame)
+		var scratch *codec.Frame
+		if p.weight == weightUp || p.weight == weightDown {
+			scratch = &m.ramped[ramps]
+			ramps++
+		}
+		if p.weight != weightOne {
+			m.partial++
+		}
+		if p.sharedPCM = applyWeight(p.frame, scratch, p.weight); p.sharedPCM != nil {
+			m.sharedSum.add(p.sharedPCM)
+			m.heardAll++
+		}
+	}
+	for _, s := range m.whisper {
+		p := &m.slots[s]
+		m.load(p)
+		if p.targetSlot >= 0 {
+			m.slots[p.targetSlot].coachTick = m.tick
+		}
+	}
+	m.sharedSum.limit(&m.shared)
+}
+
+func (m *Mixer) load(p *participant) {
+	if p.readTick != m.tick {
+		p.readTick = m.tick
+		if p.present && p.src != nil && p.src.Read(p.frame) {
+			m.tickDecodes++
+		} else {
+			p.frame.Clear()
+		}
+	}
+	applyFade(p.frame, p.fade)
+}
+
+// mixListeners decides, for every listener, which output group it hears this tick, and mixes
+// and encodes the private ones. A default listener costs a few comparisons here.
+func (m *Mixer) mixListeners(now time.Time) {
+	for i := range m.slots {
+		p := &m.slots[i]
+		if !p.active || p.format < 0 {
+			continue
+		}
+		g := m.listen(p, int32(i), m.formats[p.format], now)
+		g.members++
+		p.grp = g
+	}
+}
+
+func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) *group {
+	if p.deaf {
+		m.releasePrivate(p)
+		return fs.silent
+	}
+	inSet := p.mixedTick == m.tick
+	// A talker's mix differs from the shared one unless it is the reserve and every other
+	// talker is wholly in the shared mix: then "all but me" is the shared mix.
+	own := inSet && !(p.weight == weightZero && m.partial == 1)
+	custom := p.coachTick == m.tick || m.rowMatters(p)
+	if own || custom {
+		p.lingerTill = now.Add(m.cfg.PrivateLinger)
+	} else if p.priv == nil || (fs.frame == 0 && !now.Before(p.lingerTill)) {
+		// Back to the shared mix only at a packet boundary, and only after the private mix
+		// has equalled the shared one for a while, so the shared encoder's history is what
+		// this listener has been hearing.
+		m.releasePrivate(p)
+		return fs.shared
+	}
+	pcm, heard := m.mixFor(p, s, inSet, own, custom)
+	if !heard && p.priv == nil {
+		return fs.silent
+	}
+	g := m.usePrivate(p, fs)
+	if g == nil {
+		return fs.silent
+	}
+	m.tickPrivate++
+	m.putFrame(g, pcm[:])
+	return g
+}
+
+// rowMatters reports whether p's explicit pairs change the level of a talker mixed this tick,
+// at O(entries of the row).
+func (m *Mixer) rowMatters(p *participant) bool {
+	for _, e := range p.row {
+		if e.q14 != gainOne && m.slots[e.speaker].mixedTick == m.tick {
+			return true
+		}
+	}
+	return false
+}
+
+// mixFor computes p's private mix and reports whether it hears anyone. A talker with a default
+// row hears the sum of all talkers minus itself; a default listener the shared mix; anything else
+// is summed from the contributors with its gains: a talker from the other talkers at full level,
+// any other listener from the shared mix's talkers as the shared mix weighs them.
+func (m *Mixer) mixFor(p *participant, s int32, inSet, own, custom bool) (*codec.Frame, bool) {
+	switch {
+	case own && !custom:
+		m.acc.minusOne(&m.allSum, p.frame)
+		m.acc.limit(&m.out)
+		return &m.out, len(m.mixed) > 1
+	case !custom:
+		return &m.shared, m.heardAll > 0
+	}
+	clear(m.acc[:])
+	heard := false
+	for _, c := range m.mixed {
+		f := m.slots[c].sharedPCM
+		if inSet {
+			f = m.slots[c].frame
+		}
+		if c != s && f != nil {
+			heard = m.addContribution(p, c, f) || heard
+		}
+	}
+	for _, c := range m.whisper {
+		if m.slots[c].targetSlot == s {
+			heard = m.addContribution(p, c, m.slots[c].frame) || heard
+		}
+	}
+	m.acc.limit(&m.out)
+	return &m.out, heard
+}
+
+func (m *Mixer) addContribution(p *participant, c int32, f *codec.Frame) bool {
+	switch q := gainQ14(p.row, c); q {
+	case 0:
+		return false
+	case gainOne:
+		m.acc.add(f)
+	default:
+		m.acc.addGain(f, q)
+	}
+	return true
+}
+
+// encodeShared puts the shared mix into every Format's shared group and encodes the shared and
+// silent groups that have listeners and a packet due.
+func (m *Mixer) encodeShared() {
+	for _, fs := range m.formats {
+		if fs.users == 0 {
+			continue
+		}
+		sh := fs.shared
+		copy(sh.accum[fs.frame*codec.FrameSamples:], m.shared[:])
+		if !fs.isDue {
+			continue
+		}
+		if sh.members > 0 {
+			m.encode(sh)
+		} else {
+			sh.accum, sh.last = sh.last, sh.accum
+		}
+		if fs.silent.members > 0 {
+			m.encode(fs.silent)
+		}
+	}
+}
+
+// publish sets every participant's Output from the group it heard.
+func (m *Mixer) publish() {
+	for i := range m.slots {
+		p := &m.slots[i]
+		if !p.active || p.format < 0 {
+			continue
+		}
+		fs := m.formats[p.format]
+		if !fs.isDue {
+			p.out = Output{}
+			continue
+		}
+		var payload []byte
+		if g := p.grp; g.due == m.tick && g.n > 0 {
+			payload = g.payload[:g.n]
+		}
+		p.out = Output{Payload: payload, Due: true, Marker: payload != nil && p.lastEmpty,
+			TimestampStep: fs.rtpUnits}
+		p.lastEmpty = payload == nil
+	}
+}
+
+// Output is what one participant's leg sends after a tick.
+type Output struct {
+	// Payload is the RTP payload to send, borrowed from the participant's output group and
+	// valid until the next Tick. It is nil when no packet is due this tick or when the encoder
+	// chose to send nothing (Opus DTX).
+	Payload []byte
+	// Due is true when a packet time ended this tick: the leg's RTP timestamp advances by
+	// TimestampStep after this tick whether or not Payload is nil.
+	Due bool
+	// Marker is true for the first packet after the leg sent nothing (its first packet, or
+	// the end of a DTX silence): the RTP marker bit of a talkspurt (RFC 3551 section 4.1).
+	Marker bool
+	// TimestampStep is the packet's duration in the codec's RTP clock (960 for 20 ms of Opus,
+	// 160 for 20 ms of PCMU).
+	TimestampStep uint32
+}
+
+// Output returns what participant id sends after the last tick (the zero Output for an unknown
+// participant or one that receives nothing).
+func (m *Mixer) Output(id ID) Output {
+	if s, ok := m.index[id]; ok {
+		return m.slots[s].out
+	}
+	return Output{}
+}
+
+// OutputGroup describes the output group participant id heard in the last tick (for example
+// "shared opus/48000 20ms 32kbit/s c5"), for printouts and tests; "" when it heard none.
+func (m *Mixer) OutputGroup(id ID) string {
+	if s, ok := m.index[id]; ok && m.slots[s].grp != nil {
+		return m.slots[s].grp.String()
+	}
+	return ""
+}
+
+// Talkers appends the IDs of the talkers mixed in the last tick to dst and returns it.
+func (m *Mixer) Talkers(dst []ID) []ID {
+	for _, s := range m.talkers {
+		dst = append(dst, m.slots[s].id)
+	}
+	return dst
+}
+
+// Level returns participant id's speech level in dBov as of the last tick: the tick's level
+// with a slow release, the figure talker selection ranks by (Silence for an unknown ID).
+func (m *Mixer) Level(id ID) codec.Level {
+	if s, ok := m.index[id]; ok {
+		return codec.Level(m.slots[s].rank)
+	}
+	return codec.Silence
+}
+
+// Talking reports whether participant id's voice was active in the last tick or within the
+// hold before it: the "talking" event and field of the control API.
+func (m *Mixer) Talking(id ID) bool {
+	if s, ok := m.index[id]; ok {
+		return m.slots[s].talking
+	}
+	return false
+}
