@@ -55,6 +55,13 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 	if idx < 0 {
 		return nil, fmt.Errorf("%w: the offer has no audio", ErrAnswerMismatch)
 	}
+	// The answerer may have taken a later audio line of a (remote) offer with several.
+	for i := idx; i < len(o.media); i++ {
+		if a.media[i].kind == "audio" && a.media[i].port != 0 && o.media[i].port != 0 && o.media[i].class() == profilePlain {
+			idx = i
+			break
+		}
+	}
 	am, om := a.media[idx], o.media[idx]
 	if am.port == 0 {
 		return nil, fmt.Errorf("%w: m-line %d has port 0", ErrRejected, idx)

@@ -148,6 +148,9 @@ func contains(list []string, s string) bool {
 // 4566 section 5.13 asks of unknown ones.
 func parse(body []byte) (*description, error) {
 	text, mlines := tidy(body)
+	if text == "" {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
+	}
 	d := &description{}
 	if err := d.sd.UnmarshalString(text); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)

@@ -23,7 +23,7 @@ type Session struct {
 	offer       *description // confd's offer awaiting an answer
 	offerDir    Direction
 
-	remoteSeen             bool
+	remoteSeen              bool
 	remoteID, remoteVersion uint64
 }
 
