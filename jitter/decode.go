@@ -1,0 +1,78 @@
+package jitter
+
+import "confd/codec"
+
+// Read decodes this tick's 20 ms into f: packets are decoded, lost ones concealed or recovered
+// from the next packet's FEC, and silences left as zeros. Call it at most once per tick, after
+// Advance. It returns false, with f cleared, when the tick has nothing to play.
+//
+// A decoder that missed units (a tick without Read, a silence, another payload type in between)
+// first runs one concealment whose output is thrown away, so that it resumes from a decayed
+// state instead of decoding across the gap as if the audio were continuous; unlike a reset this
+// allocates nothing. Read allocates nothing.
+func (b *Buffer) Read(f *codec.Frame) bool {
+	t := &b.tick
+	if t.resetAll {
+		t.resetAll = false
+		for i, d := range b.decoders {
+			d.Reset() // a restart of the stream: rare, and worth a clean state
+			t.fedID[i] = 0
+		}
+		t.pcmID = 0
+	}
+	if !t.present {
+		f.Clear()
+		return false
+	}
+	pos := 0
+	for i := 0; i < t.n; i++ {
+		u := &t.plan[i]
+		if u.take == 0 {
+			continue
+		}
+		if u.kind == unitSilence {
+			clear(f[pos : pos+u.take])
+			pos += u.take
+			continue
+		}
+		if t.pcmID != u.id {
+			b.produce(u)
+		}
+		copy(f[pos:pos+u.take], t.pcm[u.skip:u.skip+u.take])
+		pos += u.take
+	}
+	clear(f[pos:])
+	return true
+}
+
+// produce decodes, conceals or FEC-recovers unit u whole into t.pcm.
+func (b *Buffer) produce(u *unit) {
+	t := &b.tick
+	dec := b.decoders[u.dec]
+	pcm := t.pcm[:u.samples]
+	if last := t.fedID[u.dec]; last != 0 && last+1 != u.id {
+		// The decoder missed audio: let it conceal once, discarded, rather than splice.
+		_, _ = dec.Conceal(t.scratch[:])
+	}
+	t.fedID[u.dec] = u.id
+	t.pcmID = u.id
+	n := 0
+	switch u.kind {
+	case unitPacket:
+		n, _ = dec.Decode(u.payload, pcm)
+	case unitFEC:
+		var err error
+		n, err = dec.DecodeFEC(u.payload, pcm)
+		if err == nil {
+			b.stats.fecRecovered.Add(1)
+			break
+		}
+		fallthrough // no FEC in the payload (codec.ErrNoFEC) or unreadable: conceal
+	case unitConceal:
+		n, _ = dec.Conceal(pcm)
+		b.stats.concealed.Add(1)
+	}
+	if n < len(pcm) {
+		clear(pcm[max(n, 0):]) // a corrupt payload plays as silence, never as stale samples
+	}
+}
