@@ -16,13 +16,24 @@ import (
 // packet of comfort noise, which keeps the receiver's noise estimate and NAT bindings alive; Encode
 // returns that one like any other packet. With DTX off every packet is returned.
 //
+// libopus (1.3.1 here) decides DTX with SILK's voice detector, which learns a steady signal as
+// background noise: a constant tone at -20 dBFS was dropped into DTX after about one second and
+// 85% of the frames after that, so hold music, test tones and DTMF-like signals would reach
+// listeners as comfort noise. Encode therefore lets libopus use DTX only for frames whose level
+// (LevelOf) is at or below opusDTXLevel (-50 dBov); louder frames are always sent. Silence, the
+// common case of a mix where nobody talks, still goes to DTX as before.
+//
 // In-band FEC (RFC 6716 section 2.1.7) is turned on whenever the expected loss is above zero and
 // Format.NoFEC is not set, because libopus only spends bits on LBRR data when told to expect loss.
 type OpusEncoder struct {
 	enc     opus.Encoder
 	format  Format
 	samples int
+	dtxOn   bool // whether libopus's DTX is on now (see Encode)
 }
+
+// opusDTXLevel is the loudest frame that libopus may turn into DTX; see OpusEncoder.
+const opusDTXLevel Level = -50
 
 // newOpusEncoder makes an encoder for a validated, normalised Opus format.
 func newOpusEncoder(f Format) (*OpusEncoder, error) {
@@ -59,6 +70,7 @@ func (e *OpusEncoder) configure() error {
 			return fmt.Errorf("%w: opus %s: %v", ErrBadFormat, s.name, s.err)
 		}
 	}
+	e.dtxOn = !f.NoDTX
 	return nil
 }
 
@@ -71,6 +83,14 @@ func (e *OpusEncoder) Encode(pcm []int16, dst []byte) (int, error) {
 	}
 	if len(dst) == 0 {
 		return 0, ErrShortBuffer
+	}
+	if !e.format.NoDTX {
+		if quiet := LevelOf(pcm) <= opusDTXLevel; quiet != e.dtxOn {
+			if err := e.enc.SetDTX(quiet); err != nil {
+				return 0, fmt.Errorf("codec: opus dtx: %w", err)
+			}
+			e.dtxOn = quiet
+		}
 	}
 	// The binding passes cap(dst) to libopus as the room it has; hide any capacity beyond len.
 	n, err := e.enc.Encode(pcm, dst[:len(dst):len(dst)])

@@ -321,3 +321,32 @@ func TestOpusHotPathsAllocateNothing(t *testing.T) {
 		t.Errorf("SetExpectedLoss: %v allocs", a)
 	}
 }
+
+func TestOpusSteadyToneIsNeverDTX(t *testing.T) {
+	// libopus alone turns a steady tone into DTX after about a second (its voice detector
+	// learns it as noise); the encoder must keep sending it, then go quiet when it stops.
+	enc, _ := NewEncoder(Format{Codec: Opus})
+	tone := audiotest.NewTone(440, 0.05, SampleRate)
+	var f Frame
+	payload := make([]byte, MaxPayloadSize)
+	for i := 0; i < 250; i++ { // 5 s
+		tone.Fill(f[:])
+		n, err := enc.Encode(f[:], payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatalf("a steady -26 dBFS tone went to DTX at %d ms", 20*i)
+		}
+	}
+	f.Clear()
+	sent := 0
+	for i := 0; i < 100; i++ {
+		if n, _ := enc.Encode(f[:], payload); n > 0 {
+			sent++
+		}
+	}
+	if sent > 20 {
+		t.Errorf("2 s of silence after a tone sent %d packets; want DTX", sent)
+	}
+}

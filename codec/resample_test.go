@@ -206,7 +206,7 @@ func BenchmarkResample(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				r.Process(in, out)
 			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/frame")
+			reportPerFrame(b)
 		})
 	}
 }
