@@ -1,8 +1,11 @@
 package jitter
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
+
+	"confd/codec"
 )
 
 func TestCleanNetworkAddsAtMostOneFrame(t *testing.T) {
@@ -29,5 +32,72 @@ func TestUniformJitterLosesFewLatePackets(t *testing.T) {
 	t.Logf("late %.3f%%, stats %+v, worst delay %v", 100*late, st, maxDuration(sim.delays, 100))
 	if late > 0.01 {
 		t.Errorf("late loss %.2f%% with 30 ms uniform jitter, want at most 1%%", 100*late)
+	}
+}
+
+func TestDelayRecoversAfterJitterSpike(t *testing.T) {
+	const spikeStart, spikeEnd = 10 * time.Second, 12 * time.Second
+	calm := uniformJitter(5 * time.Millisecond)
+	spike := uniformJitter(150 * time.Millisecond)
+	nw := network{seed: 3, base: 30 * time.Millisecond, jitter: func(send time.Duration, r *rand.Rand) time.Duration {
+		if send >= spikeStart && send < spikeEnd {
+			return spike(send, r)
+		}
+		return calm(send, r)
+	}}
+	b, _ := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, nw, 30*time.Second, 3*time.Millisecond)
+	tickOf := func(d time.Duration) int { return int(d / (20 * time.Millisecond)) }
+	peak := maxDuration(sim.delayAt[tickOf(spikeStart):tickOf(spikeEnd)], 0)
+	peakTarget := maxDuration(sim.targetAt[tickOf(spikeStart):tickOf(spikeEnd)], 0)
+	recovered := -1
+	for i := tickOf(spikeEnd); i < len(sim.delayAt); i++ {
+		if maxDuration(sim.delayAt[i:min(i+tickOf(5*time.Second), len(sim.delayAt))], 0) < 40*time.Millisecond {
+			recovered = i
+			break
+		}
+	}
+	t.Logf("spike: delay up to %v, target up to %v; back under 40 ms %v after it; stats %+v", peak, peakTarget,
+		time.Duration(recovered-tickOf(spikeEnd))*20*time.Millisecond, b.Stats())
+	if peakTarget < 100*time.Millisecond {
+		t.Errorf("target rose only to %v during 150 ms of jitter", peakTarget)
+	}
+	if recovered < 0 || recovered-tickOf(spikeEnd) > tickOf(10*time.Second) {
+		t.Errorf("delay not back under 40 ms (for good) within 10 s of the spike's end")
+	}
+}
+
+func TestRandomLossIsConcealedWithoutStalling(t *testing.T) {
+	b, _ := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, network{seed: 4, base: 30 * time.Millisecond, loss: 0.10}, 60*time.Second, 11*time.Millisecond)
+	st := b.Stats()
+	t.Logf("network lost %d; stats %+v", sim.lost, st)
+	if sim.stalls != 0 {
+		t.Errorf("%d ticks without audio while packets flowed", sim.stalls)
+	}
+	// Every tick between the first audio and the end holds a packet or a concealment.
+	for i := sim.firstPlay; i < len(sim.values)-30; i++ {
+		if sim.values[i][0] == 0 || sim.values[i][1] == 0 {
+			t.Fatalf("tick %d played silence inside the stream: %v", i, sim.values[i])
+		}
+	}
+	if st.Lost != uint64(sim.lost) {
+		t.Errorf("counted %d lost, the network lost %d", st.Lost, sim.lost)
+	}
+	if st.Late != 0 {
+		t.Errorf("%d late packets without jitter", st.Late)
+	}
+}
+
+func TestLossWithFECKeepsAFrameInHand(t *testing.T) {
+	b, decs := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, network{seed: 5, base: 30 * time.Millisecond, loss: 0.05, fec: true}, 60*time.Second, 11*time.Millisecond)
+	st := b.Stats()
+	t.Logf("network lost %d; stats %+v; decoder %+v", sim.lost, st, *decs[codec.Opus])
+	if st.FECRecovered < uint64(sim.lost)/2 {
+		t.Errorf("FEC recovered %d of %d lost packets", st.FECRecovered, sim.lost)
+	}
+	if sim.stalls != 0 {
+		t.Errorf("%d ticks without audio", sim.stalls)
 	}
 }

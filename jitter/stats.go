@@ -10,7 +10,7 @@ import (
 type counters struct {
 	pushed, played, late, lost, concealed, fecRecovered, duplicates atomic.Uint64
 	dropped, overflow, invalid, events, restarts, jumps, expanded   atomic.Uint64
-	currentDelay, targetDelay                                      atomic.Int64
+	currentDelay, targetDelay                                       atomic.Int64
 }
 
 // Stats is a snapshot of a Buffer's counters and delays. Counters only grow.

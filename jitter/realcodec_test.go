@@ -1,0 +1,103 @@
+package jitter
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"confd/codec"
+	"confd/internal/audiotest"
+)
+
+// runTone encodes a tone with enc, sends it over a lossy, jittery path into b and returns what
+// the playout produced after the first second.
+func runTone(t *testing.T, b *Buffer, enc codec.Encoder, pt uint8, clock int, seed uint64, loss float64, jitter time.Duration, dur time.Duration) []int16 {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	tone := audiotest.NewTone(1000, 0.5, codec.SampleRate)
+	type sent struct {
+		at time.Duration
+		p  Packet
+	}
+	var pkts []sent
+	var pcm codec.Frame
+	frames := int(dur / codec.FrameDuration)
+	for i := range frames {
+		tone.Fill(pcm[:])
+		payload := make([]byte, codec.MaxPayloadSize)
+		n, err := enc.Encode(pcm[:], payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || r.Float64() < loss {
+			continue
+		}
+		at := time.Duration(i)*codec.FrameDuration + 20*time.Millisecond
+		if jitter > 0 {
+			at += time.Duration(r.Int64N(int64(jitter)))
+		}
+		pkts = append(pkts, sent{at, Packet{PayloadType: pt, SequenceNumber: uint16(i), Timestamp: uint32(i * clock / 50), SSRC: 7, Payload: payload[:n]}})
+	}
+	epoch := time.Unix(1700000000, 0)
+	var out []int16
+	var f codec.Frame
+	for tick := 0; tick < frames+20; tick++ {
+		now := time.Duration(tick)*codec.FrameDuration + 7*time.Millisecond
+		for _, s := range pkts {
+			if s.at <= now && s.at > now-codec.FrameDuration {
+				if err := b.Push(s.p, epoch.Add(s.at)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		b.Advance(epoch.Add(now))
+		b.Read(&f)
+		if tick >= 50 && tick < frames {
+			out = append(out, f[:]...)
+		}
+	}
+	return out
+}
+
+func TestOpusFECRecoversLostFrames(t *testing.T) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTone(t, b, enc, 111, 48000, 9, 0.05, 0, 20*time.Second)
+	st := b.Stats()
+	snr := audiotest.SNR(out, codec.SampleRate, 1000)
+	level := audiotest.ToneLevel(out, codec.SampleRate, 1000)
+	t.Logf("stats %+v; tone %.1f dBFS, SNR %.1f dB", st, level, snr)
+	if st.FECRecovered == 0 {
+		t.Errorf("no frame recovered by FEC with 5%% loss (lost %d)", st.Lost)
+	}
+	if level < -9 || snr < 10 {
+		t.Errorf("1 kHz tone at %.1f dBFS with SNR %.1f dB after 5%% loss, want about -6 dBFS and a clean tone", level, snr)
+	}
+}
+
+func TestPCMUToneSurvivesJitter(t *testing.T) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTone(t, b, enc, 0, 8000, 10, 0, 40*time.Millisecond, 10*time.Second)
+	st := b.Stats()
+	snr := audiotest.SNR(out, codec.SampleRate, 1000)
+	t.Logf("stats %+v; SNR %.1f dB", st, snr)
+	if got := audiotest.PeakFrequency(out, codec.SampleRate); got < 990 || got > 1010 {
+		t.Errorf("peak at %.1f Hz, want 1000", got)
+	}
+	if st.Late > st.Pushed/100 || snr < 20 {
+		t.Errorf("late %d of %d, SNR %.1f dB: want a clean tone through 40 ms of jitter", st.Late, st.Pushed, snr)
+	}
+}
