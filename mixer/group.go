@@ -33,8 +33,9 @@ type group struct {
 	fs      *formatState
 	kind    groupKind
 	enc     codec.Encoder
-	accum   []int16 // the packet being accumulated, Format.Samples() long
-	last    []int16 // the PCM of the last packet (primes an encoder that takes over)
+	accum   []int16   // the packet being accumulated, Format.Samples() long
+	last    []int16   // the PCM of the last packet
+	history [][]int16 // shared groups: the last primePackets packets, oldest first, to prime with
 	payload []byte
 	n       int    // payload length of the packet due this tick; 0 is DTX
 	due     uint64 // the tick whose packet payload holds
@@ -96,6 +97,11 @@ func (m *Mixer) newGroup(fs *formatState, kind groupKind) (*group, error) {
 	n := fs.format.Samples()
 	g := &group{fs: fs, kind: kind, enc: enc, accum: make([]int16, n), last: make([]int16, n),
 		payload: make([]byte, codec.MaxPayloadSize)}
+	if kind == groupShared {
+		for range primePackets {
+			g.history = append(g.history, make([]int16, n))
+		}
+	}
 	m.stats.encodersMade.Add(1)
 	return g, nil
 }
@@ -116,9 +122,10 @@ func (m *Mixer) prewarm(fs *formatState) {
 }
 
 // usePrivate gives p its own group, taking one from the pool (making one only if the pool is
-// empty). The encoder is reset and primed with the last packet of the group p listened to, so
-// its look-ahead and prediction start from what p's decoder has just heard and the switch does
-// not click; the packet in progress starts from the same group's frames so far.
+// empty). The encoder takes over the state of the shared encoder p listened to when it can
+// (StateCopier); otherwise it is reset and primed with that group's last packets, so that its
+// look-ahead and prediction start from what p's decoder has just heard and the switch does not
+// click. The packet in progress starts from the same group's frames so far.
 func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
 	if p.priv != nil {
 		return p.priv
@@ -135,24 +142,42 @@ func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
 		}
 		fs.private++
 	}
-	g.enc.Reset()
 	prev := p.grp
 	if prev == nil || prev.fs != fs {
 		prev = fs.silent
 	}
-	if prev.kind != groupSilent {
-		if _, err := g.enc.Encode(prev.last, g.payload); err != nil {
-			m.stats.encodeErrors.Add(1)
+	copier, canCopy := g.enc.(StateCopier)
+	switch {
+	case prev.kind == groupSilent || m.noPrime:
+		g.enc.Reset()
+	case canCopy && copier.CopyStateFrom(prev.enc) == nil:
+	default:
+		g.enc.Reset()
+		for _, pkt := range prev.history {
+			if _, err := g.enc.Encode(pkt, g.payload); err != nil {
+				m.stats.encodeErrors.Add(1)
+			}
+			m.tickEncodes++
 		}
-		m.tickEncodes++
-		copy(g.accum[:fs.frame*codec.FrameSamples], prev.accum)
-	} else {
+	}
+	if prev.kind == groupSilent {
 		clear(g.accum)
+	} else {
+		copy(g.accum[:fs.frame*codec.FrameSamples], prev.accum)
 	}
 	copy(g.last, prev.last)
 	g.due = 0
 	p.priv = g
 	return g
+}
+
+// StateCopier is an optional interface of a codec.Encoder: CopyStateFrom makes the encoder an
+// exact copy of src (same codec and Format), as libopus allows ("position independent and can be
+// freely copied", opus.h). When a listener leaves the shared group for its own encoder, a copy of
+// the shared encoder's state lets its decoder see a seamless continuation; without it the mixer
+// primes the new encoder with the shared group's recent packets.
+type StateCopier interface {
+	CopyStateFrom(src codec.Encoder) error
 }
 
 // releasePrivate returns p's private group, if any, to its Format's pool.
@@ -184,5 +209,20 @@ func (m *Mixer) encode(g *group) {
 	g.n, g.due = n, m.tick
 	m.tickEncodes++
 	m.tickGroups++
-	g.accum, g.last = g.last, g.accum
+	g.finishPacket()
 }
+
+// finishPacket makes the accumulated packet the last one, and keeps a shared group's history.
+func (g *group) finishPacket() {
+	g.accum, g.last = g.last, g.accum
+	if g.history != nil {
+		oldest := g.history[0]
+		copy(g.history, g.history[1:])
+		copy(oldest, g.last)
+		g.history[len(g.history)-1] = oldest
+	}
+}
+
+const primePackets = 5
+
+var primeN = 5

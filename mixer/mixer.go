@@ -43,6 +43,8 @@ type Mixer struct {
 	acc       accumulator // scratch for a private mix
 	out       codec.Frame
 
+	noPrime bool // tests only: measure an encoder switch without priming
+
 	tickEncodes, tickDecodes, tickGroups, tickPrivate int
 	stats                                             counters
 }
@@ -328,7 +330,7 @@ func (m *Mixer) encodeShared() {
 		if sh.members > 0 {
 			m.encode(sh)
 		} else {
-			sh.accum, sh.last = sh.last, sh.accum
+			sh.finishPacket()
 		}
 		if fs.silent.members > 0 {
 			m.encode(fs.silent)
