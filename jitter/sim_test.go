@@ -40,7 +40,7 @@ func fakePayload(index, samples int, fec bool) []byte {
 
 func (d *fakeDecoder) Duration(p []byte) (int, error) {
 	if len(p) < fakePayloadLen {
-		return 0, codec.ErrCorruptPayload
+		return codec.OpusPacketSamples(p) // a real DTX frame
 	}
 	n := int(binary.BigEndian.Uint16(p[8:]))
 	if n == 0 || n > codec.MaxPacketSamples {
@@ -51,8 +51,8 @@ func (d *fakeDecoder) Duration(p []byte) (int, error) {
 
 func (d *fakeDecoder) Decode(p []byte, pcm []int16) (int, error) {
 	n, err := d.Duration(p)
-	if err != nil {
-		return 0, err
+	if err != nil || len(p) < fakePayloadLen {
+		return 0, codec.ErrCorruptPayload
 	}
 	if len(pcm) < n {
 		return 0, codec.ErrShortBuffer
@@ -175,7 +175,7 @@ func simulate(t testing.TB, b *Buffer, nw network, dur, phase time.Duration) *si
 		if nw.jitter != nil {
 			d += nw.jitter(send, r)
 		}
-		p := Packet{PayloadType: 111, SequenceNumber: uint16(60000 + i), Timestamp: uint32(4294000000 + i*samples),
+		p := Packet{PayloadType: 111, SequenceNumber: uint16(65000 + i), Timestamp: uint32(4294000000 + i*samples),
 			SSRC: 0x1234, Payload: fakePayload(i, samples, nw.fec)}
 		arrivals = append(arrivals, arrival{at: send + d, index: i, pkt: p})
 		if r.Float64() < nw.duplicate {
