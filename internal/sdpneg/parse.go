@@ -343,8 +343,10 @@ func (r *Result) fillRemote(d *description, m *media, muxAllowed bool) error {
 		r.RemoteRTCP = netip.AddrPortFrom(m.rtcpAddr, uint16(m.rtcpPort))
 	case m.rtcpPort != 0:
 		r.RemoteRTCP = netip.AddrPortFrom(m.addr, uint16(m.rtcpPort))
-	default:
+	case m.port < 65535:
 		r.RemoteRTCP = netip.AddrPortFrom(m.addr, uint16(m.port+1))
+	default:
+		r.RemoteRTCP = r.Remote
 	}
 	r.PacketTime, r.MaxPacketTime = m.ptime, m.maxptime
 	r.RemoteDirection = m.remoteDirection()

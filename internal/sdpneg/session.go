@@ -19,6 +19,7 @@ type Session struct {
 	id, version uint64
 	last        []byte // confd's last SDP, to tell whether the next one changed
 	slots       []slot // the m-line layout of the last exchange
+	proto       string // the audio transport of the dialog, once negotiated
 	pts         map[ptKey]uint8
 	offer       *description // confd's offer awaiting an answer
 	offerDir    Direction
@@ -75,6 +76,7 @@ func (s *Session) Answer(offer []byte, local Local) (*Result, []byte, error) {
 		return nil, nil, err
 	}
 	s.slots = slots
+	s.proto = m.proto
 	s.bind(r)
 	s.offer = nil
 	s.noteRemote(r)
@@ -97,6 +99,9 @@ func (s *Session) Offer(local Local) ([]byte, error) {
 		slots = []slot{{audio: true}}
 	}
 	proto := "RTP/AVP"
+	if s.proto != "" {
+		proto = s.proto // a re-offer keeps the dialog's RTP/AVPF
+	}
 	var formats []format
 	used := map[uint8]bool{}
 	for _, c := range l.Codecs {

@@ -256,3 +256,20 @@ func uitoa(v uint64) string {
 		}
 	}
 }
+
+func TestSessionReofferKeepsProfile(t *testing.T) {
+	s := NewSession()
+	offer := offerWith(sessC, "m=video 5000 RTP/AVP 96\na=rtpmap:96 VP8/90000\nm=audio 4000 RTP/AVPF 8 101", "a=rtpmap:101 telephone-event/8000")
+	if _, _, err := s.Answer(offer, testLocal); err != nil {
+		t.Fatal(err)
+	}
+	l := testLocal
+	l.Codecs = []codec.Codec{codec.PCMA}
+	reoffer, err := s.Offer(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(reoffer), "m=video 0 RTP/AVP 96\r\nm=audio 20000 RTP/AVPF 8 101\r\n") {
+		t.Errorf("re-offer layout:\n%s", reoffer)
+	}
+}
