@@ -24,6 +24,7 @@ var benchFormats = []struct {
 	{"opus-c5-fec10", Format{Codec: Opus, ExpectedLoss: 10}},
 	{"pcmu", Format{Codec: PCMU}},
 	{"pcma", Format{Codec: PCMA}},
+	{"g722", Format{Codec: G722}},
 }
 
 // benchPayloads returns 50 consecutive payloads (1 s) of a speech-like two-tone signal in f.
@@ -92,7 +93,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkConceal(b *testing.B) {
-	for _, c := range []Codec{Opus, PCMU} {
+	for _, c := range []Codec{Opus, PCMU, G722} {
 		b.Run(c.String(), func(b *testing.B) {
 			payloads := benchPayloads(b, Format{Codec: c})
 			dec, _ := NewDecoder(c)

@@ -13,8 +13,8 @@ func FuzzDecoders(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{15 << 3})
 	f.Add([]byte{1<<3 | 3, 0x80 | 2, 1, 5, 6, 7})
-	decoders := make([]Decoder, 0, 3)
-	for _, c := range []Codec{Opus, PCMU, PCMA} {
+	decoders := make([]Decoder, 0, 4)
+	for _, c := range []Codec{Opus, PCMU, PCMA, G722} {
 		d, err := NewDecoder(c)
 		if err != nil {
 			f.Fatal(err)

@@ -76,12 +76,12 @@ func (e *G711Encoder) String() string {
 
 // G711Decoder decodes G.711 µ-law or A-law payloads to 48 kHz PCM: each byte through zaf/g711's
 // per-sample table, then a Resampler from 8 kHz. It conceals losses at 8 kHz, before upsampling,
-// in the manner of G.711 Appendix I (see g711PLC), so the resampler's stream stays continuous.
+// in the manner of G.711 Appendix I (see pitchPLC), so the resampler's stream stays continuous.
 type G711Decoder struct {
 	codec  Codec
 	decode func(uint8) int16
 	up     *Resampler
-	plc    g711PLC
+	plc    pitchPLC
 	narrow [g711MaxSamples]int16
 }
 
@@ -91,7 +91,7 @@ func newG711Decoder(c Codec) (*G711Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &G711Decoder{codec: c, up: up, decode: g711.DecodeUlawFrame}
+	d := &G711Decoder{codec: c, up: up, decode: g711.DecodeUlawFrame, plc: newPitchPLC(8000)}
 	if c == PCMA {
 		d.decode = g711.DecodeAlawFrame
 	}
@@ -136,7 +136,7 @@ func (d *G711Decoder) Decode(payload []byte, pcm []int16) (int, error) {
 
 // Conceal fills pcm with a continuation of the audio for a lost packet and returns len(pcm):
 // the last pitch period repeated, fading out from 10 ms into the loss and silent after 60 ms
-// (g711PLC). len(pcm) must be a positive multiple of 6 samples (one 8 kHz sample) up to
+// (pitchPLC). len(pcm) must be a positive multiple of 6 samples (one 8 kHz sample) up to
 // MaxPacketSamples.
 func (d *G711Decoder) Conceal(pcm []int16) (int, error) {
 	n := len(pcm)

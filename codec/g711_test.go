@@ -142,34 +142,10 @@ func TestG711ConcealContinuesThenFades(t *testing.T) {
 }
 
 func TestG711RecoversSmoothlyAfterALoss(t *testing.T) {
-	// A tone with a 20 ms loss in the middle: the concealed frame and the cross-fade after it
-	// keep the tone's frequency and leave no click (no sample jumps much more than the tone's
-	// own largest step).
-	const freq = 500
-	enc, _ := NewEncoder(Format{Codec: PCMA})
-	dec, _ := NewDecoder(PCMA)
-	tone := audiotest.NewTone(freq, 0.5, SampleRate)
-	var f Frame
-	payload := make([]byte, MaxPayloadSize)
-	pcm := make([]int16, FrameSamples)
-	var out []int16
-	for i := 0; i < 20; i++ {
-		tone.Fill(f[:])
-		n, _ := enc.Encode(f[:], payload)
-		if i == 10 {
-			dec.Conceal(pcm)
-		} else {
-			dec.Decode(payload[:n], pcm)
-		}
-		out = append(out, pcm...)
-	}
-	checkTone(t, "tone with a concealed loss", out[g711Skip:], SampleRate, freq, 15)
-	maxStep := 0.5 * 32767 * 2 * math.Pi * freq / SampleRate
-	for i := g711Skip + 1; i < len(out); i++ {
-		if d := math.Abs(float64(out[i]) - float64(out[i-1])); d > 3*maxStep {
-			t.Errorf("click at %.2f ms: step %.0f, the tone's largest is %.0f", float64(i)/48, d, maxStep)
-			break
-		}
+	for _, c := range []Codec{PCMU, PCMA} {
+		enc, _ := NewEncoder(Format{Codec: c})
+		dec, _ := NewDecoder(c)
+		toneWithLoss(t, enc, dec, 500, 15, g711Skip)
 	}
 }
 
@@ -177,21 +153,7 @@ func TestG711HotPathsAllocateNothing(t *testing.T) {
 	for _, c := range []Codec{PCMU, PCMA} {
 		enc, _ := NewEncoder(Format{Codec: c})
 		dec, _ := NewDecoder(c)
-		var f Frame
-		audiotest.NewTone(440, 0.3, SampleRate).Fill(f[:])
-		payload := make([]byte, MaxPayloadSize)
-		pcm := make([]int16, MaxPacketSamples)
-		var n int
-		if a := testing.AllocsPerRun(50, func() { n, _ = enc.Encode(f[:], payload) }); a != 0 {
-			t.Errorf("%v Encode: %v allocs", c, a)
-		}
-		p := payload[:n]
-		if a := testing.AllocsPerRun(50, func() { _, _ = dec.Decode(p, pcm) }); a != 0 {
-			t.Errorf("%v Decode: %v allocs", c, a)
-		}
-		if a := testing.AllocsPerRun(50, func() { _, _ = dec.Conceal(pcm[:FrameSamples]) }); a != 0 {
-			t.Errorf("%v Conceal: %v allocs", c, a)
-		}
+		p := checkHotPathsAllocateNothing(t, enc, dec)
 		if a := testing.AllocsPerRun(50, func() { _ = G711Level(p, c) }); a != 0 {
 			t.Errorf("%v G711Level: %v allocs", c, a)
 		}

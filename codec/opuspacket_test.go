@@ -129,7 +129,7 @@ func TestFormatNormalizedAndValidate(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	for _, c := range []Codec{Opus, PCMU, PCMA} {
+	for _, c := range []Codec{Opus, PCMU, PCMA, G722} {
 		dec, err := NewDecoder(c)
 		if err != nil || dec.Codec() != c {
 			t.Errorf("NewDecoder(%v) = %v, %v", c, dec, err)

@@ -15,6 +15,8 @@ func NewEncoder(f Format) (Encoder, error) {
 		return newOpusEncoder(f)
 	case PCMU, PCMA:
 		return newG711Encoder(f)
+	case G722:
+		return newG722Encoder(f)
 	}
 	return nil, fmt.Errorf("%w: no encoder for %s", ErrUnknownCodec, f.Codec)
 }
@@ -27,6 +29,8 @@ func NewDecoder(c Codec) (Decoder, error) {
 		return newOpusDecoder()
 	case PCMU, PCMA:
 		return newG711Decoder(c)
+	case G722:
+		return newG722Decoder()
 	}
 	return nil, fmt.Errorf("%w: no decoder for %s", ErrUnknownCodec, c)
 }
