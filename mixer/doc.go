@@ -18,7 +18,13 @@
 //     never dips, so the floor sits on it and it is never a talker; speech dips between
 //     syllables, so the floor stays at the room's background. The first level heard seeds the
 //     floor: a participant who joins with a fan running is never a talker, one who speaks at
-//     once is found at the first pause. Voice is held for Hold (200 ms) after it stops.
+//     once is found at the first pause. A level alone cannot tell a steady tone (a test peer
+//     playing a tone file from its first packet) or a sustained vowel from a fan: both sit on
+//     their own floor. So a loud signal that sits on its floor gets a look at its waveform —
+//     normalised autocorrelation at lags of 1-10 ms on the frame decimated to 12 kHz, about
+//     20k multiply-adds — at most every half second (a probe Read when the level came from
+//     metadata): periodic is voice, broadband noise is not. Voice is held for Hold (200 ms)
+//     after it stops.
 //  2. Select (selection.go). TopK+1 places: free places go to the loudest talking candidates;
 //     when they are full a candidate replaces the quietest only when SwitchMarginDB (3 dB)
 //     louder. Why K+1: every listener should hear the K loudest voices other than its own. The
@@ -61,5 +67,9 @@
 // packet in progress (packet times above 20 ms) starts from that group's frames so far. A
 // listener keeps its private encoder for PrivateLinger (500 ms) after its mix has become the
 // shared one again, and returns to the shared group only at a packet boundary, so the shared
-// encoder's history is by then exactly what the listener has been hearing.
+// encoder's history is by then exactly what the listener has been hearing. A shared encoder that
+// sat idle (no listener for a packet: a room of two talkers) is primed the same way before it
+// serves again. Measured through real Opus on a tone (realcodec_test.go), the worst 10 ms SNR
+// around a switch is 27 dB primed, against -0.6 dB (a click) unprimed and 45 dB steady; an
+// encoder that implements StateCopier takes over the shared encoder's state instead.
 package mixer

@@ -152,13 +152,7 @@ func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
 		g.enc.Reset()
 	case canCopy && copier.CopyStateFrom(prev.enc) == nil:
 	default:
-		g.enc.Reset()
-		for _, pkt := range prev.history {
-			if _, err := g.enc.Encode(pkt, g.payload); err != nil {
-				m.stats.encodeErrors.Add(1)
-			}
-			m.tickEncodes++
-		}
+		m.prime(g, prev.history)
 	}
 	if prev.kind == groupSilent {
 		clear(g.accum)
@@ -169,6 +163,18 @@ func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
 	g.due = 0
 	p.priv = g
 	return g
+}
+
+// prime resets g's encoder and runs it over history (discarding the payloads), so that its
+// look-ahead and prediction hold the recent past of the audio it is about to continue.
+func (m *Mixer) prime(g *group, history [][]int16) {
+	g.enc.Reset()
+	for _, pkt := range history {
+		if _, err := g.enc.Encode(pkt, g.payload); err != nil {
+			m.stats.encodeErrors.Add(1)
+		}
+		m.tickEncodes++
+	}
 }
 
 // StateCopier is an optional interface of a codec.Encoder: CopyStateFrom makes the encoder an

@@ -152,7 +152,19 @@ func (m *Mixer) observe(now time.Time) {
 				p.present = false
 			}
 		}
-		p.observe(p.present, lvl, act.Voice, now, &m.vp)
+		loud, clear := p.measure(p.present, lvl, &m.vp)
+		voice := loud && (clear || act.Voice)
+		if loud && !voice {
+			// Loud but on its own floor: a fan, or a steady tone or vowel. Only the
+			// waveform can tell, so look at it now and then.
+			if m.tick >= p.periodicAt {
+				if f := m.probe(p); f != nil {
+					p.periodic, p.periodicAt = periodic(f), m.tick+periodicTicks
+				}
+			}
+			voice = p.periodic
+		}
+		p.decide(voice, now, &m.vp)
 		if !p.talking || p.inTalkers || p.inCoaches {
 			continue
 		}
@@ -162,6 +174,23 @@ func (m *Mixer) observe(now time.Time) {
 			m.coachCandidates = append(m.coachCandidates, int32(i))
 		}
 	}
+}
+
+// probe returns p's frame for this tick, reading it if phase 1 has not; nil when p is not heard by
+// anyone anyway (muted, monitor) or sent nothing.
+func (m *Mixer) probe(p *participant) *codec.Frame {
+	if p.readTick == m.tick {
+		return p.frame
+	}
+	if !p.present || p.src == nil || (p.muted || p.role == RoleMonitor) && !p.inTalkers && !p.inCoaches {
+		return nil
+	}
+	if !p.src.Read(p.frame) {
+		return nil
+	}
+	p.readTick = m.tick
+	m.tickDecodes++
+	return p.frame
 }
 
 // loadContributors is phase 2: it reads the frames of the mixed talkers and coaches that phase 1
@@ -328,6 +357,11 @@ func (m *Mixer) encodeShared() {
 			continue
 		}
 		if sh.members > 0 {
+			if sh.due+uint64(fs.frames) != m.tick {
+				// Nobody listened to the previous packet, so the encoder skipped it:
+				// bring its state up to date before a listener's decoder follows it.
+				m.prime(sh, sh.history)
+			}
 			m.encode(sh)
 		} else {
 			sh.finishPacket()

@@ -55,8 +55,9 @@ type Source interface {
 	// energy, Opus DTX), its level. Called exactly once per tick.
 	Advance(now time.Time) codec.Activity
 	// Read decodes (or conceals) the tick's audio into f and reports whether it did. Called at
-	// most once per tick, after Advance, and only for participants the mixer needs to hear or
-	// whose level is unknown.
+	// most once per tick, after Advance, and only for participants the mixer needs to hear,
+	// whose level is unknown, or (at most every half second) whose steady loud level needs a
+	// look at the waveform to tell a voice from a fan.
 	Read(f *codec.Frame) bool
 }
 

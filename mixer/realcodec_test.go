@@ -143,3 +143,29 @@ func worstSNR(pcm []int16, freq float64) float64 {
 	}
 	return worst
 }
+
+// TestRealOpusReturnToAnIdleSharedEncoder: in a room of two talkers nobody listens to the shared
+// group, so its encoder sits idle; when one stops talking it returns to that encoder, which must
+// be brought up to date first.
+func TestRealOpusReturnToAnIdleSharedEncoder(t *testing.T) {
+	m, ls := newRealMixer(t, Config{})
+	now := time.Unix(0, 0)
+	a, b := newTone(440, toneAmp, true), newTone(1000, toneAmp, true)
+	addReal(t, m, ls, 1, a, opus20)
+	addReal(t, m, ls, 2, b, opus20)
+	runReal(t, m, ls, &now, 50)
+	if g := m.OutputGroup(2); g[:7] != "private" {
+		t.Fatalf("talker 2 in %q", g)
+	}
+	b.paused = true
+	at := len(ls[2].pcm)
+	runReal(t, m, ls, &now, 60)
+	if g := m.OutputGroup(2); g[:6] != "shared" {
+		t.Fatalf("listener 2 still in %q", g)
+	}
+	snr := worstSNR(ls[2].pcm[at:], 440)
+	t.Logf("worst SNR of the tone as listener 2 returns to the shared encoder: %.1f dB", snr)
+	if snr < 24 {
+		t.Errorf("returning to an idle shared encoder leaves the tone at %.1f dB SNR", snr)
+	}
+}
