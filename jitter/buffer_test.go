@@ -424,7 +424,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		{MaxPayloadSize: -1},
 		{PayloadTypes: []PayloadType{{Type: 200, Codec: codec.PCMU}}},
 		{PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}, {Type: 0, Codec: codec.PCMA}}},
-		{PayloadTypes: []PayloadType{{Type: 9, Codec: codec.G722}}},
+		{PayloadTypes: []PayloadType{{Type: 9, Codec: codec.Codec(99)}}}, // a codec with no decoder
 		{PayloadTypes: []PayloadType{{Type: 5, Kind: 9}}},
 	} {
 		if _, err := New(cfg); err == nil {
