@@ -29,7 +29,8 @@ const maxInfoBody = 1024
 // one key character (or such a number), blanks around it ignored.
 //
 // It returns ErrContentType for any other content type (SIP 415) and ErrInfoBody for a body it
-// cannot read (SIP 400).
+// cannot read (SIP 400). An INFO with no body at all is a keep-alive or another package's
+// (RFC 6086), not DTMF: the caller answers it 200 without calling ParseInfo.
 func ParseInfo(contentType string, body []byte) (Digit, time.Duration, error) {
 	mt, _, _ := strings.Cut(contentType, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))

@@ -3,9 +3,10 @@ package sdpneg
 import "errors"
 
 var (
-	// ErrMalformed is returned when an SDP body cannot be parsed (RFC 4566 syntax), or a line that
-	// negotiation depends on (rtpmap, ptime, rtcp, a port) is unreadable. A SIP request carrying
-	// it deserves 400 Bad Request.
+	// ErrMalformed is returned when an SDP body is empty or breaks the RFC 4566 grammar as
+	// pion/sdp reads it (line order, v=0, a port out of range). Unreadable attributes (rtpmap,
+	// fmtp, ptime, rtcp) are skipped instead, as RFC 4566 section 5.13 asks of unknown ones. A
+	// SIP request carrying it deserves 400 Bad Request.
 	ErrMalformed = errors.New("sdpneg: malformed SDP")
 	// ErrNoAudio is returned when an offer has no audio m-line with a non-zero port (RFC 3264
 	// section 5.1): nothing for a conference bridge to answer.
