@@ -78,8 +78,8 @@ const (
 )
 
 // Config sets up a Buffer. The zero value of every field is a documented default, so Config{} is
-// complete for a stream of PCMU, PCMA, Opus (payload type 111), telephone-event (101) and comfort
-// noise (13).
+// complete for a stream of PCMU, PCMA, G.722, Opus (payload type 111), telephone-event (101)
+// and comfort noise (13).
 type Config struct {
 	// MinDelay is the least target delay. Zero means 0: play a packet on the first tick after it
 	// arrived when the network does not jitter.
@@ -96,7 +96,7 @@ type Config struct {
 	// MaxPayloadSize is the largest payload a slot holds. Zero means codec.MaxPayloadSize.
 	MaxPayloadSize int
 	// PayloadTypes lists the stream's payload types. Nil means the static and common ones: 0 PCMU,
-	// 8 PCMA, 111 Opus, 101 telephone-event at 8000 Hz, 13 CN. Only payload types of codecs that
+	// 8 PCMA, 9 G722, 111 Opus, 101 telephone-event at 8000 Hz, 13 CN. Only payload types of codecs that
 	// NewDecoder can decode may be Audio.
 	PayloadTypes []PayloadType
 	// OnEvent receives every telephone-event and comfort-noise packet that is not a duplicate,
@@ -113,6 +113,7 @@ type Config struct {
 var defaultPayloadTypes = []PayloadType{
 	{Type: 0, Codec: codec.PCMU},
 	{Type: 8, Codec: codec.PCMA},
+	{Type: 9, Codec: codec.G722},
 	{Type: 111, Codec: codec.Opus},
 	{Type: 101, Kind: TelephoneEvent},
 	{Type: 13, Kind: ComfortNoise},

@@ -187,7 +187,9 @@ func (b *Buffer) fillLocked(tickNs int64) {
 			t.add(unitSilence, -1, rest)
 			return
 		}
-		pos := tickNs + samplesToNs(int64(t.filled))
+		// Every decision is taken at the tick's start, for all of its packets: a packet that
+		// plays 10 ms into the tick must still be here now.
+		pos := tickNs
 		minT, timed := b.delay.minTransit()
 		if !t.playing {
 			sl := b.firstAudioLocked(b.next)
@@ -278,7 +280,10 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	}
 	dtx := info.codec == codec.Opus && codec.OpusIsDTX(payload)
 	silent := dtx || (sl.hasLevel && sl.level <= silentLevel && !sl.voice)
-	if b.shouldDropLocked(silent, delay, now) {
+	// Without sl, the packet after it plays dur earlier; and packets shorter than a tick must all
+	// be here at its start, so the last one of this tick would wait 20 ms less than the first.
+	after := delay - samplesToNs(int64(max(dur, codec.FrameSamples-t.filled)))
+	if b.shouldDropLocked(silent, after, now) {
 		b.consumeLocked(sl)
 		b.stats.dropped.Add(1)
 		t.cursor = max(t.cursor, sl.media) + int64(dur)
@@ -318,12 +323,11 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	return true
 }
 
-// shouldDropLocked decides whether to skip the next packet to shorten the delay: only when the
-// delay would still be above the target of the last second without it, silent packets first, a
+// shouldDropLocked decides whether to skip the next packet to shorten the delay to after: only
+// when after is still at or above the highest target of the last second, silent packets first, a
 // voiced one at most every voicedDropInterval, and any packet when above MaxDelay.
-func (b *Buffer) shouldDropLocked(silent bool, delay, now int64) bool {
+func (b *Buffer) shouldDropLocked(silent bool, after, now int64) bool {
 	t := &b.tick
-	after := delay - int64(codec.FrameDuration)
 	if after < t.peak || b.store.get(b.next+1) == nil {
 		return false // no excess, or nothing in hand to play instead
 	}

@@ -1,0 +1,133 @@
+package jitter
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"confd/codec"
+)
+
+func TestHotPathsAllocateNothing(t *testing.T) {
+	b, _ := newFakeBuffer(t, Config{})
+	epoch := time.Unix(1700000000, 0)
+	payloads := [2][]byte{fakePayload(1, 960, true), fakePayload(2, 960, false)}
+	var f codec.Frame
+	i := 0
+	pushAndTick := func() {
+		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		if i%10 != 3 { // some loss, so that concealment and FEC run too
+			p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payloads[i%2]}
+			if err := b.Push(p, now.Add(time.Duration(i%3)*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Advance(now.Add(5 * time.Millisecond))
+		if i%7 != 0 {
+			b.Read(&f)
+		}
+		i++
+	}
+	for range 200 {
+		pushAndTick()
+	}
+	if n := testing.AllocsPerRun(1000, pushAndTick); n != 0 {
+		t.Errorf("Push+Advance+Read allocate %.1f times", n)
+	}
+	push := func() {
+		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payloads[0]}
+		_ = b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration))
+		i++
+	}
+	if n := testing.AllocsPerRun(1000, push); n != 0 {
+		t.Errorf("Push allocates %.1f times", n)
+	}
+	tick := func() {
+		b.Advance(epoch.Add(time.Duration(i) * codec.FrameDuration))
+		b.Read(&f)
+		i++
+	}
+	if n := testing.AllocsPerRun(1000, tick); n != 0 {
+		t.Errorf("Advance+Read allocate %.1f times", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { _ = b.Stats() }); n != 0 {
+		t.Errorf("Stats allocates %.1f times", n)
+	}
+}
+
+func TestRealOpusPathAllocatesNothing(t *testing.T) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pcm, f codec.Frame
+	for j := range pcm {
+		pcm[j] = int16(j * 37 % 8000)
+	}
+	payload := make([]byte, codec.MaxPayloadSize)
+	epoch := time.Unix(1700000000, 0)
+	i := 0
+	run := func() {
+		n, err := enc.Encode(pcm[:], payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		if i%10 != 3 && n > 0 {
+			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payload[:n]}, now)
+		}
+		b.Advance(now.Add(5 * time.Millisecond))
+		if i%7 != 0 {
+			b.Read(&f)
+		}
+		i++
+	}
+	for range 200 {
+		run()
+	}
+	if n := testing.AllocsPerRun(500, run); n != 0 {
+		t.Errorf("Opus encode+Push+Advance+Read allocate %.1f times", n)
+	}
+	if st := b.Stats(); st.FECRecovered == 0 || st.Played == 0 {
+		t.Errorf("stats %+v: the loop did not exercise decode and FEC", st)
+	}
+}
+
+// TestConcurrentPushAndTick runs the leg's reader and the room's tick on two goroutines, for the
+// race detector, while a third reads Stats.
+func TestConcurrentPushAndTick(t *testing.T) {
+	b, _ := newFakeBuffer(t, Config{})
+	epoch := time.Unix(1700000000, 0)
+	const n = 2000
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		for i := range n {
+			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9,
+				Payload: fakePayload(i, 960, false)}, epoch.Add(time.Duration(i)*codec.FrameDuration))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var f codec.Frame
+		for i := range n {
+			b.Advance(epoch.Add(time.Duration(i) * codec.FrameDuration))
+			b.Read(&f)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for range n {
+			_ = b.Stats()
+		}
+	}()
+	wg.Wait()
+	if st := b.Stats(); st.Pushed != n {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -1,0 +1,92 @@
+package jitter
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"confd/codec"
+)
+
+// BenchmarkPush measures storing one packet (the leg's reader goroutine), with the tick
+// consuming in between so that the buffer stays in its steady state.
+func BenchmarkPush(b *testing.B) {
+	buf, _ := newFakeBuffer(b, Config{})
+	epoch := time.Unix(1700000000, 0)
+	payload := fakePayload(1, 960, false)
+	var f codec.Frame
+	b.ReportAllocs()
+	b.ResetTimer()
+	var pushNs time.Duration
+	for i := 0; i < b.N; i++ {
+		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payload}
+		start := time.Now()
+		_ = buf.Push(p, now)
+		pushNs += time.Since(start)
+		buf.Advance(now.Add(time.Millisecond))
+		buf.Read(&f)
+	}
+	b.ReportMetric(float64(pushNs.Nanoseconds())/float64(b.N), "ns/push")
+}
+
+// BenchmarkTickWithoutDecode measures Advance for a leg that is not decoded this tick (a
+// listener who is not among the talkers): the per-leg cost of a tick for most of a room.
+func BenchmarkTickWithoutDecode(b *testing.B) {
+	buf, _ := newFakeBuffer(b, Config{})
+	epoch := time.Unix(1700000000, 0)
+	payload := fakePayload(1, 960, false)
+	b.ReportAllocs()
+	var tickNs time.Duration
+	for i := 0; i < b.N; i++ {
+		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		_ = buf.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payload}, now)
+		start := time.Now()
+		buf.Advance(now.Add(time.Millisecond))
+		tickNs += time.Since(start)
+	}
+	b.ReportMetric(float64(tickNs.Nanoseconds())/float64(b.N), "ns/tick")
+}
+
+// BenchmarkTickOpusDecode measures a talker's tick with the real Opus decoder: Advance and Read
+// of a 20 ms Opus packet, with 5% loss (concealment and FEC included).
+func BenchmarkTickOpusDecode(b *testing.B) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const distinct = 50
+	var payloads [distinct][]byte
+	var pcm codec.Frame
+	for i := range payloads {
+		for j := range pcm {
+			pcm[j] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i*codec.FrameSamples+j)/codec.SampleRate))
+		}
+		p := make([]byte, codec.MaxPayloadSize)
+		n, err := enc.Encode(pcm[:], p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		payloads[i] = p[:n]
+	}
+	buf, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	epoch := time.Unix(1700000000, 0)
+	var f codec.Frame
+	b.ReportAllocs()
+	var tickNs time.Duration
+	for i := 0; i < b.N; i++ {
+		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		if i%20 != 7 && len(payloads[i%distinct]) > 0 {
+			_ = buf.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payloads[i%distinct]}, now)
+		}
+		start := time.Now()
+		buf.Advance(now.Add(time.Millisecond))
+		buf.Read(&f)
+		tickNs += time.Since(start)
+	}
+	b.ReportMetric(float64(tickNs.Nanoseconds())/float64(b.N), "ns/tick")
+	b.ReportMetric(float64(buf.CurrentDelay().Microseconds())/1000, "delay-ms")
+}

@@ -1,0 +1,86 @@
+// Package jitter is confd's adaptive playout buffer: one Buffer per leg turns the leg's RTP
+// packets, arriving with network jitter, loss and reordering, into one 20 ms codec.Frame per mixer
+// tick, with as little delay as the network allows.
+//
+// # Use
+//
+// The leg's reader goroutine calls Push for every RTP packet, with the header fields, the payload
+// and what the header extensions said (RFC 6464 level). The room's tick goroutine calls Advance
+// once per tick, which reports the tick's codec.Activity without decoding, and then Read for the
+// legs the mixer wants to hear, which decodes. Nothing inside owns a goroutine or a timer: time is
+// the now argument, so tests drive it with synthetic clocks.
+//
+// # The media timeline and the playout delay
+//
+// Each audio packet is placed in the sender's media timeline, in samples at 48 kHz, from its RTP
+// timestamp and its payload type's clock (RFC 3550 section 5.1). A codec change with another clock
+// continues the timeline one packet step after the newest packet. The playout keeps a cursor in
+// that timeline. Its delay is measured against the fastest path seen in the last two seconds:
+// with transit = arrival − media time, the delay of the playout is now − min(transit) − cursor.
+// That number, not the buffer's fill level, is what the rules below steer, because it stays the
+// same across DTX gaps, packet sizes and codec changes.
+//
+// # Target delay
+//
+// As WebRTC NetEq's DelayManager does, every audio packet's relative arrival delay (its transit
+// minus the smallest transit of the last 2 s) goes into a histogram that forgets geometrically
+// (factor 0.983 per packet, plain averaging while there are few samples so that the 40 ms start
+// value is replaced within about a second). The target is the histogram's 98th percentile — a
+// clean network gives 0 — clamped to [MinDelay, MaxDelay]. While loss is seen on an Opus stream
+// (a loss rate above 1%, averaged over 256 packets, with hysteresis) the target is at least 30 ms:
+// one frame in hand, so that the packet after a lost one has arrived when the lost one is due,
+// and its in-band FEC replaces concealment.
+//
+// # Rules of one tick
+//
+// Advance plans the tick's 960 samples as units: packets, concealments, FEC recoveries and
+// silences, in sequence-number order.
+//
+//   - Idle (before a talkspurt): the first stored audio packet starts playing once now reaches
+//     its fastest possible arrival plus the target. Every talkspurt starts this way, so the delay
+//     adapts in silence, where nobody hears it (NetEq and Janus do the same at talkspurt starts;
+//     Janus prebuffers but never recovers a drained buffer, which this rule does).
+//   - The next packet is present and continues the cursor: it is played. If the delay is below
+//     the target (it rose, or loss asks for a frame in hand), one concealment is played first: the
+//     delay grows by a frame per tick, fast on a spike. If the delay minus the packet's duration is
+//     still at or above the highest target of the last second and the packet after it is in hand,
+//     the packet is dropped instead: silent packets (Opus DTX, RFC 6464 level at or below -50 dBov
+//     without the voice flag) at once, voiced ones at most every 100 ms, anything above MaxDelay.
+//     Holding the target's peak for a second keeps the delay from see-sawing on estimation noise.
+//   - The next packet starts later in the timeline (DTX, a silence before a marked talkspurt
+//     start): the playout goes idle, which is silence, not loss, and restarts as above.
+//   - Telephone-event and comfort-noise packets use up their sequence numbers and are passed over;
+//     comfort noise marks the start of a silence, so the empty buffer after it is not concealed.
+//   - The next packet is missing and a later one is present: once the delay has reached the
+//     target the missing ones are lost (counted), their span is concealed, and the last of them is
+//     recovered from the later packet's FEC when the codec has it (Opus LBRR). Before that, the
+//     playout waits as below, for a packet that is only reordered.
+//   - Nothing is stored: the playout conceals for up to 100 ms (the time libopus takes to fade
+//     out), counting the concealed span as credit so that a packet declared lost later is not
+//     concealed twice, and then goes idle. After DTX or comfort noise it goes idle at once.
+//
+// A packet that arrives after its turn is late: dropped and counted. Sequence numbers are
+// extended through wrap-around as in RFC 3550 appendix A.1; a jump of more than the capacity is
+// believed only when the next packet continues it, and then restarts the stream, as a new SSRC
+// does. A timestamp jump that no network explains (more than 1 s of transit change) re-anchors the
+// timeline instead of being measured as delay or played as a gap. Every loop in Advance is bounded
+// by the capacity, so no input makes a tick slow, and all storage is allocated in New.
+//
+// # Decode stage
+//
+// Read produces the planned units: a packet longer than the tick (30, 40, 60 ms) is decoded once
+// and its samples carried to the following ticks; a 10 ms packet makes two units. Ticks without
+// Read consume their packets undecoded. When a decoder's units are not consecutive (a skipped
+// Read, a silence, another payload type in between) it first runs one concealment whose output
+// is discarded, so it resumes from a faded state instead of decoding across the gap as if the
+// audio were continuous; unlike a reset this allocates nothing (the Opus decoder's reset
+// allocates, so it is kept for stream restarts).
+//
+// # Concurrency
+//
+// Push and Advance meet at a sync.Mutex around the packet store and the arrival statistics,
+// held for well under a microsecond and never during a decode. A lock-free single-producer ring
+// would hand packets over in arrival order only, while the playout needs to look at any packet in
+// the window (the one after a gap for FEC, the first of a talkspurt). Stats are atomic counters,
+// readable from any goroutine.
+package jitter
