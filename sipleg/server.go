@@ -1,0 +1,516 @@
+package sipleg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/config"
+	"confd/internal/sdpneg"
+)
+
+// Config sets up a Server. Ports is required; every other zero value is a documented default.
+type Config struct {
+	// Ports hands out the media ports of every call (-rtp). Required.
+	Ports *PortAllocator
+	// PublicIP is the address written into SDP (-public-ip). Zero means the SIP listener's own
+	// address if it is a specific one, else 127.0.0.1.
+	PublicIP netip.Addr
+	// Codecs are the codecs answered and offered, in confd's order of preference. Empty means
+	// Opus, PCMU, PCMA (sdpneg's default).
+	Codecs []codec.Codec
+	// DialIn are the dial-in numbers (request-URI users) that lead to the IVR; they take
+	// precedence over room names (SPEC "Rooms").
+	DialIn []string
+	// Security restricts who may call in; the zero value is open to everyone.
+	Security config.Security
+	// Credentials answer digest challenges on dial-out, by realm ("" matches any realm).
+	Credentials []config.Credential
+	// Register are the outbound registrations kept up while the server runs.
+	Register []config.Register
+	// NoMediaTimeout hangs up a call (not on hold) that sent no RTP for this long. Zero means
+	// 30 s.
+	NoMediaTimeout time.Duration
+	// RetryAfter is the Retry-After, in seconds, of the 503 answered while draining. Zero means
+	// 60.
+	RetryAfter int
+	// IVRDigitTimeout is how long the IVR waits for the next digit. Zero means 10 s.
+	IVRDigitTimeout time.Duration
+	// IVRTries is how many wrong meeting numbers or PINs the IVR accepts before saying goodbye.
+	// Zero means 3.
+	IVRTries int
+}
+
+// Option changes how a Server reports, not what it does.
+type Option func(*Server)
+
+// WithLogger sets the logger; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// Server is confd's SIP user agent: the UAS that callers dial into rooms (RFC 3261), the UAC of
+// dial-out, and the client of the outbound registrations. Each call is a bridge participant
+// whose media is a MediaSocket.
+type Server struct {
+	cfg    Config
+	bridge *bridge.Bridge
+	log    *slog.Logger
+
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	dialogs *sipgo.DialogServerCache
+	contact sip.ContactHeader
+	auth    *authenticator
+	valid   *validator
+
+	mu      sync.Mutex
+	calls   map[string]*call // by Call-ID
+	udpAddr netip.AddrPort
+	regs    []*registration
+
+	draining atomic.Bool
+	closed   atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// NewServer returns a server that joins calls to b's rooms.
+func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
+	if cfg.Ports == nil {
+		return nil, errors.New("sipleg: Config.Ports is required")
+	}
+	if cfg.NoMediaTimeout == 0 {
+		cfg.NoMediaTimeout = 30 * time.Second
+	}
+	if cfg.RetryAfter == 0 {
+		cfg.RetryAfter = 60
+	}
+	if cfg.IVRDigitTimeout == 0 {
+		cfg.IVRDigitTimeout = 10 * time.Second
+	}
+	if cfg.IVRTries == 0 {
+		cfg.IVRTries = 3
+	}
+	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{}}
+	for _, o := range opts {
+		o(s)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.auth = newAuthenticator(cfg.Security)
+	s.valid = newValidator()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("confd"))
+	if err != nil {
+		return nil, err
+	}
+	s.ua = ua
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.log)); err != nil {
+		return nil, err
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(s.log)); err != nil {
+		return nil, err
+	}
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.inCall((*call).bye))
+	s.srv.OnCancel(s.onCancel)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnUpdate(s.inCall(func(c *call, req *sip.Request, tx sip.ServerTransaction) { c.modify(req, tx, false) }))
+	s.srv.OnInfo(s.inCall((*call).info))
+	s.srv.OnNoRoute(s.onNoRoute)
+	return s, nil
+}
+
+func init() {
+	// sipgo refuses to write any UDP message over 1300 bytes. RFC 3261 section 18.1.1 moves
+	// only large requests to TCP; a response has no such fallback and must go back over UDP
+	// (section 18.2.2), so a long but valid INVITE (RFC 4475 section 3.1.1.7) would never be
+	// answered. The limit is raised to the largest UDP datagram.
+	sip.UDPMTUSize = 65535
+}
+
+// allowed is the Allow header of every response that lists the methods (RFC 3261 section 20.5).
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+
+// Serve answers SIP on udp and tcp (either may be nil) until ctx ends or Shutdown. Every
+// message first passes the validator (validate.go), which answers what sipgo would accept or
+// drop silently. It starts the outbound registrations and the media watchdog.
+func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
+	var addr net.Addr
+	if udp != nil {
+		addr = udp.LocalAddr()
+	} else if tcp != nil {
+		addr = tcp.Addr()
+	} else {
+		return errors.New("sipleg: nothing to serve")
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.udpAddr = ap
+	host := s.sdpAddr(ap.Addr())
+	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "confd", Host: host.String(), Port: int(ap.Port())}}
+	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
+	s.mu.Unlock()
+
+	errc := make(chan error, 2)
+	n := 0
+	if udp != nil {
+		n++
+		go func() { errc <- s.srv.ServeUDP(&validatingPacketConn{PacketConn: udp, v: s.valid}) }()
+	}
+	if tcp != nil {
+		n++
+		go func() { errc <- s.srv.ServeTCP(&validatingListener{Listener: tcp, v: s.valid}) }()
+	}
+	s.wg.Add(1)
+	go s.watchdog()
+	s.startRegistrations()
+	select {
+	case <-ctx.Done():
+	case <-s.ctx.Done():
+	case err = <-errc:
+		n--
+	}
+	if udp != nil {
+		udp.Close()
+	}
+	if tcp != nil {
+		tcp.Close()
+	}
+	for range n {
+		<-errc
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// ListenAndServe listens on addr (-sip) over UDP and TCP and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	udp, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return err
+	}
+	tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+	if err != nil {
+		udp.Close()
+		return err
+	}
+	return s.Serve(ctx, udp, tcp)
+}
+
+// sdpAddr is the address written in SDP and Contact.
+func (s *Server) sdpAddr(listen netip.Addr) netip.Addr {
+	if s.cfg.PublicIP.IsValid() {
+		return s.cfg.PublicIP
+	}
+	if listen.IsValid() && !listen.IsUnspecified() {
+		return listen.Unmap()
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
+// Addr returns the address SIP is served on (the UDP listener's, else TCP's).
+func (s *Server) Addr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udpAddr
+}
+
+// Calls returns how many calls are up (in a room or in the IVR).
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Drain refuses new calls from now on: INVITEs get 503 with Retry-After (RFC 3261 section
+// 21.5.4) and DialOut fails with ErrDraining; calls in progress go on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Shutdown drains, sends BYE on every call (each retransmitted by its transaction until
+// answered or timed out, or until ctx ends), withdraws the registrations and stops serving.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.Drain()
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.hangup(ctx, "shutdown")
+		}()
+	}
+	wg.Wait()
+	s.stopRegistrations(ctx)
+	if s.closed.CompareAndSwap(false, true) {
+		s.cancel()
+		s.wg.Wait()
+		s.srv.Close()
+		s.client.Close()
+		s.ua.Close()
+	}
+	return ctx.Err()
+}
+
+// watchdog hangs up calls whose media stopped and sends each call's RTCP reports.
+func (s *Server) watchdog() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			calls := make([]*call, 0, len(s.calls))
+			for _, c := range s.calls {
+				calls = append(calls, c)
+			}
+			s.mu.Unlock()
+			for _, c := range calls {
+				c.tick(now)
+			}
+		}
+	}
+}
+
+func (s *Server) addCall(c *call) {
+	s.mu.Lock()
+	s.calls[c.callID] = c
+	s.mu.Unlock()
+}
+
+func (s *Server) removeCall(c *call) {
+	s.mu.Lock()
+	if s.calls[c.callID] == c {
+		delete(s.calls, c.callID)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) callFor(req *sip.Request) *call {
+	id := req.CallID()
+	if id == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id.Value()]
+}
+
+func (s *Server) isDialIn(user string) bool {
+	for _, n := range s.cfg.DialIn {
+		if n == user {
+			return true
+		}
+	}
+	return false
+}
+
+// local is confd's side of a negotiation on a media port.
+func (s *Server) local(port int) sdpneg.Local {
+	return sdpneg.Local{Addr: s.sdpAddr(s.Addr().Addr()), Port: port, Codecs: s.cfg.Codecs}
+}
+
+// respond answers req with a status, a reason and extra headers, outside any dialog.
+func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, status, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// admissionStatus maps a bridge admission error to the SIP answer of SPEC "Joining".
+func admissionStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, bridge.ErrRoomLocked):
+		return 403, "Forbidden (room locked)"
+	case errors.Is(err, bridge.ErrRoomFull):
+		return 486, "Busy Here (room full)"
+	case errors.Is(err, bridge.ErrDraining):
+		return 503, "Service Unavailable (draining)"
+	case errors.Is(err, bridge.ErrBadRoomName):
+		return 404, "Not Found (no such room)"
+	}
+	return 500, "Server Internal Error"
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
+}
+
+func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
+}
+
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	// The transaction layer matches a CANCEL to its INVITE (RFC 3261 section 9.2) and the
+	// dialog ends with it; a CANCEL that matches nothing lands here.
+	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); ok {
+			s.onReInvite(req, tx)
+			return
+		}
+	}
+	if s.draining.Load() {
+		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
+		return
+	}
+	if !s.auth.check(req, tx) {
+		return
+	}
+	user := req.Recipient.User
+	dialIn := s.isDialIn(user)
+	var pin string
+	if !dialIn {
+		settings, err := s.bridge.Admit(user)
+		if err != nil {
+			status, reason := admissionStatus(err)
+			respond(tx, req, status, reason)
+			return
+		}
+		pin = settings.PIN
+	}
+	if s.callFor(req) != nil {
+		respond(tx, req, 482, "Loop Detected") // a second INVITE with a live Call-ID and no tag
+		return
+	}
+	s.mu.Lock()
+	dialogs := s.dialogs
+	s.mu.Unlock()
+	if req.Contact() == nil && req.From() != nil {
+		// An RFC 2543 caller may send no Contact (RFC 4475 section 3.4.1): its From is
+		// where it is reached.
+		req.AppendHeader(&sip.ContactHeader{Address: req.From().Address})
+	}
+	if f := req.From(); f != nil {
+		if _, ok := f.Params.Get("tag"); !ok {
+			// Nor a From tag: give the dialog one so that it has an identity (RFC 3261
+			// section 12.1.1); the call is found by its Call-ID anyway.
+			f.Params.Add("tag", "rfc2543")
+		}
+	}
+	dlg, err := dialogs.ReadInvite(req, tx)
+	if err != nil {
+		respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+		return
+	}
+	media, err := s.cfg.Ports.Open()
+	if err != nil {
+		s.log.Warn("no media port", "err", err)
+		dlg.Respond(503, "Service Unavailable (no media ports)", nil)
+		dlg.Close()
+		return
+	}
+	c := newCall(s, req.CallID().Value(), media)
+	c.dlgS = dlg
+	c.name, c.from = callerOf(req)
+	local := s.local(media.Port())
+	var body []byte
+	if len(req.Body()) > 0 {
+		res, answer, err := c.sess.Answer(req.Body(), local)
+		if err != nil {
+			c.reject(err)
+			media.Close()
+			dlg.Close()
+			return
+		}
+		c.setResult(res)
+		body = answer
+	} else {
+		offer, err := c.sess.Offer(local)
+		if err != nil {
+			media.Close()
+			dlg.Respond(500, "Server Internal Error", nil)
+			dlg.Close()
+			return
+		}
+		c.lateOffer = true
+		body = offer
+	}
+	s.addCall(c)
+	c.room, c.pin, c.dialIn = user, pin, dialIn
+	if !c.lateOffer {
+		if err := c.enter(); err != nil {
+			status, reason := admissionStatus(err)
+			dlg.Respond(status, reason, nil)
+			c.end("refused")
+			dlg.Close()
+			return
+		}
+	}
+	if err := dlg.RespondSDP(body); err != nil {
+		// No ACK (or a CANCEL won the race): the call is over before it began.
+		s.log.Info("call not confirmed", "call", c.callID, "err", err)
+		if errors.Is(err, sip.ErrTransactionTransport) || errors.Is(err, sip.ErrTransactionCanceled) {
+			c.end("not answered")
+			return
+		}
+		c.hangup(s.ctx, "no ACK")
+		return
+	}
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.callFor(req)
+	if c == nil {
+		return
+	}
+	c.ack(req, tx)
+}
+
+// inCall wraps a handler of an in-dialog request: requests that match no call get 481
+// (RFC 3261 section 12.2.2).
+func (s *Server) inCall(f func(c *call, req *sip.Request, tx sip.ServerTransaction)) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		c := s.callFor(req)
+		if c == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		f(c, req, tx)
+	}
+}
+
+func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	s.inCall(func(c *call, req *sip.Request, tx sip.ServerTransaction) { c.modify(req, tx, true) })(req, tx)
+}
+
+// callerOf returns the display name and URI of a request's From (SPEC: "name" and "from").
+func callerOf(req *sip.Request) (name, from string) {
+	f := req.From()
+	if f == nil {
+		return "", ""
+	}
+	return f.DisplayName, f.Address.String()
+}
+
+var errCallEnded = fmt.Errorf("%w: call ended", ErrClosed)
