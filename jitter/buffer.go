@@ -37,24 +37,26 @@ type Buffer struct {
 
 	mu sync.Mutex
 	// The fields up to tickState are shared between Push and Advance, under mu.
-	epoch      time.Time
-	epochSet   bool
-	store      store
-	ssrc       uint32
-	ssrcSet    bool
-	seqSet     bool
-	next       int64  // extended sequence number of the next packet to play
-	highest    int64  // highest extended sequence number stored
-	started    bool   // the playout has taken a packet of this stream; next no longer moves back
-	playedMask uint64 // bit i: packet next-1-i was played, so an arrival of it is a duplicate
-	badExt     int64  // RFC 3550 A.1 probation: a far jump is believed when this packet follows it
-	restart    bool   // the stream restarted: the tick side must drop its state
-	tsSet      bool   // the media mapping below is anchored
-	tsClock    int
-	refTs      uint32 // timestamp of the newest audio packet ...
-	refMedia   int64  // ... and its place in the media timeline, in samples at codec.SampleRate
-	lastStep   int64  // media samples between the last two consecutive audio packets
-	delay      delayEstimator
+	epoch       time.Time
+	epochSet    bool
+	store       store
+	ssrc        uint32
+	ssrcSet     bool
+	stranger    uint32 // SSRC of the last packet from another source
+	strangerSet bool
+	seqSet      bool
+	next        int64  // extended sequence number of the next packet to play
+	highest     int64  // highest extended sequence number stored
+	started     bool   // the playout has taken a packet of this stream; next no longer moves back
+	playedMask  uint64 // bit i: packet next-1-i was played, so an arrival of it is a duplicate
+	badExt      int64  // RFC 3550 A.1 probation: a far jump is believed when this packet follows it
+	restart     bool   // the stream restarted: the tick side must drop its state
+	tsSet       bool   // the media mapping below is anchored
+	tsClock     int
+	refTs       uint32 // timestamp of the newest audio packet ...
+	refMedia    int64  // ... and its place in the media timeline, in samples at codec.SampleRate
+	lastStep    int64  // media samples between the last two consecutive audio packets
+	delay       delayEstimator
 
 	tick tickState
 
@@ -166,9 +168,16 @@ func (b *Buffer) Push(p Packet, now time.Time) error {
 // pushLocked stores p and reports whether it is an event to hand to OnEvent.
 func (b *Buffer) pushLocked(p *Packet, info *ptInfo, now int64) (deliver bool) {
 	if b.ssrcSet && p.SSRC != b.ssrc {
+		// A new source restarts the stream (RFC 3550 section 8), but only once two of its packets
+		// come in a row: a stray packet, or two sources interleaved, must not flush a live one.
+		if !b.strangerSet || p.SSRC != b.stranger {
+			b.stranger, b.strangerSet = p.SSRC, true
+			b.stats.strays.Add(1)
+			return false
+		}
 		b.restartLocked()
 	}
-	b.ssrc, b.ssrcSet = p.SSRC, true
+	b.ssrc, b.ssrcSet, b.strangerSet = p.SSRC, true, false
 	capacity := int64(len(b.store.slots))
 	var ext int64
 	if !b.seqSet {

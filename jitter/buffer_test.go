@@ -149,6 +149,9 @@ func TestSSRCChangeRestarts(t *testing.T) {
 	if st.Restarts != 1 || st.Lost != 0 || st.Late != 0 || st.Played < 55 {
 		t.Errorf("stats %+v", st)
 	}
+	if st.Strays != 1 {
+		t.Errorf("%d strays: the first packet of the new source waits for the second", st.Strays)
+	}
 	if d.decs[codec.Opus].resets != 1 {
 		t.Errorf("decoder reset %d times, want once", d.decs[codec.Opus].resets)
 	}
@@ -430,5 +433,21 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
+	}
+}
+
+func TestInterleavedSourcesDoNotFlushTheStream(t *testing.T) {
+	d := newDriver(t, Config{})
+	for i := range 50 {
+		d.push(i, 960, time.Millisecond)
+		// A second source (a misrouted stream) sends in between.
+		d.pushPacket(Packet{PayloadType: 111, SequenceNumber: uint16(5000 + i), Timestamp: uint32(i * 777), SSRC: 77,
+			Payload: fakePayload(9000+i, 960, false)}, 2*time.Millisecond)
+		if v, _, ok := d.step(true); !ok || v != int16(i+1) {
+			t.Fatalf("tick %d played %d (%v)", i, v, ok)
+		}
+	}
+	if st := d.b.Stats(); st.Restarts != 0 || st.Strays != 50 || st.Played != 50 {
+		t.Errorf("stats %+v", st)
 	}
 }

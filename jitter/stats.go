@@ -8,9 +8,9 @@ import (
 // counters are the buffer's statistics, written with atomics by whichever side sees the event so
 // that Stats can be read from any goroutine while Push and Advance run.
 type counters struct {
-	pushed, played, late, lost, concealed, fecRecovered, duplicates atomic.Uint64
-	dropped, overflow, invalid, events, restarts, jumps, expanded   atomic.Uint64
-	currentDelay, targetDelay                                       atomic.Int64
+	pushed, played, late, lost, concealed, fecRecovered, duplicates       atomic.Uint64
+	dropped, overflow, invalid, events, restarts, jumps, expanded, strays atomic.Uint64
+	currentDelay, targetDelay                                             atomic.Int64
 }
 
 // Stats is a snapshot of a Buffer's counters and delays. Counters only grow.
@@ -52,6 +52,9 @@ type Stats struct {
 	Events uint64
 	// Restarts counts stream restarts: a new SSRC or a sequence jump that held.
 	Restarts uint64
+	// Strays counts packets of another SSRC that were dropped because the next packet did not
+	// come from that SSRC too.
+	Strays uint64
 	// TimestampJumps counts timestamp discontinuities the media timeline was re-anchored at.
 	TimestampJumps uint64
 }
@@ -76,6 +79,7 @@ func (b *Buffer) Stats() Stats {
 		Invalid:        c.invalid.Load(),
 		Events:         c.events.Load(),
 		Restarts:       c.restarts.Load(),
+		Strays:         c.strays.Load(),
 		TimestampJumps: c.jumps.Load(),
 	}
 }
