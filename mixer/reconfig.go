@@ -1,0 +1,42 @@
+package mixer
+
+import "confd/codec"
+
+// SetFormat changes the encoding of what participant id hears (a codec change mid-call, or a new
+// expected loss for Opus FEC) and keeps everything else about it: its role, mute, deafness and
+// matrix row. Allocation happens here, if the Format is new, and not in Tick. The zero Format
+// means the participant hears nothing from now on.
+func (m *Mixer) SetFormat(id ID, f codec.Format) error {
+	p, err := m.lookup(id)
+	if err != nil {
+		return err
+	}
+	fi := int32(-1)
+	if f.Codec != 0 {
+		if fi, err = m.formatFor(f); err != nil {
+			return err
+		}
+	}
+	if fi == p.format {
+		return nil
+	}
+	m.releasePrivate(p)
+	if p.format >= 0 {
+		m.formats[p.format].users--
+	}
+	p.format, p.grp, p.lastEmpty, p.out = fi, nil, true, Output{}
+	if fi >= 0 {
+		fs := m.formats[fi]
+		fs.users++
+		m.prewarm(fs)
+	}
+	return nil
+}
+
+// SetTopK changes how many talkers are mixed at most, from the next tick on; 0 means the
+// default of 3.
+func (m *Mixer) SetTopK(k int) {
+	c := m.cfg
+	c.TopK = k
+	m.cfg.TopK = c.withDefaults().TopK
+}
