@@ -516,3 +516,28 @@ func boolStr(b bool) string {
 	}
 	return "false"
 }
+
+func TestAnswerSloppyOrder(t *testing.T) {
+	for name, o := range map[string]string{
+		"c= after t=":         "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nt=0 0\nc=IN IP4 1.2.3.4\nm=audio 4000 RTP/AVP 0\n",
+		"no s= line":          "v=0\no=- 1 1 IN IP4 1.2.3.4\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+		"b= before c=":        "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nb=AS:64\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+		"media a= before c=":  "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nt=0 0\nm=audio 4000 RTP/AVP 0\na=sendrecv\nc=IN IP4 1.2.3.4\nb=AS:64\n",
+		"session a= before t": "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\na=sendonly\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+		"c=IN IP4 addr/ttl":   "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4/127\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+	} {
+		r, ans, err := Answer([]byte(o), testLocal)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		checkAnswer(t, []byte(o), ans, r)
+		if r.Remote.String() != "1.2.3.4:4000" {
+			t.Errorf("%s: remote %v", name, r.Remote)
+		}
+	}
+	// A line type SDP does not define still makes the body malformed (RFC 4566 section 5).
+	if _, _, err := Answer([]byte("v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nx=1\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 0\n"), testLocal); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown line type: %v", err)
+	}
+}

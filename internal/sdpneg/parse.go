@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,34 +93,79 @@ var (
 type mline struct{ kind, proto string }
 
 // tidy prepares a body for pion/sdp, which is stricter than the peers confd meets: it drops
-// empty lines and trailing blanks, ends lines with CRLF, and rewrites an m-line whose media or
-// transport pion does not know (such as T.38's "m=image 0 udptl t38") into a placeholder, so that
-// the offer can still be answered with that m-line rejected. It returns each m-line's media and
-// transport as written.
+// empty lines and trailing blanks, ends lines with CRLF, puts the lines of each section in the
+// order of RFC 4566 section 5 (some devices write c= after t=, or b= before c=), supplies a
+// missing s= line, and rewrites an m-line whose media or transport pion does not know (such as
+// T.38's "m=image 0 udptl t38") into a placeholder, so that the offer can still be answered
+// with that m-line rejected. It returns each m-line's media and transport as written.
 func tidy(body []byte) (string, []mline) {
-	var b strings.Builder
+	var sections [][]string // the session section, then one per m-line
 	var mlines []mline
-	for line := range bytes.SplitSeq(body, []byte("\n")) {
-		line = bytes.TrimRight(line, " \t\r")
-		if len(line) == 0 {
+	sections = append(sections, nil)
+	for raw := range bytes.SplitSeq(body, []byte("\n")) {
+		line := string(bytes.TrimRight(raw, " \t\r"))
+		if line == "" {
 			continue
 		}
-		if bytes.HasPrefix(line, []byte("m=")) {
-			f := strings.Fields(string(line[2:]))
+		if strings.HasPrefix(line, "m=") {
+			f := strings.Fields(line[2:])
 			if len(f) >= 3 {
 				mlines = append(mlines, mline{kind: f[0], proto: f[2]})
 				if !pionKnows(f[0], f[2]) {
 					f[0], f[2] = "application", "UDP"
-					line = []byte("m=" + strings.Join(f, " "))
+					line = "m=" + strings.Join(f, " ")
 				}
 			} else {
 				mlines = append(mlines, mline{})
 			}
+			sections = append(sections, nil)
 		}
-		b.Write(line)
-		b.WriteString("\r\n")
+		sections[len(sections)-1] = append(sections[len(sections)-1], line)
+	}
+	session := sections[0]
+	hasS := false
+	for _, l := range session {
+		hasS = hasS || strings.HasPrefix(l, "s=")
+	}
+	if !hasS {
+		session = append(session, "s=-")
+	}
+	var b strings.Builder
+	for i, sec := range sections {
+		order := sessionOrder
+		if i > 0 {
+			order = mediaOrder
+		}
+		if i == 0 {
+			sec = session
+		}
+		slices.SortStableFunc(sec, func(a, b string) int { return lineRank(a, order) - lineRank(b, order) })
+		for _, l := range sec {
+			b.WriteString(l)
+			b.WriteString("\r\n")
+		}
 	}
 	return b.String(), mlines
+}
+
+// The order of line types within a section (RFC 4566 section 5); "t" and "r" share a rank so
+// that each r= stays after its t=.
+const (
+	sessionOrder = "vosiuepcbtzka"
+	mediaOrder   = "micbka"
+)
+
+// lineRank is the position of a line's type letter in order; unknown letters go last, where
+// pion rejects them.
+func lineRank(line, order string) int {
+	c := line[0]
+	if c == 'r' {
+		c = 't'
+	}
+	if i := strings.IndexByte(order, c); i >= 0 {
+		return i
+	}
+	return len(order)
 }
 
 func pionKnows(kind, proto string) bool {
@@ -147,10 +193,10 @@ func contains(list []string, s string) bool {
 // cannot make sense of, are errors (ErrMalformed); unreadable attributes are skipped, as RFC
 // 4566 section 5.13 asks of unknown ones.
 func parse(body []byte) (*description, error) {
-	text, mlines := tidy(body)
-	if text == "" {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 	}
+	text, mlines := tidy(body)
 	d := &description{}
 	if err := d.sd.UnmarshalString(text); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
