@@ -8,8 +8,9 @@ import (
 
 // ReceiverConfig configures a Receiver. The zero value is usable.
 type ReceiverConfig struct {
-	// ClockRate is the telephone-event RTP clock in Hz, as negotiated in SDP (8000, 16000 or
-	// 48000). Zero means 8000.
+	// ClockRate is the telephone-event RTP clock in Hz as negotiated in SDP
+	// (sdpneg.Result.TelephoneEvent.ClockRate: 8000, 16000 or 48000), the clock in which event
+	// durations count. Zero means 8000.
 	ClockRate int
 	// EndTimeout is how long after an event's last packet Expire reports it when none of its
 	// end packets arrived. Zero means 500 ms: senders refresh an event every 50 ms or so

@@ -146,7 +146,8 @@ func (s *Session) Offer(local Local) ([]byte, error) {
 
 // ParseAnswer reads the answer to the session's last Offer (RFC 3264 section 6) and returns
 // the Result, checking that the answer keeps the offer's m-lines and picked codecs that were
-// offered.
+// offered. An answer comes in a 2xx or an ACK, which cannot be refused: on an error, end the
+// dialog with BYE (RejectionFor gives the text for a Reason header).
 func (s *Session) ParseAnswer(answer []byte) (*Result, error) {
 	if s.offer == nil {
 		return nil, ErrNoOffer
