@@ -71,9 +71,11 @@ type Server struct {
 	srv     *sipgo.Server
 	client  *sipgo.Client
 	dialogs *sipgo.DialogServerCache
-	contact sip.ContactHeader
-	auth    *authenticator
-	valid   *validator
+	// dialClients holds the dial-out dialogs.
+	dialClients *sipgo.DialogClientCache
+	contact     sip.ContactHeader
+	auth        *authenticator
+	valid       *validator
 
 	mu      sync.Mutex
 	calls   map[string]*call // by Call-ID
@@ -164,7 +166,14 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	s.udpAddr = ap
 	host := s.sdpAddr(ap.Addr())
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "confd", Host: host.String(), Port: int(ap.Port())}}
+	// Requests confd sends name the address it listens on, so that answers and in-dialog
+	// requests come back to the server.
+	if cl, err := sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log), sipgo.WithClientHostname(host.String())); err == nil {
+		s.client.Close()
+		s.client = cl
+	}
 	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
+	s.dialClients = sipgo.NewDialogClientCache(s.client, s.contact)
 	s.mu.Unlock()
 
 	errc := make(chan error, 2)
@@ -438,8 +447,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if len(req.Body()) > 0 {
 		res, answer, err := c.sess.Answer(req.Body(), local)
 		if err != nil {
+			media.Close() // before answering: a 488 waits for its ACK
 			c.reject(err)
-			media.Close()
 			dlg.Close()
 			return
 		}
@@ -461,9 +470,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !c.lateOffer {
 		if err := c.enter(); err != nil {
 			status, reason := admissionStatus(err)
-			dlg.Respond(status, reason, nil)
 			c.end("refused")
-			dlg.Close()
+			dlg.Respond(status, reason, nil)
 			return
 		}
 	}
