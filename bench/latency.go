@@ -48,7 +48,7 @@ const (
 // amplitude; onsetQuiet is how long the signal must have stayed under it before.
 const (
 	onsetThreshold int16 = 819 // burstAmplitude · 32767 / 10
-	onsetQuiet     = 100 * time.Millisecond
+	onsetQuiet           = 100 * time.Millisecond
 )
 
 // LatencyResult is what MeasureLatency found.
