@@ -33,10 +33,16 @@ func (m *Mixer) SetFormat(id ID, f codec.Format) error {
 	return nil
 }
 
-// SetTopK changes how many talkers are mixed at most, from the next tick on; 0 means the
-// default of 3.
+// SetTopK changes how many talkers are mixed at most, from the next tick on (a room's settings
+// changed); 0 means the default of 3, and more than MaxTopK means MaxTopK. When K shrinks, the
+// quietest talkers beyond the new K+1 places fade out in the next tick.
 func (m *Mixer) SetTopK(k int) {
 	c := m.cfg
 	c.TopK = k
 	m.cfg.TopK = c.withDefaults().TopK
+	if len(m.ramped) < m.cfg.TopK+1 {
+		m.ramped = make([]codec.Frame, m.cfg.TopK+1)
+	}
+	m.candidates = m.candidates[:0:0] // make growScratch size the lists for the new K
+	m.growScratch()
 }

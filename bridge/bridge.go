@@ -1,0 +1,263 @@
+package bridge
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"confd/codec"
+	"confd/jitter"
+	"confd/mixer"
+)
+
+// Errors that joining can return; the legs map them to SIP and HTTP statuses (SPEC "Errors").
+var (
+	// ErrBadRoomName: the name does not match [A-Za-z0-9_-]{1,64} (SIP 404, HTTP 400).
+	ErrBadRoomName = errors.New("bridge: bad room name")
+	// ErrRoomLocked: the room refuses new participants (SIP 403, HTTP 403).
+	ErrRoomLocked = errors.New("bridge: room is locked")
+	// ErrRoomFull: the room has reached its participant limit (SIP 486, HTTP 409).
+	ErrRoomFull = errors.New("bridge: room is full")
+	// ErrDraining: confd is shutting down and takes no new calls (SIP 503, HTTP 503).
+	ErrDraining = errors.New("bridge: draining, no new calls")
+	// ErrNoRoom: no such room (HTTP 404).
+	ErrNoRoom = errors.New("bridge: no such room")
+	// ErrNoParticipant: no such participant in the room (HTTP 404).
+	ErrNoParticipant = errors.New("bridge: no such participant")
+	// ErrBadSetting: a room setting or participant change is out of range (HTTP 400).
+	ErrBadSetting = errors.New("bridge: bad setting")
+)
+
+// roomName is SPEC's room name pattern.
+var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidRoomName reports whether name is a room name SPEC allows.
+func ValidRoomName(name string) bool { return roomName.MatchString(name) }
+
+// Config sets up a Bridge. The zero value is complete: no declared rooms, the mixer's and the
+// jitter buffer's own defaults.
+type Config struct {
+	// Rooms are the declared rooms and their settings.
+	Rooms map[string]RoomSettings
+	// Mixer is the template of every room's mixer configuration; a room's TopK setting
+	// overrides Mixer.TopK.
+	Mixer mixer.Config
+	// Jitter is the template of every leg's jitter buffer; a leg's payload types replace
+	// Jitter.PayloadTypes.
+	Jitter jitter.Config
+}
+
+// Option changes how a Bridge reports, not what it does.
+type Option func(*Bridge)
+
+// WithLogger sets the logger; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(b *Bridge) { b.log = l } }
+
+// Bridge is the set of rooms and their participants: what the legs join and the API controls.
+type Bridge struct {
+	cfg      Config
+	log      *slog.Logger
+	bus      *Bus
+	mu       sync.Mutex
+	rooms    map[string]*Room
+	declared map[string]RoomSettings
+	nextID   atomic.Uint32
+	draining atomic.Bool
+	wg       sync.WaitGroup
+}
+
+// New returns a Bridge with cfg's declared rooms.
+func New(cfg Config, opts ...Option) *Bridge {
+	b := &Bridge{cfg: cfg, log: slog.Default(), bus: NewBus(), rooms: map[string]*Room{}, declared: map[string]RoomSettings{}}
+	for _, o := range opts {
+		o(b)
+	}
+	for name, s := range cfg.Rooms {
+		b.declared[name] = s
+	}
+	return b
+}
+
+// Bus returns the event bus every room publishes on.
+func (b *Bridge) Bus() *Bus { return b.bus }
+
+// Drain makes the bridge refuse new participants (ErrDraining) while the present ones go on.
+func (b *Bridge) Drain() { b.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (b *Bridge) Draining() bool { return b.draining.Load() }
+
+// settings returns the settings of room name, declared or default, with the caller holding b.mu.
+func (b *Bridge) settingsLocked(name string) (RoomSettings, bool) {
+	if r, ok := b.rooms[name]; ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.settings, r.declared
+	}
+	s, ok := b.declared[name]
+	return s, ok
+}
+
+// Admit checks whether a new participant may enter room now, without joining: the legs call it
+// before answering so that a locked or full room is refused with the right status, and so that
+// a room with a PIN is known to need one. It returns the room's settings.
+func (b *Bridge) Admit(room string) (RoomSettings, error) {
+	if !ValidRoomName(room) {
+		return RoomSettings{}, fmt.Errorf("%w: %q", ErrBadRoomName, room)
+	}
+	if b.draining.Load() {
+		return RoomSettings{}, ErrDraining
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, _ := b.settingsLocked(room)
+	if s.Locked {
+		return s, ErrRoomLocked
+	}
+	if s.Limit > 0 {
+		if r, ok := b.rooms[room]; ok && r.count() >= s.Limit {
+			return s, ErrRoomFull
+		}
+	}
+	return s, nil
+}
+
+// Declare creates or updates a declared room, which keeps its settings while empty (SPEC
+// "Rooms"). Settings of a running room take effect at once (TopK on the next tick).
+func (b *Bridge) Declare(name string, s RoomSettings) error {
+	if !ValidRoomName(name) {
+		return fmt.Errorf("%w: %q", ErrBadRoomName, name)
+	}
+	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
+		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.declared[name] = s
+	if r, ok := b.rooms[name]; ok {
+		r.mu.Lock()
+		r.settings, r.declared = s, true
+		r.mix.SetTopK(s.TopK)
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// Join puts a participant into room, creating an ad-hoc room if needed, and starts the room's
+// clock if it was idle. The caller has checked the PIN. The returned Participant is the leg's
+// handle: it pushes received packets into it and calls Leave when the call ends.
+func (b *Bridge) Join(room string, info ParticipantInfo, leg Leg) (*Participant, error) {
+	if _, err := b.Admit(room); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	r, ok := b.rooms[room]
+	if !ok {
+		s, declared := b.declared[room]
+		r = newRoom(b, room, s, declared)
+		b.rooms[room] = r
+	}
+	b.mu.Unlock()
+	return r.join(info, leg)
+}
+
+// Rooms lists the rooms that exist: every room with participants and every declared room.
+func (b *Bridge) Rooms() []RoomSummary {
+	b.mu.Lock()
+	out := make([]RoomSummary, 0, len(b.rooms)+len(b.declared))
+	for name, r := range b.rooms {
+		out = append(out, RoomSummary{Room: name, Participants: r.count()})
+	}
+	for name := range b.declared {
+		if _, ok := b.rooms[name]; !ok {
+			out = append(out, RoomSummary{Room: name})
+		}
+	}
+	b.mu.Unlock()
+	slices.SortFunc(out, func(a, c RoomSummary) int { return cmp.Compare(a.Room, c.Room) })
+	return out
+}
+
+// Room returns the running room called name, or a declared one's state.
+func (b *Bridge) Room(name string) (*Room, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.rooms[name]
+	return r, ok
+}
+
+// RoomState returns GET /api/rooms/ROOM, or ErrNoRoom.
+func (b *Bridge) RoomState(name string) (RoomState, error) {
+	b.mu.Lock()
+	r, ok := b.rooms[name]
+	s, declared := b.declared[name]
+	b.mu.Unlock()
+	if ok {
+		return r.State(), nil
+	}
+	if declared {
+		return RoomState{Room: name, Declared: true, Settings: s, Participants: []ParticipantState{}}, nil
+	}
+	return RoomState{}, fmt.Errorf("%w: %q", ErrNoRoom, name)
+}
+
+// Participants returns every participant of every room.
+func (b *Bridge) Participants() []*Participant {
+	b.mu.Lock()
+	rooms := make([]*Room, 0, len(b.rooms))
+	for _, r := range b.rooms {
+		rooms = append(rooms, r)
+	}
+	b.mu.Unlock()
+	var out []*Participant
+	for _, r := range rooms {
+		r.mu.Lock()
+		out = append(out, r.parts...)
+		r.mu.Unlock()
+	}
+	return out
+}
+
+// HangupAll asks every leg to end its call (drain deadline, shutdown).
+func (b *Bridge) HangupAll(reason string) {
+	for _, p := range b.Participants() {
+		p.Hangup(reason)
+	}
+}
+
+// Close stops every room's clock and waits for them; participants still present are removed
+// without their legs being told (call HangupAll first for that).
+func (b *Bridge) Close() {
+	for _, p := range b.Participants() {
+		p.Leave("shutdown")
+	}
+	b.wg.Wait()
+}
+
+// removeIfIdle forgets an ad-hoc room whose clock stopped with nobody in it.
+func (b *Bridge) removeIfIdle(r *Room) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r.mu.Lock()
+	idle := len(r.parts) == 0 && !r.running
+	r.mu.Unlock()
+	if idle && b.rooms[r.name] == r {
+		delete(b.rooms, r.name)
+	}
+}
+
+func (b *Bridge) newParticipantID() string {
+	return strconv.FormatUint(uint64(b.nextID.Add(1)), 10)
+}
+
+// now is the bridge's clock for timestamps in events and state.
+func now() time.Time { return time.Now() }
+
+var _ = codec.SampleRate

@@ -1,0 +1,49 @@
+package bridge
+
+import (
+	"time"
+
+	"confd/jitter"
+)
+
+// selfMuteWindow is how soon after '*' a '6' must follow to toggle self-mute (SPEC: "*6").
+const selfMuteWindow = 3 * time.Second
+
+// DTMF reports a digit the participant sent by SIP INFO (RFC 4733 digits arrive through the
+// jitter buffer and come here too): it publishes a dtmf event, toggles self-mute on "*6", and
+// hands the digit to the leg's OnDigit (the IVR).
+func (p *Participant) DTMF(digit byte, now time.Time) {
+	r := p.room
+	r.b.bus.Publish(Event{Type: EventDTMF, Room: r.name, Participant: p.id, Data: map[string]any{"digit": string(digit)}})
+	p.dtmfMu.Lock()
+	star := p.lastDigit == '*' && now.Sub(p.lastDigitAt) < selfMuteWindow
+	p.lastDigit, p.lastDigitAt = digit, now
+	p.dtmfMu.Unlock()
+	if star && digit == '6' {
+		r.mu.Lock()
+		muted := !r.mix.Muted(p.mid)
+		_ = r.mix.SetMuted(p.mid, muted)
+		r.mu.Unlock()
+		r.b.bus.Publish(Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": muted, "by": "self"}})
+	}
+	if p.info.OnDigit != nil {
+		p.info.OnDigit(digit)
+	}
+}
+
+// handleEvent receives the telephone-event and comfort-noise packets the jitter buffer sets
+// aside, from within PushRTP (so under pktMu), and decodes RFC 4733 events into digits, one per
+// event however many times its end packet is repeated.
+func (p *Participant) handleEvent(e jitter.Event, now time.Time) {
+	if e.Kind != jitter.TelephoneEvent || p.events == nil {
+		return
+	}
+	digits, err := p.events.Push(now, e.Timestamp, e.Marker, e.Payload)
+	if err != nil {
+		p.bad.Add(1)
+		return
+	}
+	for _, d := range digits {
+		p.DTMF(byte(d.Digit), now)
+	}
+}

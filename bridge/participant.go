@@ -1,0 +1,367 @@
+package bridge
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"confd/codec"
+	"confd/internal/dtmf"
+	"confd/jitter"
+	"confd/mixer"
+)
+
+// Leg is what a participant's signalling side (a SIP call, a WebRTC peer connection) gives the
+// room to reach the peer.
+type Leg interface {
+	// SendRTP transmits one RTP packet to the peer. The room's tick calls it, so it must not
+	// block: a leg whose socket is full drops the packet (and counts it).
+	SendRTP(pkt []byte)
+	// Hangup ends the call from confd's side (kicked, drained, shut down): a SIP leg sends BYE,
+	// a WebRTC leg closes its peer connection. The leg then calls Participant.Leave.
+	Hangup(reason string)
+}
+
+// ParticipantInfo describes a joining participant and its negotiated media.
+type ParticipantInfo struct {
+	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
+	// or number; Kind is "sip" or "webrtc" (SPEC "Control API").
+	Name, From, Kind string
+	// Output is the encoding of what the participant hears and OutputPT its RTP payload type;
+	// an Output without Codec means the participant hears nothing (a WHIP sendonly publisher).
+	Output   codec.Format
+	OutputPT uint8
+	// Input lists the payload types the participant sends (audio, telephone-event, CN); empty
+	// means it sends nothing (a WHEP listener).
+	Input []jitter.PayloadType
+	// LevelExtensionID is the id of the RFC 6464 client-to-mixer audio level header extension
+	// the peer sends (one-byte form, RFC 8285), or 0.
+	LevelExtensionID uint8
+	// OnDigit, when set, receives each DTMF digit the participant sends, after the bridge has
+	// published it (the IVR uses it). It is called from the goroutine that pushed the packet.
+	OnDigit func(digit byte)
+}
+
+// Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
+// header writer, its receive statistics, and its matrix state.
+type Participant struct {
+	id       string
+	mid      mixer.ID
+	info     ParticipantInfo
+	room     *Room
+	leg      Leg
+	joinedAt time.Time
+
+	buf       atomic.Pointer[jitter.Buffer]
+	sender    *RTPSender
+	recv      RTPReceiver
+	pktMu     sync.Mutex
+	pkt       rtp.Packet // parse scratch for PushRTP, reused so parsing allocates nothing
+	hold      atomic.Bool
+	lastMedia atomic.Int64
+	bad       atomic.Uint64
+
+	// Guarded by room.mu.
+	talking bool
+	muted   bool
+	sendsTo bool
+
+	dtmfMu      sync.Mutex
+	lastDigit   byte
+	lastDigitAt time.Time
+	events      *dtmf.Receiver // guarded by pktMu, like everything PushRTP touches
+
+	leaveOnce sync.Once
+	left      atomic.Bool
+}
+
+func (r *Room) join(info ParticipantInfo, leg Leg) (*Participant, error) {
+	p := &Participant{
+		id: r.b.newParticipantID(), info: info, room: r, leg: leg, joinedAt: now(),
+		sender: NewRTPSender(info.OutputPT),
+	}
+	id, _ := strconv.ParseUint(p.id, 10, 32)
+	p.mid = mixer.ID(id)
+	if len(info.Input) > 0 {
+		buf, err := p.newBuffer(info.Input)
+		if err != nil {
+			return nil, err
+		}
+		p.buf.Store(buf)
+	}
+	p.lastMedia.Store(time.Now().UnixNano())
+	var src mixer.Source
+	if len(info.Input) > 0 {
+		src = p
+	}
+	r.mu.Lock()
+	if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
+		r.mu.Unlock()
+		return nil, ErrRoomFull
+	}
+	if err := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); err != nil {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+	}
+	r.parts = append(r.parts, p)
+	r.byMixID[p.mid] = p
+	if !r.running {
+		r.startLocked()
+	}
+	r.mu.Unlock()
+	r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
+		Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
+	r.b.log.Info("joined", "room", r.name, "id", p.id, "name", info.Name, "from", info.From, "kind", info.Kind, "codec", info.Output.String())
+	return p, nil
+}
+
+func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, error) {
+	cfg := p.room.b.cfg.Jitter
+	cfg.PayloadTypes = types
+	cfg.OnEvent = p.handleEvent
+	buf, err := jitter.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+	}
+	for _, t := range types {
+		if t.Kind == jitter.TelephoneEvent {
+			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate})
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+			}
+			p.pktMu.Lock()
+			p.events = rx
+			p.pktMu.Unlock()
+			break
+		}
+	}
+	return buf, nil
+}
+
+// ID returns the participant's id in the API.
+func (p *Participant) ID() string { return p.id }
+
+// Room returns the participant's room.
+func (p *Participant) Room() *Room { return p.room }
+
+// SSRC returns the SSRC of what confd sends to this participant.
+func (p *Participant) SSRC() uint32 { return p.sender.SSRC() }
+
+// Advance implements mixer.Source: the jitter buffer's, except that a participant on hold is
+// silent (RFC 3264 section 8.4: whatever it still sends, such as music on hold, is not mixed).
+func (p *Participant) Advance(now time.Time) codec.Activity {
+	buf := p.buf.Load()
+	if buf == nil {
+		return codec.Activity{}
+	}
+	a := buf.Advance(now)
+	if p.hold.Load() {
+		return codec.Activity{}
+	}
+	return a
+}
+
+// Read implements mixer.Source.
+func (p *Participant) Read(f *codec.Frame) bool {
+	if buf := p.buf.Load(); buf != nil && !p.hold.Load() {
+		return buf.Read(f)
+	}
+	return false
+}
+
+// PushRTP takes one RTP packet received from the peer (after SRTP, for WebRTC legs) and queues
+// its audio for playout. It allocates nothing for a well-formed packet. A malformed packet is
+// counted and returned as an error; nothing else changes.
+func (p *Participant) PushRTP(raw []byte, now time.Time) error {
+	buf := p.buf.Load()
+	if buf == nil {
+		return nil
+	}
+	p.pktMu.Lock()
+	defer p.pktMu.Unlock()
+	if err := p.pkt.Unmarshal(raw); err != nil {
+		p.bad.Add(1)
+		return err
+	}
+	h := &p.pkt.Header
+	jp := jitter.Packet{
+		PayloadType: h.PayloadType, SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp,
+		Marker: h.Marker, SSRC: h.SSRC, Payload: p.pkt.Payload,
+	}
+	if id := p.info.LevelExtensionID; id != 0 && h.Extension {
+		if ext := h.GetExtension(id); len(ext) > 0 {
+			// RFC 6464 section 3: V flag, then the level as -dBov in 7 bits.
+			jp.HasLevel, jp.Voice, jp.Level = true, ext[0]&0x80 != 0, -codec.Level(ext[0]&0x7F)
+		}
+	}
+	p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.clockRate(h.PayloadType), now)
+	p.lastMedia.Store(now.UnixNano())
+	err := buf.Push(jp, now)
+	if p.events != nil {
+		// A digit whose end packets were all lost is reported once its event has been quiet.
+		if d, ok := p.events.Expire(now); ok {
+			p.DTMF(byte(d.Digit), now)
+		}
+	}
+	return err
+}
+
+func (p *Participant) clockRate(pt uint8) int {
+	for _, t := range p.info.Input {
+		if t.Type == pt {
+			if t.ClockRate != 0 {
+				return t.ClockRate
+			}
+			if t.Kind == jitter.Audio {
+				return t.Codec.ClockRate()
+			}
+			return 8000
+		}
+	}
+	return 0
+}
+
+// PushRTCP takes one RTCP packet from the peer: its loss report about confd's stream sets the
+// expected loss of this participant's Opus encoder (so FEC is sent when it helps), and its
+// sender report is remembered for the next receiver report.
+func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
+	rep, err := ParseRTCP(raw, p.sender.SSRC())
+	if err != nil {
+		p.bad.Add(1)
+		return err
+	}
+	if rep.HasSR {
+		p.recv.OnSenderReport(rep.SRNTPTime, now)
+	}
+	if rep.HasLoss && p.info.Output.Codec == codec.Opus {
+		loss := ExpectedLossPercent(rep.FractionLost)
+		r := p.room
+		r.mu.Lock()
+		if f := p.info.Output; f.ExpectedLoss != loss {
+			f.ExpectedLoss = loss
+			if err := r.mix.SetFormat(p.mid, f); err == nil {
+				p.info.Output = f
+			}
+		}
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// RTCPReport returns the compound RTCP packet (SR or RR, and SDES) the leg should send now.
+func (p *Participant) RTCPReport(now time.Time) ([]byte, error) {
+	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, p.info.Output.Codec.ClockRate(), now)
+}
+
+// LastMedia returns when the last RTP packet arrived (or when the participant joined).
+func (p *Participant) LastMedia() time.Time { return time.Unix(0, p.lastMedia.Load()) }
+
+// OnHold reports whether the peer has put the call on hold.
+func (p *Participant) OnHold() bool { return p.hold.Load() }
+
+// SetHold puts the participant on hold (RFC 3264 section 8.4: sendonly or inactive), where it
+// is neither mixed nor sent audio, or takes it off hold.
+func (p *Participant) SetHold(hold bool) { p.hold.Store(hold) }
+
+// SetMedia changes the participant's negotiated media mid-call (a re-INVITE that changed codec
+// or payload types): a new jitter buffer for the new input and a new encoding for its output.
+func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitter.PayloadType) error {
+	var buf *jitter.Buffer
+	if len(input) > 0 {
+		var err error
+		if buf, err = p.newBuffer(input); err != nil {
+			return err
+		}
+	}
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mix.SetFormat(p.mid, output); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSetting, err)
+	}
+	p.pktMu.Lock()
+	p.info.Output, p.info.OutputPT, p.info.Input = output, outputPT, input
+	p.buf.Store(buf)
+	p.pktMu.Unlock()
+	p.sender.SetPayloadType(outputPT)
+	return nil
+}
+
+// sendTick sends this tick's packet to the participant; the room holds its lock.
+func (p *Participant) sendTick(r *Room, due time.Time) {
+	if p.info.Output.Codec == 0 || p.left.Load() {
+		return
+	}
+	out := r.mix.Output(p.mid)
+	if !out.Due {
+		return
+	}
+	payload := out.Payload
+	if p.hold.Load() {
+		payload = nil // on hold: nothing is sent, the timestamp keeps time
+	}
+	n, err := p.sender.Packet(r.pkt[:], payload, out.Marker, int(out.TimestampStep), due)
+	if err == nil && n > 0 {
+		p.leg.SendRTP(r.pkt[:n])
+	}
+}
+
+// Hangup asks the participant's leg to end the call.
+func (p *Participant) Hangup(reason string) { p.leg.Hangup(reason) }
+
+// Leave takes the participant out of its room; the leg calls it when the call has ended, for
+// whatever reason. It is safe to call more than once.
+func (p *Participant) Leave(reason string) {
+	p.leaveOnce.Do(func() {
+		p.left.Store(true)
+		r := p.room
+		r.mu.Lock()
+		_ = r.mix.Remove(p.mid)
+		for i, q := range r.parts {
+			if q == p {
+				r.parts = append(r.parts[:i], r.parts[i+1:]...)
+				break
+			}
+		}
+		delete(r.byMixID, p.mid)
+		if len(r.parts) == 0 && r.running {
+			// The last one out stops the clock now; the goroutine forgets an ad-hoc room.
+			r.running = false
+			r.cancel()
+		}
+		r.mu.Unlock()
+		r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+		r.b.log.Info("left", "room", r.name, "id", p.id, "reason", reason)
+	})
+}
+
+// stateLocked describes the participant for the API; the caller holds the room's lock.
+func (p *Participant) stateLocked(r *Room) ParticipantState {
+	role, target, _ := r.mix.Role(p.mid)
+	st := ParticipantState{
+		ID: p.id, Name: p.info.Name, From: p.info.From, Kind: p.info.Kind,
+		Codec: p.info.Output.Codec.String(), Role: role.String(),
+		Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), OnHold: p.hold.Load(),
+		Talking: p.talking, LevelDBov: float64(r.mix.Level(p.mid)), JoinedAt: p.joinedAt,
+	}
+	if p.info.Output.Codec == 0 {
+		st.Codec = ""
+		for _, t := range p.info.Input {
+			if t.Kind == jitter.Audio {
+				st.Codec = t.Codec.String()
+				break
+			}
+		}
+	}
+	if role == mixer.RoleCoach {
+		if q, ok := r.byMixID[target]; ok {
+			st.Target = q.id
+		}
+	}
+	return st
+}
+

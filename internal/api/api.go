@@ -1,0 +1,372 @@
+// Package api serves confd's JSON control API (SPEC "Control API"): rooms and participants,
+// the matrix, dial-out, server-sent event streams, and the health endpoints. Every refusal is a
+// JSON {"error": "..."} with the status SPEC names, and a refused request changes nothing.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"confd/bridge"
+)
+
+// maxBody is the largest request body the API reads (413 above it).
+const maxBody = 1 << 20
+
+// Dialer places an outgoing call into a room (the SIP legs implement it).
+type Dialer interface {
+	// Dial calls uri and joins the callee to room when answered; it returns at once with an id
+	// that the dial events carry, or an error for a URI it cannot call.
+	Dial(ctx context.Context, room, uri string) (string, error)
+}
+
+// Config sets up the API.
+type Config struct {
+	// Token, when set, is required as "Authorization: Bearer TOKEN" on /api/*; when empty,
+	// /api/* answers 403 to every peer not on loopback.
+	Token string
+	// Dialer serves POST /api/rooms/ROOM/dial; nil answers 503.
+	Dialer Dialer
+	// Ready reports whether confd takes new calls (/readyz); nil means always.
+	Ready func() bool
+	// KeepAlive is the SSE comment interval; zero means 15s.
+	KeepAlive time.Duration
+}
+
+// Handler is the API's http.Handler.
+type Handler struct {
+	cfg Config
+	b   *bridge.Bridge
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the API for b, to be mounted at the root of the HTTP server (it answers /api/,
+// /healthz and /readyz).
+func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 15 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{cfg: cfg, b: b, log: log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.route("GET /api/rooms", h.listRooms)
+	h.route("GET /api/rooms/{room}", h.getRoom)
+	h.route("PUT /api/rooms/{room}", h.putRoom)
+	h.route("POST /api/rooms/{room}/dial", h.dial)
+	h.route("PATCH /api/rooms/{room}/participants/{id}", h.patchParticipant)
+	h.route("DELETE /api/rooms/{room}/participants/{id}", h.deleteParticipant)
+	h.route("POST /api/rooms/{room}/mute-all", h.muteAll)
+	h.route("GET /api/rooms/{room}/matrix", h.getMatrix)
+	h.route("PUT /api/rooms/{room}/matrix", h.putMatrix)
+	h.route("GET /api/rooms/{room}/events", h.events)
+	h.route("GET /api/events", h.events)
+	h.route("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
+	})
+	return h
+}
+
+// Handle lets the daemon add routes that share the API's authorisation (recording, play).
+func (h *Handler) Handle(pattern string, fn http.HandlerFunc) { h.route(pattern, fn) }
+
+func (h *Handler) route(pattern string, fn http.HandlerFunc) {
+	h.mux.Handle(pattern, h.authorize(fn))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// authorize applies SPEC's token rule to /api/*.
+func (h *Handler) authorize(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Token == "" {
+			if !fromLoopback(r) {
+				writeError(w, http.StatusForbidden, "the API is only open to loopback peers when no -api-token is set")
+				return
+			}
+		} else {
+			auth := r.Header.Get("Authorization")
+			tok, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
+				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+// FromLoopback reports whether the request came from a loopback address.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Ready != nil && !h.cfg.Ready() {
+		writeError(w, http.StatusServiceUnavailable, "draining: new calls are refused")
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, h.b.Rooms())
+}
+
+func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
+	st, err := h.b.RoomState(r.PathValue("room"))
+	if err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	writeJSON(w, 200, st)
+}
+
+func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("room")
+	if !bridge.ValidRoomName(name) {
+		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", name))
+		return
+	}
+	var s bridge.RoomSettings
+	if !readJSON(w, r, &s) {
+		return
+	}
+	for _, c := range s.PIN {
+		if c < '0' || c > '9' || len(s.PIN) > 16 {
+			writeError(w, 400, "pin must be 1-16 digits")
+			return
+		}
+	}
+	if err := h.b.Declare(name, s); err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	st, _ := h.b.RoomState(name)
+	writeJSON(w, 200, st)
+}
+
+func (h *Handler) room(w http.ResponseWriter, r *http.Request) (*bridge.Room, bool) {
+	room, ok := h.b.Room(r.PathValue("room"))
+	if !ok {
+		writeError(w, 404, fmt.Sprintf("no room %q with participants", r.PathValue("room")))
+	}
+	return room, ok
+}
+
+func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		URI string `json:"uri"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	name := r.PathValue("room")
+	if !bridge.ValidRoomName(name) {
+		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", name))
+		return
+	}
+	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
+		writeError(w, 400, `"uri" must be a sip: or sips: URI`)
+		return
+	}
+	if h.cfg.Dialer == nil {
+		writeError(w, 503, "dial-out is not available")
+		return
+	}
+	if _, err := h.b.Admit(name); err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	id, err := h.cfg.Dialer.Dial(context.WithoutCancel(r.Context()), name, req.URI)
+	if err != nil {
+		writeError(w, 400, err.Error())
+		return
+	}
+	writeJSON(w, 202, map[string]string{"id": id})
+}
+
+func (h *Handler) patchParticipant(w http.ResponseWriter, r *http.Request) {
+	room, ok := h.room(w, r)
+	if !ok {
+		return
+	}
+	var c bridge.Change
+	if !readJSON(w, r, &c) {
+		return
+	}
+	st, err := room.Update(r.PathValue("id"), c)
+	if err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	writeJSON(w, 200, st)
+}
+
+func (h *Handler) deleteParticipant(w http.ResponseWriter, r *http.Request) {
+	room, ok := h.room(w, r)
+	if !ok {
+		return
+	}
+	p, err := room.Participant(r.PathValue("id"))
+	if err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	p.Hangup("kicked")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) muteAll(w http.ResponseWriter, r *http.Request) {
+	room, ok := h.room(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, 200, map[string]int{"muted": room.MuteAll()})
+}
+
+func (h *Handler) getMatrix(w http.ResponseWriter, r *http.Request) {
+	room, ok := h.room(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, 200, room.Matrix())
+}
+
+func (h *Handler) putMatrix(w http.ResponseWriter, r *http.Request) {
+	room, ok := h.room(w, r)
+	if !ok {
+		return
+	}
+	var gains []bridge.Gain
+	if !readJSON(w, r, &gains) {
+		return
+	}
+	if err := room.SetMatrix(gains); err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	writeJSON(w, 200, room.Matrix())
+}
+
+// events streams the bus as server-sent events (HTML Living Standard "Server-sent events"),
+// resuming after Last-Event-ID when the client reconnects.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("room")
+	if room != "" && !bridge.ValidRoomName(room) {
+		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", room))
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, 500, "streaming unsupported")
+		return
+	}
+	after, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
+	sub := h.b.Bus().Subscribe(room, 256, after)
+	defer sub.Close()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(200)
+	fmt.Fprint(w, ": confd events\n\n")
+	fl.Flush()
+	keep := time.NewTicker(h.cfg.KeepAlive)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keep.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		case e, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			data, _ := json.Marshal(e)
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// readJSON decodes a JSON request body strictly: application/json, at most maxBody bytes, no
+// unknown fields, nothing after the value. It answers 415, 413 or 400 itself and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+			return false
+		}
+		writeError(w, 400, "bad JSON: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, 400, "bad JSON: data after the value")
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError answers status with {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeBridgeError maps the bridge's errors to SPEC's statuses.
+func writeBridgeError(w http.ResponseWriter, err error) {
+	status := 500
+	switch {
+	case errors.Is(err, bridge.ErrNoRoom), errors.Is(err, bridge.ErrNoParticipant):
+		status = 404
+	case errors.Is(err, bridge.ErrBadRoomName), errors.Is(err, bridge.ErrBadSetting):
+		status = 400
+	case errors.Is(err, bridge.ErrRoomLocked):
+		status = 403
+	case errors.Is(err, bridge.ErrRoomFull):
+		status = 409
+	case errors.Is(err, bridge.ErrDraining):
+		status = 503
+	}
+	writeError(w, status, err.Error())
+}
