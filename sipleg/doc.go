@@ -1,0 +1,89 @@
+// Package sipleg is confd's SIP side: the user agent server that callers dial into rooms, the
+// client of dial-out and outbound registration, and the media socket of every SIP call. It
+// speaks SIP (RFC 3261) over UDP and TCP through github.com/emiago/sipgo v1.7.2, negotiates
+// audio with confd/internal/sdpneg (RFC 3264), and joins each call to a confd/bridge room as
+// a participant whose bridge.Leg is the call.
+//
+// # Calls in
+//
+// INVITE sip:ROOM@HOST → 100, then 200 with the SDP answer, then ACK. The answer picks the
+// caller's first codec among Opus, PCMU and PCMA, answers telephone-event (RFC 4733) at that
+// codec's clock else 8000, rejects extra and non-audio m-lines with port 0 and reads a missing
+// direction as sendrecv; when nothing is common the INVITE gets 488 with a Warning (RFC 3261
+// section 20.43). An INVITE without SDP gets confd's offer in the 200 and must carry the
+// answer in its ACK (late offer). A locked room answers 403, a full one 486, a bad room name
+// 404, a draining server 503 with Retry-After. BYE ends a call either way; CANCEL is matched
+// to its INVITE by sipgo's transaction layer; OPTIONS answers 200 with Allow and Accept.
+//
+// In the dialog, re-INVITE and UPDATE (RFC 3311) renegotiate: sendonly or inactive from the
+// caller puts it on hold (answered recvonly/inactive: it is neither mixed, so its music on
+// hold never reaches the room, nor sent audio), sendrecv takes it off hold, and a new codec or
+// payload type changes the participant's media in place. A refused renegotiation (488)
+// changes nothing. A re-INVITE without SDP gets an offer and its ACK the answer.
+//
+// # Media
+//
+// A PortAllocator hands out an even RTP port with RTCP on the next (RFC 3550 section 11) from
+// the -rtp range, round-robin, and takes it back when the call ends. A MediaSocket sends to
+// where the caller's media really comes from (symmetric RTP, RFC 4961; NAT) and, once that
+// source is learned, drops packets from every other address (strict RTP, Asterisk's
+// CVE-2017-14099 "RTP bleed"). rtcp-mux (RFC 5761) is honoured. Sends never block the room:
+// they are sendto(2) with MSG_DONTWAIT on the socket's descriptor, and a full buffer is a
+// dropped, counted packet (0 allocations, ≈9 µs per packet on loopback:
+// BenchmarkMediaSocketSendRTP). A call that sent no RTP for 30 s (Config.NoMediaTimeout) and
+// is not on hold is hung up with a BYE; RTCP reports go out every 5 s.
+//
+// # DTMF, PIN and dial-in numbers
+//
+// Digits arrive as RFC 4733 events (the bridge's jitter buffer hands them to its DTMF
+// receiver: one digit per event however many end packets repeat it) or as SIP INFO with
+// application/dtmf-relay or application/dtmf bodies; both become the participant's dtmf
+// events, and "*6" toggles self-mute (bridge). A room with a PIN, even dialled directly, and
+// a configured dial-in number (a request-URI user such as +15550100 or 1000, which takes
+// precedence over a room of that name) lead to the IVR (ivr.go): spoken prompts from
+// confd/prompts, the meeting number and then the PIN as digits ended by '#', a digit timeout
+// (Config.IVRDigitTimeout, 10 s) and three tries (Config.IVRTries), then "goodbye" and BYE.
+// A dial-in number never leads to dial-out (ErrDialNumber).
+//
+// # Security and validation
+//
+// confd is open by default. With config.Security.Restrict, INVITEs are accepted only from
+// the listed trunk addresses or with digest credentials of a listed user (401 challenge,
+// RFC 3261 section 22; nonces are HMAC-signed timestamps, so no table is kept).
+//
+// Every message passes a validator before sipgo sees it (validate.go), because sipgo v1.7.2
+// accepts several of the RFC 4475 invalid messages as valid and drops unparsable ones without
+// an answer. The validator answers what RFC 4475 asks: 400 for unparsable requests, a CSeq
+// method that differs from the request's, missing or doubled mandatory headers, a doubled
+// Content-Length, escaped headers in the Request-URI, a bad Date; 416 for an unknown URI scheme;
+// 420 with Unsupported for unknown Require tags; 415 with Accept for a non-SDP INVITE body; 406
+// for an INVITE whose Accept excludes SDP; 505 for a version other than SIP/2.0. On TCP it
+// frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
+// continued header lines, which sipgo's stream parser does not. TestTortureMessages sends all
+// of sipgo's copy of the RFC 4475 messages (testdata/torture) over UDP and TCP.
+//
+// # Calls out and registrations
+//
+// Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA and
+// telephone-event, answers 401/407 challenges from config.Credentials (the credential whose
+// realm is the target host, else the one for any realm), publishes "dial" events on the bus
+// with each response's status and finally state "answered" or "failed", and joins the callee
+// when it answers. Each config.Register entry is kept registered (RFC 3261 section 10): digest
+// authentication, refresh at three quarters of the granted expiry, back-off from 1 s to 5 min
+// after a failure, and Expires: 0 at shutdown (Server.Registrations reports the state).
+//
+// # Drain and shutdown
+//
+// Drain refuses new calls (503 with Retry-After) and dial-outs; Shutdown(ctx) also sends BYE on
+// every call (retransmitted by its client transaction until answered or timed out), withdraws
+// the registrations and stops serving.
+//
+// # Traps handled
+//
+//   - sipgo refuses to write UDP messages over 1300 bytes, even responses that have no TCP
+//     fallback; sipleg raises sip.UDPMTUSize so that a long valid INVITE is answered.
+//   - sipgo answers a 2xx over UDP to the top Via's port at the source address (RFC 3261
+//     section 18.2.2), not to the source port, unless the Via carries rport (RFC 3581).
+//   - An RFC 2543 INVITE (no Contact, no From tag) gets its From as Contact and a From tag, so
+//     that sipgo can build a dialog for it.
+package sipleg
