@@ -27,9 +27,9 @@
 // (factor 0.983 per packet, plain averaging while there are few samples so that the 40 ms start
 // value is replaced within about a second). The target is the histogram's 98th percentile — a
 // clean network gives 0 — clamped to [MinDelay, MaxDelay]. While loss is seen on an Opus stream
-// (a loss rate above 1%, averaged over 256 packets, with hysteresis) the target is at least 30 ms:
-// one frame in hand, so that the packet after a lost one has arrived when the lost one is due,
-// and its in-band FEC replaces concealment.
+// (a loss rate above 1%, averaged over 256 packets, with hysteresis, and a loss in the last 4 s)
+// the target is at least 30 ms: one frame in hand, so that the packet after a lost one has arrived
+// when the lost one is due, and its in-band FEC replaces concealment.
 //
 // # Rules of one tick
 //
@@ -42,11 +42,15 @@
 //     Janus prebuffers but never recovers a drained buffer, which this rule does).
 //   - The next packet is present and continues the cursor: it is played. If the delay is below
 //     the target (it rose, or loss asks for a frame in hand), one concealment is played first: the
-//     delay grows by a frame per tick, fast on a spike. If the delay minus the packet's duration is
-//     still at or above the highest target of the last second and the packet after it is in hand,
-//     the packet is dropped instead: silent packets (Opus DTX, RFC 6464 level at or below -50 dBov
+//     delay grows by a frame per tick, fast on a spike. If the delay without the packet would still be
+//     above the highest target of the last second, by a margin of half that target (at most 10
+//     ms; none for a clean network), and the packet after it is in hand, the packet is dropped
+//     instead: silent packets (Opus DTX, RFC 6464 level at or below -50 dBov
 //     without the voice flag) at once, voiced ones at most every 100 ms, anything above MaxDelay.
-//     Holding the target's peak for a second keeps the delay from see-sawing on estimation noise.
+//     The peak and the margin keep the delay from see-sawing on estimation noise: a sender whose
+//     clock is 0.2% off costs about one frame inserted or dropped per 10 s, as it must. All
+//     packets shorter than a tick must be here at its start, so the delay that counts is that
+//     of the tick's last packet.
 //   - The next packet starts later in the timeline (DTX, a silence before a marked talkspurt
 //     start): the playout goes idle, which is silence, not loss, and restarts as above.
 //   - Telephone-event and comfort-noise packets use up their sequence numbers and are passed over;
@@ -62,7 +66,8 @@
 // A packet that arrives after its turn is late: dropped and counted. Sequence numbers are
 // extended through wrap-around as in RFC 3550 appendix A.1; a jump of more than the capacity is
 // believed only when the next packet continues it, and then restarts the stream, as a new SSRC
-// does. A timestamp jump that no network explains (more than 1 s of transit change) re-anchors the
+// does — which is also believed only from its second packet in a row, so that a stray packet or
+// an interleaved second source cannot flush a live stream. A timestamp jump that no network explains (more than 1 s of transit change) re-anchors the
 // timeline instead of being measured as delay or played as a gap. Every loop in Advance is bounded
 // by the capacity, so no input makes a tick slow, and all storage is allocated in New.
 //

@@ -28,12 +28,19 @@ const (
 	// half frames, so that the packet after a lost one has arrived when the lost one is due.
 	lossFloor = 30 * time.Millisecond
 	// lossMemory is the number of packets the loss rate averages over; lossOn and lossOff are its
-	// hysteresis thresholds for keeping a frame in hand.
+	// hysteresis thresholds for keeping a frame in hand, which also ends after lossQuiet without
+	// any loss (a burst of late packets in a spike should not hold the delay up for long).
 	lossMemory = 256
 	lossOn     = 0.01
 	lossOff    = 0.0025
+	lossQuiet  = 4 * time.Second
 	// voicedDropInterval spaces out drops of voiced frames when the delay shrinks during speech.
 	voicedDropInterval = 100 * time.Millisecond
+	// shrinkMargin: the delay shrinks only when it would stay above the target's peak by a
+	// 1/shrinkMargin of it (at most maxShrinkMargin), since the estimate's noise grows with it;
+	// a clean network keeps 0, so a packet still plays in the tick it arrives.
+	shrinkMargin    = 2
+	maxShrinkMargin = int64(10 * time.Millisecond)
 	// peakHold is how long a higher target keeps the delay from shrinking after it fell.
 	peakHold = time.Second
 	// silentLevel is the RFC 6464 level at or below which a frame may be dropped as silence.
@@ -89,6 +96,8 @@ type tickState struct {
 
 	lossRate       float64
 	lossy          bool
+	lastLoss       int64 // ns
+	now            int64 // the tick's time, ns
 	target         int64 // ns
 	peak, peakAt   int64 // highest recent target and when it was set
 	lastVoicedDrop int64
@@ -125,6 +134,7 @@ func (b *Buffer) Advance(now time.Time) codec.Activity {
 	t.carry()
 	b.mu.Lock()
 	tickNs := b.clockLocked(now)
+	t.now = tickNs
 	if b.restart {
 		b.restart = false
 		t.n, t.filled, t.playing, t.credit, t.expansions, t.lastSilent = 0, 0, false, 0, 0, true
@@ -328,7 +338,7 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 // voiced one at most every voicedDropInterval, and any packet when above MaxDelay.
 func (b *Buffer) shouldDropLocked(silent bool, after, now int64) bool {
 	t := &b.tick
-	if after < t.peak || b.store.get(b.next+1) == nil {
+	if after < t.peak+min(t.peak/shrinkMargin, maxShrinkMargin) || b.store.get(b.next+1) == nil {
 		return false // no excess, or nothing in hand to play instead
 	}
 	if silent || after >= int64(b.cfg.MaxDelay) {
@@ -476,14 +486,16 @@ func (b *Buffer) noteLoss(lost int) {
 	if lost == 0 {
 		t.lossRate -= t.lossRate / lossMemory
 	} else {
+		t.lastLoss = t.now
 		b.stats.lost.Add(uint64(lost))
 		for range min(lost, lossMemory) {
 			t.lossRate += (1 - t.lossRate) / lossMemory
 		}
 	}
-	if t.lossRate > lossOn {
+	quiet := t.now-t.lastLoss > int64(lossQuiet)
+	if t.lossRate > lossOn && !quiet {
 		t.lossy = true
-	} else if t.lossRate < lossOff {
+	} else if t.lossRate < lossOff || quiet {
 		t.lossy = false
 	}
 }

@@ -101,3 +101,60 @@ func TestLossWithFECKeepsAFrameInHand(t *testing.T) {
 		t.Errorf("%d ticks without audio", sim.stalls)
 	}
 }
+
+func TestBurstLossIsConcealed(t *testing.T) {
+	b, _ := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, network{seed: 6, base: 30 * time.Millisecond, burst: 0.02, burstMax: 5, jitter: uniformJitter(10 * time.Millisecond)}, 60*time.Second, 2*time.Millisecond)
+	st := b.Stats()
+	t.Logf("network lost %d in bursts of up to 5; stats %+v", sim.lost, st)
+	if sim.stalls != 0 {
+		t.Errorf("%d ticks without audio", sim.stalls)
+	}
+	for i := sim.firstPlay; i < len(sim.values)-30; i++ {
+		if sim.values[i][0] == 0 || sim.values[i][1] == 0 {
+			t.Fatalf("tick %d played silence inside the stream", i)
+		}
+	}
+	if st.Lost != uint64(sim.lost) || st.Late > st.Pushed/100 {
+		t.Errorf("lost %d (network %d), late %d", st.Lost, sim.lost, st.Late)
+	}
+}
+
+func TestDeliveryBurstsAfterBlackouts(t *testing.T) {
+	// Every 2 s the path holds packets for 120 ms and then delivers them at once (a Wi-Fi scan,
+	// a congested uplink): the buffer conceals the hole, keeps what arrives in a heap, and is
+	// back to a short delay between the bursts.
+	const period, hold = 2 * time.Second, 120 * time.Millisecond
+	nw := network{seed: 7, base: 30 * time.Millisecond, jitter: func(send time.Duration, r *rand.Rand) time.Duration {
+		if in := send % period; send > period && in < hold {
+			return hold - in
+		}
+		return time.Duration(r.Int64N(int64(2 * time.Millisecond)))
+	}}
+	b, _ := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, nw, 30*time.Second, 9*time.Millisecond)
+	st := b.Stats()
+	t.Logf("stats %+v", st)
+	if sim.stalls != 0 {
+		t.Errorf("%d ticks without audio", sim.stalls)
+	}
+	if st.CurrentDelay > DefaultMaxDelay {
+		t.Errorf("delay %v after 15 blackouts", st.CurrentDelay)
+	}
+}
+
+func TestSenderClockDrift(t *testing.T) {
+	for _, drift := range []float64{-0.002, 0.002} {
+		b, _ := newFakeBuffer(t, Config{})
+		sim := simulate(t, b, network{seed: 8, base: 30 * time.Millisecond, drift: drift, jitter: uniformJitter(5 * time.Millisecond)}, 60*time.Second, 15*time.Millisecond)
+		st := b.Stats()
+		t.Logf("drift %+.1f%%: stats %+v", drift*100, st)
+		// 0.2% of 60 s is 120 ms: six frames to insert or drop, and not many more.
+		if st.Expanded > 15 || st.Dropped > 15 || sim.stalls != 0 || st.Late > 5 {
+			t.Errorf("drift %+.1f%%: %d expansions, %d drops, %d stalls, %d late", drift*100, st.Expanded, st.Dropped, sim.stalls, st.Late)
+		}
+		if worst := maxDuration(sim.delays, 500); worst > 60*time.Millisecond {
+			t.Errorf("drift %+.1f%%: delay up to %v", drift*100, worst)
+		}
+	}
+}

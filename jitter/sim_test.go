@@ -120,6 +120,9 @@ type network struct {
 	base      time.Duration // one-way delay of the fastest packet
 	jitter    func(send time.Duration, r *rand.Rand) time.Duration
 	loss      float64 // independent random loss
+	burst     float64 // chance that a packet starts a burst of 2 to burstMax lost packets
+	burstMax  int
+	drift     float64 // sender clock error: its 20 ms last 20·(1+drift) ms of ours
 	duplicate float64
 	fec       bool // packets carry FEC for the one before
 }
@@ -164,9 +167,19 @@ func simulate(t testing.TB, b *Buffer, nw network, dur, phase time.Duration) *si
 	count := int(dur / ptime)
 	sim := &simulation{arrivals: make([]time.Duration, count)}
 	var arrivals []arrival
+	burstLeft, inBurst := 0, false
 	for i := range count {
-		send := time.Duration(i) * ptime
+		send := time.Duration(float64(time.Duration(i)*ptime) * (1 + nw.drift))
 		sim.arrivals[i] = -1
+		if !inBurst && nw.burst > 0 && r.Float64() < nw.burst {
+			burstLeft, inBurst = 2+r.IntN(nw.burstMax-1), true
+		}
+		if burstLeft > 0 {
+			burstLeft--
+			sim.lost++
+			continue
+		}
+		inBurst = false // a burst ends with a packet that gets through
 		if r.Float64() < nw.loss {
 			sim.lost++
 			continue
