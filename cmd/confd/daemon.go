@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"confd/bridge"
 	"confd/internal/api"
 	"confd/internal/config"
+	"confd/sipleg"
 )
 
 // daemon holds confd's parts and their order of start and stop.
@@ -21,6 +23,12 @@ type daemon struct {
 	bridge *bridge.Bridge
 	http   *http.Server
 	httpLn net.Listener
+	sip    *sipleg.Server
+	sipUDP net.PacketConn
+	sipTCP net.Listener
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -28,10 +36,36 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	for _, r := range cfg.Rooms {
 		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record}
 	}
-	d := &daemon{cfg: cfg, log: log}
+	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(log))
+
+	var publicIP netip.Addr
+	if cfg.PublicIP != "" {
+		publicIP = netip.MustParseAddr(cfg.PublicIP) // validated by config
+	}
+	ports, err := sipleg.NewPortAllocator(cfg.RTP.Low, cfg.RTP.High, netip.Addr{})
+	if err != nil {
+		return nil, fmt.Errorf("-rtp %s: %w", cfg.RTP, err)
+	}
+	var dialIn []string
+	for _, n := range cfg.DialIn {
+		dialIn = append(dialIn, n.Number)
+	}
+	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
+		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
+		Credentials: cfg.Credentials, Register: cfg.Register,
+	}, sipleg.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
-	a := api.New(d.bridge, api.Config{Token: cfg.APIToken, Ready: func() bool { return !d.bridge.Draining() }}, log)
+	a := api.New(d.bridge, api.Config{
+		Token:  cfg.APIToken,
+		Dialer: dialer{d.sip},
+		Ready:  func() bool { return !d.bridge.Draining() },
+	}, log)
 	mux.Handle("/api/", a)
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
@@ -40,6 +74,20 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 }
 
 func (d *daemon) start() error {
+	var err error
+	if d.sipUDP, err = net.ListenPacket("udp", d.cfg.SIP); err != nil {
+		return fmt.Errorf("sip %s: %w", d.cfg.SIP, err)
+	}
+	if d.sipTCP, err = net.Listen("tcp", d.sipUDP.LocalAddr().String()); err != nil {
+		d.sipUDP.Close()
+		return fmt.Errorf("sip %s (tcp): %w", d.cfg.SIP, err)
+	}
+	go func() {
+		defer close(d.done)
+		if err := d.sip.Serve(d.ctx, d.sipUDP, d.sipTCP); err != nil {
+			d.log.Error("sip server", "err", err)
+		}
+	}()
 	ln, err := net.Listen("tcp", d.cfg.HTTP)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
@@ -50,7 +98,7 @@ func (d *daemon) start() error {
 			d.log.Error("http server", "err", err)
 		}
 	}()
-	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.cfg.SIP, "rtp", d.cfg.RTP.String())
+	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
 	return nil
 }
 
@@ -58,6 +106,7 @@ func (d *daemon) start() error {
 // every room is empty.
 func (d *daemon) drain(wait time.Duration) {
 	d.bridge.Drain()
+	d.sip.Drain()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) && len(d.bridge.Participants()) > 0 {
 		time.Sleep(100 * time.Millisecond)
@@ -66,6 +115,13 @@ func (d *daemon) drain(wait time.Duration) {
 
 // shutdown hangs up every leg, waits for them to go, and stops the servers.
 func (d *daemon) shutdown(ctx context.Context) {
+	// SIP calls get a BYE each (retransmitted until answered or timed out) and the
+	// registrations are withdrawn; every other leg is hung up through the bridge.
+	if d.sipUDP != nil {
+		_ = d.sip.Shutdown(ctx)
+		d.cancel()
+		<-d.done
+	}
 	d.bridge.HangupAll("shutdown")
 	for ctx.Err() == nil && len(d.bridge.Participants()) > 0 {
 		time.Sleep(50 * time.Millisecond)
@@ -74,4 +130,11 @@ func (d *daemon) shutdown(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	_ = d.http.Shutdown(hctx)
+}
+
+// dialer adapts the SIP server to the API's dial route.
+type dialer struct{ s *sipleg.Server }
+
+func (d dialer) Dial(ctx context.Context, room, uri string) (string, error) {
+	return d.s.DialOut(ctx, room, uri)
 }

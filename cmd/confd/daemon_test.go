@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"confd/internal/audiotest"
+	"confd/internal/peer"
+)
+
+// binary is confd built once for the tests that run it as a process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "confd-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "confd")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freePort returns a port free for both UDP and TCP on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// daemonProc is a confd process started by a test.
+type daemonProc struct {
+	cmd       *exec.Cmd
+	sip, http int
+	log       *bytes.Buffer
+	exited    chan struct{}
+}
+
+func startDaemon(t *testing.T, args ...string) *daemonProc {
+	t.Helper()
+	d := &daemonProc{sip: freePort(t), http: freePort(t), log: &bytes.Buffer{}, exited: make(chan struct{})}
+	rtpLow := 32000 + (d.sip%100)*40
+	args = append([]string{
+		"-sip", fmt.Sprintf("127.0.0.1:%d", d.sip),
+		"-http", fmt.Sprintf("127.0.0.1:%d", d.http),
+		"-rtp", fmt.Sprintf("%d-%d", rtpLow, rtpLow+39),
+	}, args...)
+	d.cmd = exec.Command(binary, args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+		if t.Failed() {
+			t.Logf("confd log:\n%s", d.log.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(d.url("/readyz"))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("confd not ready: %v\n%s", err, d.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *daemonProc) url(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", d.http, path) }
+
+func (d *daemonProc) roomURI(room string) string {
+	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.sip)
+}
+
+// sipStatus sends one INVITE over UDP and returns the status code of the first final response.
+func sipStatus(t *testing.T, d *daemonProc, room string) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
+	msg := fmt.Sprintf("INVITE sip:%s@127.0.0.1:%d SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-drain-%d\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:%s@127.0.0.1>\r\nCall-ID: drain-%d@test\r\n"+
+		"CSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n"+
+		"Content-Length: %d\r\n\r\n%s", room, d.sip, port, time.Now().UnixNano(), room, time.Now().UnixNano(), port, len(sdp), sdp)
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: d.sip}
+	if _, err := c.WriteTo([]byte(msg), to); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65535)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		_ = c.SetReadDeadline(deadline)
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		line, _ := bufio.NewReader(bytes.NewReader(buf[:n])).ReadString('\n')
+		var code int
+		if _, err := fmt.Sscanf(line, "SIP/2.0 %d", &code); err == nil && code >= 200 {
+			return code
+		}
+	}
+	t.Fatal("no final response")
+	return 0
+}
+
+func TestHealthAndAPIOnDefaults(t *testing.T) {
+	d := startDaemon(t)
+	resp, err := http.Get(d.url("/api/rooms"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rooms []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&rooms); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /api/rooms: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	resp, _ = http.Get(d.url("/api/rooms/no-such-room"))
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
+	}
+	resp.Body.Close()
+}
+
+func TestBadFlagsExitWithAClearError(t *testing.T) {
+	out, err := exec.Command(binary, "-rtp", "9-1").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "port range") {
+		t.Errorf("exit %v, output %q", err, out)
+	}
+}
+
+// TestPhonesOnTwoCodecsThenDrain: a PCMU and an Opus baresip phone hear each other and not
+// themselves; on SIGTERM with -drain a new INVITE gets 503, both phones get a BYE by the
+// deadline, and confd exits 0 (SPEC "Start").
+func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
+	peer.RequireBaresip(t)
+	d := startDaemon(t, "-drain", "2s")
+	alice := peer.Start(t, peer.BaresipConfig{User: "alice", Codec: peer.PCMU, ToneHz: 440})
+	bob := peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000})
+	for _, p := range []*peer.Baresip{alice, bob} {
+		if err := p.Dial(d.roomURI("drain")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.WaitEstablished(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(3 * time.Second)
+
+	start := time.Now()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if code := sipStatus(t, d, "drain"); code != 503 {
+		t.Errorf("INVITE while draining: %d, want 503", code)
+	}
+	for _, p := range []*peer.Baresip{alice, bob} {
+		if _, err := p.WaitClosed(8 * time.Second); err != nil {
+			t.Errorf("%s got no BYE: %v", p, err)
+		}
+	}
+	select {
+	case <-d.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("confd did not exit after the drain")
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	if took := time.Since(start); took < 2*time.Second || took > 10*time.Second {
+		t.Errorf("drain took %v, want about the 2s drain time", took)
+	}
+	for _, c := range []struct {
+		p          *peer.Baresip
+		own, other float64
+	}{{alice, 440, 1000}, {bob, 1000, 440}} {
+		pcm, rate, err := c.p.Recorded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pcm) > rate {
+			pcm = pcm[rate/2:] // the first half second: jitter buffer and codec start
+		}
+		other, own := audiotest.ToneLevel(pcm, rate, c.other), audiotest.ToneLevel(pcm, rate, c.own)
+		if other < -30 || other-own < 20 {
+			t.Errorf("%s hears the other at %.1f dBFS and itself at %.1f", c.p, other, own)
+		}
+	}
+}
