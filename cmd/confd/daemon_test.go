@@ -103,7 +103,9 @@ func startDaemon(t *testing.T, args ...string) *daemonProc {
 	}
 }
 
-func (d *daemonProc) url(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", d.http, path) }
+func (d *daemonProc) url(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", d.http, path)
+}
 
 func (d *daemonProc) roomURI(room string) string {
 	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.sip)
