@@ -5,7 +5,7 @@ GO ?= go
 
 # Installs what is missing and runs confd on its defaults.
 run: setup
-	$(GO) run ./cmd/mixdemo -out out/demo
+	$(GO) run ./cmd/confd
 
 # Installs what is missing (real test peers included) and runs the whole test suite.
 test: setup-test
@@ -21,3 +21,7 @@ setup-test:
 # Speed and memory figures: see README "Benchmarks".
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/
+
+# The media engine alone: three tones through Opus and G.711, mixed; WAVs under out/demo.
+demo: setup
+	$(GO) run ./cmd/mixdemo -out out/demo
