@@ -451,3 +451,77 @@ func TestInterleavedSourcesDoNotFlushTheStream(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+func TestLongKeyPressWithoutAudio(t *testing.T) {
+	var events int
+	d := newDriver(t, Config{OnEvent: func(Event, time.Time) { events++ }})
+	d.stream(0, 10, nil)
+	// Two seconds of one key, every 20 ms, with the audio paused (many phones do this).
+	seq := 10
+	for range 100 {
+		d.pushPacket(Packet{PayloadType: 101, SequenceNumber: uint16(seq), Timestamp: 10 * 960, SSRC: 1, Payload: []byte{5, 10, 0, 160}}, time.Millisecond)
+		seq++
+		d.step(true)
+	}
+	for i := range 20 {
+		d.pushPacket(Packet{PayloadType: 111, SequenceNumber: uint16(seq), Timestamp: uint32((110 + i) * 960), SSRC: 1,
+			Payload: fakePayload(10+i, 960, false)}, time.Millisecond)
+		seq++
+		d.step(true)
+	}
+	st := d.b.Stats()
+	if events != 100 || st.Restarts != 0 || st.Overflow != 0 || st.Lost != 0 || st.Played < 28 {
+		t.Errorf("%d events, stats %+v", events, st)
+	}
+}
+
+func TestActivityLevels(t *testing.T) {
+	d := newDriver(t, Config{})
+	// RFC 6464 levels from the leg pass through, with the voice flag.
+	for i := range 5 {
+		d.pushPacket(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1,
+			Payload: fakePayload(i, 960, false), HasLevel: true, Level: -30, Voice: true}, time.Millisecond)
+		d.tick++
+		a := d.b.Advance(d.at(0))
+		if !a.Present || !a.LevelKnown || a.Level != -30 || !a.Voice {
+			t.Fatalf("tick %d: %+v", i, a)
+		}
+	}
+	// Without the extension an Opus packet's level is unknown: the mixer must decode it.
+	d.pushPacket(Packet{PayloadType: 111, SequenceNumber: 5, Timestamp: 5 * 960, SSRC: 1, Payload: fakePayload(5, 960, false)}, time.Millisecond)
+	d.tick++
+	if a := d.b.Advance(d.at(0)); !a.Present || a.LevelKnown {
+		t.Errorf("Opus without level: %+v", a)
+	}
+	// A G.711 payload's level is its energy (0xff is µ-law zero: digital silence).
+	silence := make([]byte, fakePayloadLen)
+	for j := range silence {
+		silence[j] = 0xff
+	}
+	copy(silence, fakePayload(6, 960, false)[:11])
+	d.pushPacket(Packet{PayloadType: 0, SequenceNumber: 6, Timestamp: 6 * 960, SSRC: 1, Payload: silence}, time.Millisecond)
+	d.tick++
+	if a := d.b.Advance(d.at(0)); !a.Present || !a.LevelKnown || a.Level != codec.G711Level(silence, codec.PCMU) {
+		t.Errorf("PCMU: %+v, want level %d", a, codec.G711Level(silence, codec.PCMU))
+	}
+	// Nothing stored: nothing to play, and known to be silent.
+	for range 10 {
+		d.tick++
+		d.b.Advance(d.at(0))
+	}
+	if a := d.b.Advance(d.at(0)); a.Present || !a.LevelKnown || a.Level != codec.Silence {
+		t.Errorf("empty: %+v", a)
+	}
+}
+
+func TestTargetStaysWithinMaxDelay(t *testing.T) {
+	b, _ := newFakeBuffer(t, Config{MaxDelay: 100 * time.Millisecond})
+	sim := simulate(t, b, network{seed: 11, base: 30 * time.Millisecond, jitter: uniformJitter(400 * time.Millisecond)}, 20*time.Second, 0)
+	if worst := maxDuration(sim.targetAt, 0); worst > 100*time.Millisecond {
+		t.Errorf("target up to %v with MaxDelay 100 ms", worst)
+	}
+	if worst := maxDuration(sim.delayAt[100:], 0); worst > 200*time.Millisecond {
+		t.Errorf("delay up to %v with MaxDelay 100 ms", worst)
+	}
+	t.Logf("stats %+v", b.Stats())
+}

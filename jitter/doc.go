@@ -63,7 +63,11 @@
 //     out), counting the concealed span as credit so that a packet declared lost later is not
 //     concealed twice, and then goes idle. After DTX or comfort noise it goes idle at once.
 //
-// A packet that arrives after its turn is late: dropped and counted. Sequence numbers are
+// A packet that arrives after its turn is late: dropped and counted. So is a packet that would
+// play more than MaxDelay (plus a frame) behind the fastest path, which bounds the delay even when
+// the jitter is far above MaxDelay, and drains a buffer whose tick stopped for a while. Events
+// with the audio paused (a long key press) are passed over while idle, so they never fill the
+// window. Sequence numbers are
 // extended through wrap-around as in RFC 3550 appendix A.1; a jump of more than the capacity is
 // believed only when the next packet continues it, and then restarts the stream, as a new SSRC
 // does — which is also believed only from its second packet in a row, so that a stray packet or

@@ -203,6 +203,14 @@ func (b *Buffer) fillLocked(tickNs int64) {
 		minT, timed := b.delay.minTransit()
 		if !t.playing {
 			sl := b.firstAudioLocked(b.next)
+			if sl == nil && b.next <= b.highest {
+				// Only events stored (a long key press with the audio paused): pass them, so that
+				// they do not fill the window.
+				if b.started {
+					b.loseLocked(b.highest + 1)
+				}
+				b.skipLocked(b.highest + 1)
+			}
 			if sl == nil || (timed && pos < minT+samplesToNs(sl.media)+t.target) {
 				t.add(unitSilence, -1, rest)
 				return
@@ -282,10 +290,20 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	if err != nil || dur <= 0 || dur > codec.MaxPacketSamples {
 		// A payload the decoder cannot read is a lost packet.
 		b.stats.invalid.Add(1)
+		b.stats.lost.Add(1)
 		b.consumeLocked(sl)
 		b.noteLoss(1)
 		t.cursor += int64(t.lastDur)
 		t.addConceal(t.lastDur)
+		return false
+	}
+	if delay > int64(b.cfg.MaxDelay+codec.FrameDuration) {
+		// Later than the most the buffer may delay, behind packets that came faster: as good
+		// as lost, and playing it would hold every later packet as long.
+		b.consumeLocked(sl)
+		b.stats.late.Add(1)
+		b.noteLoss(1)
+		t.cursor = max(t.cursor, sl.media) + int64(dur)
 		return false
 	}
 	dtx := info.codec == codec.Opus && codec.OpusIsDTX(payload)
@@ -461,7 +479,10 @@ func (b *Buffer) loseLocked(ext int64) {
 			lost++
 		}
 	}
-	b.noteLoss(lost)
+	if lost > 0 {
+		b.stats.lost.Add(uint64(lost))
+		b.noteLoss(lost)
+	}
 }
 
 // skipLocked moves next to ext, dropping the packets (events already handed on) in between.
@@ -479,15 +500,14 @@ func (b *Buffer) skipLocked(ext int64) {
 	b.next = max(b.next, ext)
 }
 
-// noteLoss counts lost packets (0 for one packet played) and updates the loss rate that decides
-// whether to keep a frame in hand.
+// noteLoss updates the loss rate that decides whether to keep a frame in hand with lost packets,
+// or with one packet played when lost is 0.
 func (b *Buffer) noteLoss(lost int) {
 	t := &b.tick
 	if lost == 0 {
 		t.lossRate -= t.lossRate / lossMemory
 	} else {
 		t.lastLoss = t.now
-		b.stats.lost.Add(uint64(lost))
 		for range min(lost, lossMemory) {
 			t.lossRate += (1 - t.lossRate) / lossMemory
 		}

@@ -26,7 +26,8 @@ type Stats struct {
 	// Played counts audio packets the playout took (decoded, or consumed undecoded when no Read
 	// came in their tick).
 	Played uint64
-	// Late counts packets that arrived after their turn to play had passed: dropped.
+	// Late counts packets that arrived after their turn to play had passed, or that would have
+	// played more than MaxDelay behind the fastest packets: dropped.
 	Late uint64
 	// Lost counts audio sequence numbers the playout gave up on (RFC 3550 loss, plus packets so
 	// late that they count as lost before they arrive).
