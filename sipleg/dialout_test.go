@@ -29,6 +29,8 @@ type peerUA struct {
 	pass  string
 	proxy bool // challenge with 407 Proxy-Authenticate instead of 401
 
+	serve func()
+
 	registers, unregisters, challenged atomic.Int32
 }
 
@@ -44,7 +46,7 @@ func startPeerUA(t *testing.T, proxy bool) *peerUA {
 	}
 	p := &peerUA{ua: ua, srv: srv, addr: l.LocalAddr().String(), user: "alice", pass: "secret", proxy: proxy,
 		chal: &digest.Challenge{Realm: "peer", Nonce: "n0nce", Algorithm: "MD5"}}
-	go srv.ServeUDP(l)
+	p.serve = func() { go srv.ServeUDP(l) } // after the handlers are set: sipgo's table is not locked
 	t.Cleanup(func() { l.Close(); srv.Close(); ua.Close() })
 	return p
 }
@@ -86,12 +88,13 @@ func TestRegistrationWithDigestRefreshAndWithdraw(t *testing.T) {
 		res.AppendHeader(sip.NewHeader("Expires", "1")) // the registrar grants 1 s: refresh soon
 		tx.Respond(res)
 	})
+	reg.serve()
 	ts := startServer(t, Config{Register: []config.Register{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
 		Expiry: config.Duration(time.Hour)}}}, nil)
-	waitFor(t, func() bool { return reg.registers.Load() >= 2 }) // registered, then refreshed
-	if st := ts.Registrations(); len(st) != 1 || st[0].Refreshes < 2 {
-		t.Fatalf("registrations %+v", st)
-	}
+	waitFor(t, func() bool { // registered, then refreshed
+		st := ts.Registrations()
+		return reg.registers.Load() >= 2 && len(st) == 1 && st[0].Refreshes >= 2 && st[0].Registered
+	})
 	if reg.challenged.Load() == 0 {
 		t.Fatal("the registrar never challenged")
 	}
@@ -134,6 +137,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	})
 	callee.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadAck(req, tx) })
 	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadBye(req, tx) })
+	callee.serve()
 
 	ts := startServer(t, Config{Credentials: []config.Credential{{User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
 	sub := ts.bridge.Bus().Subscribe("dialroom", 64, 0)
