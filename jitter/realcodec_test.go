@@ -101,3 +101,25 @@ func TestPCMUToneSurvivesJitter(t *testing.T) {
 		t.Errorf("late %d of %d, SNR %.1f dB: want a clean tone through 40 ms of jitter", st.Late, st.Pushed, snr)
 	}
 }
+
+func TestOpusToneThroughJitterAndLoss(t *testing.T) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTone(t, b, enc, 111, 48000, 12, 0.03, 30*time.Millisecond, 20*time.Second)
+	st := b.Stats()
+	snr := audiotest.SNR(out, codec.SampleRate, 1000)
+	peak := audiotest.PeakFrequency(out, codec.SampleRate)
+	t.Logf("stats %+v; peak %.1f Hz, SNR %.1f dB", st, peak, snr)
+	if peak < 990 || peak > 1010 || snr < 15 {
+		t.Errorf("peak %.1f Hz, SNR %.1f dB through 30 ms of jitter and 3%% loss", peak, snr)
+	}
+	if st.Late > st.Pushed/100 {
+		t.Errorf("late %d of %d", st.Late, st.Pushed)
+	}
+}
