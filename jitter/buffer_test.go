@@ -525,3 +525,40 @@ func TestTargetStaysWithinMaxDelay(t *testing.T) {
 	}
 	t.Logf("stats %+v", b.Stats())
 }
+
+func TestShrinkDropsSilenceFirst(t *testing.T) {
+	// Start 200 ms late, then a calm network: the excess goes, voiced packets at most one per
+	// 100 ms, and silent ones (RFC 6464 level -80 dBov) as soon as they come.
+	d := newDriver(t, Config{StartDelay: 200 * time.Millisecond})
+	const silentFrom, silentTo = 60, 80
+	played := map[int16]bool{}
+	for i := range 150 {
+		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1,
+			Payload: fakePayload(i, 960, false), HasLevel: true, Level: -20, Voice: true}
+		if i >= silentFrom && i < silentTo {
+			p.Level, p.Voice = -80, false
+		}
+		d.pushPacket(p, time.Millisecond)
+		if v, _, ok := d.step(true); ok && v > 0 {
+			played[v-1] = true
+		}
+	}
+	st := d.b.Stats()
+	var voiced, silent int
+	for i := int16(0); i < 140; i++ {
+		if !played[i] {
+			if i >= silentFrom && i < silentTo {
+				silent++
+			} else {
+				voiced++
+			}
+		}
+	}
+	t.Logf("dropped %d voiced and %d silent packets; stats %+v", voiced, silent, st)
+	if st.CurrentDelay > 20*time.Millisecond || int(st.Dropped) != voiced+silent {
+		t.Errorf("stats %+v: the start-up excess was not dropped", st)
+	}
+	if silent < 2 || voiced > 8 {
+		t.Errorf("dropped %d voiced and %d silent packets: silence should go first", voiced, silent)
+	}
+}

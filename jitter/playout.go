@@ -307,7 +307,11 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		return false
 	}
 	dtx := info.codec == codec.Opus && codec.OpusIsDTX(payload)
-	silent := dtx || (sl.hasLevel && sl.level <= silentLevel && !sl.voice)
+	level, known := sl.level, sl.hasLevel
+	if !known && (info.codec == codec.PCMU || info.codec == codec.PCMA) {
+		level, known = codec.G711Level(payload, info.codec), true
+	}
+	silent := dtx || (known && level <= silentLevel && !sl.voice)
 	// Without sl, the packet after it plays dur earlier; and packets shorter than a tick must all
 	// be here at its start, so the last one of this tick would wait 20 ms less than the first.
 	after := delay - samplesToNs(int64(max(dur, codec.FrameSamples-t.filled)))
@@ -341,10 +345,6 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		return true
 	}
 	t.lastSilent = false
-	level, known := sl.level, sl.hasLevel
-	if !known && (info.codec == codec.PCMU || info.codec == codec.PCMA) {
-		level, known = codec.G711Level(payload, info.codec), true
-	}
 	t.lastLevel, t.lastLevelKnown, t.lastVoice = level, known, sl.voice
 	u := t.add(unitPacket, info.dec, dur)
 	u.payload = u.buf[:copy(u.buf, payload)]
