@@ -273,6 +273,12 @@ func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) 
 		// has equalled the shared one for a while, so the shared encoder's history is what
 		// this listener has been hearing.
 		m.releasePrivate(p)
+		if fs.frame != 0 && p.grp != fs.shared {
+			// The shared packet in progress holds frames mixed before this listener
+			// joined it, perhaps with its own voice (a lone talker that has just
+			// stopped): silence until the next packet starts.
+			return fs.silent
+		}
 		return fs.shared
 	}
 	pcm, heard := m.mixFor(p, s, inSet, own, custom)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
+	"confd/internal/audiotest"
 )
 
 func TestTickAllocatesNothing(t *testing.T) {
@@ -224,5 +225,27 @@ func TestJoinLeaveBetweenTicks(t *testing.T) {
 	}
 	if got := h.level(2, 1700); math.Abs(got-toneDB) > 1 {
 		t.Errorf("the old gain applies to the new participant: %.1f", got)
+	}
+}
+
+// TestNoOwnVoiceWhenJoiningTheSharedPacketMidway: with 60 ms packets the shared group's packet
+// holds three ticks of mix; a lone talker muted mid-packet must not receive that packet,
+// whose first frames hold its own voice being cut.
+func TestNoOwnVoiceWhenJoiningTheSharedPacketMidway(t *testing.T) {
+	for phase := range 3 {
+		h := newHarness(t, Config{})
+		a := newTone(440, toneAmp, true)
+		f60 := codec.Format{Codec: codec.Opus, PacketTime: 60 * time.Millisecond}
+		h.add(1, a, f60)
+		h.add(2, nil, f60) // someone listening to the shared group
+		h.run(20+phase, false)
+		must(t, h.m.SetMuted(1, true)) // cut within 2.5 ms: its voice is in the shared packet
+		h.run(30, true)
+		pcm := h.heard[1]
+		for i := 0; i+2880 <= len(pcm); i += 2880 {
+			if got := audiotest.ToneLevel(pcm[i:i+2880], codec.SampleRate, 440); got > -60 {
+				t.Errorf("phase %d, packet %d: the talker hears its own voice at %.1f dBFS", phase, i/2880, got)
+			}
+		}
 	}
 }

@@ -9,6 +9,13 @@ package mixer
 // this costs O(K·talking), not O(N).
 func (m *Mixer) selectTalkers() {
 	m.talkers, m.leavingTalkers = m.prune(m.talkers, m.leavingTalkers[:0], false)
+	for len(m.talkers) > m.cfg.TopK+1 { // SetTopK made the set smaller
+		wi := m.weakest()
+		w := m.talkers[wi]
+		m.slots[w].fade, m.slots[w].inTalkers = fadeOut, false
+		m.leavingTalkers = append(m.leavingTalkers, w)
+		m.talkers = append(m.talkers[:wi], m.talkers[wi+1:]...)
+	}
 	for len(m.candidates) > 0 {
 		bi := 0
 		for i, s := range m.candidates {
@@ -20,12 +27,7 @@ func (m *Mixer) selectTalkers() {
 		if len(m.talkers) < m.cfg.TopK+1 {
 			m.talkers = append(m.talkers, b)
 		} else {
-			wi := 0
-			for i, s := range m.talkers {
-				if m.slots[s].rank < m.slots[m.talkers[wi]].rank {
-					wi = i
-				}
-			}
+			wi := m.weakest()
 			w := m.talkers[wi]
 			if m.slots[b].rank < m.slots[w].rank+m.switchMargin {
 				break // the loudest candidate is not enough louder, so neither is any other
@@ -102,6 +104,17 @@ func boolWeight(in bool) weight {
 		return weightOne
 	}
 	return weightZero
+}
+
+// weakest returns the index in m.talkers of the quietest talker.
+func (m *Mixer) weakest() int {
+	wi := 0
+	for i, s := range m.talkers {
+		if m.slots[s].rank < m.slots[m.talkers[wi]].rank {
+			wi = i
+		}
+	}
+	return wi
 }
 
 // selectCoaches updates the set of whispering coaches. Coaches are not counted in TopK: each is
