@@ -95,9 +95,9 @@ type Config struct {
 	Capacity int
 	// MaxPayloadSize is the largest payload a slot holds. Zero means codec.MaxPayloadSize.
 	MaxPayloadSize int
-	// PayloadTypes lists the stream's payload types. Nil means the static and common ones: 0 PCMU,
-	// 8 PCMA, 9 G722, 111 Opus, 101 telephone-event at 8000 Hz, 13 CN. Only payload types of codecs that
-	// NewDecoder can decode may be Audio.
+	// PayloadTypes lists the stream's payload types, as negotiated. Nil means the static and
+	// common ones: 0 PCMU, 8 PCMA, 9 G722, 111 Opus, 101 telephone-event at 8000 Hz, 13 CN. Only
+	// payload types of codecs that NewDecoder can decode may be Audio.
 	PayloadTypes []PayloadType
 	// OnEvent receives every telephone-event and comfort-noise packet that is not a duplicate,
 	// synchronously from Push and outside the buffer's lock, in arrival order (RFC 4733 events are

@@ -123,3 +123,25 @@ func TestOpusToneThroughJitterAndLoss(t *testing.T) {
 		t.Errorf("late %d of %d", st.Late, st.Pushed)
 	}
 }
+
+func TestG722ToneWithItsEightKilohertzClock(t *testing.T) {
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.G722})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RFC 3551 section 4.5.2: G.722 timestamps count at 8000 Hz though the audio is 16 kHz.
+	out := runTone(t, b, enc, 9, 8000, 13, 0.02, 20*time.Millisecond, 10*time.Second)
+	st := b.Stats()
+	snr := audiotest.SNR(out, codec.SampleRate, 1000)
+	t.Logf("stats %+v; SNR %.1f dB", st, snr)
+	if got := audiotest.PeakFrequency(out, codec.SampleRate); got < 990 || got > 1010 || snr < 15 {
+		t.Errorf("peak %.1f Hz, SNR %.1f dB", got, snr)
+	}
+	if st.Late > st.Pushed/100 || st.TimestampJumps != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
