@@ -87,3 +87,13 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		})
 	}
 }
+
+func TestExampleFileParses(t *testing.T) {
+	c, err := Parse([]string{"-config", "../../confd.example.toml"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second {
+		t.Errorf("example parsed as %+v", c)
+	}
+}
