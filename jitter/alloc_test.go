@@ -8,26 +8,33 @@ import (
 	"confd/codec"
 )
 
+// lossyTicker returns a step of a stream of 20 ms packets with payload(i) into b: every tenth
+// packet lost, so that concealment and FEC run too, and every seventh tick not read, so that
+// skipped decodes do. *i counts the steps.
+func lossyTicker(b *Buffer, i *int, payload func(i int) []byte) func() {
+	epoch := time.Unix(1700000000, 0)
+	var f codec.Frame
+	return func() {
+		now := epoch.Add(time.Duration(*i) * codec.FrameDuration)
+		if p := payload(*i); *i%10 != 3 && len(p) > 0 {
+			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(*i), Timestamp: uint32(*i * 960), SSRC: 9, Payload: p},
+				now.Add(time.Duration(*i%3)*time.Millisecond))
+		}
+		b.Advance(now.Add(5 * time.Millisecond))
+		if *i%7 != 0 {
+			b.Read(&f)
+		}
+		*i++
+	}
+}
+
 func TestHotPathsAllocateNothing(t *testing.T) {
 	b, _ := newFakeBuffer(t, Config{})
 	epoch := time.Unix(1700000000, 0)
 	payloads := [2][]byte{fakePayload(1, 960, true), fakePayload(2, 960, false)}
 	var f codec.Frame
 	i := 0
-	pushAndTick := func() {
-		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
-		if i%10 != 3 { // some loss, so that concealment and FEC run too
-			p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payloads[i%2]}
-			if err := b.Push(p, now.Add(time.Duration(i%3)*time.Millisecond)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b.Advance(now.Add(5 * time.Millisecond))
-		if i%7 != 0 {
-			b.Read(&f)
-		}
-		i++
-	}
+	pushAndTick := lossyTicker(b, &i, func(i int) []byte { return payloads[i%2] })
 	for range 200 {
 		pushAndTick()
 	}
@@ -56,36 +63,24 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 }
 
 func TestRealOpusPathAllocatesNothing(t *testing.T) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := mustEncoder(t, codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
 	b, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pcm, f codec.Frame
+	var pcm codec.Frame
 	for j := range pcm {
 		pcm[j] = int16(j * 37 % 8000)
 	}
 	payload := make([]byte, codec.MaxPayloadSize)
-	epoch := time.Unix(1700000000, 0)
 	i := 0
-	run := func() {
+	run := lossyTicker(b, &i, func(int) []byte {
 		n, err := enc.Encode(pcm[:], payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
-		if i%10 != 3 && n > 0 {
-			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payload[:n]}, now)
-		}
-		b.Advance(now.Add(5 * time.Millisecond))
-		if i%7 != 0 {
-			b.Read(&f)
-		}
-		i++
-	}
+		return payload[:n]
+	})
 	for range 200 {
 		run()
 	}

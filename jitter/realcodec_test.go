@@ -9,6 +9,29 @@ import (
 	"confd/internal/audiotest"
 )
 
+// toneRun encodes a 1 kHz tone in format f, sends it as payload type pt over a path with the given
+// loss and jitter into a default Buffer, and returns what played after the first second, the
+// buffer's stats, the tone's SNR and the strongest frequency.
+func toneRun(t *testing.T, f codec.Format, pt uint8, seed uint64, loss float64, jitter, dur time.Duration) (out []int16, st Stats, snr, peak float64) {
+	t.Helper()
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = runTone(t, b, mustEncoder(t, f), pt, f.Codec.ClockRate(), seed, loss, jitter, dur)
+	return out, b.Stats(), audiotest.SNR(out, codec.SampleRate, 1000), audiotest.PeakFrequency(out, codec.SampleRate)
+}
+
+// mustEncoder returns an encoder for f.
+func mustEncoder(t testing.TB, f codec.Format) codec.Encoder {
+	t.Helper()
+	enc, err := codec.NewEncoder(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
+}
+
 // runTone encodes a tone with enc, sends it over a lossy, jittery path into b and returns what
 // the playout produced after the first second.
 func runTone(t *testing.T, b *Buffer, enc codec.Encoder, pt uint8, clock int, seed uint64, loss float64, jitter time.Duration, dur time.Duration) []int16 {
@@ -60,17 +83,7 @@ func runTone(t *testing.T, b *Buffer, enc codec.Encoder, pt uint8, clock int, se
 }
 
 func TestOpusFECRecoversLostFrames(t *testing.T) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := runTone(t, b, enc, 111, 48000, 9, 0.05, 0, 20*time.Second)
-	st := b.Stats()
-	snr := audiotest.SNR(out, codec.SampleRate, 1000)
+	out, st, snr, _ := toneRun(t, codec.Format{Codec: codec.Opus, ExpectedLoss: 10}, 111, 9, 0.05, 0, 20*time.Second)
 	level := audiotest.ToneLevel(out, codec.SampleRate, 1000)
 	t.Logf("stats %+v; tone %.1f dBFS, SNR %.1f dB", st, level, snr)
 	if st.FECRecovered == 0 {
@@ -82,66 +95,26 @@ func TestOpusFECRecoversLostFrames(t *testing.T) {
 }
 
 func TestPCMUToneSurvivesJitter(t *testing.T) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := runTone(t, b, enc, 0, 8000, 10, 0, 40*time.Millisecond, 10*time.Second)
-	st := b.Stats()
-	snr := audiotest.SNR(out, codec.SampleRate, 1000)
-	t.Logf("stats %+v; SNR %.1f dB", st, snr)
-	if got := audiotest.PeakFrequency(out, codec.SampleRate); got < 990 || got > 1010 {
-		t.Errorf("peak at %.1f Hz, want 1000", got)
-	}
-	if st.Late > st.Pushed/100 || snr < 20 {
-		t.Errorf("late %d of %d, SNR %.1f dB: want a clean tone through 40 ms of jitter", st.Late, st.Pushed, snr)
+	_, st, snr, peak := toneRun(t, codec.Format{Codec: codec.PCMU}, 0, 10, 0, 40*time.Millisecond, 10*time.Second)
+	t.Logf("stats %+v; peak %.1f Hz, SNR %.1f dB", st, peak, snr)
+	if peak < 990 || peak > 1010 || st.Late > st.Pushed/100 || snr < 20 {
+		t.Errorf("peak %.1f Hz, late %d of %d, SNR %.1f dB: want a clean tone through 40 ms of jitter", peak, st.Late, st.Pushed, snr)
 	}
 }
 
 func TestOpusToneThroughJitterAndLoss(t *testing.T) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, ExpectedLoss: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := runTone(t, b, enc, 111, 48000, 12, 0.03, 30*time.Millisecond, 20*time.Second)
-	st := b.Stats()
-	snr := audiotest.SNR(out, codec.SampleRate, 1000)
-	peak := audiotest.PeakFrequency(out, codec.SampleRate)
+	_, st, snr, peak := toneRun(t, codec.Format{Codec: codec.Opus, ExpectedLoss: 10}, 111, 12, 0.03, 30*time.Millisecond, 20*time.Second)
 	t.Logf("stats %+v; peak %.1f Hz, SNR %.1f dB", st, peak, snr)
-	if peak < 990 || peak > 1010 || snr < 15 {
-		t.Errorf("peak %.1f Hz, SNR %.1f dB through 30 ms of jitter and 3%% loss", peak, snr)
-	}
-	if st.Late > st.Pushed/100 {
-		t.Errorf("late %d of %d", st.Late, st.Pushed)
+	if peak < 990 || peak > 1010 || snr < 15 || st.Late > st.Pushed/100 {
+		t.Errorf("peak %.1f Hz, SNR %.1f dB, late %d of %d through 30 ms of jitter and 3%% loss", peak, snr, st.Late, st.Pushed)
 	}
 }
 
 func TestG722ToneWithItsEightKilohertzClock(t *testing.T) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.G722})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// RFC 3551 section 4.5.2: G.722 timestamps count at 8000 Hz though the audio is 16 kHz.
-	out := runTone(t, b, enc, 9, 8000, 13, 0.02, 20*time.Millisecond, 10*time.Second)
-	st := b.Stats()
-	snr := audiotest.SNR(out, codec.SampleRate, 1000)
-	t.Logf("stats %+v; SNR %.1f dB", st, snr)
-	if got := audiotest.PeakFrequency(out, codec.SampleRate); got < 990 || got > 1010 || snr < 15 {
-		t.Errorf("peak %.1f Hz, SNR %.1f dB", got, snr)
-	}
-	if st.Late > st.Pushed/100 || st.TimestampJumps != 0 {
-		t.Errorf("stats %+v", st)
+	_, st, snr, peak := toneRun(t, codec.Format{Codec: codec.G722}, 9, 13, 0.02, 20*time.Millisecond, 10*time.Second)
+	t.Logf("stats %+v; peak %.1f Hz, SNR %.1f dB", st, peak, snr)
+	if peak < 990 || peak > 1010 || snr < 15 || st.Late > st.Pushed/100 || st.TimestampJumps != 0 {
+		t.Errorf("peak %.1f Hz, SNR %.1f dB, stats %+v", peak, snr, st)
 	}
 }

@@ -245,3 +245,17 @@ func maxDuration(ds []time.Duration, skip int) time.Duration {
 	}
 	return m
 }
+
+// assertNoGaps fails unless every tick from the first audio until the stream's end held audio
+// (a packet or a concealment) and none was silent.
+func (sim *simulation) assertNoGaps(t *testing.T) {
+	t.Helper()
+	if sim.stalls != 0 {
+		t.Errorf("%d ticks without audio while packets flowed", sim.stalls)
+	}
+	for i := sim.firstPlay; i < len(sim.values)-30; i++ {
+		if sim.values[i][0] == 0 || sim.values[i][1] == 0 {
+			t.Fatalf("tick %d played silence inside the stream: %v", i, sim.values[i])
+		}
+	}
+}
