@@ -1,0 +1,277 @@
+package webrtcleg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/jitter"
+)
+
+// JoinInfo describes who is joining through an offer.
+type JoinInfo struct {
+	// Name is the display name (WHIP/WHEP ?name=, the SIP From display name); From is the
+	// caller's URI or address.
+	Name, From string
+	// Listen makes the call a WHEP listener: confd only sends the room's mix and never reads
+	// the peer's audio, whatever direction the offer asks for.
+	Listen bool
+	// OnDigit, when set, receives every DTMF digit of the participant (the SIP side's PIN
+	// prompt), as bridge.ParticipantInfo.OnDigit.
+	OnDigit func(digit byte)
+	// Kind names the signalling in logs and resource checks: "whip", "whep" or "sip". Empty
+	// means "sip".
+	Kind string
+}
+
+// offerAudio is what confd needs to know of an offer's audio before pion reads it.
+type offerAudio struct {
+	direction string // sendrecv, sendonly, recvonly or inactive, as the offerer says
+}
+
+// checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, an audio
+// m-line with Opus over UDP/TLS/RTP/SAVPF) and returns its first audio section's direction.
+func checkOffer(offer string) (offerAudio, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return offerAudio{}, fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	sessionDir := "sendrecv"
+	for _, a := range sd.Attributes {
+		if isDirection(a.Key) {
+			sessionDir = a.Key
+		}
+	}
+	for _, m := range sd.MediaDescriptions {
+		if m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		if !strings.Contains(strings.Join(m.MediaName.Protos, "/"), "SAVPF") || !slicesContainsFold(m.MediaName.Protos, "TLS") {
+			return offerAudio{}, fmt.Errorf("%w: audio is %s", ErrNotWebRTC, strings.Join(m.MediaName.Protos, "/"))
+		}
+		dir := sessionDir
+		opus := false
+		for _, a := range m.Attributes {
+			switch {
+			case isDirection(a.Key):
+				dir = a.Key
+			case a.Key == "rtpmap":
+				if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") {
+					opus = true
+				}
+			}
+		}
+		if !opus {
+			return offerAudio{}, ErrNoOpus
+		}
+		if dir == "inactive" {
+			return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
+		}
+		return offerAudio{direction: dir}, nil
+	}
+	return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
+}
+
+func isDirection(k string) bool {
+	return k == "sendrecv" || k == "sendonly" || k == "recvonly" || k == "inactive"
+}
+
+func slicesContainsFold(ss []string, want string) bool {
+	for _, s := range ss {
+		if strings.EqualFold(s, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// answerAudio is what the answer negotiated for the first audio section.
+type answerAudio struct {
+	direction string
+	opusPT    uint8
+	events    []jitter.PayloadType // telephone-event payload types
+	levelID   uint8                // RFC 6464 extension id, or 0
+}
+
+func readAnswer(answer string) (answerAudio, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(answer); err != nil {
+		return answerAudio{}, err
+	}
+	for _, m := range sd.MediaDescriptions {
+		if m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		aa := answerAudio{direction: "sendrecv"}
+		opus := false
+		for _, a := range m.Attributes {
+			switch {
+			case isDirection(a.Key):
+				aa.direction = a.Key
+			case a.Key == "rtpmap":
+				ptText, enc, _ := strings.Cut(a.Value, " ")
+				pt, err := strconv.ParseUint(ptText, 10, 7)
+				if err != nil {
+					continue
+				}
+				name, rate, _ := strings.Cut(enc, "/")
+				rate, _, _ = strings.Cut(rate, "/")
+				switch {
+				case strings.EqualFold(name, "opus") && !opus:
+					aa.opusPT, opus = uint8(pt), true
+				case strings.EqualFold(name, "telephone-event"):
+					r, _ := strconv.Atoi(rate)
+					aa.events = append(aa.events, jitter.PayloadType{Type: uint8(pt), Kind: jitter.TelephoneEvent, ClockRate: r})
+				}
+			case a.Key == "extmap":
+				idText, rest, _ := strings.Cut(a.Value, " ")
+				idText, _, _ = strings.Cut(idText, "/")
+				uri, _, _ := strings.Cut(rest, " ")
+				if id, err := strconv.ParseUint(idText, 10, 8); err == nil && uri == sdp.AudioLevelURI && id >= 1 && id <= 14 {
+					aa.levelID = uint8(id) // one-byte header form only (RFC 8285 section 4.2)
+				}
+			}
+		}
+		if !opus {
+			return answerAudio{}, ErrNoOpus
+		}
+		return aa, nil
+	}
+	return answerAudio{}, fmt.Errorf("%w: the answer rejected the audio", ErrNoAudio)
+}
+
+// Answer answers a WebRTC offer with a PeerConnection joined to room: the WHIP and WHEP handlers
+// call it, and so does the SIP side for an INVITE over WebSocket whose SDP is a WebRTC offer
+// (sdpneg.ErrWebRTCOffer). The answer carries every candidate (gathering completes first, no
+// trickle), Opus with useinbandfec=1;usedtx=1 and the RFC 6464 audio level extension if offered.
+//
+// The participant joins the room before Answer returns; if ICE and DTLS are not up within
+// Config.ConnectTimeout, or fail later, it leaves and Done closes. The caller has checked the
+// room's PIN. Errors: ErrBadOffer, ErrNotWebRTC, ErrNoAudio, ErrNoOpus, ErrGathering,
+// ErrClosed, and the bridge's ErrBadRoomName, ErrRoomLocked, ErrRoomFull, ErrDraining.
+func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) (string, *Call, error) {
+	if _, err := s.b.Admit(room); err != nil {
+		return "", nil, err
+	}
+	oa, err := checkOffer(offer)
+	if err != nil {
+		return "", nil, err
+	}
+	if info.Listen && (oa.direction == "sendonly") {
+		return "", nil, fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
+	}
+	if info.Kind == "" {
+		info.Kind = "sip"
+	}
+	pc, err := s.api.NewPeerConnection(s.pcCfg)
+	if err != nil {
+		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
+	}
+	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, joined: make(chan struct{}), done: make(chan struct{})}
+	if err := s.add(c); err != nil {
+		_ = pc.Close()
+		return "", nil, err
+	}
+	fail := func(err error) (string, *Call, error) {
+		close(c.joined)
+		c.end("refused")
+		<-c.done
+		return "", nil, err
+	}
+	// The transceiver is made before the offer is read so that pion pairs it with the offer's
+	// audio and answers with the direction confd wants (JSEP, RFC 8829 section 5.3.1).
+	var dir webrtc.RTPTransceiverDirection
+	switch {
+	case info.Listen || oa.direction == "recvonly":
+		dir = webrtc.RTPTransceiverDirectionSendonly
+	case oa.direction == "sendrecv":
+		dir = webrtc.RTPTransceiverDirectionSendrecv
+	}
+	if dir != 0 {
+		c.track = newAudioTrack(c.id)
+		tr, err := pc.AddTransceiverFromTrack(c.track, webrtc.RTPTransceiverInit{Direction: dir})
+		if err != nil {
+			return fail(fmt.Errorf("webrtcleg: add transceiver: %w", err))
+		}
+		c.sender = tr.Sender()
+	}
+	pc.OnConnectionStateChange(c.onConnectionState)
+	if !info.Listen {
+		pc.OnTrack(c.onTrack)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+	}
+	timeout := time.NewTimer(s.cfg.gatherTimeout())
+	defer timeout.Stop()
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return fail(fmt.Errorf("%w: %v", ErrGathering, ctx.Err()))
+	case <-timeout.C:
+		return fail(ErrGathering)
+	}
+	local := pc.LocalDescription().SDP
+	aa, err := readAnswer(local)
+	if err != nil {
+		return fail(err)
+	}
+	pinfo := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
+	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
+		pinfo.Output, pinfo.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
+	}
+	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
+		pinfo.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
+		pinfo.LevelExtensionID = aa.levelID
+	}
+	p, err := s.b.Join(room, pinfo, leg{c})
+	if err != nil {
+		return fail(err)
+	}
+	c.part.Store(p)
+	close(c.joined)
+	if c.ended.Load() {
+		p.Leave(c.Reason()) // the connection died while the participant was joining
+	}
+	if c.sender != nil && c.startReader() {
+		go c.readSenderRTCP()
+	}
+	c.mu.Lock()
+	if !c.closing && !c.connected.Load() {
+		c.timer = time.AfterFunc(s.cfg.connectTimeout(), func() {
+			if !c.connected.Load() {
+				c.end("ice or dtls timed out")
+			}
+		})
+	}
+	c.mu.Unlock()
+	s.stats.answered.Add(1)
+	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind, "participant", p.ID(),
+		"direction", aa.direction, "level_ext", aa.levelID)
+	return local, c, nil
+}
+
+// newResourceID returns 128 random bits in hex: a WHIP resource URL is its own capability.
+func newResourceID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+

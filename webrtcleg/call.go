@@ -1,0 +1,279 @@
+package webrtcleg
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"confd/bridge"
+)
+
+// Call is one WebRTC participant: its PeerConnection (ICE, DTLS-SRTP, RFC 8827) and its place in
+// a room. A WHIP or WHEP resource is a Call; so is a SIP-over-WebSocket call (RFC 7118), whose
+// signalling stays with the SIP side and which uses Close, Done and DTMF.
+type Call struct {
+	s      *Server
+	id     string
+	room   string
+	kind   string // "whip", "whep" or "sip"
+	pc     *webrtc.PeerConnection
+	track  *audioTrack // nil when confd sends nothing (a WHIP publisher)
+	sender *webrtc.RTPSender
+	part   atomic.Pointer[bridge.Participant]
+	joined chan struct{} // closed once the Join succeeded or failed
+
+	mu      sync.Mutex
+	closing bool           // no reader may start once set; guarded by mu
+	readers sync.WaitGroup // the goroutines that read the peer connection
+	reason  string         // why the call ended; guarded by mu
+	timer   *time.Timer    // the connect deadline; guarded by mu
+
+	ended     atomic.Bool
+	endOnce   sync.Once
+	done      chan struct{}
+	trackSeen atomic.Bool
+	connected atomic.Bool
+
+	rtpIn, rtpBad, rtcpIn, rtcpBad atomic.Uint64
+	fractionLost                   atomic.Uint32 // the peer's last report about confd's stream, in 1/256
+}
+
+// ID returns the call's resource id: the last segment of its WHIP/WHEP Location.
+func (c *Call) ID() string { return c.id }
+
+// Room returns the room the call is in.
+func (c *Call) Room() string { return c.room }
+
+// Participant returns the call's participant in the bridge.
+func (c *Call) Participant() *bridge.Participant { return c.part.Load() }
+
+// Done is closed when the call has ended and its PeerConnection is closed (ICE or DTLS failed,
+// the peer vanished past the ICE timeouts, it was kicked or hung up, or the server closed).
+// The SIP side sends BYE when Done closes and it did not call Close itself.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Reason says why the call ended, or "" while it goes on.
+func (c *Call) Reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
+// Close ends the call from the peer's side (a WHIP DELETE, a SIP BYE) and waits until its
+// PeerConnection is closed. It is safe to call more than once.
+func (c *Call) Close() error {
+	c.end("hangup")
+	<-c.done
+	return nil
+}
+
+// DTMF hands a digit the peer sent by SIP INFO (RFC 6086) to the participant, as if it had come
+// by RFC 4733 in the media (a *6 toggles self-mute, the IVR hears it).
+func (c *Call) DTMF(digit byte, now time.Time) {
+	if p := c.part.Load(); p != nil {
+		p.DTMF(digit, now)
+	}
+}
+
+// CallStats is a snapshot of a call's counters.
+type CallStats struct {
+	// Connected is true once ICE and DTLS-SRTP are up.
+	Connected bool
+	// RTPReceived and RTPBad count the packets read from the peer and those the bridge refused.
+	RTPReceived, RTPBad uint64
+	// RTPSent and RTPDropped count the packets the room handed the leg and those not sent
+	// (before negotiation, or an SRTP error).
+	RTPSent, RTPDropped uint64
+	// RTCPReceived and RTCPBad count the RTCP packets from the peer about confd's stream.
+	RTCPReceived, RTCPBad uint64
+	// FractionLost is the share of confd's packets the peer last reported lost (RFC 3550
+	// section 6.4.1), 0 to 1: what sets the Opus encoder's expected loss.
+	FractionLost float64
+}
+
+// Stats returns the call's counters.
+func (c *Call) Stats() CallStats {
+	st := CallStats{
+		Connected: c.connected.Load(), RTPReceived: c.rtpIn.Load(), RTPBad: c.rtpBad.Load(),
+		RTCPReceived: c.rtcpIn.Load(), RTCPBad: c.rtcpBad.Load(),
+		FractionLost: float64(c.fractionLost.Load()) / 256,
+	}
+	if c.track != nil {
+		st.RTPSent, st.RTPDropped = c.track.sent.Load(), c.track.dropped.Load()
+	}
+	return st
+}
+
+// leg is the Call as the bridge sees it.
+type leg struct{ c *Call }
+
+// SendRTP implements bridge.Leg: into pion's SRTP writer, never blocking on the peer.
+func (l leg) SendRTP(pkt []byte) {
+	if t := l.c.track; t != nil {
+		t.write(pkt)
+	}
+}
+
+// Hangup implements bridge.Leg: the PeerConnection is closed in the background.
+func (l leg) Hangup(reason string) { l.c.end(reason) }
+
+// end takes the participant out of its room at once and closes the PeerConnection in the
+// background; Done closes when pion has let go of every socket and goroutine.
+func (c *Call) end(reason string) {
+	c.endOnce.Do(func() {
+		c.ended.Store(true)
+		c.mu.Lock()
+		c.reason, c.closing = reason, true
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+		c.mu.Unlock()
+		if p := c.part.Load(); p != nil {
+			p.Leave(reason)
+		}
+		c.s.stats.ended.Add(1)
+		c.s.log.Info("webrtc call ended", "room", c.room, "call", c.id, "kind", c.kind, "reason", reason)
+		go func() {
+			if err := c.pc.Close(); err != nil {
+				c.s.log.Debug("closing peer connection", "call", c.id, "err", err)
+			}
+			c.readers.Wait()
+			c.s.forget(c)
+			close(c.done)
+		}()
+	})
+}
+
+// startReader registers a reader goroutine, unless the call is closing.
+func (c *Call) startReader() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.readers.Add(1)
+	return true
+}
+
+func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		if !c.connected.Swap(true) {
+			c.mu.Lock()
+			if c.timer != nil {
+				c.timer.Stop()
+			}
+			c.mu.Unlock()
+			c.s.log.Info("webrtc call connected", "room", c.room, "call", c.id)
+		}
+	case webrtc.PeerConnectionStateFailed:
+		c.end("ice or dtls failed")
+	case webrtc.PeerConnectionStateClosed:
+		c.end("closed")
+	}
+}
+
+// onTrack reads the peer's audio into the participant: one reused buffer, decrypted RTP.
+func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
+	if tr.Kind() != webrtc.RTPCodecTypeAudio || c.trackSeen.Swap(true) || !c.startReader() {
+		return
+	}
+	defer c.readers.Done()
+	<-c.joined
+	p := c.part.Load()
+	if p == nil {
+		return
+	}
+	if c.startReader() {
+		go c.readReceiverRTCP(rx)
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			return
+		}
+		c.rtpIn.Add(1)
+		if err := p.PushRTP(buf[:n], time.Now()); err != nil {
+			c.rtpBad.Add(1)
+		}
+	}
+}
+
+// readReceiverRTCP reads the peer's sender reports so that pion's receiver-report interceptor
+// sees them (its reports then carry LSR and DLSR, RFC 3550 section 6.4.1).
+func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
+	defer c.readers.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := rx.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// readSenderRTCP reads the peer's reports about confd's stream and feeds their loss to the
+// participant's Opus encoder.
+func (c *Call) readSenderRTCP() {
+	defer c.readers.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := c.sender.Read(buf)
+		if err != nil {
+			return
+		}
+		c.onPeerRTCP(buf[:n], time.Now())
+	}
+}
+
+// onPeerRTCP translates the peer's report blocks about pion's SSRC (the one in the answer) into
+// the participant's own SSRC space before the bridge reads them: the bridge writes its packets
+// with its own SSRC and the track rewrites it on the way out. About once a second.
+func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
+	p := c.part.Load()
+	if p == nil || c.track == nil {
+		return
+	}
+	pkts, err := rtcp.Unmarshal(raw)
+	if err != nil {
+		c.rtcpBad.Add(1)
+		return
+	}
+	ours := c.track.ssrc()
+	var blocks []rtcp.ReceptionReport
+	take := func(from []rtcp.ReceptionReport) {
+		for _, b := range from {
+			if b.SSRC == ours {
+				b.SSRC = p.SSRC()
+				blocks = append(blocks, b)
+			}
+		}
+	}
+	var peer uint32
+	for _, pkt := range pkts {
+		switch pkt := pkt.(type) {
+		case *rtcp.ReceiverReport:
+			peer = pkt.SSRC
+			take(pkt.Reports)
+		case *rtcp.SenderReport:
+			peer = pkt.SSRC
+			take(pkt.Reports)
+		}
+	}
+	if len(blocks) == 0 {
+		return
+	}
+	c.rtcpIn.Add(1)
+	c.fractionLost.Store(uint32(blocks[len(blocks)-1].FractionLost))
+	out, err := (&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}).Marshal()
+	if err != nil {
+		c.rtcpBad.Add(1)
+		return
+	}
+	if err := p.PushRTCP(out, now); err != nil {
+		c.rtcpBad.Add(1)
+	}
+}

@@ -1,0 +1,95 @@
+package webrtcleg
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// audioTrack is confd's outgoing audio as a pion TrackLocal. It is the cheapest way into pion's
+// send path: the bridge has already written a whole RTP packet (its own SSRC, sequence number
+// and timestamp, RFC 3550 section 5.1), so the track only reads the header into one reused
+// rtp.Header, puts the SSRC and payload type of pion's binding in it (those in the answer's
+// SDP) and hands header and payload to the binding's writer: pion's RTCP sender-report
+// interceptor and then SRTP (RFC 3711). TrackLocalStaticRTP would do the same work plus a parse
+// of the whole packet and a loop over bindings under a lock.
+//
+// write is called only by the room's tick goroutine; Bind and Unbind by pion.
+type audioTrack struct {
+	id, streamID string
+	binding      atomic.Pointer[trackBinding]
+	hdr          rtp.Header // reused by write; owned by the tick goroutine
+	sent         atomic.Uint64
+	dropped      atomic.Uint64
+}
+
+// trackBinding is what pion's Bind hands the track: where packets go and with which SSRC and
+// payload type.
+type trackBinding struct {
+	w    webrtc.TrackLocalWriter
+	ssrc uint32
+	pt   uint8
+}
+
+func newAudioTrack(id string) *audioTrack {
+	return &audioTrack{id: "audio", streamID: "confd-" + id}
+}
+
+// Bind implements webrtc.TrackLocal: it picks Opus among the negotiated codecs.
+func (t *audioTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus) {
+			t.binding.Store(&trackBinding{w: ctx.WriteStream(), ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType)})
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// Unbind implements webrtc.TrackLocal.
+func (t *audioTrack) Unbind(webrtc.TrackLocalContext) error {
+	t.binding.Store(nil)
+	return nil
+}
+
+// ID implements webrtc.TrackLocal.
+func (t *audioTrack) ID() string { return t.id }
+
+// RID implements webrtc.TrackLocal; audio has no simulcast.
+func (t *audioTrack) RID() string { return "" }
+
+// StreamID implements webrtc.TrackLocal.
+func (t *audioTrack) StreamID() string { return t.streamID }
+
+// Kind implements webrtc.TrackLocal.
+func (t *audioTrack) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeAudio }
+
+// ssrc returns the SSRC pion sends with (the one in the answer), or 0 before Bind.
+func (t *audioTrack) ssrc() uint32 {
+	if b := t.binding.Load(); b != nil {
+		return b.ssrc
+	}
+	return 0
+}
+
+// write sends one RTP packet written by the bridge. Before DTLS-SRTP is up pion drops it.
+func (t *audioTrack) write(pkt []byte) {
+	b := t.binding.Load()
+	if b == nil {
+		t.dropped.Add(1)
+		return
+	}
+	n, err := t.hdr.Unmarshal(pkt)
+	if err != nil {
+		t.dropped.Add(1)
+		return
+	}
+	t.hdr.SSRC, t.hdr.PayloadType = b.ssrc, b.pt
+	if _, err := b.w.WriteRTP(&t.hdr, pkt[n:]); err != nil {
+		t.dropped.Add(1)
+		return
+	}
+	t.sent.Add(1)
+}
