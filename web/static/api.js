@@ -1,0 +1,89 @@
+// Client of confd's control API (SPEC "Control API"). Without a token the API answers only on
+// the bridge's own machine (loopback); with one, every request carries it as a bearer token
+// (RFC 6750). The moderator view uses the same client for its PATCH/DELETE calls.
+
+// APIError is a refused or failed API request, with the HTTP status (0 when the server could
+// not be reached) and the server's own {"error": "..."} text when it sent one.
+export class APIError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = "APIError";
+    this.status = status;
+  }
+}
+
+// errorText reads the JSON {"error": "..."} body confd answers refusals with, else the text.
+export async function errorText(resp) {
+  const body = await resp.text().catch(() => "");
+  try {
+    const j = JSON.parse(body);
+    if (j && typeof j.error === "string") return j.error;
+  } catch (_) { /* not JSON */ }
+  return body.trim() || resp.statusText || `HTTP ${resp.status}`;
+}
+
+export class API {
+  // base is the bridge's origin ("" for the page's own); token is the optional API token.
+  constructor({ base = "", token = "" } = {}) {
+    this.base = base;
+    this.token = token;
+  }
+
+  headers(extra = {}) {
+    const h = { ...extra };
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    return h;
+  }
+
+  url(path) {
+    return this.base + path;
+  }
+
+  async request(method, path, body, signal) {
+    const init = { method, headers: this.headers(), signal };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(this.url(path), init);
+    } catch (err) {
+      if (err.name === "AbortError") throw err;
+      throw new APIError(0, `cannot reach the bridge: ${err.message}`);
+    }
+    if (!resp.ok) throw new APIError(resp.status, await errorText(resp));
+    if (resp.status === 204) return null;
+    return resp.json();
+  }
+
+  // room returns {room, settings, participants:[…]} of GET /api/rooms/ROOM.
+  room(room, signal) {
+    return this.request("GET", `/api/rooms/${encodeURIComponent(room)}`, undefined, signal);
+  }
+
+  // patchParticipant changes any of {muted, deaf, role, target}.
+  patchParticipant(room, id, change) {
+    return this.request("PATCH", `/api/rooms/${encodeURIComponent(room)}/participants/${encodeURIComponent(id)}`, change);
+  }
+
+  // hangup removes a participant from the room.
+  hangup(room, id) {
+    return this.request("DELETE", `/api/rooms/${encodeURIComponent(room)}/participants/${encodeURIComponent(id)}`);
+  }
+
+  // muteAll mutes everyone but coaches and monitors.
+  muteAll(room) {
+    return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/mute-all`, {});
+  }
+}
+
+// explainAPIError turns a refused API call into a sentence for the page.
+export function explainAPIError(err) {
+  switch (err.status) {
+    case 0: return "The participant list is unavailable: the bridge cannot be reached.";
+    case 401: return "The participant list needs the bridge's API token (More options → API token).";
+    case 403: return "The participant list is only open on the bridge's own machine unless you give an API token (More options → API token).";
+    default: return `The participant list is unavailable: ${err.message}`;
+  }
+}

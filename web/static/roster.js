@@ -1,0 +1,142 @@
+// The participant list: a model kept from GET /api/rooms/ROOM and the room's events, drawn
+// into a <ul>. The moderator view passes decorate(li, participant) to add its own controls.
+
+const levelFloor = -60; // dBov shown as an empty meter
+
+export class Roster {
+  // list is the <ul>; count an element for "(N)"; decorate(li, p) an optional hook run on every
+  // redraw of a row.
+  constructor(list, count, { decorate = null } = {}) {
+    this.list = list;
+    this.count = count;
+    this.decorate = decorate;
+    this.people = new Map(); // id → participant state as the API spells it
+    this.rows = new Map(); // id → <li>
+    this.selfID = "";
+    this.selfHint = null; // (p) → bool, to find our own row before its id is known
+  }
+
+  // reset replaces the whole list with the API's participants.
+  reset(participants) {
+    const seen = new Set();
+    for (const p of participants || []) {
+      seen.add(p.id);
+      this.people.set(p.id, { ...this.people.get(p.id), ...p });
+    }
+    for (const id of [...this.people.keys()]) if (!seen.has(id)) this.people.delete(id);
+    this.render();
+  }
+
+  // apply folds one event into the list and returns a sentence worth announcing, or "".
+  apply(ev) {
+    const p = this.people.get(ev.participant);
+    const d = ev.data || {};
+    switch (ev.type) {
+      case "join":
+        this.people.set(ev.participant, { id: ev.participant, name: d.name || "", from: d.from || "",
+          kind: d.kind || "", codec: d.codec || "", role: "normal", muted: false, deaf: false,
+          talking: false, level_dbov: -127, ...p });
+        this.render();
+        return this.isSelf(this.people.get(ev.participant)) ? "" : `${label(this.people.get(ev.participant))} joined.`;
+      case "leave":
+        if (!p) return "";
+        this.people.delete(ev.participant);
+        this.render();
+        return `${label(p)} left.`;
+      case "talking":
+        if (p) { p.talking = !!d.talking; this.renderRow(p); }
+        return "";
+      case "mute":
+        if (p) {
+          if ("muted" in d) p.muted = !!d.muted;
+          if ("deaf" in d) p.deaf = !!d.deaf;
+          this.renderRow(p);
+        }
+        return "";
+      case "role":
+        if (p) {
+          if (d.role) p.role = d.role;
+          p.target = d.target || "";
+          this.renderRow(p);
+        }
+        return "";
+      default:
+        return "";
+    }
+  }
+
+  // setSelf marks our own row, by id or by a predicate until the id is known.
+  setSelf(id, hint = null) {
+    this.selfID = id || "";
+    this.selfHint = hint;
+    this.render();
+  }
+
+  isSelf(p) {
+    if (!p) return false;
+    if (this.selfID) return p.id === this.selfID;
+    return !!(this.selfHint && this.selfHint(p));
+  }
+
+  clear() {
+    this.people.clear();
+    this.selfID = "";
+    this.selfHint = null;
+    this.render();
+  }
+
+  render() {
+    for (const [id, li] of this.rows) {
+      if (!this.people.has(id)) { li.remove(); this.rows.delete(id); }
+    }
+    const sorted = [...this.people.values()].sort((a, b) =>
+      String(a.joined_at || "").localeCompare(String(b.joined_at || "")) || a.id.localeCompare(b.id));
+    for (const p of sorted) {
+      this.renderRow(p);
+      this.list.appendChild(this.rows.get(p.id)); // keeps join order
+    }
+    this.count.textContent = `(${this.people.size})`;
+  }
+
+  renderRow(p) {
+    let li = this.rows.get(p.id);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.id = p.id;
+      li.innerHTML = '<span class="dot" aria-hidden="true"></span><span class="who"></span>' +
+        '<span class="tags"></span><meter min="-60" max="0" low="-40" high="-10" optimum="-20"></meter>';
+      this.rows.set(p.id, li);
+    }
+    const name = label(p);
+    const who = li.querySelector(".who");
+    who.textContent = name;
+    if (this.isSelf(p)) {
+      const me = document.createElement("span");
+      me.className = "me";
+      me.textContent = " (you)";
+      who.appendChild(me);
+    }
+    if (p.talking) {
+      const t = document.createElement("span");
+      t.className = "visually-hidden";
+      t.textContent = ", talking";
+      who.appendChild(t);
+    }
+    const tags = [p.kind === "sip" ? "phone" : p.kind === "webrtc" ? "browser" : p.kind, p.codec];
+    if (p.muted) tags.push("muted");
+    if (p.deaf) tags.push("deaf");
+    if (p.role && p.role !== "normal") tags.push(p.role);
+    li.querySelector(".tags").textContent = tags.filter(Boolean).join(" · ");
+    const meter = li.querySelector("meter");
+    meter.value = Math.max(levelFloor, Math.min(0, Number(p.level_dbov ?? -127)));
+    meter.setAttribute("aria-label", `${name} level`);
+    li.classList.toggle("talking", !!p.talking);
+    li.classList.toggle("self", this.isSelf(p));
+    if (this.decorate) this.decorate(li, p);
+  }
+}
+
+// label is the name a person reads: the display name, else the caller's address, else the id.
+export function label(p) {
+  return (p && (p.name || p.from || p.id)) || "someone";
+}
