@@ -97,3 +97,16 @@ func BenchmarkTickOpus(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPeriodic is the waveform check that tells a steady tone from a fan; it runs at most
+// every half second per loud, steady participant.
+func BenchmarkPeriodic(b *testing.B) {
+	n := &noiseSource{amp: 0.1, seed: 1} // noise: the worst case, every lag is tried
+	n.Advance(time.Time{})
+	for b.Loop() {
+		if periodic(&n.frame) {
+			b.Fatal("noise is periodic")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/frame")
+}

@@ -50,13 +50,22 @@
 //     Encoding decides a bridge's capacity (≈145 µs per Opus frame against ≈0.5 µs to sum one
 //     input), so a room costs about K+2 encodes per Format per tick however large it is.
 //
+// # Cost
+//
+// BenchmarkTick (fake encoders: the mixer's own work) on the project's shared 2-core machine under
+// load: about 35 µs a tick for 1,000 participants and 165 µs for 5,000 (0.03-0.1 µs per silent
+// listener), without allocating; BenchmarkTickOpus adds the four real encodes (shared mix and
+// three minus-ones, ≈150 µs each). The periodicity check costs 15-50 µs per frame, once per half
+// second per loud, steady participant.
+//
 // # Matrix rules
 //
 // Precedence as SPEC says: mute and deaf, then role, then gain. A muted participant and a monitor
 // are never selected; a coach is mixed only into its target's private mix; a deaf listener is
 // put in the silent group; then the explicit gain (Q14 fixed point, 0 to 4) scales what is left.
 // Rules are evaluated every tick, so they hold for later joiners too, and a change made between
-// ticks shapes the next tick.
+// ticks shapes the next tick. SetTopK and SetFormat change a room's K and a leg's encoding
+// between ticks (a settings change, a re-INVITE, a new expected loss for Opus FEC).
 //
 // # Encoder switches
 //
@@ -69,7 +78,9 @@
 // shared one again, and returns to the shared group only at a packet boundary, so the shared
 // encoder's history is by then exactly what the listener has been hearing. A shared encoder that
 // sat idle (no listener for a packet: a room of two talkers) is primed the same way before it
-// serves again. Measured through real Opus on a tone (realcodec_test.go), the worst 10 ms SNR
+// serves again. A listener enters a shared group only at a packet boundary (with packet times
+// above 20 ms the packet in progress holds frames mixed before it joined, perhaps with its own
+// voice), so until then it hears silence. Measured through real Opus on a tone (realcodec_test.go), the worst 10 ms SNR
 // around a switch is 27 dB primed, against -0.6 dB (a click) unprimed and 45 dB steady; an
 // encoder that implements StateCopier takes over the shared encoder's state instead.
 package mixer
