@@ -1,6 +1,7 @@
 package mixer
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -67,6 +68,11 @@ func New(cfg Config, opts ...Option) *Mixer {
 	m.ramped = make([]codec.Frame, cfg.TopK+1)
 	m.growScratch()
 	return m
+}
+
+// String describes the mixer for pipeline printouts, e.g. "mixer K=3 12 participants 2 formats".
+func (m *Mixer) String() string {
+	return fmt.Sprintf("mixer K=%d %d participants %d formats", m.cfg.TopK, m.count, len(m.formats))
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -443,8 +449,9 @@ func (m *Mixer) Talkers(dst []ID) []ID {
 	return dst
 }
 
-// Level returns participant id's speech level in dBov as of the last tick: the tick's level
-// with a slow release, the figure talker selection ranks by (Silence for an unknown ID).
+// Level returns participant id's speech level in dBov (the RFC 6464 scale) as of the last tick:
+// the tick's level with a slow release, the figure talker selection ranks by (Silence for an
+// unknown ID).
 func (m *Mixer) Level(id ID) codec.Level {
 	if s, ok := m.index[id]; ok {
 		return codec.Level(m.slots[s].rank)
