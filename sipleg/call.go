@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
+	"confd/internal/dtmf"
 	"confd/internal/sdpneg"
 	"confd/jitter"
 )
@@ -78,7 +79,7 @@ func (c *call) onRTP(pkt []byte, now time.Time) {
 		return
 	}
 	if v := c.ivr.Load(); v != nil {
-		v.onRTP(pkt)
+		v.onRTP(pkt, now)
 	}
 }
 
@@ -274,19 +275,22 @@ func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
 	_ = tx.Respond(res)
 }
 
-// info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf.
+// info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf (dtmf.ParseInfo).
+// An INFO without a body is a keep-alive (RFC 6086) and is answered 200; another content type
+// is answered 415 with Accept, an unreadable body 400, and neither changes anything.
 func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	digit, err := parseInfoDTMF(ct, req.Body())
-	if err != nil {
-		if err == errInfoType {
-			respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
-			return
-		}
-		respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+	digit, status, reason := infoDigit(ct, req.Body())
+	switch status {
+	case 415:
+		respond(tx, req, status, reason, sip.NewHeader("Accept", dtmf.ContentTypeDTMFRelay+", "+dtmf.ContentTypeDTMF))
+		return
+	case 200:
+	default:
+		respond(tx, req, status, reason)
 		return
 	}
 	respond(tx, req, 200, "OK")
@@ -296,13 +300,13 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // digit routes one DTMF digit: to the IVR while there, else to the participant (events, *6).
-func (c *call) digit(d byte) {
+func (c *call) digit(d dtmf.Digit) {
 	if v := c.ivr.Load(); v != nil {
 		v.digit(d)
 		return
 	}
 	if p := c.part.Load(); p != nil {
-		p.DTMF(d, time.Now())
+		p.DTMF(byte(d), time.Now())
 	}
 }
 

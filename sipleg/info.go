@@ -2,57 +2,24 @@ package sipleg
 
 import (
 	"errors"
-	"mime"
-	"strings"
+
+	"confd/internal/dtmf"
 )
 
-var (
-	errInfoType  = errors.New("unsupported INFO body type")
-	errInfoDigit = errors.New("no DTMF digit in INFO body")
-)
-
-// parseInfoDTMF reads one DTMF digit from a SIP INFO body: "application/dtmf-relay"
-// ("Signal=5\r\nDuration=160", the de-facto format of Cisco and most PBXs) or
-// "application/dtmf" (the bare digit). An INFO without a body is a keep-alive and yields 0.
-// Digits are 0-9, *, #, A-D; "10" and "11" are the numeric spellings of * and # in
-// dtmf-relay (RFC 4733 event codes).
-func parseInfoDTMF(contentType string, body []byte) (byte, error) {
+// infoDigit reads the DTMF digit of a SIP INFO body with dtmf.ParseInfo and says how to answer
+// it: 200 with the digit (0 for an INFO without a body, a keep-alive or another package's,
+// RFC 6086), 415 for a content type other than application/dtmf-relay or application/dtmf,
+// 400 for a body that names no digit.
+func infoDigit(contentType string, body []byte) (digit dtmf.Digit, status int, reason string) {
 	if len(body) == 0 {
-		return 0, nil
+		return 0, 200, "OK"
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return 0, errInfoType
+	d, _, err := dtmf.ParseInfo(contentType, body)
+	switch {
+	case err == nil:
+		return d, 200, "OK"
+	case errors.Is(err, dtmf.ErrContentType):
+		return 0, 415, "Unsupported Media Type"
 	}
-	var v string
-	switch mt {
-	case "application/dtmf-relay":
-		for _, line := range strings.Split(string(body), "\n") {
-			k, val, ok := strings.Cut(line, "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
-				v = strings.TrimSpace(val)
-				break
-			}
-		}
-	case "application/dtmf":
-		v = strings.TrimSpace(string(body))
-	default:
-		return 0, errInfoType
-	}
-	switch v {
-	case "10":
-		return '*', nil
-	case "11":
-		return '#', nil
-	}
-	if len(v) == 1 {
-		d := v[0]
-		if d >= 'a' && d <= 'd' {
-			d -= 'a' - 'A'
-		}
-		if (d >= '0' && d <= '9') || d == '*' || d == '#' || (d >= 'A' && d <= 'D') {
-			return d, nil
-		}
-	}
-	return 0, errInfoDigit
+	return 0, 400, "Bad Request (" + err.Error() + ")"
 }

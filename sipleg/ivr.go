@@ -2,7 +2,6 @@ package sipleg
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -10,32 +9,39 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/dtmf"
 	"confd/prompts"
 )
 
 // ivr is the lobby of a call that must first say where it goes: a dial-in number (meeting
 // number, then PIN) or a room with a PIN. It plays prompts to the caller on the call's own
-// media socket and collects DTMF, from RFC 4733 events in the RTP (one digit per event, however
-// many end packets repeat it) or from SIP INFO. It runs on a goroutine of its own until it
-// joins the room or says goodbye.
+// media socket and collects DTMF, from RFC 4733 events in the RTP (dtmf.Receiver: one digit per
+// event however many end packets repeat it, and a digit whose end packets were all lost is
+// still reported once) or from SIP INFO. It runs on a goroutine of its own until it joins the
+// room or says goodbye.
 type ivr struct {
 	c      *call
-	digits chan byte
+	digits chan dtmf.Digit
 	quit   chan struct{}
 	once   sync.Once
 
-	evPT      uint8
-	haveEvent bool
-	lastTS    uint32
+	evPT uint8 // the telephone-event payload type confd receives; ignored when rx is nil
+
+	rxMu sync.Mutex // the media reader pushes, the IVR goroutine expires
+	rx   *dtmf.Receiver
+	hdr  rtp.Header
 }
 
 func (c *call) startIVR() {
 	res := c.result()
-	v := &ivr{c: c, digits: make(chan byte, 64), quit: make(chan struct{})}
-	if res.TelephoneEvent.Present() {
-		v.evPT = res.TelephoneEvent.LocalPayloadType
-	} else {
-		v.evPT = 255 // no RFC 4733 stream: INFO only
+	v := &ivr{c: c, digits: make(chan dtmf.Digit, 64), quit: make(chan struct{})}
+	if te := res.TelephoneEvent; te.Present() {
+		v.evPT = te.LocalPayloadType
+		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: te.ClockRate})
+		if err != nil {
+			c.log.Warn("ivr: no RFC 4733 receiver, INFO only", "err", err)
+		}
+		v.rx = rx
 	}
 	c.ivr.Store(v)
 	go v.run()
@@ -43,39 +49,49 @@ func (c *call) startIVR() {
 
 func (v *ivr) stop() { v.once.Do(func() { close(v.quit) }) }
 
-// onRTP runs on the media reader: an RFC 4733 event packet yields its digit once, on the first
-// packet of the event (a new RTP timestamp, RFC 4733 section 2.5.1.2).
-func (v *ivr) onRTP(pkt []byte) {
-	var h rtp.Header
-	n, err := h.Unmarshal(pkt)
-	if err != nil || h.PayloadType != v.evPT || len(pkt)-n < 4 {
+// onRTP runs on the media reader: telephone-event packets go to the receiver; any other packet
+// is a moment to report a digit whose end packets were all lost.
+func (v *ivr) onRTP(pkt []byte, now time.Time) {
+	if v.rx == nil {
 		return
 	}
-	if v.haveEvent && h.Timestamp == v.lastTS {
+	v.rxMu.Lock()
+	defer v.rxMu.Unlock()
+	n, err := v.hdr.Unmarshal(pkt)
+	if err != nil {
 		return
 	}
-	v.haveEvent, v.lastTS = true, h.Timestamp
-	if d, ok := eventDigit(pkt[n]); ok {
-		v.digit(d)
+	if v.hdr.PayloadType != v.evPT {
+		if d, ok := v.rx.Expire(now); ok {
+			v.digit(d.Digit)
+		}
+		return
+	}
+	found, err := v.rx.Push(now, v.hdr.Timestamp, v.hdr.Marker, pkt[n:])
+	if err != nil {
+		return
+	}
+	for _, d := range found {
+		v.digit(d.Digit)
 	}
 }
 
-// eventDigit maps an RFC 4733 section 3.2 DTMF event code to its digit.
-func eventDigit(e byte) (byte, bool) {
-	switch {
-	case e <= 9:
-		return '0' + e, true
-	case e == 10:
-		return '*', true
-	case e == 11:
-		return '#', true
-	case e <= 15:
-		return 'A' + e - 12, true
+// expire reports a digit whose end packets were lost when no packet at all follows it (a
+// phone that sends nothing between events).
+func (v *ivr) expire(now time.Time) {
+	if v.rx == nil {
+		return
 	}
-	return 0, false
+	v.rxMu.Lock()
+	d, ok := v.rx.Expire(now)
+	v.rxMu.Unlock()
+	if ok {
+		v.digit(d.Digit)
+	}
 }
 
-func (v *ivr) digit(d byte) {
+// digit queues one digit for collect; digits beyond the queue's room are dropped.
+func (v *ivr) digit(d dtmf.Digit) {
 	select {
 	case v.digits <- d:
 	default:
@@ -188,33 +204,39 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	return "", "", errors.New("wrong PIN")
 }
 
-// collect reads digits up to '#', each within IVRDigitTimeout.
+// collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;
+// an entry that times out after some digits is taken as it is. It returns errIVRTimeout for
+// an empty entry.
 func (v *ivr) collect() (string, error) {
-	var b strings.Builder
-	t := time.NewTimer(v.c.s.cfg.IVRDigitTimeout)
-	defer t.Stop()
-	for {
+	t := v.c.s.cfg.IVRDigitTimeout
+	col, err := dtmf.NewCollector(dtmf.CollectorConfig{MaxDigits: 64, FirstDigitTimeout: t, InterDigitTimeout: t,
+		OverallTimeout: -1}, time.Now())
+	if err != nil {
+		return "", err
+	}
+	// Lost end packets are looked for twice per receiver timeout.
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	for col.Status() == dtmf.Collecting {
+		wait := time.Until(col.Deadline())
+		timer := time.NewTimer(max(wait, 0))
 		select {
 		case <-v.quit:
+			timer.Stop()
 			return "", errIVRQuit
-		case <-t.C:
-			if b.Len() > 0 {
-				return b.String(), nil
-			}
-			return "", errIVRTimeout
+		case <-timer.C:
+			col.Check(time.Now())
+		case now := <-poll.C:
+			v.expire(now)
 		case d := <-v.digits:
-			if d == '#' {
-				if b.Len() == 0 {
-					return "", errIVRTimeout
-				}
-				return b.String(), nil
-			}
-			if b.Len() < 64 {
-				b.WriteByte(d)
-			}
-			t.Reset(v.c.s.cfg.IVRDigitTimeout)
+			col.Add(d, time.Now())
 		}
+		timer.Stop()
 	}
+	if col.Len() == 0 {
+		return "", errIVRTimeout
+	}
+	return col.Digits(), nil
 }
 
 // play sends one prompt, paced at the packet time; digits typed meanwhile are kept
