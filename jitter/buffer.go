@@ -220,11 +220,17 @@ func (b *Buffer) pushLocked(p *Packet, info *ptInfo, now int64) (deliver bool) {
 	sl.level, sl.hasLevel, sl.voice = p.Level, p.HasLevel, p.Voice
 	sl.arrival = now
 	sl.n = copy(sl.payload, p.Payload)
+	if !isEvent {
+		if info.clock != b.tsClock && b.tsSet && ext < b.highest {
+			// A straggler of the codec before a change: its clock no longer maps to the
+			// timeline, so place it by its sequence number and leave the estimator alone.
+			sl.media = b.refMedia - (b.highest-ext)*b.lastStep
+		} else {
+			sl.media = b.placeLocked(p.Timestamp, info.clock, now)
+		}
+	}
 	if ext > b.highest {
 		b.highest = ext
-	}
-	if !isEvent {
-		sl.media = b.placeLocked(p.Timestamp, info.clock, now)
 	}
 	return isEvent
 }

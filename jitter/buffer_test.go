@@ -303,7 +303,7 @@ func TestCodecChangeMidCall(t *testing.T) {
 	d := newDriver(t, Config{})
 	d.stream(0, 25, nil)
 	// The sender switches to PCMU: an 8 kHz clock, timestamps continuing in it from anywhere.
-	for i := 25; i < 60; i++ {
+	for i := 25; i < 59; i++ {
 		d.pushPacket(Packet{PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(777 + (i-25)*160), SSRC: 1,
 			Payload: fakePayload(i, 960, false)}, time.Millisecond)
 		v, _, ok := d.step(true)
@@ -311,8 +311,22 @@ func TestCodecChangeMidCall(t *testing.T) {
 			t.Fatalf("tick %d after the switch plays %d (%v)", i, v, ok)
 		}
 	}
+	// And back to Opus, with the last PCMU packet arriving after the first Opus one.
+	for i := 60; i < 90; i++ {
+		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(5000 + (i-60)*960), SSRC: 1,
+			Payload: fakePayload(i, 960, false)}
+		if i == 60 {
+			d.pushPacket(p, 0)
+			p = Packet{PayloadType: 0, SequenceNumber: 59, Timestamp: uint32(777 + 34*160), SSRC: 1, Payload: fakePayload(59, 960, false)}
+		}
+		d.pushPacket(p, time.Millisecond)
+		v, _, ok := d.step(true)
+		if i > 62 && (!ok || v <= 0) {
+			t.Fatalf("tick %d after the switch back plays %d (%v)", i, v, ok)
+		}
+	}
 	st := d.b.Stats()
-	if st.Lost != 0 || st.Late != 0 || d.decs[codec.PCMU].decodes < 30 {
+	if st.Lost != 0 || st.Late > 1 || st.Duplicates != 0 || d.decs[codec.PCMU].decodes < 30 {
 		t.Errorf("stats %+v, PCMU decodes %d", st, d.decs[codec.PCMU].decodes)
 	}
 }
