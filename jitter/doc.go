@@ -38,8 +38,8 @@
 //
 //   - Idle (before a talkspurt): the first stored audio packet starts playing once now reaches
 //     its fastest possible arrival plus the target. Every talkspurt starts this way, so the delay
-//     adapts in silence, where nobody hears it (NetEq and Janus do the same at talkspurt starts;
-//     Janus prebuffers but never recovers a drained buffer, which this rule does).
+//     adapts in silence, where nobody hears it, and a buffer that drained fills again to the
+//     target (Janus prebuffers 120 ms once and never recovers after a drain).
 //   - The next packet is present and continues the cursor: it is played. If the delay is below
 //     the target (it rose, or loss asks for a frame in hand), one concealment is played first: the
 //     delay grows by a frame per tick, fast on a spike. If the delay without the packet would still be

@@ -10,8 +10,9 @@ var (
 	// The packet is dropped and counted as invalid.
 	ErrPayloadTooLarge = errors.New("jitter: payload larger than the maximum")
 	// ErrEmptyPayload is returned by Push for an audio packet without payload, which no audio RTP
-	// payload format allows (RFC 7587 section 4.2 for Opus, RFC 3551 section 4.5.14 for G.711).
-	// The packet is dropped and counted as invalid.
+	// payload format allows (an Opus packet has at least its TOC byte, RFC 6716 section 3.1;
+	// G.711 carries a byte per sample, RFC 3551 section 4.5.14). The packet is dropped and
+	// counted as invalid.
 	ErrEmptyPayload = errors.New("jitter: empty audio payload")
 	// ErrBadConfig is returned by New when a Config setting is out of range.
 	ErrBadConfig = errors.New("jitter: bad config")
