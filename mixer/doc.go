@@ -23,8 +23,11 @@
 //     their own floor. So a loud signal that sits on its floor gets a look at its waveform —
 //     normalised autocorrelation at lags of 1-10 ms on the frame decimated to 12 kHz, about
 //     20k multiply-adds — at most every half second (a probe Read when the level came from
-//     metadata): periodic is voice, broadband noise is not. Voice is held for Hold (200 ms)
-//     after it stops.
+//     metadata): periodic is voice, broadband noise is not. A level that stays within 2 dB
+//     for half a second gets the same check even when it stands clear of its floor, so a fan
+//     switched on mid-call is a talker for half a second, not until the floor has climbed to it
+//     (speech leaves a 2 dB band several times a second). Voice is held for Hold (200 ms) after
+//     it stops.
 //  2. Select (selection.go). TopK+1 places: free places go to the loudest talking candidates;
 //     when they are full a candidate replaces the quietest only when SwitchMarginDB (3 dB)
 //     louder. Why K+1: every listener should hear the K loudest voices other than its own. The

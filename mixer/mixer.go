@@ -160,9 +160,10 @@ func (m *Mixer) observe(now time.Time) {
 		}
 		loud, clear := p.measure(p.present, lvl, &m.vp)
 		voice := loud && (clear || act.Voice)
-		if loud && !voice {
-			// Loud but on its own floor: a fan, or a steady tone or vowel. Only the
-			// waveform can tell, so look at it now and then.
+		if loud && !act.Voice && (!clear || p.steady >= steadyTicks) {
+			// Loud but on its own floor, or clear of it but steady for half a second:
+			// a fan, or a steady tone or vowel. Only the waveform can tell, so look at
+			// it now and then.
 			if m.tick >= p.periodicAt {
 				if f := m.probe(p); f != nil {
 					p.periodic, p.periodicAt = periodic(f), m.tick+periodicTicks

@@ -392,3 +392,45 @@ func TestPeriodic(t *testing.T) {
 		t.Error("silence is periodic")
 	}
 }
+
+// TestFanSwitchedOnMidCall: the floor sits at the room's silence when the fan starts, so the fan
+// stands clear of it; its steadiness gets it checked, and it is not periodic.
+func TestFanSwitchedOnMidCall(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		h := newHarness(t, Config{})
+		h.add(1, newTone(440, toneAmp, true), opus20)
+		fan := &switchedFan{noiseSource: noiseSource{amp: 0.1, seed: 9, known: known}, after: 50}
+		h.add(2, fan, opus20)
+		talked := 0
+		for range 500 {
+			h.run(1, false)
+			if slices.Contains(h.m.Talkers(nil), 2) {
+				talked++
+			}
+		}
+		// Steady for 25 ticks, then the hold of 10: it may be heard briefly, never after.
+		if talked > steadyTicks+12 {
+			t.Errorf("known=%v: a fan switched on mid-call was a talker for %d ticks", known, talked)
+		}
+		if h.m.Talking(2) || !h.m.Talking(1) {
+			t.Errorf("known=%v: talking fan=%v tone=%v", known, h.m.Talking(2), h.m.Talking(1))
+		}
+	}
+}
+
+type switchedFan struct {
+	noiseSource
+	after, ticks int
+}
+
+func (s *switchedFan) Advance(now time.Time) codec.Activity {
+	s.ticks++
+	a := s.noiseSource.Advance(now)
+	if s.ticks <= s.after {
+		s.frame.Clear()
+		if a.LevelKnown {
+			a.Level = codec.Silence
+		}
+	}
+	return a
+}

@@ -25,6 +25,7 @@ type voiceTrack struct {
 	voice      bool // this tick's level counts as voice
 	talking    bool // voice now or within Hold
 	lastVoice  time.Time
+	steady     int    // consecutive ticks whose level stayed within 2 dB of its smoothed level
 	periodic   bool   // the last periodicity verdict (see periodic)
 	periodicAt uint64 // the tick from which that verdict is stale
 }
@@ -91,6 +92,11 @@ func (v *voiceTrack) measure(present bool, lvl codec.Level, vp *voiceParams) (lo
 			}
 		}
 		loud, clear = lvl >= vp.minVoice, pw >= v.floor*vp.margin
+		if pw < v.powSmooth*steadyBand && pw*steadyBand > v.powSmooth {
+			v.steady++
+		} else {
+			v.steady = 0
+		}
 	}
 	if l := float32(v.level); l >= v.rank {
 		v.rank = l
@@ -108,6 +114,15 @@ func (v *voiceTrack) decide(voice bool, now time.Time, vp *voiceParams) {
 	}
 	v.talking = voice || (!v.lastVoice.IsZero() && now.Sub(v.lastVoice) <= vp.hold)
 }
+
+// steadyBand is ±2 dB as a power ratio: speech leaves it several times a second (syllables),
+// a fan or a tone never does.
+const steadyBand = 1.585
+
+// steadyTicks is how long a level must stay in steadyBand (0.5 s) before it is suspected of being
+// a fan even though it stands above its floor (a fan switched on mid-call, before the floor has
+// climbed to it).
+const steadyTicks = 25
 
 // periodicTicks is how long a periodicity verdict stands (0.5 s), so that a steady signal costs
 // at most one probe decode and one check every 25 ticks.
