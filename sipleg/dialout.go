@@ -17,9 +17,9 @@ import (
 // dialTimeout bounds how long a dial-out rings before it is cancelled.
 const dialTimeout = 60 * time.Second
 
-// DialOut calls uri (a sip: URI) into room: an INVITE offering Opus, PCMU, PCMA and
-// telephone-event, digest challenges (401/407, RFC 3261 section 22.2) answered from the
-// configured credentials, and the callee joined when it answers. It returns the call's id (its
+// DialOut calls uri (a sip: URI) into room: an INVITE offering Config.Codecs (Opus, PCMU,
+// PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
+// answered from the configured credentials, and the callee joined when it answers. It returns the call's id (its
 // Call-ID) at once; progress is published on the bus as "dial" events with the status code of
 // every response (18x ringing, 200 answered, failures), and finally "answered" or "failed".
 //

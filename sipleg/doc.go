@@ -7,8 +7,8 @@
 // # Calls in
 //
 // INVITE sip:ROOM@HOST → 100, then 200 with the SDP answer, then ACK. The answer picks the
-// caller's first codec among Opus, PCMU and PCMA, answers telephone-event (RFC 4733) at that
-// codec's clock else 8000, rejects extra and non-audio m-lines with port 0 and reads a missing
+// caller's first codec among Opus, PCMU, PCMA and G.722 (Config.Codecs; G.722 when the codec
+// package has it), answers telephone-event (RFC 4733) at that codec's clock else 8000, rejects extra and non-audio m-lines with port 0 and reads a missing
 // direction as sendrecv; when nothing is common the INVITE gets 488 with a Warning (RFC 3261
 // section 20.43). An INVITE without SDP gets confd's offer in the 200 and must carry the
 // answer in its ACK (late offer). A locked room answers 403, a full one 486, a bad room name
@@ -64,7 +64,7 @@
 //
 // # Calls out and registrations
 //
-// Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA and
+// Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA, G.722 and
 // telephone-event, answers 401/407 challenges from config.Credentials (the credential whose
 // realm is the target host, else the one for any realm), publishes "dial" events on the bus
 // with each response's status and finally state "answered" or "failed", and joins the callee

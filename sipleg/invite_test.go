@@ -24,6 +24,7 @@ const (
 	pcmaAudio  = "m=audio PORT RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
 	opusAudio  = "m=audio PORT RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
 	videoLine  = "m=video 40000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+	g722Audio  = "m=audio PORT RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
 	g729Audio  = "m=audio PORT RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
 	sendonlyAt = "a=sendonly\r\n"
 )
@@ -122,6 +123,7 @@ func TestInviteSDPCases(t *testing.T) {
 		{"no direction is sendrecv", sdpOffer(port, 1, pcmuAudio), 200, []string{"RTP/AVP 0 101", "a=sendrecv", "telephone-event/8000"}},
 		{"caller's first codec wins", sdpOffer(port, 1, opusAudio), 200, []string{"RTP/AVP 111", "opus/48000/2"}},
 		{"video m-line rejected with port 0", sdpOffer(port, 1, pcmaAudio, videoLine), 200, []string{"RTP/AVP 8 101", "m=video 0 "}},
+		{"G.722 answered at its 8000 RTP clock", sdpOffer(port, 1, g722Audio), 200, []string{"RTP/AVP 9 101", "G722/8000", "telephone-event/8000"}},
 		{"no common codec", sdpOffer(port, 1, g729Audio), 488, nil},
 	}
 	for _, tc := range cases {

@@ -29,7 +29,8 @@ type Config struct {
 	// address if it is a specific one, else 127.0.0.1.
 	PublicIP netip.Addr
 	// Codecs are the codecs answered and offered, in confd's order of preference. Empty means
-	// Opus, PCMU, PCMA (sdpneg's default).
+	// Opus, PCMU, PCMA, then G.722 when the codec package has both its encoder and decoder
+	// (SPEC "Joining": G.722 where the engine has it).
 	Codecs []codec.Codec
 	// DialIn are the dial-in numbers (request-URI users) that lead to the IVR; they take
 	// precedence over room names (SPEC "Rooms").
@@ -106,6 +107,9 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	if cfg.IVRTries == 0 {
 		cfg.IVRTries = 3
 	}
+	if len(cfg.Codecs) == 0 {
+		cfg.Codecs = engineCodecs()
+	}
 	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{}}
 	for _, o := range opts {
 		o(s)
@@ -141,6 +145,21 @@ func init() {
 	// (section 18.2.2), so a long but valid INVITE (RFC 4475 section 3.1.1.7) would never be
 	// answered. The limit is raised to the largest UDP datagram.
 	sip.UDPMTUSize = 65535
+}
+
+// engineCodecs lists, in confd's order of preference, the codecs the engine can both encode and
+// decode: Opus first (wideband, FEC), the G.711 pair every phone has, then G.722.
+func engineCodecs() []codec.Codec {
+	var out []codec.Codec
+	for _, c := range []codec.Codec{codec.Opus, codec.PCMU, codec.PCMA, codec.G722} {
+		if _, err := codec.NewEncoder(codec.Format{Codec: c}); err != nil {
+			continue
+		}
+		if _, err := codec.NewDecoder(c); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // allowed is the Allow header of every response that lists the methods (RFC 3261 section 20.5).
