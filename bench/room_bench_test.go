@@ -65,7 +65,7 @@ func BenchmarkRoom(b *testing.B) {
 // participant (an Opus encode is ≈145 µs at complexity 5, a PCMU one a resample); 0 allocs/tick
 // and allocs/packet once every private encoder exists.
 //
-// N stops at 1000: 5000 distinct mixes are 2500 Opus encodes a tick, about 0.4 s of CPU for each
+// N stops at 1000: 5000 distinct mixes are 2500 Opus encodes a tick, about 0.65 s of CPU for each
 // 20 ms tick, so the warm-up and a single timed second would take minutes while the per-participant
 // figure, which is what the benchmark reports, does not change with N.
 func BenchmarkRoomDistinct(b *testing.B) {
