@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"confd/internal/api"
 	"confd/internal/config"
 	"confd/sipleg"
+	"confd/web"
+	"confd/webrtcleg"
 )
 
 // daemon holds confd's parts and their order of start and stop.
@@ -24,6 +27,7 @@ type daemon struct {
 	http   *http.Server
 	httpLn net.Listener
 	sip    *sipleg.Server
+	webrtc *webrtcleg.Server
 	sipUDP net.PacketConn
 	sipTCP net.Listener
 	ctx    context.Context
@@ -60,7 +64,18 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
+	d.webrtc, err = webrtcleg.New(d.bridge, webrtcleg.Config{
+		PublicIP: publicIP, RTP: cfg.RTP, UDPPort: cfg.WebRTCUDPPort,
+		ICEServers: cfg.ICEServers, ICELite: cfg.ICELite,
+	}, webrtcleg.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
+	mux.Handle("/whip/", d.webrtc.Handler())
+	mux.Handle("/whep/", d.webrtc.Handler())
+	mux.Handle("/", web.Handler())
 	a := api.New(d.bridge, api.Config{
 		Token:  cfg.APIToken,
 		Dialer: dialer{d.sip},
@@ -93,6 +108,14 @@ func (d *daemon) start() error {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
 	}
 	d.httpLn = ln
+	tlsConf, err := d.tlsConfig()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http server", "err", err)
@@ -122,6 +145,7 @@ func (d *daemon) shutdown(ctx context.Context) {
 		d.cancel()
 		<-d.done
 	}
+	_ = d.webrtc.Close()
 	d.bridge.HangupAll("shutdown")
 	for ctx.Err() == nil && len(d.bridge.Participants()) > 0 {
 		time.Sleep(50 * time.Millisecond)
