@@ -51,3 +51,17 @@ func TestRoomHeard(t *testing.T) {
 	}
 	t.Logf("stats after 50 ticks: %+v", st)
 }
+
+// TestRoomAllocs checks that a whole tick of the N = 10 room — pushes, the mixer's tick, the RTP
+// headers — allocates nothing once warm, with testing.AllocsPerRun (the benchmarks report the
+// same figure per tick and per packet for every N).
+func TestRoomAllocs(t *testing.T) {
+	r, err := NewRoom(RoomConfig{Participants: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Run(50)
+	if n := testing.AllocsPerRun(50, r.Step); n != 0 {
+		t.Errorf("%v allocations per tick", n)
+	}
+}
