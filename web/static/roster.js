@@ -3,6 +3,10 @@
 
 const levelFloor = -60; // dBov shown as an empty meter
 
+// kinds names the ways in for people: a WHIP or WebRTC leg is a browser, a SIP leg a phone (a
+// sip.js browser also comes in by SIP).
+const kinds = { sip: "phone", webrtc: "browser", whip: "browser", whep: "listener" };
+
 export class Roster {
   // list is the <ul>; count an element for "(N)"; decorate(li, p) an optional hook run on every
   // redraw of a row.
@@ -35,7 +39,7 @@ export class Roster {
       case "join":
         this.people.set(ev.participant, { id: ev.participant, name: d.name || "", from: d.from || "",
           kind: d.kind || "", codec: d.codec || "", role: "normal", muted: false, deaf: false,
-          talking: false, level_dbov: -127, ...p });
+          talking: false, level_dbov: -127, joined_at: ev.time, ...p });
         this.render();
         return this.isSelf(this.people.get(ev.participant)) ? "" : `${label(this.people.get(ev.participant))} joined.`;
       case "leave":
@@ -122,7 +126,7 @@ export class Roster {
       t.textContent = ", talking";
       who.appendChild(t);
     }
-    const tags = [p.kind === "sip" ? "phone" : p.kind === "webrtc" ? "browser" : p.kind, p.codec];
+    const tags = [kinds[p.kind] || p.kind, p.codec];
     if (p.muted) tags.push("muted");
     if (p.deaf) tags.push("deaf");
     if (p.role && p.role !== "normal") tags.push(p.role);

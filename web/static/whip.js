@@ -25,7 +25,8 @@ export class WhipCall {
     this.opts = opts;
     this.pc = null;
     this.location = "";
-    this.id = "";
+    this.id = ""; // the bridge's participant id is not in the WHIP answer: see isSelf
+    this.startedAt = 0;
     this.closed = false;
   }
 
@@ -51,6 +52,7 @@ export class WhipCall {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
 
+    this.startedAt = Date.now();
     const url = new URL(`/whip/${encodeURIComponent(room)}`, location.href);
     if (name) url.searchParams.set("name", name);
     const headers = { "Content-Type": "application/sdp" };
@@ -65,13 +67,17 @@ export class WhipCall {
       throw new CallError(refusal(resp.status, await errorText(resp)), resp.status);
     }
     const loc = resp.headers.get("Location");
-    if (loc) {
-      this.location = new URL(loc, url).href;
-      this.id = decodeURIComponent(new URL(this.location).pathname.split("/").filter(Boolean).pop() || "");
-    }
+    if (loc) this.location = new URL(loc, url).href;
     const sdp = await resp.text();
     if (this.closed) return;
     await pc.setRemoteDescription({ type: "answer", sdp });
+  }
+
+  // isSelf finds our own row: a WHIP participant of our name that joined once we had asked.
+  isSelf(p) {
+    const joined = Date.parse(p.joined_at || "") || 0;
+    return (p.kind === "whip" || p.kind === "webrtc") && (p.name || "") === (this.opts.name || "") &&
+      joined >= this.startedAt - 2000;
   }
 
   async replaceTrack(track) {

@@ -1,0 +1,223 @@
+// drive.mjs runs one or more headless Chromium browsers (Debian's /usr/bin/chromium through
+// playwright-core; it never downloads a browser) on confd's own page, the way a person would:
+// type the room and name, pick the connection mode, tick "Raw audio", click Join. Each browser
+// has its own fake microphone (a WAV of its own tone, made by the Go test) and its own profile.
+//
+//   node drive.mjs CONFIG.json
+//
+// CONFIG: {url, chromium?, timeoutMs?, captureSeconds?, freqs:[Hz…], browsers:[{name, room,
+// mode: "whip"|"sip", wav, profile, record, screenshot?}]}
+//
+// It talks to the Go test in lines: JSON events on stdout ({"event": …}), commands on stdin:
+//   measure     record captureSeconds of what each page hears (its <audio> element's remote
+//               stream, through WebAudio) into its `record` WAV; print one "measured" event per
+//               browser, with tone levels (Goertzel, Hann window, dBFS) and the participant list
+//   screenshot  save each browser's page as PNG at its `screenshot` path
+//   leave       click Leave everywhere, wait for the page to go idle, close and exit 0
+// End of input counts as leave. Any failure prints an "error" event with the page's alert and
+// status text, and exits 1.
+
+import { chromium } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+
+const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const timeout = cfg.timeoutMs || 20000;
+
+// The flags of /work/shared/REAL-PEERS.md: offline, no sandbox (root in a container), fake
+// devices granted without a prompt, loopback ICE candidates, audio that plays without a gesture.
+function flags(wav) {
+  return [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}`, "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+  ];
+}
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+const sessions = []; // {spec, context, page, logs}
+
+async function pageText(page, selector) {
+  return page.locator(selector).textContent({ timeout: 1000 }).catch(() => "");
+}
+
+async function fail(err, s) {
+  const detail = { event: "error", message: String(err && err.stack || err) };
+  if (s) {
+    detail.browser = s.spec.name;
+    detail.alert = (await pageText(s.page, "#alert")).trim();
+    detail.status = (await pageText(s.page, "#status")).trim();
+    detail.console = s.logs.slice(-30);
+  }
+  emit(detail);
+  await Promise.allSettled(sessions.map((x) => x.context.close()));
+  process.exit(1);
+}
+
+async function open(spec) {
+  const context = await chromium.launchPersistentContext(spec.profile, {
+    executablePath: cfg.chromium || "/usr/bin/chromium",
+    headless: true,
+    args: flags(spec.wav),
+    ignoreDefaultArgs: ["--mute-audio"],
+    viewport: { width: 900, height: 900 },
+    timeout,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const s = { spec, context, page, logs: [] };
+  page.on("console", (m) => s.logs.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => s.logs.push(`pageerror: ${e.message}`));
+  sessions.push(s);
+  return s;
+}
+
+async function join(s) {
+  const { page, spec } = s;
+  await page.goto(cfg.url);
+  if (spec.screenshotJoin) await page.screenshot({ path: spec.screenshotJoin, fullPage: true });
+  await page.getByLabel("Room name").fill(spec.room);
+  await page.getByLabel("Your name").fill(spec.name);
+  await page.locator(`input[name=mode][value=${spec.mode || "whip"}]`).check();
+  await page.getByText("More options").click();
+  await page.getByLabel("Raw audio").check(); // a steady tone is not noise to remove
+  await page.getByRole("button", { name: "Join" }).click();
+  const outcome = await Promise.race([
+    page.waitForSelector("#status[data-state=connected]").then(() => "connected"),
+    page.waitForSelector("#alert:not([hidden])").then(() => "alert"),
+  ]);
+  if (outcome !== "connected") throw new Error(`join failed: ${(await pageText(page, "#alert")).trim()}`);
+  // The remote stream must be live before anyone measures it.
+  await page.waitForFunction(() => {
+    const a = document.getElementById("remote-audio");
+    return a.srcObject && a.srcObject.getAudioTracks().some((t) => t.readyState === "live");
+  });
+  emit({ event: "joined", browser: spec.name, status: (await pageText(page, "#status")).trim() });
+}
+
+// capture records what the page's <audio> element plays, in the page, and returns 16-bit PCM.
+// The remote track reaches WebAudio only while an <audio> element also plays it: the page's own
+// element does.
+async function capture(s, seconds) {
+  return s.page.evaluate(async (seconds) => {
+    const stream = document.getElementById("remote-audio").srcObject;
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    await ctx.resume();
+    const src = ctx.createMediaStreamSource(stream);
+    const proc = ctx.createScriptProcessor(4096, 1, 1);
+    const want = Math.round(seconds * ctx.sampleRate);
+    const pcm = new Int16Array(want);
+    let n = 0;
+    await new Promise((resolve) => {
+      proc.onaudioprocess = (e) => {
+        const d = e.inputBuffer.getChannelData(0);
+        for (let i = 0; i < d.length && n < want; i++, n++) {
+          pcm[n] = Math.max(-32768, Math.min(32767, Math.round(d[i] * 32767)));
+        }
+        if (n >= want) resolve();
+      };
+      src.connect(proc);
+      proc.connect(ctx.destination);
+    });
+    src.disconnect();
+    proc.disconnect();
+    const rate = ctx.sampleRate;
+    await ctx.close();
+    return { rate, pcm: Array.from(pcm) };
+  }, seconds);
+}
+
+// toneLevel is the amplitude of freq in pcm as dBFS (Goertzel over a Hann window; a full-scale
+// sine reads 0 dB), the same measure as confd/internal/audiotest.ToneLevel.
+function toneLevel(pcm, rate, freq) {
+  const n = pcm.length;
+  const w = 2 * Math.PI * freq / rate;
+  const coeff = 2 * Math.cos(w);
+  let s1 = 0, s2 = 0, wsum = 0;
+  for (let i = 0; i < n; i++) {
+    const win = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / (n - 1));
+    wsum += win;
+    const s0 = (pcm[i] / 32768) * win + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  const amp = 2 * Math.sqrt(Math.max(power, 0)) / wsum;
+  return 20 * Math.log10(amp + 1e-12);
+}
+
+function wav(path, rate, pcm) {
+  const data = Buffer.alloc(pcm.length * 2);
+  pcm.forEach((v, i) => data.writeInt16LE(v, i * 2));
+  const h = Buffer.alloc(44);
+  h.write("RIFF", 0); h.writeUInt32LE(36 + data.length, 4); h.write("WAVE", 8);
+  h.write("fmt ", 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 2, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.write("data", 36); h.writeUInt32LE(data.length, 40);
+  writeFileSync(path, Buffer.concat([h, data]));
+}
+
+async function measure(s) {
+  const { rate, pcm } = await capture(s, cfg.captureSeconds || 1);
+  wav(s.spec.record, rate, pcm);
+  const levels = {};
+  for (const f of cfg.freqs || []) levels[f] = Math.round(toneLevel(pcm, rate, f) * 10) / 10;
+  const people = await s.page.locator("#people li .who").allTextContents();
+  emit({ event: "measured", browser: s.spec.name, rate, wav: s.spec.record, levels, people: people.map((t) => t.trim()) });
+}
+
+async function leave(s) {
+  await s.page.getByRole("button", { name: "Leave" }).click();
+  await s.page.waitForSelector("#status[data-state=idle]", { state: "attached" });
+  await s.context.close();
+}
+
+let current = null; // the session an error belongs to, for its report
+async function each(fn) {
+  await Promise.all(sessions.map(async (s) => {
+    try {
+      await fn(s);
+    } catch (err) {
+      current = s;
+      throw err;
+    }
+  }));
+}
+
+async function main() {
+  for (const spec of cfg.browsers) await open(spec);
+  await each(join);
+  emit({ event: "ready" });
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    switch (line.trim()) {
+      case "measure":
+        await each(measure);
+        emit({ event: "measured-all" });
+        break;
+      case "screenshot":
+        await each(async (s) => {
+          if (s.spec.screenshot) await s.page.screenshot({ path: s.spec.screenshot, fullPage: true });
+        });
+        emit({ event: "screenshot" });
+        break;
+      case "leave":
+        lines.close();
+        break;
+      case "":
+        break;
+      default:
+        emit({ event: "error", message: `unknown command ${JSON.stringify(line)}` });
+    }
+  }
+  await each(leave);
+  emit({ event: "left" });
+  process.exit(0);
+}
+
+main().catch((err) => fail(err, current));

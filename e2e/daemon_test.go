@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// confdBinary is the confd under test, built once per test run by TestMain.
+var confdBinary string
+
+// TestMain builds cmd/confd into a temporary folder, or uses the binary named by
+// CONFD_E2E_BINARY (to test a build of one's choosing).
+func TestMain(m *testing.M) {
+	if bin := os.Getenv("CONFD_E2E_BINARY"); bin != "" {
+		confdBinary = bin
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "confd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		confdBinary = filepath.Join(dir, "confd")
+		build := exec.Command("go", "build", "-o", confdBinary, "./cmd/confd")
+		build.Dir = ".."
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/confd: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// daemon is one running confd on loopback.
+type daemon struct {
+	HTTP    string // host:port
+	SIPPort int
+	cmd     *exec.Cmd
+	log     *syncBuffer
+	exited  chan struct{}
+}
+
+// URL returns the daemon's http:// URL for path.
+func (d *daemon) URL(path string) string { return "http://" + d.HTTP + path }
+
+// SIPURI returns the SIP URI that dials room on this daemon.
+func (d *daemon) SIPURI(room string) string {
+	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.SIPPort)
+}
+
+// startDaemon runs confd with free ports for SIP, HTTP and an RTP range of its own, waits for
+// /healthz, and stops it (SIGTERM, then SIGKILL) when the test ends, printing its log if the
+// test failed.
+func startDaemon(t *testing.T, extra ...string) *daemon {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d, err := launchDaemon(extra)
+		if err == nil {
+			t.Cleanup(func() {
+				d.stop()
+				if t.Failed() {
+					t.Logf("confd log:\n%s", d.log.String())
+				}
+			})
+			return d
+		}
+		if attempt == 3 {
+			t.Fatalf("e2e: start confd: %v", err)
+		}
+	}
+}
+
+func launchDaemon(extra []string) (*daemon, error) {
+	httpPort, err := freePort("tcp")
+	if err != nil {
+		return nil, err
+	}
+	sipPort, err := freeSIPPort()
+	if err != nil {
+		return nil, err
+	}
+	// A 200-port block of confd's default range; baresip draws from 40000-49999.
+	low := 20000 + 200*rand.IntN(50)
+	d := &daemon{HTTP: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)), SIPPort: sipPort, log: &syncBuffer{}, exited: make(chan struct{})}
+	args := append([]string{
+		"-sip", net.JoinHostPort("127.0.0.1", strconv.Itoa(sipPort)),
+		"-http", d.HTTP,
+		"-rtp", fmt.Sprintf("%d-%d", low, low+199),
+	}, extra...)
+	d.cmd = exec.Command(confdBinary, args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			return nil, fmt.Errorf("confd exited: %s", d.log.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", d.URL("/healthz"), nil)
+		resp, err := http.DefaultClient.Do(req)
+		cancel()
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return d, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.stop()
+	return nil, fmt.Errorf("confd not healthy within 15s: %s", d.log.String())
+}
+
+// stop sends SIGTERM and waits; a confd that does not exit in 10 s is killed.
+func (d *daemon) stop() {
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort(network string) (int, error) {
+	l, err := net.Listen(network, "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freeSIPPort returns a port free for both UDP and TCP on loopback, as confd's -sip needs.
+func freeSIPPort() (int, error) {
+	for range 50 {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		u.Close()
+		if err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no port free for both UDP and TCP")
+}
+
+// syncBuffer is a bytes.Buffer that a child process and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

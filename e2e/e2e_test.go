@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"confd/internal/audiotest"
+	"confd/internal/peer"
+)
+
+// The participants' tones: each one's own frequency, far from the others' harmonics.
+const (
+	toneAda   = 440.0
+	toneBob   = 700.0
+	tonePhone = 1000.0
+)
+
+var allTones = []float64{toneAda, toneBob, tonePhone}
+
+// settle lets jitter buffers fill and talking detection pick everyone up before measuring.
+const settle = 1500 * time.Millisecond
+
+// callTimeout bounds a SIP call's set-up or tear-down on loopback.
+const callTimeout = 10 * time.Second
+
+// minApart is how far above its own tone (echoed back) each other tone must be heard, in dB.
+const minApart = 20
+
+// assertHears checks that pcm holds every tone of want clearly and own at least minApart dB
+// below each of them: minus-one.
+func assertHears(t *testing.T, who string, pcm []int16, rate int, want []float64, own float64) {
+	t.Helper()
+	self := audiotest.ToneLevel(pcm, rate, own)
+	for _, f := range want {
+		other := audiotest.ToneLevel(pcm, rate, f)
+		t.Logf("%s hears %.0f Hz at %.1f dBFS; its own %.0f Hz at %.1f dBFS", who, f, other, own, self)
+		if other < -35 {
+			t.Errorf("%s: the %.0f Hz tone is at %.1f dBFS, want it clearly heard", who, f, other)
+		}
+		if other-self < minApart {
+			t.Errorf("%s: %.0f Hz at %.1f dB vs its own %.0f Hz at %.1f dB, want %d dB apart", who, f, other, own, self, minApart)
+		}
+	}
+}
+
+// startPhone runs a baresip PCMU phone with the 1000 Hz tone and dials it into room.
+func startPhone(t *testing.T, d *daemon, room string) *peer.Baresip {
+	t.Helper()
+	phone := peer.Start(t, peer.BaresipConfig{User: "phone", DisplayName: "Phone", Codec: peer.PCMU, ToneHz: tonePhone})
+	if err := phone.Dial(d.SIPURI(room)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.WaitEstablished(callTimeout); err != nil {
+		t.Fatalf("%s: %v", phone, err)
+	}
+	return phone
+}
+
+// hangUp ends the phone's call and returns what it heard, without its first 300 ms (decoder and
+// jitter buffer settling).
+func hangUp(t *testing.T, phone *peer.Baresip) ([]int16, int) {
+	t.Helper()
+	if err := phone.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.WaitClosed(callTimeout); err != nil {
+		t.Fatalf("%s: %v", phone, err)
+	}
+	pcm, rate, err := phone.Recorded()
+	if err != nil {
+		t.Fatalf("%s: %v", phone, err)
+	}
+	if skip := rate * 3 / 10; len(pcm) > skip {
+		pcm = pcm[skip:]
+	}
+	if len(pcm) < rate {
+		t.Fatalf("%s recorded only %d samples at %d Hz", phone, len(pcm), rate)
+	}
+	return pcm, rate
+}
+
+// assertListed checks that a page's participant list names everyone in names.
+func assertListed(t *testing.T, who string, people []string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		found := false
+		for _, p := range people {
+			found = found || strings.HasPrefix(p, n)
+		}
+		if !found {
+			t.Errorf("%s's participant list %q lacks %s", who, people, n)
+		}
+	}
+}
+
+// requirePeers skips (or, with CI set, fails) before anything starts when a peer is missing.
+func requirePeers(t *testing.T) {
+	t.Helper()
+	requireBrowser(t)
+	peer.RequireBaresip(t)
+}
+
+// browserWithPhone is tests 1 and 2: one browser on confd's page (by WHIP or by sip.js over
+// WebSocket) and one PCMU phone hear each other and not themselves.
+func browserWithPhone(t *testing.T, mode string) {
+	requirePeers(t)
+	d := startDaemon(t)
+	room := "e2e-" + mode
+	br := joinBrowsers(t, d, allTones, browserSpec{Name: "Ada", Room: room, Mode: mode, Hz: toneAda})
+	phone := startPhone(t, d, room)
+	time.Sleep(settle)
+	heard := br.measure()["Ada"]
+	shots := br.screenshot()
+	phonePCM, phoneRate := hangUp(t, phone)
+	br.leave()
+
+	assertHears(t, "browser Ada", heard.PCM, heard.Rate, []float64{tonePhone}, toneAda)
+	assertHears(t, "phone", phonePCM, phoneRate, []float64{toneAda}, tonePhone)
+	assertListed(t, "Ada", heard.People, "Ada (you)", "Phone")
+	for _, p := range shots {
+		if st, err := os.Stat(p); err != nil || st.Size() < 1000 {
+			t.Errorf("screenshot %s: %v", p, err)
+		} else {
+			t.Logf("screenshot %s", p)
+		}
+	}
+}
+
+// TestBrowserWHIPAndPhone is test 1: the page joins by WHIP; it and a baresip PCMU phone each
+// hear the other's tone and not their own.
+func TestBrowserWHIPAndPhone(t *testing.T) { browserWithPhone(t, "whip") }
+
+// TestBrowserSIPWebSocketAndPhone is test 2: the same with the page's sip.js mode, SIP over
+// WebSocket (RFC 7118) at /sip.
+func TestBrowserSIPWebSocketAndPhone(t *testing.T) { browserWithPhone(t, "sip") }
+
+// TestTwoBrowsersAndPhone is test 3: two browsers by WHIP and one phone; each hears the other two
+// and not itself.
+func TestTwoBrowsersAndPhone(t *testing.T) {
+	requirePeers(t)
+	d := startDaemon(t)
+	const room = "e2e-three"
+	br := joinBrowsers(t, d, allTones,
+		browserSpec{Name: "Ada", Room: room, Mode: "whip", Hz: toneAda},
+		browserSpec{Name: "Bob", Room: room, Mode: "whip", Hz: toneBob})
+	phone := startPhone(t, d, room)
+	time.Sleep(settle)
+	heard := br.measure()
+	phonePCM, phoneRate := hangUp(t, phone)
+	br.leave()
+
+	ada, bob := heard["Ada"], heard["Bob"]
+	assertHears(t, "browser Ada", ada.PCM, ada.Rate, []float64{toneBob, tonePhone}, toneAda)
+	assertHears(t, "browser Bob", bob.PCM, bob.Rate, []float64{toneAda, tonePhone}, toneBob)
+	assertHears(t, "phone", phonePCM, phoneRate, []float64{toneAda, toneBob}, tonePhone)
+	assertListed(t, "Ada", ada.People, "Ada (you)", "Bob", "Phone")
+	assertListed(t, "Bob", bob.People, "Ada", "Bob (you)", "Phone")
+}
