@@ -233,6 +233,7 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	if err != nil {
 		return fail(err)
 	}
+	local = withOpusFmtp(local, aa.opusPT)
 	pinfo := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		pinfo.Output, pinfo.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
@@ -268,10 +269,43 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	return local, c, nil
 }
 
+// withOpusFmtp makes the answer's Opus fmtp ask for in-band FEC and DTX (RFC 7587 section 6.1):
+// pion copies the offer's parameters (a browser offers useinbandfec=1 without usedtx) and refuses
+// a changed local description, so the answer is changed on its way out: fmtp only tells the
+// peer what confd prefers to receive and changes nothing in pion.
+func withOpusFmtp(answer string, pt uint8) string {
+	prefix := "a=fmtp:" + strconv.Itoa(int(pt)) + " "
+	lines := strings.Split(answer, "\r\n")
+	found := false
+	for i, l := range lines {
+		params, ok := strings.CutPrefix(l, prefix)
+		if !ok {
+			continue
+		}
+		found = true
+		var kept []string
+		for _, kv := range strings.Split(params, ";") {
+			k, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
+			if k != "" && k != "useinbandfec" && k != "usedtx" {
+				kept = append(kept, strings.TrimSpace(kv))
+			}
+		}
+		lines[i] = prefix + strings.Join(append(kept, "useinbandfec=1", "usedtx=1"), ";")
+	}
+	if !found {
+		for i, l := range lines {
+			if strings.HasPrefix(l, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
+				lines = append(lines[:i+1], append([]string{prefix + "useinbandfec=1;usedtx=1"}, lines[i+1:]...)...)
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\r\n")
+}
+
 // newResourceID returns 128 random bits in hex: a WHIP resource URL is its own capability.
 func newResourceID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-

@@ -1,0 +1,334 @@
+package webrtcleg
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/transport/v5"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/audiotest"
+)
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// testServer is a bridge, a webrtcleg Server on 127.0.0.1 and its HTTP endpoint.
+type testServer struct {
+	b    *bridge.Bridge
+	s    *Server
+	http *httptest.Server
+}
+
+func newTestServer(t *testing.T, bcfg bridge.Config, cfg Config, opts ...Option) *testServer {
+	t.Helper()
+	if cfg.ListenIPs == nil {
+		cfg.ListenIPs = []netip.Addr{loopback}
+	}
+	b := bridge.New(bcfg)
+	s, err := New(b, cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{b: b, s: s, http: httptest.NewServer(s.Handler())}
+	t.Cleanup(ts.close)
+	return ts
+}
+
+func (ts *testServer) close() {
+	ts.http.CloseClientConnections()
+	ts.http.Close()
+	_ = ts.s.Close()
+	ts.b.Close()
+}
+
+// post sends an SDP offer to path and returns the response and its body.
+func (ts *testServer) post(t *testing.T, path, contentType, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.http.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, req)
+}
+
+func (ts *testServer) delete(t *testing.T, location, token string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, ts.http.URL+location, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, _ := do(t, req)
+	return resp
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// client is a pion peer standing in for a browser, OBS or a WHEP player: it may send an Opus
+// tone and records the RTP it receives.
+type client struct {
+	t    *testing.T
+	pc   *webrtc.PeerConnection
+	tone *audiotest.Tone
+	// sender sends the tone; levelID is the negotiated RFC 6464 extension id, once answered.
+	sender  *webrtc.RTPSender
+	levelID atomic.Uint32
+
+	mu      sync.Mutex
+	packets []recvPacket
+	tracks  int
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+type recvPacket struct {
+	seq     uint16
+	payload []byte
+}
+
+// clientOptions say what the client offers.
+type clientOptions struct {
+	direction webrtc.RTPTransceiverDirection
+	toneHz    float64 // 0: send nothing
+	net       transport.Net
+	ip        string // the client's address filter; default 127.0.0.1
+}
+
+func newClient(t *testing.T, o clientOptions) *client {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	// Browsers send the RFC 6464 level of every packet.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if o.net != nil {
+		se.SetNet(o.net)
+	} else {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, pc: pc, stop: make(chan struct{})}
+	var track *webrtc.TrackLocalStaticRTP
+	if o.toneHz > 0 {
+		track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "client")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: o.direction})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sender = tr.Sender()
+		c.tone = audiotest.NewTone(o.toneHz, 0.5, codec.SampleRate)
+	} else if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: o.direction}); err != nil {
+		t.Fatal(err)
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		c.mu.Lock()
+		c.tracks++
+		c.mu.Unlock()
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.packets = append(c.packets, recvPacket{p.SequenceNumber, bytes.Clone(p.Payload)})
+			c.mu.Unlock()
+		}
+	})
+	if track != nil {
+		c.wg.Add(1)
+		go c.sendTone(track)
+	}
+	t.Cleanup(c.close)
+	return c
+}
+
+// sendTone sends 20 ms Opus frames of the tone in real time, each with its RFC 6464 level
+// (-6 dBov, voice) once the extension is negotiated, as a browser does.
+func (c *client) sendTone(track *webrtc.TrackLocalStaticRTP) {
+	defer c.wg.Done()
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
+	if err != nil {
+		c.t.Error(err)
+		return
+	}
+	pcm := make([]int16, codec.FrameSamples)
+	buf := make([]byte, 1500)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 1000, Timestamp: 50000}}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+		c.tone.Fill(pcm)
+		n, err := enc.Encode(pcm, buf)
+		if err != nil || n == 0 {
+			continue
+		}
+		pkt.Payload = buf[:n]
+		pkt.Extension, pkt.Extensions = false, nil
+		if id := c.levelID.Load(); id != 0 {
+			_ = pkt.SetExtension(uint8(id), []byte{0x80 | 6})
+		}
+		_ = track.WriteRTP(&pkt)
+		pkt.SequenceNumber++
+		pkt.Timestamp += codec.FrameSamples
+	}
+}
+
+// offer makes the client's offer with every candidate.
+func (c *client) offer() string {
+	c.t.Helper()
+	o, err := c.pc.CreateOffer(nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(o); err != nil {
+		c.t.Fatal(err)
+	}
+	<-done
+	return c.pc.LocalDescription().SDP
+}
+
+func (c *client) answer(answer string) {
+	c.t.Helper()
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		c.t.Fatal(err)
+	}
+	if c.sender != nil {
+		for _, h := range c.sender.GetParameters().HeaderExtensions {
+			if h.URI == sdp.AudioLevelURI {
+				c.levelID.Store(uint32(h.ID))
+			}
+		}
+	}
+}
+
+func (c *client) close() {
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
+	close(c.stop)
+	c.wg.Wait()
+	_ = c.pc.Close()
+}
+
+// received returns how many packets arrived and decodes them, concealing lost ones with Opus
+// FEC from the next packet where it has it, else PLC, as a browser's NetEq would.
+func (c *client) received() (int, []int16) {
+	c.mu.Lock()
+	pkts := append([]recvPacket(nil), c.packets...)
+	c.mu.Unlock()
+	dec, err := codec.NewDecoder(codec.Opus)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []int16
+	frame := make([]int16, codec.MaxPacketSamples)
+	for i, p := range pkts {
+		if i > 0 {
+			gap := int(p.seq - pkts[i-1].seq)
+			if gap > 1 && gap < 50 {
+				for k := 0; k < gap-2; k++ {
+					n, _ := dec.Conceal(frame[:codec.FrameSamples])
+					out = append(out, frame[:n]...)
+				}
+				n, err := dec.DecodeFEC(p.payload, frame[:codec.FrameSamples])
+				if errors.Is(err, codec.ErrNoFEC) || err != nil {
+					n, _ = dec.Conceal(frame[:codec.FrameSamples])
+				}
+				out = append(out, frame[:n]...)
+			}
+		}
+		n, err := dec.Decode(p.payload, frame)
+		if err != nil {
+			continue
+		}
+		out = append(out, frame[:n]...)
+	}
+	return len(pkts), out
+}
+
+// lastSecondLevel is the tone's level in the last second the client decoded.
+func (c *client) lastSecondLevel(hz float64) (float64, int) {
+	n, pcm := c.received()
+	if len(pcm) > codec.SampleRate {
+		pcm = pcm[len(pcm)-codec.SampleRate:]
+	}
+	return audiotest.ToneLevel(pcm, codec.SampleRate, hz), n
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cond()
+}
+
+// checkGoroutines fails the test if the goroutine count does not come back to base.
+func checkGoroutines(t *testing.T, base int) {
+	t.Helper()
+	if waitFor(10*time.Second, func() bool { return runtime.NumGoroutine() <= base }) {
+		return
+	}
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	t.Errorf("goroutines: %d, want at most %d at the start\n%s", runtime.NumGoroutine(), base, buf[:n])
+}

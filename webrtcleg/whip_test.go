@@ -1,0 +1,99 @@
+package webrtcleg
+
+import (
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"confd/bridge"
+)
+
+// A WHIP publisher (sendonly, 440 Hz) is heard by a WHEP listener and hears nothing; both leave
+// with DELETE and every goroutine and socket is gone afterwards.
+func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
+	base := runtime.NumGoroutine()
+	ts := newTestServer(t, bridge.Config{}, Config{})
+
+	pub := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendonly, toneHz: 440})
+	resp, answer := ts.post(t, "/whip/room1?name=obs", "application/sdp", "", pub.offer())
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHIP POST: %d %s", resp.StatusCode, answer)
+	}
+	pubLoc := resp.Header.Get("Location")
+	if !strings.HasPrefix(pubLoc, "/whip/room1/") || resp.Header.Get("ETag") == "" {
+		t.Fatalf("Location %q, ETag %q", pubLoc, resp.Header.Get("ETag"))
+	}
+	if got := resp.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(got, "Location") {
+		t.Errorf("Access-Control-Expose-Headers %q", got)
+	}
+	for _, want := range []string{"a=recvonly", "useinbandfec=1", "usedtx=1", "a=candidate:", "a=end-of-candidates"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("WHIP answer lacks %q:\n%s", want, answer)
+		}
+	}
+	pub.answer(answer)
+
+	lis := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly})
+	resp, answer = ts.post(t, "/whep/room1?name=player", "application/sdp", "", lis.offer())
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHEP POST: %d %s", resp.StatusCode, answer)
+	}
+	lisLoc := resp.Header.Get("Location")
+	if !strings.Contains(answer, "a=sendonly") {
+		t.Errorf("WHEP answer is not sendonly:\n%s", answer)
+	}
+	lis.answer(answer)
+
+	// The tone reaches the listener once both are connected; a loaded machine may make the
+	// jitter buffer stretch now and then, so the last second is judged until it is clean.
+	var level float64
+	var n int
+	heard := waitFor(10*time.Second, func() bool {
+		level, n = lis.lastSecondLevel(440)
+		return n > 100 && level > -12
+	})
+	t.Logf("listener: %d packets, 440 Hz at %.1f dBFS", n, level)
+	if !heard {
+		t.Errorf("the listener hears 440 Hz at %.1f dBFS, want about -6; calls: %+v", level, ts.s.Stats())
+	}
+	pub.mu.Lock()
+	pubTracks, pubPackets := pub.tracks, len(pub.packets)
+	pub.mu.Unlock()
+	if pubTracks != 0 || pubPackets != 0 {
+		t.Errorf("the publisher got %d tracks and %d packets, want none", pubTracks, pubPackets)
+	}
+	st, err := ts.b.RoomState("room1")
+	if err != nil || len(st.Participants) != 2 {
+		t.Fatalf("room: %+v %v", st, err)
+	}
+	for _, p := range st.Participants {
+		if p.Kind != "webrtc" || (p.Name != "obs" && p.Name != "player") {
+			t.Errorf("participant %+v", p)
+		}
+	}
+
+	for _, loc := range []string{pubLoc, lisLoc} {
+		if resp := ts.delete(t, loc, ""); resp.StatusCode != http.StatusOK {
+			t.Errorf("DELETE %s: %d", loc, resp.StatusCode)
+		}
+		if resp := ts.delete(t, loc, ""); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("second DELETE %s: %d, want 404", loc, resp.StatusCode)
+		}
+	}
+	if ts.s.Calls() != 0 {
+		t.Errorf("%d calls after DELETE", ts.s.Calls())
+	}
+	if _, err := ts.b.RoomState("room1"); err == nil {
+		if !waitFor(2*time.Second, func() bool { _, err := ts.b.RoomState("room1"); return err != nil }) {
+			t.Errorf("room1 still exists after both left")
+		}
+	}
+	pub.close()
+	lis.close()
+	ts.close()
+	checkGoroutines(t, base)
+}
