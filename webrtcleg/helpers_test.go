@@ -17,10 +17,10 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/transport/v5"
-	"github.com/pion/webrtc/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
+	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
 	"confd/codec"
