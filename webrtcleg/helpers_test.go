@@ -268,6 +268,12 @@ func (c *client) close() {
 // received returns how many packets arrived and decodes them, concealing lost ones with Opus
 // FEC from the next packet where it has it, else PLC, as a browser's NetEq would.
 func (c *client) received() (int, []int16) {
+	n, pcm, _, _ := c.decode()
+	return n, pcm
+}
+
+// decode is received with the count of frames rebuilt from FEC and concealed by PLC.
+func (c *client) decode() (packets int, pcm []int16, fec, plc int) {
 	c.mu.Lock()
 	pkts := append([]recvPacket(nil), c.packets...)
 	c.mu.Unlock()
@@ -284,10 +290,14 @@ func (c *client) received() (int, []int16) {
 				for k := 0; k < gap-2; k++ {
 					n, _ := dec.Conceal(frame[:codec.FrameSamples])
 					out = append(out, frame[:n]...)
+					plc++
 				}
 				n, err := dec.DecodeFEC(p.payload, frame[:codec.FrameSamples])
 				if errors.Is(err, codec.ErrNoFEC) || err != nil {
 					n, _ = dec.Conceal(frame[:codec.FrameSamples])
+					plc++
+				} else {
+					fec++
 				}
 				out = append(out, frame[:n]...)
 			}
@@ -298,7 +308,7 @@ func (c *client) received() (int, []int16) {
 		}
 		out = append(out, frame[:n]...)
 	}
-	return len(pkts), out
+	return len(pkts), out, fec, plc
 }
 
 // lastSecondLevel is the tone's level in the last second the client decoded.
