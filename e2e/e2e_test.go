@@ -107,6 +107,12 @@ func requirePeers(t *testing.T) {
 func browserWithPhone(t *testing.T, mode string) {
 	requirePeers(t)
 	d := startDaemon(t)
+	requireServed(t, d, "GET", "/", "the web page")
+	if mode == "sip" {
+		requireServed(t, d, "GET", "/sip", "SIP over WebSocket")
+	} else {
+		requireServed(t, d, "POST", "/whip/probe", "WHIP")
+	}
 	room := "e2e-" + mode
 	br := joinBrowsers(t, d, allTones, browserSpec{Name: "Ada", Room: room, Mode: mode, Hz: toneAda})
 	phone := startPhone(t, d, room)
@@ -141,6 +147,8 @@ func TestBrowserSIPWebSocketAndPhone(t *testing.T) { browserWithPhone(t, "sip") 
 func TestTwoBrowsersAndPhone(t *testing.T) {
 	requirePeers(t)
 	d := startDaemon(t)
+	requireServed(t, d, "GET", "/", "the web page")
+	requireServed(t, d, "POST", "/whip/probe", "WHIP")
 	const room = "e2e-three"
 	br := joinBrowsers(t, d, allTones,
 		browserSpec{Name: "Ada", Room: room, Mode: "whip", Hz: toneAda},

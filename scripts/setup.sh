@@ -3,7 +3,8 @@
 # before it installs, so it costs a second when everything is there.
 #
 #   scripts/setup.sh          build and run needs (libopus for cgo)
-#   scripts/setup.sh test     also the real peers the end-to-end tests drive
+#   scripts/setup.sh test     also the real peers the end-to-end tests drive (baresip, Chromium,
+#                             and e2e/browser's node modules from its package-lock.json)
 #   scripts/setup.sh prompts  also espeak-ng and sox, to regenerate prompts/*.wav (prompts/make.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,11 @@ test)
 	# baresip-core carries every module internal/peer loads (aufile, aubridge, sndfile, menu,
 	# ctrl_tcp, g711, g722, opus); --no-install-recommends keeps ALSA/GUI extras out.
 	want+=(baresip-core)
+	# Debian's Chromium for the browser tests (e2e/); playwright-core drives it, and never
+	# downloads a browser of its own. node and npm install the driver's modules below.
+	want+=(chromium)
+	command -v node >/dev/null || want+=(nodejs)
+	command -v npm >/dev/null || want+=(npm)
 	;;
 prompts)
 	want+=(espeak-ng sox)
@@ -37,4 +43,14 @@ fi
 if ! command -v go >/dev/null; then
 	echo "setup: Go 1.26 or newer is required (https://go.dev/dl/); put it on PATH" >&2
 	exit 1
+fi
+
+# The browser driver's node modules (playwright-core), exactly as locked; never a browser download.
+if [[ "${1:-}" == test ]]; then
+	lock=e2e/browser/package-lock.json
+	stamp=e2e/browser/node_modules/.package-lock.json
+	if [[ ! -f $stamp || $lock -nt $stamp ]]; then
+		echo "setup: npm ci in e2e/browser" >&2
+		(cd e2e/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	fi
 fi

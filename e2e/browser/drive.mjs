@@ -190,7 +190,7 @@ async function each(fn) {
 }
 
 async function main() {
-  for (const spec of cfg.browsers) await open(spec);
+  await Promise.all(cfg.browsers.map(open));
   await each(join);
   emit({ event: "ready" });
   const lines = createInterface({ input: process.stdin });
