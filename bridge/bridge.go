@@ -52,6 +52,19 @@ type Config struct {
 	// Jitter is the template of every leg's jitter buffer; a leg's payload types replace
 	// Jitter.PayloadTypes.
 	Jitter jitter.Config
+	// Observer, when set, is told every tick's duration and a sample of the legs' playout
+	// delays (metrics). Its methods run on the room goroutines and must not block or allocate.
+	Observer Observer
+}
+
+// Observer receives the measurements that need an observation per event rather than a counter
+// read at scrape time.
+type Observer interface {
+	// ObserveTick is told how long one tick of room took (mixer, encodes, sends).
+	ObserveTick(room string, d time.Duration)
+	// ObserveJitterDelay is told a leg's current playout delay; every leg is sampled about
+	// once a second.
+	ObserveJitterDelay(d time.Duration)
 }
 
 // Option changes how a Bridge reports, not what it does.

@@ -81,10 +81,20 @@ func (r *Room) tick(due time.Time) {
 		r.cancel()
 		return
 	}
+	start := time.Now()
 	r.ticks++
 	r.mix.Tick(due)
 	for _, p := range r.parts {
 		p.sendTick(r, due)
+	}
+	if obs := r.b.cfg.Observer; obs != nil {
+		// Each leg's delay once a second: 1/50 of the legs per tick.
+		for i := int(r.ticks % 50); i < len(r.parts); i += 50 {
+			if buf := r.parts[i].buf.Load(); buf != nil {
+				obs.ObserveJitterDelay(buf.CurrentDelay())
+			}
+		}
+		defer func() { obs.ObserveTick(r.name, time.Since(start)) }()
 	}
 	for _, p := range r.parts {
 		talking := r.mix.Talking(p.mid)

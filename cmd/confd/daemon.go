@@ -14,6 +14,7 @@ import (
 	"confd/bridge"
 	"confd/internal/api"
 	"confd/internal/config"
+	"confd/internal/metrics"
 	"confd/sipleg"
 	"confd/web"
 	"confd/webrtcleg"
@@ -21,18 +22,19 @@ import (
 
 // daemon holds confd's parts and their order of start and stop.
 type daemon struct {
-	cfg    config.Config
-	log    *slog.Logger
-	bridge *bridge.Bridge
-	http   *http.Server
-	httpLn net.Listener
-	sip    *sipleg.Server
-	webrtc *webrtcleg.Server
-	sipUDP net.PacketConn
-	sipTCP net.Listener
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg     config.Config
+	log     *slog.Logger
+	bridge  *bridge.Bridge
+	http    *http.Server
+	httpLn  net.Listener
+	sip     *sipleg.Server
+	webrtc  *webrtcleg.Server
+	metrics *metrics.Metrics
+	sipUDP  net.PacketConn
+	sipTCP  net.Listener
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -42,7 +44,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.bridge = bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(log))
+	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
 	var publicIP netip.Addr
 	if cfg.PublicIP != "" {
@@ -76,6 +78,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
+	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations))
+	mux.Handle("GET /metrics", d.metrics.Handler())
 	a := api.New(d.bridge, api.Config{
 		Token:  cfg.APIToken,
 		Dialer: dialer{d.sip},
@@ -162,3 +166,9 @@ type dialer struct{ s *sipleg.Server }
 func (d dialer) Dial(ctx context.Context, room, uri string) (string, error) {
 	return d.s.DialOut(ctx, room, uri)
 }
+
+// lateObserver hands the bridge's observations to the metrics, which are made after the bridge.
+type lateObserver struct{ m **metrics.Metrics }
+
+func (o lateObserver) ObserveTick(room string, d time.Duration) { (*o.m).ObserveTick(room, d) }
+func (o lateObserver) ObserveJitterDelay(d time.Duration)       { (*o.m).ObserveJitterDelay(d) }

@@ -177,6 +177,15 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
 	}
 	resp.Body.Close()
+	resp, err = http.Get(d.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_rooms") {
+		t.Errorf("GET /metrics: %d\n%.300s", resp.StatusCode, body)
+	}
 }
 
 func TestBadFlagsExitWithAClearError(t *testing.T) {
