@@ -1,0 +1,128 @@
+package recording
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"confd/bridge"
+)
+
+// Manager keeps at most one recording per room: it starts and stops them for the API, starts one
+// whenever someone joins a room whose settings ask for recording (RoomSettings.Record), and
+// finishes them all at shutdown.
+type Manager struct {
+	b      *bridge.Bridge
+	dir    string
+	opts   Options
+	log    *slog.Logger
+	mu     sync.Mutex
+	active map[string]*Recording
+	closed bool
+	sub    *bridge.Subscription
+	done   chan struct{}
+}
+
+// NewManager returns a Manager writing into dir with opts for every recording, watching the
+// bridge's join events for rooms with the Record setting.
+func NewManager(b *bridge.Bridge, dir string, opts Options) *Manager {
+	m := &Manager{b: b, dir: dir, opts: opts, log: opts.Logger, active: map[string]*Recording{}, done: make(chan struct{})}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	m.sub = b.Bus().Subscribe("", 256, 0)
+	go m.watch()
+	return m
+}
+
+func (m *Manager) watch() {
+	defer close(m.done)
+	for e := range m.sub.C {
+		if e.Type != bridge.EventJoin {
+			continue
+		}
+		if kind, _ := e.Data["kind"].(string); kind == KindRecorder || kind == KindPlayer {
+			continue
+		}
+		st, err := m.b.RoomState(e.Room)
+		if err != nil || !st.Settings.Record {
+			continue
+		}
+		if _, err := m.Start(e.Room); err != nil && !errors.Is(err, ErrRecording) {
+			m.log.Warn("recording: cannot record room", "room", e.Room, "err", err)
+		}
+	}
+}
+
+// Start starts recording room, or returns ErrRecording if it is already being recorded.
+func (m *Manager) Start(room string) (*Recording, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, bridge.ErrDraining
+	}
+	if r, ok := m.active[room]; ok {
+		select {
+		case <-r.Done():
+		default:
+			return r, fmt.Errorf("%w: %q", ErrRecording, room)
+		}
+	}
+	r, err := Start(m.b, room, m.dir, m.opts)
+	if err != nil {
+		return nil, err
+	}
+	m.active[room] = r
+	return r, nil
+}
+
+// Stop stops the recording of room and returns its error, or ErrNotRecording.
+func (m *Manager) Stop(room string) error {
+	m.mu.Lock()
+	r, ok := m.active[room]
+	delete(m.active, room)
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotRecording, room)
+	}
+	return r.Stop()
+}
+
+// Recording returns the running recording of room.
+func (m *Manager) Recording(room string) (*Recording, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.active[room]
+	if ok {
+		select {
+		case <-r.Done():
+			delete(m.active, room)
+			return nil, false
+		default:
+		}
+	}
+	return r, ok
+}
+
+// Close stops every recording, finishing its files, and starts no more (SPEC "Start": at
+// shutdown every recording is finished). It returns the recordings' errors.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	recs := make([]*Recording, 0, len(m.active))
+	for _, r := range m.active {
+		recs = append(recs, r)
+	}
+	m.active = map[string]*Recording{}
+	m.mu.Unlock()
+	m.sub.Close()
+	<-m.done
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for i, r := range recs {
+		wg.Go(func() { errs[i] = r.Stop() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
