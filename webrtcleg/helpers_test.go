@@ -99,15 +99,17 @@ type client struct {
 	t    *testing.T
 	pc   *webrtc.PeerConnection
 	tone *audiotest.Tone
+	sock net.PacketConn // with ownSocket
 	// sender sends the tone; levelID is the negotiated RFC 6464 extension id, once answered.
 	sender  *webrtc.RTPSender
 	levelID atomic.Uint32
 
-	mu      sync.Mutex
-	packets []recvPacket
-	tracks  int
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	packets   []recvPacket
+	tracks    int
+	stop      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 type recvPacket struct {
@@ -120,7 +122,7 @@ type clientOptions struct {
 	direction webrtc.RTPTransceiverDirection
 	toneHz    float64 // 0: send nothing
 	net       transport.Net
-	ip        string // the client's address filter; default 127.0.0.1
+	ownSocket bool // one UDP socket for ICE (a UDP mux), which vanish closes
 }
 
 func newClient(t *testing.T, o clientOptions) *client {
@@ -146,12 +148,20 @@ func newClient(t *testing.T, o clientOptions) *client {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
 	}
+	var sock net.PacketConn
+	if o.ownSocket {
+		var err error
+		if sock, err = net.ListenPacket("udp4", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, sock))
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{t: t, pc: pc, stop: make(chan struct{})}
+	c := &client{t: t, pc: pc, stop: make(chan struct{}), sock: sock}
 	var track *webrtc.TrackLocalStaticRTP
 	if o.toneHz > 0 {
 		track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "client")
@@ -255,14 +265,20 @@ func (c *client) answer(answer string) {
 }
 
 func (c *client) close() {
+	c.closeOnce.Do(c.doClose)
+}
+
+func (c *client) doClose() {
 	select {
 	case <-c.stop:
-		return
 	default:
+		close(c.stop)
 	}
-	close(c.stop)
 	c.wg.Wait()
 	_ = c.pc.Close()
+	if c.sock != nil {
+		_ = c.sock.Close()
+	}
 }
 
 // received returns how many packets arrived and decodes them, concealing lost ones with Opus
