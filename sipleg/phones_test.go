@@ -1,11 +1,17 @@
 package sipleg
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"confd/bridge"
 	"confd/internal/audiotest"
+	"confd/internal/config"
 	"confd/internal/peer"
 )
 
@@ -133,6 +139,113 @@ func TestPhonesHearEachOther(t *testing.T) {
 				others := append(append([]phone(nil), phones[:i]...), phones[i+1:]...)
 				hearsOthersNotItself(t, p, others...)
 			}
+			waitIdle(t, ts)
+		})
+	}
+}
+
+// startAuthProxy runs a small stateful SIP proxy (RFC 3261 section 16) in front of one phone on
+// 127.0.0.1:phonePort: every INVITE without the right credentials gets a 407 challenge (401
+// when proxyAuth is false, as a registrar-and-proxy would answer), an authorized one is
+// forwarded to the phone with the proxy's Via on top, and each response is relayed back with
+// that Via taken off. It does not Record-Route, so ACK and BYE of the dialog go end to end.
+func startAuthProxy(t *testing.T, phonePort int, proxyAuth bool) *peerUA {
+	p := startPeerUA(t, proxyAuth)
+	client, err := sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := fmt.Sprintf("127.0.0.1:%d", phonePort)
+	p.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !p.authorized(req, tx) {
+			return
+		}
+		fwd := req.Clone()
+		fwd.Recipient = sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: "127.0.0.1", Port: phonePort}
+		fwd.RemoveHeader("Proxy-Authorization")
+		fwd.RemoveHeader("Authorization")
+		fwd.SetDestination(phone)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ctx2, err := client.TransactionRequest(ctx, fwd, sipgo.ClientRequestAddVia, sipgo.ClientRequestDecreaseMaxForward)
+		if err != nil {
+			respond(tx, req, 502, "Bad Gateway")
+			return
+		}
+		defer ctx2.Terminate()
+		for {
+			select {
+			case res := <-ctx2.Responses():
+				relayed := res.Clone()
+				relayed.RemoveHeader("Via")
+				// The clone keeps the address it came from as its destination: send it back
+				// where the request came from instead (RFC 3261 section 18.2.2).
+				relayed.SetDestination(req.Source())
+				_ = tx.Respond(relayed)
+				if res.StatusCode >= 200 {
+					return
+				}
+			case <-ctx2.Done():
+				respond(tx, req, 408, "Request Timeout")
+				return
+			case <-tx.Done():
+				return
+			}
+		}
+	})
+	p.serve()
+	return p
+}
+
+// TestDialOutThroughAnAuthenticatingProxy: confd dials a baresip phone that answers by itself,
+// through a proxy that challenges with 407 (and, in the other case, 401); the call is answered
+// and the callee and a phone that dialled in hear each other.
+func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
+	peer.RequireBaresip(t)
+	for _, proxyAuth := range []bool{true, false} {
+		name := map[bool]string{true: "407", false: "401"}[proxyAuth]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			callee := phone{Baresip: peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000,
+				AutoAnswer: true, ToneDuration: 30 * time.Second}), tone: 1000}
+			proxy := startAuthProxy(t, callee.SIPPort(), proxyAuth)
+			ts := startServer(t, Config{Credentials: []config.Credential{{User: "alice", Password: "secret"}}}, nil)
+			caller := startPhone(t, "carol", peer.PCMU, 440)
+			dialAll(t, ts.roomURI("out"), caller)
+
+			sub := ts.bridge.Bus().Subscribe("out", 64, 0)
+			defer sub.Close()
+			id, err := ts.DialOut(context.Background(), "out", "sip:bob@"+proxy.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var statuses []any
+			deadline := time.After(10 * time.Second)
+			for answered := false; !answered; {
+				select {
+				case e := <-sub.C:
+					if e.Type == bridge.EventDial && e.Data["id"] == id {
+						statuses = append(statuses, e.Data["status"])
+						if e.Data["state"] == "failed" {
+							t.Fatalf("dial failed: %v", e.Data)
+						}
+						answered = e.Data["state"] == "answered"
+					}
+				case <-deadline:
+					t.Fatalf("not answered; dial events %v", statuses)
+				}
+			}
+			t.Logf("dial events: %v", statuses)
+			if proxy.challenged.Load() == 0 {
+				t.Fatalf("the proxy never challenged with %s", name)
+			}
+			if _, err := callee.WaitEstablished(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second)
+			hangupAll(t, caller, callee)
+			hearsOthersNotItself(t, caller, callee)
+			hearsOthersNotItself(t, callee, caller)
 			waitIdle(t, ts)
 		})
 	}
