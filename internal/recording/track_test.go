@@ -1,0 +1,86 @@
+package recording
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"confd/codec"
+	"confd/internal/audiotest"
+)
+
+func TestTrackIsTimeAlignedWithSilenceWhereNotHeard(t *testing.T) {
+	origin := time.Unix(1000, 0)
+	path := filepath.Join(t.TempDir(), "track.wav")
+	w, err := NewTrackWriter(path, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := audiotest.NewTone(500, 0.5, codec.SampleRate)
+	var f codec.Frame
+	tick := func(n int) time.Time { return origin.Add(time.Duration(n)*codec.FrameDuration + 3*time.Millisecond) }
+	// Heard in ticks 10-59 and 100-149 only; tick 30 comes twice (ignored the second time).
+	for n := 10; n < 150; n++ {
+		tone.Fill(f[:])
+		if n >= 60 && n < 100 {
+			continue
+		}
+		if err := w.WriteFrame(tick(n), &f); err != nil {
+			t.Fatal(err)
+		}
+		if n == 30 {
+			if err := w.WriteFrame(tick(n), &f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(tick(200)); err != nil {
+		t.Fatal(err)
+	}
+	rate, ch, pcm, err := audiotest.ReadWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate != codec.SampleRate || ch != 1 || len(pcm) != 200*codec.FrameSamples {
+		t.Fatalf("%d Hz, %d channels, %d samples; want 200 frames", rate, ch, len(pcm))
+	}
+	at := func(from, to int) []int16 { return pcm[from*codec.FrameSamples : to*codec.FrameSamples] }
+	for _, span := range [][2]int{{0, 10}, {60, 100}, {150, 200}} {
+		if rms := audiotest.RMS(at(span[0], span[1])); rms > -120 {
+			t.Errorf("ticks %v: %.1f dBFS, want silence", span, rms)
+		}
+	}
+	for _, span := range [][2]int{{10, 60}, {100, 150}} {
+		if l := audiotest.ToneLevel(at(span[0], span[1]), codec.SampleRate, 500); l < -7 || l > -5 {
+			t.Errorf("ticks %v: the tone at %.1f dBFS, want -6", span, l)
+		}
+	}
+	// The tone's phase runs on through the gap: the frames sit at their ticks, not packed.
+	ref := audiotest.Generate(500, 0.5, codec.SampleRate, 150*codec.FrameSamples)
+	if d := audiotest.Delay(ref[100*codec.FrameSamples:150*codec.FrameSamples], at(100, 150)); d != 0 {
+		t.Errorf("second talkspurt is %d samples off its ticks", d)
+	}
+}
+
+func TestTapAndSendAllocateNothing(t *testing.T) {
+	rec := &Recording{rtp: newRing[rtpSlot](4), pcm: newRing[pcmSlot](4)}
+	leg := recorderLeg{rec}
+	pkt := make([]byte, 200)
+	var f codec.Frame
+	if n := testing.AllocsPerRun(100, func() {
+		leg.SendRTP(pkt)
+		rec.tap("7", time.Unix(1, 0), &f)
+		// The writer's side, so that the rings never fill.
+		rec.rtp.release(<-rec.rtp.full)
+		rec.pcm.release(<-rec.pcm.full)
+	}); n != 0 {
+		t.Errorf("%v allocations per tick", n)
+	}
+	// A writer that falls behind costs drops, not waiting.
+	for range 10 {
+		leg.SendRTP(pkt)
+	}
+	if st := rec.Stats(); st.Dropped != 6 {
+		t.Errorf("dropped %d, want 6 of 10 with 4 slots", st.Dropped)
+	}
+}
