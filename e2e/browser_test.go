@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,6 +55,9 @@ type browserSpec struct {
 	Room string  // typed into "Room name"
 	Mode string  // "whip" or "sip"
 	Hz   float64 // its fake microphone's tone
+	PIN  string  // typed into "Room PIN" when set
+	// DenyMic makes the browser refuse the microphone, as a person who clicked "Block" would.
+	DenyMic bool
 }
 
 // driveConfig is drive.mjs's CONFIG file.
@@ -75,6 +79,8 @@ type driveBrowser struct {
 	Record         string `json:"record"`
 	Screenshot     string `json:"screenshot,omitempty"`
 	ScreenshotJoin string `json:"screenshotJoin,omitempty"`
+	PIN            string `json:"pin,omitempty"`
+	DenyMic        bool   `json:"denyMic,omitempty"`
 }
 
 // driveEvent is one line drive.mjs prints.
@@ -100,6 +106,8 @@ type browsers struct {
 	stderr *syncBuffer
 	specs  map[string]driveBrowser
 	exited chan struct{}
+	// Refused holds, by browser name, the alert its page showed instead of joining.
+	Refused map[string]string
 }
 
 // measurement is what one browser heard.
@@ -130,7 +138,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	requireBrowser(t)
 	dir := artifactDir(t)
 	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 20000, CaptureSeconds: 1.2, Freqs: freqs}
-	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{})}
+	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}}
 	for i, s := range specs {
 		wav := filepath.Join(t.TempDir(), "mic.wav")
 		// Chromium loops the file; 10 s keeps the loop's seam rare.
@@ -138,7 +146,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 			t.Fatal(err)
 		}
 		db := driveBrowser{
-			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(),
+			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(), PIN: s.PIN, DenyMic: s.DenyMic,
 			Record:     filepath.Join(dir, s.Name+"-heard.wav"),
 			Screenshot: filepath.Join(dir, s.Name+"-call.png"),
 		}
@@ -185,14 +193,19 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	}()
 	t.Cleanup(b.close)
 	for range specs {
-		ev := b.await("joined", 40*time.Second)
+		ev := b.await("joined|refused", 40*time.Second)
+		if ev.Event == "refused" {
+			t.Logf("browser %s was refused: %q", ev.Browser, ev.Alert)
+			b.Refused[ev.Browser] = ev.Alert
+			continue
+		}
 		t.Logf("browser %s joined: %s", ev.Browser, ev.Status)
 	}
 	b.await("ready", 10*time.Second)
 	return b
 }
 
-// await returns the next event of type want, failing the test on an "error" event, on the
+// await returns the next event of type want (or of one of "a|b"), failing the test on an "error" event, on the
 // driver's exit, or after timeout.
 func (b *browsers) await(want string, timeout time.Duration) driveEvent {
 	b.t.Helper()
@@ -207,7 +220,7 @@ func (b *browsers) await(want string, timeout time.Duration) driveEvent {
 				b.t.Fatalf("browser %s: %s\n  page alert: %q\n  page status: %q\n  console:\n    %s\n  driver stderr:\n%s",
 					ev.Browser, ev.Message, ev.Alert, ev.Status, strings.Join(ev.Console, "\n    "), b.stderr.String())
 			}
-			if ev.Event == want {
+			if slices.Contains(strings.Split(want, "|"), ev.Event) {
 				return ev
 			}
 		case <-deadline:
@@ -228,7 +241,7 @@ func (b *browsers) measure() map[string]measurement {
 	b.t.Helper()
 	b.send("measure")
 	out := map[string]measurement{}
-	for range b.specs {
+	for range len(b.specs) - len(b.Refused) {
 		ev := b.await("measured", 30*time.Second)
 		rate, channels, pcm, err := audiotest.ReadWAV(ev.WAV)
 		if err != nil || channels != 1 {

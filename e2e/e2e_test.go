@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -165,4 +166,45 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 	assertHears(t, "phone", phonePCM, phoneRate, []float64{toneAda, toneBob}, tonePhone)
 	assertListed(t, "Ada", ada.People, "Ada (you)", "Bob", "Phone")
 	assertListed(t, "Bob", bob.People, "Ada", "Bob (you)", "Phone")
+}
+
+// TestPageExplainsRefusals checks the page's messages where joining fails: a refused
+// microphone, a locked room, a wrong PIN; and that the right PIN gets in.
+func TestPageExplainsRefusals(t *testing.T) {
+	requireBrowser(t)
+	d := startDaemon(t)
+	requireServed(t, d, "GET", "/", "the web page")
+	requireServed(t, d, "POST", "/whip/probe", "WHIP")
+	declareRoom(t, d, "locked-room", `{"locked":true}`)
+	declareRoom(t, d, "pin-room", `{"pin":"1234"}`)
+	br := joinBrowsers(t, d, allTones,
+		browserSpec{Name: "Cy", Room: "open-room", Mode: "whip", Hz: toneAda, DenyMic: true},
+		browserSpec{Name: "Di", Room: "locked-room", Mode: "whip", Hz: toneAda},
+		browserSpec{Name: "Eve", Room: "pin-room", Mode: "whip", Hz: toneAda, PIN: "9999"},
+		browserSpec{Name: "Flo", Room: "pin-room", Mode: "whip", Hz: toneBob, PIN: "1234"})
+	br.screenshot()
+	br.leave()
+	for name, want := range map[string]string{"Cy": "microphone was refused", "Di": "locked", "Eve": "PIN is missing or wrong"} {
+		if got, ok := br.Refused[name]; !ok || !strings.Contains(got, want) {
+			t.Errorf("%s: page alert %q (refused %v), want it to say %q", name, got, ok, want)
+		}
+	}
+	if alert, refused := br.Refused["Flo"]; refused {
+		t.Errorf("Flo with the right PIN was refused: %q", alert)
+	}
+}
+
+// declareRoom declares a room with settings through the control API (loopback needs no token).
+func declareRoom(t *testing.T, d *daemon, room, settings string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", d.URL("/api/rooms/"+room), strings.NewReader(settings))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT /api/rooms/%s %s = %d", room, settings, resp.StatusCode)
+	}
 }

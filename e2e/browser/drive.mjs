@@ -6,7 +6,12 @@
 //   node drive.mjs CONFIG.json
 //
 // CONFIG: {url, chromium?, timeoutMs?, captureSeconds?, freqs:[Hz…], browsers:[{name, room,
-// mode: "whip"|"sip", wav, profile, record, screenshot?}]}
+// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, pin?, denyMic?}]}
+//
+// Each browser prints "joined" once its page says it is connected, or "refused" with the
+// page's alert text when the page shows an alert instead (a refused microphone, a locked room):
+// a refused browser takes no further part. denyMic drops the flag that grants the microphone, so
+// the page meets a refusal as a person who clicked "Block" would.
 //
 // It talks to the Go test in lines: JSON events on stdout ({"event": …}), commands on stdin:
 //   measure     record captureSeconds of what each page hears (its <audio> element's remote
@@ -26,14 +31,16 @@ const timeout = cfg.timeoutMs || 20000;
 
 // The flags of /work/shared/REAL-PEERS.md: offline, no sandbox (root in a container), fake
 // devices granted without a prompt, loopback ICE candidates, audio that plays without a gesture.
-function flags(wav) {
-  return [
+function flags(wav, denyMic) {
+  const f = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--use-fake-device-for-media-stream",
     `--use-file-for-fake-audio-capture=${wav}`, "--autoplay-policy=no-user-gesture-required",
     "--allow-loopback-in-peer-connection",
   ];
+  if (!denyMic) f.push("--use-fake-ui-for-media-stream");
+  return f;
 }
 
 function emit(obj) {
@@ -63,7 +70,7 @@ async function open(spec) {
   const context = await chromium.launchPersistentContext(spec.profile, {
     executablePath: cfg.chromium || "/usr/bin/chromium",
     headless: true,
-    args: flags(spec.wav),
+    args: flags(spec.wav, spec.denyMic),
     ignoreDefaultArgs: ["--mute-audio"],
     viewport: { width: 900, height: 900 },
     timeout,
@@ -86,12 +93,20 @@ async function join(s) {
   await page.locator(`input[name=mode][value=${spec.mode || "whip"}]`).check();
   await page.getByText("More options").click();
   await page.getByLabel("Raw audio").check(); // a steady tone is not noise to remove
+  if (spec.pin) await page.getByLabel("Room PIN").fill(spec.pin);
   await page.getByRole("button", { name: "Join" }).click();
   const outcome = await Promise.race([
     page.waitForSelector("#status[data-state=connected]").then(() => "connected"),
     page.waitForSelector("#alert:not([hidden])").then(() => "alert"),
   ]);
-  if (outcome !== "connected") throw new Error(`join failed: ${(await pageText(page, "#alert")).trim()}`);
+  if (outcome !== "connected") {
+    s.refused = true;
+    if (spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
+    emit({ event: "refused", browser: spec.name, alert: (await pageText(page, "#alert")).trim(),
+      status: (await pageText(page, "#status")).trim() });
+    await s.context.close();
+    return;
+  }
   // The remote stream must be live before anyone measures it.
   await page.waitForFunction(() => {
     const a = document.getElementById("remote-audio");
@@ -179,7 +194,7 @@ async function leave(s) {
 
 let current = null; // the session an error belongs to, for its report
 async function each(fn) {
-  await Promise.all(sessions.map(async (s) => {
+  await Promise.all(sessions.filter((s) => !s.refused).map(async (s) => {
     try {
       await fn(s);
     } catch (err) {

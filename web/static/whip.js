@@ -122,8 +122,8 @@ export function refusal(status, text) {
   const why = text ? ` (${text})` : "";
   switch (status) {
     case 400: return `The bridge refused the room name or the offer${why}.`;
-    case 401: return `This room needs a PIN: enter it under More options${why}.`;
-    case 403: return `The bridge refused to let you in: wrong PIN or the room is locked${why}.`;
+    case 401: return `The room's PIN is missing or wrong: enter it under More options${why}.`;
+    case 403: return `The room is locked: no one else may join now${why}.`;
     case 404: return `No such room or endpoint on this bridge${why}.`;
     case 409: case 486: return `The room is full${why}.`;
     case 415: case 488: return `The bridge could not use this browser's audio offer${why}.`;
