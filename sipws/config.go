@@ -1,0 +1,74 @@
+package sipws
+
+import (
+	"log/slog"
+	"time"
+
+	"confd/internal/config"
+)
+
+// Config sets up a Server. The zero value is complete: open to everyone (config.Security's
+// zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
+// Retry-After 60 while draining, registrations of at most an hour, 5 s write timeout.
+type Config struct {
+	// Security says who may register and call in. With Users, a REGISTER is challenged with
+	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
+	// Restrict, an INVITE must come from a connection that registered with digest
+	// credentials, carry valid credentials itself (401 challenge), or come from an address in
+	// Security.Trunks; otherwise it is refused.
+	Security config.Security
+	// MaxMessageSize is the largest SIP message (one WebSocket message, RFC 7118 section 5)
+	// a connection may send; a larger one closes the connection with status 1009 (RFC 6455
+	// section 7.4.1). Zero means 64 KiB.
+	MaxMessageSize int
+	// MaxBadMessages is how many malformed messages in a row a connection may send (each
+	// answered 400) before it is closed with status 1008: a flood of garbage. Zero means 10.
+	MaxBadMessages int
+	// RetryAfter is the Retry-After, in seconds, of the 503 answered while draining (RFC 3261
+	// section 20.33). Zero means 60.
+	RetryAfter int
+	// MaxExpires caps the expiry granted to a REGISTER (RFC 3261 section 10.2.1.1). Zero
+	// means 3600 s.
+	MaxExpires int
+	// WriteTimeout bounds how long one message may take to be written to a connection; a
+	// connection that cannot take it is closed. Zero means 5 s.
+	WriteTimeout time.Duration
+	// AckTimeout is how long a 200 OK to an INVITE waits for its ACK before confd ends the
+	// call with a BYE (RFC 3261 section 13.3.1.4: 64*T1). Zero means 32 s.
+	AckTimeout time.Duration
+}
+
+func (c Config) maxMessageSize() int   { return positiveOr(c.MaxMessageSize, 64<<10) }
+func (c Config) maxBadMessages() int   { return positiveOr(c.MaxBadMessages, 10) }
+func (c Config) retryAfter() int       { return positiveOr(c.RetryAfter, 60) }
+func (c Config) maxExpires() int       { return positiveOr(c.MaxExpires, 3600) }
+func (c Config) writeTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.WriteTimeout), int64(5*time.Second)))
+}
+func (c Config) ackTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.AckTimeout), int64(32*time.Second)))
+}
+
+func (c Config) realm() string {
+	if c.Security.Realm != "" {
+		return c.Security.Realm
+	}
+	return "confd"
+}
+
+func positiveOr[T int | int64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Option changes how a Server reports or tells time, not what it does.
+type Option func(*Server)
+
+// WithLogger sets the logger; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithClock sets the clock read for DTMF timestamps and digest nonces; the default is
+// time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }

@@ -1,0 +1,60 @@
+// Package sipws is confd's SIP over WebSocket side (RFC 7118): a small SIP user agent server
+// for SIP.js and JsSIP browsers, mounted by the daemon as an http.Handler at /sip on -http
+// (ws:// or wss://). A browser INVITEs sip:ROOM@HOST with a WebRTC offer (ICE, DTLS-SRTP,
+// Opus); confd answers it through webrtcleg, which joins the participant to the bridge room.
+//
+// # Transport
+//
+// The upgrade (github.com/gobwas/ws on net/http) requires the "sip" subprotocol (RFC 7118
+// section 4): a handshake without it gets HTTP 400. Each text or binary WebSocket message
+// holds one SIP message (RFC 7118 section 5); confd writes text messages. WebSocket is a
+// reliable transport, so no retransmission timers run (RFC 3261 section 17: Timers A, E and
+// G are for unreliable transports). Browsers put random *.invalid hosts in Via and Contact:
+// every response and every in-dialog request, confd's BYE included, goes back over the
+// connection the dialog came on and nothing is ever resolved. A connection ends its calls
+// when it closes. A double-CRLF keep-alive gets a CRLF (RFC 5626 section 4.4.1).
+//
+// Each connection has one goroutine that reads it; writes are serialised and bounded by
+// Config.WriteTimeout. A message over Config.MaxMessageSize (64 KiB) closes the connection
+// (status 1009); a malformed message is answered 400 with a reason (a malformed response is
+// dropped) and the connection goes on, unless more than Config.MaxBadMessages come in a row
+// (status 1008). Requests are checked for what sipgo's parser lets through: the version (505),
+// the mandatory headers and the CSeq method (400), the URI scheme (416), Require (420), an
+// INVITE body that is not SDP (415).
+//
+// # Methods
+//
+//   - REGISTER: 200 echoing each Contact with its granted expires (at most Config.MaxExpires);
+//     there is no location service beyond the connection. With config.Security.Users, a 401
+//     digest challenge first (RFC 3261 section 22.4, MD5, qop=auth, realm
+//     config.Security.Realm or "confd"); a connection that registered is trusted for its
+//     INVITEs when config.Security.Restrict is set (otherwise an INVITE must carry
+//     credentials itself, or come from a config.Security.Trunks address).
+//   - INVITE sip:ROOM@HOST with a WebRTC offer: 100 Trying, then webrtcleg.Server.Answer
+//     on the call's goroutine (so that CANCEL is read meanwhile), then 200 with the answer SDP
+//     and Contact <sip:ROOM@HOST;transport=ws>, then the browser's ACK (a 200 never
+//     acknowledged within Config.AckTimeout ends the call with a BYE). Refusals: a bad room
+//     name 404, a locked room 403, a full one 486, draining 503 with Retry-After, a malformed
+//     offer 400, an offer that is not WebRTC, has no audio or no Opus 488 with a Warning, an
+//     INVITE without SDP 488 "offer required" (no late offer over WebRTC).
+//   - Room PIN: the WebRTC path joins at once and cannot play a DTMF prompt first, so the PIN
+//     comes with the INVITE, as a pin URI parameter (sip:ROOM@HOST;pin=1234) or an
+//     X-Confd-PIN header; without it 403 "PIN required", a wrong one 403 "wrong PIN".
+//   - CANCEL before the 200: 200 for the CANCEL and 487 for the INVITE (RFC 3261 section 9.2).
+//   - BYE from the browser: 200 and the WebRTC leg closes. When the leg ends on confd's side
+//     (kicked through the API, ICE or DTLS failed), confd sends BYE in the dialog.
+//   - INFO with application/dtmf-relay or application/dtmf (confd/internal/dtmf.ParseInfo):
+//     the digit goes to the participant (a dtmf event on the bus, "*6" toggles self-mute);
+//     415 for another content type, 400 for a body without a digit, 200 for an empty INFO.
+//   - OPTIONS: 200 with Allow and Accept. A re-INVITE: 488 (the call goes on unchanged).
+//     Other methods: 405 with Allow for those SIP defines, 501 for the rest; an in-dialog
+//     request that matches no dialog: 481.
+//
+// Route sets are not kept: browsers talk to confd directly over the WebSocket, and confd's
+// BYE goes to the browser's Contact over that same connection.
+//
+// # Drain and shutdown
+//
+// Drain makes new INVITEs get 503 with Retry-After while calls go on; Shutdown sends BYE on
+// every call, closes every connection (status 1001) and waits for their goroutines.
+package sipws

@@ -1,0 +1,269 @@
+package sipws
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"confd/bridge"
+	"confd/internal/dtmf"
+	"confd/webrtcleg"
+)
+
+// onInvite starts a call: INVITE sip:ROOM@HOST with a WebRTC offer (RFC 7118 section 5.2, ICE
+// and DTLS-SRTP, RFC 8827). 100 Trying goes out at once; the answer, which gathers ICE
+// candidates, runs on the call's own goroutine so that a CANCEL can still be read.
+func (c *conn) onInvite(req *sip.Request) {
+	if tag, ok := req.To().Params.Get("tag"); ok {
+		c.onReInvite(req, tag)
+		return
+	}
+	id := req.CallID().Value()
+	c.mu.Lock()
+	_, dup := c.calls[id]
+	c.mu.Unlock()
+	if dup {
+		// A reliable transport never retransmits (RFC 3261 section 17.1.1.2): a second INVITE
+		// with this Call-ID and no tag is another transaction confd cannot tell apart.
+		c.respond(req, 482, "Loop Detected")
+		return
+	}
+	c.s.stats.invites.Add(1)
+	c.respond(req, 100, "Trying")
+	if status, reason, extra := c.admit(req); status != 0 {
+		c.s.stats.rejected.Add(1)
+		c.respond(req, status, reason, extra)
+		return
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	cl := &call{id: id, invite: req, localTag: newTag(), room: req.Recipient.User, state: answering,
+		hangup: make(chan struct{}), finished: make(chan struct{}), cancel: cancel}
+	name, from := req.From().DisplayName, req.From().Address.String()
+	c.mu.Lock()
+	if c.ctx.Err() != nil {
+		c.mu.Unlock()
+		cancel()
+		return
+	}
+	c.calls[id] = cl
+	c.s.wg.Add(1)
+	c.mu.Unlock()
+	go c.run(ctx, cl, string(req.Body()), strings.Trim(name, `"`), from)
+}
+
+// admit decides whether an INVITE may go on to the answer: 0, or the refusal.
+func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Header) {
+	if c.s.draining.Load() {
+		return 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))
+	}
+	if sec := c.s.cfg.Security; sec.Restrict {
+		c.mu.Lock()
+		authed := c.authed
+		c.mu.Unlock()
+		if !authed && !c.s.auth.trunk(c.remote) {
+			if len(sec.Users) == 0 {
+				return 403, "Forbidden (not a trusted address)", nil
+			}
+			if _, ok := c.s.auth.check(req); !ok {
+				c.s.stats.challenged.Add(1)
+				return 401, "Unauthorized", c.s.auth.challenge()
+			}
+		}
+	}
+	settings, err := c.s.b.Admit(req.Recipient.User)
+	if err != nil {
+		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
+		return s, r, h
+	}
+	if settings.PIN != "" {
+		pin, ok := req.Recipient.UriParams.Get("pin")
+		if !ok {
+			if h := req.GetHeader("X-Confd-PIN"); h != nil {
+				pin, ok = strings.TrimSpace(h.Value()), true
+			}
+		}
+		if !ok || pin == "" {
+			return 403, "Forbidden (PIN required)", warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")
+		}
+		if subtle.ConstantTimeCompare([]byte(pin), []byte(settings.PIN)) != 1 {
+			return 403, "Forbidden (wrong PIN)", nil
+		}
+	}
+	if len(req.Body()) == 0 {
+		// A late offer would need confd to offer WebRTC itself; browsers always offer.
+		return 488, "Not Acceptable Here (offer required)", warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")
+	}
+	return 0, "", nil
+}
+
+// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (SPEC
+// "Errors"; as the UDP SIP side answers).
+func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
+	switch {
+	case errors.Is(err, bridge.ErrBadRoomName):
+		return 404, "Not Found (no such room)", nil
+	case errors.Is(err, bridge.ErrRoomLocked):
+		return 403, "Forbidden (room locked)", nil
+	case errors.Is(err, bridge.ErrRoomFull):
+		return 486, "Busy Here (room full)", nil
+	case errors.Is(err, bridge.ErrDraining), errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
+		return 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
+	case errors.Is(err, webrtcleg.ErrBadOffer):
+		return 400, "Bad Request (malformed SDP offer)", warning(399, err.Error())
+	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):
+		return 488, "Not Acceptable Here", warning(304, err.Error()) // 304: media type not available
+	}
+	return 500, "Server Internal Error", nil
+}
+
+func joinInfo(name, from string) webrtcleg.JoinInfo {
+	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip"}
+}
+
+// onReInvite refuses a re-INVITE (webrtcleg cannot renegotiate a PeerConnection): 488 in a
+// known dialog, 481 otherwise. The call goes on as it was.
+func (c *conn) onReInvite(req *sip.Request, tag string) {
+	c.mu.Lock()
+	cl, ok := c.calls[req.CallID().Value()]
+	known := ok && cl.localTag == tag && cl.state != ended
+	c.mu.Unlock()
+	if !known {
+		c.respond(req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.respond(req, 488, "Not Acceptable Here", warning(399, "re-INVITE is not supported; the call goes on unchanged"))
+}
+
+// onAck confirms the dialog of a 200 (RFC 3261 section 13.3.1.4). An ACK of a failure
+// response, or of nothing, is absorbed without an answer.
+func (c *conn) onAck(req *sip.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.calls[req.CallID().Value()]; ok && cl.matches(req) && cl.state == answered {
+		cl.state = confirmed
+		cl.ackTimer.Stop()
+	}
+}
+
+// onCancel cancels an INVITE still being answered: 200 for the CANCEL and 487 for the INVITE
+// (RFC 3261 section 9.2). A CANCEL after the 200 changes nothing (200); one that matches no
+// INVITE gets 481.
+func (c *conn) onCancel(req *sip.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.calls[req.CallID().Value()]
+	if !ok || cl.invite.CSeq().SeqNo != req.CSeq().SeqNo || branch(cl.invite) != branch(req) {
+		c.respond(req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.respond(req, 200, "OK")
+	if cl.state != answering || cl.reason != "" {
+		return
+	}
+	cl.endLocked(endCancel)
+	delete(c.calls, cl.id)
+	c.respondInvite(cl, 487, "Request Terminated", nil)
+	c.s.stats.cancl.Add(1)
+}
+
+func branch(req *sip.Request) string {
+	b, _ := req.Via().Params.Get("branch")
+	return b
+}
+
+// onBye ends a call at the browser's request (RFC 3261 section 15.1.2): 200, then the WebRTC
+// leg closes on the call's goroutine.
+func (c *conn) onBye(req *sip.Request) {
+	c.mu.Lock()
+	cl, ok := c.calls[req.CallID().Value()]
+	if !ok || !cl.matches(req) || cl.state == answering || cl.state == ended {
+		c.mu.Unlock()
+		c.respond(req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	cl.endLocked(endPeerBye)
+	c.mu.Unlock()
+	c.s.stats.byeIn.Add(1)
+	c.respond(req, 200, "OK")
+}
+
+// onInfo reads a DTMF digit from an INFO in a dialog (application/dtmf-relay or
+// application/dtmf, dtmf.ParseInfo) and hands it to the participant: 200, 415 for another
+// content type, 400 for a body without a digit; an INFO without a body is a keep-alive (RFC
+// 6086 section 4.2) and gets 200.
+func (c *conn) onInfo(req *sip.Request) {
+	c.mu.Lock()
+	cl, ok := c.calls[req.CallID().Value()]
+	var m media
+	if ok && cl.matches(req) && (cl.state == answered || cl.state == confirmed) {
+		m = cl.media
+	}
+	c.mu.Unlock()
+	if m == nil {
+		c.respond(req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if len(req.Body()) == 0 {
+		c.respond(req, 200, "OK")
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	d, _, err := dtmf.ParseInfo(ct, req.Body())
+	switch {
+	case errors.Is(err, dtmf.ErrContentType):
+		c.respond(req, 415, "Unsupported Media Type", sip.NewHeader("Accept", dtmf.ContentTypeDTMFRelay+", "+dtmf.ContentTypeDTMF))
+	case err != nil:
+		c.respond(req, 400, "Bad Request ("+err.Error()+")")
+	default:
+		m.DTMF(byte(d), c.s.now())
+		c.s.stats.dtmf.Add(1)
+		c.respond(req, 200, "OK")
+	}
+}
+
+// hangupAll ends every call on the connection with a BYE (shutdown); calls still being
+// answered get 503.
+func (c *conn) hangupAll(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, cl := range c.calls {
+		if cl.state == answering && cl.reason == "" {
+			cl.endLocked(reason)
+			delete(c.calls, id)
+			c.respondInvite(cl, 503, "Service Unavailable (shutting down)", nil)
+			continue
+		}
+		cl.endLocked(reason)
+	}
+}
+
+// callCount is the number of calls on the connection.
+func (c *conn) callCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// waitCalls waits until every call's goroutine has returned, or ctx ends.
+func (c *conn) waitCalls(ctx context.Context) {
+	c.mu.Lock()
+	var waits []chan struct{}
+	for _, cl := range c.calls {
+		waits = append(waits, cl.finished)
+	}
+	c.mu.Unlock()
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package sipws
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// onRegister answers a REGISTER (RFC 3261 section 10.3). confd keeps no location service: a
+// browser's registration only says it is there, and calls reach it over the connection it
+// registered on (RFC 7118 section 5). With users configured, the REGISTER is challenged (401,
+// RFC 3261 section 22.4) and a connection that passed is trusted for its INVITEs.
+func (c *conn) onRegister(req *sip.Request) {
+	if c.s.auth.hasUsers() {
+		if _, ok := c.s.auth.check(req); !ok {
+			c.s.stats.challenged.Add(1)
+			c.respond(req, 401, "Unauthorized", c.s.auth.challenge())
+			return
+		}
+		c.mu.Lock()
+		c.authed = true
+		c.mu.Unlock()
+	}
+	expires := c.s.cfg.maxExpires()
+	if h := req.GetHeader("Expires"); h != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+		if err != nil || n < 0 {
+			c.respond(req, 400, "Bad Request (Expires is not a number of seconds)")
+			return
+		}
+		expires = min(n, expires)
+	}
+	res := newResponse(req, 200, "OK")
+	for _, h := range req.GetHeaders("Contact") {
+		ch, ok := h.(*sip.ContactHeader)
+		if !ok {
+			continue
+		}
+		if ch.Address.Wildcard {
+			continue // "Contact: *" with Expires: 0 removes every binding: there is none to list
+		}
+		granted := expires
+		if v, ok := ch.Params.Get("expires"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				c.respond(req, 400, "Bad Request (Contact expires is not a number of seconds)")
+				return
+			}
+			granted = min(n, c.s.cfg.maxExpires())
+		}
+		if granted == 0 {
+			continue // removed
+		}
+		out := ch.Clone()
+		out.Params.Add("expires", strconv.Itoa(granted))
+		res.AppendHeader(out)
+	}
+	c.s.stats.registered.Add(1)
+	c.sendMessage(res)
+}
