@@ -41,8 +41,8 @@ type call struct {
 	localTag string       // confd's To tag
 	room     string
 	state    callState
-	reason   string      // why it ends, once set (one of the end* constants)
-	media    media       // set once answered
+	reason   string        // why it ends, once set (one of the end* constants)
+	media    media         // set once answered
 	hangup   chan struct{} // closed when reason is set
 	finished chan struct{} // closed when the call's goroutine has returned
 	cancel   context.CancelFunc

@@ -18,8 +18,8 @@ import (
 // cannot be resolved). One goroutine reads it; writes are serialised by wmu.
 type conn struct {
 	s         *Server
-	nc        net.Conn   // nil in the fuzz target and signalling tests
-	br        io.Reader  // what the handshake left buffered, then the socket
+	nc        net.Conn  // nil in the fuzz target and signalling tests
+	br        io.Reader // what the handshake left buffered, then the socket
 	write     func([]byte) error
 	transport string // the Via transport of confd's requests: WS or WSS
 	host      string // the HTTP Host the browser connected to, for confd's Contact
