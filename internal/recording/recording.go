@@ -105,6 +105,19 @@ type Recording struct {
 // Start begins recording room into dir (created if needed) and publishes a "recording" event
 // {state: started, file}. The room must have participants.
 func Start(b *bridge.Bridge, room string, dir string, opts Options) (*Recording, error) {
+	var tapper PCMTapper
+	if opts.Tracks {
+		r, _ := b.Room(room)
+		var ok bool
+		if tapper, ok = any(r).(PCMTapper); !ok {
+			return nil, ErrNoTap
+		}
+	}
+	return start(b, room, dir, opts, tapper)
+}
+
+// start is Start with the room's tap, if tracks are wanted.
+func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTapper) (*Recording, error) {
 	if !bridge.ValidRoomName(room) {
 		return nil, fmt.Errorf("%w: %q", bridge.ErrBadRoomName, room)
 	}
@@ -119,14 +132,6 @@ func Start(b *bridge.Bridge, room string, dir string, opts Options) (*Recording,
 		return nil, fmt.Errorf("%w: %q", ErrRecording, room)
 	case !others:
 		return nil, fmt.Errorf("%w: %q", ErrEmptyRoom, room)
-	}
-	var tapper PCMTapper
-	if opts.Tracks {
-		r, _ := b.Room(room)
-		var ok bool
-		if tapper, ok = any(r).(PCMTapper); !ok {
-			return nil, ErrNoTap
-		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

@@ -2,9 +2,13 @@ package recording
 
 import (
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"confd/bridge"
 	"confd/codec"
 	"confd/internal/audiotest"
 )
@@ -83,4 +87,96 @@ func TestTapAndSendAllocateNothing(t *testing.T) {
 	if st := rec.Stats(); st.Dropped != 6 {
 		t.Errorf("dropped %d, want 6 of 10 with 4 slots", st.Dropped)
 	}
+}
+
+// fakeTapper stands in for the room's PCM tap hook.
+type fakeTapper struct {
+	mu  sync.Mutex
+	tap func(participant string, now time.Time, f *codec.Frame)
+}
+
+func (f *fakeTapper) SetPCMTap(tap func(participant string, now time.Time, f *codec.Frame)) {
+	f.mu.Lock()
+	f.tap = tap
+	f.mu.Unlock()
+}
+
+func (f *fakeTapper) call(participant string, now time.Time, frame *codec.Frame) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tap != nil {
+		f.tap(participant, now, frame)
+	}
+}
+
+func TestRecordingWritesATrackPerParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bridge.New(bridge.Config{})
+		p, err := b.Join("tracks", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := b.Bus().Subscribe("tracks", 16, 0)
+		tapper := &fakeTapper{}
+		rec, err := start(b, "tracks", t.TempDir(), Options{Tracks: true}, tapper)
+		if err != nil {
+			t.Fatal(err)
+		}
+		origin := time.Now()
+		toneA, toneB := audiotest.NewTone(440, 0.3, codec.SampleRate), audiotest.NewTone(1000, 0.3, codec.SampleRate)
+		var fa, fb codec.Frame
+		// The room's ticks: A is heard throughout, B from tick 20 to 39.
+		for tick := range 50 {
+			now := origin.Add(time.Duration(tick) * codec.FrameDuration)
+			time.Sleep(time.Until(now))
+			toneA.Fill(fa[:])
+			tapper.call("1", now, &fa)
+			if tick >= 20 && tick < 40 {
+				toneB.Fill(fb[:])
+				tapper.call("2", now, &fb)
+			}
+		}
+		time.Sleep(codec.FrameDuration)
+		if err := rec.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if tapper.tap != nil {
+			t.Error("Stop left the tap installed")
+		}
+		tracks := rec.Tracks()
+		if len(tracks) != 2 || !strings.HasSuffix(tracks[0], "-p1.wav") || !strings.HasSuffix(tracks[1], "-p2.wav") {
+			t.Fatalf("tracks %v", tracks)
+		}
+		frame := func(pcm []int16, from, to int) []int16 { return pcm[from*codec.FrameSamples : to*codec.FrameSamples] }
+		_, _, a, err := audiotest.ReadWAV(tracks[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, bpcm, err := audiotest.ReadWAV(tracks[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != 50*codec.FrameSamples || len(bpcm) != len(a) {
+			t.Fatalf("tracks of %d and %d samples, want the 50 ticks recorded", len(a), len(bpcm))
+		}
+		if l := audiotest.ToneLevel(frame(a, 0, 50), codec.SampleRate, 440); l < -12 {
+			t.Errorf("A's track: 440 Hz at %.1f dBFS", l)
+		}
+		if rms := audiotest.RMS(frame(bpcm, 0, 20)); rms > -120 {
+			t.Errorf("B's track before B spoke: %.1f dBFS", rms)
+		}
+		if l := audiotest.ToneLevel(frame(bpcm, 20, 40), codec.SampleRate, 1000); l < -12 {
+			t.Errorf("B's track: 1000 Hz at %.1f dBFS", l)
+		}
+		events.Close()
+		for e := range events.C {
+			if e.Type == bridge.EventRecording && e.Data["state"] == "stopped" {
+				if got, _ := e.Data["tracks"].([]string); len(got) != 2 {
+					t.Errorf("stopped event %+v", e.Data)
+				}
+			}
+		}
+		p.Leave("bye")
+		b.Close()
+	})
 }
