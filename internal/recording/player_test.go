@@ -160,3 +160,18 @@ func TestPlayNeedsTheJoinSourceHook(t *testing.T) {
 		t.Errorf("Play without the hook: %v", err)
 	}
 }
+
+func TestChimesNeedTheJoinSourceHook(t *testing.T) {
+	b := bridge.New(bridge.Config{})
+	c, err := NewChimes(b, func(string) bool { return true }, nil)
+	if _, ok := any(b).(SourceJoiner); ok {
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		return
+	}
+	if !errors.Is(err, ErrNoSourceJoin) {
+		t.Errorf("chimes without the hook: %v", err)
+	}
+}
