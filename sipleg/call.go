@@ -49,6 +49,7 @@ type call struct {
 	entered      bool
 	answeredAt   time.Time
 	nextRTCP     time.Time
+	awaitAck     *pendingAck // the 2xx to a re-INVITE that is retransmitted until its ACK
 
 	part atomic.Pointer[bridge.Participant]
 	ivr  atomic.Pointer[ivr]
@@ -186,9 +187,14 @@ func warning(rej sdpneg.Rejection) sip.Header {
 }
 
 // ack handles the ACK of the INVITE or of a re-INVITE: it carries the answer to an offer
-// confd made in the 200 (RFC 3264 section 4, late offer).
+// confd made in the 200 (RFC 3264 section 4, late offer), and stops the retransmission of a
+// re-INVITE's 2xx.
 func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
+	if p := c.awaitAck; p != nil && req.CSeq() != nil && req.CSeq().SeqNo == p.cseq {
+		close(p.acked)
+		c.awaitAck = nil
+	}
 	waiting := c.lateOffer || c.pendingOffer
 	first := c.lateOffer
 	c.lateOffer, c.pendingOffer = false, false
@@ -272,7 +278,58 @@ func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
 	contact := c.s.contact
 	c.s.mu.Unlock()
 	res.AppendHeader(&contact)
-	_ = tx.Respond(res)
+	if err := tx.Respond(res); err != nil || !invite {
+		return
+	}
+	p := &pendingAck{cseq: req.CSeq().SeqNo, acked: make(chan struct{})}
+	c.mu.Lock()
+	if old := c.awaitAck; old != nil {
+		close(old.acked) // a newer re-INVITE came without the ACK of the last: stop that one
+	}
+	c.awaitAck = p
+	c.mu.Unlock()
+	go c.retransmit2xx(tx, res, p)
+}
+
+// pendingAck is a re-INVITE's 2xx waiting for its ACK.
+type pendingAck struct {
+	cseq  uint32
+	acked chan struct{} // closed by the ACK
+}
+
+// retransmit2xx sends a re-INVITE's 2xx again until its ACK arrives: the UAS core, not the
+// transaction, retransmits a 2xx, at T1 doubling up to T2, for 64*T1 (RFC 3261 section
+// 13.3.1.4, RFC 6026). sipgo does this for the dialog's first INVITE only. Without an ACK
+// by then the call is ended with a BYE, as the RFC asks.
+func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response, p *pendingAck) {
+	interval := sip.T1
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	for {
+		select {
+		case <-p.acked:
+			return
+		case <-c.done:
+			return
+		case <-giveUp.C:
+			c.mu.Lock()
+			if c.awaitAck == p {
+				c.awaitAck = nil
+			}
+			c.mu.Unlock()
+			c.log.Info("no ACK for the 2xx of a re-INVITE", "cseq", p.cseq)
+			go c.hangup(c.s.ctx, "no ACK")
+			return
+		case <-timer.C:
+			if err := tx.Respond(res); err != nil {
+				c.log.Debug("2xx retransmission", "err", err)
+			}
+			interval = min(2*interval, sip.T2)
+			timer.Reset(interval)
+		}
+	}
 }
 
 // info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf (dtmf.ParseInfo).

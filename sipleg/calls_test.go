@@ -1,0 +1,347 @@
+package sipleg
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"confd/codec"
+	"confd/internal/audiotest"
+)
+
+// goPhone is a SIP phone written in the test: a rawClient dialog and a PCMU media socket that
+// sends a sine tone every 20 ms and decodes what it receives.
+type goPhone struct {
+	t     *testing.T
+	d     *dialog
+	room  string
+	media *net.UDPConn
+	port  int
+	confd netip.AddrPort // confd's media address, from its answer
+	tone  float64
+	ver   int // SDP version
+
+	mu    sync.Mutex
+	heard []int16 // decoded audio at codec.SampleRate since the last Listen
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+var mediaPort = regexp.MustCompile(`m=audio (\d+) `)
+
+// dialGoPhone calls room from a new goPhone sending a toneHz tone, and starts its media.
+func dialGoPhone(t *testing.T, ts *testServer, room string, toneHz float64) *goPhone {
+	t.Helper()
+	media, port := callerMedia(t)
+	p := &goPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: port, tone: toneHz,
+		ver: 1, stop: make(chan struct{})}
+	res := p.d.request("INVITE", room, sdpOffer(port, p.ver, pcmuAudio))
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d %s", res.StatusCode, res.Reason)
+	}
+	p.d.ack("")
+	m := mediaPort.FindSubmatch(res.Body())
+	if m == nil {
+		t.Fatalf("no audio port in the answer:\n%s", res.Body())
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	p.confd = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
+	p.wg.Add(2)
+	go p.send(p.media, toneHz)
+	go p.receive()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *goPhone) close() {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.media.SetReadDeadline(time.Now())
+	p.wg.Wait()
+}
+
+// send streams a PCMU tone to confd's media port from conn until the phone stops.
+func (p *goPhone) send(conn *net.UDPConn, toneHz float64) {
+	defer p.wg.Done()
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	tone := audiotest.NewTone(toneHz, 0.25, codec.SampleRate)
+	pcm := make([]int16, codec.FrameSamples)
+	payload := make([]byte, codec.MaxPayloadSize)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: uint32(toneHz) * 7919}}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	dest := net.UDPAddrFromAddrPort(p.confd)
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+		}
+		tone.Fill(pcm)
+		n, err := enc.Encode(pcm, payload)
+		if err != nil {
+			p.t.Error(err)
+			return
+		}
+		pkt.Payload = payload[:n]
+		raw, _ := pkt.Marshal()
+		conn.WriteToUDP(raw, dest)
+		pkt.SequenceNumber++
+		pkt.Timestamp += 160
+	}
+}
+
+// receive decodes the PCMU that confd sends.
+func (p *goPhone) receive() {
+	defer p.wg.Done()
+	dec, err := codec.NewDecoder(codec.PCMU)
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	buf := make([]byte, 1500)
+	pcm := make([]int16, codec.MaxPacketSamples)
+	var pkt rtp.Packet
+	for {
+		n, err := p.media.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != 0 {
+			continue
+		}
+		k, err := dec.Decode(pkt.Payload, pcm)
+		if err != nil {
+			continue
+		}
+		p.mu.Lock()
+		p.heard = append(p.heard, pcm[:k]...)
+		p.mu.Unlock()
+	}
+}
+
+// listen returns what the phone hears during the next d, the first 300 ms (the jitter
+// buffer's catching up with a change) left out.
+func (p *goPhone) listen(d time.Duration) []int16 {
+	time.Sleep(300 * time.Millisecond)
+	p.mu.Lock()
+	p.heard = p.heard[:0]
+	p.mu.Unlock()
+	time.Sleep(d)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int16(nil), p.heard...)
+}
+
+// level is the level in dBFS of toneHz in pcm (codec.SampleRate), or -200 for no audio.
+func level(pcm []int16, toneHz float64) float64 {
+	if len(pcm) < codec.SampleRate/10 {
+		return -200
+	}
+	return audiotest.ToneLevel(pcm, codec.SampleRate, toneHz)
+}
+
+// reinvite sends a re-INVITE offering PCMU with an SDP direction attribute ("" for none).
+func (p *goPhone) reinvite(direction string) *sip.Response {
+	p.ver++
+	body := pcmuAudio
+	if direction != "" {
+		body += "a=" + direction + "\r\n"
+	}
+	res := p.d.request("INVITE", p.room, sdpOffer(p.port, p.ver, body))
+	if res.StatusCode != 200 {
+		p.t.Fatalf("re-INVITE %s answered %d", direction, res.StatusCode)
+	}
+	p.d.ack("")
+	return res
+}
+
+// TestNoLeaksAfter50Calls: fifty calls join a room and leave it (five at a time), with media
+// flowing; afterwards every media port pair is free, no call is left, and the goroutines and
+// sockets of the process are back at their baseline once the SIP transaction timers ran out.
+// It runs first and alone: the counts are the whole process's.
+func TestNoLeaksAfter50Calls(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	const calls, parallel = 50, 5
+	clients := make([]*rawClient, parallel)
+	medias := make([]*net.UDPConn, parallel)
+	ports := make([]int, parallel)
+	for i := range clients {
+		clients[i] = newRawClient(t, "udp", ts)
+		medias[i], ports[i] = callerMedia(t)
+	}
+	// Warm up once, so that lazily started goroutines (sipgo's, the bridge's) are counted in.
+	oneCall(t, ts, clients[0], medias[0], ports[0], "warmup")
+	waitIdle(t, ts)
+	settle := func() (int, int) {
+		runtime.GC()
+		return runtime.NumGoroutine(), openSockets(t)
+	}
+	time.Sleep(sipTimersDone)
+	g0, s0 := settle()
+	var wg sync.WaitGroup
+	var done atomic.Int32
+	for i := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range calls / parallel {
+				oneCall(t, ts, clients[i], medias[i], ports[i], fmt.Sprintf("leak%d", i%2))
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if done.Load() != calls {
+		t.Fatalf("%d of %d calls made", done.Load(), calls)
+	}
+	waitIdle(t, ts)
+	deadline := time.Now().Add(sipTimersDone + 5*time.Second)
+	for {
+		g, s := settle()
+		if g <= g0 && s <= s0 {
+			t.Logf("goroutines %d (baseline %d), sockets %d (baseline %d)", g, g0, s, s0)
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines %d (baseline %d), sockets %d (baseline %d)\n%s", g, g0, s, s0, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// oneCall makes one call into room: INVITE, ACK, a little RTP, BYE.
+func oneCall(t *testing.T, ts *testServer, c *rawClient, media *net.UDPConn, port int, room string) {
+	d := c.newDialog()
+	d.callID = fmt.Sprintf("leak-%d-%s@127.0.0.1", time.Now().UnixNano(), media.LocalAddr())
+	res := d.request("INVITE", room, sdpOffer(port, 1, pcmuAudio))
+	if res.StatusCode != 200 {
+		t.Errorf("INVITE answered %d", res.StatusCode)
+		return
+	}
+	d.ack("")
+	if m := mediaPort.FindSubmatch(res.Body()); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
+		dest := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: n}
+		for i := range 5 {
+			media.WriteToUDP(rtpPacket(uint16(i)), dest)
+		}
+	}
+	d.bye()
+}
+
+// openSockets counts the process's open sockets.
+func openSockets(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestHeldPhoneIsNotHeard: a phone that puts the call on hold (re-INVITE sendonly) and keeps
+// sending its "music on hold" is not heard by the others; after unhold (sendrecv) it is heard
+// again (RFC 3264 section 8.4).
+func TestHeldPhoneIsNotHeard(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	held := dialGoPhone(t, ts, "hold", 700)
+	other := dialGoPhone(t, ts, "hold", 1000)
+	waitFor(t, func() bool { return participants(ts, "hold") == 2 })
+
+	before := level(other.listen(time.Second), 700)
+	mustContain(t, held.reinvite("sendonly").Body(), "a=recvonly")
+	during := level(other.listen(time.Second), 700)
+	mustContain(t, held.reinvite("sendrecv").Body(), "a=sendrecv")
+	after := level(other.listen(time.Second), 700)
+	t.Logf("700 Hz heard by the other: %.1f dBFS, on hold %.1f dBFS, after unhold %.1f dBFS", before, during, after)
+	if before < -30 || after < -30 {
+		t.Errorf("not heard before (%.1f dBFS) or after (%.1f dBFS) the hold", before, after)
+	}
+	if during > -60 {
+		t.Errorf("music on hold heard at %.1f dBFS", during)
+	}
+	held.d.bye()
+	other.d.bye()
+	waitIdle(t, ts)
+}
+
+// TestStrangerToAMediaPortIsNeverHeard: once a call's media source is learned, a second address
+// that sends a different tone to the call's media port is never heard by the others, and gets
+// nothing back (strict RTP; Asterisk's "RTP bleed").
+func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	caller := dialGoPhone(t, ts, "strict", 700)
+	listener := dialGoPhone(t, ts, "strict", 1000)
+	waitFor(t, func() bool { return participants(ts, "strict") == 2 })
+	time.Sleep(200 * time.Millisecond) // the caller's source is learned from its first packets
+
+	// What the detector reads at 1300 Hz without a stranger: G.711 quantisation noise of the
+	// caller's tone.
+	floor := level(listener.listen(time.Second), 1300)
+	stranger, _ := callerMedia(t)
+	caller.wg.Add(1)
+	go caller.send(stranger, 1300) // to the caller's media port on confd, from another port
+	heard := listener.listen(2 * time.Second)
+	strangerLevel, callerLevel := level(heard, 1300), level(heard, 700)
+	t.Logf("the listener hears the caller at %.1f dBFS and the stranger at %.1f dBFS (%.1f dBFS without it)",
+		callerLevel, strangerLevel, floor)
+	if callerLevel < -30 {
+		t.Errorf("the caller is heard at %.1f dBFS", callerLevel)
+	}
+	if strangerLevel > -45 || strangerLevel > floor+6 {
+		t.Errorf("the stranger is heard at %.1f dBFS (%.1f dBFS without it)", strangerLevel, floor)
+	}
+	stranger.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := stranger.ReadFromUDP(make([]byte, 1500)); err == nil {
+		t.Errorf("the stranger received %d bytes", n)
+	}
+	if st := ts.onlyCallTo(t, caller).media.Stats(); st.Strangers == 0 {
+		t.Errorf("no stranger counted: %+v", st)
+	}
+	caller.d.bye()
+	listener.d.bye()
+	waitIdle(t, ts)
+}
+
+// onlyCallTo returns the call whose remote media is p's.
+func (ts *testServer) onlyCallTo(t *testing.T, p *goPhone) *call {
+	t.Helper()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, c := range ts.calls {
+		if c.media.Port() == int(p.confd.Port()) {
+			return c
+		}
+	}
+	t.Fatal("no call for the phone")
+	return nil
+}
