@@ -82,6 +82,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descRoomEncodes, descRoomDecodes, descRoomEncodeErrors, descSIPResponses, descRegistrationUp, descRegistrationRefr} {
 		ch <- d
 	}
+	c.tick.Describe(ch)
+	c.jitterDelay.Describe(ch)
 }
 
 type legKey struct{ kind, codec string }
@@ -130,6 +132,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	m.forgetRooms(live)
+	m.tick.Collect(ch)
+	m.jitterDelay.Collect(ch)
 	gauge(descRooms, float64(running))
 	keys := make([]legKey, 0, len(legs))
 	for k := range legs {

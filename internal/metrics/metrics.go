@@ -95,7 +95,9 @@ func New(b *bridge.Bridge, opts ...Option) *Metrics {
 		Name: "confd_jitter_delay_seconds", Help: "Playout delay of the legs' jitter buffers, sampled per tick.",
 		Buckets: DelayBuckets,
 	})
-	m.reg.MustRegister(m.tick, m.jitterDelay, (*collector)(m),
+	// The histograms are collected by the collector, after it has dropped the series of rooms
+	// that ended, rather than registered on their own (the registry collects in parallel).
+	m.reg.MustRegister((*collector)(m),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range m.extra {
 		m.reg.MustRegister(c)
