@@ -180,3 +180,15 @@ func TestRecordingWritesATrackPerParticipant(t *testing.T) {
 		b.Close()
 	})
 }
+
+// BenchmarkRecorderSendRTP is what the recorder costs the room's tick per packet.
+func BenchmarkRecorderSendRTP(b *testing.B) {
+	rec := &Recording{rtp: newRing[rtpSlot](4)}
+	leg := recorderLeg{rec}
+	pkt := make([]byte, 120)
+	b.ReportAllocs()
+	for b.Loop() {
+		leg.SendRTP(pkt)
+		rec.rtp.release(<-rec.rtp.full)
+	}
+}
