@@ -345,3 +345,124 @@ func (ts *testServer) onlyCallTo(t *testing.T, p *goPhone) *call {
 	t.Fatal("no call for the phone")
 	return nil
 }
+
+// readMessage returns the next SIP message the raw client receives, or nil after timeout.
+func (c *rawClient) readMessage(timeout time.Duration) sip.Message {
+	c.udp.SetReadDeadline(time.Now().Add(timeout))
+	n, _, err := c.udp.ReadFromUDP(c.buf)
+	if err != nil {
+		return nil
+	}
+	m, err := sip.NewParser().ParseSIP(c.buf[:n])
+	if err != nil {
+		c.t.Fatalf("unparsable message %q", c.buf[:n])
+	}
+	return m
+}
+
+// TestReInvite2xxIsRetransmittedUntilACK: the 200 to a re-INVITE comes again (RFC 3261 section
+// 13.3.1.4) until the ACK, and stops after it; a 200 never acknowledged ends the call with a
+// BYE after 64*T1.
+func TestReInvite2xxIsRetransmittedUntilACK(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	if res := d.request("INVITE", "retx", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	d.ack("")
+	reinvite := func(version int) uint32 {
+		cseq := d.cseq
+		if res := d.request("INVITE", "retx", sdpOffer(port, version, pcmuAudio)); res.StatusCode != 200 {
+			t.Fatalf("re-INVITE answered %d", res.StatusCode)
+		}
+		return cseq
+	}
+	cseq := reinvite(2)
+	again := 0
+	for again < 2 {
+		m := c.readMessage(2 * time.Second)
+		if m == nil {
+			t.Fatalf("the 200 came again %d times, want 2 before the ACK", again)
+		}
+		if res, ok := m.(*sip.Response); ok && res.StatusCode == 200 && res.CSeq().SeqNo == cseq {
+			again++
+		}
+	}
+	d.ack("")
+	quietFrom := time.Now().Add(50 * time.Millisecond) // one may cross the ACK
+	for m := c.readMessage(time.Second); m != nil; m = c.readMessage(time.Second) {
+		if res, ok := m.(*sip.Response); ok && res.CSeq().SeqNo == cseq && time.Now().After(quietFrom) {
+			t.Fatal("the 200 came again after the ACK")
+		}
+	}
+	cseq = reinvite(3)
+	deadline := time.Now().Add(64*testT1 + 3*time.Second)
+	for time.Now().Before(deadline) {
+		m := c.readMessage(time.Until(deadline))
+		if req, ok := m.(*sip.Request); ok && req.Method == sip.BYE {
+			c.send([]byte(sip.NewResponseFromRequest(req, 200, "OK", nil).String()))
+			waitIdle(t, ts)
+			return
+		}
+	}
+	t.Fatal("no BYE after a 200 that was never acknowledged")
+}
+
+// TestCancel: a CANCEL that matches no INVITE gets 481 (RFC 3261 section 9.2); a CANCEL sent
+// right behind its INVITE races confd's immediate 200 and is harmless either way: the INVITE
+// ends 200 (the caller ACKs and hangs up) or 487, and nothing is left behind.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	request := func(method, branch, callID string, cseq int, body string) string {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return fmt.Sprintf("%s sip:cancel@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s\r\nFrom: <sip:tester@127.0.0.1>;tag=c1\r\n"+
+			"To: <sip:cancel@%s>\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n%sContent-Length: %d\r\n\r\n%s",
+			method, c.srv, c.localAddr(), branch, c.srv, callID, cseq, method, c.localAddr(), ct, len(body), body)
+	}
+	c.send([]byte(request("CANCEL", "z9hG4bKnothing", "nothing@127.0.0.1", 1, "")))
+	if res := c.read(3 * time.Second); res == nil || res.StatusCode != 481 {
+		t.Fatalf("a CANCEL for nothing answered %v", res)
+	}
+	outcomes := map[int]int{}
+	for i := range 10 {
+		branch, callID := fmt.Sprintf("z9hG4bKrace%d", i), fmt.Sprintf("race%d-%d@127.0.0.1", i, time.Now().UnixNano())
+		c.send([]byte(request("INVITE", branch, callID, 1, sdpOffer(port, 1, pcmuAudio))))
+		c.send([]byte(request("CANCEL", branch, callID, 1, "")))
+		var invite *sip.Response
+		for invite == nil {
+			res := c.read(3 * time.Second)
+			if res == nil {
+				t.Fatal("the INVITE got no final answer")
+			}
+			if res.CSeq().MethodName == sip.INVITE {
+				invite = res
+			}
+		}
+		outcomes[invite.StatusCode]++
+		d := &dialog{c: c, callID: callID, cseq: 1, last: invite}
+		switch invite.StatusCode {
+		case 200:
+			d.ack("")
+			d.toTag, _ = invite.To().Params.Get("tag")
+			d.bye()
+		case 487:
+			// The ACK of a non-2xx answer is part of the INVITE transaction: same branch.
+			ack := strings.Replace(request("ACK", branch, callID, 1, ""), "To: <sip:cancel@"+c.srv.String()+">",
+				"To: "+invite.To().Value(), 1)
+			c.send([]byte(ack))
+		default:
+			t.Fatalf("the cancelled INVITE answered %d", invite.StatusCode)
+		}
+	}
+	t.Logf("INVITE outcomes with a CANCEL right behind: %v", outcomes)
+	waitIdle(t, ts)
+}
