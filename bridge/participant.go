@@ -80,6 +80,12 @@ type Participant struct {
 }
 
 func (r *Room) join(info ParticipantInfo, leg Leg) (*Participant, error) {
+	return r.joinWith(info, leg, nil)
+}
+
+// joinWith adds a participant whose mixer source is src, or its own jitter buffer when src is
+// nil and it has Input.
+func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	p := &Participant{
 		id: r.b.newParticipantID(), info: info, room: r, leg: leg, joinedAt: now(),
 		sender: NewRTPSender(info.OutputPT),
@@ -94,8 +100,7 @@ func (r *Room) join(info ParticipantInfo, leg Leg) (*Participant, error) {
 		p.buf.Store(buf)
 	}
 	p.lastMedia.Store(time.Now().UnixNano())
-	var src mixer.Source
-	if len(info.Input) > 0 {
+	if src == nil && len(info.Input) > 0 {
 		src = p
 	}
 	r.mu.Lock()
@@ -165,10 +170,14 @@ func (p *Participant) Advance(now time.Time) codec.Activity {
 	return a
 }
 
-// Read implements mixer.Source.
+// Read implements mixer.Source; the room's PCM tap sees every frame read.
 func (p *Participant) Read(f *codec.Frame) bool {
 	if buf := p.buf.Load(); buf != nil && !p.hold.Load() {
-		return buf.Read(f)
+		ok := buf.Read(f)
+		if r := p.room; ok && r.tap != nil {
+			r.tap(p.id, r.now, f) // the room holds its lock during the tick
+		}
+		return ok
 	}
 	return false
 }

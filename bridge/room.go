@@ -28,6 +28,8 @@ type Room struct {
 	cancel   context.CancelFunc
 	pkt      [1500]byte // the packet being written, reused for every leg
 	ticks    uint64
+	now      time.Time // the tick being run
+	tap      func(participant string, now time.Time, f *codec.Frame)
 }
 
 func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
@@ -46,10 +48,17 @@ func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
 // Name returns the room's name.
 func (r *Room) Name() string { return r.name }
 
+// count returns how many people are in the room (recorders and players are not counted).
 func (r *Room) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.parts)
+	n := 0
+	for _, p := range r.parts {
+		if !p.Internal() {
+			n++
+		}
+	}
+	return n
 }
 
 // ClockStats returns the room clock's counters (late and skipped ticks).
@@ -83,6 +92,7 @@ func (r *Room) tick(due time.Time) {
 	}
 	start := time.Now()
 	r.ticks++
+	r.now = due
 	r.mix.Tick(due)
 	for _, p := range r.parts {
 		p.sendTick(r, due)
@@ -111,7 +121,9 @@ func (r *Room) State() RoomState {
 	defer r.mu.Unlock()
 	st := RoomState{Room: r.name, Declared: r.declared, Settings: r.settings, Participants: make([]ParticipantState, 0, len(r.parts))}
 	for _, p := range r.parts {
-		st.Participants = append(st.Participants, p.stateLocked(r))
+		if !p.Internal() {
+			st.Participants = append(st.Participants, p.stateLocked(r))
+		}
 	}
 	return st
 }

@@ -14,6 +14,8 @@ type RoomSettings struct {
 	TopK int `json:"top_k"`
 	// Record records the room's mix whenever it has participants.
 	Record bool `json:"record"`
+	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
+	Chimes bool `json:"chimes"`
 }
 
 // RoomSummary is one line of GET /api/rooms.

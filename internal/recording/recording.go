@@ -183,15 +183,12 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 // whoIsIn reports whether room has a participant other than recorders and players, and whether
 // it has a recorder.
 func whoIsIn(b *bridge.Bridge, room string) (others, recorded bool) {
-	if _, ok := b.Room(room); !ok {
+	r, ok := b.Room(room)
+	if !ok {
 		return false, false
 	}
-	st, err := b.RoomState(room)
-	if err != nil {
-		return false, false
-	}
-	for _, p := range st.Participants {
-		switch p.Kind {
+	for _, p := range r.Participants() {
+		switch p.Kind() {
 		case KindRecorder:
 			recorded = true
 		case KindPlayer:

@@ -1,0 +1,67 @@
+package bridge
+
+import (
+	"time"
+
+	"confd/codec"
+	"confd/jitter"
+	"confd/mixer"
+)
+
+// JitterStats returns the participant's jitter-buffer counters (the zero Stats for one that
+// sends nothing), for metrics.
+func (p *Participant) JitterStats() jitter.Stats {
+	if buf := p.buf.Load(); buf != nil {
+		return buf.Stats()
+	}
+	return jitter.Stats{}
+}
+
+// SenderStats returns what confd has sent the participant, for metrics.
+func (p *Participant) SenderStats() RTPSenderStats { return p.sender.Stats() }
+
+// Kind returns the participant's kind: "sip", "webrtc", or an internal one such as "recorder".
+func (p *Participant) Kind() string { return p.info.Kind }
+
+// Internal reports whether the participant is confd's own (a recorder or a player) rather than
+// a person: the API leaves such participants out of its lists and counts.
+func (p *Participant) Internal() bool { return internalKind(p.info.Kind) }
+
+func internalKind(kind string) bool { return kind == "recorder" || kind == "player" }
+
+// SetPCMTap installs tap (nil removes it): it is called, on the room's goroutine, with every
+// frame the mixer decoded from a participant, and the tick's time — what per-participant
+// recording tracks are made of. tap must not block or keep f.
+func (r *Room) SetPCMTap(tap func(participant string, now time.Time, f *codec.Frame)) {
+	r.mu.Lock()
+	r.tap = tap
+	r.mu.Unlock()
+}
+
+// JoinSource joins a participant whose audio comes from src instead of from RTP (an
+// announcement or tone player), with the same checks as Join. info.Input is ignored.
+func (b *Bridge) JoinSource(room string, info ParticipantInfo, src mixer.Source, leg Leg) (*Participant, error) {
+	if src == nil {
+		return nil, ErrBadSetting
+	}
+	info.Input = nil
+	if _, err := b.Admit(room); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	r, ok := b.rooms[room]
+	if !ok {
+		s, declared := b.declared[room]
+		r = newRoom(b, room, s, declared)
+		b.rooms[room] = r
+	}
+	b.mu.Unlock()
+	return r.joinWith(info, leg, src)
+}
+
+// Participants returns everyone in the room, confd's own recorders and players included.
+func (r *Room) Participants() []*Participant {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Participant(nil), r.parts...)
+}
