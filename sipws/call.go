@@ -26,10 +26,12 @@ const (
 
 // Why a call ends, as the goroutine that runs it needs to know: whether to send a BYE.
 const (
-	endPeerBye  = "bye"      // the browser's BYE: answered 200, no BYE back
-	endCancel   = "cancel"   // CANCEL before the 200: 487 already sent
-	endShutdown = "shutdown" // Server.Shutdown: BYE
-	endNoAck    = "no ack"   // the 200 was never acknowledged: BYE (RFC 3261 section 13.3.1.4)
+	endPeerBye    = "bye"               // the browser's BYE: answered 200, no BYE back
+	endCancel     = "cancel"            // CANCEL before the 200: 487 already sent
+	endShutdown   = "shutdown"          // Server.Shutdown: BYE
+	endNoAck      = "no ack"            // the 200 was never acknowledged: BYE (RFC 3261 section 13.3.1.4)
+	endConfd      = "confd"             // the WebRTC leg ended (kicked, ICE or DTLS failed): BYE
+	endConnClosed = "connection closed" // the WebSocket is gone, and the dialog with it
 )
 
 // call is one INVITE dialog on a connection: the INVITE and the tags that identify the
@@ -137,6 +139,12 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	case <-c.ctx.Done():
 	}
 	c.mu.Lock()
+	if cl.reason == "" {
+		cl.reason = endConfd
+		if c.ctx.Err() != nil {
+			cl.reason = endConnClosed
+		}
+	}
 	reason := cl.reason
 	cl.state = ended
 	cl.ackTimer.Stop()
