@@ -5,7 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"confd/bridge"
+	"confd/codec"
+	"confd/internal/audiotest"
+	"confd/prompts"
 )
 
 // info sends one INFO with a dtmf-relay body in the dialog.
@@ -28,35 +33,86 @@ func (d *dialog) info(digit byte) int {
 	}
 }
 
-func TestPINByInfoJoinsTheRoom(t *testing.T) {
+// TestDialInByInfoJoinsTheRightRoom: a call to a dial-in number types the meeting number and
+// then the PIN as SIP INFO (typed ahead of the prompts: barge-in) and joins that room.
+func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays spoken prompts in real time")
 	}
-	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "secret", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
+	t.Parallel()
+	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
+		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})
+	p := dialGoPhone(t, ts, "1000", 700)
+	if participants(ts, "1000") != 0 || participants(ts, "4242") != 0 {
+		t.Fatal("joined before the IVR")
 	}
-	d.ack("")
-	d.cseq++
-	if participants(ts, "secret") != 0 {
-		t.Fatal("joined before the PIN")
-	}
-	for _, digit := range []byte("4321#") {
-		if code := d.info(digit); code != 200 {
+	for _, digit := range []byte("4242#987#") {
+		if code := p.d.info(digit); code != 200 {
 			t.Fatalf("INFO answered %d", code)
 		}
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for participants(ts, "secret") != 1 {
+	for participants(ts, "4242") != 1 {
 		if time.Now().After(deadline) {
-			t.Fatal("the right PIN did not join the room")
+			t.Fatal("the meeting number and PIN did not join the room")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	d.bye()
+	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
+		t.Fatal("joined another room too")
+	}
+	p.d.bye()
+	waitIdle(t, ts)
+}
+
+// TestWrongPINThriceSaysGoodbyeAndHangsUp: three wrong PINs (by INFO) are answered with the
+// prompts, then "goodbye" is played and confd sends BYE.
+func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays spoken prompts in real time")
+	}
+	t.Parallel()
+	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
+	start := time.Now()
+	p := dialGoPhone(t, ts, "secret", 700)
+	for _, digit := range []byte("1#2#3#") {
+		if code := p.d.info(digit); code != 200 {
+			t.Fatalf("INFO answered %d", code)
+		}
+	}
+	var spoken time.Duration
+	for _, name := range []string{prompts.EnterPIN, prompts.InvalidPIN, prompts.InvalidPIN, prompts.Goodbye} {
+		pcm, err := prompts.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spoken += time.Duration(len(pcm)) * time.Second / prompts.Rate
+	}
+	var bye *sip.Request
+	for deadline := time.Now().Add(spoken + 10*time.Second); bye == nil && time.Now().Before(deadline); {
+		if req, ok := p.d.c.readMessage(time.Until(deadline)).(*sip.Request); ok && req.Method == sip.BYE {
+			bye = req
+		}
+	}
+	if bye == nil {
+		t.Fatal("no BYE after three wrong PINs")
+	}
+	took := time.Since(start)
+	p.d.c.send([]byte(sip.NewResponseFromRequest(bye, 200, "OK", nil).String()))
+	p.mu.Lock()
+	heard := append([]int16(nil), p.heard...)
+	p.mu.Unlock()
+	goodbye, _ := prompts.Get(prompts.Goodbye)
+	last := heard[max(0, len(heard)-len(goodbye)):]
+	t.Logf("BYE after %v (prompts last %v); %v of audio heard, the last %v at %.1f dBFS",
+		took.Round(time.Millisecond), spoken.Round(time.Millisecond), time.Duration(len(heard))*time.Second/codec.SampleRate,
+		time.Duration(len(last))*time.Second/codec.SampleRate, audiotest.RMS(last))
+	if took < spoken*9/10 {
+		t.Errorf("BYE after %v, before the prompts (%v) could be played", took, spoken)
+	}
+	if len(heard) < int(spoken.Seconds()*codec.SampleRate)*9/10 || audiotest.RMS(last) < -45 {
+		t.Error("the prompts and the goodbye were not heard")
+	}
 	waitIdle(t, ts)
 }
 

@@ -65,6 +65,12 @@ func hangupAll(t *testing.T, phones ...phone) {
 // recordedLevels returns the level in dBFS of each tone in what p decoded, the first half
 // second (jitter buffer and codec start) left out.
 func recordedLevels(t *testing.T, p phone, tones ...float64) []float64 {
+	return recordedLevelsLast(t, p, 0, tones...)
+}
+
+// recordedLevelsLast is recordedLevels over the last d of the recording only (all of it
+// when d is 0).
+func recordedLevelsLast(t *testing.T, p phone, d time.Duration, tones ...float64) []float64 {
 	t.Helper()
 	pcm, rate, err := p.Recorded()
 	if err != nil {
@@ -74,6 +80,9 @@ func recordedLevels(t *testing.T, p phone, tones ...float64) []float64 {
 		t.Fatalf("%s recorded only %d samples at %d Hz", p, len(pcm), rate)
 	}
 	pcm = pcm[rate/2:]
+	if n := int(d.Seconds() * float64(rate)); n > 0 && n < len(pcm) {
+		pcm = pcm[len(pcm)-n:]
+	}
 	out := make([]float64, len(tones))
 	for i, f := range tones {
 		out[i] = audiotest.ToneLevel(pcm, rate, f)
@@ -249,4 +258,49 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 			waitIdle(t, ts)
 		})
 	}
+}
+
+// TestDialInByRFC4733JoinsTheRightRoom: a baresip phone calls a dial-in number, types the
+// meeting number and then the PIN as RFC 4733 telephone-events (baresip's own DTMF sender),
+// joins that room, and hears the phone already there.
+func TestDialInByRFC4733JoinsTheRightRoom(t *testing.T) {
+	peer.RequireBaresip(t)
+	if testing.Short() {
+		t.Skip("plays spoken prompts in real time")
+	}
+	t.Parallel()
+	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
+		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})
+	host := startPhone(t, "host", peer.PCMA, 1000)
+	dialAll(t, ts.roomURI("4242"), host)
+	if err := host.SendDTMF("987#"); err != nil { // a room with a PIN asks for it even when dialled directly
+		t.Fatal(err)
+	}
+	guest := startPhone(t, "guest", peer.PCMU, 440)
+	dialAll(t, ts.roomURI("1000"), guest)
+	if err := guest.SendDTMF("4242#"); err != nil {
+		t.Fatal(err)
+	}
+	if err := guest.SendDTMF("987#"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(25 * time.Second)
+	for participants(ts, "4242") != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d in the room after the meeting number and PIN, want 2", participants(ts, "4242"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
+		t.Fatal("joined another room too")
+	}
+	time.Sleep(3 * time.Second)
+	hangupAll(t, host, guest)
+	// The recording begins with the prompts: the last two seconds are judged.
+	levels := recordedLevelsLast(t, guest, 2*time.Second, 1000, 440)
+	t.Logf("the guest hears the host at %.1f dBFS, itself at %.1f dBFS", levels[0], levels[1])
+	if levels[0] < -30 || levels[0]-levels[1] < 20 {
+		t.Errorf("the guest hears the host at %.1f dBFS and itself at %.1f dBFS", levels[0], levels[1])
+	}
+	waitIdle(t, ts)
 }
