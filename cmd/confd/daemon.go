@@ -15,6 +15,8 @@ import (
 	"confd/internal/api"
 	"confd/internal/config"
 	"confd/internal/metrics"
+	"confd/internal/recording"
+	"confd/internal/webhook"
 	"confd/sipleg"
 	"confd/web"
 	"confd/webrtcleg"
@@ -22,19 +24,22 @@ import (
 
 // daemon holds confd's parts and their order of start and stop.
 type daemon struct {
-	cfg     config.Config
-	log     *slog.Logger
-	bridge  *bridge.Bridge
-	http    *http.Server
-	httpLn  net.Listener
-	sip     *sipleg.Server
-	webrtc  *webrtcleg.Server
-	metrics *metrics.Metrics
-	sipUDP  net.PacketConn
-	sipTCP  net.Listener
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan struct{}
+	cfg      config.Config
+	log      *slog.Logger
+	bridge   *bridge.Bridge
+	http     *http.Server
+	httpLn   net.Listener
+	sip      *sipleg.Server
+	webrtc   *webrtcleg.Server
+	metrics  *metrics.Metrics
+	hooks    *webhook.Group
+	recorder *recording.Manager
+	chimes   *recording.Chimes
+	sipUDP   net.PacketConn
+	sipTCP   net.Listener
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -85,6 +90,9 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		Dialer: dialer{d.sip},
 		Ready:  func() bool { return !d.bridge.Draining() },
 	}, log)
+	if err := d.startOps(a); err != nil {
+		return nil, err
+	}
 	mux.Handle("/api/", a)
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
@@ -154,6 +162,7 @@ func (d *daemon) shutdown(ctx context.Context) {
 	for ctx.Err() == nil && len(d.bridge.Participants()) > 0 {
 		time.Sleep(50 * time.Millisecond)
 	}
+	d.stopOps(ctx)
 	d.bridge.Close()
 	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -62,6 +62,7 @@ func freePort(t *testing.T) int {
 // daemonProc is a confd process started by a test.
 type daemonProc struct {
 	scheme    string
+	dir       string
 	cmd       *exec.Cmd
 	sip, http int
 	log       *bytes.Buffer
@@ -81,6 +82,8 @@ func startDaemon(t *testing.T, args ...string) *daemonProc {
 		"-rtp", fmt.Sprintf("%d-%d", rtpLow, rtpLow+39),
 	}, args...)
 	d.cmd = exec.Command(binary, args...)
+	d.dir = t.TempDir() // recordings land here
+	d.cmd.Dir = d.dir
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
@@ -211,6 +214,11 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	resp, err := http.Post(d.url("/api/rooms/drain/recording"), "application/json", nil)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start recording: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
 	time.Sleep(3 * time.Second)
 
 	start := time.Now()
@@ -236,6 +244,16 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	}
 	if took := time.Since(start); took < 2*time.Second || took > 10*time.Second {
 		t.Errorf("drain took %v, want about the 2s drain time", took)
+	}
+	// The recording was finished at shutdown: its last Ogg page ends the stream (RFC 3533).
+	files, _ := filepath.Glob(filepath.Join(d.dir, "recordings", "drain-*.opus"))
+	if len(files) != 1 {
+		t.Fatalf("recordings %v, want one", files)
+	}
+	ogg, _ := os.ReadFile(files[0])
+	last := bytes.LastIndex(ogg, []byte("OggS"))
+	if len(ogg) < 10000 || last < 0 || ogg[last+5]&0x04 == 0 {
+		t.Errorf("recording %s: %d bytes, last page flags %#x: not finished", files[0], len(ogg), ogg[last+5])
 	}
 	for _, c := range []struct {
 		p          *peer.Baresip

@@ -318,7 +318,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 
 // readJSON decodes a JSON request body strictly: application/json, at most maxBody bytes, no
 // unknown fields, nothing after the value. It answers 415, 413 or 400 itself and returns false.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return ReadJSON(w, r, v) }
+
+// ReadJSON is readJSON for the routes other packages add with Handle.
+func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
@@ -341,6 +344,15 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	return true
 }
+
+// WriteJSON answers status with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
+// WriteError answers status with {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, status, msg) }
+
+// WriteBridgeError maps the bridge's errors to SPEC's statuses.
+func WriteBridgeError(w http.ResponseWriter, err error) { writeBridgeError(w, err) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"confd/internal/api"
+	"confd/internal/recording"
+	"confd/internal/webhook"
+	"confd/prompts"
+)
+
+// startOps starts the webhooks, the recording manager and the entry/exit chimes, and adds the
+// recording and play routes to the API.
+func (d *daemon) startOps(a *api.Handler) error {
+	var err error
+	if d.hooks, err = webhook.NewGroup(d.bridge.Bus(), webhook.FromConfig(d.cfg.Webhooks), webhook.WithLogger(d.log)); err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	d.recorder = recording.NewManager(d.bridge, d.cfg.RecordingDir, recording.Options{Logger: d.log})
+	if d.chimes, err = recording.NewChimes(d.bridge, func(room string) bool {
+		st, err := d.bridge.RoomState(room)
+		return err == nil && st.Settings.Chimes
+	}, d.log); err != nil {
+		return err
+	}
+	a.Handle("POST /api/rooms/{room}/recording", d.startRecording)
+	a.Handle("DELETE /api/rooms/{room}/recording", d.stopRecording)
+	a.Handle("GET /api/rooms/{room}/recording", d.getRecording)
+	a.Handle("POST /api/rooms/{room}/play", d.play)
+	return nil
+}
+
+// stopOps finishes every recording and delivers the last events to the webhooks.
+func (d *daemon) stopOps(ctx context.Context) {
+	if d.chimes != nil {
+		d.chimes.Close()
+	}
+	if d.recorder != nil {
+		if err := d.recorder.Close(); err != nil {
+			d.log.Warn("recordings", "err", err)
+		}
+	}
+	if d.hooks != nil {
+		hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		_ = d.hooks.Close(hctx)
+	}
+}
+
+type recordingState struct {
+	Room      string   `json:"room"`
+	Recording bool     `json:"recording"`
+	File      string   `json:"file,omitempty"`
+	Tracks    []string `json:"tracks,omitempty"`
+}
+
+func (d *daemon) startRecording(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("room")
+	rec, err := d.recorder.Start(room)
+	switch {
+	case errors.Is(err, recording.ErrRecording), errors.Is(err, recording.ErrEmptyRoom):
+		api.WriteError(w, http.StatusConflict, err.Error())
+	case err != nil:
+		api.WriteBridgeError(w, err)
+	default:
+		api.WriteJSON(w, http.StatusCreated, recordingState{Room: room, Recording: true, File: rec.File(), Tracks: rec.Tracks()})
+	}
+}
+
+func (d *daemon) stopRecording(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("room")
+	rec, ok := d.recorder.Recording(room)
+	if !ok {
+		api.WriteError(w, http.StatusNotFound, fmt.Sprintf("room %q is not being recorded", room))
+		return
+	}
+	if err := d.recorder.Stop(room); err != nil && !errors.Is(err, recording.ErrNotRecording) {
+		api.WriteError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, recordingState{Room: room, File: rec.File(), Tracks: rec.Tracks()})
+}
+
+func (d *daemon) getRecording(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("room")
+	st := recordingState{Room: room}
+	if rec, ok := d.recorder.Recording(room); ok {
+		st.Recording, st.File, st.Tracks = true, rec.File(), rec.Tracks()
+	}
+	api.WriteJSON(w, http.StatusOK, st)
+}
+
+// play plays a prompt or a tone into a room: {"prompt":"welcome"} or
+// {"tone":{"hz":440,"ms":500}}.
+func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Prompt string `json:"prompt"`
+		Tone   *struct {
+			Hz float64 `json:"hz"`
+			Ms int     `json:"ms"`
+		} `json:"tone"`
+	}
+	if !api.ReadJSON(w, r, &req) {
+		return
+	}
+	room := r.PathValue("room")
+	if _, ok := d.bridge.Room(room); !ok {
+		api.WriteError(w, http.StatusNotFound, fmt.Sprintf("no room %q with participants", room))
+		return
+	}
+	var p *recording.Player
+	var err error
+	switch {
+	case req.Prompt != "" && req.Tone == nil:
+		p, err = recording.NewPromptPlayer(req.Prompt)
+		if err != nil {
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%v (prompts: %v)", err, prompts.Names()))
+			return
+		}
+	case req.Tone != nil && req.Prompt == "":
+		if req.Tone.Ms <= 0 || req.Tone.Ms > 10000 {
+			api.WriteError(w, http.StatusBadRequest, `"tone.ms" must be 1-10000`)
+			return
+		}
+		p, err = recording.NewTonePlayer(recording.Note{Freq: req.Tone.Hz, Amplitude: 0.25, Duration: time.Duration(req.Tone.Ms) * time.Millisecond})
+		if err != nil {
+			api.WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	default:
+		api.WriteError(w, http.StatusBadRequest, `give either "prompt" or "tone"`)
+		return
+	}
+	if _, err := recording.Play(d.bridge, room, p); err != nil {
+		api.WriteBridgeError(w, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"room": room, "duration_ms": p.Duration().Milliseconds()})
+}
