@@ -176,7 +176,7 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	if err != nil {
 		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
 	}
-	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, joined: make(chan struct{}), done: make(chan struct{})}
+	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, joined: make(chan struct{}), done: make(chan struct{}), stopRTCP: make(chan struct{})}
 	if err := s.add(c); err != nil {
 		_ = pc.Close()
 		return "", nil, err
@@ -253,6 +253,9 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	}
 	if c.sender != nil && c.startReader() {
 		go c.readSenderRTCP()
+	}
+	if c.startReader() {
+		go c.rtcpLoop()
 	}
 	c.mu.Lock()
 	if !c.closing && !c.connected.Load() {

@@ -1,6 +1,7 @@
 package webrtcleg
 
 import (
+	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ type Call struct {
 	reason  string         // why the call ended; guarded by mu
 	timer   *time.Timer    // the connect deadline; guarded by mu
 
+	stopRTCP  chan struct{} // closed by end: rtcpLoop returns
 	ended     atomic.Bool
 	endOnce   sync.Once
 	done      chan struct{}
@@ -125,6 +127,7 @@ func (l leg) Hangup(reason string) { l.c.end(reason) }
 func (c *Call) end(reason string) {
 	c.endOnce.Do(func() {
 		c.ended.Store(true)
+		close(c.stopRTCP)
 		c.mu.Lock()
 		c.reason, c.closing = reason, true
 		if c.timer != nil {
@@ -203,14 +206,89 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 	}
 }
 
-// readReceiverRTCP reads the peer's sender reports so that pion's receiver-report interceptor
-// sees them (its reports then carry LSR and DLSR, RFC 3550 section 6.4.1).
+// readReceiverRTCP hands the peer's sender reports to the participant, so that confd's
+// receiver reports carry LSR and DLSR and the peer can measure the round trip (RFC 3550
+// section 6.4.1). Their report blocks are about pion's SSRC, which the bridge does not know,
+// so they change nothing else there; readSenderRTCP reads the same blocks.
 func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 	defer c.readers.Done()
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := rx.Read(buf); err != nil {
+		n, _, err := rx.Read(buf)
+		if err != nil {
 			return
+		}
+		if p := c.part.Load(); p != nil {
+			if err := p.PushRTCP(buf[:n], time.Now()); err != nil {
+				c.rtcpBad.Add(1)
+			}
+		}
+	}
+}
+
+// rtcpInterval is the mean interval of confd's reports: a two-party session's 5 s minimum
+// (RFC 3550 section 6.2) is too slow for the peer's loss to steer its FEC quickly, and a
+// report a second is what browsers send.
+const rtcpInterval = time.Second
+
+// rtcpLoop sends the participant's sender or receiver report with SDES (RFC 3550 section 6.1)
+// about once a second, randomised to [0.5, 1.5] of the interval (section 6.3.1), with the SSRC
+// of pion's sender (the one in the answer) in place of the bridge's.
+func (c *Call) rtcpLoop() {
+	defer c.readers.Done()
+	t := time.NewTimer(rtcpInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopRTCP:
+			return
+		case <-t.C:
+		}
+		t.Reset(rtcpInterval/2 + time.Duration(mrand.Int64N(int64(rtcpInterval))))
+		if !c.connected.Load() {
+			continue
+		}
+		p := c.part.Load()
+		if p == nil {
+			continue
+		}
+		raw, err := p.RTCPReport(time.Now())
+		if err != nil {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(raw)
+		if err != nil {
+			continue
+		}
+		if c.track != nil {
+			if ours := c.track.ssrc(); ours != 0 {
+				translateSSRC(pkts, p.SSRC(), ours)
+			}
+		}
+		if err := c.pc.WriteRTCP(pkts); err != nil {
+			c.s.log.Debug("sending RTCP", "call", c.id, "err", err)
+		}
+	}
+}
+
+// translateSSRC replaces the bridge's SSRC by pion's in confd's own reports.
+func translateSSRC(pkts []rtcp.Packet, from, to uint32) {
+	for _, pkt := range pkts {
+		switch pkt := pkt.(type) {
+		case *rtcp.SenderReport:
+			if pkt.SSRC == from {
+				pkt.SSRC = to
+			}
+		case *rtcp.ReceiverReport:
+			if pkt.SSRC == from {
+				pkt.SSRC = to
+			}
+		case *rtcp.SourceDescription:
+			for i := range pkt.Chunks {
+				if pkt.Chunks[i].Source == from {
+					pkt.Chunks[i].Source = to
+				}
+			}
 		}
 	}
 }

@@ -13,8 +13,10 @@
 // The room's tick hands each leg a whole RTP packet written by the bridge; the leg's track puts
 // pion's SSRC and payload type in it and writes it straight to pion's SRTP writer (see
 // audioTrack), allocating nothing of its own. What the browser sends is read with one reused
-// buffer per leg and pushed into the participant. RTCP is pion's: its interceptors send sender
-// and receiver reports (RFC 3550 section 6.4); the leg reads the browser's reports about confd's
+// buffer per leg and pushed into the participant. pion runs no interceptors (its report
+// interceptor allocates on every packet read): the bridge keeps the RFC 3550 statistics of both
+// streams, and each Call sends the participant's sender or receiver report about once a second
+// with pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
 // stream and feeds their loss to the participant, which sets its Opus encoder's expected loss
 // (and so FEC).
 //

@@ -22,7 +22,6 @@ type capLeg struct {
 func (l *capLeg) SendRTP(pkt []byte) { l.mu.Lock(); l.sizes = append(l.sizes, len(pkt)); l.mu.Unlock() }
 func (l *capLeg) Hangup(string)      {}
 
-
 // tonePusher is a participant joined through the bridge directly that sends an Opus tone with
 // its RFC 6464 level every 20 ms, like a clean browser on the room's side.
 type tonePusher struct {

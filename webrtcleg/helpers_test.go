@@ -17,6 +17,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5"
@@ -36,7 +37,7 @@ type testServer struct {
 	http *httptest.Server
 }
 
-func newTestServer(t *testing.T, bcfg bridge.Config, cfg Config, opts ...Option) *testServer {
+func newTestServer(t testing.TB, bcfg bridge.Config, cfg Config, opts ...Option) *testServer {
 	t.Helper()
 	if cfg.ListenIPs == nil {
 		cfg.ListenIPs = []netip.Addr{loopback}
@@ -96,7 +97,7 @@ func do(t *testing.T, req *http.Request) (*http.Response, string) {
 // client is a pion peer standing in for a browser, OBS or a WHEP player: it may send an Opus
 // tone and records the RTP it receives.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	pc   *webrtc.PeerConnection
 	tone *audiotest.Tone
 	sock net.PacketConn // with ownSocket
@@ -104,12 +105,15 @@ type client struct {
 	sender  *webrtc.RTPSender
 	levelID atomic.Uint32
 
-	mu        sync.Mutex
-	packets   []recvPacket
-	tracks    int
-	stop      chan struct{}
-	closeOnce sync.Once
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	packets []recvPacket
+	// srs counts confd's sender reports about the stream the client receives; rrBlocks the
+	// report blocks about the stream it sends.
+	srs, rrBlocks int
+	tracks        int
+	stop          chan struct{}
+	closeOnce     sync.Once
+	wg            sync.WaitGroup
 }
 
 type recvPacket struct {
@@ -123,9 +127,12 @@ type clientOptions struct {
 	toneHz    float64 // 0: send nothing
 	net       transport.Net
 	ownSocket bool // one UDP socket for ICE (a UDP mux), which vanish closes
+	discard   bool // read what arrives into one buffer and keep nothing (benchmarks)
 }
 
-func newClient(t *testing.T, o clientOptions) *client {
+func newClient(t *testing.T, o clientOptions) *client { return newClientTB(t, o) }
+
+func newClientTB(t testing.TB, o clientOptions) *client {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -136,7 +143,13 @@ func newClient(t *testing.T, o clientOptions) *client {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	var err error
+	// A benchmark's listener runs no interceptors, so that its receive path costs little and
+	// allocates nothing that would count against confd's send path.
+	if !o.discard {
+		err = webrtc.RegisterDefaultInterceptors(m, ir)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	var se webrtc.SettingEngine
@@ -173,14 +186,24 @@ func newClient(t *testing.T, o clientOptions) *client {
 			t.Fatal(err)
 		}
 		c.sender = tr.Sender()
+		go c.readRTCP(c.sender.ReadRTCP, 0)
 		c.tone = audiotest.NewTone(o.toneHz, 0.5, codec.SampleRate)
 	} else if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: o.direction}); err != nil {
 		t.Fatal(err)
 	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 		c.mu.Lock()
 		c.tracks++
 		c.mu.Unlock()
+		go c.readRTCP(rx.ReadRTCP, uint32(tr.SSRC()))
+		if o.discard {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := tr.Read(buf); err != nil {
+					return
+				}
+			}
+		}
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
@@ -232,6 +255,37 @@ func (c *client) sendTone(track *webrtc.TrackLocalStaticRTP) {
 		_ = track.WriteRTP(&pkt)
 		pkt.SequenceNumber++
 		pkt.Timestamp += codec.FrameSamples
+	}
+}
+
+// readRTCP counts confd's reports: sender reports from remote (the SSRC the client receives)
+// and report blocks about the client's own stream.
+func (c *client) readRTCP(read func() ([]rtcp.Packet, interceptor.Attributes, error), remote uint32) {
+	for {
+		pkts, _, err := read()
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		for _, p := range pkts {
+			switch p := p.(type) {
+			case *rtcp.SenderReport:
+				if remote != 0 && p.SSRC == remote {
+					c.srs++
+				}
+			case *rtcp.ReceiverReport:
+				if c.sender != nil {
+					for _, b := range p.Reports {
+						for _, e := range c.sender.GetParameters().Encodings {
+							if b.SSRC == uint32(e.SSRC) {
+								c.rrBlocks++
+							}
+						}
+					}
+				}
+			}
+		}
+		c.mu.Unlock()
 	}
 }
 

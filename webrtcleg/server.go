@@ -87,13 +87,12 @@ func New(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
-	// Only RTCP sender and receiver reports (RFC 3550 section 6.4): no NACK (browsers do not
-	// negotiate it for Opus) and no transport-wide congestion control, which nothing in confd
-	// would act on; every interceptor is work on the per-packet path.
+	// No interceptors: no NACK (browsers do not negotiate it for Opus), no transport-wide
+	// congestion control (nothing in confd would act on it), and no report interceptors, whose
+	// receiver side allocates for every packet read (interceptor.Attributes.GetRTPHeader). The
+	// bridge already keeps RFC 3550 statistics of both streams; each Call sends its reports
+	// (see rtcpLoop), so pion's per-packet path is SRTP alone.
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
-	}
 
 	var se webrtc.SettingEngine
 	if s.net != nil {
@@ -275,4 +274,3 @@ func (s *Server) iceServerLinks() []string {
 func quote(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
 }
-

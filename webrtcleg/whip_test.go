@@ -66,6 +66,17 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	if pubTracks != 0 || pubPackets != 0 {
 		t.Errorf("the publisher got %d tracks and %d packets, want none", pubTracks, pubPackets)
 	}
+	// confd's own RTCP: sender reports to the listener with the SSRC of its answer, receiver
+	// reports to the publisher about its stream.
+	if !waitFor(3*time.Second, func() bool {
+		lis.mu.Lock()
+		pub.mu.Lock()
+		defer lis.mu.Unlock()
+		defer pub.mu.Unlock()
+		return lis.srs > 0 && pub.rrBlocks > 0
+	}) {
+		t.Errorf("RTCP: the listener got %d sender reports, the publisher %d report blocks", lis.srs, pub.rrBlocks)
+	}
 	st, err := ts.b.RoomState("room1")
 	if err != nil || len(st.Participants) != 2 {
 		t.Fatalf("room: %+v %v", st, err)
