@@ -1,0 +1,601 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"confd/bench"
+	"confd/codec"
+	"confd/internal/audiotest"
+)
+
+// Config describes one load run. Every zero value is a documented default.
+type Config struct {
+	// Confd is the path of a confd binary (BuildConfd). Required.
+	Confd string
+	// Participants is N, the room's size: the talkers plus the listeners. Zero means 10.
+	Participants int
+	// Talkers are the K talkers, who call over SIP. Nil means bench.DefaultTalkers (440 Hz and
+	// 1000 Hz on Opus, 700 Hz on PCMU).
+	Talkers []bench.Talker
+	// Listeners is what the N − K listeners are: "mix" (SIP, Opus and PCMU in turn), "opus",
+	// "pcmu" (SIP, one codec), or "webrtc" (WHEP listeners: pion peer connections, DTLS-SRTP,
+	// Opus). Empty means "mix".
+	Listeners string
+	// Sampled is how many listeners decode what they hear and find onsets; the others count
+	// packets. Zero means 8 (or every listener when there are fewer).
+	Sampled int
+	// Settle is how long the run waits after the last call is up before the measured window.
+	// Zero means 3 s.
+	Settle time.Duration
+	// Window is the steady-state window over which CPU, loss and latency are measured. Zero
+	// means 30 s.
+	Window time.Duration
+	// DaemonCPU and GeneratorCPU are the CPUs confd and this process are pinned to. Zero values
+	// mean CPU 0 for confd and CPU 1 for the generator. NoPin leaves both unpinned.
+	DaemonCPU, GeneratorCPU int
+	NoPin                   bool
+	// DaemonNice is confd's scheduling niceness (setpriority(2)); zero leaves the default.
+	// On a shared machine a negative value approximates a core of confd's own.
+	DaemonNice int
+	// RTP is confd's -rtp range. Empty means 20000-29999 (below the kernel's ephemeral ports,
+	// where the generator's sockets are).
+	RTP string
+	// Room is the room's name. Empty means "load".
+	Room string
+	// KeepAudio keeps the sampled listeners' decoded audio of the window, for tone checks.
+	KeepAudio bool
+	// Log receives progress. Nil means slog.Default().
+	Log *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Participants == 0 {
+		c.Participants = 10
+	}
+	if c.Talkers == nil {
+		c.Talkers = bench.DefaultTalkers
+	}
+	if c.Listeners == "" {
+		c.Listeners = "mix"
+	}
+	if c.Sampled == 0 {
+		c.Sampled = 8
+	}
+	c.Sampled = min(c.Sampled, c.Participants-len(c.Talkers))
+	if c.Settle == 0 {
+		c.Settle = 3 * time.Second
+	}
+	if c.Window == 0 {
+		c.Window = 30 * time.Second
+	}
+	if c.GeneratorCPU == 0 && c.DaemonCPU == 0 {
+		c.GeneratorCPU = 1
+	}
+	if c.RTP == "" {
+		c.RTP = "20000-29999"
+	}
+	if c.Room == "" {
+		c.Room = "load"
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// Result is what a run measured over its window.
+type Result struct {
+	// N is the room's size, Talkers K, Listeners the listeners' kind (Config.Listeners).
+	N, Talkers int
+	Listeners  string
+	// Window is the measured window's wall time; Setup how long placing every call took.
+	Window, Setup time.Duration
+	// CPU is confd's CPU time (user + system, every thread) in the window.
+	CPU time.Duration
+	// Expected and Received count RTP packets over every leg in the window (expected from
+	// sequence numbers); Silent counts legs that received nothing in it.
+	Expected, Received uint64
+	Silent             int
+	// Latencies are the added latencies of every onset heard by a sampled listener, sorted.
+	Latencies []time.Duration
+	// Onsets counts the talkers' onsets times the sampled listeners that should hear them;
+	// Missed those not heard.
+	Onsets, Missed int
+	// ToneLevels is, per sampled listener, each talker tone's level (dBFS) in what it heard
+	// (only with Config.KeepAudio).
+	ToneLevels [][]float64
+	// GeneratorLate counts send ticks the generator ran more than 10 ms late.
+	GeneratorLate int
+	// LoadAverage is /proc/loadavg's first three fields at the window's end.
+	LoadAverage string
+}
+
+// CPUShare returns confd's CPU use as a share of one core (1 = a whole core).
+func (r Result) CPUShare() float64 { return r.CPU.Seconds() / r.Window.Seconds() }
+
+// MicrosPerParticipantTick returns confd's CPU time per participant per 20 ms tick, in µs.
+func (r Result) MicrosPerParticipantTick() float64 {
+	ticks := r.Window.Seconds() / codec.FrameDuration.Seconds()
+	return float64(r.CPU.Microseconds()) / ticks / float64(r.N)
+}
+
+// LossPercent returns the share of expected packets that did not arrive, in percent.
+func (r Result) LossPercent() float64 {
+	if r.Expected == 0 {
+		return 0
+	}
+	lost := int64(r.Expected) - int64(r.Received)
+	return 100 * float64(max(lost, 0)) / float64(r.Expected)
+}
+
+// Latency returns the q-quantile of the added latencies (nearest rank).
+func (r Result) Latency(q float64) time.Duration {
+	return bench.LatencyResult{Latencies: r.Latencies}.Quantile(q)
+}
+
+// String is the run's one-line summary.
+func (r Result) String() string {
+	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick; loss %.3f%% (%d/%d, %d silent legs); "+
+		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator late ticks %d; load average %s",
+		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
+		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), r.GeneratorLate, r.LoadAverage)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// leg is one participant as the generator sees it.
+type leg struct {
+	index  int
+	talker *talkerRecording // nil for a listener
+	client *bench.Client    // what it sends (SIP legs)
+	frame  int              // the recording frame the client sends next (talkers)
+	conn   *net.UDPConn
+	dest   netip.AddrPort
+	call   *SIPCall
+	rtc    *rtcListener
+	recv   receiver
+}
+
+// generator is one run's state.
+type generator struct {
+	cfg    Config
+	daemon *Daemon
+	uac    *UAC
+
+	mu      sync.Mutex
+	sending []*leg // legs whose calls are up, appended to while calls are placed
+	onsets  []talkerOnset
+	late    int
+}
+
+// Run starts confd, places the calls, measures a window of steady state, hangs up and stops
+// confd.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Confd == "" {
+		return Result{}, errors.New("load: no confd binary")
+	}
+	if cfg.Participants <= len(cfg.Talkers) {
+		return Result{}, fmt.Errorf("load: %d participants cannot hold %d talkers and a listener", cfg.Participants, len(cfg.Talkers))
+	}
+	if !cfg.NoPin {
+		restore, err := PinProcess(cfg.GeneratorCPU)
+		if err != nil {
+			return Result{}, err
+		}
+		defer restore()
+	}
+	daemonCPU := cfg.DaemonCPU
+	if cfg.NoPin {
+		daemonCPU = -1
+	}
+	d, err := StartDaemon(cfg.Confd, daemonCPU, cfg.DaemonNice, cfg.RTP)
+	if err != nil {
+		return Result{}, err
+	}
+	defer d.Stop()
+	g := &generator{cfg: cfg, daemon: d}
+	res, err := g.run(ctx)
+	if err != nil && d.Alive() {
+		return res, err
+	}
+	if !d.Alive() {
+		return res, fmt.Errorf("load: confd exited during the run (%v):\n%s", err, tail(d.Log(), 3000))
+	}
+	return res, nil
+}
+
+func (g *generator) run(ctx context.Context) (Result, error) {
+	cfg := g.cfg
+	res := Result{N: cfg.Participants, Talkers: len(cfg.Talkers), Listeners: cfg.Listeners}
+	talkers := make([]*talkerRecording, len(cfg.Talkers))
+	for k, t := range cfg.Talkers {
+		tr, err := newTalkerRecording(k, t)
+		if err != nil {
+			return res, err
+		}
+		talkers[k] = tr
+	}
+	listenerRecs := map[codec.Codec]*bench.Recording{}
+	for i, c := range []codec.Codec{codec.Opus, codec.PCMU, codec.PCMA} {
+		if c == codec.Opus {
+			listenerRecs[c] = bench.DTXRecording()
+			continue
+		}
+		rec, err := bench.Record(codec.Format{Codec: c}, 5, 50, bench.NoiseCapture(-70, uint64(i+1)))
+		if err != nil {
+			return res, err
+		}
+		listenerRecs[c] = rec
+	}
+	uac, err := NewUAC(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(g.daemon.SIP)))
+	if err != nil {
+		return res, err
+	}
+	defer uac.Close()
+	g.uac = uac
+
+	sendCtx, stopSending := context.WithCancel(ctx)
+	sendDone := make(chan struct{})
+	go func() { defer close(sendDone); g.send(sendCtx) }()
+	defer func() { stopSending(); <-sendDone }()
+
+	legs := make([]*leg, cfg.Participants)
+	for i := range legs {
+		l := &leg{index: i}
+		if i < len(talkers) {
+			l.talker = talkers[i]
+		}
+		l.recv.sampled = i >= len(talkers) && i < len(talkers)+cfg.Sampled
+		legs[i] = l
+	}
+	var rtc *rtcClient
+	if cfg.Listeners == "webrtc" {
+		if rtc, err = newRTCClient(); err != nil {
+			return res, err
+		}
+	}
+	defer g.hangup(legs)
+
+	// Place the calls, a few at a time, talkers first.
+	start := time.Now()
+	join := func(l *leg) error {
+		if l.talker == nil && rtc != nil {
+			return g.joinWebRTC(ctx, rtc, l)
+		}
+		c := g.legCodec(l.index, len(talkers))
+		rec := listenerRecs[c]
+		if l.talker != nil {
+			rec = l.talker.rec
+		}
+		return g.callSIP(ctx, l, c, rec)
+	}
+	if err := forEach(legs[:len(talkers)], 16, join); err != nil {
+		return res, err
+	}
+	if err := forEach(legs[len(talkers):], 16, join); err != nil {
+		return res, err
+	}
+	res.Setup = time.Since(start)
+	cfg.Log.Info("calls up", "n", len(legs), "took", res.Setup)
+	if n, err := g.participants(); err != nil || n != len(legs) {
+		return res, fmt.Errorf("load: the room has %d participants, want %d (%v)", n, len(legs), err)
+	}
+
+	// Steady state.
+	if err := sleep(ctx, cfg.Settle); err != nil {
+		return res, err
+	}
+	before := g.snapshot(legs, true)
+	cpu0, err := g.daemon.CPUTime()
+	if err != nil {
+		return res, err
+	}
+	t0 := time.Now()
+	g.mu.Lock()
+	late0 := g.late
+	g.mu.Unlock()
+	if err := sleep(ctx, cfg.Window); err != nil {
+		return res, err
+	}
+	cpu1, err := g.daemon.CPUTime()
+	if err != nil {
+		return res, err
+	}
+	t1 := time.Now()
+	after := g.snapshot(legs, false)
+	res.Window, res.CPU, res.LoadAverage = t1.Sub(t0), cpu1-cpu0, LoadAverage()
+	g.mu.Lock()
+	res.GeneratorLate = g.late - late0
+	sent := slices.Clone(g.onsets)
+	g.mu.Unlock()
+
+	// Loss over every leg.
+	for i := range legs {
+		exp, got := after[i].highest-before[i].highest, after[i].received-before[i].received
+		if before[i].highest == 0 {
+			exp = got
+		}
+		res.Expected += exp
+		res.Received += min(got, exp)
+		if got == 0 {
+			res.Silent++
+		}
+	}
+	// Latency: sent onsets in the window (the last 200 ms excepted, still on their way),
+	// heard onsets in the window, per sampled listener.
+	sent = slices.DeleteFunc(sent, func(o talkerOnset) bool {
+		return o.at.Before(t0) || o.at.After(t1.Add(-burstSpacing))
+	})
+	slices.SortFunc(sent, func(a, b talkerOnset) int { return a.at.Compare(b.at) })
+	for _, l := range legs {
+		if !l.recv.sampled {
+			continue
+		}
+		l.recv.mu.Lock()
+		heard := slices.DeleteFunc(slices.Clone(l.recv.det.onsets), func(t time.Time) bool { return t.Before(t0) || t.After(t1) })
+		pcm := l.recv.pcm
+		l.recv.mu.Unlock()
+		lat, matched := matchOnsets(sent, heard)
+		res.Latencies = append(res.Latencies, lat...)
+		res.Onsets += len(sent)
+		for _, m := range matched {
+			if !m {
+				res.Missed++
+			}
+		}
+		if cfg.KeepAudio {
+			levels := make([]float64, len(cfg.Talkers))
+			for k, t := range cfg.Talkers {
+				levels[k] = toneLevel(pcm, t.Freq)
+			}
+			res.ToneLevels = append(res.ToneLevels, levels)
+		}
+	}
+	slices.Sort(res.Latencies)
+	return res, nil
+}
+
+// legCodec returns the codec of SIP leg i.
+func (g *generator) legCodec(i, talkers int) codec.Codec {
+	if i < talkers {
+		return g.cfg.Talkers[i].Format.Codec
+	}
+	switch g.cfg.Listeners {
+	case "opus":
+		return codec.Opus
+	case "pcmu":
+		return codec.PCMU
+	case "pcma":
+		return codec.PCMA
+	}
+	if (i-talkers)%2 == 0 {
+		return codec.Opus
+	}
+	return codec.PCMU
+}
+
+// callSIP opens a leg's media socket, places its call and starts its media.
+func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *bench.Recording) error {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return fmt.Errorf("load: media socket of call %d: %w", l.index, err)
+	}
+	l.conn = conn
+	pt := bench.PayloadTypeOf(c)
+	rtpmap := fmt.Sprintf("%s/%d", c, c.ClockRate())
+	if c == codec.Opus {
+		rtpmap = "opus/48000/2" // RFC 7587 section 7
+	}
+	if l.recv.sampled {
+		dec, err := codec.NewDecoder(c)
+		if err != nil {
+			return err
+		}
+		l.recv.dec, l.recv.pt = dec, pt
+		if err := enableTimestamps(conn); err != nil {
+			return err
+		}
+	}
+	go readUDP(conn, &l.recv)
+	offer := sdpOffer(l.index, conn.LocalAddr().(*net.UDPAddr).Port, pt, rtpmap, c.ClockRate())
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	call, err := g.uac.Invite(ctx, l.index, fmt.Sprintf("load%d", l.index), g.cfg.Room, offer)
+	if err != nil {
+		return err
+	}
+	l.call, l.dest = call, call.Remote
+	start := 0
+	if l.talker == nil {
+		start = l.index % rec.Ticks() // listeners' keep-alives spread over the recording
+	}
+	l.client = bench.NewClient(rec, uint32(0x10000+l.index), start)
+	g.mu.Lock()
+	g.sending = append(g.sending, l)
+	g.mu.Unlock()
+	return nil
+}
+
+// send is the clients' microphones: every 20 ms, on absolute time, each SIP leg's next packet,
+// talkers first; a talker's onset is stamped with the time its packet is handed to the kernel.
+// Its thread runs at real-time priority where allowed, so that on a busy machine the packets
+// leave on time and confd's jitter buffers measure confd's network, not the generator's
+// scheduling.
+func (g *generator) send(ctx context.Context) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	_ = unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 10}, 0)
+	defer func() {
+		_ = unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
+	}()
+	buf := make([]byte, 1500)
+	next := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		now := time.Now()
+		if now.Sub(next) > 10*time.Millisecond {
+			g.mu.Lock()
+			g.late++
+			g.mu.Unlock()
+		}
+		if now.Sub(next) > 100*time.Millisecond {
+			next = now // a long stall: start afresh rather than burst
+		}
+		g.mu.Lock()
+		legs := g.sending
+		g.mu.Unlock()
+		for _, l := range legs {
+			p, ok := l.client.Next()
+			frame := l.frame
+			if l.talker != nil {
+				l.frame = (l.frame + 1) % cycleFrames
+			}
+			if !ok {
+				continue
+			}
+			n := writeRTP(buf, p)
+			var at time.Time
+			if l.talker != nil && frame == l.talker.onsetFrame {
+				at = time.Now()
+			}
+			if _, err := l.conn.WriteToUDPAddrPort(buf[:n], l.dest); err != nil {
+				continue
+			}
+			if !at.IsZero() {
+				g.mu.Lock()
+				g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), talker: l.index})
+				g.mu.Unlock()
+			}
+		}
+		next = next.Add(codec.FrameDuration)
+		timer.Reset(time.Until(next))
+	}
+}
+
+// legCounts is one leg's receive counters at a moment.
+type legCounts struct{ received, highest uint64 }
+
+// snapshot reads every leg's counters and, at the window's start, starts keeping the sampled
+// listeners' audio.
+func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
+	out := make([]legCounts, len(legs))
+	for i, l := range legs {
+		out[i].received, out[i].highest = l.recv.counts()
+		if l.recv.sampled {
+			l.recv.mu.Lock()
+			l.recv.keep = start && g.cfg.KeepAudio
+			l.recv.mu.Unlock()
+		}
+	}
+	return out
+}
+
+// participants asks confd's API how many participants the room has.
+func (g *generator) participants() (int, error) {
+	resp, err := http.Get(g.daemon.URL("/api/rooms/" + g.cfg.Room))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Participants []json.RawMessage `json:"participants"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	return len(st.Participants), nil
+}
+
+// hangup ends every call: BYE for SIP legs, close for WebRTC ones; then closes the sockets.
+func (g *generator) hangup(legs []*leg) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = forEach(legs, 32, func(l *leg) error {
+		if l.call != nil {
+			_ = l.call.Bye(ctx)
+		}
+		if l.rtc != nil {
+			l.rtc.close()
+		}
+		if l.conn != nil {
+			l.conn.Close()
+		}
+		return nil
+	})
+}
+
+// forEach runs f on every leg, at most limit at a time, and returns the first error (after
+// which no further leg is started).
+func forEach(legs []*leg, limit int, f func(*leg) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	sem := make(chan struct{}, limit)
+	failed := make(chan struct{})
+	for _, l := range legs {
+		select {
+		case <-failed:
+		case sem <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := f(l); err != nil {
+					once.Do(func() { first = err; close(failed) })
+				}
+			}()
+			continue
+		}
+		break
+	}
+	wg.Wait()
+	return first
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// toneLevel is the level of a tone of freq in pcm (audiotest.ToneLevel), or -inf with no audio.
+func toneLevel(pcm []int16, freq float64) float64 {
+	if len(pcm) == 0 {
+		return math.Inf(-1)
+	}
+	return audiotest.ToneLevel(pcm, codec.SampleRate, freq)
+}
+
+func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+package load
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	window = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
+	settle = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
+	nice   = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
+)
+
+// confdBinary builds cmd/confd once per test binary.
+var confdBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "confd-load")
+	if err != nil {
+		return "", err
+	}
+	return BuildConfd(dir)
+})
+
+func confd(tb testing.TB) string {
+	tb.Helper()
+	bin, err := confdBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bin
+}
+
+// A small room end to end: ten SIP calls are up, every sampled listener hears each talker's
+// tone and its onsets, and nothing is lost on loopback.
+func TestSmallRoomEndToEnd(t *testing.T) {
+	cfg := Config{Confd: confd(t), Participants: 10, Settle: 2 * time.Second, Window: 4 * time.Second,
+		KeepAudio: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res)
+	if res.Silent != 0 || res.LossPercent() != 0 || res.Expected < uint64(10*res.Window/(40*time.Millisecond)) {
+		t.Errorf("loss: %d of %d packets, %d silent legs", res.Expected-min(res.Received, res.Expected), res.Expected, res.Silent)
+	}
+	// Onsets more than 150 ms late count as missed; a shared machine under load can delay
+	// confd that much now and then, so the test asks only that most are found.
+	if res.Onsets == 0 || res.Missed > res.Onsets/2 {
+		t.Errorf("%d of %d onsets missed", res.Missed, res.Onsets)
+	}
+	if len(res.ToneLevels) != 7 {
+		t.Fatalf("%d sampled listeners, want 7", len(res.ToneLevels))
+	}
+	for i, levels := range res.ToneLevels {
+		for k, lvl := range levels {
+			// A talker's 100 ms burst every 600 ms at -16.5 dBFS would read about -24 dBFS over
+			// the window; the mixer fades a talker in over its first 80 ms or so (-36 dBFS).
+			if lvl < -45 {
+				t.Errorf("sampled listener %d hears the %v Hz talker at %.1f dBFS", i, cfg.withDefaults().Talkers[k].Freq, lvl)
+			}
+		}
+	}
+}
+
+// BenchmarkLoadSIP runs rooms of N SIP participants: three talkers, the listeners Opus and PCMU
+// in turn (issue 3's bars: at N = 100 an added latency median ≤ 20 ms and p99 ≤ 40 ms; at
+// N = 1000 confd within one core and no loss).
+func BenchmarkLoadSIP(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: "mix"}) })
+	}
+}
+
+// BenchmarkLoadWebRTC runs a room of the three SIP talkers and 500 WHEP listeners (issue 4's
+// bar: confd within one core).
+func BenchmarkLoadWebRTC(b *testing.B) {
+	b.Run("listeners=500", func(b *testing.B) { benchLoad(b, Config{Participants: 503, Listeners: "webrtc"}) })
+}
+
+func sizeName(n int) string { return fmt.Sprintf("N=%d", n) }
+
+func benchLoad(b *testing.B, cfg Config) {
+	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice = confd(b), *window, *settle, *nice
+	for range b.N {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		res, err := Run(ctx, cfg)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log(res)
+		b.ReportMetric(100*res.CPUShare(), "confd-cpu-%core")
+		b.ReportMetric(res.MicrosPerParticipantTick(), "us/participant/tick")
+		b.ReportMetric(res.LossPercent(), "loss-%")
+		b.ReportMetric(ms(res.Latency(0.5)), "latency-median-ms")
+		b.ReportMetric(ms(res.Latency(0.99)), "latency-p99-ms")
+		b.ReportMetric(float64(res.Missed), "missed-onsets")
+		b.ReportMetric(0, "ns/op")
+	}
+}

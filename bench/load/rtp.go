@@ -1,0 +1,169 @@
+package load
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"confd/codec"
+	"confd/jitter"
+)
+
+// writeRTP writes p as an RTP packet (RFC 3550 section 5.1: version 2, no CSRC, no extension)
+// into buf and returns its length.
+func writeRTP(buf []byte, p jitter.Packet) int {
+	buf[0] = 0x80
+	buf[1] = p.PayloadType & 0x7f
+	if p.Marker {
+		buf[1] |= 0x80
+	}
+	binary.BigEndian.PutUint16(buf[2:], p.SequenceNumber)
+	binary.BigEndian.PutUint32(buf[4:], p.Timestamp)
+	binary.BigEndian.PutUint32(buf[8:], p.SSRC)
+	return 12 + copy(buf[12:], p.Payload)
+}
+
+// rtpPayload returns the payload type, sequence number and payload of an RTP packet, skipping
+// CSRCs, the header extension and padding; ok is false for RTCP (RFC 5761 section 4) and for
+// anything malformed.
+func rtpPayload(pkt []byte) (pt uint8, seq uint16, payload []byte, ok bool) {
+	if len(pkt) < 12 || pkt[0]>>6 != 2 || (pkt[1] >= 192 && pkt[1] <= 223) {
+		return 0, 0, nil, false
+	}
+	n := 12 + 4*int(pkt[0]&0x0f)
+	if pkt[0]&0x10 != 0 {
+		if len(pkt) < n+4 {
+			return 0, 0, nil, false
+		}
+		n += 4 + 4*int(binary.BigEndian.Uint16(pkt[n+2:]))
+	}
+	end := len(pkt)
+	if pkt[0]&0x20 != 0 && end > n {
+		end -= int(pkt[end-1])
+	}
+	if n > end {
+		return 0, 0, nil, false
+	}
+	return pkt[1] & 0x7f, binary.BigEndian.Uint16(pkt[2:]), pkt[n:end], true
+}
+
+// receiver counts one leg's incoming RTP (loss from sequence numbers, RFC 3550 appendix A.3)
+// and, for a sampled listener, decodes the audio and finds its onsets.
+type receiver struct {
+	packets atomic.Uint64
+	highest atomic.Uint64 // extended highest sequence number + 1; 0 before the first packet
+	ext     uint64        // owned by the reading goroutine
+
+	// A sampled listener's: its codec's decoder and payload type, the onsets it heard and,
+	// while keep is set, the PCM it decoded.
+	sampled bool
+	pt      uint8
+	dec     codec.Decoder
+	mu      sync.Mutex
+	det     onsetDetector
+	keep    bool
+	pcm     []int16
+	frame   [codec.MaxPacketSamples]int16
+}
+
+// packet takes one packet that arrived at t.
+func (r *receiver) packet(pkt []byte, t time.Time) {
+	pt, seq, payload, ok := rtpPayload(pkt)
+	if !ok {
+		return
+	}
+	r.packets.Add(1)
+	if r.ext == 0 {
+		r.ext = 1<<16 | uint64(seq) // one cycle up, so that a first reordered packet cannot wrap below 0
+	} else if d := int16(seq - uint16(r.ext)); d > 0 {
+		r.ext += uint64(d) // a duplicate or a reordered packet (d <= 0) leaves the highest number
+	}
+	r.highest.Store(r.ext + 1)
+	if !r.sampled || pt != r.pt || len(payload) == 0 {
+		return
+	}
+	n, err := r.dec.Decode(payload, r.frame[:])
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	r.det.feed(r.frame[:n], t)
+	if r.keep {
+		r.pcm = append(r.pcm, r.frame[:n]...)
+	}
+	r.mu.Unlock()
+}
+
+// counts returns the packets received and the extended highest sequence number + 1.
+func (r *receiver) counts() (received, highest uint64) {
+	return r.packets.Load(), r.highest.Load()
+}
+
+// enableTimestamps asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS, socket(7)),
+// so that a sampled listener's arrival times do not include the generator's own scheduling.
+func enableTimestamps(c *net.UDPConn) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
+// kernelTime returns the SCM_TIMESTAMPNS time in a datagram's control messages, or false.
+func kernelTime(oob []byte) (time.Time, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:]))
+			return time.Unix(sec, nsec), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// readUDP reads a SIP leg's media socket until it is closed, handing packets to r with their
+// arrival time: the kernel's for a sampled listener, the read's otherwise.
+func readUDP(c *net.UDPConn, r *receiver) {
+	buf := make([]byte, 1500)
+	oob := make([]byte, 128)
+	for {
+		if !r.sampled {
+			n, _, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				if isClosed(err) {
+					return
+				}
+				continue
+			}
+			r.packet(buf[:n], time.Time{})
+			continue
+		}
+		n, oobn, _, _, err := c.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if isClosed(err) {
+				return
+			}
+			continue
+		}
+		t, ok := kernelTime(oob[:oobn])
+		if !ok {
+			t = time.Now()
+		}
+		r.packet(buf[:n], t)
+	}
+}
