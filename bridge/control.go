@@ -143,3 +143,30 @@ func (r *Room) Matrix() []Gain {
 	}
 	return out
 }
+
+// EffectiveMatrix returns, for every ordered pair of people in the room whose effective gain is
+// not 1, the gain the mixer applies now: mute and deafness first, then roles (a coach is heard
+// only by its target, a monitor by no one), then the explicit pair (SPEC "What each participant
+// hears"). Pairs not listed are heard at 1.
+func (r *Room) EffectiveMatrix() []Gain {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Gain
+	for _, l := range r.parts {
+		if l.Internal() {
+			continue
+		}
+		for _, s := range r.parts {
+			if s == l || s.Internal() {
+				continue
+			}
+			if g, err := r.mix.EffectiveGain(l.mid, s.mid); err == nil && g != 1 {
+				out = append(out, Gain{Listener: l.id, Speaker: s.id, Gain: g})
+			}
+		}
+	}
+	if out == nil {
+		out = []Gain{}
+	}
+	return out
+}

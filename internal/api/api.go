@@ -251,6 +251,10 @@ func (h *Handler) getMatrix(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if r.URL.Query().Get("effective") != "" {
+		writeJSON(w, 200, room.EffectiveMatrix())
+		return
+	}
 	writeJSON(w, 200, room.Matrix())
 }
 

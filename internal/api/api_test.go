@@ -150,6 +150,19 @@ func TestModerationRoutes(t *testing.T) {
 	if len(gains) != 1 || gains[0].Gain != 0.5 || gains[0].Listener != c {
 		t.Errorf("matrix GET: %s", body)
 	}
+	_, _, body = call(t, h, "GET", "/api/rooms/r/matrix?effective=1", "", "")
+	gains = nil
+	_ = json.Unmarshal([]byte(body), &gains)
+	// ann coaches bob: only bob hears ann; cat hears bob at 0.5.
+	want := map[[2]string]float32{{c, a}: 0, {c, bb}: 0.5}
+	if len(gains) != len(want) {
+		t.Errorf("effective matrix %s, want %v", body, want)
+	}
+	for _, g := range gains {
+		if w, ok := want[[2]string{g.Listener, g.Speaker}]; !ok || w != g.Gain {
+			t.Errorf("effective gain %+v, want %v", g, want)
+		}
+	}
 	if code, m, _ := call(t, h, "POST", "/api/rooms/r/mute-all", "", ""); code != 200 || m["muted"] != float64(2) {
 		t.Errorf("mute-all: %d %v (the coach stays unmuted)", code, m)
 	}
