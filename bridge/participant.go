@@ -373,4 +373,3 @@ func (p *Participant) stateLocked(r *Room) ParticipantState {
 	}
 	return st
 }
-
