@@ -55,7 +55,9 @@ type browserSpec struct {
 	Room string  // typed into "Room name"
 	Mode string  // "whip" or "sip"
 	Hz   float64 // its fake microphone's tone
-	PIN  string  // typed into "Room PIN" when set
+	// Pins are typed into "Room PIN", one attempt each: a refused attempt is followed by the
+	// next, as a person corrects a wrong PIN. None means one attempt without a PIN.
+	Pins []string
 	// DenyMic makes the browser refuse the microphone, as a person who clicked "Block" would.
 	DenyMic bool
 }
@@ -71,16 +73,16 @@ type driveConfig struct {
 }
 
 type driveBrowser struct {
-	Name           string `json:"name"`
-	Room           string `json:"room"`
-	Mode           string `json:"mode"`
-	WAV            string `json:"wav"`
-	Profile        string `json:"profile"`
-	Record         string `json:"record"`
-	Screenshot     string `json:"screenshot,omitempty"`
-	ScreenshotJoin string `json:"screenshotJoin,omitempty"`
-	PIN            string `json:"pin,omitempty"`
-	DenyMic        bool   `json:"denyMic,omitempty"`
+	Name           string   `json:"name"`
+	Room           string   `json:"room"`
+	Mode           string   `json:"mode"`
+	WAV            string   `json:"wav"`
+	Profile        string   `json:"profile"`
+	Record         string   `json:"record"`
+	Screenshot     string   `json:"screenshot,omitempty"`
+	ScreenshotJoin string   `json:"screenshotJoin,omitempty"`
+	Pins           []string `json:"pins,omitempty"`
+	DenyMic        bool     `json:"denyMic,omitempty"`
 }
 
 // driveEvent is one line drive.mjs prints.
@@ -95,6 +97,7 @@ type driveEvent struct {
 	WAV     string             `json:"wav"`
 	Levels  map[string]float64 `json:"levels"`
 	People  []string           `json:"people"`
+	Final   bool               `json:"final"`
 }
 
 // browsers is a running drive.mjs with its Chromium instances, all joined.
@@ -106,8 +109,10 @@ type browsers struct {
 	stderr *syncBuffer
 	specs  map[string]driveBrowser
 	exited chan struct{}
-	// Refused holds, by browser name, the alert its page showed instead of joining.
+	// Refused holds, by browser name, the alert its page showed when its last attempt to join
+	// failed; Alerts every alert shown on the way, attempt by attempt.
 	Refused map[string]string
+	Alerts  map[string][]string
 }
 
 // measurement is what one browser heard.
@@ -138,7 +143,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	requireBrowser(t)
 	dir := artifactDir(t)
 	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 20000, CaptureSeconds: 1.2, Freqs: freqs}
-	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}}
+	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
 	for i, s := range specs {
 		wav := filepath.Join(t.TempDir(), "mic.wav")
 		// Chromium loops the file; 10 s keeps the loop's seam rare.
@@ -146,7 +151,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 			t.Fatal(err)
 		}
 		db := driveBrowser{
-			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(), PIN: s.PIN, DenyMic: s.DenyMic,
+			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(), Pins: s.Pins, DenyMic: s.DenyMic,
 			Record:     filepath.Join(dir, s.Name+"-heard.wav"),
 			Screenshot: filepath.Join(dir, s.Name+"-call.png"),
 		}
@@ -192,14 +197,19 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 		close(b.events)
 	}()
 	t.Cleanup(b.close)
-	for range specs {
-		ev := b.await("joined|refused", 40*time.Second)
+	for settled := 0; settled < len(specs); {
+		ev := b.await("joined|refused", 60*time.Second)
 		if ev.Event == "refused" {
 			t.Logf("browser %s was refused: %q", ev.Browser, ev.Alert)
+			b.Alerts[ev.Browser] = append(b.Alerts[ev.Browser], ev.Alert)
+			if !ev.Final {
+				continue
+			}
 			b.Refused[ev.Browser] = ev.Alert
-			continue
+		} else {
+			t.Logf("browser %s joined: %s", ev.Browser, ev.Status)
 		}
-		t.Logf("browser %s joined: %s", ev.Browser, ev.Status)
+		settled++
 	}
 	b.await("ready", 10*time.Second)
 	return b

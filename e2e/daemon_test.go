@@ -139,6 +139,14 @@ func launchDaemon(extra []string) (*daemon, error) {
 // served, since the probe sends no valid request.
 func requireServed(t *testing.T, d *daemon, method, path, what string) {
 	t.Helper()
+	if !served(t, d, method, path) {
+		t.Skipf("confd does not serve %s yet (%s %s answers 404)", what, method, path)
+	}
+}
+
+// served reports whether confd answers method path with anything but 404.
+func served(t *testing.T, d *daemon, method, path string) bool {
+	t.Helper()
 	req, _ := http.NewRequest(method, d.URL(path), strings.NewReader("probe"))
 	req.Header.Set("Content-Type", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
@@ -146,9 +154,7 @@ func requireServed(t *testing.T, d *daemon, method, path, what string) {
 		t.Fatalf("probe %s %s: %v", method, path, err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		t.Skipf("confd does not serve %s yet (%s %s answers 404)", what, method, path)
-	}
+	return resp.StatusCode != http.StatusNotFound
 }
 
 // stop sends SIGTERM and waits; a confd that does not exit in 10 s is killed.

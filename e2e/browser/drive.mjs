@@ -6,11 +6,12 @@
 //   node drive.mjs CONFIG.json
 //
 // CONFIG: {url, chromium?, timeoutMs?, captureSeconds?, freqs:[Hz…], browsers:[{name, room,
-// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, pin?, denyMic?}]}
+// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, pins?, denyMic?}]}
 //
 // Each browser prints "joined" once its page says it is connected, or "refused" with the
-// page's alert text when the page shows an alert instead (a refused microphone, a locked room):
-// a refused browser takes no further part. denyMic drops the flag that grants the microphone, so
+// page's alert text when the page shows an alert instead (a refused microphone, a locked room).
+// With several pins, each is one attempt; "refused" says final:false until the last one, and a
+// finally refused browser takes no further part. denyMic drops the flag that grants the microphone, so
 // the page meets a refusal as a person who clicked "Block" would.
 //
 // It talks to the Go test in lines: JSON events on stdout ({"event": …}), commands on stdin:
@@ -73,7 +74,7 @@ async function open(spec) {
     args: flags(spec.wav, spec.denyMic),
     ignoreDefaultArgs: ["--mute-audio"],
     viewport: { width: 900, height: 900 },
-    timeout,
+    timeout: Math.max(timeout, 60000), // a cold start on a busy machine
   });
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(timeout);
@@ -93,19 +94,26 @@ async function join(s) {
   await page.locator(`input[name=mode][value=${spec.mode || "whip"}]`).check();
   await page.getByText("More options").click();
   await page.getByLabel("Raw audio").check(); // a steady tone is not noise to remove
-  if (spec.pin) await page.getByLabel("Room PIN").fill(spec.pin);
-  await page.getByRole("button", { name: "Join" }).click();
-  const outcome = await Promise.race([
-    page.waitForSelector("#status[data-state=connected]").then(() => "connected"),
-    page.waitForSelector("#alert:not([hidden])").then(() => "alert"),
-  ]);
-  if (outcome !== "connected") {
-    s.refused = true;
-    if (spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
-    emit({ event: "refused", browser: spec.name, alert: (await pageText(page, "#alert")).trim(),
+  // Each PIN is one attempt, as a person corrects a wrong PIN and presses Join again.
+  const pins = spec.pins && spec.pins.length ? spec.pins : [""];
+  for (let i = 0; i < pins.length; i++) {
+    await page.getByLabel("Room PIN", { exact: true }).fill(pins[i]);
+    await page.getByRole("button", { name: "Join" }).click();
+    const outcome = await Promise.race([
+      page.waitForSelector("#status[data-state=connected]").then(() => "connected"),
+      page.waitForSelector("#alert:not([hidden])").then(() => "alert"),
+    ]);
+    if (outcome === "connected") break;
+    const final = i === pins.length - 1;
+    if (final && spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
+    emit({ event: "refused", browser: spec.name, final, alert: (await pageText(page, "#alert")).trim(),
       status: (await pageText(page, "#status")).trim() });
-    await s.context.close();
-    return;
+    if (final) {
+      s.refused = true;
+      await s.context.close();
+      return;
+    }
+    await page.waitForSelector("#join:not([disabled])");
   }
   // The remote stream must be live before anyone measures it.
   await page.waitForFunction(() => {
@@ -205,7 +213,11 @@ async function each(fn) {
 }
 
 async function main() {
-  await Promise.all(cfg.browsers.map(open));
+  // Two Chromium start-ups at a time: more at once on a 2-core machine only time out.
+  const queue = [...cfg.browsers];
+  await Promise.all([0, 1].map(async () => {
+    while (queue.length) await open(queue.shift());
+  }));
   await each(join);
   emit({ event: "ready" });
   const lines = createInterface({ input: process.stdin });

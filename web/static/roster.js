@@ -140,7 +140,11 @@ export class Roster {
   }
 }
 
-// label is the name a person reads: the display name, else the caller's address, else the id.
+// label is the name a person reads: the display name, else a phone's number or address, else
+// "Guest" (a browser's "from" is only its network address, which means nothing to people).
 export function label(p) {
-  return (p && (p.name || p.from || p.id)) || "someone";
+  if (!p) return "Guest";
+  if (p.name) return p.name;
+  if (p.kind === "sip" && p.from) return p.from.replace(/^sips?:/, "");
+  return "Guest";
 }

@@ -4,9 +4,6 @@
 
 import { CallError, refusal } from "./whip.js";
 
-// pinDelay gives the bridge's PIN prompt time to start before the digits go (RFC 4733 events).
-const pinDelay = 1500;
-
 export class SipCall {
   // opts: {room, name, pin, stream, audio, onState(state, detail)}.
   constructor(opts) {
@@ -14,6 +11,7 @@ export class SipCall {
     this.ua = null;
     this.session = null;
     this.id = "";
+    this.established = false;
     this.closed = false;
     // A random user part: the display name carries the person's name, and the roster finds
     // our own row by this From user before it knows our id.
@@ -56,8 +54,10 @@ export class SipCall {
     }
     const target = SIP.UserAgent.makeURI(`sip:${room}@${host}`);
     if (!target) throw new CallError(`"${room}" does not make a SIP address.`);
+    // A WebRTC call joins at once, with no DTMF prompt: confd takes a room PIN in this header.
     const session = new SIP.Inviter(ua, target, {
       sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+      extraHeaders: pin ? [`X-Confd-PIN: ${pin}`] : [],
     });
     this.session = session;
 
@@ -67,12 +67,14 @@ export class SipCall {
       if (state === SIP.SessionState.Established) {
         const sdh = session.sessionDescriptionHandler;
         audio.srcObject = sdh.remoteMediaStream;
+        this.established = true;
         onState("connected");
         settle.resolve();
-        if (pin) setTimeout(() => { if (!this.closed) sdh.sendDtmf(pin + "#"); }, pinDelay);
       } else if (state === SIP.SessionState.Terminated) {
-        settle.reject(new CallError("The call ended before it was answered."));
-        if (!this.closed) onState("ended", "The bridge ended the call.");
+        // Before the answer, the refusal says why: sip.js calls onReject just after this, and
+        // a settled promise ignores the later, vaguer reason.
+        setTimeout(() => settle.reject(new CallError("The call ended before it was answered.")), 0);
+        if (this.established && !this.closed) onState("ended", "The bridge ended the call.");
       }
     });
     await session.invite({

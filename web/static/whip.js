@@ -120,6 +120,9 @@ function gathered(pc) {
 // to the INVITE, whose codes SPEC "Errors" makes mean the same thing.
 export function refusal(status, text) {
   const why = text ? ` (${text})` : "";
+  if ((status === 401 || status === 403) && /\bPIN\b/i.test(text)) {
+    return `The room's PIN is missing or wrong: enter it under More options${why}.`;
+  }
   switch (status) {
     case 400: return `The bridge refused the room name or the offer${why}.`;
     case 401: return `The room's PIN is missing or wrong: enter it under More options${why}.`;
