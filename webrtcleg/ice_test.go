@@ -85,7 +85,7 @@ func TestStrangerPacketsAreIgnored(t *testing.T) {
 	}
 	defer stranger.Close()
 	records := [][]byte{
-		{21, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 2, 1, 0},                   // DTLS 1.2 alert: close_notify
+		{21, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 2, 1, 0},                    // DTLS 1.2 alert: close_notify
 		{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 1, 0, 0, 0, 0, 0, 0, 0}, // a ClientHello's start
 		append([]byte{0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, make([]byte, 60)...),
 	}
