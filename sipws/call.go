@@ -114,13 +114,14 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 		cl.endLocked("refused")
 		delete(c.calls, cl.id)
 		status, reason, extra := answerStatus(err, c.s.cfg.retryAfter())
+		c.s.stats.rejected.Add(1)
 		c.respondInvite(cl, status, reason, nil, extra)
 		c.mu.Unlock()
-		c.s.stats.rejected.Add(1)
 		c.s.log.Info("sip over websocket call refused", "room", cl.room, "from", from, "status", status, "err", err)
 		return
 	}
 	cl.media, cl.state = m, answered
+	c.s.stats.answered.Add(1)
 	c.respondInvite(cl, 200, "OK", []byte(answer), c.contact(cl.room), sip.NewHeader("Allow", allowed))
 	cl.ackTimer = time.AfterFunc(c.s.cfg.ackTimeout(), func() {
 		c.mu.Lock()
@@ -130,7 +131,6 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 		c.mu.Unlock()
 	})
 	c.mu.Unlock()
-	c.s.stats.answered.Add(1)
 	c.s.log.Info("sip over websocket call answered", "room", cl.room, "from", from, "call_id", cl.id)
 
 	select {

@@ -166,8 +166,8 @@ func (c *conn) onCancel(req *sip.Request) {
 	}
 	cl.endLocked(endCancel)
 	delete(c.calls, cl.id)
-	c.respondInvite(cl, 487, "Request Terminated", nil)
 	c.s.stats.cancl.Add(1)
+	c.respondInvite(cl, 487, "Request Terminated", nil)
 }
 
 func branch(req *sip.Request) string {
@@ -187,7 +187,7 @@ func (c *conn) onBye(req *sip.Request) {
 	}
 	cl.endLocked(endPeerBye)
 	c.mu.Unlock()
-	c.s.stats.byeIn.Add(1)
+	c.s.stats.byeIn.Add(1) // before the 200, so that a client reading Stats after it sees it
 	c.respond(req, 200, "OK")
 }
 

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sipws
+
+const raceEnabled = false

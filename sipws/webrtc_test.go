@@ -1,0 +1,471 @@
+package sipws
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/audiotest"
+	"confd/jitter"
+	"confd/webrtcleg"
+)
+
+// Tones: what the room plays (a participant joined through the bridge) and what the browser
+// sends; the browser must hear the first and not itself (minus-one).
+const (
+	roomHz    = 440.0
+	browserHz = 700.0
+)
+
+// realEnv is the daemon's wiring: a bridge, webrtcleg on 127.0.0.1, and sipws at /sip.
+type realEnv struct {
+	b   *bridge.Bridge
+	w   *webrtcleg.Server
+	s   *Server
+	hs  *httptest.Server
+	url string
+}
+
+func newRealEnv(t *testing.T, bcfg bridge.Config) *realEnv {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	e := &realEnv{b: bridge.New(bcfg, bridge.WithLogger(log))}
+	w, err := webrtcleg.New(e.b, webrtcleg.Config{ListenIPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}, webrtcleg.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.w = w
+	e.s = New(e.b, w, Config{}, WithLogger(log))
+	e.hs = httptest.NewServer(e.s)
+	e.url = "ws" + strings.TrimPrefix(e.hs.URL, "http") + "/sip"
+	t.Cleanup(e.close)
+	return e
+}
+
+func (e *realEnv) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_ = e.s.Shutdown(ctx)
+	e.hs.Close()
+	_ = e.w.Close()
+	e.b.Close()
+}
+
+// browser is a pion PeerConnection standing in for a SIP.js page: it offers Opus with the RFC
+// 6464 level extension, sends a tone, and keeps the Opus payloads it receives.
+type browser struct {
+	t    *testing.T
+	pc   *webrtc.PeerConnection
+	stop chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	got  [][]byte
+}
+
+func newBrowser(t *testing.T, hz float64) *browser {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := &browser{t: t, pc: pc, stop: make(chan struct{})}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		t.Fatal(err)
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			br.mu.Lock()
+			br.got = append(br.got, append([]byte(nil), p.Payload...))
+			br.mu.Unlock()
+		}
+	})
+	br.wg.Add(1)
+	go br.sendTone(track, hz)
+	t.Cleanup(br.close)
+	return br
+}
+
+// sendTone sends 20 ms Opus frames of a tone in real time.
+func (br *browser) sendTone(track *webrtc.TrackLocalStaticRTP, hz float64) {
+	defer br.wg.Done()
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
+	if err != nil {
+		br.t.Error(err)
+		return
+	}
+	tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
+	pcm := make([]int16, codec.FrameSamples)
+	buf := make([]byte, 1500)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 7, Timestamp: 960}}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-br.stop:
+			return
+		case <-tick.C:
+		}
+		tone.Fill(pcm)
+		n, err := enc.Encode(pcm, buf)
+		if err != nil || n == 0 {
+			continue
+		}
+		pkt.Payload = buf[:n]
+		_ = track.WriteRTP(&pkt)
+		pkt.SequenceNumber++
+		pkt.Timestamp += codec.FrameSamples
+	}
+}
+
+// offer returns the browser's offer with every candidate (SIP.js waits for gathering too).
+func (br *browser) offer() string {
+	br.t.Helper()
+	o, err := br.pc.CreateOffer(nil)
+	if err != nil {
+		br.t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(br.pc)
+	if err := br.pc.SetLocalDescription(o); err != nil {
+		br.t.Fatal(err)
+	}
+	<-gathered
+	return br.pc.LocalDescription().SDP
+}
+
+func (br *browser) answer(sdp string) {
+	br.t.Helper()
+	if err := br.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		br.t.Fatal(err)
+	}
+}
+
+// lastSecond decodes what the browser received and returns its last second.
+func (br *browser) lastSecond() []int16 {
+	br.mu.Lock()
+	got := append([][]byte(nil), br.got...)
+	br.mu.Unlock()
+	dec, err := codec.NewDecoder(codec.Opus)
+	if err != nil {
+		br.t.Fatal(err)
+	}
+	var pcm []int16
+	frame := make([]int16, codec.MaxPacketSamples)
+	for _, p := range got {
+		if n, err := dec.Decode(p, frame); err == nil {
+			pcm = append(pcm, frame[:n]...)
+		}
+	}
+	if len(pcm) > codec.SampleRate {
+		pcm = pcm[len(pcm)-codec.SampleRate:]
+	}
+	return pcm
+}
+
+func (br *browser) close() {
+	select {
+	case <-br.stop:
+		return
+	default:
+	}
+	close(br.stop)
+	br.wg.Wait()
+	_ = br.pc.Close()
+}
+
+// roomTone is a participant joined through the bridge directly, sending an Opus tone.
+type roomTone struct {
+	p    *bridge.Participant
+	stop chan struct{}
+	done chan struct{}
+}
+
+func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *roomTone {
+	t.Helper()
+	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, nopLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &roomTone{p: p, stop: make(chan struct{}), done: make(chan struct{})}
+	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(rt.done)
+		tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
+		pcm := make([]int16, codec.FrameSamples)
+		payload := make([]byte, 1500)
+		raw := make([]byte, 1500)
+		h := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0x5157, SequenceNumber: 100, Timestamp: 4800}}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-rt.stop:
+				return
+			case <-tick.C:
+			}
+			tone.Fill(pcm)
+			n, _ := enc.Encode(pcm, payload)
+			h.Payload = payload[:n]
+			if m, err := h.MarshalTo(raw); err == nil {
+				_ = p.PushRTP(raw[:m], time.Now())
+			}
+			h.SequenceNumber++
+			h.Timestamp += codec.FrameSamples
+		}
+	}()
+	t.Cleanup(rt.close)
+	return rt
+}
+
+func (rt *roomTone) close() {
+	select {
+	case <-rt.stop:
+		return
+	default:
+	}
+	close(rt.stop)
+	<-rt.done
+	rt.p.Leave("done")
+}
+
+// medianSNR is the median SNR of the tone over 100 ms windows: a clean tone whose phase may jump
+// where a packet was concealed (the SNR fit spans one window only).
+func medianSNR(pcm []int16, hz float64) float64 {
+	const win = codec.SampleRate / 10
+	var snrs []float64
+	for i := 0; i+win <= len(pcm); i += win {
+		snrs = append(snrs, audiotest.SNR(pcm[i:i+win], codec.SampleRate, hz))
+	}
+	if len(snrs) == 0 {
+		return 0
+	}
+	slices.Sort(snrs)
+	return snrs[len(snrs)/2]
+}
+
+// nextEvent returns the next event of type typ on sub.
+func nextEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bridge.Event {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case ev := <-sub.C:
+			if ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", typ)
+		}
+	}
+}
+
+// join calls room from a new browser over c and returns its dialog once ICE and DTLS are up.
+func join(t *testing.T, c *sipClient, room string, hz float64) (*dialog, *browser) {
+	t.Helper()
+	br := newBrowser(t, hz)
+	d := newDialog("sip:" + room + "@127.0.0.1")
+	res := c.expectStatus(d.invite(br.offer(), ""), sip.INVITE, 200)
+	if res.ContentType() == nil || res.ContentType().Value() != "application/sdp" {
+		t.Fatalf("200 without SDP: %s", res)
+	}
+	d.answered(res)
+	c.send(d.req("ACK", "", ""))
+	br.answer(string(res.Body()))
+	if !waitFor(func() bool { return br.pc.ConnectionState() == webrtc.PeerConnectionStateConnected }) {
+		t.Fatalf("browser not connected: %s", br.pc.ConnectionState())
+	}
+	return d, br
+}
+
+func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
+	base := runtime.NumGoroutine()
+	e := newRealEnv(t, bridge.Config{})
+	const room = "ws-room"
+	sub := e.b.Bus().Subscribe(room, 256, 0)
+	defer sub.Close()
+	tone := playTone(t, e.b, room, roomHz)
+	nextEvent(t, sub, bridge.EventJoin)
+
+	c := dialSIP(t, e.url)
+	d, br := join(t, c, room, browserHz)
+	joined := nextEvent(t, sub, bridge.EventJoin)
+	id := joined.Participant
+	st, err := e.b.RoomState(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Participants {
+		if p.ID == id && (p.Name != "Ada" || p.Kind != "webrtc" || p.From != "sip:web@"+d.host) {
+			t.Errorf("participant %+v", p)
+		}
+	}
+
+	// The browser hears the room's tone and not its own (minus-one).
+	time.Sleep(1500 * time.Millisecond)
+	pcm := br.lastSecond()
+	if len(pcm) < codec.SampleRate/2 {
+		t.Fatalf("browser decoded %d samples", len(pcm))
+	}
+	room440 := audiotest.ToneLevel(pcm, codec.SampleRate, roomHz)
+	own700 := audiotest.ToneLevel(pcm, codec.SampleRate, browserHz)
+	snr := medianSNR(pcm, roomHz)
+	t.Logf("browser hears %.0f Hz at %.1f dBFS (median SNR of 100 ms windows %.1f dB), its own %.0f Hz at %.1f dBFS",
+		roomHz, room440, snr, browserHz, own700)
+	if peak := audiotest.PeakFrequency(pcm, codec.SampleRate); peak < roomHz-10 || peak > roomHz+10 {
+		t.Errorf("browser's strongest frequency is %.0f Hz, want %.0f", peak, roomHz)
+	}
+	if room440 < -20 || own700 > room440-30 || (snr < 20 && !raceEnabled) {
+		t.Errorf("browser hears the room at %.1f dBFS (SNR %.1f dB) and itself at %.1f dBFS", room440, snr, own700)
+	}
+	// The room hears the browser: its participant is mixed (talking).
+	if !waitFor(func() bool {
+		st, _ := e.b.RoomState(room)
+		for _, p := range st.Participants {
+			if p.ID == id {
+				return p.Talking
+			}
+		}
+		return false
+	}) {
+		t.Error("the browser's tone never made it talk in the room")
+	}
+
+	// DTMF by INFO reaches the bus.
+	c.expectStatus(d.req("INFO", "Content-Type: application/dtmf-relay\r\n", "Signal=7\r\nDuration=100\r\n"), sip.INFO, 200)
+	if ev := nextEvent(t, sub, bridge.EventDTMF); ev.Participant != id || ev.Data["digit"] != "7" {
+		t.Errorf("dtmf event %+v", ev)
+	}
+
+	// BYE: the participant leaves.
+	c.expectStatus(d.req("BYE", "", ""), sip.BYE, 200)
+	if ev := nextEvent(t, sub, bridge.EventLeave); ev.Participant != id {
+		t.Errorf("leave event %+v", ev)
+	}
+	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+		t.Errorf("calls %d after BYE", e.s.Calls())
+	}
+	tone.close()
+	br.close()
+	c.close()
+	e.close()
+	checkGoroutines(t, base)
+}
+
+func TestKickedBrowserGetsBye(t *testing.T) {
+	e := newRealEnv(t, bridge.Config{})
+	const room = "ws-kick"
+	sub := e.b.Bus().Subscribe(room, 64, 0)
+	defer sub.Close()
+	c := dialSIP(t, e.url)
+	d, _ := join(t, c, room, browserHz)
+	id := nextEvent(t, sub, bridge.EventJoin).Participant
+	r, ok := e.b.Room(room)
+	if !ok {
+		t.Fatal("no room")
+	}
+	p, err := r.Participant(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Hangup("kicked") // DELETE /api/rooms/ROOM/participants/ID
+	bye := c.request(sip.BYE)
+	if bye.CallID().Value() != d.callID || bye.Recipient.Host != d.host {
+		t.Errorf("BYE %s", bye)
+	}
+	c.send(sip.NewResponseFromRequest(bye, 200, "OK", nil).String())
+	nextEvent(t, sub, bridge.EventLeave)
+	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+		t.Errorf("calls %d after the kick", e.s.Calls())
+	}
+}
+
+func TestBrowserConnectionCloseLeavesRoom(t *testing.T) {
+	e := newRealEnv(t, bridge.Config{})
+	const room = "ws-close"
+	sub := e.b.Bus().Subscribe(room, 64, 0)
+	defer sub.Close()
+	c := dialSIP(t, e.url)
+	join(t, c, room, browserHz)
+	nextEvent(t, sub, bridge.EventJoin)
+	c.close()
+	nextEvent(t, sub, bridge.EventLeave)
+	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+		t.Errorf("calls %d after the connection closed", e.s.Calls())
+	}
+}
+
+func TestRealRefusals(t *testing.T) {
+	e := newRealEnv(t, bridge.Config{Rooms: map[string]bridge.RoomSettings{"shut": {Locked: true}}})
+	c := dialSIP(t, e.url)
+	br := newBrowser(t, browserHz)
+	offer := br.offer()
+	plain := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	cases := []struct {
+		ruri, body string
+		status     int
+	}{
+		{"sip:bad.name@127.0.0.1", offer, 404},
+		{"sip:shut@127.0.0.1", offer, 403},
+		{"sip:open@127.0.0.1", plain, 488},
+		{"sip:open@127.0.0.1", "this is not SDP", 400},
+	}
+	for _, tc := range cases {
+		d := newDialog(tc.ruri)
+		res := c.expectStatus(d.invite(tc.body, ""), sip.INVITE, tc.status)
+		if tc.status == 488 && res.GetHeader("Warning") == nil {
+			t.Errorf("488 without Warning: %s", res)
+		}
+		c.send(d.req("ACK", "", ""))
+	}
+	c.send("\x00\x01 garbage")
+	if res := c.next().(*sip.Response); res.StatusCode != 400 {
+		t.Errorf("garbage answered %d", res.StatusCode)
+	}
+	if e.s.Calls() != 0 || len(e.b.Participants()) != 0 {
+		t.Errorf("calls %d, participants %d", e.s.Calls(), len(e.b.Participants()))
+	}
+}
