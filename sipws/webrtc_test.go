@@ -122,38 +122,38 @@ func newBrowser(t *testing.T, hz float64) *browser {
 		}
 	})
 	br.wg.Add(1)
-	go br.sendTone(track, hz)
+	go func() {
+		defer br.wg.Done()
+		sendTone(t, br.stop, hz, func(p *rtp.Packet) { _ = track.WriteRTP(p) })
+	}()
 	t.Cleanup(br.close)
 	return br
 }
 
-// sendTone sends 20 ms Opus frames of a tone in real time.
-func (br *browser) sendTone(track *webrtc.TrackLocalStaticRTP, hz float64) {
-	defer br.wg.Done()
+// sendTone sends 20 ms Opus packets of a tone in real time, every 20 ms until stop closes.
+func sendTone(t *testing.T, stop <-chan struct{}, hz float64, send func(*rtp.Packet)) {
 	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
 	if err != nil {
-		br.t.Error(err)
+		t.Error(err)
 		return
 	}
 	tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
 	pcm := make([]int16, codec.FrameSamples)
 	buf := make([]byte, 1500)
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 7, Timestamp: 960}}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0x5157, SequenceNumber: 7, Timestamp: 960}}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case <-br.stop:
+		case <-stop:
 			return
 		case <-tick.C:
 		}
 		tone.Fill(pcm)
-		n, err := enc.Encode(pcm, buf)
-		if err != nil || n == 0 {
-			continue
+		if n, err := enc.Encode(pcm, buf); err == nil && n > 0 {
+			pkt.Payload = buf[:n]
+			send(&pkt)
 		}
-		pkt.Payload = buf[:n]
-		_ = track.WriteRTP(&pkt)
 		pkt.SequenceNumber++
 		pkt.Timestamp += codec.FrameSamples
 	}
@@ -228,34 +228,14 @@ func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *roomTone
 		t.Fatal(err)
 	}
 	rt := &roomTone{p: p, stop: make(chan struct{}), done: make(chan struct{})}
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
-	if err != nil {
-		t.Fatal(err)
-	}
 	go func() {
 		defer close(rt.done)
-		tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
-		pcm := make([]int16, codec.FrameSamples)
-		payload := make([]byte, 1500)
 		raw := make([]byte, 1500)
-		h := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0x5157, SequenceNumber: 100, Timestamp: 4800}}
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-rt.stop:
-				return
-			case <-tick.C:
-			}
-			tone.Fill(pcm)
-			n, _ := enc.Encode(pcm, payload)
-			h.Payload = payload[:n]
-			if m, err := h.MarshalTo(raw); err == nil {
+		sendTone(t, rt.stop, hz, func(pkt *rtp.Packet) {
+			if m, err := pkt.MarshalTo(raw); err == nil {
 				_ = p.PushRTP(raw[:m], time.Now())
 			}
-			h.SequenceNumber++
-			h.Timestamp += codec.FrameSamples
-		}
+		})
 	}()
 	t.Cleanup(rt.close)
 	return rt
