@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -129,5 +131,21 @@ func TestFormControlsAreLabelled(t *testing.T) {
 	}
 	if !strings.Contains(body, `<html lang="en">`) {
 		t.Error("page has no language")
+	}
+}
+
+// TestJavaScriptUnits runs the page modules' own tests (jstest/, node's test runner). Without
+// node the test is skipped, unless CI is set, where it must run.
+func TestJavaScriptUnits(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is not installed but CI is set (run scripts/setup.sh test)")
+		}
+		t.Skip("node is not installed; run scripts/setup.sh test")
+	}
+	out, err := exec.Command(node, "--test", "--test-reporter=dot", "jstest/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test jstest/: %v\n%s", err, out)
 	}
 }

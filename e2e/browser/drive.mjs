@@ -44,8 +44,11 @@ function flags(wav, denyMic) {
   return f;
 }
 
+// started dates every event (ms), so a slow test shows where its time went.
+const started = Date.now();
+
 function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
+  process.stdout.write(JSON.stringify({ ...obj, ms: Date.now() - started }) + "\n");
 }
 
 const sessions = []; // {spec, context, page, logs}
@@ -78,6 +81,7 @@ async function open(spec) {
   });
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(timeout);
+  emit({ event: "launched", browser: spec.name });
   const s = { spec, context, page, logs: [] };
   page.on("console", (m) => s.logs.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => s.logs.push(`pageerror: ${e.message}`));
