@@ -266,30 +266,55 @@ func openSockets(t *testing.T) int {
 	return n
 }
 
+// listenUntil listens in windows of a second, up to five, until the level of toneHz reaches
+// -30 dBFS, and calls check on each window; it returns the last window's level. On a loaded
+// machine (the race detector, other tests' phones) a room can miss ticks, so "heard" gets a
+// few chances, while what must never be heard is checked in every window.
+func (p *goPhone) listenUntil(toneHz float64, check func(pcm []int16)) float64 {
+	l := -200.0
+	for range 5 {
+		pcm := p.listen(time.Second)
+		if check != nil {
+			check(pcm)
+		}
+		if l = level(pcm, toneHz); l >= -30 {
+			break
+		}
+	}
+	return l
+}
+
 // TestHeldPhoneIsNotHeard: a phone that puts the call on hold (re-INVITE sendonly) and keeps
-// sending its "music on hold" is not heard by the others; after unhold (sendrecv) it is heard
-// again (RFC 3264 section 8.4).
+// sending its "music on hold" is not heard by the others, who still hear each other; after
+// unhold (sendrecv) it is heard again (RFC 3264 section 8.4).
 func TestHeldPhoneIsNotHeard(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
 	held := dialGoPhone(t, ts, "hold", 700)
 	other := dialGoPhone(t, ts, "hold", 1000)
-	waitFor(t, func() bool { return participants(ts, "hold") == 2 })
+	third := dialGoPhone(t, ts, "hold", 1300)
+	waitFor(t, func() bool { return participants(ts, "hold") == 3 })
 
-	before := level(other.listen(time.Second), 700)
+	before := other.listenUntil(700, nil)
 	mustContain(t, held.reinvite("sendonly").Body(), "a=recvonly")
-	during := level(other.listen(time.Second), 700)
+	during := -200.0
+	thirdHeard := other.listenUntil(1300, func(pcm []int16) { during = max(during, level(pcm, 700)) })
 	mustContain(t, held.reinvite("sendrecv").Body(), "a=sendrecv")
-	after := level(other.listen(time.Second), 700)
-	t.Logf("700 Hz heard by the other: %.1f dBFS, on hold %.1f dBFS, after unhold %.1f dBFS", before, during, after)
-	if before < -30 || after < -30 {
-		t.Errorf("not heard before (%.1f dBFS) or after (%.1f dBFS) the hold", before, after)
+	after := other.listenUntil(700, nil)
+	t.Logf("700 Hz heard by the other: %.1f dBFS, on hold %.1f dBFS (1300 Hz of the third: %.1f dBFS), after unhold %.1f dBFS",
+		before, during, thirdHeard, after)
+	if before < -30 || after < -30 || thirdHeard < -30 {
+		t.Errorf("not heard before (%.1f dBFS) or after (%.1f dBFS) the hold, or the third not during it (%.1f dBFS)",
+			before, after, thirdHeard)
 	}
-	if during > -60 {
+	// Heard, a tone reads about -12 dBFS; the G.711 quantisation noise of the third's tone
+	// reads about -58 dBFS at 700 Hz.
+	if during > -45 {
 		t.Errorf("music on hold heard at %.1f dBFS", during)
 	}
-	held.d.bye()
-	other.d.bye()
+	for _, p := range []*goPhone{held, other, third} {
+		p.d.bye()
+	}
 	waitIdle(t, ts)
 }
 
@@ -302,22 +327,22 @@ func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
 	caller := dialGoPhone(t, ts, "strict", 700)
 	listener := dialGoPhone(t, ts, "strict", 1000)
 	waitFor(t, func() bool { return participants(ts, "strict") == 2 })
-	time.Sleep(200 * time.Millisecond) // the caller's source is learned from its first packets
-
 	// What the detector reads at 1300 Hz without a stranger: G.711 quantisation noise of the
 	// caller's tone.
-	floor := level(listener.listen(time.Second), 1300)
+	floor := -200.0
+	listener.listenUntil(700, func(pcm []int16) { floor = max(floor, level(pcm, 1300)) })
+
 	stranger, _ := callerMedia(t)
 	caller.wg.Add(1)
 	go caller.send(stranger, 1300) // to the caller's media port on confd, from another port
-	heard := listener.listen(2 * time.Second)
-	strangerLevel, callerLevel := level(heard, 1300), level(heard, 700)
+	strangerLevel := -200.0
+	callerLevel := listener.listenUntil(700, func(pcm []int16) { strangerLevel = max(strangerLevel, level(pcm, 1300)) })
 	t.Logf("the listener hears the caller at %.1f dBFS and the stranger at %.1f dBFS (%.1f dBFS without it)",
 		callerLevel, strangerLevel, floor)
 	if callerLevel < -30 {
 		t.Errorf("the caller is heard at %.1f dBFS", callerLevel)
 	}
-	if strangerLevel > -45 || strangerLevel > floor+6 {
+	if strangerLevel > -45 || strangerLevel > max(floor, -70)+6 {
 		t.Errorf("the stranger is heard at %.1f dBFS (%.1f dBFS without it)", strangerLevel, floor)
 	}
 	stranger.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
