@@ -108,3 +108,33 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	ts.close()
 	checkGoroutines(t, base)
 }
+
+// Two sendrecv WHIP clients (the documented extension) are full participants: each hears the
+// other's tone and not its own (minus-one).
+func TestWHIPSendrecvParticipantsHearEachOther(t *testing.T) {
+	ts := newTestServer(t, bridge.Config{}, Config{})
+	tones := []float64{440, 1000}
+	var clients []*client
+	for _, hz := range tones {
+		cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: hz})
+		resp, answer := ts.post(t, "/whip/duo", "application/sdp", "", cl.offer())
+		if resp.StatusCode != http.StatusCreated || !strings.Contains(answer, "a=sendrecv") {
+			t.Fatalf("POST: %d\n%s", resp.StatusCode, answer)
+		}
+		cl.answer(answer)
+		clients = append(clients, cl)
+	}
+	for i, cl := range clients {
+		own, other := tones[i], tones[1-i]
+		var heard, self float64
+		ok := waitFor(10*time.Second, func() bool {
+			heard, _ = cl.lastSecondLevel(other)
+			self, _ = cl.lastSecondLevel(own)
+			return heard > -18 && self < heard-30
+		})
+		t.Logf("client %d (%.0f Hz) hears %.0f Hz at %.1f dBFS and itself at %.1f dBFS", i, own, other, heard, self)
+		if !ok {
+			t.Errorf("client %d: the other at %.1f dBFS, itself at %.1f dBFS", i, heard, self)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+package webrtcleg
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzOffer feeds arbitrary SDP to the offer checks, the answer reader and the fmtp rewrite:
+// no input panics, every refusal is one of the package's errors, an accepted offer has a
+// direction, and the fmtp rewrite leaves the rest of an answer as it was.
+func FuzzOffer(f *testing.F) {
+	f.Add(sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 111 0\na=rtpmap:111 opus/48000/2\na=fmtp:111 minptime=10;useinbandfec=1\na=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\na=sendonly\n"))
+	f.Add(sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 0\na=rtpmap:0 PCMU/8000\n"))
+	f.Add(sdpWith("m=video 9 UDP/TLS/RTP/SAVPF 96\na=rtpmap:96 VP8/90000\n"))
+	f.Add(sdpWith("m=audio 4000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n"))
+	f.Add("v=0\r\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, offer string) {
+		oa, err := checkOffer(offer)
+		if err != nil {
+			if !errors.Is(err, ErrBadOffer) && !errors.Is(err, ErrNoAudio) && !errors.Is(err, ErrNoOpus) && !errors.Is(err, ErrNotWebRTC) {
+				t.Fatalf("unexpected error %v", err)
+			}
+		} else if !isDirection(oa.direction) {
+			t.Fatalf("direction %q", oa.direction)
+		}
+		if aa, err := readAnswer(offer); err == nil {
+			out := withOpusFmtp(offer, aa.opusPT)
+			if again, err := readAnswer(out); err != nil || again.opusPT != aa.opusPT || again.direction != aa.direction {
+				t.Fatalf("the fmtp rewrite changed the answer: %+v %v, was %+v", again, err, aa)
+			}
+		}
+	})
+}
