@@ -38,10 +38,22 @@ type Daemon struct {
 	exited    chan struct{}
 }
 
-// StartDaemon starts bin on free loopback ports with the RTP port range rtp ("LOW-HIGH"),
-// pinned to cpu (unpinned when cpu < 0) at the scheduling niceness nice (setpriority(2); a
-// negative one needs CAP_SYS_NICE), and waits until /readyz answers 200.
-func StartDaemon(bin string, cpu, nice int, rtp string) (*Daemon, error) {
+// DaemonOptions say how StartDaemon runs confd.
+type DaemonOptions struct {
+	// CPU is the CPU confd is pinned to (taskset(1)); a negative one leaves it unpinned.
+	CPU int
+	// Nice is confd's scheduling niceness (setpriority(2); a negative one needs CAP_SYS_NICE).
+	Nice int
+	// Realtime runs confd under SCHED_FIFO priority 10 (chrt(1)), so that no ordinary process
+	// on its CPU delays it: a core of its own on a shared machine.
+	Realtime bool
+	// RTP is confd's -rtp port range, "LOW-HIGH".
+	RTP string
+}
+
+// StartDaemon starts bin on free loopback ports as opts say, and waits until /readyz answers
+// 200.
+func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 	sip, err := freePort()
 	if err != nil {
 		return nil, err
@@ -55,23 +67,25 @@ func StartDaemon(bin string, cpu, nice int, rtp string) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{SIP: sip, HTTP: httpPort, log: logFile, exited: make(chan struct{})}
-	args := []string{"-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"-rtp", rtp, "-log-level", "warn"}
-	if cpu >= 0 {
-		d.cmd = exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu), bin}, args...)...)
-	} else {
-		d.cmd = exec.Command(bin, args...)
+	args := []string{bin, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"-rtp", opts.RTP, "-log-level", "warn"}
+	if opts.CPU >= 0 {
+		args = append([]string{"taskset", "-c", strconv.Itoa(opts.CPU)}, args...)
 	}
+	if opts.Realtime {
+		args = append([]string{"chrt", "-f", "10"}, args...)
+	}
+	d.cmd = exec.Command(args[0], args[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("load: starting confd with taskset: %w", err)
 	}
 	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	if nice != 0 {
-		if err := unix.Setpriority(unix.PRIO_PROCESS, d.PID(), nice); err != nil {
+	if opts.Nice != 0 {
+		if err := unix.Setpriority(unix.PRIO_PROCESS, d.PID(), opts.Nice); err != nil {
 			d.Stop()
-			return nil, fmt.Errorf("load: setpriority %d on confd: %w", nice, err)
+			return nil, fmt.Errorf("load: setpriority %d on confd: %w", opts.Nice, err)
 		}
 	}
 	deadline := time.Now().Add(15 * time.Second)

@@ -51,6 +51,10 @@ type Config struct {
 	// DaemonNice is confd's scheduling niceness (setpriority(2)); zero leaves the default.
 	// On a shared machine a negative value approximates a core of confd's own.
 	DaemonNice int
+	// Realtime runs confd (DaemonOptions.Realtime) and this process under SCHED_FIFO, so that
+	// on a shared machine neither waits for its CPU behind other processes: the generator's
+	// packets leave on time and confd runs when they arrive.
+	Realtime bool
 	// RTP is confd's -rtp range. Empty means 20000-29999 (below the kernel's ephemeral ports,
 	// where the generator's sockets are).
 	RTP string
@@ -118,8 +122,11 @@ type Result struct {
 	// ToneLevels is, per sampled listener, each talker tone's level (dBFS) in what it heard
 	// (only with Config.KeepAudio).
 	ToneLevels [][]float64
-	// GeneratorLate counts send ticks the generator ran more than 10 ms late.
+	// GeneratorLate counts send phases the generator ran more than 10 ms late; SendLag98 is
+	// the 98th percentile of how late its send phases started in the window (what confd's
+	// jitter buffers see as network jitter).
 	GeneratorLate int
+	SendLag98     time.Duration
 	// LoadAverage is /proc/loadavg's first three fields at the window's end.
 	LoadAverage string
 }
@@ -150,9 +157,9 @@ func (r Result) Latency(q float64) time.Duration {
 // String is the run's one-line summary.
 func (r Result) String() string {
 	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick; loss %.3f%% (%d/%d, %d silent legs); "+
-		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator late ticks %d; load average %s",
+		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator late ticks %d, send lag p98 %.1f ms; load average %s",
 		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
-		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), r.GeneratorLate, r.LoadAverage)
+		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -177,9 +184,10 @@ type generator struct {
 	uac    *UAC
 
 	mu      sync.Mutex
-	sending []*leg // legs whose calls are up, appended to while calls are placed
+	pending []*leg // legs whose calls are up, waiting for the start of a send cycle
 	onsets  []talkerOnset
 	late    int
+	lags    []time.Duration // how late each send tick started
 }
 
 // Run starts confd, places the calls, measures a window of steady state, hangs up and stops
@@ -199,11 +207,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		defer restore()
 	}
+	if cfg.Realtime {
+		restore, err := RealtimeProcess(5)
+		if err != nil {
+			return Result{}, err
+		}
+		defer restore()
+	}
 	daemonCPU := cfg.DaemonCPU
 	if cfg.NoPin {
 		daemonCPU = -1
 	}
-	d, err := StartDaemon(cfg.Confd, daemonCPU, cfg.DaemonNice, cfg.RTP)
+	d, err := StartDaemon(cfg.Confd, DaemonOptions{CPU: daemonCPU, Nice: cfg.DaemonNice, Realtime: cfg.Realtime, RTP: cfg.RTP})
 	if err != nil {
 		return Result{}, err
 	}
@@ -275,7 +290,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	start := time.Now()
 	join := func(l *leg) error {
 		if l.talker == nil && rtc != nil {
-			return g.joinWebRTC(ctx, rtc, l)
+			return joinWebRTC(ctx, rtc, g.daemon.URL(""), g.cfg.Room, l)
 		}
 		c := g.legCodec(l.index, len(talkers))
 		rec := listenerRecs[c]
@@ -287,6 +302,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err := forEach(legs[:len(talkers)], 16, join); err != nil {
 		return res, err
 	}
+	g.start(legs[:len(talkers)]...) // together, so that their bursts take turns as scheduled
 	if err := forEach(legs[len(talkers):], 16, join); err != nil {
 		return res, err
 	}
@@ -307,7 +323,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	}
 	t0 := time.Now()
 	g.mu.Lock()
-	late0 := g.late
+	late0, lags0 := g.late, len(g.lags)
 	g.mu.Unlock()
 	if err := sleep(ctx, cfg.Window); err != nil {
 		return res, err
@@ -321,6 +337,9 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	res.Window, res.CPU, res.LoadAverage = t1.Sub(t0), cpu1-cpu0, LoadAverage()
 	g.mu.Lock()
 	res.GeneratorLate = g.late - late0
+	lags := slices.Clone(g.lags[lags0:])
+	slices.Sort(lags)
+	res.SendLag98 = bench.LatencyResult{Latencies: lags}.Quantile(0.98)
 	sent := slices.Clone(g.onsets)
 	g.mu.Unlock()
 
@@ -425,17 +444,29 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 		start = l.index % rec.Ticks() // listeners' keep-alives spread over the recording
 	}
 	l.client = bench.NewClient(rec, uint32(0x10000+l.index), start)
-	g.mu.Lock()
-	g.sending = append(g.sending, l)
-	g.mu.Unlock()
+	if l.talker == nil {
+		g.start(l)
+	}
 	return nil
 }
 
-// send is the clients' microphones: every 20 ms, on absolute time, each SIP leg's next packet,
-// talkers first; a talker's onset is stamped with the time its packet is handed to the kernel.
-// Its thread runs at real-time priority where allowed, so that on a busy machine the packets
-// leave on time and confd's jitter buffers measure confd's network, not the generator's
-// scheduling.
+// sendSlots is how many send phases a 20 ms frame has: leg i sends at phase i mod sendSlots,
+// talker k at phase k·sendSlots/K, so that packets reach confd spread over the frame as real
+// clients' do, and the talkers' onsets meet confd's tick at different phases (the wait for the
+// tick is part of the latency, and a single phase would give a single wait).
+const sendSlots = 12
+
+// start hands legs to the sender, which starts them together at its next frame.
+func (g *generator) start(legs ...*leg) {
+	g.mu.Lock()
+	g.pending = append(g.pending, legs...)
+	g.mu.Unlock()
+}
+
+// send is the clients' microphones: every 20 ms, on absolute time, each SIP leg's next packet
+// at the leg's phase; a talker's onset is stamped with the time its packet is handed to the
+// kernel. Its thread runs at real-time priority where allowed, so that the packets leave on
+// time and confd's jitter buffers measure the loopback network, not the generator's scheduling.
 func (g *generator) send(ctx context.Context) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -443,54 +474,68 @@ func (g *generator) send(ctx context.Context) {
 	defer func() {
 		_ = unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
 	}()
+	var slots [sendSlots][]*leg
+	talkers := 0
 	buf := make([]byte, 1500)
 	next := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for {
+	for slot := 0; ; slot = (slot + 1) % sendSlots {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
 		}
 		now := time.Now()
+		g.mu.Lock()
+		g.lags = append(g.lags, now.Sub(next))
 		if now.Sub(next) > 10*time.Millisecond {
-			g.mu.Lock()
 			g.late++
-			g.mu.Unlock()
 		}
+		if slot == 0 {
+			for _, l := range g.pending {
+				i := l.index % sendSlots
+				if l.talker != nil {
+					i = talkers * sendSlots / len(g.cfg.Talkers)
+					talkers++
+				}
+				slots[i] = append(slots[i], l)
+			}
+			g.pending = g.pending[:0]
+		}
+		g.mu.Unlock()
 		if now.Sub(next) > 100*time.Millisecond {
 			next = now // a long stall: start afresh rather than burst
 		}
-		g.mu.Lock()
-		legs := g.sending
-		g.mu.Unlock()
-		for _, l := range legs {
-			p, ok := l.client.Next()
-			frame := l.frame
-			if l.talker != nil {
-				l.frame = (l.frame + 1) % cycleFrames
-			}
-			if !ok {
-				continue
-			}
-			n := writeRTP(buf, p)
-			var at time.Time
-			if l.talker != nil && frame == l.talker.onsetFrame {
-				at = time.Now()
-			}
-			if _, err := l.conn.WriteToUDPAddrPort(buf[:n], l.dest); err != nil {
-				continue
-			}
-			if !at.IsZero() {
-				g.mu.Lock()
-				g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), talker: l.index})
-				g.mu.Unlock()
-			}
+		for _, l := range slots[slot] {
+			g.sendNext(l, buf)
 		}
-		next = next.Add(codec.FrameDuration)
+		next = next.Add(codec.FrameDuration / sendSlots)
 		timer.Reset(time.Until(next))
 	}
+}
+
+// sendNext sends leg l's next packet, if it sends one in this frame.
+func (g *generator) sendNext(l *leg, buf []byte) {
+	p, ok := l.client.Next()
+	frame := l.frame
+	if l.talker != nil {
+		l.frame = (l.frame + 1) % cycleFrames
+	}
+	if !ok {
+		return
+	}
+	n := writeRTP(buf, p)
+	var at time.Time
+	if l.talker != nil && frame == l.talker.onsetFrame {
+		at = time.Now()
+	}
+	if _, err := l.conn.WriteToUDPAddrPort(buf[:n], l.dest); err != nil || at.IsZero() {
+		return
+	}
+	g.mu.Lock()
+	g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), talker: l.index})
+	g.mu.Unlock()
 }
 
 // legCounts is one leg's receive counters at a moment.

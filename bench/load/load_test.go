@@ -14,6 +14,7 @@ var (
 	window = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
 	settle = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
 	nice   = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
+	rt     = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
 // confdBinary builds cmd/confd once per test binary.
@@ -86,7 +87,7 @@ func BenchmarkLoadWebRTC(b *testing.B) {
 func sizeName(n int) string { return fmt.Sprintf("N=%d", n) }
 
 func benchLoad(b *testing.B, cfg Config) {
-	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice = confd(b), *window, *settle, *nice
+	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
 	for range b.N {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		res, err := Run(ctx, cfg)
@@ -101,6 +102,7 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.ReportMetric(ms(res.Latency(0.5)), "latency-median-ms")
 		b.ReportMetric(ms(res.Latency(0.99)), "latency-p99-ms")
 		b.ReportMetric(float64(res.Missed), "missed-onsets")
+		b.ReportMetric(ms(res.SendLag98), "gen-lag-p98-ms")
 		b.ReportMetric(0, "ns/op")
 	}
 }

@@ -52,8 +52,9 @@ type rtcListener struct {
 	reading  sync.WaitGroup
 }
 
-// joinWebRTC connects leg l as a WHEP listener and starts reading what it hears.
-func (g *generator) joinWebRTC(ctx context.Context, rc *rtcClient, l *leg) error {
+// joinWebRTC connects leg l as a WHEP listener to room at base (confd's HTTP URL) and starts
+// reading what it hears.
+func joinWebRTC(ctx context.Context, rc *rtcClient, base, room string, l *leg) error {
 	pc, err := rc.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -108,7 +109,7 @@ func (g *generator) joinWebRTC(ctx context.Context, rc *rtcClient, l *leg) error
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	url := g.daemon.URL(fmt.Sprintf("/whep/%s?name=load%d", g.cfg.Room, l.index))
+	url := fmt.Sprintf("%s/whep/%s?name=load%d", base, room, l.index)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewBufferString(pc.LocalDescription().SDP))
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func (g *generator) joinWebRTC(ctx context.Context, rc *rtcClient, l *leg) error
 		return ctx.Err()
 	}
 	if rl.location != "" && rl.location[0] == '/' {
-		rl.location = g.daemon.URL(rl.location)
+		rl.location = base + rl.location
 	}
 	return nil
 }
