@@ -32,6 +32,11 @@ func (c *conn) handle(raw []byte) error {
 		c.s.stats.responses.Add(1)
 		return nil
 	case *sip.Request:
+		if _, err := sip.ParseMessage([]byte(m.String())); err != nil {
+			// sipgo read it but cannot write it back readably (a Via such as "0// "): what
+			// confd would copy into its answers must survive the round trip.
+			return c.malformed(badRequest(raw, err.Error()))
+		}
 		m.SetSource(c.remote)
 		m.SetTransport(c.transport)
 		if status, reason, extra := checkRequest(m); status != 0 {

@@ -64,6 +64,7 @@ func checkRequest(req *sip.Request) (status int, reason string, extra sip.Header
 // newResponse builds the answer to req (RFC 3261 section 8.2.6) with confd's Server header.
 func newResponse(req *sip.Request, status int, reason string, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(req, status, reason, nil)
+	res.SipVersion = "SIP/2.0" // not the request's: a 505 answers another version in confd's own
 	for _, h := range hdrs {
 		if h != nil {
 			res.AppendHeader(h)
@@ -83,7 +84,7 @@ func warning(code int, text string) sip.Header {
 }
 
 // badRequest answers a message sipgo cannot parse: a 400 that copies whichever of Via, From,
-// To, Call-ID and CSeq can be found in the raw text, so that the client can match it (over a
+// To, Call-ID and CSeq can be found and read in the raw text, so that the client can match it (over a
 // WebSocket it always reaches the sender, RFC 7118 section 5). A message that looks like a
 // response gets nothing (RFC 3261 section 18.1.2: responses are never answered).
 func badRequest(raw []byte, why string) []byte {
@@ -116,8 +117,12 @@ func badRequest(raw []byte, why string) []byte {
 			if n != "via" && seen[n] {
 				continue
 			}
+			line = strings.Map(printable, line) + "\r\n"
+			if _, err := sip.ParseMessage([]byte("SIP/2.0 400 Bad Request\r\n" + line + "\r\n")); err != nil {
+				continue // a header sipgo cannot read would make the whole answer unreadable
+			}
 			seen[n] = true
-			b.WriteString(strings.Map(printable, line) + "\r\n")
+			b.WriteString(line)
 		}
 	}
 	b.WriteString("Server: confd\r\nContent-Length: 0\r\n\r\n")
