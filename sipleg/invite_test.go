@@ -63,8 +63,8 @@ func (d *dialog) request(method, room, body string) *sip.Response {
 		if res == nil {
 			c.t.Fatalf("%s not answered", method)
 		}
-		if res.CSeq() == nil || res.CSeq().SeqNo != d.cseq {
-			continue // a retransmission of an earlier answer
+		if res.CSeq() == nil || res.CSeq().SeqNo != d.cseq || (res.CallID() != nil && res.CallID().Value() != d.callID) {
+			continue // a retransmission of an earlier answer, or another dialog's
 		}
 		d.last = res
 		if tag, ok := res.To().Params.Get("tag"); ok && d.toTag == "" && res.StatusCode < 300 {
