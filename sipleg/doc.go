@@ -19,7 +19,10 @@
 // caller puts it on hold (answered recvonly/inactive: it is neither mixed, so its music on
 // hold never reaches the room, nor sent audio), sendrecv takes it off hold, and a new codec or
 // payload type changes the participant's media in place. A refused renegotiation (488)
-// changes nothing. A re-INVITE without SDP gets an offer and its ACK the answer.
+// changes nothing. A re-INVITE without SDP gets an offer and its ACK the answer. The 2xx of a
+// re-INVITE is retransmitted (T1 doubling up to T2) until its ACK, and a call whose 2xx is
+// never acknowledged within 64*T1 is ended with a BYE (RFC 3261 section 13.3.1.4); sipgo
+// does this for the first INVITE only.
 //
 // # Media
 //
@@ -35,13 +38,17 @@
 //
 // # DTMF, PIN and dial-in numbers
 //
-// Digits arrive as RFC 4733 events (the bridge's jitter buffer hands them to its DTMF
-// receiver: one digit per event however many end packets repeat it) or as SIP INFO with
-// application/dtmf-relay or application/dtmf bodies; both become the participant's dtmf
-// events, and "*6" toggles self-mute (bridge). A room with a PIN, even dialled directly, and
+// Digits arrive as RFC 4733 events or as SIP INFO with application/dtmf-relay or
+// application/dtmf bodies (confd/internal/dtmf.ParseInfo: 415 for another content type, 400
+// for a body without a digit, 200 for a body-less keep-alive). In a room, the bridge's jitter
+// buffer hands the events to its dtmf.Receiver; in the IVR, the call's media reader does, to
+// a dtmf.Receiver of its own (one digit per event however many end packets repeat it, and a
+// digit whose end packets were all lost still counts once). Digits become the participant's
+// dtmf events, and "*6" toggles self-mute (bridge). A room with a PIN, even dialled directly, and
 // a configured dial-in number (a request-URI user such as +15550100 or 1000, which takes
 // precedence over a room of that name) lead to the IVR (ivr.go): spoken prompts from
-// confd/prompts, the meeting number and then the PIN as digits ended by '#', a digit timeout
+// confd/prompts, the meeting number and then the PIN as digits ended by '#' (each entry a
+// dtmf.Collector; digits typed during a prompt are kept), a digit timeout
 // (Config.IVRDigitTimeout, 10 s) and three tries (Config.IVRTries), then "goodbye" and BYE.
 // A dial-in number never leads to dial-out (ErrDialNumber).
 //
