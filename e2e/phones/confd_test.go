@@ -1,0 +1,309 @@
+package phones
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/codec"
+)
+
+// confdBinary is cmd/confd, built once by TestMain.
+var confdBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "confd-phones-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	confdBinary = filepath.Join(dir, "confd")
+	build := exec.Command("go", "build", "-o", confdBinary, "confd/cmd/confd")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build confd/cmd/confd: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// confd is one daemon process started by a test, on loopback ports of its own.
+type confd struct {
+	t      *testing.T
+	sip    netip.AddrPort
+	base   string // http://127.0.0.1:PORT
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	exited chan struct{}
+}
+
+// lockedBuffer collects the daemon's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startConfd runs confd with its own SIP, HTTP and RTP ports and, when toml is not empty, that
+// config file; it waits for /readyz and kills the process when the test ends (printing its log
+// when the test failed). A launch that loses a port race is retried.
+func startConfd(t *testing.T, toml string) *confd {
+	t.Helper()
+	var args []string
+	if toml != "" {
+		path := filepath.Join(t.TempDir(), "confd.toml")
+		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-config", path)
+	}
+	var lastLog string
+	for range 3 {
+		d, ok := launch(t, args)
+		if ok {
+			return d
+		}
+		lastLog = d.log.String()
+	}
+	t.Fatalf("confd did not become ready:\n%s", lastLog)
+	return nil
+}
+
+func launch(t *testing.T, args []string) (*confd, bool) {
+	sipPort, httpPort := freePort(t), freePort(t)
+	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
+	// cmd/confd's tests (32000-35999) and baresip's (40000-49999).
+	low := 36000 + 100*rand.IntN(40)
+	d := &confd{t: t, sip: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sipPort)),
+		base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), log: &lockedBuffer{}, exited: make(chan struct{})}
+	d.cmd = exec.Command(confdBinary, append([]string{
+		"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1",
+	}, args...)...)
+	d.cmd.Dir = t.TempDir()
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	stop := func() {
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-d.exited:
+			return d, false
+		default:
+		}
+		resp, err := http.Get(d.base + "/readyz")
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Cleanup(func() {
+				stop()
+				if t.Failed() {
+					t.Logf("confd log:\n%s", d.log.String())
+				}
+			})
+			return d, true
+		}
+	}
+	stop()
+	return d, false
+}
+
+// freePort returns a port that is free on 127.0.0.1 for both TCP and UDP (confd's -sip takes
+// both).
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		u.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return 0
+}
+
+// sipURI returns the URI that dials room on this daemon, for baresip.
+func (d *confd) sipURI(room string) string { return fmt.Sprintf("sip:%s@%s", room, d.sip) }
+
+// api sends a request to the control API with body as JSON (none when nil) and returns the
+// status and the response body.
+func (d *confd) api(method, path string, body any) (int, []byte) {
+	d.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, d.base+path, r)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// must is api that fails the test unless the status is want.
+func (d *confd) must(want int, method, path string, body any) []byte {
+	d.t.Helper()
+	status, out := d.api(method, path, body)
+	if status != want {
+		d.t.Fatalf("%s %s: %d %s, want %d", method, path, status, bytes.TrimSpace(out), want)
+	}
+	return out
+}
+
+// room returns GET /api/rooms/ROOM, or ok false on 404.
+func (d *confd) room(name string) (st bridge.RoomState, ok bool) {
+	d.t.Helper()
+	status, out := d.api("GET", "/api/rooms/"+name, nil)
+	if status == http.StatusNotFound {
+		return st, false
+	}
+	if status != http.StatusOK {
+		d.t.Fatalf("GET /api/rooms/%s: %d %s", name, status, out)
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		d.t.Fatalf("GET /api/rooms/%s: %v in %s", name, err, out)
+	}
+	return st, true
+}
+
+// waitTalking polls the room until every name in names is a participant that is talking
+// (the mixer treats its tone as a voice), and returns their ids in the order of names.
+func (d *confd) waitTalking(room string, names ...string) []string {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := d.room(room)
+		ids := make([]string, len(names))
+		talking := 0
+		for i, n := range names {
+			for _, p := range st.Participants {
+				if p.Name == n {
+					ids[i] = p.ID
+					if p.Talking {
+						talking++
+					}
+				}
+			}
+		}
+		if talking == len(names) {
+			return ids
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("room %s: want %v all talking, have %+v", room, names, st.Participants)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// participant returns the participant with id in the room's state, or ok false.
+func participant(st bridge.RoomState, id string) (bridge.ParticipantState, bool) {
+	for _, p := range st.Participants {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return bridge.ParticipantState{}, false
+}
+
+// call dials a Phone named name with tone hz over codec c into room and ends it with the test.
+func (d *confd) call(room, name string, hz float64, c codec.Codec) *Phone {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := Call(ctx, Config{Server: d.sip, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: c}, room)
+	if err != nil {
+		d.t.Fatalf("%s calls %s: %v", name, room, err)
+	}
+	d.t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// party is one Phone to call into a room: its name, tone and codec.
+type party struct {
+	name string
+	hz   float64
+	c    codec.Codec
+}
+
+// Tones every test uses, one per person.
+var (
+	partyAda = party{"Ada", toneAda, codec.PCMU}
+	partyBob = party{"Bob", toneBob, codec.Opus}
+	partyCy  = party{"Cy", toneCy, codec.PCMA}
+	partyDee = party{"Dee", toneDee, codec.Opus}
+)
+
+// over returns the party with another codec.
+func (p party) over(c codec.Codec) party { p.c = c; return p }
+
+// talkers calls each party into room, waits until the mixer treats every one as talking, and
+// lets a window of steady audio pass so that "before" windows are measured on it. It returns
+// the phones and their participant ids in the order of parties.
+func (d *confd) talkers(room string, parties ...party) ([]*Phone, []string) {
+	d.t.Helper()
+	phones := make([]*Phone, len(parties))
+	names := make([]string, len(parties))
+	for i, p := range parties {
+		phones[i] = d.call(room, p.name, p.hz, p.c)
+		names[i] = p.name
+	}
+	ids := d.waitTalking(room, names...)
+	time.Sleep(window + 200*time.Millisecond)
+	return phones, ids
+}

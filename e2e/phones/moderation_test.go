@@ -1,0 +1,137 @@
+package phones
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"time"
+
+	"testing"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/audiotest"
+	"confd/internal/peer"
+)
+
+// callTimeout bounds a baresip call's set-up or tear-down on loopback.
+const callTimeout = 10 * time.Second
+
+// patch sends PATCH /api/rooms/ROOM/participants/ID with change and returns the new state.
+func (d *confd) patch(room, id string, change map[string]any) bridge.ParticipantState {
+	d.t.Helper()
+	var st bridge.ParticipantState
+	if err := json.Unmarshal(d.must(http.StatusOK, "PATCH", "/api/rooms/"+room+"/participants/"+id, change), &st); err != nil {
+		d.t.Fatal(err)
+	}
+	return st
+}
+
+// TestMuteIsHeardByNoOne: one second after PATCH {"muted":true}, Ada's tone is 20 dB down in
+// what Bob (a Phone on Opus) and Cy (baresip on PCMU) hear, while Cy's tone still reaches Bob
+// as before (SPEC "What each participant hears": muted is heard by no one).
+func TestMuteIsHeardByNoOne(t *testing.T) {
+	t.Parallel()
+	peer.RequireBaresip(t)
+	d := startConfd(t, "")
+	ada := d.call("mute", "Ada", toneAda, codec.PCMU)
+	bob := d.call("mute", "Bob", toneBob, codec.Opus)
+	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	if err := cy.Dial(d.sipURI("mute")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cy.WaitEstablished(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	ids := d.waitTalking("mute", "Ada", "Bob", "Cy")
+	time.Sleep(window + 200*time.Millisecond)
+
+	m := now()
+	if st := d.patch("mute", ids[0], map[string]any{"muted": true}); !st.Muted {
+		t.Errorf("PATCH muted: the answer shows %+v", st)
+	}
+	m.waitAfter()
+	hungUp := time.Now()
+	if err := cy.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cy.WaitClosed(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+
+	expectGone(t, bob, m, toneAda, "Ada muted")
+	expectKept(t, bob, m, toneCy, steadyWithin, "Ada muted")
+	expectKept(t, ada, m, toneBob, steadyWithin, "Ada muted: she still hears")
+
+	// baresip's recording has no clock, but confd sends a G.711 leg a packet every 20 ms and
+	// loopback loses none, so its end is the hang-up and a second before that is a second of
+	// wall-clock time before it: cut the windows back from the end.
+	pcm, rate, err := cy.Recorded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := func(from time.Time) []int16 {
+		end := len(pcm) - int(hungUp.Sub(from)*time.Duration(rate)/time.Second)
+		if end-rate < 0 || end > len(pcm) {
+			t.Fatalf("%s recorded %.2f s, too short for a window at %v before the hang-up", cy, float64(len(pcm))/float64(rate), hungUp.Sub(from))
+		}
+		return pcm[end-rate : end]
+	}
+	before := audiotest.ToneLevel(cut(time.Time(m)), rate, toneAda)
+	after := audiotest.ToneLevel(cut(time.Time(m).Add(settle+window)), rate, toneAda)
+	bobLevel := audiotest.ToneLevel(cut(time.Time(m).Add(settle+window)), rate, toneBob)
+	t.Logf("%s hears Ada at %.1f dBFS before, %.1f after; Bob at %.1f after", cy, before, after, bobLevel)
+	if before < heardAt || after > before-downBy || bobLevel < heardAt {
+		t.Errorf("%s: Ada at %.1f dBFS before the mute and %.1f after, Bob at %.1f: want Ada ≥ %.0f dB down and Bob still heard",
+			cy, before, after, bobLevel, downBy)
+	}
+}
+
+// TestDeafHearsNothing: one second after PATCH {"deaf":true}, Ada hears neither Bob nor Cy
+// (20 dB down), while Bob and Cy hear Ada and each other as before.
+func TestDeafHearsNothing(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	phones, ids := d.talkers("deaf", partyAda, partyBob, partyCy)
+	ada, bob, cy := phones[0], phones[1], phones[2]
+
+	m := now()
+	if st := d.patch("deaf", ids[0], map[string]any{"deaf": true}); !st.Deaf || st.Muted {
+		t.Errorf("PATCH deaf: the answer shows %+v", st)
+	}
+	m.waitAfter()
+
+	expectGone(t, ada, m, toneBob, "Ada deaf")
+	expectGone(t, ada, m, toneCy, "Ada deaf")
+	expectKept(t, bob, m, toneAda, steadyWithin, "Ada deaf: still heard")
+	expectKept(t, bob, m, toneCy, steadyWithin, "Ada deaf")
+	expectKept(t, cy, m, toneAda, steadyWithin, "Ada deaf: still heard")
+	expectKept(t, cy, m, toneBob, steadyWithin, "Ada deaf")
+}
+
+// TestGainHalvesOnePair: after PUT /matrix with Bob hearing Ada at 0.5, Bob hears Ada
+// 6.02 dB lower (within 0.5 dB) and everything else as before.
+func TestGainHalvesOnePair(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	phones, ids := d.talkers("gain", partyAda, partyBob.over(codec.PCMU), partyCy.over(codec.Opus))
+	ada, bob, cy := phones[0], phones[1], phones[2]
+
+	m := now()
+	pair := []bridge.Gain{{Listener: ids[1], Speaker: ids[0], Gain: 0.5}}
+	var got []bridge.Gain
+	if err := json.Unmarshal(d.must(http.StatusOK, "PUT", "/api/rooms/gain/matrix", pair), &got); err != nil || len(got) != 1 || got[0] != pair[0] {
+		t.Errorf("PUT /matrix answered %+v (%v), want %+v", got, err, pair)
+	}
+	m.waitAfter()
+
+	want := 20 * math.Log10(0.5)
+	b, a := m.before(bob, toneAda), m.after(bob, toneAda)
+	t.Logf("%s hears Ada at %.2f dBFS before, %.2f after: %.2f dB (want %.2f ± 0.5)", bob, b, a, a-b, want)
+	if b < heardAt || math.Abs(a-b-want) > 0.5 {
+		t.Errorf("%s: Ada at %.2f dBFS before the gain of 0.5 and %.2f after: %.2f dB, want %.2f ± 0.5", bob, b, a, a-b, want)
+	}
+	expectKept(t, bob, m, toneCy, steadyWithin, "only the pair Bob←Ada changed")
+	expectKept(t, cy, m, toneAda, steadyWithin, "only the pair Bob←Ada changed")
+	expectKept(t, ada, m, toneBob, steadyWithin, "only the pair Bob←Ada changed")
+}
