@@ -18,32 +18,32 @@ import (
 	"time"
 )
 
-// confdBinary is the confd under test, built once per test run by TestMain.
-var confdBinary string
+// buildDir holds the confd built for this test run; TestMain removes it.
+var buildDir string
 
-// TestMain builds cmd/confd into a temporary folder, or uses the binary named by
-// CONFD_E2E_BINARY (to test a build of one's choosing).
-func TestMain(m *testing.M) {
+// confd is the binary under test, built on first use (tests that skip for a missing peer
+// build nothing), or the one named by CONFD_E2E_BINARY.
+var confd = sync.OnceValues(func() (string, error) {
 	if bin := os.Getenv("CONFD_E2E_BINARY"); bin != "" {
-		confdBinary = bin
-		os.Exit(m.Run())
+		return bin, nil
 	}
-	dir, err := os.MkdirTemp("", "confd-e2e-")
-	if err != nil {
+	bin := filepath.Join(buildDir, "confd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/confd")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/confd: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	var err error
+	if buildDir, err = os.MkdirTemp("", "confd-e2e-"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		confdBinary = filepath.Join(dir, "confd")
-		build := exec.Command("go", "build", "-o", confdBinary, "./cmd/confd")
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/confd: %v\n%s", err, out)
-			return 1
-		}
-		return m.Run()
-	}()
+	code := m.Run()
+	os.RemoveAll(buildDir)
 	os.Exit(code)
 }
 
@@ -69,8 +69,12 @@ func (d *daemon) SIPURI(room string) string {
 // test failed.
 func startDaemon(t *testing.T, extra ...string) *daemon {
 	t.Helper()
+	bin, err := confd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for attempt := 1; ; attempt++ {
-		d, err := launchDaemon(extra)
+		d, err := launchDaemon(bin, extra)
 		if err == nil {
 			t.Cleanup(func() {
 				d.stop()
@@ -86,7 +90,7 @@ func startDaemon(t *testing.T, extra ...string) *daemon {
 	}
 }
 
-func launchDaemon(extra []string) (*daemon, error) {
+func launchDaemon(bin string, extra []string) (*daemon, error) {
 	httpPort, err := freePort("tcp")
 	if err != nil {
 		return nil, err
@@ -103,7 +107,7 @@ func launchDaemon(extra []string) (*daemon, error) {
 		"-http", d.HTTP,
 		"-rtp", fmt.Sprintf("%d-%d", low, low+199),
 	}, extra...)
-	d.cmd = exec.Command(confdBinary, args...)
+	d.cmd = exec.Command(bin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
