@@ -18,6 +18,7 @@ import (
 	"confd/internal/recording"
 	"confd/internal/webhook"
 	"confd/sipleg"
+	"confd/sipws"
 	"confd/web"
 	"confd/webrtcleg"
 )
@@ -31,6 +32,7 @@ type daemon struct {
 	httpLn   net.Listener
 	sip      *sipleg.Server
 	webrtc   *webrtcleg.Server
+	sipws    *sipws.Server
 	metrics  *metrics.Metrics
 	hooks    *webhook.Group
 	recorder *recording.Manager
@@ -82,6 +84,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
+	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security}, sipws.WithLogger(log))
+	mux.Handle("/sip", d.sipws)
 	mux.Handle("/", web.Handler())
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations))
 	mux.Handle("GET /metrics", d.metrics.Handler())
@@ -142,6 +146,7 @@ func (d *daemon) start() error {
 func (d *daemon) drain(wait time.Duration) {
 	d.bridge.Drain()
 	d.sip.Drain()
+	d.sipws.Drain()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) && len(d.bridge.Participants()) > 0 {
 		time.Sleep(100 * time.Millisecond)
@@ -157,6 +162,7 @@ func (d *daemon) shutdown(ctx context.Context) {
 		d.cancel()
 		<-d.done
 	}
+	_ = d.sipws.Shutdown(ctx)
 	_ = d.webrtc.Close()
 	d.bridge.HangupAll("shutdown")
 	for ctx.Err() == nil && len(d.bridge.Participants()) > 0 {
