@@ -50,6 +50,10 @@
 //     Other methods: 405 with Allow for those SIP defines, 501 for the rest; an in-dialog
 //     request that matches no dialog: 481.
 //
+// Signalling is per call, not per packet, so it allocates freely: about 25 µs and 110
+// allocations per request answered (parse, a round-trip check, the answer written), about 6 µs
+// per malformed message (BenchmarkHandle, 2-vCPU machine).
+//
 // Route sets are not kept: browsers talk to confd directly over the WebSocket, and confd's
 // BYE goes to the browser's Contact over that same connection.
 //
