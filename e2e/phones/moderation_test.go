@@ -135,3 +135,129 @@ func TestGainHalvesOnePair(t *testing.T) {
 	expectKept(t, cy, m, toneAda, steadyWithin, "only the pair Bob←Ada changed")
 	expectKept(t, ada, m, toneBob, steadyWithin, "only the pair Bob←Ada changed")
 }
+
+// TestKickHangsUp: DELETE /api/rooms/ROOM/participants/ID sends the participant a BYE and it
+// leaves the room's list, for a baresip phone and for a Phone; an unknown id is a 404 that
+// hangs up no one.
+func TestKickHangsUp(t *testing.T) {
+	t.Parallel()
+	peer.RequireBaresip(t)
+	d := startConfd(t, "")
+	ada := d.call("kick", "Ada", toneAda, codec.PCMU)
+	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	if err := cy.Dial(d.sipURI("kick")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cy.WaitEstablished(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	ids := d.waitTalking("kick", "Ada", "Cy")
+
+	d.must(http.StatusNotFound, "DELETE", "/api/rooms/kick/participants/no-such-id", nil)
+	if st, _ := d.room("kick"); len(st.Participants) != 2 {
+		t.Fatalf("after a DELETE of an unknown id the room holds %+v, want Ada and Cy", st.Participants)
+	}
+
+	d.must(http.StatusNoContent, "DELETE", "/api/rooms/kick/participants/"+ids[1], nil)
+	ev, err := cy.WaitClosed(5 * time.Second)
+	if err != nil {
+		t.Fatalf("%s got no BYE after the kick: %v", cy, err)
+	}
+	t.Logf("%s: call closed (%s)", cy, ev.Param)
+	d.waitGone("kick", ids[1])
+	if st, _ := d.room("kick"); len(st.Participants) != 1 || st.Participants[0].ID != ids[0] {
+		t.Errorf("after kicking Cy the room holds %+v, want Ada alone", st.Participants)
+	}
+
+	d.must(http.StatusNoContent, "DELETE", "/api/rooms/kick/participants/"+ids[0], nil)
+	select {
+	case <-ada.Ended():
+		if r := ada.EndReason(); r != "bye from confd" {
+			t.Errorf("%s ended by %q, want a BYE from confd", ada, r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s got no BYE after the kick", ada)
+	}
+	d.waitGone("kick", ids[0])
+}
+
+// waitGone polls the room until participant id is no longer in it (or the room is gone).
+func (d *confd) waitGone(room, id string) {
+	d.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st, ok := d.room(room)
+		if _, there := participant(st, id); !ok || !there {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("participant %s is still in room %s: %+v", id, room, st.Participants)
+		}
+	}
+}
+
+// TestCoachIsHeardByItsTargetOnly: one second after PATCH {"role":"coach","target":Bob}, Bob
+// hears Ada as before and Cy no longer does; Dee, who joins later, never hears her, while Bob
+// still does (roles are rules applied every tick).
+func TestCoachIsHeardByItsTargetOnly(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	phones, ids := d.talkers("coach", partyAda, partyBob, partyCy)
+	ada, bob, cy := phones[0], phones[1], phones[2]
+
+	m := now()
+	if st := d.patch("coach", ids[0], map[string]any{"role": "coach", "target": ids[1]}); st.Role != "coach" || st.Target != ids[1] {
+		t.Errorf("PATCH role coach: the answer shows %+v", st)
+	}
+	m.waitAfter()
+	expectKept(t, bob, m, toneAda, steadyWithin, "Ada coaches Bob: he hears her")
+	expectGone(t, cy, m, toneAda, "Ada coaches Bob: Cy does not hear her")
+	expectKept(t, ada, m, toneCy, steadyWithin, "a coach hears the room")
+
+	dee := d.call("coach", partyDee.name, partyDee.hz, partyDee.c)
+	d.waitTalking("coach", "Bob", "Cy", "Dee")
+	time.Sleep(window + 200*time.Millisecond)
+	from := time.Now().Add(-window)
+	ref := dee.HeardLevel(from, from.Add(window), toneBob)
+	expectUnder(t, dee, from, toneAda, ref, "Dee joined after Ada became Bob's coach")
+	expectUnder(t, cy, from, toneAda, cy.HeardLevel(from, from.Add(window), toneDee), "Cy, after Dee joined")
+	if got := bob.HeardLevel(from, from.Add(window), toneAda); got < heardAt {
+		t.Errorf("%s hears his coach at %.1f dBFS after Dee joined, want ≥ %.0f", bob, got, heardAt)
+	}
+}
+
+// TestMuteAllSparesCoaches: POST /mute-all mutes Ada, Bob and Cy but not Dee, Ada's coach:
+// one second later no one hears Ada, Bob or Cy, and Ada still hears Dee's whisper.
+func TestMuteAllSparesCoaches(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	phones, ids := d.talkers("all", partyAda, partyBob, partyCy, partyDee)
+	ada, bob, cy := phones[0], phones[1], phones[2]
+	d.patch("all", ids[3], map[string]any{"role": "coach", "target": ids[0]})
+	time.Sleep(settle + window)
+
+	m := now()
+	var answer struct{ Muted int }
+	if err := json.Unmarshal(d.must(http.StatusOK, "POST", "/api/rooms/all/mute-all", nil), &answer); err != nil || answer.Muted != 3 {
+		t.Errorf("mute-all answered %+v (%v), want 3 muted", answer, err)
+	}
+	m.waitAfter()
+
+	st, _ := d.room("all")
+	for i, id := range ids {
+		if p, _ := participant(st, id); p.Muted != (i < 3) {
+			t.Errorf("after mute-all %s (%s) has muted=%v", p.Name, p.Role, p.Muted)
+		}
+	}
+	expectKept(t, ada, m, toneDee, steadyWithin, "mute-all spares Ada's coach")
+	for _, c := range []struct {
+		p      *Phone
+		others []float64
+	}{{ada, []float64{toneBob, toneCy}}, {bob, []float64{toneAda, toneCy}}, {cy, []float64{toneAda, toneBob}}} {
+		for _, hz := range c.others {
+			expectGone(t, c.p, m, hz, "mute-all")
+		}
+	}
+	at := time.Time(m)
+	expectUnder(t, bob, at.Add(-window), toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
+	expectUnder(t, bob, at.Add(settle), toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
+}
