@@ -58,7 +58,12 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 
 func dialSIP(t *testing.T, url string) *sipClient {
 	t.Helper()
-	conn, br, _, err := ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}.Dial(context.Background(), url)
+	return dialSIPWith(t, ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}, url)
+}
+
+func dialSIPWith(t *testing.T, d ws.Dialer, url string) *sipClient {
+	t.Helper()
+	conn, br, _, err := d.Dial(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package sipws
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -461,4 +463,24 @@ func TestShutdownByesEveryCall(t *testing.T) {
 		t.Error("a connection was accepted after shutdown")
 	}
 	checkGoroutines(t, base+3)
+}
+
+func TestSecureWebSocketUsesWSS(t *testing.T) {
+	fa := newFakeAnswerer()
+	b := bridge.New(bridge.Config{})
+	defer b.Close()
+	s := newServer(b, Config{}, fa.answer)
+	hs := httptest.NewTLSServer(s)
+	defer hs.Close()
+	defer func() { _ = s.Shutdown(context.Background()) }()
+	d := ws.Dialer{Protocols: []string{"sip"}, Timeout: wait, TLSConfig: hs.Client().Transport.(*http.Transport).TLSClientConfig}
+	c := dialSIPWith(t, d, "wss"+strings.TrimPrefix(hs.URL, "https")+"/sip")
+	dl := newDialog("sip:room1@confd")
+	res := c.expectStatus(dl.invite(fakeOffer, ""), sip.INVITE, 200)
+	dl.answered(res)
+	c.send(dl.req("ACK", "", ""))
+	(<-fa.calls).end()
+	if bye := c.request(sip.BYE); bye.Via().Transport != "WSS" {
+		t.Errorf("BYE over wss:// has Via transport %q", bye.Via().Transport)
+	}
 }
