@@ -1,6 +1,7 @@
 package webrtcleg
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -67,3 +68,18 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithNet makes every leg use n instead of the host's network: tests pass a pion vnet.Net to
 // put loss and delay between confd and a client.
 func WithNet(n transport.Net) Option { return func(s *Server) { s.net = n } }
+
+// FromConfig takes the WebRTC settings of confd's configuration: -public-ip, -rtp, the ICE
+// servers, ICE-lite and the shared UDP port. The daemon mounts Handler at /whip/ and /whep/
+// (not under a stripped prefix: the Location headers are absolute paths).
+func FromConfig(c config.Config) (Config, error) {
+	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort}
+	if c.PublicIP != "" {
+		ip, err := netip.ParseAddr(c.PublicIP)
+		if err != nil {
+			return Config{}, fmt.Errorf("webrtcleg: -public-ip %q: %w", c.PublicIP, err)
+		}
+		cfg.PublicIP = ip
+	}
+	return cfg, nil
+}

@@ -29,6 +29,11 @@
 // no trickle. A leg whose ICE or DTLS fails, or whose peer goes silent past the ICE failed
 // timeout, or which is not connected within Config.ConnectTimeout, leaves its room and closes.
 //
+// # Construction
+//
+// New(bridge, cfg) with cfg from FromConfig(config) (-public-ip, -rtp, ice_server, ice_lite,
+// webrtc_udp_port); mount Handler at /whip/ and /whep/ on -http; Close ends every call.
+//
 // # WHIP and WHEP
 //
 // Server.Handler serves POST /whip/ROOM and POST /whep/ROOM (application/sdp offer → 201

@@ -108,3 +108,18 @@ func TestStrangerPacketsAreIgnored(t *testing.T) {
 	default:
 	}
 }
+
+func TestFromConfig(t *testing.T) {
+	c := config.Default()
+	c.PublicIP, c.ICELite, c.WebRTCUDPPort = "198.51.100.7", true, 40000
+	c.ICEServers = []config.ICEServer{{URLs: []string{"stun:stun.example.net"}}}
+	got, err := FromConfig(c)
+	if err != nil || got.PublicIP != netip.MustParseAddr("198.51.100.7") || !got.ICELite || got.UDPPort != 40000 ||
+		got.RTP != c.RTP || len(got.ICEServers) != 1 {
+		t.Errorf("FromConfig: %+v, %v", got, err)
+	}
+	c.PublicIP = "not an IP"
+	if _, err := FromConfig(c); err == nil {
+		t.Errorf("a bad -public-ip was taken")
+	}
+}
