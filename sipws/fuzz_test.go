@@ -30,6 +30,7 @@ var fuzzSeeds = []string{
 	"INVITE sip:room1@confd SIP/7.0\r\nVia: SIP/2.0/WS x.invalid;branch=z9hG4bK1\r\n\r\n",
 	"\r\n\r\n",
 	"garbage",
+	jssipRegister,
 }
 
 // FuzzHandle feeds one WebSocket message to a connection's handler: nothing may panic, every

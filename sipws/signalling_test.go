@@ -484,3 +484,35 @@ func TestSecureWebSocketUsesWSS(t *testing.T) {
 		t.Errorf("BYE over wss:// has Via transport %q", bye.Via().Transport)
 	}
 }
+
+// jssipRegister is a REGISTER as JsSIP 3.10 writes it (RFC 5626 instance and reg-id, RFC 5245
+// +sip.ice feature tag).
+const jssipRegister = "REGISTER sip:confd SIP/2.0\r\n" +
+	"Via: SIP/2.0/WSS 2nc6pl3tg6dv.invalid;branch=z9hG4bK5956891\r\n" +
+	"Max-Forwards: 69\r\n" +
+	"To: <sip:alice@confd>\r\n" +
+	"From: \"Alice\" <sip:alice@confd>;tag=6ekh0sd4ca\r\n" +
+	"Call-ID: 47p0gsa5osu0u1sdql2m3a\r\n" +
+	"CSeq: 1 REGISTER\r\n" +
+	"Contact: <sip:ufv8a3ku@2nc6pl3tg6dv.invalid;transport=ws>;+sip.ice;reg-id=1;+sip.instance=\"<urn:uuid:d3a1a9ff-1d19-4bb5-9e55-3b3a5e2a7b1c>\";expires=600\r\n" +
+	"Expires: 600\r\n" +
+	"Allow: INVITE,ACK,CANCEL,BYE,UPDATE,MESSAGE,OPTIONS,REFER,INFO,NOTIFY\r\n" +
+	"Supported: path,gruu,outbound\r\n" +
+	"User-Agent: JsSIP 3.10.0\r\n" +
+	"Content-Length: 0\r\n\r\n"
+
+func TestJsSIPRegister(t *testing.T) {
+	e := newFakeEnv(t, bridge.Config{}, Config{})
+	c := dialSIP(t, e.url)
+	res := c.expectStatus(jssipRegister, sip.REGISTER, 200)
+	ct := res.Contact()
+	if ct == nil || ct.Address.User != "ufv8a3ku" {
+		t.Fatalf("Contact %v", ct)
+	}
+	if exp, _ := ct.Params.Get("expires"); exp != "600" {
+		t.Errorf("expires %q, want 600", exp)
+	}
+	if inst, _ := ct.Params.Get("+sip.instance"); !strings.Contains(inst, "urn:uuid:d3a1a9ff") {
+		t.Errorf("+sip.instance %q not echoed", inst)
+	}
+}
