@@ -62,6 +62,9 @@ type Config struct {
 	Room string
 	// KeepAudio keeps the sampled listeners' decoded audio of the window, for tone checks.
 	KeepAudio bool
+	// DuringWindow, when set, is started on its own goroutine as the window begins, with confd's
+	// process id (to profile confd, say); the run waits for it to return.
+	DuringWindow func(pid int)
 	// Log receives progress. Nil means slog.Default().
 	Log *slog.Logger
 }
@@ -110,6 +113,10 @@ type Result struct {
 	Window, Setup time.Duration
 	// CPU is confd's CPU time (user + system, every thread) in the window.
 	CPU time.Duration
+	// Ticks is how many packets the leg that got the most was sent in the window: the ticks
+	// confd's room ran (a G.711 listener gets a packet every tick). Fewer than the window's
+	// 20 ms frames means confd fell behind and skipped ticks.
+	Ticks uint64
 	// Expected and Received count RTP packets over every leg in the window (expected from
 	// sequence numbers); Silent counts legs that received nothing in it.
 	Expected, Received uint64
@@ -119,6 +126,8 @@ type Result struct {
 	// Onsets counts the talkers' onsets times the sampled listeners that should hear them;
 	// Missed those not heard.
 	Onsets, Missed int
+	// PerListener describes each sampled listener's share of the onsets.
+	PerListener []ListenerResult
 	// ToneLevels is, per sampled listener, each talker tone's level (dBFS) in what it heard
 	// (only with Config.KeepAudio).
 	ToneLevels [][]float64
@@ -131,13 +140,27 @@ type Result struct {
 	LoadAverage string
 }
 
+// ListenerResult is what one sampled listener heard in the window.
+type ListenerResult struct {
+	// Index is the participant's index (talkers first); Codec what it receives.
+	Index int
+	Codec string
+	// Heard counts the onsets found in its audio, Matched those paired with a talker's onset,
+	// Median the median of their latencies.
+	Heard, Matched int
+	Median         time.Duration
+}
+
 // CPUShare returns confd's CPU use as a share of one core (1 = a whole core).
 func (r Result) CPUShare() float64 { return r.CPU.Seconds() / r.Window.Seconds() }
 
-// MicrosPerParticipantTick returns confd's CPU time per participant per 20 ms tick, in µs.
+// Frames returns how many 20 ms frames the window held: the ticks confd should have run.
+func (r Result) Frames() float64 { return r.Window.Seconds() / codec.FrameDuration.Seconds() }
+
+// MicrosPerParticipantTick returns confd's CPU time per participant per 20 ms frame of the
+// window, in µs. It is the cost of a tick only while confd keeps up (Ticks ≈ Frames).
 func (r Result) MicrosPerParticipantTick() float64 {
-	ticks := r.Window.Seconds() / codec.FrameDuration.Seconds()
-	return float64(r.CPU.Microseconds()) / ticks / float64(r.N)
+	return float64(r.CPU.Microseconds()) / r.Frames() / float64(r.N)
 }
 
 // LossPercent returns the share of expected packets that did not arrive, in percent.
@@ -156,9 +179,9 @@ func (r Result) Latency(q float64) time.Duration {
 
 // String is the run's one-line summary.
 func (r Result) String() string {
-	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick; loss %.3f%% (%d/%d, %d silent legs); "+
+	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick, %d ticks in %.0f frames; loss %.3f%% (%d/%d, %d silent legs); "+
 		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator late ticks %d, send lag p98 %.1f ms; load average %s",
-		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
+		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.Ticks, r.Frames(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
 		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
@@ -174,6 +197,7 @@ type leg struct {
 	dest   netip.AddrPort
 	call   *SIPCall
 	rtc    *rtcListener
+	codec  codec.Codec
 	recv   receiver
 }
 
@@ -223,8 +247,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	defer d.Stop()
+	cfg.Log.Info("confd ready", "pid", d.PID(), "sip", d.SIP, "http", d.HTTP)
 	g := &generator{cfg: cfg, daemon: d}
 	res, err := g.run(ctx)
+	cfg.Log.Info("run over", "err", err)
 	if err != nil && d.Alive() {
 		return res, err
 	}
@@ -322,6 +348,11 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	t0 := time.Now()
+	if cfg.DuringWindow != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); cfg.DuringWindow(g.daemon.PID()) }()
+		defer func() { <-done }()
+	}
 	g.mu.Lock()
 	late0, lags0 := g.late, len(g.lags)
 	g.mu.Unlock()
@@ -350,6 +381,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 			exp = got
 		}
 		res.Expected += exp
+		res.Ticks = max(res.Ticks, exp)
 		res.Received += min(got, exp)
 		if got == 0 {
 			res.Silent++
@@ -371,6 +403,9 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		l.recv.mu.Unlock()
 		lat, matched := matchOnsets(sent, heard)
 		res.Latencies = append(res.Latencies, lat...)
+		slices.Sort(lat)
+		res.PerListener = append(res.PerListener, ListenerResult{Index: l.index, Codec: l.codec.String(),
+			Heard: len(heard), Matched: len(lat), Median: bench.LatencyResult{Latencies: lat}.Quantile(0.5)})
 		res.Onsets += len(sent)
 		for _, m := range matched {
 			if !m {
@@ -414,7 +449,7 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 	if err != nil {
 		return fmt.Errorf("load: media socket of call %d: %w", l.index, err)
 	}
-	l.conn = conn
+	l.conn, l.codec = conn, c
 	pt := bench.PayloadTypeOf(c)
 	rtpmap := fmt.Sprintf("%s/%d", c, c.ClockRate())
 	if c == codec.Opus {
@@ -576,6 +611,7 @@ func (g *generator) participants() (int, error) {
 func (g *generator) hangup(legs []*leg) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	defer g.cfg.Log.Info("hung up")
 	_ = forEach(legs, 32, func(l *leg) error {
 		if l.call != nil {
 			_ = l.call.Bye(ctx)

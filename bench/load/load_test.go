@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ var (
 	window = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
 	settle = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
 	nice   = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
+	perf   = flag.String("load.perf", "", "record confd with perf(1) for 10 s of the window into this file")
 	rt     = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
@@ -88,6 +91,14 @@ func sizeName(n int) string { return fmt.Sprintf("N=%d", n) }
 
 func benchLoad(b *testing.B, cfg Config) {
 	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
+	if *perf != "" {
+		cfg.DuringWindow = func(pid int) {
+			out, err := exec.Command("perf", "record", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", *perf, "--", "sleep", "10").CombinedOutput()
+			if err != nil {
+				b.Logf("perf: %v\n%s", err, out)
+			}
+		}
+	}
 	for range b.N {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		res, err := Run(ctx, cfg)
@@ -96,6 +107,9 @@ func benchLoad(b *testing.B, cfg Config) {
 			b.Fatal(err)
 		}
 		b.Log(res)
+		for _, l := range res.PerListener {
+			b.Logf("sampled listener %d (%s): %d onsets heard, %d matched, median %v", l.Index, l.Codec, l.Heard, l.Matched, l.Median)
+		}
 		b.ReportMetric(100*res.CPUShare(), "confd-cpu-%core")
 		b.ReportMetric(res.MicrosPerParticipantTick(), "us/participant/tick")
 		b.ReportMetric(res.LossPercent(), "loss-%")
@@ -103,6 +117,7 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.ReportMetric(ms(res.Latency(0.99)), "latency-p99-ms")
 		b.ReportMetric(float64(res.Missed), "missed-onsets")
 		b.ReportMetric(ms(res.SendLag98), "gen-lag-p98-ms")
+		b.ReportMetric(float64(res.Ticks)/res.Frames(), "ticks/frame")
 		b.ReportMetric(0, "ns/op")
 	}
 }

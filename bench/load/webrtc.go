@@ -60,7 +60,7 @@ func joinWebRTC(ctx context.Context, rc *rtcClient, base, room string, l *leg) e
 		return err
 	}
 	rl := &rtcListener{pc: pc, client: rc}
-	l.rtc = rl
+	l.rtc, l.codec = rl, codec.Opus
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		return err
