@@ -19,9 +19,9 @@ import (
 // benchPayload is a typical 32 kbit/s Opus payload: 80 bytes per 20 ms.
 var benchPayload = make([]byte, 80)
 
-// connectListeners answers n WHEP listeners in room and waits until every one is connected,
-// then puts their participants on hold so that the room's own tick sends them nothing: the
-// benchmark drives their send path itself, on one locked thread.
+// connectListeners answers n WHEP listeners in room, puts their participants on hold so that
+// the room's own tick sends them nothing (the benchmark drives their send path itself, on one
+// locked thread), and waits until every one is connected.
 func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call {
 	tb.Helper()
 	calls := make([]*Call, 0, n)
@@ -31,6 +31,9 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 		if err != nil {
 			tb.Fatal(err)
 		}
+		// On hold from the start: the room never sends them anything (its own sequence
+		// numbers would put the benchmark's behind the receiver's SRTP replay window).
+		c.Participant().SetHold(true)
 		cl.answer(answer)
 		calls = append(calls, c)
 	}
@@ -38,7 +41,6 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 		if !waitFor(30*time.Second, func() bool { return c.Stats().Connected && c.track.binding.Load() != nil }) {
 			tb.Fatalf("a listener did not connect: %+v", c.Stats())
 		}
-		c.Participant().SetHold(true)
 	}
 	time.Sleep(100 * time.Millisecond) // pion's SRTP writer is ready a moment after "connected"
 	return calls
