@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -39,6 +41,11 @@ var fuzzSeeds = []string{
 func FuzzHandle(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
+	}
+	for _, name := range []string{"sipjs-invite.sip", "sipjs-ack.sip", "sipjs-bye.sip"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
 	}
 	log := slog.New(slog.DiscardHandler)
 	b := bridge.New(bridge.Config{Rooms: map[string]bridge.RoomSettings{"secret": {PIN: "1234"}, "locked": {Locked: true}}}, bridge.WithLogger(log))

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -447,5 +449,37 @@ func TestRealRefusals(t *testing.T) {
 	}
 	if e.s.Calls() != 0 || len(e.b.Participants()) != 0 {
 		t.Errorf("calls %d, participants %d", e.s.Calls(), len(e.b.Participants()))
+	}
+}
+
+// TestSIPjsMessages replays what SIP.js 0.21.1 in Chromium sent confd (captured from the e2e
+// test: its INVITE with Chromium's offer, its ACK and its BYE, confd's tag swapped in) through
+// the real WebRTC answer.
+func TestSIPjsMessages(t *testing.T) {
+	e := newRealEnv(t, bridge.Config{})
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	c := dialSIP(t, e.url)
+	res := c.expectStatus(read("sipjs-invite.sip"), sip.INVITE, 200)
+	if !strings.Contains(string(res.Body()), "opus/48000/2") || !strings.Contains(string(res.Body()), "a=fingerprint:") {
+		t.Fatalf("answer is not WebRTC Opus:\n%s", res.Body())
+	}
+	tag, _ := res.To().Params.Get("tag")
+	ours := func(msg string) string { return strings.ReplaceAll(msg, "tag=9ed8800a8ea457db", "tag="+tag) }
+	c.send(ours(read("sipjs-ack.sip")))
+	if e.s.Calls() != 1 || len(e.b.Participants()) != 1 {
+		t.Fatalf("calls %d, participants %d", e.s.Calls(), len(e.b.Participants()))
+	}
+	if p := e.b.Participants()[0]; p.Room().Name() != "e2e-sip" {
+		t.Errorf("room %q", p.Room().Name())
+	}
+	c.expectStatus(ours(read("sipjs-bye.sip")), sip.BYE, 200)
+	if !waitFor(func() bool { return e.s.Calls() == 0 && len(e.b.Participants()) == 0 }) {
+		t.Errorf("calls %d, participants %d after BYE", e.s.Calls(), len(e.b.Participants()))
 	}
 }
