@@ -9,7 +9,8 @@ import (
 
 // Config sets up a Server. The zero value is complete: open to everyone (config.Security's
 // zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
-// Retry-After 60 while draining, registrations of at most an hour, 5 s write timeout.
+// Retry-After 60 while draining, registrations of at most an hour, 8 calls per connection, 5 s
+// write timeout, 32 s for an ACK.
 type Config struct {
 	// Security says who may register and call in. With Users, a REGISTER is challenged with
 	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
@@ -33,6 +34,10 @@ type Config struct {
 	// WriteTimeout bounds how long one message may take to be written to a connection; a
 	// connection that cannot take it is closed. Zero means 5 s.
 	WriteTimeout time.Duration
+	// MaxCalls is how many calls one connection may have at once (a browser tab has one); an
+	// INVITE beyond it gets 486, so that one socket cannot hold a room's worth of
+	// PeerConnections. Zero means 8.
+	MaxCalls int
 	// AckTimeout is how long a 200 OK to an INVITE waits for its ACK before confd ends the
 	// call with a BYE (RFC 3261 section 13.3.1.4: 64*T1). Zero means 32 s.
 	AckTimeout time.Duration

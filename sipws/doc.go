@@ -36,7 +36,8 @@
 //     acknowledged within Config.AckTimeout ends the call with a BYE). Refusals: a bad room
 //     name 404, a locked room 403, a full one 486, draining 503 with Retry-After, a malformed
 //     offer 400, an offer that is not WebRTC, has no audio or no Opus 488 with a Warning, an
-//     INVITE without SDP 488 "offer required" (no late offer over WebRTC).
+//     INVITE without SDP 488 "offer required" (no late offer over WebRTC), a connection that
+//     already has Config.MaxCalls calls 486.
 //   - Room PIN: the WebRTC path joins at once and cannot play a DTMF prompt first, so the PIN
 //     comes with the INVITE, as a pin URI parameter (sip:ROOM@HOST;pin=1234) or an
 //     X-Confd-PIN header; without it 403 "PIN required", a wrong one 403 "wrong PIN".

@@ -25,7 +25,13 @@ func (c *conn) onInvite(req *sip.Request) {
 	id := req.CallID().Value()
 	c.mu.Lock()
 	_, dup := c.calls[id]
+	full := len(c.calls) >= c.s.cfg.maxCalls()
 	c.mu.Unlock()
+	if full {
+		c.s.stats.rejected.Add(1)
+		c.respond(req, 486, "Busy Here (too many calls on this connection)")
+		return
+	}
 	if dup {
 		// A reliable transport never retransmits (RFC 3261 section 17.1.1.2): a second INVITE
 		// with this Call-ID and no tag is another transaction confd cannot tell apart.

@@ -516,3 +516,12 @@ func TestJsSIPRegister(t *testing.T) {
 		t.Errorf("+sip.instance %q not echoed", inst)
 	}
 }
+
+func TestCallsPerConnectionLimited(t *testing.T) {
+	e := newFakeEnv(t, bridge.Config{}, Config{MaxCalls: 2})
+	c := dialSIP(t, e.url)
+	e.call(t, c, "sip:room1@confd")
+	e.call(t, c, "sip:room2@confd")
+	c.expectStatus(newDialog("sip:room3@confd").invite(fakeOffer, ""), sip.INVITE, 486)
+	e.call(t, dialSIP(t, e.url), "sip:room3@confd") // another connection is not affected
+}
