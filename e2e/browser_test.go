@@ -142,7 +142,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	t.Helper()
 	requireBrowser(t)
 	dir := artifactDir(t)
-	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 20000, CaptureSeconds: 1.2, Freqs: freqs}
+	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 30000, CaptureSeconds: 1.2, Freqs: freqs}
 	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
 	for i, s := range specs {
 		wav := filepath.Join(t.TempDir(), "mic.wav")

@@ -54,7 +54,7 @@ function emit(obj) {
 const sessions = []; // {spec, context, page, logs}
 
 async function pageText(page, selector) {
-  return page.locator(selector).textContent({ timeout: 1000 }).catch(() => "");
+  return page.locator(selector).textContent({ timeout: 10000 }).catch(() => "");
 }
 
 async function fail(err, s) {
