@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,10 +105,11 @@ func launch(t *testing.T, args []string) (*confd, bool) {
 	low := 36000 + 100*rand.IntN(40)
 	d := &confd{t: t, sip: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sipPort)),
 		base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), log: &lockedBuffer{}, exited: make(chan struct{})}
-	d.cmd = exec.Command(confdBinary, append([]string{
+	// -config goes first: config.Parse finds it only there (its pre-pass stops at the first
+	// flag it does not know), so after -sip the file would be silently ignored.
+	d.cmd = exec.Command(confdBinary, slices.Concat(args, []string{
 		"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1",
-	}, args...)...)
+		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1"})...)
 	d.cmd.Dir = t.TempDir()
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
