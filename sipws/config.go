@@ -47,6 +47,7 @@ func (c Config) maxMessageSize() int { return positiveOr(c.MaxMessageSize, 64<<1
 func (c Config) maxBadMessages() int { return positiveOr(c.MaxBadMessages, 10) }
 func (c Config) retryAfter() int     { return positiveOr(c.RetryAfter, 60) }
 func (c Config) maxExpires() int     { return positiveOr(c.MaxExpires, 3600) }
+func (c Config) maxCalls() int       { return positiveOr(c.MaxCalls, 8) }
 func (c Config) writeTimeout() time.Duration {
 	return time.Duration(positiveOr(int64(c.WriteTimeout), int64(5*time.Second)))
 }
