@@ -32,6 +32,7 @@ const (
 	endNoAck      = "no ack"            // the 200 was never acknowledged: BYE (RFC 3261 section 13.3.1.4)
 	endConfd      = "confd"             // the WebRTC leg ended (kicked, ICE or DTLS failed): BYE
 	endConnClosed = "connection closed" // the WebSocket is gone, and the dialog with it
+	endRefused    = "refused"           // the answer failed: a final failure response went out
 )
 
 // call is one INVITE dialog on a connection: the INVITE and the tags that identify the
@@ -111,7 +112,7 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	}
 	if err != nil {
 		cl.state = ended
-		cl.endLocked("refused")
+		cl.endLocked(endRefused)
 		delete(c.calls, cl.id)
 		status, reason, extra := answerStatus(err, c.s.cfg.retryAfter())
 		c.s.stats.rejected.Add(1)
@@ -146,6 +147,7 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 		}
 	}
 	reason := cl.reason
+	cl.cancel() // the answer's context, whichever way the call ended
 	cl.state = ended
 	cl.ackTimer.Stop()
 	delete(c.calls, cl.id)
