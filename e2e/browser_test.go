@@ -55,11 +55,17 @@ type browserSpec struct {
 	Room string  // typed into "Room name"
 	Mode string  // "whip" or "sip"
 	Hz   float64 // its fake microphone's tone
-	// Pins are typed into "Room PIN", one attempt each: a refused attempt is followed by the
-	// next, as a person corrects a wrong PIN. None means one attempt without a PIN.
-	Pins []string
+	// Attempts, when set, replace Room: each is a room name and a PIN typed before clicking
+	// Join, and a refused attempt is followed by the next, as a person corrects a mistake.
+	Attempts []attempt
 	// DenyMic makes the browser refuse the microphone, as a person who clicked "Block" would.
 	DenyMic bool
+}
+
+// attempt is one try at joining: the room and PIN typed into the form.
+type attempt struct {
+	Room string `json:"room"`
+	PIN  string `json:"pin"`
 }
 
 // driveConfig is drive.mjs's CONFIG file.
@@ -73,16 +79,16 @@ type driveConfig struct {
 }
 
 type driveBrowser struct {
-	Name           string   `json:"name"`
-	Room           string   `json:"room"`
-	Mode           string   `json:"mode"`
-	WAV            string   `json:"wav"`
-	Profile        string   `json:"profile"`
-	Record         string   `json:"record"`
-	Screenshot     string   `json:"screenshot,omitempty"`
-	ScreenshotJoin string   `json:"screenshotJoin,omitempty"`
-	Pins           []string `json:"pins,omitempty"`
-	DenyMic        bool     `json:"denyMic,omitempty"`
+	Name           string    `json:"name"`
+	Room           string    `json:"room"`
+	Mode           string    `json:"mode"`
+	WAV            string    `json:"wav"`
+	Profile        string    `json:"profile"`
+	Record         string    `json:"record"`
+	Screenshot     string    `json:"screenshot,omitempty"`
+	ScreenshotJoin string    `json:"screenshotJoin,omitempty"`
+	Attempts       []attempt `json:"attempts,omitempty"`
+	DenyMic        bool      `json:"denyMic,omitempty"`
 }
 
 // driveEvent is one line drive.mjs prints.
@@ -151,7 +157,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 			t.Fatal(err)
 		}
 		db := driveBrowser{
-			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(), Pins: s.Pins, DenyMic: s.DenyMic,
+			Name: s.Name, Room: s.Room, Mode: s.Mode, WAV: wav, Profile: t.TempDir(), Attempts: s.Attempts, DenyMic: s.DenyMic,
 			Record:     filepath.Join(dir, s.Name+"-heard.wav"),
 			Screenshot: filepath.Join(dir, s.Name+"-call.png"),
 		}

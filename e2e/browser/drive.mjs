@@ -6,11 +6,12 @@
 //   node drive.mjs CONFIG.json
 //
 // CONFIG: {url, chromium?, timeoutMs?, captureSeconds?, freqs:[Hz…], browsers:[{name, room,
-// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, pins?, denyMic?}]}
+// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, attempts?:[{room, pin}],
+// denyMic?}]}
 //
 // Each browser prints "joined" once its page says it is connected, or "refused" with the
 // page's alert text when the page shows an alert instead (a refused microphone, a locked room).
-// With several pins, each is one attempt; "refused" says final:false until the last one, and a
+// With several attempts (room and PIN), "refused" says final:false until the last one, and a
 // finally refused browser takes no further part. denyMic drops the flag that grants the microphone, so
 // the page meets a refusal as a person who clicked "Block" would.
 //
@@ -93,22 +94,22 @@ async function join(s) {
   const { page, spec } = s;
   await page.goto(cfg.url);
   if (spec.screenshotJoin) await page.screenshot({ path: spec.screenshotJoin, fullPage: true });
-  await page.getByLabel("Room name").fill(spec.room);
   await page.getByLabel("Your name").fill(spec.name);
   await page.locator(`input[name=mode][value=${spec.mode || "whip"}]`).check();
   await page.getByText("More options").click();
   await page.getByLabel("Raw audio").check(); // a steady tone is not noise to remove
-  // Each PIN is one attempt, as a person corrects a wrong PIN and presses Join again.
-  const pins = spec.pins && spec.pins.length ? spec.pins : [""];
-  for (let i = 0; i < pins.length; i++) {
-    await page.getByLabel("Room PIN", { exact: true }).fill(pins[i]);
+  // Each attempt is a room and a PIN, as a person corrects a wrong one and presses Join again.
+  const attempts = spec.attempts && spec.attempts.length ? spec.attempts : [{ room: spec.room, pin: "" }];
+  for (let i = 0; i < attempts.length; i++) {
+    await page.getByLabel("Room name").fill(attempts[i].room);
+    await page.getByLabel("Room PIN", { exact: true }).fill(attempts[i].pin || "");
     await page.getByRole("button", { name: "Join" }).click();
     const outcome = await Promise.race([
       page.waitForSelector("#status[data-state=connected]").then(() => "connected"),
       page.waitForSelector("#alert:not([hidden])").then(() => "alert"),
     ]);
     if (outcome === "connected") break;
-    const final = i === pins.length - 1;
+    const final = i === attempts.length - 1;
     if (final && spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
     emit({ event: "refused", browser: spec.name, final, alert: (await pageText(page, "#alert")).trim(),
       status: (await pageText(page, "#status")).trim() });
