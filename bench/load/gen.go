@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -111,8 +112,9 @@ type Result struct {
 	Listeners  string
 	// Window is the measured window's wall time; Setup how long placing every call took.
 	Window, Setup time.Duration
-	// CPU is confd's CPU time (user + system, every thread) in the window.
-	CPU time.Duration
+	// CPU is confd's CPU time (user + system, every thread) in the window; GeneratorCPU this
+	// process's.
+	CPU, GeneratorCPU time.Duration
 	// Ticks is how many packets the leg that got the most was sent in the window: the ticks
 	// confd's room ran (a G.711 listener gets a packet every tick). Fewer than the window's
 	// 20 ms frames means confd fell behind and skipped ticks.
@@ -180,9 +182,9 @@ func (r Result) Latency(q float64) time.Duration {
 // String is the run's one-line summary.
 func (r Result) String() string {
 	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick, %d ticks in %.0f frames; loss %.3f%% (%d/%d, %d silent legs); "+
-		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator late ticks %d, send lag p98 %.1f ms; load average %s",
+		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator %.0f%% of a core, late ticks %d, send lag p98 %.1f ms; load average %s",
 		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.Ticks, r.Frames(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
-		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
+		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -347,6 +349,10 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	self0, err := processCPUTime(os.Getpid())
+	if err != nil {
+		return res, err
+	}
 	t0 := time.Now()
 	if cfg.DuringWindow != nil {
 		done := make(chan struct{})
@@ -363,6 +369,11 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	self1, err := processCPUTime(os.Getpid())
+	if err != nil {
+		return res, err
+	}
+	res.GeneratorCPU = self1 - self0
 	t1 := time.Now()
 	after := g.snapshot(legs, false)
 	res.Window, res.CPU, res.LoadAverage = t1.Sub(t0), cpu1-cpu0, LoadAverage()

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -43,7 +45,8 @@ func BenchmarkWebRTCSendAllocs(b *testing.B) {
 		b.ReportMetric(perTick, "tick-allocs/tick")
 		b.ReportMetric(0, "ns/op")
 		if top != "" {
-			b.Logf("allocating stacks:\n%s", top)
+			// Printed rather than logged: a benchmark's log is cut after a few lines.
+			fmt.Fprintf(os.Stderr, "allocating stacks:\n%s\n", top)
 		}
 	}
 }
@@ -56,9 +59,10 @@ func (discardLeg) Hangup(string)  {}
 
 func webrtcSendAllocs(b *testing.B, n int, window time.Duration) (perPacket, perTick float64, top string) {
 	loopback := netip.MustParseAddr("127.0.0.1")
-	br := bridge.New(bridge.Config{})
+	quiet := slog.New(slog.DiscardHandler)
+	br := bridge.New(bridge.Config{}, bridge.WithLogger(quiet))
 	defer br.Close()
-	s, err := webrtcleg.New(br, webrtcleg.Config{ListenIPs: []netip.Addr{loopback}})
+	s, err := webrtcleg.New(br, webrtcleg.Config{ListenIPs: []netip.Addr{loopback}}, webrtcleg.WithLogger(quiet))
 	if err != nil {
 		b.Fatal(err)
 	}
