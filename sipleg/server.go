@@ -52,6 +52,9 @@ type Config struct {
 	// IVRTries is how many wrong meeting numbers or PINs the IVR accepts before saying goodbye.
 	// Zero means 3.
 	IVRTries int
+	// OnResponse, when set, is told the status code of every SIP response sent or received on
+	// the UDP and TCP sockets (metrics: SIP responses by code). It must not block.
+	OnResponse func(code int)
 }
 
 // Option changes how a Server reports, not what it does.
@@ -117,6 +120,7 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newAuthenticator(cfg.Security)
 	s.valid = newValidator()
+	s.valid.onResponse = cfg.OnResponse
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("confd"))
 	if err != nil {
 		return nil, err

@@ -36,6 +36,21 @@ import (
 // through untouched: sipgo matches them to client transactions and drops the rest.
 type validator struct {
 	parsers sync.Pool
+	// onResponse, when set, is told the status code of every response sent or received on
+	// the SIP sockets (metrics).
+	onResponse func(code int)
+}
+
+// countResponse tells onResponse the code of b if b is a SIP response ("SIP/2.0 NNN …").
+func (v *validator) countResponse(b []byte) {
+	if v.onResponse == nil || len(b) < 12 || string(b[:8]) != "SIP/2.0 " {
+		return
+	}
+	d0, d1, d2 := int(b[8])-'0', int(b[9])-'0', int(b[10])-'0'
+	if d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 {
+		return
+	}
+	v.onResponse(d0*100 + d1*10 + d2)
 }
 
 func newValidator() *validator {
@@ -272,12 +287,19 @@ func (c *validatingPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		}
 		resp, bad := c.v.check(p[:n])
 		if !bad {
+			c.v.countResponse(p[:n])
 			return copy(p, unfold(p[:n])), addr, nil
 		}
 		if len(resp) > 0 {
-			_, _ = c.PacketConn.WriteTo(resp, addr)
+			_, _ = c.WriteTo(resp, addr)
 		}
 	}
+}
+
+// WriteTo sends a datagram, counting the responses among them.
+func (c *validatingPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	c.v.countResponse(p)
+	return c.PacketConn.WriteTo(p, addr)
 }
 
 // validatingListener hands sipgo TCP connections whose byte stream is cut into messages
@@ -319,10 +341,11 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 			}
 			if bad {
 				if len(resp) > 0 {
-					_, _ = c.Conn.Write(resp)
+					_, _ = c.Write(resp)
 				}
 				continue
 			}
+			c.v.countResponse(msg)
 			c.out = append(c.out, unfold(msg)...)
 			continue
 		}
@@ -338,6 +361,13 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 	n := copy(p, c.out)
 	c.out = c.out[n:]
 	return n, nil
+}
+
+// Write sends bytes of a message, counting it when it is a response (sipgo writes one message
+// per call).
+func (c *validatingConn) Write(p []byte) (int, error) {
+	c.v.countResponse(p)
+	return c.Conn.Write(p)
 }
 
 // next cuts the first whole message (or keep-alive CRLFs) off c.in.
