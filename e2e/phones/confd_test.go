@@ -289,6 +289,7 @@ var (
 	partyBob = party{"Bob", toneBob, codec.Opus}
 	partyCy  = party{"Cy", toneCy, codec.PCMA}
 	partyDee = party{"Dee", toneDee, codec.Opus}
+	partyEve = party{"Eve", toneEve, codec.PCMU}
 )
 
 // over returns the party with another codec.

@@ -13,6 +13,7 @@ const (
 	toneBob = 700.0
 	toneCy  = 1000.0
 	toneDee = 1300.0
+	toneEve = 1600.0
 )
 
 const (

@@ -225,14 +225,16 @@ func TestCoachIsHeardByItsTargetOnly(t *testing.T) {
 	}
 }
 
-// TestMuteAllSparesCoaches: POST /mute-all mutes Ada, Bob and Cy but not Dee, Ada's coach:
-// one second later no one hears Ada, Bob or Cy, and Ada still hears Dee's whisper.
-func TestMuteAllSparesCoaches(t *testing.T) {
+// TestMuteAllSparesCoachesAndMonitors: POST /mute-all mutes Ada, Bob and Cy but not Dee,
+// Ada's coach, nor Eve, a monitor: one second later no one hears Ada, Bob or Cy, Ada still hears
+// Dee's whisper, and no one ever hears Eve.
+func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 	t.Parallel()
 	d := startConfd(t, "")
-	phones, ids := d.talkers("all", partyAda, partyBob, partyCy, partyDee)
-	ada, bob, cy := phones[0], phones[1], phones[2]
+	phones, ids := d.talkers("all", partyAda, partyBob, partyCy, partyDee, partyEve)
+	ada, bob, cy, eve := phones[0], phones[1], phones[2], phones[4]
 	d.patch("all", ids[3], map[string]any{"role": "coach", "target": ids[0]})
+	d.patch("all", ids[4], map[string]any{"role": "monitor"})
 	time.Sleep(settle + window)
 
 	m := now()
@@ -252,12 +254,19 @@ func TestMuteAllSparesCoaches(t *testing.T) {
 	for _, c := range []struct {
 		p      *Phone
 		others []float64
-	}{{ada, []float64{toneBob, toneCy}}, {bob, []float64{toneAda, toneCy}}, {cy, []float64{toneAda, toneBob}}} {
+	}{{ada, []float64{toneBob, toneCy}}, {bob, []float64{toneAda, toneCy}}, {cy, []float64{toneAda, toneBob}}, {eve, []float64{toneAda, toneBob, toneCy}}} {
 		for _, hz := range c.others {
 			expectGone(t, c.p, m, hz, "mute-all")
 		}
 	}
 	at := time.Time(m)
-	expectUnder(t, bob, at.Add(-window), toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
-	expectUnder(t, bob, at.Add(settle), toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
+	for _, from := range []time.Time{at.Add(-window), at.Add(settle)} {
+		expectUnder(t, bob, from, toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
+		for _, c := range []struct {
+			p   *Phone
+			ref float64
+		}{{ada, toneBob}, {bob, toneCy}, {cy, toneBob}} {
+			expectUnder(t, c.p, from, toneEve, m.before(c.p, c.ref), "a monitor is heard by no one")
+		}
+	}
 }
