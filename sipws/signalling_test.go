@@ -12,6 +12,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/icholy/digest"
 
 	"confd/bridge"
@@ -524,4 +525,36 @@ func TestCallsPerConnectionLimited(t *testing.T) {
 	e.call(t, c, "sip:room2@confd")
 	c.expectStatus(newDialog("sip:room3@confd").invite(fakeOffer, ""), sip.INVITE, 486)
 	e.call(t, dialSIP(t, e.url), "sip:room3@confd") // another connection is not affected
+}
+
+func TestFragmentedAndBinaryMessages(t *testing.T) {
+	e := newFakeEnv(t, bridge.Config{}, Config{})
+	c := dialSIP(t, e.url)
+	msg := []byte(newDialog("sip:confd").req("OPTIONS", "", ""))
+	// One SIP message in two frames, with a ping between them (RFC 6455 section 5.4).
+	frames := []ws.Frame{
+		ws.NewFrame(ws.OpText, false, msg[:40]),
+		ws.NewPingFrame([]byte("hi")),
+		ws.NewFrame(ws.OpContinuation, true, msg[40:]),
+	}
+	c.wmu.Lock()
+	for _, f := range frames {
+		if err := ws.WriteFrame(c.conn, ws.MaskFrameInPlace(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.wmu.Unlock()
+	if res := c.final(sip.OPTIONS); res.StatusCode != 200 {
+		t.Fatalf("fragmented OPTIONS answered %d", res.StatusCode)
+	}
+	// A binary frame holds a SIP message too (RFC 7118 section 5.1).
+	c.wmu.Lock()
+	err := wsutil.WriteClientBinary(c.conn, []byte(newDialog("sip:confd").req("OPTIONS", "", "")))
+	c.wmu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := c.final(sip.OPTIONS); res.StatusCode != 200 {
+		t.Fatalf("binary OPTIONS answered %d", res.StatusCode)
+	}
 }
