@@ -24,8 +24,31 @@ import (
 	"confd/codec"
 )
 
-// confdBinary is cmd/confd, built once by TestMain.
-var confdBinary string
+// binDir holds cmd/confd, built at most once per test process by confdBinary: the unit tests
+// and fuzz workers, which start no daemon, never build it.
+var binDir string
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// confdBinary returns the path of cmd/confd built for this test process, building it the first
+// time.
+func confdBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		built = filepath.Join(binDir, "confd")
+		if out, err := exec.Command("go", "build", "-o", built, "confd/cmd/confd").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build confd/cmd/confd: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "confd-phones-")
@@ -33,13 +56,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	confdBinary = filepath.Join(dir, "confd")
-	build := exec.Command("go", "build", "-o", confdBinary, "confd/cmd/confd")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build confd/cmd/confd: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -107,7 +124,7 @@ func launch(t *testing.T, args []string) (*confd, bool) {
 		base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), log: &lockedBuffer{}, exited: make(chan struct{})}
 	// -config goes first: config.Parse finds it only there (its pre-pass stops at the first
 	// flag it does not know), so after -sip the file would be silently ignored.
-	d.cmd = exec.Command(confdBinary, slices.Concat(args, []string{
+	d.cmd = exec.Command(confdBinary(t), slices.Concat(args, []string{
 		"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1"})...)
 	d.cmd.Dir = t.TempDir()
