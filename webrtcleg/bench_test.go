@@ -154,7 +154,8 @@ func TestSendPathAllocations(t *testing.T) {
 	calls := connectListeners(t, ts, "alloc", 1)
 	senders := []*bridge.RTPSender{bridge.NewRTPSender(111)}
 	pion := testing.AllocsPerRun(200, func() { sendTick(senders, calls, buf, now) })
-	if pion != 0 {
+	// Under -race sync.Pool drops items at random, so pion's pooled buffers are reallocated.
+	if pion != 0 && !raceEnabled {
 		t.Errorf("the whole send path into pion (interceptors, SRTP, UDP): %.1f allocations per packet, want 0", pion)
 	}
 	if st := calls[0].Stats(); st.RTPSent < 200 || st.RTPDropped > 0 {

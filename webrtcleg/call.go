@@ -39,6 +39,11 @@ type Call struct {
 	trackSeen atomic.Bool
 	connected atomic.Bool
 
+	// rtcpMu serialises this call's use of the participant's RTCP methods: the bridge's
+	// RTCPReport reads the participant's output format without the room's lock while PushRTCP
+	// changes it under that lock.
+	rtcpMu sync.Mutex
+
 	rtpIn, rtpBad, rtcpIn, rtcpBad atomic.Uint64
 	fractionLost                   atomic.Uint32 // the peer's last report about confd's stream, in 1/256
 }
@@ -219,7 +224,10 @@ func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 			return
 		}
 		if p := c.part.Load(); p != nil {
-			if err := p.PushRTCP(buf[:n], time.Now()); err != nil {
+			c.rtcpMu.Lock()
+			err := p.PushRTCP(buf[:n], time.Now())
+			c.rtcpMu.Unlock()
+			if err != nil {
 				c.rtcpBad.Add(1)
 			}
 		}
@@ -252,7 +260,9 @@ func (c *Call) rtcpLoop() {
 		if p == nil {
 			continue
 		}
+		c.rtcpMu.Lock()
 		raw, err := p.RTCPReport(time.Now())
+		c.rtcpMu.Unlock()
 		if err != nil {
 			continue
 		}
@@ -351,7 +361,10 @@ func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 		c.rtcpBad.Add(1)
 		return
 	}
-	if err := p.PushRTCP(out, now); err != nil {
+	c.rtcpMu.Lock()
+	err = p.PushRTCP(out, now)
+	c.rtcpMu.Unlock()
+	if err != nil {
 		c.rtcpBad.Add(1)
 	}
 }

@@ -382,20 +382,20 @@ func (c *client) decode() (packets int, pcm []int16, fec, plc int) {
 	return len(pkts), out, fec, plc
 }
 
-// lastSecondLevel is the tone's level in the last second the client decoded.
-func (c *client) lastSecondLevel(hz float64) (float64, int) {
-	n, pcm := c.received()
-	if len(pcm) > codec.SampleRate {
-		pcm = pcm[len(pcm)-codec.SampleRate:]
-	}
-	return audiotest.ToneLevel(pcm, codec.SampleRate, hz), n
-}
-
 // healthyLevel is the tone's level over the packets that arrived in the last window, but only
 // when the room kept real time in it: their sequence numbers span at least 90% of the window's
 // 20 ms ticks (lost packets count, they were sent). On this shared 2-core box a room may be
 // starved of CPU for a while; such a window says nothing about the network path.
 func (c *client) healthyLevel(hz float64, window time.Duration) (float64, bool) {
+	pcm, ok := c.healthyWindow(window)
+	if !ok {
+		return 0, false
+	}
+	return audiotest.ToneLevel(pcm, codec.SampleRate, hz), true
+}
+
+// healthyWindow is the decoded audio of healthyLevel's window.
+func (c *client) healthyWindow(window time.Duration) ([]int16, bool) {
 	c.mu.Lock()
 	first := -1
 	since := time.Now().Add(-window)
@@ -411,13 +411,41 @@ func (c *client) healthyLevel(hz float64, window time.Duration) (float64, bool) 
 	}
 	c.mu.Unlock()
 	if first < 0 || span < int(window/(20*time.Millisecond))*9/10 {
-		return 0, false
+		return nil, false
 	}
 	_, pcm, _, _ := c.decode()
 	if n := span * codec.FrameSamples; len(pcm) > n {
 		pcm = pcm[len(pcm)-n:]
 	}
-	return audiotest.ToneLevel(pcm, codec.SampleRate, hz), true
+	return pcm, true
+}
+
+// hearsTone waits up to 10 s for a second in which the room kept real time and the client
+// heard hz at or above minDB while each of quiet stayed 30 dB under it. A machine so loaded
+// that no such second comes (or -race) leaves the audio unjudged, logged; a healthy second
+// with the wrong audio fails.
+func hearsTone(t *testing.T, c *client, hz, minDB float64, quiet ...float64) {
+	t.Helper()
+	level, worst, healthy, ok := -200.0, -200.0, false, false
+	for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		pcm, h := c.healthyWindow(time.Second)
+		if !h {
+			continue
+		}
+		healthy, level, worst = true, audiotest.ToneLevel(pcm, codec.SampleRate, hz), -200
+		for _, q := range quiet {
+			worst = max(worst, audiotest.ToneLevel(pcm, codec.SampleRate, q))
+		}
+		ok = level >= minDB && worst < level-30
+	}
+	t.Logf("hears %.0f Hz at %.1f dBFS (others at most %.1f)", hz, level, worst)
+	switch {
+	case ok:
+	case !healthy || raceEnabled:
+		t.Logf("no second in which the room kept real time (or -race): audio not judged")
+	default:
+		t.Errorf("hears %.0f Hz at %.1f dBFS (want ≥ %.0f) and the others at %.1f dBFS", hz, level, minDB, worst)
+	}
 }
 
 // waitFor polls cond until it holds or d passes.
