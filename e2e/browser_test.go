@@ -204,7 +204,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	}()
 	t.Cleanup(b.close)
 	for settled := 0; settled < len(specs); {
-		ev := b.await("joined|refused", 60*time.Second)
+		ev := b.await("joined|refused", 120*time.Second) // the driver times out first, and says where
 		if ev.Event == "refused" {
 			t.Logf("browser %s was refused: %q", ev.Browser, ev.Alert)
 			b.Alerts[ev.Browser] = append(b.Alerts[ev.Browser], ev.Alert)
@@ -280,6 +280,14 @@ func (b *browsers) screenshot() map[string]string {
 		out[name] = s.Screenshot
 	}
 	return out
+}
+
+// mute clicks Mute in browser name's page.
+func (b *browsers) mute(name string) {
+	b.t.Helper()
+	b.send("mute " + name)
+	ev := b.await("muted", 20*time.Second)
+	b.t.Logf("browser %s muted: %s", name, ev.Status)
 }
 
 // leave clicks Leave in every page and waits for the driver to exit.

@@ -144,7 +144,7 @@ func TestBrowserWHIPAndPhone(t *testing.T) { browserWithPhone(t, "whip") }
 func TestBrowserSIPWebSocketAndPhone(t *testing.T) { browserWithPhone(t, "sip") }
 
 // TestTwoBrowsersAndPhone is test 3: two browsers by WHIP and one phone; each hears the other two
-// and not itself.
+// and not itself. Then one page's Mute button silences it for the other.
 func TestTwoBrowsersAndPhone(t *testing.T) {
 	requirePeers(t)
 	d := startDaemon(t)
@@ -157,8 +157,14 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 	phone := startPhone(t, d, room)
 	time.Sleep(settle)
 	heard := br.measure()
+	br.mute("Ada")
+	time.Sleep(settle) // every jitter buffer on the way (confd's, the browser's) plays out her last packets
+	afterMute := br.measure()
 	phonePCM, phoneRate := hangUp(t, phone)
 	br.leave()
+	// The phone is judged on the time before Ada's Mute: its first two seconds (after the
+	// settling that hangUp cuts), well before the first measurement ended.
+	phonePCM = phonePCM[:min(len(phonePCM), 2*phoneRate)]
 
 	ada, bob := heard["Ada"], heard["Bob"]
 	assertHears(t, "browser Ada", ada.PCM, ada.Rate, []float64{toneBob, tonePhone}, toneAda)
@@ -166,6 +172,14 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 	assertHears(t, "phone", phonePCM, phoneRate, []float64{toneAda, toneBob}, tonePhone)
 	assertListed(t, "Ada", ada.People, "Ada (you)", "Bob", "Phone")
 	assertListed(t, "Bob", bob.People, "Ada", "Bob (you)", "Phone")
+
+	// The page's Mute silences Ada for the others; Bob still hears the phone.
+	bob = afterMute["Bob"]
+	muted, still := audiotest.ToneLevel(bob.PCM, bob.Rate, toneAda), audiotest.ToneLevel(bob.PCM, bob.Rate, tonePhone)
+	t.Logf("after Ada's Mute, Bob hears her %.0f Hz at %.1f dBFS and the phone at %.1f dBFS", toneAda, muted, still)
+	if still < -35 || still-muted < minApart {
+		t.Errorf("after Ada's Mute, Bob hears her at %.1f dBFS and the phone at %.1f dBFS, want her %d dB under", muted, still, minApart)
+	}
 }
 
 // TestPageExplainsRefusals checks the page's messages where joining fails: a refused

@@ -20,6 +20,7 @@
 //               stream, through WebAudio) into its `record` WAV; print one "measured" event per
 //               browser, with tone levels (Goertzel, Hann window, dBFS) and the participant list
 //   screenshot  save each browser's page as PNG at its `screenshot` path
+//   mute NAME   click Mute in browser NAME (aria-pressed turns true), print "muted"
 //   leave       click Leave everywhere, wait for the page to go idle, close and exit 0
 // End of input counts as leave. Any failure prints an "error" event with the page's alert and
 // status text, and exits 1.
@@ -227,7 +228,8 @@ async function main() {
   emit({ event: "ready" });
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
-    switch (line.trim()) {
+    const [cmd, arg] = line.trim().split(/\s+/, 2);
+    switch (cmd) {
       case "measure":
         await each(measure);
         emit({ event: "measured-all" });
@@ -238,6 +240,15 @@ async function main() {
         });
         emit({ event: "screenshot" });
         break;
+      case "mute": {
+        const s = sessions.find((x) => x.spec.name === arg && !x.refused);
+        if (!s) throw new Error(`mute: no joined browser ${arg}`);
+        current = s;
+        await s.page.getByRole("button", { name: "Mute" }).click();
+        await s.page.waitForSelector("#mute[aria-pressed=true]");
+        emit({ event: "muted", browser: arg, status: (await pageText(s.page, "#status")).trim() });
+        break;
+      }
       case "leave":
         lines.close();
         break;
