@@ -74,9 +74,9 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Hea
 			if len(sec.Users) == 0 {
 				return 403, "Forbidden (not a trusted address)", nil
 			}
-			if _, ok := c.s.auth.check(req); !ok {
+			if chal, ok := c.s.auth.check(req); !ok {
 				c.s.stats.challenged.Add(1)
-				return 401, "Unauthorized", c.s.auth.challenge()
+				return 401, "Unauthorized", chal
 			}
 		}
 	}

@@ -13,9 +13,9 @@ import (
 // RFC 3261 section 22.4) and a connection that passed is trusted for its INVITEs.
 func (c *conn) onRegister(req *sip.Request) {
 	if c.s.auth.hasUsers() {
-		if _, ok := c.s.auth.check(req); !ok {
+		if chal, ok := c.s.auth.check(req); !ok {
 			c.s.stats.challenged.Add(1)
-			c.respond(req, 401, "Unauthorized", c.s.auth.challenge())
+			c.respond(req, 401, "Unauthorized", chal)
 			return
 		}
 		c.mu.Lock()
