@@ -64,6 +64,7 @@ type Participant struct {
 	hold      atomic.Bool
 	lastMedia atomic.Int64
 	bad       atomic.Uint64
+	outClock  atomic.Int32 // RTP clock of the output, read by RTCPReport without the room lock
 
 	// Guarded by room.mu.
 	talking bool
@@ -90,6 +91,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		id: r.b.newParticipantID(), info: info, room: r, leg: leg, joinedAt: now(),
 		sender: NewRTPSender(info.OutputPT),
 	}
+	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	id, _ := strconv.ParseUint(p.id, 10, 32)
 	p.mid = mixer.ID(id)
 	if len(info.Input) > 0 {
@@ -246,11 +248,11 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 	if rep.HasSR {
 		p.recv.OnSenderReport(rep.SRNTPTime, now)
 	}
-	if rep.HasLoss && p.info.Output.Codec == codec.Opus {
+	if rep.HasLoss {
 		loss := ExpectedLossPercent(rep.FractionLost)
 		r := p.room
 		r.mu.Lock()
-		if f := p.info.Output; f.ExpectedLoss != loss {
+		if f := p.info.Output; f.Codec == codec.Opus && f.ExpectedLoss != loss {
 			f.ExpectedLoss = loss
 			if err := r.mix.SetFormat(p.mid, f); err == nil {
 				p.info.Output = f
@@ -263,7 +265,7 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 
 // RTCPReport returns the compound RTCP packet (SR or RR, and SDES) the leg should send now.
 func (p *Participant) RTCPReport(now time.Time) ([]byte, error) {
-	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, p.info.Output.Codec.ClockRate(), now)
+	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
 }
 
 // LastMedia returns when the last RTP packet arrived (or when the participant joined).
@@ -294,6 +296,7 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 	}
 	p.pktMu.Lock()
 	p.info.Output, p.info.OutputPT, p.info.Input = output, outputPT, input
+	p.outClock.Store(int32(output.Codec.ClockRate()))
 	p.buf.Store(buf)
 	p.pktMu.Unlock()
 	p.sender.SetPayloadType(outputPT)
