@@ -64,7 +64,8 @@ func TestSmallRoomEndToEnd(t *testing.T) {
 	for i, levels := range res.ToneLevels {
 		for k, lvl := range levels {
 			// A talker's 100 ms burst every 600 ms at -16.5 dBFS would read about -24 dBFS over
-			// the window; the mixer fades a talker in over its first 80 ms or so (-36 dBFS).
+			// the window; an Opus talker's bursts after DTX reach their level only after about
+			// 80 ms (a concealment before each talkspurt, bench/README.md), which reads -36.
 			if lvl < -45 {
 				t.Errorf("sampled listener %d hears the %v Hz talker at %.1f dBFS", i, cfg.withDefaults().Talkers[k].Freq, lvl)
 			}
