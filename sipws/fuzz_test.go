@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -59,10 +60,15 @@ func FuzzHandle(f *testing.F) {
 	sec := config.Security{Users: []config.User{{User: "ada", Password: "pw"}}}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		s := newServer(b, Config{Security: sec, MaxMessageSize: 8 << 10}, answer, WithLogger(log))
-		var out [][]byte
+		var (
+			mu  sync.Mutex // the call's goroutine answers too, as on a real connection
+			out [][]byte
+		)
 		c := newConn(s, nil, nil, "WS", "confd.test", "127.0.0.1:5000")
 		c.write = func(p []byte) error {
+			mu.Lock()
 			out = append(out, bytes.Clone(p))
+			mu.Unlock()
 			return nil
 		}
 		err := c.handle(msg)

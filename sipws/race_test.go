@@ -3,5 +3,5 @@
 package sipws
 
 // raceEnabled: the race detector slows the room's tick and Opus several times over, so audio
-// quality is not judged under it (only that the right tone is heard).
+// levels and SNR are not judged under it (only which tone is heard).
 const raceEnabled = true
