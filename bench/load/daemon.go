@@ -70,9 +70,15 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 	args := []string{bin, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"-rtp", opts.RTP, "-log-level", "warn"}
 	if opts.CPU >= 0 {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return nil, fmt.Errorf("load: pinning confd needs taskset (util-linux): %w", err)
+		}
 		args = append([]string{"taskset", "-c", strconv.Itoa(opts.CPU)}, args...)
 	}
 	if opts.Realtime {
+		if _, err := exec.LookPath("chrt"); err != nil {
+			return nil, fmt.Errorf("load: real-time confd needs chrt (util-linux): %w", err)
+		}
 		args = append([]string{"chrt", "-f", "10"}, args...)
 	}
 	d.cmd = exec.Command(args[0], args[1:]...)

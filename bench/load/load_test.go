@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -42,7 +43,7 @@ func confd(tb testing.TB) string {
 // tone and its onsets, and nothing is lost on loopback.
 func TestSmallRoomEndToEnd(t *testing.T) {
 	cfg := Config{Confd: confd(t), Participants: 10, Settle: 2 * time.Second, Window: 4 * time.Second,
-		KeepAudio: true}
+		KeepAudio: true, NoPin: !canPin()}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := Run(ctx, cfg)
@@ -90,7 +91,16 @@ func BenchmarkLoadWebRTC(b *testing.B) {
 
 func sizeName(n int) string { return fmt.Sprintf("N=%d", n) }
 
+// canPin reports whether confd and the generator can have a CPU each: two CPUs and taskset.
+func canPin() bool {
+	_, err := exec.LookPath("taskset")
+	return err == nil && runtime.NumCPU() >= 2
+}
+
 func benchLoad(b *testing.B, cfg Config) {
+	if !canPin() {
+		b.Skip("the load benchmarks need two CPUs and taskset(1)")
+	}
 	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
 	if *perf != "" {
 		cfg.DuringWindow = func(pid int) {
