@@ -320,3 +320,36 @@ func (d *Duration) Set(s string) error {
 
 // UnmarshalText parses a duration from the config file.
 func (d *Duration) UnmarshalText(b []byte) error { return d.Set(string(b)) }
+
+// TrunkPrefixes returns the trunks as prefixes (an address is a prefix of its full length);
+// entries that do not parse are left out (Validate names them).
+func (s Security) TrunkPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range s.Trunks {
+		if p, err := netip.ParsePrefix(t); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(t); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
+}
+
+// IsTrunk reports whether remote ("host:port" or "host") is within one of prefixes.
+func IsTrunk(prefixes []netip.Prefix, remote string) bool {
+	var addr netip.Addr
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		addr = ap.Addr()
+	} else if a, err := netip.ParseAddr(remote); err == nil {
+		addr = a
+	} else {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
