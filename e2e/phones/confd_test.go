@@ -95,17 +95,26 @@ func (l *lockedBuffer) String() string {
 // when the test failed). A launch that loses a port race is retried.
 func startConfd(t *testing.T, toml string) *confd {
 	t.Helper()
-	var args []string
+	return startConfdOrdered(t, toml, false)
+}
+
+// startConfdOrdered is startConfd with -config placed before the other flags, or after them
+// when configLast is set. The tests put it first: config.Parse finds it only there (its
+// pre-pass stops at the first flag it does not know), so after -sip the file is silently
+// ignored; TestConfigFileAfterOtherFlags holds that bug.
+func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
+	t.Helper()
+	var config []string
 	if toml != "" {
 		path := filepath.Join(t.TempDir(), "confd.toml")
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, "-config", path)
+		config = []string{"-config", path}
 	}
 	var lastLog string
 	for range 3 {
-		d, ok := launch(t, args)
+		d, ok := launch(t, config, configLast)
 		if ok {
 			return d
 		}
@@ -115,18 +124,20 @@ func startConfd(t *testing.T, toml string) *confd {
 	return nil
 }
 
-func launch(t *testing.T, args []string) (*confd, bool) {
+func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 	sipPort, httpPort := freePort(t), freePort(t)
 	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
 	// cmd/confd's tests (32000-35999) and baresip's (40000-49999).
 	low := 36000 + 100*rand.IntN(40)
 	d := &confd{t: t, sip: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sipPort)),
 		base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), log: &lockedBuffer{}, exited: make(chan struct{})}
-	// -config goes first: config.Parse finds it only there (its pre-pass stops at the first
-	// flag it does not know), so after -sip the file would be silently ignored.
-	d.cmd = exec.Command(confdBinary(t), slices.Concat(args, []string{
-		"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1"})...)
+	flags := []string{"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1"}
+	args := slices.Concat(config, flags)
+	if configLast {
+		args = slices.Concat(flags, config)
+	}
+	d.cmd = exec.Command(confdBinary(t), args...)
 	d.cmd.Dir = t.TempDir()
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -324,6 +335,15 @@ func (d *confd) talkers(room string, parties ...party) ([]*Phone, []string) {
 		names[i] = p.name
 	}
 	ids := d.waitTalking(room, names...)
-	time.Sleep(window + 200*time.Millisecond)
+	time.Sleep(window)
+	everyone := hearing{}
+	for i, p := range phones {
+		for j, q := range parties {
+			if i != j {
+				everyone[p] = append(everyone[p], q.hz)
+			}
+		}
+	}
+	waitSteady(d.t, phones, everyone.in)
 	return phones, ids
 }

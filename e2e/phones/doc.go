@@ -16,7 +16,24 @@
 // (confd/internal/peer) still takes part in the tests, so that a real phone is in the loop: it
 // is kicked and must receive the BYE, and it hears a mute.
 //
-// Each participant sends its own frequency (440, 700, 1000, 1300 Hz) at -16.5 dBFS, so three
-// of them mixed stay under the mixer's soft limiter (-6 dBFS) and every level measured is the
-// mixer's gain, not the limiter's.
+// Each participant sends its own frequency (440, 700, 1000, 1300, 1600 Hz) at -16.5 dBFS, so
+// three of them mixed stay under the mixer's soft limiter (-6 dBFS) and every level measured is
+// the mixer's gain, not the limiter's. Levels are medians over 200 ms pieces that arrived
+// whole (Timeline.Level), so a process starved for a moment on the shared test machine does
+// not pass for a rule: a rule must take a tone 20 dB down, and a tone no rule touches must stay
+// within 1 dB (a gain of 0.5 within 0.5 dB of -6.02 dB).
+//
+// # What the tests hold
+//
+//   - mute: one second after PATCH {"muted":true} the caller's tone is 20 dB down in every
+//     other participant's ears, a baresip phone's included; she still hears the room.
+//   - deaf: she hears nothing 20 dB down; the others hear her and each other as before.
+//   - kick: DELETE sends a BYE to a baresip phone and to a Phone; both leave the list.
+//   - gain: PUT /matrix with one pair at 0.5 takes that pair 6.02 dB down, nothing else.
+//   - coach: heard by its target only, also by a participant who joins afterwards.
+//   - mute-all: everyone muted but the coach (still whispering) and a monitor (never heard).
+//   - events: an SSE client and a signed webhook see join, talking, mute and leave in order.
+//
+// Each test runs its own confd (-config first on the command line: config.Parse only finds it
+// there) with RTP ports in 36000-39999, apart from the other packages' daemons and baresip's.
 package phones

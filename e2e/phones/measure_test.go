@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"confd/codec"
 )
 
 // The participants' tones: far apart and off each other's harmonics, so a 1 s Goertzel window
@@ -30,38 +32,115 @@ const (
 	steadyWithin = 1.0
 )
 
-// moment is one API call's time, with the windows judged around it: the second before it and
-// the second that starts settle after it.
-type moment time.Time
-
-// now marks the instant of an API call about to be made.
-func now() moment { return moment(time.Now()) }
-
-// waitAfter sleeps until the after window of m is complete.
-func (m moment) waitAfter() { time.Sleep(time.Until(time.Time(m).Add(settle + window))) }
-
-// before returns the level of hz in what p heard in the second before m.
-func (m moment) before(p *Phone, hz float64) float64 {
-	return p.HeardLevel(time.Time(m).Add(-window), time.Time(m), hz)
+// moment is one API call's time, with the windows judged around it: the second before it, and
+// the first healthy second from settle after it.
+type moment struct {
+	at    time.Time
+	after time.Time // the after window's start, chosen by waitAfter
 }
 
-// after returns the level of hz in what p heard in the second from settle after m.
-func (m moment) after(p *Phone, hz float64) float64 {
-	start := time.Time(m).Add(settle)
-	return p.HeardLevel(start, start.Add(window), hz)
+// now marks the instant of an API call about to be made.
+func now() *moment {
+	at := time.Now()
+	return &moment{at: at, after: at.Add(settle)}
+}
+
+// maxSlide is how much later than settle after the call waitAfter may start the after window
+// when the machine starved a process and the audio came with holes.
+const maxSlide = 3 * time.Second
+
+// minCoverage is how much of a window must have arrived for it to count as healthy.
+const minCoverage = 0.95
+
+// healthy reports whether every phone's audio from from to from+window arrived whole. Phones on
+// Opus are left out when silent is set: confd sends a silent mix to them as DTX, a packet every
+// 400 ms, so holes there are no sign of a starved process.
+func healthy(phones []*Phone, from time.Time, silent bool) bool {
+	for _, p := range phones {
+		if silent && p.Config().Codec == codec.Opus {
+			continue
+		}
+		if p.Coverage(from, from.Add(window)) < minCoverage {
+			return false
+		}
+	}
+	return true
+}
+
+// waitAfter waits for the after window: the first second, from settle after the call on, in
+// which the audio of every phone not on Opus arrived whole, sliding by LevelChunk for up to
+// maxSlide. On the shared test machine a process is sometimes starved for a moment; a rule must
+// hold in every window, so the first whole one is as good a witness as any.
+func (m *moment) waitAfter(t *testing.T, phones ...*Phone) {
+	t.Helper()
+	for start := m.at.Add(settle); ; start = start.Add(LevelChunk) {
+		time.Sleep(time.Until(start.Add(window)))
+		if ok := healthy(phones, start, true); ok || start.Sub(m.at) >= settle+maxSlide {
+			if !ok || start.Sub(m.at) > settle {
+				t.Logf("after window starts %v after the call (whole: %v)", start.Sub(m.at).Round(time.Millisecond), ok)
+			}
+			m.after = start
+			return
+		}
+	}
+}
+
+// waitSteady waits (up to 10 s) until the last window of every phone arrived whole and
+// hears(from) holds for it, so that the window before an API call is a fair witness; it fails
+// the test when that never happens.
+func waitSteady(t *testing.T, phones []*Phone, hears func(from time.Time) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		from := time.Now().Add(-window)
+		if healthy(phones, from, false) && (hears == nil || hears(from)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range phones {
+				t.Logf("%s: %.0f%% of the last second arrived", p, 100*p.Coverage(from, from.Add(window)))
+			}
+			t.Fatal("the room never settled: the phones' audio came with holes or without the tones expected")
+		}
+		time.Sleep(LevelChunk)
+	}
+}
+
+// hearing is what each phone must hear clearly (≥ heardAt) for a room to be settled.
+type hearing map[*Phone][]float64
+
+// in reports whether every phone heard each of its tones clearly from from to from+window.
+func (h hearing) in(from time.Time) bool {
+	for p, tones := range h {
+		for _, hz := range tones {
+			if p.HeardLevel(from, from.Add(window), hz) < heardAt {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// before returns the level of hz in what p heard in the second before m.
+func (m *moment) before(p *Phone, hz float64) float64 {
+	return p.HeardLevel(m.at.Add(-window), m.at, hz)
+}
+
+// afterLevel returns the level of hz in what p heard in the after window.
+func (m *moment) afterLevel(p *Phone, hz float64) float64 {
+	return p.HeardLevel(m.after, m.after.Add(window), hz)
 }
 
 // coverage says how much of each window arrived, for the logs.
-func (m moment) coverage(p *Phone) string {
-	at := time.Time(m)
-	return fmt.Sprintf("arrived %.0f%% / %.0f%%", 100*p.Coverage(at.Add(-window), at), 100*p.Coverage(at.Add(settle), at.Add(settle+window)))
+func (m *moment) coverage(p *Phone) string {
+	return fmt.Sprintf("arrived %.0f%% / %.0f%%", 100*p.Coverage(m.at.Add(-window), m.at), 100*p.Coverage(m.after, m.after.Add(window)))
 }
 
 // expectGone checks that p heard the tone hz clearly before m and at least downBy dB lower
 // from settle after m.
-func expectGone(t *testing.T, p *Phone, m moment, hz float64, why string) {
+func expectGone(t *testing.T, p *Phone, m *moment, hz float64, why string) {
 	t.Helper()
-	b, a := m.before(p, hz), m.after(p, hz)
+	b, a := m.before(p, hz), m.afterLevel(p, hz)
 	t.Logf("%s hears %.0f Hz at %.1f dBFS before, %.1f after (%s; %s)", p, hz, b, a, why, m.coverage(p))
 	if b < heardAt {
 		t.Errorf("%s: %.0f Hz at %.1f dBFS before %s, want it clearly heard (≥ %.0f)", p, hz, b, why, heardAt)
@@ -73,9 +152,9 @@ func expectGone(t *testing.T, p *Phone, m moment, hz float64, why string) {
 
 // expectKept checks that p heard the tone hz clearly before m and within tolerance dB of that
 // level from settle after m.
-func expectKept(t *testing.T, p *Phone, m moment, hz, tolerance float64, why string) {
+func expectKept(t *testing.T, p *Phone, m *moment, hz, tolerance float64, why string) {
 	t.Helper()
-	b, a := m.before(p, hz), m.after(p, hz)
+	b, a := m.before(p, hz), m.afterLevel(p, hz)
 	t.Logf("%s hears %.0f Hz at %.1f dBFS before, %.1f after (%s; %s)", p, hz, b, a, why, m.coverage(p))
 	if b < heardAt || a < heardAt || a-b > tolerance || b-a > tolerance {
 		t.Errorf("%s: %.0f Hz at %.1f dBFS before %s and %.1f after, want both ≥ %.0f and within %.1f dB", p, hz, b, why, a, heardAt, tolerance)

@@ -45,13 +45,14 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	}
 	established := time.Now()
 	ids := d.waitTalking("mute", "Ada", "Bob", "Cy")
-	time.Sleep(window + 200*time.Millisecond)
+	time.Sleep(window + 500*time.Millisecond) // baresip's recording must reach back before the mute
+	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
 
 	m := now()
 	if st := d.patch("mute", ids[0], map[string]any{"muted": true}); !st.Muted {
 		t.Errorf("PATCH muted: the answer shows %+v", st)
 	}
-	m.waitAfter()
+	m.waitAfter(t, ada, bob)
 	hungUp := time.Now()
 	if err := cy.Hangup(); err != nil {
 		t.Fatal(err)
@@ -82,9 +83,8 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 		}
 		return pcm[lo:hi]
 	}
-	at := time.Time(m)
-	before := audiotest.ToneLevel(cut(at.Add(-900*time.Millisecond), at.Add(-200*time.Millisecond)), rate, toneAda)
-	heard := cut(at.Add(settle), at.Add(settle+window))
+	before := audiotest.ToneLevel(cut(m.at.Add(-900*time.Millisecond), m.at.Add(-200*time.Millisecond)), rate, toneAda)
+	heard := cut(m.after, m.after.Add(window))
 	after, bobLevel := audiotest.ToneLevel(heard, rate, toneAda), audiotest.ToneLevel(heard, rate, toneBob)
 	t.Logf("%s hears Ada at %.1f dBFS before, %.1f after; Bob at %.1f after", cy, before, after, bobLevel)
 	if before < heardAt || after > before-downBy || bobLevel < heardAt {
@@ -105,7 +105,7 @@ func TestDeafHearsNothing(t *testing.T) {
 	if st := d.patch("deaf", ids[0], map[string]any{"deaf": true}); !st.Deaf || st.Muted {
 		t.Errorf("PATCH deaf: the answer shows %+v", st)
 	}
-	m.waitAfter()
+	m.waitAfter(t, phones...)
 
 	expectGone(t, ada, m, toneBob, "Ada deaf")
 	expectGone(t, ada, m, toneCy, "Ada deaf")
@@ -129,10 +129,10 @@ func TestGainHalvesOnePair(t *testing.T) {
 	if err := json.Unmarshal(d.must(http.StatusOK, "PUT", "/api/rooms/gain/matrix", pair), &got); err != nil || len(got) != 1 || got[0] != pair[0] {
 		t.Errorf("PUT /matrix answered %+v (%v), want %+v", got, err, pair)
 	}
-	m.waitAfter()
+	m.waitAfter(t, phones...)
 
 	want := 20 * math.Log10(0.5)
-	b, a := m.before(bob, toneAda), m.after(bob, toneAda)
+	b, a := m.before(bob, toneAda), m.afterLevel(bob, toneAda)
 	t.Logf("%s hears Ada at %.2f dBFS before, %.2f after: %.2f dB (want %.2f ± 0.5)", bob, b, a, a-b, want)
 	if b < heardAt || math.Abs(a-b-want) > 0.5 {
 		t.Errorf("%s: Ada at %.2f dBFS before the gain of 0.5 and %.2f after: %.2f dB, want %.2f ± 0.5", bob, b, a, a-b, want)
@@ -214,14 +214,15 @@ func TestCoachIsHeardByItsTargetOnly(t *testing.T) {
 	if st := d.patch("coach", ids[0], map[string]any{"role": "coach", "target": ids[1]}); st.Role != "coach" || st.Target != ids[1] {
 		t.Errorf("PATCH role coach: the answer shows %+v", st)
 	}
-	m.waitAfter()
+	m.waitAfter(t, phones...)
 	expectKept(t, bob, m, toneAda, steadyWithin, "Ada coaches Bob: he hears her")
 	expectGone(t, cy, m, toneAda, "Ada coaches Bob: Cy does not hear her")
 	expectKept(t, ada, m, toneCy, steadyWithin, "a coach hears the room")
 
 	dee := d.call("coach", partyDee.name, partyDee.hz, partyDee.c)
 	d.waitTalking("coach", "Bob", "Cy", "Dee")
-	time.Sleep(window + 200*time.Millisecond)
+	time.Sleep(window)
+	waitSteady(t, append(phones, dee), hearing{dee: {toneBob, toneCy}, bob: {toneAda, toneDee}, cy: {toneBob, toneDee}}.in)
 	from := time.Now().Add(-window)
 	ref := dee.HeardLevel(from, from.Add(window), toneBob)
 	expectUnder(t, dee, from, toneAda, ref, "Dee joined after Ada became Bob's coach")
@@ -237,18 +238,22 @@ func TestCoachIsHeardByItsTargetOnly(t *testing.T) {
 func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 	t.Parallel()
 	d := startConfd(t, "")
+	// Five talkers until the roles are set: all of them mixed (top K), so that everyone is
+	// heard before mute-all.
+	d.must(http.StatusOK, "PUT", "/api/rooms/all", map[string]any{"top_k": 5})
 	phones, ids := d.talkers("all", partyAda, partyBob, partyCy, partyDee, partyEve)
 	ada, bob, cy, eve := phones[0], phones[1], phones[2], phones[4]
 	d.patch("all", ids[3], map[string]any{"role": "coach", "target": ids[0]})
 	d.patch("all", ids[4], map[string]any{"role": "monitor"})
 	time.Sleep(settle + window)
+	waitSteady(t, phones, hearing{ada: {toneBob, toneCy, toneDee}, bob: {toneAda, toneCy}, cy: {toneAda, toneBob}, eve: {toneAda, toneBob, toneCy}}.in)
 
 	m := now()
 	var answer struct{ Muted int }
 	if err := json.Unmarshal(d.must(http.StatusOK, "POST", "/api/rooms/all/mute-all", nil), &answer); err != nil || answer.Muted != 3 {
 		t.Errorf("mute-all answered %+v (%v), want 3 muted", answer, err)
 	}
-	m.waitAfter()
+	m.waitAfter(t, phones...)
 
 	st, _ := d.room("all")
 	for i, id := range ids {
@@ -265,8 +270,7 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 			expectGone(t, c.p, m, hz, "mute-all")
 		}
 	}
-	at := time.Time(m)
-	for _, from := range []time.Time{at.Add(-window), at.Add(settle)} {
+	for _, from := range []time.Time{m.at.Add(-window), m.after} {
 		expectUnder(t, bob, from, toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
 		for _, c := range []struct {
 			p   *Phone

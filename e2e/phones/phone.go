@@ -25,6 +25,9 @@ import (
 // after doubling intervals (section 17.1.1.2).
 const sipT1 = 500 * time.Millisecond
 
+// maxCatchUp is how far behind its schedule a stalled sender still sends what is due.
+const maxCatchUp = 200 * time.Millisecond
+
 // Config describes one Phone. Every zero value is a documented default, so
 // Config{Server: addr} is a PCMU phone named "phone" sending a 440 Hz tone.
 type Config struct {
@@ -134,6 +137,7 @@ func Call(ctx context.Context, cfg Config, room string) (*Phone, error) {
 		return nil, err
 	}
 	_ = mediaConn.SetReadBuffer(1 << 20)
+	stampArrivals(mediaConn)
 	now := time.Now()
 	p := &Phone{cfg: cfg, room: room, sip: sipConn, media: mediaConn,
 		local: sipConn.LocalAddr().(*net.UDPAddr).AddrPort(), heard: NewTimeline(now),
@@ -390,8 +394,9 @@ func (p *Phone) readSIP() {
 }
 
 // sendMedia sends one RTP packet of the tone (or of silence) every 20 ms on an absolute
-// schedule, so the pace does not drift with the scheduler; after a stall of more than 100 ms
-// it skips ahead instead of bursting.
+// schedule, so the pace does not drift with the scheduler. After a stall (a starved process on
+// a busy machine) it sends what is due at once, up to maxCatchUp behind, and skips the rest:
+// confd's jitter buffer absorbs a short burst better than a gap.
 func (p *Phone) sendMedia() {
 	defer p.wg.Done()
 	enc, err := codec.NewEncoder(codec.Format{Codec: p.cfg.Codec, NoDTX: true})
@@ -435,8 +440,8 @@ func (p *Phone) sendMedia() {
 		h.SequenceNumber++
 		h.Timestamp += tsStep
 		next = next.Add(codec.FrameDuration)
-		if late := time.Since(next); late > 100*time.Millisecond {
-			next = time.Now()
+		if late := time.Since(next); late > maxCatchUp {
+			next = time.Now().Add(-maxCatchUp)
 		}
 		timer.Reset(time.Until(next))
 	}
@@ -452,16 +457,20 @@ func (p *Phone) readMedia() {
 	}
 	pcm := make([]int16, codec.MaxPacketSamples)
 	buf := make([]byte, 65535)
+	oob := make([]byte, 128)
 	var pkt rtp.Packet
 	for {
-		n, _, err := p.media.ReadFromUDPAddrPort(buf)
+		n, oobn, _, _, err := p.media.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		arrival := time.Now()
+		arrival, stamped := kernelArrival(oob[:oobn])
+		if !stamped {
+			arrival = time.Now()
+		}
 		if n < 12 || (buf[1] >= 192 && buf[1] <= 223) || pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != p.answerPT {
 			continue
 		}
