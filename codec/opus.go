@@ -3,6 +3,8 @@ package codec
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"unsafe"
 
 	"gopkg.in/hraban/opus.v2"
 )
@@ -137,6 +139,11 @@ func (e *OpusEncoder) String() string { return "opus-enc(" + e.format.String() +
 // downmixed by libopus.
 type OpusDecoder struct {
 	dec opus.Decoder
+	// mem is the libopus decoder state inside dec and pristine a copy of it as initialised, so
+	// that Reset is a copy rather than an allocation: a decoder is reset at the start of every
+	// talkspurt after a silence (see jitter), and libopus states hold no pointers (RFC 6716
+	// reference code: offsets only), so a byte copy is a valid state.
+	mem, pristine []byte
 }
 
 // newOpusDecoder makes a decoder at 48 kHz mono.
@@ -145,7 +152,20 @@ func newOpusDecoder() (*OpusDecoder, error) {
 	if err := d.dec.Init(SampleRate, 1); err != nil {
 		return nil, fmt.Errorf("codec: opus decoder: %w", err)
 	}
+	if mem := decoderMemory(&d.dec); mem != nil {
+		d.mem, d.pristine = mem, append([]byte(nil), mem...)
+	}
 	return d, nil
+}
+
+// decoderMemory returns the libopus state that hraban/opus keeps in the unexported byte slice
+// Decoder.mem, or nil if the binding no longer has it (Reset then allocates a new state).
+func decoderMemory(dec *opus.Decoder) []byte {
+	v := reflect.ValueOf(dec).Elem().FieldByName("mem")
+	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.Uint8 || v.Len() == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(v.Pointer())), v.Len())
 }
 
 // opusPLCStep is the granularity libopus accepts for concealment and FEC: 2.5 ms at 48 kHz.
@@ -206,10 +226,14 @@ func (d *OpusDecoder) DecodeFEC(payload []byte, pcm []int16) (int, error) {
 // Duration returns the payload's duration at 48 kHz (OpusPacketSamples).
 func (d *OpusDecoder) Duration(payload []byte) (int, error) { return OpusPacketSamples(payload) }
 
-// Reset drops the decoder's history. The binding has no OPUS_RESET_STATE for decoders, so this
-// initialises a fresh libopus decoder: one allocation of its state (about 18 KB), which is fine
-// for a stream restart but is not for a per-packet path.
+// Reset drops the decoder's history. The binding has no OPUS_RESET_STATE for decoders, so the
+// state is copied back from a snapshot taken at initialisation: no allocation, about 18 KB
+// copied.
 func (d *OpusDecoder) Reset() {
+	if d.mem != nil {
+		copy(d.mem, d.pristine) // OPUS_RESET_STATE without cgo access: the state as initialised
+		return
+	}
 	d.dec = opus.Decoder{}
 	_ = d.dec.Init(SampleRate, 1) // cannot fail: the same arguments succeeded in newOpusDecoder
 }

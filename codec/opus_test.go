@@ -336,3 +336,31 @@ func TestOpusSteadyToneIsNeverDTX(t *testing.T) {
 		t.Errorf("2 s of silence after a tone sent %d packets; want DTX", sent)
 	}
 }
+
+func TestOpusDecoderResetAllocatesNothingAndForgets(t *testing.T) {
+	dec, err := NewDecoder(Opus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := NewEncoder(Format{Codec: Opus})
+	pcm := make([]int16, FrameSamples)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*700*float64(i)/SampleRate))
+	}
+	payload := make([]byte, MaxPayloadSize)
+	out := make([]int16, MaxPacketSamples)
+	n, _ := enc.Encode(pcm, payload)
+	_, _ = dec.Decode(payload[:n], out)
+	if a := testing.AllocsPerRun(100, dec.Reset); a != 0 {
+		t.Errorf("Reset: %v allocations", a)
+	}
+	// After a reset, concealment has nothing to extend: silence.
+	m, _ := dec.Conceal(out[:FrameSamples])
+	var peak int16
+	for _, s := range out[:m] {
+		peak = max(peak, s, -s)
+	}
+	if peak > 100 {
+		t.Errorf("concealment after Reset peaks at %d: the old state survived", peak)
+	}
+}

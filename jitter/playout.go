@@ -107,6 +107,8 @@ type tickState struct {
 	pcmID    uint64 // unit whose samples pcm holds (0: none)
 	scratch  [codec.FrameSamples]int16
 	fedID    []uint64 // per decoder: the last unit it decoded or concealed
+	missed   []bool   // per decoder: audible audio went by undecoded since it was last fed
+	read     bool     // Read ran in this tick
 	resetAll bool     // the stream restarted: reset every decoder before the next use
 }
 
@@ -117,6 +119,7 @@ func (t *tickState) init(b *Buffer) {
 		t.plan[i].dec = -1
 	}
 	t.fedID = make([]uint64, len(b.decoders))
+	t.missed = make([]bool, len(b.decoders))
 	t.lastDec = -1
 	t.lastDur = codec.FrameSamples
 	t.lastSilent = true
@@ -148,6 +151,17 @@ func (b *Buffer) Advance(now time.Time) codec.Activity {
 
 // carry starts a new tick's plan with what is left of the last unit of the previous tick.
 func (t *tickState) carry() {
+	if !t.read {
+		// The last tick was not read (its participant was not among the talkers): note the
+		// decoders that missed audible audio, which want a concealment before they resume.
+		// Silence (DTX, comfort noise) missed is nothing to bridge.
+		for i := range t.plan[:t.n] {
+			if u := &t.plan[i]; u.dec >= 0 && u.kind != unitSilence && !(u.levelKnown && u.level <= silentLevel) {
+				t.missed[u.dec] = true
+			}
+		}
+	}
+	t.read = false
 	t.grew = false
 	t.present = false
 	if t.n == 0 {

@@ -118,3 +118,61 @@ func TestG722ToneWithItsEightKilohertzClock(t *testing.T) {
 		t.Errorf("peak %.1f Hz, SNR %.1f dB, stats %+v", peak, snr, st)
 	}
 }
+
+// TestOpusTalkspurtAfterSilenceStartsAtFullLevel: a talker that is read only while it talks (the
+// mixer skips silent participants) must not start each talkspurt low. A concealment run before
+// the first packet after the silence made libopus ramp its gain up over ~80 ms, 15 dB low at
+// first (found by bench/load).
+func TestOpusTalkspurtAfterSilenceStartsAtFullLevel(t *testing.T) {
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := mustEncoder(t, codec.Format{Codec: codec.Opus})
+	tone := audiotest.NewTone(700, 0.3, codec.SampleRate)
+	epoch := time.Unix(1700000000, 0)
+	var pcm, f codec.Frame
+	payload := make([]byte, codec.MaxPayloadSize)
+	seq := uint16(0)
+	var firstFrames, steadyFrames []float64
+	for tick := 0; tick < 300; tick++ {
+		talking := tick%100 < 40 // 800 ms of tone, 1.2 s of silence
+		if talking {
+			tone.Fill(pcm[:])
+		} else {
+			pcm.Clear()
+		}
+		now := epoch.Add(time.Duration(tick) * codec.FrameDuration)
+		if n, err := enc.Encode(pcm[:], payload); err != nil {
+			t.Fatal(err)
+		} else if n > 0 {
+			if err := b.Push(Packet{PayloadType: 111, SequenceNumber: seq, Timestamp: uint32(tick * 960), SSRC: 1, Payload: payload[:n]}, now.Add(time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+		}
+		a := b.Advance(now.Add(2 * time.Millisecond))
+		if !a.Present || (a.LevelKnown && a.Level <= silentLevel) {
+			continue // the mixer would not read a silent participant
+		}
+		if !b.Read(&f) {
+			continue
+		}
+		level := audiotest.ToneLevel(f[:], codec.SampleRate, 700)
+		if tick > 100 && tick%100 < 3 {
+			firstFrames = append(firstFrames, level)
+		} else if tick%100 > 10 && tick%100 < 38 {
+			steadyFrames = append(steadyFrames, level)
+		}
+	}
+	if len(firstFrames) == 0 || len(steadyFrames) == 0 {
+		t.Fatalf("first frames %v, steady %d frames", firstFrames, len(steadyFrames))
+	}
+	steady := steadyFrames[len(steadyFrames)/2]
+	// The first frame holds the onset (Opus look-ahead): judge the second and third.
+	for i, l := range firstFrames {
+		if i%3 != 0 && l < steady-3 {
+			t.Errorf("talkspurt frame %d at %.1f dBFS, steady %.1f: starts low", i%3, l, steady)
+		}
+	}
+}
