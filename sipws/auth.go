@@ -20,33 +20,14 @@ type authenticator struct {
 }
 
 func newAuthenticator(sec config.Security, realm string, now func() time.Time) *authenticator {
-	a := &authenticator{digest: sipdigest.New(realm, sec.Users, now), users: len(sec.Users)}
-	for _, t := range sec.Trunks {
-		if p, err := netip.ParsePrefix(t); err == nil {
-			a.trunks = append(a.trunks, p.Masked())
-		} else if ad, err := netip.ParseAddr(t); err == nil {
-			a.trunks = append(a.trunks, netip.PrefixFrom(ad.Unmap(), ad.Unmap().BitLen()))
-		}
-	}
-	return a
+	return &authenticator{digest: sipdigest.New(realm, sec.Users, now), users: len(sec.Users), trunks: sec.TrunkPrefixes()}
 }
 
 // hasUsers reports whether REGISTER is digest-checked.
 func (a *authenticator) hasUsers() bool { return a.users > 0 }
 
 // trunk reports whether remote (host:port) is one of the trusted trunk addresses.
-func (a *authenticator) trunk(remote string) bool {
-	ap, err := netip.ParseAddrPort(remote)
-	if err != nil {
-		return false
-	}
-	for _, p := range a.trunks {
-		if p.Contains(ap.Addr().Unmap()) {
-			return true
-		}
-	}
-	return false
-}
+func (a *authenticator) trunk(remote string) bool { return config.IsTrunk(a.trunks, remote) }
 
 // check verifies the Authorization header of req (RFC 3261 section 22.4). When it fails, the
 // returned header is the WWW-Authenticate of the 401 to answer, stale when only the nonce had
