@@ -1,7 +1,7 @@
 # The two commands the README starts with: `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test setup setup-test bench demo vet
+.PHONY: run test setup setup-test bench demo web
 
 # Installs what is missing and runs confd on its defaults.
 run: setup
@@ -25,3 +25,8 @@ bench: setup
 # The media engine alone: three tones through Opus and G.711, mixed; WAVs under out/demo.
 demo: setup
 	$(GO) run ./cmd/mixdemo -out out/demo
+
+# Rebuilds web/static/sipjs.js (sip.js bundled by esbuild; the result is committed, so the Go
+# build never needs node).
+web:
+	web/build.sh
