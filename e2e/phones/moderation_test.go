@@ -29,7 +29,8 @@ func (d *confd) patch(room, id string, change map[string]any) bridge.Participant
 
 // TestMuteIsHeardByNoOne: one second after PATCH {"muted":true}, Ada's tone is 20 dB down in
 // what Bob (a Phone on Opus) and Cy (baresip on PCMU) hear, while Cy's tone still reaches Bob
-// as before (SPEC "What each participant hears": muted is heard by no one).
+// as before (SPEC "What each participant hears": muted is heard by no one); unmuted, she is
+// heard again.
 func TestMuteIsHeardByNoOne(t *testing.T) {
 	t.Parallel()
 	peer.RequireBaresip(t)
@@ -90,6 +91,16 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	if before < heardAt || after > before-downBy || bobLevel < heardAt {
 		t.Errorf("%s: Ada at %.1f dBFS before the mute and %.1f after, Bob at %.1f: want Ada ≥ %.0f dB down and Bob still heard",
 			cy, before, after, bobLevel, downBy)
+	}
+
+	// Unmuted, she is heard again.
+	m = now()
+	if st := d.patch("mute", ids[0], map[string]any{"muted": false}); st.Muted {
+		t.Errorf("PATCH muted false: the answer shows %+v", st)
+	}
+	m.waitAfter(t, ada, bob)
+	if b, a := m.before(bob, toneAda), m.afterLevel(bob, toneAda); a < heardAt || a < b+downBy {
+		t.Errorf("%s hears Ada at %.1f dBFS while she is muted and %.1f after the unmute, want her back (≥ %.0f)", bob, b, a, heardAt)
 	}
 }
 
