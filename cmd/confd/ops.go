@@ -20,7 +20,7 @@ func (d *daemon) startOps(a *api.Handler) error {
 	if d.hooks, err = webhook.NewGroup(d.bridge.Bus(), webhook.FromConfig(d.cfg.Webhooks), webhook.WithLogger(d.log)); err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
-	d.recorder = recording.NewManager(d.bridge, d.cfg.RecordingDir, recording.Options{Logger: d.log})
+	d.recorder = recording.NewManager(d.bridge, d.cfg.RecordingDir, recording.Options{Logger: d.log, Tracks: d.cfg.RecordingTracks})
 	if d.chimes, err = recording.NewChimes(d.bridge, func(room string) bool {
 		st, err := d.bridge.RoomState(room)
 		return err == nil && st.Settings.Chimes

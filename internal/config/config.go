@@ -64,6 +64,9 @@ type Config struct {
 	Webhooks []Webhook `toml:"webhook"`
 	// RecordingDir is where recordings are written (default "recordings").
 	RecordingDir string `toml:"recording_dir"`
+	// RecordingTracks also writes one time-aligned WAV track per participant beside each
+	// recording of the mix (silence where it did not speak), for transcription.
+	RecordingTracks bool `toml:"recording_tracks"`
 }
 
 // Room is a declared room (SPEC "Rooms").
