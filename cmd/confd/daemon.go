@@ -47,7 +47,7 @@ type daemon struct {
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	rooms := map[string]bridge.RoomSettings{}
 	for _, r := range cfg.Rooms {
-		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record}
+		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancel(context.Background())

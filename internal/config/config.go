@@ -82,6 +82,8 @@ type Room struct {
 	TopK int `toml:"top_k"`
 	// Record starts a recording whenever the room has participants.
 	Record bool `toml:"record"`
+	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
+	Chimes bool `toml:"chimes"`
 }
 
 // DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
