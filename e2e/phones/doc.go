@@ -34,6 +34,11 @@
 //   - mute-all: everyone muted but the coach (still whispering) and a monitor (never heard).
 //   - events: an SSE client and a signed webhook see join, talking, mute and leave in order.
 //
-// Each test runs its own confd (-config first on the command line: config.Parse only finds it
-// there) with RTP ports in 36000-39999, apart from the other packages' daemons and baresip's.
+// The window before an API call is taken only once the room has settled (every phone's audio
+// arrived whole and every expected tone is heard), and the window after slides to the first
+// second that arrived whole, by up to 3 s.
+//
+// Each test runs its own confd with RTP ports in 36000-39999, apart from the other packages'
+// daemons and baresip's, and -config first on the command line: internal/config.Parse finds it
+// only there (TestConfigFileAfterOtherFlags holds that bug and skips while it stands).
 package phones
