@@ -281,6 +281,16 @@ func (d *confd) waitTalking(room string, names ...string) []string {
 	}
 }
 
+// state returns GET /api/rooms/ROOM, failing the test when the room is gone.
+func (d *confd) state(room string) bridge.RoomState {
+	d.t.Helper()
+	st, ok := d.room(room)
+	if !ok {
+		d.t.Fatalf("room %s is gone", room)
+	}
+	return st
+}
+
 // participant returns the participant with id in the room's state, or ok false.
 func participant(st bridge.RoomState, id string) (bridge.ParticipantState, bool) {
 	for _, p := range st.Participants {

@@ -105,6 +105,27 @@ func readSSE(r io.Reader, log *eventLog) {
 	}
 }
 
+// subscribe opens GET /api/rooms/ROOM/events and collects its events until the test ends.
+func (d *confd) subscribe(room string) *eventLog {
+	d.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", d.base+"/api/rooms/"+room+"/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		d.t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		cancel()
+		d.t.Fatalf("GET events: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	log := newEventLog()
+	done := make(chan struct{})
+	go func() { readSSE(resp.Body, log); close(done) }()
+	d.t.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
+	return log
+}
+
 // webhookReceiver is an endpoint for confd's webhooks that verifies each signature with the
 // shared secret and remembers each event once (deliveries are at least once: it deduplicates
 // by id, as internal/webhook's documentation tells receivers to).
@@ -156,19 +177,7 @@ func TestEventsReachSSEAndWebhooksInOrder(t *testing.T) {
 	receiver := webhookReceiver(t, secret, hooks)
 	d := startConfd(t, fmt.Sprintf("[[webhook]]\nurl = %q\nsecret = %q\n", receiver.URL+"/confd", secret))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", d.base+"/api/rooms/events/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("GET events: %s %s", resp.Status, resp.Header.Get("Content-Type"))
-	}
-	sse := newEventLog()
-	done := make(chan struct{})
-	go func() { readSSE(resp.Body, sse); close(done) }()
-	t.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
+	sse := d.subscribe("events")
 
 	phones, ids := d.talkers("events", partyAda, partyBob)
 	d.patch("events", ids[0], map[string]any{"muted": true})

@@ -2,6 +2,7 @@ package phones
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"time"
@@ -289,5 +290,56 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 		}{{ada, toneBob}, {bob, toneCy}, {cy, toneBob}} {
 			expectUnder(t, c.p, from, toneEve, m.before(c.p, c.ref), "a monitor is heard by no one")
 		}
+	}
+}
+
+// TestStarSixTogglesSelfMute: a baresip phone keying *6 (RFC 4733) mutes itself: a mute event
+// "by":"self" on the SSE stream, muted in the room's state, and its tone 20 dB down in the
+// others' ears a second later; *6 again brings it back (SPEC: DTMF *6 toggles a phone's own
+// mute).
+func TestStarSixTogglesSelfMute(t *testing.T) {
+	t.Parallel()
+	peer.RequireBaresip(t)
+	d := startConfd(t, "")
+	events := d.subscribe("star6")
+	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
+	bob := d.call("star6", "Bob", toneBob, codec.Opus)
+	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	if err := cy.Dial(d.sipURI("star6")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cy.WaitEstablished(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	ids := d.waitTalking("star6", "Ada", "Bob", "Cy")
+	time.Sleep(window)
+	phones := []*Phone{ada, bob}
+	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
+
+	for i, muted := range []bool{true, false} {
+		keyed := time.Now()
+		if err := cy.SendDTMF("*6"); err != nil {
+			t.Fatal(err)
+		}
+		events.waitFor(t, fmt.Sprintf("Cy's mute event %d", i+1), 5*time.Second, func(e bridge.Event) bool {
+			return e.Type == bridge.EventMute && e.Participant == ids[2] && e.Data["muted"] == muted && e.Data["by"] == "self" && !e.Time.Before(keyed)
+		})
+		if p, _ := participant(d.state("star6"), ids[2]); p.Muted != muted {
+			t.Errorf("after *6 number %d Cy has muted=%v in the room's state", i+1, p.Muted)
+		}
+		// The rule took effect when the event was published; the window before is the
+		// second before the keys (DTMF may take the place of Cy's audio while a key is down).
+		m := now()
+		m.waitAfter(t, phones...)
+		b := bob.HeardLevel(keyed.Add(-window), keyed, toneCy)
+		a := m.afterLevel(bob, toneCy)
+		t.Logf("%s hears Cy at %.1f dBFS before *6 number %d, %.1f after", bob, b, i+1, a)
+		if muted && (b < heardAt || a > b-downBy) {
+			t.Errorf("%s: Cy at %.1f dBFS before *6 and %.1f after, want ≥ %.0f dB down", bob, b, a, downBy)
+		}
+		if !muted && (a < heardAt || a < b+downBy) {
+			t.Errorf("%s: Cy at %.1f dBFS while self-muted and %.1f after *6 again, want her back (≥ %.0f)", bob, b, a, heardAt)
+		}
+		expectKept(t, bob, m, toneAda, steadyWithin, "Cy keyed *6")
 	}
 }
