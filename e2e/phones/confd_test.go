@@ -236,6 +236,17 @@ func (d *confd) must(want int, method, path string, body any) []byte {
 	return out
 }
 
+// refused sends a request the API must refuse with status want and a JSON {"error": …}
+// (SPEC "Errors").
+func (d *confd) refused(want int, method, path string, body any) {
+	d.t.Helper()
+	status, out := d.api(method, path, body)
+	var e struct{ Error string }
+	if status != want || json.Unmarshal(out, &e) != nil || e.Error == "" {
+		d.t.Errorf("%s %s %v: %d %s, want %d with a JSON error", method, path, body, status, bytes.TrimSpace(out), want)
+	}
+}
+
 // room returns GET /api/rooms/ROOM, or ok false on 404.
 func (d *confd) room(name string) (st bridge.RoomState, ok bool) {
 	d.t.Helper()

@@ -1,6 +1,7 @@
 package phones
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -135,6 +136,16 @@ func TestGainHalvesOnePair(t *testing.T) {
 	phones, ids := d.talkers("gain", partyAda, partyBob.over(codec.PCMU), partyCy.over(codec.Opus))
 	ada, bob, cy := phones[0], phones[1], phones[2]
 
+	// Refused matrices change nothing.
+	matrix := "/api/rooms/gain/matrix"
+	d.refused(http.StatusBadRequest, "PUT", matrix, []bridge.Gain{{Listener: ids[1], Speaker: ids[0], Gain: 4.5}})
+	d.refused(http.StatusNotFound, "PUT", matrix, []bridge.Gain{{Listener: "nobody", Speaker: ids[0], Gain: 0.5}})
+	d.refused(http.StatusBadRequest, "PUT", matrix, map[string]any{"listener": ids[1], "speaker": ids[0], "gain": 0.5})
+	if out := d.must(http.StatusOK, "GET", matrix, nil); string(bytes.TrimSpace(out)) != "[]" {
+		t.Errorf("after refused PUTs the matrix is %s, want []", out)
+	}
+	time.Sleep(window) // the window before the gain: after the refusals
+
 	m := now()
 	pair := []bridge.Gain{{Listener: ids[1], Speaker: ids[0], Gain: 0.5}}
 	var got []bridge.Gain
@@ -221,6 +232,19 @@ func TestCoachIsHeardByItsTargetOnly(t *testing.T) {
 	d := startConfd(t, "")
 	phones, ids := d.talkers("coach", partyAda, partyBob, partyCy)
 	ada, bob, cy := phones[0], phones[1], phones[2]
+
+	// Refused changes change nothing.
+	ada0 := "/api/rooms/coach/participants/" + ids[0]
+	d.refused(http.StatusBadRequest, "PATCH", ada0, map[string]any{"role": "coach"})
+	d.refused(http.StatusBadRequest, "PATCH", ada0, map[string]any{"role": "coach", "target": ids[0]})
+	d.refused(http.StatusBadRequest, "PATCH", ada0, map[string]any{"role": "boss"})
+	d.refused(http.StatusNotFound, "PATCH", ada0, map[string]any{"role": "coach", "target": "nobody"})
+	d.refused(http.StatusBadRequest, "PATCH", ada0, map[string]any{"muted": "yes"})
+	d.refused(http.StatusNotFound, "PATCH", "/api/rooms/coach/participants/nobody", map[string]any{"muted": true})
+	if p, _ := participant(d.state("coach"), ids[0]); p.Role != "normal" || p.Muted || p.Deaf {
+		t.Errorf("after refused PATCHes Ada is %+v", p)
+	}
+	time.Sleep(window) // the window before the role: after the refusals
 
 	m := now()
 	if st := d.patch("coach", ids[0], map[string]any{"role": "coach", "target": ids[1]}); st.Role != "coach" || st.Target != ids[1] {
