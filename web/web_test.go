@@ -28,7 +28,10 @@ func TestPageAndAssets(t *testing.T) {
 		t.Fatalf("GET / = %d %q", page.Code, page.Header().Get("Content-Type"))
 	}
 	body := page.Body.String()
-	for _, want := range []string{`id="room"`, `id="join"`, `id="mute"`, `id="leave"`, `id="mic"`, `id="people"`, `role="alert"`, `role="status"`} {
+	for _, want := range []string{`id="room"`, `id="join"`, `id="mute"`, `id="leave"`, `id="mic"`, `id="people"`, `role="alert"`, `role="status"`,
+		// The moderator view (#moderate): a room and token, room-wide controls, the list.
+		`id="moderate-section"`, `href="#moderate"`, `id="mod-room"`, `id="mod-token"`, `id="mod-watch"`, `id="mod-mute-all"`,
+		`id="mod-record" type="button" aria-pressed="false"`, `id="mod-people"`, `id="mod-alert" class="alert" role="alert"`, `id="mod-status" role="status"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
 		}
@@ -76,7 +79,7 @@ func TestPageAndAssets(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []string{"/static/app.js", "/static/whip.js", "/static/sipws.js", "/static/sipjs.js", "/static/events.js", "/static/roster.js", "/static/api.js"} {
+	for _, p := range []string{"/static/app.js", "/static/whip.js", "/static/sipws.js", "/static/sipjs.js", "/static/events.js", "/static/roster.js", "/static/api.js", "/static/moderate.js"} {
 		if !seen[p] {
 			t.Errorf("%s is not reached from the page", p)
 		}

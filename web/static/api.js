@@ -72,9 +72,26 @@ export class API {
     return this.request("DELETE", `/api/rooms/${encodeURIComponent(room)}/participants/${encodeURIComponent(id)}`);
   }
 
-  // muteAll mutes everyone but coaches and monitors.
+  // muteAll mutes everyone but coaches and monitors and returns {muted: N}.
   muteAll(room) {
     return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/mute-all`, {});
+  }
+
+  // recording returns {room, recording, file?} of GET /api/rooms/ROOM/recording.
+  recording(room, signal) {
+    return this.request("GET", `/api/rooms/${encodeURIComponent(room)}/recording`, undefined, signal);
+  }
+
+  // startRecording starts recording the room's mix: {room, recording: true, file} (409 when
+  // it already records or is empty).
+  startRecording(room) {
+    return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/recording`);
+  }
+
+  // stopRecording stops and finishes the file: {room, recording: false, file} (404 when the
+  // room is not being recorded).
+  stopRecording(room) {
+    return this.request("DELETE", `/api/rooms/${encodeURIComponent(room)}/recording`);
   }
 }
 

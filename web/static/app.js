@@ -1,13 +1,15 @@
 // The page: the join form, one call at a time (WHIP or SIP over WebSocket), the microphone, mute
 // and leave, and the participant list fed by the room's events. State lives in `call`; the DOM
 // shows it: #status carries data-state (idle, connecting, connected, reconnecting, failed,
-// ended) for people (role=status) and for the end-to-end tests alike.
+// ended) for people (role=status) and for the end-to-end tests alike. The page's address
+// #moderate opens the moderator view (moderate.js), with or without a call.
 
 import { API, explainAPIError } from "./api.js";
 import { EventStream } from "./events.js";
 import { Roster } from "./roster.js";
 import { WhipCall } from "./whip.js";
 import { SipCall } from "./sipws.js";
+import { ModeratorView } from "./moderate.js";
 
 const $ = (id) => document.getElementById(id);
 const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,7 +24,17 @@ const ui = {
   micLevel: $("mic-level"), audio: $("remote-audio"),
   peopleSection: $("people-section"), people: $("people"), peopleCount: $("people-count"),
   peopleNote: $("people-note"), announce: $("announce"),
+  navJoin: $("nav-join"), navModerate: $("nav-moderate"), modSection: $("moderate-section"),
+  modHeading: $("moderate"),
 };
+
+const moderator = new ModeratorView({
+  form: $("mod-form"), room: $("mod-room"), token: $("mod-token"), panel: $("mod-panel"),
+  stop: $("mod-stop"), status: $("mod-status"), alert: $("mod-alert"), note: $("mod-note"),
+  muteAll: $("mod-mute-all"), record: $("mod-record"), recordState: $("mod-record-state"),
+  list: $("mod-people"), count: $("mod-count"), listHeading: $("mod-people-heading"),
+  roomName: $("mod-room-name"), announce: $("mod-announce"),
+}, { onChange: () => showSections() });
 
 const roster = new Roster(ui.people, ui.peopleCount);
 let call = null; // {room, conn, stream, api, events, poll, meter}
@@ -145,8 +157,7 @@ async function join(ev) {
   call = { room, conn, stream, api, events: null, poll: 0, meter: new MicMeter(stream, ui.micLevel) };
 
   ui.callRoom.textContent = room;
-  ui.joinSection.hidden = true;
-  ui.callSection.hidden = false;
+  showSections();
   setStatus("connecting", `Connecting to room ${room}…`);
   ui.leave.focus();
   try {
@@ -183,7 +194,6 @@ function onState(state, detail) {
 }
 
 function startRoster(c) {
-  ui.peopleSection.hidden = false;
   ui.peopleNote.hidden = true;
   roster.setSelf(c.conn.id, c.conn.isSelf ? (p) => c.conn.isSelf(p) : null);
   const refresh = async () => {
@@ -194,6 +204,7 @@ function startRoster(c) {
         const me = [...roster.people.values()].find((p) => roster.isSelf(p));
         if (me) roster.setSelf(me.id);
       }
+      showSections();
       ui.peopleNote.hidden = true;
     } catch (err) {
       if (err.status === 404) roster.reset([]);
@@ -212,6 +223,38 @@ function startRoster(c) {
   });
   c.events.start();
   c.poll = setInterval(() => { if (!document.hidden) refresh(); }, levelPoll);
+  showSections();
+}
+
+// showSections shows what the address and the state call for: the join form (no call, not
+// #moderate), the call, its participant list (unless the moderator view lists the same room,
+// with the same "(you)"), and the moderator view (#moderate).
+function showSections() {
+  const moderate = location.hash === "#moderate";
+  ui.modSection.hidden = !moderate;
+  ui.joinSection.hidden = !!call || moderate;
+  ui.callSection.hidden = !call;
+  const sameRoom = !!call && moderate && moderator.watching === call.room;
+  ui.peopleSection.hidden = !call || !call.events || sameRoom;
+  if (sameRoom) moderator.setSelf(roster.selfID, roster.selfID ? null : roster.selfHint);
+  else moderator.setSelf("", null);
+  ui.navJoin.textContent = call ? "Call" : "Join";
+  for (const [link, here] of [[ui.navJoin, !moderate], [ui.navModerate, moderate]]) {
+    if (here) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+// route follows the address: opening #moderate offers the call's room and the token already
+// typed, and moves the focus to the view's heading.
+function route() {
+  if (location.hash === "#moderate") {
+    const mod = $("mod-room");
+    if (!mod.value) mod.value = call ? call.room : ui.room.value.trim();
+    if (!$("mod-token").value) $("mod-token").value = ui.token.value;
+  }
+  showSections();
+  (location.hash === "#moderate" ? ui.modHeading : call ? $("call-heading") : $("join-heading")).focus();
 }
 
 async function leave({ keepStatus = false } = {}) {
@@ -225,13 +268,11 @@ async function leave({ keepStatus = false } = {}) {
   c.stream.getTracks().forEach((t) => t.stop());
   ui.audio.srcObject = null;
   roster.clear();
-  ui.peopleSection.hidden = true;
   ui.mute.setAttribute("aria-pressed", "false");
-  ui.callSection.hidden = true;
-  ui.joinSection.hidden = false;
+  showSections();
   ui.join.disabled = false;
   if (!keepStatus) setStatus("idle", "Not connected.");
-  ui.join.focus();
+  if (!ui.joinSection.hidden) ui.join.focus();
 }
 
 function toggleMute() {
@@ -264,7 +305,10 @@ async function switchMic() {
 
 function init() {
   const q = new URLSearchParams(location.search);
-  if (roomPattern.test(q.get("room") || "")) ui.room.value = q.get("room");
+  if (roomPattern.test(q.get("room") || "")) {
+    ui.room.value = q.get("room");
+    $("mod-room").value = q.get("room");
+  }
   if (q.get("mode") === "sip") ui.form.elements.mode.value = "sip";
   if (q.get("audio") === "raw") ui.raw.checked = true;
   try { ui.name.value = localStorage.getItem("confd.name") || ""; } catch (_) { /* private mode */ }
@@ -274,6 +318,11 @@ function init() {
   ui.callMic.addEventListener("change", switchMic);
   if (navigator.mediaDevices) navigator.mediaDevices.addEventListener("devicechange", listMics);
   window.addEventListener("pagehide", () => { if (call) call.conn.stop(); });
+  window.addEventListener("hashchange", route);
+  // One token, two fields: the join form's (for its participant list) and the moderator's.
+  ui.token.addEventListener("input", () => { $("mod-token").value = ui.token.value; });
+  $("mod-token").addEventListener("input", () => { ui.token.value = $("mod-token").value; });
+  showSections();
   listMics().catch(() => {});
   if (!window.isSecureContext) showAlert(micError(null));
 }

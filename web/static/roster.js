@@ -25,7 +25,8 @@ export class Roster {
     const seen = new Set();
     for (const p of participants || []) {
       seen.add(p.id);
-      this.people.set(p.id, { ...this.people.get(p.id), ...p });
+      // The API leaves "target" out unless the participant coaches: no stale target survives.
+      this.people.set(p.id, { ...this.people.get(p.id), ...p, target: p.target || "" });
     }
     for (const id of [...this.people.keys()]) if (!seen.has(id)) this.people.delete(id);
     this.render();
@@ -69,6 +70,14 @@ export class Roster {
     }
   }
 
+  // update merges one participant's state as the API answers a PATCH and redraws its row.
+  update(st) {
+    const p = st && this.people.get(st.id);
+    if (!p) return;
+    Object.assign(p, st, { target: st.target || "" });
+    this.renderRow(p);
+  }
+
   // setSelf marks our own row, by id or by a predicate until the id is known.
   setSelf(id, hint = null) {
     this.selfID = id || "";
@@ -95,9 +104,14 @@ export class Roster {
     }
     const sorted = [...this.people.values()].sort((a, b) =>
       String(a.joined_at || "").localeCompare(String(b.joined_at || "")) || a.id.localeCompare(b.id));
+    // Rows move only when the order changes: moving a row would take the keyboard focus off
+    // a control in it (the moderator view's buttons) on every refresh.
+    let at = this.list.firstElementChild;
     for (const p of sorted) {
       this.renderRow(p);
-      this.list.appendChild(this.rows.get(p.id)); // keeps join order
+      const li = this.rows.get(p.id);
+      if (li === at) at = at.nextElementSibling;
+      else this.list.insertBefore(li, at); // keeps join order
     }
     this.count.textContent = `(${this.people.size})`;
   }
