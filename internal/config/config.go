@@ -160,25 +160,41 @@ func Default() Config {
 // loaded over the defaults, then every flag, which overrides the file. Usage and errors are
 // written to stderr.
 func Parse(args []string, stderr io.Writer) (Config, error) {
+	// First pass: every flag is known, so -config is found wherever it stands; the values go
+	// to a throwaway Config. Errors are reported by the real pass below.
+	var path string
 	pre := flag.NewFlagSet("confd", flag.ContinueOnError)
 	pre.SetOutput(io.Discard)
-	path := pre.String("config", "", "")
-	_ = pre.Parse(args) // errors are reported by the full parse below
-
+	scratch := Default()
+	defineFlags(pre, &scratch, &path)
+	_ = pre.Parse(args)
 	cfg := Default()
-	if *path != "" {
-		md, err := toml.DecodeFile(*path, &cfg)
+	if path != "" {
+		md, err := toml.DecodeFile(path, &cfg)
 		if err != nil {
-			return Config{}, fmt.Errorf("config %s: %w", *path, err)
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 		if und := md.Undecoded(); len(und) > 0 {
-			return Config{}, fmt.Errorf("config %s: unknown setting %q", *path, und[0].String())
+			return Config{}, fmt.Errorf("config %s: unknown setting %q", path, und[0].String())
 		}
 	}
 
 	fs := flag.NewFlagSet("confd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.String("config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
+	defineFlags(fs, &cfg, &path)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.Validate()
+}
+
+// defineFlags defines SPEC's flags on fs, writing into cfg (whose values are the defaults shown)
+// and path.
+func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
+	fs.StringVar(path, "config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
 	fs.StringVar(&cfg.SIP, "sip", cfg.SIP, "SIP over UDP and TCP listen `address`")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "HTTP listen `address`: web client, WHIP/WHEP, SIP over WebSocket, API, metrics")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "certificate `file`: serve HTTPS and wss:// on -http")
@@ -189,13 +205,6 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (default: none; then non-loopback peers get 403)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return cfg, cfg.Validate()
 }
 
 // RoomName is the pattern of a room's name (SPEC "Rooms").

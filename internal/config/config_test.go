@@ -40,11 +40,11 @@ user = "confd"
 password = "secret"
 expiry = "600s"
 `), 0o600)
-	c, err := Parse([]string{"-config", path, "-sip", "127.0.0.1:5080"}, io.Discard)
+	c, err := Parse([]string{"-http", "127.0.0.1:8081", "-config", path, "-sip", "127.0.0.1:5080"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SIP != "127.0.0.1:5080" {
+	if c.SIP != "127.0.0.1:5080" || c.HTTP != "127.0.0.1:8081" {
 		t.Errorf("flag did not override the file: sip %q", c.SIP)
 	}
 	if c.RTP.Low != 40000 || time.Duration(c.Drain) != 30*time.Second {
