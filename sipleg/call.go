@@ -33,6 +33,7 @@ type call struct {
 	callID string
 	media  *MediaSocket
 	sess   *sdpneg.Session
+	peer   string // the peer's signalling address or host: SDP carries the interface that reaches it
 
 	dlgS *sipgo.DialogServerSession // an incoming call
 	dlgC *sipgo.DialogClientSession // a dial-out call
@@ -241,7 +242,7 @@ func (c *call) apply(res *sdpneg.Result) {
 // change, or a session refresh. A failed negotiation is answered 488 and changes nothing
 // (RFC 3261 section 14.2).
 func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
-	local := c.s.local(c.media.Port())
+	local := c.s.local(c.media.Port(), c.peer)
 	var body []byte
 	if len(req.Body()) > 0 {
 		res, answer, err := c.sess.Answer(req.Body(), local)

@@ -45,7 +45,8 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 	}
 	c := newCall(s, "", media)
 	c.outbound, c.room, c.from = true, room, uri
-	offer, err := c.sess.Offer(s.local(media.Port()))
+	c.peer = target.Host
+	offer, err := c.sess.Offer(s.local(media.Port(), c.peer))
 	if err != nil {
 		media.Close()
 		return "", err

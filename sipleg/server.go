@@ -247,15 +247,51 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, udp, tcp)
 }
 
-// sdpAddr is the address written in SDP and Contact.
+// sdpAddr is the address written in Contact, and in SDP when the peer is not known: -public-ip,
+// else the SIP listener's own address if it is a specific one, else the address of the
+// interface that holds the default route, else 127.0.0.1 (SPEC "Start": -public-ip).
 func (s *Server) sdpAddr(listen netip.Addr) netip.Addr {
+	return s.addrFor(listen, "")
+}
+
+// addrFor is sdpAddr for a call with peer ("host:port" or "host"): with neither -public-ip nor
+// a specific listener, the address of the interface that reaches that peer.
+func (s *Server) addrFor(listen netip.Addr, peer string) netip.Addr {
 	if s.cfg.PublicIP.IsValid() {
 		return s.cfg.PublicIP
 	}
 	if listen.IsValid() && !listen.IsUnspecified() {
 		return listen.Unmap()
 	}
+	if peer != "" {
+		if a, ok := routeAddr(peer); ok {
+			return a
+		}
+	}
+	// 192.0.2.1 (TEST-NET-1, RFC 5737) stands for "anywhere": only the route is looked up.
+	if a, ok := routeAddr("192.0.2.1"); ok {
+		return a
+	}
 	return netip.MustParseAddr("127.0.0.1")
+}
+
+// routeAddr returns the local address that packets to peer would leave from. Connecting a UDP
+// socket only consults the routing table: nothing is sent.
+func routeAddr(peer string) (netip.Addr, bool) {
+	host := peer
+	if h, _, err := net.SplitHostPort(peer); err == nil {
+		host = h
+	}
+	conn, err := net.Dial("udp", net.JoinHostPort(host, "9"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	defer conn.Close()
+	ap, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil || ap.Addr().IsUnspecified() {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
 }
 
 // Addr returns the address SIP is served on (the UDP listener's, else TCP's).
@@ -362,9 +398,10 @@ func (s *Server) isDialIn(user string) bool {
 	return false
 }
 
-// local is confd's side of a negotiation on a media port.
-func (s *Server) local(port int) sdpneg.Local {
-	return sdpneg.Local{Addr: s.sdpAddr(s.Addr().Addr()), Port: port, Codecs: s.cfg.Codecs}
+// local is confd's side of a negotiation on a media port with peer (its signalling address or
+// host, "" when unknown).
+func (s *Server) local(port int, peer string) sdpneg.Local {
+	return sdpneg.Local{Addr: s.addrFor(s.Addr().Addr(), peer), Port: port, Codecs: s.cfg.Codecs}
 }
 
 // respond answers req with a status, a reason and extra headers, outside any dialog.
@@ -465,7 +502,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := newCall(s, req.CallID().Value(), media)
 	c.dlgS = dlg
 	c.name, c.from = callerOf(req)
-	local := s.local(media.Port())
+	c.peer = req.Source()
+	local := s.local(media.Port(), c.peer)
 	var body []byte
 	if len(req.Body()) > 0 {
 		res, answer, err := c.sess.Answer(req.Body(), local)
