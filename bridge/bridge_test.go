@@ -10,6 +10,7 @@ import (
 
 	"confd/codec"
 	"confd/internal/audiotest"
+	"confd/internal/rtptest"
 	"confd/jitter"
 )
 
@@ -59,33 +60,8 @@ func (l *fakeLeg) heard(t *testing.T, c codec.Codec) []int16 {
 
 // phone sends a tone to p as RTP in codec c every 20 ms until stop is closed.
 func phone(t *testing.T, p *Participant, c codec.Codec, pt uint8, freq float64, stop chan struct{}) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: c})
-	if err != nil {
+	if err := rtptest.SendTone(p, c, pt, freq, stop); err != nil {
 		t.Error(err)
-		return
-	}
-	tone := audiotest.NewTone(freq, 0.3, codec.SampleRate)
-	var frame codec.Frame
-	payload := make([]byte, codec.MaxPayloadSize)
-	buf := make([]byte, 1500)
-	s := NewRTPSender(pt)
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-		tone.Fill(frame[:])
-		n, err := enc.Encode(frame[:], payload)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		m, _ := s.Packet(buf, payload[:n], false, int(codec.FrameSamples*c.ClockRate()/codec.SampleRate), time.Now())
-		if err := p.PushRTP(buf[:m], time.Now()); err != nil {
-			t.Error(err)
-			return
-		}
 	}
 }
 

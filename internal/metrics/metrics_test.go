@@ -14,7 +14,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/rtptest"
 	"confd/jitter"
 	"confd/sipleg"
 )
@@ -24,27 +24,10 @@ type nopLeg struct{}
 func (nopLeg) SendRTP([]byte) {}
 func (nopLeg) Hangup(string)  {}
 
-// talk sends a tone to p as RTP in codec c every 20 ms until stop is closed.
+// talk sends a 440 Hz tone to p as RTP in codec c every 20 ms until stop is closed.
 func talk(t *testing.T, p *bridge.Participant, c codec.Codec, pt uint8, stop chan struct{}) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: c})
-	if err != nil {
+	if err := rtptest.SendTone(p, c, pt, 440, stop); err != nil {
 		t.Error(err)
-		return
-	}
-	tone := audiotest.NewTone(440, 0.3, codec.SampleRate)
-	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
-	s := bridge.NewRTPSender(pt)
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(codec.FrameDuration):
-		}
-		tone.Fill(frame[:])
-		n, _ := enc.Encode(frame[:], payload)
-		m, _ := s.Packet(pkt, payload[:n], false, codec.FrameSamples*c.ClockRate()/codec.SampleRate, time.Now())
-		_ = p.PushRTP(pkt[:m], time.Now())
 	}
 }
 

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"bytes"
+	"confd/internal/rtptest"
 	"errors"
 	"io"
 	"os"
@@ -31,25 +32,9 @@ func phone(t *testing.T, b *bridge.Bridge, room string, c codec.Codec, pt uint8,
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := codec.NewEncoder(codec.Format{Codec: c})
-	if err != nil {
-		t.Fatal(err)
-	}
 	wg.Go(func() {
-		tone := audiotest.NewTone(freq, 0.3, codec.SampleRate)
-		var frame codec.Frame
-		payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
-		s := bridge.NewRTPSender(pt)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(codec.FrameDuration):
-			}
-			tone.Fill(frame[:])
-			n, _ := enc.Encode(frame[:], payload)
-			m, _ := s.Packet(pkt, payload[:n], false, codec.FrameSamples*c.ClockRate()/codec.SampleRate, time.Now())
-			_ = p.PushRTP(pkt[:m], time.Now())
+		if err := rtptest.SendTone(p, c, pt, freq, stop); err != nil {
+			t.Error(err)
 		}
 	})
 	return p
