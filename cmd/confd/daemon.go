@@ -85,10 +85,11 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
+	mux.Handle("/", web.Handler())
 	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
-	mux.Handle("/", web.Handler())
-	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations))
+	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
+		metrics.WithCollector(legCollector{d}))
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	a := api.New(d.bridge, api.Config{
 		Token:  cfg.APIToken,

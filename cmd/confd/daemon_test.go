@@ -186,7 +186,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_rooms") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_rooms") || !strings.Contains(string(body), "confd_webrtc_calls 0") {
 		t.Errorf("GET /metrics: %d\n%.300s", resp.StatusCode, body)
 	}
 	// A SIP response is counted by code: an INVITE to a bad room name gets 404.
