@@ -6,8 +6,8 @@
 //   node drive.mjs CONFIG.json
 //
 // CONFIG: {url, chromium?, timeoutMs?, captureSeconds?, freqs:[Hz…], browsers:[{name, room,
-// mode: "whip"|"sip", wav, profile, record, screenshot?, screenshotJoin?, attempts?:[{room, pin}],
-// denyMic?}]}
+// mode: "whip"|"sip"|"moderate", wav, profile, record, screenshot?, screenshotJoin?,
+// attempts?:[{room, pin}], denyMic?}]}
 //
 // Each browser prints "joined" once its page says it is connected, or "refused" with the
 // page's alert text when the page shows an alert instead (a refused microphone, a locked room).
@@ -15,12 +15,23 @@
 // finally refused browser takes no further part. denyMic drops the flag that grants the microphone, so
 // the page meets a refusal as a person who clicked "Block" would.
 //
+// A "moderate" browser joins no call: it opens the page's moderator view (#moderate) in a 390 px
+// wide window, as on a phone, types the room and the API token (the environment variable
+// CONFD_E2E_API_TOKEN), presses Watch room and prints "joined" once its list shows the room, or
+// "refused" (final) with the view's alert. It takes no part in measure.
+//
 // It talks to the Go test in lines: JSON events on stdout ({"event": …}), commands on stdin:
 //   measure     record captureSeconds of what each page hears (its <audio> element's remote
 //               stream, through WebAudio) into its `record` WAV; print one "measured" event per
 //               browser, with tone levels (Goertzel, Hann window, dBFS) and the participant list
 //   screenshot  save each browser's page as PNG at its `screenshot` path
 //   mute NAME   click Mute in browser NAME (aria-pressed turns true), print "muted"
+//   moderate NAME ACTION [WHO]
+//               in moderator NAME: ACTION mute, deaf or kick (Remove, then Yes, remove) on the
+//               row whose name starts with WHO; mute-all; record (the recording toggle). Waits
+//               for the outcome (the toggle flips, the row goes, the note changes) and prints
+//               "moderated" with status: the row's tags (mute, deaf), the recording line
+//               (record) or the note (kick, mute-all); alert: the view's alert text
 //   leave       click Leave everywhere, wait for the page to go idle, close and exit 0
 // End of input counts as leave. Any failure prints an "error" event with the page's alert and
 // status text, and exits 1.
@@ -62,9 +73,10 @@ async function pageText(page, selector) {
 async function fail(err, s) {
   const detail = { event: "error", message: String(err && err.stack || err) };
   if (s) {
+    const mod = s.spec.mode === "moderate" ? "mod-" : "";
     detail.browser = s.spec.name;
-    detail.alert = (await pageText(s.page, "#alert")).trim();
-    detail.status = (await pageText(s.page, "#status")).trim();
+    detail.alert = (await pageText(s.page, `#${mod}alert`)).trim();
+    detail.status = (await pageText(s.page, `#${mod}status`)).trim();
     detail.console = s.logs.slice(-30);
   }
   emit(detail);
@@ -78,7 +90,7 @@ async function open(spec) {
     headless: true,
     args: flags(spec.wav, spec.denyMic),
     ignoreDefaultArgs: ["--mute-audio"],
-    viewport: { width: 900, height: 900 },
+    viewport: spec.mode === "moderate" ? { width: 390, height: 844 } : { width: 900, height: 900 },
     timeout: Math.max(timeout, 60000), // a cold start on a busy machine
   });
   const page = context.pages()[0] || await context.newPage();
@@ -93,6 +105,7 @@ async function open(spec) {
 
 async function join(s) {
   const { page, spec } = s;
+  if (spec.mode === "moderate") return watch(s);
   await page.goto(cfg.url);
   if (spec.screenshotJoin) await page.screenshot({ path: spec.screenshotJoin, fullPage: true });
   await page.getByLabel("Your name").fill(spec.name);
@@ -127,6 +140,76 @@ async function join(s) {
     return a.srcObject && a.srcObject.getAudioTracks().some((t) => t.readyState === "live");
   });
   emit({ event: "joined", browser: spec.name, status: (await pageText(page, "#status")).trim() });
+}
+
+// watch opens the moderator view on spec.room with the API token, as a moderator would.
+async function watch(s) {
+  const { page, spec } = s;
+  await page.goto(new URL("#moderate", cfg.url).href);
+  if (spec.screenshotJoin) await page.screenshot({ path: spec.screenshotJoin, fullPage: true });
+  await page.getByLabel("Room to moderate").fill(spec.room);
+  await page.locator("#mod-token").fill(process.env.CONFD_E2E_API_TOKEN || "");
+  await page.getByRole("button", { name: "Watch room" }).click();
+  const outcome = await Promise.race([
+    page.waitForSelector("#mod-status[data-state=watching]").then(() => "watching"),
+    page.waitForSelector("#mod-alert:not([hidden])").then(() => "alert"),
+  ]);
+  const status = (await pageText(page, "#mod-status")).trim();
+  if (outcome === "alert") {
+    if (spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
+    emit({ event: "refused", browser: spec.name, final: true, alert: (await pageText(page, "#mod-alert")).trim(), status });
+    s.refused = true;
+    await s.context.close();
+    return;
+  }
+  emit({ event: "joined", browser: spec.name, status });
+}
+
+// moderate does one moderator action in s's page and waits for its outcome (see the header).
+async function moderate(s, action, who) {
+  const { page } = s;
+  const row = () => page.locator("#mod-people > li").filter({ has: page.locator(".who", { hasText: new RegExp(`^${who}`) }) });
+  const alert = async () => ((await page.locator("#mod-alert").isVisible()) ? (await pageText(page, "#mod-alert")).trim() : "");
+  let status = "";
+  switch (action) {
+    case "mute":
+    case "deaf": {
+      const sel = `#mod-people > li[data-id="${await row().getAttribute("data-id")}"] button[data-control=${action}]`;
+      const was = await page.locator(sel).getAttribute("aria-pressed");
+      await page.locator(sel).click();
+      await page.waitForFunction(([sel, was]) => document.querySelector(sel).getAttribute("aria-pressed") !== was ||
+        !document.getElementById("mod-alert").hidden, [sel, was]);
+      status = (await row().locator(".tags").textContent()).trim();
+      break;
+    }
+    case "kick": {
+      await row().getByRole("button", { name: /^Remove/ }).click();
+      await row().getByRole("button", { name: "Yes, remove" }).click();
+      await row().waitFor({ state: "detached" });
+      status = (await pageText(page, "#mod-note")).trim();
+      break;
+    }
+    case "mute-all": {
+      const before = await pageText(page, "#mod-note");
+      await page.getByRole("button", { name: "Mute everyone" }).click();
+      await page.waitForFunction((before) => document.getElementById("mod-note").textContent !== before ||
+        !document.getElementById("mod-alert").hidden, before);
+      status = (await pageText(page, "#mod-note")).trim();
+      break;
+    }
+    case "record": {
+      const btn = page.locator("#mod-record");
+      const was = await btn.getAttribute("aria-pressed");
+      await btn.click();
+      await page.waitForFunction((was) => document.getElementById("mod-record").getAttribute("aria-pressed") !== was ||
+        !document.getElementById("mod-alert").hidden, was);
+      status = (await pageText(page, "#mod-record-state")).trim();
+      break;
+    }
+    default:
+      throw new Error(`moderate: unknown action ${action}`);
+  }
+  emit({ event: "moderated", browser: s.spec.name, status, alert: await alert() });
 }
 
 // capture records what the page's <audio> element plays, in the page, and returns 16-bit PCM.
@@ -192,6 +275,7 @@ function wav(path, rate, pcm) {
 }
 
 async function measure(s) {
+  if (s.spec.mode === "moderate") return; // a moderator is in no call
   const { rate, pcm } = await capture(s, cfg.captureSeconds || 1);
   wav(s.spec.record, rate, pcm);
   const levels = {};
@@ -201,6 +285,12 @@ async function measure(s) {
 }
 
 async function leave(s) {
+  if (s.spec.mode === "moderate") {
+    await s.page.getByRole("button", { name: "Stop watching" }).click();
+    await s.page.waitForSelector("#mod-status[data-state=idle]", { state: "attached" });
+    await s.context.close();
+    return;
+  }
   await s.page.getByRole("button", { name: "Leave" }).click();
   await s.page.waitForSelector("#status[data-state=idle]", { state: "attached" });
   await s.context.close();
@@ -228,7 +318,7 @@ async function main() {
   emit({ event: "ready" });
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
-    const [cmd, arg] = line.trim().split(/\s+/, 2);
+    const [cmd, arg, ...rest] = line.trim().split(/\s+/);
     switch (cmd) {
       case "measure":
         await each(measure);
@@ -247,6 +337,13 @@ async function main() {
         await s.page.getByRole("button", { name: "Mute" }).click();
         await s.page.waitForSelector("#mute[aria-pressed=true]");
         emit({ event: "muted", browser: arg, status: (await pageText(s.page, "#status")).trim() });
+        break;
+      }
+      case "moderate": {
+        const s = sessions.find((x) => x.spec.name === arg && x.spec.mode === "moderate" && !x.refused);
+        if (!s) throw new Error(`moderate: no moderator ${arg}`);
+        current = s;
+        await moderate(s, rest[0], rest[1] || "");
         break;
       }
       case "leave":

@@ -34,7 +34,13 @@ const moderator = new ModeratorView({
   muteAll: $("mod-mute-all"), record: $("mod-record"), recordState: $("mod-record-state"),
   list: $("mod-people"), count: $("mod-count"), listHeading: $("mod-people-heading"),
   roomName: $("mod-room-name"), announce: $("mod-announce"),
-}, { onChange: () => showSections() });
+}, {
+  onChange: () => {
+    // A token good enough to moderate serves the call's participant list too.
+    if (call && moderator.watching) useToken($("mod-token").value.trim());
+    showSections();
+  },
+});
 
 const roster = new Roster(ui.people, ui.peopleCount);
 let call = null; // {room, conn, stream, api, events, poll, meter}
@@ -209,6 +215,8 @@ function startRoster(c) {
     } catch (err) {
       if (err.status === 404) roster.reset([]);
       else { ui.peopleNote.textContent = explainAPIError(err); ui.peopleNote.hidden = false; }
+      // Without the right token asking again only repeats the refusal: a new token restarts it.
+      if (err.status === 401 || err.status === 403) stopRoster(c);
     }
   };
   c.events = new EventStream(c.api, c.room, {
@@ -257,12 +265,26 @@ function route() {
   (location.hash === "#moderate" ? ui.modHeading : call ? $("call-heading") : $("join-heading")).focus();
 }
 
+function stopRoster(c) {
+  if (c.events) c.events.stop();
+  clearInterval(c.poll);
+}
+
+// useToken gives the call's participant list a new token, and starts it again.
+function useToken(token) {
+  if (!call || call.api.token === token) return;
+  call.api.token = token;
+  if (call.events) {
+    stopRoster(call);
+    startRoster(call);
+  }
+}
+
 async function leave({ keepStatus = false } = {}) {
   const c = call;
   if (!c) return;
   call = null;
-  if (c.events) c.events.stop();
-  clearInterval(c.poll);
+  stopRoster(c);
   c.meter.close();
   await c.conn.stop().catch(() => {});
   c.stream.getTracks().forEach((t) => t.stop());
@@ -320,6 +342,7 @@ function init() {
   window.addEventListener("pagehide", () => { if (call) call.conn.stop(); });
   window.addEventListener("hashchange", route);
   // One token, two fields: the join form's (for its participant list) and the moderator's.
+  // Typing only mirrors the fields: restarting the list would move the page under the pointer.
   ui.token.addEventListener("input", () => { $("mod-token").value = ui.token.value; });
   $("mod-token").addEventListener("input", () => { ui.token.value = $("mod-token").value; });
   showSections();

@@ -517,7 +517,7 @@ export class ModeratorView {
       if (this.api !== api) return;
       this.showAlert("");
       this.showRecording(st);
-      this.note(on ? `Recording stopped; saved ${fileName(st.file)}.` : `Recording to ${fileName(st.file)}.`);
+      this.note(on ? "Recording stopped; the file is complete." : "Recording started.");
     } catch (err) {
       if (this.api !== api) return;
       const what = on ? "stop the recording" : "start recording";
