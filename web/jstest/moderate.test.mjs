@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { API, APIError } from "../static/api.js";
 import {
-  changeFor, describeChange, displayNames, explainModeration, mergeRecording, ModerationError,
-  participantView, recordingFromEvent, recordingView,
+  changeFor, describeChange, displayNames, explainModeration, gainOf, gainText, matrixWith, mergeRecording,
+  ModerationError, participantView, recordingFromEvent, recordingView,
 } from "../static/moderate.js";
 
 // sampleRoom is GET /api/rooms/standup as confd answers it.
@@ -54,6 +54,8 @@ test("requests: every moderator call's method, path, body and bearer token", asy
     await api.recording("standup");
     await api.startRecording("standup");
     await api.stopRecording("standup");
+    await api.matrix("standup");
+    await api.setMatrix("standup", [{ listener: "1", speaker: "2", gain: 0.5 }]);
     assert.deepEqual(calls.map((c) => `${c.method} ${c.url}`), [
       "GET /api/rooms/stand%20up",
       "PATCH /api/rooms/standup/participants/2",
@@ -63,7 +65,10 @@ test("requests: every moderator call's method, path, body and bearer token", asy
       "GET /api/rooms/standup/recording",
       "POST /api/rooms/standup/recording",
       "DELETE /api/rooms/standup/recording",
+      "GET /api/rooms/standup/matrix",
+      "PUT /api/rooms/standup/matrix",
     ]);
+    assert.deepEqual(calls[9].body, [{ listener: "1", speaker: "2", gain: 0.5 }]);
     assert.deepEqual(calls[1].body, { role: "coach", target: "1" });
     assert.deepEqual(calls[2].body, { muted: true });
     assert.equal(calls[1].headers["Content-Type"], "application/json", "confd refuses a body of another type (415)");
@@ -161,4 +166,19 @@ test("recording line: idle, recording with its file, saved with its length, fail
   assert.equal(recordingView(shown).text, "Saved r-1.opus (1 min 15 s)");
   assert.equal(recordingView(mergeRecording(shown, started)).pressed, true, "a new start wins");
   assert.match(recordingView({ recording: false, file: "r-2.opus", error: "disk full" }).text, /stopped with an error: disk full/);
+});
+
+test("volumes: one pair changed, a gain of 1 left out, pairs of people who left dropped", () => {
+  const pairs = [{ listener: "1", speaker: "2", gain: 0.5 }, { listener: "2", speaker: "1", gain: 2 }, { listener: "1", speaker: "9", gain: 0 }];
+  assert.equal(gainOf(pairs, "1", "2"), 0.5);
+  assert.equal(gainOf(pairs, "1", "4"), 1, "an absent pair is heard at 1");
+  const ids = new Set(["1", "2", "3", "4"]);
+  assert.deepEqual(matrixWith(pairs, "1", "2", 1.5, ids),
+    [{ listener: "2", speaker: "1", gain: 2 }, { listener: "1", speaker: "2", gain: 1.5 }]);
+  assert.deepEqual(matrixWith(pairs, "1", "2", 1, ids), [{ listener: "2", speaker: "1", gain: 2 }]);
+  assert.deepEqual(matrixWith(pairs, "3", "4", 0, ids).at(-1), { listener: "3", speaker: "4", gain: 0 });
+  assert.equal(matrixWith(pairs, "3", "4", 0).length, 4, "without ids nothing is dropped");
+  assert.deepEqual(pairs.length, 3, "the list given is not changed");
+  assert.equal(gainText(0.5), "50 %");
+  assert.equal(gainText(4), "400 %");
 });

@@ -77,6 +77,16 @@ export class API {
     return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/mute-all`, {});
   }
 
+  // matrix returns the room's explicit gain pairs: [{listener, speaker, gain}].
+  matrix(room, signal) {
+    return this.request("GET", `/api/rooms/${encodeURIComponent(room)}/matrix`, undefined, signal);
+  }
+
+  // setMatrix replaces the room's explicit gain pairs and returns them as the bridge keeps them.
+  setMatrix(room, pairs) {
+    return this.request("PUT", `/api/rooms/${encodeURIComponent(room)}/matrix`, pairs);
+  }
+
   // recording returns {room, recording, file?} of GET /api/rooms/ROOM/recording.
   recording(room, signal) {
     return this.request("GET", `/api/rooms/${encodeURIComponent(room)}/recording`, undefined, signal);

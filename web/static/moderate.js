@@ -135,6 +135,30 @@ export function describeChange(change, name, targetName = "") {
   }
 }
 
+// maxGainPercent is the bridge's largest gain (4, SPEC "Control API") in the sliders' percent.
+export const maxGainPercent = 400;
+
+// gainOf is the gain listener hears speaker at: the explicit pair's, else 1.
+export function gainOf(pairs, listener, speaker) {
+  const g = (pairs || []).find((x) => x.listener === listener && x.speaker === speaker);
+  return g ? g.gain : 1;
+}
+
+// matrixWith returns the explicit pairs with (listener, speaker) at gain. A gain of 1 is what an
+// absent pair means, so it leaves the list; pairs of anyone not in ids (who left) are dropped,
+// since the bridge refuses the whole list for one unknown id.
+export function matrixWith(pairs, listener, speaker, gain, ids) {
+  const out = (pairs || []).filter((g) => !(g.listener === listener && g.speaker === speaker) &&
+    (!ids || (ids.has(g.listener) && ids.has(g.speaker))));
+  if (gain !== 1) out.push({ listener, speaker, gain });
+  return out;
+}
+
+// gainText is a gain as people read it: a percentage of the speaker's own level.
+export function gainText(gain) {
+  return `${Math.round(gain * 100)} %`;
+}
+
 // fileName is the last element of a recording's path.
 function fileName(path) {
   return String(path || "").split(/[\\/]/).pop();
@@ -190,6 +214,7 @@ export class ModeratorView {
     this.confirming = ""; // the id whose Remove awaits confirmation
     this.rec = { recording: false };
     this.names = null; // displayNames of the room, dropped whenever someone joins or leaves
+    this.matrix = null; // the explicit gain pairs, read when a row's Volumes first opens
     el.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.watch(el.room.value.trim());
@@ -202,6 +227,12 @@ export class ModeratorView {
     el.record.addEventListener("click", () => this.toggleRecording());
     el.list.addEventListener("click", (ev) => this.onRowClick(ev));
     el.list.addEventListener("change", (ev) => this.onRowChange(ev));
+    el.list.addEventListener("input", (ev) => { // a slider's number follows it while it moves
+      if (!ev.target.matches("input[data-control=gain]")) return;
+      ev.target.dataset.moving = "1"; // the level refresh leaves it alone until it is let go
+      ev.target.nextElementSibling.value = gainText(ev.target.value / 100);
+    });
+    el.list.addEventListener("toggle", (ev) => this.onToggle(ev), true); // toggle does not bubble
     el.list.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && this.confirming) this.closeConfirm(true);
     });
@@ -263,6 +294,7 @@ export class ModeratorView {
     this.confirming = "";
     this.busy.clear();
     this.names = null;
+    this.matrix = null;
     this.roster.clear();
     this.showRecording({ recording: false });
     this.el.panel.hidden = true;
@@ -344,6 +376,7 @@ export class ModeratorView {
         roles.map((r) => `<option value="${r.value}">${r.text}</option>`).join("") + "</select></label>" +
         '<label class="inline target" hidden>Coaching <select data-control="target"></select></label>' +
         '<button type="button" data-control="kick" class="danger" aria-expanded="false">Remove</button>' +
+        '<details class="gains"><summary></summary><div class="gain-list"></div></details>' +
         '<div class="confirm" hidden><span class="question"></span> ' +
         '<button type="button" data-control="kick-yes" class="danger">Yes, remove</button> ' +
         '<button type="button" data-control="kick-no">Cancel</button></div>';
@@ -378,6 +411,97 @@ export class ModeratorView {
     kick.setAttribute("aria-expanded", String(confirming));
     q(".confirm").hidden = !confirming;
     q(".question").textContent = `Remove ${v.name} from the room?`;
+    q(".gains summary").textContent = `Volumes ${v.name} hears`;
+    if (q(".gains").open) this.renderGains(box, p, people, names);
+  }
+
+  // renderGains fills an open Volumes panel: one slider per other participant, the gain p hears
+  // them at. Sliders are rebuilt only when who is in changes, and one in use is left alone.
+  renderGains(box, p, people, names) {
+    const list = box.querySelector(".gain-list");
+    if (!this.matrix) {
+      list.textContent = "Reading the volumes…";
+      list.dataset.key = "";
+      return;
+    }
+    const others = people.filter((q) => q.id !== p.id);
+    const key = others.map((q) => `${q.id}\u0000${names.get(q.id)}`).join("\u0001");
+    if (list.dataset.key !== key) {
+      list.replaceChildren();
+      if (!others.length) list.textContent = "Nobody else is in the room.";
+      for (const q of others) {
+        const row = document.createElement("label");
+        row.className = "gain";
+        row.innerHTML = `<span class="speaker"></span><input type="range" data-control="gain" min="0" max="${maxGainPercent}" step="5"><output></output>`;
+        row.querySelector(".speaker").textContent = names.get(q.id);
+        const slider = row.querySelector("input");
+        slider.dataset.speaker = q.id;
+        slider.setAttribute("aria-label", `${names.get(q.id)}, as ${names.get(p.id)} hears them`);
+        list.appendChild(row);
+      }
+      list.dataset.key = key;
+    }
+    for (const slider of list.querySelectorAll("input[data-control=gain]")) {
+      if (slider.dataset.moving || this.busy.has(`${p.id}:gain:${slider.dataset.speaker}`)) continue;
+      const gain = gainOf(this.matrix, p.id, slider.dataset.speaker);
+      slider.value = String(Math.round(gain * 100));
+      slider.setAttribute("aria-valuetext", gainText(gain));
+      slider.nextElementSibling.value = gainText(gain);
+    }
+  }
+
+  // onToggle reads the matrix when a Volumes panel opens (there are no events for it: another
+  // moderator's change shows on the next opening).
+  async onToggle(ev) {
+    const details = ev.target;
+    if (!details.matches || !details.matches("details.gains") || !details.open) return;
+    const api = this.api;
+    const li = details.closest("li");
+    const p = li && this.roster.people.get(li.dataset.id);
+    if (!api || !p) return;
+    this.roster.renderRow(p); // "Reading the volumes…"
+    try {
+      const pairs = await api.matrix(this.room);
+      if (this.api !== api) return;
+      this.matrix = pairs || [];
+    } catch (err) {
+      if (this.api !== api) return;
+      this.showAlert(explainModeration(err, "read the volumes", { token: !!api.token, gone: `room ${this.room} has nobody in it` }));
+      details.open = false;
+      return;
+    }
+    const now = this.roster.people.get(p.id);
+    if (now) this.roster.renderRow(now);
+  }
+
+  // setGain sets how loud listener p hears speaker id: the pairs are read again first (another
+  // moderator may have changed them), and the whole list is put back with this one changed.
+  async setGain(p, speaker, gain) {
+    const api = this.api;
+    if (!api) return;
+    const key = `${p.id}:gain:${speaker}`;
+    const { names } = this.context();
+    const what = `set how loud ${names.get(p.id)} hears ${names.get(speaker) || `#${speaker}`}`;
+    this.busy.add(key);
+    let failure = "";
+    try {
+      const pairs = matrixWith(await api.matrix(this.room), p.id, speaker, gain, new Set(this.roster.people.keys()));
+      const kept = await api.setMatrix(this.room, pairs);
+      if (this.api === api) this.matrix = kept || [];
+    } catch (err) {
+      failure = explainModeration(err, what, { token: !!api.token, gone: "one of them has left the room" });
+    }
+    this.busy.delete(key);
+    if (this.api !== api) return;
+    if (failure) {
+      this.showAlert(failure);
+      this.matrix = await api.matrix(this.room).catch(() => this.matrix);
+    } else {
+      this.showAlert("");
+      this.note(`${names.get(p.id)} hears ${names.get(speaker)} at ${gainText(gain)}.`);
+    }
+    const now = this.roster.people.get(p.id);
+    if (now) this.roster.renderRow(now);
   }
 
   row(id) {
@@ -414,6 +538,13 @@ export class ModeratorView {
   }
 
   onRowChange(ev) {
+    if (ev.target.matches("input[data-control=gain]")) {
+      const li = ev.target.closest("li");
+      const p = li && this.roster.people.get(li.dataset.id);
+      delete ev.target.dataset.moving; // busy holds it from here
+      if (p) this.setGain(p, ev.target.dataset.speaker, Number(ev.target.value) / 100);
+      return;
+    }
     const select = ev.target.closest("select[data-control]");
     const li = select && select.closest("li");
     const p = li && this.roster.people.get(li.dataset.id);
