@@ -144,10 +144,12 @@ test("refusals: 401, 403, 404, 409 and the rest say what to do", () => {
   assert.equal(explainModeration(e(404, "bridge: no such participant"), "mute Ada", { gone: "Ada is no longer in the room" }),
     "Could not mute Ada: Ada is no longer in the room.");
   assert.equal(explainModeration(e(404, `no room "r" with participants`), "mute everyone"), `Could not mute everyone: no room "r" with participants.`);
-  assert.equal(explainModeration(e(409, "recording: room already recording"), "start recording"),
-    "Could not start recording: recording: room already recording.");
+  assert.equal(explainModeration(e(409, "recording: room is already being recorded"), "start recording"),
+    "Could not start recording: room is already being recorded.", "the Go package's prefix is dropped");
+  assert.equal(explainModeration(e(409, "recording: room has no participants"), "start recording"),
+    "Could not start recording: room has no participants.");
   assert.equal(explainModeration(e(400, "bridge: bad setting: a coach needs a target."), "make Bob coach"),
-    "The bridge refused to make Bob coach: bridge: bad setting: a coach needs a target.", "one full stop");
+    "The bridge refused to make Bob coach: bad setting: a coach needs a target.", "one full stop");
   assert.match(explainModeration(e(0, "cannot reach the bridge: x"), "mute Ada"), /cannot be reached/);
   assert.match(explainModeration(e(500, ""), "mute Ada"), /answered 500/);
   assert.match(explainModeration(new Error("boom"), "mute Ada"), /Could not mute Ada: boom\./);

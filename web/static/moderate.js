@@ -32,7 +32,8 @@ function sentence(text) {
 // the action ("mute Ada"); token says whether an API token was given; gone replaces the server's
 // text for a 404 (the participant left, the room emptied).
 export function explainModeration(err, what, { token = false, gone = "" } = {}) {
-  const server = err && err.message ? err.message : "";
+  // confd's reasons start with the Go package that refused ("recording: "): not for people.
+  const server = err && err.message ? String(err.message).replace(/^([a-z]+: )+/, "") : "";
   const status = err && typeof err.status === "number" ? err.status : -1;
   switch (status) {
     case 0:
