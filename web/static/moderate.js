@@ -206,7 +206,10 @@ export class ModeratorView {
   constructor(el, { onChange = () => {} } = {}) {
     this.el = el;
     this.onChange = onChange;
-    this.roster = new Roster(el.list, el.count, { decorate: (li, p) => this.decorate(li, p) });
+    this.roster = new Roster(el.list, el.count, {
+      decorate: (li, p) => this.decorate(li, p),
+      nameOf: (p) => this.context().names.get(p.id) || label(p), // two guests told apart
+    });
     this.room = "";
     this.api = null;
     this.events = null;

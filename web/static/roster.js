@@ -9,11 +9,12 @@ const kinds = { sip: "phone", webrtc: "browser", whip: "browser", whep: "listene
 
 export class Roster {
   // list is the <ul>; count an element for "(N)"; decorate(li, p) an optional hook run on every
-  // redraw of a row.
-  constructor(list, count, { decorate = null } = {}) {
+  // redraw of a row; nameOf(p) the name a row shows (label by default).
+  constructor(list, count, { decorate = null, nameOf = label } = {}) {
     this.list = list;
     this.count = count;
     this.decorate = decorate;
+    this.nameOf = nameOf;
     this.people = new Map(); // id → participant state as the API spells it
     this.rows = new Map(); // id → <li>
     this.selfID = "";
@@ -125,7 +126,7 @@ export class Roster {
         '<span class="tags"></span><meter min="-60" max="0" low="-40" high="-10" optimum="-20"></meter>';
       this.rows.set(p.id, li);
     }
-    const name = label(p);
+    const name = this.nameOf(p);
     const who = li.querySelector(".who");
     who.textContent = name;
     if (this.isSelf(p)) {
