@@ -56,6 +56,7 @@ test("the sample room drawn: names, states, roles, a coach's target; controls se
     "PATCH /api/rooms/standup/participants/1": () => json(200, { ...sampleRoom.participants[0], muted: true }),
     "PATCH /api/rooms/standup/participants/3": () => json(404, { error: "bridge: no such participant" }),
     "POST /api/rooms/standup/recording": () => json(201, { room: "standup", recording: true, file: "recordings/standup-1.opus" }),
+    "POST /api/rooms/standup/mute-all": () => json(200, { muted: 2 }),
   });
   const view = new ModeratorView(el);
   el.room.value = "standup";
@@ -106,6 +107,12 @@ test("the sample room drawn: names, states, roles, a coach's target; controls se
   el.record.click();
   await until(() => el.record.getAttribute("aria-pressed") === "true", "Record pressed");
   assert.equal(el.recordState.textContent, "Recording to standup-1.opus");
+
+  // Mute everyone: the POST, and how many it muted.
+  el.muteAll.click();
+  await until(() => el.note.textContent.startsWith("Muted"), "the mute-all note");
+  assert.equal(el.note.textContent, "Muted 2 participants; coaches and monitors are left as they were.");
+  assert.deepEqual(calls.find((c) => c.key === "POST /api/rooms/standup/mute-all").body, {});
 
   // A refresh keeps the rows (and so the focus in them) in place.
   const before = el.list.children;
