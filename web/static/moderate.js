@@ -303,7 +303,10 @@ export class ModeratorView {
     this.showRecording({ recording: false });
     this.el.panel.hidden = true;
     this.el.note.textContent = "";
-    if (!quiet) this.setStatus("idle", "Not watching a room.");
+    if (!quiet) {
+      this.setStatus("idle", "Not watching a room.");
+      this.showAlert("");
+    }
     if (was) this.onChange();
   }
 
