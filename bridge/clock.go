@@ -17,6 +17,8 @@ const maxCatchUp = 5
 // skips ahead and counts what it skipped.
 type Clock struct {
 	period  time.Duration
+	shift   atomic.Int64 // ns still to move the schedule earlier (negative: later)
+	shifted atomic.Int64 // ns moved so far, for tests and stats
 	late    atomic.Uint64
 	skipped atomic.Uint64
 	ticks   atomic.Uint64
@@ -39,6 +41,17 @@ func NewClock(period time.Duration) *Clock { return &Clock{period: period} }
 func (c *Clock) Stats() ClockStats {
 	return ClockStats{Ticks: c.ticks.Load(), Late: c.late.Load(), Skipped: c.skipped.Load()}
 }
+
+// maxShiftPerTick bounds how much Shift changes one tick's spacing, so that receivers' jitter
+// buffers see a slow drift rather than a jump.
+const maxShiftPerTick = 500 * time.Microsecond
+
+// Shift moves the schedule by d (positive: ticks come earlier), spread over the next ticks at
+// most maxShiftPerTick at a time. It is safe to call from the tick.
+func (c *Clock) Shift(d time.Duration) { c.shift.Add(int64(d)) }
+
+// Shifted returns how far the schedule has been moved in all (positive: earlier).
+func (c *Clock) Shifted() time.Duration { return time.Duration(c.shifted.Load()) }
 
 // Run calls tick(due) for every tick from start on until ctx is done, where due is the tick's
 // scheduled time (not the time it actually ran: media timing follows the schedule). It returns
@@ -67,6 +80,12 @@ func (c *Clock) Run(ctx context.Context, start time.Time, tick func(due time.Tim
 			tick(next)
 			c.ticks.Add(1)
 			next = next.Add(c.period)
+			if sh := time.Duration(c.shift.Load()); sh != 0 {
+				step := min(max(sh, -maxShiftPerTick), maxShiftPerTick)
+				c.shift.Add(-int64(step))
+				c.shifted.Add(int64(step))
+				next = next.Add(-step)
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

@@ -29,6 +29,7 @@ type Room struct {
 	pkt      [1500]byte // the packet being written, reused for every leg
 	ticks    uint64
 	now      time.Time // the tick being run
+	phase    phaser
 	tap      func(participant string, now time.Time, f *codec.Frame)
 }
 
@@ -105,6 +106,9 @@ func (r *Room) tick(due time.Time) {
 			}
 		}
 		defer func() { obs.ObserveTick(r.name, time.Since(start)) }()
+	}
+	if sh := r.phase.observe(r, due); sh != 0 {
+		r.clock.Shift(sh)
 	}
 	for _, p := range r.parts {
 		talking := r.mix.Talking(p.mid)
