@@ -16,12 +16,13 @@ import (
 const (
 	// phaseWindow is how many ticks of waits one adjustment looks at (one second).
 	phaseWindow = 50
-	// phaseMargin is the wait the room aims for at the phaseQuantile of the waits: packets that
-	// come a little late still make the tick.
+	// phaseMargin is the wait the room aims for at the shortest wait of a window: even the
+	// latest packet of the last second made its tick with this much to spare.
 	phaseMargin = 2 * time.Millisecond
-	// phaseRank picks, among a window of sorted waits, the short wait that the margin
-	// protects: the third shortest of 50, about the 5th percentile.
-	phaseRank = 2
+	// phaseRank picks, among a window of sorted waits, the one the margin protects: the
+	// shortest, so that phasing never makes a packet miss a tick it would have made (the jitter
+	// buffer's own target then covers the rest of the jitter, as with any phase).
+	phaseRank = 0
 	// phaseDeadband is the error below which the phase is left alone.
 	phaseDeadband = time.Millisecond
 )
