@@ -18,7 +18,7 @@ const (
 	phaseWindow = 50
 	// phaseMargin is the wait the room aims for at the shortest wait of a window: even the
 	// latest packet of the last second made its tick with this much to spare.
-	phaseMargin = 2 * time.Millisecond
+	phaseMargin = 5 * time.Millisecond
 	// phaseRank picks, among a window of sorted waits, the one the margin protects: the
 	// shortest, so that phasing never makes a packet miss a tick it would have made (the jitter
 	// buffer's own target then covers the rest of the jitter, as with any phase).

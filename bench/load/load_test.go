@@ -1,6 +1,7 @@
 package load
 
 import (
+	"confd/bench"
 	"context"
 	"flag"
 	"fmt"
@@ -81,6 +82,11 @@ func BenchmarkLoadSIP(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: "mix"}) })
 	}
+	// One talker, as when one person speaks: the room phases its tick just after that talker's
+	// packets (bridge/phase.go), which the three talkers at three phases above cannot show.
+	b.Run("N=100,one-talker", func(b *testing.B) {
+		benchLoad(b, Config{Participants: 100, Listeners: "mix", Talkers: bench.DefaultTalkers[:1]})
+	})
 }
 
 // BenchmarkLoadWebRTC runs a room of the three SIP talkers and 500 WHEP listeners (issue 4's
