@@ -167,6 +167,12 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 // clock if it was idle. The caller has checked the PIN. The returned Participant is the leg's
 // handle: it pushes received packets into it and calls Leave when the call ends.
 func (b *Bridge) Join(room string, info ParticipantInfo, leg Leg) (*Participant, error) {
+	return b.joinWith(room, info, leg, nil)
+}
+
+// joinWith admits a participant to room, making the room if needed; src is its mixer source,
+// or nil for its own jitter buffer.
+func (b *Bridge) joinWith(room string, info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	if _, err := b.Admit(room); err != nil {
 		return nil, err
 	}
@@ -178,7 +184,7 @@ func (b *Bridge) Join(room string, info ParticipantInfo, leg Leg) (*Participant,
 		b.rooms[room] = r
 	}
 	b.mu.Unlock()
-	return r.join(info, leg)
+	return r.joinWith(info, leg, src)
 }
 
 // Rooms lists the rooms that exist: every room with participants and every declared room.

@@ -45,18 +45,7 @@ func (b *Bridge) JoinSource(room string, info ParticipantInfo, src mixer.Source,
 		return nil, ErrBadSetting
 	}
 	info.Input = nil
-	if _, err := b.Admit(room); err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	r, ok := b.rooms[room]
-	if !ok {
-		s, declared := b.declared[room]
-		r = newRoom(b, room, s, declared)
-		b.rooms[room] = r
-	}
-	b.mu.Unlock()
-	return r.joinWith(info, leg, src)
+	return b.joinWith(room, info, leg, src)
 }
 
 // Participants returns everyone in the room, confd's own recorders and players included.

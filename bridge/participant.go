@@ -80,10 +80,6 @@ type Participant struct {
 	left      atomic.Bool
 }
 
-func (r *Room) join(info ParticipantInfo, leg Leg) (*Participant, error) {
-	return r.joinWith(info, leg, nil)
-}
-
 // joinWith adds a participant whose mixer source is src, or its own jitter buffer when src is
 // nil and it has Input.
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
