@@ -152,22 +152,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var statuses []any
-	deadline := time.After(10 * time.Second)
-	for answered := false; !answered; {
-		select {
-		case e := <-sub.C:
-			if e.Type == bridge.EventDial && e.Data["id"] == id {
-				statuses = append(statuses, e.Data["status"])
-				if e.Data["state"] == "failed" {
-					t.Fatalf("dial failed: %v", e.Data)
-				}
-				answered = e.Data["state"] == "answered"
-			}
-		case <-deadline:
-			t.Fatalf("not answered; dial events %v", statuses)
-		}
-	}
+	statuses := awaitAnswered(t, sub, id)
 	if callee.challenged.Load() == 0 {
 		t.Fatal("the callee never challenged")
 	}
@@ -184,4 +169,28 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 		calleeMedia.Close()
 	}
 	mu.Unlock()
+}
+
+// awaitAnswered reads the dial events of call id until it is answered and returns the statuses
+// they reported; a failure or 10 s without an answer fails the test.
+func awaitAnswered(t *testing.T, sub *bridge.Subscription, id string) []any {
+	t.Helper()
+	var statuses []any
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-sub.C:
+			if e.Type == bridge.EventDial && e.Data["id"] == id {
+				statuses = append(statuses, e.Data["status"])
+				if e.Data["state"] == "failed" {
+					t.Fatalf("dial failed: %v", e.Data)
+				}
+				if e.Data["state"] == "answered" {
+					return statuses
+				}
+			}
+		case <-deadline:
+			t.Fatalf("not answered; dial events %v", statuses)
+		}
+	}
 }

@@ -228,22 +228,7 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var statuses []any
-			deadline := time.After(10 * time.Second)
-			for answered := false; !answered; {
-				select {
-				case e := <-sub.C:
-					if e.Type == bridge.EventDial && e.Data["id"] == id {
-						statuses = append(statuses, e.Data["status"])
-						if e.Data["state"] == "failed" {
-							t.Fatalf("dial failed: %v", e.Data)
-						}
-						answered = e.Data["state"] == "answered"
-					}
-				case <-deadline:
-					t.Fatalf("not answered; dial events %v", statuses)
-				}
-			}
+			statuses := awaitAnswered(t, sub, id)
 			t.Logf("dial events: %v", statuses)
 			if proxy.challenged.Load() == 0 {
 				t.Fatalf("the proxy never challenged with %s", name)
