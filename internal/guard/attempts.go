@@ -1,0 +1,158 @@
+package guard
+
+import (
+	"sync"
+	"time"
+)
+
+// AttemptsConfig sets up Attempts. Every zero value is the documented default.
+type AttemptsConfig struct {
+	// Free is how many wrong secrets a source may send before it has to wait between tries.
+	// Zero means 5.
+	Free int
+	// Delay is the wait after the first failure past Free; it doubles with each further failure
+	// up to MaxDelay. Zero means 1 s.
+	Delay time.Duration
+	// MaxDelay caps the wait. Zero means 60 s.
+	MaxDelay time.Duration
+	// Lockout is the number of failures after which a source is refused outright for LockFor.
+	// Zero means 20.
+	Lockout int
+	// LockFor is how long a locked-out source stays locked. Zero means 15 min.
+	LockFor time.Duration
+	// Forget is how long after its last failure a source's (or a room's) count starts again
+	// from zero. Zero means 1 h.
+	Forget time.Duration
+	// RoomFree is how many failures a room takes, from all sources together, before every source
+	// that has not already given the room's secret has to wait between tries (the same doubling
+	// delays). It stops a guess spread over many addresses. Zero means 50.
+	RoomFree int
+	// MaxEntries bounds each table (sources, rooms, known-good pairs). Zero means 65536.
+	MaxEntries int
+}
+
+func (c AttemptsConfig) withDefaults() AttemptsConfig {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Free, 5)
+	def(&c.Lockout, 20)
+	def(&c.RoomFree, 50)
+	def(&c.MaxEntries, 65536)
+	defd(&c.Delay, time.Second)
+	defd(&c.MaxDelay, 60*time.Second)
+	defd(&c.LockFor, 15*time.Minute)
+	defd(&c.Forget, time.Hour)
+	return c
+}
+
+// Attempts throttles guessing of a secret (a room PIN) in every place one is checked: the IVR,
+// WHIP, WHEP and SIP over WebSocket share one Attempts. Failures are counted per source and per
+// room; past a free allowance each further try must wait a delay that doubles with every failure,
+// and a source that keeps failing is locked out. A try refused by Allow is answered without the
+// secret being looked at, so it tells the guesser nothing. Other sources and other rooms are not
+// slowed by one source's failures; a room under a guess spread over many sources slows only the
+// sources that have not already given its secret.
+type Attempts struct {
+	cfg AttemptsConfig
+
+	mu      sync.Mutex
+	sources *table[string, failures]
+	rooms   *table[string, failures]
+	good    *table[goodKey, struct{}]
+}
+
+type failures struct {
+	count       int
+	last        time.Time
+	lockedUntil time.Time
+}
+
+type goodKey struct{ who, room string }
+
+// NewAttempts returns an Attempts with cfg's limits.
+func NewAttempts(cfg AttemptsConfig) *Attempts {
+	cfg = cfg.withDefaults()
+	return &Attempts{
+		cfg:     cfg,
+		sources: newTable[string, failures](cfg.MaxEntries, nil),
+		rooms:   newTable[string, failures](cfg.MaxEntries, nil),
+		good:    newTable[goodKey, struct{}](cfg.MaxEntries, nil),
+	}
+}
+
+// Allow reports whether who (a source: SourceOf(remote).String(), with the caller's id added for
+// a trunk that carries many callers) may try the secret of room now. A refusal is a *Refusal
+// wrapping ErrLockedOut; the caller answers it (SIP 403, HTTP 429) with its Retry-After and does
+// not check the secret.
+func (a *Attempts) Allow(who, room string, now time.Time) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f, ok := a.sources.peek(who); ok {
+		if wait := a.wait(f, a.cfg.Free, now); wait > 0 {
+			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
+		}
+	}
+	if _, known := a.good.peek(goodKey{who, room}); known {
+		return nil
+	}
+	if f, ok := a.rooms.peek(room); ok {
+		if wait := a.wait(f, a.cfg.RoomFree, now); wait > 0 {
+			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
+		}
+	}
+	return nil
+}
+
+// wait is how long f must still wait at now, given its free allowance.
+func (a *Attempts) wait(f *failures, free int, now time.Time) time.Duration {
+	if now.Sub(f.last) >= a.cfg.Forget && !now.Before(f.lockedUntil) {
+		return 0
+	}
+	if now.Before(f.lockedUntil) {
+		return f.lockedUntil.Sub(now)
+	}
+	if f.count < free {
+		return 0
+	}
+	d := a.cfg.Delay << min(f.count-free, 30)
+	if d <= 0 || d > a.cfg.MaxDelay {
+		d = a.cfg.MaxDelay
+	}
+	return max(f.last.Add(d).Sub(now), 0)
+}
+
+// Fail records a wrong secret from who for room at now.
+func (a *Attempts) Fail(who, room string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sources.get(who)
+	a.bump(s, now)
+	if s.count >= a.cfg.Lockout {
+		s.lockedUntil = now.Add(a.cfg.LockFor)
+	}
+	a.bump(a.rooms.get(room), now)
+}
+
+func (a *Attempts) bump(f *failures, now time.Time) {
+	if now.Sub(f.last) >= a.cfg.Forget && !now.Before(f.lockedUntil) {
+		f.count = 0
+	}
+	f.count++
+	f.last = now
+}
+
+// Succeed records that who gave room's secret: later tries of who for room are not slowed by
+// failures counted against the room (a guess spread over many sources), only by its own.
+func (a *Attempts) Succeed(who, room string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.good.get(goodKey{who, room})
+}
