@@ -33,8 +33,7 @@ type daemon struct {
 	http     *http.Server
 	httpLn   net.Listener
 	conns    *api.ConnLimiter
-	// tokenFrom says where the API token came from: flag, file, env or generated.
-	tokenFrom string
+	tokenSrc string // where the API token came from: flag, file, env or generated
 	sip      *sipleg.Server
 	webrtc   *webrtcleg.Server
 	sipws    *sipws.Server
@@ -56,7 +55,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error
-	if d.tokenFrom, err = d.cfg.ResolveAPIToken(os.Getenv); err != nil {
+	if d.tokenSrc, err = d.cfg.ResolveAPIToken(os.Getenv); err != nil {
 		return nil, err
 	}
 	cfg = d.cfg
@@ -169,8 +168,8 @@ func (d *daemon) start() error {
 // of ps for a reason.
 func (d *daemon) banner(addr net.Addr, https bool) {
 	link := moderatorLink(addr, d.cfg.PublicIP, https)
-	if d.tokenFrom != "generated" {
-		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenFrom)
+	if d.tokenSrc != "generated" {
+		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenSrc)
 		return
 	}
 	d.log.Info("API token generated for this run (choose one with -api-token-file or $"+config.APITokenEnv+")",

@@ -133,8 +133,8 @@ func TestCrossSiteRecordingAndMuteAllChangeNothing(t *testing.T) {
 func TestAPIClosedWithoutToken(t *testing.T) {
 	t.Setenv(config.APITokenEnv, "")
 	d, base := inProcess(t, "", config.HTTPSecurity{})
-	if d.tokenFrom != "generated" || len(d.cfg.APIToken) != 43 {
-		t.Fatalf("token from %q, %d characters: want a generated 32-byte base64url token", d.tokenFrom, len(d.cfg.APIToken))
+	if d.tokenSrc != "generated" || len(d.cfg.APIToken) != 43 {
+		t.Fatalf("token from %q, %d characters: want a generated 32-byte base64url token", d.tokenSrc, len(d.cfg.APIToken))
 	}
 	for _, path := range []string{"/api/rooms", "/api/rooms/standup", "/api/events"} {
 		if got := send(t, "GET", base+path, "", "Host", "rebind.attacker.example", "X-Forwarded-For", "127.0.0.1"); got != 401 {
@@ -299,7 +299,7 @@ func TestAPITokenFromEnvAndFile(t *testing.T) {
 		}
 	}
 	d, base := inProcess(t, "", config.HTTPSecurity{})
-	if got := send(t, "GET", base+"/api/rooms", "", "Authorization", "Bearer from-env"); got != 200 || d.tokenFrom != "env" {
-		t.Errorf("GET /api/rooms with $%s's token: %d (token from %s), want 200", config.APITokenEnv, got, d.tokenFrom)
+	if got := send(t, "GET", base+"/api/rooms", "", "Authorization", "Bearer from-env"); got != 200 || d.tokenSrc != "env" {
+		t.Errorf("GET /api/rooms with $%s's token: %d (token from %s), want 200", config.APITokenEnv, got, d.tokenSrc)
 	}
 }

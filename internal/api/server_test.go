@@ -194,4 +194,3 @@ func TestEventStreamOutlivesBodyDeadline(t *testing.T) {
 		}
 	}
 }
-
