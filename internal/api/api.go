@@ -123,7 +123,39 @@ func (h *Handler) handle(pattern string, fn http.HandlerFunc, who access) {
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cors(w, r) {
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// cors lets the pages of AllowedOrigins call the API from their own origin (Fetch standard,
+// CORS protocol): their requests carry a bearer token and JSON, so the browser asks first
+// (preflight), and this answers it. It returns true when it answered the request. No other
+// origin gets a CORS header, so a browser keeps every other site's page from reading answers
+// or sending more than a simple request, which authorize refuses. No credentials mode: the
+// API uses no cookies.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || !strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	if n, ok := config.Origin(o); !ok || !h.origins[n] {
+		return false
+	}
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", o)
+	hd.Add("Vary", "Origin")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
+	hd.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
 
 // authorize applies SPEC's token rule to /api/*, then refuses cross-site and non-JSON
 // state-changing requests (issue 8 item 8): a browser on another site can send a "simple"

@@ -261,6 +261,23 @@ func TestCrossSiteRequestsChangeNothing(t *testing.T) {
 	if code, m, _ := call(t, allowed, "POST", "/api/rooms/r/mute-all", "application/json", "", "Origin", "https://console.example"); code != 200 || m["muted"] != float64(3) {
 		t.Errorf("allowed origin's mute-all: %d %v, want 200", code, m)
 	}
+	// Its browser asks first (CORS preflight) and is told yes; another site's is not.
+	preflight := func(origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("OPTIONS", "/api/rooms/r/mute-all", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		w := httptest.NewRecorder()
+		allowed.ServeHTTP(w, req)
+		return w
+	}
+	if w := preflight("https://console.example"); w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "https://console.example" ||
+		!strings.Contains(w.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("allowed origin's preflight: %d %v", w.Code, w.Header())
+	}
+	if w := preflight(evil); w.Code == 204 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("foreign preflight: %d %v, want no CORS grant", w.Code, w.Header())
+	}
 }
 
 func TestRefusedRequestsChangeNothing(t *testing.T) {
