@@ -107,15 +107,6 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 // Handle lets the daemon add routes that share the API's authorisation (recording, play).
 func (h *Handler) Handle(pattern string, fn http.HandlerFunc) { h.route(pattern, fn) }
 
-// RoomToken mints a room token for room (the RoomToken hook of the legs), or returns "" when
-// the API has no RoomTokens.
-func (h *Handler) RoomToken(room string) string {
-	if h.cfg.RoomTokens == nil {
-		return ""
-	}
-	return h.cfg.RoomTokens.Mint(room)
-}
-
 func (h *Handler) route(pattern string, fn http.HandlerFunc) { h.handle(pattern, fn, apiTokenOnly) }
 
 func (h *Handler) handle(pattern string, fn http.HandlerFunc, who access) {

@@ -120,7 +120,7 @@ func TestRoomTokenReadsOnlyItsRoom(t *testing.T) {
 	if _, err := b.Join("other", bridge.ParticipantInfo{Name: "zed", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{}); err != nil {
 		t.Fatal(err)
 	}
-	tok := h.RoomToken("r")
+	tok := h.cfg.RoomTokens.Mint("r")
 	if !strings.HasPrefix(tok, "rt1.") {
 		t.Fatalf("room token %q", tok)
 	}
