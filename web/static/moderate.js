@@ -310,7 +310,7 @@ export class ModeratorView {
     if (was) this.onChange();
   }
 
-  // fail stops watching after a refusal that retrying cannot fix (token, loopback, bad name).
+  // fail stops watching after a refusal that retrying cannot fix (token, cross-site, bad name).
   fail(err) {
     const room = this.room;
     const token = !!(this.api && this.api.token);
