@@ -43,6 +43,9 @@ type Config struct {
 	// GatherTimeout bounds how long an answer waits for its candidates (no trickle: the answer
 	// carries them all). Zero means 10 s.
 	GatherTimeout time.Duration
+	// RoomToken, when set, mints the read-only room capability that the answer to a page
+	// participant carries in X-Confd-Room-Token (issue 8 item 6); nil means no header.
+	RoomToken func(room string) string
 }
 
 func (c Config) connectTimeout() time.Duration {

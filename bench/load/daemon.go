@@ -33,9 +33,11 @@ func BuildConfd(dir string) (string, error) {
 type Daemon struct {
 	// SIP and HTTP are the daemon's listen ports on 127.0.0.1.
 	SIP, HTTP int
-	cmd       *exec.Cmd
-	log       *os.File // the daemon's stdout and stderr
-	exited    chan struct{}
+	// Token is the API token, handed to confd by the environment (CONFD_API_TOKEN).
+	Token  string
+	cmd    *exec.Cmd
+	log    *os.File // the daemon's stdout and stderr
+	exited chan struct{}
 }
 
 // DaemonOptions say how StartDaemon runs confd.
@@ -82,6 +84,8 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 		args = append([]string{"chrt", "-f", "10"}, args...)
 	}
 	d.cmd = exec.Command(args[0], args[1:]...)
+	d.Token = "load-" + strconv.Itoa(os.Getpid())
+	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+d.Token)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {

@@ -36,9 +36,13 @@ type Config struct {
 	// PublicIP is the address written into SDP (-public-ip); empty means the address of the
 	// interface that reaches the peer, else 127.0.0.1.
 	PublicIP string `toml:"public_ip"`
-	// APIToken is the bearer token for /api/* (-api-token); empty means /api/* answers 403 to
-	// every peer that is not on loopback.
+	// APIToken is the bearer token for /api/* (-api-token). No peer is trusted without it:
+	// ResolveAPIToken fills it from APITokenFile, $CONFD_API_TOKEN or a random token.
 	APIToken string `toml:"api_token"`
+	// APITokenFile holds the API token on its first line (-api-token-file), kept out of ps.
+	APITokenFile string `toml:"api_token_file"`
+	// HTTPSecurity bounds what one HTTP client may do: origins, metrics, timeouts, sizes, caps.
+	HTTPSecurity HTTPSecurity `toml:"http_security"`
 	// Drain is how long calls may go on after SIGTERM (-drain, default 0s).
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
@@ -202,7 +206,8 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a throwaway self-signed certificate")
 	fs.Var(&cfg.RTP, "rtp", "UDP port `range` LOW-HIGH for media")
 	fs.StringVar(&cfg.PublicIP, "public-ip", cfg.PublicIP, "`IP` address written into SDP (default: the interface that reaches the peer)")
-	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (default: none; then non-loopback peers get 403)")
+	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (else -api-token-file, else $"+APITokenEnv+", else a random one, printed at start)")
+	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
 }
@@ -239,6 +244,9 @@ func (c Config) Validate() error {
 		if _, err := netip.ParseAddr(c.PublicIP); err != nil {
 			bad("-public-ip %q: not an IP address", c.PublicIP)
 		}
+	}
+	if err := c.HTTPSecurity.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Drain < 0 {
 		bad("-drain %s: negative", c.Drain)
