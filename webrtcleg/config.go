@@ -50,6 +50,9 @@ type Config struct {
 	// source address may hold at once, IPv6 by its /64 (guard.Source); a POST beyond it is
 	// answered 429 with Retry-After before anything is allocated. Zero means 16.
 	SessionsPerSource int
+	// SessionRate is how many calls one source may start per second on average (a burst of
+	// twice as many after a quiet spell); a POST beyond it is answered 429. Zero means 10.
+	SessionRate float64
 	// MaxSessions caps the calls of every source together; a POST beyond it is answered 503
 	// with Retry-After. Zero means 1000.
 	MaxSessions int
@@ -72,13 +75,14 @@ func (c Config) connectTimeout() time.Duration { return orDefault(c.ConnectTimeo
 func (c Config) gatherTimeout() time.Duration { return orDefault(c.GatherTimeout, 10*time.Second) }
 
 func (c Config) admission() guard.AdmissionConfig {
-	return guard.AdmissionConfig{PerSource: orDefault(c.SessionsPerSource, 16), Total: orDefault(c.MaxSessions, 1000)}
+	return guard.AdmissionConfig{PerSource: orDefault(c.SessionsPerSource, 16), Total: orDefault(c.MaxSessions, 1000),
+		Rate: orDefault(c.SessionRate, 10)}
 }
 
 func (c Config) maxCandidates() int { return orDefault(c.MaxCandidates, 8) }
 
 // orDefault is v, or def when v is not positive (a zero setting means its default).
-func orDefault[T int | time.Duration](v, def T) T {
+func orDefault[T int | float64 | time.Duration](v, def T) T {
 	if v > 0 {
 		return v
 	}
@@ -102,7 +106,7 @@ func FromConfig(c config.Config) (Config, error) {
 	w := c.Security.WebRTC
 	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort,
 		ConnectTimeout: time.Duration(w.ConnectTimeout), SessionsPerSource: w.SessionsPerSource,
-		MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
+		SessionRate: w.SessionRate, MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
 	if c.PublicIP != "" {
 		ip, err := netip.ParseAddr(c.PublicIP)
 		if err != nil {

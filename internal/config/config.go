@@ -122,6 +122,8 @@ type Security struct {
 type WebRTCLimits struct {
 	// SessionsPerSource caps the sessions one address holds, pending or connected (16; 429).
 	SessionsPerSource int `toml:"sessions_per_source"`
+	// SessionRate is the sessions one address may start per second, twice that at once (10; 429).
+	SessionRate float64 `toml:"session_rate"`
 	// MaxSessions caps the sessions of all sources together (1000; 503).
 	MaxSessions int `toml:"max_sessions"`
 	// ConnectTimeout closes a session whose ICE and DTLS are not up in time (15s).
@@ -301,8 +303,8 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
-		bad("security.webrtc: sessions_per_source, max_sessions, connect_timeout and max_candidates must not be negative")
+	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
+		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
