@@ -191,7 +191,10 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	if info.Kind == "" {
 		info.Kind = "sip"
 	}
-	offer, _ = limitCandidates(offer, s.cfg.maxCandidates())
+	offer, dropped := limitCandidates(offer, s.cfg.maxCandidates())
+	if dropped > 0 {
+		s.log.Debug("remote ICE candidates dropped", "room", room, "kind", info.Kind, "dropped", dropped)
+	}
 	release := func() {}
 	if info.Remote != "" {
 		src := guard.SourceOf(info.Remote)

@@ -2,7 +2,6 @@ package webrtcleg
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -43,8 +42,7 @@ func hostCandidate(i int, addr net.Addr) string {
 	return fmt.Sprintf("a=candidate:%d 1 udp 2122260223 %s %d typ host generation 0", i, a.IP, a.Port)
 }
 
-// postFrom POSTs an offer from the loopback address src (127.0.0.0/8 is all this host's), so
-// that a test can speak as several sources.
+// postFrom POSTs an offer from the loopback address src.
 func (ts *testServer) postFrom(t *testing.T, src, path, token, body string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ts.http.URL+path, strings.NewReader(body))
@@ -52,16 +50,7 @@ func (ts *testServer) postFrom(t *testing.T, src, path, token, body string) (*ht
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
-	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialer.DialContext}}
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return doFrom(t, src, req)
 }
 
 // openFDs counts this process's open file descriptors.
