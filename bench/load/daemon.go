@@ -37,6 +37,7 @@ type Daemon struct {
 	Token  string
 	cmd    *exec.Cmd
 	log    *os.File // the daemon's stdout and stderr
+	conf   string   // the -config file of loadLimits
 	exited chan struct{}
 }
 
@@ -69,7 +70,13 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{SIP: sip, HTTP: httpPort, log: logFile, exited: make(chan struct{})}
-	args := []string{bin, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+	// Every leg of the generator comes from loopback, one source to confd: its per-source
+	// limits on WebRTC sessions are lifted for the run. The file goes with the log.
+	d.conf = logFile.Name() + ".toml"
+	if err := os.WriteFile(d.conf, []byte(loadLimits), 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{bin, "-config", d.conf, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"-rtp", opts.RTP, "-log-level", "warn"}
 	if opts.CPU >= 0 {
 		if _, err := exec.LookPath("taskset"); err != nil {
@@ -158,7 +165,15 @@ func (d *Daemon) Stop() {
 	}
 	d.log.Close()
 	os.Remove(d.log.Name())
+	os.Remove(d.conf)
 }
+
+// loadLimits is the configuration of a load run: a generator's thousand legs from one address.
+const loadLimits = `[security.webrtc]
+sessions_per_source = 100000
+session_rate = 100000
+max_sessions = 100000
+`
 
 // processCPUTime reads utime and stime (fields 14 and 15) of /proc/PID/stat.
 func processCPUTime(pid int) (time.Duration, error) {

@@ -84,10 +84,12 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
-	d.webrtc, err = webrtcleg.New(d.bridge, webrtcleg.Config{
-		PublicIP: publicIP, RTP: cfg.RTP, UDPPort: cfg.WebRTCUDPPort,
-		ICEServers: cfg.ICEServers, ICELite: cfg.ICELite, RoomToken: roomTokens.Mint,
-	}, webrtcleg.WithLogger(log))
+	wcfg, err := webrtcleg.FromConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
+	if err != nil {
+		return nil, err
+	}
+	wcfg.RoomToken = roomTokens.Mint
+	d.webrtc, err = webrtcleg.New(d.bridge, wcfg, webrtcleg.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}

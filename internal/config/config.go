@@ -118,6 +118,22 @@ type Security struct {
 	Users []User `toml:"users"`
 	// Realm is the digest realm; default "confd".
 	Realm string `toml:"realm"`
+	// WebRTC limits the WHIP/WHEP (and WebRTC) sessions ([security.webrtc]).
+	WebRTC WebRTCLimits `toml:"webrtc"`
+}
+
+// WebRTCLimits bound what WebRTC offers may cost confd; each zero value is the default named.
+type WebRTCLimits struct {
+	// SessionsPerSource caps the sessions one address holds, pending or connected (16; 429).
+	SessionsPerSource int `toml:"sessions_per_source"`
+	// SessionRate is the sessions one address may start per second, twice that at once (10; 429).
+	SessionRate float64 `toml:"session_rate"`
+	// MaxSessions caps the sessions of all sources together (1000; 503).
+	MaxSessions int `toml:"max_sessions"`
+	// ConnectTimeout closes a session whose ICE and DTLS are not up in time (15s).
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	// MaxCandidates caps the remote ICE candidates taken from an offer (8).
+	MaxCandidates int `toml:"max_candidates"`
 }
 
 // User is a digest account.
@@ -294,6 +310,9 @@ func (c Config) Validate() error {
 				bad("security.trunks: %q is neither an address nor a prefix", t)
 			}
 		}
+	}
+	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
+		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
