@@ -66,6 +66,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 		d.hdrs = ""
 		d.ack("")
 		d.bye()
+		waitFor(t, func() bool { return participants(ts, "secret") == 0 })
 	}
 	captured := authorization(t, chals[1], uri("secret"), 3)
 	d := c.newDialog()
