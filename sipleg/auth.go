@@ -46,6 +46,6 @@ func (a *authenticator) check(req *sip.Request, tx sip.ServerTransaction) bool {
 	if err == nil {
 		return true
 	}
-	respond(tx, req, 401, "Unauthorized", a.digest.ChallengeHeaders(err)...)
+	respond(tx, req, 401, "Unauthorized", a.digest.ChallengeHeaders(req, err)...)
 	return false
 }

@@ -41,5 +41,5 @@ func (a *authenticator) check(req *sip.Request) (challenges []sip.Header, ok boo
 	if err == nil {
 		return nil, true
 	}
-	return a.digest.ChallengeHeaders(err), false
+	return a.digest.ChallengeHeaders(req, err), false
 }

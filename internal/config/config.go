@@ -116,8 +116,9 @@ type Security struct {
 	// Realm is the digest realm; default "confd".
 	Realm string `toml:"realm"`
 	// DigestAlgorithms are the digest algorithms challenged with, in this order, and accepted:
-	// "SHA-256" and "MD5". Empty means both, SHA-256 first (RFC 8760). ["MD5"] serves phones that
-	// give up on a challenge of an algorithm they do not know (baresip 1.0).
+	// "SHA-256" and "MD5". Empty means both, SHA-256 first (RFC 8760), except that user agents
+	// known to give up on a SHA-256 challenge (baresip 1.0, SIP.js, JsSIP) get MD5 alone;
+	// ["MD5"] serves other phones that do.
 	DigestAlgorithms []string `toml:"digest_algorithms"`
 	// DialOut limits where and how often confd dials out.
 	DialOut DialOut `toml:"dialout"`

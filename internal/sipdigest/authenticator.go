@@ -32,6 +32,13 @@ const MaxNonces = 65536
 // RFC 7616 section 3.7). New may be given others.
 var Algorithms = []string{"SHA-256", "MD5"}
 
+// MD5OnlyAgents are User-Agent words of SIP stacks that know only MD5 and, against RFC 8760
+// section 2.5, give up on a response that carries any challenge of another algorithm instead
+// of answering the MD5 one: baresip 1.0 and its libre ("Function not implemented"), SIP.js and
+// JsSIP ("authentication aborted"). With the default algorithms they are challenged with MD5
+// alone. This gives nothing away: MD5 is offered to everyone beside SHA-256 anyway.
+var MD5OnlyAgents = []string{"baresip", "libre", "sip.js", "jssip"}
+
 // Authenticator issues digest challenges for one realm and checks the credentials that answer
 // them. It is safe for concurrent use.
 type Authenticator struct {
@@ -40,6 +47,7 @@ type Authenticator struct {
 	now   func() time.Time
 	key   [32]byte
 	algs  []string // offered, in order, and accepted
+	auto  bool     // algs are the defaults: MD5OnlyAgents get MD5 alone
 
 	mu     sync.Mutex
 	counts map[string]nonceUse // by nonce: the highest nonce count accepted
@@ -68,10 +76,11 @@ func New(realm string, users []config.User, now func() time.Time, algorithms ...
 			algs = append(algs, alg)
 		}
 	}
-	if len(algs) == 0 {
+	auto := len(algs) == 0
+	if auto {
 		algs = Algorithms
 	}
-	a := &Authenticator{realm: realm, users: users, now: now, algs: algs, counts: make(map[string]nonceUse)}
+	a := &Authenticator{realm: realm, users: users, now: now, algs: algs, auto: auto, counts: make(map[string]nonceUse)}
 	_, _ = rand.Read(a.key[:])
 	return a
 }
@@ -92,14 +101,28 @@ func (a *Authenticator) Challenges(stale bool) []string {
 	return out
 }
 
-// ChallengeHeaders returns the WWW-Authenticate headers of the 401 that answers a failed Check:
-// Challenges, stale when err is ErrStale.
-func (a *Authenticator) ChallengeHeaders(err error) []sip.Header {
-	var hdrs []sip.Header
-	for _, c := range a.Challenges(errors.Is(err, ErrStale)) {
+// ChallengeHeaders returns the WWW-Authenticate headers of the 401 that answers req after Check
+// failed with err: Challenges, stale when err is ErrStale; only the MD5 one for a User-Agent
+// of MD5OnlyAgents when the algorithms are the defaults.
+func (a *Authenticator) ChallengeHeaders(req *sip.Request, err error) []sip.Header {
+	chals := a.Challenges(errors.Is(err, ErrStale))
+	if a.auto && md5OnlyAgent(req) {
+		chals = chals[len(chals)-1:] // MD5 is last
+	}
+	hdrs := make([]sip.Header, 0, len(chals))
+	for _, c := range chals {
 		hdrs = append(hdrs, sip.NewHeader("WWW-Authenticate", c))
 	}
 	return hdrs
+}
+
+func md5OnlyAgent(req *sip.Request) bool {
+	h := req.GetHeader("User-Agent")
+	if h == nil {
+		return false
+	}
+	ua := strings.ToLower(h.Value())
+	return slices.ContainsFunc(MD5OnlyAgents, func(w string) bool { return strings.Contains(ua, w) })
 }
 
 // nonce returns a nonce issued at unix: the time, a random part (a fresh one when salt is

@@ -2,9 +2,11 @@ package sipdigest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
 	"confd/internal/config"
@@ -141,5 +143,33 @@ func TestMD5AloneWhenAsked(t *testing.T) {
 	}
 	if _, err := a.Check(answer(t, chals[0], "INVITE", roomURI, "ada", "pw", 2), "INVITE", roomURI); err != nil {
 		t.Errorf("MD5 answer: %v", err)
+	}
+}
+
+// TestMD5OnlyAgentsGetMD5Alone: stacks that give up on any SHA-256 challenge (baresip, SIP.js)
+// are challenged with MD5 alone under the default algorithms; everyone else gets SHA-256 first.
+func TestMD5OnlyAgentsGetMD5Alone(t *testing.T) {
+	a := New("", nil, nil)
+	for ua, want := range map[string][]string{
+		"baresip v1.0.0 (x86_64/linux)": {"MD5"},
+		"SIP.js/0.21.2":                 {"MD5"},
+		"Linphone/5.2":                  {"SHA-256", "MD5"},
+		"":                              {"SHA-256", "MD5"},
+	} {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "room", Host: "confd.example"})
+		if ua != "" {
+			req.AppendHeader(sip.NewHeader("User-Agent", ua))
+		}
+		var got []string
+		for _, h := range a.ChallengeHeaders(req, ErrNoCredentials) {
+			c, err := digest.ParseChallenge(h.Value())
+			if err != nil || h.Name() != "WWW-Authenticate" {
+				t.Fatalf("%s: header %v (%v)", h.Name(), h.Value(), err)
+			}
+			got = append(got, c.Algorithm)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("User-Agent %q challenged with %v, want %v", ua, got, want)
+		}
 	}
 }

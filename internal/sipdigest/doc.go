@@ -15,6 +15,9 @@
 //     user (RFC 2617 section 3.2.1).
 //
 // Two challenges are offered over one nonce, SHA-256 first and MD5 second (RFC 8760 section
-// 2.4), and both are accepted: clients that know SHA-256 take the first, others (baresip, SIP.js)
-// MD5. The digest arithmetic is github.com/icholy/digest's.
+// 2.4), and both are accepted: clients that know SHA-256 take the first, others MD5. Stacks that
+// give up on a response carrying any challenge they cannot answer (baresip 1.0, SIP.js, JsSIP:
+// MD5OnlyAgents, told by their User-Agent) get the MD5 challenge alone; the configuration may
+// also name the algorithms (config.Security.DigestAlgorithms). The digest arithmetic is
+// github.com/icholy/digest's.
 package sipdigest
