@@ -154,8 +154,9 @@ func credentialFor(creds []config.Credential, host string) (cred config.Credenti
 
 // challengeAllowed checks a 401 or 407 against the credential picked for the dial: it returns
 // nil when the challenge sipgo will answer (the first WWW-Authenticate or Proxy-Authenticate)
-// names cred's realm, or cred is bound to the host and names none, and ErrNoCredential
-// otherwise, which ends the dial before any Authorization is sent.
+// names cred's realm, or cred has no realm and is bound to the target's host (it answers that
+// host's every realm), and ErrNoCredential otherwise, which ends the dial before any
+// Authorization is sent.
 func challengeAllowed(res *sip.Response, cred config.Credential, ok bool) error {
 	name := "WWW-Authenticate"
 	if res.StatusCode == 407 {
