@@ -35,6 +35,25 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// listenUDPAndTCP opens a UDP and a TCP listener on one free loopback port. The kernel picks
+// the UDP port, which a TCP socket (another test's connection) may hold: then it tries again.
+func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for range 50 {
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := net.Listen("tcp4", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp
+		}
+		udp.Close()
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return nil, nil
+}
+
 func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings) *testServer {
 	t.Helper()
 	b := bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(quietLogger()))
@@ -45,14 +64,7 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcp, err := net.Listen("tcp4", udp.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	udp, tcp := listenUDPAndTCP(t)
 	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, udp: udp, tcp: tcp, done: make(chan error, 1)}
 	go func() { ts.done <- s.Serve(context.Background(), udp, tcp) }()
 	for !s.Addr().IsValid() {
