@@ -58,7 +58,7 @@ func newDialPolicy(cfg config.DialOut) *dialPolicy {
 // admit decides whether confd may dial target now, before anything is sent.
 func (p *dialPolicy) admit(target sip.Uri) error {
 	if !p.cfg.AllowsDial(target.User, target.Host) {
-		return fmt.Errorf("%w: %s (see security.dialout.allow)", ErrDialNotAllowed, target.Addr())
+		return fmt.Errorf("%w: %s (see security.dialout.allow): %w", ErrDialNotAllowed, target.Addr(), guard.ErrNotAllowed)
 	}
 	// One bucket for every room: dial-out is one shared trunk, whoever asks for it.
 	if err := p.rate.Allow(netip.Addr{}, time.Now()); err != nil {
