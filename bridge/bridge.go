@@ -84,6 +84,7 @@ type Bridge struct {
 	nextID   atomic.Uint32
 	draining atomic.Bool
 	wg       sync.WaitGroup
+	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
 }
 
 // New returns a Bridge with cfg's declared rooms.

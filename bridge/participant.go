@@ -129,7 +129,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		r.parts = append(r.parts, p)
 		r.byMixID[p.mid] = p
 		p.refresh(r)
-		if !r.running {
+		if !r.running && !r.b.noClock {
 			r.start()
 		}
 	})
