@@ -68,6 +68,7 @@ type Participant struct {
 	lastMedia atomic.Int64
 	bad       atomic.Uint64
 	outClock  atomic.Int32 // RTP clock of the output, read by RTCPReport
+	lossAsked atomic.Int32 // the expected loss last asked of the owner, so a report only wakes it on a change
 
 	pktMu  sync.Mutex
 	pkt    rtp.Packet // parse scratch for PushRTP, reused so parsing allocates nothing
@@ -103,6 +104,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
+	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
 	id, _ := strconv.ParseUint(p.id, 10, 32)
 	p.mid = mixer.ID(id)
 	if len(info.Input) > 0 {
@@ -269,12 +271,17 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 	}
 	if rep.HasLoss {
 		loss := ExpectedLossPercent(rep.FractionLost)
+		if p.lossAsked.Swap(int32(loss)) == int32(loss) {
+			return nil
+		}
 		r := p.room
 		r.post(func() {
 			if f := p.output; f.Codec == codec.Opus && f.ExpectedLoss != loss && !p.left.Load() {
 				f.ExpectedLoss = loss
 				if err := r.mix.SetFormat(p.mid, f); err == nil {
 					p.output = f
+				} else {
+					p.lossAsked.Store(int32(p.output.ExpectedLoss)) // ask again on the next report
 				}
 			}
 		})
@@ -319,6 +326,7 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 			return
 		}
 		p.output, p.outputPT, p.inputCodec = output, outputPT, inputCodec
+		p.lossAsked.Store(int32(output.ExpectedLoss))
 		p.sender.SetPayloadType(outputPT)
 		p.outClock.Store(int32(output.Codec.ClockRate()))
 		p.refresh(r)
