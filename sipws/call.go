@@ -150,11 +150,16 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	cl.cancel() // the answer's context, whichever way the call ended
 	cl.state = ended
 	cl.ackTimer.Stop()
-	delete(c.calls, cl.id)
 	c.mu.Unlock()
 	if reason != endPeerBye && c.ctx.Err() == nil {
 		c.sendBye(cl)
 	}
+	// The call leaves the map only once its BYE is written: Shutdown's waitCalls finds the
+	// calls to wait for in the map, and closing the connection before the BYE went out would
+	// lose it. Meanwhile its ended state answers in-dialog requests 481.
+	c.mu.Lock()
+	delete(c.calls, cl.id)
+	c.mu.Unlock()
 	_ = m.Close()
 	c.s.log.Info("sip over websocket call ended", "room", cl.room, "call_id", cl.id, "reason", reason)
 }
