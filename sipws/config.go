@@ -5,19 +5,37 @@ import (
 	"time"
 
 	"confd/internal/config"
+	"confd/internal/guard"
 )
 
 // Config sets up a Server. The zero value is complete: open to everyone (config.Security's
 // zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
 // Retry-After 60 while draining, registrations of at most an hour, 8 calls per connection, 5 s
-// write timeout, 32 s for an ACK.
+// write timeout, 32 s for an ACK, config.WebSocket's default limits, room PIN guesses
+// throttled by guard's default Attempts, 5 upgrades and 5 INVITEs per second per source.
 type Config struct {
 	// Security says who may register and call in. With Users, a REGISTER is challenged with
 	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
 	// Restrict, an INVITE must come from a connection that registered with digest
 	// credentials, carry valid credentials itself (401 challenge), or come from an address in
-	// Security.Trunks; otherwise it is refused.
+	// Security.Trunks; otherwise it is refused. Security.WebSocket bounds the connections:
+	// allowed origins, connections per source and in all, idle and message timeouts.
+	// Security.Trunks are exempt from the per-source limits (not from the totals).
 	Security config.Security
+	// Attempts throttles room PIN guesses (X-Confd-PIN, ;pin=) per source and per room; the
+	// daemon shares one with the other legs that check PINs. Nil means the Server makes its
+	// own with guard's defaults.
+	Attempts *guard.Attempts
+	// RoomToken, when set, mints the read-only capability for a room's roster and events
+	// that the 200 OK to an INVITE carries as X-Confd-Room-Token; nil (or "") means no header.
+	RoomToken func(room string) string
+	// UpgradeRate is how many WebSocket upgrades one source may make per second on average,
+	// with bursts of four times as many; beyond it 429. Zero means 5.
+	UpgradeRate float64
+	// InviteRate is how many dialog-creating INVITEs one source may send per second over all
+	// its connections, with bursts of four times as many; beyond it 503 with Retry-After
+	// (RFC 3261 section 21.5.4), before any room, PIN or offer is looked at. Zero means 5.
+	InviteRate float64
 	// MaxMessageSize is the largest SIP message (one WebSocket message, RFC 7118 section 5)
 	// a connection may send; a larger one closes the connection with status 1009 (RFC 6455
 	// section 7.4.1). Zero means 64 KiB.
@@ -55,6 +73,24 @@ func (c Config) ackTimeout() time.Duration {
 	return time.Duration(positiveOr(int64(c.AckTimeout), int64(32*time.Second)))
 }
 
+func (c Config) idleTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.Security.WebSocket.IdleTimeout), int64(2*time.Minute)))
+}
+func (c Config) messageTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.Security.WebSocket.MessageTimeout), int64(10*time.Second)))
+}
+
+// admissions are the per-source gates of the upgrade (connections held and upgrade rate) and
+// of the INVITE (rate).
+func (c Config) admissions() (conns, invites *guard.Admission) {
+	ws, trunks := c.Security.WebSocket, c.Security.TrunkPrefixes()
+	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.InviteRate, 5))
+	conns = guard.NewAdmission(guard.AdmissionConfig{Rate: up, Burst: int(4 * up), Exempt: trunks,
+		PerSource: positiveOr(ws.ConnsPerSource, 16), Total: positiveOr(ws.MaxConns, 1024)})
+	invites = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
+	return conns, invites
+}
+
 func (c Config) realm() string {
 	if c.Security.Realm != "" {
 		return c.Security.Realm
@@ -62,7 +98,7 @@ func (c Config) realm() string {
 	return "confd"
 }
 
-func positiveOr[T int | int64](v, def T) T {
+func positiveOr[T int | int64 | float64](v, def T) T {
 	if v > 0 {
 		return v
 	}
