@@ -12,7 +12,7 @@ import (
 // zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
 // Retry-After 60 while draining, registrations of at most an hour, 8 calls per connection, 5 s
 // write timeout, 32 s for an ACK, config.WebSocket's default limits, room PIN guesses
-// throttled by guard's default Attempts, 5 upgrades and 5 INVITEs per second per source.
+// throttled by guard's default Attempts, 5 upgrades and 5 INVITEs or REGISTERs per second per source.
 type Config struct {
 	// Security says who may register and call in. With Users, a REGISTER is challenged with
 	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
@@ -32,10 +32,11 @@ type Config struct {
 	// UpgradeRate is how many WebSocket upgrades one source may make per second on average,
 	// with bursts of four times as many; beyond it 429. Zero means 5.
 	UpgradeRate float64
-	// InviteRate is how many dialog-creating INVITEs one source may send per second over all
-	// its connections, with bursts of four times as many; beyond it 503 with Retry-After
-	// (RFC 3261 section 21.5.4), before any room, PIN or offer is looked at. Zero means 5.
-	InviteRate float64
+	// RequestRate is how many dialog-creating INVITEs and REGISTERs one source may send per
+	// second over all its connections, with bursts of four times as many; beyond it 503 with
+	// Retry-After (RFC 3261 section 21.5.4), before any room, PIN, offer or credential is
+	// looked at. Zero means 5.
+	RequestRate float64
 	// MaxMessageSize is the largest SIP message (one WebSocket message, RFC 7118 section 5)
 	// a connection may send; a larger one closes the connection with status 1009 (RFC 6455
 	// section 7.4.1). Zero means 64 KiB.
@@ -81,14 +82,14 @@ func (c Config) messageTimeout() time.Duration {
 }
 
 // admissions are the per-source gates of the upgrade (connections held and upgrade rate) and
-// of the INVITE (rate).
-func (c Config) admissions() (conns, invites *guard.Admission) {
+// of the requests that start something (rate).
+func (c Config) admissions() (conns, requests *guard.Admission) {
 	ws, trunks := c.Security.WebSocket, c.Security.TrunkPrefixes()
-	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.InviteRate, 5))
+	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.RequestRate, 5))
 	conns = guard.NewAdmission(guard.AdmissionConfig{Rate: up, Burst: int(4 * up), Exempt: trunks,
 		PerSource: positiveOr(ws.ConnsPerSource, 16), Total: positiveOr(ws.MaxConns, 1024)})
-	invites = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
-	return conns, invites
+	requests = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
+	return conns, requests
 }
 
 func (c Config) realm() string {

@@ -57,8 +57,9 @@
 //     refuses gets 403 "too many PIN attempts" with Retry-After and the PIN is not looked at.
 //     The offer is checked first (webrtcleg.CheckOffer), so that a bad offer gets the same
 //     answer with a right PIN as with a wrong one.
-//   - Per source, dialog-creating INVITEs pass at Config.InviteRate (5 a second, bursts of
-//     20) over all its connections; beyond it 503 with Retry-After, before anything else.
+//   - Per source, dialog-creating INVITEs and REGISTERs pass at Config.RequestRate (5 a
+//     second, bursts of 20) over all its connections; beyond it 503 with Retry-After, before
+//     anything else (so a digest password guesser is paced too).
 //   - The 200 OK carries X-Confd-Room-Token from Config.RoomToken: the page's read-only
 //     capability for its room's roster and events in the API.
 //   - CANCEL before the 200: 200 for the CANCEL and 487 for the INVITE (RFC 3261 section 9.2).

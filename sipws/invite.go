@@ -63,16 +63,15 @@ func (c *conn) onInvite(req *sip.Request) {
 }
 
 // admit decides whether an INVITE may go on to the answer: 0, or the refusal. The source's
-// INVITE rate is looked at first; for a room with a PIN the offer is checked before the PIN
+// request rate is looked at first; for a room with a PIN the offer is checked before the PIN
 // (webrtcleg.CheckOffer), and the PIN only when guard.Attempts allows a try, so that neither a
 // bad offer's answer nor the time a guess takes tells a right PIN from a wrong one.
 func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Header) {
 	if c.s.draining.Load() {
 		return 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))
 	}
-	if err := c.s.invites.Allow(guard.SourceOf(c.remote), c.s.now()); err != nil {
-		c.s.stats.invitesLimited.Add(1)
-		return 503, "Service Unavailable (too many calls from this address)", retryAfter(err)
+	if ra := c.overRate(); ra != nil {
+		return 503, reasonOverRate, ra
 	}
 	if sec := c.s.cfg.Security; sec.Restrict {
 		c.mu.Lock()
@@ -137,6 +136,21 @@ func (c *conn) pinSource(req *sip.Request) string {
 		who += "|" + req.From().Address.User
 	}
 	return who
+}
+
+// reasonOverRate answers a request beyond the source's Config.RequestRate.
+const reasonOverRate = "Service Unavailable (too many requests from this address)"
+
+// overRate takes one token of the source's request rate (Config.RequestRate) for a REGISTER
+// or a dialog-creating INVITE: nil when there was one, else the Retry-After of the 503 that
+// refuses the request (reasonOverRate).
+func (c *conn) overRate() sip.Header {
+	err := c.s.requests.Allow(guard.SourceOf(c.remote), c.s.now())
+	if err == nil {
+		return nil
+	}
+	c.s.stats.rateLimited.Add(1)
+	return retryAfter(err)
 }
 
 // retryAfter is the Retry-After header of a guard refusal (RFC 3261 section 20.33).

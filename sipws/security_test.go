@@ -124,7 +124,7 @@ func guess(t *testing.T, conns []*sipClient, n int) pinOutcome {
 			out.checked++
 		case res.StatusCode == 403 && res.Reason == "Forbidden (too many PIN attempts)" && ra != nil && ra.Value() != "0":
 			out.lockedOut++
-		case res.StatusCode == 503 && strings.Contains(res.Reason, "too many calls") && ra != nil && ra.Value() != "0":
+		case res.StatusCode == 503 && res.Reason == reasonOverRate && ra != nil && ra.Value() != "0":
 			out.rateLimited++
 		default:
 			t.Fatalf("guess %d answered %s", i, res.Short())
@@ -136,14 +136,14 @@ func guess(t *testing.T, conns []*sipClient, n int) pinOutcome {
 // TestPINGuessesThrottled is issue 8 item 1 over SIP over WebSocket: 200 wrong PIN guesses
 // from one source, over one connection and over several, get the PIN checked only a handful
 // of times; the other tries are refused unchecked (403 "too many PIN attempts", or 503 once
-// the source's INVITE rate is spent), each with Retry-After. The guessing source is refused
+// the source's request rate is spent), each with Retry-After. The guessing source is refused
 // even with the right PIN, while another source gets into the room (and another room) at once.
 func TestPINGuessesThrottled(t *testing.T) {
 	rooms := map[string]bridge.RoomSettings{"secret": {PIN: "4321"}, "other": {PIN: "1111"}}
 	const free = 5 // guard.AttemptsConfig's default Free: wrong PINs before the first delay
 	t.Run("PIN attempts", func(t *testing.T) {
-		// A high INVITE rate lets every guess reach the PIN check: guard.Attempts alone stops them.
-		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{InviteRate: 1000}, frozen())
+		// A high request rate lets every guess reach the PIN check: guard.Attempts alone stops them.
+		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{RequestRate: 1000}, frozen())
 		conns := []*sipClient{dialSIP(t, e.url)}
 		for range 4 {
 			conns = append(conns, dialSIP(t, e.url))
@@ -169,20 +169,27 @@ func TestPINGuessesThrottled(t *testing.T) {
 		e.call(t, other, "sip:secret@confd;pin=4321")
 		e.call(t, other, "sip:other@confd;pin=1111")
 	})
-	t.Run("INVITE rate", func(t *testing.T) {
-		// With the default INVITE rate (5 a second, bursts of 20) most guesses are refused at
+	t.Run("request rate", func(t *testing.T) {
+		// With the default request rate (5 a second, bursts of 20) most guesses are refused at
 		// the door, before the room is looked at.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{}, frozen())
 		conns := []*sipClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
 		out := guess(t, conns, 200)
 		t.Logf("200 guesses: %+v", out)
 		if out.checked != free || out.checked+out.lockedOut != 20 || out.rateLimited != 180 {
-			t.Errorf("%+v: want %d checked, 20 past the INVITE rate", out, free)
+			t.Errorf("%+v: want %d checked, 20 past the request rate", out, free)
 		}
-		if st := e.s.Stats(); st.InvitesLimited != uint64(out.rateLimited) {
+		if st := e.s.Stats(); st.RateLimited != uint64(out.rateLimited) {
 			t.Errorf("stats %+v", st)
 		}
-		e.call(t, dialFrom(t, e.url, "127.0.0.2"), "sip:secret@confd;pin=4321")
+		// A REGISTER (a digest password guess) draws on the same spent rate.
+		res := conns[0].expectStatus(newDialog("sip:confd").req("REGISTER", "", ""), sip.REGISTER, 503)
+		if ra := res.GetHeader("Retry-After"); ra == nil || res.Reason != reasonOverRate {
+			t.Errorf("REGISTER over the rate: %s", res)
+		}
+		other := dialFrom(t, e.url, "127.0.0.2")
+		other.expectStatus(newDialog("sip:confd").req("REGISTER", "", ""), sip.REGISTER, 200)
+		e.call(t, other, "sip:secret@confd;pin=4321")
 	})
 }
 

@@ -27,10 +27,11 @@ type Stats struct {
 	// ForeignOrigin counts the handshakes refused for their Origin, ConnLimited those refused
 	// by the per-source upgrade rate or the connection caps (both are in Refused too).
 	ForeignOrigin, ConnLimited uint64
-	// InvitesLimited counts the INVITEs refused by the per-source INVITE rate; PINWrong the
+	// RateLimited counts the INVITEs and REGISTERs refused by the per-source request rate
+	// (Config.RequestRate); PINWrong the
 	// room PINs checked and found wrong; PINLockedOut the PIN tries refused unchecked because
 	// the source (or the room) had failed too often lately.
-	InvitesLimited, PINWrong, PINLockedOut uint64
+	RateLimited, PINWrong, PINLockedOut uint64
 }
 
 // counters are the atomic counters behind Stats.
@@ -42,7 +43,7 @@ type counters struct {
 	byeIn, byeOut, dtmf                atomic.Uint64
 	oversize, flooded, idle, slow      atomic.Uint64
 	foreignOrigin, connLimited         atomic.Uint64
-	invitesLimited, pinWrong, pinLock  atomic.Uint64
+	rateLimited, pinWrong, pinLock     atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -54,6 +55,6 @@ func (c *counters) snapshot() Stats {
 		ByeIn: c.byeIn.Load(), ByeOut: c.byeOut.Load(), DTMF: c.dtmf.Load(),
 		Oversize: c.oversize.Load(), Flooded: c.flooded.Load(), Idle: c.idle.Load(), Slow: c.slow.Load(),
 		ForeignOrigin: c.foreignOrigin.Load(), ConnLimited: c.connLimited.Load(),
-		InvitesLimited: c.invitesLimited.Load(), PINWrong: c.pinWrong.Load(), PINLockedOut: c.pinLock.Load(),
+		RateLimited: c.rateLimited.Load(), PINWrong: c.pinWrong.Load(), PINLockedOut: c.pinLock.Load(),
 	}
 }
