@@ -37,6 +37,11 @@ type Config struct {
 	// Retry-After (RFC 3261 section 21.5.4), before any room, PIN, offer or credential is
 	// looked at. Zero means 5.
 	RequestRate float64
+	// MessageRate is how many SIP messages (keep-alives included) one source may send per
+	// second over all its connections, with bursts of ten times as many; a connection that
+	// sends beyond it is closed (status 1008), as a flood of garbage is. No browser or phone
+	// comes near it; it bounds the parsing one source can make confd do. Zero means 50.
+	MessageRate float64
 	// MaxMessageSize is the largest SIP message (one WebSocket message, RFC 7118 section 5)
 	// a connection may send; a larger one closes the connection with status 1009 (RFC 6455
 	// section 7.4.1). Zero means 64 KiB.
@@ -82,14 +87,16 @@ func (c Config) messageTimeout() time.Duration {
 }
 
 // admissions are the per-source gates of the upgrade (connections held and upgrade rate) and
-// of the requests that start something (rate).
-func (c Config) admissions() (conns, requests *guard.Admission) {
+// of the requests that start something (rate), and of every message (rate).
+func (c Config) admissions() (conns, requests, messages *guard.Admission) {
 	ws, trunks := c.Security.WebSocket, c.Security.TrunkPrefixes()
 	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.RequestRate, 5))
 	conns = guard.NewAdmission(guard.AdmissionConfig{Rate: up, Burst: int(4 * up), Exempt: trunks,
 		PerSource: positiveOr(ws.ConnsPerSource, 16), Total: positiveOr(ws.MaxConns, 1024)})
 	requests = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
-	return conns, requests
+	msg := float64(positiveOr(c.MessageRate, 50))
+	messages = guard.NewAdmission(guard.AdmissionConfig{Rate: msg, Burst: int(10 * msg), Exempt: trunks})
+	return conns, requests, messages
 }
 
 func (c Config) realm() string {

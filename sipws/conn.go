@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"confd/internal/guard"
 )
 
 // conn is one WebSocket connection: the flow every response and in-dialog request of its
@@ -62,6 +65,7 @@ func (c *conn) serve() {
 	max := c.s.cfg.maxMessageSize()
 	control := wsutil.ControlFrameHandler(writerFunc(c.writeControl), ws.StateServerSide)
 	src := &deadlineReader{c: c, src: c.br}
+	source := guard.SourceOf(c.remote)
 	rd := &wsutil.Reader{
 		Source:         src,
 		State:          ws.StateServerSide,
@@ -89,6 +93,9 @@ func (c *conn) serve() {
 				return
 			}
 			src.next() // a ping between messages keeps the connection (RFC 6455 section 5.5.2)
+			if c.overMessageRate(source) {
+				return
+			}
 			continue
 		}
 		buf = buf[:0]
@@ -98,6 +105,9 @@ func (c *conn) serve() {
 			return
 		}
 		src.next()
+		if c.overMessageRate(source) {
+			return
+		}
 		if err := c.handle(buf[:n]); err != nil {
 			if errors.Is(err, ErrFlood) {
 				c.s.stats.flooded.Add(1)
@@ -106,6 +116,17 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// overMessageRate takes one token of the source's message rate (Config.MessageRate) for a
+// message or a control frame, or closes the connection when there is none: a flood.
+func (c *conn) overMessageRate(source netip.Addr) bool {
+	if c.s.messages.Allow(source, time.Now()) == nil {
+		return false
+	}
+	c.s.stats.flooded.Add(1)
+	c.close(ws.StatusPolicyViolation, ErrFlood.Error())
+	return true
 }
 
 // readFailed closes the connection for the error that ended its reading, with the close status

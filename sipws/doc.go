@@ -23,7 +23,9 @@
 // limits). A connection that sends nothing for IdleTimeout (2 min) is closed (status 1000)
 // unless it holds a call (a browser in a call sends nothing) or a registration that has not
 // expired; a CRLF keep-alive or a WebSocket ping counts as activity. A message must complete
-// within MessageTimeout (10 s) of its first byte, else the connection is closed (1008).
+// within MessageTimeout (10 s) of its first byte, else the connection is closed (1008). A
+// source's connections together may send Config.MessageRate messages a second (50, bursts of
+// 500), else the one that goes over is closed (1008).
 //
 // Each connection has one goroutine that reads it; writes are serialised and bounded by
 // Config.WriteTimeout. A message over Config.MaxMessageSize (64 KiB) closes the connection

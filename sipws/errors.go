@@ -11,7 +11,8 @@ var (
 	// Config.MaxMessageSize (WebSocket close status 1009, RFC 6455 section 7.4.1).
 	ErrMessageTooLarge = errors.New("sipws: SIP message too large")
 	// ErrFlood closes a connection that sent more than Config.MaxBadMessages malformed
-	// messages in a row (WebSocket close status 1008, RFC 6455 section 7.4.1).
+	// messages in a row, or more messages than its source's Config.MessageRate (WebSocket
+	// close status 1008, RFC 6455 section 7.4.1).
 	ErrFlood = errors.New("sipws: too many malformed SIP messages")
 	// ErrConnClosed is returned when writing to a connection that has been closed.
 	ErrConnClosed = errors.New("sipws: connection closed")

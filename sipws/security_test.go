@@ -14,6 +14,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 
 	"confd/bridge"
 	"confd/internal/config"
@@ -340,6 +341,40 @@ func TestConnectionCapsPerSource(t *testing.T) {
 		if !waitFor(func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
 			t.Errorf("stats %+v", e.s.Stats())
 		}
+	})
+	t.Run("messages", func(t *testing.T) {
+		// A source that sends more messages than Config.MessageRate allows (here 10 a second,
+		// bursts of 100) has its connection closed; another source is answered meanwhile.
+		e := newFakeEnv(t, bridge.Config{}, Config{MessageRate: 10})
+		conn, _, _, err := ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}.Dial(context.Background(), e.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		closed := make(chan struct{})
+		go func() { // reads the answers, unread, until the server closes the connection
+			defer close(closed)
+			for {
+				if _, _, err := wsutil.ReadServerData(conn); err != nil {
+					return
+				}
+			}
+		}()
+		msg := []byte(newDialog("sip:confd").req("OPTIONS", "", ""))
+		for range 300 {
+			if wsutil.WriteClientText(conn, msg) != nil {
+				break // closed under the flood
+			}
+		}
+		select {
+		case <-closed:
+		case <-time.After(wait):
+			t.Fatal("the flooding connection is still open")
+		}
+		if st := e.released(t); st.Flooded != 1 || st.Requests > 150 { // bursts of 100, 10 a second after
+			t.Errorf("stats %+v", st)
+		}
+		dialFrom(t, e.url, "127.0.0.2").expectStatus(newDialog("sip:confd").req("OPTIONS", "", ""), sip.OPTIONS, 200)
 	})
 	t.Run("rate", func(t *testing.T) {
 		e := newFakeEnv(t, bridge.Config{}, Config{UpgradeRate: 1}, frozen()) // bursts of 4

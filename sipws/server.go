@@ -45,6 +45,7 @@ type Server struct {
 	attempts *guard.Attempts  // room PIN guesses
 	admit    *guard.Admission // upgrades: rate, connections per source and in all
 	requests *guard.Admission // dialog-creating INVITEs and REGISTERs: rate per source
+	messages *guard.Admission // every SIP message: rate per source
 	origins  map[string]bool  // config.WebSocket.AllowedOrigins, canonical; "*" allows any
 
 	draining atomic.Bool
@@ -78,7 +79,7 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 	if s.attempts == nil {
 		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
 	}
-	s.admit, s.requests = cfg.admissions()
+	s.admit, s.requests, s.messages = cfg.admissions()
 	s.origins = map[string]bool{}
 	for _, o := range cfg.Security.WebSocket.AllowedOrigins {
 		if o, err := config.CanonicalOrigin(o); err == nil { // config.Validate names the others

@@ -20,7 +20,8 @@ type Stats struct {
 	// shutdown), DTMF the digits received by INFO.
 	ByeIn, ByeOut, DTMF uint64
 	// Oversize and Flooded count the connections closed for a message over
-	// Config.MaxMessageSize and for too many malformed messages; Idle and Slow those closed
+	// Config.MaxMessageSize and for too many malformed messages (or messages beyond
+	// Config.MessageRate); Idle and Slow those closed
 	// for silence (config.WebSocket.IdleTimeout) and for a message that did not complete in
 	// time (config.WebSocket.MessageTimeout).
 	Oversize, Flooded, Idle, Slow uint64
