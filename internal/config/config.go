@@ -128,6 +128,8 @@ type Security struct {
 	DigestAlgorithms []string `toml:"digest_algorithms"`
 	// DialOut limits where and how often confd dials out.
 	DialOut DialOut `toml:"dialout"`
+	// WebSocket bounds SIP over WebSocket ([security.websocket]).
+	WebSocket WebSocket `toml:"websocket"`
 }
 
 // DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
@@ -376,6 +378,9 @@ func (c Config) Validate() error {
 		if a == "" || strings.ContainsAny(a, " @;:") {
 			bad("security.dialout.allow: %q is neither a number nor a host", a)
 		}
+	}
+	if err := c.Security.WebSocket.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
