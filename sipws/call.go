@@ -98,7 +98,7 @@ func (c *conn) respondInvite(cl *call, status int, reason string, body []byte, h
 func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	defer c.s.wg.Done()
 	defer close(cl.finished)
-	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from))
+	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from, c.remote))
 
 	c.mu.Lock()
 	if cl.state != answering || cl.reason != "" {

@@ -170,6 +170,9 @@ func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 		return 486, "Busy Here (room full)", nil
 	case errors.Is(err, bridge.ErrDraining), errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
 		return 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
+	case errors.Is(err, guard.ErrRateLimited), errors.Is(err, guard.ErrSourceBusy), errors.Is(err, guard.ErrFull):
+		// webrtcleg's session caps (Config.SessionsPerSource, MaxSessions).
+		return 503, "Service Unavailable (too many sessions)", sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 	case errors.Is(err, webrtcleg.ErrBadOffer):
 		return 400, "Bad Request (malformed SDP offer)", warning(399, err.Error())
 	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):
@@ -178,8 +181,10 @@ func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 	return 500, "Server Internal Error", nil
 }
 
-func joinInfo(name, from string) webrtcleg.JoinInfo {
-	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip"}
+// joinInfo is the WebRTC leg's JoinInfo of a call from remote (the WebSocket peer), whose
+// WebRTC sessions count against the same per-source caps as WHIP's.
+func joinInfo(name, from, remote string) webrtcleg.JoinInfo {
+	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip", Remote: remote}
 }
 
 // onReInvite refuses a re-INVITE (webrtcleg cannot renegotiate a PeerConnection): 488 in a

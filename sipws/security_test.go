@@ -486,3 +486,18 @@ func TestSilentAndSlowConnectionsClosed(t *testing.T) {
 		}
 	})
 }
+
+// The WebRTC leg's session caps (a *guard.Refusal) reach a SIP-over-WebSocket caller as 503 with
+// the refusal's Retry-After, like the other overload answers, and the call's JoinInfo names its
+// WebSocket peer so that those caps count it.
+func TestSessionCapRefusalAnswers503(t *testing.T) {
+	for _, sentinel := range []error{guard.ErrRateLimited, guard.ErrSourceBusy, guard.ErrFull} {
+		status, _, h := answerStatus(&guard.Refusal{Err: sentinel, RetryAfter: 7 * time.Second}, 60)
+		if status != 503 || h == nil || h.Value() != "7" {
+			t.Errorf("%v: %d %v, want 503 with Retry-After 7", sentinel, status, h)
+		}
+	}
+	if info := joinInfo("n", "sip:a@b", "192.0.2.1:5000"); info.Remote != "192.0.2.1:5000" {
+		t.Errorf("JoinInfo.Remote %q", info.Remote)
+	}
+}
