@@ -114,6 +114,8 @@ type Security struct {
 	Users []User `toml:"users"`
 	// Realm is the digest realm; default "confd".
 	Realm string `toml:"realm"`
+	// SIP bounds what one source may cost the SIP listener ([security.sip], sipsecurity.go).
+	SIP SIPLimits `toml:"sip"`
 }
 
 // User is a digest account.
@@ -286,6 +288,9 @@ func (c Config) Validate() error {
 				bad("security.trunks: %q is neither an address nor a prefix", t)
 			}
 		}
+	}
+	if err := c.Security.SIP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
