@@ -9,8 +9,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/guard"
 	"confd/internal/dtmf"
+	"confd/internal/guard"
 	"confd/prompts"
 )
 

@@ -51,13 +51,21 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcp, err := net.Listen("tcp4", udp.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
+	// UDP and TCP on one port: a port free for UDP may be taken for TCP (another test's
+	// client connection), so a few ports are tried.
+	var udp net.PacketConn
+	var tcp net.Listener
+	for try := 0; tcp == nil; try++ {
+		var err error
+		if udp, err = net.ListenPacket("udp4", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if tcp, err = net.Listen("tcp4", udp.LocalAddr().String()); err != nil {
+			udp.Close()
+			if try == 20 {
+				t.Fatal(err)
+			}
+		}
 	}
 	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, udp: udp, tcp: tcp, done: make(chan error, 1)}
 	go func() { ts.done <- s.Serve(context.Background(), udp, tcp) }()
