@@ -35,6 +35,7 @@ type Daemon struct {
 	SIP, HTTP int
 	cmd       *exec.Cmd
 	log       *os.File // the daemon's stdout and stderr
+	conf      string   // the daemon's config file
 	exited    chan struct{}
 }
 
@@ -67,7 +68,14 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{SIP: sip, HTTP: httpPort, log: logFile, exited: make(chan struct{})}
-	args := []string{bin, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+	// Every load caller comes from 127.0.0.1: it is declared a trunk, which the per-source
+	// limits of [security.sip] (issue 8) exempt, as an operator does for a PBX or SBC.
+	conf := logFile.Name() + ".toml"
+	if err := os.WriteFile(conf, []byte("[security]\ntrunks = [\"127.0.0.1\"]\n"), 0o600); err != nil {
+		return nil, err
+	}
+	d.conf = conf
+	args := []string{bin, "-config", conf, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"-rtp", opts.RTP, "-log-level", "warn"}
 	if opts.CPU >= 0 {
 		if _, err := exec.LookPath("taskset"); err != nil {
@@ -154,6 +162,7 @@ func (d *Daemon) Stop() {
 	}
 	d.log.Close()
 	os.Remove(d.log.Name())
+	os.Remove(d.conf)
 }
 
 // processCPUTime reads utime and stime (fields 14 and 15) of /proc/PID/stat.

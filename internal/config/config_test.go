@@ -62,15 +62,16 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		args []string
 		want string
 	}{
-		"typo in file":   {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
-		"bad room name":  {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
-		"pin not digits": {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
-		"rtp backwards":  {args: []string{"-rtp", "300-200"}, want: "port range"},
-		"bad public ip":  {args: []string{"-public-ip", "example"}, want: "-public-ip"},
-		"half tls":       {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
-		"bad drain":      {args: []string{"-drain", "soon"}, want: "drain"},
-		"not toml":       {file: "[[[", want: "config"},
-		"stray argument": {args: []string{"extra"}, want: "unexpected argument"},
+		"typo in file":       {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
+		"bad room name":      {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
+		"pin not digits":     {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
+		"rtp backwards":      {args: []string{"-rtp", "300-200"}, want: "port range"},
+		"bad public ip":      {args: []string{"-public-ip", "example"}, want: "-public-ip"},
+		"half tls":           {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
+		"bad drain":          {args: []string{"-drain", "soon"}, want: "drain"},
+		"not toml":           {file: "[[[", want: "config"},
+		"stray argument":     {args: []string{"extra"}, want: "unexpected argument"},
+		"negative sip limit": {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -95,5 +96,9 @@ func TestExampleFileParses(t *testing.T) {
 	}
 	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second {
 		t.Errorf("example parsed as %+v", c)
+	}
+	// The example lists the defaults of [security.sip].
+	if got, want := c.Security.SIP, (SIPLimits{}).WithDefaults(); got != want {
+		t.Errorf("example [security.sip] is %+v, defaults are %+v", got, want)
 	}
 }

@@ -21,7 +21,7 @@ type SIPLimits struct {
 	// answered 503 statelessly, and beyond twice as many not at all. Zero means 20.
 	RequestRate float64 `toml:"request_rate"`
 	// CallsPerSource is how many calls (answered or still waiting for their ACK) one source
-	// may hold at once. Zero means 16.
+	// may hold at once. Zero means 32.
 	CallsPerSource int `toml:"calls_per_source"`
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
@@ -63,7 +63,7 @@ func (l SIPLimits) WithDefaults() SIPLimits {
 	setF(&l.InviteRate, 5)
 	setI(&l.InviteBurst, max(int(4*l.InviteRate), 10))
 	setF(&l.RequestRate, 20)
-	setI(&l.CallsPerSource, 16)
+	setI(&l.CallsPerSource, 32)
 	setD(&l.HoldTimeout, 5*time.Minute)
 	setD(&l.MinSessionExpires, 90*time.Second)
 	setD(&l.TCPIdleTimeout, 2*time.Minute)
