@@ -394,9 +394,9 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 	ts := startServer(t, Config{Attempts: attempts, IVRTries: 3, IVRDigitTimeout: 2 * time.Second},
 		map[string]bridge.RoomSettings{"vault": {PIN: "2468"}})
 
-	// call dials vault from ip, types digits as soon as the call is up, and returns how many
-	// RTP packets it heard before confd's BYE (0 and false if there was none within timeout).
-	call := func(ip, digits string, timeout time.Duration) (heard int, byed bool) {
+	// dialVault calls vault from ip and returns the dialog, the caller's media socket and
+	// confd's media address.
+	dialVault := func(ip string) (*dialog, *net.UDPConn, *net.UDPAddr) {
 		c := newRawClientAt(t, ts, ip)
 		media, port := callerMedia(t)
 		d := c.newDialog()
@@ -406,7 +406,13 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 		}
 		d.ack("")
 		m := mediaPort.FindSubmatch(res.Body())
-		dest := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: atoi(string(m[1]))}
+		return d, media, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: atoi(string(m[1]))}
+	}
+	// call dials vault from ip, types digits as soon as the call is up, and returns how many
+	// RTP packets it heard before confd's BYE (0 and false if there was none within timeout).
+	call := func(ip, digits string, timeout time.Duration) (heard int, byed bool) {
+		d, media, dest := dialVault(ip)
+		c := d.c
 		var counted atomic.Int32
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -456,18 +462,10 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 		t.Fatal("the locked-out source got in with the right PIN")
 	}
 	// Another source is not slowed: it joins with the PIN.
-	c := newRawClientAt(t, ts, "127.0.0.3")
-	media, port := callerMedia(t)
-	d := c.newDialog()
-	res := d.request("INVITE", "vault", sdpOffer(port, 1, pcmuAudio))
-	if res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
-	m := mediaPort.FindSubmatch(res.Body())
+	d, media, dest := dialVault("127.0.0.3")
 	var seq uint16
 	var stamp uint32
-	rfc4733Digits(t, media, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: atoi(string(m[1]))}, "2468#", &seq, &stamp)
+	rfc4733Digits(t, media, dest, "2468#", &seq, &stamp)
 	deadline := time.Now().Add(30 * time.Second)
 	for participants(ts, "vault") != 1 {
 		if time.Now().After(deadline) {
