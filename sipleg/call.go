@@ -448,7 +448,7 @@ type pendingAck struct {
 // transaction, retransmits a 2xx (RFC 3261 section 13.3.1.4, RFC 6026). Without an ACK by
 // 64*T1 the call is ended with a BYE, as the RFC asks (this dialog was confirmed).
 func (c *call) awaitReAck(tx sip.ServerTransaction, res *sip.Response, p *pendingAck) {
-	if retransmit2xx(tx, res, c.s.cfg.t1, p.acked, c.done, nil) {
+	if retransmit2xx(tx, res, c.s.cfg.t1, p.acked, c.done, c.ack) {
 		return
 	}
 	c.mu.Lock()
