@@ -352,6 +352,16 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	if !answered(held[0]) {
 		t.Fatal("a held connection stopped working")
 	}
+	// A connection the source closes gives its place back.
+	held[1].Close()
+	waitFor(t, func() bool {
+		conn, err := net.Dial("tcp4", capped.Addr().String())
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		return answered(conn)
+	})
 }
 
 // rfc4733Digits sends digits from media to dest as RFC 4733 telephone-events (payload type
