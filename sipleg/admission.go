@@ -94,3 +94,28 @@ func (s *Server) admitCall(req *sip.Request, tx sip.ServerTransaction, src netip
 	tx.Terminate()
 	return false
 }
+
+// AdmissionStats counts what the per-source limits refused since the server started.
+type AdmissionStats struct {
+	// Answered counts requests and calls refused with a 503 and Retry-After.
+	Answered uint64
+	// Dropped counts those refused without an answer (a source far over its rate).
+	Dropped uint64
+	// TCPRefused counts SIP/TCP connections closed at once for their source's cap.
+	TCPRefused uint64
+	// TCPTimedOut counts SIP/TCP connections closed for idleness or a message not whole in
+	// time.
+	TCPTimedOut uint64
+}
+
+// AdmissionStats returns the refusal counters (for metrics).
+func (s *Server) AdmissionStats() AdmissionStats {
+	st := AdmissionStats{Answered: s.door.refused.Load(), Dropped: s.door.dropped.Load()}
+	s.mu.Lock()
+	tcp := s.tcp
+	s.mu.Unlock()
+	if tcp != nil {
+		st.TCPRefused, st.TCPTimedOut = tcp.refusedConns.Load(), tcp.closedForSlowReader.Load()
+	}
+	return st
+}

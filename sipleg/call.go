@@ -223,8 +223,8 @@ func (c *call) answer(tx sip.ServerTransaction, body []byte) error {
 		res.AppendHeader(h)
 	}
 	c.timerFrom = time.Now()
+	c.dlgS.InviteResponse = res // what sipgo's Bye builds on (read after the ACK, under c.mu)
 	c.mu.Unlock()
-	c.dlgS.InviteResponse = res // what sipgo's Bye builds on
 	if err := tx.Respond(res); err != nil {
 		return err
 	}
