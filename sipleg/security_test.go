@@ -507,7 +507,7 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-second flood")
 	}
-	limits := config.SIPLimits{InviteRate: 10, InviteBurst: 20, RequestRate: 40, CallsPerSource: 16}
+	limits := config.SIPLimits{InviteRate: 20, InviteBurst: 20, RequestRate: 40, CallsPerSource: 16}
 	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
 	flooder := newRawClientAt(t, ts, "127.0.0.2")
 	caller := newRawClientAt(t, ts, "127.0.0.3")
@@ -518,6 +518,13 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
+	offer := sdpOffer(victimPort, 1, pcmuAudio)
+	floodInvite := func(j int) []byte {
+		return []byte(fmt.Sprintf("INVITE sip:flood@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKflood%d\r\n"+
+			"From: <sip:flood@127.0.0.2>;tag=f%d\r\nTo: <sip:flood@%s>\r\nCall-ID: flood%d@127.0.0.2\r\nCSeq: 1 INVITE\r\n"+
+			"Contact: <sip:flood@%s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+			flooder.srv, flooder.localAddr(), j, j, flooder.srv, j, flooder.localAddr(), len(offer), offer))
+	}
 	// The flooder's answers, counted by status.
 	var got200, got503 atomic.Int64
 	var admitted sync.Map
@@ -559,14 +566,10 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 		defer close(floodSent)
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		offer := sdpOffer(victimPort, 1, pcmuAudio)
 		for i := 0; i < floodSize; i += 10 {
 			<-tick.C
 			for j := i; j < i+10; j++ {
-				flooder.send([]byte(fmt.Sprintf("INVITE sip:flood@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKflood%d\r\n"+
-					"From: <sip:flood@127.0.0.2>;tag=f%d\r\nTo: <sip:flood@%s>\r\nCall-ID: flood%d@127.0.0.2\r\nCSeq: 1 INVITE\r\n"+
-					"Contact: <sip:flood@%s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
-					flooder.srv, flooder.localAddr(), j, j, flooder.srv, j, flooder.localAddr(), len(offer), offer)))
+				flooder.send(floodInvite(j))
 			}
 			held, _ := ts.door.calls.Held(flooderAddr)
 			if int64(held) > maxHeld.Load() {
@@ -578,7 +581,7 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 		}
 	}()
 
-	// Meanwhile the other source places 50 calls, one at a time, about 8 a second.
+	// Meanwhile the other source places 50 calls, one at a time, about 16 a second.
 	const calls = 50
 	media, port := callerMedia(t)
 	var setups []time.Duration
@@ -620,11 +623,22 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 		if n := int64(ts.ports.InUse()); n > maxPorts.Load() {
 			maxPorts.Store(n)
 		}
-		time.Sleep(time.Until(start.Add(120 * time.Millisecond)))
+		time.Sleep(time.Until(start.Add(60 * time.Millisecond)))
 	}
 
-	// Right after the flood, with the flooder's un-ACKed dialogs still pending.
+	// Right after the flood, with un-ACKed dialogs of the flooder pending (it sends one more
+	// INVITE every 50 ms until one is).
 	<-floodSent
+	for j := floodSize; ; j++ {
+		if held, _ := ts.door.calls.Held(flooderAddr); held > 0 {
+			break
+		}
+		if j > floodSize+100 {
+			t.Fatal("the flooder got no call in 5 s once it slowed down")
+		}
+		flooder.send(floodInvite(j))
+		time.Sleep(50 * time.Millisecond)
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
