@@ -208,6 +208,43 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 	waitIdle(t, ts)
 }
 
+// TestSessionTimerRefreshedByConfd (RFC 4028, refresher=uas): for a caller that does not
+// support timer, confd is the refresher: its 200 says so without Require, it sends an UPDATE
+// within the interval, and when that refresh is answered 481 it ends the call with a BYE.
+func TestSessionTimerRefreshedByConfd(t *testing.T) {
+	t.Parallel()
+	limits := generous
+	limits.MinSessionExpires = config.Duration(time.Second)
+	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	d.extra = "Session-Expires: 2\r\n" // inserted by a proxy: the caller itself knows nothing of timers
+	res := d.request("INVITE", "refreshed", sdpOffer(port, 1, pcmuAudio))
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	if se := res.GetHeader("Session-Expires"); se == nil || se.Value() != "2;refresher=uas" || res.GetHeader("Require") != nil {
+		t.Fatalf("the 200 has Session-Expires %v and Require %v", se, res.GetHeader("Require"))
+	}
+	d.ack("")
+	var update *sip.Request
+	for update == nil {
+		m := c.readMessage(10 * time.Second)
+		if m == nil {
+			t.Fatal("confd sent no refresh")
+		}
+		if req, ok := m.(*sip.Request); ok && req.Method == sip.UPDATE {
+			update = req
+		}
+	}
+	c.send([]byte(sip.NewResponseFromRequest(update, 481, "Call/Transaction Does Not Exist", nil).String()))
+	if bye := c.awaitRequest(sip.BYE, 10*time.Second); bye == nil {
+		t.Fatal("no BYE after the refresh failed")
+	}
+	waitIdle(t, ts)
+}
+
 // TestInDialogRequestsNeedBothTags (issue 8 item 7): with the Call-ID of a live call and
 // made-up tags, from another port, a re-INVITE does not move the media, an INFO injects no
 // DTMF, a BYE does not end the call, and an ACK does nothing: each request is answered 481.
