@@ -9,6 +9,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/config"
 	"confd/internal/dtmf"
 	"confd/internal/guard"
 	"confd/prompts"
@@ -239,7 +240,7 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 // out everyone behind the trunk.
 func (c *call) attemptKey() string {
 	key := guard.SourceOf(c.peer).String()
-	if isTrunkAddr(c.s.trunks, guard.SourceOf(c.peer)) {
+	if config.IsTrunk(c.s.trunks, c.peer) {
 		key += "|" + c.fromUser
 	}
 	return key
