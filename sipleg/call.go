@@ -350,6 +350,7 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 		c.apply(res)
 	}
 	if first {
+		c.prepareIVR() // a late offer is negotiated only now
 		c.mu.Lock()
 		c.answeredAt = time.Now()
 		c.mu.Unlock()
@@ -567,8 +568,8 @@ func (c *call) end(reason string) {
 // tick runs once a second from the server's watchdog: RTCP reports and the no-media timeout.
 func (c *call) tick(now time.Time) {
 	p := c.part.Load()
-	if p == nil && c.ivr.Load() == nil {
-		return
+	if p == nil && c.ivr.Load() == nil || !c.isConfirmed() {
+		return // not in the room nor the IVR yet (awaitACK bounds a call without its ACK)
 	}
 	c.mu.Lock()
 	sendRTCP := p != nil && !now.Before(c.nextRTCP)

@@ -34,7 +34,28 @@ type ivr struct {
 	hdr  rtp.Header
 }
 
+// prepareIVR makes the call's IVR, so that digits typed from now on are kept, without starting
+// it: the INVITE handler does so once the offer is negotiated, because an INFO sent right
+// after the ACK may be handled before the ACK is (sipgo runs each request on its own
+// goroutine). It does nothing when the call needs no IVR or has one.
+func (c *call) prepareIVR() {
+	if !c.dialIn && c.pin == "" || c.ivr.Load() != nil || c.result() == nil {
+		return
+	}
+	c.ivr.Store(c.newIVR())
+}
+
+// startIVR runs the call's IVR (made now if prepareIVR did not).
 func (c *call) startIVR() {
+	v := c.ivr.Load()
+	if v == nil {
+		v = c.newIVR()
+		c.ivr.Store(v)
+	}
+	go v.run()
+}
+
+func (c *call) newIVR() *ivr {
 	res := c.result()
 	v := &ivr{c: c, digits: make(chan dtmf.Digit, 64), quit: make(chan struct{})}
 	if te := res.TelephoneEvent; te.Present() {
@@ -45,8 +66,7 @@ func (c *call) startIVR() {
 		}
 		v.rx = rx
 	}
-	c.ivr.Store(v)
-	go v.run()
+	return v
 }
 
 func (v *ivr) stop() { v.once.Do(func() { close(v.quit) }) }

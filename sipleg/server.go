@@ -620,6 +620,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.src, c.admitted, held = src, true, false // from here call.end releases the place
 	s.addCall(c)
 	c.room, c.pin, c.dialIn = user, pin, dialIn
+	c.prepareIVR()
 	// The call enters its room (or the IVR) only with the ACK (call.ack): before it, the
 	// dialog may be a spoofed source's, and confd sends no media to the SDP address and shows
 	// no participant (issue 8). Admit above already refused a locked or full room.
