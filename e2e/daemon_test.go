@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 )
+
+// defaultAPIToken is the API token of a confd started without -api-token.
+const defaultAPIToken = "e2e-api-token"
 
 // buildDir holds the confd built for this test run; TestMain removes it.
 var buildDir string
@@ -50,6 +54,7 @@ func TestMain(m *testing.M) {
 // daemon is one running confd on loopback.
 type daemon struct {
 	HTTP    string // host:port
+	Token   string // the API token
 	SIPPort int
 	cmd     *exec.Cmd
 	log     *syncBuffer
@@ -102,6 +107,13 @@ func launchDaemon(bin string, extra []string) (*daemon, error) {
 	// A 200-port block of confd's default range; baresip draws from 40000-49999.
 	low := 20000 + 200*rand.IntN(50)
 	d := &daemon{HTTP: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)), SIPPort: sipPort, log: &syncBuffer{}, exited: make(chan struct{})}
+	// Every confd has an API token (SPEC "Start"): the test's own when it passes -api-token.
+	d.Token = defaultAPIToken
+	if i := slices.Index(extra, "-api-token"); i >= 0 && i+1 < len(extra) {
+		d.Token = extra[i+1]
+	} else {
+		extra = append([]string{"-api-token", defaultAPIToken}, extra...)
+	}
 	args := append([]string{
 		"-sip", net.JoinHostPort("127.0.0.1", strconv.Itoa(sipPort)),
 		"-http", d.HTTP,

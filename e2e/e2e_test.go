@@ -227,11 +227,12 @@ func TestPageExplainsRefusals(t *testing.T) {
 	}
 }
 
-// declareRoom declares a room with settings through the control API (loopback needs no token).
+// declareRoom declares a room with settings through the control API.
 func declareRoom(t *testing.T, d *daemon, room, settings string) {
 	t.Helper()
 	req, _ := http.NewRequest("PUT", d.URL("/api/rooms/"+room), strings.NewReader(settings))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+d.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

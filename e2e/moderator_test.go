@@ -16,7 +16,8 @@ import (
 )
 
 // TestModeratorPage is the moderator view end to end: confd with an API token, a baresip phone
-// in a room, and a moderator's page 390 px wide that joins no call (the token typed in). Its
+// in a room, and a moderator's page 390 px wide that joins no call, opened by the moderator
+// link (#moderate?token=…, as confd prints it at start). Its
 // Mute on the phone's row mutes the phone in the API's state and sends the mute event; its
 // Record toggle on and off leaves an Ogg recording; Remove, once confirmed, hangs the phone up.
 func TestModeratorPage(t *testing.T) {

@@ -41,6 +41,9 @@ type Config struct {
 	// AckTimeout is how long a 200 OK to an INVITE waits for its ACK before confd ends the
 	// call with a BYE (RFC 3261 section 13.3.1.4: 64*T1). Zero means 32 s.
 	AckTimeout time.Duration
+	// RoomToken, when set, mints the read-only room capability that the answer to a page
+	// participant carries in X-Confd-Room-Token (issue 8 item 6); nil means no header.
+	RoomToken func(room string) string
 }
 
 func (c Config) maxMessageSize() int { return positiveOr(c.MaxMessageSize, 64<<10) }

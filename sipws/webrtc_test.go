@@ -477,11 +477,10 @@ func TestSIPjsMessages(t *testing.T) {
 	tag, _ := res.To().Params.Get("tag")
 	ours := func(msg string) string { return strings.ReplaceAll(msg, "tag=9ed8800a8ea457db", "tag="+tag) }
 	c.send(ours(read("sipjs-ack.sip")))
-	if e.s.Calls() != 1 || len(e.b.Participants()) != 1 {
+	// The replayed browser never starts ICE: its call is up, but no participant joins the room
+	// until ICE and DTLS are (issue 8 item 9).
+	if e.s.Calls() != 1 || len(e.b.Participants()) != 0 {
 		t.Fatalf("calls %d, participants %d", e.s.Calls(), len(e.b.Participants()))
-	}
-	if p := e.b.Participants()[0]; p.Room().Name() != "e2e-sip" {
-		t.Errorf("room %q", p.Room().Name())
 	}
 	c.expectStatus(ours(read("sipjs-bye.sip")), sip.BYE, 200)
 	if !waitFor(func() bool { return e.s.Calls() == 0 && len(e.b.Participants()) == 0 }) {

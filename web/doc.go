@@ -8,8 +8,9 @@
 // repository: `web/build.sh` regenerates it from npm (sip.js and esbuild); the Go build never
 // needs node.
 //
-// The page's scripts are ES modules, one file per concept: api.js (control API client with an
-// optional bearer token), events.js (the SSE stream read over fetch so that it can carry the
+// The page's scripts are ES modules, one file per concept: api.js (control API client with a
+// bearer token: the API token, or for a call's own room the read-only room token the bridge
+// gave the call in X-Confd-Room-Token), events.js (the SSE stream read over fetch so that it can carry the
 // token), whip.js and sipws.js (the two ways to join, behind one call interface), roster.js
 // (the participant list), moderate.js (the moderator view at /#moderate: per participant Mute,
 // Deafen, role, Remove and volumes, Mute everyone, recording; with or without a call) and app.js

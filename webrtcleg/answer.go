@@ -14,6 +14,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/guard"
 	"confd/jitter"
 )
 
@@ -31,6 +32,11 @@ type JoinInfo struct {
 	// Kind names the signalling in logs and resource checks: "whip", "whep" or "sip". Empty
 	// means "sip".
 	Kind string
+	// Remote is the signalling peer's address ("host:port"): the source that Config's session
+	// caps count the call against. Empty means the caller bounds its calls itself.
+	Remote string
+
+	held bool // join on hold (the benchmarks drive the send path themselves)
 }
 
 // offerAudio is what confd needs to know of an offer's audio before pion reads it.
@@ -149,16 +155,29 @@ func readAnswer(answer string) (answerAudio, error) {
 	return answerAudio{}, fmt.Errorf("%w: the answer rejected the audio", ErrNoAudio)
 }
 
-// Answer answers a WebRTC offer with a PeerConnection joined to room: the WHIP and WHEP handlers
-// call it, and so does the SIP side for an INVITE over WebSocket whose SDP is a WebRTC offer
-// (sdpneg.ErrWebRTCOffer). The answer carries every candidate (gathering completes first, no
-// trickle), Opus with useinbandfec=1;usedtx=1 and the RFC 6464 audio level extension if offered.
+// Answer answers a WebRTC offer with a PeerConnection that joins room once it is connected: the
+// WHIP and WHEP handlers call it, and so does the SIP side for an INVITE over WebSocket whose SDP
+// is a WebRTC offer (sdpneg.ErrWebRTCOffer). The answer carries every candidate (gathering
+// completes first, no trickle), Opus with useinbandfec=1;usedtx=1 and the RFC 6464 audio level
+// extension if offered. Of the offer's candidates only Config.MaxCandidates usable ones are
+// checked (see limitCandidates).
 //
-// The participant joins the room before Answer returns; if ICE and DTLS are not up within
-// Config.ConnectTimeout, or fail later, it leaves and Done closes. The caller has checked the
-// room's PIN. Errors: ErrBadOffer, ErrNotWebRTC, ErrNoAudio, ErrNoOpus, ErrGathering,
-// ErrClosed, and the bridge's ErrBadRoomName, ErrRoomLocked, ErrRoomFull, ErrDraining.
+// The participant joins the room only once ICE and DTLS are up (RFC 8827 section 6.5: nothing
+// is sent or heard before), so an offerer that never connects is never in the roster; if they
+// are not up within Config.ConnectTimeout, or fail later, the call closes with everything it
+// holds and Done closes. The caller has checked the room's PIN. When info.Remote is set the
+// call counts against Config.SessionsPerSource and MaxSessions, checked before anything is
+// allocated. Errors: ErrBadOffer, ErrNotWebRTC, ErrNoAudio, ErrNoOpus, ErrGathering, ErrClosed,
+// the bridge's ErrBadRoomName, ErrRoomLocked, ErrRoomFull, ErrDraining, and a *guard.Refusal
+// (guard.ErrRateLimited, ErrSourceBusy, ErrFull) with its Retry-After.
 func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) (string, *Call, error) {
+	return s.answer(ctx, room, offer, info, nil)
+}
+
+// answer is Answer with a verdict (the WHIP/WHEP PIN check) that is asked only once the whole
+// offer has been found valid, pion's reading of it included, and before anything is sent: a
+// bad offer is answered the same whatever the PIN.
+func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, verdict func() error) (string, *Call, error) {
 	if _, err := s.b.Admit(room); err != nil {
 		return "", nil, err
 	}
@@ -172,17 +191,31 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	if info.Kind == "" {
 		info.Kind = "sip"
 	}
-	pc, err := s.api.NewPeerConnection(s.pcCfg)
+	offer, dropped := limitCandidates(offer, s.cfg.maxCandidates())
+	if dropped > 0 {
+		s.log.Debug("remote ICE candidates dropped", "room", room, "kind", info.Kind, "dropped", dropped)
+	}
+	release := func() {}
+	if info.Remote != "" {
+		src := guard.SourceOf(info.Remote)
+		if err := s.admission.Acquire(src, time.Now()); err != nil {
+			return "", nil, err
+		}
+		release = func() { s.admission.Release(src) }
+	}
+	pc, err := s.newPeerConnection()
 	if err != nil {
+		release()
 		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
 	}
-	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, joined: make(chan struct{}), done: make(chan struct{}), stopRTCP: make(chan struct{})}
+	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, release: release, held: info.held,
+		joined: make(chan struct{}), done: make(chan struct{}), stopRTCP: make(chan struct{})}
 	if err := s.add(c); err != nil {
 		_ = pc.Close()
+		release()
 		return "", nil, err
 	}
 	fail := func(err error) (string, *Call, error) {
-		close(c.joined)
 		c.end("refused")
 		<-c.done
 		return "", nil, err
@@ -215,6 +248,11 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
 	}
+	if verdict != nil {
+		if err := verdict(); err != nil {
+			return fail(err)
+		}
+	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
@@ -234,40 +272,30 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 		return fail(err)
 	}
 	local = withOpusFmtp(local, aa.opusPT)
-	pinfo := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
+	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
-		pinfo.Output, pinfo.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
+		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
 	}
 	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
-		pinfo.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
-		pinfo.LevelExtensionID = aa.levelID
-	}
-	p, err := s.b.Join(room, pinfo, leg{c})
-	if err != nil {
-		return fail(err)
-	}
-	c.part.Store(p)
-	close(c.joined)
-	if c.ended.Load() {
-		p.Leave(c.Reason()) // the connection died while the participant was joining
-	}
-	if c.sender != nil && c.startReader() {
-		go c.readSenderRTCP()
-	}
-	if c.startReader() {
-		go c.rtcpLoop()
+		c.info.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
+		c.info.LevelExtensionID = aa.levelID
 	}
 	c.mu.Lock()
-	if !c.closing && !c.connected.Load() {
+	c.answered = true
+	if !c.closing {
 		c.timer = time.AfterFunc(s.cfg.connectTimeout(), func() {
-			if !c.connected.Load() {
+			if c.Participant() == nil {
 				c.end("ice or dtls timed out")
 			}
 		})
 	}
+	connected := c.connectedEarly
 	c.mu.Unlock()
+	if connected {
+		c.join() // ICE and DTLS came up before the answer was complete
+	}
 	s.stats.answered.Add(1)
-	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind, "participant", p.ID(),
+	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
 		"direction", aa.direction, "level_ext", aa.levelID)
 	return local, c, nil
 }

@@ -27,13 +27,12 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 	calls := make([]*Call, 0, n)
 	for i := 0; i < n; i++ {
 		cl := newClientTB(tb, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly, discard: true})
-		answer, c, err := ts.s.Answer(context.Background(), room, cl.offer(), JoinInfo{Listen: true, Kind: "whep"})
+		// On hold from the start: the room never sends them anything (its own sequence
+		// numbers would put the benchmark's behind the receiver's SRTP replay window).
+		answer, c, err := ts.s.Answer(context.Background(), room, cl.offer(), JoinInfo{Listen: true, Kind: "whep", held: true})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		// On hold from the start: the room never sends them anything (its own sequence
-		// numbers would put the benchmark's behind the receiver's SRTP replay window).
-		c.Participant().SetHold(true)
 		cl.answer(answer)
 		calls = append(calls, c)
 	}

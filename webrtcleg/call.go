@@ -23,14 +23,22 @@ type Call struct {
 	pc     *webrtc.PeerConnection
 	track  *audioTrack // nil when confd sends nothing (a WHIP publisher)
 	sender *webrtc.RTPSender
+	info   bridge.ParticipantInfo // what joins the room once connected; set before answered
+	held   bool                   // join on hold (benchmarks)
 	part   atomic.Pointer[bridge.Participant]
-	joined chan struct{} // closed once the Join succeeded or failed
+	joined chan struct{} // closed once the Join succeeded or failed, or the call ended first
 
-	mu      sync.Mutex
-	closing bool           // no reader may start once set; guarded by mu
-	readers sync.WaitGroup // the goroutines that read the peer connection
-	reason  string         // why the call ended; guarded by mu
-	timer   *time.Timer    // the connect deadline; guarded by mu
+	joinOnce   sync.Once
+	joinedOnce sync.Once
+	release    func() // gives the call's place back to the server's admission; once, at the end
+
+	mu             sync.Mutex
+	closing        bool           // no reader may start once set; guarded by mu
+	answered       bool           // info is complete; guarded by mu
+	connectedEarly bool           // ICE and DTLS were up before answered; guarded by mu
+	readers        sync.WaitGroup // the goroutines that read the peer connection or join it
+	reason         string         // why the call ended; guarded by mu
+	timer          *time.Timer    // the connect deadline; guarded by mu
 
 	stopRTCP  chan struct{} // closed by end: rtcpLoop returns
 	ended     atomic.Bool
@@ -54,7 +62,8 @@ func (c *Call) ID() string { return c.id }
 // Room returns the room the call is in.
 func (c *Call) Room() string { return c.room }
 
-// Participant returns the call's participant in the bridge.
+// Participant returns the call's participant in the bridge, or nil until ICE and DTLS are up
+// (and after a Join the bridge refused).
 func (c *Call) Participant() *bridge.Participant { return c.part.Load() }
 
 // Done is closed when the call has ended and its PeerConnection is closed (ICE or DTLS failed,
@@ -87,7 +96,7 @@ func (c *Call) DTMF(digit byte, now time.Time) {
 
 // CallStats is a snapshot of a call's counters.
 type CallStats struct {
-	// Connected is true once ICE and DTLS-SRTP are up.
+	// Connected is true once ICE and DTLS-SRTP are up and the participant is in its room.
 	Connected bool
 	// RTPReceived and RTPBad count the packets read from the peer and those the bridge refused.
 	RTPReceived, RTPBad uint64
@@ -139,6 +148,7 @@ func (c *Call) end(reason string) {
 			c.timer.Stop()
 		}
 		c.mu.Unlock()
+		c.closeJoined()
 		if p := c.part.Load(); p != nil {
 			p.Leave(reason)
 		}
@@ -150,6 +160,7 @@ func (c *Call) end(reason string) {
 			}
 			c.readers.Wait()
 			c.s.forget(c)
+			c.release()
 			close(c.done)
 		}()
 	})
@@ -166,22 +177,63 @@ func (c *Call) startReader() bool {
 	return true
 }
 
+func (c *Call) closeJoined() { c.joinedOnce.Do(func() { close(c.joined) }) }
+
 func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
-		if !c.connected.Swap(true) {
-			c.mu.Lock()
-			if c.timer != nil {
-				c.timer.Stop()
-			}
-			c.mu.Unlock()
-			c.s.log.Info("webrtc call connected", "room", c.room, "call", c.id)
+		c.mu.Lock()
+		early := !c.answered
+		c.connectedEarly = early
+		c.mu.Unlock()
+		if !early {
+			c.join()
 		}
 	case webrtc.PeerConnectionStateFailed:
 		c.end("ice or dtls failed")
 	case webrtc.PeerConnectionStateClosed:
 		c.end("closed")
 	}
+}
+
+// join puts the participant in its room, once ICE and DTLS are up: an offerer that never
+// connects is never in a roster, never sent a packet, and costs only what the connect timeout
+// bounds. A room that has since been locked, filled or drained ends the call.
+func (c *Call) join() {
+	if !c.startReader() {
+		return // ended: pion runs this handler on a goroutine of its own, maybe late
+	}
+	defer c.readers.Done()
+	c.joinOnce.Do(func() {
+		p, err := c.s.b.Join(c.room, c.info, leg{c})
+		if err != nil {
+			c.closeJoined()
+			c.end("refused: " + err.Error())
+			return
+		}
+		if c.held {
+			p.SetHold(true)
+		}
+		c.part.Store(p)
+		c.mu.Lock()
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+		c.mu.Unlock()
+		c.connected.Store(true)
+		c.closeJoined()
+		if c.ended.Load() {
+			p.Leave(c.Reason()) // the call ended while the participant was joining
+			return
+		}
+		if c.sender != nil && c.startReader() {
+			go c.readSenderRTCP()
+		}
+		if c.startReader() {
+			go c.rtcpLoop()
+		}
+		c.s.log.Info("webrtc call connected", "room", c.room, "call", c.id, "participant", p.ID())
+	})
 }
 
 // onTrack reads the peer's audio into the participant: one reused buffer, decrypted RTP.

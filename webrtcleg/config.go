@@ -9,6 +9,7 @@ import (
 	"github.com/pion/transport/v5"
 
 	"confd/internal/config"
+	"confd/internal/guard"
 )
 
 // Config sets up a Server. The zero value is complete: host candidates on every interface
@@ -38,25 +39,54 @@ type Config struct {
 	// removed (RFC 7675 consent freshness). Zero means pion's 5 s, 25 s and 2 s.
 	DisconnectedTimeout, FailedTimeout, KeepAlive time.Duration
 	// ConnectTimeout is how long a leg may take from its answer to a connected DTLS-SRTP
-	// session before it is removed (a client that never starts ICE). Zero means 30 s.
+	// session before it is closed with everything it holds (a client that never starts ICE).
+	// The participant joins its room only once DTLS is up. Zero means 15 s.
 	ConnectTimeout time.Duration
 	// GatherTimeout bounds how long an answer waits for its candidates (no trickle: the answer
 	// carries them all). Zero means 10 s.
 	GatherTimeout time.Duration
+
+	// SessionsPerSource caps the calls (waiting for ICE and DTLS, or connected) that one
+	// source address may hold at once, IPv6 by its /64 (guard.Source); a POST beyond it is
+	// answered 429 with Retry-After before anything is allocated. Zero means 16.
+	SessionsPerSource int
+	// SessionRate is how many calls one source may start per second on average (a burst of
+	// twice as many after a quiet spell); a POST beyond it is answered 429. Zero means 10.
+	SessionRate float64
+	// MaxSessions caps the calls of every source together; a POST beyond it is answered 503
+	// with Retry-After. Zero means 1000.
+	MaxSessions int
+	// MaxCandidates caps the remote ICE candidates confd takes from an offer, and the
+	// peer-reflexive ones it learns later (as many again), so that an offer cannot aim confd's
+	// connectivity checks at many addresses (RFC 8445 section 6.1.4). Zero means 8.
+	MaxCandidates int
+	// Attempts throttles guessing of room PINs (the bearer token): failures per source and per
+	// room, growing delays, then a lock-out answered 429. One Attempts is shared by every leg
+	// that checks a PIN; nil means the server makes its own with guard's defaults.
+	Attempts *guard.Attempts
+	// RoomToken, when set, returns the read-only capability for room that each WHIP and WHEP
+	// 201 carries as X-Confd-Room-Token (the page's roster and events without the API token).
+	// Nil, or an empty token, means no header.
+	RoomToken func(room string) string
 }
 
-func (c Config) connectTimeout() time.Duration {
-	if c.ConnectTimeout > 0 {
-		return c.ConnectTimeout
-	}
-	return 30 * time.Second
+func (c Config) connectTimeout() time.Duration { return orDefault(c.ConnectTimeout, 15*time.Second) }
+
+func (c Config) gatherTimeout() time.Duration { return orDefault(c.GatherTimeout, 10*time.Second) }
+
+func (c Config) admission() guard.AdmissionConfig {
+	return guard.AdmissionConfig{PerSource: orDefault(c.SessionsPerSource, 16), Total: orDefault(c.MaxSessions, 1000),
+		Rate: orDefault(c.SessionRate, 10)}
 }
 
-func (c Config) gatherTimeout() time.Duration {
-	if c.GatherTimeout > 0 {
-		return c.GatherTimeout
+func (c Config) maxCandidates() int { return orDefault(c.MaxCandidates, 8) }
+
+// orDefault is v, or def when v is not positive (a zero setting means its default).
+func orDefault[T int | float64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	return 10 * time.Second
+	return def
 }
 
 // Option changes how a Server reports or which network it uses, not what it does.
@@ -70,10 +100,13 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 func WithNet(n transport.Net) Option { return func(s *Server) { s.net = n } }
 
 // FromConfig takes the WebRTC settings of confd's configuration: -public-ip, -rtp, the ICE
-// servers, ICE-lite and the shared UDP port. The daemon mounts Handler at /whip/ and /whep/
+// servers, ICE-lite, the shared UDP port and the limits of [security.webrtc]. The daemon mounts Handler at /whip/ and /whep/
 // (not under a stripped prefix: the Location headers are absolute paths).
 func FromConfig(c config.Config) (Config, error) {
-	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort}
+	w := c.Security.WebRTC
+	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort,
+		ConnectTimeout: time.Duration(w.ConnectTimeout), SessionsPerSource: w.SessionsPerSource,
+		SessionRate: w.SessionRate, MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
 	if c.PublicIP != "" {
 		ip, err := netip.ParseAddr(c.PublicIP)
 		if err != nil {

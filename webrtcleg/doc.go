@@ -29,10 +29,28 @@
 // no trickle. A leg whose ICE or DTLS fails, or whose peer goes silent past the ICE failed
 // timeout, or which is not connected within Config.ConnectTimeout, leaves its room and closes.
 //
+// An offer names the addresses a full ICE agent sends checks to (RFC 8445 section 6.1.4), so
+// confd takes only Config.MaxCandidates of its candidates (UDP, component 1, an address that
+// is not unspecified, multicast or broadcast, no host names: mDNS .local ones are learned as
+// peer-reflexive from the browser's own checks) and as many peer-reflexive ones again; each
+// pair is checked a bounded number of times. An ICE-lite confd sends no checks at all.
+//
+// # Public address
+//
+// A participant joins its room only once ICE and DTLS are up: an offer that never connects is
+// never in a roster and is closed, with its sockets and goroutines, after ConnectTimeout.
+// Config.SessionsPerSource and MaxSessions cap the calls (pending or connected) per source
+// address and overall (guard.Admission), checked before a PeerConnection is made: a WHIP/WHEP
+// POST beyond them gets 429 or 503 with Retry-After. Room PIN guesses go through a
+// guard.Attempts shared with the other legs: a source that guessed too often gets 429 with
+// Retry-After without its PIN being looked at, and the PIN's verdict is given only once the
+// whole offer is valid, so a bad offer is answered alike with a right or a wrong PIN.
+//
 // # Construction
 //
 // New(bridge, cfg) with cfg from FromConfig(config) (-public-ip, -rtp, ice_server, ice_lite,
-// webrtc_udp_port); mount Handler at /whip/ and /whep/ on -http; Close ends every call.
+// webrtc_udp_port, [security.webrtc]) and the shared Config.Attempts and Config.RoomToken hook;
+// mount Handler at /whip/ and /whep/ on -http; Close ends every call.
 //
 // # WHIP and WHEP
 //
@@ -40,8 +58,9 @@
 // Created, Location /whip/ROOM/ID, the answer), DELETE on the Location, and CORS. A sendonly
 // WHIP offer is answered recvonly (heard, hears nothing); a sendrecv one sendrecv (a full
 // participant, a documented extension); a WHEP call hears the room's shared mix and is heard by
-// no one. A room PIN is the bearer token. ?name= sets the display name. The statuses are listed
-// on Handler.
+// no one. A room PIN is the bearer token. ?name= sets the display name. A 201 carries the
+// room's read-only token as X-Confd-Room-Token when Config.RoomToken gives one (exposed to
+// pages on other origins by CORS). The statuses are listed on Handler.
 //
 // # SIP over WebSocket
 //
@@ -54,15 +73,17 @@
 //	if err != nil {
 //		// ErrBadOffer → 400; ErrNotWebRTC, ErrNoAudio, ErrNoOpus → 488;
 //		// ErrGathering, ErrClosed, bridge.ErrDraining → 503; bridge.ErrRoomLocked → 403;
-//		// bridge.ErrRoomFull → 486; bridge.ErrBadRoomName → 404.
+//		// bridge.ErrRoomFull → 486; bridge.ErrBadRoomName → 404; with JoinInfo.Remote set,
+//		// a *guard.Refusal of the session caps → 503 with its Retry-After.
 //	}
 //	// 200 OK with answer (application/sdp); then:
 //	//   BYE from the browser           → call.Close()
 //	//   <-call.Done() (not after Close) → send BYE; call.Reason() says why
 //	//   INFO application/dtmf-relay    → call.DTMF(digit, time.Now())
 //
-// Answer joins the participant at once (the caller has checked the PIN). The Call's Done closes
-// when the PeerConnection is gone for any reason: ICE or DTLS failure, a kick or drain from the
-// API (bridge.Participant.Hangup), Server.Close. A re-INVITE with a new offer is not supported:
+// The participant joins once ICE and DTLS are up (the caller has checked the PIN); a Join the
+// bridge refuses then (the room filled or was locked meanwhile) ends the call. The Call's Done
+// closes when the PeerConnection is gone for any reason: ICE or DTLS failure, the connect
+// timeout, a kick or drain from the API (bridge.Participant.Hangup), Server.Close. A re-INVITE with a new offer is not supported:
 // answer it 488, or end the call and start a new one.
 package webrtcleg

@@ -84,7 +84,18 @@ func (ts *testServer) delete(t *testing.T, location, token string) *http.Respons
 
 func do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	return doFrom(t, "", req)
+}
+
+// doFrom sends req from the loopback address src (127.0.0.0/8 is all this host's, so a test
+// can speak as several sources), or from any address when src is empty.
+func doFrom(t *testing.T, src string, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	if src != "" {
+		tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext
+	}
+	c := &http.Client{Transport: tr}
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,9 +8,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"confd/bridge"
+	"confd/internal/guard"
 )
 
 // maxOfferBytes bounds a WHIP/WHEP request body; browser offers are a few kilobytes.
@@ -23,15 +26,18 @@ const maxNameLen = 128
 // create a call (201 Created, Location /whip/ROOM/ID, the SDP answer, ICE servers as Link
 // headers), DELETE on the Location ends it (200), PATCH answers 405 (no trickle ICE or ICE
 // restart: the answer carries every candidate), OPTIONS answers CORS preflights. Errors are
-// JSON {"error":…}: 400 malformed SDP, no audio or no Opus; 401 wrong or missing PIN bearer
-// token; 403 locked room; 404 bad room name or unknown resource; 409 full room; 413 body too
-// large; 415 not application/sdp; 503 draining (with Retry-After) or gathering failed.
+// JSON {"error":…}: 400 malformed SDP, no audio or no Opus (whatever the PIN); 401 wrong or
+// missing PIN bearer token; 403 locked room; 404 bad room name or unknown resource; 409 full
+// room; 413 body too large; 415 not application/sdp; 429 with Retry-After for a source that
+// guessed PINs too often, starts sessions too fast or holds Config.SessionsPerSource; 503 with
+// Retry-After when draining or MaxSessions are held, 503 when gathering failed. A 201 carries
+// X-Confd-Room-Token when Config.RoomToken gives one.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Location, Link, ETag")
+	h.Set("Access-Control-Expose-Headers", "Location, Link, ETag, "+roomTokenHeader)
 	var kind string
 	rest := ""
 	switch {
@@ -91,18 +97,24 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// create handles POST /whip/ROOM and /whep/ROOM.
+// create handles POST /whip/ROOM and /whep/ROOM. The order of the checks is what keeps a room
+// PIN from being guessed: a source that guessed too often is refused (429) without its PIN
+// being looked at; the offer is read and found valid (400 otherwise, the same whatever the PIN)
+// and the source admitted under its session caps (429, 503) before the PIN's verdict (401) is
+// given; only a right PIN with a valid offer gets on to ICE.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room string) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/sdp" {
 		s.refuse(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be application/sdp, not %q", r.Header.Get("Content-Type")))
 		return
 	}
-	if _, err := s.b.Admit(room); err != nil {
+	settings, err := s.b.Admit(room)
+	if err != nil {
 		s.refuseErr(w, err)
 		return
 	}
-	if !s.authorized(w, r, room) {
+	if err := s.pinAllowed(r, room, settings.PIN); err != nil {
+		s.refuseErr(w, err)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOfferBytes))
@@ -115,9 +127,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 		s.refuse(w, http.StatusBadRequest, fmt.Sprintf("name must be at most %d bytes", maxNameLen))
 		return
 	}
-	answer, c, err := s.Answer(r.Context(), room, string(body), JoinInfo{
-		Name: name, From: kind + ":" + r.RemoteAddr, Listen: kind == "whep", Kind: kind,
-	})
+	answer, c, err := s.answer(r.Context(), room, string(body), JoinInfo{
+		Name: name, From: kind + ":" + r.RemoteAddr, Listen: kind == "whep", Kind: kind, Remote: r.RemoteAddr,
+	}, func() error { return s.checkPIN(r, room, settings.PIN) })
 	if err != nil {
 		s.refuseErr(w, err)
 		return
@@ -126,6 +138,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 	h.Set("Content-Type", "application/sdp")
 	h.Set("Location", "/"+kind+"/"+room+"/"+c.ID())
 	h.Set("ETag", `"`+c.ID()+`"`)
+	if s.cfg.RoomToken != nil {
+		if token := s.cfg.RoomToken(room); token != "" {
+			h.Set(roomTokenHeader, token)
+		}
+	}
 	for _, l := range s.iceServerLinks() {
 		h.Add("Link", l)
 	}
@@ -133,23 +150,61 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 	_, _ = io.WriteString(w, answer)
 }
 
-// authorized checks the room PIN presented as a bearer token (RFC 9725 section 4.5, RFC 6750).
+// roomTokenHeader carries the read-only capability for the caller's room (Config.RoomToken).
+const roomTokenHeader = "X-Confd-Room-Token"
+
+// errPIN is a missing or wrong room PIN: HTTP 401 with WWW-Authenticate (RFC 6750 section 3).
+var errPIN = errors.New("this room needs its PIN as the bearer token (Authorization: Bearer PIN)")
+
+// pinGuesser is the key of the source whose PIN tries are counted (guard.Attempts).
+func pinGuesser(r *http.Request) string { return guard.SourceOf(r.RemoteAddr).String() }
+
+// pinAllowed reports whether the request's source may try the PIN of a room that has one: a
+// source that has guessed too often lately is refused (a *guard.Refusal, HTTP 429) before its
+// PIN is looked at, so that the refusal says nothing about it.
+func (s *Server) pinAllowed(r *http.Request, room, pin string) error {
+	if pin == "" {
+		return nil
+	}
+	return s.attempts.Allow(pinGuesser(r), room, time.Now())
+}
+
+// checkPIN checks the room PIN presented as a bearer token (RFC 9725 section 4.5, RFC 6750)
+// and counts the verdict: a wrong PIN is a failure of its source and room, a right one frees
+// the source from the room's count. No token at all is asked for (401) but is not a guess.
+func (s *Server) checkPIN(r *http.Request, room, pin string) error {
+	if pin == "" {
+		return nil
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return errPIN
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(pin)) != 1 {
+		s.attempts.Fail(pinGuesser(r), room, time.Now())
+		return errPIN
+	}
+	s.attempts.Succeed(pinGuesser(r), room, time.Now())
+	return nil
+}
+
+// authorized checks the PIN of a request on a resource (DELETE) as create does, answering
+// the refusal itself.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request, room string) bool {
 	settings, err := s.b.Admit(room)
 	if err != nil && !errors.Is(err, bridge.ErrRoomFull) && !errors.Is(err, bridge.ErrRoomLocked) && !errors.Is(err, bridge.ErrDraining) {
 		s.refuseErr(w, err)
 		return false
 	}
-	if settings.PIN == "" {
-		return true
+	if err := s.pinAllowed(r, room, settings.PIN); err != nil {
+		s.refuseErr(w, err)
+		return false
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(settings.PIN)) == 1 {
-		return true
+	if err := s.checkPIN(r, room, settings.PIN); err != nil {
+		s.refuseErr(w, err)
+		return false
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
-	s.refuse(w, http.StatusUnauthorized, "this room needs its PIN as the bearer token (Authorization: Bearer PIN)")
-	return false
+	return true
 }
 
 // refuseErr maps an error of Answer or the bridge to its status.
@@ -169,6 +224,16 @@ func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, ErrGathering), errors.Is(err, ErrClosed):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, errPIN):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
+		status = http.StatusUnauthorized
+	case errors.Is(err, guard.ErrLockedOut), errors.Is(err, guard.ErrRateLimited), errors.Is(err, guard.ErrSourceBusy):
+		status = http.StatusTooManyRequests // RFC 6585 section 4
+	case errors.Is(err, guard.ErrFull):
+		status = http.StatusServiceUnavailable
+	}
+	if secs := guard.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	s.refuse(w, status, err.Error())
 }

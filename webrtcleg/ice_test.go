@@ -113,9 +113,11 @@ func TestFromConfig(t *testing.T) {
 	c := config.Default()
 	c.PublicIP, c.ICELite, c.WebRTCUDPPort = "198.51.100.7", true, 40000
 	c.ICEServers = []config.ICEServer{{URLs: []string{"stun:stun.example.net"}}}
+	c.Security.WebRTC = config.WebRTCLimits{SessionsPerSource: 3, SessionRate: 2, MaxSessions: 30, ConnectTimeout: config.Duration(5 * time.Second), MaxCandidates: 4}
 	got, err := FromConfig(c)
 	if err != nil || got.PublicIP != netip.MustParseAddr("198.51.100.7") || !got.ICELite || got.UDPPort != 40000 ||
-		got.RTP != c.RTP || len(got.ICEServers) != 1 {
+		got.RTP != c.RTP || len(got.ICEServers) != 1 || got.SessionsPerSource != 3 || got.SessionRate != 2 || got.MaxSessions != 30 ||
+		got.ConnectTimeout != 5*time.Second || got.MaxCandidates != 4 {
 		t.Errorf("FromConfig: %+v, %v", got, err)
 	}
 	c.PublicIP = "not an IP"

@@ -13,12 +13,14 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/stun/v4"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/guard"
 )
 
 // Payload types confd offers for what a browser may send besides Opus. The answer takes the
@@ -40,9 +42,15 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	net   transport.Net
-	api   *webrtc.API
+	media *webrtc.MediaEngine
+	ir    *interceptor.Registry
+	se    webrtc.SettingEngine // each call's API adds its own remote candidate budget
 	mux   io.Closer
 	pcCfg webrtc.Configuration
+
+	// admission holds the caps on sessions per source and overall; attempts the PIN guesses.
+	admission *guard.Admission
+	attempts  *guard.Attempts
 
 	mu     sync.Mutex
 	calls  map[string]*Call
@@ -53,7 +61,11 @@ type Server struct {
 // New returns a Server whose legs join rooms of b. It opens the shared UDP port when
 // cfg.UDPPort is set.
 func New(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
-	s := &Server{b: b, cfg: cfg, log: slog.Default(), calls: map[string]*Call{}}
+	s := &Server{b: b, cfg: cfg, log: slog.Default(), calls: map[string]*Call{},
+		admission: guard.NewAdmission(cfg.admission()), attempts: cfg.Attempts}
+	if s.attempts == nil {
+		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -135,15 +147,19 @@ func New(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("webrtcleg: -rtp %s: %w", cfg.RTP, err)
 		}
 	}
-	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	se.LoggerFactory = logging.NewDefaultLoggerFactory() // one for every call's API
+	s.media, s.ir, s.se = m, ir, se
 	return s, nil
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
+// newPeerConnection makes a call's PeerConnection through an API of its own, whose remote IP
+// filter is the call's candidate budget (see remoteBudget): pion's SettingEngine is per API.
+// An API holds no sockets or goroutines; the MediaEngine is copied by each PeerConnection.
+func (s *Server) newPeerConnection() (*webrtc.PeerConnection, error) {
+	se := s.se
+	se.SetRemoteIPFilter(newRemoteBudget(2 * s.cfg.maxCandidates()).keep)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(s.media), webrtc.WithInterceptorRegistry(s.ir), webrtc.WithSettingEngine(se))
+	return api.NewPeerConnection(s.pcCfg)
 }
 
 // ipFilter keeps only the listed addresses, or returns nil for no restriction.

@@ -33,10 +33,12 @@ func BuildConfd(dir string) (string, error) {
 type Daemon struct {
 	// SIP and HTTP are the daemon's listen ports on 127.0.0.1.
 	SIP, HTTP int
-	cmd       *exec.Cmd
-	log       *os.File // the daemon's stdout and stderr
-	conf      string   // the daemon's config file
-	exited    chan struct{}
+	// Token is the API token, handed to confd by the environment (CONFD_API_TOKEN).
+	Token  string
+	cmd    *exec.Cmd
+	log    *os.File // the daemon's stdout and stderr
+	conf   string   // the -config file of loadLimits
+	exited chan struct{}
 }
 
 // DaemonOptions say how StartDaemon runs confd.
@@ -68,14 +70,13 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{SIP: sip, HTTP: httpPort, log: logFile, exited: make(chan struct{})}
-	// Every load caller comes from 127.0.0.1: it is declared a trunk, which the per-source
-	// limits of [security.sip] (issue 8) exempt, as an operator does for a PBX or SBC.
-	conf := logFile.Name() + ".toml"
-	if err := os.WriteFile(conf, []byte("[security]\ntrunks = [\"127.0.0.1\"]\n"), 0o600); err != nil {
+	// Every leg of the generator comes from loopback, one source to confd: its per-source
+	// limits on WebRTC sessions and SIP calls are lifted for the run. The file goes with the log.
+	d.conf = logFile.Name() + ".toml"
+	if err := os.WriteFile(d.conf, []byte(loadLimits), 0o600); err != nil {
 		return nil, err
 	}
-	d.conf = conf
-	args := []string{bin, "-config", conf, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+	args := []string{bin, "-config", d.conf, "-sip", fmt.Sprintf("127.0.0.1:%d", sip), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"-rtp", opts.RTP, "-log-level", "warn"}
 	if opts.CPU >= 0 {
 		if _, err := exec.LookPath("taskset"); err != nil {
@@ -90,6 +91,8 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 		args = append([]string{"chrt", "-f", "10"}, args...)
 	}
 	d.cmd = exec.Command(args[0], args[1:]...)
+	d.Token = "load-" + strconv.Itoa(os.Getpid())
+	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+d.Token)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
@@ -164,6 +167,18 @@ func (d *Daemon) Stop() {
 	os.Remove(d.log.Name())
 	os.Remove(d.conf)
 }
+
+// loadLimits is the configuration of a load run: a generator's thousand legs from one address.
+// Its SIP callers come from 127.0.0.1, declared a trunk, which the per-source limits of
+// [security.sip] exempt, as an operator does for a PBX or SBC.
+const loadLimits = `[security]
+trunks = ["127.0.0.1"]
+
+[security.webrtc]
+sessions_per_source = 100000
+session_rate = 100000
+max_sessions = 100000
+`
 
 // processCPUTime reads utime and stime (fields 14 and 15) of /proc/PID/stat.
 func processCPUTime(pid int) (time.Duration, error) {

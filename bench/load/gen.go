@@ -604,7 +604,12 @@ func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
 
 // participants asks confd's API how many participants the room has.
 func (g *generator) participants() (int, error) {
-	resp, err := http.Get(g.daemon.URL("/api/rooms/" + g.cfg.Room))
+	req, err := http.NewRequest(http.MethodGet, g.daemon.URL("/api/rooms/"+g.cfg.Room), nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+g.daemon.Token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -62,7 +62,9 @@ func webrtcSendAllocs(b *testing.B, n int, window time.Duration) (perPacket, per
 	quiet := slog.New(slog.DiscardHandler)
 	br := bridge.New(bridge.Config{}, bridge.WithLogger(quiet))
 	defer br.Close()
-	s, err := webrtcleg.New(br, webrtcleg.Config{ListenIPs: []netip.Addr{loopback}}, webrtcleg.WithLogger(quiet))
+	// Every listener comes from loopback: one source, let through as many times as it asks.
+	s, err := webrtcleg.New(br, webrtcleg.Config{ListenIPs: []netip.Addr{loopback}, SessionsPerSource: n, SessionRate: float64(n)},
+		webrtcleg.WithLogger(quiet))
 	if err != nil {
 		b.Fatal(err)
 	}

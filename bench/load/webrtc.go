@@ -41,7 +41,10 @@ func newRTCClient() (*rtcClient, error) {
 	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(&interceptor.Registry{}),
 		webrtc.WithSettingEngine(se))
-	return &rtcClient{api: api, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	// Connections are kept for reuse: confd caps the connections one address may open per
+	// second and hold at once (http_security.conn_rate, max_conns_per_source).
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	return &rtcClient{api: api, http: &http.Client{Timeout: 30 * time.Second, Transport: tr}}, nil
 }
 
 // rtcListener is one WHEP listener (RFC 9725's WHEP counterpart: confd's POST /whep/ROOM).

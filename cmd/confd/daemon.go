@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"confd/bridge"
 	"confd/internal/api"
 	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/internal/metrics"
 	"confd/internal/recording"
 	"confd/internal/webhook"
@@ -30,6 +32,8 @@ type daemon struct {
 	bridge   *bridge.Bridge
 	http     *http.Server
 	httpLn   net.Listener
+	conns    *api.ConnLimiter
+	tokenSrc string // where the API token came from: flag, file, env or generated
 	sip      *sipleg.Server
 	webrtc   *webrtcleg.Server
 	sipws    *sipws.Server
@@ -50,6 +54,12 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
+	var err error
+	if d.tokenSrc, err = d.cfg.ResolveAPIToken(os.Getenv); err != nil {
+		return nil, err
+	}
+	cfg = d.cfg
+	roomTokens := api.NewRoomTokens(0)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
@@ -74,10 +84,12 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
-	d.webrtc, err = webrtcleg.New(d.bridge, webrtcleg.Config{
-		PublicIP: publicIP, RTP: cfg.RTP, UDPPort: cfg.WebRTCUDPPort,
-		ICEServers: cfg.ICEServers, ICELite: cfg.ICELite,
-	}, webrtcleg.WithLogger(log))
+	wcfg, err := webrtcleg.FromConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
+	if err != nil {
+		return nil, err
+	}
+	wcfg.RoomToken = roomTokens.Mint
+	d.webrtc, err = webrtcleg.New(d.bridge, wcfg, webrtcleg.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -86,13 +98,14 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
-	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security}, sipws.WithLogger(log))
+	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
-		metrics.WithCollector(legCollector{d}))
+		metrics.WithCollector(legCollector{d}), metrics.WithRoomLabels(cfg.HTTPSecurity.MetricsRoomLabels),
+		metrics.WithToken(cfg.HTTPSecurity.MetricsToken))
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	a := api.New(d.bridge, api.Config{
-		Token:  cfg.APIToken,
+		Token: cfg.APIToken, RoomTokens: roomTokens, AllowedOrigins: cfg.HTTPSecurity.AllowedOrigins,
 		Dialer: dialer{d.sip},
 		Ready:  func() bool { return !d.bridge.Draining() },
 	}, log)
@@ -102,7 +115,11 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/api/", a)
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	lim := cfg.HTTPSecurity.WithDefaults()
+	d.http = api.NewServer(mux, api.ServerLimits{
+		ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout), BodyTimeout: time.Duration(lim.BodyTimeout),
+		IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: lim.MaxHeaderBytes, MaxBodyBytes: lim.MaxBodyBytes,
+	}, log)
 	return d, nil
 }
 
@@ -126,6 +143,10 @@ func (d *daemon) start() error {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
 	}
 	d.httpLn = ln
+	lim := d.cfg.HTTPSecurity.WithDefaults()
+	d.conns = api.LimitConns(ln, guard.NewAdmission(guard.AdmissionConfig{
+		Rate: lim.ConnRate, PerSource: lim.MaxConnsPerSource}))
+	ln = d.conns
 	tlsConf, err := d.tlsConfig()
 	if err != nil {
 		ln.Close()
@@ -140,7 +161,38 @@ func (d *daemon) start() error {
 		}
 	}()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
+	d.banner(ln.Addr(), tlsConf != nil)
 	return nil
+}
+
+// banner logs how to reach the moderator view. A generated API token is printed with it (no
+// one could use the API otherwise); a token the operator chose is not, since it was kept out
+// of ps for a reason.
+func (d *daemon) banner(addr net.Addr, https bool) {
+	link := moderatorLink(addr, d.cfg.PublicIP, https)
+	if d.tokenSrc != "generated" {
+		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenSrc)
+		return
+	}
+	d.log.Info("API token generated for this run (choose one with -api-token-file or $"+config.APITokenEnv+")",
+		"api_token", d.cfg.APIToken, "moderator", link+"?token="+d.cfg.APIToken)
+}
+
+// moderatorLink is http(s)://HOST:PORT/#moderate for the listener's address: a wildcard
+// address is named by -public-ip, else localhost.
+func moderatorLink(addr net.Addr, publicIP string, https bool) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+		if publicIP != "" {
+			host = publicIP
+		}
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/#moderate"
 }
 
 // drain refuses new calls and lets calls in progress go on for up to wait, returning early once

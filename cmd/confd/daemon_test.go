@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,13 +67,31 @@ type daemonProc struct {
 	dir       string
 	cmd       *exec.Cmd
 	sip, http int
-	log       *bytes.Buffer
+	log       *lockedBuffer
 	exited    chan struct{}
+}
+
+// lockedBuffer is the daemon's output, read by the test while the process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startDaemon(t *testing.T, args ...string) *daemonProc {
 	t.Helper()
-	d := &daemonProc{scheme: "http", sip: freePort(t), http: freePort(t), log: &bytes.Buffer{}, exited: make(chan struct{})}
+	d := &daemonProc{scheme: "http", sip: freePort(t), http: freePort(t), log: &lockedBuffer{}, exited: make(chan struct{})}
 	if slices.Contains(args, "-tls-self-signed") {
 		d.scheme = "https"
 	}
@@ -164,18 +184,57 @@ func sipStatus(t *testing.T, d *daemonProc, room string) int {
 	return 0
 }
 
+// generatedToken waits for the API token that a confd started without one prints with the
+// moderator link, and returns it.
+func (d *daemonProc) generatedToken(t *testing.T) string {
+	t.Helper()
+	re := regexp.MustCompile(`api_token=(\S+) moderator="?([^"\s]+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(d.log.String()); m != nil {
+			if want := d.url("/#moderate?token=") + m[1]; m[2] != want {
+				t.Errorf("moderator link %q, want %q", m[2], want)
+			}
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no generated API token in the log:\n%s", d.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// apiGet is GET path with the API token.
+func (d *daemonProc) apiGet(t *testing.T, token, path string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", d.url(path), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func TestHealthAndAPIOnDefaults(t *testing.T) {
+	t.Setenv("CONFD_API_TOKEN", "")
 	d := startDaemon(t)
 	resp, err := http.Get(d.url("/api/rooms"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("GET /api/rooms without the token, from loopback: %d, want 401", resp.StatusCode)
+	}
+	token := d.generatedToken(t)
+	resp = d.apiGet(t, token, "/api/rooms")
 	var rooms []map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&rooms); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET /api/rooms: %d %v", resp.StatusCode, err)
 	}
 	resp.Body.Close()
-	resp, _ = http.Get(d.url("/api/rooms/no-such-room"))
+	resp = d.apiGet(t, token, "/api/rooms/no-such-room")
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
 	}
@@ -216,7 +275,7 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 // deadline, and confd exits 0 (SPEC "Start").
 func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	peer.RequireBaresip(t)
-	d := startDaemon(t, "-drain", "2s")
+	d := startDaemon(t, "-drain", "2s", "-api-token", "drain-token")
 	alice := peer.Start(t, peer.BaresipConfig{User: "alice", Codec: peer.PCMU, ToneHz: 440})
 	bob := peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000})
 	for _, p := range []*peer.Baresip{alice, bob} {
@@ -227,7 +286,10 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Post(d.url("/api/rooms/drain/recording"), "application/json", nil)
+	req, _ := http.NewRequest("POST", d.url("/api/rooms/drain/recording"), nil)
+	req.Header.Set("Authorization", "Bearer drain-token")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("start recording: %v %v", resp.Status, err)
 	}

@@ -142,13 +142,17 @@ async function join(s) {
   emit({ event: "joined", browser: spec.name, status: (await pageText(page, "#status")).trim() });
 }
 
-// watch opens the moderator view on spec.room with the API token, as a moderator would.
+// watch opens the moderator view on spec.room with the API token, as a moderator would: by
+// the link confd prints at start (#moderate?token=TOKEN), whose token the page fills in and
+// takes out of the address.
 async function watch(s) {
   const { page, spec } = s;
-  await page.goto(new URL("#moderate", cfg.url).href);
+  const token = process.env.CONFD_E2E_API_TOKEN || "";
+  await page.goto(new URL(`#moderate?token=${encodeURIComponent(token)}`, cfg.url).href);
+  if (new URL(page.url()).hash !== "#moderate") throw new Error(`the API token stayed in the address: ${page.url()}`);
+  if ((await page.locator("#mod-token").inputValue()) !== token) throw new Error("the moderator link's token is not in the API token field");
   if (spec.screenshotJoin) await page.screenshot({ path: spec.screenshotJoin, fullPage: true });
   await page.getByLabel("Room to moderate").fill(spec.room);
-  await page.locator("#mod-token").fill(process.env.CONFD_E2E_API_TOKEN || "");
   await page.getByRole("button", { name: "Watch room" }).click();
   const outcome = await Promise.race([
     page.waitForSelector("#mod-status[data-state=watching]").then(() => "watching"),

@@ -90,6 +90,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// apiToken is the API token of every confd these tests start.
+const apiToken = "e2e-phones-token"
+
 // startConfd runs confd with its own SIP, HTTP and RTP ports and, when toml is not empty, that
 // config file; it waits for /readyz and kills the process when the test ends (printing its log
 // when the test failed). A launch that loses a port race is retried.
@@ -138,6 +141,8 @@ func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 		args = slices.Concat(flags, config)
 	}
 	d.cmd = exec.Command(confdBinary(t), args...)
+	// The API token comes by the environment, kept out of ps (SPEC "Start").
+	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+apiToken)
 	d.cmd.Dir = t.TempDir()
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -198,8 +203,9 @@ func freePort(t *testing.T) int {
 // sipURI returns the URI that dials room on this daemon, for baresip.
 func (d *confd) sipURI(room string) string { return fmt.Sprintf("sip:%s@%s", room, d.sip) }
 
-// api sends a request to the control API with body as JSON (none when nil) and returns the
-// status and the response body.
+// api sends a request to the control API with the API token and body as JSON (none when nil;
+// a state-changing request is declared JSON even then) and returns the status and the response
+// body.
 func (d *confd) api(method, path string, body any) (int, []byte) {
 	d.t.Helper()
 	var r io.Reader
@@ -214,7 +220,8 @@ func (d *confd) api(method, path string, body any) (int, []byte) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	if body != nil {
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -110,6 +110,7 @@ func (d *confd) subscribe(room string) *eventLog {
 	d.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", d.base+"/api/rooms/"+room+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()

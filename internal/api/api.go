@@ -12,13 +12,13 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"confd/bridge"
+	"confd/internal/config"
 )
 
 // maxBody is the largest request body the API reads (413 above it).
@@ -33,9 +33,17 @@ type Dialer interface {
 
 // Config sets up the API.
 type Config struct {
-	// Token, when set, is required as "Authorization: Bearer TOKEN" on /api/*; when empty,
-	// /api/* answers 403 to every peer not on loopback.
+	// Token is the API token, required as "Authorization: Bearer TOKEN" on /api/*. No peer
+	// address is trusted without it (DNS rebinding and reverse proxies make every address look
+	// local): when empty, every /api/* request is refused with 401. cmd/confd always sets one
+	// (a random one when none is configured).
 	Token string
+	// RoomTokens, when set, lets a participant's room token (see RoomTokens) read its own room:
+	// GET /api/rooms/ROOM and GET /api/rooms/ROOM/events, as a bearer token or ?token=.
+	RoomTokens *RoomTokens
+	// AllowedOrigins are the origins ("https://app.example.com") besides the server's own whose
+	// browsers may send state-changing requests; a request with any other Origin gets 403.
+	AllowedOrigins []string
 	// Dialer serves POST /api/rooms/ROOM/dial; nil answers 503.
 	Dialer Dialer
 	// Ready reports whether confd takes new calls (/readyz); nil means always.
@@ -46,11 +54,21 @@ type Config struct {
 
 // Handler is the API's http.Handler.
 type Handler struct {
-	cfg Config
-	b   *bridge.Bridge
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     Config
+	origins map[string]bool // AllowedOrigins, normalised by config.Origin
+	b       *bridge.Bridge
+	log     *slog.Logger
+	mux     *http.ServeMux
 }
+
+// access is who may use a route besides the holder of the API token.
+type access int
+
+const (
+	apiTokenOnly access = iota
+	// roomReaders also admits a room token for the route's {room}, on GET only.
+	roomReaders
+)
 
 // New returns the API for b, to be mounted at the root of the HTTP server (it answers /api/,
 // /healthz and /readyz).
@@ -61,11 +79,16 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handler{cfg: cfg, b: b, log: log, mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, b: b, log: log, mux: http.NewServeMux(), origins: map[string]bool{}}
+	for _, o := range cfg.AllowedOrigins {
+		if n, ok := config.Origin(o); ok {
+			h.origins[n] = true
+		}
+	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", h.readyz)
 	h.route("GET /api/rooms", h.listRooms)
-	h.route("GET /api/rooms/{room}", h.getRoom)
+	h.handle("GET /api/rooms/{room}", h.getRoom, roomReaders)
 	h.route("PUT /api/rooms/{room}", h.putRoom)
 	h.route("POST /api/rooms/{room}/dial", h.dial)
 	h.route("PATCH /api/rooms/{room}/participants/{id}", h.patchParticipant)
@@ -73,7 +96,7 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	h.route("POST /api/rooms/{room}/mute-all", h.muteAll)
 	h.route("GET /api/rooms/{room}/matrix", h.getMatrix)
 	h.route("PUT /api/rooms/{room}/matrix", h.putMatrix)
-	h.route("GET /api/rooms/{room}/events", h.events)
+	h.handle("GET /api/rooms/{room}/events", h.events, roomReaders)
 	h.route("GET /api/events", h.events)
 	h.route("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
@@ -84,27 +107,68 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 // Handle lets the daemon add routes that share the API's authorisation (recording, play).
 func (h *Handler) Handle(pattern string, fn http.HandlerFunc) { h.route(pattern, fn) }
 
-func (h *Handler) route(pattern string, fn http.HandlerFunc) {
-	h.mux.Handle(pattern, h.authorize(fn))
+func (h *Handler) route(pattern string, fn http.HandlerFunc) { h.handle(pattern, fn, apiTokenOnly) }
+
+func (h *Handler) handle(pattern string, fn http.HandlerFunc, who access) {
+	h.mux.Handle(pattern, h.authorize(fn, who))
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cors(w, r) {
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
-// authorize applies SPEC's token rule to /api/*.
-func (h *Handler) authorize(next http.HandlerFunc) http.HandlerFunc {
+// cors lets the pages of AllowedOrigins call the API from their own origin (Fetch standard,
+// CORS protocol): their requests carry a bearer token and JSON, so the browser asks first
+// (preflight), and this answers it. It returns true when it answered the request. No other
+// origin gets a CORS header, so a browser keeps every other site's page from reading answers
+// or sending more than a simple request, which authorize refuses. No credentials mode: the
+// API uses no cookies.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || !strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	if n, ok := config.Origin(o); !ok || !h.origins[n] {
+		return false
+	}
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", o)
+	hd.Add("Vary", "Origin")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
+	hd.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// authorize applies SPEC's token rule to /api/*, then refuses cross-site and non-JSON
+// state-changing requests (issue 8 item 8): a browser on another site can send a "simple"
+// POST (text/plain, form-encoded) without a CORS preflight, so the method alone proves nothing.
+func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if h.cfg.Token == "" {
-			if !fromLoopback(r) {
-				writeError(w, http.StatusForbidden, "the API is only open to loopback peers when no -api-token is set")
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case h.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) == 1:
+		case who == roomReaders && h.roomReader(r, tok):
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		if changesState(r.Method) {
+			if !h.originAllowed(r) {
+				writeError(w, http.StatusForbidden, "cross-site request refused: Origin "+r.Header.Get("Origin")+" is not this server's and not allowed")
 				return
 			}
-		} else {
-			auth := r.Header.Get("Authorization")
-			tok, ok := strings.CutPrefix(auth, "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
-				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			if !isJSON(r) {
+				writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 				return
 			}
 		}
@@ -112,14 +176,57 @@ func (h *Handler) authorize(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// FromLoopback reports whether the request came from a loopback address.
-func fromLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+// roomReader reports whether r reads a room with a room token for that room, given as the
+// bearer token or as ?token= (an EventSource cannot set headers).
+func (h *Handler) roomReader(r *http.Request, bearer string) bool {
+	room := r.PathValue("room")
+	if h.cfg.RoomTokens == nil || room == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	if bearer == "" {
+		bearer = r.URL.Query().Get("token")
+	}
+	return h.cfg.RoomTokens.Verify(bearer, room)
+}
+
+// changesState reports whether method may change something (RFC 9110 section 9.2.1: not safe).
+func changesState(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// isJSON reports whether r declares a JSON body. A state-changing request must, even with an
+// empty body: a cross-site form or fetch without a preflight can only send text/plain,
+// application/x-www-form-urlencoded or multipart/form-data.
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// originAllowed reports whether r's Origin (RFC 6454), when it has one, is the server's own
+// (the scheme of this connection and the Host asked for) or one of AllowedOrigins. A request
+// without an Origin is not from a browser's cross-site fetch, unless Sec-Fetch-Site says so.
+func (h *Handler) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	}
+	n, ok := config.Origin(o)
+	if !ok {
+		return false // "null" (sandboxed frames, file:) and garbage
+	}
+	if h.origins[n] {
+		return true
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	self, ok := config.Origin(scheme + "://" + r.Host)
+	return ok && n == self
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
@@ -326,7 +433,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return ReadJ
 
 // ReadJSON is readJSON for the routes other packages add with Handle.
 func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if !isJSON(r) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}

@@ -41,19 +41,28 @@ func setup(t *testing.T, token string) (*bridge.Bridge, *Handler, []*bridge.Part
 		legs = append(legs, leg)
 	}
 	t.Cleanup(b.Close)
-	return b, New(b, Config{Token: token}, nil), parts, legs
+	return b, New(b, Config{Token: token, RoomTokens: NewRoomTokens(0)}, nil), parts, legs
 }
 
-// call runs one request from a loopback peer and decodes the JSON answer.
+// testToken is the API token of the handlers that setup makes for the tests.
+const testToken = "s3cret"
+
+// call runs one request from a loopback peer with the API token (hdr may replace it, or remove
+// it with an empty value) and decodes the JSON answer.
 func call(t *testing.T, h http.Handler, method, path, contentType, body string, hdr ...string) (int, map[string]any, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = "127.0.0.1:40000"
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+		} else {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
@@ -62,35 +71,217 @@ func call(t *testing.T, h http.Handler, method, path, contentType, body string, 
 	return w.Code, m, w.Body.String()
 }
 
+// TestTokenRules is issue 8 item 6's DNS-rebinding attack: a page on rebind.attacker.example
+// whose name now resolves to 127.0.0.1, or a reverse proxy on loopback, reaches the API from a
+// loopback address. No address is trusted: without the token (or with no token configured at
+// all) every /api/* request is refused, whatever Host and X-Forwarded-For say.
 func TestTokenRules(t *testing.T) {
-	_, open, _, _ := setup(t, "")
-	req := httptest.NewRequest("GET", "/api/rooms", nil)
-	req.RemoteAddr = "192.0.2.7:5555"
-	w := httptest.NewRecorder()
-	open.ServeHTTP(w, req)
-	if w.Code != 403 || !strings.Contains(w.Body.String(), `"error"`) {
-		t.Errorf("no token, remote peer: %d %s, want 403 with an error", w.Code, w.Body)
+	_, unset, _, _ := setup(t, "")
+	_, h, _, _ := setup(t, testToken)
+	rebind := []string{"Authorization", "", "Host", "rebind.attacker.example:8080", "X-Forwarded-For", "127.0.0.1",
+		"X-Real-IP", "127.0.0.1", "Forwarded", "for=127.0.0.1"}
+	for name, hh := range map[string]http.Handler{"no token configured": unset, "token configured": h} {
+		for _, path := range []string{"/api/rooms", "/api/rooms/r", "/api/rooms/r/matrix", "/api/events"} {
+			code, m, body := call(t, hh, "GET", path, "", "", rebind...)
+			if code != 401 || m["error"] == nil || strings.Contains(body, "ann") {
+				t.Errorf("%s: loopback GET %s with a rebound Host and no token: %d %s, want 401", name, path, code, body)
+			}
+		}
+		if code, _, _ := call(t, hh, "PUT", "/api/rooms/r", "application/json", `{"locked":true}`, rebind...); code != 401 {
+			t.Errorf("%s: loopback PUT without token: %d, want 401", name, code)
+		}
+		for _, probe := range []string{"/healthz", "/readyz"} {
+			if code, _, _ := call(t, hh, "GET", probe, "", "", "Authorization", ""); code != 200 {
+				t.Errorf("%s: %s without token: %d, want 200 (probes stay open)", name, probe, code)
+			}
+		}
 	}
-	if code, _, _ := call(t, open, "GET", "/api/rooms", "", ""); code != 200 {
-		t.Errorf("no token, loopback: %d, want 200", code)
+	if code, _, _ := call(t, unset, "GET", "/api/rooms", "", "", "Authorization", "Bearer "); code != 401 {
+		t.Errorf("no token configured, empty bearer: %d, want 401", code)
 	}
-	if code, _, _ := call(t, open, "GET", "/healthz", "", ""); code != 200 {
-		t.Errorf("healthz: %d", code)
-	}
-
-	_, locked, _, _ := setup(t, "s3cret")
-	for _, auth := range []string{"", "Bearer wrong", "Basic s3cret", "Bearer s3cret "} {
-		if code, _, _ := call(t, locked, "GET", "/api/rooms", "", "", "Authorization", auth); code != 401 {
+	for _, auth := range []string{"Bearer wrong", "Basic s3cret", "Bearer s3cret ", "bearer s3cret"} {
+		if code, _, _ := call(t, h, "GET", "/api/rooms", "", "", "Authorization", auth); code != 401 {
 			t.Errorf("Authorization %q: %d, want 401", auth, code)
 		}
 	}
-	if code, _, _ := call(t, locked, "GET", "/api/rooms", "", "", "Authorization", "Bearer s3cret"); code != 200 {
+	if code, _, _ := call(t, h, "GET", "/api/rooms", "", ""); code != 200 {
 		t.Errorf("right token: %d, want 200", code)
+	}
+	if code, _, _ := call(t, h, "GET", "/api/rooms?token="+testToken, "", "", "Authorization", ""); code != 401 {
+		t.Errorf("API token in the query: %d, want 401 (a query ends up in logs)", code)
+	}
+}
+
+// TestRoomTokenReadsOnlyItsRoom is the read-only room capability of issue 8 item 6: a page
+// participant's token reads its own room's state and events, as a bearer token or ?token=,
+// and nothing else: not another room, not the room list, not the matrix, no write.
+func TestRoomTokenReadsOnlyItsRoom(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	if _, err := b.Join("other", bridge.ParticipantInfo{Name: "zed", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{}); err != nil {
+		t.Fatal(err)
+	}
+	tok := h.cfg.RoomTokens.Mint("r")
+	if !strings.HasPrefix(tok, "rt1.") {
+		t.Fatalf("room token %q", tok)
+	}
+	bearer := "Bearer " + tok
+	if code, m, body := call(t, h, "GET", "/api/rooms/r", "", "", "Authorization", bearer); code != 200 || m["room"] != "r" || !strings.Contains(body, "ann") {
+		t.Errorf("own room with its token: %d %s, want 200 with the roster", code, body)
+	}
+	if code, _, _ := call(t, h, "GET", "/api/rooms/r?token="+tok, "", "", "Authorization", ""); code != 200 {
+		t.Errorf("own room with ?token=: %d, want 200", code)
+	}
+	id := parts[0].ID()
+	refused := []struct{ method, path, ctype, body string }{
+		{"GET", "/api/rooms/other", "", ""},
+		{"GET", "/api/rooms/other/events", "", ""},
+		{"GET", "/api/rooms", "", ""},
+		{"GET", "/api/events", "", ""},
+		{"GET", "/api/rooms/r/matrix", "", ""},
+		{"PUT", "/api/rooms/r", "application/json", `{"locked":true}`},
+		{"PATCH", "/api/rooms/r/participants/" + id, "application/json", `{"muted":true}`},
+		{"POST", "/api/rooms/r/mute-all", "application/json", `{}`},
+		{"DELETE", "/api/rooms/r/participants/" + id, "application/json", ""},
+		{"PUT", "/api/rooms/r/matrix", "application/json", `[]`},
+	}
+	for _, c := range refused {
+		for _, auth := range []string{bearer, ""} {
+			path := c.path
+			if auth == "" {
+				path += "?token=" + tok
+			}
+			if code, _, body := call(t, h, c.method, path, c.ctype, c.body, "Authorization", auth); code != 401 {
+				t.Errorf("room token of r, %s %s: %d %s, want 401", c.method, path, code, body)
+			}
+		}
+	}
+	st, _ := b.RoomState("r")
+	for _, p := range st.Participants {
+		if p.Muted || st.Settings.Locked {
+			t.Errorf("a room token changed the room: %+v", st)
+		}
+	}
+	if len(st.Participants) != 3 {
+		t.Errorf("a room token removed someone: %d left", len(st.Participants))
+	}
+
+	// Tokens from another process (another key), expired ones and tampered ones are refused.
+	stranger := NewRoomTokens(0).Mint("r")
+	old := NewRoomTokens(time.Hour)
+	old.now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	h2 := New(b, Config{Token: testToken, RoomTokens: old}, nil)
+	expired := old.Mint("r")
+	old.now = time.Now
+	tampered := []byte(tok)
+	tampered[len(tampered)-2] ^= 1
+	for name, c := range map[string]struct {
+		h   http.Handler
+		tok string
+	}{"another process's": {h, stranger}, "expired": {h2, expired}, "tampered": {h, string(tampered)}, "the API token's prefix": {h, "rt1." + testToken}} {
+		if code, _, _ := call(t, c.h, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+c.tok); code != 401 {
+			t.Errorf("%s room token: %d, want 401", name, code)
+		}
+	}
+	if code, _, _ := call(t, h2, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+old.Mint("r")); code != 200 {
+		t.Errorf("a fresh token of the same minter: %d, want 200", code)
+	}
+
+	// The event stream, as the page opens it.
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/rooms/r/events?token=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Errorf("events with ?token=: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestCrossSiteRequestsChangeNothing is issue 8 item 8: a page on another site may make a
+// browser send a "simple" request (text/plain or form-encoded, no preflight) to confd. Every
+// state-changing route refuses a foreign Origin (403) and any body that is not JSON, an empty
+// one included (415), before anything happens, even with a valid token.
+func TestCrossSiteRequestsChangeNothing(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	recorded := 0
+	h.Handle("POST /api/rooms/{room}/recording", func(w http.ResponseWriter, r *http.Request) {
+		recorded++
+		WriteJSON(w, 201, map[string]any{"recording": true})
+	})
+	id := parts[0].ID()
+	evil := "https://evil.example"
+	cases := []struct {
+		name, method, path, ctype, body string
+		hdr                             []string
+		want                            int
+	}{
+		{"text/plain recording from another site", "POST", "/api/rooms/r/recording", "text/plain", "x", []string{"Origin", evil}, 403},
+		{"JSON recording from another site", "POST", "/api/rooms/r/recording", "application/json", "{}", []string{"Origin", evil}, 403},
+		{"recording from a null origin", "POST", "/api/rooms/r/recording", "application/json", "{}", []string{"Origin", "null"}, 403},
+		{"recording from the same host on another port", "POST", "/api/rooms/r/recording", "application/json", "{}", []string{"Origin", "http://example.com:9999"}, 403},
+		{"recording from https to this http server", "POST", "/api/rooms/r/recording", "application/json", "{}", []string{"Origin", "https://example.com"}, 403},
+		{"cross-site fetch without Origin", "POST", "/api/rooms/r/recording", "application/json", "{}", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{"text/plain recording, same origin", "POST", "/api/rooms/r/recording", "text/plain", "x", []string{"Origin", "http://example.com"}, 415},
+		{"recording without a body or type", "POST", "/api/rooms/r/recording", "", "", nil, 415},
+		{"form-encoded mute-all", "POST", "/api/rooms/r/mute-all", "application/x-www-form-urlencoded", "a=b", []string{"Origin", evil}, 403},
+		{"form-encoded mute-all, no Origin", "POST", "/api/rooms/r/mute-all", "application/x-www-form-urlencoded", "a=b", nil, 415},
+		{"multipart mute-all", "POST", "/api/rooms/r/mute-all", "multipart/form-data; boundary=x", "--x--", nil, 415},
+		{"empty mute-all", "POST", "/api/rooms/r/mute-all", "", "", nil, 415},
+		{"text/plain DELETE", "DELETE", "/api/rooms/r/participants/" + id, "text/plain", "", nil, 415},
+		{"foreign DELETE", "DELETE", "/api/rooms/r/participants/" + id, "application/json", "", []string{"Origin", evil}, 403},
+		{"text/plain PATCH", "PATCH", "/api/rooms/r/participants/" + id, "text/plain", `{"muted":true}`, nil, 415},
+		{"text/plain PUT room", "PUT", "/api/rooms/r", "text/plain", `{"locked":true}`, nil, 415},
+	}
+	for _, c := range cases {
+		code, m, body := call(t, h, c.method, c.path, c.ctype, c.body, c.hdr...)
+		if code != c.want || m["error"] == nil {
+			t.Errorf("%s: %d %s, want %d with {\"error\"}", c.name, code, body, c.want)
+		}
+	}
+	if recorded != 0 {
+		t.Errorf("the recording route ran %d times", recorded)
+	}
+	st, _ := b.RoomState("r")
+	if st.Settings.Locked || len(st.Participants) != 3 {
+		t.Errorf("a refused request changed the room: %+v", st)
+	}
+	for _, p := range st.Participants {
+		if p.Muted {
+			t.Errorf("a refused request muted %s", p.Name)
+		}
+	}
+
+	// The page itself, and an origin the operator allowed, still work.
+	if code, _, _ := call(t, h, "POST", "/api/rooms/r/recording", "application/json", "", "Origin", "http://example.com"); code != 201 {
+		t.Errorf("same-origin JSON recording: %d, want 201", code)
+	}
+	allowed := New(b, Config{Token: testToken, AllowedOrigins: []string{"HTTPS://Console.Example:443"}}, nil)
+	if code, m, _ := call(t, allowed, "POST", "/api/rooms/r/mute-all", "application/json", "", "Origin", "https://console.example"); code != 200 || m["muted"] != float64(3) {
+		t.Errorf("allowed origin's mute-all: %d %v, want 200", code, m)
+	}
+	// Its browser asks first (CORS preflight) and is told yes; another site's is not.
+	preflight := func(origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("OPTIONS", "/api/rooms/r/mute-all", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		w := httptest.NewRecorder()
+		allowed.ServeHTTP(w, req)
+		return w
+	}
+	if w := preflight("https://console.example"); w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "https://console.example" ||
+		!strings.Contains(w.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("allowed origin's preflight: %d %v", w.Code, w.Header())
+	}
+	if w := preflight(evil); w.Code == 204 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("foreign preflight: %d %v, want no CORS grant", w.Code, w.Header())
 	}
 }
 
 func TestRefusedRequestsChangeNothing(t *testing.T) {
-	b, h, parts, _ := setup(t, "")
+	b, h, parts, _ := setup(t, testToken)
 	id := parts[0].ID()
 	cases := []struct {
 		name, method, path, ctype, body string
@@ -136,7 +327,7 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 }
 
 func TestModerationRoutes(t *testing.T) {
-	b, h, parts, legs := setup(t, "")
+	b, h, parts, legs := setup(t, testToken)
 	a, bb, c := parts[0].ID(), parts[1].ID(), parts[2].ID()
 	if code, m, _ := call(t, h, "PATCH", "/api/rooms/r/participants/"+a, "application/json", `{"role":"coach","target":"`+bb+`"}`); code != 200 || m["role"] != "coach" || m["target"] != bb {
 		t.Errorf("coach PATCH: %d %v", code, m)
@@ -163,7 +354,7 @@ func TestModerationRoutes(t *testing.T) {
 			t.Errorf("effective gain %+v, want %v", g, want)
 		}
 	}
-	if code, m, _ := call(t, h, "POST", "/api/rooms/r/mute-all", "", ""); code != 200 || m["muted"] != float64(2) {
+	if code, m, _ := call(t, h, "POST", "/api/rooms/r/mute-all", "application/json", ""); code != 200 || m["muted"] != float64(2) {
 		t.Errorf("mute-all: %d %v (the coach stays unmuted)", code, m)
 	}
 	st, _ := b.RoomState("r")
@@ -172,7 +363,7 @@ func TestModerationRoutes(t *testing.T) {
 			t.Errorf("after mute-all %s muted=%v", p.Name, p.Muted)
 		}
 	}
-	if code, _, _ := call(t, h, "DELETE", "/api/rooms/r/participants/"+c, "", ""); code != 204 {
+	if code, _, _ := call(t, h, "DELETE", "/api/rooms/r/participants/"+c, "application/json", ""); code != 204 {
 		t.Errorf("DELETE: %d", code)
 	}
 	if legs[2].hungUp == "" {
@@ -187,10 +378,12 @@ func TestModerationRoutes(t *testing.T) {
 }
 
 func TestEventStream(t *testing.T) {
-	b, h, parts, _ := setup(t, "")
+	b, h, parts, _ := setup(t, testToken)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/api/rooms/r/events")
+	req, _ := http.NewRequest("GET", srv.URL+"/api/rooms/r/events", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,9 +36,13 @@ type Config struct {
 	// PublicIP is the address written into SDP (-public-ip); empty means the address of the
 	// interface that reaches the peer, else 127.0.0.1.
 	PublicIP string `toml:"public_ip"`
-	// APIToken is the bearer token for /api/* (-api-token); empty means /api/* answers 403 to
-	// every peer that is not on loopback.
+	// APIToken is the bearer token for /api/* (-api-token). No peer is trusted without it:
+	// ResolveAPIToken fills it from APITokenFile, $CONFD_API_TOKEN or a random token.
 	APIToken string `toml:"api_token"`
+	// APITokenFile holds the API token on its first line (-api-token-file), kept out of ps.
+	APITokenFile string `toml:"api_token_file"`
+	// HTTPSecurity bounds what one HTTP client may do: origins, metrics, timeouts, sizes, caps.
+	HTTPSecurity HTTPSecurity `toml:"http_security"`
 	// Drain is how long calls may go on after SIGTERM (-drain, default 0s).
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
@@ -116,6 +120,22 @@ type Security struct {
 	Realm string `toml:"realm"`
 	// SIP bounds what one source may cost the SIP listener ([security.sip], sipsecurity.go).
 	SIP SIPLimits `toml:"sip"`
+	// WebRTC limits the WHIP/WHEP (and WebRTC) sessions ([security.webrtc]).
+	WebRTC WebRTCLimits `toml:"webrtc"`
+}
+
+// WebRTCLimits bound what WebRTC offers may cost confd; each zero value is the default named.
+type WebRTCLimits struct {
+	// SessionsPerSource caps the sessions one address holds, pending or connected (16; 429).
+	SessionsPerSource int `toml:"sessions_per_source"`
+	// SessionRate is the sessions one address may start per second, twice that at once (10; 429).
+	SessionRate float64 `toml:"session_rate"`
+	// MaxSessions caps the sessions of all sources together (1000; 503).
+	MaxSessions int `toml:"max_sessions"`
+	// ConnectTimeout closes a session whose ICE and DTLS are not up in time (15s).
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	// MaxCandidates caps the remote ICE candidates taken from an offer (8).
+	MaxCandidates int `toml:"max_candidates"`
 }
 
 // User is a digest account.
@@ -204,7 +224,8 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a throwaway self-signed certificate")
 	fs.Var(&cfg.RTP, "rtp", "UDP port `range` LOW-HIGH for media")
 	fs.StringVar(&cfg.PublicIP, "public-ip", cfg.PublicIP, "`IP` address written into SDP (default: the interface that reaches the peer)")
-	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (default: none; then non-loopback peers get 403)")
+	fs.StringVar(&cfg.APIToken, "api-token", cfg.APIToken, "bearer `token` for /api/* (else -api-token-file, else $"+APITokenEnv+", else a random one, printed at start)")
+	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
 }
@@ -241,6 +262,9 @@ func (c Config) Validate() error {
 		if _, err := netip.ParseAddr(c.PublicIP); err != nil {
 			bad("-public-ip %q: not an IP address", c.PublicIP)
 		}
+	}
+	if err := c.HTTPSecurity.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Drain < 0 {
 		bad("-drain %s: negative", c.Drain)
@@ -291,6 +315,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Security.SIP.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
+		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {

@@ -62,16 +62,17 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		args []string
 		want string
 	}{
-		"typo in file":       {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
-		"bad room name":      {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
-		"pin not digits":     {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
-		"rtp backwards":      {args: []string{"-rtp", "300-200"}, want: "port range"},
-		"bad public ip":      {args: []string{"-public-ip", "example"}, want: "-public-ip"},
-		"half tls":           {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
-		"bad drain":          {args: []string{"-drain", "soon"}, want: "drain"},
-		"not toml":           {file: "[[[", want: "config"},
-		"stray argument":     {args: []string{"extra"}, want: "unexpected argument"},
-		"negative sip limit": {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
+		"typo in file":        {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
+		"bad room name":       {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
+		"pin not digits":      {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
+		"rtp backwards":       {args: []string{"-rtp", "300-200"}, want: "port range"},
+		"bad public ip":       {args: []string{"-public-ip", "example"}, want: "-public-ip"},
+		"half tls":            {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
+		"bad drain":           {args: []string{"-drain", "soon"}, want: "drain"},
+		"not toml":            {file: "[[[", want: "config"},
+		"stray argument":      {args: []string{"extra"}, want: "unexpected argument"},
+		"negative webrtc cap": {file: "[security.webrtc]\nsessions_per_source = -1\n", want: "security.webrtc"},
+		"negative sip limit":  {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -94,11 +95,71 @@ func TestExampleFileParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second {
+	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second ||
+		c.Security.WebRTC.SessionsPerSource != 16 || time.Duration(c.Security.WebRTC.ConnectTimeout) != 15*time.Second {
 		t.Errorf("example parsed as %+v", c)
 	}
 	// The example lists the defaults of [security.sip].
 	if got, want := c.Security.SIP, (SIPLimits{}).WithDefaults(); got != want {
 		t.Errorf("example [security.sip] is %+v, defaults are %+v", got, want)
+	}
+}
+
+func TestHTTPSecuritySettings(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "confd.toml")
+	os.WriteFile(path, []byte(`
+api_token_file = "/run/secrets/confd"
+[http_security]
+allowed_origins = ["https://Console.Example:443", "http://127.0.0.1:3000"]
+metrics_token = "m"
+metrics_room_labels = true
+body_timeout = "3s"
+max_conns_per_source = 8
+`), 0o600)
+	c, err := Parse([]string{"-config", path, "-api-token-file", "/etc/confd/token"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.HTTPSecurity.WithDefaults()
+	if c.APITokenFile != "/etc/confd/token" || h.MetricsToken != "m" || !h.MetricsRoomLabels || h.BodyTimeout != Duration(3*time.Second) ||
+		h.MaxConnsPerSource != 8 || h.ReadHeaderTimeout != Duration(10*time.Second) || h.ConnRate != 50 || len(h.AllowedOrigins) != 2 {
+		t.Errorf("settings %+v, %+v", c, h)
+	}
+	for _, bad := range []string{`allowed_origins = ["https://x.example/path"]`, `allowed_origins = ["null"]`, `allowed_origins = ["ftp://x"]`, `body_timeout = "-1s"`} {
+		os.WriteFile(path, []byte("[http_security]\n"+bad+"\n"), 0o600)
+		if _, err := Parse([]string{"-config", path}, io.Discard); err == nil || !strings.Contains(err.Error(), "http_security") {
+			t.Errorf("%s: %v, want an http_security error", bad, err)
+		}
+	}
+	if o, ok := Origin("HTTPS://Console.Example:443/"); !ok || o != "https://console.example" {
+		t.Errorf("Origin: %q %v", o, ok)
+	}
+
+	// The API token: flag, then file, then environment, then random.
+	file := filepath.Join(dir, "token")
+	os.WriteFile(file, []byte("  from-file \nsecond line\n"), 0o600)
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for _, tc := range []struct{ flag, file, env, want, from string }{
+		{"from-flag", file, "from-env", "from-flag", "flag"},
+		{"", file, "from-env", "from-file", "file"},
+		{"", "", "from-env", "from-env", "env"},
+	} {
+		c := Default()
+		c.APIToken, c.APITokenFile = tc.flag, tc.file
+		if from, err := c.ResolveAPIToken(env(tc.env)); err != nil || from != tc.from || c.APIToken != tc.want {
+			t.Errorf("%+v: %q from %q (%v)", tc, c.APIToken, from, err)
+		}
+	}
+	a, b := Default(), Default()
+	fa, _ := a.ResolveAPIToken(env(""))
+	b.ResolveAPIToken(env(""))
+	if fa != "generated" || len(a.APIToken) != 43 || a.APIToken == b.APIToken {
+		t.Errorf("generated tokens %q and %q (%s)", a.APIToken, b.APIToken, fa)
+	}
+	c = Default()
+	c.APITokenFile = filepath.Join(dir, "missing")
+	if _, err := c.ResolveAPIToken(env("")); err == nil {
+		t.Error("a missing token file is not an error")
 	}
 }

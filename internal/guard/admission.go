@@ -100,7 +100,8 @@ func (a *Admission) take(b *bucket, now time.Time) error {
 	return nil
 }
 
-// Acquire admits a session from src at now: a token from its bucket, then a place under
+// Acquire admits a session from src at now: a token from its bucket (the rate is checked first,
+// so a flood is told apart from a busy source), then a place under
 // PerSource and Total. On success the caller must Release(src) exactly once when the session
 // ends (or is refused later on).
 func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
@@ -116,11 +117,11 @@ func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
 		return nil
 	}
 	b := a.srcs.get(src)
-	if b.held >= a.cfg.PerSource {
-		return &Refusal{Err: ErrSourceBusy, RetryAfter: 30 * time.Second}
-	}
 	if err := a.take(b, now); err != nil {
 		return err
+	}
+	if b.held >= a.cfg.PerSource {
+		return &Refusal{Err: ErrSourceBusy, RetryAfter: 30 * time.Second}
 	}
 	b.held++
 	a.total++

@@ -110,7 +110,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			continue // declared and empty
 		}
 		running++
-		name := r.Name()
+		name := m.labelOf(r.Name())
 		ms, cs := r.MixerStats(), r.ClockStats()
 		gauge(descRoomParticipants, float64(ms.Participants), name)
 		gauge(descRoomTalkers, float64(ms.Talkers), name)

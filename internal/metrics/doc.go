@@ -18,4 +18,8 @@
 //
 // A nil *Metrics accepts every hook call and does nothing, so the hooks can be wired
 // unconditionally.
+//
+// The per-room series carry a "room" label that is an opaque number per room ("room-7", kept
+// while the room lives) unless WithRoomLabels asks for names: for an open room the name is the
+// only secret, and a scraper must not learn it. WithToken puts /metrics behind a bearer token.
 package metrics

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +51,15 @@ func WithCollector(c prometheus.Collector) Option {
 	return func(m *Metrics) { m.extra = append(m.extra, c) }
 }
 
+// WithRoomLabels puts room names into the "room" label of the per-room series. Without it the
+// label is an opaque number per room ("room-7"), since an open room's name is its only secret:
+// whoever knows it can join or listen in (issue 8 item 11).
+func WithRoomLabels(on bool) Option { return func(m *Metrics) { m.roomNames = on } }
+
+// WithToken makes Handler require "Authorization: Bearer token" (401 otherwise); "" leaves
+// /metrics open.
+func WithToken(token string) Option { return func(m *Metrics) { m.token = token } }
+
 // TickBuckets are the upper bounds, in seconds, of the tick-duration histogram: a tick has 20 ms,
 // and one that takes 10 ms or more is close to being late.
 var TickBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05}
@@ -66,10 +77,14 @@ type Metrics struct {
 	reg           *prometheus.Registry
 	registrations func() []sipleg.RegistrationState
 	extra         []prometheus.Collector
+	roomNames     bool
+	token         string
 
 	tick        *prometheus.HistogramVec
 	tickMu      sync.RWMutex
 	tickByRoom  map[string]prometheus.Observer
+	roomLabels  map[string]string // room name → its label value, while the room exists
+	lastRoomID  uint64
 	jitterDelay prometheus.Histogram
 	sip         [maxSIPCode]atomic.Uint64 // by status code; [0] counts codes outside 100-699
 
@@ -81,8 +96,8 @@ type Metrics struct {
 func New(b *bridge.Bridge, opts ...Option) *Metrics {
 	m := &Metrics{
 		b: b, log: slog.Default(), reg: prometheus.NewRegistry(),
-		tickByRoom: map[string]prometheus.Observer{},
-		totals:     legTotals{seen: map[*bridge.Participant]legCounters{}},
+		tickByRoom: map[string]prometheus.Observer{}, roomLabels: map[string]string{},
+		totals: legTotals{seen: map[*bridge.Participant]legCounters{}},
 	}
 	for _, o := range opts {
 		o(m)
@@ -108,9 +123,39 @@ func New(b *bridge.Bridge, opts ...Option) *Metrics {
 // Registry returns the registry, for registering more collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Handler serves GET /metrics in the Prometheus text format (or OpenMetrics, as negotiated).
+// Handler serves GET /metrics in the Prometheus text format (or OpenMetrics, as negotiated),
+// to the holder of the token when WithToken set one.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)})
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)})
+	if m.token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(tok), []byte(m.token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="confd metrics"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"missing or wrong metrics bearer token"}` + "\n"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// roomLabel returns the "room" label value of room: its name with WithRoomLabels, else a
+// number given on first sight and kept while the room lives. The caller holds tickMu.
+func (m *Metrics) roomLabel(room string) string {
+	if m.roomNames {
+		return room
+	}
+	l, ok := m.roomLabels[room]
+	if !ok {
+		m.lastRoomID++
+		l = "room-" + strconv.FormatUint(m.lastRoomID, 10)
+		m.roomLabels[room] = l
+	}
+	return l
 }
 
 // ObserveTick records that one tick of room took d. The room's goroutine calls it once per tick;
@@ -125,7 +170,7 @@ func (m *Metrics) ObserveTick(room string, d time.Duration) {
 	if !ok {
 		m.tickMu.Lock()
 		if o, ok = m.tickByRoom[room]; !ok {
-			o = m.tick.WithLabelValues(room)
+			o = m.tick.WithLabelValues(m.roomLabel(room))
 			m.tickByRoom[room] = o
 		}
 		m.tickMu.Unlock()
@@ -154,16 +199,28 @@ func (m *Metrics) SIPResponse(code int) {
 	m.sip[code].Add(1)
 }
 
-// forgetRooms drops the tick histograms of rooms that no longer exist.
+// forgetRooms drops the tick histograms and labels of rooms that no longer exist.
 func (m *Metrics) forgetRooms(live map[string]bool) {
 	m.tickMu.Lock()
 	defer m.tickMu.Unlock()
 	for room := range m.tickByRoom {
 		if !live[room] {
 			delete(m.tickByRoom, room)
-			m.tick.DeleteLabelValues(room)
+			m.tick.DeleteLabelValues(m.roomLabel(room))
 		}
 	}
+	for room := range m.roomLabels {
+		if !live[room] {
+			delete(m.roomLabels, room)
+		}
+	}
+}
+
+// labelOf is roomLabel for a caller that does not hold tickMu.
+func (m *Metrics) labelOf(room string) string {
+	m.tickMu.Lock()
+	defer m.tickMu.Unlock()
+	return m.roomLabel(room)
 }
 
 // sipCodeLabel is the label value of a counted status code.

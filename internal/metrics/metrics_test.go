@@ -81,7 +81,7 @@ next:
 func TestMetricsMoveWithTraffic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		m := New(b, WithRegistrations(func() []sipleg.RegistrationState {
+		m := New(b, WithRoomLabels(true), WithRegistrations(func() []sipleg.RegistrationState {
 			return []sipleg.RegistrationState{{Registrar: "sip:reg.example", User: "confd", Registered: true, Refreshes: 2}}
 		}))
 		a, err := b.Join("r1", bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
@@ -170,6 +170,65 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		}
 		b.Close()
 	})
+}
+
+// TestMetricsHideRoomNames is issue 8 item 11: for an open room the name is the only secret
+// (whoever knows it can listen in by WHEP), so a scraper of /metrics must not learn it unless
+// the operator asked for room labels; and with a metrics token set, /metrics without it is
+// refused.
+func TestMetricsHideRoomNames(t *testing.T) {
+	const secret = "open-room-only-its-guests-know"
+	b := bridge.New(bridge.Config{})
+	defer b.Close()
+	p, err := b.Join(secret, bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
+		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, nopLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Leave("bye")
+
+	m := New(b)
+	m.ObserveTick(secret, time.Millisecond) // the room's clock would feed its histogram
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("GET /metrics: %d", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), secret) {
+		t.Errorf("/metrics names the open room %q by default", secret)
+	}
+	fams := scrape(t, m)
+	if _, ok := value(fams, "confd_room_participants", "room=room-1"); !ok {
+		t.Error("no confd_room_participants{room=room-1}: the room's series should stay, under an opaque label")
+	}
+	if _, ok := value(fams, "confd_mixer_tick_duration_seconds", "room=room-1"); !ok {
+		t.Error("the tick histogram does not carry the room's opaque label")
+	}
+
+	named := scrape(t, New(b, WithRoomLabels(true)))
+	if _, ok := value(named, "confd_room_participants", "room="+secret); !ok {
+		t.Error("WithRoomLabels(true): the room's name is not in its label")
+	}
+
+	guarded := New(b, WithToken("metrics-secret"))
+	for _, auth := range []string{"", "Bearer wrong", "Basic bWV0cmljcy1zZWNyZXQ="} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		guarded.Handler().ServeHTTP(rec, req)
+		if rec.Code != 401 || strings.Contains(rec.Body.String(), "confd_room") {
+			t.Errorf("Authorization %q: %d %.80s, want 401 and no metrics", auth, rec.Code, rec.Body)
+		}
+	}
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-secret")
+	rec = httptest.NewRecorder()
+	guarded.Handler().ServeHTTP(rec, req)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "confd_room_participants") {
+		t.Errorf("with the metrics token: %d, want 200 with the metrics", rec.Code)
+	}
 }
 
 func TestTotalsStayMonotonic(t *testing.T) {

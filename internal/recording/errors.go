@@ -18,4 +18,7 @@ var (
 	ErrNoSourceJoin = errors.New("recording: the bridge cannot join a player")
 	// ErrBadAudio is returned for a player given no samples, or a tone out of range.
 	ErrBadAudio = errors.New("recording: bad audio for a player")
+	// ErrNameTaken is returned by Start when a recording's name and all its numbered
+	// alternatives are taken in the directory.
+	ErrNameTaken = errors.New("recording: no free file name")
 )

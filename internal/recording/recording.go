@@ -1,7 +1,9 @@
 package recording
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,7 +27,8 @@ const recorderPT = 111
 type Options struct {
 	// Tracks also writes one time-aligned WAV track per participant (needs PCMTapper).
 	Tracks bool
-	// Name is the files' base name; empty means ROOM-YYYYMMDD-HHMMSS (UTC).
+	// Name is the files' base name; empty means ROOM-YYYYMMDD-HHMMSS (UTC). A name already
+	// taken in the directory gets "-2", "-3"… added: a recording never overwrites another.
 	Name string
 	// Queue is how many 20 ms packets (and, with Tracks, frames) may wait for the writer before
 	// new ones are dropped; 0 means 250 (5 s).
@@ -133,7 +136,8 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	case !others:
 		return nil, fmt.Errorf("%w: %q", ErrEmptyRoom, room)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Recordings are conversations: readable by confd's user alone.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	origin := time.Now()
@@ -141,9 +145,13 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	if name == "" {
 		name = room + "-" + origin.UTC().Format("20060102-150405")
 	}
+	file, err := reserve(dir, name, ".opus")
+	if err != nil {
+		return nil, err
+	}
 	rec := &Recording{
 		b: b, room: room, opts: opts, log: opts.Logger, origin: origin,
-		file: filepath.Join(dir, name+".opus"), tapper: tapper,
+		file: file, tapper: tapper,
 		rtp: newRing[rtpSlot](opts.Queue), quit: make(chan struct{}), done: make(chan struct{}),
 		tracks: map[string]*TrackWriter{},
 	}
@@ -153,6 +161,7 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	rec.log = rec.log.With("room", room)
 	mix, err := newMixWriter(rec.file, origin)
 	if err != nil {
+		_ = os.Remove(rec.file)
 		return nil, err
 	}
 	rec.mix = mix
@@ -410,4 +419,26 @@ func (r *Recording) finish() {
 			}
 		}
 	}
+}
+
+// reserve creates dir/name+ext, or dir/name-N+ext for the first N from 2 that is free, exclusively
+// and readable by the owner alone (0600), and returns its path. Two recordings of a room started
+// in the same second get two files; a file planted under the name (a link included) is never
+// opened.
+func reserve(dir, name, ext string) (string, error) {
+	for n := 1; n <= 1000; n++ {
+		path := filepath.Join(dir, name+ext)
+		if n > 1 {
+			path = filepath.Join(dir, fmt.Sprintf("%s-%d%s", name, n, ext))
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return path, f.Close()
+	}
+	return "", fmt.Errorf("%w: %s%s and its 999 successors", ErrNameTaken, filepath.Join(dir, name), ext)
 }

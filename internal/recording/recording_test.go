@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -307,4 +308,90 @@ func TestManagerRecordsRoomsThatAskForItAndFinishesAtShutdown(t *testing.T) {
 		q.Leave("bye")
 		b.Close()
 	})
+}
+
+// Issue 8, item 15: recordings are conversations. They must be readable by confd's user alone,
+// and two recordings of a room started in the same second (stop, start again) must both be kept,
+// as must a file that already stands under the name.
+func TestRecordingsArePrivateAndNeverOverwritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bridge.New(bridge.Config{})
+		p, err := b.Join("private", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "recordings")
+		// A file planted under the next name: the recording must not write into it.
+		start := time.Now().UTC().Format("20060102-150405")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		planted := filepath.Join(dir, "private-"+start+".opus")
+		if err := os.WriteFile(planted, []byte("keep me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for range 2 { // two in the same (fake) second
+			rec, err := Start(b, "private", dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			rec.Stop()
+			<-rec.Done()
+			files = append(files, rec.File())
+		}
+		if files[0] == files[1] || files[0] == planted || files[1] == planted {
+			t.Fatalf("recordings %q share a name (planted %q)", files, filepath.Base(planted))
+		}
+		if b, _ := os.ReadFile(planted); string(b) != "keep me" {
+			t.Errorf("the planted file was overwritten: %q", b)
+		}
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mode := st.Mode().Perm(); mode != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", filepath.Base(f), mode)
+			}
+			if _, eos := decodeOgg(t, f); !eos {
+				t.Errorf("%s: not finished", filepath.Base(f))
+			}
+		}
+		p.Leave("bye")
+		b.Close()
+	})
+	dirMode(t)
+}
+
+// dirMode checks that a recording directory confd makes is 0700.
+func dirMode(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "made")
+	if _, err := reserve(dir, "x", ".opus"); err == nil {
+		t.Fatal("reserve in a missing directory should fail (Start makes it)")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		b := bridge.New(bridge.Config{})
+		p, err := b.Join("mk", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := Start(b, "mk", dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Stop()
+		<-rec.Done()
+		p.Leave("bye")
+		b.Close()
+	})
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := st.Mode().Perm(); mode != 0o700 {
+		t.Errorf("recording directory mode %v, want 0700", mode)
+	}
 }

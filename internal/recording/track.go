@@ -26,9 +26,10 @@ type TrackWriter struct {
 	err    error
 }
 
-// NewTrackWriter creates the WAV file at path with frame 0 at origin.
+// NewTrackWriter creates the WAV file at path with frame 0 at origin. The file must not exist
+// (it is created exclusively, readable by the owner alone).
 func NewTrackWriter(path string, origin time.Time) (*TrackWriter, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}

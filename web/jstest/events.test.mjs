@@ -43,7 +43,7 @@ test("SSE stream: bearer token and Last-Event-ID on reconnect; stops for good on
     if (calls.length === 1) {
       return new Response(streamOf(['id: 3\ndata: {"type":"mute"}\n\n']), { status: 200 });
     }
-    return new Response(JSON.stringify({ error: "the API is only open to loopback peers" }), { status: 403 });
+    return new Response(JSON.stringify({ error: "cross-site request refused" }), { status: 403 });
   };
   try {
     const errors = [];
@@ -66,7 +66,7 @@ test("SSE stream: bearer token and Last-Event-ID on reconnect; stops for good on
     assert.equal(calls[0].headers.Authorization, "Bearer s3cret");
     assert.equal(calls[1].headers["Last-Event-ID"], "3");
     assert.equal(opened, 1);
-    assert.deepEqual(errors, [[403, true, "the API is only open to loopback peers"]]);
+    assert.deepEqual(errors, [[403, true, "cross-site request refused"]]);
   } finally {
     globalThis.fetch = realFetch;
   }

@@ -61,11 +61,15 @@ test("requests: every moderator call's method, path, body and bearer token", asy
     assert.equal(calls[1].headers["Content-Type"], "application/json", "confd refuses a body of another type (415)");
     assert.deepEqual(calls[4].body, {});
     for (const c of calls) assert.equal(c.headers.Authorization, "Bearer s3cret", `${c.method} ${c.url}`);
-    for (const c of [calls[0], calls[3], calls[5], calls[6], calls[7]]) assert.equal(c.body, undefined, `${c.method} ${c.url} has no body`);
+    assert.deepEqual(calls[6].body, {}, "starting a recording sends an empty JSON object");
+    for (const c of [calls[0], calls[3], calls[5], calls[7]]) assert.equal(c.body, undefined, `${c.method} ${c.url} has no body`);
+    // confd refuses a state-changing request that is not JSON, an empty one included (415).
+    for (const c of calls.filter((c) => c.method !== "GET")) assert.equal(c.headers["Content-Type"], "application/json", `${c.method} ${c.url}`);
+    for (const c of calls.filter((c) => c.method === "GET")) assert.equal(c.headers["Content-Type"], undefined, `${c.method} ${c.url}`);
   });
   await withFetch(() => json(200, {}), async (calls) => {
     await new API().muteAll("r");
-    assert.equal(calls[0].headers.Authorization, undefined, "no token, no header (loopback)");
+    assert.equal(calls[0].headers.Authorization, undefined, "no token, no header");
   });
 });
 
@@ -127,7 +131,8 @@ test("refusals: 401, 403, 404, 409 and the rest say what to do", () => {
   const e = (status, msg) => new APIError(status, msg);
   assert.match(explainModeration(e(401, "missing or wrong bearer token"), "mute Ada"), /^Could not mute Ada: the bridge needs its API token/);
   assert.match(explainModeration(e(401, "missing or wrong bearer token"), "mute Ada", { token: true }), /refused this API token/);
-  assert.match(explainModeration(e(403, "the API is only open to loopback peers"), "watch room r"), /open only on its own machine.*API token/);
+  assert.equal(explainModeration(e(403, "cross-site request refused: Origin https://x is not this server's and not allowed"), "mute Ada"),
+    "Could not mute Ada: the bridge refused it: cross-site request refused: Origin https://x is not this server's and not allowed.");
   assert.equal(explainModeration(e(404, "bridge: no such participant"), "mute Ada", { gone: "Ada is no longer in the room" }),
     "Could not mute Ada: Ada is no longer in the room.");
   assert.equal(explainModeration(e(404, `no room "r" with participants`), "mute everyone"), `Could not mute everyone: no room "r" with participants.`);

@@ -1,6 +1,7 @@
-// Client of confd's control API (SPEC "Control API"). Without a token the API answers only on
-// the bridge's own machine (loopback); with one, every request carries it as a bearer token
-// (RFC 6750). The moderator view uses the same client for its PATCH/DELETE calls.
+// Client of confd's control API (SPEC "Control API"). Every request carries a token as a
+// bearer token (RFC 6750): the API token, or for a participant's own room the read-only room
+// token the bridge handed over when it answered the call (X-Confd-Room-Token). The moderator
+// view uses the same client for its PATCH/DELETE calls, which the bridge takes only as JSON.
 
 // APIError is a refused or failed API request, with the HTTP status (0 when the server could
 // not be reached) and the server's own {"error": "..."} text when it sent one.
@@ -23,7 +24,7 @@ export async function errorText(resp) {
 }
 
 export class API {
-  // base is the bridge's origin ("" for the page's own); token is the optional API token.
+  // base is the bridge's origin ("" for the page's own); token is the API token or a room token.
   constructor({ base = "", token = "" } = {}) {
     this.base = base;
     this.token = token;
@@ -41,10 +42,10 @@ export class API {
 
   async request(method, path, body, signal) {
     const init = { method, headers: this.headers(), signal };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
+    // Every state-changing request is JSON, even without a body: the bridge refuses anything
+    // else (415), so that no other site's form or simple fetch can act on it.
+    if (method !== "GET" && method !== "HEAD") init.headers["Content-Type"] = "application/json";
+    if (body !== undefined) init.body = JSON.stringify(body);
     let resp;
     try {
       resp = await fetch(this.url(path), init);
@@ -95,7 +96,7 @@ export class API {
   // startRecording starts recording the room's mix: {room, recording: true, file} (409 when
   // it already records or is empty).
   startRecording(room) {
-    return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/recording`);
+    return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/recording`, {});
   }
 
   // stopRecording stops and finishes the file: {room, recording: false, file} (404 when the
@@ -109,8 +110,8 @@ export class API {
 export function explainAPIError(err) {
   switch (err.status) {
     case 0: return "The participant list is unavailable: the bridge cannot be reached.";
-    case 401: return "The participant list needs the bridge's API token (More options → API token).";
-    case 403: return "The participant list is only open on the bridge's own machine unless you give an API token (More options → API token).";
+    case 401: return "The participant list needs the bridge's API token (More options → API token), or a bridge that hands its participants a room token.";
+    case 403: return "The bridge refused the participant list (More options → API token).";
     default: return `The participant list is unavailable: ${err.message}`;
   }
 }

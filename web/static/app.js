@@ -2,7 +2,12 @@
 // and leave, and the participant list fed by the room's events. State lives in `call`; the DOM
 // shows it: #status carries data-state (idle, connecting, connected, reconnecting, failed,
 // ended) for people (role=status) and for the end-to-end tests alike. The page's address
-// #moderate opens the moderator view (moderate.js), with or without a call.
+// #moderate opens the moderator view (moderate.js), with or without a call; the link confd
+// prints at start, #moderate?token=TOKEN, also fills in the API token (a fragment never
+// reaches a server), which the page then takes out of the address.
+//
+// The call's participant list reads the room with the API token when one was typed, else with
+// the read-only room token the bridge gave this call when it answered (X-Confd-Room-Token).
 
 import { API, explainAPIError } from "./api.js";
 import { EventStream } from "./events.js";
@@ -37,7 +42,7 @@ const moderator = new ModeratorView({
 }, {
   onChange: () => {
     // A token good enough to moderate serves the call's participant list too.
-    if (call && moderator.watching) useToken($("mod-token").value.trim());
+    if (call && moderator.watching) useToken($("mod-token").value.trim() || call.conn.roomToken);
     showSections();
   },
 });
@@ -175,6 +180,7 @@ async function join(ev) {
     return;
   }
   if (!call || call.conn !== conn) return; // left while connecting
+  if (!api.token) api.token = conn.roomToken || "";
   // WHIP answers before ICE completes; a SIP call is up once it is answered.
   if (mode === "sip" || (conn.pc && conn.pc.connectionState === "connected")) onState("connected");
   startRoster(call);
@@ -238,7 +244,7 @@ function startRoster(c) {
 // #moderate), the call, its participant list (unless the moderator view lists the same room,
 // with the same "(you)"), and the moderator view (#moderate).
 function showSections() {
-  const moderate = location.hash === "#moderate";
+  const moderate = isModerate();
   ui.modSection.hidden = !moderate;
   ui.joinSection.hidden = !!call || moderate;
   ui.callSection.hidden = !call;
@@ -253,16 +259,38 @@ function showSections() {
   }
 }
 
+// isModerate reports whether the address asks for the moderator view: #moderate, with or
+// without parameters (#moderate?token=…&room=…).
+function isModerate() {
+  return location.hash.split("?")[0] === "#moderate";
+}
+
+// takeModerateParams fills the moderator's fields from #moderate?token=…&room=… and leaves
+// #moderate in the address, so the token stays out of the history and of shared links.
+function takeModerateParams() {
+  const [view, query] = location.hash.split("?");
+  if (view !== "#moderate" || query === undefined) return;
+  const q = new URLSearchParams(query);
+  const token = (q.get("token") || "").trim();
+  if (token) {
+    $("mod-token").value = token;
+    ui.token.value = token;
+  }
+  if (roomPattern.test(q.get("room") || "")) $("mod-room").value = q.get("room");
+  history.replaceState(history.state, "", location.pathname + location.search + "#moderate");
+}
+
 // route follows the address: opening #moderate offers the call's room and the token already
 // typed, and moves the focus to the view's heading.
 function route() {
-  if (location.hash === "#moderate") {
+  takeModerateParams();
+  if (isModerate()) {
     const mod = $("mod-room");
     if (!mod.value) mod.value = call ? call.room : ui.room.value.trim();
     if (!$("mod-token").value) $("mod-token").value = ui.token.value;
   }
   showSections();
-  (location.hash === "#moderate" ? ui.modHeading : call ? $("call-heading") : $("join-heading")).focus();
+  (isModerate() ? ui.modHeading : call ? $("call-heading") : $("join-heading")).focus();
 }
 
 function stopRoster(c) {
@@ -270,7 +298,8 @@ function stopRoster(c) {
   clearInterval(c.poll);
 }
 
-// useToken gives the call's participant list a new token, and starts it again.
+// useToken gives the call's participant list a new token (the moderator's API token, or back
+// to the call's room token), and starts it again.
 function useToken(token) {
   if (!call || call.api.token === token) return;
   call.api.token = token;
@@ -341,6 +370,7 @@ function init() {
   if (navigator.mediaDevices) navigator.mediaDevices.addEventListener("devicechange", listMics);
   window.addEventListener("pagehide", () => { if (call) call.conn.stop(); });
   window.addEventListener("hashchange", route);
+  takeModerateParams();
   // One token, two fields: the join form's (for its participant list) and the moderator's.
   // Typing only mirrors the fields: restarting the list would move the page under the pointer.
   ui.token.addEventListener("input", () => { $("mod-token").value = ui.token.value; });

@@ -43,7 +43,7 @@ export function explainModeration(err, what, { token = false, gone = "" } = {}) 
         ? `Could not ${what}: the bridge refused this API token. Correct it and press Watch room again.`
         : `Could not ${what}: the bridge needs its API token. Enter it and press Watch room again.`;
     case 403:
-      return `Could not ${what}: without an API token the bridge's API is open only on its own machine. Enter the API token and press Watch room again.`;
+      return sentence(`Could not ${what}: the bridge refused it${server ? ": " + server : ""}`);
     case 404:
       return sentence(`Could not ${what}: ${gone || server || "it is not there"}`);
     case 400:
@@ -310,7 +310,7 @@ export class ModeratorView {
     if (was) this.onChange();
   }
 
-  // fail stops watching after a refusal that retrying cannot fix (token, loopback, bad name).
+  // fail stops watching after a refusal that retrying cannot fix (token, cross-site, bad name).
   fail(err) {
     const room = this.room;
     const token = !!(this.api && this.api.token);

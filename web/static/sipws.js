@@ -11,6 +11,7 @@ export class SipCall {
     this.ua = null;
     this.session = null;
     this.id = "";
+    this.roomToken = ""; // read-only room token of the 200 OK's X-Confd-Room-Token
     this.established = false;
     this.closed = false;
     // A random user part: the display name carries the person's name, and the roster finds
@@ -61,8 +62,9 @@ export class SipCall {
     });
     this.session = session;
 
-    let settle;
+    let settle, accepted;
     const outcome = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+    const acceptedSeen = new Promise((resolve) => { accepted = resolve; });
     session.stateChange.addListener((state) => {
       if (state === SIP.SessionState.Established) {
         const sdh = session.sessionDescriptionHandler;
@@ -79,6 +81,10 @@ export class SipCall {
     });
     await session.invite({
       requestDelegate: {
+        onAccept: (resp) => {
+          this.roomToken = resp.message.getHeader("X-Confd-Room-Token") || "";
+          accepted();
+        },
         onReject: (resp) => {
           const m = resp.message;
           settle.reject(new CallError(refusal(m.statusCode, `SIP ${m.statusCode} ${m.reasonPhrase}`), m.statusCode));
@@ -86,6 +92,8 @@ export class SipCall {
       },
     });
     await outcome;
+    // sip.js reports the 200 OK to the delegate just after the session is established.
+    await Promise.race([acceptedSeen, new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
 
   async replaceTrack(track) {

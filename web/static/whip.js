@@ -3,7 +3,8 @@
 // offer is sendrecv, which confd answers sendrecv: a full participant (SPEC "Joining").
 //
 // WhipCall and SipCall (sipws.js) share one interface: start(), stop(), replaceTrack(track),
-// id (the participant id when known), and the callbacks onState(state, detail).
+// id (the participant id when known), roomToken (the bridge's read-only token for this room's
+// participant list, "" when it sent none), and the callbacks onState(state, detail).
 
 import { errorText } from "./api.js";
 
@@ -26,6 +27,7 @@ export class WhipCall {
     this.pc = null;
     this.location = "";
     this.id = ""; // the bridge's participant id is not in the WHIP answer: see isSelf
+    this.roomToken = ""; // read-only room token of the answer's X-Confd-Room-Token
     this.startedAt = 0;
     this.closed = false;
   }
@@ -66,6 +68,7 @@ export class WhipCall {
     if (resp.status !== 201 && resp.status !== 200) {
       throw new CallError(refusal(resp.status, await errorText(resp)), resp.status);
     }
+    this.roomToken = resp.headers.get("X-Confd-Room-Token") || "";
     const loc = resp.headers.get("Location");
     if (loc) this.location = new URL(loc, url).href;
     const sdp = await resp.text();

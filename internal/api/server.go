@@ -1,0 +1,128 @@
+package api
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"confd/internal/guard"
+)
+
+// ServerLimits bound what one HTTP client may hold of the server (issue 8 item 13). Every
+// field must be set (config.HTTPSecurity.WithDefaults gives the defaults).
+type ServerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration
+	// BodyTimeout bounds reading a request's body, counted from the end of its headers.
+	BodyTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that waits this long for its next request.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers (431 above it).
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds every request body (a handler's read fails, 413, above it).
+	MaxBodyBytes int64
+}
+
+// NewServer returns the HTTP server for h with l's limits. It has no WriteTimeout and no
+// ReadTimeout, which would cut the long-lived event streams and WebSockets: the body deadline
+// is set per request, and only on requests that have a body.
+func NewServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &http.Server{
+		Handler:           limitBodies(h, l),
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// limitBodies caps every request body at MaxBodyBytes and gives it BodyTimeout to arrive (a
+// client that declares 5,000 bytes and sends none no longer holds a goroutine and a socket
+// for ever). Once the body is read the deadline is lifted, so a handler that works on after
+// reading (a WHIP answer gathering candidates) is not cancelled by it.
+func limitBodies(next http.Handler, l ServerLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(l.BodyTimeout)) == nil {
+				r.Body = &deadlineBody{ReadCloser: http.MaxBytesReader(w, r.Body, l.MaxBodyBytes), rc: rc}
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, l.MaxBodyBytes)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the connection's read deadline when the body has been read to its end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// ConnLimiter is a net.Listener that admits a connection only within the per-source rate and
+// cap of its Admission (pike-style, guard.Admission): a connection beyond them is closed at
+// once, before TLS or HTTP spend anything on it. A connection counts until it is closed, also
+// after an HTTP handler hijacked it (WebSocket).
+type ConnLimiter struct {
+	net.Listener
+	adm     *guard.Admission
+	refused atomic.Uint64
+}
+
+// LimitConns wraps ln with adm's limits.
+func LimitConns(ln net.Listener, adm *guard.Admission) *ConnLimiter {
+	return &ConnLimiter{Listener: ln, adm: adm}
+}
+
+// Refused returns how many connections were closed at once for being over a limit.
+func (l *ConnLimiter) Refused() uint64 { return l.refused.Load() }
+
+// Accept returns the next admitted connection.
+func (l *ConnLimiter) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		src := guard.SourceOf(c.RemoteAddr().String())
+		if err := l.adm.Acquire(src, time.Now()); err != nil {
+			l.refused.Add(1)
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // a reset, not a FIN: the refused side learns at once
+			}
+			c.Close()
+			continue
+		}
+		return &admittedConn{Conn: c, release: sync.OnceFunc(func() { l.adm.Release(src) })}, nil
+	}
+}
+
+// admittedConn gives its place back when it is closed, however often Close is called.
+type admittedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *admittedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// APITokenEnv is the environment variable that may hold the API token, so that it need not
+// appear in ps (after -api-token and -api-token-file).
+const APITokenEnv = "CONFD_API_TOKEN"
+
+// HTTPSecurity is who may use the HTTP port and how much of it one client may hold
+// ([http_security] in the file). Every zero value is the documented default.
+type HTTPSecurity struct {
+	// AllowedOrigins are origins ("https://app.example.com") besides confd's own whose pages
+	// may send state-changing API requests; any other Origin gets 403. Default: none.
+	AllowedOrigins []string `toml:"allowed_origins"`
+	// MetricsToken, when set, is required as "Authorization: Bearer TOKEN" on /metrics.
+	// Default: none (/metrics is open, and carries no room names).
+	MetricsToken string `toml:"metrics_token"`
+	// MetricsRoomLabels puts room names into the per-room metrics' "room" label. Default off:
+	// the label is an opaque number per room, since an open room's name is its only secret.
+	MetricsRoomLabels bool `toml:"metrics_room_labels"`
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	// BodyTimeout bounds reading a request's body, from the end of its headers. Default 10s.
+	BodyTimeout Duration `toml:"body_timeout"`
+	// IdleTimeout closes a keep-alive connection idle this long. Default 2m.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's headers. Default 64 KiB.
+	MaxHeaderBytes int `toml:"max_header_bytes"`
+	// MaxBodyBytes bounds every request body (413 above it). Default 1 MiB.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// MaxConnsPerSource is how many connections one address (an IPv6 /64) may hold open; more
+	// are closed at once. Default 64 (a browser holds about 8).
+	MaxConnsPerSource int `toml:"max_conns_per_source"`
+	// ConnRate is how many new connections per second one address may open on average (twice
+	// as many at once). Default 50.
+	ConnRate float64 `toml:"conn_rate"`
+}
+
+// WithDefaults returns h with every zero value replaced by its default.
+func (h HTTPSecurity) WithDefaults() HTTPSecurity {
+	or := func(d *Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = Duration(v)
+		}
+	}
+	or(&h.ReadHeaderTimeout, 10*time.Second)
+	or(&h.BodyTimeout, 10*time.Second)
+	or(&h.IdleTimeout, 2*time.Minute)
+	if h.MaxHeaderBytes <= 0 {
+		h.MaxHeaderBytes = 64 << 10
+	}
+	if h.MaxBodyBytes <= 0 {
+		h.MaxBodyBytes = 1 << 20
+	}
+	if h.MaxConnsPerSource <= 0 {
+		h.MaxConnsPerSource = 64
+	}
+	if h.ConnRate <= 0 {
+		h.ConnRate = 50
+	}
+	return h
+}
+
+// validate checks the settings that have no safe reading when wrong.
+func (h HTTPSecurity) validate() error {
+	var errs []error
+	for _, o := range h.AllowedOrigins {
+		if _, ok := Origin(o); !ok {
+			errs = append(errs, fmt.Errorf("http_security.allowed_origins: %q is not an origin like https://host[:port]", o))
+		}
+	}
+	if h.ReadHeaderTimeout < 0 || h.BodyTimeout < 0 || h.IdleTimeout < 0 || h.MaxHeaderBytes < 0 ||
+		h.MaxBodyBytes < 0 || h.MaxConnsPerSource < 0 || h.ConnRate < 0 {
+		errs = append(errs, errors.New("http_security: timeouts and limits must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Origin normalises a serialised origin "scheme://host[:port]" (RFC 6454 section 6.1): scheme
+// and host in lower case, the default port dropped. It refuses "null", other schemes, and
+// anything with user info, a path, a query or a fragment.
+func Origin(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host, true
+}
+
+// ResolveAPIToken sets c.APIToken by SPEC's precedence: -api-token (or api_token in the file),
+// else the first line of -api-token-file, else $CONFD_API_TOKEN (read through getenv), else a
+// random token (32 bytes from crypto/rand, base64url). It returns where the token came from:
+// "flag", "file", "env" or "generated".
+func (c *Config) ResolveAPIToken(getenv func(string) string) (string, error) {
+	switch {
+	case c.APIToken != "":
+		return "flag", nil
+	case c.APITokenFile != "":
+		b, err := os.ReadFile(c.APITokenFile)
+		if err != nil {
+			return "", fmt.Errorf("-api-token-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if c.APIToken = strings.TrimSpace(line); c.APIToken == "" {
+			return "", fmt.Errorf("-api-token-file %s: empty", c.APITokenFile)
+		}
+		return "file", nil
+	case strings.TrimSpace(getenv(APITokenEnv)) != "":
+		c.APIToken = strings.TrimSpace(getenv(APITokenEnv))
+		return "env", nil
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	c.APIToken = base64.RawURLEncoding.EncodeToString(b[:])
+	return "generated", nil
+}

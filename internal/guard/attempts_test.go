@@ -1,0 +1,103 @@
+package guard
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// guess plays one PIN try the way a leg does: Allow, then Fail (the PIN is always wrong here).
+// It reports whether the PIN was looked at.
+func guess(a *Attempts, who, room string, now time.Time) bool {
+	if err := a.Allow(who, room, now); err != nil {
+		return false
+	}
+	a.Fail(who, room, now)
+	return true
+}
+
+// An attacker who retries as soon as Retry-After allows gets a handful of guesses in before the
+// delays start, then waits longer and longer, and is locked out after Lockout failures: in an
+// hour it has had about Lockout guesses, most of its tries were refused without the PIN being
+// checked, and another source is not slowed.
+func TestAttemptsSlowsAndLocksOutOneSource(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{})
+	start := time.Unix(1_700_000_000, 0)
+	now := start
+	checked, refused := 0, 0
+	for now.Sub(start) < time.Hour {
+		if guess(a, "192.0.2.1", "room", now) {
+			checked++
+			if checked == 200 {
+				break
+			}
+			continue
+		}
+		refused++
+		err := a.Allow("192.0.2.1", "room", now)
+		if !errors.Is(err, ErrLockedOut) || RetryAfterSeconds(err) < 1 {
+			t.Fatalf("refusal %v: want ErrLockedOut with a Retry-After", err)
+		}
+		now = now.Add(time.Duration(RetryAfterSeconds(err)) * time.Second)
+		if checked == 5 && now.Sub(start) > 2*time.Second {
+			t.Errorf("first delay after the free tries is %s, want about 1 s", now.Sub(start))
+		}
+	}
+	if checked > 25 {
+		t.Errorf("%d PINs checked in an hour, want the lock-out near 20", checked)
+	}
+	t.Logf("%d PINs checked in %s, %d tries refused unchecked", checked, now.Sub(start), refused)
+	if err := a.Allow("192.0.2.2", "room", now); err != nil {
+		t.Errorf("another source refused: %v", err)
+	}
+}
+
+// A guess spread over many addresses (one try each) is slowed by the room's count; a source
+// that already gave the room's PIN is not, and other rooms are not.
+func TestAttemptsRoomCountStopsDistributedGuess(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{RoomFree: 10})
+	now := time.Unix(1_700_000_000, 0)
+	a.Succeed("198.51.100.7", "room", now)
+	checked := 0
+	for i := range 100 {
+		who := "10.0.0." + string(rune('0'+i%10)) + string(rune('0'+i/10))
+		if guess(a, who, "room", now) {
+			checked++
+		}
+	}
+	if checked != 10 {
+		t.Errorf("%d PINs checked from 100 sources at once, want 10 (RoomFree)", checked)
+	}
+	if err := a.Allow("198.51.100.7", "room", now); err != nil {
+		t.Errorf("a source that knows the PIN is slowed: %v", err)
+	}
+	if err := a.Allow("10.0.0.00", "other", now); err != nil {
+		t.Errorf("another room is slowed: %v", err)
+	}
+}
+
+// Failures are forgotten after Forget, so a user who mistyped last week starts afresh.
+func TestAttemptsForget(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{Free: 2, Forget: time.Minute})
+	now := time.Unix(1_700_000_000, 0)
+	guess(a, "s", "r", now)
+	guess(a, "s", "r", now)
+	if a.Allow("s", "r", now) == nil {
+		t.Fatal("third try at once allowed, want a delay after Free")
+	}
+	if err := a.Allow("s", "r", now.Add(2*time.Minute)); err != nil {
+		t.Errorf("after Forget: %v", err)
+	}
+}
+
+// The source table stays bounded under a flood of distinct sources.
+func TestAttemptsBounded(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{MaxEntries: 100})
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 10_000 {
+		a.Fail(string(rune(i)), "r", now)
+	}
+	if n := a.sources.len(); n > 100 {
+		t.Errorf("%d sources kept, want at most 100", n)
+	}
+}
