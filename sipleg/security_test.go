@@ -31,6 +31,13 @@ import (
 // generous are per-source limits that the attacks below do not reach unless they mean to.
 var generous = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000}
 
+// limitedServer starts a server whose per-source limits are generous but for what set changes.
+func limitedServer(t testing.TB, set func(*config.SIPLimits)) *testServer {
+	limits := generous
+	set(&limits)
+	return startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+}
+
 // newRawClientAt is a UDP rawClient bound to ip (a loopback address other than 127.0.0.1
 // stands for another source).
 func newRawClientAt(t testing.TB, ts *testServer, ip string) *rawClient {
@@ -146,9 +153,7 @@ func TestUnacknowledgedInviteIsNoAmplifierNorGhost(t *testing.T) {
 // ports are free.
 func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 	t.Parallel()
-	limits := generous
-	limits.HoldTimeout = config.Duration(time.Second)
-	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	ts := limitedServer(t, func(l *config.SIPLimits) { l.HoldTimeout = config.Duration(time.Second) })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 	d := c.newDialog()
@@ -169,9 +174,7 @@ func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 // confd ends the call with a BYE and frees its ports.
 func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 	t.Parallel()
-	limits := generous
-	limits.MinSessionExpires = config.Duration(2 * time.Second)
-	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	ts := limitedServer(t, func(l *config.SIPLimits) { l.MinSessionExpires = config.Duration(2 * time.Second) })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 
@@ -213,9 +216,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 // within the interval, and when that refresh is answered 481 it ends the call with a BYE.
 func TestSessionTimerRefreshedByConfd(t *testing.T) {
 	t.Parallel()
-	limits := generous
-	limits.MinSessionExpires = config.Duration(time.Second)
-	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	ts := limitedServer(t, func(l *config.SIPLimits) { l.MinSessionExpires = config.Duration(time.Second) })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 	d := c.newDialog()
@@ -338,10 +339,9 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 		return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
 	}
 
-	limits := generous
-	limits.TCPMessageTimeout = config.Duration(300 * time.Millisecond)
-	limits.TCPIdleTimeout = config.Duration(time.Second)
-	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	ts := limitedServer(t, func(l *config.SIPLimits) {
+		l.TCPMessageTimeout, l.TCPIdleTimeout = config.Duration(300*time.Millisecond), config.Duration(time.Second)
+	})
 	half, err := net.Dial("tcp4", ts.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -362,9 +362,7 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	}
 	closedWithin(idle, 10*time.Second)
 
-	limits = generous
-	limits.TCPConnsPerSource = 2
-	capped := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	capped := limitedServer(t, func(l *config.SIPLimits) { l.TCPConnsPerSource = 2 })
 	var held []net.Conn
 	for range 2 {
 		conn, err := net.Dial("tcp4", capped.Addr().String())
