@@ -114,6 +114,7 @@ func (c *call) setResult(res *sdpneg.Result) {
 	c.res = res
 	c.mu.Unlock()
 	c.media.SetRemote(res.Remote, res.RemoteRTCP, res.RTCPMux)
+	c.media.SetPayloadTypes(remotePayloadTypes(res)...)
 	c.media.SetSending(res.LocalDirection.Sends())
 	// The remote holds the call when it will not receive (sendonly: music on hold, inactive):
 	// then whatever it sends is not mixed (RFC 3264 section 8.4).

@@ -46,23 +46,8 @@ var mediaPort = regexp.MustCompile(`m=audio (\d+) `)
 func dialGoPhone(t *testing.T, ts *testServer, room string, toneHz float64) *goPhone {
 	t.Helper()
 	media, port := callerMedia(t)
-	p := &goPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: port, tone: toneHz,
-		ver: 1, stop: make(chan struct{})}
-	res := p.d.request("INVITE", room, sdpOffer(port, p.ver, pcmuAudio))
-	if res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d %s", res.StatusCode, res.Reason)
-	}
-	p.d.ack("")
-	m := mediaPort.FindSubmatch(res.Body())
-	if m == nil {
-		t.Fatalf("no audio port in the answer:\n%s", res.Body())
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	p.confd = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
-	p.wg.Add(2)
-	go p.send(p.media, toneHz)
-	go p.receive()
-	t.Cleanup(p.close)
+	p := inviteGoPhone(t, ts, room, port, media, toneHz)
+	p.start()
 	return p
 }
 

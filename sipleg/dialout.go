@@ -4,22 +4,75 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/internal/guard"
 )
 
 // dialTimeout bounds how long a dial-out rings before it is cancelled.
 const dialTimeout = 60 * time.Second
 
+var (
+	// ErrDialNotAllowed is returned by DialOut for a destination that config.DialOut.Allow does
+	// not list; nothing is sent.
+	ErrDialNotAllowed = errors.New("sipleg: destination not allowed for dial-out")
+	// ErrDialRateLimited is returned by DialOut when dial-outs start faster than
+	// config.DialOut.Rate and Burst allow; it wraps a *guard.Refusal with the wait.
+	ErrDialRateLimited = errors.New("sipleg: dial-out rate limit")
+	// ErrNoCredential ends a dial-out whose callee challenged (401/407) in a realm no
+	// configured credential answers for that host: no Authorization is sent.
+	ErrNoCredential = errors.New("sipleg: no credential for this challenge")
+)
+
+// Defaults of config.DialOut.
+const (
+	defaultDialRate  = 1
+	defaultDialBurst = 10
+)
+
+// dialPolicy is config.DialOut at work: the allowed destinations and the dial rate.
+type dialPolicy struct {
+	cfg  config.DialOut
+	rate *guard.Admission
+}
+
+func newDialPolicy(cfg config.DialOut) *dialPolicy {
+	rate, burst := cfg.Rate, cfg.Burst
+	if rate <= 0 {
+		rate = defaultDialRate
+	}
+	if burst <= 0 {
+		burst = defaultDialBurst
+	}
+	return &dialPolicy{cfg: cfg, rate: guard.NewAdmission(guard.AdmissionConfig{Rate: rate, Burst: burst})}
+}
+
+// admit decides whether confd may dial target now, before anything is sent.
+func (p *dialPolicy) admit(target sip.Uri) error {
+	if !p.cfg.AllowsDial(target.User, target.Host) {
+		return fmt.Errorf("%w: %s (see security.dialout.allow): %w", ErrDialNotAllowed, target.Addr(), guard.ErrNotAllowed)
+	}
+	// One bucket for every room: dial-out is one shared trunk, whoever asks for it.
+	if err := p.rate.Allow(netip.Addr{}, time.Now()); err != nil {
+		return fmt.Errorf("%w: %w", ErrDialRateLimited, err)
+	}
+	return nil
+}
+
 // DialOut calls uri (a sip: URI) into room: an INVITE offering Config.Codecs (Opus, PCMU,
 // PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
-// answered from the configured credentials, and the callee joined when it answers. It returns the call's id (its
+// answered only with a configured credential of the challenge's realm for the target's host
+// (credentialFor), and the callee joined when it answers. A destination that
+// config.DialOut.Allow does not list (ErrDialNotAllowed) or a dial past its rate
+// (ErrDialRateLimited) is refused before anything is sent. It returns the call's id (its
 // Call-ID) at once; progress is published on the bus as "dial" events with the status code of
 // every response (18x ringing, 200 answered, failures), and finally "answered" or "failed".
 //
@@ -35,6 +88,9 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 	var target sip.Uri
 	if err := sip.ParseUri(uri, &target); err != nil || (target.Scheme != "sip" && target.Scheme != "") || target.Host == "" {
 		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
+	}
+	if err := s.auth.dialOut.admit(target); err != nil {
+		return "", err
 	}
 	if _, err := s.bridge.Admit(room); err != nil {
 		return "", err
@@ -67,29 +123,57 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 	c.callID = dlg.InviteRequest.CallID().Value()
 	c.log = s.log.With("call", c.callID)
 	s.addCall(c)
-	cred := credentialFor(s.cfg.Credentials, target.Host)
-	go c.dial(uri, cred)
+	cred, ok := credentialFor(s.cfg.Credentials, target.Host)
+	go c.dial(uri, cred, ok)
 	return c.callID, nil
 }
 
-// credentialFor picks the credential whose realm is the target's host, else the one for any
-// realm (""), else the first. sipgo answers a challenge with one user name and password, fixed
-// before the challenge names its realm.
-func credentialFor(creds []config.Credential, host string) config.Credential {
+// credentialFor picks the credential that may answer a challenge from host: one bound to host
+// (its Host), else one for the realm named like host, else the first for a realm with no host
+// binding; ok is false when none may. sipgo answers a challenge with one user name and
+// password fixed before the challenge names its realm, so the realm is checked when it comes
+// (challengeAllowed); bind credentials to hosts to choose among several.
+func credentialFor(creds []config.Credential, host string) (cred config.Credential, ok bool) {
 	for _, c := range creds {
-		if strings.EqualFold(c.Realm, host) {
-			return c
+		if c.Host != "" && strings.EqualFold(c.Host, host) {
+			return c, true
 		}
 	}
 	for _, c := range creds {
-		if c.Realm == "" {
-			return c
+		if c.Host == "" && c.Realm != "" && strings.EqualFold(c.Realm, host) {
+			return c, true
 		}
 	}
-	if len(creds) > 0 {
-		return creds[0]
+	for _, c := range creds {
+		if c.Host == "" && c.Realm != "" {
+			return c, true
+		}
 	}
-	return config.Credential{}
+	return config.Credential{}, false
+}
+
+// challengeAllowed checks a 401 or 407 against the credential picked for the dial: it returns
+// nil when the challenge sipgo will answer (the first WWW-Authenticate or Proxy-Authenticate)
+// names cred's realm, or cred has no realm and is bound to the target's host (it answers that
+// host's every realm), and ErrNoCredential otherwise, which ends the dial before any
+// Authorization is sent.
+func challengeAllowed(res *sip.Response, cred config.Credential, ok bool) error {
+	name := "WWW-Authenticate"
+	if res.StatusCode == 407 {
+		name = "Proxy-Authenticate"
+	}
+	h := res.GetHeader(name)
+	if h == nil {
+		return nil // no challenge: nothing is answered
+	}
+	realm := "?"
+	if chal, err := digest.ParseChallenge(h.Value()); err == nil {
+		realm = chal.Realm
+	}
+	if ok && (cred.Realm == realm || (cred.Realm == "" && cred.Host != "")) {
+		return nil
+	}
+	return fmt.Errorf("%w: %d challenge for realm %q", ErrNoCredential, res.StatusCode, realm)
 }
 
 func (c *call) publishDial(uri string, data map[string]any) {
@@ -98,7 +182,7 @@ func (c *call) publishDial(uri string, data map[string]any) {
 }
 
 // dial waits for the callee's answer and joins it.
-func (c *call) dial(uri string, cred config.Credential) {
+func (c *call) dial(uri string, cred config.Credential, credOK bool) {
 	ctx, cancel := context.WithTimeout(c.s.ctx, dialTimeout)
 	defer cancel()
 	go func() {
@@ -112,6 +196,9 @@ func (c *call) dial(uri string, cred config.Credential) {
 		Username: cred.User, Password: cred.Password,
 		OnResponse: func(res *sip.Response) error {
 			c.publishDial(uri, map[string]any{"status": res.StatusCode, "reason": res.Reason})
+			if res.StatusCode == 401 || res.StatusCode == 407 {
+				return challengeAllowed(res, cred, credOK)
+			}
 			return nil
 		},
 	})

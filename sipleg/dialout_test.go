@@ -2,8 +2,10 @@ package sipleg
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/internal/sdpneg"
 )
 
@@ -139,7 +142,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadBye(req, tx) })
 	callee.serve()
 
-	ts := startServer(t, Config{Credentials: []config.Credential{{User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
+	ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
 	sub := ts.bridge.Bus().Subscribe("dialroom", 64, 0)
 	defer sub.Close()
 	if _, err := ts.DialOut(context.Background(), "1000", "sip:bob@"+callee.addr); err == nil {
@@ -175,6 +178,17 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 // they reported; a failure or 10 s without an answer fails the test.
 func awaitAnswered(t *testing.T, sub *bridge.Subscription, id string) []any {
 	t.Helper()
+	statuses, last := awaitDialEnd(t, sub, id)
+	if last["state"] != "answered" {
+		t.Fatalf("dial failed: %v", last)
+	}
+	return statuses
+}
+
+// awaitDialEnd reads the dial events of call id until it is answered or fails, and returns the
+// statuses they reported and the last event's data; 10 s without either fails the test.
+func awaitDialEnd(t *testing.T, sub *bridge.Subscription, id string) ([]any, map[string]any) {
+	t.Helper()
 	var statuses []any
 	deadline := time.After(10 * time.Second)
 	for {
@@ -182,15 +196,105 @@ func awaitAnswered(t *testing.T, sub *bridge.Subscription, id string) []any {
 		case e := <-sub.C:
 			if e.Type == bridge.EventDial && e.Data["id"] == id {
 				statuses = append(statuses, e.Data["status"])
-				if e.Data["state"] == "failed" {
-					t.Fatalf("dial failed: %v", e.Data)
-				}
-				if e.Data["state"] == "answered" {
-					return statuses
+				if e.Data["state"] == "failed" || e.Data["state"] == "answered" {
+					return statuses, e.Data
 				}
 			}
 		case <-deadline:
-			t.Fatalf("not answered; dial events %v", statuses)
+			t.Fatalf("dial neither answered nor failed; dial events %v", statuses)
 		}
 	}
+}
+
+// challengingCallee is a peerUA callee that challenges in realm, counts the INVITEs it gets and
+// those that carry credentials, and refuses (486) every authorized one: enough to watch what a
+// dial-out hands to whoever challenges it.
+type challengingCallee struct {
+	*peerUA
+	invites, withCredentials atomic.Int32
+}
+
+func startChallengingCallee(t *testing.T, realm string) *challengingCallee {
+	c := &challengingCallee{peerUA: startPeerUA(t, true)}
+	c.chal.Realm = realm
+	c.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		c.invites.Add(1)
+		if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+			c.withCredentials.Add(1)
+		}
+		if c.authorized(req, tx) {
+			respond(tx, req, 486, "Busy Here")
+		}
+	})
+	c.serve()
+	return c
+}
+
+// TestDialOutHandsCredentialsOnlyToTheirRealmAndHost is issue 8 item 5: a 407 from a host in a
+// realm no credential names gets no Authorization (the dial fails saying so), nor does one
+// from a host another credential is bound to; the credential of the challenge's realm answers
+// it, as does one bound to the callee's host. A destination not on the allow-list is refused
+// before any packet is sent, and a burst past the dial rate is refused.
+func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
+	t.Parallel()
+	dial := func(ts *testServer, callee *challengingCallee) map[string]any {
+		t.Helper()
+		sub := ts.bridge.Bus().Subscribe("out", 64, 0)
+		defer sub.Close()
+		id, err := ts.DialOut(context.Background(), "out", "sip:bob@"+callee.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, last := awaitDialEnd(t, sub, id)
+		return last
+	}
+	secret := func(realm, host string) []config.Credential {
+		return []config.Credential{{Realm: realm, Host: host, User: "alice", Password: "secret"}}
+	}
+	for _, tc := range []struct {
+		name, realm string
+		creds       []config.Credential
+		answered    bool
+	}{
+		{"foreign realm", "attacker", secret("peer", ""), false},
+		{"realm of a credential bound to another host", "peer", secret("peer", "10.9.9.9"), false},
+		{"credential with no realm and no host", "peer", secret("", ""), false},
+		{"its realm", "peer", secret("peer", ""), true},
+		{"any realm of its host", "whatever", secret("", "127.0.0.1"), true},
+	} {
+		callee := startChallengingCallee(t, tc.realm)
+		ts := startServer(t, Config{Credentials: tc.creds}, nil)
+		last := dial(ts, callee)
+		if got := callee.withCredentials.Load() > 0; got != tc.answered {
+			t.Errorf("%s: credentials sent %v, want %v (dial: %v)", tc.name, got, tc.answered, last)
+		}
+		if !tc.answered {
+			if msg, _ := last["error"].(string); !strings.Contains(msg, "no credential") {
+				t.Errorf("%s: dial failed with %v, want a clear error", tc.name, last)
+			}
+		}
+		waitIdle(t, ts)
+	}
+
+	callee := startChallengingCallee(t, "peer")
+	ts := startServer(t, Config{Credentials: secret("peer", ""), Security: config.Security{DialOut: config.DialOut{
+		Allow: []string{"+4420", "127.0.0.1"}, Rate: 0.01, Burst: 2}}}, nil)
+	for _, uri := range []string{"sip:bob@" + callee.addr, "sip:+4420555@192.0.2.1", "sip:+4431555@" + callee.addr} {
+		if _, err := ts.DialOut(context.Background(), "out", uri); !errors.Is(err, ErrDialNotAllowed) {
+			t.Errorf("%s: %v, want ErrDialNotAllowed", uri, err)
+		}
+	}
+	if n := callee.invites.Load(); n != 0 {
+		t.Fatalf("the callee got %d INVITEs for refused destinations", n)
+	}
+	allowed := "sip:+4420555@" + callee.addr
+	for i := range 2 {
+		if _, err := ts.DialOut(context.Background(), "out", allowed); err != nil {
+			t.Fatalf("dial %d of the burst: %v", i+1, err)
+		}
+	}
+	if _, err := ts.DialOut(context.Background(), "out", allowed); !errors.Is(err, ErrDialRateLimited) || guard.RetryAfterSeconds(err) < 1 {
+		t.Fatalf("dial past the burst: %v, want ErrDialRateLimited with a Retry-After", err)
+	}
+	waitFor(t, func() bool { return ts.Calls() == 0 })
 }

@@ -46,10 +46,12 @@
 // # Media
 //
 // A PortAllocator hands out an even RTP port with RTCP on the next (RFC 3550 section 11) from
-// the -rtp range, round-robin, and takes it back when the call ends. A MediaSocket sends to
-// where the caller's media really comes from (symmetric RTP, RFC 4961; NAT) and, once that
-// source is learned, drops packets from every other address (strict RTP, Asterisk's
-// CVE-2017-14099 "RTP bleed"). rtcp-mux (RFC 5761) is honoured. Sends never block the room:
+// the -rtp range, picked at random, and takes it back when the call ends. A MediaSocket accepts
+// media only from the address of the remote's SDP, or, when a NAT hides it, from a source it
+// latches after LatchRun in-sequence packets of one SSRC in a negotiated payload type while the
+// SDP address has sent nothing; it sends to that source (symmetric RTP, RFC 4961) and drops
+// and counts packets from every other address (strict RTP, Asterisk's CVE-2017-14099 "RTP
+// bleed"): a stranger who reaches the port before the caller gets nothing. rtcp-mux (RFC 5761) is honoured. Sends never block the room:
 // they are sendto(2) with MSG_DONTWAIT on the socket's descriptor, and a full buffer is a
 // dropped, counted packet (0 allocations, ≈9 µs per packet on loopback:
 // BenchmarkMediaSocketSendRTP). A call that sent no RTP for 30 s (Config.NoMediaTimeout) and
@@ -74,8 +76,9 @@
 // # Security and validation
 //
 // confd is open by default. With config.Security.Restrict, INVITEs are accepted only from
-// the listed trunk addresses or with digest credentials of a listed user (401 challenge,
-// RFC 3261 section 22; nonces are HMAC-signed timestamps, so no table is kept).
+// the listed trunk addresses or with digest credentials of a listed user (401 challenge with
+// SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/internal/sipdigest: the uri must be
+// the Request-URI and each nonce's count must grow, so a captured answer opens nothing else).
 //
 // Each source address is admitted pike-style (admission.go, confd/internal/guard, the limits
 // of config.SIPLimits under [security.sip]; trunks exempt from the per-source ones): requests
@@ -106,8 +109,10 @@
 // # Calls out and registrations
 //
 // Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA, G.722 and
-// telephone-event, answers 401/407 challenges from config.Credentials (the credential whose
-// realm is the target host, else the one for any realm), publishes "dial" events on the bus
+// telephone-event, answers a 401/407 challenge only with a config.Credential of the
+// challenge's realm whose host, when it names one, is the target's (else the dial fails with
+// ErrNoCredential and nothing is sent), refuses destinations config.DialOut.Allow does not list
+// and dials past its rate before anything is sent, publishes "dial" events on the bus
 // with each response's status and finally state "answered" or "failed", and joins the callee
 // when it answers. Each config.Register entry is kept registered (RFC 3261 section 10): digest
 // authentication, refresh at three quarters of the granted expiry, back-off from 1 s to 5 min

@@ -36,7 +36,7 @@ type dialog struct {
 	cseq   uint32
 	toTag  string
 	last   *sip.Response
-	extra  string // header lines (each ending in CRLF) added to every request
+	hdrs   string // extra header lines of the next request, each ending in CRLF
 }
 
 func (c *rawClient) newDialog() *dialog {
@@ -57,7 +57,7 @@ func (d *dialog) request(method, room, body string) *sip.Response {
 	msg := fmt.Sprintf("%s sip:%s@%s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=z9hG4bK%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
 		"To: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n%s%sContent-Length: %d\r\n\r\n%s",
 		method, room, c.srv.String(), strings.ToUpper(c.network), c.localAddr(), time.Now().UnixNano(), to, d.callID, d.cseq, method,
-		c.localAddr(), d.extra, ct, len(body), body)
+		c.localAddr(), d.hdrs, ct, len(body), body)
 	c.send([]byte(msg))
 	for {
 		res := c.read(3 * time.Second)

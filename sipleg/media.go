@@ -8,20 +8,32 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"confd/internal/sdpneg"
 )
 
 // maxDatagram is the largest media datagram read; anything longer is truncated by the kernel
 // and then rejected as malformed.
 const maxDatagram = 1500
 
-// MediaSocket is the RTP and RTCP socket pair of one SIP leg (RFC 3550), with the two NAT and
-// safety rules every SBC and PBX converged on:
+// MediaSocket is the RTP and RTCP socket pair of one SIP leg (RFC 3550), with the source rules
+// that keep a stranger who finds the port out of the call:
 //
-//   - Symmetric RTP (RFC 4961): media is sent to the address the remote's media really comes
-//     from, learned from its first packet, not to the possibly private address in its SDP.
-//   - Strict source: once learned, packets from any other address are dropped and counted.
-//     Without this a stranger who guesses the port is mixed into the room or, worse, receives
-//     the room's audio (Asterisk's "RTP bleed", CVE-2017-14099).
+//   - Media is accepted only from the address the remote's SDP names (the c= address and the
+//     m= port; a=rtcp or port+1 for RTCP, RFC 3605). Until SetRemote there is no such address
+//     and nothing is accepted: the first packet to a port does not decide who the caller is,
+//     which is how a stranger used to take over a call (Asterisk's "RTP bleed",
+//     CVE-2017-14099, and the hijack of issue 8).
+//   - NAT (the SDP carries a private address, or a NAT rewrites the port): while nothing has come
+//     from the SDP address, another source is latched after LatchRun consecutive in-sequence
+//     RTP packets of one SSRC (the SSRC already heard on this address, once there is one) in a
+//     negotiated payload type; for a public SDP address only from its own host. Once the SDP address has sent, the source never moves again.
+//     RTCP from elsewhere than its SDP address is latched only from the latched RTP source's
+//     host carrying its SSRC.
+//   - Symmetric RTP (RFC 4961): a latched source is also where media is sent from then on.
+//
+// Every packet from anywhere else is dropped and counted (Strangers). The per-packet path
+// allocates nothing; only a latch does.
 //
 // Sends never block: a packet that does not fit in the socket buffer is dropped and counted,
 // so one slow leg cannot delay a room's tick (DESIGN-NOTES "Things that bite").
@@ -35,22 +47,76 @@ type MediaSocket struct {
 
 	onRTP, onRTCP func(pkt []byte, now time.Time)
 
-	// Destinations from SDP, replaced by the learned sources.
+	// sdp is where the remote's SDP says it is (SetRemote); nil before.
+	sdp atomic.Pointer[sdpRemote]
+	// epoch counts SDP address changes; each port's latch starts again when it moves on.
+	epoch atomic.Uint64
+	// Where to send RTP and RTCP: the SDP addresses, replaced by the latched sources.
 	rtpDest, rtcpDest atomic.Pointer[udpDest]
-	// Learned sources; nil until the first packet.
+	// Latched sources, published for Source and for the RTCP port's rule; nil until latched.
 	rtpSource, rtcpSource atomic.Pointer[netip.AddrPort]
-	mux                   atomic.Bool
-	sending               atomic.Bool
-	lastRTP               atomic.Int64 // unix nanoseconds
+	// rtpSSRC is the latched RTP stream's SSRC, with bit 32 set once known.
+	rtpSSRC atomic.Uint64
+	// payloadTypes is the set of negotiated payload types (bit n: type n), which a NAT latch
+	// requires.
+	payloadTypes [2]atomic.Uint64
+	// latchMu orders a latch's publication with SetRemote; the per-packet path does not take it.
+	latchMu sync.Mutex
+	// Each port's latch state belongs to its reader goroutine.
+	rtpLatch, rtcpLatch latch
+
+	sending atomic.Bool
+	lastRTP atomic.Int64 // unix nanoseconds
 
 	rtpOut, rtcpOut nbSender
 
 	stats struct {
-		rtpIn, rtcpIn, rtpOut, rtcpOut, sendDrops, strangers, malformed atomic.Uint64
+		rtpIn, rtcpIn, rtpOut, rtcpOut, sendDrops, strangers, malformed, latches atomic.Uint64
 	}
 
 	startOnce, closeOnce sync.Once
 	readers              sync.WaitGroup
+}
+
+// LatchRun is how many consecutive in-sequence RTP packets of one SSRC, in a negotiated payload
+// type, a source other than the SDP address must send before the media is latched to it (NAT),
+// as long as the SDP address itself has sent nothing. A stranger spraying packets with random
+// sequence numbers or SSRCs never gets there; a real phone behind NAT loses its first 80 ms.
+const LatchRun = 5
+
+// sdpRemote is the remote's media addresses as its SDP gives them.
+type sdpRemote struct {
+	rtp, rtcp netip.AddrPort
+	mux       bool
+	// behindNAT is true when the SDP address cannot be where the media comes from (private,
+	// shared, loopback, link-local or unspecified): then a NAT source may be latched from any
+	// host. For a public SDP address only its own host may latch another port (a NAT that
+	// rewrote the port), so a stranger elsewhere never can.
+	behindNAT bool
+}
+
+// natHidden reports whether a is an address a NAT puts its inside hosts on (RFC 1918, RFC 4193,
+// RFC 6598 shared space), or one no remote host can be reached at.
+func natHidden(a netip.Addr) bool {
+	return !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() ||
+		sharedAddressSpace.Contains(a)
+}
+
+// sharedAddressSpace is carrier-grade NAT's inside range (RFC 6598).
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// latch is one port's source state, owned by its reader goroutine.
+type latch struct {
+	epoch   uint64
+	source  netip.AddrPort // accepted source; invalid until one is
+	fromSDP bool           // the SDP address has sent: the source never moves again
+	ssrc    uint32         // the accepted stream's SSRC (RTP port), once ssrcSet
+	ssrcSet bool
+	// A NAT candidate and its run of in-sequence packets.
+	cand     netip.AddrPort
+	candSSRC uint32
+	candSeq  uint16
+	candRun  int
 }
 
 // MediaStats is a snapshot of a MediaSocket's counters.
@@ -62,9 +128,11 @@ type MediaStats struct {
 	// SendDrops counts packets dropped because the socket buffer was full or there was no
 	// destination yet (or sending was off: hold).
 	SendDrops uint64
-	// Strangers counts packets dropped because they came from an address other than the
-	// learned one (strict RTP).
+	// Strangers counts packets dropped because they came from an address other than the SDP's
+	// or the latched one (strict RTP), a NAT candidate's packets before it is latched included.
 	Strangers uint64
+	// Latches counts moves of the RTP or RTCP source to an address other than the SDP's (NAT).
+	Latches uint64
 	// Malformed counts datagrams that are neither RTP nor RTCP (RFC 5761 section 4).
 	Malformed uint64
 }
@@ -140,20 +208,62 @@ func newMediaSocket(port int, rtpConn, rtcpConn *net.UDPConn, release func()) (*
 // Port returns the local RTP port; RTCP is on Port()+1.
 func (m *MediaSocket) Port() int { return m.port }
 
-// SetRemote sets where to send RTP and RTCP as the remote's SDP says (sdpneg.Result.Remote,
-// RemoteRTCP, RTCPMux). A changed address (a re-INVITE after the remote moved) forgets the
-// learned sources so that the new address can be learned; an unchanged one keeps them.
+// SetRemote sets the remote's media addresses as its SDP gives them (sdpneg.Result.Remote,
+// RemoteRTCP, RTCPMux): where to send RTP and RTCP, and where they are accepted from. A changed
+// address (a re-INVITE after the remote moved) forgets the latched sources, so that the new
+// address, or a NAT source for it, is learned again; an unchanged one keeps them.
 func (m *MediaSocket) SetRemote(rtp, rtcp netip.AddrPort, mux bool) {
-	m.mux.Store(mux)
-	if old := m.rtpDest.Load(); old == nil || old.addr.Addr() != rtp.Addr().Unmap() || m.rtpSource.Load() == nil {
-		m.rtpSource.Store(nil)
-		m.rtcpSource.Store(nil)
-		m.rtpDest.Store(newUDPDest(rtp))
-		if mux {
-			rtcp = rtp
-		}
-		m.rtcpDest.Store(newUDPDest(rtcp))
+	rtp = unmapped(rtp)
+	if mux {
+		rtcp = rtp
 	}
+	rtcp = unmapped(rtcp)
+	m.latchMu.Lock()
+	defer m.latchMu.Unlock()
+	old := m.sdp.Load()
+	m.sdp.Store(&sdpRemote{rtp: rtp, rtcp: rtcp, mux: mux, behindNAT: natHidden(rtp.Addr())})
+	if old != nil && old.rtp == rtp && old.rtcp == rtcp && m.rtpSource.Load() != nil {
+		return
+	}
+	m.epoch.Add(1)
+	m.rtpSource.Store(nil)
+	m.rtcpSource.Store(nil)
+	m.rtpSSRC.Store(0)
+	m.rtpDest.Store(newUDPDest(rtp))
+	m.rtcpDest.Store(newUDPDest(rtcp))
+}
+
+// SetPayloadTypes sets the negotiated payload types the remote sends with (its codec and
+// telephone-event, in confd's numbering): a NAT latch requires one of them.
+func (m *MediaSocket) SetPayloadTypes(pts ...uint8) {
+	var set [2]uint64
+	for _, pt := range pts {
+		set[pt>>6&1] |= 1 << (pt & 63)
+	}
+	m.payloadTypes[0].Store(set[0])
+	m.payloadTypes[1].Store(set[1])
+}
+
+// remotePayloadTypes lists the payload types res lets the remote send with: the codec and
+// telephone-event in confd's numbering, and, for an answer that accepted several codecs, those
+// too (a remote that answers may switch among them, RFC 3264 section 7).
+func remotePayloadTypes(res *sdpneg.Result) []uint8 {
+	pts := []uint8{res.LocalPayloadType, res.PayloadType}
+	for _, p := range res.Accepted {
+		pts = append(pts, p.Type)
+	}
+	if te := res.TelephoneEvent; te.Present() {
+		pts = append(pts, te.LocalPayloadType, te.PayloadType)
+	}
+	return pts
+}
+
+func (m *MediaSocket) negotiated(pt uint8) bool {
+	return m.payloadTypes[pt>>6&1].Load()&(1<<(pt&63)) != 0
+}
+
+func unmapped(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // SetSending turns sending on or off (hold: RFC 3264 section 8.4); while off, SendRTP drops.
@@ -211,26 +321,15 @@ func classify(pkt []byte) packetKind {
 	return kindRTP
 }
 
-// input applies the strict-source rule to one datagram and hands it on.
+// input applies the source rules to one datagram and hands it on.
 func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpPort bool) {
-	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	src = unmapped(src)
 	kind := classify(pkt)
 	if kind == kindInvalid || (rtcpPort && kind != kindRTCP) {
 		m.stats.malformed.Add(1)
 		return
 	}
-	learned, dest := &m.rtpSource, &m.rtpDest
-	if rtcpPort {
-		learned, dest = &m.rtcpSource, &m.rtcpDest
-	}
-	if l := learned.Load(); l == nil {
-		first := src // only the learning branch allocates
-		learned.Store(&first)
-		dest.Store(newUDPDest(src)) // symmetric RTP: answer where it really comes from
-		if !rtcpPort && m.mux.Load() {
-			m.rtcpDest.Store(newUDPDest(src))
-		}
-	} else if *l != src {
+	if !m.accept(pkt, kind, src, rtcpPort) {
 		m.stats.strangers.Add(1)
 		return
 	}
@@ -246,6 +345,111 @@ func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpP
 	if m.onRTP != nil {
 		m.onRTP(pkt, now)
 	}
+}
+
+// accept reports whether a well-formed packet of kind from src comes from the remote, latching
+// its source when the rules of MediaSocket say so.
+func (m *MediaSocket) accept(pkt []byte, kind packetKind, src netip.AddrPort, rtcpPort bool) bool {
+	sdp := m.sdp.Load()
+	if sdp == nil {
+		return false // no SDP yet: nobody is known to be the remote
+	}
+	l, want := &m.rtpLatch, sdp.rtp
+	if rtcpPort {
+		l, want = &m.rtcpLatch, sdp.rtcp
+	}
+	if e := m.epoch.Load(); l.epoch != e {
+		*l = latch{epoch: e}
+	}
+	ssrc := be32(pkt[4:8]) // RTCP: the sender's SSRC
+	if kind == kindRTP {
+		ssrc = be32(pkt[8:12])
+	}
+	switch {
+	case src == want:
+		if !l.fromSDP {
+			l.fromSDP = true
+			if l.source != src {
+				m.latch(l, src, rtcpPort, false)
+			}
+		}
+	case l.fromSDP:
+		return false
+	case src == l.source:
+	case kind != kindRTP || rtcpPort:
+		// RTCP does not latch by itself: only from the latched RTP source's host, carrying its
+		// SSRC (RFC 3550 section 6.4: an SR or RR names its sender first).
+		if !rtcpPort || sdp.mux || !m.rtcpFromRTPSource(src, ssrc) {
+			return false
+		}
+		m.latch(l, src, true, true)
+		return true
+	default:
+		if (!sdp.behindNAT && src.Addr() != want.Addr()) || !m.candidate(l, pkt, src, ssrc) {
+			return false
+		}
+		m.latch(l, src, false, true)
+	}
+	if kind == kindRTP && !rtcpPort && !l.ssrcSet {
+		l.ssrc, l.ssrcSet = ssrc, true
+		m.rtpSSRC.Store(1<<32 | uint64(ssrc))
+	}
+	return true
+}
+
+// candidate counts an RTP packet from src, neither the SDP address nor the latched source, towards
+// a NAT latch and reports whether src has now earned it.
+func (m *MediaSocket) candidate(l *latch, pkt []byte, src netip.AddrPort, ssrc uint32) bool {
+	seq := uint16(pkt[2])<<8 | uint16(pkt[3])
+	if !m.negotiated(pkt[1]&0x7f) || (l.ssrcSet && ssrc != l.ssrc) {
+		l.candRun = 0
+		return false
+	}
+	if l.candRun > 0 && src == l.cand && ssrc == l.candSSRC && seq == l.candSeq+1 {
+		l.candRun++
+	} else {
+		l.cand, l.candSSRC, l.candRun = src, ssrc, 1
+	}
+	l.candSeq = seq
+	return l.candRun >= LatchRun
+}
+
+// rtcpFromRTPSource reports whether RTCP from src carrying ssrc may latch the RTCP port: the RTP
+// port has latched a source on src's host and ssrc is its stream's.
+func (m *MediaSocket) rtcpFromRTPSource(src netip.AddrPort, ssrc uint32) bool {
+	rs := m.rtpSource.Load()
+	known := m.rtpSSRC.Load()
+	return rs != nil && rs.Addr() == src.Addr() && known>>32 == 1 && uint32(known) == ssrc
+}
+
+// latch makes src the accepted source of one port and, symmetric RTP, its destination. It is
+// the only step of the input path that allocates.
+func (m *MediaSocket) latch(l *latch, src netip.AddrPort, rtcpPort, nat bool) {
+	l.source, l.candRun = src, 0
+	m.latchMu.Lock()
+	defer m.latchMu.Unlock()
+	if m.epoch.Load() != l.epoch {
+		return // SetRemote moved on meanwhile: its addresses stand
+	}
+	first := src
+	d := newUDPDest(src)
+	if rtcpPort {
+		m.rtcpSource.Store(&first)
+		m.rtcpDest.Store(d)
+	} else {
+		m.rtpSource.Store(&first)
+		m.rtpDest.Store(d)
+		if sdp := m.sdp.Load(); sdp != nil && sdp.mux {
+			m.rtcpDest.Store(d)
+		}
+	}
+	if nat {
+		m.stats.latches.Add(1)
+	}
+}
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // SendRTP sends one RTP packet to the remote without blocking; a packet that cannot be sent
@@ -267,7 +471,7 @@ func (m *MediaSocket) SendRTP(pkt []byte) {
 // section 5.1.3 requires.
 func (m *MediaSocket) SendRTCP(pkt []byte) bool {
 	out := &m.rtcpOut
-	if m.mux.Load() {
+	if sdp := m.sdp.Load(); sdp != nil && sdp.mux {
 		out = &m.rtpOut
 	}
 	if out.send(pkt, m.rtcpDest.Load()) != nil {
@@ -287,7 +491,8 @@ func (m *MediaSocket) LastRTP() time.Time {
 	return time.Unix(0, n)
 }
 
-// Source returns the learned RTP source, if any.
+// Source returns the accepted RTP source (the SDP address once it has sent, or a NAT source
+// latched), if any.
 func (m *MediaSocket) Source() (netip.AddrPort, bool) {
 	if s := m.rtpSource.Load(); s != nil {
 		return *s, true
@@ -301,6 +506,7 @@ func (m *MediaSocket) Stats() MediaStats {
 	return MediaStats{
 		RTPIn: s.rtpIn.Load(), RTCPIn: s.rtcpIn.Load(), RTPOut: s.rtpOut.Load(), RTCPOut: s.rtcpOut.Load(),
 		SendDrops: s.sendDrops.Load(), Strangers: s.strangers.Load(), Malformed: s.malformed.Load(),
+		Latches: s.latches.Load(),
 	}
 }
 

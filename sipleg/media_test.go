@@ -1,6 +1,8 @@
 package sipleg
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
@@ -94,58 +96,257 @@ func TestPortAllocatorHandsOutEvenPairsAndFreesThem(t *testing.T) {
 	}
 }
 
-func TestMediaSocketIsSymmetricAndStrict(t *testing.T) {
-	a := testAllocator(t)
-	m, err := a.Open()
+// rtpFrom returns an RTP packet of payload type pt, sequence number seq and SSRC ssrc.
+func rtpFrom(pt uint8, seq uint16, ssrc uint32) []byte {
+	p := rtpPacket(seq)
+	p[1] = pt
+	binary.BigEndian.PutUint32(p[8:], ssrc)
+	return p
+}
+
+// loopbackUDP is a UDP socket on 127.0.0.1 closed with the test.
+func loopbackUDP(t *testing.T) (*net.UDPConn, netip.AddrPort) {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	r := &received{got: make(chan struct{}, 100)}
-	// The SDP claims a private address the caller is not really at (NAT).
-	m.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.MustParseAddrPort("127.0.0.1:10"), false)
-	m.Start(r.onRTP, r.onRTCP)
+	t.Cleanup(func() { c.Close() })
+	return c, c.LocalAddr().(*net.UDPAddr).AddrPort()
+}
 
-	caller, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer caller.Close()
-	stranger, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer stranger.Close()
+// awaitStats waits until cond holds for the socket's counters (every packet sent to it has been
+// read), or fails.
+func awaitStats(t *testing.T, m *MediaSocket, cond func(MediaStats) bool) MediaStats {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond(m.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("media counters stuck at %+v", m.Stats())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return m.Stats()
+}
+
+// openMedia opens a media socket closed with the test, and what it hands on.
+func openMedia(t *testing.T) (*MediaSocket, *received) {
+	t.Helper()
+	m, err := testAllocator(t).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, &received{got: make(chan struct{}, 100)}
+}
+
+// mediaGoesTo sends one RTP packet from m and checks that caller gets it and stranger does not.
+func mediaGoesTo(t *testing.T, m *MediaSocket, caller, stranger *net.UDPConn) {
+	t.Helper()
+	m.SendRTP(rtpPacket(2))
+	if !gets(caller, 2*time.Second) {
+		t.Fatal("the caller got no media")
+	}
+	if gets(stranger, 50*time.Millisecond) {
+		t.Fatal("the stranger got the call's media")
+	}
+}
+
+// gets reports whether c receives a datagram within d.
+func gets(c *net.UDPConn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	_, _, err := c.ReadFromUDP(make([]byte, 1500))
+	return err == nil
+}
+
+// TestPortAllocatorPortsCannotBeForetold is issue 8 item 4's port half: consecutive calls do
+// not get consecutive port pairs, so the next call's port cannot be read off the last one's.
+// Still even RTP with RTCP on the next port, and never a pair in use.
+func TestPortAllocatorPortsCannotBeForetold(t *testing.T) {
+	a, err := NewPortAllocator(40000, 40999, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	var socks []*MediaSocket
+	seen := map[int]bool{}
+	sequential := 0
+	for i := range n {
+		m, err := a.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		p := m.Port()
+		if p%2 != 0 || p < 40000 || p+1 > 40999 || seen[p] {
+			t.Fatalf("port %d: odd, out of range or handed out twice", p)
+		}
+		if i > 0 && (p == socks[i-1].Port()+2 || p == socks[i-1].Port()-2) {
+			sequential++
+		}
+		seen[p] = true
+		socks = append(socks, m)
+	}
+	ports := make([]int, 0, n)
+	for _, m := range socks {
+		ports = append(ports, m.Port())
+	}
+	t.Logf("ports handed out: %v", ports)
+	// 500 pairs: a neighbour comes next with probability 1/250 a time.
+	if sequential > 2 {
+		t.Fatalf("%d of %d consecutive Opens returned neighbouring pairs: %v", sequential, n-1, ports)
+	}
+}
+
+// TestMediaSocketStrangerFirstGetsNothing is issue 8 item 4: a stranger who sends to a call's
+// media port before the caller does (a spray of random streams, then a well-formed one) is not
+// taken for the caller. The caller, sending from the address of its SDP, is heard and gets the
+// media; the stranger gets nothing, then or later.
+func TestMediaSocketStrangerFirstGetsNothing(t *testing.T) {
+	m, r := openMedia(t)
+	caller, callerAddr := loopbackUDP(t)
+	stranger, _ := loopbackUDP(t)
+	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
+	m.SetPayloadTypes(0)
+	m.Start(r.onRTP, r.onRTCP)
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
 
-	caller.WriteToUDP(rtpPacket(1), dst)
-	<-r.got
-	for i := range 5 {
-		stranger.WriteToUDP(rtpPacket(uint16(100+i)), dst)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		stranger.WriteToUDP(rtpFrom(uint8(rng.IntN(2)), uint16(rng.Uint32()), rng.Uint32()), dst)
 	}
-	caller.WriteToUDP(rtpPacket(2), dst)
-	<-r.got
-	deadline := time.Now().Add(2 * time.Second)
-	for m.Stats().Strangers < 5 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	for i := range 3 { // in sequence, but fewer than a NAT latch needs before the caller speaks
+		stranger.WriteToUDP(rtpFrom(0, uint16(100+i), 42), dst)
+	}
+	awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == 53 })
+	m.SendRTP(rtpPacket(1)) // to the SDP address, the caller's
+	if gets(stranger, 50*time.Millisecond) {
+		t.Fatal("the stranger got the call's media")
+	}
+	for i := range 3 {
+		caller.WriteToUDP(rtpFrom(0, uint16(7+i), 99), dst)
+	}
+	st := awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 3 })
+	if st.Latches != 0 {
+		t.Fatalf("latched to someone else: %+v", st)
+	}
+	// From now on the SDP address is the caller for good: a long in-sequence stream from the
+	// stranger changes nothing.
+	for i := range 20 {
+		stranger.WriteToUDP(rtpFrom(0, uint16(103+i), 42), dst)
+	}
+	st = awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == 73 })
+	if st.RTPIn != 3 || st.Latches != 0 {
+		t.Fatalf("stats %+v: want only the caller's 3 packets accepted", st)
+	}
+	if src, ok := m.Source(); !ok || src != callerAddr {
+		t.Fatalf("source %v, want the caller %v", src, callerAddr)
+	}
+	r.mu.Lock()
+	heard := r.rtp
+	r.mu.Unlock()
+	if heard != 3 {
+		t.Fatalf("%d packets handed on, want the caller's 3", heard)
+	}
+	mediaGoesTo(t, m, caller, stranger)
+}
+
+// TestMediaSocketLatchesNATCallerNotSprayer is issue 8 item 4's NAT exception: the SDP names an
+// address the caller's media does not come from (a private one, here loopback port 9), so the
+// caller's real source is latched after LatchRun in-sequence packets, while a stranger spraying
+// random SSRCs and sequence numbers never is, nor one with a stream of another SSRC later.
+// Confd's media then goes to the caller, never to the stranger, and RTCP latches only from the
+// caller's host with its SSRC.
+func TestMediaSocketLatchesNATCallerNotSprayer(t *testing.T) {
+	m, r := openMedia(t)
+	m.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.MustParseAddrPort("127.0.0.1:10"), false)
+	m.SetPayloadTypes(0, 101)
+	m.Start(r.onRTP, r.onRTCP)
+	caller, callerAddr := loopbackUDP(t)
+	stranger, _ := loopbackUDP(t)
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		pt := []uint8{0, 101, 8}[rng.IntN(3)]
+		stranger.WriteToUDP(rtpFrom(pt, uint16(rng.Uint32()), rng.Uint32()), dst)
+		if i%50 == 49 { // in batches the socket buffer holds
+			awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == uint64(i+1) })
+		}
 	}
 	st := m.Stats()
-	if st.RTPIn != 2 || st.Strangers != 5 {
-		t.Fatalf("stats %+v: want 2 accepted and 5 strangers dropped", st)
+	if st.RTPIn != 0 || st.Latches != 0 {
+		t.Fatalf("the sprayer got in: %+v", st)
 	}
-	// Symmetric: what confd sends goes to the caller's real address.
-	m.SendRTP(rtpPacket(7))
-	buf := make([]byte, 1500)
-	caller.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if n, _, err := caller.ReadFromUDP(buf); err != nil || n != 172 {
-		t.Fatalf("caller got %d bytes, %v", n, err)
+	// A stream in a payload type that was not negotiated does not latch either.
+	for i := range 2 * LatchRun {
+		stranger.WriteToUDP(rtpFrom(8, uint16(i), 5), dst)
 	}
-	stranger.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, _, err := stranger.ReadFromUDP(buf); err == nil {
-		t.Fatal("the stranger received the room's audio")
+	awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == 300+2*LatchRun })
+	const ssrc = 0xC0FFEE
+	for i := range LatchRun + 2 {
+		caller.WriteToUDP(rtpFrom(0, uint16(1000+i), ssrc), dst)
 	}
-	if m.LastRTP().IsZero() {
-		t.Fatal("LastRTP not set")
+	st = awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 3 })
+	if st.Latches != 1 || st.Strangers != 300+2*LatchRun+LatchRun-1 {
+		t.Fatalf("stats %+v: want one latch after %d packets", st, LatchRun)
+	}
+	if src, ok := m.Source(); !ok || src != callerAddr {
+		t.Fatalf("source %v, want the caller %v", src, callerAddr)
+	}
+	// Another SSRC in sequence, however long, does not move the latch.
+	for i := range 4 * LatchRun {
+		stranger.WriteToUDP(rtpFrom(0, uint16(i), 0xBAD), dst)
+	}
+	st = awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == 300+2*LatchRun+LatchRun-1+4*LatchRun })
+	if st.Latches != 1 || st.RTPIn != 3 {
+		t.Fatalf("the latch moved: %+v", st)
+	}
+	mediaGoesTo(t, m, caller, stranger)
+	// RTCP: the stranger's report (wrong SSRC) is dropped, the caller's is latched.
+	rtcpDst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port() + 1}
+	rr := func(ssrc uint32) []byte {
+		p := []byte{0x80, 201, 0, 1, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(p[4:], ssrc)
+		return p
+	}
+	stranger.WriteToUDP(rr(0xBAD), rtcpDst)
+	caller.WriteToUDP(rr(ssrc), rtcpDst)
+	st = awaitStats(t, m, func(s MediaStats) bool { return s.RTCPIn == 1 })
+	if !m.SendRTCP(rr(1)) || !gets(caller, 2*time.Second) {
+		t.Fatal("RTCP did not reach the NAT caller")
+	}
+	if gets(stranger, 50*time.Millisecond) {
+		t.Fatal("the stranger got RTCP")
 	}
 	// Hold: nothing is sent.
 	m.SetSending(false)
+	drops := m.Stats().SendDrops
 	m.SendRTP(rtpPacket(8))
-	if m.Stats().SendDrops != 1 {
+	if m.Stats().SendDrops != drops+1 {
 		t.Fatalf("send while on hold not dropped: %+v", m.Stats())
+	}
+}
+
+// TestMediaSocketPublicSDPLatchesOnlyItsOwnHost: when the SDP names a public address, a NAT latch
+// is only for a port rewritten on that host; a perfect stream from another host never latches.
+func TestMediaSocketPublicSDPLatchesOnlyItsOwnHost(t *testing.T) {
+	m := &MediaSocket{}
+	m.SetRemote(netip.MustParseAddrPort("203.0.113.5:4000"), netip.MustParseAddrPort("203.0.113.5:4001"), false)
+	m.SetPayloadTypes(0)
+	elsewhere := netip.MustParseAddrPort("198.51.100.7:4000")
+	for i := range 4 * LatchRun {
+		m.input(rtpFrom(0, uint16(i), 7), elsewhere, time.Time{}, false)
+	}
+	if st := m.Stats(); st.RTPIn != 0 || st.Latches != 0 {
+		t.Fatalf("another host latched: %+v", st)
+	}
+	rewritten := netip.MustParseAddrPort("203.0.113.5:61000")
+	for i := range LatchRun {
+		m.input(rtpFrom(0, uint16(i), 7), rewritten, time.Time{}, false)
+	}
+	if src, ok := m.Source(); !ok || src != rewritten || m.Stats().RTPIn != 1 {
+		t.Fatalf("the rewritten port was not latched: %v %+v", src, m.Stats())
 	}
 }
 
@@ -191,10 +392,24 @@ func TestMediaSocketSendAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { m.SendRTP(pkt) }); n != 0 {
 		t.Fatalf("SendRTP allocates %v times", n)
 	}
+	m.SetPayloadTypes(0)
 	if n := testing.AllocsPerRun(200, func() {
 		m.input(pkt, ap, time.Time{}, false)
 	}); n != 0 {
 		t.Fatalf("input allocates %v times", n)
+	}
+	// Neither do a stranger's packets, nor a NAT candidate's that do not earn a latch.
+	other := netip.AddrPortFrom(ap.Addr(), ap.Port()+1)
+	nat := &MediaSocket{}
+	nat.SetRemote(netip.MustParseAddrPort("10.0.0.1:4000"), netip.MustParseAddrPort("10.0.0.1:4001"), false)
+	nat.SetPayloadTypes(0)
+	cand := rtpFrom(0, 0, 1)
+	if n := testing.AllocsPerRun(200, func() {
+		m.input(cand, other, time.Time{}, false)
+		cand[3] += 2 // out of sequence
+		nat.input(cand, other, time.Time{}, false)
+	}); n != 0 {
+		t.Fatalf("a stranger's packet allocates %v times", n)
 	}
 }
 

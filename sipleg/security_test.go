@@ -179,7 +179,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 	c := newRawClient(t, "udp", ts)
 
 	short := c.newDialog()
-	short.extra = "Session-Expires: 1\r\nSupported: timer\r\n"
+	short.hdrs = "Session-Expires: 1\r\nSupported: timer\r\n"
 	res := short.request("INVITE", "timed", sdpOffer(port, 1, pcmuAudio))
 	if res.StatusCode != 422 || res.GetHeader("Min-SE") == nil || res.GetHeader("Min-SE").Value() != "2" {
 		t.Fatalf("a Session-Expires below Min-SE answered %d (Min-SE %v)", res.StatusCode, res.GetHeader("Min-SE"))
@@ -187,7 +187,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 	short.ack("")
 
 	d := c.newDialog()
-	d.extra = "Session-Expires: 3;refresher=uac\r\nSupported: timer\r\n"
+	d.hdrs = "Session-Expires: 3;refresher=uac\r\nSupported: timer\r\n"
 	res = d.request("INVITE", "timed", sdpOffer(port, 1, pcmuAudio))
 	if res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
@@ -220,7 +220,7 @@ func TestSessionTimerRefreshedByConfd(t *testing.T) {
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 	d := c.newDialog()
-	d.extra = "Session-Expires: 2\r\n" // inserted by a proxy: the caller itself knows nothing of timers
+	d.hdrs = "Session-Expires: 2\r\n" // inserted by a proxy: the caller itself knows nothing of timers
 	res := d.request("INVITE", "refreshed", sdpOffer(port, 1, pcmuAudio))
 	if res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d", res.StatusCode)

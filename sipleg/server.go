@@ -41,7 +41,7 @@ type Config struct {
 	DialIn []string
 	// Security restricts who may call in; the zero value is open to everyone.
 	Security config.Security
-	// Credentials answer digest challenges on dial-out, by realm ("" matches any realm).
+	// Credentials answer digest challenges on dial-out: by exact realm, and host when given.
 	Credentials []config.Credential
 	// Register are the outbound registrations kept up while the server runs.
 	Register []config.Register

@@ -36,6 +36,25 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// listenUDPAndTCP opens a UDP and a TCP listener on one free loopback port. The kernel picks
+// the UDP port, which a TCP socket (another test's connection) may hold: then it tries again.
+func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for range 50 {
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := net.Listen("tcp4", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp
+		}
+		udp.Close()
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return nil, nil
+}
+
 func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings) *testServer {
 	t.Helper()
 	b := bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(quietLogger()))
@@ -44,29 +63,14 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	}
 	if cfg.Security.SIP == (config.SIPLimits{}) {
 		// Every test caller is on 127.0.0.1: the per-source limits are the flood tests'
-		// subject (flood_test.go), not the other tests'.
+		// subject (security_test.go), not the other tests'..
 		cfg.Security.SIP = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000}
 	}
 	s, err := NewServer(b, cfg, WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// UDP and TCP on one port: a port free for UDP may be taken for TCP (another test's
-	// client connection), so a few ports are tried.
-	var udp net.PacketConn
-	var tcp net.Listener
-	for try := 0; tcp == nil; try++ {
-		var err error
-		if udp, err = net.ListenPacket("udp4", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if tcp, err = net.Listen("tcp4", udp.LocalAddr().String()); err != nil {
-			udp.Close()
-			if try == 20 {
-				t.Fatal(err)
-			}
-		}
-	}
+	udp, tcp := listenUDPAndTCP(t)
 	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, udp: udp, tcp: tcp, done: make(chan error, 1)}
 	go func() { ts.done <- s.Serve(context.Background(), udp, tcp) }()
 	for !s.Addr().IsValid() {

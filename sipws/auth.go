@@ -1,7 +1,6 @@
 package sipws
 
 import (
-	"errors"
 	"net/netip"
 	"time"
 
@@ -20,7 +19,7 @@ type authenticator struct {
 }
 
 func newAuthenticator(sec config.Security, realm string, now func() time.Time) *authenticator {
-	return &authenticator{digest: sipdigest.New(realm, sec.Users, now), users: len(sec.Users), trunks: sec.TrunkPrefixes()}
+	return &authenticator{digest: sipdigest.New(realm, sec.Users, now, sec.DigestAlgorithms...), users: len(sec.Users), trunks: sec.TrunkPrefixes()}
 }
 
 // hasUsers reports whether REGISTER is digest-checked.
@@ -29,17 +28,18 @@ func (a *authenticator) hasUsers() bool { return a.users > 0 }
 // trunk reports whether remote (host:port) is one of the trusted trunk addresses.
 func (a *authenticator) trunk(remote string) bool { return config.IsTrunk(a.trunks, remote) }
 
-// check verifies the Authorization header of req (RFC 3261 section 22.4). When it fails, the
-// returned header is the WWW-Authenticate of the 401 to answer, stale when only the nonce had
-// expired (RFC 2617 section 3.2.1).
-func (a *authenticator) check(req *sip.Request) (challenge sip.Header, ok bool) {
+// check verifies the Authorization header of req (RFC 3261 section 22.4; its uri must be the
+// Request-URI, its nonce count new). When it fails, the returned headers are the
+// WWW-Authenticate headers of the 401 to answer (SHA-256 and MD5, RFC 8760), stale when only
+// the nonce had expired (RFC 2617 section 3.2.1).
+func (a *authenticator) check(req *sip.Request) (challenges []sip.Header, ok bool) {
 	value := ""
 	if h := req.GetHeader("Authorization"); h != nil {
 		value = h.Value()
 	}
-	_, err := a.digest.Check(value, req.Method.String())
+	_, err := a.digest.Check(value, req.Method.String(), req.Recipient.String())
 	if err == nil {
 		return nil, true
 	}
-	return sip.NewHeader("WWW-Authenticate", a.digest.Challenge(errors.Is(err, sipdigest.ErrStale))), false
+	return a.digest.ChallengeHeaders(req, err), false
 }

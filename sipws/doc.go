@@ -26,7 +26,7 @@
 //
 //   - REGISTER: 200 echoing each Contact with its granted expires (at most Config.MaxExpires);
 //     there is no location service beyond the connection. With config.Security.Users, a 401
-//     digest challenge first (confd/internal/sipdigest: RFC 3261 section 22.4, MD5, qop=auth,
+//     digest challenge first (confd/internal/sipdigest: RFC 3261 section 22.4, SHA-256 and MD5, qop=auth,
 //     realm config.Security.Realm or "confd", stale=true for an expired nonce); a connection that registered is trusted for its
 //     INVITEs when config.Security.Restrict is set (otherwise an INVITE must carry
 //     credentials itself, or come from a config.Security.Trunks address).

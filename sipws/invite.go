@@ -42,7 +42,7 @@ func (c *conn) onInvite(req *sip.Request) {
 	c.respond(req, 100, "Trying")
 	if status, reason, extra := c.admit(req); status != 0 {
 		c.s.stats.rejected.Add(1)
-		c.respond(req, status, reason, extra)
+		c.respond(req, status, reason, extra...)
 		return
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -62,9 +62,9 @@ func (c *conn) onInvite(req *sip.Request) {
 }
 
 // admit decides whether an INVITE may go on to the answer: 0, or the refusal.
-func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Header) {
+func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.Header) {
 	if c.s.draining.Load() {
-		return 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))
+		return 503, "Service Unavailable (draining)", []sip.Header{sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))}
 	}
 	if sec := c.s.cfg.Security; sec.Restrict {
 		c.mu.Lock()
@@ -83,7 +83,7 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Hea
 	settings, err := c.s.b.Admit(req.Recipient.User)
 	if err != nil {
 		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
-		return s, r, h
+		return s, r, []sip.Header{h}
 	}
 	if settings.PIN != "" {
 		pin, ok := req.Recipient.UriParams.Get("pin")
@@ -93,7 +93,7 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Hea
 			}
 		}
 		if !ok || pin == "" {
-			return 403, "Forbidden (PIN required)", warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")
+			return 403, "Forbidden (PIN required)", []sip.Header{warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}
 		}
 		if subtle.ConstantTimeCompare([]byte(pin), []byte(settings.PIN)) != 1 {
 			return 403, "Forbidden (wrong PIN)", nil
@@ -101,7 +101,7 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra sip.Hea
 	}
 	if len(req.Body()) == 0 {
 		// A late offer would need confd to offer WebRTC itself; browsers always offer.
-		return 488, "Not Acceptable Here (offer required)", warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")
+		return 488, "Not Acceptable Here (offer required)", []sip.Header{warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}
 	}
 	return 0, "", nil
 }

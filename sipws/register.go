@@ -15,7 +15,7 @@ func (c *conn) onRegister(req *sip.Request) {
 	if c.s.auth.hasUsers() {
 		if chal, ok := c.s.auth.check(req); !ok {
 			c.s.stats.challenged.Add(1)
-			c.respond(req, 401, "Unauthorized", chal)
+			c.respond(req, 401, "Unauthorized", chal...)
 			return
 		}
 		c.mu.Lock()

@@ -19,6 +19,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/internal/guard"
 )
 
 // maxBody is the largest request body the API reads (413 above it).
@@ -307,7 +308,15 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := h.cfg.Dialer.Dial(context.WithoutCancel(r.Context()), name, req.URI)
-	if err != nil {
+	switch {
+	case errors.Is(err, guard.ErrNotAllowed):
+		writeError(w, 403, err.Error())
+		return
+	case errors.Is(err, guard.ErrRateLimited):
+		w.Header().Set("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
+		writeError(w, 429, err.Error())
+		return
+	case err != nil:
 		writeError(w, 400, err.Error())
 		return
 	}

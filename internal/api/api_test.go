@@ -2,7 +2,10 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +15,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/guard"
 )
 
 type fakeLeg struct {
@@ -418,5 +422,42 @@ func TestEventStream(t *testing.T) {
 	}
 	if events[0] != "mute" || events[1] != "leave" {
 		t.Errorf("events %v, want mute then leave", events)
+	}
+}
+
+// dialerFunc is a Dialer from a function.
+type dialerFunc func(ctx context.Context, room, uri string) (string, error)
+
+func (f dialerFunc) Dial(ctx context.Context, room, uri string) (string, error) { return f(ctx, room, uri) }
+
+// A dial-out the configuration forbids (issue 8 item 5's allow-list) answers 403 and one past the
+// dial rate 429 with Retry-After, so an integrator can tell them from a bad URI (400).
+func TestDialRefusalsAnswerTheirStatus(t *testing.T) {
+	b := bridge.New(bridge.Config{})
+	t.Cleanup(b.Close)
+	var next error
+	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0), Dialer: dialerFunc(func(context.Context, string, string) (string, error) {
+		return "d1", next
+	})}, nil)
+	for _, tc := range []struct {
+		err        error
+		status     int
+		retryAfter string
+	}{
+		{nil, 202, ""},
+		{fmt.Errorf("sipleg: destination not allowed: %w", guard.ErrNotAllowed), 403, ""},
+		{fmt.Errorf("sipleg: dial-out rate limit: %w", &guard.Refusal{Err: guard.ErrRateLimited, RetryAfter: 1500 * time.Millisecond}), 429, "2"},
+		{errors.New("sipleg: bad target"), 400, ""},
+	} {
+		next = tc.err
+		req := httptest.NewRequest("POST", "/api/rooms/r/dial", strings.NewReader(`{"uri":"sip:bob@192.0.2.1"}`))
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.status || w.Header().Get("Retry-After") != tc.retryAfter {
+			t.Errorf("%v: %d Retry-After %q, want %d %q (%s)", tc.err, w.Code, w.Header().Get("Retry-After"), tc.status, tc.retryAfter, w.Body)
+		}
 	}
 }

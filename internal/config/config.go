@@ -56,7 +56,8 @@ type Config struct {
 	Register []Register `toml:"register"`
 	// Security says who may call in; the zero value is open to everyone (SPEC: open by default).
 	Security Security `toml:"security"`
-	// Credentials answer digest challenges on dial-out, by realm ("" matches any realm).
+	// Credentials answer digest challenges on dial-out: only a challenge whose realm is the
+	// credential's and, when it names a host, from a request to that host.
 	Credentials []Credential `toml:"credential"`
 	// ICEServers are STUN/TURN servers for the WebRTC legs, also handed to clients.
 	ICEServers []ICEServer `toml:"ice_server"`
@@ -122,6 +123,47 @@ type Security struct {
 	SIP SIPLimits `toml:"sip"`
 	// WebRTC limits the WHIP/WHEP (and WebRTC) sessions ([security.webrtc]).
 	WebRTC WebRTCLimits `toml:"webrtc"`
+	// DigestAlgorithms are the digest algorithms challenged with, in this order, and accepted:
+	// "SHA-256" and "MD5". Empty means both, SHA-256 first (RFC 8760), except that user agents
+	// known to give up on a SHA-256 challenge (baresip 1.0, SIP.js, JsSIP) get MD5 alone;
+	// ["MD5"] serves other phones that do.
+	DigestAlgorithms []string `toml:"digest_algorithms"`
+	// DialOut limits where and how often confd dials out.
+	DialOut DialOut `toml:"dialout"`
+}
+
+// DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
+// token.
+type DialOut struct {
+	// Allow lists the destinations confd may dial: numbers (digits, * and #, with an optional
+	// leading +), each a prefix of the target's user part, and hosts (anything else), each
+	// the target's whole host, case-insensitively. With numbers listed the user part must
+	// start with one of them; with hosts listed the host must be one of them. Empty (the
+	// default) allows every destination.
+	Allow []string `toml:"allow"`
+	// Rate is how many dial-outs may start per second on average, all rooms together. Zero
+	// means 1.
+	Rate float64 `toml:"rate"`
+	// Burst is how many may start at once after a quiet spell. Zero means 10.
+	Burst int `toml:"burst"`
+}
+
+// dialNumberPrefix is an Allow entry that is a number.
+var dialNumberPrefix = regexp.MustCompile(`^\+?[0-9*#]+$`)
+
+// AllowsDial reports whether d's Allow list lets confd dial user@host.
+func (d DialOut) AllowsDial(user, host string) bool {
+	var numbers, hosts, numberOK, hostOK bool
+	for _, a := range d.Allow {
+		if dialNumberPrefix.MatchString(a) {
+			numbers = true
+			numberOK = numberOK || strings.HasPrefix(user, a)
+		} else {
+			hosts = true
+			hostOK = hostOK || strings.EqualFold(a, host)
+		}
+	}
+	return (!numbers || numberOK) && (!hosts || hostOK)
 }
 
 // WebRTCLimits bound what WebRTC offers may cost confd; each zero value is the default named.
@@ -144,9 +186,12 @@ type User struct {
 	Password string `toml:"password"`
 }
 
-// Credential answers a digest challenge on dial-out.
+// Credential answers a digest challenge on dial-out (RFC 3261 section 22.2) whose realm is
+// Realm, exactly, from a request to Host when one is given. A credential without a realm must
+// name a host: it then answers any realm from that host, and no other host ever sees it.
 type Credential struct {
 	Realm    string `toml:"realm"`
+	Host     string `toml:"host"`
 	User     string `toml:"user"`
 	Password string `toml:"password"`
 }
@@ -318,6 +363,24 @@ func (c Config) Validate() error {
 	}
 	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
 		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
+	}
+	for i, cr := range c.Credentials {
+		if cr.Realm == "" && cr.Host == "" {
+			bad("credential %d: set realm, host or both (a credential for any realm from any host would answer every challenge)", i+1)
+		}
+	}
+	for _, alg := range c.Security.DigestAlgorithms {
+		if a := strings.ToUpper(alg); a != "SHA-256" && a != "MD5" {
+			bad("security.digest_algorithms: %q is neither SHA-256 nor MD5", alg)
+		}
+	}
+	if d := c.Security.DialOut; d.Rate < 0 || d.Burst < 0 {
+		bad("security.dialout: rate and burst must be ≥ 0")
+	}
+	for _, a := range c.Security.DialOut.Allow {
+		if a == "" || strings.ContainsAny(a, " @;:") {
+			bad("security.dialout.allow: %q is neither a number nor a host", a)
+		}
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {

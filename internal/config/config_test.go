@@ -62,17 +62,21 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		args []string
 		want string
 	}{
-		"typo in file":        {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
-		"bad room name":       {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
-		"pin not digits":      {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
-		"rtp backwards":       {args: []string{"-rtp", "300-200"}, want: "port range"},
-		"bad public ip":       {args: []string{"-public-ip", "example"}, want: "-public-ip"},
-		"half tls":            {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
-		"bad drain":           {args: []string{"-drain", "soon"}, want: "drain"},
-		"not toml":            {file: "[[[", want: "config"},
-		"stray argument":      {args: []string{"extra"}, want: "unexpected argument"},
-		"negative webrtc cap": {file: "[security.webrtc]\nsessions_per_source = -1\n", want: "security.webrtc"},
-		"negative sip limit":  {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
+		"typo in file":          {file: "sipp = \":5060\"\n", want: "unknown setting \"sipp\""},
+		"bad room name":         {file: "[[room]]\nname = \"a b\"\n", want: "room 1: name"},
+		"pin not digits":        {file: "[[room]]\nname = \"r\"\npin = \"12a\"\n", want: "pin must be"},
+		"rtp backwards":         {args: []string{"-rtp", "300-200"}, want: "port range"},
+		"bad public ip":         {args: []string{"-public-ip", "example"}, want: "-public-ip"},
+		"half tls":              {args: []string{"-tls-cert", "c.pem"}, want: "go together"},
+		"bad drain":             {args: []string{"-drain", "soon"}, want: "drain"},
+		"not toml":              {file: "[[[", want: "config"},
+		"stray argument":        {args: []string{"extra"}, want: "unexpected argument"},
+		"negative webrtc cap":   {file: "[security.webrtc]\nsessions_per_source = -1\n", want: "security.webrtc"},
+		"credential for anyone": {file: "[[credential]]\nuser = \"u\"\npassword = \"p\"\n", want: "credential 1: set realm, host"},
+		"digest algorithm":      {file: "[security]\ndigest_algorithms = [\"SHA-512\"]\n", want: "security.digest_algorithms"},
+		"dial-out allow":        {file: "[security.dialout]\nallow = [\"sip:x@y\"]\n", want: "security.dialout.allow"},
+		"dial-out rate":         {file: "[security.dialout]\nrate = -1.0\n", want: "security.dialout"},
+		"negative sip limit":    {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -87,6 +91,27 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestDialOutAllowList(t *testing.T) {
+	for _, tc := range []struct {
+		allow      []string
+		user, host string
+		want       bool
+	}{
+		{nil, "anything", "anywhere.example", true},
+		{[]string{"+4420"}, "+4420555", "anywhere.example", true},
+		{[]string{"+4420"}, "+4431555", "trunk.example", false},
+		{[]string{"trunk.example"}, "bob", "Trunk.Example", true},
+		{[]string{"trunk.example"}, "bob", "evil.example", false},
+		{[]string{"+4420", "trunk.example"}, "+4420555", "evil.example", false},
+		{[]string{"+4420", "trunk.example"}, "bob", "trunk.example", false},
+		{[]string{"+4420", "00", "trunk.example"}, "0044", "trunk.example", true},
+	} {
+		if got := (DialOut{Allow: tc.allow}).AllowsDial(tc.user, tc.host); got != tc.want {
+			t.Errorf("allow %q, %s@%s: %v, want %v", tc.allow, tc.user, tc.host, got, tc.want)
+		}
 	}
 }
 

@@ -16,6 +16,9 @@ var (
 	ErrSourceBusy = errors.New("guard: too many sessions from this source")
 	// ErrFull means the whole server holds as many sessions as it may.
 	ErrFull = errors.New("guard: too many sessions")
+	// ErrNotAllowed means the configuration does not allow what was asked (a dial-out
+	// destination off the allow-list): answered 403, not retried.
+	ErrNotAllowed = errors.New("guard: not allowed by the configuration")
 )
 
 // Refusal is the error every refusal of this package returns: it wraps one of the sentinels and

@@ -79,6 +79,8 @@ test("refusals read as sentences a person can act on", () => {
   assert.match(refusal(486, "SIP 486 Busy Here"), /full/);
   assert.match(refusal(409, "room is full"), /full/);
   assert.match(refusal(503, ""), /shutting down/);
+  assert.match(refusal(429, "too many failed attempts"), /Too many tries/);
+  assert.match(refusal(403, "SIP 403 Forbidden (too many PIN attempts)"), /Too many tries/);
   assert.match(refusal(418, "teapot"), /answered 418 \(teapot\)/);
   assert.match(explainAPIError(new APIError(403, "x")), /API token/);
   assert.match(explainAPIError(new APIError(401, "x")), /API token/);

@@ -123,6 +123,9 @@ function gathered(pc) {
 // to the INVITE, whose codes SPEC "Errors" makes mean the same thing.
 export function refusal(status, text) {
   const why = text ? ` (${text})` : "";
+  if (status === 429 || /too many/i.test(text)) {
+    return `Too many tries from this address: wait a little and try again${why}.`;
+  }
   if ((status === 401 || status === 403) && /\bPIN\b/i.test(text)) {
     return `The room's PIN is missing or wrong: enter it under More options${why}.`;
   }
@@ -133,7 +136,7 @@ export function refusal(status, text) {
     case 404: return `No such room or endpoint on this bridge${why}.`;
     case 409: case 486: return `The room is full${why}.`;
     case 415: case 488: return `The bridge could not use this browser's audio offer${why}.`;
-    case 503: return `The bridge is shutting down and takes no new calls${why}.`;
+    case 503: return `The bridge is shutting down or too busy and takes no new calls${why}.`;
     default: return `The bridge answered ${status}${why}.`;
   }
 }
