@@ -84,6 +84,7 @@ type Bridge struct {
 	nextID   atomic.Uint32
 	draining atomic.Bool
 	wg       sync.WaitGroup
+	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
 }
 
 // New returns a Bridge with cfg's declared rooms.
@@ -107,12 +108,12 @@ func (b *Bridge) Drain() { b.draining.Store(true) }
 // Draining reports whether Drain was called.
 func (b *Bridge) Draining() bool { return b.draining.Load() }
 
-// settings returns the settings of room name, declared or default, with the caller holding b.mu.
+// settingsLocked returns the settings of room name, declared or default, with the caller holding
+// b.mu.
 func (b *Bridge) settingsLocked(name string) (RoomSettings, bool) {
 	if r, ok := b.rooms[name]; ok {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.settings, r.declared
+		v := r.snapshot()
+		return v.settings, v.declared
 	}
 	s, ok := b.declared[name]
 	return s, ok
@@ -155,10 +156,10 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	defer b.mu.Unlock()
 	b.declared[name] = s
 	if r, ok := b.rooms[name]; ok {
-		r.mu.Lock()
-		r.settings, r.declared = s, true
-		r.mix.SetTopK(s.TopK)
-		r.mu.Unlock()
+		r.do(func() {
+			r.settings, r.declared = s, true
+			r.mix.SetTopK(s.TopK)
+		})
 	}
 	return nil
 }
@@ -176,15 +177,23 @@ func (b *Bridge) joinWith(room string, info ParticipantInfo, leg Leg, src mixer.
 	if _, err := b.Admit(room); err != nil {
 		return nil, err
 	}
+	// b.mu is held until the participant is in: an emptied room's goroutine forgets it under
+	// b.mu (removeIfIdle), so it cannot forget the room this participant is joining. The room's
+	// goroutine takes b.mu only after it has stopped owning the room, so the join never waits
+	// for a goroutine that waits for b.mu.
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	r, ok := b.rooms[room]
 	if !ok {
 		s, declared := b.declared[room]
 		r = newRoom(b, room, s, declared)
 		b.rooms[room] = r
 	}
-	b.mu.Unlock()
-	return r.joinWith(info, leg, src)
+	p, err := r.joinWith(info, leg, src)
+	if err != nil && r.idle() {
+		delete(b.rooms, room) // a refused first participant leaves no empty room behind
+	}
+	return p, err
 }
 
 // Rooms lists the rooms that exist: every room with participants and every declared room.
@@ -237,9 +246,7 @@ func (b *Bridge) Participants() []*Participant {
 	b.mu.Unlock()
 	var out []*Participant
 	for _, r := range rooms {
-		r.mu.Lock()
-		out = append(out, r.parts...)
-		r.mu.Unlock()
+		out = append(out, r.snapshot().parts...)
 	}
 	return out
 }
@@ -264,10 +271,7 @@ func (b *Bridge) Close() {
 func (b *Bridge) removeIfIdle(r *Room) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r.mu.Lock()
-	idle := len(r.parts) == 0 && !r.running
-	r.mu.Unlock()
-	if idle && b.rooms[r.name] == r {
+	if r.idle() && b.rooms[r.name] == r {
 		delete(b.rooms, r.name)
 	}
 }

@@ -14,16 +14,18 @@ import (
 	"confd/jitter"
 )
 
-// fakeLeg is a Leg that keeps what the room sends it.
+// fakeLeg is a Leg that keeps what the room sends it, and when.
 type fakeLeg struct {
 	mu      sync.Mutex
 	packets [][]byte
+	at      []time.Time
 	hungUp  string
 }
 
 func (l *fakeLeg) SendRTP(pkt []byte) {
 	l.mu.Lock()
 	l.packets = append(l.packets, append([]byte(nil), pkt...))
+	l.at = append(l.at, time.Now())
 	l.mu.Unlock()
 }
 
@@ -35,6 +37,12 @@ func (l *fakeLeg) Hangup(reason string) {
 
 // heard decodes everything the leg was sent, as its phone would.
 func (l *fakeLeg) heard(t *testing.T, c codec.Codec) []int16 {
+	return l.heardBetween(t, c, time.Time{}, time.Unix(1<<40, 0))
+}
+
+// heardBetween decodes everything the leg was sent, in order as its phone would, and returns
+// what was sent from from to to.
+func (l *fakeLeg) heardBetween(t *testing.T, c codec.Codec, from, to time.Time) []int16 {
 	t.Helper()
 	dec, err := codec.NewDecoder(c)
 	if err != nil {
@@ -45,7 +53,7 @@ func (l *fakeLeg) heard(t *testing.T, c codec.Codec) []int16 {
 	var out []int16
 	pcm := make([]int16, codec.MaxPacketSamples)
 	var p rtp.Packet
-	for _, raw := range l.packets {
+	for i, raw := range l.packets {
 		if err := p.Unmarshal(raw); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +61,9 @@ func (l *fakeLeg) heard(t *testing.T, c codec.Codec) []int16 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, pcm[:n]...)
+		if !l.at[i].Before(from) && l.at[i].Before(to) {
+			out = append(out, pcm[:n]...)
+		}
 	}
 	return out
 }

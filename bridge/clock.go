@@ -57,6 +57,14 @@ func (c *Clock) Shifted() time.Duration { return time.Duration(c.shifted.Load())
 // scheduled time (not the time it actually ran: media timing follows the schedule). It returns
 // ctx's error.
 func (c *Clock) Run(ctx context.Context, start time.Time, tick func(due time.Time)) error {
+	return c.RunBetween(ctx, start, nil, nil, tick)
+}
+
+// RunBetween is Run for the owner of a room: on the same goroutine, between runs before every
+// tick and whenever wake receives, so that changes queued for the owner are applied between
+// ticks, at once when the clock is idle, and the tick needs no lock. between may cancel ctx (the
+// room emptied); no tick follows then. A nil wake or between is never used.
+func (c *Clock) RunBetween(ctx context.Context, start time.Time, wake <-chan struct{}, between func(), tick func(due time.Time)) error {
 	timer := time.NewTimer(time.Until(start))
 	defer timer.Stop()
 	next := start
@@ -64,6 +72,9 @@ func (c *Clock) Run(ctx context.Context, start time.Time, tick func(due time.Tim
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-wake:
+			between()
+			continue
 		case <-timer.C:
 		}
 		now := time.Now()
@@ -74,6 +85,12 @@ func (c *Clock) Run(ctx context.Context, start time.Time, tick func(due time.Tim
 			next = next.Add(time.Duration(skip) * c.period)
 		}
 		for !next.After(now) {
+			if between != nil {
+				between()
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if now.Sub(next) > c.period/2 {
 				c.late.Add(1)
 			}

@@ -15,39 +15,54 @@ type Change struct {
 }
 
 // Update applies c to participant id atomically: every field is checked first, and a refused
-// change (ErrNoParticipant, ErrBadSetting) changes nothing. The change shapes the next tick.
+// change (ErrNoParticipant, ErrBadSetting) changes nothing. The room's owner applies it between
+// ticks, so it shapes the next tick.
 func (r *Room) Update(id string, c Change) (ParticipantState, error) {
-	r.mu.Lock()
-	p, err := r.participantLocked(id)
+	var (
+		st     ParticipantState
+		err    error
+		events []Event
+	)
+	r.do(func() { st, events, err = r.update(id, c) })
+	for _, e := range events {
+		r.b.bus.Publish(e)
+	}
+	return st, err
+}
+
+// update is Update as the room's owner runs it.
+func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
+	p, err := findParticipant(r.parts, id)
 	if err != nil {
-		r.mu.Unlock()
-		return ParticipantState{}, err
+		return ParticipantState{}, nil, err
 	}
 	role, target, _ := r.mix.Role(p.mid)
 	if c.Role != nil {
 		if role, err = mixer.ParseRole(*c.Role); err != nil {
-			r.mu.Unlock()
-			return ParticipantState{}, fmt.Errorf("%w: %v", ErrBadSetting, err)
+			return ParticipantState{}, nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
 		}
 		if role != mixer.RoleCoach {
 			target = 0
 		}
 	}
 	if c.Target != nil {
-		q, err := r.participantLocked(*c.Target)
+		q, err := findParticipant(r.parts, *c.Target)
 		if err != nil {
-			r.mu.Unlock()
-			return ParticipantState{}, fmt.Errorf("%w: target %q", ErrNoParticipant, *c.Target)
+			return ParticipantState{}, nil, fmt.Errorf("%w: target %q", ErrNoParticipant, *c.Target)
 		}
 		if q == p {
-			r.mu.Unlock()
-			return ParticipantState{}, fmt.Errorf("%w: a participant cannot coach itself", ErrBadSetting)
+			return ParticipantState{}, nil, fmt.Errorf("%w: a participant cannot coach itself", ErrBadSetting)
 		}
 		target = q.mid
 	}
 	if role == mixer.RoleCoach && target == 0 {
-		r.mu.Unlock()
-		return ParticipantState{}, fmt.Errorf("%w: a coach needs a target", ErrBadSetting)
+		return ParticipantState{}, nil, fmt.Errorf("%w: a coach needs a target", ErrBadSetting)
+	}
+	if c.Role != nil || c.Target != nil {
+		// The one setter that can refuse goes first, so that a refusal changes nothing.
+		if err := r.mix.SetRole(p.mid, role, target); err != nil {
+			return ParticipantState{}, nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+		}
 	}
 	var events []Event
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
@@ -59,37 +74,30 @@ func (r *Room) Update(id string, c Change) (ParticipantState, error) {
 		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"deaf": *c.Deaf}})
 	}
 	if c.Role != nil || c.Target != nil {
-		if err := r.mix.SetRole(p.mid, role, target); err != nil {
-			r.mu.Unlock()
-			return ParticipantState{}, fmt.Errorf("%w: %v", ErrBadSetting, err)
-		}
 		data := map[string]any{"role": role.String()}
 		if role == mixer.RoleCoach {
 			data["target"] = r.byMixID[target].id
 		}
 		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: data})
 	}
-	st := p.stateLocked(r)
-	r.mu.Unlock()
-	for _, e := range events {
-		r.b.bus.Publish(e)
-	}
-	return st, nil
+	p.refresh(r)
+	return p.State(), events, nil
 }
 
 // MuteAll mutes every participant but coaches and monitors (SPEC "Control API") and returns
 // how many it muted.
 func (r *Room) MuteAll() int {
-	r.mu.Lock()
 	var muted []string
-	for _, p := range r.parts {
-		role, _, _ := r.mix.Role(p.mid)
-		if role == mixer.RoleNormal && !r.mix.Muted(p.mid) {
-			_ = r.mix.SetMuted(p.mid, true)
-			muted = append(muted, p.id)
+	r.do(func() {
+		for _, p := range r.parts {
+			role, _, _ := r.mix.Role(p.mid)
+			if role == mixer.RoleNormal && !r.mix.Muted(p.mid) {
+				_ = r.mix.SetMuted(p.mid, true)
+				p.refresh(r)
+				muted = append(muted, p.id)
+			}
 		}
-	}
-	r.mu.Unlock()
+	})
 	for _, id := range muted {
 		r.b.bus.Publish(Event{Type: EventMute, Room: r.name, Participant: id, Data: map[string]any{"muted": true, "by": "mute-all"}})
 	}
@@ -106,15 +114,20 @@ type Gain struct {
 // SetMatrix replaces the room's explicit pairs. Unknown ids (ErrNoParticipant) or a gain out of
 // range (ErrBadSetting) refuse the whole request and change nothing.
 func (r *Room) SetMatrix(gains []Gain) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	var err error
+	r.do(func() { err = r.setMatrix(gains) })
+	return err
+}
+
+// setMatrix is SetMatrix as the room's owner runs it.
+func (r *Room) setMatrix(gains []Gain) error {
 	pairs := make([]mixer.Pair, 0, len(gains))
 	for _, g := range gains {
-		l, err := r.participantLocked(g.Listener)
+		l, err := findParticipant(r.parts, g.Listener)
 		if err != nil {
 			return fmt.Errorf("%w: listener %q", ErrNoParticipant, g.Listener)
 		}
-		s, err := r.participantLocked(g.Speaker)
+		s, err := findParticipant(r.parts, g.Speaker)
 		if err != nil {
 			return fmt.Errorf("%w: speaker %q", ErrNoParticipant, g.Speaker)
 		}
@@ -131,17 +144,7 @@ func (r *Room) SetMatrix(gains []Gain) error {
 
 // Matrix returns the room's explicit pairs.
 func (r *Room) Matrix() []Gain {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	pairs := r.mix.Matrix()
-	out := make([]Gain, 0, len(pairs))
-	for _, pr := range pairs {
-		l, s := r.byMixID[pr.Listener], r.byMixID[pr.Speaker]
-		if l != nil && s != nil {
-			out = append(out, Gain{Listener: l.id, Speaker: s.id, Gain: pr.Gain})
-		}
-	}
-	return out
+	return append([]Gain{}, r.snapshot().matrix...)
 }
 
 // EffectiveMatrix returns, for every ordered pair of people in the room whose effective gain is
@@ -149,24 +152,28 @@ func (r *Room) Matrix() []Gain {
 // only by its target, a monitor by no one), then the explicit pair (SPEC "What each participant
 // hears"). Pairs not listed are heard at 1.
 func (r *Room) EffectiveMatrix() []Gain {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []Gain
-	for _, l := range r.parts {
-		if l.Internal() {
+	v := r.snapshot()
+	type pair struct{ l, s string }
+	explicit := make(map[pair]float32, len(v.matrix))
+	for _, g := range v.matrix {
+		explicit[pair{g.Listener, g.Speaker}] = g.Gain
+	}
+	out := []Gain{}
+	for _, l := range v.parts {
+		lv := l.view.Load()
+		if l.Internal() || lv == nil {
 			continue
 		}
-		for _, s := range r.parts {
-			if s == l || s.Internal() {
+		for _, s := range v.parts {
+			sv := s.view.Load()
+			if s == l || s.Internal() || sv == nil {
 				continue
 			}
-			if g, err := r.mix.EffectiveGain(l.mid, s.mid); err == nil && g != 1 {
+			g, ok := explicit[pair{l.id, s.id}]
+			if g := mixer.RuleGain(l.mid, lv.rules, s.mid, sv.rules, g, ok); g != 1 {
 				out = append(out, Gain{Listener: l.id, Speaker: s.id, Gain: g})
 			}
 		}
-	}
-	if out == nil {
-		out = []Gain{}
 	}
 	return out
 }

@@ -20,11 +20,17 @@ func (p *Participant) DTMF(digit byte, now time.Time) {
 	p.lastDigit, p.lastDigitAt = digit, now
 	p.dtmfMu.Unlock()
 	if star && digit == '6' {
-		r.mu.Lock()
-		muted := !r.mix.Muted(p.mid)
-		_ = r.mix.SetMuted(p.mid, muted)
-		r.mu.Unlock()
-		r.b.bus.Publish(Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": muted, "by": "self"}})
+		// Queued for the room's owner, not waited for: the caller may be the leg's packet
+		// reader, inside PushRTP.
+		r.post(func() {
+			if p.left.Load() {
+				return
+			}
+			muted := !r.mix.Muted(p.mid)
+			_ = r.mix.SetMuted(p.mid, muted)
+			p.refresh(r)
+			r.b.bus.Publish(Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": muted, "by": "self"}})
+		})
 	}
 	if p.info.OnDigit != nil {
 		p.info.OnDigit(digit)

@@ -33,9 +33,7 @@ func internalKind(kind string) bool { return kind == "recorder" || kind == "play
 // frame the mixer decoded from a participant, and the tick's time — what per-participant
 // recording tracks are made of. tap must not block or keep f.
 func (r *Room) SetPCMTap(tap func(participant string, now time.Time, f *codec.Frame)) {
-	r.mu.Lock()
-	r.tap = tap
-	r.mu.Unlock()
+	r.do(func() { r.tap = tap })
 }
 
 // JoinSource joins a participant whose audio comes from src instead of from RTP (an
@@ -50,7 +48,5 @@ func (b *Bridge) JoinSource(room string, info ParticipantInfo, src mixer.Source,
 
 // Participants returns everyone in the room, confd's own recorders and players included.
 func (r *Room) Participants() []*Participant {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*Participant(nil), r.parts...)
+	return append([]*Participant(nil), r.snapshot().parts...)
 }

@@ -48,6 +48,11 @@ type ParticipantInfo struct {
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
 // header writer, its receive statistics, and its matrix state.
+//
+// Who touches what: info is fixed at join (its media fields are the join's; output, outputPT
+// and input are the current ones). The room's owner (see Room) alone touches output, outputPT,
+// talking and the sender's header. The leg's reader touches what PushRTP does under pktMu:
+// input, events and the parse scratch. The rest is atomic, for readers on any goroutine.
 type Participant struct {
 	id       string
 	mid      mixer.ID
@@ -59,22 +64,31 @@ type Participant struct {
 	buf       atomic.Pointer[jitter.Buffer]
 	sender    *RTPSender
 	recv      RTPReceiver
-	pktMu     sync.Mutex
-	pkt       rtp.Packet // parse scratch for PushRTP, reused so parsing allocates nothing
 	hold      atomic.Bool
 	lastMedia atomic.Int64
 	bad       atomic.Uint64
-	outClock  atomic.Int32 // RTP clock of the output, read by RTCPReport without the room lock
+	outClock  atomic.Int32 // RTP clock of the output, read by RTCPReport
+	lossAsked atomic.Int32 // the expected loss last asked of the owner, so a report only wakes it on a change
 
-	// Guarded by room.mu.
-	talking bool
-	muted   bool
-	sendsTo bool
+	pktMu  sync.Mutex
+	pkt    rtp.Packet // parse scratch for PushRTP, reused so parsing allocates nothing
+	input  []jitter.PayloadType
+	events *dtmf.Receiver
+
+	// Owned by the room's owner.
+	output     codec.Format
+	outputPT   uint8
+	inputCodec string // the audio codec of input, for the API
+	talking    bool
+
+	// For readers: published by the owner.
+	view       atomic.Pointer[partView]
+	talkingNow atomic.Bool
+	level      atomic.Int32 // codec.Level of the last tick
 
 	dtmfMu      sync.Mutex
 	lastDigit   byte
 	lastDigitAt time.Time
-	events      *dtmf.Receiver // guarded by pktMu, like everything PushRTP touches
 
 	leaveOnce sync.Once
 	left      atomic.Bool
@@ -85,9 +99,12 @@ type Participant struct {
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	p := &Participant{
 		id: r.b.newParticipantID(), info: info, room: r, leg: leg, joinedAt: now(),
-		sender: NewRTPSender(info.OutputPT),
+		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
+		inputCodec: audioCodec(info.Input),
 	}
+	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
+	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
 	id, _ := strconv.ParseUint(p.id, 10, 32)
 	p.mid = mixer.ID(id)
 	if len(info.Input) > 0 {
@@ -101,21 +118,26 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	if src == nil && len(info.Input) > 0 {
 		src = p
 	}
-	r.mu.Lock()
-	if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
-		r.mu.Unlock()
-		return nil, ErrRoomFull
+	var err error
+	r.do(func() {
+		if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
+			err = ErrRoomFull
+			return
+		}
+		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); e != nil {
+			err = fmt.Errorf("%w: %v", ErrBadSetting, e)
+			return
+		}
+		r.parts = append(r.parts, p)
+		r.byMixID[p.mid] = p
+		p.refresh(r)
+		if !r.running && !r.b.noClock {
+			r.start()
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); err != nil {
-		r.mu.Unlock()
-		return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
-	}
-	r.parts = append(r.parts, p)
-	r.byMixID[p.mid] = p
-	if !r.running {
-		r.startLocked()
-	}
-	r.mu.Unlock()
 	r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
 		Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
 	r.b.log.Info("joined", "room", r.name, "id", p.id, "name", info.Name, "from", info.From, "kind", info.Kind, "codec", info.Output.String())
@@ -139,9 +161,12 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 			p.pktMu.Lock()
 			p.events = rx
 			p.pktMu.Unlock()
-			break
+			return buf, nil
 		}
 	}
+	p.pktMu.Lock()
+	p.events = nil
+	p.pktMu.Unlock()
 	return buf, nil
 }
 
@@ -173,7 +198,7 @@ func (p *Participant) Read(f *codec.Frame) bool {
 	if buf := p.buf.Load(); buf != nil && !p.hold.Load() {
 		ok := buf.Read(f)
 		if r := p.room; ok && r.tap != nil {
-			r.tap(p.id, r.now, f) // the room holds its lock during the tick
+			r.tap(p.id, r.now, f) // on the room's goroutine, which owns tap
 		}
 		return ok
 	}
@@ -218,7 +243,7 @@ func (p *Participant) PushRTP(raw []byte, now time.Time) error {
 }
 
 func (p *Participant) clockRate(pt uint8) int {
-	for _, t := range p.info.Input {
+	for _, t := range p.input {
 		if t.Type == pt {
 			if t.ClockRate != 0 {
 				return t.ClockRate
@@ -246,15 +271,20 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 	}
 	if rep.HasLoss {
 		loss := ExpectedLossPercent(rep.FractionLost)
-		r := p.room
-		r.mu.Lock()
-		if f := p.info.Output; f.Codec == codec.Opus && f.ExpectedLoss != loss {
-			f.ExpectedLoss = loss
-			if err := r.mix.SetFormat(p.mid, f); err == nil {
-				p.info.Output = f
-			}
+		if p.lossAsked.Swap(int32(loss)) == int32(loss) {
+			return nil
 		}
-		r.mu.Unlock()
+		r := p.room
+		r.post(func() {
+			if f := p.output; f.Codec == codec.Opus && f.ExpectedLoss != loss && !p.left.Load() {
+				f.ExpectedLoss = loss
+				if err := r.mix.SetFormat(p.mid, f); err == nil {
+					p.output = f
+				} else {
+					p.lossAsked.Store(int32(p.output.ExpectedLoss)) // ask again on the next report
+				}
+			}
+		})
 	}
 	return nil
 }
@@ -276,6 +306,9 @@ func (p *Participant) SetHold(hold bool) { p.hold.Store(hold) }
 
 // SetMedia changes the participant's negotiated media mid-call (a re-INVITE that changed codec
 // or payload types): a new jitter buffer for the new input and a new encoding for its output.
+// The room's owner changes the output first; a refused output changes nothing. The input is then
+// swapped under pktMu alone, so that a packet being pushed (a *6, say, which is a change for the
+// owner) never waits for the room while the room waits for it.
 func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitter.PayloadType) error {
 	var buf *jitter.Buffer
 	if len(input) > 0 {
@@ -285,23 +318,32 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 		}
 	}
 	r := p.room
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mix.SetFormat(p.mid, output); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSetting, err)
+	var err error
+	inputCodec := audioCodec(input)
+	r.do(func() {
+		if e := r.mix.SetFormat(p.mid, output); e != nil {
+			err = fmt.Errorf("%w: %v", ErrBadSetting, e)
+			return
+		}
+		p.output, p.outputPT, p.inputCodec = output, outputPT, inputCodec
+		p.lossAsked.Store(int32(output.ExpectedLoss))
+		p.sender.SetPayloadType(outputPT)
+		p.outClock.Store(int32(output.Codec.ClockRate()))
+		p.refresh(r)
+	})
+	if err != nil {
+		return err
 	}
 	p.pktMu.Lock()
-	p.info.Output, p.info.OutputPT, p.info.Input = output, outputPT, input
-	p.outClock.Store(int32(output.Codec.ClockRate()))
+	p.input = input
 	p.buf.Store(buf)
 	p.pktMu.Unlock()
-	p.sender.SetPayloadType(outputPT)
 	return nil
 }
 
-// sendTick sends this tick's packet to the participant; the room holds its lock.
+// sendTick sends this tick's packet to the participant, on the room's goroutine.
 func (p *Participant) sendTick(r *Room, due time.Time) {
-	if p.info.Output.Codec == 0 || p.left.Load() {
+	if p.output.Codec == 0 || p.left.Load() {
 		return
 	}
 	out := r.mix.Output(p.mid)
@@ -327,48 +369,66 @@ func (p *Participant) Leave(reason string) {
 	p.leaveOnce.Do(func() {
 		p.left.Store(true)
 		r := p.room
-		r.mu.Lock()
-		_ = r.mix.Remove(p.mid)
-		for i, q := range r.parts {
-			if q == p {
-				r.parts = append(r.parts[:i], r.parts[i+1:]...)
-				break
+		// The last one out: the room's goroutine stops after this change and forgets an
+		// ad-hoc room.
+		r.do(func() {
+			_ = r.mix.Remove(p.mid)
+			for i, q := range r.parts {
+				if q == p {
+					r.parts = append(r.parts[:i], r.parts[i+1:]...)
+					break
+				}
 			}
-		}
-		delete(r.byMixID, p.mid)
-		if len(r.parts) == 0 && r.running {
-			// The last one out stops the clock now; the goroutine forgets an ad-hoc room.
-			r.running = false
-			r.cancel()
-		}
-		r.mu.Unlock()
+			delete(r.byMixID, p.mid)
+			for _, q := range r.parts {
+				if v := q.view.Load(); v != nil && v.target == p.id {
+					q.refresh(r) // p's coaches keep their role without a target
+				}
+			}
+		})
 		r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
 		r.b.log.Info("left", "room", r.name, "id", p.id, "reason", reason)
 	})
 }
 
-// stateLocked describes the participant for the API; the caller holds the room's lock.
-func (p *Participant) stateLocked(r *Room) ParticipantState {
+// refresh publishes the participant's rules and codec for readers; the room's owner calls it
+// after changing them.
+func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
-	st := ParticipantState{
-		ID: p.id, Name: p.info.Name, From: p.info.From, Kind: p.info.Kind,
-		Codec: p.info.Output.Codec.String(), Role: role.String(),
-		Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), OnHold: p.hold.Load(),
-		Talking: p.talking, LevelDBov: float64(r.mix.Level(p.mid)), JoinedAt: p.joinedAt,
-	}
-	if p.info.Output.Codec == 0 {
-		st.Codec = ""
-		for _, t := range p.info.Input {
-			if t.Kind == jitter.Audio {
-				st.Codec = t.Codec.String()
-				break
-			}
-		}
+	v := &partView{codec: p.output.Codec.String(),
+		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target}}
+	if p.output.Codec == 0 {
+		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
 	}
 	if role == mixer.RoleCoach {
 		if q, ok := r.byMixID[target]; ok {
-			st.Target = q.id
+			v.target = q.id
 		}
 	}
-	return st
+	p.view.Store(v)
+}
+
+// State describes the participant as the API shows it, from what the room's owner last
+// published; it never waits for the room.
+func (p *Participant) State() ParticipantState {
+	v := p.view.Load()
+	if v == nil {
+		v = &partView{}
+	}
+	return ParticipantState{
+		ID: p.id, Name: p.info.Name, From: p.info.From, Kind: p.info.Kind,
+		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
+		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
+		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
+	}
+}
+
+// audioCodec names the audio codec among input, "" for none.
+func audioCodec(input []jitter.PayloadType) string {
+	for _, t := range input {
+		if t.Kind == jitter.Audio {
+			return t.Codec.String()
+		}
+	}
+	return ""
 }

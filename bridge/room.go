@@ -2,35 +2,78 @@ package bridge
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"confd/codec"
 	"confd/mixer"
-	"sync"
 )
 
-// Room is one conference: a mixer, its participants and the clock goroutine that ticks them.
-// Everything a tick touches is guarded by mu, which the tick holds for its whole length and the
-// API holds only to apply a change, so a change made before tick n shapes tick n and the mixer
-// itself needs no lock.
+// Room is one conference: a mixer, its participants and the goroutine that owns them.
+//
+// The room has one owner. While it has participants, its goroutine owns the mixer, the
+// participant list and everything a tick touches: it runs the ticks, and between ticks it applies
+// the changes other goroutines queue for it (join, leave, control, RTCP loss reports, *6), so the
+// tick takes no lock. A caller that needs the result of a change (Update, Join) waits for it: the
+// goroutine wakes for the queue at once, or after the tick in progress. While the room has no
+// goroutine (empty, or not yet started), whoever holds qmu owns it and applies its change itself.
+//
+// Readers never wait for the owner: State, Participant, Participants, Matrix and the counts read
+// a snapshot the owner publishes after every batch of changes, and talking and levels, which
+// change every tick, are per-participant atomics.
 type Room struct {
 	b    *Bridge
 	name string
 
-	mu       sync.Mutex
+	// qmu guards the queue and the hand-over of ownership (running); it is held for an append,
+	// a swap or an inline change, never during a tick, and nothing else is locked inside it.
+	qmu     sync.Mutex
+	queue   []command
+	running bool // the goroutine owns the room
+	wake    chan struct{}
+
+	view atomic.Pointer[roomView]
+
+	// Owned (see above).
 	settings RoomSettings
 	declared bool
 	mix      *mixer.Mixer
 	parts    []*Participant
 	byMixID  map[mixer.ID]*Participant
-	running  bool
-	clock    *Clock
 	cancel   context.CancelFunc
+	spare    []command  // the queue's second buffer, so that draining it allocates nothing
 	pkt      [1500]byte // the packet being written, reused for every leg
 	ticks    uint64
 	now      time.Time // the tick being run
 	phase    phaser
 	tap      func(participant string, now time.Time, f *codec.Frame)
+
+	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
+}
+
+// command is one change for the room's owner; done, when not nil, is closed once it is applied.
+type command struct {
+	apply func()
+	done  chan struct{}
+}
+
+// roomView is what readers see of a room: published by the owner after every batch of changes,
+// never modified afterwards.
+type roomView struct {
+	settings RoomSettings
+	declared bool
+	parts    []*Participant // everyone, confd's own recorders and players included
+	people   int            // participants that are not internal
+	matrix   []Gain         // explicit pairs, in the API's ids
+}
+
+// partView is what readers see of one participant's rules and media, published by the owner
+// when they change.
+type partView struct {
+	codec  string
+	rules  mixer.Rules
+	target string // a coach's target's API id, "" when absent
 }
 
 func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
@@ -38,29 +81,25 @@ func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
 	if s.TopK > 0 {
 		mc.TopK = s.TopK
 	}
-	return &Room{
+	r := &Room{
 		b: b, name: name, settings: s, declared: declared,
 		mix:     mixer.New(mc, mixer.WithLogger(b.log.With("room", name))),
 		byMixID: map[mixer.ID]*Participant{},
 		clock:   NewClock(codec.FrameDuration),
+		wake:    make(chan struct{}, 1),
 	}
+	r.publish()
+	return r
 }
 
 // Name returns the room's name.
 func (r *Room) Name() string { return r.name }
 
+// snapshot returns the room as last published.
+func (r *Room) snapshot() *roomView { return r.view.Load() }
+
 // count returns how many people are in the room (recorders and players are not counted).
-func (r *Room) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, p := range r.parts {
-		if !p.Internal() {
-			n++
-		}
-	}
-	return n
-}
+func (r *Room) count() int { return r.snapshot().people }
 
 // ClockStats returns the room clock's counters (late and skipped ticks).
 func (r *Room) ClockStats() ClockStats { return r.clock.Stats() }
@@ -68,8 +107,78 @@ func (r *Room) ClockStats() ClockStats { return r.clock.Stats() }
 // MixerStats returns the room mixer's counters.
 func (r *Room) MixerStats() mixer.Stats { return r.mix.Stats() }
 
-// start runs the clock goroutine; the caller holds r.mu.
-func (r *Room) startLocked() {
+// do applies change as the room's owner and returns once it has been applied: on the room's
+// goroutine between ticks, or here when the room has none. change must not call do or post.
+func (r *Room) do(change func()) {
+	done := make(chan struct{})
+	if r.queueOrApply(command{apply: change, done: done}) {
+		<-done
+	}
+}
+
+// post queues change for the room's owner without waiting for it (a goroutine that must never
+// wait for a tick: a leg's packet reader).
+func (r *Room) post(change func()) { r.queueOrApply(command{apply: change}) }
+
+// queueOrApply queues c for the room's goroutine and reports true, or, when the room has none,
+// applies it here, as the owner for as long as qmu is held, and reports false.
+func (r *Room) queueOrApply(c command) bool {
+	r.qmu.Lock()
+	if !r.running {
+		c.apply()
+		r.publish()
+		r.qmu.Unlock()
+		return false
+	}
+	r.queue = append(r.queue, c)
+	r.qmu.Unlock()
+	r.nudge()
+	return true
+}
+
+// nudge wakes the room's goroutine for its queue.
+func (r *Room) nudge() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// between runs on the room's goroutine before every tick and when woken: it applies the queued
+// changes, publishes the snapshot, and stops the goroutine when the room has emptied. Without
+// changes it allocates nothing.
+func (r *Room) between() {
+	r.qmu.Lock()
+	q := r.queue
+	r.queue = r.spare[:0]
+	r.qmu.Unlock()
+	for _, c := range q {
+		c.apply()
+		if c.done != nil {
+			close(c.done)
+		}
+	}
+	if len(q) > 0 {
+		clear(q)
+		r.publish()
+	}
+	r.spare = q[:0]
+	if len(r.parts) > 0 {
+		return
+	}
+	r.qmu.Lock()
+	if len(r.queue) == 0 {
+		// Empty: hand the room back to whoever takes qmu next. The goroutine touches nothing of
+		// it after this.
+		r.running = false
+		r.cancel()
+	}
+	r.qmu.Unlock()
+}
+
+// start runs the room's goroutine, which from now on owns the room; the caller owns it (holds
+// qmu with running false).
+func (r *Room) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.running, r.cancel = true, cancel
 	r.b.wg.Add(1)
@@ -77,20 +186,39 @@ func (r *Room) startLocked() {
 	start := time.Now().Add(codec.FrameDuration)
 	go func() {
 		defer r.b.wg.Done()
-		_ = r.clock.Run(ctx, start, r.tick)
+		_ = r.clock.RunBetween(ctx, start, r.wake, r.between, r.tick)
 		r.b.removeIfIdle(r)
 	}()
 }
 
-// tick runs one mixer tick and sends every participant its packet. It holds r.mu throughout.
-func (r *Room) tick(due time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.parts) == 0 {
-		r.running = false
-		r.cancel()
-		return
+// idle reports whether the room has neither participants nor a goroutine.
+func (r *Room) idle() bool {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return !r.running && len(r.parts) == 0
+}
+
+// publish makes the owner's state the snapshot readers see.
+func (r *Room) publish() {
+	v := &roomView{settings: r.settings, declared: r.declared, parts: append([]*Participant(nil), r.parts...)}
+	for _, p := range r.parts {
+		if !p.Internal() {
+			v.people++
+		}
 	}
+	pairs := r.mix.Matrix()
+	v.matrix = make([]Gain, 0, len(pairs))
+	for _, pr := range pairs {
+		l, s := r.byMixID[pr.Listener], r.byMixID[pr.Speaker]
+		if l != nil && s != nil {
+			v.matrix = append(v.matrix, Gain{Listener: l.id, Speaker: s.id, Gain: pr.Gain})
+		}
+	}
+	r.view.Store(v)
+}
+
+// tick runs one mixer tick and sends every participant its packet, on the room's goroutine.
+func (r *Room) tick(due time.Time) {
 	start := time.Now()
 	r.ticks++
 	r.now = due
@@ -111,9 +239,11 @@ func (r *Room) tick(due time.Time) {
 		r.clock.Shift(sh)
 	}
 	for _, p := range r.parts {
+		p.level.Store(int32(r.mix.Level(p.mid)))
 		talking := r.mix.Talking(p.mid)
 		if talking != p.talking {
 			p.talking = talking
+			p.talkingNow.Store(talking)
 			r.b.bus.Publish(Event{Type: EventTalking, Room: r.name, Participant: p.id, Data: map[string]any{"talking": talking}})
 		}
 	}
@@ -121,20 +251,19 @@ func (r *Room) tick(due time.Time) {
 
 // State returns the room as GET /api/rooms/ROOM shows it.
 func (r *Room) State() RoomState {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := RoomState{Room: r.name, Declared: r.declared, Settings: r.settings, Participants: make([]ParticipantState, 0, len(r.parts))}
-	for _, p := range r.parts {
+	v := r.snapshot()
+	st := RoomState{Room: r.name, Declared: v.declared, Settings: v.settings, Participants: make([]ParticipantState, 0, v.people)}
+	for _, p := range v.parts {
 		if !p.Internal() {
-			st.Participants = append(st.Participants, p.stateLocked(r))
+			st.Participants = append(st.Participants, p.State())
 		}
 	}
 	return st
 }
 
-// participantLocked finds a participant by its API id; the caller holds r.mu.
-func (r *Room) participantLocked(id string) (*Participant, error) {
-	for _, p := range r.parts {
+// findParticipant finds a participant by its API id among parts.
+func findParticipant(parts []*Participant, id string) (*Participant, error) {
+	for _, p := range parts {
 		if p.id == id {
 			return p, nil
 		}
@@ -144,7 +273,5 @@ func (r *Room) participantLocked(id string) (*Participant, error) {
 
 // Participant returns the participant with the API id, or ErrNoParticipant.
 func (r *Room) Participant(id string) (*Participant, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.participantLocked(id)
+	return findParticipant(r.snapshot().parts, id)
 }

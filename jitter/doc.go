@@ -65,7 +65,11 @@
 //
 // A packet that arrives after its turn is late: dropped and counted. So is a packet that would
 // play more than MaxDelay (plus a frame) behind the fastest path, which bounds the delay even when
-// the jitter is far above MaxDelay, and drains a buffer whose tick stopped for a while. Events
+// the jitter is far above MaxDelay, and drains a buffer whose tick stopped for a while. But when
+// every packet for 100 ms came that late itself, the path has moved, not spiked (a sender that
+// stalled and went on with contiguous timestamps, as a starved phone does; a slower route): the
+// fastest path is forgotten and a talkspurt starts at the packet, so that the stream is not
+// dropped until the old fast packets leave the two-second window. Events
 // with the audio paused (a long key press) are passed over while idle, so they never fill the
 // window. Sequence numbers are
 // extended through wrap-around as in RFC 3550 appendix A.1; a jump of more than the capacity is

@@ -43,6 +43,11 @@ const (
 	maxShrinkMargin = int64(10 * time.Millisecond)
 	// peakHold is how long a higher target keeps the delay from shrinking after it fell.
 	peakHold = time.Second
+	// pathMoveAfter is how long packets must keep arriving too late to play before the buffer
+	// believes that their path, not a spike, delays them (see pathMovedLocked): five packets of
+	// 20 ms, far longer than the burst after a blackout, far shorter than the two seconds the
+	// old fastest path would otherwise be waited for.
+	pathMoveAfter = 100 * time.Millisecond
 	// silentLevel is the RFC 6464 level at or below which a frame may be dropped as silence.
 	silentLevel codec.Level = -50
 )
@@ -101,6 +106,8 @@ type tickState struct {
 	target         int64 // ns
 	peak, peakAt   int64 // highest recent target and when it was set
 	lastVoicedDrop int64
+	lateRun        bool  // the packets since lateRunStart all came too late to play
+	lateRunStart   int64 // arrival of the first of them, ns
 
 	// The decode stage.
 	pcm      [codec.MaxPacketSamples]int16
@@ -141,6 +148,7 @@ func (b *Buffer) Advance(now time.Time) codec.Activity {
 	if b.restart {
 		b.restart = false
 		t.n, t.filled, t.playing, t.credit, t.expansions, t.lastSilent = 0, 0, false, 0, 0, true
+		t.lateRun = false
 		t.resetAll = true
 	}
 	b.updateTargetLocked(tickNs)
@@ -312,6 +320,12 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		return false
 	}
 	if delay > int64(b.cfg.MaxDelay+codec.FrameDuration) {
+		if b.pathMovedLocked(sl) {
+			// Every packet for pathMoveAfter came this late: the old fastest path is gone.
+			// Start a talkspurt at this packet, at the target delay from the new path.
+			t.playing, t.lastSilent = false, true
+			return false
+		}
 		// Later than the most the buffer may delay, behind packets that came faster: as good
 		// as lost, and playing it would hold every later packet as long.
 		b.consumeLocked(sl)
@@ -346,6 +360,7 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	b.consumeLocked(sl)
 	b.noteLoss(0)
 	b.stats.played.Add(1)
+	t.lateRun = false
 	if gap >= -gapTolerance {
 		t.cursor = sl.media
 	}
@@ -362,6 +377,44 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	t.lastLevel, t.lastLevelKnown, t.lastVoice = level, known, sl.voice
 	u := t.add(unitPacket, info.dec, dur)
 	u.payload = u.buf[:copy(u.buf, payload)]
+	return true
+}
+
+// pathMovedLocked is told that packet sl is too late to play, and reports whether the stream's
+// path has moved rather than spiked: sl itself came more than MaxDelay (plus a frame) behind the
+// fastest path of the last transitWindow, and so has every packet since the first of a run of such
+// packets that arrived pathMoveAfter or more before it, with none played in between. A sender
+// that stalled and then went on with contiguous timestamps (a phone whose process was starved
+// drops the audio it missed but not its RTP clock) or a route that became slower for good looks
+// like this; without this rule each of its packets would be dropped as late until the fast
+// packets leave the window, up to two seconds of silence after every such step. It then forgets
+// the old path: the delay histogram starts afresh, the window is refilled from the stored
+// packets, sl first, and the step counts as a timestamp jump. A spike (a burst after a blackout) does not qualify: the packets after it come
+// on time and play, which ends the run; nor does a tick that ran late, since its packets came on
+// time.
+func (b *Buffer) pathMovedLocked(sl *slot) bool {
+	t := &b.tick
+	minT, ok := b.delay.minTransit()
+	if !ok || sl.arrival-samplesToNs(sl.media)-minT <= int64(b.cfg.MaxDelay+codec.FrameDuration) {
+		t.lateRun = false
+		return false
+	}
+	if !t.lateRun {
+		t.lateRun, t.lateRunStart = true, sl.arrival
+	}
+	if sl.arrival-t.lateRunStart < int64(pathMoveAfter) {
+		return false
+	}
+	t.lateRun = false
+	// The histogram goes too: it holds the step itself as delay, which would keep the target at
+	// MaxDelay for seconds on a path that no longer jitters like that.
+	b.delay.init(b.cfg.MaxDelay, b.cfg.StartDelay)
+	for e := sl.ext; e <= b.highest; e++ {
+		if s := b.store.get(e); s != nil && s.kind == Audio {
+			b.delay.addTransit(s.arrival, s.arrival-samplesToNs(s.media))
+		}
+	}
+	b.stats.jumps.Add(1)
 	return true
 }
 

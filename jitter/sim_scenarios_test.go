@@ -143,3 +143,58 @@ func TestSenderClockDrift(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderStallWithContiguousTimestamps: a sender that stalls for 500 ms, then sends what was
+// due in the last 200 ms at once and goes on with contiguous RTP timestamps (as a phone in a
+// starved process does: the e2e test phones, issue 9 item 6) has moved its stream 280 ms later
+// for good. The buffer must play it again within 300 ms, not drop every
+// packet as late until the fast packets before the stall leave the two-second window.
+func TestSenderStallWithContiguousTimestamps(t *testing.T) {
+	const (
+		stallAt   = 2 * time.Second
+		stall     = 500 * time.Millisecond
+		catchUp   = 200 * time.Millisecond
+		frame     = 20 * time.Millisecond
+		ticks     = 300
+		tickPhase = 3 * time.Millisecond
+	)
+	for _, c := range []struct {
+		name string
+		pt   uint8
+	}{{"pcmu", 0}, {"opus", 111}} {
+		t.Run(c.name, func(t *testing.T) {
+			b, _ := newFakeBuffer(t, Config{})
+			t0 := time.Unix(1000, 0)
+			var f codec.Frame
+			seq, index := uint16(0), 0
+			next := time.Duration(0) // the sender's schedule
+			firstPlayedAfter := time.Duration(-1)
+			for tick := range ticks {
+				now := time.Duration(tick)*frame + tickPhase
+				for next <= now && !(next >= stallAt && now < stallAt+stall) {
+					if now-next > catchUp {
+						next = now - catchUp
+					}
+					b.Push(Packet{PayloadType: c.pt, SequenceNumber: seq, Timestamp: uint32(index) * 960 / map[uint8]uint32{0: 6, 111: 1}[c.pt],
+						SSRC: 7, Payload: fakePayload(index, codec.FrameSamples, false)}, t0.Add(now))
+					seq++
+					index++
+					next += frame
+				}
+				a := b.Advance(t0.Add(now))
+				played := a.Present && b.Read(&f) && f[codec.FrameSamples-1] > 0
+				if played && now > stallAt+stall && firstPlayedAfter < 0 {
+					firstPlayedAfter = now - (stallAt + stall)
+				}
+			}
+			st := b.Stats()
+			t.Logf("first packet played %v after the stall ended; stats %+v", firstPlayedAfter, st)
+			if firstPlayedAfter < 0 || firstPlayedAfter > 300*time.Millisecond {
+				t.Errorf("after a %v stall the stream played again %v after it ended, want within 300 ms", stall, firstPlayedAfter)
+			}
+			if st.CurrentDelay > 40*time.Millisecond {
+				t.Errorf("the delay is %v, seconds after the stall; want it back at the clean network's", st.CurrentDelay)
+			}
+		})
+	}
+}

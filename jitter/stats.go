@@ -56,7 +56,9 @@ type Stats struct {
 	// Strays counts packets of another SSRC that were dropped because the next packet did not
 	// come from that SSRC too.
 	Strays uint64
-	// TimestampJumps counts timestamp discontinuities the media timeline was re-anchored at.
+	// TimestampJumps counts timestamp discontinuities the media timeline was re-anchored at,
+	// and moves of the stream's path (packets that kept coming more than MaxDelay behind the
+	// fastest path) after which the fastest path was measured afresh.
 	TimestampJumps uint64
 }
 

@@ -127,18 +127,33 @@ func (m *Mixer) EffectiveGain(listener, speaker ID) (float32, error) {
 	if err != nil {
 		return 0, err
 	}
+	g, explicit := m.pairs[pairKey{listener, speaker}]
+	return RuleGain(listener, Rules{Deaf: l.deaf}, speaker, Rules{Muted: s.muted, Role: s.role, Target: s.target}, g, explicit), nil
+}
+
+// Rules are the matrix rules of one participant that RuleGain applies.
+type Rules struct {
+	Muted, Deaf bool
+	Role        Role
+	Target      ID // a coach's target
+}
+
+// RuleGain is EffectiveGain's precedence for callers that keep the rules themselves (the room's
+// snapshot for the API): nobody hears itself; a deaf listener or a muted speaker gives 0; then the
+// speaker's role (a monitor is heard by no one, a coach only by its target); then the explicit
+// pair gain when explicit is set, else 1.
+func RuleGain(listener ID, l Rules, speaker ID, s Rules, gain float32, explicit bool) float32 {
 	switch {
-	case listener == speaker, l.deaf, s.muted:
-		return 0, nil
-	case s.role == RoleMonitor:
-		return 0, nil
-	case s.role == RoleCoach && s.target != listener:
-		return 0, nil
+	case listener == speaker, l.Deaf, s.Muted:
+		return 0
+	case s.Role == RoleMonitor:
+		return 0
+	case s.Role == RoleCoach && s.Target != listener:
+		return 0
+	case explicit:
+		return gain
 	}
-	if g, ok := m.pairs[pairKey{listener, speaker}]; ok {
-		return g, nil
-	}
-	return 1, nil
+	return 1
 }
 
 // rebuildRow rebuilds the tick's view of one listener's explicit pairs.
