@@ -480,10 +480,13 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, status, reason)
 		return
 	}
-	respond(tx, req, 200, "OK")
 	if digit != 0 {
+		// Queued before the 200: a phone sends its next INFO on that answer, and sipgo
+		// handles each request on a goroutine of its own, so a digit queued after it could
+		// be overtaken by the next.
 		c.digit(digit)
 	}
+	respond(tx, req, 200, "OK")
 }
 
 // digit routes one DTMF digit: to the IVR while there, else to the participant (events, *6).
