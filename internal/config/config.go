@@ -119,6 +119,8 @@ type Security struct {
 	Users []User `toml:"users"`
 	// Realm is the digest realm; default "confd".
 	Realm string `toml:"realm"`
+	// SIP bounds what one source may cost the SIP listener ([security.sip], sipsecurity.go).
+	SIP SIPLimits `toml:"sip"`
 	// WebRTC limits the WHIP/WHEP (and WebRTC) sessions ([security.webrtc]).
 	WebRTC WebRTCLimits `toml:"webrtc"`
 	// DigestAlgorithms are the digest algorithms challenged with, in this order, and accepted:
@@ -357,6 +359,9 @@ func (c Config) Validate() error {
 				bad("security.trunks: %q is neither an address nor a prefix", t)
 			}
 		}
+	}
+	if err := c.Security.SIP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
 		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
