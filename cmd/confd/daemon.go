@@ -80,7 +80,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
-		Credentials: cfg.Credentials, Register: cfg.Register,
+		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
 		OnResponse: func(code int) { d.metrics.SIPResponse(code) },
 	}, sipleg.WithLogger(log))
 	if err != nil {
