@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,7 +80,7 @@ type Bridge struct {
 	mu       sync.Mutex
 	rooms    map[string]*Room
 	declared map[string]RoomSettings
-	nextID   atomic.Uint32
+	nextMix  atomic.Uint32 // the mixer's ids for participants
 	draining atomic.Bool
 	wg       sync.WaitGroup
 	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
@@ -276,8 +275,11 @@ func (b *Bridge) removeIfIdle(r *Room) {
 	}
 }
 
-func (b *Bridge) newParticipantID() string {
-	return strconv.FormatUint(uint64(b.nextID.Add(1)), 10)
+// newParticipantID returns a participant id for the API: a ULID like the event ids, so that
+// an id is never given twice, not even after a restart (a receiver that kept "1" from the
+// last run would take a new caller for the old one), and its mixer id, which is small.
+func (b *Bridge) newParticipantID() (string, mixer.ID) {
+	return b.bus.ids.next(), mixer.ID(b.nextMix.Add(1))
 }
 
 // now is the bridge's clock for timestamps in events and state.

@@ -403,8 +403,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 500, "streaming unsupported")
 		return
 	}
-	after, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
-	sub := h.b.Bus().Subscribe(room, 256, after)
+	sub := h.b.Bus().Subscribe(room, 256, r.Header.Get("Last-Event-ID"))
 	defer sub.Close()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -428,7 +427,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			data, _ := json.Marshal(e)
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
 				return
 			}
 			fl.Flush()
