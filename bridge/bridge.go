@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"sync"
@@ -163,6 +164,29 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	return nil
 }
 
+// Undeclare removes room name's declaration (DELETE /api/rooms/ROOM), or returns ErrNoRoom
+// when it is not declared. A room with participants goes on with its settings (its PIN stays
+// asked, its limit kept) as an ad-hoc room, forgotten when it empties.
+func (b *Bridge) Undeclare(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.declared[name]; !ok {
+		return fmt.Errorf("%w: %q is not declared", ErrNoRoom, name)
+	}
+	delete(b.declared, name)
+	if r, ok := b.rooms[name]; ok {
+		r.do(func() { r.declared = false })
+	}
+	return nil
+}
+
+// Declared returns the declared rooms and their settings as declared (0 for a default).
+func (b *Bridge) Declared() map[string]RoomSettings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.declared)
+}
+
 // Join puts a participant into room, creating an ad-hoc room if needed, and starts the room's
 // clock if it was idle. The caller has checked the PIN. The returned Participant is the leg's
 // handle: it pushes received packets into it and calls Leave when the call ends.
@@ -230,7 +254,7 @@ func (b *Bridge) RoomState(name string) (RoomState, error) {
 		return r.State(), nil
 	}
 	if declared {
-		return RoomState{Room: name, Declared: true, Settings: s, Participants: []ParticipantState{}}, nil
+		return RoomState{Room: name, Declared: true, Settings: s.Effective(), Participants: []ParticipantState{}}, nil
 	}
 	return RoomState{}, fmt.Errorf("%w: %q", ErrNoRoom, name)
 }

@@ -255,7 +255,7 @@ func (r *Room) tick(due time.Time) {
 // State returns the room as GET /api/rooms/ROOM shows it.
 func (r *Room) State() RoomState {
 	v := r.snapshot()
-	st := RoomState{Room: r.name, Declared: v.declared, Settings: v.settings, Participants: make([]ParticipantState, 0, v.people)}
+	st := RoomState{Room: r.name, Declared: v.declared, Settings: v.settings.Effective(), Participants: make([]ParticipantState, 0, v.people)}
 	for _, p := range v.parts {
 		if !p.Internal() {
 			st.Participants = append(st.Participants, p.State())
