@@ -52,9 +52,9 @@ type Config struct {
 	// IVRTries is how many wrong meeting numbers or PINs the IVR accepts before saying goodbye.
 	// Zero means 3.
 	IVRTries int
-	// OnResponse, when set, is told the status code of every SIP response sent or received on
-	// the UDP and TCP sockets (metrics: SIP responses by code). It must not block.
-	OnResponse func(code int)
+	// OnResponse, when set, is told the status code of every SIP response sent (sent true)
+	// or received on the SIP sockets (for metrics). It must not block.
+	OnResponse func(code int, sent bool)
 }
 
 // Option changes how a Server reports, not what it does.

@@ -86,7 +86,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
 		Credentials: cfg.Credentials, Register: cfg.Register,
-		OnResponse: func(code int) { d.metrics.SIPResponse(code) },
+		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
 	}, sipleg.WithLogger(log))
 	if err != nil {
 		return nil, err
