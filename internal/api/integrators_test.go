@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -64,7 +65,10 @@ func TestErrorsAreProblemDetails(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
-		_, m, _ := call(t, h, c.method, c.path, c.ctype, c.body, c.hdr...)
+		var m map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+			t.Errorf("%s %s: body %q: %v", c.method, c.path, w.Body, err)
+		}
 		if w.Code != c.status || w.Header().Get("Content-Type") != ProblemContentType {
 			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), c.status, ProblemContentType)
 		}
