@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"confd/bridge"
 )
@@ -148,5 +151,56 @@ func TestDeleteOfARoomInUseKeepsItsCallers(t *testing.T) {
 	st, err := b.RoomState("r")
 	if err != nil || st.Declared || len(st.Participants) != 3 || st.Settings.Limit != 9 {
 		t.Errorf("room after DELETE: %+v %v", st, err)
+	}
+}
+
+// TestEventStreamResumesAfterAULID: an SSE client that reconnects with the Last-Event-ID of the
+// last event it saw gets exactly the events after it, room_finished included, each with its
+// ULID on the id: line; a Last-Event-ID from before ULIDs ("41") replays nothing rather than
+// everything.
+func TestEventStreamResumesAfterAULID(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	sub := b.Bus().Subscribe("r", 16, "")
+	parts[0].Leave("bye")
+	seen := (<-sub.C).ID // ann's leave: the client saw this one, then lost its connection
+	parts[1].Leave("bye")
+	parts[2].Leave("bye") // the last: room_finished follows
+	sub.Close()
+
+	stream := func(lastID string) (ids, types []string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/rooms/r/events", nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Last-Event-ID", lastID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		// A marker after the subscription: whatever was replayed comes before it.
+		b.Bus().Publish(bridge.Event{Type: bridge.EventDTMF, Room: "r"})
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() && len(types) < 4 {
+			if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+				ids = append(ids, id)
+			}
+			if ev, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				types = append(types, ev)
+			}
+			if len(types) > 0 && types[len(types)-1] == "dtmf" {
+				return ids[:len(ids)-1], types[:len(types)-1]
+			}
+		}
+		return ids, types
+	}
+	ids, types := stream(seen)
+	if strings.Join(types, " ") != "leave leave room_finished" || len(ids) != 3 || !(seen < ids[0] && ids[0] < ids[1] && ids[1] < ids[2]) {
+		t.Errorf("resumed after %s: %v %v, want bob's and cat's leave then room_finished", seen, ids, types)
+	}
+	if ids, _ := stream("41"); len(ids) != 0 {
+		t.Errorf("a numeric Last-Event-ID replayed %v", ids)
 	}
 }
