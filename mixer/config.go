@@ -39,6 +39,9 @@ type Config struct {
 	NewEncoder func(codec.Format) (codec.Encoder, error)
 }
 
+// DefaultTopK is the TopK of a Config that asks for none (0).
+const DefaultTopK = 3
+
 // MaxTopK is the largest TopK a Config may ask for.
 const MaxTopK = 16
 
@@ -47,7 +50,7 @@ const MaxGain = 4
 
 func (c Config) withDefaults() Config {
 	if c.TopK <= 0 {
-		c.TopK = 3
+		c.TopK = DefaultTopK
 	}
 	if c.TopK > MaxTopK {
 		c.TopK = MaxTopK

@@ -222,7 +222,7 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 			caller := startPhone(t, "carol", peer.PCMU, 440)
 			dialAll(t, ts.roomURI("out"), caller)
 
-			sub := ts.bridge.Bus().Subscribe("out", 64, 0)
+			sub := ts.bridge.Bus().Subscribe("out", 64, "")
 			defer sub.Close()
 			id, err := ts.DialOut(context.Background(), "out", "sip:bob@"+proxy.addr)
 			if err != nil {

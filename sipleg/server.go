@@ -56,9 +56,9 @@ type Config struct {
 	// IVRTries is how many wrong meeting numbers or PINs the IVR accepts before saying goodbye.
 	// Zero means 3.
 	IVRTries int
-	// OnResponse, when set, is told the status code of every SIP response sent or received on
-	// the UDP and TCP sockets (metrics: SIP responses by code). It must not block.
-	OnResponse func(code int)
+	// OnResponse, when set, is told the status code of every SIP response sent (sent true)
+	// or received on the SIP sockets (for metrics). It must not block.
+	OnResponse func(code int, sent bool)
 	// Attempts throttles PIN guessing in the IVR; one Attempts is shared by every leg that
 	// checks a room PIN. Nil means the server makes its own with default settings.
 	Attempts *guard.Attempts

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -55,6 +56,13 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error
+	var declared *api.RoomStore // rooms declared with PUT, over the config file's (-data-dir)
+	if cfg.DataDir != "" {
+		if declared, err = api.OpenRoomStore(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("-data-dir: %w", err)
+		}
+		maps.Copy(rooms, declared.Rooms())
+	}
 	if d.tokenSrc, err = d.cfg.ResolveAPIToken(os.Getenv); err != nil {
 		return nil, err
 	}
@@ -81,7 +89,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
 		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
-		OnResponse: func(code int) { d.metrics.SIPResponse(code) },
+		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
 	}, sipleg.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -109,8 +117,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	a := api.New(d.bridge, api.Config{
 		Token: cfg.APIToken, RoomTokens: roomTokens, AllowedOrigins: cfg.HTTPSecurity.AllowedOrigins,
-		Dialer: dialer{d.sip},
-		Ready:  func() bool { return !d.bridge.Draining() },
+		Dialer: dialer{d.sip}, Rooms: declared,
+		Ready: func() bool { return !d.bridge.Draining() },
 	}, log)
 	if err := d.startOps(a); err != nil {
 		return nil, err

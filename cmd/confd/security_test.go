@@ -26,9 +26,9 @@ func (nopLeg) SendRTP([]byte) {}
 func (nopLeg) Hangup(string)  {}
 
 // inProcess runs a daemon in the test process on loopback ports, with sec as its HTTP
-// security settings and the API token token, until the test ends. It returns the daemon and
-// its HTTP base URL.
-func inProcess(t *testing.T, token string, sec config.HTTPSecurity) (*daemon, string) {
+// security settings and the API token token (and whatever more settings the opts make), until
+// the test ends. It returns the daemon and its HTTP base URL.
+func inProcess(t *testing.T, token string, sec config.HTTPSecurity, opts ...func(*config.Config)) (*daemon, string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.SIP, cfg.HTTP = "127.0.0.1:0", "127.0.0.1:0"
@@ -37,6 +37,9 @@ func inProcess(t *testing.T, token string, sec config.HTTPSecurity) (*daemon, st
 	cfg.APIToken = token
 	cfg.HTTPSecurity = sec
 	cfg.RecordingDir = filepath.Join(t.TempDir(), "recordings")
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,6 +48,12 @@ type Config struct {
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
 	LogLevel string `toml:"log_level"`
+	// LogFormat is text (logfmt-like key=value, the default) or json, one object per line
+	// (-log-format).
+	LogFormat string `toml:"log_format"`
+	// DataDir is where confd keeps state across restarts: the rooms declared with PUT
+	// /api/rooms/ROOM (rooms.json). Empty (the default) keeps them in memory only (-data-dir).
+	DataDir string `toml:"data_dir"`
 
 	// Rooms are declared rooms, which keep their settings while empty.
 	Rooms []Room `toml:"room"`
@@ -104,7 +111,9 @@ type Register struct {
 	// registrar's host.
 	User     string `toml:"user"`
 	Password string `toml:"password"`
-	Domain   string `toml:"domain"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
+	Domain       string `toml:"domain"`
 	// Expiry is the registration lifetime asked for; 0 means 3600s.
 	Expiry Duration `toml:"expiry"`
 }
@@ -186,6 +195,8 @@ type WebRTCLimits struct {
 type User struct {
 	User     string `toml:"user"`
 	Password string `toml:"password"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
 }
 
 // Credential answers a digest challenge on dial-out (RFC 3261 section 22.2) whose realm is
@@ -196,6 +207,8 @@ type Credential struct {
 	Host     string `toml:"host"`
 	User     string `toml:"user"`
 	Password string `toml:"password"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
 }
 
 // ICEServer is a STUN or TURN server (RFC 7064, RFC 7065 URIs).
@@ -203,13 +216,17 @@ type ICEServer struct {
 	URLs       []string `toml:"urls"`
 	Username   string   `toml:"username"`
 	Credential string   `toml:"credential"`
+	// CredentialFile holds Credential on its first line (see "Secrets" in secrets.go).
+	CredentialFile string `toml:"credential_file"`
 }
 
 // Webhook is an endpoint that receives events.
 type Webhook struct {
 	URL string `toml:"url"`
-	// Secret signs each body with HMAC-SHA256.
+	// Secret signs each request (Standard Webhooks: "whsec_" + base64, or any string).
 	Secret string `toml:"secret"`
+	// SecretFile holds Secret on its first line (see "Secrets" in secrets.go).
+	SecretFile string `toml:"secret_file"`
 	// Events limits the event types sent; empty means all.
 	Events []string `toml:"events"`
 }
@@ -221,6 +238,7 @@ func Default() Config {
 		HTTP:         ":8080",
 		RTP:          PortRange{Low: 20000, High: 30000},
 		LogLevel:     "info",
+		LogFormat:    "text",
 		RecordingDir: "recordings",
 	}
 }
@@ -257,6 +275,9 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := cfg.ResolveSecrets(os.Getenv, os.ReadFile); err != nil {
+		return Config{}, err
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -275,6 +296,8 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "`directory` for state kept across restarts (rooms declared with PUT); empty keeps none")
 }
 
 // RoomName is the pattern of a room's name (SPEC "Rooms").
@@ -320,6 +343,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("-log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if f := strings.ToLower(c.LogFormat); f != "text" && f != "json" && f != "" {
+		bad("-log-format %q: want text or json", c.LogFormat)
 	}
 	seen := map[string]bool{}
 	for i, r := range c.Rooms {

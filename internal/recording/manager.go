@@ -31,7 +31,7 @@ func NewManager(b *bridge.Bridge, dir string, opts Options) *Manager {
 	if m.log == nil {
 		m.log = slog.Default()
 	}
-	m.sub = b.Bus().Subscribe("", 256, 0)
+	m.sub = b.Bus().Subscribe("", 256, "")
 	go m.watch()
 	return m
 }
