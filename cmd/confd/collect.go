@@ -16,6 +16,15 @@ var (
 	descWebRTCCalls   = prometheus.NewDesc("confd_webrtc_calls", "WebRTC calls in progress: WHIP, WHEP, SIP over WebSocket (calls).", nil, nil)
 	descWebRTCOffers  = prometheus.NewDesc("confd_webrtc_offers_total", "WebRTC offers by outcome: answered or refused (offers).", []string{"outcome"}, nil)
 	descWebRTCEnded   = prometheus.NewDesc("confd_webrtc_calls_ended_total", "WebRTC calls that ended (calls).", nil, nil)
+
+	// What the public-address defences refused (README "Security"): a rise is an attack, or
+	// limits too tight for a proxy or trunk in front of confd.
+	descPINAttempts  = prometheus.NewDesc("confd_pin_attempts_total", "Room PIN tries of every door (IVR, WHIP, WHEP, SIP over WebSocket) by outcome: right, wrong, or refused unchecked after too many failures (tries).", []string{"outcome"}, nil)
+	descSIPRefused   = prometheus.NewDesc("confd_sip_admission_refused_total", "SIP requests and calls refused by the per-source limits, answered 503 or dropped unanswered (requests).", []string{"how"}, nil)
+	descSIPTCPClosed = prometheus.NewDesc("confd_sip_tcp_connections_closed_total", "SIP/TCP connections closed by confd's limits: over the per-source cap, or idle or slow (connections).", []string{"reason"}, nil)
+	descWSRefused    = prometheus.NewDesc("confd_sipws_handshakes_refused_total", "SIP-over-WebSocket upgrades refused for a foreign Origin or the connection caps and rate (handshakes).", []string{"reason"}, nil)
+	descWSClosed     = prometheus.NewDesc("confd_sipws_connections_closed_total", "SIP-over-WebSocket connections closed by confd's limits: idle, slow message, flood, oversize message (connections).", []string{"reason"}, nil)
+	descWSRateLimit  = prometheus.NewDesc("confd_sipws_rate_limited_total", "SIP-over-WebSocket INVITEs and REGISTERs refused by the per-source request rate (requests).", nil, nil)
 )
 
 func (c legCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -24,6 +33,9 @@ func (c legCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descWebRTCCalls
 	ch <- descWebRTCOffers
 	ch <- descWebRTCEnded
+	for _, d := range []*prometheus.Desc{descPINAttempts, descSIPRefused, descSIPTCPClosed, descWSRefused, descWSClosed, descWSRateLimit} {
+		ch <- d
+	}
 }
 
 func (c legCollector) Collect(ch chan<- prometheus.Metric) {
@@ -38,6 +50,26 @@ func (c legCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWebRTCOffers, prometheus.CounterValue, float64(v), outcome)
 	}
 	ch <- prometheus.MustNewConstMetric(descWebRTCEnded, prometheus.CounterValue, float64(wr.Ended))
+
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	pins := c.d.pins.Stats()
+	counter(descPINAttempts, pins.Right, "right")
+	counter(descPINAttempts, pins.Wrong, "wrong")
+	counter(descPINAttempts, pins.Refused, "refused")
+	adm := c.d.sip.AdmissionStats()
+	counter(descSIPRefused, adm.Answered, "answered")
+	counter(descSIPRefused, adm.Dropped, "dropped")
+	counter(descSIPTCPClosed, adm.TCPRefused, "cap")
+	counter(descSIPTCPClosed, adm.TCPTimedOut, "timeout")
+	counter(descWSRefused, ws.ForeignOrigin, "origin")
+	counter(descWSRefused, ws.ConnLimited, "limit")
+	counter(descWSClosed, ws.Idle, "idle")
+	counter(descWSClosed, ws.Slow, "slow")
+	counter(descWSClosed, ws.Flooded, "flood")
+	counter(descWSClosed, ws.Oversize, "oversize")
+	counter(descWSRateLimit, ws.RateLimited)
 }
 
 // wsRequestKinds splits the SIP-over-WebSocket requests into kinds that add up to every request

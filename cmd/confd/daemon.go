@@ -38,6 +38,7 @@ type daemon struct {
 	sip      *sipleg.Server
 	webrtc   *webrtcleg.Server
 	sipws    *sipws.Server
+	pins     *guard.Attempts // the room PIN guesses of every leg
 	metrics  *metrics.Metrics
 	hooks    *webhook.Group
 	recorder *recording.Manager
@@ -71,6 +72,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	// One count of PIN guesses for every leg that checks a room PIN (IVR, WHIP, WHEP, SIP over
 	// WebSocket): a guesser gains nothing by switching doors.
 	pinAttempts := guard.NewAttempts(guard.AttemptsConfig{})
+	d.pins = pinAttempts
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
