@@ -32,7 +32,7 @@ var confd = sync.OnceValues(func() (string, error) {
 		return bin, nil
 	}
 	bin := filepath.Join(buildDir, "confd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/confd")
+	build := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", bin, "./cmd/confd")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/confd: %v\n%s", err, out)

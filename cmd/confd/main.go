@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"confd/internal/buildinfo"
 	"confd/internal/config"
 )
 
@@ -31,6 +32,10 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "confd:", err)
 		return 2
+	}
+	if cfg.ShowVersion {
+		fmt.Print(buildinfo.Get())
+		return 0
 	}
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)

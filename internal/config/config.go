@@ -47,6 +47,8 @@ type Config struct {
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
 	LogLevel string `toml:"log_level"`
+	// ShowVersion (-version) prints the version, commit, Go and libopus versions and exits.
+	ShowVersion bool `toml:"-"`
 
 	// Rooms are declared rooms, which keep their settings while empty.
 	Rooms []Room `toml:"room"`
@@ -271,6 +273,7 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version, commit, Go and libopus versions and exit")
 }
 
 // RoomName is the pattern of a room's name (SPEC "Rooms").
