@@ -36,7 +36,7 @@ build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/confd
 
 # The Debian package, built with dpkg-deb alone: $(DEBDIR)/confd_VERSION_ARCH.deb
-# (packaging/README.md says what it holds).
+# (packaging/build-deb.sh says what it holds).
 deb: build
 	packaging/build-deb.sh $(BIN) '$(VERSION)' $(DEBDIR)
 
