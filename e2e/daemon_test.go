@@ -107,7 +107,7 @@ func launchDaemon(bin string, extra []string) (*daemon, error) {
 	// A 200-port block of confd's default range; baresip draws from 40000-49999.
 	low := 20000 + 200*rand.IntN(50)
 	d := &daemon{HTTP: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)), SIPPort: sipPort, log: &syncBuffer{}, exited: make(chan struct{})}
-	// Every confd has an API token (SPEC "Start"): the test's own when it passes -api-token.
+	// Every confd has an API token (docs/SPEC.md "Start"): the test's own when it passes -api-token.
 	d.Token = defaultAPIToken
 	if i := slices.Index(extra, "-api-token"); i >= 0 && i+1 < len(extra) {
 		d.Token = extra[i+1]

@@ -106,7 +106,7 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.H
 	return 0, "", nil
 }
 
-// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (SPEC
+// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (docs/SPEC.md
 // "Errors"; as the UDP SIP side answers).
 func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 	switch {

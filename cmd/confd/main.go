@@ -1,6 +1,6 @@
 // Command confd is the conference bridge daemon: SIP over UDP, TCP and WebSocket, WHIP and WHEP,
 // a web client, a JSON control API with event streams, and Prometheus metrics, all on the
-// settings of SPEC ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
+// settings of docs/SPEC.md ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
 package main
 
 import (

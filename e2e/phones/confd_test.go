@@ -141,7 +141,7 @@ func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 		args = slices.Concat(flags, config)
 	}
 	d.cmd = exec.Command(confdBinary(t), args...)
-	// The API token comes by the environment, kept out of ps (SPEC "Start").
+	// The API token comes by the environment, kept out of ps (docs/SPEC.md "Start").
 	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+apiToken)
 	d.cmd.Dir = t.TempDir()
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
@@ -244,7 +244,7 @@ func (d *confd) must(want int, method, path string, body any) []byte {
 }
 
 // refused sends a request the API must refuse with status want and a JSON {"error": …}
-// (SPEC "Errors").
+// (docs/SPEC.md "Errors").
 func (d *confd) refused(want int, method, path string, body any) {
 	d.t.Helper()
 	status, out := d.api(method, path, body)
