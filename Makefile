@@ -3,7 +3,7 @@ GO ?= go
 
 # libopusfile is unused (confd writes its own Ogg): without it the only runtime library is
 # libopus0. Every go command below, and every `go build` a test runs, inherits this.
-GOFLAGS := -tags=nolibopusfile $(GOFLAGS)
+GOFLAGS := $(filter-out -tags=nolibopusfile,$(GOFLAGS)) -tags=nolibopusfile
 export GOFLAGS
 
 # The version written into the binary and the package (scripts/version.sh explains the form).
