@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -203,7 +202,7 @@ func checkUnit(t *testing.T, ctx context.Context) {
 // checkRuns starts the packaged binary as the confd user with the packaged config, on loopback
 // ports, calls a room and finds the call in the API with the packaged token.
 func checkRuns(t *testing.T, ctx context.Context) {
-	sipPort, httpPort := freePort(t), freePort(t)
+	sipPort, httpPort := phones.FreePort(t), phones.FreePort(t)
 	// -config first: internal/config.Parse finds it only there (e2e/phones' doc).
 	cmd := exec.Command("setpriv", "--reuid=confd", "--regid=confd", "--init-groups", "--inh-caps=-all", "--",
 		pkgBinary, "-config", pkgConfig,
@@ -388,23 +387,4 @@ func get(ctx context.Context, url, token string) (int, []byte) {
 	var b strings.Builder
 	_, _ = bufio.NewReader(resp.Body).WriteTo(&b)
 	return resp.StatusCode, []byte(b.String())
-}
-
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }

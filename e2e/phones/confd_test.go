@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -128,7 +127,7 @@ func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
 }
 
 func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
-	sipPort, httpPort := freePort(t), freePort(t)
+	sipPort, httpPort := FreePort(t), FreePort(t)
 	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
 	// cmd/confd's tests (32000-35999) and baresip's (40000-49999).
 	low := 36000 + 100*rand.IntN(40)
@@ -177,27 +176,6 @@ func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 	}
 	stop()
 	return d, false
-}
-
-// freePort returns a port that is free on 127.0.0.1 for both TCP and UDP (confd's -sip takes
-// both).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		u.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return 0
 }
 
 // sipURI returns the URI that dials room on this daemon, for baresip.

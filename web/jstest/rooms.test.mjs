@@ -45,7 +45,7 @@ test("the picker lists the live rooms with the token; a press watches the room; 
   assert.deepEqual(calls, [{ url: "/api/rooms", method: "GET", auth: "Bearer s3cret" }]);
   const buttons = $("mod-rooms").querySelectorAll("button");
   assert.deepEqual(buttons.map((b) => b.textContent), ["board 4 people", "standup 1 person"]);
-  assert.equal(buttons[0].getAttribute("aria-label"), "Watch room board, 4 people");
+  assert.equal(buttons[0].getAttribute("aria-label"), "Moderate board, 4 people");
   assert.equal($("mod-rooms-status").textContent, "2 live rooms.");
 
   buttons[1].querySelector(".count").dispatchEvent(new Event("click", { bubbles: true }));

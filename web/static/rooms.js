@@ -76,7 +76,7 @@ export class RoomPicker {
       const b = document.createElement("button");
       b.setAttribute("type", "button");
       b.dataset.room = c.room;
-      b.setAttribute("aria-label", `Watch room ${c.label}`);
+      b.setAttribute("aria-label", `Moderate ${c.label}`);
       const name = document.createElement("span");
       name.className = "room";
       name.textContent = c.room;
