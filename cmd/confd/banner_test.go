@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,4 +85,24 @@ func TestBanner(t *testing.T) {
 	tlsd := startDaemon(t, "-tls-self-signed")
 	waitLog(t, tlsd, fmt.Sprintf(`msg="open the web page" url=https://127.0.0.1:%d/`, tlsd.http),
 		"TLS on (self-signed): a browser on another device gets the microphone once it accepts the certificate")
+}
+
+// TestVersionFlag: confd -version prints its version, commit, Go and libopus versions and
+// exits 0 without starting anything (the commit of a `make build` binary is checked by
+// packaging's TestDebianPackage).
+func TestVersionFlag(t *testing.T) {
+	out, err := exec.Command(binary, "-version", "-sip", "127.0.0.1:1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("confd -version: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{"confd ", "commit ", "go go1.", "libopus "}
+	if len(lines) != len(want) {
+		t.Fatalf("confd -version printed\n%s\nwant %d lines", out, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
 }
