@@ -2,8 +2,9 @@
 GO ?= go
 
 # libopusfile is unused (confd writes its own Ogg): without it the only runtime library is
-# libopus0. Every go command below, and every `go build` a test runs, inherits this.
-GOFLAGS := $(filter-out -tags=nolibopusfile,$(GOFLAGS)) -tags=nolibopusfile
+# libopus0. Every go command below, and every `go build` a test runs, inherits this, on top of
+# the GOFLAGS already in effect (the environment's, else `go env -w`'s).
+GOFLAGS := $(filter-out -tags=nolibopusfile,$(shell $(GO) env GOFLAGS)) -tags=nolibopusfile
 export GOFLAGS
 
 # The version written into the binary and the package (scripts/version.sh explains the form).
