@@ -29,13 +29,13 @@ func run(args []string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	if err == nil && cfg.ShowVersion {
+		fmt.Print(buildinfo.Get())
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "confd:", err)
 		return 2
-	}
-	if cfg.ShowVersion {
-		fmt.Print(buildinfo.Get())
-		return 0
 	}
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)

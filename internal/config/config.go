@@ -21,6 +21,8 @@ import (
 
 // Config is everything confd is told at start.
 type Config struct {
+	// ShowVersion (-version) prints the version, commit, Go and libopus versions and exits.
+	ShowVersion bool `toml:"-"`
 	// SIP is the address for SIP over UDP and TCP (-sip, default ":5060").
 	SIP string `toml:"sip"`
 	// HTTP is the address for the web client, WHIP/WHEP, SIP over WebSocket, the API and metrics
@@ -47,8 +49,6 @@ type Config struct {
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
 	LogLevel string `toml:"log_level"`
-	// ShowVersion (-version) prints the version, commit, Go and libopus versions and exits.
-	ShowVersion bool `toml:"-"`
 
 	// Rooms are declared rooms, which keep their settings while empty.
 	Rooms []Room `toml:"room"`
@@ -262,6 +262,7 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 // and path.
 func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(path, "config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version, commit, Go and libopus versions and exit")
 	fs.StringVar(&cfg.SIP, "sip", cfg.SIP, "SIP over UDP and TCP listen `address`")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "HTTP listen `address`: web client, WHIP/WHEP, SIP over WebSocket, API, metrics")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "certificate `file`: serve HTTPS and wss:// on -http")
@@ -273,7 +274,6 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
-	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version, commit, Go and libopus versions and exit")
 }
 
 // RoomName is the pattern of a room's name (SPEC "Rooms").
