@@ -1,4 +1,4 @@
-// The moderator's live rooms (static/rooms.js): GET /api/rooms with the API token, drawn into
+// The moderator's rooms (static/rooms.js): GET /api/rooms with the API token, drawn into
 // the page's own moderate section (parsed from static/index.html into fakedom.mjs), busiest
 // first with their counts; pressing one watches it.
 import { test } from "node:test";
@@ -21,10 +21,11 @@ test("roomChoices: busiest first, then by name; anything not a room name is drop
   ]);
   assert.deepEqual(got.map((c) => c.label), ["big, 7 people", "a, 2 people", "b, 2 people"]);
   assert.deepEqual(roomChoices({ error: "x" }), []);
-  assert.equal(roomsStatus([]), "No room is live now: a room exists while someone is in it.");
-  assert.equal(roomsStatus(roomChoices([{ room: "a", participants: 1 }])), "1 live room.");
-  assert.equal(roomsStatus([], { status: 401 }, false), "Enter the API token to list the live rooms.");
-  assert.equal(roomsStatus([], { status: 401 }, true), "The bridge refused this API token: correct it to list the live rooms.");
+  assert.equal(roomsStatus([]), "No room now: a room exists while someone is in it (or once declared).");
+  assert.equal(roomsStatus(roomChoices([{ room: "a", participants: 1 }])), "1 room, 1 with people in it.");
+  assert.equal(roomsStatus(roomChoices([{ room: "a", participants: 0 }, { room: "b", participants: 3 }])), "2 rooms, 1 with people in it.");
+  assert.equal(roomsStatus([], { status: 401 }, false), "Enter the API token to list the rooms.");
+  assert.equal(roomsStatus([], { status: 401 }, true), "The bridge refused this API token: correct it to list the rooms.");
   assert.equal(roomsStatus([], { status: 429 }, true), "Too many requests: wait a moment, then refresh the rooms.");
 });
 
@@ -46,7 +47,7 @@ test("the picker lists the live rooms with the token; a press watches the room; 
   const buttons = $("mod-rooms").querySelectorAll("button");
   assert.deepEqual(buttons.map((b) => b.textContent), ["board 4 people", "standup 1 person"]);
   assert.equal(buttons[0].getAttribute("aria-label"), "Moderate board, 4 people");
-  assert.equal($("mod-rooms-status").textContent, "2 live rooms.");
+  assert.equal($("mod-rooms-status").textContent, "2 rooms, 2 with people in it.");
 
   buttons[1].querySelector(".count").dispatchEvent(new Event("click", { bubbles: true }));
   assert.deepEqual(picked, ["standup"], "a press anywhere on a room's button watches that room");
@@ -56,6 +57,6 @@ test("the picker lists the live rooms with the token; a press watches the room; 
   for (let i = 0; i < 200 && $("mod-rooms-status").dataset.state !== "failed"; i++) await new Promise((r) => setTimeout(r, 1));
   assert.equal(calls.length, 2, "Refresh asks again");
   assert.equal($("mod-rooms").querySelectorAll("button").length, 0, "no stale rooms after a refusal");
-  assert.equal($("mod-rooms-status").textContent, "The bridge refused this API token: correct it to list the live rooms.");
+  assert.equal($("mod-rooms-status").textContent, "The bridge refused this API token: correct it to list the rooms.");
   assert.equal($("mod-rooms-status").dataset.state, "failed");
 });

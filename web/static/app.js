@@ -49,7 +49,7 @@ const moderator = new ModeratorView({
   },
 });
 
-// The moderator's live rooms: a press watches one.
+// The moderator's rooms (live, and declared ones while empty): a press watches one.
 const picker = new RoomPicker({ list: $("mod-rooms"), status: $("mod-rooms-status"), refresh: $("mod-rooms-refresh") }, {
   token: () => $("mod-token").value.trim(),
   pick: (room) => {
@@ -58,7 +58,7 @@ const picker = new RoomPicker({ list: $("mod-rooms"), status: $("mod-rooms-statu
   },
 });
 
-// listRooms fills the live rooms when the moderator view is open and a token is there.
+// listRooms fills the rooms when the moderator view is open and a token is there.
 function listRooms() {
   if (isModerate() && $("mod-token").value.trim()) picker.load();
 }

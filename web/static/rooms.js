@@ -1,5 +1,6 @@
-// The moderator's room picker: the live rooms (GET /api/rooms, with the API token, docs/SPEC.md
-// "Control API") with their participant counts, busiest first, each a button that watches it.
+// The moderator's room picker: the rooms (GET /api/rooms, with the API token, docs/SPEC.md
+// "Control API": every live room, and the declared ones even while empty) with their participant
+// counts, busiest first, each a button that watches it.
 // A moderator no longer needs to know a room's name to type it.
 //
 // roomChoices and roomsStatus are plain functions, tested by node (jstest/rooms.test.mjs);
@@ -24,27 +25,28 @@ export function roomChoices(list) {
     .sort((a, b) => b.participants - a.participants || a.room.localeCompare(b.room));
 }
 
-// roomsStatus is the line above the list: how many rooms are live, or why there is no list.
+// roomsStatus is the line above the list: how many rooms there are, or why there is no list.
 export function roomsStatus(choices, err = null, token = false) {
   if (err) {
     switch (err.status) {
       case 401:
         return token
-          ? "The bridge refused this API token: correct it to list the live rooms."
-          : "Enter the API token to list the live rooms.";
+          ? "The bridge refused this API token: correct it to list the rooms."
+          : "Enter the API token to list the rooms.";
       case 0:
-        return "The live rooms are unavailable: the bridge cannot be reached.";
+        return "The rooms are unavailable: the bridge cannot be reached.";
       case 429:
         return "Too many requests: wait a moment, then refresh the rooms.";
       default:
-        return `The live rooms are unavailable: ${err.message}`;
+        return `The rooms are unavailable: ${err.message}`;
     }
   }
-  if (!choices.length) return "No room is live now: a room exists while someone is in it.";
-  return choices.length === 1 ? "1 live room." : `${choices.length} live rooms.`;
+  if (!choices.length) return "No room now: a room exists while someone is in it (or once declared).";
+  const live = choices.filter((c) => c.participants > 0).length;
+  return `${choices.length === 1 ? "1 room" : `${choices.length} rooms`}, ${live} with people in it.`;
 }
 
-// RoomPicker draws the live rooms into el.list (a <ul>) with el.status, reloads on el.refresh,
+// RoomPicker draws the rooms into el.list (a <ul>) with el.status, reloads on el.refresh,
 // and calls pick(room) when a room's button is pressed. token() gives the API token typed.
 export class RoomPicker {
   constructor(el, { token, pick }) {
