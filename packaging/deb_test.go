@@ -72,7 +72,7 @@ func TestDebianPackage(t *testing.T) {
 
 	// make deb, into a directory of the test's own.
 	out := t.TempDir()
-	text := mustRun(t, ctx, nil, "make", "-C", top, "--no-print-directory", "deb", "DEBDIR="+out, "BIN="+filepath.Join(out, "confd"))
+	text := mustRun(t, ctx, "make", "-C", top, "--no-print-directory", "deb", "DEBDIR="+out, "BIN="+filepath.Join(out, "confd"))
 	debs, _ := filepath.Glob(filepath.Join(out, "confd_*.deb"))
 	if len(debs) != 1 {
 		t.Fatalf("make deb made %v; output:\n%s", debs, text)
@@ -94,14 +94,14 @@ func TestDebianPackage(t *testing.T) {
 			}
 		}
 	})
-	mustRun(t, ctx, nil, "dpkg", "--install", debs[0])
+	mustRun(t, ctx, "dpkg", "--install", debs[0])
 
 	t.Run("installed", func(t *testing.T) { checkInstalled(t, ctx, top) })
 	t.Run("systemd-analyze verify", func(t *testing.T) { checkUnit(t, ctx) })
 	t.Run("runs and takes a call", func(t *testing.T) { checkRuns(t, ctx) })
 
 	// dpkg -r: the program and the unit go; the conffile, the token and the data stay.
-	mustRun(t, ctx, nil, "dpkg", "--remove", "confd")
+	mustRun(t, ctx, "dpkg", "--remove", "confd")
 	if s := dpkgStatus(); s != "deinstall ok config-files" {
 		t.Errorf("after dpkg -r the status is %q, want config-files", s)
 	}
@@ -117,7 +117,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 
 	// dpkg -P: nothing named confd is left but the system user (Debian policy keeps it).
-	mustRun(t, ctx, nil, "dpkg", "--purge", "confd")
+	mustRun(t, ctx, "dpkg", "--purge", "confd")
 	if s := dpkgStatus(); s != "" {
 		t.Errorf("after dpkg -P the status is %q, want none", s)
 	}
@@ -169,15 +169,15 @@ func checkInstalled(t *testing.T, ctx context.Context, top string) {
 			t.Errorf("%s: owner %d:%d mode %v, want %d:%d %v", c.path, st.Uid, st.Gid, fi.Mode(), c.uid, c.gid, c.mode)
 		}
 	}
-	conffiles := mustRun(t, ctx, nil, "dpkg-query", "-W", "-f=${Conffiles}", "confd")
+	conffiles := mustRun(t, ctx, "dpkg-query", "-W", "-f=${Conffiles}", "confd")
 	if !strings.Contains(conffiles, pkgConfig) {
 		t.Errorf("%s is not a conffile: %q", pkgConfig, conffiles)
 	}
-	libs := mustRun(t, ctx, nil, "ldd", pkgBinary)
+	libs := mustRun(t, ctx, "ldd", pkgBinary)
 	if strings.Contains(libs, "opusfile") || !strings.Contains(libs, "libopus.so.0") {
 		t.Errorf("the binary should link libopus0 and not libopusfile:\n%s", libs)
 	}
-	version := mustRun(t, ctx, nil, pkgBinary, "-version")
+	version := mustRun(t, ctx, pkgBinary, "-version")
 	commit := "" // outside a git checkout the commit is "unknown", and only that line is checked
 	if out, err := exec.CommandContext(ctx, "git", "-C", top, "rev-parse", "HEAD").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
@@ -374,11 +374,10 @@ func namesWithConfd() map[string]bool {
 
 // mustRun runs a command, bounded by ctx, and returns its standard output; it fails the test
 // with the command's whole output when it fails.
-func mustRun(t *testing.T, ctx context.Context, env []string, name string, args ...string) string {
+func mustRun(t *testing.T, ctx context.Context, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
