@@ -17,7 +17,7 @@ import (
 	"confd/mixer"
 )
 
-// Errors that joining can return; the legs map them to SIP and HTTP statuses (SPEC "Errors").
+// Errors that joining can return; the legs map them to SIP and HTTP statuses (docs/SPEC.md "Errors").
 var (
 	// ErrBadRoomName: the name does not match [A-Za-z0-9_-]{1,64} (SIP 404, HTTP 400).
 	ErrBadRoomName = errors.New("bridge: bad room name")
@@ -35,10 +35,10 @@ var (
 	ErrBadSetting = errors.New("bridge: bad setting")
 )
 
-// roomName is SPEC's room name pattern.
+// roomName is docs/SPEC.md's room name pattern.
 var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// ValidRoomName reports whether name is a room name SPEC allows.
+// ValidRoomName reports whether name is a room name docs/SPEC.md allows.
 func ValidRoomName(name string) bool { return roomName.MatchString(name) }
 
 // Config sets up a Bridge. The zero value is complete: no declared rooms, the mixer's and the
@@ -143,7 +143,7 @@ func (b *Bridge) Admit(room string) (RoomSettings, error) {
 	return s, nil
 }
 
-// Declare creates or updates a declared room, which keeps its settings while empty (SPEC
+// Declare creates or updates a declared room, which keeps its settings while empty (docs/SPEC.md
 // "Rooms"). Settings of a running room take effect at once (TopK on the next tick).
 func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if !ValidRoomName(name) {

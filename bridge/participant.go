@@ -28,7 +28,7 @@ type Leg interface {
 // ParticipantInfo describes a joining participant and its negotiated media.
 type ParticipantInfo struct {
 	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
-	// or number; Kind is "sip" or "webrtc" (SPEC "Control API").
+	// or number; Kind is "sip" or "webrtc" (docs/SPEC.md "Control API").
 	Name, From, Kind string
 	// Output is the encoding of what the participant hears and OutputPT its RTP payload type;
 	// an Output without Codec means the participant hears nothing (a WHIP sendonly publisher).

@@ -6,7 +6,7 @@ import (
 	"confd/mixer"
 )
 
-// RoomSettings are a room's settings (SPEC "Rooms"); a declared room keeps them while empty.
+// RoomSettings are a room's settings (docs/SPEC.md "Rooms"); a declared room keeps them while empty.
 type RoomSettings struct {
 	// PIN, when set, is asked for by DTMF before a caller joins, and is the WHIP bearer token.
 	PIN string `json:"pin,omitempty"`
@@ -46,7 +46,7 @@ type RoomState struct {
 	Participants []ParticipantState `json:"participants"`
 }
 
-// ParticipantState is one participant as the API shows it (SPEC "Control API").
+// ParticipantState is one participant as the API shows it (docs/SPEC.md "Control API").
 type ParticipantState struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`

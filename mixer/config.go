@@ -45,7 +45,7 @@ const DefaultTopK = 3
 // MaxTopK is the largest TopK a Config may ask for.
 const MaxTopK = 16
 
-// MaxGain is the largest gain of a matrix pair (SPEC: 0 to 4, linear).
+// MaxGain is the largest gain of a matrix pair (docs/SPEC.md: 0 to 4, linear).
 const MaxGain = 4
 
 func (c Config) withDefaults() Config {

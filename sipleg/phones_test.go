@@ -91,7 +91,7 @@ func recordedLevelsLast(t *testing.T, p phone, d time.Duration, tones ...float64
 }
 
 // hearsOthersNotItself checks that p heard every other phone's tone at -30 dBFS or more and
-// each of them at least 20 dB above its own (SPEC "What each participant hears": minus-one).
+// each of them at least 20 dB above its own (docs/SPEC.md "What each participant hears": minus-one).
 func hearsOthersNotItself(t *testing.T, p phone, others ...phone) {
 	t.Helper()
 	tones := []float64{p.tone}

@@ -49,7 +49,7 @@ func isTrunkAddr(trunks []netip.Prefix, a netip.Addr) bool {
 
 // validator checks every incoming request before sipgo sees it, and answers those RFC 3261
 // and the torture tests of RFC 4475 say must be refused but that sipgo v1.7.2 accepts as
-// valid or drops without a word (REAL-PEERS.md "The network and the SIP stack"):
+// valid or drops without a word (docs/REAL-PEERS.md "The network and the SIP stack"):
 //
 //   - 400 Bad Request for what does not parse (RFC 4475 section 3.1.2), a CSeq method that is
 //     not the request's (3.1.2.17, 3.1.2.18), a missing mandatory header (3.3.1), a header

@@ -33,6 +33,7 @@ type daemon struct {
 	bridge   *bridge.Bridge
 	http     *http.Server
 	httpLn   net.Listener
+	https    bool // the HTTP listener serves TLS
 	conns    *api.ConnLimiter
 	tokenSrc string // where the API token came from: flag, file, env or generated
 	sip      *sipleg.Server
@@ -111,6 +112,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
+	mux.HandleFunc("GET /api/info", d.serveInfo) // public: how to call in, for the join page
 	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint, Attempts: pinAttempts}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
@@ -167,6 +169,7 @@ func (d *daemon) start() error {
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
+		d.https = true
 	}
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -174,38 +177,8 @@ func (d *daemon) start() error {
 		}
 	}()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
-	d.banner(ln.Addr(), tlsConf != nil)
+	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
 	return nil
-}
-
-// banner logs how to reach the moderator view. A generated API token is printed with it (no
-// one could use the API otherwise); a token the operator chose is not, since it was kept out
-// of ps for a reason.
-func (d *daemon) banner(addr net.Addr, https bool) {
-	link := moderatorLink(addr, d.cfg.PublicIP, https)
-	if d.tokenSrc != "generated" {
-		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenSrc)
-		return
-	}
-	d.log.Info("API token generated for this run (choose one with -api-token-file or $"+config.APITokenEnv+")",
-		"api_token", d.cfg.APIToken, "moderator", link+"?token="+d.cfg.APIToken)
-}
-
-// moderatorLink is http(s)://HOST:PORT/#moderate for the listener's address: a wildcard
-// address is named by -public-ip, else localhost.
-func moderatorLink(addr net.Addr, publicIP string, https bool) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-		if publicIP != "" {
-			host = publicIP
-		}
-	}
-	scheme := "http"
-	if https {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/#moderate"
 }
 
 // drain refuses new calls and lets calls in progress go on for up to wait, returning early once

@@ -1,6 +1,6 @@
 // Command confd is the conference bridge daemon: SIP over UDP, TCP and WebSocket, WHIP and WHEP,
 // a web client, a JSON control API with event streams, and Prometheus metrics, all on the
-// settings of SPEC ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
+// settings of docs/SPEC.md ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"confd/internal/buildinfo"
 	"confd/internal/config"
 )
 
@@ -26,6 +27,10 @@ func main() {
 func run(args []string) int {
 	cfg, err := config.Parse(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil && cfg.ShowVersion {
+		fmt.Print(buildinfo.Get())
 		return 0
 	}
 	if err != nil {

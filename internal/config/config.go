@@ -22,6 +22,8 @@ import (
 
 // Config is everything confd is told at start.
 type Config struct {
+	// ShowVersion (-version) prints the version, commit, Go and libopus versions and exits.
+	ShowVersion bool `toml:"-"`
 	// SIP is the address for SIP over UDP and TCP (-sip, default ":5060").
 	SIP string `toml:"sip"`
 	// HTTP is the address for the web client, WHIP/WHEP, SIP over WebSocket, the API and metrics
@@ -285,6 +287,7 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 // and path.
 func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(path, "config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version, commit, Go and libopus versions and exit")
 	fs.StringVar(&cfg.SIP, "sip", cfg.SIP, "SIP over UDP and TCP listen `address`")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "HTTP listen `address`: web client, WHIP/WHEP, SIP over WebSocket, API, metrics")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "certificate `file`: serve HTTPS and wss:// on -http")

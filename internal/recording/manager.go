@@ -105,7 +105,7 @@ func (m *Manager) Recording(room string) (*Recording, bool) {
 	return r, ok
 }
 
-// Close stops every recording, finishing its files, and starts no more (SPEC "Start": at
+// Close stops every recording, finishing its files, and starts no more (docs/SPEC.md "Start": at
 // shutdown every recording is finished). It returns the recordings' errors.
 func (m *Manager) Close() error {
 	m.mu.Lock()

@@ -1,4 +1,4 @@
-// The moderator view (SPEC "Control API"): a room's participants with their names, levels and
+// The moderator view (docs/SPEC.md "Control API"): a room's participants with their names, levels and
 // talking, and for each one Mute, Deafen, a role (normal; coach, heard only by the participant
 // it coaches; monitor, who hears the room and is heard by no one) and Remove after a
 // confirmation; Mute everyone; recording started and stopped. It needs no call of its own: a
@@ -136,7 +136,7 @@ export function describeChange(change, name, targetName = "") {
   }
 }
 
-// maxGainPercent is the bridge's largest gain (4, SPEC "Control API") in the sliders' percent.
+// maxGainPercent is the bridge's largest gain (4, docs/SPEC.md "Control API") in the sliders' percent.
 export const maxGainPercent = 400;
 
 // gainOf is the gain listener hears speaker at: the explicit pair's, else 1.
