@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"confd/internal/api"
 	"confd/internal/buildinfo"
 	"confd/internal/config"
 )
@@ -196,7 +196,6 @@ func (d *daemon) serveInfo(w http.ResponseWriter, r *http.Request) {
 		body.DialIn = append(body.DialIn, n.Number)
 	}
 	body.TLS = d.https
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(body)
+	api.WriteJSON(w, http.StatusOK, body)
 }

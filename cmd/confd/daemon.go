@@ -112,7 +112,6 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
-	mux.HandleFunc("GET /api/info", d.serveInfo) // public: how to call in, for the join page
 	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint, Attempts: pinAttempts}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
@@ -124,6 +123,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		Dialer: dialer{d.sip}, Rooms: declared,
 		Ready: func() bool { return !d.bridge.Draining() },
 	}, log)
+	a.HandlePublic("GET /api/info", d.serveInfo) // how to call in, for the join page
 	if err := d.startOps(a); err != nil {
 		return nil, err
 	}

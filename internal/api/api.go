@@ -147,6 +147,10 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 // Handle lets the daemon add routes that share the API's authorisation (recording, play).
 func (h *Handler) Handle(pattern string, fn http.HandlerFunc) { h.route(pattern, fn) }
 
+// HandlePublic adds a route of the daemon's that needs no token (it must hold no secret and
+// change nothing), so that it is answered, documented and checked like the API's own.
+func (h *Handler) HandlePublic(pattern string, fn http.HandlerFunc) { h.open(pattern, fn) }
+
 func (h *Handler) route(pattern string, fn http.HandlerFunc) { h.handle(pattern, fn, apiTokenOnly) }
 
 func (h *Handler) handle(pattern string, fn http.HandlerFunc, who access) {
