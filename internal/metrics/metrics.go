@@ -4,8 +4,6 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"confd/bridge"
+	"confd/internal/buildinfo"
 	"confd/jitter"
 	"confd/sipleg"
 )
@@ -231,24 +230,14 @@ func (m *Metrics) labelOf(room string) string {
 	return m.roomLabel(room)
 }
 
-// buildInfo is confd_build_info: 1, with the version, VCS revision and Go version of the binary
-// (from its build information) as labels, the Prometheus convention for joining a build to
-// every other series.
+// buildInfo is confd_build_info: 1, with the version, commit and Go version of the binary
+// (internal/buildinfo, as -version prints them) as labels, the Prometheus convention for
+// joining a build to every other series.
 func buildInfo() prometheus.Collector {
-	version, revision := "(devel)", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
+	b := buildinfo.Get()
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "confd_build_info", Help: "Always 1; the labels say which build of confd runs.",
-		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Commit, "goversion": b.GoVersion},
 	})
 	g.Set(1)
 	return g
