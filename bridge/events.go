@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// EventType names what happened, as the SSE stream and the webhooks spell it (SPEC "Control API").
+// EventType names what happened, as the SSE stream and the webhooks spell it (docs/SPEC.md "Control API").
 type EventType string
 
-// The event types of SPEC.
+// The event types of docs/SPEC.md.
 const (
 	EventJoin      EventType = "join"
 	EventLeave     EventType = "leave"

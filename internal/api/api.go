@@ -1,7 +1,7 @@
-// Package api serves confd's JSON control API (SPEC "Control API"): rooms and participants,
+// Package api serves confd's JSON control API (docs/SPEC.md "Control API"): rooms and participants,
 // the matrix, dial-out, server-sent event streams, and the health endpoints. Every refusal is
 // an RFC 9457 problem document (application/problem+json: type, title, status, detail) that
-// also carries the detail as "error", as confd's refusals always did, with the status SPEC
+// also carries the detail as "error", as confd's refusals always did, with the status docs/SPEC.md
 // names; a refused request changes nothing. The API describes itself in OpenAPI 3.1 at
 // GET /api/openapi.json (openapi.json in this package, kept true by TestOpenAPICoversEveryRoute).
 package api
@@ -193,7 +193,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// authorize applies SPEC's token rule to /api/*, then refuses cross-site and non-JSON
+// authorize applies docs/SPEC.md's token rule to /api/*, then refuses cross-site and non-JSON
 // state-changing requests (issue 8 item 8): a browser on another site can send a "simple"
 // POST (text/plain, form-encoded) without a CORS preflight, so the method alone proves nothing.
 func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc {
@@ -535,7 +535,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, 
 // WriteError answers status with a problem document whose detail (and "error") is msg.
 func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, status, msg) }
 
-// WriteBridgeError maps the bridge's errors to SPEC's statuses.
+// WriteBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func WriteBridgeError(w http.ResponseWriter, err error) { writeBridgeError(w, err) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -569,7 +569,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Error: msg})
 }
 
-// writeBridgeError maps the bridge's errors to SPEC's statuses.
+// writeBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func writeBridgeError(w http.ResponseWriter, err error) {
 	status := 500
 	switch {

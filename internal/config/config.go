@@ -1,4 +1,4 @@
-// Package config reads confd's settings: the flags of SPEC ("Start") and an optional TOML file
+// Package config reads confd's settings: the flags of docs/SPEC.md ("Start") and an optional TOML file
 // (-config FILE) that can set every flag and also declares rooms, dial-in numbers, provider
 // registrations, trunks and users, ICE servers and webhooks. Defaults < file < flags: a flag given
 // on the command line wins over the file.
@@ -63,7 +63,7 @@ type Config struct {
 	DialIn []DialIn `toml:"dialin"`
 	// Register are outbound registrations with SIP providers.
 	Register []Register `toml:"register"`
-	// Security says who may call in; the zero value is open to everyone (SPEC: open by default).
+	// Security says who may call in; the zero value is open to everyone (docs/SPEC.md: open by default).
 	Security Security `toml:"security"`
 	// Credentials answer digest challenges on dial-out: only a challenge whose realm is the
 	// credential's and, when it names a host, from a request to that host.
@@ -83,7 +83,7 @@ type Config struct {
 	RecordingTracks bool `toml:"recording_tracks"`
 }
 
-// Room is a declared room (SPEC "Rooms").
+// Room is a declared room (docs/SPEC.md "Rooms").
 type Room struct {
 	Name string `toml:"name"`
 	// PIN, when set, is asked for by DTMF (and is the WHIP bearer token).
@@ -283,7 +283,7 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// defineFlags defines SPEC's flags on fs, writing into cfg (whose values are the defaults shown)
+// defineFlags defines docs/SPEC.md's flags on fs, writing into cfg (whose values are the defaults shown)
 // and path.
 func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(path, "config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
@@ -303,7 +303,7 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "`directory` for state kept across restarts (rooms declared with PUT); empty keeps none")
 }
 
-// RoomName is the pattern of a room's name (SPEC "Rooms").
+// RoomName is the pattern of a room's name (docs/SPEC.md "Rooms").
 var RoomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 var (

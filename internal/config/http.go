@@ -109,7 +109,7 @@ func Origin(s string) (string, bool) {
 	return scheme + "://" + host, true
 }
 
-// ResolveAPIToken sets c.APIToken by SPEC's precedence: -api-token (or api_token in the file),
+// ResolveAPIToken sets c.APIToken by docs/SPEC.md's precedence: -api-token (or api_token in the file),
 // else the first line of -api-token-file, else $CONFD_API_TOKEN (read through getenv), else a
 // random token (32 bytes from crypto/rand, base64url). It returns where the token came from:
 // "flag", "file", "env" or "generated".
