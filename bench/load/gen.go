@@ -61,6 +61,12 @@ type Config struct {
 	RTP string
 	// Room is the room's name. Empty means "load".
 	Room string
+	// DTXListeners makes silent Opus listeners send DTX (bench.DTXRecording: a TOC byte every
+	// 400 ms) and lets the Opus talkers' encoders use DTX between bursts. By default every
+	// participant sends a packet every 20 ms as a phone with an open microphone does (issue 9's
+	// load): listeners near-silence (-70 dBFS noise) encoded without DTX and without RFC 6464
+	// levels, talkers without DTX.
+	DTXListeners bool
 	// KeepAudio keeps the sampled listeners' decoded audio of the window, for tone checks.
 	KeepAudio bool
 	// DuringWindow, when set, is started on its own goroutine as the window begins, with confd's
@@ -123,6 +129,13 @@ type Result struct {
 	// sequence numbers); Silent counts legs that received nothing in it.
 	Expected, Received uint64
 	Silent             int
+	// Extra counts packets received beyond what the sequence numbers account for (duplicates,
+	// or a stream whose numbers went back); Reordered packets not numbered above the highest
+	// before them; WrongPT packets of a payload type the call did not negotiate.
+	Extra, Reordered, WrongPT uint64
+	// ListenerRateMin and ListenerRateMedian are the packets per second the listeners received
+	// over the window: the least served one and the median (50 when every tick reaches them).
+	ListenerRateMin, ListenerRateMedian float64
 	// Latencies are the added latencies of every onset heard by a sampled listener, sorted.
 	Latencies []time.Duration
 	// Onsets counts the talkers' onsets times the sampled listeners that should hear them;
@@ -182,9 +195,10 @@ func (r Result) Latency(q float64) time.Duration {
 // String is the run's one-line summary.
 func (r Result) String() string {
 	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick, %d ticks in %.0f frames; loss %.3f%% (%d/%d, %d silent legs); "+
+		"listeners get %.1f packets/s (min %.1f); %d reordered, %d extra, %d wrong PT; "+
 		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator %.0f%% of a core, late ticks %d, send lag p98 %.1f ms; load average %s",
 		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.Ticks, r.Frames(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
-		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
+		r.Expected, r.Silent, r.ListenerRateMedian, r.ListenerRateMin, r.Reordered, r.Extra, r.WrongPT, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -267,6 +281,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	res := Result{N: cfg.Participants, Talkers: len(cfg.Talkers), Listeners: cfg.Listeners}
 	talkers := make([]*talkerRecording, len(cfg.Talkers))
 	for k, t := range cfg.Talkers {
+		t.Format.NoDTX = t.Format.NoDTX || !cfg.DTXListeners
 		tr, err := newTalkerRecording(k, t)
 		if err != nil {
 			return res, err
@@ -275,11 +290,11 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	}
 	listenerRecs := map[codec.Codec]*bench.Recording{}
 	for i, c := range []codec.Codec{codec.Opus, codec.PCMU, codec.PCMA} {
-		if c == codec.Opus {
+		if c == codec.Opus && cfg.DTXListeners {
 			listenerRecs[c] = bench.DTXRecording()
 			continue
 		}
-		rec, err := bench.Record(codec.Format{Codec: c}, 5, 50, bench.NoiseCapture(-70, uint64(i+1)))
+		rec, err := bench.Record(codec.Format{Codec: c, NoDTX: true}, 5, 50, bench.NoiseCapture(-70, uint64(i+1)))
 		if err != nil {
 			return res, err
 		}
@@ -385,7 +400,8 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	sent := slices.Clone(g.onsets)
 	g.mu.Unlock()
 
-	// Loss over every leg.
+	// Loss and order over every leg; the listeners' packet rates.
+	var rates []float64
 	for i := range legs {
 		exp, got := after[i].highest-before[i].highest, after[i].received-before[i].received
 		if before[i].highest == 0 {
@@ -394,9 +410,19 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		res.Expected += exp
 		res.Ticks = max(res.Ticks, exp)
 		res.Received += min(got, exp)
+		res.Extra += got - min(got, exp)
+		res.Reordered += after[i].reordered - before[i].reordered
+		res.WrongPT += after[i].wrongPT - before[i].wrongPT
 		if got == 0 {
 			res.Silent++
 		}
+		if legs[i].talker == nil {
+			rates = append(rates, float64(got)/res.Window.Seconds())
+		}
+	}
+	slices.Sort(rates)
+	if len(rates) > 0 {
+		res.ListenerRateMin, res.ListenerRateMedian = rates[0], rates[len(rates)/2]
 	}
 	// Latency: sent onsets in the window (the last 200 ms excepted, still on their way),
 	// heard onsets in the window, per sampled listener.
@@ -466,12 +492,13 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 	if c == codec.Opus {
 		rtpmap = "opus/48000/2" // RFC 7587 section 7
 	}
+	l.recv.pt = pt
 	if l.recv.sampled {
 		dec, err := codec.NewDecoder(c)
 		if err != nil {
 			return err
 		}
-		l.recv.dec, l.recv.pt = dec, pt
+		l.recv.dec = dec
 		if err := enableTimestamps(conn); err != nil {
 			return err
 		}
@@ -585,7 +612,7 @@ func (g *generator) sendNext(l *leg, buf []byte) {
 }
 
 // legCounts is one leg's receive counters at a moment.
-type legCounts struct{ received, highest uint64 }
+type legCounts struct{ received, highest, reordered, wrongPT uint64 }
 
 // snapshot reads every leg's counters and, at the window's start, starts keeping the sampled
 // listeners' audio.
@@ -593,6 +620,7 @@ func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
 	out := make([]legCounts, len(legs))
 	for i, l := range legs {
 		out[i].received, out[i].highest = l.recv.counts()
+		out[i].reordered, out[i].wrongPT = l.recv.disorder()
 		if l.recv.sampled {
 			l.recv.mu.Lock()
 			l.recv.keep = start && g.cfg.KeepAudio

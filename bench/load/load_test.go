@@ -77,10 +77,19 @@ func TestSmallRoomEndToEnd(t *testing.T) {
 
 // BenchmarkLoadSIP runs rooms of N SIP participants: three talkers, the listeners Opus and PCMU
 // in turn (issue 3's bars: at N = 100 an added latency median ≤ 20 ms and p99 ≤ 40 ms; at
-// N = 1000 confd within one core and no loss).
+// N = 1000 confd within one core and no loss), and rooms whose listeners are all Opus or all
+// PCMU (issue 9's bars: at N = 300 confd ≤ 25 µs per participant per tick on Opus and ≤ 15 µs
+// on PCMU, at N = 1000 ≤ 20 µs, every listener getting 50 packets/s with nothing reordered).
+// Every participant sends a packet every 20 ms (Config.DTXListeners is false): e.g.
+// -bench 'LoadSIP/opus/N=300$'.
 func BenchmarkLoadSIP(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: "mix"}) })
+	}
+	for _, kind := range []string{"opus", "pcmu"} {
+		for _, n := range []int{100, 200, 300, 1000} {
+			b.Run(kind+"/"+sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: kind}) })
+		}
 	}
 	// One talker, as when one person speaks: the room phases its tick just after that talker's
 	// packets (bridge/phase.go), which the three talkers at three phases above cannot show.
@@ -135,6 +144,11 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.ReportMetric(float64(res.Missed), "missed-onsets")
 		b.ReportMetric(ms(res.SendLag98), "gen-lag-p98-ms")
 		b.ReportMetric(float64(res.Ticks)/res.Frames(), "ticks/frame")
+		b.ReportMetric(res.ListenerRateMin, "listener-min-pkt/s")
+		b.ReportMetric(float64(res.Reordered), "reordered")
+		b.ReportMetric(float64(res.Extra), "extra-pkts")
+		b.ReportMetric(float64(res.WrongPT), "wrong-pt")
+		b.ReportMetric(100*res.GeneratorCPU.Seconds()/res.Window.Seconds(), "gen-cpu-%core")
 		b.ReportMetric(0, "ns/op")
 	}
 }

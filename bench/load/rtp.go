@@ -58,11 +58,15 @@ type receiver struct {
 	packets atomic.Uint64
 	highest atomic.Uint64 // extended highest sequence number + 1; 0 before the first packet
 	ext     uint64        // owned by the reading goroutine
+	// reordered counts packets whose sequence number was not above the highest one before it
+	// (late or duplicate: a stream whose numbers only go forward has none); wrongPT counts RTP
+	// packets whose payload type is not the one the call negotiated (pt).
+	reordered, wrongPT atomic.Uint64
 
-	// A sampled listener's: its codec's decoder and payload type, the onsets it heard and,
-	// while keep is set, the PCM it decoded.
-	sampled bool
+	// pt is the payload type the leg receives. A sampled listener's: its codec's decoder, the
+	// onsets it heard and, while keep is set, the PCM it decoded.
 	pt      uint8
+	sampled bool
 	dec     codec.Decoder
 	mu      sync.Mutex
 	det     onsetDetector
@@ -78,10 +82,15 @@ func (r *receiver) packet(pkt []byte, t time.Time) {
 		return
 	}
 	r.packets.Add(1)
+	if pt != r.pt {
+		r.wrongPT.Add(1)
+	}
 	if r.ext == 0 {
 		r.ext = 1<<16 | uint64(seq) // one cycle up, so that a first reordered packet cannot wrap below 0
 	} else if d := int16(seq - uint16(r.ext)); d > 0 {
-		r.ext += uint64(d) // a duplicate or a reordered packet (d <= 0) leaves the highest number
+		r.ext += uint64(d)
+	} else {
+		r.reordered.Add(1) // a duplicate or a reordered packet (d <= 0) leaves the highest number
 	}
 	r.highest.Store(r.ext + 1)
 	if !r.sampled || pt != r.pt || len(payload) == 0 {
@@ -102,6 +111,11 @@ func (r *receiver) packet(pkt []byte, t time.Time) {
 // counts returns the packets received and the extended highest sequence number + 1.
 func (r *receiver) counts() (received, highest uint64) {
 	return r.packets.Load(), r.highest.Load()
+}
+
+// disorder returns the reordered and wrong-payload-type counts.
+func (r *receiver) disorder() (reordered, wrongPT uint64) {
+	return r.reordered.Load(), r.wrongPT.Load()
 }
 
 // enableTimestamps asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS, socket(7)),
