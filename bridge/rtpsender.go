@@ -74,6 +74,12 @@ func (s *RTPSender) Packet(buf, payload []byte, marker bool, samples int, now ti
 	return n, nil
 }
 
+// Skip advances the timestamp by samples without sending anything: the room skipped a tick
+// (Clock), and the listener's RTP clock must keep pace with the wall clock, as over a DTX gap,
+// rather than fall behind by a frame for every tick skipped. The sequence number does not move:
+// nothing was lost.
+func (s *RTPSender) Skip(samples int) { s.header.Timestamp += uint32(samples) }
+
 // RTPSenderStats is a snapshot of what an RTPSender has sent, as an RTCP sender report needs it
 // (RFC 3550 section 6.4.1).
 type RTPSenderStats struct {

@@ -60,7 +60,7 @@ var (
 	descRoomDecodesTick  = desc("confd_room_decodes_per_tick", "Decoder reads in the room's last tick.", "room")
 	descRoomTicks        = desc("confd_room_ticks_total", "Ticks the room's clock ran.", "room")
 	descRoomLateTicks    = desc("confd_room_late_ticks_total", "Ticks that started more than half a frame after they were due.", "room")
-	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks dropped after a stall longer than the catch-up limit.", "room")
+	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks skipped because the room would have started them a frame or more late (a stall, or a room short of CPU): late work is dropped, never queued.", "room")
 	descRoomEncodes      = desc("confd_room_encodes_total", "Encoder calls in the room.", "room")
 	descRoomDecodes      = desc("confd_room_decodes_total", "Decoder reads in the room.", "room")
 	descRoomEncodeErrors = desc("confd_room_encode_errors_total", "Failed encodes in the room.", "room")
