@@ -26,6 +26,17 @@ type Leg interface {
 	Hangup(reason string)
 }
 
+// PolledLeg is a Leg whose incoming packets the room reads itself: before each tick the room's
+// goroutine calls Poll, which reads what has arrived on the leg's socket without blocking and
+// pushes it (PushRTP, PushRTCP) with its arrival time, so that no goroutine wakes per packet
+// (issue 9 item 1). A leg that is not a PolledLeg pushes from goroutines of its own.
+type PolledLeg interface {
+	Leg
+	// Poll pushes every packet that has arrived since the last call. It must not block, and it
+	// is called by the room's goroutine only.
+	Poll()
+}
+
 // ParticipantInfo describes a joining participant and its negotiated media.
 type ParticipantInfo struct {
 	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
@@ -59,6 +70,7 @@ type Participant struct {
 	info     ParticipantInfo
 	room     *Room
 	leg      Leg
+	polled   PolledLeg // leg, when the room reads its packets; else nil
 	joinedAt time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
@@ -102,6 +114,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
 		inputCodec: audioCodec(info.Input),
 	}
+	p.polled, _ = leg.(PolledLeg)
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))

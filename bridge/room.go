@@ -236,6 +236,11 @@ func (r *Room) tick(due time.Time) {
 		}
 	}
 	r.lastDue = due
+	for _, p := range r.parts {
+		if p.polled != nil && !p.left.Load() {
+			p.polled.Poll() // what arrived since the last tick, with its arrival times
+		}
+	}
 	r.mix.Tick(due)
 	for _, p := range r.parts {
 		p.sendTick(r, due)
