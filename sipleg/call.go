@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,9 +41,14 @@ type call struct {
 	dlgC *sipgo.DialogClientSession // a dial-out call
 
 	name, from string
+	fromUser   string // the From URI's user: with a trunk source, the PIN attempt key's caller
 	room, pin  string
 	dialIn     bool
 	outbound   bool
+
+	// src and admitted: the place the door gave this incoming call, released by end.
+	src      netip.Addr
+	admitted bool
 
 	mu           sync.Mutex
 	res          *sdpneg.Result
@@ -51,6 +58,15 @@ type call struct {
 	answeredAt   time.Time
 	nextRTCP     time.Time
 	awaitAck     *pendingAck // the 2xx to a re-INVITE that is retransmitted until its ACK
+	confirmed    bool        // the ACK of the first 2xx came (RFC 3261 section 13.3.1.4)
+	holdSince    time.Time   // when the remote last put the call on hold
+	timer        sessionTimer
+	timerFrom    time.Time // when timer was last negotiated or refreshed
+	refreshing   bool      // an UPDATE refresh is in flight
+
+	lastRTCP atomic.Int64 // unix nanoseconds of the last RTCP packet accepted
+
+	acked chan struct{} // closed by the ACK of the first 2xx
 
 	part atomic.Pointer[bridge.Participant]
 	ivr  atomic.Pointer[ivr]
@@ -62,7 +78,7 @@ type call struct {
 
 func newCall(s *Server, callID string, media *MediaSocket) *call {
 	c := &call{s: s, log: s.log.With("call", callID), callID: callID, media: media,
-		sess: sdpneg.NewSession(), done: make(chan struct{}), answeredAt: time.Now()}
+		sess: sdpneg.NewSession(), done: make(chan struct{}), acked: make(chan struct{}), answeredAt: time.Now()}
 	media.Start(c.onRTP, c.onRTCP)
 	return c
 }
@@ -86,6 +102,7 @@ func (c *call) onRTP(pkt []byte, now time.Time) {
 }
 
 func (c *call) onRTCP(pkt []byte, now time.Time) {
+	c.lastRTCP.Store(now.UnixNano())
 	if p := c.part.Load(); p != nil {
 		_ = p.PushRTCP(pkt, now)
 	}
@@ -102,6 +119,11 @@ func (c *call) setResult(res *sdpneg.Result) {
 	// The remote holds the call when it will not receive (sendonly: music on hold, inactive):
 	// then whatever it sends is not mixed (RFC 3264 section 8.4).
 	hold := !res.RemoteDirection.Receives()
+	if hold && !c.hold.Load() {
+		c.mu.Lock()
+		c.holdSince = time.Now()
+		c.mu.Unlock()
+	}
 	c.hold.Store(hold)
 	if p := c.part.Load(); p != nil {
 		p.SetHold(hold)
@@ -188,19 +210,132 @@ func warning(rej sdpneg.Rejection) sip.Header {
 	return sip.NewHeader("Warning", fmt.Sprintf("%d confd %q", code, strings.ReplaceAll(rej.Text, `"`, "'")))
 }
 
-// ack handles the ACK of the INVITE or of a re-INVITE: it carries the answer to an offer
-// confd made in the 200 (RFC 3264 section 4, late offer), and stops the retransmission of a
-// re-INVITE's 2xx.
+// answer sends the 2xx of the INVITE with body (our answer, or our offer for a late offer)
+// and returns; the ACK is awaited by awaitACK. The 2xx carries our Contact and, when the
+// caller asked for one, the session timer (RFC 4028).
+func (c *call) answer(tx sip.ServerTransaction, body []byte) error {
+	res := sip.NewSDPResponseFromRequest(c.dlgS.InviteRequest, body)
+	c.s.mu.Lock()
+	contact := c.s.contact
+	c.s.mu.Unlock()
+	res.AppendHeader(&contact)
+	c.mu.Lock()
+	for _, h := range c.timer.headers() {
+		res.AppendHeader(h)
+	}
+	c.timerFrom = time.Now()
+	c.dlgS.InviteResponse = res // what sipgo's Bye builds on (read after the ACK, under c.mu)
+	c.mu.Unlock()
+	if err := tx.Respond(res); err != nil {
+		return err
+	}
+	go c.awaitACK(tx, res)
+	return nil
+}
+
+// awaitACK retransmits the INVITE's 2xx until its ACK (RFC 3261 section 13.3.1.4: the UAS
+// core, at T1 doubling up to T2). A 2xx not ACKed by Timer H (64*T1) ends the call without a
+// BYE: nobody confirmed the dialog, its source may be spoofed, and a BYE would be one more
+// message sent at it. So an un-ACKed INVITE costs one media port for at most Timer H.
+func (c *call) awaitACK(tx sip.ServerTransaction, res *sip.Response) {
+	if retransmit2xx(tx, res, c.s.cfg.t1, c.acked, c.done, c.ack) {
+		return
+	}
+	select {
+	case <-c.done:
+	default:
+		c.log.Info("no ACK for the 2xx of the INVITE")
+		c.end("no ACK")
+	}
+}
+
+// retransmit2xx sends res again at t1 doubling up to T2 until acked or done is closed, or
+// for 64*t1. It reports whether the ACK came (or the call ended otherwise). An ACK that
+// reaches the transaction itself (one that reused the INVITE's branch) is handed to onAck.
+func retransmit2xx(tx sip.ServerTransaction, res *sip.Response, t1 time.Duration, acked, done <-chan struct{},
+	onAck func(*sip.Request, sip.ServerTransaction)) bool {
+	interval := t1
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	giveUp := time.NewTimer(64 * t1)
+	defer giveUp.Stop()
+	for {
+		select {
+		case <-acked:
+			return true
+		case <-done:
+			return true
+		case req := <-tx.Acks():
+			if onAck != nil {
+				onAck(req, tx)
+			}
+		case <-giveUp.C:
+			return false
+		case <-timer.C:
+			_ = tx.Respond(res) // fails once the transaction is gone: the timers go on
+			interval = min(2*interval, sip.T2)
+			timer.Reset(interval)
+		}
+	}
+}
+
+// isConfirmed reports whether the call's dialog is confirmed: the ACK of the INVITE's 2xx
+// came, or it is a dial-out call (confd sends that ACK).
+func (c *call) isConfirmed() bool {
+	if c.outbound {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.confirmed
+}
+
+// tags returns the dialog's local (confd's) and remote tags, once they are known.
+func (c *call) tags() (local, remote string, ok bool) {
+	switch {
+	case c.dlgS != nil:
+		to, from := c.dlgS.InviteRequest.To(), c.dlgS.InviteRequest.From()
+		if to == nil || from == nil {
+			return "", "", false
+		}
+		local, _ = to.Params.Get("tag")
+		remote, _ = from.Params.Get("tag")
+		return local, remote, true
+	case c.dlgC != nil:
+		res := c.dlgC.InviteResponse
+		from := c.dlgC.InviteRequest.From()
+		if res == nil || res.To() == nil || from == nil {
+			return "", "", false
+		}
+		local, _ = from.Params.Get("tag")
+		remote, _ = res.To().Params.Get("tag")
+		return local, remote, true
+	}
+	return "", "", false
+}
+
+// ack handles the ACK of the INVITE or of a re-INVITE. The first ACK confirms the dialog: only
+// then does the call enter its room or the IVR. It carries the answer to an offer confd made
+// in the 200 (RFC 3264 section 4, late offer); it stops the retransmission of a re-INVITE's
+// 2xx.
 func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	if p := c.awaitAck; p != nil && req.CSeq() != nil && req.CSeq().SeqNo == p.cseq {
 		close(p.acked)
 		c.awaitAck = nil
 	}
+	first := !c.confirmed && !c.outbound && c.dlgS != nil && req.CSeq() != nil &&
+		req.CSeq().SeqNo == c.dlgS.InviteRequest.CSeq().SeqNo
+	if first {
+		c.confirmed = true
+		close(c.acked)
+	}
 	waiting := c.lateOffer || c.pendingOffer
-	first := c.lateOffer
 	c.lateOffer, c.pendingOffer = false, false
 	c.mu.Unlock()
+	if c.dlgS != nil {
+		_ = c.dlgS.ReadAck(req, tx)
+	}
 	if waiting {
 		if len(req.Body()) == 0 {
 			c.log.Info("ACK without the answer to our offer")
@@ -214,15 +349,16 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.apply(res)
-		if first {
-			if err := c.enter(); err != nil {
-				c.log.Info("refused after late offer", "err", err)
-				go c.hangup(c.s.ctx, "refused")
-			}
-		}
 	}
-	if c.dlgS != nil {
-		_ = c.dlgS.ReadAck(req, tx)
+	if first {
+		c.prepareIVR() // a late offer is negotiated only now
+		c.mu.Lock()
+		c.answeredAt = time.Now()
+		c.mu.Unlock()
+		if err := c.enter(); err != nil {
+			c.log.Info("refused at ACK", "err", err)
+			go c.hangup(c.s.ctx, "refused")
+		}
 	}
 }
 
@@ -243,6 +379,12 @@ func (c *call) apply(res *sdpneg.Result) {
 // change, or a session refresh. A failed negotiation is answered 488 and changes nothing
 // (RFC 3261 section 14.2).
 func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
+	timer, err := negotiateSessionTimer(req, time.Duration(c.s.limits.MinSessionExpires))
+	if err != nil {
+		respond(tx, req, 422, "Session Interval Too Small",
+			sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(c.s.limits.MinSessionExpires)/time.Second))))
+		return
+	}
 	local := c.s.local(c.media.Port(), c.peer)
 	var body []byte
 	if len(req.Body()) > 0 {
@@ -280,6 +422,11 @@ func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
 	contact := c.s.contact
 	c.s.mu.Unlock()
 	res.AppendHeader(&contact)
+	for _, h := range timer.headers() {
+		res.AppendHeader(h)
+	}
+	// A re-INVITE or UPDATE that succeeds is a session refresh (RFC 4028 section 10).
+	c.refreshed(timer, time.Now())
 	if err := tx.Respond(res); err != nil || !invite {
 		return
 	}
@@ -290,7 +437,7 @@ func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
 	}
 	c.awaitAck = p
 	c.mu.Unlock()
-	go c.retransmit2xx(tx, res, p)
+	go c.awaitReAck(tx, res, p)
 }
 
 // pendingAck is a re-INVITE's 2xx waiting for its ACK.
@@ -299,39 +446,20 @@ type pendingAck struct {
 	acked chan struct{} // closed by the ACK
 }
 
-// retransmit2xx sends a re-INVITE's 2xx again until its ACK arrives: the UAS core, not the
-// transaction, retransmits a 2xx, at T1 doubling up to T2, for 64*T1 (RFC 3261 section
-// 13.3.1.4, RFC 6026). sipgo does this for the dialog's first INVITE only. Without an ACK
-// by then the call is ended with a BYE, as the RFC asks.
-func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response, p *pendingAck) {
-	interval := sip.T1
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
-	giveUp := time.NewTimer(64 * sip.T1)
-	defer giveUp.Stop()
-	for {
-		select {
-		case <-p.acked:
-			return
-		case <-c.done:
-			return
-		case <-giveUp.C:
-			c.mu.Lock()
-			if c.awaitAck == p {
-				c.awaitAck = nil
-			}
-			c.mu.Unlock()
-			c.log.Info("no ACK for the 2xx of a re-INVITE", "cseq", p.cseq)
-			go c.hangup(c.s.ctx, "no ACK")
-			return
-		case <-timer.C:
-			if err := tx.Respond(res); err != nil {
-				c.log.Debug("2xx retransmission", "err", err)
-			}
-			interval = min(2*interval, sip.T2)
-			timer.Reset(interval)
-		}
+// awaitReAck sends a re-INVITE's 2xx again until its ACK arrives: the UAS core, not the
+// transaction, retransmits a 2xx (RFC 3261 section 13.3.1.4, RFC 6026). Without an ACK by
+// 64*T1 the call is ended with a BYE, as the RFC asks (this dialog was confirmed).
+func (c *call) awaitReAck(tx sip.ServerTransaction, res *sip.Response, p *pendingAck) {
+	if retransmit2xx(tx, res, c.s.cfg.t1, p.acked, c.done, c.ack) {
+		return
 	}
+	c.mu.Lock()
+	if c.awaitAck == p {
+		c.awaitAck = nil
+	}
+	c.mu.Unlock()
+	c.log.Info("no ACK for the 2xx of a re-INVITE", "cseq", p.cseq)
+	go c.hangup(c.s.ctx, "no ACK")
 }
 
 // info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf (dtmf.ParseInfo).
@@ -352,10 +480,13 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, status, reason)
 		return
 	}
-	respond(tx, req, 200, "OK")
 	if digit != 0 {
+		// Queued before the 200: a phone sends its next INFO on that answer, and sipgo
+		// handles each request on a goroutine of its own, so a digit queued after it could
+		// be overtaken by the next.
 		c.digit(digit)
 	}
+	respond(tx, req, 200, "OK")
 }
 
 // digit routes one DTMF digit: to the IVR while there, else to the participant (events, *6).
@@ -393,6 +524,10 @@ func (c *call) hangup(ctx context.Context, reason string) {
 			return
 		default:
 		}
+		if !c.isConfirmed() {
+			c.end(reason) // no BYE before the ACK (awaitACK)
+			return
+		}
 		ctx, cancel := context.WithTimeout(ctx, byeTimeout)
 		defer cancel()
 		var err error
@@ -421,6 +556,9 @@ func (c *call) end(reason string) {
 		}
 		c.media.Close()
 		c.s.removeCall(c)
+		if c.admitted {
+			c.s.door.calls.Release(c.src)
+		}
 		if c.dlgS != nil {
 			c.dlgS.Close()
 		}
@@ -434,8 +572,8 @@ func (c *call) end(reason string) {
 // tick runs once a second from the server's watchdog: RTCP reports and the no-media timeout.
 func (c *call) tick(now time.Time) {
 	p := c.part.Load()
-	if p == nil && c.ivr.Load() == nil {
-		return
+	if p == nil && c.ivr.Load() == nil || !c.isConfirmed() {
+		return // not in the room nor the IVR yet (awaitACK bounds a call without its ACK)
 	}
 	c.mu.Lock()
 	sendRTCP := p != nil && !now.Before(c.nextRTCP)
@@ -452,6 +590,25 @@ func (c *call) tick(now time.Time) {
 		go c.hangup(c.s.ctx, "no media")
 		return
 	}
+	if c.hold.Load() {
+		// A held call sends no audio, but a live phone still sends RTCP (or music on hold);
+		// one that sends neither for HoldTimeout is gone and its ports are freed (issue 8).
+		c.mu.Lock()
+		since := c.holdSince
+		c.mu.Unlock()
+		if t := time.Unix(0, c.lastRTCP.Load()); t.After(since) {
+			since = t
+		}
+		if last.After(since) {
+			since = last
+		}
+		if now.Sub(since) > time.Duration(c.s.limits.HoldTimeout) {
+			c.log.Info("on hold without media", "since", since)
+			go c.hangup(c.s.ctx, "held without media")
+			return
+		}
+	}
+	c.checkSessionTimer(now)
 	if sendRTCP {
 		if pkt, err := p.RTCPReport(now); err == nil {
 			c.media.SendRTCP(pkt)

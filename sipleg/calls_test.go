@@ -462,8 +462,22 @@ func TestCancel(t *testing.T) {
 		switch invite.StatusCode {
 		case 200:
 			d.ack("")
-			d.toTag, _ = invite.To().Params.Get("tag")
-			d.bye()
+			// The BYE carries the dialog's own tags (From tag c1), as every in-dialog
+			// request must (RFC 3261 section 12.2.1.1).
+			c.send(c.inDialog("BYE", invite, 2))
+			for {
+				res := c.read(3 * time.Second)
+				if res == nil {
+					t.Fatal("BYE not answered")
+				}
+				if res.CSeq().MethodName != sip.BYE {
+					continue // the CANCEL's answer
+				}
+				if res.StatusCode != 200 {
+					t.Fatalf("BYE answered %v", res)
+				}
+				break
+			}
 		case 487:
 			// The ACK of a non-2xx answer is part of the INVITE transaction: same branch.
 			ack := strings.Replace(request("ACK", branch, callID, 1, ""), "To: <sip:cancel@"+c.srv.String()+">",

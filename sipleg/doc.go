@@ -15,14 +15,33 @@
 // 404, a draining server 503 with Retry-After. BYE ends a call either way; CANCEL is matched
 // to its INVITE by sipgo's transaction layer; OPTIONS answers 200 with Allow and Accept.
 //
+// The call enters its room (or the IVR) only with the ACK of that 200 (for a late offer, the
+// ACK's answer): before it confd sends no media and shows no participant, since the INVITE's
+// source and SDP address may be spoofed. The 200 is retransmitted (T1 doubling up to T2)
+// until the ACK; a 200 not ACKed by Timer H (64*T1, 32 s) ends the call without a BYE and
+// frees its port. confd's To tag is random (a UUID from crypto/rand), so only a peer that saw
+// the 200 can ACK it.
+//
+// Every in-dialog request (ACK, BYE, re-INVITE, UPDATE, INFO) must carry the dialog's Call-ID
+// and both tags; otherwise it is answered 481 and changes nothing (RFC 3261 section 12.2.2).
+// The source address is not compared: NAT may change it.
+//
+// A call on hold (sendonly or inactive) from which neither RTP nor RTCP came for
+// config.SIPLimits.HoldTimeout (5 min) is ended with a BYE. RFC 4028 session timers are
+// honoured when the caller asks (Session-Expires, Supported/Require: timer): a Session-Expires
+// below Min-SE (config.SIPLimits.MinSessionExpires, 90 s) is answered 422 with Min-SE; the
+// caller refreshes when it supports timer, else confd does by UPDATE at half the interval;
+// a session whose refresh does not come is ended with a BYE (section 10).
+//
 // In the dialog, re-INVITE and UPDATE (RFC 3311) renegotiate: sendonly or inactive from the
 // caller puts it on hold (answered recvonly/inactive: it is neither mixed, so its music on
 // hold never reaches the room, nor sent audio), sendrecv takes it off hold, and a new codec or
 // payload type changes the participant's media in place. A refused renegotiation (488)
 // changes nothing. A re-INVITE without SDP gets an offer and its ACK the answer. The 2xx of a
 // re-INVITE is retransmitted (T1 doubling up to T2) until its ACK, and a call whose 2xx is
-// never acknowledged within 64*T1 is ended with a BYE (RFC 3261 section 13.3.1.4); sipgo
-// does this for the first INVITE only.
+// never acknowledged within 64*T1 is ended with a BYE (RFC 3261 section 13.3.1.4). sipleg
+// retransmits the first INVITE's 2xx itself too: sipgo's loop restarts its 64*T1 timer at
+// every retransmission and so never gives up.
 //
 // # Media
 //
@@ -64,6 +83,21 @@
 // SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/internal/sipdigest: the uri must be
 // the Request-URI and each nonce's count must grow, so a captured answer opens nothing else).
 //
+// Each source address is admitted pike-style (admission.go, confd/internal/guard, the limits
+// of config.SIPLimits under [security.sip]; trunks exempt from the per-source ones): requests
+// outside a dialog at RequestRate, checked on the socket before sipgo makes a transaction, and
+// answered 503 with Retry-After statelessly beyond it, or not at all when the source is far
+// over (the refusals are themselves rate-limited); new calls at InviteRate with at most
+// CallsPerSource held (un-ACKed ones included) and MaxCalls in all, 503 with Retry-After
+// beyond, its transaction ended at once so that no retransmission of the refusal outlives it.
+// On SIP/TCP a message must be whole within TCPMessageTimeout (10 s), a connection without a
+// message for TCPIdleTimeout (2 min) is closed, a message is at most 64 KiB, and a source may
+// hold TCPConnsPerSource (8) connections.
+//
+// The IVR's meeting-number and PIN tries go through the shared guard.Attempts
+// (Config.Attempts), keyed by source address (plus the From user for a trunk): a source past
+// its allowance hears "goodbye" and is hung up before it can type, its PIN never compared.
+//
 // Every message passes a validator before sipgo sees it (validate.go), because sipgo v1.7.2
 // accepts several of the RFC 4475 invalid messages as valid and drops unparsable ones without
 // an answer. The validator answers what RFC 4475 asks: 400 for unparsable requests, a CSeq
@@ -90,8 +124,9 @@
 // # Drain and shutdown
 //
 // Drain refuses new calls (503 with Retry-After) and dial-outs; Shutdown(ctx) also sends BYE on
-// every call (retransmitted by its client transaction until answered or timed out), withdraws
-// the registrations and stops serving.
+// every confirmed call, all at once (retransmitted by its client transaction until answered,
+// for at most 2 s), ends un-ACKed calls without one, withdraws the registrations and stops
+// serving: it returns at once even after a flood.
 //
 // # Traps handled
 //

@@ -9,7 +9,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/config"
 	"confd/internal/dtmf"
+	"confd/internal/guard"
 	"confd/prompts"
 )
 
@@ -32,7 +34,28 @@ type ivr struct {
 	hdr  rtp.Header
 }
 
+// prepareIVR makes the call's IVR, so that digits typed from now on are kept, without starting
+// it: the INVITE handler does so once the offer is negotiated, because an INFO sent right
+// after the ACK may be handled before the ACK is (sipgo runs each request on its own
+// goroutine). It does nothing when the call needs no IVR or has one.
+func (c *call) prepareIVR() {
+	if !c.dialIn && c.pin == "" || c.ivr.Load() != nil || c.result() == nil {
+		return
+	}
+	c.ivr.Store(c.newIVR())
+}
+
+// startIVR runs the call's IVR (made now if prepareIVR did not).
 func (c *call) startIVR() {
+	v := c.ivr.Load()
+	if v == nil {
+		v = c.newIVR()
+		c.ivr.Store(v)
+	}
+	go v.run()
+}
+
+func (c *call) newIVR() *ivr {
 	res := c.result()
 	v := &ivr{c: c, digits: make(chan dtmf.Digit, 64), quit: make(chan struct{})}
 	if te := res.TelephoneEvent; te.Present() {
@@ -43,8 +66,7 @@ func (c *call) startIVR() {
 		}
 		v.rx = rx
 	}
-	c.ivr.Store(v)
-	go v.run()
+	return v
 }
 
 func (v *ivr) stop() { v.once.Do(func() { close(v.quit) }) }
@@ -103,6 +125,9 @@ var (
 	errIVRTimeout = errors.New("no digits")
 )
 
+// ivrNumbersKey is the Attempts "room" of meeting-number guesses in the IVR.
+const ivrNumbersKey = "ivr:meeting-number"
+
 // player sends prompts as RTP in the call's negotiated format, paced in real time.
 type player struct {
 	enc                 codec.Encoder
@@ -155,7 +180,11 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	if v.c.dialIn {
 		room = ""
 		prompt := prompts.Welcome
+		who := v.c.attemptKey()
 		for range s.cfg.IVRTries {
+			if err := s.cfg.Attempts.Allow(who, ivrNumbersKey, time.Now()); err != nil {
+				return "", "", err
+			}
 			if err := v.play(pl, prompt); err != nil {
 				return "", "", err
 			}
@@ -164,11 +193,18 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 				return "", "", err
 			}
 			prompt = prompts.InvalidMeeting
-			if err != nil || s.isDialIn(num) {
+			if err != nil {
+				continue
+			}
+			if s.isDialIn(num) {
+				s.cfg.Attempts.Fail(who, ivrNumbersKey, time.Now())
 				continue // a dial-in number never leads anywhere but here
 			}
 			settings, err := s.bridge.Admit(num)
 			if err != nil {
+				if errors.Is(err, bridge.ErrBadRoomName) {
+					s.cfg.Attempts.Fail(who, ivrNumbersKey, time.Now())
+				}
 				switch {
 				case errors.Is(err, bridge.ErrRoomLocked):
 					prompt = prompts.Locked
@@ -187,8 +223,14 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	if pin == "" {
 		return room, "", nil
 	}
+	who := v.c.attemptKey()
 	prompt := prompts.EnterPIN
 	for range s.cfg.IVRTries {
+		// A caller locked out for guessing is told goodbye before it can type, and its
+		// digits are never compared (issue 8): the shared Attempts counts every leg's tries.
+		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
+			return "", "", err
+		}
 		if err := v.play(pl, prompt); err != nil {
 			return "", "", err
 		}
@@ -196,12 +238,32 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		if err == errIVRQuit {
 			return "", "", err
 		}
+		if err == errIVRTimeout {
+			prompt = prompts.InvalidPIN
+			continue // silence is no guess
+		}
+		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
+			return "", "", err // locked out meanwhile (another call of the same source)
+		}
 		if err == nil && got == pin {
+			s.cfg.Attempts.Succeed(who, room, time.Now())
 			return room, pin, nil
 		}
+		s.cfg.Attempts.Fail(who, room, time.Now())
 		prompt = prompts.InvalidPIN
 	}
 	return "", "", errors.New("wrong PIN")
+}
+
+// attemptKey is who the PIN attempts of this call count against (guard.Attempts): the source
+// address, and for a trunk also the caller (From user), so that one PSTN caller cannot lock
+// out everyone behind the trunk.
+func (c *call) attemptKey() string {
+	key := guard.SourceOf(c.peer).String()
+	if config.IsTrunk(c.s.trunks, c.peer) {
+		key += "|" + c.fromUser
+	}
+	return key
 }
 
 // collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;

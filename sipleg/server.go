@@ -18,8 +18,12 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/internal/sdpneg"
 )
+
+// rfc2543Tag is the From tag given to the dialog of an RFC 2543 caller that sent none.
+const rfc2543Tag = "rfc2543"
 
 // Config sets up a Server. Ports is required; every other zero value is a documented default.
 type Config struct {
@@ -55,6 +59,13 @@ type Config struct {
 	// OnResponse, when set, is told the status code of every SIP response sent or received on
 	// the UDP and TCP sockets (metrics: SIP responses by code). It must not block.
 	OnResponse func(code int)
+	// Attempts throttles PIN guessing in the IVR; one Attempts is shared by every leg that
+	// checks a room PIN. Nil means the server makes its own with default settings.
+	Attempts *guard.Attempts
+
+	// t1 is the RFC 3261 round-trip estimate of the server's own timers (2xx retransmission,
+	// Timer H = 64*T1 for an un-ACKed 2xx). Zero means sip.T1 (500 ms); tests shorten it.
+	t1 time.Duration
 }
 
 // Option changes how a Server reports, not what it does.
@@ -80,6 +91,10 @@ type Server struct {
 	contact     sip.ContactHeader
 	auth        *authenticator
 	valid       *validator
+	limits      config.SIPLimits
+	trunks      []netip.Prefix
+	door        *door
+	tcp         *validatingListener
 
 	mu      sync.Mutex
 	calls   map[string]*call // by Call-ID
@@ -113,7 +128,15 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	if len(cfg.Codecs) == 0 {
 		cfg.Codecs = engineCodecs()
 	}
-	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{}}
+	if cfg.Attempts == nil {
+		cfg.Attempts = guard.NewAttempts(guard.AttemptsConfig{})
+	}
+	if cfg.t1 == 0 {
+		cfg.t1 = sip.T1
+	}
+	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{},
+		limits: cfg.Security.SIP.WithDefaults(), trunks: cfg.Security.TrunkPrefixes()}
+	s.door = newDoor(s.limits, s.trunks)
 	for _, o := range opts {
 		o(s)
 	}
@@ -121,6 +144,7 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	s.auth = newAuthenticator(cfg.Security)
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
+	s.valid.admit = s.admitMessage
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("confd"))
 	if err != nil {
 		return nil, err
@@ -207,7 +231,10 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	if tcp != nil {
 		n++
-		go func() { errc <- s.srv.ServeTCP(&validatingListener{Listener: tcp, v: s.valid}) }()
+		s.mu.Lock()
+		s.tcp = newValidatingListener(tcp, s.valid, s.limits, s.trunks)
+		s.mu.Unlock()
+		go func() { errc <- s.srv.ServeTCP(s.tcp) }()
 	}
 	s.wg.Add(1)
 	go s.watchdog()
@@ -312,8 +339,16 @@ func (s *Server) Calls() int {
 // 21.5.4) and DialOut fails with ErrDraining; calls in progress go on.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Shutdown drains, sends BYE on every call (each retransmitted by its transaction until
-// answered or timed out, or until ctx ends), withdraws the registrations and stops serving.
+// shutdownByeWait bounds how long Shutdown waits for the answers to its BYEs: long enough for
+// a few retransmissions over UDP, short enough that SIGTERM is honoured at once even when
+// the peers are gone (a flood's dialogs, a phone that lost its network).
+const shutdownByeWait = 2 * time.Second
+
+// Shutdown drains, sends BYE on every confirmed call (all at once, each retransmitted by its
+// transaction until answered, for at most shutdownByeWait or until ctx ends), ends the calls
+// whose 2xx was never ACKed without a BYE (RFC 3261 section 15: a BYE waits for the ACK, and
+// a dialog nobody confirmed has nobody to tell), withdraws the registrations and stops
+// serving.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Drain()
 	s.mu.Lock()
@@ -322,12 +357,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		calls = append(calls, c)
 	}
 	s.mu.Unlock()
+	byeCtx, cancel := context.WithTimeout(ctx, shutdownByeWait)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, c := range calls {
+		if !c.isConfirmed() {
+			c.end("shutdown")
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.hangup(ctx, "shutdown")
+			c.hangup(byeCtx, "shutdown")
 		}()
 	}
 	wg.Wait()
@@ -379,7 +420,9 @@ func (s *Server) removeCall(c *call) {
 	s.mu.Unlock()
 }
 
-func (s *Server) callFor(req *sip.Request) *call {
+// callByID returns the call with req's Call-ID, whatever its tags: only to tell a second
+// INVITE of a live Call-ID (482), never to act on a request.
+func (s *Server) callByID(req *sip.Request) *call {
 	id := req.CallID()
 	if id == nil {
 		return nil
@@ -387,6 +430,35 @@ func (s *Server) callFor(req *sip.Request) *call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[id.Value()]
+}
+
+// callFor returns the call whose dialog req belongs to: the same Call-ID and both tags, the
+// From tag the remote's and the To tag confd's (RFC 3261 section 12.2.2). A Call-ID alone is
+// no proof: it travels in the clear, while confd's tag is random (sipgo draws a UUID from
+// crypto/rand) and only the real peer has seen it. The source address is not compared: NAT
+// may change it mid-call.
+func (s *Server) callFor(req *sip.Request) *call {
+	c := s.callByID(req)
+	if c == nil {
+		return nil
+	}
+	local, remote, ok := c.tags()
+	if !ok || local == "" {
+		return nil
+	}
+	to, from := req.To(), req.From()
+	if to == nil || from == nil {
+		return nil
+	}
+	toTag, _ := to.Params.Get("tag")
+	fromTag, hasFrom := from.Params.Get("tag")
+	if !hasFrom && remote == rfc2543Tag {
+		fromTag = rfc2543Tag // an RFC 2543 peer sends no From tag in the dialog either
+	}
+	if toTag != local || fromTag != remote {
+		return nil
+	}
+	return c
 }
 
 func (s *Server) isDialIn(user string) bool {
@@ -453,6 +525,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
 		return
 	}
+	src := guard.SourceOf(req.Source())
+	if !s.admitCall(req, tx, src) {
+		return
+	}
+	held := true // the place admitCall took, until a call holds it
+	defer func() {
+		if held {
+			s.door.calls.Release(src)
+		}
+	}()
 	if !s.auth.check(req, tx) {
 		return
 	}
@@ -468,8 +550,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		pin = settings.PIN
 	}
-	if s.callFor(req) != nil {
+	if s.callByID(req) != nil {
 		respond(tx, req, 482, "Loop Detected") // a second INVITE with a live Call-ID and no tag
+		return
+	}
+	timer, err := negotiateSessionTimer(req, time.Duration(s.limits.MinSessionExpires))
+	if err != nil {
+		respond(tx, req, 422, "Session Interval Too Small", sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(s.limits.MinSessionExpires)/time.Second))))
 		return
 	}
 	s.mu.Lock()
@@ -483,8 +570,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if f := req.From(); f != nil {
 		if _, ok := f.Params.Get("tag"); !ok {
 			// Nor a From tag: give the dialog one so that it has an identity (RFC 3261
-			// section 12.1.1); the call is found by its Call-ID anyway.
-			f.Params.Add("tag", "rfc2543")
+			// section 12.1.1).
+			f.Params.Add("tag", rfc2543Tag)
 		}
 	}
 	dlg, err := dialogs.ReadInvite(req, tx)
@@ -502,7 +589,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := newCall(s, req.CallID().Value(), media)
 	c.dlgS = dlg
 	c.name, c.from = callerOf(req)
+	if f := req.From(); f != nil {
+		c.fromUser = f.Address.User
+	}
 	c.peer = req.Source()
+	c.timer = timer
 	local := s.local(media.Port(), c.peer)
 	var body []byte
 	if len(req.Body()) > 0 {
@@ -526,25 +617,17 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.lateOffer = true
 		body = offer
 	}
+	c.src, c.admitted, held = src, true, false // from here call.end releases the place
 	s.addCall(c)
 	c.room, c.pin, c.dialIn = user, pin, dialIn
-	if !c.lateOffer {
-		if err := c.enter(); err != nil {
-			status, reason := admissionStatus(err)
-			c.end("refused")
-			dlg.Respond(status, reason, nil)
-			return
-		}
-	}
-	if err := dlg.RespondSDP(body); err != nil {
-		// No ACK (or a CANCEL won the race): the call is over before it began.
-		s.log.Info("call not confirmed", "call", c.callID, "err", err)
-		if errors.Is(err, sip.ErrTransactionTransport) || errors.Is(err, sip.ErrTransactionCanceled) {
-			c.end("not answered")
-			return
-		}
-		c.hangup(s.ctx, "no ACK")
-		return
+	c.prepareIVR()
+	// The call enters its room (or the IVR) only with the ACK (call.ack): before it, the
+	// dialog may be a spoofed source's, and confd sends no media to the SDP address and shows
+	// no participant (issue 8). Admit above already refused a locked or full room.
+	if err := c.answer(tx, body); err != nil {
+		// A CANCEL won the race, or the transport failed: the call is over before it began.
+		s.log.Info("call not answered", "call", c.callID, "err", err)
+		c.end("not answered")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
+	"confd/internal/config"
 )
 
 // testServer is a running Server on loopback with a real bridge.
@@ -59,6 +60,11 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	b := bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(quietLogger()))
 	if cfg.Ports == nil {
 		cfg.Ports = testAllocator(t)
+	}
+	if cfg.Security.SIP == (config.SIPLimits{}) {
+		// Every test caller is on 127.0.0.1: the per-source limits are the flood tests'
+		// subject (security_test.go), not the other tests'.
+		cfg.Security.SIP = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000}
 	}
 	s, err := NewServer(b, cfg, WithLogger(quietLogger()))
 	if err != nil {

@@ -2,18 +2,50 @@ package sipleg
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"confd/internal/config"
 )
+
+// sourceAddr is the address (without port) of a socket's peer; the zero Addr when unknown.
+func sourceAddr(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case nil:
+		return netip.Addr{}
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// isTrunkAddr reports whether a is within one of the trunk prefixes.
+func isTrunkAddr(trunks []netip.Prefix, a netip.Addr) bool {
+	for _, p := range trunks {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
 
 // validator checks every incoming request before sipgo sees it, and answers those RFC 3261
 // and the torture tests of RFC 4475 say must be refused but that sipgo v1.7.2 accepts as
@@ -39,6 +71,9 @@ type validator struct {
 	// onResponse, when set, is told the status code of every response sent or received on
 	// the SIP sockets (metrics).
 	onResponse func(code int)
+	// admit, when set, decides whether a valid request from src goes on to sipgo; when it
+	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
+	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
 }
 
 // countResponse tells onResponse the code of b if b is a SIP response ("SIP/2.0 NNN …").
@@ -57,11 +92,29 @@ func newValidator() *validator {
 	return &validator{parsers: sync.Pool{New: func() any { return sip.NewParser() }}}
 }
 
+// checkFrom is check followed by the admission of a valid request from src.
+func (v *validator) checkFrom(msg []byte, src netip.Addr) (reject []byte, bad bool) {
+	req, reject, bad := v.parse(msg)
+	if bad || req == nil || v.admit == nil {
+		return reject, bad
+	}
+	if reply, pass := v.admit(req, msg, src); !pass {
+		return reply, true
+	}
+	return nil, false
+}
+
 // check returns nil if msg may go on to sipgo, or the response to send instead (which may be
 // empty: drop).
 func (v *validator) check(msg []byte) (reject []byte, bad bool) {
+	_, reject, bad = v.parse(msg)
+	return reject, bad
+}
+
+// parse is check that also returns the request when msg is a valid one.
+func (v *validator) parse(msg []byte) (req *sip.Request, reject []byte, bad bool) {
 	if len(bytes.Trim(msg, "\r\n")) == 0 || bytes.HasPrefix(msg, []byte("SIP/")) {
-		return nil, false
+		return nil, nil, false
 	}
 	p := v.parsers.Get().(*sip.Parser)
 	m, err := p.ParseSIP(msg)
@@ -71,21 +124,22 @@ func (v *validator) check(msg []byte) (reject []byte, bad bool) {
 		if uriSchemeUnsupported(msg) {
 			status, reason = 416, "Unsupported URI Scheme"
 		}
-		return textResponse(msg, status, reason, ""), true
+		return nil, textResponse(msg, status, reason, ""), true
 	}
 	req, ok := m.(*sip.Request)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	status, reason, extra := checkRequest(req, msg)
 	if status == 0 {
-		return nil, false
+		return req, nil, false
 	}
-	return textResponse(msg, status, reason, extra), true
+	return nil, textResponse(msg, status, reason, extra), true
 }
 
-// supportedTags are the Require option tags confd implements (none: no 100rel, no timer).
-var supportedTags = map[string]bool{}
+// supportedTags are the Require option tags confd implements: RFC 4028 session timers (no
+// 100rel).
+var supportedTags = map[string]bool{"timer": true}
 
 // checkRequest applies the rules sipgo's parser does not. It returns status 0 when req is fine.
 func checkRequest(req *sip.Request, raw []byte) (status int, reason, extra string) {
@@ -285,7 +339,7 @@ func (c *validatingPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		resp, bad := c.v.check(p[:n])
+		resp, bad := c.v.checkFrom(p[:n], sourceAddr(addr))
 		if !bad {
 			c.v.countResponse(p[:n])
 			return copy(p, unfold(p[:n])), addr, nil
@@ -303,30 +357,112 @@ func (c *validatingPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 }
 
 // validatingListener hands sipgo TCP connections whose byte stream is cut into messages
-// (Content-Length framing, RFC 3261 section 18.3) and validated here.
+// (Content-Length framing, RFC 3261 section 18.3) and validated here. It also bounds what one
+// source may hold on a stream (issue 8): at most perSource connections at once (more are
+// closed as soon as they are accepted), each closed after idle without a message or when a
+// message, once begun, is not complete within msgTimeout, and no message over maxMessage.
 type validatingListener struct {
 	net.Listener
 	v *validator
+
+	perSource           int
+	idle, msgTimeout    time.Duration
+	mu                  sync.Mutex
+	conns               map[netip.Addr]int
+	refusedConns        atomic.Uint64
+	closedForSlowReader atomic.Uint64
+	trunks              []netip.Prefix
 }
 
-// Accept wraps the next connection.
+func newValidatingListener(l net.Listener, v *validator, limits config.SIPLimits, trunks []netip.Prefix) *validatingListener {
+	return &validatingListener{Listener: l, v: v, perSource: limits.TCPConnsPerSource,
+		idle: time.Duration(limits.TCPIdleTimeout), msgTimeout: time.Duration(limits.TCPMessageTimeout),
+		conns: map[netip.Addr]int{}, trunks: trunks}
+}
+
+// Accept wraps the next connection that its source's cap lets in.
 func (l *validatingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		src := sourceAddr(c.RemoteAddr())
+		if !l.take(src) {
+			l.refusedConns.Add(1)
+			c.Close()
+			continue
+		}
+		return &validatingConn{Conn: c, v: l.v, l: l, src: src, lastMessage: time.Now()}, nil
 	}
-	return &validatingConn{Conn: c, v: l.v}, nil
+}
+
+// take counts one more connection from src, unless it holds perSource already (trunks are
+// not counted).
+func (l *validatingListener) take(src netip.Addr) bool {
+	if isTrunkAddr(l.trunks, src) {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perSource > 0 && l.conns[src] >= l.perSource {
+		return false
+	}
+	l.conns[src]++
+	return true
+}
+
+func (l *validatingListener) release(src netip.Addr) {
+	if isTrunkAddr(l.trunks, src) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[src]--; l.conns[src] <= 0 {
+		delete(l.conns, src)
+	}
 }
 
 // maxMessage bounds one SIP message on a stream; a longer one closes the connection.
 const maxMessage = 64 << 10
 
+// errSlowMessage ends a SIP/TCP connection whose message did not arrive in time.
+var errSlowMessage = errors.New("sipleg: SIP/TCP message not complete in time")
+
 type validatingConn struct {
 	net.Conn
-	v    *validator
-	in   []byte
-	out  []byte
-	rbuf [4096]byte
+	v           *validator
+	l           *validatingListener // nil for a connection not accepted through one
+	src         netip.Addr
+	in          []byte
+	out         []byte
+	lastMessage time.Time // when the last whole message (or keep-alive) ended
+	begun       time.Time // when the first byte of the message now arriving came
+	closeOnce   sync.Once
+	rbuf        [4096]byte
+}
+
+// Close closes the connection and gives its place back to the source's cap.
+func (c *validatingConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() {
+		if c.l != nil {
+			c.l.release(c.src)
+		}
+	})
+	return err
+}
+
+// deadline is when the next read must have brought something: the idle limit between
+// messages, the message limit within one.
+func (c *validatingConn) deadline() time.Time {
+	if c.l == nil {
+		return time.Time{}
+	}
+	if len(c.in) == 0 {
+		return c.lastMessage.Add(c.l.idle)
+	}
+	return c.begun.Add(c.l.msgTimeout)
 }
 
 // Read returns bytes of messages that passed validation, whole messages at a time.
@@ -334,7 +470,9 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 	for len(c.out) == 0 {
 		if msg, rest, ok := c.next(); ok {
 			c.in = rest
-			resp, bad := c.v.check(msg)
+			c.lastMessage = time.Now()
+			c.begun = c.lastMessage
+			resp, bad := c.v.checkFrom(msg, c.src)
 			if !bad && len(bytes.TrimSpace(msg)) > 0 && !hasContentLength(msg) {
 				// RFC 3261 section 18.3: on a stream, Content-Length is mandatory.
 				resp, bad = textResponse(msg, 400, "Bad Request (no Content-Length on a stream)", ""), true
@@ -350,11 +488,27 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 			continue
 		}
 		if len(c.in) > maxMessage {
+			c.Close()
 			return 0, fmt.Errorf("sipleg: SIP message over %d bytes", maxMessage)
 		}
+		if d := c.deadline(); !d.IsZero() {
+			_ = c.Conn.SetReadDeadline(d)
+		}
 		n, err := c.Conn.Read(c.rbuf[:])
+		if n > 0 && len(c.in) == 0 {
+			c.begun = time.Now()
+		}
 		c.in = append(c.in, c.rbuf[:n]...)
 		if err != nil && n == 0 {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// Idle too long, or a message begun and never finished (slowloris): the
+				// connection is closed without an answer.
+				if c.l != nil {
+					c.l.closedForSlowReader.Add(1)
+				}
+				c.Close()
+				return 0, errSlowMessage
+			}
 			return 0, err
 		}
 	}
@@ -362,6 +516,9 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 	c.out = c.out[n:]
 	return n, nil
 }
+
+// SetReadDeadline is ignored: the deadlines of a SIP stream are this connection's own.
+func (c *validatingConn) SetReadDeadline(time.Time) error { return nil }
 
 // Write sends bytes of a message, counting it when it is a response (sipgo writes one message
 // per call).

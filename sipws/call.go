@@ -98,7 +98,7 @@ func (c *conn) respondInvite(cl *call, status int, reason string, body []byte, h
 func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	defer c.s.wg.Done()
 	defer close(cl.finished)
-	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from))
+	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from, c.remote))
 
 	c.mu.Lock()
 	if cl.state != answering || cl.reason != "" {
@@ -113,7 +113,7 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	if err != nil {
 		cl.state = ended
 		cl.endLocked(endRefused)
-		delete(c.calls, cl.id)
+		c.removeCallLocked(cl)
 		status, reason, extra := answerStatus(err, c.s.cfg.retryAfter())
 		c.s.stats.rejected.Add(1)
 		c.respondInvite(cl, status, reason, nil, extra)
@@ -123,7 +123,7 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	}
 	cl.media, cl.state = m, answered
 	c.s.stats.answered.Add(1)
-	c.respondInvite(cl, 200, "OK", []byte(answer), c.contact(cl.room), sip.NewHeader("Allow", allowed))
+	c.respondInvite(cl, 200, "OK", []byte(answer), c.contact(cl.room), sip.NewHeader("Allow", allowed), c.roomToken(cl.room))
 	cl.ackTimer = time.AfterFunc(c.s.cfg.ackTimeout(), func() {
 		c.mu.Lock()
 		if cl.state == answered {
@@ -150,13 +150,30 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	cl.cancel() // the answer's context, whichever way the call ended
 	cl.state = ended
 	cl.ackTimer.Stop()
-	delete(c.calls, cl.id)
 	c.mu.Unlock()
 	if reason != endPeerBye && c.ctx.Err() == nil {
 		c.sendBye(cl)
 	}
+	// The call leaves the map only once its BYE is written: Shutdown's waitCalls finds the
+	// calls to wait for in the map, and closing the connection before the BYE went out would
+	// lose it. Meanwhile its ended state answers in-dialog requests 481.
+	c.mu.Lock()
+	c.removeCallLocked(cl)
+	c.mu.Unlock()
 	_ = m.Close()
 	c.s.log.Info("sip over websocket call ended", "room", cl.room, "call_id", cl.id, "reason", reason)
+}
+
+// roomToken is the X-Confd-Room-Token header of the 200 (Config.RoomToken): the page that
+// joined may then read its room's roster and events from the API. Nil when there is none.
+func (c *conn) roomToken(room string) sip.Header {
+	if c.s.cfg.RoomToken == nil {
+		return nil
+	}
+	if tok := c.s.cfg.RoomToken(room); tok != "" {
+		return sip.NewHeader("X-Confd-Room-Token", tok)
+	}
+	return nil
 }
 
 // contact is confd's Contact in the 200: the host the browser connected to, transport=ws (RFC

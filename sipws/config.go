@@ -5,19 +5,43 @@ import (
 	"time"
 
 	"confd/internal/config"
+	"confd/internal/guard"
 )
 
 // Config sets up a Server. The zero value is complete: open to everyone (config.Security's
 // zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
 // Retry-After 60 while draining, registrations of at most an hour, 8 calls per connection, 5 s
-// write timeout, 32 s for an ACK.
+// write timeout, 32 s for an ACK, config.WebSocket's default limits, room PIN guesses
+// throttled by guard's default Attempts, 5 upgrades and 5 INVITEs or REGISTERs per second per source.
 type Config struct {
 	// Security says who may register and call in. With Users, a REGISTER is challenged with
 	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
 	// Restrict, an INVITE must come from a connection that registered with digest
 	// credentials, carry valid credentials itself (401 challenge), or come from an address in
-	// Security.Trunks; otherwise it is refused.
+	// Security.Trunks; otherwise it is refused. Security.WebSocket bounds the connections:
+	// allowed origins, connections per source and in all, idle and message timeouts.
+	// Security.Trunks are exempt from the per-source limits (not from the totals).
 	Security config.Security
+	// Attempts throttles room PIN guesses (X-Confd-PIN, ;pin=) per source and per room; the
+	// daemon shares one with the other legs that check PINs. Nil means the Server makes its
+	// own with guard's defaults.
+	Attempts *guard.Attempts
+	// RoomToken, when set, mints the read-only capability for a room's roster and events
+	// that the 200 OK to an INVITE carries as X-Confd-Room-Token; nil (or "") means no header.
+	RoomToken func(room string) string
+	// UpgradeRate is how many WebSocket upgrades one source may make per second on average,
+	// with bursts of four times as many; beyond it 429. Zero means 5.
+	UpgradeRate float64
+	// RequestRate is how many dialog-creating INVITEs and REGISTERs one source may send per
+	// second over all its connections, with bursts of four times as many; beyond it 503 with
+	// Retry-After (RFC 3261 section 21.5.4), before any room, PIN, offer or credential is
+	// looked at. Zero means 5.
+	RequestRate float64
+	// MessageRate is how many SIP messages (keep-alives included) one source may send per
+	// second over all its connections, with bursts of ten times as many; a connection that
+	// sends beyond it is closed (status 1008), as a flood of garbage is. No browser or phone
+	// comes near it; it bounds the parsing one source can make confd do. Zero means 50.
+	MessageRate float64
 	// MaxMessageSize is the largest SIP message (one WebSocket message, RFC 7118 section 5)
 	// a connection may send; a larger one closes the connection with status 1009 (RFC 6455
 	// section 7.4.1). Zero means 64 KiB.
@@ -41,9 +65,6 @@ type Config struct {
 	// AckTimeout is how long a 200 OK to an INVITE waits for its ACK before confd ends the
 	// call with a BYE (RFC 3261 section 13.3.1.4: 64*T1). Zero means 32 s.
 	AckTimeout time.Duration
-	// RoomToken, when set, mints the read-only room capability that the answer to a page
-	// participant carries in X-Confd-Room-Token (issue 8 item 6); nil means no header.
-	RoomToken func(room string) string
 }
 
 func (c Config) maxMessageSize() int { return positiveOr(c.MaxMessageSize, 64<<10) }
@@ -58,6 +79,26 @@ func (c Config) ackTimeout() time.Duration {
 	return time.Duration(positiveOr(int64(c.AckTimeout), int64(32*time.Second)))
 }
 
+func (c Config) idleTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.Security.WebSocket.IdleTimeout), int64(2*time.Minute)))
+}
+func (c Config) messageTimeout() time.Duration {
+	return time.Duration(positiveOr(int64(c.Security.WebSocket.MessageTimeout), int64(10*time.Second)))
+}
+
+// admissions are the per-source gates of the upgrade (connections held and upgrade rate) and
+// of the requests that start something (rate), and of every message (rate).
+func (c Config) admissions() (conns, requests, messages *guard.Admission) {
+	ws, trunks := c.Security.WebSocket, c.Security.TrunkPrefixes()
+	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.RequestRate, 5))
+	conns = guard.NewAdmission(guard.AdmissionConfig{Rate: up, Burst: int(4 * up), Exempt: trunks,
+		PerSource: positiveOr(ws.ConnsPerSource, 16), Total: positiveOr(ws.MaxConns, 1024)})
+	requests = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
+	msg := float64(positiveOr(c.MessageRate, 50))
+	messages = guard.NewAdmission(guard.AdmissionConfig{Rate: msg, Burst: int(10 * msg), Exempt: trunks})
+	return conns, requests, messages
+}
+
 func (c Config) realm() string {
 	if c.Security.Realm != "" {
 		return c.Security.Realm
@@ -65,7 +106,7 @@ func (c Config) realm() string {
 	return "confd"
 }
 
-func positiveOr[T int | int64](v, def T) T {
+func positiveOr[T int | int64 | float64](v, def T) T {
 	if v > 0 {
 		return v
 	}

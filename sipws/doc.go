@@ -14,6 +14,19 @@
 // connection the dialog came on and nothing is ever resolved. A connection ends its calls
 // when it closes. A double-CRLF keep-alive gets a CRLF (RFC 5626 section 4.4.1).
 //
+// On a public address the upgrade is guarded (config.WebSocket, [security.websocket]): a
+// browser page on a foreign origin is refused with 403 (RFC 6455 section 10.2: cross-site
+// WebSocket hijacking; same origin is the Host, whatever the scheme, or AllowedOrigins; no
+// Origin, i.e. not a browser, is allowed); a source past its upgrade rate (Config.UpgradeRate)
+// or ConnsPerSource connections gets 429, everyone past MaxConns 503, with Retry-After and
+// nothing upgraded (confd/internal/guard.Admission; trunks are exempt from the per-source
+// limits). A connection that sends nothing for IdleTimeout (2 min) is closed (status 1000)
+// unless it holds a call (a browser in a call sends nothing) or a registration that has not
+// expired; a CRLF keep-alive or a WebSocket ping counts as activity. A message must complete
+// within MessageTimeout (10 s) of its first byte, else the connection is closed (1008). A
+// source's connections together may send Config.MessageRate messages a second (50, bursts of
+// 500), else the one that goes over is closed (1008).
+//
 // Each connection has one goroutine that reads it; writes are serialised and bounded by
 // Config.WriteTimeout. A message over Config.MaxMessageSize (64 KiB) closes the connection
 // (status 1009); a malformed message is answered 400 with a reason (a malformed response is
@@ -40,7 +53,17 @@
 //     already has Config.MaxCalls calls 486.
 //   - Room PIN: the WebRTC path joins at once and cannot play a DTMF prompt first, so the PIN
 //     comes with the INVITE, as a pin URI parameter (sip:ROOM@HOST;pin=1234) or an
-//     X-Confd-PIN header; without it 403 "PIN required", a wrong one 403 "wrong PIN".
+//     X-Confd-PIN header; without it 403 "PIN required", a wrong one 403 "wrong PIN". Every
+//     try goes through Config.Attempts (confd/internal/guard: failures per source and per
+//     room, a doubling delay, then a lock-out, shared with the IVR, WHIP and WHEP); a try it
+//     refuses gets 403 "too many PIN attempts" with Retry-After and the PIN is not looked at.
+//     The offer is checked first (webrtcleg.CheckOffer), so that a bad offer gets the same
+//     answer with a right PIN as with a wrong one.
+//   - Per source, dialog-creating INVITEs and REGISTERs pass at Config.RequestRate (5 a
+//     second, bursts of 20) over all its connections; beyond it 503 with Retry-After, before
+//     anything else (so a digest password guesser is paced too).
+//   - The 200 OK carries X-Confd-Room-Token from Config.RoomToken: the page's read-only
+//     capability for its room's roster and events in the API.
 //   - CANCEL before the 200: 200 for the CANCEL and 487 for the INVITE (RFC 3261 section 9.2).
 //   - BYE from the browser: 200 and the WebRTC leg closes. When the leg ends on confd's side
 //     (kicked through the API, ICE or DTLS failed), confd sends BYE in the dialog.

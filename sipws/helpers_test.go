@@ -310,10 +310,10 @@ type fakeEnv struct {
 	hs  *httptest.Server
 }
 
-func newFakeEnv(t *testing.T, bcfg bridge.Config, cfg Config) *fakeEnv {
+func newFakeEnv(t *testing.T, bcfg bridge.Config, cfg Config, opts ...Option) *fakeEnv {
 	t.Helper()
 	e := &fakeEnv{b: bridge.New(bcfg, bridge.WithLogger(slog.New(slog.DiscardHandler))), fa: newFakeAnswerer()}
-	e.s = newServer(e.b, cfg, e.fa.answer, WithLogger(slog.New(slog.DiscardHandler)))
+	e.s = newServer(e.b, cfg, e.fa.answer, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	e.hs = httptest.NewServer(e.s)
 	e.url = "ws" + strings.TrimPrefix(e.hs.URL, "http") + "/sip"
 	t.Cleanup(func() {

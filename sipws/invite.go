@@ -11,6 +11,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/dtmf"
+	"confd/internal/guard"
 	"confd/webrtcleg"
 )
 
@@ -61,10 +62,16 @@ func (c *conn) onInvite(req *sip.Request) {
 	go c.run(ctx, cl, string(req.Body()), strings.Trim(name, `"`), from)
 }
 
-// admit decides whether an INVITE may go on to the answer: 0, or the refusal.
+// admit decides whether an INVITE may go on to the answer: 0, or the refusal. The source's
+// request rate is looked at first; for a room with a PIN the offer is checked before the PIN
+// (webrtcleg.CheckOffer), and the PIN only when guard.Attempts allows a try, so that neither a
+// bad offer's answer nor the time a guess takes tells a right PIN from a wrong one.
 func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.Header) {
 	if c.s.draining.Load() {
 		return 503, "Service Unavailable (draining)", []sip.Header{sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))}
+	}
+	if ra := c.overRate(); ra != nil {
+		return 503, reasonOverRate, []sip.Header{ra}
 	}
 	if sec := c.s.cfg.Security; sec.Restrict {
 		c.mu.Lock()
@@ -80,30 +87,75 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.H
 			}
 		}
 	}
-	settings, err := c.s.b.Admit(req.Recipient.User)
+	room := req.Recipient.User
+	settings, err := c.s.b.Admit(room)
 	if err != nil {
 		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
 		return s, r, []sip.Header{h}
-	}
-	if settings.PIN != "" {
-		pin, ok := req.Recipient.UriParams.Get("pin")
-		if !ok {
-			if h := req.GetHeader("X-Confd-PIN"); h != nil {
-				pin, ok = strings.TrimSpace(h.Value()), true
-			}
-		}
-		if !ok || pin == "" {
-			return 403, "Forbidden (PIN required)", []sip.Header{warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}
-		}
-		if subtle.ConstantTimeCompare([]byte(pin), []byte(settings.PIN)) != 1 {
-			return 403, "Forbidden (wrong PIN)", nil
-		}
 	}
 	if len(req.Body()) == 0 {
 		// A late offer would need confd to offer WebRTC itself; browsers always offer.
 		return 488, "Not Acceptable Here (offer required)", []sip.Header{warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}
 	}
+	if settings.PIN == "" {
+		return 0, "", nil // webrtcleg.Answer checks the offer
+	}
+	who := c.pinSource(req)
+	if err := c.s.attempts.Allow(who, room, c.s.now()); err != nil {
+		c.s.stats.pinLock.Add(1)
+		return 403, "Forbidden (too many PIN attempts)", []sip.Header{retryAfter(err)}
+	}
+	if err := webrtcleg.CheckOffer(string(req.Body())); err != nil {
+		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
+		return s, r, []sip.Header{h}
+	}
+	pin, ok := req.Recipient.UriParams.Get("pin")
+	if !ok {
+		if h := req.GetHeader("X-Confd-PIN"); h != nil {
+			pin, ok = strings.TrimSpace(h.Value()), true
+		}
+	}
+	if !ok || pin == "" {
+		return 403, "Forbidden (PIN required)", []sip.Header{warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}
+	}
+	if subtle.ConstantTimeCompare([]byte(pin), []byte(settings.PIN)) != 1 {
+		c.s.attempts.Fail(who, room, c.s.now())
+		c.s.stats.pinWrong.Add(1)
+		return 403, "Forbidden (wrong PIN)", nil
+	}
+	c.s.attempts.Succeed(who, room, c.s.now())
 	return 0, "", nil
+}
+
+// pinSource is who a PIN try is counted against (guard.Attempts): the source address, and
+// for a trusted trunk also the caller (From user), so that one caller behind a trunk cannot
+// lock out everyone else on it.
+func (c *conn) pinSource(req *sip.Request) string {
+	who := guard.SourceOf(c.remote).String()
+	if c.s.auth.trunk(c.remote) {
+		who += "|" + req.From().Address.User
+	}
+	return who
+}
+
+// reasonOverRate answers a request beyond the source's Config.RequestRate.
+const reasonOverRate = "Service Unavailable (too many requests from this address)"
+
+// overRate takes one token of the source's request rate (Config.RequestRate) for a REGISTER
+// or a dialog-creating INVITE: nil when there was one, else the Retry-After of the 503 that
+// refuses the request (reasonOverRate).
+func (c *conn) overRate() sip.Header {
+	err := c.s.requests.Allow(guard.SourceOf(c.remote), c.s.now())
+	if err == nil {
+		return nil
+	}
+	c.s.stats.rateLimited.Add(1)
+	return retryAfter(err)
+}
+
+// retryAfter is the Retry-After header of a guard refusal (RFC 3261 section 20.33).
+func retryAfter(err error) sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 }
 
 // answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (SPEC
@@ -118,6 +170,9 @@ func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 		return 486, "Busy Here (room full)", nil
 	case errors.Is(err, bridge.ErrDraining), errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
 		return 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
+	case errors.Is(err, guard.ErrRateLimited), errors.Is(err, guard.ErrSourceBusy), errors.Is(err, guard.ErrFull):
+		// webrtcleg's session caps (Config.SessionsPerSource, MaxSessions).
+		return 503, "Service Unavailable (too many sessions)", sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 	case errors.Is(err, webrtcleg.ErrBadOffer):
 		return 400, "Bad Request (malformed SDP offer)", warning(399, err.Error())
 	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):
@@ -126,8 +181,10 @@ func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 	return 500, "Server Internal Error", nil
 }
 
-func joinInfo(name, from string) webrtcleg.JoinInfo {
-	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip"}
+// joinInfo is the WebRTC leg's JoinInfo of a call from remote (the WebSocket peer), whose
+// WebRTC sessions count against the same per-source caps as WHIP's.
+func joinInfo(name, from, remote string) webrtcleg.JoinInfo {
+	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip", Remote: remote}
 }
 
 // onReInvite refuses a re-INVITE (webrtcleg cannot renegotiate a PeerConnection): 488 in a
@@ -171,7 +228,7 @@ func (c *conn) onCancel(req *sip.Request) {
 		return
 	}
 	cl.endLocked(endCancel)
-	delete(c.calls, cl.id)
+	c.removeCallLocked(cl)
 	c.s.stats.cancl.Add(1)
 	c.respondInvite(cl, 487, "Request Terminated", nil)
 }
@@ -239,10 +296,10 @@ func (c *conn) onInfo(req *sip.Request) {
 func (c *conn) hangupAll(reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id, cl := range c.calls {
+	for _, cl := range c.calls {
 		if cl.state == answering && cl.reason == "" {
 			cl.endLocked(reason)
-			delete(c.calls, id)
+			c.removeCallLocked(cl)
 			c.respondInvite(cl, 503, "Service Unavailable (shutting down)", nil)
 			continue
 		}

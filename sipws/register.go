@@ -3,6 +3,7 @@ package sipws
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -12,6 +13,10 @@ import (
 // registered on (RFC 7118 section 5). With users configured, the REGISTER is challenged (401,
 // RFC 3261 section 22.4) and a connection that passed is trusted for its INVITEs.
 func (c *conn) onRegister(req *sip.Request) {
+	if ra := c.overRate(); ra != nil {
+		c.respond(req, 503, reasonOverRate, ra) // and a password guesser's pace with it
+		return
+	}
 	if c.s.auth.hasUsers() {
 		if chal, ok := c.s.auth.check(req); !ok {
 			c.s.stats.challenged.Add(1)
@@ -32,6 +37,7 @@ func (c *conn) onRegister(req *sip.Request) {
 		expires = min(n, expires)
 	}
 	res := newResponse(req, 200, "OK")
+	longest := 0
 	for _, h := range req.GetHeaders("Contact") {
 		ch, ok := h.(*sip.ContactHeader)
 		if !ok {
@@ -52,9 +58,18 @@ func (c *conn) onRegister(req *sip.Request) {
 		if granted == 0 {
 			continue // removed
 		}
+		longest = max(longest, granted)
 		out := ch.Clone()
 		out.Params.Add("expires", strconv.Itoa(granted))
 		res.AppendHeader(out)
+	}
+	// The connection is kept while the registration lasts, idle or not (RFC 5626 keep-alives
+	// are optional; a registered phone may just wait for calls).
+	// A REGISTER without Contact only asks for the bindings (RFC 3261 section 10.2.3).
+	if len(req.GetHeaders("Contact")) > 0 {
+		c.mu.Lock()
+		c.regUntil = time.Now().Add(time.Duration(longest) * time.Second)
+		c.mu.Unlock()
 	}
 	c.s.stats.registered.Add(1)
 	c.sendMessage(res)

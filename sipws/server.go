@@ -2,9 +2,11 @@ package sipws
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,8 @@ import (
 	"github.com/gobwas/ws"
 
 	"confd/bridge"
+	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/webrtcleg"
 )
 
@@ -37,6 +41,12 @@ type Server struct {
 	now    func() time.Time
 	answer answerFunc
 	auth   *authenticator
+
+	attempts *guard.Attempts  // room PIN guesses
+	admit    *guard.Admission // upgrades: rate, connections per source and in all
+	requests *guard.Admission // dialog-creating INVITEs and REGISTERs: rate per source
+	messages *guard.Admission // every SIP message: rate per source
+	origins  map[string]bool  // config.WebSocket.AllowedOrigins, canonical; "*" allows any
 
 	draining atomic.Bool
 	mu       sync.Mutex
@@ -65,23 +75,51 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 	}
 	s.log = s.log.With("component", "sipws")
 	s.auth = newAuthenticator(cfg.Security, cfg.realm(), s.now)
+	s.attempts = cfg.Attempts
+	if s.attempts == nil {
+		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
+	}
+	s.admit, s.requests, s.messages = cfg.admissions()
+	s.origins = map[string]bool{}
+	for _, o := range cfg.Security.WebSocket.AllowedOrigins {
+		if o, err := config.CanonicalOrigin(o); err == nil { // config.Validate names the others
+			s.origins[o] = true
+		}
+	}
 	return s
 }
 
 // ServeHTTP upgrades the request to a WebSocket with the "sip" subprotocol (RFC 7118 section
-// 4) and serves SIP on it until it closes; a handshake without that subprotocol is refused
-// with HTTP 400. Every message (text or binary frame) is one SIP message (RFC 7118 section 5).
+// 4) and serves SIP on it until it closes. Refused with a JSON {"error": ...} body, nothing
+// upgraded: a handshake without that subprotocol 400; from a browser page on a foreign origin
+// 403 (RFC 6455 section 10.2); beyond the source's upgrade rate or connections 429, beyond
+// every source's connections or while shutting down 503, each with Retry-After. Every message
+// (text or binary frame) is one SIP message (RFC 7118 section 5).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !offersSIP(r.Header.Values("Sec-WebSocket-Protocol")) {
-		s.stats.refused.Add(1)
-		http.Error(w, ErrNoSubprotocol.Error(), http.StatusBadRequest)
+		s.refuse(w, http.StatusBadRequest, ErrNoSubprotocol)
 		return
 	}
 	if s.isClosed() {
-		s.stats.refused.Add(1)
-		http.Error(w, "sipws: shutting down", http.StatusServiceUnavailable)
+		s.refuse(w, http.StatusServiceUnavailable, &guard.Refusal{Err: errors.New("sipws: shutting down"), RetryAfter: time.Duration(s.cfg.retryAfter()) * time.Second})
 		return
 	}
+	if !s.originAllowed(r) {
+		s.stats.foreignOrigin.Add(1)
+		s.refuse(w, http.StatusForbidden, ErrForeignOrigin)
+		return
+	}
+	src := guard.SourceOf(r.RemoteAddr)
+	if err := s.admit.Acquire(src, s.now()); err != nil {
+		s.stats.connLimited.Add(1)
+		status := http.StatusTooManyRequests
+		if errors.Is(err, guard.ErrFull) {
+			status = http.StatusServiceUnavailable
+		}
+		s.refuse(w, status, err)
+		return
+	}
+	defer s.admit.Release(src)
 	up := ws.HTTPUpgrader{Protocol: func(p string) bool { return p == "sip" }}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
@@ -107,6 +145,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 	defer s.forget(c)
 	c.serve()
+}
+
+// refuse answers a handshake that is not upgraded: status, a JSON error, and Retry-After when
+// err is a guard.Refusal.
+func (s *Server) refuse(w http.ResponseWriter, status int, err error) {
+	s.stats.refused.Add(1)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if ra := guard.RetryAfterSeconds(err); ra > 0 {
+		h.Set("Retry-After", strconv.Itoa(ra))
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+// originAllowed applies RFC 6455 section 10.2: a browser names the page that opens the socket
+// in Origin, and a page of another site must not drive SIP from the user's browser. Allowed:
+// no Origin (not a browser: sip.js under node, phones), the origin confd is reached at (the
+// Host, ports 80 and 443 implied, whatever the scheme: TLS may end at a proxy), or one of
+// config.WebSocket.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
+// foreign unless "*" is allowed.
+func (s *Server) originAllowed(r *http.Request) bool {
+	values := r.Header.Values("Origin")
+	if len(values) == 0 {
+		return true
+	}
+	if len(values) > 1 || s.origins["*"] {
+		return s.origins["*"]
+	}
+	o, err := config.CanonicalOrigin(values[0])
+	if err != nil {
+		return false
+	}
+	_, host, _ := strings.Cut(o, "://")
+	return host == config.CanonicalHost(r.Host) || s.origins[o]
 }
 
 // offersSIP reports whether the Sec-WebSocket-Protocol values list "sip".

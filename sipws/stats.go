@@ -20,8 +20,19 @@ type Stats struct {
 	// shutdown), DTMF the digits received by INFO.
 	ByeIn, ByeOut, DTMF uint64
 	// Oversize and Flooded count the connections closed for a message over
-	// Config.MaxMessageSize and for too many malformed messages.
-	Oversize, Flooded uint64
+	// Config.MaxMessageSize and for too many malformed messages (or messages beyond
+	// Config.MessageRate); Idle and Slow those closed
+	// for silence (config.WebSocket.IdleTimeout) and for a message that did not complete in
+	// time (config.WebSocket.MessageTimeout).
+	Oversize, Flooded, Idle, Slow uint64
+	// ForeignOrigin counts the handshakes refused for their Origin, ConnLimited those refused
+	// by the per-source upgrade rate or the connection caps (both are in Refused too).
+	ForeignOrigin, ConnLimited uint64
+	// RateLimited counts the INVITEs and REGISTERs refused by the per-source request rate
+	// (Config.RequestRate); PINWrong the
+	// room PINs checked and found wrong; PINLockedOut the PIN tries refused unchecked because
+	// the source (or the room) had failed too often lately.
+	RateLimited, PINWrong, PINLockedOut uint64
 }
 
 // counters are the atomic counters behind Stats.
@@ -31,7 +42,9 @@ type counters struct {
 	registered, challenged             atomic.Uint64
 	invites, answered, rejected, cancl atomic.Uint64
 	byeIn, byeOut, dtmf                atomic.Uint64
-	oversize, flooded                  atomic.Uint64
+	oversize, flooded, idle, slow      atomic.Uint64
+	foreignOrigin, connLimited         atomic.Uint64
+	rateLimited, pinWrong, pinLock     atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -41,6 +54,8 @@ func (c *counters) snapshot() Stats {
 		Registered: c.registered.Load(), Challenged: c.challenged.Load(),
 		Invites: c.invites.Load(), Answered: c.answered.Load(), Rejected: c.rejected.Load(), Cancelled: c.cancl.Load(),
 		ByeIn: c.byeIn.Load(), ByeOut: c.byeOut.Load(), DTMF: c.dtmf.Load(),
-		Oversize: c.oversize.Load(), Flooded: c.flooded.Load(),
+		Oversize: c.oversize.Load(), Flooded: c.flooded.Load(), Idle: c.idle.Load(), Slow: c.slow.Load(),
+		ForeignOrigin: c.foreignOrigin.Load(), ConnLimited: c.connLimited.Load(),
+		RateLimited: c.rateLimited.Load(), PINWrong: c.pinWrong.Load(), PINLockedOut: c.pinLock.Load(),
 	}
 }

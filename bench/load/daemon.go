@@ -71,7 +71,7 @@ func StartDaemon(bin string, opts DaemonOptions) (*Daemon, error) {
 	}
 	d := &Daemon{SIP: sip, HTTP: httpPort, log: logFile, exited: make(chan struct{})}
 	// Every leg of the generator comes from loopback, one source to confd: its per-source
-	// limits on WebRTC sessions are lifted for the run. The file goes with the log.
+	// limits on WebRTC sessions and SIP calls are lifted for the run. The file goes with the log.
 	d.conf = logFile.Name() + ".toml"
 	if err := os.WriteFile(d.conf, []byte(loadLimits), 0o600); err != nil {
 		return nil, err
@@ -169,7 +169,12 @@ func (d *Daemon) Stop() {
 }
 
 // loadLimits is the configuration of a load run: a generator's thousand legs from one address.
-const loadLimits = `[security.webrtc]
+// Its SIP callers come from 127.0.0.1, declared a trunk, which the per-source limits of
+// [security.sip] exempt, as an operator does for a PBX or SBC.
+const loadLimits = `[security]
+trunks = ["127.0.0.1"]
+
+[security.webrtc]
 sessions_per_source = 100000
 session_rate = 100000
 max_sessions = 100000

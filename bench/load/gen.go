@@ -351,7 +351,9 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	}
 	res.Setup = time.Since(start)
 	cfg.Log.Info("calls up", "n", len(legs), "took", res.Setup)
-	if n, err := g.participants(); err != nil || n != len(legs) {
+	// A SIP caller joins at its ACK and a WebRTC one once DTLS is up, both after the answer the
+	// join above waited for: the room fills a moment later.
+	if n, err := g.awaitParticipants(ctx, len(legs)); err != nil || n != len(legs) {
 		return res, fmt.Errorf("load: the room has %d participants, want %d (%v)", n, len(legs), err)
 	}
 
@@ -723,4 +725,19 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// awaitParticipants asks the room's size until it is want, for at most 10 s; it returns the
+// last size seen.
+func (g *generator) awaitParticipants(ctx context.Context, want int) (int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := g.participants()
+		if (err == nil && n == want) || time.Now().After(deadline) {
+			return n, err
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return n, err
+		}
+	}
 }

@@ -60,6 +60,9 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	cfg = d.cfg
 	roomTokens := api.NewRoomTokens(0)
+	// One count of PIN guesses for every leg that checks a room PIN (IVR, WHIP, WHEP, SIP over
+	// WebSocket): a guesser gains nothing by switching doors.
+	pinAttempts := guard.NewAttempts(guard.AttemptsConfig{})
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
@@ -77,7 +80,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
-		Credentials: cfg.Credentials, Register: cfg.Register,
+		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
 		OnResponse: func(code int) { d.metrics.SIPResponse(code) },
 	}, sipleg.WithLogger(log))
 	if err != nil {
@@ -88,7 +91,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	wcfg.RoomToken = roomTokens.Mint
+	wcfg.RoomToken, wcfg.Attempts = roomTokens.Mint, pinAttempts
 	d.webrtc, err = webrtcleg.New(d.bridge, wcfg, webrtcleg.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
-	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint}, sipws.WithLogger(log))
+	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint, Attempts: pinAttempts}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
 		metrics.WithCollector(legCollector{d}), metrics.WithRoomLabels(cfg.HTTPSecurity.MetricsRoomLabels),

@@ -49,14 +49,26 @@ func now() *moment {
 // when the machine starved a process and the audio came with holes.
 const maxSlide = 3 * time.Second
 
+// stallReach is how long a send stall of a phone can still show in what confd sends: its
+// jitter buffer's largest delay and a tick.
+const stallReach = 220 * time.Millisecond
+
 // minCoverage is how much of a window must have arrived for it to count as healthy.
 const minCoverage = 0.95
 
 // healthy reports whether every phone's audio from from to from+window arrived whole. Phones on
 // Opus are left out when silent is set: confd sends a silent mix to them as DTX, a packet every
 // 400 ms, so holes there are no sign of a starved process.
+//
+// A window is not healthy either when a phone's own sender (in this test process) fell behind
+// its schedule in it, or up to stallReach before it: confd then mixed holes that no rule made
+// (the jitter buffer conceals them or re-anchors the stream), so the window witnesses the test
+// machine, not confd. The phones share one process, so one phone's stall is every phone's.
 func healthy(phones []*Phone, from time.Time, silent bool) bool {
 	for _, p := range phones {
+		if p.SendStalled(from.Add(-stallReach), from.Add(window)) {
+			return false
+		}
 		if silent && p.Config().Codec == codec.Opus {
 			continue
 		}
@@ -133,7 +145,8 @@ func (m *moment) afterLevel(p *Phone, hz float64) float64 {
 
 // coverage says how much of each window arrived, for the logs.
 func (m *moment) coverage(p *Phone) string {
-	return fmt.Sprintf("arrived %.0f%% / %.0f%%", 100*p.Coverage(m.at.Add(-window), m.at), 100*p.Coverage(m.after, m.after.Add(window)))
+	return fmt.Sprintf("arrived %.0f%% / %.0f%%, sender stalled %v / %v", 100*p.Coverage(m.at.Add(-window), m.at), 100*p.Coverage(m.after, m.after.Add(window)),
+		p.SendStalled(m.at.Add(-window), m.at), p.SendStalled(m.after, m.after.Add(window)))
 }
 
 // expectGone checks that p heard the tone hz clearly before m and at least downBy dB lower

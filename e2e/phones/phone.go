@@ -111,6 +111,11 @@ type Phone struct {
 	endOnce    sync.Once
 	sendTone   atomic.Bool
 	sent, recv atomic.Uint64
+	// stalls are the spans in which sendMedia ran behind its schedule by more than
+	// sendStallAfter (its process starved): what confd mixed of this phone then has holes that
+	// no rule made, so a window they touch witnesses nothing (see SendStalled).
+	stallMu sync.Mutex
+	stalls  []span
 
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -424,6 +429,9 @@ func (p *Phone) sendMedia() {
 			return
 		case <-timer.C:
 		}
+		if late := time.Since(next); late > sendStallAfter {
+			p.stalled(next, time.Now())
+		}
 		tone.Fill(pcm[:]) // the phase runs on while silent, as a real source's would
 		if !p.sendTone.Load() {
 			pcm.Clear()
@@ -445,6 +453,41 @@ func (p *Phone) sendMedia() {
 		}
 		timer.Reset(time.Until(next))
 	}
+}
+
+// sendStallAfter is how late sendMedia may wake before the span counts as a stall: confd's
+// jitter buffer rides out a packet or two late, not a run of them.
+const sendStallAfter = 60 * time.Millisecond
+
+// span is a stretch of time.
+type span struct{ from, to time.Time }
+
+// stalled records that the sender was behind its schedule from from to to, merging with the
+// last span when they touch; the list keeps the last 256.
+func (p *Phone) stalled(from, to time.Time) {
+	p.stallMu.Lock()
+	defer p.stallMu.Unlock()
+	if n := len(p.stalls); n > 0 && !from.After(p.stalls[n-1].to.Add(codec.FrameDuration)) {
+		p.stalls[n-1].to = to
+		return
+	}
+	if len(p.stalls) == 256 {
+		p.stalls = append(p.stalls[:0], p.stalls[1:]...)
+	}
+	p.stalls = append(p.stalls, span{from, to})
+}
+
+// SendStalled reports whether the phone's own sending ran behind its schedule at any time from
+// from to to (see sendStallAfter).
+func (p *Phone) SendStalled(from, to time.Time) bool {
+	p.stallMu.Lock()
+	defer p.stallMu.Unlock()
+	for _, s := range p.stalls {
+		if s.from.Before(to) && s.to.After(from) {
+			return true
+		}
+	}
+	return false
 }
 
 // readMedia decodes every RTP packet of the answered payload type onto the Timeline; RTCP

@@ -119,6 +119,8 @@ type Security struct {
 	Users []User `toml:"users"`
 	// Realm is the digest realm; default "confd".
 	Realm string `toml:"realm"`
+	// SIP bounds what one source may cost the SIP listener ([security.sip], sipsecurity.go).
+	SIP SIPLimits `toml:"sip"`
 	// WebRTC limits the WHIP/WHEP (and WebRTC) sessions ([security.webrtc]).
 	WebRTC WebRTCLimits `toml:"webrtc"`
 	// DigestAlgorithms are the digest algorithms challenged with, in this order, and accepted:
@@ -128,6 +130,8 @@ type Security struct {
 	DigestAlgorithms []string `toml:"digest_algorithms"`
 	// DialOut limits where and how often confd dials out.
 	DialOut DialOut `toml:"dialout"`
+	// WebSocket bounds SIP over WebSocket ([security.websocket]).
+	WebSocket WebSocket `toml:"websocket"`
 }
 
 // DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
@@ -356,6 +360,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if err := c.Security.SIP.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
 		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
 	}
@@ -376,6 +383,9 @@ func (c Config) Validate() error {
 		if a == "" || strings.ContainsAny(a, " @;:") {
 			bad("security.dialout.allow: %q is neither a number nor a host", a)
 		}
+	}
+	if err := c.Security.WebSocket.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	for i, w := range c.Webhooks {
 		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {

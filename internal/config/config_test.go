@@ -76,6 +76,7 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		"digest algorithm":      {file: "[security]\ndigest_algorithms = [\"SHA-512\"]\n", want: "security.digest_algorithms"},
 		"dial-out allow":        {file: "[security.dialout]\nallow = [\"sip:x@y\"]\n", want: "security.dialout.allow"},
 		"dial-out rate":         {file: "[security.dialout]\nrate = -1.0\n", want: "security.dialout"},
+		"negative sip limit":    {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -122,6 +123,10 @@ func TestExampleFileParses(t *testing.T) {
 	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second ||
 		c.Security.WebRTC.SessionsPerSource != 16 || time.Duration(c.Security.WebRTC.ConnectTimeout) != 15*time.Second {
 		t.Errorf("example parsed as %+v", c)
+	}
+	// The example lists the defaults of [security.sip].
+	if got, want := c.Security.SIP, (SIPLimits{}).WithDefaults(); got != want {
+		t.Errorf("example [security.sip] is %+v, defaults are %+v", got, want)
 	}
 }
 

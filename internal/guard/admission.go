@@ -60,7 +60,10 @@ func NewAdmission(cfg AdmissionConfig) *Admission {
 	return &Admission{cfg: cfg, srcs: newTable[netip.Addr, bucket](cfg.MaxEntries, func(b *bucket) bool { return b.held > 0 })}
 }
 
+// exempt reports whether src, as it came (not folded to its /64: a trunk may be one IPv6
+// address), is in an Exempt prefix.
 func (a *Admission) exempt(src netip.Addr) bool {
+	src = src.Unmap().WithZone("")
 	for _, p := range a.cfg.Exempt {
 		if p.Contains(src) {
 			return true
@@ -72,10 +75,10 @@ func (a *Admission) exempt(src netip.Addr) bool {
 // Allow takes one token from src's bucket: a request that starts nothing held (REGISTER,
 // OPTIONS, a WebSocket upgrade) or the first step of one that does.
 func (a *Admission) Allow(src netip.Addr, now time.Time) error {
-	src = Source(src)
 	if a.exempt(src) {
 		return nil
 	}
+	src = Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.take(a.srcs.get(src), now)
@@ -102,8 +105,8 @@ func (a *Admission) take(b *bucket, now time.Time) error {
 // PerSource and Total. On success the caller must Release(src) exactly once when the session
 // ends (or is refused later on).
 func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
-	src = Source(src)
 	ex := a.exempt(src)
+	src = Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cfg.Total > 0 && a.total >= a.cfg.Total {
@@ -127,13 +130,14 @@ func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
 
 // Release gives back a session that Acquire admitted from src.
 func (a *Admission) Release(src netip.Addr) {
+	ex := a.exempt(src)
 	src = Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.total > 0 {
 		a.total--
 	}
-	if a.exempt(src) {
+	if ex {
 		return
 	}
 	if b, ok := a.srcs.peek(src); ok && b.held > 0 {

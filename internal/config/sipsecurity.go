@@ -1,0 +1,89 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// SIPLimits bounds what one source may cost the SIP listener on a public address (issue 8:
+// INVITE floods, un-ACKed and held calls, idle TCP connections). Every zero value is the
+// documented default; trunks (Security.Trunks) are exempt from the per-source limits but
+// count against MaxCalls.
+type SIPLimits struct {
+	// InviteRate is how many new calls (INVITEs outside a dialog) one source may start per
+	// second on average. Zero means 5.
+	InviteRate float64 `toml:"invite_rate"`
+	// InviteBurst is how many it may start at once after a quiet spell. Zero means
+	// 4×InviteRate, at least 10.
+	InviteBurst int `toml:"invite_burst"`
+	// RequestRate is how many requests outside a dialog (INVITE included, and in-dialog
+	// requests that match no dialog) one source may send per second; beyond it they are
+	// answered 503 statelessly, and beyond twice as many not at all. Zero means 20.
+	RequestRate float64 `toml:"request_rate"`
+	// CallsPerSource is how many calls (answered or still waiting for their ACK) one source
+	// may hold at once. Zero means 32.
+	CallsPerSource int `toml:"calls_per_source"`
+	// MaxCalls caps the calls of every source together. Zero means no cap other than the
+	// media ports (-rtp).
+	MaxCalls int `toml:"max_calls"`
+	// HoldTimeout ends a call on hold (a=sendonly or a=inactive) from which neither RTP nor
+	// RTCP came for this long. Zero means 5m.
+	HoldTimeout Duration `toml:"hold_timeout"`
+	// MinSessionExpires is the smallest RFC 4028 session interval accepted (Min-SE); a
+	// shorter Session-Expires is answered 422. Zero means 90s (the RFC's floor).
+	MinSessionExpires Duration `toml:"min_session_expires"`
+	// TCPIdleTimeout closes a SIP/TCP connection on which no message came for this long.
+	// Zero means 2m.
+	TCPIdleTimeout Duration `toml:"tcp_idle_timeout"`
+	// TCPMessageTimeout closes a SIP/TCP connection on which a message, once begun, is not
+	// complete within this time. Zero means 10s.
+	TCPMessageTimeout Duration `toml:"tcp_message_timeout"`
+	// TCPConnsPerSource is how many SIP/TCP connections one source may hold open; more are
+	// closed at once. Zero means 8.
+	TCPConnsPerSource int `toml:"tcp_conns_per_source"`
+}
+
+// WithDefaults returns l with every zero value replaced by its documented default.
+func (l SIPLimits) WithDefaults() SIPLimits {
+	setF := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setI := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setD := func(v *Duration, d time.Duration) {
+		if *v == 0 {
+			*v = Duration(d)
+		}
+	}
+	setF(&l.InviteRate, 5)
+	setI(&l.InviteBurst, max(int(4*l.InviteRate), 10))
+	setF(&l.RequestRate, 20)
+	setI(&l.CallsPerSource, 32)
+	setD(&l.HoldTimeout, 5*time.Minute)
+	setD(&l.MinSessionExpires, 90*time.Second)
+	setD(&l.TCPIdleTimeout, 2*time.Minute)
+	setD(&l.TCPMessageTimeout, 10*time.Second)
+	setI(&l.TCPConnsPerSource, 8)
+	return l
+}
+
+// validate names the first negative setting.
+func (l SIPLimits) validate() error {
+	for name, v := range map[string]float64{
+		"invite_rate": l.InviteRate, "request_rate": l.RequestRate, "invite_burst": float64(l.InviteBurst),
+		"calls_per_source": float64(l.CallsPerSource), "max_calls": float64(l.MaxCalls),
+		"tcp_conns_per_source": float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
+		"min_session_expires": float64(l.MinSessionExpires), "tcp_idle_timeout": float64(l.TCPIdleTimeout),
+		"tcp_message_timeout": float64(l.TCPMessageTimeout),
+	} {
+		if v < 0 {
+			return fmt.Errorf("security.sip.%s: negative", name)
+		}
+	}
+	return nil
+}

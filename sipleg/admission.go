@@ -1,0 +1,121 @@
+package sipleg
+
+import (
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"confd/internal/config"
+	"confd/internal/guard"
+)
+
+// door is the per-source admission of the SIP listener (issue 8, pike-style): what one
+// address may start, so that a flood from it costs confd a bounded amount and other callers
+// are still served.
+//
+//   - requests: every request outside a dialog (and every in-dialog request that matches no
+//     dialog) takes a token at RequestRate; it is checked on the socket, before sipgo makes a
+//     transaction of it, so a refused request costs no state.
+//   - calls: a new INVITE takes a token at InviteRate and a place under CallsPerSource and
+//     MaxCalls, held until the call ends (or its 2xx goes un-ACKed for Timer H).
+//   - answers: a refusal is answered 503 with Retry-After only while this bucket (as fast as
+//     RequestRate) has tokens; a source far over its rate gets silence, so the answers cannot
+//     be turned into a reflector.
+//
+// Trunks are exempt from the per-source limits; calls from them count against MaxCalls.
+type door struct {
+	requests, calls, answers *guard.Admission
+
+	// dropped counts requests refused without an answer; refused those answered 503.
+	dropped, refused atomic.Uint64
+}
+
+func newDoor(limits config.SIPLimits, trunks []netip.Prefix) *door {
+	return &door{
+		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
+			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
+		answers: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+	}
+}
+
+// shouldAnswer reports whether a refusal to src may be answered now; a refusal that may not
+// is counted as dropped.
+func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool {
+	if d.answers.Allow(src, now) != nil {
+		d.dropped.Add(1)
+		return false
+	}
+	d.refused.Add(1)
+	return true
+}
+
+// admitMessage decides, on the socket and before sipgo, whether a request from src goes on.
+// When it does not, reply is the stateless answer to write back (nil: silence). ACKs always
+// pass (they end transactions, and make none), as do in-dialog requests of a live dialog.
+func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool) {
+	if req.IsAck() {
+		return nil, true
+	}
+	if to := req.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); ok && s.callFor(req) != nil {
+			return nil, true
+		}
+	}
+	now := time.Now()
+	err := s.door.requests.Allow(src, now)
+	if err == nil {
+		return nil, true
+	}
+	if !s.door.shouldAnswer(src, now) {
+		return nil, false
+	}
+	return textResponse(raw, 503, "Service Unavailable (too many requests)",
+		"Retry-After: "+strconv.Itoa(guard.RetryAfterSeconds(err))+"\r\n"), false
+}
+
+// admitCall takes a place for a new call from src, or answers the INVITE 503 with Retry-After
+// (or nothing, for a source far over its rate) and ends its transaction at once, so that no
+// retransmission of the refusal outlives the handler. It reports whether the call may go on;
+// then the call must be released once (call.end does).
+func (s *Server) admitCall(req *sip.Request, tx sip.ServerTransaction, src netip.Addr) bool {
+	now := time.Now()
+	err := s.door.calls.Acquire(src, now)
+	if err == nil {
+		return true
+	}
+	if s.door.shouldAnswer(src, now) {
+		respond(tx, req, 503, "Service Unavailable (too many calls from this source)",
+			sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err))))
+	}
+	tx.Terminate()
+	return false
+}
+
+// AdmissionStats counts what the per-source limits refused since the server started.
+type AdmissionStats struct {
+	// Answered counts requests and calls refused with a 503 and Retry-After.
+	Answered uint64
+	// Dropped counts those refused without an answer (a source far over its rate).
+	Dropped uint64
+	// TCPRefused counts SIP/TCP connections closed at once for their source's cap.
+	TCPRefused uint64
+	// TCPTimedOut counts SIP/TCP connections closed for idleness or a message not whole in
+	// time.
+	TCPTimedOut uint64
+}
+
+// AdmissionStats returns the refusal counters (for metrics).
+func (s *Server) AdmissionStats() AdmissionStats {
+	st := AdmissionStats{Answered: s.door.refused.Load(), Dropped: s.door.dropped.Load()}
+	s.mu.Lock()
+	tcp := s.tcp
+	s.mu.Unlock()
+	if tcp != nil {
+		st.TCPRefused, st.TCPTimedOut = tcp.refusedConns.Load(), tcp.closedForSlowReader.Load()
+	}
+	return st
+}
