@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -72,6 +73,8 @@ type Config struct {
 	// DuringWindow, when set, is started on its own goroutine as the window begins, with confd's
 	// process id (to profile confd, say); the run waits for it to return.
 	DuringWindow func(pid int)
+	// Metrics, when set, receives confd's /metrics at the end of the window.
+	Metrics func(text string)
 	// Log receives progress. Nil means slog.Default().
 	Log *slog.Logger
 }
@@ -153,6 +156,28 @@ type Result struct {
 	SendLag98     time.Duration
 	// LoadAverage is /proc/loadavg's first three fields at the window's end.
 	LoadAverage string
+	// Stages splits the onset latencies per talker (issue 9 item 4).
+	Stages []StageResult
+}
+
+// StageResult splits one talker's onset latencies, as the sampled listeners heard them, into
+// what happened to the packets and what happened to the audio inside them:
+//
+//   - Packet: from the talker's packet carrying the onset handed to the kernel to the kernel's
+//     arrival time of the listener's packet carrying it. On loopback this is confd's wait for
+//     its tick (the jitter buffer's delay, in whole frames, plus the wait for the next tick)
+//     and the tick's own work before that listener's send.
+//   - Within: the onset's later position in the listener's decoded packet than in the talker's:
+//     the re-encoder's look-ahead (Opus 6.5 ms), the resamplers of a G.711 path, the mixer's
+//     fade-in of a new talker, and the detection threshold met later on a ramp.
+type StageResult struct {
+	Talker         string
+	Packet, Within []time.Duration
+}
+
+// Median returns the medians of the two parts.
+func (s StageResult) Median() (packet, within time.Duration) {
+	return bench.LatencyResult{Latencies: s.Packet}.Quantile(0.5), bench.LatencyResult{Latencies: s.Within}.Quantile(0.5)
 }
 
 // ListenerResult is what one sampled listener heard in the window.
@@ -391,6 +416,13 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.GeneratorCPU = self1 - self0
+	if cfg.Metrics != nil {
+		if resp, err := http.Get(g.daemon.URL("/metrics")); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			cfg.Metrics(string(b))
+		}
+	}
 	t1 := time.Now()
 	after := g.snapshot(legs, false)
 	res.Window, res.CPU, res.LoadAverage = t1.Sub(t0), cpu1-cpu0, LoadAverage()
@@ -432,15 +464,34 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return o.at.Before(t0) || o.at.After(t1.Add(-burstSpacing))
 	})
 	slices.SortFunc(sent, func(a, b talkerOnset) int { return a.at.Compare(b.at) })
+	var talkerIdx []int
+	for _, l := range legs {
+		if l.talker != nil {
+			talkerIdx = append(talkerIdx, l.index)
+			res.Stages = append(res.Stages, StageResult{Talker: l.talker.talker.Format.Codec.String()})
+		}
+	}
 	for _, l := range legs {
 		if !l.recv.sampled {
 			continue
 		}
 		l.recv.mu.Lock()
-		heard := slices.DeleteFunc(slices.Clone(l.recv.det.onsets), func(t time.Time) bool { return t.Before(t0) || t.After(t1) })
+		var heard, heardPkts []time.Time
+		for i, t := range l.recv.det.onsets {
+			if !t.Before(t0) && !t.After(t1) {
+				heard, heardPkts = append(heard, t), append(heardPkts, l.recv.det.packets[i])
+			}
+		}
 		pcm := l.recv.pcm
 		l.recv.mu.Unlock()
-		lat, matched := matchOnsets(sent, heard)
+		lat, matched, pairs := matchOnsets(sent, heard)
+		for j, pr := range pairs {
+			o := sent[pr[0]]
+			k := slices.Index(talkerIdx, o.talker)
+			st := &res.Stages[k]
+			st.Packet = append(st.Packet, heardPkts[pr[1]].Sub(o.sent))
+			st.Within = append(st.Within, lat[j]-heardPkts[pr[1]].Sub(o.sent))
+		}
 		res.Latencies = append(res.Latencies, lat...)
 		slices.Sort(lat)
 		res.PerListener = append(res.PerListener, ListenerResult{Index: l.index, Codec: l.codec.String(),
@@ -460,6 +511,10 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		}
 	}
 	slices.Sort(res.Latencies)
+	for i := range res.Stages {
+		slices.Sort(res.Stages[i].Packet)
+		slices.Sort(res.Stages[i].Within)
+	}
 	return res, nil
 }
 
@@ -609,7 +664,7 @@ func (g *generator) sendNext(l *leg, buf []byte) {
 		return
 	}
 	g.mu.Lock()
-	g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), talker: l.index})
+	g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), sent: at, talker: l.index})
 	g.mu.Unlock()
 }
 

@@ -15,11 +15,12 @@ import (
 )
 
 var (
-	window = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
-	settle = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
-	nice   = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
-	perf   = flag.String("load.perf", "", "record confd with perf(1) for 10 s of the window into this file")
-	rt     = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
+	window  = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
+	settle  = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
+	nice    = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
+	perf    = flag.String("load.perf", "", "record confd with perf(1) for 10 s of the window into this file")
+	metrics = flag.String("load.metrics", "", "write confd's /metrics at the window's end into this file")
+	rt      = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
 // confdBinary builds cmd/confd once per test binary.
@@ -117,6 +118,9 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.Skip("the load benchmarks need two CPUs and taskset(1)")
 	}
 	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
+	if *metrics != "" {
+		cfg.Metrics = func(text string) { _ = os.WriteFile(*metrics, []byte(text), 0o644) }
+	}
 	if *perf != "" {
 		cfg.DuringWindow = func(pid int) {
 			out, err := exec.Command("perf", "record", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", *perf, "--", "sleep", "10").CombinedOutput()
@@ -133,6 +137,12 @@ func benchLoad(b *testing.B, cfg Config) {
 			b.Fatal(err)
 		}
 		b.Log(res)
+		for k, st := range res.Stages {
+			pk, in := st.Median()
+			b.Logf("talker %d (%s): onset latency median %.1f ms = packet %.1f ms (p99 %.1f) + within the packet %.1f ms (p99 %.1f), over %d onsets",
+				k, st.Talker, ms(pk+in), ms(pk), ms(bench.LatencyResult{Latencies: st.Packet}.Quantile(0.99)), ms(in),
+				ms(bench.LatencyResult{Latencies: st.Within}.Quantile(0.99)), len(st.Packet))
+		}
 		for _, l := range res.PerListener {
 			b.Logf("sampled listener %d (%s): %d onsets heard, %d matched, median %v", l.Index, l.Codec, l.Heard, l.Matched, l.Median)
 		}
