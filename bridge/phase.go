@@ -50,6 +50,12 @@ func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
 		return 0
 	}
 	wait := due.Sub(time.Unix(0, loudest.lastMedia.Load()))
+	if wait < 0 && wait > -20*time.Millisecond {
+		// It came after this tick was due (the tick reads its legs when it runs, a little
+		// later): it waits for the next one. Left out, the talker whose packets miss the tick
+		// by a hair, a whole frame of delay, was the one case the phaser never saw.
+		wait += 20 * time.Millisecond
+	}
 	if wait < 0 || wait >= 2*20*time.Millisecond {
 		return 0 // no packet in the last two frames: nothing to phase against
 	}

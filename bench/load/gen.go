@@ -136,6 +136,10 @@ type Result struct {
 	// or a stream whose numbers went back); Reordered packets not numbered above the highest
 	// before them; WrongPT packets of a payload type the call did not negotiate.
 	Extra, Reordered, WrongPT uint64
+	// Foreign counts datagrams that reached a leg's socket from an address other than its
+	// call's confd media address (left out of every other count): another process's stream to
+	// a port this run reuses.
+	Foreign uint64
 	// ListenerRateMin and ListenerRateMedian are the packets per second the listeners received
 	// over the window: the least served one and the median (50 when every tick reaches them).
 	ListenerRateMin, ListenerRateMedian float64
@@ -220,10 +224,10 @@ func (r Result) Latency(q float64) time.Duration {
 // String is the run's one-line summary.
 func (r Result) String() string {
 	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick, %d ticks in %.0f frames; loss %.3f%% (%d/%d, %d silent legs); "+
-		"listeners get %.1f packets/s (min %.1f); %d reordered, %d extra, %d wrong PT; "+
+		"listeners get %.1f packets/s (min %.1f); %d reordered, %d extra, %d wrong PT, %d from elsewhere; "+
 		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator %.0f%% of a core, late ticks %d, send lag p98 %.1f ms; load average %s",
 		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.Ticks, r.Frames(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
-		r.Expected, r.Silent, r.ListenerRateMedian, r.ListenerRateMin, r.Reordered, r.Extra, r.WrongPT, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
+		r.Expected, r.Silent, r.ListenerRateMedian, r.ListenerRateMin, r.Reordered, r.Extra, r.WrongPT, r.Foreign, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -447,6 +451,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		res.Extra += got - min(got, exp)
 		res.Reordered += after[i].reordered - before[i].reordered
 		res.WrongPT += after[i].wrongPT - before[i].wrongPT
+		res.Foreign += after[i].foreign - before[i].foreign
 		if got == 0 {
 			res.Silent++
 		}
@@ -569,6 +574,8 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 		return err
 	}
 	l.call, l.dest = call, call.Remote
+	from := netip.AddrPortFrom(call.Remote.Addr().Unmap(), call.Remote.Port())
+	l.recv.from.Store(&from)
 	start := 0
 	if l.talker == nil {
 		start = l.index % rec.Ticks() // listeners' keep-alives spread over the recording
@@ -669,7 +676,7 @@ func (g *generator) sendNext(l *leg, buf []byte) {
 }
 
 // legCounts is one leg's receive counters at a moment.
-type legCounts struct{ received, highest, reordered, wrongPT uint64 }
+type legCounts struct{ received, highest, reordered, wrongPT, foreign uint64 }
 
 // snapshot reads every leg's counters and, at the window's start, starts keeping the sampled
 // listeners' audio.
@@ -678,6 +685,7 @@ func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
 	for i, l := range legs {
 		out[i].received, out[i].highest = l.recv.counts()
 		out[i].reordered, out[i].wrongPT = l.recv.disorder()
+		out[i].foreign = l.recv.foreign.Load()
 		if l.recv.sampled {
 			l.recv.mu.Lock()
 			l.recv.keep = start && g.cfg.KeepAudio

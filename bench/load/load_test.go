@@ -158,6 +158,7 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.ReportMetric(float64(res.Reordered), "reordered")
 		b.ReportMetric(float64(res.Extra), "extra-pkts")
 		b.ReportMetric(float64(res.WrongPT), "wrong-pt")
+		b.ReportMetric(float64(res.Foreign), "foreign-pkts")
 		b.ReportMetric(100*res.GeneratorCPU.Seconds()/res.Window.Seconds(), "gen-cpu-%core")
 		b.ReportMetric(0, "ns/op")
 	}

@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,6 +63,11 @@ type receiver struct {
 	// (late or duplicate: a stream whose numbers only go forward has none); wrongPT counts RTP
 	// packets whose payload type is not the one the call negotiated (pt).
 	reordered, wrongPT atomic.Uint64
+	// from is confd's media address of the call, once known; foreign counts datagrams from
+	// anywhere else (another process's stream to a port this run reuses, say), which are not
+	// counted as RTP of the call.
+	from    atomic.Pointer[netip.AddrPort]
+	foreign atomic.Uint64
 
 	// pt is the payload type the leg receives. A sampled listener's: its codec's decoder, the
 	// onsets it heard and, while keep is set, the PCM it decoded.
@@ -150,28 +156,44 @@ func kernelTime(oob []byte) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// readUDP reads a SIP leg's media socket until it is closed, handing packets to r with their
-// arrival time: the kernel's for a sampled listener, the read's otherwise.
+// fromCall reports whether a datagram from src comes from the call's confd address, and counts
+// it as foreign otherwise.
+func (r *receiver) fromCall(src netip.AddrPort) bool {
+	if f := r.from.Load(); f != nil && *f == netip.AddrPortFrom(src.Addr().Unmap(), src.Port()) {
+		return true
+	}
+	r.foreign.Add(1)
+	return false
+}
+
+// readUDP reads a SIP leg's media socket until it is closed, handing packets from the call's
+// confd address to r with their arrival time: the kernel's for a sampled listener, the read's
+// otherwise.
 func readUDP(c *net.UDPConn, r *receiver) {
 	buf := make([]byte, 1500)
 	oob := make([]byte, 128)
 	for {
 		if !r.sampled {
-			n, _, err := c.ReadFromUDPAddrPort(buf)
+			n, src, err := c.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				if isClosed(err) {
 					return
 				}
 				continue
 			}
-			r.packet(buf[:n], time.Time{})
+			if r.fromCall(src) {
+				r.packet(buf[:n], time.Time{})
+			}
 			continue
 		}
-		n, oobn, _, _, err := c.ReadMsgUDPAddrPort(buf, oob)
+		n, oobn, _, src, err := c.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if isClosed(err) {
 				return
 			}
+			continue
+		}
+		if !r.fromCall(src) {
 			continue
 		}
 		t, ok := kernelTime(oob[:oobn])
