@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +17,7 @@ import (
 	"confd/mixer"
 )
 
-// Errors that joining can return; the legs map them to SIP and HTTP statuses (SPEC "Errors").
+// Errors that joining can return; the legs map them to SIP and HTTP statuses (docs/SPEC.md "Errors").
 var (
 	// ErrBadRoomName: the name does not match [A-Za-z0-9_-]{1,64} (SIP 404, HTTP 400).
 	ErrBadRoomName = errors.New("bridge: bad room name")
@@ -35,10 +35,10 @@ var (
 	ErrBadSetting = errors.New("bridge: bad setting")
 )
 
-// roomName is SPEC's room name pattern.
+// roomName is docs/SPEC.md's room name pattern.
 var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// ValidRoomName reports whether name is a room name SPEC allows.
+// ValidRoomName reports whether name is a room name docs/SPEC.md allows.
 func ValidRoomName(name string) bool { return roomName.MatchString(name) }
 
 // Config sets up a Bridge. The zero value is complete: no declared rooms, the mixer's and the
@@ -81,7 +81,7 @@ type Bridge struct {
 	mu       sync.Mutex
 	rooms    map[string]*Room
 	declared map[string]RoomSettings
-	nextID   atomic.Uint32
+	nextMix  atomic.Uint32 // the mixer's ids for participants
 	draining atomic.Bool
 	wg       sync.WaitGroup
 	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
@@ -143,7 +143,7 @@ func (b *Bridge) Admit(room string) (RoomSettings, error) {
 	return s, nil
 }
 
-// Declare creates or updates a declared room, which keeps its settings while empty (SPEC
+// Declare creates or updates a declared room, which keeps its settings while empty (docs/SPEC.md
 // "Rooms"). Settings of a running room take effect at once (TopK on the next tick).
 func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if !ValidRoomName(name) {
@@ -162,6 +162,29 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 		})
 	}
 	return nil
+}
+
+// Undeclare removes room name's declaration (DELETE /api/rooms/ROOM), or returns ErrNoRoom
+// when it is not declared. A room with participants goes on with its settings (its PIN stays
+// asked, its limit kept) as an ad-hoc room, forgotten when it empties.
+func (b *Bridge) Undeclare(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.declared[name]; !ok {
+		return fmt.Errorf("%w: %q is not declared", ErrNoRoom, name)
+	}
+	delete(b.declared, name)
+	if r, ok := b.rooms[name]; ok {
+		r.do(func() { r.declared = false })
+	}
+	return nil
+}
+
+// Declared returns the declared rooms and their settings as declared (0 for a default).
+func (b *Bridge) Declared() map[string]RoomSettings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.declared)
 }
 
 // Join puts a participant into room, creating an ad-hoc room if needed, and starts the room's
@@ -231,7 +254,7 @@ func (b *Bridge) RoomState(name string) (RoomState, error) {
 		return r.State(), nil
 	}
 	if declared {
-		return RoomState{Room: name, Declared: true, Settings: s, Participants: []ParticipantState{}}, nil
+		return RoomState{Room: name, Declared: true, Settings: s.Effective(), Participants: []ParticipantState{}}, nil
 	}
 	return RoomState{}, fmt.Errorf("%w: %q", ErrNoRoom, name)
 }
@@ -276,8 +299,11 @@ func (b *Bridge) removeIfIdle(r *Room) {
 	}
 }
 
-func (b *Bridge) newParticipantID() string {
-	return strconv.FormatUint(uint64(b.nextID.Add(1)), 10)
+// newParticipantID returns a participant id for the API: a ULID like the event ids, so that
+// an id is never given twice, not even after a restart (a receiver that kept "1" from the
+// last run would take a new caller for the old one), and its mixer id, which is small.
+func (b *Bridge) newParticipantID() (string, mixer.ID) {
+	return b.bus.ids.next(), mixer.ID(b.nextMix.Add(1))
 }
 
 // now is the bridge's clock for timestamps in events and state.

@@ -78,7 +78,7 @@ func phone(t *testing.T, p *Participant, c codec.Codec, pt uint8, freq float64, 
 func TestTwoCodecsHearEachOtherMinusOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(Config{})
-		events := b.Bus().Subscribe("", 100, 0)
+		events := b.Bus().Subscribe("", 100, "")
 		legA, legB := &fakeLeg{}, &fakeLeg{}
 		a, err := b.Join("r1", ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, OutputPT: 0,
 			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}, {Type: 101, Kind: jitter.TelephoneEvent}}}, legA)
@@ -130,7 +130,8 @@ func TestTwoCodecsHearEachOtherMinusOne(t *testing.T) {
 		for e := range events.C {
 			types = append(types, e.Type)
 		}
-		if len(types) < 4 || types[0] != EventJoin || types[1] != EventJoin || types[len(types)-1] != EventLeave {
+		if n := len(types); n < 6 || types[0] != EventRoomStarted || types[1] != EventJoin || types[2] != EventJoin ||
+			types[n-2] != EventLeave || types[n-1] != EventRoomFinished {
 			t.Errorf("events %v", types)
 		}
 	})

@@ -6,7 +6,7 @@ import (
 	"confd/mixer"
 )
 
-// Change is a PATCH of a participant (SPEC "Control API"): nil fields are left as they are.
+// Change is a PATCH of a participant (docs/SPEC.md "Control API"): nil fields are left as they are.
 type Change struct {
 	Muted  *bool   `json:"muted,omitempty"`
 	Deaf   *bool   `json:"deaf,omitempty"`
@@ -84,7 +84,7 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	return p.State(), events, nil
 }
 
-// MuteAll mutes every participant but coaches and monitors (SPEC "Control API") and returns
+// MuteAll mutes every participant but coaches and monitors (docs/SPEC.md "Control API") and returns
 // how many it muted.
 func (r *Room) MuteAll() int {
 	var muted []string
@@ -104,7 +104,7 @@ func (r *Room) MuteAll() int {
 	return len(muted)
 }
 
-// Gain is one explicit matrix pair in the API's terms (SPEC: gain 0 to 4, absent pairs are 1).
+// Gain is one explicit matrix pair in the API's terms (docs/SPEC.md: gain 0 to 4, absent pairs are 1).
 type Gain struct {
 	Listener string  `json:"listener"`
 	Speaker  string  `json:"speaker"`
@@ -149,7 +149,7 @@ func (r *Room) Matrix() []Gain {
 
 // EffectiveMatrix returns, for every ordered pair of people in the room whose effective gain is
 // not 1, the gain the mixer applies now: mute and deafness first, then roles (a coach is heard
-// only by its target, a monitor by no one), then the explicit pair (SPEC "What each participant
+// only by its target, a monitor by no one), then the explicit pair (docs/SPEC.md "What each participant
 // hears"). Pairs not listed are heard at 1.
 func (r *Room) EffectiveMatrix() []Gain {
 	v := r.snapshot()

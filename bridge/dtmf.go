@@ -6,7 +6,7 @@ import (
 	"confd/jitter"
 )
 
-// selfMuteWindow is how soon after '*' a '6' must follow to toggle self-mute (SPEC: "*6").
+// selfMuteWindow is how soon after '*' a '6' must follow to toggle self-mute (docs/SPEC.md: "*6").
 const selfMuteWindow = 3 * time.Second
 
 // DTMF reports a digit the participant sent by SIP INFO (RFC 4733 digits arrive through the

@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// EventType names what happened, as the SSE stream and the webhooks spell it (SPEC "Control API").
+// EventType names what happened, as the SSE stream and the webhooks spell it (docs/SPEC.md "Control API").
 type EventType string
 
-// The event types of SPEC.
+// The event types of docs/SPEC.md.
 const (
 	EventJoin      EventType = "join"
 	EventLeave     EventType = "leave"
@@ -19,13 +19,25 @@ const (
 	EventRole      EventType = "role"
 	EventDial      EventType = "dial"
 	EventRecording EventType = "recording"
+	// EventRoomStarted is published when a room without participants gets its first one,
+	// before that participant's "join".
+	EventRoomStarted EventType = "room_started"
+	// EventRoomFinished is published when the last participant has left a room, after its
+	// "leave".
+	EventRoomFinished EventType = "room_finished"
 )
+
+// EventTypes lists every event type the bridge and its legs publish, for checking filters.
+var EventTypes = []EventType{EventJoin, EventLeave, EventTalking, EventDTMF, EventMute, EventRole,
+	EventDial, EventRecording, EventRoomStarted, EventRoomFinished}
 
 // Event is one thing that happened in a room, for the API's event streams, webhooks and metrics.
 type Event struct {
-	// ID increases by one per event published on a Bus; receivers deduplicate retried webhook
-	// deliveries with it, and an SSE client resumes from it (Last-Event-ID).
-	ID uint64 `json:"id"`
+	// ID is a ULID (see idSource): unique across restarts and nodes, and, from one confd,
+	// increasing as a string in the order of publication, also across its restarts. Receivers
+	// deduplicate retried webhook deliveries with it, and an SSE client resumes after it
+	// (Last-Event-ID).
+	ID string `json:"id"`
 	// Type says what happened.
 	Type EventType `json:"type"`
 	// Time is when the Bus received the event.
@@ -47,8 +59,9 @@ const historySize = 1024
 type Bus struct {
 	mu      sync.RWMutex
 	subs    map[*Subscription]struct{}
-	nextID  atomic.Uint64
+	ids     *idSource
 	histMu  sync.Mutex
+	seq     int // events published, for the history ring
 	history [historySize]Event
 	histLen int
 	now     func() time.Time
@@ -56,7 +69,9 @@ type Bus struct {
 
 // NewBus returns an empty Bus.
 func NewBus() *Bus {
-	return &Bus{subs: make(map[*Subscription]struct{}), now: time.Now}
+	b := &Bus{subs: make(map[*Subscription]struct{}), now: time.Now}
+	b.ids = newIDSource(func() time.Time { return b.now() })
+	return b
 }
 
 // Subscription receives the events of one room, or of every room.
@@ -85,18 +100,20 @@ func (s *Subscription) Close() {
 
 // Subscribe returns a subscription to room's events ("" for every room) with a queue of size
 // events. Events after afterID that the Bus still remembers are queued first, so a client that
-// reconnects with Last-Event-ID misses nothing that fits in the history; afterID 0 replays none.
-func (b *Bus) Subscribe(room string, size int, afterID uint64) *Subscription {
+// reconnects with Last-Event-ID misses nothing that fits in the history; an afterID that is
+// not an id (ValidID: "", or a number from confd before ULIDs) replays none. An id from before
+// a restart replays the whole history of this run, every event of which is later.
+func (b *Bus) Subscribe(room string, size int, afterID string) *Subscription {
 	if size < 1 {
 		size = 1
 	}
 	c := make(chan Event, size)
 	s := &Subscription{C: c, c: c, room: room, bus: b}
 	b.mu.Lock()
-	if afterID > 0 {
+	if ValidID(afterID) {
 		b.histMu.Lock()
 		for i := 0; i < b.histLen; i++ {
-			e := b.history[(int(b.nextID.Load())-b.histLen+i)%historySize]
+			e := b.history[(b.seq-b.histLen+i)%historySize]
 			if e.ID > afterID && (room == "" || e.Room == room) {
 				select {
 				case c <- e:
@@ -118,9 +135,10 @@ func (b *Bus) Publish(e Event) Event {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	b.histMu.Lock()
-	e.ID = b.nextID.Add(1)
+	e.ID = b.ids.next()
 	e.Time = b.now()
-	b.history[(e.ID-1)%historySize] = e
+	b.history[b.seq%historySize] = e
+	b.seq++
 	if b.histLen < historySize {
 		b.histLen++
 	}

@@ -4,19 +4,19 @@ import "testing"
 
 func TestBusDeliversInOrderAndFiltersByRoom(t *testing.T) {
 	b := NewBus()
-	all := b.Subscribe("", 10, 0)
-	red := b.Subscribe("red", 10, 0)
+	all := b.Subscribe("", 10, "")
+	red := b.Subscribe("red", 10, "")
 	defer all.Close()
 	defer red.Close()
 	b.Publish(Event{Type: EventJoin, Room: "red", Participant: "1"})
 	b.Publish(Event{Type: EventJoin, Room: "blue", Participant: "2"})
 	b.Publish(Event{Type: EventLeave, Room: "red", Participant: "1"})
-	var ids []uint64
+	var ids []string
 	for i := 0; i < 3; i++ {
 		ids = append(ids, (<-all.C).ID)
 	}
-	if ids[0] != 1 || ids[1] != 2 || ids[2] != 3 {
-		t.Errorf("all-rooms ids %v, want 1 2 3", ids)
+	if !(ids[0] < ids[1] && ids[1] < ids[2]) || !ValidID(ids[0]) {
+		t.Errorf("all-rooms ids %v, want three increasing ids", ids)
 	}
 	if e := <-red.C; e.Type != EventJoin || e.Room != "red" {
 		t.Errorf("first red event %+v", e)
@@ -31,7 +31,7 @@ func TestBusDeliversInOrderAndFiltersByRoom(t *testing.T) {
 
 func TestBusNeverBlocksOnAStuckSubscriber(t *testing.T) {
 	b := NewBus()
-	stuck := b.Subscribe("", 2, 0)
+	stuck := b.Subscribe("", 2, "")
 	defer stuck.Close()
 	for i := 0; i < 100; i++ {
 		b.Publish(Event{Type: EventTalking, Room: "r"})
@@ -43,16 +43,25 @@ func TestBusNeverBlocksOnAStuckSubscriber(t *testing.T) {
 
 func TestBusReplaysHistoryAfterAnID(t *testing.T) {
 	b := NewBus()
+	var ids []string
 	for i := 0; i < 5; i++ {
-		b.Publish(Event{Type: EventDTMF, Room: "r"})
+		ids = append(ids, b.Publish(Event{Type: EventDTMF, Room: "r"}).ID)
 	}
-	s := b.Subscribe("r", 10, 3)
+	s := b.Subscribe("r", 10, ids[2])
 	defer s.Close()
-	if e := <-s.C; e.ID != 4 {
-		t.Errorf("first replayed id %d, want 4", e.ID)
+	if e := <-s.C; e.ID != ids[3] {
+		t.Errorf("first replayed id %s, want the 4th, %s", e.ID, ids[3])
 	}
-	if e := <-s.C; e.ID != 5 {
-		t.Errorf("second replayed id %d, want 5", e.ID)
+	if e := <-s.C; e.ID != ids[4] {
+		t.Errorf("second replayed id %s, want the 5th, %s", e.ID, ids[4])
+	}
+	if len(s.C) != 0 {
+		t.Errorf("%d more replayed", len(s.C))
+	}
+	for _, bad := range []string{"3", "", "not-an-id"} {
+		if s := b.Subscribe("r", 10, bad); len(s.C) != 0 {
+			t.Errorf("Last-Event-ID %q replayed %d events, want none", bad, len(s.C))
+		}
 	}
 	s.Close()
 	s.Close()

@@ -46,9 +46,9 @@ func TestReInviteDuringStarSixDoesNotDeadlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := b.Bus().Subscribe("deadlock", 16, 0)
+	events := b.Bus().Subscribe("deadlock", 16, "")
 	defer events.Close()
-	mutes := b.Bus().Subscribe("deadlock", 16, 0)
+	mutes := b.Bus().Subscribe("deadlock", 16, "")
 	defer mutes.Close()
 	if err := p.PushRTP(dtmfEnd(1, 1600, 10), time.Now()); err != nil { // '*'
 		t.Fatal(err)

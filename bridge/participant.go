@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +39,7 @@ type PolledLeg interface {
 // ParticipantInfo describes a joining participant and its negotiated media.
 type ParticipantInfo struct {
 	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
-	// or number; Kind is "sip" or "webrtc" (SPEC "Control API").
+	// or number; Kind is "sip" or "webrtc" (docs/SPEC.md "Control API").
 	Name, From, Kind string
 	// Output is the encoding of what the participant hears and OutputPT its RTP payload type;
 	// an Output without Codec means the participant hears nothing (a WHIP sendonly publisher).
@@ -109,8 +108,9 @@ type Participant struct {
 // joinWith adds a participant whose mixer source is src, or its own jitter buffer when src is
 // nil and it has Input.
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
+	id, mid := r.b.newParticipantID()
 	p := &Participant{
-		id: r.b.newParticipantID(), info: info, room: r, leg: leg, joinedAt: now(),
+		id: id, mid: mid, info: info, room: r, leg: leg, joinedAt: now(),
 		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
 		inputCodec: audioCodec(info.Input),
 	}
@@ -118,8 +118,6 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
-	id, _ := strconv.ParseUint(p.id, 10, 32)
-	p.mid = mixer.ID(id)
 	if len(info.Input) > 0 {
 		buf, err := p.newBuffer(info.Input)
 		if err != nil {
@@ -141,9 +139,18 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 			err = fmt.Errorf("%w: %v", ErrBadSetting, e)
 			return
 		}
+		// The room's events are published by its owner, in the order of the changes they
+		// report: room_started, then the join, never after another participant's leave that
+		// finished the room.
+		if len(r.parts) == 0 {
+			r.startedAt = now()
+			r.b.bus.Publish(Event{Type: EventRoomStarted, Room: r.name, Data: map[string]any{"declared": r.declared}})
+		}
 		r.parts = append(r.parts, p)
 		r.byMixID[p.mid] = p
 		p.refresh(r)
+		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
+			Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
 		if !r.running && !r.b.noClock {
 			r.start()
 		}
@@ -151,8 +158,6 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	if err != nil {
 		return nil, err
 	}
-	r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
-		Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
 	r.b.log.Info("joined", "room", r.name, "id", p.id, "name", info.Name, "from", info.From, "kind", info.Kind, "codec", info.Output.String())
 	return p, nil
 }
@@ -398,8 +403,12 @@ func (p *Participant) Leave(reason string) {
 					q.refresh(r) // p's coaches keep their role without a target
 				}
 			}
+			r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			if len(r.parts) == 0 {
+				r.b.bus.Publish(Event{Type: EventRoomFinished, Room: r.name,
+					Data: map[string]any{"duration_seconds": max(0, now().Sub(r.startedAt).Round(time.Millisecond).Seconds())}})
+			}
 		})
-		r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
 		r.b.log.Info("left", "room", r.name, "id", p.id, "reason", reason)
 	})
 }

@@ -27,7 +27,8 @@ type Room struct {
 	name string
 
 	// qmu guards the queue and the hand-over of ownership (running); it is held for an append,
-	// a swap or an inline change, never during a tick, and nothing else is locked inside it.
+	// a swap or an inline change, never during a tick, and nothing else is locked inside it but
+	// the event Bus's own locks (an inline change publishes its events), which lock nothing.
 	qmu     sync.Mutex
 	queue   []command
 	running bool // the goroutine owns the room
@@ -38,17 +39,19 @@ type Room struct {
 	// Owned (see above).
 	settings RoomSettings
 	declared bool
-	mix      *mixer.Mixer
-	parts    []*Participant
-	byMixID  map[mixer.ID]*Participant
-	cancel   context.CancelFunc
-	spare    []command  // the queue's second buffer, so that draining it allocates nothing
-	pkt      [1500]byte // the packet being written, reused for every leg
-	ticks    uint64
-	now      time.Time // the tick being run
-	lastDue  time.Time // the last tick's due time
-	phase    phaser
-	tap      func(participant string, now time.Time, f *codec.Frame)
+	// startedAt is when the room last went from no participants to one (room_started).
+	startedAt time.Time
+	mix       *mixer.Mixer
+	parts     []*Participant
+	byMixID   map[mixer.ID]*Participant
+	cancel    context.CancelFunc
+	spare     []command  // the queue's second buffer, so that draining it allocates nothing
+	pkt       [1500]byte // the packet being written, reused for every leg
+	ticks     uint64
+	now       time.Time // the tick being run
+	lastDue   time.Time // the last tick's due time
+	phase     phaser
+	tap       func(participant string, now time.Time, f *codec.Frame)
 
 	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
 }
@@ -271,7 +274,7 @@ func (r *Room) tick(due time.Time) {
 // State returns the room as GET /api/rooms/ROOM shows it.
 func (r *Room) State() RoomState {
 	v := r.snapshot()
-	st := RoomState{Room: r.name, Declared: v.declared, Settings: v.settings, Participants: make([]ParticipantState, 0, v.people)}
+	st := RoomState{Room: r.name, Declared: v.declared, Settings: v.settings.Effective(), Participants: make([]ParticipantState, 0, v.people)}
 	for _, p := range v.parts {
 		if !p.Internal() {
 			st.Participants = append(st.Participants, p.State())

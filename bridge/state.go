@@ -1,8 +1,12 @@
 package bridge
 
-import "time"
+import (
+	"time"
 
-// RoomSettings are a room's settings (SPEC "Rooms"); a declared room keeps them while empty.
+	"confd/mixer"
+)
+
+// RoomSettings are a room's settings (docs/SPEC.md "Rooms"); a declared room keeps them while empty.
 type RoomSettings struct {
 	// PIN, when set, is asked for by DTMF before a caller joins, and is the WHIP bearer token.
 	PIN string `json:"pin,omitempty"`
@@ -16,6 +20,16 @@ type RoomSettings struct {
 	Record bool `json:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `json:"chimes"`
+}
+
+// Effective returns s with each zero value that stands for a default replaced by that default
+// (TopK 0 is mixer.DefaultTopK), as the API shows a room's settings: what the room does, not
+// what was left out.
+func (s RoomSettings) Effective() RoomSettings {
+	if s.TopK <= 0 {
+		s.TopK = mixer.DefaultTopK
+	}
+	return s
 }
 
 // RoomSummary is one line of GET /api/rooms.
@@ -32,7 +46,7 @@ type RoomState struct {
 	Participants []ParticipantState `json:"participants"`
 }
 
-// ParticipantState is one participant as the API shows it (SPEC "Control API").
+// ParticipantState is one participant as the API shows it (docs/SPEC.md "Control API").
 type ParticipantState struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`

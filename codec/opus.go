@@ -34,6 +34,11 @@ type OpusEncoder struct {
 	dtxOn   bool // whether libopus's DTX is on now (see Encode)
 }
 
+// OpusVersion returns the version string of the libopus confd is running with (RFC 6716's
+// reference implementation, opus_get_version_string), e.g. "libopus 1.3.1": the shared library
+// loaded at run time, which may be newer than the one confd was built against.
+func OpusVersion() string { return opus.Version() }
+
 // opusDTXLevel is the loudest frame that libopus may turn into DTX; see OpusEncoder.
 const opusDTXLevel Level = -50
 

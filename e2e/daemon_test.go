@@ -32,7 +32,7 @@ var confd = sync.OnceValues(func() (string, error) {
 		return bin, nil
 	}
 	bin := filepath.Join(buildDir, "confd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/confd")
+	build := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", bin, "./cmd/confd")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/confd: %v\n%s", err, out)
@@ -107,7 +107,7 @@ func launchDaemon(bin string, extra []string) (*daemon, error) {
 	// A 200-port block of confd's default range; baresip draws from 40000-49999.
 	low := 20000 + 200*rand.IntN(50)
 	d := &daemon{HTTP: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)), SIPPort: sipPort, log: &syncBuffer{}, exited: make(chan struct{})}
-	// Every confd has an API token (SPEC "Start"): the test's own when it passes -api-token.
+	// Every confd has an API token (docs/SPEC.md "Start"): the test's own when it passes -api-token.
 	d.Token = defaultAPIToken
 	if i := slices.Index(extra, "-api-token"); i >= 0 && i+1 < len(extra) {
 		d.Token = extra[i+1]

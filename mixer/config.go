@@ -39,15 +39,18 @@ type Config struct {
 	NewEncoder func(codec.Format) (codec.Encoder, error)
 }
 
+// DefaultTopK is the TopK of a Config that asks for none (0).
+const DefaultTopK = 3
+
 // MaxTopK is the largest TopK a Config may ask for.
 const MaxTopK = 16
 
-// MaxGain is the largest gain of a matrix pair (SPEC: 0 to 4, linear).
+// MaxGain is the largest gain of a matrix pair (docs/SPEC.md: 0 to 4, linear).
 const MaxGain = 4
 
 func (c Config) withDefaults() Config {
 	if c.TopK <= 0 {
-		c.TopK = 3
+		c.TopK = DefaultTopK
 	}
 	if c.TopK > MaxTopK {
 		c.TopK = MaxTopK

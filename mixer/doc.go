@@ -63,7 +63,7 @@
 //
 // # Matrix rules
 //
-// Precedence as SPEC says: mute and deaf, then role, then gain. A muted participant and a monitor
+// Precedence as docs/SPEC.md says: mute and deaf, then role, then gain. A muted participant and a monitor
 // are never selected; a coach is mixed only into its target's private mix; a deaf listener is
 // put in the silent group; then the explicit gain (Q14 fixed point, 0 to 4) scales what is left.
 // Rules are evaluated every tick, so they hold for later joiners too, and a change made between

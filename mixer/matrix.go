@@ -7,7 +7,7 @@ import (
 )
 
 // Pair is one explicit entry of the matrix: how loud listener hears speaker, 0 to MaxGain
-// (linear). Absent pairs are 1 (SPEC "Gains").
+// (linear). Absent pairs are 1 (docs/SPEC.md "Gains").
 type Pair struct {
 	Listener ID      `json:"listener"`
 	Speaker  ID      `json:"speaker"`
@@ -115,7 +115,7 @@ func (m *Mixer) Matrix() []Pair {
 }
 
 // EffectiveGain returns the gain at which listener hears speaker under every rule, in the
-// SPEC's precedence: nobody hears itself; a deaf listener or a muted speaker gives 0; then the
+// docs/SPEC.md's precedence: nobody hears itself; a deaf listener or a muted speaker gives 0; then the
 // speaker's role (a monitor is heard by no one, a coach only by its target); then the explicit
 // pair, else 1. Talker selection is not a rule: a quiet speaker at gain 1 still reads 1.
 func (m *Mixer) EffectiveGain(listener, speaker ID) (float32, error) {

@@ -12,7 +12,7 @@ import (
 type ID uint32
 
 // Role is a participant's rule in the matrix, applied every tick so that it also holds for
-// participants who join later (SPEC "What each participant hears").
+// participants who join later (docs/SPEC.md "What each participant hears").
 type Role uint8
 
 const (

@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(libopus-dev libopusfile-dev pkg-config gcc)
+# libopus-dev for the cgo Opus binding (built with -tags nolibopusfile, so not libopusfile);
+# dpkg-deb, for `make deb`, is part of dpkg.
+want=(libopus-dev pkg-config gcc git)
 case "${1:-}" in
 test)
 	# baresip-core carries every module internal/peer loads (aufile, aubridge, sndfile, menu,
@@ -20,6 +22,8 @@ test)
 	want+=(chromium)
 	command -v node >/dev/null || want+=(nodejs)
 	command -v npm >/dev/null || want+=(npm)
+	# packaging/'s test checks the unit with systemd-analyze and starts confd as its user.
+	want+=(systemd adduser util-linux)
 	;;
 prompts)
 	want+=(espeak-ng sox)

@@ -6,7 +6,7 @@ import (
 )
 
 // TestSDPAddressReachesThePeer: with no -public-ip and a listener on every interface, SDP carries
-// the address of the interface that reaches the caller (SPEC "Start": -public-ip default).
+// the address of the interface that reaches the caller (docs/SPEC.md "Start": -public-ip default).
 func TestSDPAddressReachesThePeer(t *testing.T) {
 	any := netip.IPv4Unspecified()
 	s := &Server{}

@@ -143,7 +143,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	callee.serve()
 
 	ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
-	sub := ts.bridge.Bus().Subscribe("dialroom", 64, 0)
+	sub := ts.bridge.Bus().Subscribe("dialroom", 64, "")
 	defer sub.Close()
 	if _, err := ts.DialOut(context.Background(), "1000", "sip:bob@"+callee.addr); err == nil {
 		t.Fatal("a dial-in number dialled out")
@@ -239,7 +239,7 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	t.Parallel()
 	dial := func(ts *testServer, callee *challengingCallee) map[string]any {
 		t.Helper()
-		sub := ts.bridge.Bus().Subscribe("out", 64, 0)
+		sub := ts.bridge.Bus().Subscribe("out", 64, "")
 		defer sub.Close()
 		id, err := ts.DialOut(context.Background(), "out", "sip:bob@"+callee.addr)
 		if err != nil {

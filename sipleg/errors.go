@@ -11,7 +11,7 @@ var (
 	ErrBadPortRange = errors.New("sipleg: bad RTP port range")
 	// ErrClosed is returned by operations on a media socket, call or server that was closed.
 	ErrClosed = errors.New("sipleg: closed")
-	// ErrDraining is returned by DialOut after Drain: no new calls are made (SPEC "Start").
+	// ErrDraining is returned by DialOut after Drain: no new calls are made (docs/SPEC.md "Start").
 	ErrDraining = errors.New("sipleg: draining")
 	// ErrBadURI is returned by DialOut for a target that is not a sip: URI (RFC 3261 section 19.1).
 	ErrBadURI = errors.New("sipleg: bad SIP URI")

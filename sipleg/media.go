@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -138,6 +139,16 @@ type MediaStats struct {
 	Latches uint64
 	// Malformed counts datagrams that are neither RTP nor RTCP (RFC 5761 section 4).
 	Malformed uint64
+}
+
+// LogValue makes the counters structured log attributes (a "media" group of rtp_in, rtp_out,
+// ...), which a JSON log collector can query, rather than one formatted struct.
+func (s MediaStats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Uint64("rtp_in", s.RTPIn), slog.Uint64("rtcp_in", s.RTCPIn),
+		slog.Uint64("rtp_out", s.RTPOut), slog.Uint64("rtcp_out", s.RTCPOut),
+		slog.Uint64("send_drops", s.SendDrops), slog.Uint64("strangers", s.Strangers),
+		slog.Uint64("latches", s.Latches), slog.Uint64("malformed", s.Malformed))
 }
 
 // udpDest is a destination with its socket address converted once, so that sending

@@ -91,7 +91,7 @@ func recordedLevelsLast(t *testing.T, p phone, d time.Duration, tones ...float64
 }
 
 // hearsOthersNotItself checks that p heard every other phone's tone at -30 dBFS or more and
-// each of them at least 20 dB above its own (SPEC "What each participant hears": minus-one).
+// each of them at least 20 dB above its own (docs/SPEC.md "What each participant hears": minus-one).
 func hearsOthersNotItself(t *testing.T, p phone, others ...phone) {
 	t.Helper()
 	tones := []float64{p.tone}
@@ -222,7 +222,7 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 			caller := startPhone(t, "carol", peer.PCMU, 440)
 			dialAll(t, ts.roomURI("out"), caller)
 
-			sub := ts.bridge.Bus().Subscribe("out", 64, 0)
+			sub := ts.bridge.Bus().Subscribe("out", 64, "")
 			defer sub.Close()
 			id, err := ts.DialOut(context.Background(), "out", "sip:bob@"+proxy.addr)
 			if err != nil {

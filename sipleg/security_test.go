@@ -103,7 +103,7 @@ func drainEvents(sub *bridge.Subscription) []bridge.Event {
 func TestUnacknowledgedInviteIsNoAmplifierNorGhost(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	sub := ts.bridge.Bus().Subscribe("", 64, 0)
+	sub := ts.bridge.Bus().Subscribe("", 64, "")
 	defer sub.Close()
 	victim, port := callerMedia(t) // the address the spoofed SDP names
 	c := newRawClient(t, "udp", ts)
@@ -253,7 +253,7 @@ func TestSessionTimerRefreshedByConfd(t *testing.T) {
 func TestInDialogRequestsNeedBothTags(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	sub := ts.bridge.Bus().Subscribe("tags", 64, 0)
+	sub := ts.bridge.Bus().Subscribe("tags", 64, "")
 	defer sub.Close()
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)

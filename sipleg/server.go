@@ -34,10 +34,10 @@ type Config struct {
 	PublicIP netip.Addr
 	// Codecs are the codecs answered and offered, in confd's order of preference. Empty means
 	// Opus, PCMU, PCMA, then G.722 when the codec package has both its encoder and decoder
-	// (SPEC "Joining": G.722 where the engine has it).
+	// (docs/SPEC.md "Joining": G.722 where the engine has it).
 	Codecs []codec.Codec
 	// DialIn are the dial-in numbers (request-URI users) that lead to the IVR; they take
-	// precedence over room names (SPEC "Rooms").
+	// precedence over room names (docs/SPEC.md "Rooms").
 	DialIn []string
 	// Security restricts who may call in; the zero value is open to everyone.
 	Security config.Security
@@ -56,9 +56,9 @@ type Config struct {
 	// IVRTries is how many wrong meeting numbers or PINs the IVR accepts before saying goodbye.
 	// Zero means 3.
 	IVRTries int
-	// OnResponse, when set, is told the status code of every SIP response sent or received on
-	// the UDP and TCP sockets (metrics: SIP responses by code). It must not block.
-	OnResponse func(code int)
+	// OnResponse, when set, is told the status code of every SIP response sent (sent true)
+	// or received on the SIP sockets (for metrics). It must not block.
+	OnResponse func(code int, sent bool)
 	// Attempts throttles PIN guessing in the IVR; one Attempts is shared by every leg that
 	// checks a room PIN. Nil means the server makes its own with default settings.
 	Attempts *guard.Attempts
@@ -276,7 +276,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // sdpAddr is the address written in Contact, and in SDP when the peer is not known: -public-ip,
 // else the SIP listener's own address if it is a specific one, else the address of the
-// interface that holds the default route, else 127.0.0.1 (SPEC "Start": -public-ip).
+// interface that holds the default route, else 127.0.0.1 (docs/SPEC.md "Start": -public-ip).
 func (s *Server) sdpAddr(listen netip.Addr) netip.Addr {
 	return s.addrFor(listen, "")
 }
@@ -485,7 +485,7 @@ func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason stri
 	_ = tx.Respond(res)
 }
 
-// admissionStatus maps a bridge admission error to the SIP answer of SPEC "Joining".
+// admissionStatus maps a bridge admission error to the SIP answer of docs/SPEC.md "Joining".
 func admissionStatus(err error) (int, string) {
 	switch {
 	case errors.Is(err, bridge.ErrRoomLocked):
@@ -656,7 +656,7 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.inCall(func(c *call, req *sip.Request, tx sip.ServerTransaction) { c.modify(req, tx, true) })(req, tx)
 }
 
-// callerOf returns the display name and URI of a request's From (SPEC: "name" and "from").
+// callerOf returns the display name and URI of a request's From (docs/SPEC.md: "name" and "from").
 func callerOf(req *sip.Request) (name, from string) {
 	f := req.From()
 	if f == nil {

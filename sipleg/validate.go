@@ -49,7 +49,7 @@ func isTrunkAddr(trunks []netip.Prefix, a netip.Addr) bool {
 
 // validator checks every incoming request before sipgo sees it, and answers those RFC 3261
 // and the torture tests of RFC 4475 say must be refused but that sipgo v1.7.2 accepts as
-// valid or drops without a word (REAL-PEERS.md "The network and the SIP stack"):
+// valid or drops without a word (docs/REAL-PEERS.md "The network and the SIP stack"):
 //
 //   - 400 Bad Request for what does not parse (RFC 4475 section 3.1.2), a CSeq method that is
 //     not the request's (3.1.2.17, 3.1.2.18), a missing mandatory header (3.3.1), a header
@@ -68,16 +68,17 @@ func isTrunkAddr(trunks []netip.Prefix, a netip.Addr) bool {
 // through untouched: sipgo matches them to client transactions and drops the rest.
 type validator struct {
 	parsers sync.Pool
-	// onResponse, when set, is told the status code of every response sent or received on
-	// the SIP sockets (metrics).
-	onResponse func(code int)
+	// onResponse, when set, is told the status code of every response sent (sent true) or
+	// received on the SIP sockets (metrics).
+	onResponse func(code int, sent bool)
 	// admit, when set, decides whether a valid request from src goes on to sipgo; when it
 	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
 	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
 }
 
-// countResponse tells onResponse the code of b if b is a SIP response ("SIP/2.0 NNN …").
-func (v *validator) countResponse(b []byte) {
+// countResponse tells onResponse the code of b if b is a SIP response ("SIP/2.0 NNN …"), and
+// whether confd sent it.
+func (v *validator) countResponse(b []byte, sent bool) {
 	if v.onResponse == nil || len(b) < 12 || string(b[:8]) != "SIP/2.0 " {
 		return
 	}
@@ -85,7 +86,7 @@ func (v *validator) countResponse(b []byte) {
 	if d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 {
 		return
 	}
-	v.onResponse(d0*100 + d1*10 + d2)
+	v.onResponse(d0*100+d1*10+d2, sent)
 }
 
 func newValidator() *validator {
@@ -341,7 +342,7 @@ func (c *validatingPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		}
 		resp, bad := c.v.checkFrom(p[:n], sourceAddr(addr))
 		if !bad {
-			c.v.countResponse(p[:n])
+			c.v.countResponse(p[:n], false)
 			return copy(p, unfold(p[:n])), addr, nil
 		}
 		if len(resp) > 0 {
@@ -352,7 +353,7 @@ func (c *validatingPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 
 // WriteTo sends a datagram, counting the responses among them.
 func (c *validatingPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	c.v.countResponse(p)
+	c.v.countResponse(p, true)
 	return c.PacketConn.WriteTo(p, addr)
 }
 
@@ -483,7 +484,7 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 				}
 				continue
 			}
-			c.v.countResponse(msg)
+			c.v.countResponse(msg, false)
 			c.out = append(c.out, unfold(msg)...)
 			continue
 		}
@@ -523,7 +524,7 @@ func (c *validatingConn) SetReadDeadline(time.Time) error { return nil }
 // Write sends bytes of a message, counting it when it is a response (sipgo writes one message
 // per call).
 func (c *validatingConn) Write(p []byte) (int, error) {
-	c.v.countResponse(p)
+	c.v.countResponse(p, true)
 	return c.Conn.Write(p)
 }
 

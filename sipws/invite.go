@@ -158,7 +158,7 @@ func retryAfter(err error) sip.Header {
 	return sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 }
 
-// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (SPEC
+// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (docs/SPEC.md
 // "Errors"; as the UDP SIP side answers).
 func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
 	switch {

@@ -21,7 +21,7 @@ var known = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": true, "M
 var supportedTags = map[string]bool{}
 
 // checkRequest applies what RFC 3261 asks of a UAS before it looks at a request and sipgo's
-// parser lets through (REAL-PEERS.md): it returns 0 when req is fine, else the status, the
+// parser lets through (docs/REAL-PEERS.md): it returns 0 when req is fine, else the status, the
 // reason and any extra header of the answer.
 func checkRequest(req *sip.Request) (status int, reason string, extra sip.Header) {
 	if req.SipVersion != "SIP/2.0" {

@@ -307,7 +307,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 	base := runtime.NumGoroutine()
 	e := newRealEnv(t, bridge.Config{})
 	const room = "ws-room"
-	sub := e.b.Bus().Subscribe(room, 256, 0)
+	sub := e.b.Bus().Subscribe(room, 256, "")
 	defer sub.Close()
 	tone := playTone(t, e.b, room, roomHz)
 	nextEvent(t, sub, bridge.EventJoin)
@@ -385,7 +385,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 func TestKickedBrowserGetsBye(t *testing.T) {
 	e := newRealEnv(t, bridge.Config{})
 	const room = "ws-kick"
-	sub := e.b.Bus().Subscribe(room, 64, 0)
+	sub := e.b.Bus().Subscribe(room, 64, "")
 	defer sub.Close()
 	c := dialSIP(t, e.url)
 	d, _ := join(t, c, room, browserHz)
@@ -413,7 +413,7 @@ func TestKickedBrowserGetsBye(t *testing.T) {
 func TestBrowserConnectionCloseLeavesRoom(t *testing.T) {
 	e := newRealEnv(t, bridge.Config{})
 	const room = "ws-close"
-	sub := e.b.Bus().Subscribe(room, 64, 0)
+	sub := e.b.Bus().Subscribe(room, 64, "")
 	defer sub.Close()
 	c := dialSIP(t, e.url)
 	join(t, c, room, browserHz)

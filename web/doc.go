@@ -1,4 +1,4 @@
-// Package web serves confd's browser client (SPEC "Joining", web client): one static page that
+// Package web serves confd's browser client (docs/SPEC.md "Joining", web client): one static page that
 // joins a room by WHIP (RFC 9725) or by SIP over WebSocket (RFC 7118, through a bundled sip.js),
 // chooses the microphone, mutes and leaves, and lists the participants with their talking levels
 // from the control API's event stream; and the moderator view, which drives the control API.

@@ -2,7 +2,7 @@ package webrtcleg
 
 import "errors"
 
-// Errors that Server.Answer returns. The WHIP/WHEP handler maps them to HTTP statuses (SPEC
+// Errors that Server.Answer returns. The WHIP/WHEP handler maps them to HTTP statuses (docs/SPEC.md
 // "Errors"); the SIP-over-WebSocket side maps them to SIP responses (400 and 488 for the offer
 // errors, the bridge's errors as sipleg maps them).
 var (

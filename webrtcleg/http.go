@@ -238,7 +238,7 @@ func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 	s.refuse(w, status, err.Error())
 }
 
-// refuse writes SPEC's JSON error.
+// refuse writes docs/SPEC.md's JSON error.
 func (s *Server) refuse(w http.ResponseWriter, status int, msg string) {
 	s.stats.refused.Add(1)
 	w.Header().Set("Content-Type", "application/json")

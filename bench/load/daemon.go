@@ -22,7 +22,7 @@ const clockTicks = 100
 // BuildConfd builds cmd/confd into dir and returns the binary's path.
 func BuildConfd(dir string) (string, error) {
 	bin := filepath.Join(dir, "confd")
-	out, err := exec.Command("go", "build", "-o", bin, "confd/cmd/confd").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", bin, "confd/cmd/confd").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("load: go build confd: %v\n%s", err, out)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -32,11 +33,13 @@ type daemon struct {
 	bridge   *bridge.Bridge
 	http     *http.Server
 	httpLn   net.Listener
+	https    bool // the HTTP listener serves TLS
 	conns    *api.ConnLimiter
 	tokenSrc string // where the API token came from: flag, file, env or generated
 	sip      *sipleg.Server
 	webrtc   *webrtcleg.Server
 	sipws    *sipws.Server
+	pins     *guard.Attempts // the room PIN guesses of every leg
 	metrics  *metrics.Metrics
 	hooks    *webhook.Group
 	recorder *recording.Manager
@@ -55,6 +58,13 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error
+	var declared *api.RoomStore // rooms declared with PUT, over the config file's (-data-dir)
+	if cfg.DataDir != "" {
+		if declared, err = api.OpenRoomStore(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("-data-dir: %w", err)
+		}
+		maps.Copy(rooms, declared.Rooms())
+	}
 	if d.tokenSrc, err = d.cfg.ResolveAPIToken(os.Getenv); err != nil {
 		return nil, err
 	}
@@ -63,6 +73,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	// One count of PIN guesses for every leg that checks a room PIN (IVR, WHIP, WHEP, SIP over
 	// WebSocket): a guesser gains nothing by switching doors.
 	pinAttempts := guard.NewAttempts(guard.AttemptsConfig{})
+	d.pins = pinAttempts
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
@@ -81,7 +92,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
 		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
-		OnResponse: func(code int) { d.metrics.SIPResponse(code) },
+		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
 	}, sipleg.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -109,9 +120,10 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	a := api.New(d.bridge, api.Config{
 		Token: cfg.APIToken, RoomTokens: roomTokens, AllowedOrigins: cfg.HTTPSecurity.AllowedOrigins,
-		Dialer: dialer{d.sip},
-		Ready:  func() bool { return !d.bridge.Draining() },
+		Dialer: dialer{d.sip}, Rooms: declared,
+		Ready: func() bool { return !d.bridge.Draining() },
 	}, log)
+	a.HandlePublic("GET /api/info", d.serveInfo) // how to call in, for the join page
 	if err := d.startOps(a); err != nil {
 		return nil, err
 	}
@@ -157,6 +169,7 @@ func (d *daemon) start() error {
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
+		d.https = true
 	}
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -164,38 +177,8 @@ func (d *daemon) start() error {
 		}
 	}()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
-	d.banner(ln.Addr(), tlsConf != nil)
+	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
 	return nil
-}
-
-// banner logs how to reach the moderator view. A generated API token is printed with it (no
-// one could use the API otherwise); a token the operator chose is not, since it was kept out
-// of ps for a reason.
-func (d *daemon) banner(addr net.Addr, https bool) {
-	link := moderatorLink(addr, d.cfg.PublicIP, https)
-	if d.tokenSrc != "generated" {
-		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenSrc)
-		return
-	}
-	d.log.Info("API token generated for this run (choose one with -api-token-file or $"+config.APITokenEnv+")",
-		"api_token", d.cfg.APIToken, "moderator", link+"?token="+d.cfg.APIToken)
-}
-
-// moderatorLink is http(s)://HOST:PORT/#moderate for the listener's address: a wildcard
-// address is named by -public-ip, else localhost.
-func moderatorLink(addr net.Addr, publicIP string, https bool) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-		if publicIP != "" {
-			host = publicIP
-		}
-	}
-	scheme := "http"
-	if https {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/#moderate"
 }
 
 // drain refuses new calls and lets calls in progress go on for up to wait, returning early once

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "confd")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -248,7 +248,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_rooms") || !strings.Contains(string(body), "confd_webrtc_calls 0") {
 		t.Errorf("GET /metrics: %d\n%.300s", resp.StatusCode, body)
 	}
-	// A SIP response is counted by code: an INVITE to a bad room name gets 404.
+	// A SIP response confd sends is counted by code: an INVITE to a bad room name gets 404.
 	if code := sipStatus(t, d, "bad.name"); code != 404 {
 		t.Errorf("INVITE to a bad room name: %d, want 404", code)
 	}
@@ -258,7 +258,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `confd_sip_responses_total{code="404"} 1`) {
+	if !strings.Contains(string(body), `confd_sip_responses_sent_total{code="404"} 1`) {
 		t.Errorf("/metrics does not count the 404:\n%s", body)
 	}
 }
@@ -272,7 +272,7 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 
 // TestPhonesOnTwoCodecsThenDrain: a PCMU and an Opus baresip phone hear each other and not
 // themselves; on SIGTERM with -drain a new INVITE gets 503, both phones get a BYE by the
-// deadline, and confd exits 0 (SPEC "Start").
+// deadline, and confd exits 0 (docs/SPEC.md "Start").
 func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	peer.RequireBaresip(t)
 	d := startDaemon(t, "-drain", "2s", "-api-token", "drain-token")

@@ -1,6 +1,6 @@
 // Command confd is the conference bridge daemon: SIP over UDP, TCP and WebSocket, WHIP and WHEP,
 // a web client, a JSON control API with event streams, and Prometheus metrics, all on the
-// settings of SPEC ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
+// settings of docs/SPEC.md ("Start"). `go run ./cmd/confd` starts a working bridge on its defaults.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"confd/internal/buildinfo"
 	"confd/internal/config"
 )
 
@@ -28,11 +29,15 @@ func run(args []string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	if err == nil && cfg.ShowVersion {
+		fmt.Print(buildinfo.Get())
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "confd:", err)
 		return 2
 	}
-	log := newLogger(cfg.LogLevel)
+	log := newLogger(cfg.LogLevel, cfg.LogFormat)
 	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,7 +64,9 @@ func run(args []string) int {
 	return 0
 }
 
-func newLogger(level string) *slog.Logger {
+// newLogger logs to stderr at level, as text (key=value) or, for log collectors, as one JSON
+// object per line (-log-format json).
+func newLogger(level, format string) *slog.Logger {
 	var l slog.Level
 	switch strings.ToLower(level) {
 	case "debug":
@@ -69,5 +76,9 @@ func newLogger(level string) *slog.Logger {
 	case "error":
 		l = slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }

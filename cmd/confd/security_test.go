@@ -26,9 +26,9 @@ func (nopLeg) SendRTP([]byte) {}
 func (nopLeg) Hangup(string)  {}
 
 // inProcess runs a daemon in the test process on loopback ports, with sec as its HTTP
-// security settings and the API token token, until the test ends. It returns the daemon and
-// its HTTP base URL.
-func inProcess(t *testing.T, token string, sec config.HTTPSecurity) (*daemon, string) {
+// security settings and the API token token (and whatever more settings the opts make), until
+// the test ends. It returns the daemon and its HTTP base URL.
+func inProcess(t *testing.T, token string, sec config.HTTPSecurity, opts ...func(*config.Config)) (*daemon, string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.SIP, cfg.HTTP = "127.0.0.1:0", "127.0.0.1:0"
@@ -37,6 +37,9 @@ func inProcess(t *testing.T, token string, sec config.HTTPSecurity) (*daemon, st
 	cfg.APIToken = token
 	cfg.HTTPSecurity = sec
 	cfg.RecordingDir = filepath.Join(t.TempDir(), "recordings")
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +289,34 @@ func TestAPITokenFromEnv(t *testing.T) {
 	d, base := inProcess(t, "", config.HTTPSecurity{})
 	if got := send(t, "GET", base+"/api/rooms", "", "Authorization", "Bearer from-env"); got != 200 || d.tokenSrc != "env" {
 		t.Errorf("GET /api/rooms with $%s's token: %d (token from %s), want 200", config.APITokenEnv, got, d.tokenSrc)
+	}
+}
+
+// TestRefusalsShowInMetrics: what the public-address defences refuse is counted where an operator
+// looks, so an attack (or limits too tight for a proxy in front) is seen: a cross-site WebSocket
+// upgrade to /sip shows as confd_sipws_handshakes_refused_total{reason="origin"}, PIN tries as
+// confd_pin_attempts_total.
+func TestRefusalsShowInMetrics(t *testing.T) {
+	d, base := inProcess(t, "api-token", config.HTTPSecurity{})
+	for range 2 {
+		got := send(t, "GET", base+"/sip", "", "Connection", "Upgrade", "Upgrade", "websocket",
+			"Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
+			"Sec-WebSocket-Protocol", "sip", "Origin", "https://attacker.example")
+		if got != 403 {
+			t.Fatalf("cross-site upgrade: %d, want 403", got)
+		}
+	}
+	d.pins.Fail("192.0.2.1", "r", time.Now())
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`confd_sipws_handshakes_refused_total{reason="origin"} 2`, `confd_pin_attempts_total{outcome="wrong"} 1`,
+		`confd_sip_admission_refused_total{how="dropped"} 0`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -43,7 +43,7 @@ import { createInterface } from "node:readline";
 const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const timeout = cfg.timeoutMs || 20000;
 
-// The flags of /work/shared/REAL-PEERS.md: offline, no sandbox (root in a container), fake
+// The flags of docs/REAL-PEERS.md: offline, no sandbox (root in a container), fake
 // devices granted without a prompt, loopback ICE candidates, audio that plays without a gesture.
 function flags(wav, denyMic) {
   const f = [

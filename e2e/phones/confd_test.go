@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -40,7 +39,7 @@ func confdBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		built = filepath.Join(binDir, "confd")
-		if out, err := exec.Command("go", "build", "-o", built, "confd/cmd/confd").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", built, "confd/cmd/confd").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build confd/cmd/confd: %v\n%s", err, out)
 		}
 	})
@@ -128,7 +127,7 @@ func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
 }
 
 func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
-	sipPort, httpPort := freePort(t), freePort(t)
+	sipPort, httpPort := FreePort(t), FreePort(t)
 	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
 	// cmd/confd's tests (32000-35999) and baresip's (40000-49999).
 	low := 36000 + 100*rand.IntN(40)
@@ -141,7 +140,7 @@ func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 		args = slices.Concat(flags, config)
 	}
 	d.cmd = exec.Command(confdBinary(t), args...)
-	// The API token comes by the environment, kept out of ps (SPEC "Start").
+	// The API token comes by the environment, kept out of ps (docs/SPEC.md "Start").
 	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+apiToken)
 	d.cmd.Dir = t.TempDir()
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
@@ -177,27 +176,6 @@ func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
 	}
 	stop()
 	return d, false
-}
-
-// freePort returns a port that is free on 127.0.0.1 for both TCP and UDP (confd's -sip takes
-// both).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		u.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return 0
 }
 
 // sipURI returns the URI that dials room on this daemon, for baresip.
@@ -244,7 +222,7 @@ func (d *confd) must(want int, method, path string, body any) []byte {
 }
 
 // refused sends a request the API must refuse with status want and a JSON {"error": …}
-// (SPEC "Errors").
+// (docs/SPEC.md "Errors").
 func (d *confd) refused(want int, method, path string, body any) {
 	d.t.Helper()
 	status, out := d.api(method, path, body)

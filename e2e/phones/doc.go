@@ -7,7 +7,7 @@
 //
 // A moderation rule is a change in time: "one second after the PATCH the tone is 20 dB down".
 // baresip's recordings hold only the packets that arrived, back to back, with no clock
-// (/work/shared/REAL-PEERS.md), so they cannot be cut at the moment of an API call. Phone is a
+// (docs/REAL-PEERS.md), so they cannot be cut at the moment of an API call. Phone is a
 // minimal SIP user agent over UDP (RFC 3261: INVITE with an SDP offer, ACK of the 2xx, BYE,
 // and a 200 for the BYE confd sends) whose media side sends its own sine tone, encoded with
 // confd/codec, every 20 ms (RFC 3550), and decodes what it receives into a Timeline: 48 kHz

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +82,7 @@ func readSSE(r io.Reader, log *eventLog) {
 				if err := json.Unmarshal([]byte(data), &e); err != nil {
 					log.problem("SSE data %q: %v", data, err)
 				} else {
-					if strconv.FormatUint(e.ID, 10) != id || string(e.Type) != typ {
+					if e.ID != id || string(e.Type) != typ {
 						log.problem("SSE id %q event %q for %+v", id, typ, e)
 					}
 					log.add(e)
@@ -132,7 +131,7 @@ func (d *confd) subscribe(room string) *eventLog {
 // by id, as internal/webhook's documentation tells receivers to).
 func webhookReceiver(t *testing.T, secret string, log *eventLog) *httptest.Server {
 	var mu sync.Mutex
-	var highest uint64
+	var highest string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -150,8 +149,8 @@ func webhookReceiver(t *testing.T, secret string, log *eventLog) *httptest.Serve
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		if r.Header.Get(webhook.HeaderEventID) != strconv.FormatUint(e.ID, 10) || r.Header.Get(webhook.HeaderEvent) != string(e.Type) {
-			log.problem("webhook headers %s=%q %s=%q for %+v", webhook.HeaderEventID, r.Header.Get(webhook.HeaderEventID),
+		if r.Header.Get(webhook.HeaderID) != e.ID || r.Header.Get(webhook.HeaderEvent) != string(e.Type) {
+			log.problem("webhook headers %s=%q %s=%q for %+v", webhook.HeaderID, r.Header.Get(webhook.HeaderID),
 				webhook.HeaderEvent, r.Header.Get(webhook.HeaderEvent), e)
 		}
 		mu.Lock()
@@ -212,11 +211,11 @@ func checkAdasEvents(t *testing.T, stream string, events []bridge.Event, id stri
 		value any
 	}{{bridge.EventJoin, "name", "Ada"}, {bridge.EventTalking, "talking", true}, {bridge.EventMute, "muted", true}, {bridge.EventLeave, "", nil}}
 	next := 0
-	var last uint64
+	var last string
 	var seen []string
 	for _, e := range events {
 		if e.ID <= last {
-			t.Errorf("%s: event id %d after %d", stream, e.ID, last)
+			t.Errorf("%s: event id %s after %s", stream, e.ID, last)
 		}
 		last = e.ID
 		if e.Room != "events" {
@@ -225,7 +224,7 @@ func checkAdasEvents(t *testing.T, stream string, events []bridge.Event, id stri
 		if e.Participant != id {
 			continue
 		}
-		seen = append(seen, fmt.Sprintf("%d:%s%v", e.ID, e.Type, e.Data))
+		seen = append(seen, fmt.Sprintf("%s:%s%v", e.ID, e.Type, e.Data))
 		if next < len(want) && e.Type == want[next].typ && (want[next].key == "" || e.Data[want[next].key] == want[next].value) {
 			next++
 		}

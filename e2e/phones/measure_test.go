@@ -21,7 +21,7 @@ const (
 const (
 	// window is how much audio each level is measured on.
 	window = time.Second
-	// settle is how long a rule is given to reach the ears: SPEC's "one second later".
+	// settle is how long a rule is given to reach the ears: docs/SPEC.md's "one second later".
 	settle = time.Second
 	// heardAt is the level above which a tone counts as clearly heard; each is sent at
 	// -16.5 dBFS.

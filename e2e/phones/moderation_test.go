@@ -31,7 +31,7 @@ func (d *confd) patch(room, id string, change map[string]any) bridge.Participant
 
 // TestMuteIsHeardByNoOne: one second after PATCH {"muted":true}, Ada's tone is 20 dB down in
 // what Bob (a Phone on Opus) and Cy (baresip on PCMU) hear, while Cy's tone still reaches Bob
-// as before (SPEC "What each participant hears": muted is heard by no one); unmuted, she is
+// as before (docs/SPEC.md "What each participant hears": muted is heard by no one); unmuted, she is
 // heard again.
 func TestMuteIsHeardByNoOne(t *testing.T) {
 	t.Parallel()
@@ -319,7 +319,7 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 
 // TestStarSixTogglesSelfMute: a baresip phone keying *6 (RFC 4733) mutes itself: a mute event
 // "by":"self" on the SSE stream, muted in the room's state, and its tone 20 dB down in the
-// others' ears a second later; *6 again brings it back (SPEC: DTMF *6 toggles a phone's own
+// others' ears a second later; *6 again brings it back (docs/SPEC.md: DTMF *6 toggles a phone's own
 // mute).
 func TestStarSixTogglesSelfMute(t *testing.T) {
 	t.Parallel()

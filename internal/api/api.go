@@ -1,6 +1,9 @@
-// Package api serves confd's JSON control API (SPEC "Control API"): rooms and participants,
-// the matrix, dial-out, server-sent event streams, and the health endpoints. Every refusal is a
-// JSON {"error": "..."} with the status SPEC names, and a refused request changes nothing.
+// Package api serves confd's JSON control API (docs/SPEC.md "Control API"): rooms and participants,
+// the matrix, dial-out, server-sent event streams, and the health endpoints. Every refusal is
+// an RFC 9457 problem document (application/problem+json: type, title, status, detail) that
+// also carries the detail as "error", as confd's refusals always did, with the status docs/SPEC.md
+// names; a refused request changes nothing. The API describes itself in OpenAPI 3.1 at
+// GET /api/openapi.json (openapi.json in this package, kept true by TestOpenAPICoversEveryRoute).
 package api
 
 import (
@@ -13,6 +16,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +55,9 @@ type Config struct {
 	Ready func() bool
 	// KeepAlive is the SSE comment interval; zero means 15s.
 	KeepAlive time.Duration
+	// Rooms, when set, keeps the rooms declared with PUT /api/rooms/ROOM (and forgets those
+	// removed with DELETE) across restarts; nil keeps them only in memory.
+	Rooms *RoomStore
 }
 
 // Handler is the API's http.Handler.
@@ -60,6 +67,7 @@ type Handler struct {
 	b       *bridge.Bridge
 	log     *slog.Logger
 	mux     *http.ServeMux
+	routes  []string // the patterns registered on mux, for the OpenAPI test
 }
 
 // access is who may use a route besides the holder of the API token.
@@ -86,11 +94,13 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 			h.origins[n] = true
 		}
 	}
-	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.open("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.open("GET /readyz", h.readyz)
+	h.open("GET /api/openapi.json", serveOpenAPI)
 	h.route("GET /api/rooms", h.listRooms)
 	h.handle("GET /api/rooms/{room}", h.getRoom, roomReaders)
 	h.route("PUT /api/rooms/{room}", h.putRoom)
+	h.route("DELETE /api/rooms/{room}", h.deleteRoom)
 	h.route("POST /api/rooms/{room}/dial", h.dial)
 	h.route("PATCH /api/rooms/{room}/participants/{id}", h.patchParticipant)
 	h.route("DELETE /api/rooms/{room}/participants/{id}", h.deleteParticipant)
@@ -99,18 +109,52 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	h.route("PUT /api/rooms/{room}/matrix", h.putMatrix)
 	h.handle("GET /api/rooms/{room}/events", h.events, roomReaders)
 	h.route("GET /api/events", h.events)
-	h.route("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
-	})
+	// Every other /api/ request: 405 with Allow for a path that has routes for other methods
+	// (RFC 9110 section 15.5.6), else 404. ServeMux would answer 405 itself, but this
+	// catch-all matches every method first.
+	h.mux.Handle("/api/", h.authorize(h.noRoute, apiTokenOnly))
 	return h
+}
+
+// Routes returns the patterns the API serves ("GET /api/rooms/{room}"), those added with
+// Handle included, in the order they were registered.
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
+
+// open registers a route that needs no token (health, the API's description).
+func (h *Handler) open(pattern string, fn http.HandlerFunc) {
+	h.routes = append(h.routes, pattern)
+	h.mux.HandleFunc(pattern, fn)
+}
+
+// noRoute answers a request that no route took: 405 with the methods the path has, else 404.
+func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return
+	}
+	writeError(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
 }
 
 // Handle lets the daemon add routes that share the API's authorisation (recording, play).
 func (h *Handler) Handle(pattern string, fn http.HandlerFunc) { h.route(pattern, fn) }
 
+// HandlePublic adds a route of the daemon's that needs no token (it must hold no secret and
+// change nothing), so that it is answered, documented and checked like the API's own.
+func (h *Handler) HandlePublic(pattern string, fn http.HandlerFunc) { h.open(pattern, fn) }
+
 func (h *Handler) route(pattern string, fn http.HandlerFunc) { h.handle(pattern, fn, apiTokenOnly) }
 
 func (h *Handler) handle(pattern string, fn http.HandlerFunc, who access) {
+	h.routes = append(h.routes, pattern)
 	h.mux.Handle(pattern, h.authorize(fn, who))
 }
 
@@ -149,7 +193,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// authorize applies SPEC's token rule to /api/*, then refuses cross-site and non-JSON
+// authorize applies docs/SPEC.md's token rule to /api/*, then refuses cross-site and non-JSON
 // state-changing requests (issue 8 item 8): a browser on another site can send a "simple"
 // POST (text/plain, form-encoded) without a CORS preflight, so the method alone proves nothing.
 func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc {
@@ -271,8 +315,29 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 		writeBridgeError(w, err)
 		return
 	}
+	if err := h.cfg.Rooms.Put(name, s); err != nil {
+		h.log.Error("declared room not saved", "room", name, "err", err)
+		writeError(w, 500, "room declared but not saved for the next start: "+err.Error())
+		return
+	}
 	st, _ := h.b.RoomState(name)
 	writeJSON(w, 200, st)
+}
+
+// deleteRoom removes a room's declaration: an empty room is gone, one with participants goes on
+// as an ad-hoc room until it empties (see bridge.Bridge.Undeclare).
+func (h *Handler) deleteRoom(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("room")
+	if err := h.b.Undeclare(name); err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	if err := h.cfg.Rooms.Delete(name); err != nil {
+		h.log.Error("room removal not saved", "room", name, "err", err)
+		writeError(w, 500, "room removed but not saved for the next start: "+err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *Handler) room(w http.ResponseWriter, r *http.Request) (*bridge.Room, bool) {
@@ -403,8 +468,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 500, "streaming unsupported")
 		return
 	}
-	after, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
-	sub := h.b.Bus().Subscribe(room, 256, after)
+	sub := h.b.Bus().Subscribe(room, 256, r.Header.Get("Last-Event-ID"))
 	defer sub.Close()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -428,7 +492,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			data, _ := json.Marshal(e)
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
 				return
 			}
 			fl.Flush()
@@ -468,10 +532,10 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // WriteJSON answers status with v as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
 
-// WriteError answers status with {"error": msg}.
+// WriteError answers status with a problem document whose detail (and "error") is msg.
 func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, status, msg) }
 
-// WriteBridgeError maps the bridge's errors to SPEC's statuses.
+// WriteBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func WriteBridgeError(w http.ResponseWriter, err error) { writeBridgeError(w, err) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -480,12 +544,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// WriteError answers status with {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// Problem is an RFC 9457 problem document, the body of every refusal, with the detail also
+// as "error" for clients of confd from before problem documents (the web page reads it).
+type Problem struct {
+	// Type is "about:blank": the status says what went wrong (RFC 9457 section 4.2.1).
+	Type string `json:"type"`
+	// Title is the status's reason phrase, as about:blank asks.
+	Title string `json:"title"`
+	// Status is the HTTP status code.
+	Status int `json:"status"`
+	// Detail says what was wrong with this request.
+	Detail string `json:"detail"`
+	// Error is Detail again.
+	Error string `json:"error"`
 }
 
-// writeBridgeError maps the bridge's errors to SPEC's statuses.
+// ProblemContentType is the media type of a problem document (RFC 9457 section 3).
+const ProblemContentType = "application/problem+json"
+
+// writeError answers status with a problem document whose detail is msg.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", ProblemContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Error: msg})
+}
+
+// writeBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func writeBridgeError(w http.ResponseWriter, err error) {
 	status := 500
 	switch {

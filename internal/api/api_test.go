@@ -428,7 +428,9 @@ func TestEventStream(t *testing.T) {
 // dialerFunc is a Dialer from a function.
 type dialerFunc func(ctx context.Context, room, uri string) (string, error)
 
-func (f dialerFunc) Dial(ctx context.Context, room, uri string) (string, error) { return f(ctx, room, uri) }
+func (f dialerFunc) Dial(ctx context.Context, room, uri string) (string, error) {
+	return f(ctx, room, uri)
+}
 
 // A dial-out the configuration forbids (issue 8 item 5's allow-list) answers 403 and one past the
 // dial rate 429 with Retry-After, so an integrator can tell them from a bad URI (400).

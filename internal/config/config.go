@@ -1,4 +1,4 @@
-// Package config reads confd's settings: the flags of SPEC ("Start") and an optional TOML file
+// Package config reads confd's settings: the flags of docs/SPEC.md ("Start") and an optional TOML file
 // (-config FILE) that can set every flag and also declares rooms, dial-in numbers, provider
 // registrations, trunks and users, ICE servers and webhooks. Defaults < file < flags: a flag given
 // on the command line wins over the file.
@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +22,8 @@ import (
 
 // Config is everything confd is told at start.
 type Config struct {
+	// ShowVersion (-version) prints the version, commit, Go and libopus versions and exits.
+	ShowVersion bool `toml:"-"`
 	// SIP is the address for SIP over UDP and TCP (-sip, default ":5060").
 	SIP string `toml:"sip"`
 	// HTTP is the address for the web client, WHIP/WHEP, SIP over WebSocket, the API and metrics
@@ -47,6 +50,12 @@ type Config struct {
 	Drain Duration `toml:"drain"`
 	// LogLevel is debug, info, warn or error (-log-level, default info).
 	LogLevel string `toml:"log_level"`
+	// LogFormat is text (logfmt-like key=value, the default) or json, one object per line
+	// (-log-format).
+	LogFormat string `toml:"log_format"`
+	// DataDir is where confd keeps state across restarts: the rooms declared with PUT
+	// /api/rooms/ROOM (rooms.json). Empty (the default) keeps them in memory only (-data-dir).
+	DataDir string `toml:"data_dir"`
 
 	// Rooms are declared rooms, which keep their settings while empty.
 	Rooms []Room `toml:"room"`
@@ -54,7 +63,7 @@ type Config struct {
 	DialIn []DialIn `toml:"dialin"`
 	// Register are outbound registrations with SIP providers.
 	Register []Register `toml:"register"`
-	// Security says who may call in; the zero value is open to everyone (SPEC: open by default).
+	// Security says who may call in; the zero value is open to everyone (docs/SPEC.md: open by default).
 	Security Security `toml:"security"`
 	// Credentials answer digest challenges on dial-out: only a challenge whose realm is the
 	// credential's and, when it names a host, from a request to that host.
@@ -74,7 +83,7 @@ type Config struct {
 	RecordingTracks bool `toml:"recording_tracks"`
 }
 
-// Room is a declared room (SPEC "Rooms").
+// Room is a declared room (docs/SPEC.md "Rooms").
 type Room struct {
 	Name string `toml:"name"`
 	// PIN, when set, is asked for by DTMF (and is the WHIP bearer token).
@@ -104,7 +113,9 @@ type Register struct {
 	// registrar's host.
 	User     string `toml:"user"`
 	Password string `toml:"password"`
-	Domain   string `toml:"domain"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
+	Domain       string `toml:"domain"`
 	// Expiry is the registration lifetime asked for; 0 means 3600s.
 	Expiry Duration `toml:"expiry"`
 }
@@ -186,6 +197,8 @@ type WebRTCLimits struct {
 type User struct {
 	User     string `toml:"user"`
 	Password string `toml:"password"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
 }
 
 // Credential answers a digest challenge on dial-out (RFC 3261 section 22.2) whose realm is
@@ -196,6 +209,8 @@ type Credential struct {
 	Host     string `toml:"host"`
 	User     string `toml:"user"`
 	Password string `toml:"password"`
+	// PasswordFile holds Password on its first line (see "Secrets" in secrets.go).
+	PasswordFile string `toml:"password_file"`
 }
 
 // ICEServer is a STUN or TURN server (RFC 7064, RFC 7065 URIs).
@@ -203,13 +218,17 @@ type ICEServer struct {
 	URLs       []string `toml:"urls"`
 	Username   string   `toml:"username"`
 	Credential string   `toml:"credential"`
+	// CredentialFile holds Credential on its first line (see "Secrets" in secrets.go).
+	CredentialFile string `toml:"credential_file"`
 }
 
 // Webhook is an endpoint that receives events.
 type Webhook struct {
 	URL string `toml:"url"`
-	// Secret signs each body with HMAC-SHA256.
+	// Secret signs each request (Standard Webhooks: "whsec_" + base64, or any string).
 	Secret string `toml:"secret"`
+	// SecretFile holds Secret on its first line (see "Secrets" in secrets.go).
+	SecretFile string `toml:"secret_file"`
 	// Events limits the event types sent; empty means all.
 	Events []string `toml:"events"`
 }
@@ -221,6 +240,7 @@ func Default() Config {
 		HTTP:         ":8080",
 		RTP:          PortRange{Low: 20000, High: 30000},
 		LogLevel:     "info",
+		LogFormat:    "text",
 		RecordingDir: "recordings",
 	}
 }
@@ -257,13 +277,17 @@ func Parse(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := cfg.ResolveSecrets(os.Getenv, os.ReadFile); err != nil {
+		return Config{}, err
+	}
 	return cfg, cfg.Validate()
 }
 
-// defineFlags defines SPEC's flags on fs, writing into cfg (whose values are the defaults shown)
+// defineFlags defines docs/SPEC.md's flags on fs, writing into cfg (whose values are the defaults shown)
 // and path.
 func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(path, "config", *path, "TOML `file` with settings, rooms, dial-in numbers, registrations (flags override it)")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version, commit, Go and libopus versions and exit")
 	fs.StringVar(&cfg.SIP, "sip", cfg.SIP, "SIP over UDP and TCP listen `address`")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "HTTP listen `address`: web client, WHIP/WHEP, SIP over WebSocket, API, metrics")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "certificate `file`: serve HTTPS and wss:// on -http")
@@ -275,9 +299,11 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.APITokenFile, "api-token-file", cfg.APITokenFile, "`file` whose first line is the API token (keeps it out of ps)")
 	fs.Var(&cfg.Drain, "drain", "how long calls may go on after SIGTERM (`duration`)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "`directory` for state kept across restarts (rooms declared with PUT); empty keeps none")
 }
 
-// RoomName is the pattern of a room's name (SPEC "Rooms").
+// RoomName is the pattern of a room's name (docs/SPEC.md "Rooms").
 var RoomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 var (
@@ -320,6 +346,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("-log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if f := strings.ToLower(c.LogFormat); f != "text" && f != "json" && f != "" {
+		bad("-log-format %q: want text or json", c.LogFormat)
 	}
 	seen := map[string]bool{}
 	for i, r := range c.Rooms {

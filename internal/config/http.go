@@ -25,6 +25,8 @@ type HTTPSecurity struct {
 	// MetricsToken, when set, is required as "Authorization: Bearer TOKEN" on /metrics.
 	// Default: none (/metrics is open, and carries no room names).
 	MetricsToken string `toml:"metrics_token"`
+	// MetricsTokenFile holds MetricsToken on its first line (see "Secrets" in secrets.go).
+	MetricsTokenFile string `toml:"metrics_token_file"`
 	// MetricsRoomLabels puts room names into the per-room metrics' "room" label. Default off:
 	// the label is an opaque number per room, since an open room's name is its only secret.
 	MetricsRoomLabels bool `toml:"metrics_room_labels"`
@@ -107,7 +109,7 @@ func Origin(s string) (string, bool) {
 	return scheme + "://" + host, true
 }
 
-// ResolveAPIToken sets c.APIToken by SPEC's precedence: -api-token (or api_token in the file),
+// ResolveAPIToken sets c.APIToken by docs/SPEC.md's precedence: -api-token (or api_token in the file),
 // else the first line of -api-token-file, else $CONFD_API_TOKEN (read through getenv), else a
 // random token (32 bytes from crypto/rand, base64url). It returns where the token came from:
 // "flag", "file", "env" or "generated".

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,6 +64,8 @@ func (c AttemptsConfig) withDefaults() AttemptsConfig {
 type Attempts struct {
 	cfg AttemptsConfig
 
+	wrong, right, refused atomic.Uint64
+
 	mu      sync.Mutex
 	sources *table[string, failures]
 	rooms   *table[string, failures]
@@ -97,6 +100,7 @@ func (a *Attempts) Allow(who, room string, now time.Time) error {
 	defer a.mu.Unlock()
 	if f, ok := a.sources.peek(who); ok {
 		if wait := a.wait(f, a.cfg.Free, now); wait > 0 {
+			a.refused.Add(1)
 			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
 		}
 	}
@@ -105,6 +109,7 @@ func (a *Attempts) Allow(who, room string, now time.Time) error {
 	}
 	if f, ok := a.rooms.peek(room); ok {
 		if wait := a.wait(f, a.cfg.RoomFree, now); wait > 0 {
+			a.refused.Add(1)
 			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
 		}
 	}
@@ -131,6 +136,7 @@ func (a *Attempts) wait(f *failures, free int, now time.Time) time.Duration {
 
 // Fail records a wrong secret from who for room at now.
 func (a *Attempts) Fail(who, room string, now time.Time) {
+	a.wrong.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.sources.get(who)
@@ -152,7 +158,19 @@ func (a *Attempts) bump(f *failures, now time.Time) {
 // Succeed records that who gave room's secret: later tries of who for room are not slowed by
 // failures counted against the room (a guess spread over many sources), only by its own.
 func (a *Attempts) Succeed(who, room string, now time.Time) {
+	a.right.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.good.get(goodKey{who, room})
+}
+
+// AttemptsStats counts the tries an Attempts has seen (for metrics).
+type AttemptsStats struct {
+	// Wrong and Right count the secrets checked; Refused the tries refused unchecked.
+	Wrong, Right, Refused uint64
+}
+
+// Stats returns the counters.
+func (a *Attempts) Stats() AttemptsStats {
+	return AttemptsStats{Wrong: a.wrong.Load(), Right: a.right.Load(), Refused: a.refused.Load()}
 }

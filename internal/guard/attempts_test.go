@@ -47,6 +47,10 @@ func TestAttemptsSlowsAndLocksOutOneSource(t *testing.T) {
 		t.Errorf("%d PINs checked in an hour, want the lock-out near 20", checked)
 	}
 	t.Logf("%d PINs checked in %s, %d tries refused unchecked", checked, now.Sub(start), refused)
+	// guess's own Allow and the loop's second look each count a refusal.
+	if st := a.Stats(); st.Wrong != uint64(checked) || st.Refused != 2*uint64(refused) || st.Right != 0 {
+		t.Errorf("stats %+v, want %d wrong and %d refused", st, checked, 2*refused)
+	}
 	if err := a.Allow("192.0.2.2", "room", now); err != nil {
 		t.Errorf("another source refused: %v", err)
 	}

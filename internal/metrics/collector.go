@@ -31,18 +31,18 @@ type legCounters [numLegCounters]uint64
 
 // legCounterDescs describe the totals, indexed like legCounters.
 var legCounterDescs = [numLegCounters]*prometheus.Desc{
-	cReceived:     desc("confd_rtp_received_packets_total", "RTP audio packets received and accepted by the legs' jitter buffers."),
-	cPlayed:       desc("confd_jitter_played_packets_total", "Audio packets the jitter buffers played out."),
-	cLate:         desc("confd_jitter_late_packets_total", "Packets that arrived after their turn to play had passed (dropped)."),
-	cLost:         desc("confd_jitter_lost_packets_total", "Audio packets the playout gave up on as lost."),
-	cConcealed:    desc("confd_jitter_concealed_total", "Packet loss concealment runs played."),
-	cFECRecovered: desc("confd_jitter_fec_recovered_total", "Lost packets rebuilt from Opus in-band FEC."),
-	cDuplicates:   desc("confd_jitter_duplicate_packets_total", "Packets received twice."),
-	cDropped:      desc("confd_jitter_dropped_packets_total", "Audio packets skipped to shorten the playout delay."),
-	cExpanded:     desc("confd_jitter_expanded_total", "Ticks the playout stretched by concealment to wait or grow the delay."),
-	cInvalid:      desc("confd_rtp_invalid_packets_total", "Received packets refused as malformed."),
-	cSentPackets:  desc("confd_rtp_sent_packets_total", "RTP packets sent to the legs."),
-	cSentBytes:    desc("confd_rtp_sent_bytes_total", "RTP payload bytes sent to the legs."),
+	cReceived:     desc("confd_rtp_received_packets_total", "RTP audio packets received and accepted by the legs' jitter buffers (packets)."),
+	cPlayed:       desc("confd_jitter_played_packets_total", "Audio packets the jitter buffers played out (packets)."),
+	cLate:         desc("confd_jitter_late_packets_total", "Packets that arrived after their turn to play had passed, dropped (packets)."),
+	cLost:         desc("confd_jitter_lost_packets_total", "Audio packets the playout gave up on as lost (packets)."),
+	cConcealed:    desc("confd_jitter_concealed_total", "Packet loss concealment runs played (20 ms frames)."),
+	cFECRecovered: desc("confd_jitter_fec_recovered_total", "Lost packets rebuilt from Opus in-band FEC (packets)."),
+	cDuplicates:   desc("confd_jitter_duplicate_packets_total", "Packets received twice (packets)."),
+	cDropped:      desc("confd_jitter_dropped_packets_total", "Audio packets skipped to shorten the playout delay (packets)."),
+	cExpanded:     desc("confd_jitter_expanded_total", "Ticks the playout stretched by concealment to wait or grow the delay (20 ms frames)."),
+	cInvalid:      desc("confd_rtp_invalid_packets_total", "Received packets refused as malformed (packets)."),
+	cSentPackets:  desc("confd_rtp_sent_packets_total", "RTP packets sent to the legs (packets)."),
+	cSentBytes:    desc("confd_rtp_sent_bytes_total", "RTP payload sent to the legs (bytes)."),
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -50,23 +50,24 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 var (
-	descRooms            = desc("confd_rooms", "Rooms with participants.")
-	descLegs             = desc("confd_legs", "Participants by kind (sip, webrtc, recorder, player) and codec.", "kind", "codec")
-	descRoomParticipants = desc("confd_room_participants", "Participants in the room.", "room")
-	descRoomTalkers      = desc("confd_room_talkers", "Talkers mixed in the room's last tick.", "room")
-	descRoomGroups       = desc("confd_room_encode_groups", "Output groups that encoded a packet in the room's last tick.", "room")
-	descRoomPrivate      = desc("confd_room_private_listeners", "Listeners with an encoder of their own after the last tick.", "room")
-	descRoomEncodesTick  = desc("confd_room_encodes_per_tick", "Encoder calls in the room's last tick.", "room")
-	descRoomDecodesTick  = desc("confd_room_decodes_per_tick", "Decoder reads in the room's last tick.", "room")
-	descRoomTicks        = desc("confd_room_ticks_total", "Ticks the room's clock ran.", "room")
-	descRoomLateTicks    = desc("confd_room_late_ticks_total", "Ticks that started more than half a frame after they were due.", "room")
-	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks skipped because the room would have started them a frame or more late (a stall, or a room short of CPU): late work is dropped, never queued.", "room")
-	descRoomEncodes      = desc("confd_room_encodes_total", "Encoder calls in the room.", "room")
-	descRoomDecodes      = desc("confd_room_decodes_total", "Decoder reads in the room.", "room")
-	descRoomEncodeErrors = desc("confd_room_encode_errors_total", "Failed encodes in the room.", "room")
-	descSIPResponses     = desc("confd_sip_responses_total", "SIP responses by status code.", "code")
-	descRegistrationUp   = desc("confd_sip_registration_up", "1 while an outbound registration is current, else 0.", "registrar", "user")
-	descRegistrationRefr = desc("confd_sip_registration_refreshes_total", "Successful REGISTERs of an outbound registration.", "registrar", "user")
+	descRooms            = desc("confd_rooms", "Rooms with participants (rooms).")
+	descLegs             = desc("confd_legs", "Participants by kind (sip, webrtc, recorder, player) and codec (participants).", "kind", "codec")
+	descRoomParticipants = desc("confd_room_participants", "Participants in the room (participants).", "room")
+	descRoomTalkers      = desc("confd_room_talkers", "Talkers mixed in the room's last tick (participants).", "room")
+	descRoomGroups       = desc("confd_room_encode_groups", "Output groups that encoded a packet in the room's last tick (groups).", "room")
+	descRoomPrivate      = desc("confd_room_private_listeners", "Listeners with an encoder of their own after the last tick (participants).", "room")
+	descRoomEncodesTick  = desc("confd_room_encodes_per_tick", "Encoder calls in the room's last tick (calls).", "room")
+	descRoomDecodesTick  = desc("confd_room_decodes_per_tick", "Decoder reads in the room's last tick (calls).", "room")
+	descRoomTicks        = desc("confd_room_ticks_total", "Ticks the room's clock ran (20 ms ticks).", "room")
+	descRoomLateTicks    = desc("confd_room_late_ticks_total", "Ticks that started more than half a frame after they were due (ticks).", "room")
+	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks skipped because the room would have started them a frame or more late (a stall, or a room short of CPU): late work is dropped, never queued (ticks).", "room")
+	descRoomEncodes      = desc("confd_room_encodes_total", "Encoder calls in the room (calls).", "room")
+	descRoomDecodes      = desc("confd_room_decodes_total", "Decoder reads in the room (calls).", "room")
+	descRoomEncodeErrors = desc("confd_room_encode_errors_total", "Failed encodes in the room (calls).", "room")
+	descSIPSent          = desc("confd_sip_responses_sent_total", "SIP responses confd sent on UDP and TCP, by status code (responses).", "code")
+	descSIPReceived      = desc("confd_sip_responses_received_total", "SIP responses confd received on UDP and TCP, by status code (responses).", "code")
+	descRegistrationUp   = desc("confd_sip_registration_up", "1 while an outbound registration is current, else 0 (boolean).", "registrar", "user")
+	descRegistrationRefr = desc("confd_sip_registration_refreshes_total", "Successful REGISTERs of an outbound registration (requests).", "registrar", "user")
 )
 
 // collector is Metrics seen as a prometheus.Collector of the bridge's statistics.
@@ -79,7 +80,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, d := range []*prometheus.Desc{descRooms, descLegs, descRoomParticipants, descRoomTalkers, descRoomGroups,
 		descRoomPrivate, descRoomEncodesTick, descRoomDecodesTick, descRoomTicks, descRoomLateTicks, descRoomSkippedTicks,
-		descRoomEncodes, descRoomDecodes, descRoomEncodeErrors, descSIPResponses, descRegistrationUp, descRegistrationRefr} {
+		descRoomEncodes, descRoomDecodes, descRoomEncodeErrors, descSIPSent, descSIPReceived, descRegistrationUp, descRegistrationRefr} {
 		ch <- d
 	}
 	c.tick.Describe(ch)
@@ -147,9 +148,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for i, d := range legCounterDescs {
 		counter(d, totals[i])
 	}
-	for code := range m.sip {
-		if n := m.sip[code].Load(); n > 0 {
-			counter(descSIPResponses, n, sipCodeLabel(code))
+	for code := range m.sipSent {
+		if n := m.sipSent[code].Load(); n > 0 {
+			counter(descSIPSent, n, sipCodeLabel(code))
+		}
+		if n := m.sipReceived[code].Load(); n > 0 {
+			counter(descSIPReceived, n, sipCodeLabel(code))
 		}
 	}
 	if m.registrations != nil {

@@ -14,7 +14,12 @@
 //   - (*Metrics).ObserveTick(room, d): the duration of one room tick (mixer, encodes, sends),
 //     into a per-room histogram whose observer is resolved once per room;
 //   - (*Metrics).ObserveJitterDelay(d): a leg's jitter-buffer playout delay, sampled per tick;
-//   - (*Metrics).SIPResponse(code): one SIP response sent or received, counted by status code.
+//   - (*Metrics).SIPResponse(code, sent): one SIP response sent or received, counted by status
+//     code in confd_sip_responses_sent_total or confd_sip_responses_received_total.
+//
+// No series is the sum of others beside them (no kind="all"): sum the parts. Every metric, its
+// unit and its labels are listed in docs/metrics.md, which TestEveryMetricDocumented keeps
+// complete.
 //
 // A nil *Metrics accepts every hook call and does nothing, so the hooks can be wired
 // unconditionally.

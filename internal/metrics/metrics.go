@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"confd/bridge"
+	"confd/internal/buildinfo"
 	"confd/jitter"
 	"confd/sipleg"
 )
@@ -86,7 +87,8 @@ type Metrics struct {
 	roomLabels  map[string]string // room name → its label value, while the room exists
 	lastRoomID  uint64
 	jitterDelay prometheus.Histogram
-	sip         [maxSIPCode]atomic.Uint64 // by status code; [0] counts codes outside 100-699
+	sipSent     [maxSIPCode]atomic.Uint64 // responses sent, by status code; [0] counts codes outside 100-699
+	sipReceived [maxSIPCode]atomic.Uint64 // responses received, likewise
 
 	scrapeMu sync.Mutex // serialises Collect, which owns totals
 	totals   legTotals
@@ -103,16 +105,16 @@ func New(b *bridge.Bridge, opts ...Option) *Metrics {
 		o(m)
 	}
 	m.tick = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "confd_mixer_tick_duration_seconds", Help: "Time one room tick took: mixing, encoding and sending one 20 ms frame.",
+		Name: "confd_mixer_tick_duration_seconds", Help: "Time one room tick took, in seconds: mixing, encoding and sending one 20 ms frame.",
 		Buckets: TickBuckets,
 	}, []string{"room"})
 	m.jitterDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "confd_jitter_delay_seconds", Help: "Playout delay of the legs' jitter buffers, sampled per tick.",
+		Name: "confd_jitter_delay_seconds", Help: "Playout delay of the legs' jitter buffers, in seconds, sampled about once a second per leg.",
 		Buckets: DelayBuckets,
 	})
 	// The histograms are collected by the collector, after it has dropped the series of rooms
 	// that ended, rather than registered on their own (the registry collects in parallel).
-	m.reg.MustRegister((*collector)(m),
+	m.reg.MustRegister((*collector)(m), buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range m.extra {
 		m.reg.MustRegister(c)
@@ -134,9 +136,9 @@ func (m *Metrics) Handler() http.Handler {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(m.token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="confd metrics"`)
-			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Type", "application/problem+json") // RFC 9457, as the API's refusals
 			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"missing or wrong metrics bearer token"}` + "\n"))
+			_, _ = w.Write([]byte(`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"missing or wrong metrics bearer token","error":"missing or wrong metrics bearer token"}` + "\n"))
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -187,16 +189,21 @@ func (m *Metrics) ObserveJitterDelay(d time.Duration) {
 	m.jitterDelay.Observe(d.Seconds())
 }
 
-// SIPResponse counts one SIP response by its status code (RFC 3261 section 21). It allocates
-// nothing; codes outside 100-699 are counted as "other".
-func (m *Metrics) SIPResponse(code int) {
+// SIPResponse counts one SIP response by its status code (RFC 3261 section 21), as sent by
+// confd (sent) or received from a peer. It allocates nothing; codes outside 100-699 are counted
+// as "other".
+func (m *Metrics) SIPResponse(code int, sent bool) {
 	if m == nil {
 		return
 	}
 	if code < 100 || code >= maxSIPCode {
 		code = 0
 	}
-	m.sip[code].Add(1)
+	if sent {
+		m.sipSent[code].Add(1)
+	} else {
+		m.sipReceived[code].Add(1)
+	}
 }
 
 // forgetRooms drops the tick histograms and labels of rooms that no longer exist.
@@ -221,6 +228,19 @@ func (m *Metrics) labelOf(room string) string {
 	m.tickMu.Lock()
 	defer m.tickMu.Unlock()
 	return m.roomLabel(room)
+}
+
+// buildInfo is confd_build_info: 1, with the version, commit and Go version of the binary
+// (internal/buildinfo, as -version prints them) as labels, the Prometheus convention for
+// joining a build to every other series.
+func buildInfo() prometheus.Collector {
+	b := buildinfo.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "confd_build_info", Help: "Always 1; the labels say which build of confd runs.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Commit, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }
 
 // sipCodeLabel is the label value of a counted status code.

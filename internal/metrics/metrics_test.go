@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -102,9 +103,9 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		// What the hooks would be fed by the room, the legs and the SIP layer.
 		m.ObserveTick("r1", 300*time.Microsecond)
 		m.ObserveJitterDelay(40 * time.Millisecond)
-		m.SIPResponse(200)
-		m.SIPResponse(486)
-		m.SIPResponse(9999)
+		m.SIPResponse(200, true)
+		m.SIPResponse(486, false)
+		m.SIPResponse(9999, true)
 
 		first := scrape(t, m)
 		checks := []struct {
@@ -116,9 +117,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			{"confd_legs", []string{"kind=sip", "codec=PCMU"}, 1},
 			{"confd_legs", []string{"kind=webrtc", "codec=opus"}, 1},
 			{"confd_room_participants", []string{"room=r1"}, 2},
-			{"confd_sip_responses_total", []string{"code=200"}, 1},
-			{"confd_sip_responses_total", []string{"code=486"}, 1},
-			{"confd_sip_responses_total", []string{"code=other"}, 1},
+			{"confd_sip_responses_sent_total", []string{"code=200"}, 1},
+			{"confd_sip_responses_received_total", []string{"code=486"}, 1},
+			{"confd_sip_responses_sent_total", []string{"code=other"}, 1},
+			{"confd_build_info", []string{"goversion=" + runtime.Version()}, 1},
 			{"confd_sip_registration_up", []string{"registrar=sip:reg.example", "user=confd"}, 1},
 			{"confd_mixer_tick_duration_seconds", []string{"room=r1"}, 1},
 			{"confd_jitter_delay_seconds", nil, 1},
@@ -127,6 +129,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			if v, ok := value(first, c.name, c.labels...); !ok || v != c.want {
 				t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
 			}
+		}
+		// Sent and received responses are apart: a 486 received is no 486 sent.
+		if _, ok := value(first, "confd_sip_responses_sent_total", "code=486"); ok {
+			t.Error("a received 486 counted as sent")
 		}
 		ticks1, _ := value(first, "confd_room_ticks_total", "room=r1")
 		encodes1, _ := value(first, "confd_room_encodes_total", "room=r1")
@@ -261,15 +267,15 @@ func TestHooksAllocateNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() {
 		m.ObserveTick("room", time.Millisecond)
 		m.ObserveJitterDelay(30 * time.Millisecond)
-		m.SIPResponse(180)
-		m.SIPResponse(-1)
+		m.SIPResponse(180, true)
+		m.SIPResponse(-1, false)
 	}); n != 0 {
 		t.Errorf("%v allocations per call", n)
 	}
 	var none *Metrics
 	none.ObserveTick("room", time.Millisecond)
 	none.ObserveJitterDelay(time.Millisecond)
-	none.SIPResponse(200)
+	none.SIPResponse(200, true)
 }
 
 func BenchmarkObserveTick(b *testing.B) {

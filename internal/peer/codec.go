@@ -7,7 +7,7 @@ import "fmt"
 // peer to offer or accept only that codec.
 type Codec string
 
-// The codecs baresip-core 1.0.0 carries and confd's SPEC admits.
+// The codecs baresip-core 1.0.0 carries and confd's docs/SPEC.md admits.
 const (
 	// PCMU is G.711 mu-law, RFC 3551 section 4.5.14, 8 kHz mono.
 	PCMU Codec = "PCMU/8000/1"

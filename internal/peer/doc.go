@@ -1,7 +1,7 @@
 // Package peer drives real third-party SIP phones for confd's end-to-end tests, so that the
 // bridge is judged by software it did not write. Today that is baresip 1.0.0 (Debian's
 // baresip-core), started as a child process with a private config folder, ports, tone source and
-// recorder; see /work/shared/REAL-PEERS.md for the facts and traps this package encodes.
+// recorder; see docs/REAL-PEERS.md for the facts and traps this package encodes.
 //
 // A Baresip is controlled over its ctrl_tcp module (JSON in netstrings: dial, accept, hangup,
 // sndcode) and reports its call states as ctrl_tcp events (CALL_INCOMING, CALL_ESTABLISHED,

@@ -26,7 +26,7 @@ func NewChimes(b *bridge.Bridge, enabled func(room string) bool, log *slog.Logge
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Chimes{b: b, enabled: enabled, log: log, sub: b.Bus().Subscribe("", 256, 0), done: make(chan struct{})}
+	c := &Chimes{b: b, enabled: enabled, log: log, sub: b.Bus().Subscribe("", 256, ""), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }

@@ -31,7 +31,7 @@ func NewManager(b *bridge.Bridge, dir string, opts Options) *Manager {
 	if m.log == nil {
 		m.log = slog.Default()
 	}
-	m.sub = b.Bus().Subscribe("", 256, 0)
+	m.sub = b.Bus().Subscribe("", 256, "")
 	go m.watch()
 	return m
 }
@@ -105,7 +105,7 @@ func (m *Manager) Recording(room string) (*Recording, bool) {
 	return r, ok
 }
 
-// Close stops every recording, finishing its files, and starts no more (SPEC "Start": at
+// Close stops every recording, finishing its files, and starts no more (docs/SPEC.md "Start": at
 // shutdown every recording is finished). It returns the recordings' errors.
 func (m *Manager) Close() error {
 	m.mu.Lock()

@@ -181,7 +181,7 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	if tapper != nil {
 		tapper.SetPCMTap(rec.tap)
 	}
-	rec.watch = b.Bus().Subscribe(room, 64, 0)
+	rec.watch = b.Bus().Subscribe(room, 64, "")
 	go rec.watchRoom()
 	b.Bus().Publish(bridge.Event{Type: bridge.EventRecording, Room: room,
 		Data: map[string]any{"state": "started", "file": rec.file}})

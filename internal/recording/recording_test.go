@@ -100,7 +100,7 @@ func TestRecordingHoldsTheMixOnTheRoomsTimeLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		b := bridge.New(bridge.Config{})
-		events := b.Bus().Subscribe("rec", 100, 0)
+		events := b.Bus().Subscribe("rec", 100, "")
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		a := phone(t, b, "rec", codec.PCMU, 0, 440, stop, &wg)

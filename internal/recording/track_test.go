@@ -116,7 +116,7 @@ func TestRecordingWritesATrackPerParticipant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		events := b.Bus().Subscribe("tracks", 16, 0)
+		events := b.Bus().Subscribe("tracks", 16, "")
 		tapper := &fakeTapper{}
 		rec, err := start(b, "tracks", t.TempDir(), Options{Tracks: true}, tapper)
 		if err != nil {

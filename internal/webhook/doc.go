@@ -11,11 +11,13 @@
 // next event. Other answers (2xx: delivered; other 4xx: refused) end the event's delivery at once.
 //
 // An attempt whose answer was lost may have been processed, so an endpoint can see the same event
-// twice: delivery is at least once. Every event carries an id (the JSON "id", also the
-// X-Confd-Event-Id header) that increases by one per event on the Bus, so a receiver
-// deduplicates by remembering the highest id it has processed and ignoring anything at or below
-// it. A receiver that fails for a while and then recovers thus sees every event once, in order,
-// provided its outage is shorter than the retry budget.
+// twice: delivery is at least once. Every event carries an id (the JSON "id", also the webhook-id
+// header), a ULID that is the same on every retry, never given to another event (not after a
+// restart, not by another confd) and, from one confd, increasing as a string. A receiver
+// deduplicates by remembering the ids it has processed (for longer than the retry budget) and
+// ignoring those; from a single confd, remembering the highest id and ignoring anything at or
+// below it works too, across restarts. A receiver that fails for a while and then recovers thus
+// sees every event once, in order, provided its outage is shorter than the retry budget.
 //
 // # Never blocking the media path
 //
@@ -23,21 +25,24 @@
 // Bus drops the event for that Sender alone and counts it (Stats.Dropped). A dead endpoint costs
 // its queue and one goroutine, nothing else.
 //
-// # Signature
+// # Signature: Standard Webhooks
 //
-// Every request carries
+// Requests have the form of the Standard Webhooks specification (https://www.standardwebhooks.com),
+// so that receivers verify them with a stock library:
 //
 //	Content-Type: application/json
-//	X-Confd-Event-Id: 42
+//	webhook-id: 01KBX3M8Q4J7E2N5R6T8V9W0YZ
+//	webhook-timestamp: 1767225600
+//	webhook-signature: v1,BASE64
 //	X-Confd-Event: join
-//	X-Confd-Timestamp: 1767225600
-//	X-Confd-Signature: sha256=HEX
 //
-// where HEX is the lowercase hex HMAC-SHA256 (RFC 2104, FIPS 180-4) keyed with the shared secret
-// over the timestamp, a full stop and the body: HMAC(secret, "1767225600." + body). The
-// timestamp (Unix seconds of the attempt, re-signed on every retry) lets the receiver refuse
-// replays: Verify rejects a signature older than its tolerance. Without a Secret no signature
-// header is sent.
+// where BASE64 is the base64 HMAC-SHA256 (RFC 2104, FIPS 180-4) keyed with the secret's key over
+// the id, a full stop, the timestamp, a full stop and the body. A secret "whsec_" + base64 is the
+// decoded bytes (as the specification writes secrets; make one with
+// `echo whsec_$(head -c 32 /dev/urandom | base64)`), any other secret its own bytes (a stock
+// verifier is then given "whsec_" + base64 of it). The timestamp (Unix seconds of the attempt,
+// re-signed on every retry) lets the receiver refuse replays: Verify rejects a signature older
+// than its tolerance. Without a Secret no signature header is sent.
 //
 // # Shutdown
 //

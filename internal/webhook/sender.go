@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,9 @@ import (
 type Config struct {
 	// URL is the endpoint, an absolute http or https URL.
 	URL string
-	// Secret signs every body (X-Confd-Signature); empty sends no signature.
+	// Secret signs every request (webhook-signature): "whsec_" and base64 as Standard Webhooks
+	// secrets are written, or any other string, whose bytes are then the key (see Key). Empty
+	// sends no signature.
 	Secret string
 	// Events limits the event types sent ("join", "leave", ...); empty sends all.
 	Events []string
@@ -74,12 +77,6 @@ func (c *Config) withDefaults() {
 	}
 }
 
-// eventTypes are the event types the bridge publishes, for checking a filter.
-var eventTypes = map[bridge.EventType]bool{
-	bridge.EventJoin: true, bridge.EventLeave: true, bridge.EventTalking: true, bridge.EventDTMF: true,
-	bridge.EventMute: true, bridge.EventRole: true, bridge.EventDial: true, bridge.EventRecording: true,
-}
-
 // Option changes how a Sender reports, not what it does.
 type Option func(*Sender)
 
@@ -112,6 +109,7 @@ type Sender struct {
 	log    *slog.Logger
 	sub    *bridge.Subscription
 	filter map[bridge.EventType]bool
+	key    []byte          // the HMAC key of cfg.Secret
 	ctx    context.Context // cancelled when Close gives up
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -138,20 +136,24 @@ func New(bus *bridge.Bus, cfg Config, opts ...Option) (*Sender, error) {
 		filter = map[bridge.EventType]bool{}
 		for _, name := range cfg.Events {
 			t := bridge.EventType(name)
-			if !eventTypes[t] {
+			if !slices.Contains(bridge.EventTypes, t) {
 				return nil, fmt.Errorf("%w: unknown event type %q", ErrBadConfig, name)
 			}
 			filter[t] = true
 		}
 	}
+	key, err := Key(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
 	cfg.withDefaults()
-	s := &Sender{cfg: cfg, log: slog.Default(), filter: filter, done: make(chan struct{})}
+	s := &Sender{cfg: cfg, log: slog.Default(), filter: filter, key: key, done: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
 	s.log = s.log.With("webhook", u.Redacted())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sub = bus.Subscribe(cfg.Room, cfg.QueueSize, 0)
+	s.sub = bus.Subscribe(cfg.Room, cfg.QueueSize, "")
 	go s.run()
 	return s, nil
 }
@@ -278,12 +280,14 @@ func (s *Sender) attempt(e bridge.Event, body []byte) (retry bool, wait time.Dur
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "confd-webhook")
-	req.Header.Set(HeaderEventID, strconv.FormatUint(e.ID, 10))
+	// Set directly: Header.Set would canonicalise the names to Webhook-Id and so on, which
+	// HTTP/1.1 receivers read alike but the specification spells in lower case.
+	now := time.Now()
+	req.Header[HeaderID] = []string{e.ID}
+	req.Header[HeaderTimestamp] = []string{strconv.FormatInt(now.Unix(), 10)}
 	req.Header.Set(HeaderEvent, string(e.Type))
 	if s.cfg.Secret != "" {
-		now := time.Now()
-		req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-		req.Header.Set(HeaderSignature, Sign(s.cfg.Secret, now, body))
+		req.Header[HeaderSignature] = []string{Sign(s.key, e.ID, now, body)}
 	}
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {

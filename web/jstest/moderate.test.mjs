@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { API, APIError } from "../static/api.js";
 import {
-  changeFor, describeChange, displayNames, explainModeration, gainOf, gainText, matrixWith, mergeRecording,
+  changeFor, describeChange, displayNames, shortID, explainModeration, gainOf, gainText, matrixWith, mergeRecording,
   ModerationError, participantView, recordingFromEvent, recordingView,
 } from "../static/moderate.js";
 import { sampleRoom } from "./fixtures.mjs";
@@ -175,4 +175,11 @@ test("volumes: one pair changed, a gain of 1 left out, pairs of people who left 
   assert.deepEqual(pairs.length, 3, "the list given is not changed");
   assert.equal(gainText(0.5), "50 %");
   assert.equal(gainText(4), "400 %");
+});
+
+test("ULID participant ids are shown by their last four characters", () => {
+  assert.equal(shortID("01JEX8Q5W7ZK3M9TQ4R2B6C8DA"), "C8DA");
+  assert.equal(shortID("3"), "3");
+  const names = displayNames([{ id: "01JEX8Q5W7ZK3M9TQ4R2B6C8DA", name: "Ada" }, { id: "01JEX8Q5W7ZK3M9TQ4R2B6C8DB", name: "Ada" }]);
+  assert.deepEqual([...names.values()], ["Ada #C8DA", "Ada #C8DB"]);
 });

@@ -1,4 +1,4 @@
-// Client of confd's control API (SPEC "Control API"). Every request carries a token as a
+// Client of confd's control API (docs/SPEC.md "Control API"). Every request carries a token as a
 // bearer token (RFC 6750): the API token, or for a participant's own room the read-only room
 // token the bridge handed over when it answered the call (X-Confd-Room-Token). The moderator
 // view uses the same client for its PATCH/DELETE calls, which the bridge takes only as JSON.

@@ -15,6 +15,8 @@ import { Roster } from "./roster.js";
 import { WhipCall } from "./whip.js";
 import { SipCall } from "./sipws.js";
 import { ModeratorView } from "./moderate.js";
+import { RoomPicker } from "./rooms.js";
+import { CallInBox, fetchInfo } from "./callin.js";
 
 const $ = (id) => document.getElementById(id);
 const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -46,6 +48,20 @@ const moderator = new ModeratorView({
     showSections();
   },
 });
+
+// The moderator's rooms (live, and declared ones while empty): a press watches one.
+const picker = new RoomPicker({ list: $("mod-rooms"), status: $("mod-rooms-status"), refresh: $("mod-rooms-refresh") }, {
+  token: () => $("mod-token").value.trim(),
+  pick: (room) => {
+    $("mod-room").value = room;
+    moderator.watch(room);
+  },
+});
+
+// listRooms fills the rooms when the moderator view is open and a token is there.
+function listRooms() {
+  if (isModerate() && $("mod-token").value.trim()) picker.load();
+}
 
 const roster = new Roster(ui.people, ui.peopleCount);
 let call = null; // {room, conn, stream, api, events, poll, meter}
@@ -288,6 +304,7 @@ function route() {
     const mod = $("mod-room");
     if (!mod.value) mod.value = call ? call.room : ui.room.value.trim();
     if (!$("mod-token").value) $("mod-token").value = ui.token.value;
+    listRooms();
   }
   showSections();
   (isModerate() ? ui.modHeading : call ? $("call-heading") : $("join-heading")).focus();
@@ -375,6 +392,13 @@ function init() {
   // Typing only mirrors the fields: restarting the list would move the page under the pointer.
   ui.token.addEventListener("input", () => { $("mod-token").value = ui.token.value; });
   $("mod-token").addEventListener("input", () => { ui.token.value = $("mod-token").value; });
+  $("mod-token").addEventListener("change", listRooms);
+  listRooms();
+  // How others join the room typed: SIP URI, dial-in numbers, a link (GET /api/info).
+  fetchInfo().then((info) => new CallInBox({
+    box: $("callin"), room: ui.room, roomName: $("callin-room"), sip: $("callin-sip"), sipRow: $("callin-sip-row"),
+    dialIn: $("callin-dialin"), dialInNote: $("callin-dialin-note"), share: $("callin-share"),
+  }, info, location.origin));
   showSections();
   listMics().catch(() => {});
   if (!window.isSecureContext) showAlert(micError(null));

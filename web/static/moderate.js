@@ -1,4 +1,4 @@
-// The moderator view (SPEC "Control API"): a room's participants with their names, levels and
+// The moderator view (docs/SPEC.md "Control API"): a room's participants with their names, levels and
 // talking, and for each one Mute, Deafen, a role (normal; coach, heard only by the participant
 // it coaches; monitor, who hears the room and is heard by no one) and Remove after a
 // confirmation; Mute everyone; recording started and stopped. It needs no call of its own: a
@@ -55,13 +55,19 @@ export function explainModeration(err, what, { token = false, gone = "" } = {}) 
   }
 }
 
+// shortID is a participant id as people read it: a ULID's last four characters (its random
+// tail, which tells apart the few people who share a name), a short id whole.
+export function shortID(id) {
+  return id.length > 6 ? id.slice(-4) : id;
+}
+
 // displayNames gives everyone a name people can tell apart: label(p), with the participant id
 // added where two share one (two guests, two browsers called Ada).
 export function displayNames(people) {
   const count = new Map();
   for (const p of people) count.set(label(p), (count.get(label(p)) || 0) + 1);
   const names = new Map();
-  for (const p of people) names.set(p.id, count.get(label(p)) > 1 ? `${label(p)} #${p.id}` : label(p));
+  for (const p of people) names.set(p.id, count.get(label(p)) > 1 ? `${label(p)} #${shortID(p.id)}` : label(p));
   return names;
 }
 
@@ -72,7 +78,7 @@ export function participantView(p, people, names = displayNames(people)) {
   const target = role === "coach" ? p.target || "" : "";
   const view = {
     id: p.id, name: names.get(p.id) || label(p), muted: !!p.muted, deaf: !!p.deaf, role, target,
-    targetName: target ? names.get(target) || `#${target}` : "",
+    targetName: target ? names.get(target) || `#${shortID(target)}` : "",
     canCoach: people.some((q) => q.id !== p.id),
     targets: [],
   };
@@ -136,7 +142,7 @@ export function describeChange(change, name, targetName = "") {
   }
 }
 
-// maxGainPercent is the bridge's largest gain (4, SPEC "Control API") in the sliders' percent.
+// maxGainPercent is the bridge's largest gain (4, docs/SPEC.md "Control API") in the sliders' percent.
 export const maxGainPercent = 400;
 
 // gainOf is the gain listener hears speaker at: the explicit pair's, else 1.
@@ -488,7 +494,7 @@ export class ModeratorView {
     if (!api) return;
     const key = `${p.id}:gain:${speaker}`;
     const { names } = this.context();
-    const what = `set how loud ${names.get(p.id)} hears ${names.get(speaker) || `#${speaker}`}`;
+    const what = `set how loud ${names.get(p.id)} hears ${names.get(speaker) || `#${shortID(speaker)}`}`;
     this.busy.add(key);
     let failure = "";
     try {
@@ -584,7 +590,7 @@ export class ModeratorView {
       return;
     }
     const name = names.get(p.id) || label(p);
-    const { action, done } = describeChange(change, name, change.target ? names.get(change.target) || `#${change.target}` : "");
+    const { action, done } = describeChange(change, name, change.target ? names.get(change.target) || `#${shortID(change.target)}` : "");
     this.busy.add(key);
     let st = null;
     let failure = "";

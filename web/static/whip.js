@@ -1,6 +1,6 @@
 // Joining by WHIP (RFC 9725): one POST of a complete SDP offer (ICE candidates gathered first,
 // no trickle) to /whip/ROOM, the answer in the 201 body, DELETE on its Location to leave. The
-// offer is sendrecv, which confd answers sendrecv: a full participant (SPEC "Joining").
+// offer is sendrecv, which confd answers sendrecv: a full participant (docs/SPEC.md "Joining").
 //
 // WhipCall and SipCall (sipws.js) share one interface: start(), stop(), replaceTrack(track),
 // id (the participant id when known), roomToken (the bridge's read-only token for this room's
@@ -120,7 +120,7 @@ function gathered(pc) {
 }
 
 // refusal explains a refusal to join: an HTTP status of the WHIP POST or a SIP final response
-// to the INVITE, whose codes SPEC "Errors" makes mean the same thing.
+// to the INVITE, whose codes docs/SPEC.md "Errors" makes mean the same thing.
 export function refusal(status, text) {
   const why = text ? ` (${text})` : "";
   if (status === 429 || /too many/i.test(text)) {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitLog waits until the daemon's log holds every one of want, and fails naming the first
+// missing one.
+func waitLog(t *testing.T, d *daemonProc, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log := d.log.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(log, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the banner lacks %q:\n%s", missing, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBanner: the real binary's start-up banner names the web page, the moderator view with
+// the generated token, the SIP URI to dial for a room and the dial-in numbers on the address
+// that reaches it, says that TLS is off and what that costs a second device's microphone, and
+// what is open to whom; with -tls-self-signed it says TLS is on. GET /api/info answers the
+// same SIP address and numbers to the page, without a token and without a room name.
+func TestBanner(t *testing.T) {
+	t.Setenv("CONFD_API_TOKEN", "")
+	conf := filepath.Join(t.TempDir(), "confd.toml")
+	if err := os.WriteFile(conf, []byte("[[room]]\nname = \"secretroom\"\npin = \"1234\"\n\n[[dialin]]\nnumber = \"+15550100\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, "-config", conf)
+	token := d.generatedToken(t)
+	web := fmt.Sprintf("http://127.0.0.1:%d/", d.http)
+	sip := fmt.Sprintf("127.0.0.1:%d", d.sip)
+	waitLog(t, d,
+		`msg="open the web page" url=`+web,
+		`moderator="`+web+`#moderate?token=`+token+`"`,
+		"sip_uri=sip:ROOM@"+sip, "example=sip:demo@"+sip, "dial_in=+15550100", "dial_in_uri=sip:+15550100@"+sip,
+		"TLS off: only a browser on this machine (localhost) gets the microphone; a second device's browser needs HTTPS",
+		"open to this machine only: the web page, WHIP/WHEP and SIP over WebSocket",
+		"open to this machine only: SIP calls to any room",
+		"the control API (/api/*) needs the API token; /metrics is open to this machine only",
+		"libopus",
+	)
+
+	resp, err := d.get("/api/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/info without a token: %d %s", resp.StatusCode, body)
+	}
+	var got info
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.SIP.URITemplate != "sip:{room}@"+sip || got.SIP.Port != d.sip || len(got.DialIn) != 1 || got.DialIn[0] != "+15550100" || got.TLS {
+		t.Errorf("GET /api/info = %s", body)
+	}
+	if strings.Contains(string(body), "secretroom") || strings.Contains(string(body), "1234") || strings.Contains(string(body), token) {
+		t.Errorf("GET /api/info gives away a room, its PIN or the token: %s", body)
+	}
+
+	tlsd := startDaemon(t, "-tls-self-signed")
+	waitLog(t, tlsd, fmt.Sprintf(`msg="open the web page" url=https://127.0.0.1:%d/`, tlsd.http),
+		"TLS on (self-signed): a browser on another device gets the microphone once it accepts the certificate")
+}
+
+// TestVersionFlag: confd -version prints its version, commit, Go and libopus versions and
+// exits 0 without starting anything (the commit of a `make build` binary is checked by
+// packaging's TestDebianPackage).
+func TestVersionFlag(t *testing.T) {
+	out, err := exec.Command(binary, "-version", "-sip", "127.0.0.1:1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("confd -version: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{"confd ", "commit ", "go go1.", "libopus "}
+	if len(lines) != len(want) {
+		t.Fatalf("confd -version printed\n%s\nwant %d lines", out, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
+}
