@@ -36,6 +36,15 @@ type PolledLeg interface {
 	Poll()
 }
 
+// TypedLeg is a Leg that takes the RTP header as a struct and the payload apart (issue 9 item 3),
+// as pion's TrackLocalWriter.WriteRTP does: the room hands it the header its RTPSender keeps
+// instead of marshalling a packet that the leg would parse again before pion marshals it once
+// more. The room calls SendRTPHeader instead of SendRTP; h and payload are valid during the call.
+type TypedLeg interface {
+	Leg
+	SendRTPHeader(h *rtp.Header, payload []byte)
+}
+
 // ParticipantInfo describes a joining participant and its negotiated media.
 type ParticipantInfo struct {
 	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
@@ -70,6 +79,7 @@ type Participant struct {
 	room     *Room
 	leg      Leg
 	polled   PolledLeg // leg, when the room reads its packets; else nil
+	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
 	joinedAt time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
@@ -115,6 +125,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		inputCodec: audioCodec(info.Input),
 	}
 	p.polled, _ = leg.(PolledLeg)
+	p.typed, _ = leg.(TypedLeg)
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
@@ -371,6 +382,12 @@ func (p *Participant) sendTick(r *Room, due time.Time) {
 	payload := out.Payload
 	if p.hold.Load() {
 		payload = nil // on hold: nothing is sent, the timestamp keeps time
+	}
+	if p.typed != nil {
+		if h, ok := p.sender.Next(payload, out.Marker, int(out.TimestampStep), due); ok {
+			p.typed.SendRTPHeader(h, payload)
+		}
+		return
 	}
 	n, err := p.sender.Packet(r.pkt[:], payload, out.Marker, int(out.TimestampStep), due)
 	if err == nil && n > 0 {

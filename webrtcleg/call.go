@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
@@ -130,6 +131,13 @@ type leg struct{ c *Call }
 func (l leg) SendRTP(pkt []byte) {
 	if t := l.c.track; t != nil {
 		t.write(pkt)
+	}
+}
+
+// SendRTPHeader implements bridge.TypedLeg: the header as a struct, into pion's SRTP writer.
+func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
+	if t := l.c.track; t != nil {
+		t.writeHeader(h, payload)
 	}
 }
 
