@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"confd/codec"
@@ -295,13 +296,25 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 		p.bad.Add(1)
 		return err
 	}
+	p.peerReport(rep, now)
+	return nil
+}
+
+// PushRTCPPackets is PushRTCP for packets the leg has parsed already (a WebRTC leg: pion reads
+// RTCP as packets), so that they are not marshalled only to be parsed again.
+func (p *Participant) PushRTCPPackets(pkts []rtcp.Packet, now time.Time) {
+	p.peerReport(ReadRTCP(pkts, p.sender.SSRC()), now)
+}
+
+// peerReport applies what the peer's RTCP says (PushRTCP).
+func (p *Participant) peerReport(rep PeerReport, now time.Time) {
 	if rep.HasSR {
 		p.recv.OnSenderReport(rep.SRNTPTime, now)
 	}
 	if rep.HasLoss {
 		loss := ExpectedLossPercent(rep.FractionLost)
 		if p.lossAsked.Swap(int32(loss)) == int32(loss) {
-			return nil
+			return
 		}
 		r := p.room
 		r.post(func() {
@@ -315,12 +328,16 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 			}
 		})
 	}
-	return nil
 }
 
 // RTCPReport returns the compound RTCP packet (SR or RR, and SDES) the leg should send now.
 func (p *Participant) RTCPReport(now time.Time) ([]byte, error) {
 	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
+}
+
+// RTCPPackets is RTCPReport as packets, for a leg that writes RTCP as packets (pion's WriteRTCP).
+func (p *Participant) RTCPPackets(now time.Time) []rtcp.Packet {
+	return BuildRTCPPackets(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
 }
 
 // LastMedia returns when the last RTP packet arrived (or when the participant joined).

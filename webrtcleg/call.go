@@ -321,15 +321,8 @@ func (c *Call) rtcpLoop() {
 			continue
 		}
 		c.rtcpMu.Lock()
-		raw, err := p.RTCPReport(time.Now())
+		pkts := p.RTCPPackets(time.Now()) // as packets: nothing marshalled to be parsed again
 		c.rtcpMu.Unlock()
-		if err != nil {
-			continue
-		}
-		pkts, err := rtcp.Unmarshal(raw)
-		if err != nil {
-			continue
-		}
 		if c.track != nil {
 			if ours := c.track.ssrc(); ours != 0 {
 				translateSSRC(pkts, p.SSRC(), ours)
@@ -416,15 +409,7 @@ func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 	}
 	c.rtcpIn.Add(1)
 	c.fractionLost.Store(uint32(blocks[len(blocks)-1].FractionLost))
-	out, err := (&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}).Marshal()
-	if err != nil {
-		c.rtcpBad.Add(1)
-		return
-	}
 	c.rtcpMu.Lock()
-	err = p.PushRTCP(out, now)
+	p.PushRTCPPackets([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}}, now)
 	c.rtcpMu.Unlock()
-	if err != nil {
-		c.rtcpBad.Add(1)
-	}
 }
