@@ -83,6 +83,9 @@ type MediaSocket struct {
 
 	rtpOut, rtcpOut nbSender
 
+	// poll is the RTP socket once a room's tick reads it itself (Poll, mediapoll_linux.go).
+	poll mediaPoll
+
 	stats struct {
 		rtpIn, rtcpIn, rtpOut, rtcpOut, sendDrops, strangers, malformed, latches, unproven atomic.Uint64
 	}
@@ -182,12 +185,13 @@ func newUDPDest(ap netip.AddrPort) *udpDest {
 // net.UDPConn would park the goroutine until the buffer drains, and a write deadline in the
 // past fails before even trying. One nbSender serves one sending goroutine at a time.
 type nbSender struct {
-	mu  sync.Mutex
-	raw syscall.RawConn
-	pkt []byte
-	sa  syscall.Sockaddr
-	err error
-	fn  func(fd uintptr) bool
+	mu   sync.Mutex
+	poll *mediaPoll // the RTP socket's polled descriptor, which replaces raw once handed over
+	raw  syscall.RawConn
+	pkt  []byte
+	sa   syscall.Sockaddr
+	err  error
+	fn   func(fd uintptr) bool
 }
 
 func (s *nbSender) init(c *net.UDPConn) error {
@@ -208,6 +212,11 @@ func (s *nbSender) send(pkt []byte, d *udpDest) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.poll != nil {
+		if polled, err := s.poll.sendPolled(pkt, d.sa); polled {
+			return err
+		}
+	}
 	s.pkt, s.sa = pkt, d.sa
 	err := s.raw.Write(s.fn)
 	s.pkt = nil
@@ -221,6 +230,7 @@ var errNoDestination = errors.New("sipleg: no media destination")
 
 func newMediaSocket(port int, rtpConn, rtcpConn *net.UDPConn, release func()) (*MediaSocket, error) {
 	m := &MediaSocket{port: port, rtp: rtpConn, rtcp: rtcpConn, release: release}
+	m.rtpOut.poll = &m.poll
 	err1 := m.rtpOut.init(rtpConn)
 	err2 := m.rtcpOut.init(rtcpConn)
 	if err := errors.Join(err1, err2); err != nil {
@@ -314,6 +324,15 @@ func (m *MediaSocket) read(c *net.UDPConn, rtcpPort bool) {
 	for {
 		n, src, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
+			if !rtcpPort && m.poll.want.Load() {
+				// A room's tick reads this socket from now on (Poll).
+				if m.handOver() || errors.Is(err, net.ErrClosed) {
+					return
+				}
+				m.poll.want.Store(false) // no descriptor to hand over: keep reading, ask again
+				_ = c.SetReadDeadline(time.Time{})
+				continue
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -581,6 +600,7 @@ func (m *MediaSocket) Close() error {
 		m.rtp.Close()
 		m.rtcp.Close()
 		m.readers.Wait()
+		m.poll.close()
 		if m.release != nil {
 			m.release()
 		}
