@@ -71,17 +71,22 @@ type ParticipantInfo struct {
 //
 // Who touches what: info is fixed at join (its media fields are the join's; output, outputPT
 // and input are the current ones). The room's owner (see Room) alone touches output, outputPT,
-// talking and the sender's header. The leg's reader touches what PushRTP does under pktMu:
-// input, events and the parse scratch. The rest is atomic, for readers on any goroutine.
+// talking, the sender's header and the RTCP session (rtcp). The leg's reader touches what
+// PushRTP does under pktMu: input, events and the parse scratch. The rest is atomic, for
+// readers on any goroutine.
 type Participant struct {
-	id       string
-	mid      mixer.ID
-	info     ParticipantInfo
-	room     *Room
-	leg      Leg
-	polled   PolledLeg // leg, when the room reads its packets; else nil
-	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
-	joinedAt time.Time
+	id     string
+	mid    mixer.ID
+	info   ParticipantInfo
+	room   *Room
+	leg    Leg
+	polled PolledLeg // leg, when the room reads its packets; else nil
+	typed  TypedLeg  // leg, when it takes the header as a struct; else nil
+	// rtcpBytes or rtcpPkts is leg, when it sends the reports the room writes for it.
+	rtcpBytes RTCPLeg
+	rtcpPkts  RTCPPacketLeg
+	cname     string // the SDES CNAME of confd's stream to this participant
+	joinedAt  time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
 	sender    *RTPSender
@@ -89,7 +94,7 @@ type Participant struct {
 	hold      atomic.Bool
 	lastMedia atomic.Int64
 	bad       atomic.Uint64
-	outClock  atomic.Int32 // RTP clock of the output, read by RTCPReport
+	outClock  atomic.Int32 // RTP clock of the output, for sender reports
 	lossAsked atomic.Int32 // the expected loss last asked of the owner, so a report only wakes it on a change
 
 	pktMu  sync.Mutex
@@ -102,6 +107,7 @@ type Participant struct {
 	outputPT   uint8
 	inputCodec string // the audio codec of input, for the API
 	talking    bool
+	rtcp       rtcpSession
 
 	// For readers: published by the owner.
 	view       atomic.Pointer[partView]
@@ -127,6 +133,11 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	p.polled, _ = leg.(PolledLeg)
 	p.typed, _ = leg.(TypedLeg)
+	p.rtcpBytes, _ = leg.(RTCPLeg)
+	if p.rtcpPkts, _ = leg.(RTCPPacketLeg); p.rtcpPkts != nil {
+		p.rtcpBytes = nil // a leg that takes both gets packets
+	}
+	p.cname = "confd-" + id
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
@@ -328,16 +339,6 @@ func (p *Participant) peerReport(rep PeerReport, now time.Time) {
 			}
 		})
 	}
-}
-
-// RTCPReport returns the compound RTCP packet (SR or RR, and SDES) the leg should send now.
-func (p *Participant) RTCPReport(now time.Time) ([]byte, error) {
-	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
-}
-
-// RTCPPackets is RTCPReport as packets, for a leg that writes RTCP as packets (pion's WriteRTCP).
-func (p *Participant) RTCPPackets(now time.Time) []rtcp.Packet {
-	return BuildRTCPPackets(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
 }
 
 // LastMedia returns when the last RTP packet arrived (or when the participant joined).

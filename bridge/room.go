@@ -257,6 +257,7 @@ func (r *Room) tick(due time.Time) {
 		}
 		defer func() { obs.ObserveTick(r.name, time.Since(start)) }()
 	}
+	r.sendReports(due)
 	if sh := r.phase.observe(r, due); sh != 0 {
 		r.clock.Shift(sh)
 	}

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -9,8 +10,9 @@ import (
 
 // RTPReceiver tracks one incoming RTP stream the way RFC 3550 appendix A asks, so that confd's
 // receiver reports tell the peer how much of its audio is lost (A.3) and how much its arrival
-// jitters (A.8). Observe is called per packet by the leg's reader (allocation-free); Report and
-// the sender-report bookkeeping by the leg's RTCP loop. A small mutex serialises the two; it is
+// jitters (A.8). Observe is called per packet by whoever pushes the leg's packets (allocation-free),
+// Report by the room's goroutine when the participant's report is due, OnSenderReport by
+// whoever pushes the peer's RTCP. A small mutex serialises the two; it is
 // never contended for long.
 type RTPReceiver struct {
 	mu            sync.Mutex
@@ -35,7 +37,9 @@ func (r *RTPReceiver) Observe(ssrc uint32, seq uint16, ts uint32, clockRate int,
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.started || ssrc != r.ssrc {
-		r.ssrc, r.started, r.baseSeq, r.maxSeq, r.cycles = ssrc, true, uint32(seq), seq-1, 0
+		// The first packet is the highest so far (RFC 3550 appendix A.1, init_seq): not seq-1,
+		// which for a stream starting at 0 is 65535 and would count a wrap that never was.
+		r.ssrc, r.started, r.baseSeq, r.maxSeq, r.cycles = ssrc, true, uint32(seq), seq, 0
 		r.received, r.expectedPrior, r.receivedPrior, r.jitter, r.haveTransit = 0, 0, 0, 0, false
 	}
 	r.received++
@@ -106,6 +110,9 @@ func (r *RTPReceiver) Report(now time.Time) (rtcp.ReceptionReport, bool) {
 	return rr, true
 }
 
+// errCNAMETooLong: an SDES item holds at most 255 bytes (RFC 3550 section 6.5).
+var errCNAMETooLong = errors.New("bridge: RTCP CNAME longer than 255 bytes")
+
 // ntpTime converts t to the 64-bit NTP timestamp format of RFC 3550 section 4.
 func ntpTime(t time.Time) uint64 {
 	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
@@ -116,41 +123,22 @@ func ntpTime(t time.Time) uint64 {
 
 // BuildRTCP returns a compound RTCP packet for one leg (RFC 3550 section 6.1): a sender report
 // when the leg has sent media, else a receiver report, with the reception report of what it
-// received, followed by an SDES CNAME. clockRate converts now into the sender's RTP timeline.
+// received, followed by an SDES CNAME of at most 255 bytes. clockRate converts now into the
+// sender's RTP timeline. A room sends its participants' reports itself (RTCPLeg); this is the
+// same report, allocated, for whoever needs one outside a room.
 func BuildRTCP(s *RTPSender, r *RTPReceiver, cname string, clockRate int, now time.Time) ([]byte, error) {
-	return rtcp.Marshal(BuildRTCPPackets(s, r, cname, clockRate, now))
+	if len(cname) > 255 {
+		return nil, errCNAMETooLong
+	}
+	rep := new(rtcpReport)
+	rep.fill(s, r, cname, clockRate, now)
+	return rep.marshal(make([]byte, rtcpMaxSize)), nil
 }
 
 // BuildRTCPPackets is BuildRTCP for a leg that writes RTCP as packets (pion's WriteRTCP): the
 // same SR or RR and SDES, not marshalled.
 func BuildRTCPPackets(s *RTPSender, r *RTPReceiver, cname string, clockRate int, now time.Time) []rtcp.Packet {
-	var reports []rtcp.ReceptionReport
-	if r != nil {
-		if rr, ok := r.Report(now); ok {
-			reports = append(reports, rr)
-		}
-	}
-	st := s.Stats()
-	var first rtcp.Packet
-	if st.Packets > 0 {
-		// The RTP timestamp that corresponds to now, extrapolated from the last packet sent.
-		rtpNow := st.LastTimestamp + uint32(now.Sub(st.LastSent)*time.Duration(clockRate)/time.Second)
-		first = &rtcp.SenderReport{
-			SSRC:        st.SSRC,
-			NTPTime:     ntpTime(now),
-			RTPTime:     rtpNow,
-			PacketCount: uint32(st.Packets),
-			OctetCount:  uint32(st.Octets),
-			Reports:     reports,
-		}
-	} else {
-		first = &rtcp.ReceiverReport{SSRC: st.SSRC, Reports: reports}
-	}
-	sdes := &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
-		Source: st.SSRC,
-		Items:  []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: cname}},
-	}}}
-	return []rtcp.Packet{first, sdes}
+	return new(rtcpReport).fill(s, r, cname, clockRate, now)
 }
 
 // PeerReport is what a peer's RTCP says about confd's stream and its own.

@@ -47,6 +47,21 @@ func TestRTPReceiverReportsLossAndJitter(t *testing.T) {
 	}
 }
 
+// TestRTPReceiverStreamStartingAtZero: a stream whose first sequence number is 0 (baresip's,
+// the test phones') has lost nothing and not wrapped (the first packet once counted a wrap:
+// 65536 lost).
+func TestRTPReceiverStreamStartingAtZero(t *testing.T) {
+	var r RTPReceiver
+	now := time.Unix(5000, 0)
+	for seq := range uint16(50) {
+		r.Observe(7, seq, uint32(seq)*160, 8000, now.Add(time.Duration(seq)*20*time.Millisecond))
+	}
+	rr, _ := r.Report(now.Add(time.Second))
+	if rr.TotalLost != 0 || rr.FractionLost != 0 || rr.LastSequenceNumber != 49 {
+		t.Errorf("report %+v, want nothing lost and highest sequence number 49", rr)
+	}
+}
+
 func TestBuildAndParseRTCPRoundTrip(t *testing.T) {
 	ours := NewRTPSender(0)
 	buf := make([]byte, 1500)

@@ -15,7 +15,8 @@ import (
 // ticks (an empty queue of changes) and its tick (mix, encodes, RTP headers, sends, talking and
 // levels for readers) allocate nothing, and neither do the packets pushed in.
 func TestRoomTickAllocatesNothing(t *testing.T) {
-	b := New(Config{})
+	// Reports every 100 ms on average: several of the measured ticks send RTCP (issue 9 item 3).
+	b := New(Config{RTCPInterval: 100 * time.Millisecond})
 	b.noClock = true // this test owns the room and ticks it
 	type phone struct {
 		p    *Participant
@@ -26,13 +27,15 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 		h    rtp.Header
 	}
 	var phones []*phone
+	// SIP legs get their RTCP as bytes, the last one (as a WebRTC leg) as packets.
+	legs := []Leg{&countingLeg{}, &countingLeg{}, &countingLeg{}, &packetLeg{}}
 	for i, c := range []codec.Codec{codec.PCMU, codec.Opus, codec.PCMA, codec.PCMU} {
 		pt, _ := c.StaticPayloadType()
 		if c == codec.Opus {
 			pt = 111
 		}
 		p, err := b.Join("allocs", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
-			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, &countingLeg{})
+			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, legs[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,21 +72,39 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 	if st := r.State(); !st.Participants[0].Talking {
 		t.Fatalf("after 4 s the tones are not talking: %+v", st.Participants)
 	}
+	reports := func() (n int) {
+		for _, l := range legs[:3] {
+			n += l.(*countingLeg).reports
+		}
+		return n + legs[3].(*packetLeg).reports
+	}
+	before := reports()
 	if allocs := testing.AllocsPerRun(200, step); allocs != 0 {
 		t.Errorf("%.1f allocations per tick, want 0", allocs)
 	}
-	for _, ph := range phones {
-		if n := ph.p.leg.(*countingLeg).packets; n < 300 {
+	if n := reports() - before; n < 4*10 {
+		t.Errorf("%d RTCP reports in the 4 s of ticks measured, want about 160", n)
+	}
+	for i := range phones {
+		n := 0
+		switch l := legs[i].(type) {
+		case *countingLeg:
+			n = l.packets
+		case *packetLeg:
+			n = l.packets
+		}
+		if n < 300 {
 			t.Errorf("a leg was sent %d packets in 400 ticks", n)
 		}
 	}
 }
 
-// countingLeg is a Leg that counts what it is sent and keeps none of it.
-type countingLeg struct{ packets int }
+// countingLeg is a Leg and an RTCPLeg that counts what it is sent and keeps none of it.
+type countingLeg struct{ packets, reports int }
 
-func (l *countingLeg) SendRTP([]byte) { l.packets++ }
-func (l *countingLeg) Hangup(string)  {}
+func (l *countingLeg) SendRTP([]byte)  { l.packets++ }
+func (l *countingLeg) SendRTCP([]byte) { l.reports++ }
+func (l *countingLeg) Hangup(string)   {}
 
 // TestSkippedTicksKeepEveryLegInOrderAndInStep is issue 9 item 5: a room short of CPU skips
 // ticks rather than running them late (Clock), and what each leg is sent stays a proper stream:

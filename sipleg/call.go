@@ -21,9 +21,6 @@ import (
 	"confd/jitter"
 )
 
-// rtcpInterval is how often a call sends an RTCP report (RFC 3550 section 6.2 suggests 5 s).
-const rtcpInterval = 5 * time.Second
-
 // byeTimeout bounds a BYE transaction: 64*T1 (RFC 3261 section 17.1.2.2) after which the
 // remote is gone anyway.
 const byeTimeout = 32 * time.Second
@@ -60,7 +57,6 @@ type call struct {
 	pendingOffer bool // a re-INVITE without SDP: the answer comes in its ACK
 	entered      bool
 	answeredAt   time.Time
-	nextRTCP     time.Time
 	awaitAck     *pendingAck // the 2xx to a re-INVITE that is retransmitted until its ACK
 	confirmed    bool        // the ACK of the first 2xx came (RFC 3261 section 13.3.1.4)
 	holdSince    time.Time   // when the remote last put the call on hold
@@ -89,6 +85,10 @@ func newCall(s *Server, callID string, media *MediaSocket) *call {
 
 // SendRTP implements bridge.Leg: the room's tick hands over one packet, sent without blocking.
 func (c *call) SendRTP(pkt []byte) { c.media.SendRTP(pkt) }
+
+// SendRTCP implements bridge.RTCPLeg: the room hands over the participant's report when it is
+// due, sent without blocking.
+func (c *call) SendRTCP(pkt []byte) { c.media.SendRTCP(pkt) }
 
 // Hangup implements bridge.Leg: confd ends the call with a BYE.
 func (c *call) Hangup(reason string) {
@@ -579,17 +579,14 @@ func (c *call) end(reason string) {
 	})
 }
 
-// tick runs once a second from the server's watchdog: RTCP reports and the no-media timeout.
+// tick runs once a second from the server's watchdog: the no-media and hold timeouts and the
+// session timer. The room sends the call's RTCP reports (bridge.RTCPLeg).
 func (c *call) tick(now time.Time) {
 	p := c.part.Load()
 	if p == nil && c.ivr.Load() == nil || !c.isConfirmed() {
 		return // not in the room nor the IVR yet (awaitACK bounds a call without its ACK)
 	}
 	c.mu.Lock()
-	sendRTCP := p != nil && !now.Before(c.nextRTCP)
-	if sendRTCP {
-		c.nextRTCP = now.Add(rtcpInterval)
-	}
 	last := c.answeredAt
 	c.mu.Unlock()
 	if t := c.media.LastRTP(); t.After(last) {
@@ -619,11 +616,6 @@ func (c *call) tick(now time.Time) {
 		}
 	}
 	c.checkSessionTimer(now)
-	if sendRTCP {
-		if pkt, err := p.RTCPReport(now); err == nil {
-			c.media.SendRTCP(pkt)
-		}
-	}
 }
 
 // natHost is the host a caller behind NAT sends its media from (MediaSocket.SetNATHost): the

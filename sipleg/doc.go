@@ -58,7 +58,8 @@
 // (MediaSocket.Poll: the reader goroutine hands it over, and recvmmsg(2) with SO_TIMESTAMPNS
 // drains it every 20 ms under the same source rules), so no goroutine or thread wakes per
 // packet. A call that sent no RTP for 30 s (Config.NoMediaTimeout) and
-// is not on hold is hung up with a BYE; RTCP reports go out every 5 s.
+// is not on hold is hung up with a BYE. The call is a bridge.RTCPLeg: its room sends its RTCP
+// reports (SR or RR and SDES, about every 5 s, randomised as RFC 3550 section 6.3.1 asks).
 //
 // # DTMF, PIN and dial-in numbers
 //

@@ -57,9 +57,16 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 // ACKs and sets its media going.
 func inviteGoPhone(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64) *goPhone {
 	t.Helper()
+	return inviteGoPhoneWith(t, ts, room, sdpPort, media, toneHz, "")
+}
+
+// inviteGoPhoneWith is inviteGoPhone with extra lines (each ending in CRLF) in the offer's audio
+// section.
+func inviteGoPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64, extra string) *goPhone {
+	t.Helper()
 	p := &goPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: sdpPort, tone: toneHz,
 		ver: 1, stop: make(chan struct{})}
-	res := p.d.request("INVITE", room, sdpOffer(sdpPort, p.ver, pcmuAudio))
+	res := p.d.request("INVITE", room, sdpOffer(sdpPort, p.ver, pcmuAudio+extra))
 	if res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d %s", res.StatusCode, res.Reason)
 	}

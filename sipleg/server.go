@@ -383,7 +383,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// watchdog hangs up calls whose media stopped and sends each call's RTCP reports.
+// watchdog hangs up calls whose media stopped and keeps their session timers.
 func (s *Server) watchdog() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)

@@ -209,7 +209,7 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
 	}
 	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, release: release, held: info.held,
-		joined: make(chan struct{}), done: make(chan struct{}), stopRTCP: make(chan struct{})}
+		joined: make(chan struct{}), done: make(chan struct{})}
 	if err := s.add(c); err != nil {
 		_ = pc.Close()
 		release()

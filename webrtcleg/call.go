@@ -1,7 +1,6 @@
 package webrtcleg
 
 import (
-	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,16 +40,13 @@ type Call struct {
 	reason         string         // why the call ended; guarded by mu
 	timer          *time.Timer    // the connect deadline; guarded by mu
 
-	stopRTCP  chan struct{} // closed by end: rtcpLoop returns
 	ended     atomic.Bool
 	endOnce   sync.Once
 	done      chan struct{}
 	trackSeen atomic.Bool
 	connected atomic.Bool
 
-	// rtcpMu serialises this call's use of the participant's RTCP methods: the bridge's
-	// RTCPReport reads the participant's output format without the room's lock while PushRTCP
-	// changes it under that lock.
+	// rtcpMu serialises the two readers that push the peer's RTCP to the participant.
 	rtcpMu sync.Mutex
 
 	rtpIn, rtpBad, rtcpIn, rtcpBad atomic.Uint64
@@ -141,6 +137,27 @@ func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
 	}
 }
 
+// SendRTCPPackets implements bridge.RTCPPacketLeg: the room hands over the participant's SR or
+// RR and SDES when due (about every 5 s, randomised: bridge.Config.RTCPInterval), with the SSRC
+// of pion's sender (the one in the answer) put in place of the bridge's, into pion's SRTCP
+// writer. Nothing goes before the call is connected.
+func (l leg) SendRTCPPackets(pkts []rtcp.Packet) {
+	c := l.c
+	if !c.connected.Load() || c.ended.Load() {
+		return
+	}
+	if c.track != nil {
+		if p := c.part.Load(); p != nil {
+			if ours := c.track.ssrc(); ours != 0 {
+				translateSSRC(pkts, p.SSRC(), ours)
+			}
+		}
+	}
+	if err := c.pc.WriteRTCP(pkts); err != nil {
+		c.s.log.Debug("sending RTCP", "call", c.id, "err", err)
+	}
+}
+
 // Hangup implements bridge.Leg: the PeerConnection is closed in the background.
 func (l leg) Hangup(reason string) { l.c.end(reason) }
 
@@ -149,7 +166,6 @@ func (l leg) Hangup(reason string) { l.c.end(reason) }
 func (c *Call) end(reason string) {
 	c.endOnce.Do(func() {
 		c.ended.Store(true)
-		close(c.stopRTCP)
 		c.mu.Lock()
 		c.reason, c.closing = reason, true
 		if c.timer != nil {
@@ -237,9 +253,6 @@ func (c *Call) join() {
 		if c.sender != nil && c.startReader() {
 			go c.readSenderRTCP()
 		}
-		if c.startReader() {
-			go c.rtcpLoop()
-		}
 		c.s.log.Info("webrtc call connected", "room", c.room, "call", c.id, "participant", p.ID())
 	})
 }
@@ -290,46 +303,6 @@ func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 			if err != nil {
 				c.rtcpBad.Add(1)
 			}
-		}
-	}
-}
-
-// rtcpInterval is the mean interval of confd's reports: a two-party session's 5 s minimum
-// (RFC 3550 section 6.2) is too slow for the peer's loss to steer its FEC quickly, and a
-// report a second is what browsers send.
-const rtcpInterval = time.Second
-
-// rtcpLoop sends the participant's sender or receiver report with SDES (RFC 3550 section 6.1)
-// about once a second, randomised to [0.5, 1.5] of the interval (section 6.3.1), with the SSRC
-// of pion's sender (the one in the answer) in place of the bridge's.
-func (c *Call) rtcpLoop() {
-	defer c.readers.Done()
-	t := time.NewTimer(rtcpInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stopRTCP:
-			return
-		case <-t.C:
-		}
-		t.Reset(rtcpInterval/2 + time.Duration(mrand.Int64N(int64(rtcpInterval))))
-		if !c.connected.Load() {
-			continue
-		}
-		p := c.part.Load()
-		if p == nil {
-			continue
-		}
-		c.rtcpMu.Lock()
-		pkts := p.RTCPPackets(time.Now()) // as packets: nothing marshalled to be parsed again
-		c.rtcpMu.Unlock()
-		if c.track != nil {
-			if ours := c.track.ssrc(); ours != 0 {
-				translateSSRC(pkts, p.SSRC(), ours)
-			}
-		}
-		if err := c.pc.WriteRTCP(pkts); err != nil {
-			c.s.log.Debug("sending RTCP", "call", c.id, "err", err)
 		}
 	}
 }

@@ -15,8 +15,9 @@
 // audioTrack), allocating nothing of its own. What the browser sends is read with one reused
 // buffer per leg and pushed into the participant. pion runs no interceptors (its report
 // interceptor allocates on every packet read): the bridge keeps the RFC 3550 statistics of both
-// streams, and each Call sends the participant's sender or receiver report about once a second
-// with pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
+// streams, and the room sends each Call the participant's sender or receiver report when it is
+// due (bridge.RTCPPacketLeg: about every 5 s, randomised) as packets, which the Call writes with
+// pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
 // stream and feeds their loss to the participant, which sets its Opus encoder's expected loss
 // (and so FEC).
 //
