@@ -248,22 +248,40 @@ func (p *Participant) Read(f *codec.Frame) bool {
 
 // PushRTP takes one RTP packet received from the peer (after SRTP, for WebRTC legs) and queues
 // its audio for playout. It allocates nothing for a well-formed packet. A malformed packet is
-// counted and returned as an error; nothing else changes.
+// counted and returned as an error; nothing else changes. A leg that parses its packets itself
+// hands them over with PushRTPPacket instead.
 func (p *Participant) PushRTP(raw []byte, now time.Time) error {
-	buf := p.buf.Load()
-	if buf == nil {
-		return nil
-	}
 	p.pktMu.Lock()
 	defer p.pktMu.Unlock()
+	if p.buf.Load() == nil {
+		return nil
+	}
 	if err := p.pkt.Unmarshal(raw); err != nil {
 		p.bad.Add(1)
 		return err
 	}
-	h := &p.pkt.Header
+	return p.push(&p.pkt.Header, p.pkt.Payload, now)
+}
+
+// PushRTPPacket is PushRTP for a packet the leg has parsed already (issue 9 item 3: typed RTP at
+// the leg boundary, as pion's rtp.Packet gives it): its header and its payload without padding,
+// both valid during the call only. The packet is parsed once, by the leg, which reads what it
+// needs of the header itself (an IVR's telephone-events, a payload type); nothing is allocated.
+func (p *Participant) PushRTPPacket(h *rtp.Header, payload []byte, now time.Time) error {
+	p.pktMu.Lock()
+	defer p.pktMu.Unlock()
+	return p.push(h, payload, now)
+}
+
+// push queues one parsed packet's audio for playout; pktMu is held.
+func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
+	buf := p.buf.Load()
+	if buf == nil {
+		return nil
+	}
 	jp := jitter.Packet{
 		PayloadType: h.PayloadType, SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp,
-		Marker: h.Marker, SSRC: h.SSRC, Payload: p.pkt.Payload,
+		Marker: h.Marker, SSRC: h.SSRC, Payload: payload,
 	}
 	if id := p.info.LevelExtensionID; id != 0 && h.Extension {
 		if ext := h.GetExtension(id); len(ext) > 0 {

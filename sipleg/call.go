@@ -13,6 +13,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
 
 	"confd/bridge"
 	"confd/internal/config"
@@ -66,6 +67,10 @@ type call struct {
 
 	lastRTCP atomic.Int64 // unix nanoseconds of the last RTCP packet accepted
 
+	// rtpIn is the packet onRTP is handing over, parsed once; it belongs to whoever runs the
+	// media socket's RTP input: its reader goroutine, then the room's Poll, one at a time.
+	rtpIn rtp.Packet
+
 	acked chan struct{} // closed by the ACK of the first 2xx
 
 	part atomic.Pointer[bridge.Participant]
@@ -95,13 +100,19 @@ func (c *call) Hangup(reason string) {
 	go c.hangup(c.s.ctx, reason)
 }
 
+// onRTP parses each RTP packet once and hands header and payload to the participant
+// (bridge.Participant.PushRTPPacket) or the IVR.
 func (c *call) onRTP(pkt []byte, now time.Time) {
+	if c.rtpIn.Unmarshal(pkt) != nil {
+		return // classify let it through, but its extension or padding overruns it
+	}
+	h, payload := &c.rtpIn.Header, c.rtpIn.Payload
 	if p := c.part.Load(); p != nil {
-		_ = p.PushRTP(pkt, now)
+		_ = p.PushRTPPacket(h, payload, now)
 		return
 	}
 	if v := c.ivr.Load(); v != nil {
-		v.onRTP(pkt, now)
+		v.onRTP(h, payload, now)
 	}
 }
 

@@ -31,7 +31,6 @@ type ivr struct {
 
 	rxMu sync.Mutex // the media reader pushes, the IVR goroutine expires
 	rx   *dtmf.Receiver
-	hdr  rtp.Header
 }
 
 // prepareIVR makes the call's IVR, so that digits typed from now on are kept, without starting
@@ -71,25 +70,21 @@ func (c *call) newIVR() *ivr {
 
 func (v *ivr) stop() { v.once.Do(func() { close(v.quit) }) }
 
-// onRTP runs on the media reader: telephone-event packets go to the receiver; any other packet
+// onRTP runs on the media reader (call.onRTP parsed the packet): telephone-event packets go to the receiver; any other packet
 // is a moment to report a digit whose end packets were all lost.
-func (v *ivr) onRTP(pkt []byte, now time.Time) {
+func (v *ivr) onRTP(h *rtp.Header, payload []byte, now time.Time) {
 	if v.rx == nil {
 		return
 	}
 	v.rxMu.Lock()
 	defer v.rxMu.Unlock()
-	n, err := v.hdr.Unmarshal(pkt)
-	if err != nil {
-		return
-	}
-	if v.hdr.PayloadType != v.evPT {
+	if h.PayloadType != v.evPT {
 		if d, ok := v.rx.Expire(now); ok {
 			v.digit(d.Digit)
 		}
 		return
 	}
-	found, err := v.rx.Push(now, v.hdr.Timestamp, v.hdr.Marker, pkt[n:])
+	found, err := v.rx.Push(now, h.Timestamp, h.Marker, payload)
 	if err != nil {
 		return
 	}

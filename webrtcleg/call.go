@@ -257,7 +257,9 @@ func (c *Call) join() {
 	})
 }
 
-// onTrack reads the peer's audio into the participant: one reused buffer, decrypted RTP.
+// onTrack reads the peer's audio into the participant: one reused buffer, decrypted RTP, parsed
+// once here into one reused rtp.Packet and handed over as header and payload
+// (bridge.Participant.PushRTPPacket).
 func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 	if tr.Kind() != webrtc.RTPCodecTypeAudio || c.trackSeen.Swap(true) || !c.startReader() {
 		return
@@ -272,13 +274,14 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 		go c.readReceiverRTCP(rx)
 	}
 	buf := make([]byte, 1500)
+	pkt := new(rtp.Packet)
 	for {
 		n, _, err := tr.Read(buf)
 		if err != nil {
 			return
 		}
 		c.rtpIn.Add(1)
-		if err := p.PushRTP(buf[:n], time.Now()); err != nil {
+		if pkt.Unmarshal(buf[:n]) != nil || p.PushRTPPacket(&pkt.Header, pkt.Payload, time.Now()) != nil {
 			c.rtpBad.Add(1)
 		}
 	}
