@@ -56,8 +56,8 @@ type Config struct {
 	// delays (metrics). Its methods run on the room goroutines and must not block or allocate.
 	Observer Observer
 	// RTCPInterval is the mean interval between the RTCP reports (SR or RR, and SDES) the room
-	// sends each participant whose leg is an RTCPLeg or RTCPPacketLeg, randomised to [0.5, 1.5]
-	// of it (RFC 3550 section 6.3.1); zero means DefaultRTCPInterval (5 s).
+	// sends each participant whose leg is an RTCPLeg, randomised to [0.5, 1.5] of it (RFC 3550
+	// section 6.3.1); zero means DefaultRTCPInterval (5 s).
 	RTCPInterval time.Duration
 }
 

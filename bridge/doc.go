@@ -20,8 +20,8 @@
 // has only bytes), and a TypedLeg takes the header as a struct back. The room runs each
 // participant's RTCP session (RFC 3550 section 6): between the tick's media and its end it sends
 // every participant whose report is due its SR or RR and SDES (Config.RTCPInterval, 5 s
-// randomised to [0.5, 1.5]), written without allocating into the participant's own buffer, as
-// bytes to an RTCPLeg (SIP) or as packets to an RTCPPacketLeg (WebRTC); legs schedule none.
+// randomised to [0.5, 1.5]), written without allocating into the participant's own buffer, to
+// its RTCPLeg (SIP and WebRTC legs both are); legs schedule none.
 //
 // An event Bus carries what happens (join, leave, talking, dtmf, mute, role, dial, recording) to
 // the API, the web page, webhooks and metrics without ever blocking the media path.

@@ -75,18 +75,16 @@ type ParticipantInfo struct {
 // PushRTP does under pktMu: input, events and the parse scratch. The rest is atomic, for
 // readers on any goroutine.
 type Participant struct {
-	id     string
-	mid    mixer.ID
-	info   ParticipantInfo
-	room   *Room
-	leg    Leg
-	polled PolledLeg // leg, when the room reads its packets; else nil
-	typed  TypedLeg  // leg, when it takes the header as a struct; else nil
-	// rtcpBytes or rtcpPkts is leg, when it sends the reports the room writes for it.
-	rtcpBytes RTCPLeg
-	rtcpPkts  RTCPPacketLeg
-	cname     string // the SDES CNAME of confd's stream to this participant
-	joinedAt  time.Time
+	id       string
+	mid      mixer.ID
+	info     ParticipantInfo
+	room     *Room
+	leg      Leg
+	polled   PolledLeg // leg, when the room reads its packets; else nil
+	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
+	rtcpLeg  RTCPLeg   // leg, when it sends the RTCP reports the room writes for it; else nil
+	cname    string    // the SDES CNAME of confd's stream to this participant
+	joinedAt time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
 	sender    *RTPSender
@@ -133,10 +131,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	p.polled, _ = leg.(PolledLeg)
 	p.typed, _ = leg.(TypedLeg)
-	p.rtcpBytes, _ = leg.(RTCPLeg)
-	if p.rtcpPkts, _ = leg.(RTCPPacketLeg); p.rtcpPkts != nil {
-		p.rtcpBytes = nil // a leg that takes both gets packets
-	}
+	p.rtcpLeg, _ = leg.(RTCPLeg)
 	p.cname = "confd-" + id
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))

@@ -8,22 +8,18 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// RTCPLeg is a Leg that sends the RTCP reports the room writes for it as one compound packet
-// (a SIP leg: its RTCP port, or the RTP port with rtcp-mux). The room's goroutine calls
-// SendRTCP when the participant's report is due; pkt is valid during the call only, and
-// SendRTCP must not block.
+// RTCPLeg is a Leg that sends the RTCP reports the room writes for it, each one compound packet
+// (RFC 3550 section 6.1): a SIP leg to its RTCP port (or the RTP port with rtcp-mux), a WebRTC
+// leg through SRTCP. The room's goroutine calls SendRTCP when the participant's report is due;
+// pkt belongs to the room and is valid during the call only (the leg may change it: a WebRTC
+// leg puts its own SSRC in place of the bridge's), and SendRTCP must not block.
+//
+// Bytes rather than pion's packets: pion's WriteRTCP marshals the packets it is given (an SR and
+// an SDES cost it about seven allocations), whereas the bytes, as an rtcp.RawPacket, pass
+// through it with two.
 type RTCPLeg interface {
 	Leg
 	SendRTCP(pkt []byte)
-}
-
-// RTCPPacketLeg is a Leg that sends the room's RTCP reports as packets (a WebRTC leg: pion's
-// PeerConnection.WriteRTCP marshals and encrypts them), so that nothing is marshalled to be
-// parsed again. The packets, and what they point to, belong to the room and are valid during
-// the call only; the leg may change them (put its own SSRC in place of the bridge's).
-type RTCPPacketLeg interface {
-	Leg
-	SendRTCPPackets(pkts []rtcp.Packet)
 }
 
 // DefaultRTCPInterval is the mean interval between a participant's reports when
@@ -33,8 +29,8 @@ type RTCPPacketLeg interface {
 const DefaultRTCPInterval = 5 * time.Second
 
 // rtcpSession is one participant's RTCP session (RFC 3550 section 6), owned by the room's
-// goroutine: when its next report is due, and the report's packets and bytes, built in place so
-// that sending a report allocates nothing.
+// goroutine: when its next report is due, and the report, built in place so that sending it
+// allocates nothing.
 type rtcpSession struct {
 	due    time.Time // the next report; zero until the room first sees the participant
 	report rtcpReport
@@ -173,7 +169,7 @@ func (r *Room) rtcpDelay(first bool) time.Duration {
 func (r *Room) sendReports(now time.Time) {
 	budget := len(r.parts)/25 + 1
 	for _, p := range r.parts {
-		if (p.rtcpBytes == nil && p.rtcpPkts == nil) || p.left.Load() {
+		if p.rtcpLeg == nil || p.left.Load() {
 			continue
 		}
 		s := &p.rtcp
@@ -186,11 +182,7 @@ func (r *Room) sendReports(now time.Time) {
 		}
 		budget--
 		s.due = now.Add(r.rtcpDelay(false))
-		pkts := s.report.fill(p.sender, &p.recv, p.cname, int(p.outClock.Load()), now)
-		if p.rtcpPkts != nil {
-			p.rtcpPkts.SendRTCPPackets(pkts)
-		} else {
-			p.rtcpBytes.SendRTCP(s.report.marshal(s.buf[:]))
-		}
+		s.report.fill(p.sender, &p.recv, p.cname, int(p.outClock.Load()), now)
+		p.rtcpLeg.SendRTCP(s.report.marshal(s.buf[:]))
 	}
 }

@@ -63,27 +63,16 @@ func (l *reportLeg) SendRTCP(pkt []byte) {
 	l.reports = append(l.reports, append([]byte(nil), pkt...))
 }
 
-// packetLeg is an RTCPPacketLeg that counts the reports it is sent.
-type packetLeg struct {
-	countingLeg
-	reports int
-	last    []rtcp.Packet
-}
-
-func (l *packetLeg) SendRTCPPackets(pkts []rtcp.Packet) { l.reports++; l.last = pkts }
-
 // TestRoomSendsEachParticipantItsReports is issue 9 item 3's RTCP session: the room, not the leg,
 // sends each participant its sender report (with the reception report of what the participant
 // sent, its loss and its sequence numbers right) and SDES, first within [0.25, 0.75] of the mean
 // interval after joining and then at [0.5, 1.5] of it (RFC 3550 section 6.3.1), on a room clock
-// the test drives; a leg that writes packets gets the same report as packets; a leg that sends
-// no RTCP is never asked to.
+// the test drives; a leg that sends no RTCP is never asked to.
 func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 	b := New(Config{})
 	b.noClock = true // the test owns the room and runs its ticks: its clock is the tick times
 	now := time.Unix(1000, 0)
 	sip := &reportLeg{now: &now}
-	web := &packetLeg{}
 	plain := &countingLeg{}
 	join := func(l Leg) *Participant {
 		p, err := b.Join("rtcp", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
@@ -93,7 +82,7 @@ func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 		}
 		return p
 	}
-	p, pw, _ := join(sip), join(web), join(plain)
+	p, _ := join(sip), join(plain)
 	r, _ := b.Room("rtcp")
 	h := rtp.Header{Version: 2, SSRC: 0xABCD, SequenceNumber: 65000, Timestamp: 1}
 	pkt := make([]byte, 200)
@@ -104,10 +93,8 @@ func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 		h.Timestamp += 160
 		if i%10 != 9 { // every tenth packet of the peer's is lost
 			n, _ := h.MarshalTo(pkt)
-			for _, q := range []*Participant{p, pw} {
-				if err := q.PushRTP(pkt[:n+160], now); err != nil {
-					t.Fatal(err)
-				}
+			if err := p.PushRTP(pkt[:n+160], now); err != nil {
+				t.Fatal(err)
 			}
 		}
 		now = now.Add(codec.FrameDuration)
@@ -162,12 +149,6 @@ func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 		if upTo := int(blk.LastSequenceNumber) - 65001 + 1; int(blk.TotalLost) != upTo/10 {
 			t.Errorf("report %d: cumulative loss %d of %d packets, want %d", i, blk.TotalLost, upTo, upTo/10)
 		}
-	}
-	if web.reports < seconds/7.5 || web.reports > seconds/2.5+1 {
-		t.Errorf("the packet leg got %d reports", web.reports)
-	}
-	if sr, ok := web.last[0].(*rtcp.SenderReport); !ok || sr.SSRC != pw.SSRC() || len(sr.Reports) != 1 || sr.Reports[0].SSRC != 0xABCD {
-		t.Errorf("the packet leg's last report: %+v", web.last[0])
 	}
 }
 

@@ -1,6 +1,7 @@
 package webrtcleg
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,11 @@ type Call struct {
 	done      chan struct{}
 	trackSeen atomic.Bool
 	connected atomic.Bool
+
+	// rtcpRaw and rtcpOut carry the room's report into pion's WriteRTCP (SendRTCP) without
+	// allocating; the room's goroutine alone uses them.
+	rtcpRaw rtcp.RawPacket
+	rtcpOut [1]rtcp.Packet
 
 	// rtcpMu serialises the two readers that push the peer's RTCP to the participant.
 	rtcpMu sync.Mutex
@@ -137,11 +143,12 @@ func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
 	}
 }
 
-// SendRTCPPackets implements bridge.RTCPPacketLeg: the room hands over the participant's SR or
-// RR and SDES when due (about every 5 s, randomised: bridge.Config.RTCPInterval), with the SSRC
-// of pion's sender (the one in the answer) put in place of the bridge's, into pion's SRTCP
-// writer. Nothing goes before the call is connected.
-func (l leg) SendRTCPPackets(pkts []rtcp.Packet) {
+// SendRTCP implements bridge.RTCPLeg: the room hands over the participant's SR or RR and SDES
+// when due (about every 5 s, randomised: bridge.Config.RTCPInterval), already marshalled. The
+// SSRC of pion's sender (the one in the answer) is put in place of the bridge's and the packet
+// goes to pion's SRTCP writer as it is (rtcp.RawPacket): pion marshals nothing again. Nothing
+// goes before the call is connected.
+func (l leg) SendRTCP(pkt []byte) {
 	c := l.c
 	if !c.connected.Load() || c.ended.Load() {
 		return
@@ -149,11 +156,17 @@ func (l leg) SendRTCPPackets(pkts []rtcp.Packet) {
 	if c.track != nil {
 		if p := c.part.Load(); p != nil {
 			if ours := c.track.ssrc(); ours != 0 {
-				translateSSRC(pkts, p.SSRC(), ours)
+				translateSSRC(pkt, p.SSRC(), ours)
 			}
 		}
 	}
-	if err := c.pc.WriteRTCP(pkts); err != nil {
+	if c.rtcpOut[0] == nil {
+		c.rtcpOut[0] = &c.rtcpRaw
+	}
+	c.rtcpRaw = pkt
+	err := c.pc.WriteRTCP(c.rtcpOut[:])
+	c.rtcpRaw = nil
+	if err != nil {
 		c.s.log.Debug("sending RTCP", "call", c.id, "err", err)
 	}
 }
@@ -310,25 +323,22 @@ func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 	}
 }
 
-// translateSSRC replaces the bridge's SSRC by pion's in confd's own reports.
-func translateSSRC(pkts []rtcp.Packet, from, to uint32) {
-	for _, pkt := range pkts {
-		switch pkt := pkt.(type) {
-		case *rtcp.SenderReport:
-			if pkt.SSRC == from {
-				pkt.SSRC = to
-			}
-		case *rtcp.ReceiverReport:
-			if pkt.SSRC == from {
-				pkt.SSRC = to
-			}
-		case *rtcp.SourceDescription:
-			for i := range pkt.Chunks {
-				if pkt.Chunks[i].Source == from {
-					pkt.Chunks[i].Source = to
-				}
+// translateSSRC replaces the bridge's SSRC by pion's in confd's own compound report: the
+// sender's SSRC of an SR or RR and the source of an SDES chunk (RFC 3550 sections 6.4 and 6.5),
+// the first word after each packet's header.
+func translateSSRC(pkt []byte, from, to uint32) {
+	for len(pkt) >= 8 {
+		size := (int(binary.BigEndian.Uint16(pkt[2:4])) + 1) * 4
+		switch rtcp.PacketType(pkt[1]) {
+		case rtcp.TypeSenderReport, rtcp.TypeReceiverReport, rtcp.TypeSourceDescription:
+			if binary.BigEndian.Uint32(pkt[4:8]) == from {
+				binary.BigEndian.PutUint32(pkt[4:8], to)
 			}
 		}
+		if size > len(pkt) {
+			return
+		}
+		pkt = pkt[size:]
 	}
 }
 

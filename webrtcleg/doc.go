@@ -16,8 +16,8 @@
 // buffer per leg and pushed into the participant. pion runs no interceptors (its report
 // interceptor allocates on every packet read): the bridge keeps the RFC 3550 statistics of both
 // streams, and the room sends each Call the participant's sender or receiver report when it is
-// due (bridge.RTCPPacketLeg: about every 5 s, randomised) as packets, which the Call writes with
-// pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
+// due (bridge.RTCPLeg: about every 5 s, randomised), marshalled, which the Call writes through
+// SRTCP with pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
 // stream and feeds their loss to the participant, which sets its Opus encoder's expected loss
 // (and so FEC).
 //

@@ -103,7 +103,7 @@ func New(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	// congestion control (nothing in confd would act on it), and no report interceptors, whose
 	// receiver side allocates for every packet read (interceptor.Attributes.GetRTPHeader). The
 	// bridge already keeps RFC 3550 statistics of both streams and its room sends each Call's
-	// reports (leg.SendRTCPPackets), so pion's per-packet path is SRTP alone.
+	// reports (leg.SendRTCP), so pion's per-packet path is SRTP alone.
 	ir := &interceptor.Registry{}
 
 	var se webrtc.SettingEngine

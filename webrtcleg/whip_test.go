@@ -16,7 +16,9 @@ import (
 // with DELETE and every goroutine and socket is gone afterwards.
 func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	base := runtime.NumGoroutine()
-	ts := newTestServer(t, bridge.Config{}, Config{})
+	// Reports every second on average (the first within 0.75 s): the rooms send them, and their
+	// interval is bridge's test (TestRoomSendsEachParticipantItsReports), not this one's.
+	ts := newTestServer(t, bridge.Config{RTCPInterval: time.Second}, Config{})
 
 	pub := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendonly, toneHz: 440})
 	resp, answer := ts.post(t, "/whip/room1?name=obs", "application/sdp", "", pub.offer())
