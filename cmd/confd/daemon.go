@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/cluster"
 	"confd/internal/api"
 	"confd/internal/config"
 	"confd/internal/guard"
@@ -49,6 +50,7 @@ type daemon struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
+	nodes    *cluster.Nodes // [cluster]; nil on a node alone
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -89,11 +91,13 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	for _, n := range cfg.DialIn {
 		dialIn = append(dialIn, n.Number)
 	}
-	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
+	sipCfg := sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
 		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
 		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
-	}, sipleg.WithLogger(log))
+	}
+	d.clusterSIP(&sipCfg)
+	d.sip, err = sipleg.NewServer(d.bridge, sipCfg, sipleg.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +131,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	if err := d.startOps(a); err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/", a)
+	mux.Handle("/api/", d.clusterAPI(a))
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
 	lim := cfg.HTTPSecurity.WithDefaults()
@@ -176,6 +180,7 @@ func (d *daemon) start() error {
 			d.log.Error("http server", "err", err)
 		}
 	}()
+	d.startCluster()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
 	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
 	return nil
