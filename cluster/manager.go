@@ -49,8 +49,9 @@ func NewManager(nodes *Nodes, b *bridge.Bridge, d Dialer, log *slog.Logger) *Man
 	return &Manager{nodes: nodes, bridge: b, dial: d, log: log, legs: map[string]*cascadeLeg{}}
 }
 
-// Run reconciles the cascade legs on every join, leave and dial failure, and every interval
-// (owners change when nodes come and go), until ctx ends.
+// Run reconciles the cascade legs on every join and leave, and every interval (owners change
+// when nodes come and go; a cascade that failed is dialled again answerWait after it began),
+// until ctx ends.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	sub := m.bridge.Bus().Subscribe("", 1024, "")
 	defer sub.Close()
@@ -64,11 +65,6 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 			switch e.Type {
 			case bridge.EventJoin, bridge.EventLeave, bridge.EventRoomFinished:
 				m.reconcile(ctx, e.Room)
-			case bridge.EventDial:
-				if e.Data["state"] == "failed" {
-					m.forget(e.Room, e.Data["id"])
-					m.reconcile(ctx, e.Room)
-				}
 			}
 		case <-t.C:
 			rooms := map[string]bool{}
@@ -84,15 +80,6 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 				m.reconcile(ctx, r)
 			}
 		}
-	}
-}
-
-// forget drops the room's leg record when id is its call.
-func (m *Manager) forget(room string, id any) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if l := m.legs[room]; l != nil && l.callID == id {
-		delete(m.legs, room)
 	}
 }
 

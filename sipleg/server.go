@@ -222,7 +222,14 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "confd", Host: host.String(), Port: int(ap.Port())}}
 	// Requests confd sends name the address it listens on, so that answers and in-dialog
 	// requests come back to the server.
-	if cl, err := sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log), sipgo.WithClientHostname(host.String())); err == nil {
+	// Listening on one address, they are also sent from it (not from whatever address the
+	// kernel picks for the destination): a cluster node's cascade calls must come from the
+	// node's configured address (cascade.go).
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.log), sipgo.WithClientHostname(host.String())}
+	if !ap.Addr().IsUnspecified() {
+		opts = append(opts, sipgo.WithClientConnectionAddr(netip.AddrPortFrom(ap.Addr(), 0).String()))
+	}
+	if cl, err := sipgo.NewClient(s.ua, opts...); err == nil {
 		s.client.Close()
 		s.client = cl
 	}

@@ -1,0 +1,314 @@
+package phones
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"confd/cluster"
+	"confd/codec"
+	"confd/internal/config"
+)
+
+// The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the
+// repo's own deploy/kamailio/kamailio.cfg on 127.0.0.10, as an operator would, with a
+// dispatcher list and ping interval of their own.
+var (
+	kamailioIP = netip.MustParseAddr("127.0.0.10")
+	nodeIPs    = []netip.Addr{netip.MustParseAddr("127.0.0.11"), netip.MustParseAddr("127.0.0.12"), netip.MustParseAddr("127.0.0.13")}
+)
+
+// clusterPing is the dispatcher's OPTIONS interval in the tests (ds_ping_interval, seconds),
+// and clusterFR its INVITE timeout per node (fr_timer, ms) before it tries the next.
+const (
+	clusterPing = 1
+	clusterFR   = 1000
+)
+
+// testCluster is the nodes, their shared configuration and Kamailio.
+type testCluster struct {
+	t     *testing.T
+	cfg   config.Cluster
+	nodes []*confd
+	names []string
+	kam   netip.AddrPort
+	owner *cluster.Nodes // every node up: who owns what
+}
+
+// requireBinary skips the test when name is not installed (scripts/setup.sh test installs it).
+func requireBinary(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s is not installed (scripts/setup.sh test installs it from Debian): %v", name, err)
+	}
+}
+
+// startCluster starts three confd nodes that list each other in [cluster], with extra added to
+// each one's config file, then Kamailio in front of them.
+func startCluster(t *testing.T, extra string) *testCluster {
+	t.Helper()
+	requireBinary(t, "kamailio")
+	c := &testCluster{t: t, cfg: config.Cluster{HealthInterval: config.Duration(500 * time.Millisecond)}}
+	ats := make([]listenAt, len(nodeIPs))
+	for i, ip := range nodeIPs {
+		ats[i] = listenAt{ip: ip, sip: FreePort(t), http: FreePort(t)}
+		name := string(rune('a' + i))
+		c.names = append(c.names, name)
+		c.cfg.Nodes = append(c.cfg.Nodes, config.ClusterNode{Name: name,
+			SIP: netip.AddrPortFrom(ip, uint16(ats[i].sip)).String(), HTTP: netip.AddrPortFrom(ip, uint16(ats[i].http)).String()})
+	}
+	c.owner = cluster.NewNodes(c.cfg)
+	var nodes strings.Builder
+	for _, n := range c.cfg.Nodes {
+		fmt.Fprintf(&nodes, "[[cluster.node]]\nname = %q\nsip = %q\nhttp = %q\n", n.Name, n.SIP, n.HTTP)
+	}
+	for i, at := range ats {
+		// Kamailio is a trunk: every call through it comes from its one address.
+		toml := fmt.Sprintf("[security]\ntrunks = [%q]\n%s\n[cluster]\nself = %q\nhealth_interval = \"500ms\"\n%s",
+			kamailioIP, extra, c.names[i], nodes.String())
+		path := filepath.Join(t.TempDir(), "confd.toml")
+		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, ok := launch(t, []string{"-config", path}, false, at)
+		if !ok {
+			t.Fatalf("node %s did not become ready:\n%s", c.names[i], d.log.String())
+		}
+		c.nodes = append(c.nodes, d)
+	}
+	c.kam = startKamailio(t, c.cfg)
+	return c
+}
+
+// startKamailio runs deploy/kamailio/kamailio.cfg as it is, listening on kamailioIP, with a
+// dispatcher list of cfg's nodes, and waits until it answers OPTIONS.
+func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
+	t.Helper()
+	dir := t.TempDir()
+	var list strings.Builder
+	for _, n := range cfg.Nodes {
+		fmt.Fprintf(&list, "1 sip:%s\n", n.SIP)
+	}
+	dsList := filepath.Join(dir, "dispatcher.list")
+	if err := os.WriteFile(dsList, []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath, err := filepath.Abs("../../deploy/kamailio/kamailio.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.AddrPortFrom(kamailioIP, uint16(FreePort(t)))
+	log := &lockedBuffer{}
+	cmd := exec.Command("kamailio", "-DD", "-E", "-f", cfgPath, "-l", "udp:"+addr.String(),
+		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-m", "32", "-M", "4",
+		"-A", fmt.Sprintf("DS_LIST=\"%s\"", dsList), "-A", fmt.Sprintf("DS_PING_INTERVAL=%d", clusterPing),
+		"-A", fmt.Sprintf("FR_TIMER=%d", clusterFR))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		// Kamailio forks its workers: end the whole process group it leads.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			t.Logf("kamailio log:\n%s", log.String())
+		}
+	})
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	buf := make([]byte, 4096)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			t.Fatalf("kamailio exited:\n%s", log.String())
+		default:
+		}
+		opt := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d;rport\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:%s>\r\nCall-ID: %d@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			addr, local, time.Now().UnixNano(), addr, time.Now().UnixNano())
+		_, _ = conn.WriteToUDPAddrPort([]byte(opt), addr)
+		_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if n, _, err := conn.ReadFromUDPAddrPort(buf); err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+			return addr
+		}
+	}
+	t.Fatalf("kamailio never answered OPTIONS:\n%s", log.String())
+	return netip.AddrPort{}
+}
+
+// dial calls room through Kamailio (or, with via set, straight to that node).
+func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*Phone, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := Call(ctx, Config{Server: via, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: codec.PCMU}, room)
+	if err == nil {
+		c.t.Cleanup(func() { _ = p.Close() })
+	}
+	return p, err
+}
+
+// mustDial is dial that fails the test on an error.
+func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64) *Phone {
+	c.t.Helper()
+	p, err := c.dial(via, room, name, hz)
+	if err != nil {
+		c.t.Fatalf("%s calls %s via %s: %v", name, room, via, err)
+	}
+	return p
+}
+
+// localRoom is the node's own view of a room (cluster.LocalHeader: never forwarded): the kinds
+// of its participants by name.
+func (c *testCluster) localRoom(i int, room string) map[string]string {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set(cluster.LocalHeader, "test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Participants []struct{ Name, Kind string }
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, p := range st.Participants {
+		out[p.Name] = p.Kind
+	}
+	return out
+}
+
+// landedOn returns the index of the node that holds the participant called name in room,
+// waiting up to 5 s for it to join.
+func (c *testCluster) landedOn(room, name string) int {
+	c.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for i := range c.nodes {
+			if k, ok := c.localRoom(i, room)[name]; ok && k != cluster.CascadeKind {
+				return i
+			}
+		}
+	}
+	c.t.Fatalf("%s is in room %s on no node", name, room)
+	return -1
+}
+
+// ownerIndex returns the index of room's owner while every node is up.
+func (c *testCluster) ownerIndex(room string) int {
+	o := c.owner.Owner(room).Name
+	for i, n := range c.names {
+		if n == o {
+			return i
+		}
+	}
+	return -1
+}
+
+// roomLandingOffOwner finds a room whose calls Kamailio sends to a node that is not its owner
+// (their hashes are independent: two rooms in three do), calling the first phone into it.
+func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *Phone) {
+	c.t.Helper()
+	for i := range 12 {
+		room = fmt.Sprintf("%s%d", prefix, i)
+		p = c.mustDial(c.kam, room, name, hz)
+		landed = c.landedOn(room, name)
+		if landed != c.ownerIndex(room) {
+			return room, landed, p
+		}
+		_ = p.Close()
+		c.waitGone(landed, room, name)
+	}
+	c.t.Fatal("Kamailio sent every room to its owner")
+	return
+}
+
+// waitGone waits until name has left room on node i.
+func (c *testCluster) waitGone(i int, room, name string) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, ok := c.localRoom(i, room)[name]; !ok {
+			return
+		}
+	}
+	c.t.Fatalf("%s never left %s on node %s", name, room, c.names[i])
+}
+
+// TestClusterThreePhonesHearEachOtherAcrossNodes: Ada and Bob dial one room through Kamailio,
+// which sends them to a node that does not own the room; Cy dials the owner. The non-owner
+// joins the owner's room with one cascade leg, and each phone hears the other two and not
+// itself; a tone enters the room once (Cy, across the cascade, hears Ada as loud as Bob does
+// beside her).
+func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	room, landed, ada := c.roomLandingOffOwner("cascade", "Ada", toneAda)
+	bob := c.mustDial(c.kam, room, "Bob", toneBob)
+	if got := c.landedOn(room, "Bob"); got != landed {
+		t.Fatalf("Kamailio sent Bob to node %s and Ada to %s: it hashes on the room", c.names[got], c.names[landed])
+	}
+	owner := c.ownerIndex(room)
+	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
+	t.Logf("room %s: owner %s, Ada and Bob on %s (via Kamailio), Cy on the owner", room, c.names[owner], c.names[landed])
+
+	phones := []*Phone{ada, bob, cy}
+	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}, cy: {toneAda, toneBob}}.in)
+	from := time.Now().Add(-window)
+	for _, p := range phones {
+		own := p.Config().ToneHz
+		if lvl := p.HeardLevel(from, from.Add(window), own); lvl > heardAt-downBy {
+			t.Errorf("%s hears its own tone at %.1f dBFS: an echo through the cascade", p, lvl)
+		}
+	}
+	viaCascade, beside := cy.HeardLevel(from, from.Add(window), toneAda), bob.HeardLevel(from, from.Add(window), toneAda)
+	t.Logf("Ada heard at %.1f dBFS by Bob (same node) and %.1f by Cy (through the cascade)", beside, viaCascade)
+	if d := viaCascade - beside; d > 3 || d < -3 {
+		t.Errorf("Cy hears Ada %.1f dB from Bob's level: want one copy of her tone (within 3 dB)", d)
+	}
+	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != cluster.CascadeKind {
+		t.Errorf("the owner's room has no cascade leg from %s: %v", c.names[landed], c.localRoom(owner, room))
+	}
+
+	// GET /api/rooms on any node lists the room once, with its owner and its three people.
+	var list []cluster.RoomSummary
+	if err := json.Unmarshal(c.nodes[(owner+1)%3].must(200, "GET", "/api/rooms", nil), &list); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range list {
+		if r.Room == room {
+			found = true
+			if r.Owner != c.names[owner] || r.Participants != 3 {
+				t.Errorf("GET /api/rooms: %+v, want owner %s and 3 participants", r, c.names[owner])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("GET /api/rooms: %+v lacks %s", list, room)
+	}
+
+	// The last person on the non-owner leaves: its cascade leg goes too.
+	_ = ada.Close()
+	_ = bob.Close()
+	c.waitGone(owner, room, "cascade "+c.names[landed])
+}
