@@ -43,6 +43,9 @@ type ParticipantInfo struct {
 	// OnDigit, when set, receives each DTMF digit the participant sends, after the bridge has
 	// published it (the IVR uses it). It is called from the goroutine that pushed the packet.
 	OnDigit func(digit byte)
+	// WhileDraining lets the participant join while the bridge drains: a cluster's cascade leg,
+	// which keeps a draining node's calls hearing their room until they end.
+	WhileDraining bool
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP

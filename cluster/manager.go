@@ -38,11 +38,16 @@ type cascadeLeg struct {
 	uri    string // what was dialled: the leg's participant has it as From
 	callID string
 	since  time.Time
+	failed bool // the call failed: dial again after retryWait
 }
 
 // answerWait is how long a dialled cascade may take to appear in the room before it is dialled
 // again (the owner's answer, the ACK, the join).
 const answerWait = 5 * time.Second
+
+// retryWait is how long after a failed cascade call the next is dialled: long enough not to
+// hammer an owner that refuses, short enough to follow a re-homing owner at once.
+const retryWait = time.Second
 
 // NewManager returns a Manager for the bridge b, dialling with d.
 func NewManager(nodes *Nodes, b *bridge.Bridge, d Dialer, log *slog.Logger) *Manager {
@@ -65,6 +70,10 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 			switch e.Type {
 			case bridge.EventJoin, bridge.EventLeave, bridge.EventRoomFinished:
 				m.reconcile(ctx, e.Room)
+			case bridge.EventDial:
+				if e.Data["state"] == "failed" {
+					m.failed(e.Room, e.Data["id"])
+				}
 			}
 		case <-t.C:
 			rooms := map[string]bool{}
@@ -80,6 +89,16 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 				m.reconcile(ctx, r)
 			}
 		}
+	}
+}
+
+// failed notes that the room's cascade call id failed: it is dialled again after retryWait,
+// not answerWait (the owner may have left the set, or be draining).
+func (m *Manager) failed(room string, id any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l := m.legs[room]; l != nil && l.callID == id {
+		l.failed = true
 	}
 }
 
@@ -111,7 +130,11 @@ func (m *Manager) reconcile(ctx context.Context, room string) {
 	if !want {
 		return
 	}
-	if cur != nil && (leg != nil || time.Since(cur.since) < answerWait) {
+	wait := answerWait
+	if cur != nil && cur.failed {
+		wait = retryWait
+	}
+	if cur != nil && (leg != nil || time.Since(cur.since) < wait) {
 		return // up, or on its way
 	}
 	uri := fmt.Sprintf("sip:%s@%s", room, owner.SIP)

@@ -86,7 +86,8 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 // X-Confd-Cascade header and skips config.DialOut's destinations and rate (the cluster's nodes
 // are configured, and one cascade per room and node is all there is).
 func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, error) {
-	if s.draining.Load() {
+	// A draining node still cascades: its calls go on to the end, hearing their room.
+	if s.draining.Load() && cascade == "" {
 		return "", ErrDraining
 	}
 	if s.isDialIn(room) {
@@ -101,7 +102,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 			return "", err
 		}
 	}
-	if _, err := s.bridge.Admit(room); err != nil {
+	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && errors.Is(err, bridge.ErrDraining)) {
 		return "", err
 	}
 	media, err := s.cfg.Ports.Open()

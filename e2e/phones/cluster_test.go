@@ -53,8 +53,9 @@ func requireBinary(t *testing.T, name string) {
 	}
 }
 
-// startCluster starts three confd nodes that list each other in [cluster], with extra added to
-// each one's config file, then Kamailio in front of them.
+// startCluster starts three confd nodes that list each other in [cluster], with extra (top-level
+// keys and tables other than [security] and [cluster]) at the head of each one's config file,
+// then Kamailio in front of them.
 func startCluster(t *testing.T, extra string) *testCluster {
 	t.Helper()
 	requireBinary(t, "kamailio")
@@ -74,8 +75,8 @@ func startCluster(t *testing.T, extra string) *testCluster {
 	}
 	for i, at := range ats {
 		// Kamailio is a trunk: every call through it comes from its one address.
-		toml := fmt.Sprintf("[security]\ntrunks = [%q]\n%s\n[cluster]\nself = %q\nhealth_interval = \"500ms\"\n%s",
-			kamailioIP, extra, c.names[i], nodes.String())
+		toml := fmt.Sprintf("%s\n[security]\ntrunks = [%q]\n\n[cluster]\nself = %q\nhealth_interval = \"500ms\"\n%s",
+			extra, kamailioIP, c.names[i], nodes.String())
 		path := filepath.Join(t.TempDir(), "confd.toml")
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
@@ -311,4 +312,77 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	_ = ada.Close()
 	_ = bob.Close()
 	c.waitGone(owner, room, "cascade "+c.names[landed])
+}
+
+// TestClusterDrainAndKill: a node drained (SIGTERM with a drain time) keeps its call while
+// Kamailio sends the next call for the same room to another node (its OPTIONS and the new
+// INVITE are answered 503); a node then killed outright is passed over within the dispatcher's
+// ping interval plus a second (Kamailio's INVITE timeout sends the call to the next node).
+func TestClusterDrainAndKill(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "drain = \"30s\"")
+	const room = "drained"
+	ada := c.mustDial(c.kam, room, "Ada", toneAda)
+	first := c.landedOn(room, "Ada")
+	if err := c.nodes[first].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(c.nodes[first].base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s still ready after SIGTERM", c.names[first])
+		}
+	}
+	bob := c.mustDial(c.kam, room, "Bob", toneBob)
+	second := c.landedOn(room, "Bob")
+	if second == first {
+		t.Fatalf("Bob's call landed on the draining node %s", c.names[first])
+	}
+	// Ada's call goes on, and the draining node cascades it to the room's new owner: she and
+	// Bob hear each other.
+	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneBob}, bob: {toneAda}}.in)
+	select {
+	case <-ada.Ended():
+		t.Fatalf("Ada's call on the draining node ended: %s", ada.EndReason())
+	default:
+	}
+	t.Logf("drained %s: Ada stays on it, Bob lands on %s, they hear each other", c.names[first], c.names[second])
+
+	// Kill the node Bob is on; a new call for the room succeeds on the last node.
+	_ = bob.Close()
+	killed := time.Now()
+	if err := c.nodes[second].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var cy *Phone
+	for cy == nil {
+		p, err := c.dial(c.kam, room, "Cy", toneCy)
+		if err == nil {
+			cy = p
+			break
+		}
+		if time.Since(killed) > 10*time.Second {
+			t.Fatalf("no call succeeded in the 10 s after node %s was killed: %v", c.names[second], err)
+		}
+	}
+	took := time.Since(killed)
+	third := c.landedOn(room, "Cy")
+	t.Logf("killed %s: Cy's call answered on %s %v after the kill (ping interval %d s)", c.names[second], c.names[third], took.Round(time.Millisecond), clusterPing)
+	if third == first || third == second {
+		t.Errorf("Cy landed on %s, which is draining or dead", c.names[third])
+	}
+	select {
+	case <-ada.Ended():
+		t.Errorf("Ada's call on the draining node ended: %s", ada.EndReason())
+	default:
+	}
+	if limit := time.Duration(clusterPing)*time.Second + time.Second; took > limit {
+		t.Errorf("the first call after the kill was answered %v after it, want within %v (ping interval plus a second)", took, limit)
+	}
 }
