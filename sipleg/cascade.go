@@ -56,6 +56,7 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 // high Opus bitrate, since what it is sent is heard again by the other node's participants.
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
 	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade
+	info.LowDelay = true
 	info.WhileDraining = c.outbound // this node's own calls, draining, still hear their room
 	if info.Output.Codec == codec.Opus && c.s.cfg.CascadeBitrate > 0 {
 		info.Output.Bitrate = c.s.cfg.CascadeBitrate

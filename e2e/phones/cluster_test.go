@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -385,4 +386,55 @@ func TestClusterDrainAndKill(t *testing.T) {
 	if limit := time.Duration(clusterPing)*time.Second + time.Second; took > limit {
 		t.Errorf("the first call after the kill was answered %v after it, want within %v (ping interval plus a second)", took, limit)
 	}
+}
+
+// onsetAfter returns when p first heard a sample louder than onsetLevel (of full scale) after
+// from, within window; ok is false when it heard none.
+func onsetAfter(p interface {
+	Heard(from, to time.Time) []int16
+}, from time.Time) (at time.Time, ok bool) {
+	const onsetLevel = 1638 // 0.05 of full scale: a third of the tone's peak
+	for i, s := range p.Heard(from, from.Add(window)) {
+		if s > onsetLevel || s < -onsetLevel {
+			return from.Add(time.Duration(i) * time.Second / codec.SampleRate), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// TestClusterCascadeAddedLatency: Ada speaks (her tone starts after silence) and is heard by
+// Bob on her node and by Cy on the room's owner, through the cascade; the later onset at Cy is
+// what the cascade adds (issue 11's bar: at most 20 ms more than two phones on one node; the
+// figure is logged for the report, not asserted). Each turn's two onsets are of one sound, heard at once, so the sender's timing cancels out.
+func TestClusterCascadeAddedLatency(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	room, landed, ada := c.roomLandingOffOwner("latency", "Ada", toneAda)
+	owner := c.ownerIndex(room)
+	bob := c.mustDial(c.nodes[landed].sip, room, "Bob", toneBob)
+	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
+	waitSteady(t, []*Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
+	bob.SetTone(false)
+	cy.SetTone(false)
+	var added []time.Duration
+	for range 5 {
+		ada.SetTone(false)
+		time.Sleep(600 * time.Millisecond)
+		start := time.Now()
+		ada.SetTone(true)
+		time.Sleep(window + 100*time.Millisecond)
+		near, ok1 := onsetAfter(bob, start)
+		far, ok2 := onsetAfter(cy, start)
+		if !ok1 || !ok2 {
+			t.Fatalf("Ada's tone not heard within a second: by Bob %v, by Cy %v", ok1, ok2)
+		}
+		t.Logf("Ada's onset heard %v after she began by Bob (same node), %v by Cy (through the cascade)",
+			near.Sub(start).Round(100*time.Microsecond), far.Sub(start).Round(100*time.Microsecond))
+		added = append(added, far.Sub(near))
+	}
+	slices.Sort(added)
+	median := added[len(added)/2]
+	// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the issue's
+	// bar is 20 ms.
+	t.Logf("the cascade adds %v (median of %v; issue 11's bar: ≤ 20 ms)", median, added)
 }
