@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// maxCatchUp is how many missed ticks a Clock replays back to back after a stall before it gives
-// up and skips ahead: replaying keeps every leg's jitter buffer and RTP timestamps continuous
-// across a short stall (a GC pause, a busy core), while skipping bounds the burst after a long one.
-const maxCatchUp = 5
-
 // Clock runs a function every period on absolute time: tick n is due at start + n·period, so
-// the clock never drifts however long each tick takes. A tick that starts late is counted; after
-// a stall the missed ticks are run back to back (at most maxCatchUp of them), then the clock
-// skips ahead and counts what it skipped.
+// the clock never drifts however long each tick takes. A tick that starts late is counted. A
+// room short of CPU degrades rather than queues (issue 9 item 5): every tick that would start a
+// whole period or more after it was due is skipped and counted, and the clock runs the latest
+// tick that is due, so that ticks never run back to back to catch up. A burst of catch-up
+// ticks would send every listener several packets at once and take the CPU the next ticks need,
+// so that an overloaded room fell further behind with each of them; the tick told of the gap
+// (its due time is more than a period after the last one's) keeps the RTP clocks in step
+// instead (Room.tick).
 type Clock struct {
 	period  time.Duration
 	shift   atomic.Int64 // ns still to move the schedule earlier (negative: later)
@@ -30,7 +30,8 @@ type ClockStats struct {
 	Ticks uint64
 	// Late is the number of ticks that started more than half a period after they were due.
 	Late uint64
-	// Skipped is the number of ticks dropped after a stall longer than maxCatchUp periods.
+	// Skipped is the number of ticks dropped because they would have started a period or more
+	// late (a stall, or a room short of CPU).
 	Skipped uint64
 }
 
@@ -78,34 +79,34 @@ func (c *Clock) RunBetween(ctx context.Context, start time.Time, wake <-chan str
 		case <-timer.C:
 		}
 		now := time.Now()
-		behind := int(now.Sub(next) / c.period)
-		if behind > maxCatchUp {
-			skip := behind - maxCatchUp
-			c.skipped.Add(uint64(skip))
-			next = next.Add(time.Duration(skip) * c.period)
+		if now.Before(next) {
+			timer.Reset(next.Sub(now)) // woken early (a timer of a shifted schedule)
+			continue
 		}
-		for !next.After(now) {
-			if between != nil {
-				between()
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if now.Sub(next) > c.period/2 {
-				c.late.Add(1)
-			}
-			tick(next)
-			c.ticks.Add(1)
-			next = next.Add(c.period)
-			if sh := time.Duration(c.shift.Load()); sh != 0 {
-				step := min(max(sh, -maxShiftPerTick), maxShiftPerTick)
-				c.shift.Add(-int64(step))
-				c.shifted.Add(int64(step))
-				next = next.Add(-step)
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		if behind := now.Sub(next) / c.period; behind > 0 {
+			c.skipped.Add(uint64(behind))
+			next = next.Add(behind * c.period)
+		}
+		if between != nil {
+			between()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if now.Sub(next) > c.period/2 {
+			c.late.Add(1)
+		}
+		tick(next)
+		c.ticks.Add(1)
+		next = next.Add(c.period)
+		if sh := time.Duration(c.shift.Load()); sh != 0 {
+			step := min(max(sh, -maxShiftPerTick), maxShiftPerTick)
+			c.shift.Add(-int64(step))
+			c.shifted.Add(int64(step))
+			next = next.Add(-step)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		timer.Reset(time.Until(next))
 	}

@@ -1,6 +1,9 @@
 // Package bridge joins legs into rooms: a room owns one mixer and one goroutine that ticks every
-// 20 ms on absolute time; legs (SIP, WebRTC) only read their sockets and push packets into their
-// jitter buffers, and send what the room's tick hands them.
+// 20 ms on absolute time; legs (SIP, WebRTC) push packets into their jitter buffers and send what
+// the room's tick hands them. A SIP leg is a PolledLeg: the room's tick reads its RTP socket
+// itself before mixing (non-blocking recvmmsg with kernel arrival times), so that no goroutine
+// wakes per packet; a WebRTC leg pushes from pion's reader goroutine. A room short of CPU skips
+// the ticks it would start a frame late (ClockStats.Skipped) instead of running them in a burst.
 //
 // A room has one owner: while it has participants, its goroutine alone touches the mixer, the
 // participant list and everything a tick uses. Join, leave, control (mute, deaf, roles, matrix,

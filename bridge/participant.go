@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"confd/codec"
@@ -23,6 +24,26 @@ type Leg interface {
 	// Hangup ends the call from confd's side (kicked, drained, shut down): a SIP leg sends BYE,
 	// a WebRTC leg closes its peer connection. The leg then calls Participant.Leave.
 	Hangup(reason string)
+}
+
+// PolledLeg is a Leg whose incoming packets the room reads itself: before each tick the room's
+// goroutine calls Poll, which reads what has arrived on the leg's socket without blocking and
+// pushes it (PushRTP, PushRTCP) with its arrival time, so that no goroutine wakes per packet
+// (issue 9 item 1). A leg that is not a PolledLeg pushes from goroutines of its own.
+type PolledLeg interface {
+	Leg
+	// Poll pushes every packet that has arrived since the last call. It must not block, and it
+	// is called by the room's goroutine only.
+	Poll()
+}
+
+// TypedLeg is a Leg that takes the RTP header as a struct and the payload apart (issue 9 item 3),
+// as pion's TrackLocalWriter.WriteRTP does: the room hands it the header its RTPSender keeps
+// instead of marshalling a packet that the leg would parse again before pion marshals it once
+// more. The room calls SendRTPHeader instead of SendRTP; h and payload are valid during the call.
+type TypedLeg interface {
+	Leg
+	SendRTPHeader(h *rtp.Header, payload []byte)
 }
 
 // ParticipantInfo describes a joining participant and its negotiated media.
@@ -65,6 +86,8 @@ type Participant struct {
 	info     ParticipantInfo
 	room     *Room
 	leg      Leg
+	polled   PolledLeg // leg, when the room reads its packets; else nil
+	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
 	joinedAt time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
@@ -109,6 +132,8 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
 		inputCodec: audioCodec(info.Input),
 	}
+	p.polled, _ = leg.(PolledLeg)
+	p.typed, _ = leg.(TypedLeg)
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
@@ -281,13 +306,25 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 		p.bad.Add(1)
 		return err
 	}
+	p.peerReport(rep, now)
+	return nil
+}
+
+// PushRTCPPackets is PushRTCP for packets the leg has parsed already (a WebRTC leg: pion reads
+// RTCP as packets), so that they are not marshalled only to be parsed again.
+func (p *Participant) PushRTCPPackets(pkts []rtcp.Packet, now time.Time) {
+	p.peerReport(ReadRTCP(pkts, p.sender.SSRC()), now)
+}
+
+// peerReport applies what the peer's RTCP says (PushRTCP).
+func (p *Participant) peerReport(rep PeerReport, now time.Time) {
 	if rep.HasSR {
 		p.recv.OnSenderReport(rep.SRNTPTime, now)
 	}
 	if rep.HasLoss {
 		loss := ExpectedLossPercent(rep.FractionLost)
 		if p.lossAsked.Swap(int32(loss)) == int32(loss) {
-			return nil
+			return
 		}
 		r := p.room
 		r.post(func() {
@@ -301,12 +338,16 @@ func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 			}
 		})
 	}
-	return nil
 }
 
 // RTCPReport returns the compound RTCP packet (SR or RR, and SDES) the leg should send now.
 func (p *Participant) RTCPReport(now time.Time) ([]byte, error) {
 	return BuildRTCP(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
+}
+
+// RTCPPackets is RTCPReport as packets, for a leg that writes RTCP as packets (pion's WriteRTCP).
+func (p *Participant) RTCPPackets(now time.Time) []rtcp.Packet {
+	return BuildRTCPPackets(p.sender, &p.recv, "confd-"+p.id, int(p.outClock.Load()), now)
 }
 
 // LastMedia returns when the last RTP packet arrived (or when the participant joined).
@@ -368,6 +409,12 @@ func (p *Participant) sendTick(r *Room, due time.Time) {
 	payload := out.Payload
 	if p.hold.Load() {
 		payload = nil // on hold: nothing is sent, the timestamp keeps time
+	}
+	if p.typed != nil {
+		if h, ok := p.sender.Next(payload, out.Marker, int(out.TimestampStep), due); ok {
+			p.typed.SendRTPHeader(h, payload)
+		}
+		return
 	}
 	n, err := p.sender.Packet(r.pkt[:], payload, out.Marker, int(out.TimestampStep), due)
 	if err == nil && n > 0 {

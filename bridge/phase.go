@@ -9,61 +9,108 @@ import (
 
 // Tick phasing (DESIGN-NOTES "Wait for the talkers, not for everyone"): audio waits for the next
 // tick, 10 ms on average when the tick's phase is random against the talker's packets. Only the
-// loudest talker's arrival phase matters to what everyone hears, so the room measures how long
-// that talker's packets wait for the tick and slides its clock so that they arrive just before
-// it. A network that jitters spreads the waits over the whole frame, and then phasing neither
-// helps nor harms.
+// talkers' arrival phases matter to what everyone hears, so the room measures how long the
+// packets of those who are talking wait for the tick and slides its clock so that the tick comes
+// just after them.
+//
+// The waits of several talkers lie on a circle of one frame: a talker whose packets come just
+// after a tick waits almost a whole frame, one whose packets come just before it waits next to
+// nothing (and, as the jitter buffer wants a little in hand, may in fact wait a whole frame
+// more). The tick belongs in the largest gap between the talkers' arrivals: the phaser finds
+// that gap among the waits of a window and puts the tick phaseMargin after its end, or in its
+// middle when it is narrower than twice that. For one talker this is phaseMargin after its
+// packets; for three taking turns at a third of a frame from each other it serves all three,
+// where following only the loudest left one of them a frame behind (bench/load's per-talker
+// breakdown: 21 ms of packet delay for one talker of three, 8 and 15 ms for the others).
 const (
 	// phaseWindow is how many ticks of waits one adjustment looks at (one second).
 	phaseWindow = 50
+	// phaseWaits is how many waits a window keeps: up to four talking talkers' in every tick.
+	phaseWaits = 4 * phaseWindow
 	// phaseMargin is the wait the room aims for at the shortest wait of a window: even the
 	// latest packet of the last second made its tick with this much to spare.
 	phaseMargin = 5 * time.Millisecond
-	// phaseRank picks, among a window of sorted waits, the one the margin protects: the
-	// shortest, so that phasing never makes a packet miss a tick it would have made (the jitter
-	// buffer's own target then covers the rest of the jitter, as with any phase).
-	phaseRank = 0
 	// phaseDeadband is the error below which the phase is left alone.
 	phaseDeadband = time.Millisecond
+	// phaseFrame is the period of the waits.
+	phaseFrame = 20 * time.Millisecond
 )
 
-// phaser collects the loudest talker's waits and proposes clock shifts.
+// phaser collects the talking talkers' waits and proposes clock shifts.
 type phaser struct {
-	waits   [phaseWindow]time.Duration
-	n       int
-	sorted  [phaseWindow]time.Duration
+	waits   [phaseWaits]time.Duration
+	n       int // waits kept in this window
+	ticks   int // ticks in this window
 	talkers []mixer.ID
 }
 
-// observe records, after the tick at due, how long the loudest talker's last packet waited for
-// it, and returns a shift of the clock (positive: ticks come earlier) once a window is full.
+// observe records, after the tick at due, how long the last packet of every talker who is
+// talking waited for it, and returns a shift of the clock (positive: ticks come earlier) once a
+// window is full. It allocates nothing.
 func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
 	ph.talkers = r.mix.Talkers(ph.talkers[:0])
-	var loudest *Participant
+	found := false
 	for _, id := range ph.talkers {
-		if p := r.byMixID[id]; p != nil && (loudest == nil || r.mix.Level(id) > r.mix.Level(loudest.mid)) {
-			loudest = p
+		p := r.byMixID[id]
+		if p == nil || !r.mix.Talking(id) {
+			continue
+		}
+		w := due.Sub(time.Unix(0, p.lastMedia.Load()))
+		if w < 0 && w > -phaseFrame {
+			// It came after this tick was due (the tick reads its legs when it runs, a
+			// little later): it waits for the next one.
+			w += phaseFrame
+		}
+		if w < 0 || w >= 2*phaseFrame {
+			continue // no packet in the last two frames: nothing to phase against
+		}
+		found = true
+		if ph.n < len(ph.waits) {
+			ph.waits[ph.n] = w % phaseFrame
+			ph.n++
 		}
 	}
-	if loudest == nil {
-		ph.n = 0
+	if !found {
+		ph.n, ph.ticks = 0, 0
 		return 0
 	}
-	wait := due.Sub(time.Unix(0, loudest.lastMedia.Load()))
-	if wait < 0 || wait >= 2*20*time.Millisecond {
-		return 0 // no packet in the last two frames: nothing to phase against
-	}
-	ph.waits[ph.n] = wait % (20 * time.Millisecond)
-	ph.n++
-	if ph.n < phaseWindow {
+	if ph.ticks++; ph.ticks < phaseWindow {
 		return 0
 	}
-	ph.n = 0
-	ph.sorted = ph.waits
-	slices.Sort(ph.sorted[:])
-	short := ph.sorted[phaseRank]
-	if err := short - phaseMargin; err > phaseDeadband || err < -phaseDeadband {
+	err := phaseError(ph.waits[:ph.n])
+	ph.n, ph.ticks = 0, 0
+	if err > phaseDeadband || err < -phaseDeadband {
 		return err
 	}
 	return 0
+}
+
+// phaseError returns how much earlier the ticks should come (negative: later) so that the tick
+// sits in the largest gap of waits (each in [0, phaseFrame), on a circle), phaseMargin after the
+// gap's end or in its middle. It sorts waits.
+func phaseError(waits []time.Duration) time.Duration {
+	slices.Sort(waits)
+	n := len(waits)
+	// The gap across the frame's end (from the longest wait round to the shortest), then the
+	// gaps between neighbours; upper is the first wait after the largest gap.
+	gap, upper := waits[0]+phaseFrame-waits[n-1], 0
+	here := gap
+	for i := 0; i+1 < n; i++ {
+		if g := waits[i+1] - waits[i]; g > gap {
+			gap, upper = g, i+1
+		}
+	}
+	if here >= gap-phaseDeadband {
+		// The tick's own gap is as good as any (three talkers a third of a frame apart leave
+		// three equal ones): stay in it rather than hop between gaps every window, which
+		// would slide the clock, and every listener's RTP clock with it, without end.
+		gap, upper = here, 0
+	}
+	err := waits[upper] - min(phaseMargin, gap/2)
+	if err > phaseFrame/2 {
+		err -= phaseFrame
+	} else if err <= -phaseFrame/2 {
+		err += phaseFrame
+	}
+	return err
 }

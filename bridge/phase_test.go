@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -56,4 +57,55 @@ func TestTickMovesToJustAfterTheTalkersPackets(t *testing.T) {
 			t.Errorf("after phasing the listener hears the talker at %.1f dBFS", l)
 		}
 	})
+}
+
+// TestPhaseServesEveryTalker: the tick goes into the largest gap between the talkers' arrivals.
+// One talker whose packets wait 12 ms (±1) gets its tick 7 ms earlier, so they wait 5 ms. Three
+// taking turns a third of a frame apart, one of whose packets come just before the tick and so,
+// with a little jitter, now and then just after it (waiting 0-1 ms or 19-20 ms), get a tick that
+// no packet of any of them misses by less than 2 ms on either side: following the closest
+// talker alone would have put the one a third of a frame before it back at the tick's edge.
+func TestPhaseServesEveryTalker(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	var one []time.Duration
+	for i := range 50 {
+		one = append(one, ms(11+2*float64(i%5)/4))
+	}
+	if err := phaseError(one); err < ms(5.9) || err > ms(6.1) {
+		t.Errorf("one talker at 11-13 ms: shift %v earlier, want 6 ms (its shortest wait to 5 ms)", err)
+	}
+	var three []time.Duration
+	for i := range 150 {
+		jitter := 2 * float64(i%7) / 6 // 0-2 ms
+		switch i % 3 {
+		case 0:
+			three = append(three, ms(19+jitter)%phaseFrame) // 19-21: just before the tick or after it
+		case 1:
+			three = append(three, ms(5.67+jitter))
+		case 2:
+			three = append(three, ms(12.33+jitter))
+		}
+	}
+	err := phaseError(slices.Clone(three))
+	for _, w := range three {
+		after := (w - err + 2*phaseFrame) % phaseFrame
+		if after < 2*time.Millisecond || after > phaseFrame-2*time.Millisecond {
+			t.Fatalf("shift %v: a wait of %v becomes %v, within 2 ms of the tick", err, w, after)
+		}
+	}
+}
+
+// TestPhaseStaysInAGoodGap: three talkers whose arrivals leave the tick a gap as wide as the
+// others get no shift beyond the margin's, window after window: hopping between equal gaps would
+// slide the clock without end.
+func TestPhaseStaysInAGoodGap(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	var waits []time.Duration
+	for i := range 150 {
+		jitter := 2 * float64(i%7) / 6
+		waits = append(waits, ms(2.5+float64(i%3)*20/3+jitter))
+	}
+	if err := phaseError(waits); err > ms(0.5) || err < -ms(0.5) {
+		t.Errorf("shift %v, want none: the tick's gap is as wide as the others", err)
+	}
 }

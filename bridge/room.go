@@ -49,6 +49,7 @@ type Room struct {
 	pkt       [1500]byte // the packet being written, reused for every leg
 	ticks     uint64
 	now       time.Time // the tick being run
+	lastDue   time.Time // the last tick's due time
 	phase     phaser
 	tap       func(participant string, now time.Time, f *codec.Frame)
 
@@ -225,6 +226,24 @@ func (r *Room) tick(due time.Time) {
 	start := time.Now()
 	r.ticks++
 	r.now = due
+	if !r.lastDue.IsZero() {
+		// Ticks the clock skipped (a room short of CPU drops them): every leg's RTP clock
+		// moves on by their frames, as over a DTX gap, so that what a listener gets stays in
+		// step with the wall clock instead of falling a frame behind for each.
+		if gap := int((due.Sub(r.lastDue)+codec.FrameDuration/2)/codec.FrameDuration) - 1; gap > 0 {
+			for _, p := range r.parts {
+				if c := p.output.Codec; c != 0 {
+					p.sender.Skip(gap * c.ClockRate() / int(time.Second/codec.FrameDuration))
+				}
+			}
+		}
+	}
+	r.lastDue = due
+	for _, p := range r.parts {
+		if p.polled != nil && !p.left.Load() {
+			p.polled.Poll() // what arrived since the last tick, with its arrival times
+		}
+	}
 	r.mix.Tick(due)
 	for _, p := range r.parts {
 		p.sendTick(r, due)

@@ -118,6 +118,12 @@ func ntpTime(t time.Time) uint64 {
 // when the leg has sent media, else a receiver report, with the reception report of what it
 // received, followed by an SDES CNAME. clockRate converts now into the sender's RTP timeline.
 func BuildRTCP(s *RTPSender, r *RTPReceiver, cname string, clockRate int, now time.Time) ([]byte, error) {
+	return rtcp.Marshal(BuildRTCPPackets(s, r, cname, clockRate, now))
+}
+
+// BuildRTCPPackets is BuildRTCP for a leg that writes RTCP as packets (pion's WriteRTCP): the
+// same SR or RR and SDES, not marshalled.
+func BuildRTCPPackets(s *RTPSender, r *RTPReceiver, cname string, clockRate int, now time.Time) []rtcp.Packet {
 	var reports []rtcp.ReceptionReport
 	if r != nil {
 		if rr, ok := r.Report(now); ok {
@@ -144,7 +150,7 @@ func BuildRTCP(s *RTPSender, r *RTPReceiver, cname string, clockRate int, now ti
 		Source: st.SSRC,
 		Items:  []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: cname}},
 	}}}
-	return rtcp.Marshal([]rtcp.Packet{first, sdes})
+	return []rtcp.Packet{first, sdes}
 }
 
 // PeerReport is what a peer's RTCP says about confd's stream and its own.
@@ -167,6 +173,11 @@ func ParseRTCP(buf []byte, ourSSRC uint32) (PeerReport, error) {
 	if err != nil {
 		return PeerReport{}, err
 	}
+	return ReadRTCP(pkts, ourSSRC), nil
+}
+
+// ReadRTCP is ParseRTCP for packets already parsed (pion's ReadRTCP).
+func ReadRTCP(pkts []rtcp.Packet, ourSSRC uint32) PeerReport {
 	var rep PeerReport
 	take := func(blocks []rtcp.ReceptionReport) {
 		for _, b := range blocks {
@@ -186,7 +197,7 @@ func ParseRTCP(buf []byte, ourSSRC uint32) (PeerReport, error) {
 			rep.Bye = true
 		}
 	}
-	return rep, nil
+	return rep
 }
 
 // ExpectedLossPercent quantises a measured loss fraction into the few expected-loss settings an

@@ -3,6 +3,8 @@ package bridge
 import (
 	"testing"
 	"time"
+
+	"github.com/pion/rtcp"
 )
 
 func TestRTPReceiverReportsLossAndJitter(t *testing.T) {
@@ -70,6 +72,17 @@ func TestBuildAndParseRTCPRoundTrip(t *testing.T) {
 	}
 	if ExpectedLossPercent(rep.FractionLost) != 20 {
 		t.Errorf("quantised %d", ExpectedLossPercent(rep.FractionLost))
+	}
+	// As packets (a WebRTC leg, issue 9 item 3): the same report, nothing marshalled, the same
+	// reading of it.
+	// (A second report: the receiver's interval starts again, so it is compared with itself.)
+	pkts := BuildRTCPPackets(peer, &peerRecv, "peer@test", 8000, now)
+	again, err := rtcp.Marshal(pkts)
+	if err != nil || len(again) != len(pkt) {
+		t.Errorf("packets marshal to %d bytes (%v), the compound packet is %d", len(again), err, len(pkt))
+	}
+	if fromBytes, err := ParseRTCP(again, ours.SSRC()); err != nil || ReadRTCP(pkts, ours.SSRC()) != fromBytes {
+		t.Errorf("ReadRTCP %+v, ParseRTCP %+v (%v)", ReadRTCP(pkts, ours.SSRC()), fromBytes, err)
 	}
 	if _, err := ParseRTCP([]byte{0x80, 0xc9, 0, 7, 1}, 1); err == nil {
 		t.Error("truncated RTCP accepted")

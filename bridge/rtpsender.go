@@ -17,6 +17,7 @@ import (
 // Packet is called by the room's goroutine only; Stats may be read from any goroutine.
 type RTPSender struct {
 	header      rtp.Header
+	out         rtp.Header // the header Next returned last
 	started     bool
 	packets     atomic.Uint64
 	octets      atomic.Uint64
@@ -51,28 +52,45 @@ func (s *RTPSender) SetPayloadType(pt uint8) { s.header.PayloadType = pt }
 // packet of a talkspurt (RFC 3551 section 4.1). An empty payload writes nothing and only advances
 // the timestamp (Opus DTX, RFC 7587 section 3.1.3). now is the send time, for sender reports.
 func (s *RTPSender) Packet(buf, payload []byte, marker bool, samples int, now time.Time) (int, error) {
-	if len(payload) == 0 {
-		s.header.Timestamp += uint32(samples)
+	h, ok := s.Next(payload, marker, samples, now)
+	if !ok {
 		return 0, nil
 	}
-	s.header.Marker = marker || !s.started
-	s.started = true
-	n, err := s.header.MarshalTo(buf)
+	n, err := h.MarshalTo(buf)
 	if err != nil {
 		return 0, err
 	}
 	if len(buf)-n < len(payload) {
 		return 0, errShortBuffer
 	}
-	n += copy(buf[n:], payload)
+	return n + copy(buf[n:], payload), nil
+}
+
+// Next is Packet for a leg that takes the header as a struct (TypedLeg): it returns the header
+// of the packet that carries payload, valid until the next call, and false for an empty payload
+// (which only advances the timestamp). It allocates nothing.
+func (s *RTPSender) Next(payload []byte, marker bool, samples int, now time.Time) (*rtp.Header, bool) {
+	if len(payload) == 0 {
+		s.header.Timestamp += uint32(samples)
+		return nil, false
+	}
+	s.header.Marker = marker || !s.started
+	s.started = true
+	s.out = s.header
 	s.lastTS.Store(s.header.Timestamp)
 	s.lastSendNTP.Store(now.UnixNano())
 	s.packets.Add(1)
 	s.octets.Add(uint64(len(payload)))
 	s.header.SequenceNumber++
 	s.header.Timestamp += uint32(samples)
-	return n, nil
+	return &s.out, true
 }
+
+// Skip advances the timestamp by samples without sending anything: the room skipped a tick
+// (Clock), and the listener's RTP clock must keep pace with the wall clock, as over a DTX gap,
+// rather than fall behind by a frame for every tick skipped. The sequence number does not move:
+// nothing was lost.
+func (s *RTPSender) Skip(samples int) { s.header.Timestamp += uint32(samples) }
 
 // RTPSenderStats is a snapshot of what an RTPSender has sent, as an RTCP sender report needs it
 // (RFC 3550 section 6.4.1).

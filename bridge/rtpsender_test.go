@@ -60,3 +60,42 @@ func TestRTPSenderAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per packet, want 0", a)
 	}
 }
+
+// TestRTPSenderNextMatchesPacket: the header a TypedLeg gets (Next) is the one Packet writes, and
+// both advance the stream alike, DTX gaps included; Next allocates nothing.
+func TestRTPSenderNextMatchesPacket(t *testing.T) {
+	a, b := NewRTPSender(111), NewRTPSender(111)
+	b.header = a.header // the same random start
+	buf := make([]byte, 1500)
+	now := time.Unix(1000, 0)
+	for i := range 20 {
+		payload := []byte{0x78, byte(i), 2, 3}
+		if i%5 == 4 {
+			payload = nil // DTX
+		}
+		n, err := a.Packet(buf, payload, i == 0, 960, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, ok := b.Next(payload, i == 0, 960, now)
+		if ok != (n > 0) {
+			t.Fatalf("tick %d: Next sent %v, Packet wrote %d bytes", i, ok, n)
+		}
+		if !ok {
+			continue
+		}
+		m, _ := h.MarshalTo(make([]byte, 1500))
+		var got rtp.Header
+		if _, err := got.Unmarshal(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if got.SequenceNumber != h.SequenceNumber || got.Timestamp != h.Timestamp || got.Marker != h.Marker ||
+			got.SSRC != h.SSRC || got.PayloadType != h.PayloadType || n-m != len(payload) {
+			t.Fatalf("tick %d: Packet wrote %+v, Next gave %+v", i, got, *h)
+		}
+	}
+	payload := []byte{0x78, 1, 2}
+	if allocs := testing.AllocsPerRun(100, func() { b.Next(payload, false, 960, now) }); allocs != 0 {
+		t.Errorf("Next allocates %v times", allocs)
+	}
+}

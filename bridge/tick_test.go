@@ -84,3 +84,123 @@ type countingLeg struct{ packets int }
 
 func (l *countingLeg) SendRTP([]byte) { l.packets++ }
 func (l *countingLeg) Hangup(string)  {}
+
+// TestSkippedTicksKeepEveryLegInOrderAndInStep is issue 9 item 5: a room short of CPU skips
+// ticks rather than running them late (Clock), and what each leg is sent stays a proper stream:
+// sequence numbers go forward by one per packet (no burst, no duplicate, nothing out of order),
+// every packet has the leg's negotiated payload type, and the RTP timestamps keep pace with the
+// ticks' due times across the skipped ones, so that a listener's playout neither drifts behind
+// nor queues.
+func TestSkippedTicksKeepEveryLegInOrderAndInStep(t *testing.T) {
+	b := New(Config{})
+	b.noClock = true // this test owns the room and ticks it, as its Clock would after stalls
+	type phone struct {
+		p    *Participant
+		c    codec.Codec
+		pt   uint8
+		enc  codec.Encoder
+		tone *audiotest.Tone
+		h    rtp.Header
+		leg  *dueLeg
+	}
+	var phones []*phone
+	for i, c := range []codec.Codec{codec.PCMU, codec.Opus, codec.PCMA} {
+		pt, _ := c.StaticPayloadType()
+		if c == codec.Opus {
+			pt = 111
+		}
+		leg := &dueLeg{}
+		p, err := b.Join("skips", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
+			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, leg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := codec.NewEncoder(codec.Format{Codec: c, NoDTX: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		phones = append(phones, &phone{p: p, c: c, pt: pt, enc: enc, leg: leg,
+			tone: audiotest.NewTone(300+200*float64(i), 0.15, codec.SampleRate), h: rtp.Header{Version: 2, PayloadType: pt, SSRC: uint32(i + 1)}})
+	}
+	r, _ := b.Room("skips")
+	var frame codec.Frame
+	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
+	now := time.Unix(1000, 0)
+	skipped := 0
+	for i := range 300 {
+		for _, ph := range phones {
+			ph.tone.Fill(frame[:])
+			n, _ := ph.enc.Encode(frame[:], payload)
+			ph.h.SequenceNumber++
+			ph.h.Timestamp += uint32(codec.FrameSamples * ph.c.ClockRate() / codec.SampleRate)
+			m, _ := ph.h.MarshalTo(pkt)
+			m += copy(pkt[m:], payload[:n])
+			if err := ph.p.PushRTP(pkt[:m], now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i > 100 && i%7 == 0 {
+			// The room's goroutine was late by more than a frame: the clock skips the tick
+			// (and, every 35 ticks, three of them).
+			skipped++
+			if i%35 == 0 {
+				now = now.Add(2 * codec.FrameDuration)
+				skipped += 2
+			}
+			now = now.Add(codec.FrameDuration)
+			continue
+		}
+		r.between()
+		r.now = now
+		r.tick(now)
+		for _, ph := range phones {
+			ph.leg.stamp(now)
+		}
+		now = now.Add(codec.FrameDuration)
+	}
+	if skipped < 30 {
+		t.Fatalf("only %d ticks skipped", skipped)
+	}
+	for _, ph := range phones {
+		l := ph.leg
+		if len(l.packets) < 200 {
+			t.Fatalf("%v leg: %d packets", ph.c, len(l.packets))
+		}
+		var prev rtp.Header
+		for i, raw := range l.packets {
+			var h rtp.Header
+			if _, err := h.Unmarshal(raw); err != nil {
+				t.Fatal(err)
+			}
+			if h.PayloadType != ph.pt {
+				t.Errorf("%v leg: packet %d has payload type %d, want %d", ph.c, i, h.PayloadType, ph.pt)
+			}
+			if i > 0 {
+				if h.SequenceNumber != prev.SequenceNumber+1 {
+					t.Errorf("%v leg: packet %d numbered %d after %d", ph.c, i, h.SequenceNumber, prev.SequenceNumber)
+				}
+				want := uint32(l.dues[i].Sub(l.dues[i-1]) * time.Duration(ph.c.ClockRate()) / time.Second)
+				if got := h.Timestamp - prev.Timestamp; got != want {
+					t.Errorf("%v leg: packet %d's timestamp moved %d after %v of ticks, want %d", ph.c, i, got, l.dues[i].Sub(l.dues[i-1]), want)
+				}
+			}
+			prev = h
+		}
+	}
+}
+
+// dueLeg keeps what the room sends it and the due time of the tick that sent each packet.
+type dueLeg struct {
+	packets [][]byte
+	dues    []time.Time
+}
+
+func (l *dueLeg) SendRTP(pkt []byte) { l.packets = append(l.packets, append([]byte(nil), pkt...)) }
+func (l *dueLeg) Hangup(string)      {}
+
+// stamp gives the packets sent since the last stamp the due time of the tick just run.
+func (l *dueLeg) stamp(due time.Time) {
+	for len(l.dues) < len(l.packets) {
+		l.dues = append(l.dues, due)
+	}
+}

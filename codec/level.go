@@ -61,4 +61,9 @@ type Activity struct {
 	Level Level
 	// Voice is the RFC 6464 voice-activity flag when the sender set one.
 	Voice bool
+	// Unvoiced is true when the level is not known but every packet of the tick says it holds
+	// no speech (the SILK voice activity flag of an Opus packet sent without DTX,
+	// OpusVoiceActivity): a mixer need not decode it to choose the talkers, unless its sender
+	// is talking already (a steady tone loses the flag while it stays loud).
+	Unvoiced bool
 }

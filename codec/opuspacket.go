@@ -242,6 +242,45 @@ func OpusHasFEC(payload []byte) bool {
 	return lbrr
 }
 
+// OpusVoiceActivity reads the voice activity flags a SILK or hybrid Opus packet carries (RFC 6716
+// section 4.2.3: one per SILK frame and channel, the first symbols of each frame's range-coded
+// data), as libwebrtc's WebRtcOpus_PacketHasVoiceActivity does, without decoding: voice is true
+// when any frame's flag is set. known is false for a CELT-only packet (TOC configuration 16 and
+// above), whose encoder writes no such flag, and for a malformed one; a DTX packet (every frame
+// at most a byte) is known silent. libopus sets the flag from the same detector that drives its
+// DTX, so a phone that sends every 20 ms without DTX still says, packet by packet, whether it
+// hears speech: a mixer can leave the silent ones undecoded. It allocates nothing.
+func OpusVoiceActivity(payload []byte) (voice, known bool) {
+	var p opusPacket
+	if len(payload) == 0 || p.parse(payload) != nil || p.toc>>3 >= 16 {
+		return false, false
+	}
+	channels := 1
+	if p.toc&4 != 0 {
+		channels = 2
+	}
+	silkFrames := 1 // per Opus frame: 10 and 20 ms hold one, 40 ms two, 60 ms three (section 4.2.2)
+	if p.frameSample > 960 {
+		silkFrames = p.frameSample / 960
+	}
+	var rd rangeDecoder
+	for f := 0; f < p.frames; f++ {
+		if p.size[f] <= 1 {
+			continue // an absent frame (DTX): no audio
+		}
+		rd.init(payload[p.offset[f] : p.offset[f]+p.size[f]])
+		for c := 0; c < channels; c++ {
+			for i := 0; i < silkFrames; i++ {
+				if rd.bitLogP(1) {
+					return true, true
+				}
+			}
+			rd.bitLogP(1) // the channel's LBRR flag
+		}
+	}
+	return false, true
+}
+
 // rangeDecoder is the start of the range decoder of RFC 6716 section 4.1, enough to read
 // binary flags (ec_dec_bit_logp).
 type rangeDecoder struct {

@@ -73,6 +73,7 @@ type unit struct {
 	level      codec.Level
 	levelKnown bool
 	voice      bool
+	unvoiced   bool // level unknown, but the packet says it holds no speech (Opus VAD flag)
 	payload    []byte // the packet's payload, in buf
 	buf        []byte // this unit's own copy space, MaxPayloadSize bytes
 }
@@ -98,6 +99,7 @@ type tickState struct {
 	lastLevel      codec.Level
 	lastLevelKnown bool
 	lastVoice      bool
+	lastUnvoiced   bool
 
 	lossRate       float64
 	lossy          bool
@@ -164,7 +166,7 @@ func (t *tickState) carry() {
 		// decoders that missed audible audio, which want a concealment before they resume.
 		// Silence (DTX, comfort noise) missed is nothing to bridge.
 		for i := range t.plan[:t.n] {
-			if u := &t.plan[i]; u.dec >= 0 && u.kind != unitSilence && !(u.levelKnown && u.level <= silentLevel) {
+			if u := &t.plan[i]; u.dec >= 0 && u.kind != unitSilence && !u.unvoiced && !(u.levelKnown && u.level <= silentLevel) {
 				t.missed[u.dec] = true
 			}
 		}
@@ -336,10 +338,20 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	}
 	dtx := info.codec == codec.Opus && codec.OpusIsDTX(payload)
 	level, known := sl.level, sl.hasLevel
-	if !known && (info.codec == codec.PCMU || info.codec == codec.PCMA) {
+	unvoiced := false
+	switch {
+	case known:
+	case info.codec == codec.PCMU || info.codec == codec.PCMA:
 		level, known = codec.G711Level(payload, info.codec), true
+	case info.codec == codec.Opus && !dtx:
+		// An open microphone without DTX or RFC 6464 (a phone, issue 9): the SILK voice
+		// activity flag says whether the packet holds speech. The mixer leaves one without
+		// undecoded unless its sender is talking (codec.Activity.Unvoiced): a steady tone, say,
+		// loses the flag after half a second but stays a talker while it is loud.
+		voice, ok := codec.OpusVoiceActivity(payload)
+		unvoiced = ok && !voice
 	}
-	silent := dtx || (known && level <= silentLevel && !sl.voice)
+	silent := dtx || unvoiced || (known && level <= silentLevel && !sl.voice)
 	// Without sl, the packet after it plays dur earlier; and packets shorter than a tick must all
 	// be here at its start, so the last one of this tick would wait 20 ms less than the first.
 	after := delay - samplesToNs(int64(max(dur, codec.FrameSamples-t.filled)))
@@ -369,12 +381,12 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	t.lastDec, t.lastDur = info.dec, dur
 	if dtx {
 		t.lastSilent = true
-		t.lastLevel, t.lastLevelKnown, t.lastVoice = codec.Silence, true, false
+		t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced = codec.Silence, true, false, false
 		t.add(unitSilence, info.dec, dur)
 		return true
 	}
 	t.lastSilent = false
-	t.lastLevel, t.lastLevelKnown, t.lastVoice = level, known, sl.voice
+	t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced = level, known, sl.voice, unvoiced
 	u := t.add(unitPacket, info.dec, dur)
 	u.payload = u.buf[:copy(u.buf, payload)]
 	return true
@@ -457,7 +469,7 @@ func (b *Buffer) concealLostLocked(m *slot, span int) {
 	if fecDur > 0 {
 		u := t.add(unitFEC, info.dec, fecDur)
 		u.payload = u.buf[:copy(u.buf, payload)]
-		u.level, u.levelKnown, u.voice = t.lastLevel, t.lastLevelKnown, t.lastVoice
+		u.level, u.levelKnown, u.voice, u.unvoiced = t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced
 	}
 }
 
@@ -469,9 +481,9 @@ func (t *tickState) add(kind unitKind, dec, samples int) *unit {
 	u.kind, u.id, u.dec, u.samples, u.skip = kind, t.nextID, dec, samples, 0
 	u.take = min(samples, codec.FrameSamples-t.filled)
 	u.payload = nil
-	u.level, u.levelKnown, u.voice = t.lastLevel, t.lastLevelKnown, t.lastVoice
+	u.level, u.levelKnown, u.voice, u.unvoiced = t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced
 	if kind == unitSilence {
-		u.level, u.levelKnown, u.voice = codec.Silence, true, false
+		u.level, u.levelKnown, u.voice, u.unvoiced = codec.Silence, true, false, false
 	}
 	t.filled += u.take
 	return u
@@ -491,6 +503,7 @@ func (t *tickState) addConceal(samples int) {
 // activity summarises the plan for the mixer's first phase.
 func (t *tickState) activity() codec.Activity {
 	a := codec.Activity{LevelKnown: true, Level: codec.Silence}
+	unvoiced := true
 	for i := 0; i < t.n; i++ {
 		u := &t.plan[i]
 		if u.kind == unitSilence || u.take == 0 {
@@ -499,6 +512,7 @@ func (t *tickState) activity() codec.Activity {
 		a.Present = true
 		if !u.levelKnown {
 			a.LevelKnown = false
+			unvoiced = unvoiced && u.unvoiced
 		} else if u.level > a.Level {
 			a.Level = u.level
 		}
@@ -506,6 +520,7 @@ func (t *tickState) activity() codec.Activity {
 	}
 	if a.Present && !a.LevelKnown {
 		a.Level = codec.Silence
+		a.Unvoiced = unvoiced
 	}
 	t.present = a.Present
 	return a

@@ -128,6 +128,11 @@ func (m *Mixer) Tick(now time.Time) {
 	c.participants.Store(int64(m.count))
 }
 
+// unvoicedProbeTicks is how often a participant whose packets say they hold no speech, and whose
+// last decoded frame was quiet, is decoded for its level all the same (200 ms): a sound the voice
+// flag leaves out (a steady tone) becomes audible within that.
+const unvoicedProbeTicks = 10
+
 // observe is phase 1: every source advances, and each participant's level comes from the
 // packet's metadata when it has some, else from decoding it. Muted participants and monitors,
 // whom no one hears, are not decoded for a level (unless they must be faded out of the mix).
@@ -150,10 +155,23 @@ func (m *Mixer) observe(now time.Time) {
 			switch {
 			case (p.muted || p.role == RoleMonitor) && !p.inTalkers && !p.inCoaches:
 				p.present = false
+			case act.Unvoiced && !p.talking && !p.inTalkers && !p.inCoaches && !p.unvoicedLoud && m.tick < p.unvoicedProbe:
+				// Its packets say they hold no speech, it is not talking and it was quiet
+				// when last decoded: silence, not decoded (an open microphone without DTX,
+				// issue 9). One that is talking or loud is decoded, and a quiet one now and
+				// then, so that a steady sound, which the voice flag soon leaves out, is
+				// still heard.
 			case p.src.Read(p.frame):
 				p.readTick = m.tick
 				m.tickDecodes++
 				lvl = codec.LevelOf(p.frame[:])
+				if act.Unvoiced {
+					p.unvoicedLoud = lvl >= m.vp.minVoice
+					// Its next probe at its own phase (its slot's), so that quiet
+					// participants' probes spread over the ticks.
+					const n = unvoicedProbeTicks
+					p.unvoicedProbe = m.tick + 1 + (uint64(i)%n+n-(m.tick+1)%n)%n
+				}
 			default:
 				p.present = false
 			}

@@ -97,6 +97,12 @@ type participant struct {
 
 	voiceTrack
 
+	// Unvoiced input (codec.Activity.Unvoiced): unvoicedLoud is true while the last decoded
+	// frame of it was loud enough to be voice, and unvoicedProbe the tick at which a quiet one
+	// is decoded again for its level.
+	unvoicedLoud  bool
+	unvoicedProbe uint64
+
 	// Per-tick state, valid when the tick field equals Mixer.tick.
 	present    bool         // Advance reported audio
 	readTick   uint64       // frame holds this tick's audio

@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
+	"confd/internal/config"
 	"confd/internal/dtmf"
 	"confd/internal/sdpneg"
 	"confd/jitter"
@@ -115,6 +116,7 @@ func (c *call) setResult(res *sdpneg.Result) {
 	c.res = res
 	c.mu.Unlock()
 	c.media.SetRemote(res.Remote, res.RemoteRTCP, res.RTCPMux)
+	c.media.SetNATHost(c.natHost())
 	c.media.SetPayloadTypes(remotePayloadTypes(res)...)
 	c.media.SetSending(res.LocalDirection.Sends())
 	// The remote holds the call when it will not receive (sendonly: music on hold, inactive):
@@ -533,6 +535,9 @@ func (c *call) hangup(ctx context.Context, reason string) {
 			c.end(reason) // no BYE before the ACK (awaitACK)
 			return
 		}
+		// The call is over for confd from now on: no more media while the BYE is retransmitted
+		// (up to byeTimeout) to a peer that may be gone, or that was never there.
+		c.media.SetSending(false)
 		ctx, cancel := context.WithTimeout(ctx, byeTimeout)
 		defer cancel()
 		var err error
@@ -619,4 +624,15 @@ func (c *call) tick(now time.Time) {
 			c.media.SendRTCP(pkt)
 		}
 	}
+}
+
+// natHost is the host a caller behind NAT sends its media from (MediaSocket.SetNATHost): the
+// source of its signalling, unless that is a trunk (a proxy or SBC whose callers' media comes
+// from their own addresses) or not an address (a dial-out to a host name).
+func (c *call) natHost() netip.Addr {
+	ap, err := netip.ParseAddrPort(c.peer)
+	if err != nil || config.IsTrunk(c.s.trunks, c.peer) {
+		return netip.Addr{}
+	}
+	return ap.Addr()
 }

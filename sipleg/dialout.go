@@ -143,10 +143,11 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 }
 
 // credentialFor picks the credential that may answer a challenge from host: one bound to host
-// (its Host), else one for the realm named like host, else the first for a realm with no host
-// binding; ok is false when none may. sipgo answers a challenge with one user name and
-// password fixed before the challenge names its realm, so the realm is checked when it comes
-// (challengeAllowed); bind credentials to hosts to choose among several.
+// (its Host), else one without a host whose realm is named like host; ok is false when none
+// may. A realm is no secret (any callee can name the provider's in its 407), so a credential
+// without a host never goes to a host of another name. sipgo answers a challenge with one user
+// name and password fixed before the challenge names its realm, so the realm is checked when it
+// comes (challengeAllowed).
 func credentialFor(creds []config.Credential, host string) (cred config.Credential, ok bool) {
 	for _, c := range creds {
 		if c.Host != "" && strings.EqualFold(c.Host, host) {
@@ -155,11 +156,6 @@ func credentialFor(creds []config.Credential, host string) (cred config.Credenti
 	}
 	for _, c := range creds {
 		if c.Host == "" && c.Realm != "" && strings.EqualFold(c.Realm, host) {
-			return c, true
-		}
-	}
-	for _, c := range creds {
-		if c.Host == "" && c.Realm != "" {
 			return c, true
 		}
 	}

@@ -142,7 +142,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadBye(req, tx) })
 	callee.serve()
 
-	ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
+	ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
 	sub := ts.bridge.Bus().Subscribe("dialroom", 64, "")
 	defer sub.Close()
 	if _, err := ts.DialOut(context.Background(), "1000", "sip:bob@"+callee.addr); err == nil {
@@ -232,8 +232,9 @@ func startChallengingCallee(t *testing.T, realm string) *challengingCallee {
 
 // TestDialOutHandsCredentialsOnlyToTheirRealmAndHost is issue 8 item 5: a 407 from a host in a
 // realm no credential names gets no Authorization (the dial fails saying so), nor does one
-// from a host another credential is bound to; the credential of the challenge's realm answers
-// it, as does one bound to the callee's host. A destination not on the allow-list is refused
+// from a host another credential is bound to, nor one from a host that merely names a
+// credential's realm; the credential of the challenge's realm answers it from its own host (or
+// the host named like the realm), as does one bound to the callee's host with no realm. A destination not on the allow-list is refused
 // before any packet is sent, and a burst past the dial rate is refused.
 func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	t.Parallel()
@@ -259,7 +260,10 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 		{"foreign realm", "attacker", secret("peer", ""), false},
 		{"realm of a credential bound to another host", "peer", secret("peer", "10.9.9.9"), false},
 		{"credential with no realm and no host", "peer", secret("", ""), false},
-		{"its realm", "peer", secret("peer", ""), true},
+		// A realm is no secret: any callee can name the provider's realm in its 407.
+		{"its realm from a host of another name", "peer", secret("peer", ""), false},
+		{"its realm from the host named like it", "127.0.0.1", secret("127.0.0.1", ""), true},
+		{"its realm from its host", "peer", secret("peer", "127.0.0.1"), true},
 		{"any realm of its host", "whatever", secret("", "127.0.0.1"), true},
 	} {
 		callee := startChallengingCallee(t, tc.realm)

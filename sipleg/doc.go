@@ -54,7 +54,10 @@
 // bleed"): a stranger who reaches the port before the caller gets nothing. rtcp-mux (RFC 5761) is honoured. Sends never block the room:
 // they are sendto(2) with MSG_DONTWAIT on the socket's descriptor, and a full buffer is a
 // dropped, counted packet (0 allocations, ≈9 µs per packet on loopback:
-// BenchmarkMediaSocketSendRTP). A call that sent no RTP for 30 s (Config.NoMediaTimeout) and
+// BenchmarkMediaSocketSendRTP). In a room, the room's tick reads the RTP socket itself
+// (MediaSocket.Poll: the reader goroutine hands it over, and recvmmsg(2) with SO_TIMESTAMPNS
+// drains it every 20 ms under the same source rules), so no goroutine or thread wakes per
+// packet. A call that sent no RTP for 30 s (Config.NoMediaTimeout) and
 // is not on hold is hung up with a BYE; RTCP reports go out every 5 s.
 //
 // # DTMF, PIN and dial-in numbers

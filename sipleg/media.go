@@ -32,6 +32,10 @@ const maxDatagram = 1500
 //     RTCP from elsewhere than its SDP address is latched only from the latched RTP source's
 //     host carrying its SSRC.
 //   - Symmetric RTP (RFC 4961): a latched source is also where media is sent from then on.
+//   - Nothing is sent to an address that has not shown it is there: after UnprovenBudget
+//     packets (half a second) to an address from which nothing has been accepted yet, RTP is
+//     held back until a packet is (RTP or RTCP, by the rules above). An SDP address is the
+//     caller's word, and an INVITE (or re-INVITE) could otherwise aim a stream at anyone.
 //
 // Every packet from anywhere else is dropped and counted (Strangers). The per-packet path
 // allocates nothing; only a latch does.
@@ -68,11 +72,22 @@ type MediaSocket struct {
 
 	sending atomic.Bool
 	lastRTP atomic.Int64 // unix nanoseconds
+	// heard is the epoch in which a packet was last accepted (+1, so that 0 means never): the
+	// remote of that epoch has shown it is there. unproven counts the RTP packets sent in the
+	// current epoch before it did.
+	heard    atomic.Uint64
+	unproven atomic.Uint32
+	// natHosts, when set, is the only host a NAT latch may move to (the dialog's signalling
+	// source, SetNATHost); unset means any (a trusted trunk, or not told).
+	natHost atomic.Pointer[netip.Addr]
 
 	rtpOut, rtcpOut nbSender
 
+	// poll is the RTP socket once a room's tick reads it itself (Poll, mediapoll_linux.go).
+	poll mediaPoll
+
 	stats struct {
-		rtpIn, rtcpIn, rtpOut, rtcpOut, sendDrops, strangers, malformed, latches atomic.Uint64
+		rtpIn, rtcpIn, rtpOut, rtcpOut, sendDrops, strangers, malformed, latches, unproven atomic.Uint64
 	}
 
 	startOnce, closeOnce sync.Once
@@ -136,6 +151,9 @@ type MediaStats struct {
 	Latches uint64
 	// Malformed counts datagrams that are neither RTP nor RTCP (RFC 5761 section 4).
 	Malformed uint64
+	// Unproven counts RTP packets held back because nothing had come from the remote yet
+	// (UnprovenBudget).
+	Unproven uint64
 }
 
 // LogValue makes the counters structured log attributes (a "media" group of rtp_in, rtp_out,
@@ -167,12 +185,13 @@ func newUDPDest(ap netip.AddrPort) *udpDest {
 // net.UDPConn would park the goroutine until the buffer drains, and a write deadline in the
 // past fails before even trying. One nbSender serves one sending goroutine at a time.
 type nbSender struct {
-	mu  sync.Mutex
-	raw syscall.RawConn
-	pkt []byte
-	sa  syscall.Sockaddr
-	err error
-	fn  func(fd uintptr) bool
+	mu   sync.Mutex
+	poll *mediaPoll // the RTP socket's polled descriptor, which replaces raw once handed over
+	raw  syscall.RawConn
+	pkt  []byte
+	sa   syscall.Sockaddr
+	err  error
+	fn   func(fd uintptr) bool
 }
 
 func (s *nbSender) init(c *net.UDPConn) error {
@@ -193,6 +212,11 @@ func (s *nbSender) send(pkt []byte, d *udpDest) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.poll != nil {
+		if polled, err := s.poll.sendPolled(pkt, d.sa); polled {
+			return err
+		}
+	}
 	s.pkt, s.sa = pkt, d.sa
 	err := s.raw.Write(s.fn)
 	s.pkt = nil
@@ -206,6 +230,7 @@ var errNoDestination = errors.New("sipleg: no media destination")
 
 func newMediaSocket(port int, rtpConn, rtcpConn *net.UDPConn, release func()) (*MediaSocket, error) {
 	m := &MediaSocket{port: port, rtp: rtpConn, rtcp: rtcpConn, release: release}
+	m.rtpOut.poll = &m.poll
 	err1 := m.rtpOut.init(rtpConn)
 	err2 := m.rtcpOut.init(rtcpConn)
 	if err := errors.Join(err1, err2); err != nil {
@@ -237,6 +262,7 @@ func (m *MediaSocket) SetRemote(rtp, rtcp netip.AddrPort, mux bool) {
 		return
 	}
 	m.epoch.Add(1)
+	m.unproven.Store(0)
 	m.rtpSource.Store(nil)
 	m.rtcpSource.Store(nil)
 	m.rtpSSRC.Store(0)
@@ -298,6 +324,15 @@ func (m *MediaSocket) read(c *net.UDPConn, rtcpPort bool) {
 	for {
 		n, src, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
+			if !rtcpPort && m.poll.want.Load() {
+				// A room's tick reads this socket from now on (Poll).
+				if m.handOver() || errors.Is(err, net.ErrClosed) {
+					return
+				}
+				m.poll.want.Store(false) // no descriptor to hand over: keep reading, ask again
+				_ = c.SetReadDeadline(time.Time{})
+				continue
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -343,6 +378,9 @@ func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpP
 	if !m.accept(pkt, kind, src, rtcpPort) {
 		m.stats.strangers.Add(1)
 		return
+	}
+	if e := m.epoch.Load() + 1; m.heard.Load() != e {
+		m.heard.Store(e)
 	}
 	if kind == kindRTCP {
 		m.stats.rtcpIn.Add(1)
@@ -396,7 +434,7 @@ func (m *MediaSocket) accept(pkt []byte, kind packetKind, src netip.AddrPort, rt
 		m.latch(l, src, true, true)
 		return true
 	default:
-		if (!sdp.behindNAT && src.Addr() != want.Addr()) || !m.candidate(l, pkt, src, ssrc) {
+		if !m.natSourceAllowed(sdp, want, src) || !m.candidate(l, pkt, src, ssrc) {
 			return false
 		}
 		m.latch(l, src, false, true)
@@ -406,6 +444,31 @@ func (m *MediaSocket) accept(pkt []byte, kind packetKind, src netip.AddrPort, rt
 		m.rtpSSRC.Store(1<<32 | uint64(ssrc))
 	}
 	return true
+}
+
+// natSourceAllowed reports whether src, neither the SDP address nor the latched source, may
+// earn a NAT latch: for a public SDP address only its own host (a port rewritten by NAT); for a
+// private one (the caller is behind NAT and cannot know its public address) only the host its
+// signalling came from, when SetNATHost named one, since a stranger who sprays the port range
+// could otherwise take the call's media before the caller's first packet.
+func (m *MediaSocket) natSourceAllowed(sdp *sdpRemote, want, src netip.AddrPort) bool {
+	if !sdp.behindNAT {
+		return src.Addr() == want.Addr()
+	}
+	h := m.natHost.Load()
+	return h == nil || *h == src.Addr()
+}
+
+// SetNATHost names the host that a caller behind NAT (a private SDP address) sends its media
+// from: the source of its signalling. The zero Addr lets any host earn the latch (a trusted
+// trunk whose callers' media comes from elsewhere).
+func (m *MediaSocket) SetNATHost(host netip.Addr) {
+	if !host.IsValid() {
+		m.natHost.Store(nil)
+		return
+	}
+	host = host.Unmap()
+	m.natHost.Store(&host)
 }
 
 // candidate counts an RTP packet from src, neither the SDP address nor the latched source, towards
@@ -463,11 +526,20 @@ func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
+// UnprovenBudget is how many RTP packets go to a remote address before anything has come from
+// it: half a second, enough for a phone's first packets (or its first RTCP report, for one that
+// only listens) to cross; then RTP waits for them.
+const UnprovenBudget = 25
+
 // SendRTP sends one RTP packet to the remote without blocking; a packet that cannot be sent
 // now (full buffer, no destination, hold) is dropped and counted. It allocates nothing.
 func (m *MediaSocket) SendRTP(pkt []byte) {
 	if !m.sending.Load() {
 		m.stats.sendDrops.Add(1)
+		return
+	}
+	if m.heard.Load() != m.epoch.Load()+1 && m.unproven.Add(1) > UnprovenBudget {
+		m.stats.unproven.Add(1)
 		return
 	}
 	if m.rtpOut.send(pkt, m.rtpDest.Load()) != nil {
@@ -517,7 +589,7 @@ func (m *MediaSocket) Stats() MediaStats {
 	return MediaStats{
 		RTPIn: s.rtpIn.Load(), RTCPIn: s.rtcpIn.Load(), RTPOut: s.rtpOut.Load(), RTCPOut: s.rtcpOut.Load(),
 		SendDrops: s.sendDrops.Load(), Strangers: s.strangers.Load(), Malformed: s.malformed.Load(),
-		Latches: s.latches.Load(),
+		Latches: s.latches.Load(), Unproven: s.unproven.Load(),
 	}
 }
 
@@ -528,6 +600,7 @@ func (m *MediaSocket) Close() error {
 		m.rtp.Close()
 		m.rtcp.Close()
 		m.readers.Wait()
+		m.poll.close()
 		if m.release != nil {
 			m.release()
 		}

@@ -388,11 +388,13 @@ func TestMediaSocketSendAllocatesNothing(t *testing.T) {
 	defer sink.Close()
 	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
 	m.SetRemote(ap, ap, false)
+	m.SetSending(true)
 	pkt := rtpPacket(1)
+	m.SetPayloadTypes(0)
+	m.input(pkt, ap, time.Time{}, false) // the remote has shown it is there: sends go out
 	if n := testing.AllocsPerRun(200, func() { m.SendRTP(pkt) }); n != 0 {
 		t.Fatalf("SendRTP allocates %v times", n)
 	}
-	m.SetPayloadTypes(0)
 	if n := testing.AllocsPerRun(200, func() {
 		m.input(pkt, ap, time.Time{}, false)
 	}); n != 0 {
@@ -421,7 +423,10 @@ func BenchmarkMediaSocketSendRTP(b *testing.B) {
 	defer sink.Close()
 	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
 	m.SetRemote(ap, ap, false)
+	m.SetSending(true)
 	pkt := rtpPacket(1)
+	m.SetPayloadTypes(0)
+	m.input(pkt, ap, time.Time{}, false) // proven: the benchmark measures real sends
 	b.ReportAllocs()
 	for b.Loop() {
 		m.SendRTP(pkt)
@@ -455,4 +460,93 @@ func FuzzMediaInput(f *testing.F) {
 			t.Fatal("a stranger's packet was accepted")
 		}
 	})
+}
+
+// received counts the datagrams c gets until none comes for 100 ms.
+func countArrivals(c *net.UDPConn) int {
+	n := 0
+	for gets(c, 100*time.Millisecond) {
+		n++
+	}
+	return n
+}
+
+// TestMediaSocketSendsOnlyToAProvenRemote: an SDP address is the caller's word. An INVITE (ACKed
+// by a spoofer who saw the 200, or a caller's own re-INVITE) naming a victim's address gets at
+// most UnprovenBudget packets sent there, not a stream for as long as the call lasts: RTP waits
+// until something has come from the remote. Once it has, media flows; a re-INVITE that moves the
+// SDP address has to be shown again.
+func TestMediaSocketSendsOnlyToAProvenRemote(t *testing.T) {
+	m, r := openMedia(t)
+	m.SetPayloadTypes(0)
+	m.SetSending(true)
+	m.Start(r.onRTP, r.onRTCP)
+	victim, victimAddr := loopbackUDP(t)
+	m.SetRemote(victimAddr, netip.AddrPortFrom(victimAddr.Addr(), victimAddr.Port()+1), false)
+	for i := range 100 {
+		m.SendRTP(rtpPacket(uint16(i)))
+	}
+	if got := countArrivals(victim); got != UnprovenBudget {
+		t.Errorf("the unproven address got %d packets, want the budget %d", got, UnprovenBudget)
+	}
+	if st := m.Stats(); st.Unproven != 100-UnprovenBudget {
+		t.Errorf("%d held back, want %d", st.Unproven, 100-UnprovenBudget)
+	}
+
+	// The caller speaks from its SDP address: it is there, and hears everything.
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
+	victim.WriteToUDP(rtpFrom(0, 1, 0xCA11), dst)
+	awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 1 })
+	for i := range 40 {
+		m.SendRTP(rtpPacket(uint16(i)))
+	}
+	if got := countArrivals(victim); got != 40 {
+		t.Errorf("the proven caller got %d of 40 packets", got)
+	}
+
+	// A re-INVITE points the media elsewhere: the new address must show itself too.
+	other, otherAddr := loopbackUDP(t)
+	m.SetRemote(otherAddr, netip.AddrPortFrom(otherAddr.Addr(), otherAddr.Port()+1), false)
+	for i := range 100 {
+		m.SendRTP(rtpPacket(uint16(i)))
+	}
+	if got := countArrivals(other); got != UnprovenBudget {
+		t.Errorf("the re-INVITE's address got %d packets, want the budget %d", got, UnprovenBudget)
+	}
+}
+
+// TestMediaSocketNATLatchOnlyFromTheSignallingHost: a caller behind NAT puts its private address
+// in its SDP, so its media may come from anywhere; a stranger who sprays the port range with
+// well-formed in-sequence packets before the caller's first must not take the call. With the
+// signalling host named (SetNATHost), only that host earns the latch.
+func TestMediaSocketNATLatchOnlyFromTheSignallingHost(t *testing.T) {
+	m, r := openMedia(t)
+	m.SetRemote(netip.MustParseAddrPort("10.1.2.3:4000"), netip.MustParseAddrPort("10.1.2.3:4001"), false)
+	m.SetPayloadTypes(0)
+	m.SetNATHost(netip.MustParseAddr("127.0.0.2"))
+	m.Start(r.onRTP, r.onRTCP)
+	stranger, _ := loopbackUDP(t) // 127.0.0.1
+	caller, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Skipf("no 127.0.0.2 here: %v", err)
+	}
+	defer caller.Close()
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
+	for i := range 3 * LatchRun {
+		stranger.WriteToUDP(rtpFrom(0, uint16(i), 0xBAD), dst)
+	}
+	awaitStats(t, m, func(s MediaStats) bool { return s.Strangers == 3*LatchRun })
+	if st := m.Stats(); st.Latches != 0 || st.RTPIn != 0 {
+		t.Fatalf("the stranger latched: %+v", st)
+	}
+	for i := range LatchRun + 1 {
+		caller.WriteToUDP(rtpFrom(0, uint16(100+i), 0xCA11), dst)
+	}
+	st := awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 2 })
+	if st.Latches != 1 {
+		t.Fatalf("the caller behind NAT did not latch: %+v", st)
+	}
+	if src, ok := m.Source(); !ok || src.Addr() != netip.MustParseAddr("127.0.0.2") {
+		t.Errorf("source %v, want the signalling host", src)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
@@ -130,6 +131,13 @@ type leg struct{ c *Call }
 func (l leg) SendRTP(pkt []byte) {
 	if t := l.c.track; t != nil {
 		t.write(pkt)
+	}
+}
+
+// SendRTPHeader implements bridge.TypedLeg: the header as a struct, into pion's SRTP writer.
+func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
+	if t := l.c.track; t != nil {
+		t.writeHeader(h, payload)
 	}
 }
 
@@ -313,15 +321,8 @@ func (c *Call) rtcpLoop() {
 			continue
 		}
 		c.rtcpMu.Lock()
-		raw, err := p.RTCPReport(time.Now())
+		pkts := p.RTCPPackets(time.Now()) // as packets: nothing marshalled to be parsed again
 		c.rtcpMu.Unlock()
-		if err != nil {
-			continue
-		}
-		pkts, err := rtcp.Unmarshal(raw)
-		if err != nil {
-			continue
-		}
 		if c.track != nil {
 			if ours := c.track.ssrc(); ours != 0 {
 				translateSSRC(pkts, p.SSRC(), ours)
@@ -408,15 +409,7 @@ func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 	}
 	c.rtcpIn.Add(1)
 	c.fractionLost.Store(uint32(blocks[len(blocks)-1].FractionLost))
-	out, err := (&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}).Marshal()
-	if err != nil {
-		c.rtcpBad.Add(1)
-		return
-	}
 	c.rtcpMu.Lock()
-	err = p.PushRTCP(out, now)
+	p.PushRTCPPackets([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}}, now)
 	c.rtcpMu.Unlock()
-	if err != nil {
-		c.rtcpBad.Add(1)
-	}
 }

@@ -74,6 +74,24 @@ func (t *audioTrack) ssrc() uint32 {
 	return 0
 }
 
+// writeHeader sends one RTP packet whose header the bridge hands over as a struct
+// (bridge.TypedLeg): no packet is marshalled for pion to take apart again. Before DTLS-SRTP is
+// up pion drops it.
+func (t *audioTrack) writeHeader(h *rtp.Header, payload []byte) {
+	b := t.binding.Load()
+	if b == nil {
+		t.dropped.Add(1)
+		return
+	}
+	t.hdr = *h
+	t.hdr.SSRC, t.hdr.PayloadType = b.ssrc, b.pt
+	if _, err := b.w.WriteRTP(&t.hdr, payload); err != nil {
+		t.dropped.Add(1)
+		return
+	}
+	t.sent.Add(1)
+}
+
 // write sends one RTP packet written by the bridge. Before DTLS-SRTP is up pion drops it.
 func (t *audioTrack) write(pkt []byte) {
 	b := t.binding.Load()

@@ -105,6 +105,7 @@ func newTalkerRecording(k int, t bench.Talker) (*talkerRecording, error) {
 type onsetDetector struct {
 	lastLoud time.Time
 	onsets   []time.Time
+	packets  []time.Time // the arrival time of the packet that carries each onset
 }
 
 // feed adds decoded samples that start at t.
@@ -116,23 +117,26 @@ func (d *onsetDetector) feed(pcm []int16, t time.Time) {
 		at := t.Add(sampleTime(j))
 		if d.lastLoud.IsZero() || at.Sub(d.lastLoud) > onsetQuiet {
 			d.onsets = append(d.onsets, at)
+			d.packets = append(d.packets, t)
 		}
 		d.lastLoud = at
 	}
 }
 
-// talkerOnset is one onset as the talker sent it.
+// talkerOnset is one onset as the talker sent it: at is the onset's time, sent the time its
+// packet was handed to the kernel.
 type talkerOnset struct {
-	at     time.Time
-	talker int
+	at, sent time.Time
+	talker   int
 }
 
 // matchOnsets pairs every heard onset with the last sent onset before it (at most
 // burstSpacing − burstLength earlier, so that a burst is never paired with the one before)
-// and returns the latencies, and which sent onsets were heard.
-func matchOnsets(sent []talkerOnset, heard []time.Time) (lat []time.Duration, matched []bool) {
+// and returns the latencies, which sent onsets were heard, and each pair (indices into sent and
+// heard).
+func matchOnsets(sent []talkerOnset, heard []time.Time) (lat []time.Duration, matched []bool, pairs [][2]int) {
 	matched = make([]bool, len(sent))
-	for _, h := range heard {
+	for k, h := range heard {
 		i, _ := slices.BinarySearchFunc(sent, h, func(o talkerOnset, t time.Time) int { return o.at.Compare(t) })
 		i--
 		if i < 0 || matched[i] || h.Sub(sent[i].at) > burstSpacing-burstLength/2 {
@@ -140,8 +144,9 @@ func matchOnsets(sent []talkerOnset, heard []time.Time) (lat []time.Duration, ma
 		}
 		matched[i] = true
 		lat = append(lat, h.Sub(sent[i].at))
+		pairs = append(pairs, [2]int{i, k})
 	}
-	return lat, matched
+	return lat, matched, pairs
 }
 
 func samples(d time.Duration) int { return int(d * codec.SampleRate / time.Second) }

@@ -6,8 +6,11 @@
 //   - SIP legs (BenchmarkLoadSIP): a minimal SIP UAC of its own over UDP (INVITE with an SDP
 //     offer, 200, ACK; BYE at the end, RFC 3261) and one UDP media socket per call. K = 3
 //     talkers send tone bursts of distinct frequencies, taking turns (an onset every 200 ms);
-//     the other N − K listeners send pre-encoded near-silence (Opus DTX or -70 dBFS PCMU, the
-//     bench package's recordings).
+//     the other N − K listeners send pre-encoded near-silence every 20 ms, as phones with an
+//     open microphone do (-70 dBFS noise, Opus without DTX, no RFC 6464 levels: issue 9's load;
+//     Config.DTXListeners restores Opus DTX listeners). The figures include packets/s per
+//     listener, packets received out of order or beyond what the sequence numbers account
+//     for, packets of an unexpected payload type, and the generator's own CPU.
 //   - WebRTC legs (BenchmarkLoadWebRTC): the same three SIP talkers and N WHEP listeners (pion
 //     peer connections: ICE, DTLS-SRTP), so that confd's cost per WebRTC participant includes
 //     SRTP and pion's per-packet work.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -61,11 +62,19 @@ type Config struct {
 	RTP string
 	// Room is the room's name. Empty means "load".
 	Room string
+	// DTXListeners makes silent Opus listeners send DTX (bench.DTXRecording: a TOC byte every
+	// 400 ms) and lets the Opus talkers' encoders use DTX between bursts. By default every
+	// participant sends a packet every 20 ms as a phone with an open microphone does (issue 9's
+	// load): listeners near-silence (-70 dBFS noise) encoded without DTX and without RFC 6464
+	// levels, talkers without DTX.
+	DTXListeners bool
 	// KeepAudio keeps the sampled listeners' decoded audio of the window, for tone checks.
 	KeepAudio bool
 	// DuringWindow, when set, is started on its own goroutine as the window begins, with confd's
 	// process id (to profile confd, say); the run waits for it to return.
 	DuringWindow func(pid int)
+	// Metrics, when set, receives confd's /metrics at the end of the window.
+	Metrics func(text string)
 	// Log receives progress. Nil means slog.Default().
 	Log *slog.Logger
 }
@@ -123,6 +132,17 @@ type Result struct {
 	// sequence numbers); Silent counts legs that received nothing in it.
 	Expected, Received uint64
 	Silent             int
+	// Extra counts packets received beyond what the sequence numbers account for (duplicates,
+	// or a stream whose numbers went back); Reordered packets not numbered above the highest
+	// before them; WrongPT packets of a payload type the call did not negotiate.
+	Extra, Reordered, WrongPT uint64
+	// Foreign counts datagrams that reached a leg's socket from an address other than its
+	// call's confd media address (left out of every other count): another process's stream to
+	// a port this run reuses.
+	Foreign uint64
+	// ListenerRateMin and ListenerRateMedian are the packets per second the listeners received
+	// over the window: the least served one and the median (50 when every tick reaches them).
+	ListenerRateMin, ListenerRateMedian float64
 	// Latencies are the added latencies of every onset heard by a sampled listener, sorted.
 	Latencies []time.Duration
 	// Onsets counts the talkers' onsets times the sampled listeners that should hear them;
@@ -140,6 +160,28 @@ type Result struct {
 	SendLag98     time.Duration
 	// LoadAverage is /proc/loadavg's first three fields at the window's end.
 	LoadAverage string
+	// Stages splits the onset latencies per talker (issue 9 item 4).
+	Stages []StageResult
+}
+
+// StageResult splits one talker's onset latencies, as the sampled listeners heard them, into
+// what happened to the packets and what happened to the audio inside them:
+//
+//   - Packet: from the talker's packet carrying the onset handed to the kernel to the kernel's
+//     arrival time of the listener's packet carrying it. On loopback this is confd's wait for
+//     its tick (the jitter buffer's delay, in whole frames, plus the wait for the next tick)
+//     and the tick's own work before that listener's send.
+//   - Within: the onset's later position in the listener's decoded packet than in the talker's:
+//     the re-encoder's look-ahead (Opus 6.5 ms), the resamplers of a G.711 path, the mixer's
+//     fade-in of a new talker, and the detection threshold met later on a ramp.
+type StageResult struct {
+	Talker         string
+	Packet, Within []time.Duration
+}
+
+// Median returns the medians of the two parts.
+func (s StageResult) Median() (packet, within time.Duration) {
+	return bench.LatencyResult{Latencies: s.Packet}.Quantile(0.5), bench.LatencyResult{Latencies: s.Within}.Quantile(0.5)
 }
 
 // ListenerResult is what one sampled listener heard in the window.
@@ -182,9 +224,10 @@ func (r Result) Latency(q float64) time.Duration {
 // String is the run's one-line summary.
 func (r Result) String() string {
 	return fmt.Sprintf("N=%d (%s): confd %.1f%% of a core, %.2f µs/participant/tick, %d ticks in %.0f frames; loss %.3f%% (%d/%d, %d silent legs); "+
+		"listeners get %.1f packets/s (min %.1f); %d reordered, %d extra, %d wrong PT, %d from elsewhere; "+
 		"latency median %.1f ms p99 %.1f ms over %d onsets (%d missed); setup %v; generator %.0f%% of a core, late ticks %d, send lag p98 %.1f ms; load average %s",
 		r.N, r.Listeners, 100*r.CPUShare(), r.MicrosPerParticipantTick(), r.Ticks, r.Frames(), r.LossPercent(), r.Expected-min(r.Received, r.Expected),
-		r.Expected, r.Silent, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
+		r.Expected, r.Silent, r.ListenerRateMedian, r.ListenerRateMin, r.Reordered, r.Extra, r.WrongPT, r.Foreign, ms(r.Latency(0.5)), ms(r.Latency(0.99)), len(r.Latencies), r.Missed, r.Setup.Round(time.Millisecond), 100*r.GeneratorCPU.Seconds()/r.Window.Seconds(), r.GeneratorLate, ms(r.SendLag98), r.LoadAverage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -267,6 +310,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	res := Result{N: cfg.Participants, Talkers: len(cfg.Talkers), Listeners: cfg.Listeners}
 	talkers := make([]*talkerRecording, len(cfg.Talkers))
 	for k, t := range cfg.Talkers {
+		t.Format.NoDTX = t.Format.NoDTX || !cfg.DTXListeners
 		tr, err := newTalkerRecording(k, t)
 		if err != nil {
 			return res, err
@@ -275,11 +319,11 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	}
 	listenerRecs := map[codec.Codec]*bench.Recording{}
 	for i, c := range []codec.Codec{codec.Opus, codec.PCMU, codec.PCMA} {
-		if c == codec.Opus {
+		if c == codec.Opus && cfg.DTXListeners {
 			listenerRecs[c] = bench.DTXRecording()
 			continue
 		}
-		rec, err := bench.Record(codec.Format{Codec: c}, 5, 50, bench.NoiseCapture(-70, uint64(i+1)))
+		rec, err := bench.Record(codec.Format{Codec: c, NoDTX: true}, 5, 50, bench.NoiseCapture(-70, uint64(i+1)))
 		if err != nil {
 			return res, err
 		}
@@ -376,6 +420,13 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.GeneratorCPU = self1 - self0
+	if cfg.Metrics != nil {
+		if resp, err := http.Get(g.daemon.URL("/metrics")); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			cfg.Metrics(string(b))
+		}
+	}
 	t1 := time.Now()
 	after := g.snapshot(legs, false)
 	res.Window, res.CPU, res.LoadAverage = t1.Sub(t0), cpu1-cpu0, LoadAverage()
@@ -387,7 +438,8 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	sent := slices.Clone(g.onsets)
 	g.mu.Unlock()
 
-	// Loss over every leg.
+	// Loss and order over every leg; the listeners' packet rates.
+	var rates []float64
 	for i := range legs {
 		exp, got := after[i].highest-before[i].highest, after[i].received-before[i].received
 		if before[i].highest == 0 {
@@ -396,9 +448,20 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		res.Expected += exp
 		res.Ticks = max(res.Ticks, exp)
 		res.Received += min(got, exp)
+		res.Extra += got - min(got, exp)
+		res.Reordered += after[i].reordered - before[i].reordered
+		res.WrongPT += after[i].wrongPT - before[i].wrongPT
+		res.Foreign += after[i].foreign - before[i].foreign
 		if got == 0 {
 			res.Silent++
 		}
+		if legs[i].talker == nil {
+			rates = append(rates, float64(got)/res.Window.Seconds())
+		}
+	}
+	slices.Sort(rates)
+	if len(rates) > 0 {
+		res.ListenerRateMin, res.ListenerRateMedian = rates[0], rates[len(rates)/2]
 	}
 	// Latency: sent onsets in the window (the last 200 ms excepted, still on their way),
 	// heard onsets in the window, per sampled listener.
@@ -406,15 +469,34 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return o.at.Before(t0) || o.at.After(t1.Add(-burstSpacing))
 	})
 	slices.SortFunc(sent, func(a, b talkerOnset) int { return a.at.Compare(b.at) })
+	var talkerIdx []int
+	for _, l := range legs {
+		if l.talker != nil {
+			talkerIdx = append(talkerIdx, l.index)
+			res.Stages = append(res.Stages, StageResult{Talker: l.talker.talker.Format.Codec.String()})
+		}
+	}
 	for _, l := range legs {
 		if !l.recv.sampled {
 			continue
 		}
 		l.recv.mu.Lock()
-		heard := slices.DeleteFunc(slices.Clone(l.recv.det.onsets), func(t time.Time) bool { return t.Before(t0) || t.After(t1) })
+		var heard, heardPkts []time.Time
+		for i, t := range l.recv.det.onsets {
+			if !t.Before(t0) && !t.After(t1) {
+				heard, heardPkts = append(heard, t), append(heardPkts, l.recv.det.packets[i])
+			}
+		}
 		pcm := l.recv.pcm
 		l.recv.mu.Unlock()
-		lat, matched := matchOnsets(sent, heard)
+		lat, matched, pairs := matchOnsets(sent, heard)
+		for j, pr := range pairs {
+			o := sent[pr[0]]
+			k := slices.Index(talkerIdx, o.talker)
+			st := &res.Stages[k]
+			st.Packet = append(st.Packet, heardPkts[pr[1]].Sub(o.sent))
+			st.Within = append(st.Within, lat[j]-heardPkts[pr[1]].Sub(o.sent))
+		}
 		res.Latencies = append(res.Latencies, lat...)
 		slices.Sort(lat)
 		res.PerListener = append(res.PerListener, ListenerResult{Index: l.index, Codec: l.codec.String(),
@@ -434,6 +516,10 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		}
 	}
 	slices.Sort(res.Latencies)
+	for i := range res.Stages {
+		slices.Sort(res.Stages[i].Packet)
+		slices.Sort(res.Stages[i].Within)
+	}
 	return res, nil
 }
 
@@ -468,12 +554,13 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 	if c == codec.Opus {
 		rtpmap = "opus/48000/2" // RFC 7587 section 7
 	}
+	l.recv.pt = pt
 	if l.recv.sampled {
 		dec, err := codec.NewDecoder(c)
 		if err != nil {
 			return err
 		}
-		l.recv.dec, l.recv.pt = dec, pt
+		l.recv.dec = dec
 		if err := enableTimestamps(conn); err != nil {
 			return err
 		}
@@ -487,6 +574,8 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 		return err
 	}
 	l.call, l.dest = call, call.Remote
+	from := netip.AddrPortFrom(call.Remote.Addr().Unmap(), call.Remote.Port())
+	l.recv.from.Store(&from)
 	start := 0
 	if l.talker == nil {
 		start = l.index % rec.Ticks() // listeners' keep-alives spread over the recording
@@ -582,12 +671,12 @@ func (g *generator) sendNext(l *leg, buf []byte) {
 		return
 	}
 	g.mu.Lock()
-	g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), talker: l.index})
+	g.onsets = append(g.onsets, talkerOnset{at: at.Add(l.talker.onsetOffset), sent: at, talker: l.index})
 	g.mu.Unlock()
 }
 
 // legCounts is one leg's receive counters at a moment.
-type legCounts struct{ received, highest uint64 }
+type legCounts struct{ received, highest, reordered, wrongPT, foreign uint64 }
 
 // snapshot reads every leg's counters and, at the window's start, starts keeping the sampled
 // listeners' audio.
@@ -595,6 +684,8 @@ func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
 	out := make([]legCounts, len(legs))
 	for i, l := range legs {
 		out[i].received, out[i].highest = l.recv.counts()
+		out[i].reordered, out[i].wrongPT = l.recv.disorder()
+		out[i].foreign = l.recv.foreign.Load()
 		if l.recv.sampled {
 			l.recv.mu.Lock()
 			l.recv.keep = start && g.cfg.KeepAudio

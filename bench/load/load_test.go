@@ -15,11 +15,12 @@ import (
 )
 
 var (
-	window = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
-	settle = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
-	nice   = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
-	perf   = flag.String("load.perf", "", "record confd with perf(1) for 10 s of the window into this file")
-	rt     = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
+	window  = flag.Duration("load.window", 30*time.Second, "steady-state window of each load benchmark")
+	settle  = flag.Duration("load.settle", 5*time.Second, "wait between the last call up and the window")
+	nice    = flag.Int("load.nice", 0, "confd's scheduling niceness (negative: ahead of other processes on its CPU)")
+	perf    = flag.String("load.perf", "", "record confd with perf(1) for 10 s of the window into this file")
+	metrics = flag.String("load.metrics", "", "write confd's /metrics at the window's end into this file")
+	rt      = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
 // confdBinary builds cmd/confd once per test binary.
@@ -77,10 +78,19 @@ func TestSmallRoomEndToEnd(t *testing.T) {
 
 // BenchmarkLoadSIP runs rooms of N SIP participants: three talkers, the listeners Opus and PCMU
 // in turn (issue 3's bars: at N = 100 an added latency median ≤ 20 ms and p99 ≤ 40 ms; at
-// N = 1000 confd within one core and no loss).
+// N = 1000 confd within one core and no loss), and rooms whose listeners are all Opus or all
+// PCMU (issue 9's bars: at N = 300 confd ≤ 25 µs per participant per tick on Opus and ≤ 15 µs
+// on PCMU, at N = 1000 ≤ 20 µs, every listener getting 50 packets/s with nothing reordered).
+// Every participant sends a packet every 20 ms (Config.DTXListeners is false): e.g.
+// -bench 'LoadSIP/opus/N=300$'.
 func BenchmarkLoadSIP(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: "mix"}) })
+	}
+	for _, kind := range []string{"opus", "pcmu"} {
+		for _, n := range []int{100, 200, 300, 1000} {
+			b.Run(kind+"/"+sizeName(n), func(b *testing.B) { benchLoad(b, Config{Participants: n, Listeners: kind}) })
+		}
 	}
 	// One talker, as when one person speaks: the room phases its tick just after that talker's
 	// packets (bridge/phase.go), which the three talkers at three phases above cannot show.
@@ -108,6 +118,9 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.Skip("the load benchmarks need two CPUs and taskset(1)")
 	}
 	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
+	if *metrics != "" {
+		cfg.Metrics = func(text string) { _ = os.WriteFile(*metrics, []byte(text), 0o644) }
+	}
 	if *perf != "" {
 		cfg.DuringWindow = func(pid int) {
 			out, err := exec.Command("perf", "record", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", *perf, "--", "sleep", "10").CombinedOutput()
@@ -124,6 +137,12 @@ func benchLoad(b *testing.B, cfg Config) {
 			b.Fatal(err)
 		}
 		b.Log(res)
+		for k, st := range res.Stages {
+			pk, in := st.Median()
+			b.Logf("talker %d (%s): onset latency median %.1f ms = packet %.1f ms (p99 %.1f) + within the packet %.1f ms (p99 %.1f), over %d onsets",
+				k, st.Talker, ms(pk+in), ms(pk), ms(bench.LatencyResult{Latencies: st.Packet}.Quantile(0.99)), ms(in),
+				ms(bench.LatencyResult{Latencies: st.Within}.Quantile(0.99)), len(st.Packet))
+		}
 		for _, l := range res.PerListener {
 			b.Logf("sampled listener %d (%s): %d onsets heard, %d matched, median %v", l.Index, l.Codec, l.Heard, l.Matched, l.Median)
 		}
@@ -135,6 +154,12 @@ func benchLoad(b *testing.B, cfg Config) {
 		b.ReportMetric(float64(res.Missed), "missed-onsets")
 		b.ReportMetric(ms(res.SendLag98), "gen-lag-p98-ms")
 		b.ReportMetric(float64(res.Ticks)/res.Frames(), "ticks/frame")
+		b.ReportMetric(res.ListenerRateMin, "listener-min-pkt/s")
+		b.ReportMetric(float64(res.Reordered), "reordered")
+		b.ReportMetric(float64(res.Extra), "extra-pkts")
+		b.ReportMetric(float64(res.WrongPT), "wrong-pt")
+		b.ReportMetric(float64(res.Foreign), "foreign-pkts")
+		b.ReportMetric(100*res.GeneratorCPU.Seconds()/res.Window.Seconds(), "gen-cpu-%core")
 		b.ReportMetric(0, "ns/op")
 	}
 }

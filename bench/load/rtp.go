@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -58,11 +59,20 @@ type receiver struct {
 	packets atomic.Uint64
 	highest atomic.Uint64 // extended highest sequence number + 1; 0 before the first packet
 	ext     uint64        // owned by the reading goroutine
+	// reordered counts packets whose sequence number was not above the highest one before it
+	// (late or duplicate: a stream whose numbers only go forward has none); wrongPT counts RTP
+	// packets whose payload type is not the one the call negotiated (pt).
+	reordered, wrongPT atomic.Uint64
+	// from is confd's media address of the call, once known; foreign counts datagrams from
+	// anywhere else (another process's stream to a port this run reuses, say), which are not
+	// counted as RTP of the call.
+	from    atomic.Pointer[netip.AddrPort]
+	foreign atomic.Uint64
 
-	// A sampled listener's: its codec's decoder and payload type, the onsets it heard and,
-	// while keep is set, the PCM it decoded.
-	sampled bool
+	// pt is the payload type the leg receives. A sampled listener's: its codec's decoder, the
+	// onsets it heard and, while keep is set, the PCM it decoded.
 	pt      uint8
+	sampled bool
 	dec     codec.Decoder
 	mu      sync.Mutex
 	det     onsetDetector
@@ -78,10 +88,15 @@ func (r *receiver) packet(pkt []byte, t time.Time) {
 		return
 	}
 	r.packets.Add(1)
+	if pt != r.pt {
+		r.wrongPT.Add(1)
+	}
 	if r.ext == 0 {
 		r.ext = 1<<16 | uint64(seq) // one cycle up, so that a first reordered packet cannot wrap below 0
 	} else if d := int16(seq - uint16(r.ext)); d > 0 {
-		r.ext += uint64(d) // a duplicate or a reordered packet (d <= 0) leaves the highest number
+		r.ext += uint64(d)
+	} else {
+		r.reordered.Add(1) // a duplicate or a reordered packet (d <= 0) leaves the highest number
 	}
 	r.highest.Store(r.ext + 1)
 	if !r.sampled || pt != r.pt || len(payload) == 0 {
@@ -102,6 +117,11 @@ func (r *receiver) packet(pkt []byte, t time.Time) {
 // counts returns the packets received and the extended highest sequence number + 1.
 func (r *receiver) counts() (received, highest uint64) {
 	return r.packets.Load(), r.highest.Load()
+}
+
+// disorder returns the reordered and wrong-payload-type counts.
+func (r *receiver) disorder() (reordered, wrongPT uint64) {
+	return r.reordered.Load(), r.wrongPT.Load()
 }
 
 // enableTimestamps asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS, socket(7)),
@@ -136,28 +156,44 @@ func kernelTime(oob []byte) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// readUDP reads a SIP leg's media socket until it is closed, handing packets to r with their
-// arrival time: the kernel's for a sampled listener, the read's otherwise.
+// fromCall reports whether a datagram from src comes from the call's confd address, and counts
+// it as foreign otherwise.
+func (r *receiver) fromCall(src netip.AddrPort) bool {
+	if f := r.from.Load(); f != nil && *f == netip.AddrPortFrom(src.Addr().Unmap(), src.Port()) {
+		return true
+	}
+	r.foreign.Add(1)
+	return false
+}
+
+// readUDP reads a SIP leg's media socket until it is closed, handing packets from the call's
+// confd address to r with their arrival time: the kernel's for a sampled listener, the read's
+// otherwise.
 func readUDP(c *net.UDPConn, r *receiver) {
 	buf := make([]byte, 1500)
 	oob := make([]byte, 128)
 	for {
 		if !r.sampled {
-			n, _, err := c.ReadFromUDPAddrPort(buf)
+			n, src, err := c.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				if isClosed(err) {
 					return
 				}
 				continue
 			}
-			r.packet(buf[:n], time.Time{})
+			if r.fromCall(src) {
+				r.packet(buf[:n], time.Time{})
+			}
 			continue
 		}
-		n, oobn, _, _, err := c.ReadMsgUDPAddrPort(buf, oob)
+		n, oobn, _, src, err := c.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if isClosed(err) {
 				return
 			}
+			continue
+		}
+		if !r.fromCall(src) {
 			continue
 		}
 		t, ok := kernelTime(oob[:oobn])

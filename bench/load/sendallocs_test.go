@@ -29,7 +29,7 @@ import (
 // the leg its packet, and everything below: pion's interceptors, SRTP, the socket) and as the
 // room's tick as a whole.
 const (
-	sendPathFrame = "confd/webrtcleg.(*audioTrack).write"
+	sendPathFrame = "confd/webrtcleg.(*audioTrack).writeHeader" // the typed path (bridge.TypedLeg)
 	tickFrame     = "confd/bridge.(*Room).tick"
 )
 

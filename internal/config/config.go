@@ -204,8 +204,9 @@ type User struct {
 }
 
 // Credential answers a digest challenge on dial-out (RFC 3261 section 22.2) whose realm is
-// Realm, exactly, from a request to Host when one is given. A credential without a realm must
-// name a host: it then answers any realm from that host, and no other host ever sees it.
+// Realm, exactly, from a request to Host, or, without a Host, to the host named like Realm (a
+// realm is no secret: any callee can name it). A credential without a realm must name a host:
+// it then answers any realm from that host, and no other host ever sees it.
 type Credential struct {
 	Realm    string `toml:"realm"`
 	Host     string `toml:"host"`

@@ -25,8 +25,9 @@ type AttemptsConfig struct {
 	// from zero. Zero means 1 h.
 	Forget time.Duration
 	// RoomFree is how many failures a room takes, from all sources together, before every source
-	// that has not already given the room's secret has to wait between tries (the same doubling
-	// delays). It stops a guess spread over many addresses. Zero means 50.
+	// that has failed lately (and has not already given the room's secret) has to wait between
+	// tries (the same doubling delays). It stops a guess spread over many addresses at one try
+	// per address, without keeping a newcomer out. Zero means 50.
 	RoomFree int
 	// MaxEntries bounds each table (sources, rooms, known-good pairs). Zero means 65536.
 	MaxEntries int
@@ -59,8 +60,8 @@ func (c AttemptsConfig) withDefaults() AttemptsConfig {
 // room; past a free allowance each further try must wait a delay that doubles with every failure,
 // and a source that keeps failing is locked out. A try refused by Allow is answered without the
 // secret being looked at, so it tells the guesser nothing. Other sources and other rooms are not
-// slowed by one source's failures; a room under a guess spread over many sources slows only the
-// sources that have not already given its secret.
+// slowed by one source's failures; a room under a guess spread over many sources slows the
+// sources that have failed lately and not already given its secret, never a newcomer.
 type Attempts struct {
 	cfg AttemptsConfig
 
@@ -98,13 +99,18 @@ func NewAttempts(cfg AttemptsConfig) *Attempts {
 func (a *Attempts) Allow(who, room string, now time.Time) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if f, ok := a.sources.peek(who); ok {
-		if wait := a.wait(f, a.cfg.Free, now); wait > 0 {
+	src, failed := a.sources.peek(who)
+	if failed {
+		if wait := a.wait(src, a.cfg.Free, now); wait > 0 {
 			a.refused.Add(1)
 			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
 		}
+		failed = src.count > 0 && (now.Sub(src.last) < a.cfg.Forget || now.Before(src.lockedUntil))
 	}
-	if _, known := a.good.peek(goodKey{who, room}); known {
+	if _, known := a.good.peek(goodKey{who, room}); known || !failed {
+		// A source that has not failed lately is not slowed by the room's count: a guess spread
+		// over many addresses gets one try per address before the room's delays apply to it,
+		// and a newcomer with the right PIN is never kept out of a room under attack.
 		return nil
 	}
 	if f, ok := a.rooms.peek(room); ok {

@@ -56,27 +56,34 @@ func TestAttemptsSlowsAndLocksOutOneSource(t *testing.T) {
 	}
 }
 
-// A guess spread over many addresses (one try each) is slowed by the room's count; a source
-// that already gave the room's PIN is not, and other rooms are not.
+// A guess spread over many addresses gets one try per address: once a room has taken RoomFree
+// failures, a source that failed must wait before its next try. A newcomer (the right PIN on a
+// phone that never failed) and a source that already gave the PIN are not slowed, nor is another
+// room.
 func TestAttemptsRoomCountStopsDistributedGuess(t *testing.T) {
 	a := NewAttempts(AttemptsConfig{RoomFree: 10})
 	now := time.Unix(1_700_000_000, 0)
 	a.Succeed("198.51.100.7", "room", now)
-	checked := 0
+	who := func(i int) string { return "10.0.0." + string(rune('0'+i%10)) + string(rune('0'+i/10)) }
+	first, second := 0, 0
 	for i := range 100 {
-		who := "10.0.0." + string(rune('0'+i%10)) + string(rune('0'+i/10))
-		if guess(a, who, "room", now) {
-			checked++
+		if guess(a, who(i), "room", now) {
+			first++
 		}
 	}
-	if checked != 10 {
-		t.Errorf("%d PINs checked from 100 sources at once, want 10 (RoomFree)", checked)
+	for i := range 100 {
+		if guess(a, who(i), "room", now.Add(time.Second)) {
+			second++
+		}
+	}
+	if first != 100 || second != 0 {
+		t.Errorf("100 sources: %d first tries and %d second tries checked, want 100 and 0", first, second)
+	}
+	if err := a.Allow("203.0.113.9", "room", now); err != nil {
+		t.Errorf("a newcomer is kept out of the room under attack: %v", err)
 	}
 	if err := a.Allow("198.51.100.7", "room", now); err != nil {
 		t.Errorf("a source that knows the PIN is slowed: %v", err)
-	}
-	if err := a.Allow("10.0.0.00", "other", now); err != nil {
-		t.Errorf("another room is slowed: %v", err)
 	}
 }
 

@@ -60,7 +60,7 @@ var (
 	descRoomDecodesTick  = desc("confd_room_decodes_per_tick", "Decoder reads in the room's last tick (calls).", "room")
 	descRoomTicks        = desc("confd_room_ticks_total", "Ticks the room's clock ran (20 ms ticks).", "room")
 	descRoomLateTicks    = desc("confd_room_late_ticks_total", "Ticks that started more than half a frame after they were due (ticks).", "room")
-	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks dropped after a stall longer than the catch-up limit (ticks).", "room")
+	descRoomSkippedTicks = desc("confd_room_skipped_ticks_total", "Ticks skipped because the room would have started them a frame or more late (a stall, or a room short of CPU): late work is dropped, never queued (ticks).", "room")
 	descRoomEncodes      = desc("confd_room_encodes_total", "Encoder calls in the room (calls).", "room")
 	descRoomDecodes      = desc("confd_room_decodes_total", "Decoder reads in the room (calls).", "room")
 	descRoomEncodeErrors = desc("confd_room_encode_errors_total", "Failed encodes in the room (calls).", "room")
