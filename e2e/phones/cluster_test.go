@@ -19,6 +19,7 @@ import (
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/peer"
 )
 
 // The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the
@@ -437,4 +438,85 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 	// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the issue's
 	// bar is 20 ms.
 	t.Logf("the cascade adds %v (median of %v; issue 11's bar: ≤ 20 ms)", median, added)
+}
+
+// TestClusterTwentyRoomsOverThreeNodes: twenty rooms, each with a phone through Kamailio and a
+// phone on a node chosen round robin, are spread over the three nodes' ownership; in each room
+// the two hear each other (through a cascade wherever they are on different nodes), and
+// GET /api/rooms on one node lists the twenty with their owners and two people each.
+func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	const rooms = 20
+	hear := hearing{}
+	var phones []*Phone
+	for i := range rooms {
+		room := fmt.Sprintf("many%d", i)
+		// Two tones per room, reused across rooms (each room is mixed apart).
+		a := c.mustDial(c.kam, room, "Ada", toneAda)
+		b := c.mustDial(c.nodes[i%3].sip, room, "Bob", toneBob)
+		hear[a], hear[b] = []float64{toneBob}, []float64{toneAda}
+		phones = append(phones, a, b)
+	}
+	waitSteady(t, phones, hear.in)
+	var list []cluster.RoomSummary
+	if err := json.Unmarshal(c.nodes[0].must(200, "GET", "/api/rooms", nil), &list); err != nil {
+		t.Fatal(err)
+	}
+	owned := map[string]int{}
+	for _, r := range list {
+		if !strings.HasPrefix(r.Room, "many") {
+			continue
+		}
+		owned[r.Owner]++
+		if r.Participants != 2 || r.Owner != c.owner.Owner(r.Room).Name {
+			t.Errorf("GET /api/rooms: %+v, want 2 participants and owner %s", r, c.owner.Owner(r.Room).Name)
+		}
+	}
+	t.Logf("rooms owned: %v", owned)
+	if n := owned["a"] + owned["b"] + owned["c"]; n != rooms || len(owned) != 3 {
+		t.Errorf("GET /api/rooms lists %d of the %d rooms, owned by %v: want all, spread over the three nodes", n, rooms, owned)
+	}
+}
+
+// TestClusterDialInReachesARoomOwnedElsewhere: a caller (baresip) dials node a's dial-in
+// number and keys a meeting number whose room node b or c owns; node a cascades it there, and
+// a phone on the owner hears it.
+func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
+	peer.RequireBaresip(t)
+	if testing.Short() {
+		t.Skip("plays spoken prompts in real time")
+	}
+	t.Parallel()
+	c := startCluster(t, "[[dialin]]\nnumber = \"1000\"\n")
+	room := ""
+	for i := 4200; i < 4300 && room == ""; i++ {
+		if r := fmt.Sprint(i); c.ownerIndex(r) != 0 {
+			room = r
+		}
+	}
+	owner := c.ownerIndex(room)
+	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
+	caller := peer.Start(t, peer.BaresipConfig{User: "ada", DisplayName: "Ada", Codec: peer.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
+	if err := caller.Dial(c.nodes[0].sipURI("1000")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.WaitEstablished(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.SendDTMF(room + "#"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(25 * time.Second)
+	for c.localRoom(owner, room)["cascade a"] != cluster.CascadeKind {
+		if time.Now().After(deadline) {
+			t.Fatalf("no cascade from node a in room %s on its owner %s: %v", room, c.names[owner], c.localRoom(owner, room))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, ok := c.localRoom(0, room)["Ada"]; !ok {
+		t.Errorf("the dial-in caller is not in room %s on node a: %v", room, c.localRoom(0, room))
+	}
+	waitSteady(t, []*Phone{bob}, hearing{bob: {toneAda}}.in)
+	t.Logf("the caller of node a's dial-in number is heard in room %s on its owner %s", room, c.names[owner])
 }
