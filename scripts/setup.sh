@@ -22,6 +22,9 @@ test)
 	want+=(chromium)
 	command -v node >/dev/null || want+=(nodejs)
 	command -v npm >/dev/null || want+=(npm)
+	# The cluster tests (e2e/phones) put Kamailio and HAProxy in front of three confd nodes,
+	# running deploy/kamailio and deploy/haproxy's configs; the Debian services stay disabled.
+	want+=(kamailio haproxy)
 	# packaging/'s test checks the unit with systemd-analyze and starts confd as its user.
 	want+=(systemd adduser util-linux)
 	;;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"confd/cluster"
@@ -20,6 +21,7 @@ func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 		return
 	}
 	d.nodes = cluster.NewNodes(d.cfg.Cluster)
+	cfg.Security.Trunks = slices.Clone(cfg.Security.Trunks) // d.cfg's stays as configured
 	for _, n := range d.nodes.All() {
 		if n.Name != d.nodes.Self() {
 			cfg.Security.Trunks = append(cfg.Security.Trunks, n.SIP.Addr().String())
