@@ -45,6 +45,13 @@ if ((${#missing[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian starts the services it installs: the tests run Kamailio and HAProxy themselves,
+	# and Kamailio's stock service would hold 5060, confd's SIP port.
+	for svc in kamailio haproxy; do
+		if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null; then
+			$sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 if ! command -v go >/dev/null; then
