@@ -55,7 +55,10 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 // cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), and a
 // high Opus bitrate, since what it is sent is heard again by the other node's participants.
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
-	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade
+	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade // the calling node, on the owner
+	if c.outbound {
+		info.Name = "cascade to " + c.peer // the owner, on the calling node
+	}
 	info.LowDelay = true
 	info.WhileDraining = c.outbound // this node's own calls, draining, still hear their room
 	if info.Output.Codec == codec.Opus && c.s.cfg.CascadeBitrate > 0 {

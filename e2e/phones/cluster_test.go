@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"confd/bridge"
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
@@ -178,22 +179,24 @@ func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64
 	return p
 }
 
-// localRoom is the node's own view of a room (cluster.LocalHeader: never forwarded): the kinds
-// of its participants by name.
-func (c *testCluster) localRoom(i int, room string) map[string]string {
-	c.t.Helper()
+// localState is the node's own view of a room (cluster.LocalHeader: never forwarded to the
+// owner), or ok false.
+func (c *testCluster) localState(i int, room string) (st bridge.RoomState, ok bool) {
 	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
 	req.Header.Set(cluster.LocalHeader, "test")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil
+		return st, false
 	}
 	defer resp.Body.Close()
-	var st struct {
-		Participants []struct{ Name, Kind string }
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
+	return st, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
+}
+
+// localRoom is localState as the kinds of the participants by name.
+func (c *testCluster) localRoom(i int, room string) map[string]string {
+	st, ok := c.localState(i, room)
+	if !ok {
 		return nil
 	}
 	out := map[string]string{}
@@ -290,6 +293,18 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	}
 	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != cluster.CascadeKind {
 		t.Errorf("the owner's room has no cascade leg from %s: %v", c.names[landed], c.localRoom(owner, room))
+	}
+	// The cascade leg carries Opus (the best codec both ends have), both ways.
+	for _, i := range []int{owner, landed} {
+		st, _ := c.localState(i, room)
+		for _, p := range st.Participants {
+			if p.Kind == cluster.CascadeKind {
+				t.Logf("node %s: %s on %s", c.names[i], p.Name, p.Codec)
+				if !strings.Contains(strings.ToLower(p.Codec), "opus") {
+					t.Errorf("node %s: the cascade leg is on %s, want Opus", c.names[i], p.Codec)
+				}
+			}
+		}
 	}
 
 	// GET /api/rooms on any node lists the room once, with its owner and its three people.
