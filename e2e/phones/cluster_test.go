@@ -62,6 +62,22 @@ func requireBinary(t *testing.T, name string) {
 func startCluster(t *testing.T, extra string) *testCluster {
 	t.Helper()
 	requireBinary(t, "kamailio")
+	var lastLog string
+	for range 3 { // a launch that loses a port race is retried with new ports, as startConfd's
+		c, log := tryCluster(t, extra)
+		if c != nil {
+			c.kam = startKamailio(t, c.cfg)
+			return c
+		}
+		lastLog = log
+	}
+	t.Fatalf("the cluster did not start:\n%s", lastLog)
+	return nil
+}
+
+// tryCluster starts the three nodes on fresh ports; on a node that does not start, it stops
+// the others and returns that node's log.
+func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 	c := &testCluster{t: t, cfg: config.Cluster{HealthInterval: config.Duration(500 * time.Millisecond)}}
 	ats := make([]listenAt, len(nodeIPs))
 	for i, ip := range nodeIPs {
@@ -86,12 +102,14 @@ func startCluster(t *testing.T, extra string) *testCluster {
 		}
 		d, ok := launch(t, []string{"-config", path}, false, at)
 		if !ok {
-			t.Fatalf("node %s did not become ready:\n%s", c.names[i], d.log.String())
+			for _, started := range c.nodes {
+				_ = started.cmd.Process.Kill()
+			}
+			return nil, fmt.Sprintf("node %s:\n%s", c.names[i], d.log.String())
 		}
 		c.nodes = append(c.nodes, d)
 	}
-	c.kam = startKamailio(t, c.cfg)
-	return c
+	return c, ""
 }
 
 // startKamailio runs deploy/kamailio/kamailio.cfg as it is, listening on kamailioIP, with a
