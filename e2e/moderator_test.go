@@ -36,15 +36,7 @@ func TestModeratorPage(t *testing.T) {
 
 	events := subscribeEvents(t, d, token, room)
 	phone := startPhone(t, d, room)
-	phoneID := ""
-	for _, p := range roomState(t, d, token, room).Participants {
-		if p.Name == "Phone" {
-			phoneID = p.ID
-		}
-	}
-	if phoneID == "" {
-		t.Fatalf("the phone is not in room %s", room)
-	}
+	phoneID := awaitParticipant(t, d, token, room, "Phone")
 
 	t.Setenv("CONFD_E2E_API_TOKEN", token) // drive.mjs types it into the moderator view
 	br := joinBrowsers(t, d, nil, browserSpec{Name: "Mod", Room: room, Mode: "moderate"})
@@ -128,6 +120,32 @@ func roomState(t *testing.T, d *daemon, token, room string) bridge.RoomState {
 		t.Fatalf("GET /api/rooms/%s = %s: %v", room, resp.Status, err)
 	}
 	return st
+}
+
+// awaitParticipant waits (up to callTimeout) for a participant named name in room and returns
+// its id. A phone's call is established for it when it sends its ACK, and confd joins it to the
+// room on receiving that ACK: a moment later.
+func awaitParticipant(t *testing.T, d *daemon, token, room, name string) string {
+	t.Helper()
+	deadline := time.Now().Add(callTimeout)
+	for {
+		req, _ := http.NewRequest("GET", d.URL("/api/rooms/"+room), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var st bridge.RoomState
+			ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&st) == nil
+			resp.Body.Close()
+			for _, p := range st.Participants {
+				if ok && p.Name == name {
+					return p.ID
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never joined room %s", name, room)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // roomEvents is a room's server-sent events as the control API streams them, in order.

@@ -28,6 +28,9 @@ import (
 // Trunks are exempt from the per-source limits; calls from them count against MaxCalls.
 type door struct {
 	requests, calls, answers *guard.Admission
+	// pending caps the calls a source has still waiting for their ACK (PendingPerSource): each
+	// holds media ports for up to Timer H, and a source that confirms none is not a phone.
+	pending *guard.Admission
 
 	// dropped counts requests refused without an answer; refused those answered 503.
 	dropped, refused atomic.Uint64
@@ -39,8 +42,12 @@ func newDoor(limits config.SIPLimits, trunks []netip.Prefix) *door {
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
 			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
 		answers: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		pending: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource, Exempt: trunks}),
 	}
 }
+
+// unlimitedRate is the rate of an Admission that only counts what a source holds.
+const unlimitedRate = 1e9
 
 // shouldAnswer reports whether a refusal to src may be answered now; a refusal that may not
 // is counted as dropped.
@@ -77,7 +84,8 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 		"Retry-After: "+strconv.Itoa(guard.RetryAfterSeconds(err))+"\r\n"), false
 }
 
-// admitCall takes a place for a new call from src, or answers the INVITE 503 with Retry-After
+// admitCall takes a place for a new call from src (and one among its calls awaiting their ACK,
+// given back by call.confirmedOrEnded), or answers the INVITE 503 with Retry-After
 // (or nothing, for a source far over its rate) and ends its transaction at once, so that no
 // retransmission of the refusal outlives the handler. It reports whether the call may go on;
 // then the call must be released once (call.end does).
@@ -85,7 +93,10 @@ func (s *Server) admitCall(req *sip.Request, tx sip.ServerTransaction, src netip
 	now := time.Now()
 	err := s.door.calls.Acquire(src, now)
 	if err == nil {
-		return true
+		if err = s.door.pending.Acquire(src, now); err == nil {
+			return true
+		}
+		s.door.calls.Release(src)
 	}
 	if s.door.shouldAnswer(src, now) {
 		respond(tx, req, 503, "Service Unavailable (too many calls from this source)",

@@ -51,6 +51,9 @@ type call struct {
 	// src and admitted: the place the door gave this incoming call, released by end.
 	src      netip.Addr
 	admitted bool
+	// pending is set while the call holds a place among its source's calls awaiting their ACK
+	// (door.pending); releasePending gives it back once.
+	pending atomic.Bool
 
 	mu           sync.Mutex
 	res          *sdpneg.Result
@@ -246,6 +249,7 @@ func (c *call) answer(tx sip.ServerTransaction, body []byte) error {
 // message sent at it. So an un-ACKed INVITE costs one media port for at most Timer H.
 func (c *call) awaitACK(tx sip.ServerTransaction, res *sip.Response) {
 	if retransmit2xx(tx, res, c.s.cfg.t1, c.acked, c.done, c.ack) {
+		c.releasePending()
 		return
 	}
 	select {
@@ -569,6 +573,7 @@ func (c *call) end(reason string) {
 		if c.admitted {
 			c.s.door.calls.Release(c.src)
 		}
+		c.releasePending()
 		if c.dlgS != nil {
 			c.dlgS.Close()
 		}
@@ -635,4 +640,11 @@ func (c *call) natHost() netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr()
+}
+
+// releasePending gives back the call's place among its source's calls awaiting their ACK.
+func (c *call) releasePending() {
+	if c.pending.CompareAndSwap(true, false) {
+		c.s.door.pending.Release(c.src)
+	}
 }

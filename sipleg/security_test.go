@@ -29,7 +29,7 @@ import (
 // describes and asserts the secure behaviour.
 
 // generous are per-source limits that the attacks below do not reach unless they mean to.
-var generous = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000}
+var generous = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
 
 // limitedServer starts a server whose per-source limits are generous but for what set changes.
 func limitedServer(t testing.TB, set func(*config.SIPLimits)) *testServer {
@@ -712,5 +712,41 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 	}
 	if err != nil || ctx.Err() != nil {
 		t.Errorf("Shutdown after the flood: %v (context %v)", err, ctx.Err())
+	}
+}
+
+// TestUnconfirmedCallsPerSourceAreCapped (red-team finding after issue 8): a few sources that
+// never ACK could fill the -rtp range, each un-ACKed call holding its ports for Timer H. One
+// source may have PendingPerSource calls waiting for their ACK; the next INVITE is answered 503
+// with Retry-After and holds no port. An ACK gives the place back, and another source is not
+// affected.
+func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
+	t.Parallel()
+	ts := limitedServer(t, func(l *config.SIPLimits) { l.PendingPerSource = 3 })
+	_, port := callerMedia(t)
+	c := newRawClientAt(t, ts, "127.0.0.2")
+	var dialogs []*dialog
+	for i := range 5 {
+		d := c.newDialog()
+		res := d.request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio))
+		switch {
+		case i < 3 && res.StatusCode == 200:
+			dialogs = append(dialogs, d)
+		case i >= 3 && res.StatusCode == 503 && res.GetHeader("Retry-After") != nil:
+		default:
+			t.Fatalf("INVITE %d answered %d, want 200 for the first 3 and 503 with Retry-After after", i+1, res.StatusCode)
+		}
+	}
+	if n := ts.ports.InUse(); n != 3 {
+		t.Errorf("%d port pairs held by 3 calls", n)
+	}
+	dialogs[0].ack("")
+	waitFor(t, func() bool { return participants(ts, "pending") == 1 })
+	if res := c.newDialog().request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Errorf("after an ACK the source's next INVITE answered %d, want 200", res.StatusCode)
+	}
+	other := newRawClientAt(t, ts, "127.0.0.3")
+	if res := other.newDialog().request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Errorf("another source answered %d", res.StatusCode)
 	}
 }

@@ -554,10 +554,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !s.admitCall(req, tx, src) {
 		return
 	}
-	held := true // the place admitCall took, until a call holds it
+	held := true // the places admitCall took, until a call holds them
 	defer func() {
 		if held {
 			s.door.calls.Release(src)
+			s.door.pending.Release(src)
 		}
 	}()
 	if !s.auth.check(req, tx) {
@@ -609,7 +610,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	media, err := s.cfg.Ports.Open()
 	if err != nil {
 		s.log.Warn("no media port", "err", err)
-		dlg.Respond(503, "Service Unavailable (no media ports)", nil)
+		dlg.Respond(503, "Service Unavailable (no media ports)", nil, sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
 		dlg.Close()
 		return
 	}
@@ -646,6 +647,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		body = offer
 	}
 	c.src, c.admitted, held = src, true, false // from here call.end releases the place
+	c.pending.Store(true)                      // and the ACK (or call.end) the pending one
 	s.addCall(c)
 	c.room, c.pin, c.dialIn = user, pin, dialIn
 	c.prepareIVR()

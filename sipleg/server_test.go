@@ -64,7 +64,7 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	if cfg.Security.SIP == (config.SIPLimits{}) {
 		// Every test caller is on 127.0.0.1: the per-source limits are the flood tests'
 		// subject (security_test.go), not the other tests'.
-		cfg.Security.SIP = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000}
+		cfg.Security.SIP = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
 	}
 	s, err := NewServer(b, cfg, WithLogger(quietLogger()))
 	if err != nil {

@@ -286,6 +286,24 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", d.url("/api/rooms/drain"), nil)
+		req.Header.Set("Authorization", "Bearer drain-token")
+		var st struct{ Participants []json.RawMessage }
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+		}
+		if len(st.Participants) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the room has %d participants, want the 2 phones", len(st.Participants))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	req, _ := http.NewRequest("POST", d.url("/api/rooms/drain/recording"), nil)
 	req.Header.Set("Authorization", "Bearer drain-token")
 	req.Header.Set("Content-Type", "application/json")

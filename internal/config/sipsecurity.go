@@ -23,6 +23,11 @@ type SIPLimits struct {
 	// CallsPerSource is how many calls (answered or still waiting for their ACK) one source
 	// may hold at once. Zero means 32.
 	CallsPerSource int `toml:"calls_per_source"`
+	// PendingPerSource is how many of those calls one source may have still waiting for the
+	// ACK of their 2xx: a phone has one at a time, and each holds media ports for up to Timer H,
+	// so a few sources could otherwise fill the -rtp range with calls nobody confirms. Zero
+	// means 8.
+	PendingPerSource int `toml:"pending_per_source"`
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
 	MaxCalls int `toml:"max_calls"`
@@ -64,6 +69,7 @@ func (l SIPLimits) WithDefaults() SIPLimits {
 	setI(&l.InviteBurst, max(int(4*l.InviteRate), 10))
 	setF(&l.RequestRate, 20)
 	setI(&l.CallsPerSource, 32)
+	setI(&l.PendingPerSource, 8)
 	setD(&l.HoldTimeout, 5*time.Minute)
 	setD(&l.MinSessionExpires, 90*time.Second)
 	setD(&l.TCPIdleTimeout, 2*time.Minute)
@@ -76,7 +82,7 @@ func (l SIPLimits) WithDefaults() SIPLimits {
 func (l SIPLimits) validate() error {
 	for name, v := range map[string]float64{
 		"invite_rate": l.InviteRate, "request_rate": l.RequestRate, "invite_burst": float64(l.InviteBurst),
-		"calls_per_source": float64(l.CallsPerSource), "max_calls": float64(l.MaxCalls),
+		"calls_per_source": float64(l.CallsPerSource), "max_calls": float64(l.MaxCalls), "pending_per_source": float64(l.PendingPerSource),
 		"tcp_conns_per_source": float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
 		"min_session_expires": float64(l.MinSessionExpires), "tcp_idle_timeout": float64(l.TCPIdleTimeout),
 		"tcp_message_timeout": float64(l.TCPMessageTimeout),

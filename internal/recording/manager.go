@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 
 	"confd/bridge"
@@ -30,6 +31,11 @@ func NewManager(b *bridge.Bridge, dir string, opts Options) *Manager {
 	m := &Manager{b: b, dir: dir, opts: opts, log: opts.Logger, active: map[string]*Recording{}, done: make(chan struct{})}
 	if m.log == nil {
 		m.log = slog.Default()
+	}
+	// confd makes its recording directory 0700; one that was there before keeps the mode its
+	// owner gave it, which other local users may be able to list (the names are room names).
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		m.log.Warn("the recording directory is open to other local users; chmod 700 it", "dir", dir, "mode", st.Mode().Perm().String())
 	}
 	m.sub = b.Bus().Subscribe("", 256, "")
 	go m.watch()
