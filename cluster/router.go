@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -32,8 +33,9 @@ type RoomSummary struct {
 }
 
 // Router is the API in a cluster: a request about a room owned by another node is forwarded
-// to it (except one about a participant on this node), and GET /api/rooms lists every node's
-// rooms with their owner. Everything else goes to next, which also checks the token of every
+// to it (except one about a participant on this node), a room's declaration (PUT or DELETE
+// /api/rooms/ROOM) is applied on every node, and GET /api/rooms lists every node's rooms with
+// their owner. Everything else goes to next, which also checks the token of every
 // request: nodes share one API token, which forwarded requests carry.
 type Router struct {
 	nodes  *Nodes
@@ -62,6 +64,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.next.ServeHTTP(w, r)
 		return
 	}
+	if r.URL.Path == "/api/rooms/"+room && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
+		rt.declare(w, r)
+		return
+	}
 	owner := rt.nodes.Owner(room)
 	if owner.Name == rt.nodes.Self() || rt.hasParticipant(room, participant) {
 		rt.next.ServeHTTP(w, r)
@@ -69,6 +75,53 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Header.Set(LocalHeader, rt.nodes.Self())
 	rt.proxy(owner).ServeHTTP(w, r)
+}
+
+// maxDeclaration bounds the body of a room declaration that is copied to the other nodes.
+const maxDeclaration = 1 << 20
+
+// declare applies PUT or DELETE /api/rooms/ROOM here (which checks the token and the body and
+// answers the client), then, when it succeeded, on every other node that is up: a room's
+// settings (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade
+// from that node is let in without the PIN. A node down at the time misses the change.
+func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeclaration))
+	if err != nil {
+		rt.next.ServeHTTP(w, r) // the node's own API answers the oversized body
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	rt.next.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+	if rec.Code >= 300 {
+		return
+	}
+	for _, n := range rt.nodes.All() {
+		if n.Name == rt.nodes.Self() || !rt.nodes.Up(n.Name) {
+			continue
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, "http://"+n.HTTP+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			continue
+		}
+		for _, h := range []string{"Authorization", "Content-Type", "Origin"} {
+			if v := r.Header.Get(h); v != "" {
+				req.Header.Set(h, v)
+			}
+		}
+		req.Host = r.Host // the same origin as the client's request
+		req.Header.Set(LocalHeader, rt.nodes.Self())
+		resp, err := rt.client.Do(req)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+	}
 }
 
 // roomOf returns ROOM and, when named, ID of /api/rooms/ROOM[/participants/ID[/...]].

@@ -568,3 +568,31 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	waitSteady(t, []*Phone{bob}, hearing{bob: {toneAda}}.in)
 	t.Logf("the caller of node a's dial-in number is heard in room %s on its owner %s", room, c.names[owner])
 }
+
+// TestClusterRoomPINHoldsOnEveryNode: a room declared with a PIN through one node's API has it
+// on every node, so a caller who lands on (or dials) a node that does not own the room is asked
+// for it there and does not reach the owner's room through a cascade, which the owner lets in
+// without the PIN.
+func TestClusterRoomPINHoldsOnEveryNode(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	const room = "pinned"
+	owner := c.ownerIndex(room)
+	other := (owner + 1) % 3
+	c.nodes[(owner+2)%3].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "2468"})
+	bob := c.mustDial(c.nodes[other].sip, room, "Bob", toneBob)
+	defer bob.Close()
+	time.Sleep(2 * time.Second) // long past a join and a cascade, were there no PIN
+	if k, ok := c.localRoom(other, room)["Bob"]; ok {
+		t.Errorf("Bob, who typed no PIN, is in the room on node %s (%s)", c.names[other], k)
+	}
+	if st, _ := c.localState(owner, room); len(st.Participants) != 0 {
+		t.Errorf("the owner's room has participants: %+v", st.Participants)
+	}
+	for i := range c.nodes {
+		st, ok := c.localState(i, room)
+		if !ok || !st.Declared {
+			t.Errorf("node %s does not have room %s declared: %+v", c.names[i], room, st)
+		}
+	}
+}
