@@ -144,12 +144,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 
 func (d *daemon) start() error {
 	var err error
-	if d.sipUDP, err = net.ListenPacket("udp", d.cfg.SIP); err != nil {
-		return fmt.Errorf("sip %s: %w", d.cfg.SIP, err)
-	}
-	if d.sipTCP, err = net.Listen("tcp", d.sipUDP.LocalAddr().String()); err != nil {
-		d.sipUDP.Close()
-		return fmt.Errorf("sip %s (tcp): %w", d.cfg.SIP, err)
+	if d.sipUDP, d.sipTCP, err = listenSIP(d.cfg.SIP); err != nil {
+		return err
 	}
 	go func() {
 		defer close(d.done)
@@ -232,3 +228,24 @@ type lateObserver struct{ m **metrics.Metrics }
 
 func (o lateObserver) ObserveTick(room string, d time.Duration) { (*o.m).ObserveTick(room, d) }
 func (o lateObserver) ObserveJitterDelay(d time.Duration)       { (*o.m).ObserveJitterDelay(d) }
+
+// listenSIP opens SIP's UDP and TCP listeners on one port (RFC 3261 section 18: a server listens
+// on both). With port 0 the kernel picks the UDP port, which may be taken for TCP by another
+// process: then another port is tried.
+func listenSIP(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip %s: %w", addr, err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || try == 20 {
+			return nil, nil, fmt.Errorf("sip %s (tcp): %w", addr, err)
+		}
+	}
+}
