@@ -64,6 +64,13 @@ type ParticipantInfo struct {
 	// OnDigit, when set, receives each DTMF digit the participant sends, after the bridge has
 	// published it (the IVR uses it). It is called from the goroutine that pushed the packet.
 	OnDigit func(digit byte)
+	// WhileDraining lets the participant join while the bridge drains: a cluster's cascade leg,
+	// which keeps a draining node's calls hearing their room until they end.
+	WhileDraining bool
+	// LowDelay starts the participant's jitter buffer at no added delay (it grows only with
+	// the jitter measured): a cascade leg from another node on the same network, whose audio
+	// has already been through one jitter buffer.
+	LowDelay bool
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -182,6 +189,9 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 
 func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, error) {
 	cfg := p.room.b.cfg.Jitter
+	if p.info.LowDelay {
+		cfg.StartDelay, cfg.MinDelay = time.Nanosecond, 0
+	}
 	cfg.PayloadTypes = types
 	cfg.OnEvent = p.handleEvent
 	buf, err := jitter.New(cfg)

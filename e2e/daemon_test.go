@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -104,8 +104,9 @@ func launchDaemon(bin string, extra []string) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A 200-port block of confd's default range; baresip draws from 40000-49999.
-	low := 20000 + 200*rand.IntN(50)
+	// A 200-port block of confd's default range, the next in turn, so that daemons running at
+	// once never share one; baresip draws from 40000-49999.
+	low := 20000 + 200*int(rtpBlock.Add(1)%50)
 	d := &daemon{HTTP: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)), SIPPort: sipPort, log: &syncBuffer{}, exited: make(chan struct{})}
 	// Every confd has an API token (docs/SPEC.md "Start"): the test's own when it passes -api-token.
 	d.Token = defaultAPIToken
@@ -195,6 +196,9 @@ func freePort(network string) (int, error) {
 }
 
 // freeSIPPort returns a port free for both UDP and TCP on loopback, as confd's -sip needs.
+// rtpBlock counts the RTP port blocks handed out.
+var rtpBlock atomic.Int32
+
 func freeSIPPort() (int, error) {
 	for range 50 {
 		u, err := net.ListenPacket("udp", "127.0.0.1:0")

@@ -73,7 +73,7 @@ type unit struct {
 	level      codec.Level
 	levelKnown bool
 	voice      bool
-	unvoiced   bool // level unknown, but the packet says it holds no speech (Opus VAD flag)
+	unvoiced   bool   // level unknown, but the packet says it holds no speech (Opus VAD flag)
 	payload    []byte // the packet's payload, in buf
 	buf        []byte // this unit's own copy space, MaxPayloadSize bytes
 }

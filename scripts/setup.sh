@@ -22,6 +22,9 @@ test)
 	want+=(chromium)
 	command -v node >/dev/null || want+=(nodejs)
 	command -v npm >/dev/null || want+=(npm)
+	# The cluster tests (e2e/phones) put Kamailio and HAProxy in front of three confd nodes,
+	# running deploy/kamailio and deploy/haproxy's configs; the Debian services stay disabled.
+	want+=(kamailio haproxy)
 	# packaging/'s test checks the unit with systemd-analyze and starts confd as its user.
 	want+=(systemd adduser util-linux)
 	;;
@@ -42,6 +45,13 @@ if ((${#missing[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian starts the services it installs: the tests run Kamailio and HAProxy themselves,
+	# and Kamailio's stock service would hold 5060, confd's SIP port.
+	for svc in kamailio haproxy; do
+		if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null; then
+			$sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 if ! command -v go >/dev/null; then

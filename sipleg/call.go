@@ -44,6 +44,7 @@ type call struct {
 	room, pin  string
 	dialIn     bool
 	outbound   bool
+	cascade    string // the other node, for a cascade leg (cascade.go)
 
 	// src and admitted: the place the door gave this incoming call, released by end.
 	src      netip.Addr
@@ -154,10 +155,14 @@ func (c *call) result() *sdpneg.Result {
 
 // participantInfo describes the negotiated media to the bridge.
 func (c *call) participantInfo(res *sdpneg.Result) bridge.ParticipantInfo {
-	return bridge.ParticipantInfo{
+	info := bridge.ParticipantInfo{
 		Name: c.name, From: c.from, Kind: "sip",
 		Output: res.SendFormat(), OutputPT: res.PayloadType, Input: inputsOf(res),
 	}
+	if c.cascade != "" {
+		c.cascadeInfo(&info)
+	}
+	return info
 }
 
 // inputsOf lists the payload types the remote sends: the codec and telephone-event.

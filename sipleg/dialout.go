@@ -79,7 +79,15 @@ func (p *dialPolicy) admit(target sip.Uri) error {
 // A room that is a dial-in number cannot dial out (ErrDialNumber), nor can a draining server
 // (ErrDraining).
 func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) {
-	if s.draining.Load() {
+	return s.dial(ctx, room, uri, "")
+}
+
+// dial is DialOut; a cascade leg (DialCascade) names this node in cascade, which adds the
+// X-Confd-Cascade header and skips config.DialOut's destinations and rate (the cluster's nodes
+// are configured, and one cascade per room and node is all there is).
+func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, error) {
+	// A draining node still cascades: its calls go on to the end, hearing their room.
+	if s.draining.Load() && cascade == "" {
 		return "", ErrDraining
 	}
 	if s.isDialIn(room) {
@@ -89,10 +97,12 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 	if err := sip.ParseUri(uri, &target); err != nil || (target.Scheme != "sip" && target.Scheme != "") || target.Host == "" {
 		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
 	}
-	if err := s.auth.dialOut.admit(target); err != nil {
-		return "", err
+	if cascade == "" {
+		if err := s.auth.dialOut.admit(target); err != nil {
+			return "", err
+		}
 	}
-	if _, err := s.bridge.Admit(room); err != nil {
+	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && errors.Is(err, bridge.ErrDraining)) {
 		return "", err
 	}
 	media, err := s.cfg.Ports.Open()
@@ -100,7 +110,7 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 		return "", err
 	}
 	c := newCall(s, "", media)
-	c.outbound, c.room, c.from = true, room, uri
+	c.outbound, c.room, c.from, c.cascade = true, room, uri, cascade
 	c.peer = target.Host
 	offer, err := c.sess.Offer(s.local(media.Port(), c.peer))
 	if err != nil {
@@ -114,7 +124,11 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 		media.Close()
 		return "", fmt.Errorf("%w: not serving", ErrClosed)
 	}
-	dlg, err := clients.Invite(ctx, target, offer, sip.NewHeader("Content-Type", "application/sdp"))
+	hdrs := []sip.Header{sip.NewHeader("Content-Type", "application/sdp")}
+	if cascade != "" {
+		hdrs = append(hdrs, sip.NewHeader(CascadeHeader, cascade))
+	}
+	dlg, err := clients.Invite(ctx, target, offer, hdrs...)
 	if err != nil {
 		media.Close()
 		return "", err

@@ -62,6 +62,13 @@ type Config struct {
 	// Attempts throttles PIN guessing in the IVR; one Attempts is shared by every leg that
 	// checks a room PIN. Nil means the server makes its own with default settings.
 	Attempts *guard.Attempts
+	// Cascade, when set, says whether an INVITE carrying the X-Confd-Cascade header naming
+	// node may come from src: a cascade leg of another confd node (cascade.go). Nil refuses
+	// every such INVITE (403).
+	Cascade func(src netip.Addr, node string) bool
+	// CascadeBitrate is the Opus bitrate, in bit/s, of what a cascade leg is sent. Zero means
+	// the codec's default.
+	CascadeBitrate int
 
 	// t1 is the RFC 3261 round-trip estimate of the server's own timers (2xx retransmission,
 	// Timer H = 64*T1 for an un-ACKed 2xx). Zero means sip.T1 (500 ms); tests shorten it.
@@ -215,7 +222,14 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "confd", Host: host.String(), Port: int(ap.Port())}}
 	// Requests confd sends name the address it listens on, so that answers and in-dialog
 	// requests come back to the server.
-	if cl, err := sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log), sipgo.WithClientHostname(host.String())); err == nil {
+	// Listening on one address, they are also sent from it (not from whatever address the
+	// kernel picks for the destination): a cluster node's cascade calls must come from the
+	// node's configured address (cascade.go).
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.log), sipgo.WithClientHostname(host.String())}
+	if !ap.Addr().IsUnspecified() {
+		opts = append(opts, sipgo.WithClientConnectionAddr(netip.AddrPortFrom(ap.Addr(), 0).String()))
+	}
+	if cl, err := sipgo.NewClient(s.ua, opts...); err == nil {
 		s.client.Close()
 		s.client = cl
 	}
@@ -501,6 +515,12 @@ func admissionStatus(err error) (int, string) {
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if s.draining.Load() {
+		// A proxy's health check (Kamailio's dispatcher pings with OPTIONS) takes this node
+		// out of its set, so new calls go elsewhere while the ones here finish.
+		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
+		return
+	}
 	respond(tx, req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
 }
 
@@ -525,6 +545,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
 		return
 	}
+	cascade, ok := s.cascadeOf(req)
+	if !ok {
+		respond(tx, req, 403, "Forbidden (cascade from an unknown node)")
+		return
+	}
 	src := guard.SourceOf(req.Source())
 	if !s.admitCall(req, tx, src) {
 		return
@@ -540,7 +565,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	user := req.Recipient.User
-	dialIn := s.isDialIn(user)
+	dialIn := s.isDialIn(user) && cascade == ""
 	var pin string
 	if !dialIn {
 		settings, err := s.bridge.Admit(user)
@@ -549,7 +574,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, status, reason)
 			return
 		}
-		pin = settings.PIN
+		if cascade == "" { // the first node asked for the PIN
+			pin = settings.PIN
+		}
 	}
 	if s.callByID(req) != nil {
 		respond(tx, req, 482, "Loop Detected") // a second INVITE with a live Call-ID and no tag
@@ -589,6 +616,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c := newCall(s, req.CallID().Value(), media)
 	c.dlgS = dlg
+	c.cascade = cascade
 	c.name, c.from = callerOf(req)
 	if f := req.From(); f != nil {
 		c.fromUser = f.Address.User

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/cluster"
 	"confd/internal/api"
 	"confd/internal/config"
 	"confd/internal/guard"
@@ -49,6 +50,7 @@ type daemon struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
+	nodes    *cluster.Nodes // [cluster]; nil on a node alone
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -89,11 +91,13 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	for _, n := range cfg.DialIn {
 		dialIn = append(dialIn, n.Number)
 	}
-	d.sip, err = sipleg.NewServer(d.bridge, sipleg.Config{
+	sipCfg := sipleg.Config{
 		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
 		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
 		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
-	}, sipleg.WithLogger(log))
+	}
+	d.clusterSIP(&sipCfg)
+	d.sip, err = sipleg.NewServer(d.bridge, sipCfg, sipleg.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +131,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	if err := d.startOps(a); err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/", a)
+	mux.Handle("/api/", d.clusterAPI(a))
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
 	lim := cfg.HTTPSecurity.WithDefaults()
@@ -140,12 +144,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 
 func (d *daemon) start() error {
 	var err error
-	if d.sipUDP, err = net.ListenPacket("udp", d.cfg.SIP); err != nil {
-		return fmt.Errorf("sip %s: %w", d.cfg.SIP, err)
-	}
-	if d.sipTCP, err = net.Listen("tcp", d.sipUDP.LocalAddr().String()); err != nil {
-		d.sipUDP.Close()
-		return fmt.Errorf("sip %s (tcp): %w", d.cfg.SIP, err)
+	if d.sipUDP, d.sipTCP, err = listenSIP(d.cfg.SIP); err != nil {
+		return err
 	}
 	go func() {
 		defer close(d.done)
@@ -176,6 +176,7 @@ func (d *daemon) start() error {
 			d.log.Error("http server", "err", err)
 		}
 	}()
+	d.startCluster()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
 	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
 	return nil
@@ -227,3 +228,24 @@ type lateObserver struct{ m **metrics.Metrics }
 
 func (o lateObserver) ObserveTick(room string, d time.Duration) { (*o.m).ObserveTick(room, d) }
 func (o lateObserver) ObserveJitterDelay(d time.Duration)       { (*o.m).ObserveJitterDelay(d) }
+
+// listenSIP opens SIP's UDP and TCP listeners on one port (RFC 3261 section 18: a server listens
+// on both). With port 0 the kernel picks the UDP port, which may be taken for TCP by another
+// process: then another port is tried.
+func listenSIP(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip %s: %w", addr, err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || try == 20 {
+			return nil, nil, fmt.Errorf("sip %s (tcp): %w", addr, err)
+		}
+	}
+}

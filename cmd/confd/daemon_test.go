@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -89,13 +90,21 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// rtpBlocks counts the RTP port blocks handed to this package's daemons (nextRTPBlock).
+var rtpBlocks atomic.Int32
+
+// nextRTPBlock returns the low port of the next block of 40 in 32000-35999, this package's
+// share (e2e has 20000-29999, e2e/phones 36000-39999, baresip 40000-49999): daemons running at
+// once never share a block.
+func nextRTPBlock() int { return 32000 + 40*int(rtpBlocks.Add(1)%100) }
+
 func startDaemon(t *testing.T, args ...string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{scheme: "http", sip: freePort(t), http: freePort(t), log: &lockedBuffer{}, exited: make(chan struct{})}
 	if slices.Contains(args, "-tls-self-signed") {
 		d.scheme = "https"
 	}
-	rtpLow := 32000 + (d.sip%100)*40
+	rtpLow := nextRTPBlock()
 	args = append([]string{
 		"-sip", fmt.Sprintf("127.0.0.1:%d", d.sip),
 		"-http", fmt.Sprintf("127.0.0.1:%d", d.http),

@@ -32,7 +32,7 @@ func inProcess(t *testing.T, token string, sec config.HTTPSecurity, opts ...func
 	t.Helper()
 	cfg := config.Default()
 	cfg.SIP, cfg.HTTP = "127.0.0.1:0", "127.0.0.1:0"
-	low := 36000 + int(time.Now().UnixNano()%50)*40
+	low := nextRTPBlock()
 	cfg.RTP = config.PortRange{Low: low, High: low + 39}
 	cfg.APIToken = token
 	cfg.HTTPSecurity = sec

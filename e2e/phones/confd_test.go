@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/netip"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -116,7 +116,7 @@ func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
 	}
 	var lastLog string
 	for range 3 {
-		d, ok := launch(t, config, configLast)
+		d, ok := launch(t, config, configLast, listenAt{})
 		if ok {
 			return d
 		}
@@ -126,15 +126,29 @@ func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
 	return nil
 }
 
-func launch(t *testing.T, config []string, configLast bool) (*confd, bool) {
-	sipPort, httpPort := FreePort(t), FreePort(t)
+// listenAt is where a daemon listens: its SIP and HTTP ports on ip; the zero value is free
+// ports on 127.0.0.1.
+type listenAt struct {
+	ip        netip.Addr
+	sip, http int
+}
+
+// rtpBlock counts the RTP port blocks handed out (launch).
+var rtpBlock atomic.Int32
+
+func launch(t *testing.T, config []string, configLast bool, at listenAt) (*confd, bool) {
+	if !at.ip.IsValid() {
+		at = listenAt{ip: netip.AddrFrom4([4]byte{127, 0, 0, 1}), sip: FreePort(t), http: FreePort(t)}
+	}
 	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
-	// cmd/confd's tests (32000-35999) and baresip's (40000-49999).
-	low := 36000 + 100*rand.IntN(40)
-	d := &confd{t: t, sip: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sipPort)),
-		base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), log: &lockedBuffer{}, exited: make(chan struct{})}
-	flags := []string{"-sip", d.sip.String(), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", "127.0.0.1"}
+	// cmd/confd's tests (32000-35999) and baresip's (40000-49999). The daemons of this process
+	// take the 40 blocks in turn, so that those running at once never share one (random blocks
+	// did, with a cluster's three nodes and the parallel tests: a node then found no free port).
+	low := 36000 + 100*int(rtpBlock.Add(1)%40)
+	d := &confd{t: t, sip: netip.AddrPortFrom(at.ip, uint16(at.sip)),
+		base: fmt.Sprintf("http://%s", netip.AddrPortFrom(at.ip, uint16(at.http))), log: &lockedBuffer{}, exited: make(chan struct{})}
+	flags := []string{"-sip", d.sip.String(), "-http", netip.AddrPortFrom(at.ip, uint16(at.http)).String(),
+		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", at.ip.String()}
 	args := slices.Concat(config, flags)
 	if configLast {
 		args = slices.Concat(flags, config)

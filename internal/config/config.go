@@ -81,6 +81,8 @@ type Config struct {
 	// RecordingTracks also writes one time-aligned WAV track per participant beside each
 	// recording of the mix (silence where it did not speak), for transcription.
 	RecordingTracks bool `toml:"recording_tracks"`
+	// Cluster lists the nodes that share rooms (cluster.go); empty means one node alone.
+	Cluster Cluster `toml:"cluster"`
 }
 
 // Room is a declared room (docs/SPEC.md "Rooms").
@@ -391,6 +393,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Security.SIP.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Cluster.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {

@@ -77,6 +77,8 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		"dial-out allow":        {file: "[security.dialout]\nallow = [\"sip:x@y\"]\n", want: "security.dialout.allow"},
 		"dial-out rate":         {file: "[security.dialout]\nrate = -1.0\n", want: "security.dialout"},
 		"negative sip limit":    {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
+		"cluster self unknown":  {file: "[cluster]\nself = \"x\"\n[[cluster.node]]\nname = \"a\"\nsip = \"10.0.0.1:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster: self \"x\""},
+		"cluster node by name":  {file: "[cluster]\nself = \"a\"\n[[cluster.node]]\nname = \"a\"\nsip = \"node-a:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster.node \"a\": sip"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

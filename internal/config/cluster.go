@@ -1,0 +1,80 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+)
+
+// Cluster lists the confd nodes that share rooms ([cluster] and [[cluster.node]] in the file).
+// Every node is given the same list; a room's owner is chosen from it by rendezvous hashing
+// (package cluster), so the nodes agree without shared state. The zero value is one node alone.
+type Cluster struct {
+	// Self is this node's name in Nodes. Required when Nodes is not empty.
+	Self string `toml:"self"`
+	// Nodes are every node of the cluster, this one included.
+	Nodes []ClusterNode `toml:"node"`
+	// HealthInterval is how often a node asks the others' /readyz whether they are up, to
+	// choose owners among those that are. Default 1s.
+	HealthInterval Duration `toml:"health_interval"`
+	// CascadeBitrate is the Opus bitrate of the cascade legs between nodes, in bit/s.
+	// Default 128000: a room's mix, relayed, should lose nothing a listener hears.
+	CascadeBitrate int `toml:"cascade_bitrate"`
+}
+
+// ClusterNode is one confd node of a Cluster.
+type ClusterNode struct {
+	// Name identifies the node ([A-Za-z0-9_-]); it is sent in the X-Confd-Cascade header.
+	Name string `toml:"name"`
+	// SIP is the node's SIP address, "IP:PORT" (an IP, not a name: the owner accepts cascade
+	// calls only from a node's address, and the per-source SIP limits treat it as a trunk).
+	SIP string `toml:"sip"`
+	// HTTP is the node's HTTP address, "HOST:PORT", to which API requests about the rooms it
+	// owns are forwarded.
+	HTTP string `toml:"http"`
+}
+
+// Enabled reports whether a cluster is configured.
+func (c Cluster) Enabled() bool { return len(c.Nodes) > 0 }
+
+// SIPAddrs returns the SIP addresses of the nodes (validated: every one parses).
+func (c Cluster) SIPAddrs() []netip.AddrPort {
+	out := make([]netip.AddrPort, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		if ap, err := netip.ParseAddrPort(n.SIP); err == nil {
+			out = append(out, ap)
+		}
+	}
+	return out
+}
+
+func (c Cluster) validate() error {
+	if !c.Enabled() {
+		if c.Self != "" {
+			return fmt.Errorf("cluster: self %q but no [[cluster.node]]", c.Self)
+		}
+		return nil
+	}
+	seen := map[string]bool{}
+	self := false
+	for i, n := range c.Nodes {
+		if !RoomName.MatchString(n.Name) || seen[n.Name] {
+			return fmt.Errorf("cluster.node %d: name %q must be unique and match %s", i+1, n.Name, RoomName)
+		}
+		seen[n.Name] = true
+		self = self || n.Name == c.Self
+		if _, err := netip.ParseAddrPort(n.SIP); err != nil {
+			return fmt.Errorf("cluster.node %q: sip %q: want IP:PORT: %v", n.Name, n.SIP, err)
+		}
+		if _, _, err := net.SplitHostPort(n.HTTP); err != nil {
+			return fmt.Errorf("cluster.node %q: http %q: want HOST:PORT: %v", n.Name, n.HTTP, err)
+		}
+	}
+	if !self {
+		return fmt.Errorf("cluster: self %q is not one of the [[cluster.node]] names", c.Self)
+	}
+	if c.HealthInterval < 0 || c.CascadeBitrate < 0 || (c.CascadeBitrate != 0 && (c.CascadeBitrate < 6000 || c.CascadeBitrate > 510000)) {
+		return fmt.Errorf("cluster: health_interval must not be negative and cascade_bitrate must be 6000-510000")
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package sipleg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/guard"
+)
+
+// CascadeHeader marks an INVITE as a cascade leg between two confd nodes; its value is the
+// calling node's name (README "Several nodes"). A node that holds participants of a room owned
+// by another joins the owner's room with one such call: it carries the local participants' mix
+// to the owner and the owner's mix, minus this node, back. Each end is an ordinary participant
+// of its room, so minus-one mixing alone keeps every voice from coming back to where it
+// entered.
+const CascadeHeader = "X-Confd-Cascade"
+
+// CascadeKind is the bridge participant kind of a cascade leg, which a cluster manager never
+// counts as a person (so a cascade never causes another).
+const CascadeKind = "cascade"
+
+// ErrNotCascade is returned by DialCascade for an empty node name.
+var ErrNotCascade = errors.New("sipleg: a cascade call needs this node's name")
+
+// DialCascade calls room on another confd node (owner, its SIP address) as this node, named
+// self: a dial-out with the X-Confd-Cascade header, offering Opus first. It returns the call's
+// id; the call joins room here when answered, like any dial-out.
+func (s *Server) DialCascade(ctx context.Context, room string, owner netip.AddrPort, self string) (string, error) {
+	if self == "" {
+		return "", ErrNotCascade
+	}
+	return s.dial(ctx, room, fmt.Sprintf("sip:%s@%s", room, owner), self)
+}
+
+// cascadeOf returns the node named by req's X-Confd-Cascade header ("" for an ordinary call);
+// ok is false when the header is there but the source is not that node's configured address.
+func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
+	h := req.GetHeader(CascadeHeader)
+	if h == nil {
+		return "", true
+	}
+	node = h.Value()
+	if node == "" || s.cfg.Cascade == nil || !s.cfg.Cascade(guard.SourceOf(req.Source()), node) {
+		return "", false
+	}
+	return node, true
+}
+
+// cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), and a
+// high Opus bitrate, since what it is sent is heard again by the other node's participants.
+func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
+	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade // the calling node, on the owner
+	if c.outbound {
+		info.Name = "cascade to " + c.peer // the owner, on the calling node
+	}
+	info.LowDelay = true
+	info.WhileDraining = c.outbound // this node's own calls, draining, still hear their room
+	if info.Output.Codec == codec.Opus && c.s.cfg.CascadeBitrate > 0 {
+		info.Output.Bitrate = c.s.cfg.CascadeBitrate
+	}
+}

@@ -1,0 +1,65 @@
+package sipleg
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"confd/bridge"
+)
+
+// TestCascadeHeaderFromAnUnknownSourceIsRefused: the X-Confd-Cascade header skips a room's
+// PIN (the first node asked for it), so a caller forging it to get into a PIN room is refused
+// 403 without joining; a configured node at its own address joins at once, as a cascade
+// participant, and a configured node's address naming another node is refused too.
+func TestCascadeHeaderFromAnUnknownSourceIsRefused(t *testing.T) {
+	node := netip.MustParseAddr("127.0.0.7")
+	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }},
+		map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
+	_, port := callerMedia(t)
+	for _, tc := range []struct {
+		from, node string
+	}{{"127.0.0.1", "b"}, {"127.0.0.7", "c"}, {"127.0.0.1", ""}} {
+		d := newRawClientAt(t, ts, tc.from).newDialog()
+		d.hdrs = CascadeHeader + ": " + tc.node + "\r\n"
+		if res := d.request("INVITE", "secret", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 403 {
+			t.Errorf("INVITE from %s as cascade %q: %d %s, want 403", tc.from, tc.node, res.StatusCode, res.Reason)
+		}
+	}
+	if n := len(ts.bridge.Participants()); n != 0 {
+		t.Fatalf("%d participants after forged cascades", n)
+	}
+
+	d := newRawClientAt(t, ts, "127.0.0.7").newDialog()
+	d.hdrs = CascadeHeader + ": b\r\n"
+	if res := d.request("INVITE", "secret", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE from node b: %d %s", res.StatusCode, res.Reason)
+	}
+	d.ack("")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ts.bridge.Participants()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ps := ts.bridge.Participants()
+	if len(ps) != 1 {
+		t.Fatalf("node b's cascade: %d participants, want 1 (no PIN asked)", len(ps))
+	}
+	if st := ps[0].State(); st.Kind != CascadeKind || st.Name != "cascade b" {
+		t.Errorf("node b's cascade joined as %q %q, want kind %q", st.Kind, st.Name, CascadeKind)
+	}
+}
+
+// TestDrainAnswersOptions503: a draining server answers OPTIONS 503 with Retry-After, so a
+// proxy's health check (Kamailio's dispatcher) takes it out of its set.
+func TestDrainAnswersOptions503(t *testing.T) {
+	ts := startServer(t, Config{RetryAfter: 9}, nil)
+	c := newRawClient(t, "udp", ts)
+	if res := c.newDialog().request("OPTIONS", "x", ""); res.StatusCode != 200 {
+		t.Fatalf("OPTIONS before draining: %d", res.StatusCode)
+	}
+	ts.Drain()
+	res := c.newDialog().request("OPTIONS", "x", "")
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil || res.GetHeader("Retry-After").Value() != "9" {
+		t.Fatalf("OPTIONS while draining: %d %v, want 503 with Retry-After 9", res.StatusCode, res.GetHeader("Retry-After"))
+	}
+}
