@@ -165,7 +165,10 @@ func (r *Room) rtcpDelay(first bool) time.Duration {
 // after the tick's media. A tick sends at most one report per 25 participants (plus one): the
 // randomised intervals spread a room's reports at about one per 250 participants per tick, and
 // the cap keeps a burst (a room joined all at once, a run of skipped ticks) from piling them into
-// one tick; a report over the cap goes out a tick later.
+// one tick; a report over the cap goes out a tick later. A report is dated now, the tick's due
+// time, as its packets are (RTPSender): its NTP and RTP times agree with each other and with the
+// media, and a tick runs less than a frame late (the clock skips later ones), so the peer's
+// round-trip estimate from LSR and DLSR is off by no more than that.
 func (r *Room) sendReports(now time.Time) {
 	budget := len(r.parts)/25 + 1
 	for _, p := range r.parts {
