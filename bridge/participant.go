@@ -10,7 +10,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/dtmf"
+	"confd/dtmf"
 	"confd/jitter"
 	"confd/mixer"
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/dtmf"
+	"confd/dtmf"
 	"confd/internal/guard"
 	"confd/webrtcleg"
 )
