@@ -17,7 +17,8 @@ import (
 	"confd/mixer"
 )
 
-// Errors that joining can return; the legs map them to SIP and HTTP statuses (docs/SPEC.md "Errors").
+// Errors that joining can return; StatusOf (status.go) maps them to SIP and HTTP statuses
+// (docs/SPEC.md "Errors").
 var (
 	// ErrBadRoomName: the name does not match [A-Za-z0-9_-]{1,64} (SIP 404, HTTP 400).
 	ErrBadRoomName = errors.New("bridge: bad room name")

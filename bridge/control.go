@@ -39,7 +39,7 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	role, target, _ := r.mix.Role(p.mid)
 	if c.Role != nil {
 		if role, err = mixer.ParseRole(*c.Role); err != nil {
-			return ParticipantState{}, nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+			return ParticipantState{}, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 		}
 		if role != mixer.RoleCoach {
 			target = 0
@@ -61,7 +61,7 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	if c.Role != nil || c.Target != nil {
 		// The one setter that can refuse goes first, so that a refusal changes nothing.
 		if err := r.mix.SetRole(p.mid, role, target); err != nil {
-			return ParticipantState{}, nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+			return ParticipantState{}, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 		}
 	}
 	var events []Event
@@ -137,7 +137,7 @@ func (r *Room) setMatrix(gains []Gain) error {
 		pairs = append(pairs, mixer.Pair{Listener: l.mid, Speaker: s.mid, Gain: g.Gain})
 	}
 	if err := r.mix.SetMatrix(pairs); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSetting, err)
+		return fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
 	return nil
 }

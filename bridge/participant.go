@@ -10,7 +10,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/dtmf"
+	"confd/dtmf"
 	"confd/jitter"
 	"confd/mixer"
 )
@@ -161,7 +161,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 			return
 		}
 		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); e != nil {
-			err = fmt.Errorf("%w: %v", ErrBadSetting, e)
+			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
 			return
 		}
 		// The room's events are published by its owner, in the order of the changes they
@@ -196,13 +196,13 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 	cfg.OnEvent = p.handleEvent
 	buf, err := jitter.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
 	for _, t := range types {
 		if t.Kind == jitter.TelephoneEvent {
 			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate})
 			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+				return nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 			}
 			p.pktMu.Lock()
 			p.events = rx
@@ -392,7 +392,7 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 	inputCodec := audioCodec(input)
 	r.do(func() {
 		if e := r.mix.SetFormat(p.mid, output); e != nil {
-			err = fmt.Errorf("%w: %v", ErrBadSetting, e)
+			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
 			return
 		}
 		p.output, p.outputPT, p.inputCodec = output, outputPT, inputCodec

@@ -108,7 +108,11 @@ func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 	if n < seconds/7.5 || n > seconds/2.5+1 {
 		t.Fatalf("%d reports in %d s at a mean interval of 5 s", n, seconds)
 	}
-	if d := sip.at[0].Sub(start); d < 1250*time.Millisecond || d > 3750*time.Millisecond+codec.FrameDuration {
+	// The room first sees the participant at its first tick, a frame after joining, and sends
+	// the report at the first tick at or after it is due, up to a frame later: two frames of
+	// slack above [1.25 s, 3.75 s] (with one, a draw near the top of the range failed
+	// one run in several: first report 3.78 s after joining).
+	if d := sip.at[0].Sub(start); d < 1250*time.Millisecond || d > 3750*time.Millisecond+2*codec.FrameDuration {
 		t.Errorf("first report %v after joining, want [1.25 s, 3.75 s]", d)
 	}
 	var total time.Duration

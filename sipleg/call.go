@@ -16,8 +16,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/bridge"
+	"confd/dtmf"
 	"confd/internal/config"
-	"confd/internal/dtmf"
 	"confd/internal/sdpneg"
 	"confd/jitter"
 )

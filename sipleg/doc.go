@@ -64,7 +64,7 @@
 // # DTMF, PIN and dial-in numbers
 //
 // Digits arrive as RFC 4733 events or as SIP INFO with application/dtmf-relay or
-// application/dtmf bodies (confd/internal/dtmf.ParseInfo: 415 for another content type, 400
+// application/dtmf bodies (confd/dtmf.ParseInfo: 415 for another content type, 400
 // for a body without a digit, 200 for a body-less keep-alive). In a room, the bridge's jitter
 // buffer hands the events to its dtmf.Receiver; in the IVR, the call's media reader does, to
 // a dtmf.Receiver of its own (one digit per event however many end packets repeat it, and a

@@ -3,7 +3,7 @@ package sipleg
 import (
 	"errors"
 
-	"confd/internal/dtmf"
+	"confd/dtmf"
 )
 
 // infoDigit reads the DTMF digit of a SIP INFO body with dtmf.ParseInfo and says how to answer

@@ -3,7 +3,7 @@ package sipleg
 import (
 	"testing"
 
-	"confd/internal/dtmf"
+	"confd/dtmf"
 )
 
 func TestInfoDigitAnswers(t *testing.T) {

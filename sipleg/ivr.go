@@ -9,8 +9,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/dtmf"
 	"confd/internal/config"
-	"confd/internal/dtmf"
 	"confd/internal/guard"
 	"confd/prompts"
 )

@@ -134,7 +134,7 @@ func (r *registration) run(ctx context.Context) {
 func (r *registration) register(ctx context.Context, expiry time.Duration) (time.Duration, error) {
 	var registrar sip.Uri
 	if err := sip.ParseUri(r.cfg.Registrar, &registrar); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrBadURI, err)
+		return 0, fmt.Errorf("%w: %w", ErrBadURI, err)
 	}
 	domain := r.cfg.Domain
 	if domain == "" {

@@ -20,8 +20,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
+	"confd/dtmf"
 	"confd/internal/config"
-	"confd/internal/dtmf"
 	"confd/internal/guard"
 )
 

@@ -499,17 +499,11 @@ func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason stri
 	_ = tx.Respond(res)
 }
 
-// admissionStatus maps a bridge admission error to the SIP answer of docs/SPEC.md "Joining".
+// admissionStatus is the SIP answer to a bridge admission error (bridge.StatusOf, docs/SPEC.md
+// "Joining").
 func admissionStatus(err error) (int, string) {
-	switch {
-	case errors.Is(err, bridge.ErrRoomLocked):
-		return 403, "Forbidden (room locked)"
-	case errors.Is(err, bridge.ErrRoomFull):
-		return 486, "Busy Here (room full)"
-	case errors.Is(err, bridge.ErrDraining):
-		return 503, "Service Unavailable (draining)"
-	case errors.Is(err, bridge.ErrBadRoomName):
-		return 404, "Not Found (no such room)"
+	if st, ok := bridge.StatusOf(err); ok {
+		return st.SIP, st.Reason
 	}
 	return 500, "Server Internal Error"
 }

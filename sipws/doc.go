@@ -67,7 +67,7 @@
 //   - CANCEL before the 200: 200 for the CANCEL and 487 for the INVITE (RFC 3261 section 9.2).
 //   - BYE from the browser: 200 and the WebRTC leg closes. When the leg ends on confd's side
 //     (kicked through the API, ICE or DTLS failed), confd sends BYE in the dialog.
-//   - INFO with application/dtmf-relay or application/dtmf (confd/internal/dtmf.ParseInfo):
+//   - INFO with application/dtmf-relay or application/dtmf (confd/dtmf.ParseInfo):
 //     the digit goes to the participant (a dtmf event on the bus, "*6" toggles self-mute);
 //     415 for another content type, 400 for a body without a digit, 200 for an empty INFO.
 //   - OPTIONS: 200 with Allow and Accept. A re-INVITE: 488 (the call goes on unchanged).

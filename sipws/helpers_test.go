@@ -286,7 +286,7 @@ func (f *fakeAnswerer) answer(ctx context.Context, room, offer string, info webr
 		select {
 		case <-f.hold:
 		case <-ctx.Done():
-			return "", nil, fmt.Errorf("%w: %v", webrtcleg.ErrGathering, ctx.Err())
+			return "", nil, fmt.Errorf("%w: %w", webrtcleg.ErrGathering, ctx.Err())
 		}
 	}
 	if f.err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/dtmf"
+	"confd/dtmf"
 	"confd/internal/guard"
 	"confd/webrtcleg"
 )
@@ -161,18 +161,20 @@ func retryAfter(err error) sip.Header {
 // answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (docs/SPEC.md
 // "Errors"; as the UDP SIP side answers).
 func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
+	if st, ok := bridge.StatusOf(err); ok {
+		// The bridge's errors and webrtcleg's session caps (Config.SessionsPerSource,
+		// MaxSessions, guard refusals with their own Retry-After).
+		switch {
+		case st.RetryAfter > 0:
+			return st.SIP, st.Reason, sip.NewHeader("Retry-After", strconv.Itoa(st.RetryAfter))
+		case errors.Is(err, bridge.ErrDraining):
+			return st.SIP, st.Reason, sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
+		}
+		return st.SIP, st.Reason, nil
+	}
 	switch {
-	case errors.Is(err, bridge.ErrBadRoomName):
-		return 404, "Not Found (no such room)", nil
-	case errors.Is(err, bridge.ErrRoomLocked):
-		return 403, "Forbidden (room locked)", nil
-	case errors.Is(err, bridge.ErrRoomFull):
-		return 486, "Busy Here (room full)", nil
-	case errors.Is(err, bridge.ErrDraining), errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
+	case errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
 		return 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
-	case errors.Is(err, guard.ErrRateLimited), errors.Is(err, guard.ErrSourceBusy), errors.Is(err, guard.ErrFull):
-		// webrtcleg's session caps (Config.SessionsPerSource, MaxSessions).
-		return 503, "Service Unavailable (too many sessions)", sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 	case errors.Is(err, webrtcleg.ErrBadOffer):
 		return 400, "Bad Request (malformed SDP offer)", warning(399, err.Error())
 	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):

@@ -49,7 +49,7 @@ type offerAudio struct {
 func checkOffer(offer string) (offerAudio, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return offerAudio{}, fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return offerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	sessionDir := "sendrecv"
 	for _, a := range sd.Attributes {
@@ -242,11 +242,11 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 		pc.OnTrack(c.onTrack)
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
 	if verdict != nil {
 		if err := verdict(); err != nil {
@@ -255,14 +255,14 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
 	timeout := time.NewTimer(s.cfg.gatherTimeout())
 	defer timeout.Stop()
 	select {
 	case <-gathered:
 	case <-ctx.Done():
-		return fail(fmt.Errorf("%w: %v", ErrGathering, ctx.Err()))
+		return fail(fmt.Errorf("%w: %w", ErrGathering, ctx.Err()))
 	case <-timeout.C:
 		return fail(ErrGathering)
 	}

@@ -43,7 +43,7 @@ func TestWHIPErrors(t *testing.T) {
 		{"not webrtc", "/whip/room1", "application/sdp", "", sdpWith("m=audio 4000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n"), 400, "DTLS-SRTP"},
 		{"inactive", "/whip/room1", "application/sdp", "", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\na=inactive\n"), 400, "inactive"},
 		{"whep sendonly", "/whep/room1", "application/sdp", "", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\na=sendonly\n"), 400, "must receive"},
-		{"bad room", "/whip/bad.room", "application/sdp", "", good, 404, "room name"},
+		{"bad room", "/whip/bad.room", "application/sdp", "", good, 400, "room name"},
 		{"no pin", "/whip/pinned", "application/sdp", "", good, 401, "PIN"},
 		{"wrong pin", "/whip/pinned", "application/sdp", "4321", good, 401, "PIN"},
 		{"locked", "/whip/locked", "application/sdp", "", good, 403, "locked"},

@@ -26,8 +26,8 @@ const maxNameLen = 128
 // create a call (201 Created, Location /whip/ROOM/ID, the SDP answer, ICE servers as Link
 // headers), DELETE on the Location ends it (200), PATCH answers 405 (no trickle ICE or ICE
 // restart: the answer carries every candidate), OPTIONS answers CORS preflights. Errors are
-// JSON {"error":…}: 400 malformed SDP, no audio or no Opus (whatever the PIN); 401 wrong or
-// missing PIN bearer token; 403 locked room; 404 bad room name or unknown resource; 409 full
+// JSON {"error":…}: 400 bad room name, malformed SDP, no audio or no Opus (whatever the PIN);
+// 401 wrong or missing PIN bearer token; 403 locked room; 404 unknown resource; 409 full
 // room; 413 body too large; 415 not application/sdp; 429 with Retry-After for a source that
 // guessed PINs too often, starts sessions too fast or holds Config.SessionsPerSource; 503 with
 // Retry-After when draining or MaxSessions are held, 503 when gathering failed. A 201 carries
@@ -64,7 +64,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !bridge.ValidRoomName(room) {
-		s.refuse(w, http.StatusNotFound, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", room))
+		st, _ := bridge.StatusOf(bridge.ErrBadRoomName) // 400, as the API answers
+		s.refuse(w, st.HTTP, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", room))
 		return
 	}
 	if !isResource {
@@ -207,30 +208,27 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, room string)
 	return true
 }
 
-// refuseErr maps an error of Answer or the bridge to its status.
+// refuseErr maps an error of Answer to its status, and the bridge's errors and guard's refusals
+// to bridge.StatusOf's.
 func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, ErrBadOffer), errors.Is(err, ErrNoAudio), errors.Is(err, ErrNoOpus), errors.Is(err, ErrNotWebRTC):
 		status = http.StatusBadRequest
-	case errors.Is(err, bridge.ErrBadRoomName), errors.Is(err, ErrNoResource):
+	case errors.Is(err, ErrNoResource):
 		status = http.StatusNotFound
-	case errors.Is(err, bridge.ErrRoomLocked):
-		status = http.StatusForbidden
-	case errors.Is(err, bridge.ErrRoomFull):
-		status = http.StatusConflict
-	case errors.Is(err, bridge.ErrDraining):
-		w.Header().Set("Retry-After", "60")
-		status = http.StatusServiceUnavailable
 	case errors.Is(err, ErrGathering), errors.Is(err, ErrClosed):
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, errPIN):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
 		status = http.StatusUnauthorized
-	case errors.Is(err, guard.ErrLockedOut), errors.Is(err, guard.ErrRateLimited), errors.Is(err, guard.ErrSourceBusy):
-		status = http.StatusTooManyRequests // RFC 6585 section 4
-	case errors.Is(err, guard.ErrFull):
-		status = http.StatusServiceUnavailable
+	default:
+		if st, ok := bridge.StatusOf(err); ok {
+			status = st.HTTP
+			if errors.Is(err, bridge.ErrDraining) {
+				w.Header().Set("Retry-After", "60")
+			}
+		}
 	}
 	if secs := guard.RetryAfterSeconds(err); secs > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))

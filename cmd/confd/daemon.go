@@ -118,7 +118,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/", web.Handler())
 	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint, Attempts: pinAttempts}, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
-	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.sip.Registrations),
+	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.registrations),
 		metrics.WithCollector(legCollector{d}), metrics.WithRoomLabels(cfg.HTTPSecurity.MetricsRoomLabels),
 		metrics.WithToken(cfg.HTTPSecurity.MetricsToken))
 	mux.Handle("GET /metrics", d.metrics.Handler())
@@ -180,6 +180,15 @@ func (d *daemon) start() error {
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
 	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
 	return nil
+}
+
+// registrations is the outbound SIP registrations' state as metrics exports it.
+func (d *daemon) registrations() []metrics.Registration {
+	var out []metrics.Registration
+	for _, st := range d.sip.Registrations() {
+		out = append(out, metrics.Registration{Registrar: st.Registrar, User: st.User, Registered: st.Registered, Refreshes: st.Refreshes})
+	}
+	return out
 }
 
 // drain refuses new calls and lets calls in progress go on for up to wait, returning early once

@@ -23,7 +23,6 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
-	"confd/internal/guard"
 )
 
 // maxBody is the largest request body the API reads (413 above it).
@@ -373,16 +372,12 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := h.cfg.Dialer.Dial(context.WithoutCancel(r.Context()), name, req.URI)
-	switch {
-	case errors.Is(err, guard.ErrNotAllowed):
-		writeError(w, 403, err.Error())
-		return
-	case errors.Is(err, guard.ErrRateLimited):
-		w.Header().Set("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
-		writeError(w, 429, err.Error())
-		return
-	case err != nil:
-		writeError(w, 400, err.Error())
+	if err != nil {
+		if _, ok := bridge.StatusOf(err); ok { // guard's refusals: 403 not allowed, 429 over rate
+			writeBridgeError(w, err)
+		} else {
+			writeError(w, 400, err.Error())
+		}
 		return
 	}
 	writeJSON(w, 202, map[string]string{"id": id})
@@ -569,20 +564,15 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Error: msg})
 }
 
-// writeBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
+// writeBridgeError answers the bridge's errors and guard's refusals with docs/SPEC.md's statuses
+// (bridge.StatusOf), with Retry-After for a refusal; any other error is a 500.
 func writeBridgeError(w http.ResponseWriter, err error) {
 	status := 500
-	switch {
-	case errors.Is(err, bridge.ErrNoRoom), errors.Is(err, bridge.ErrNoParticipant):
-		status = 404
-	case errors.Is(err, bridge.ErrBadRoomName), errors.Is(err, bridge.ErrBadSetting):
-		status = 400
-	case errors.Is(err, bridge.ErrRoomLocked):
-		status = 403
-	case errors.Is(err, bridge.ErrRoomFull):
-		status = 409
-	case errors.Is(err, bridge.ErrDraining):
-		status = 503
+	if st, ok := bridge.StatusOf(err); ok {
+		status = st.HTTP
+		if st.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(st.RetryAfter))
+		}
 	}
 	writeError(w, status, err.Error())
 }

@@ -17,7 +17,6 @@ import (
 	"confd/bridge"
 	"confd/internal/buildinfo"
 	"confd/jitter"
-	"confd/sipleg"
 )
 
 // JitterStatser is what the collector needs from a participant to export its jitter-buffer
@@ -40,9 +39,19 @@ type Option func(*Metrics)
 // WithLogger sets the logger; the default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(m *Metrics) { m.log = l } }
 
-// WithRegistrations exports the state of the outbound SIP registrations that f returns (pass
-// (*sipleg.Server).Registrations).
-func WithRegistrations(f func() []sipleg.RegistrationState) Option {
+// Registration is the state of one outbound SIP registration, as metrics exports it. Metrics
+// owns this type so that it imports no leg; cmd/confd fills it from sipleg's RegistrationState.
+type Registration struct {
+	// Registrar and User name the entry (the labels of its series).
+	Registrar, User string
+	// Registered is true while the registrar's last answer was 2xx and it has not expired.
+	Registered bool
+	// Refreshes counts successful REGISTERs.
+	Refreshes int
+}
+
+// WithRegistrations exports the state of the outbound SIP registrations that f returns.
+func WithRegistrations(f func() []Registration) Option {
 	return func(m *Metrics) { m.registrations = f }
 }
 
@@ -76,7 +85,7 @@ type Metrics struct {
 	b             *bridge.Bridge
 	log           *slog.Logger
 	reg           *prometheus.Registry
-	registrations func() []sipleg.RegistrationState
+	registrations func() []Registration
 	extra         []prometheus.Collector
 	roomNames     bool
 	token         string

@@ -17,7 +17,6 @@ import (
 	"confd/codec"
 	"confd/internal/rtptest"
 	"confd/jitter"
-	"confd/sipleg"
 )
 
 type nopLeg struct{}
@@ -82,8 +81,8 @@ next:
 func TestMetricsMoveWithTraffic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		m := New(b, WithRoomLabels(true), WithRegistrations(func() []sipleg.RegistrationState {
-			return []sipleg.RegistrationState{{Registrar: "sip:reg.example", User: "confd", Registered: true, Refreshes: 2}}
+		m := New(b, WithRoomLabels(true), WithRegistrations(func() []Registration {
+			return []Registration{{Registrar: "sip:reg.example", User: "confd", Registered: true, Refreshes: 2}}
 		}))
 		a, err := b.Join("r1", bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
 			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, nopLeg{})

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"confd/internal/audiotest"
@@ -136,11 +135,25 @@ type Baresip struct {
 	closeErr  error
 }
 
+// TB is the part of testing.TB that Start and RequireBaresip use. *testing.T and *testing.B
+// satisfy it, and so can a harness outside "go test" (bench/load), without this package
+// importing testing into a non-test build.
+type TB interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Failed() bool
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Skip(args ...any)
+}
+
 // Start runs a baresip instance configured by cfg in a fresh directory of tb.TempDir() and
 // waits until it is ready for commands. It skips the test when baresip is not installed (fails
 // it when CI is set), fails it when baresip cannot start, and registers a cleanup that closes
 // the instance and, if the test failed, prints its log.
-func Start(tb testing.TB, cfg BaresipConfig, opts ...Option) *Baresip {
+func Start(tb TB, cfg BaresipConfig, opts ...Option) *Baresip {
 	tb.Helper()
 	RequireBaresip(tb)
 	b, err := start(tb.TempDir(), cfg, opts...)
@@ -160,7 +173,7 @@ func Start(tb testing.TB, cfg BaresipConfig, opts ...Option) *Baresip {
 
 // RequireBaresip skips tb when baresip is not on PATH, or fails it when the environment
 // variable CI is set, where every real-peer test has to run.
-func RequireBaresip(tb testing.TB) {
+func RequireBaresip(tb TB) {
 	tb.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		if os.Getenv("CI") != "" {

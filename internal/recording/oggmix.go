@@ -76,7 +76,7 @@ func (w *mixWriter) packet(raw []byte, at time.Time) error {
 	}
 	samples, err := codec.OpusPacketSamples(w.pkt.Payload)
 	if err != nil {
-		return fmt.Errorf("%w: %v", codec.ErrCorruptPayload, err)
+		return fmt.Errorf("%w: %w", codec.ErrCorruptPayload, err)
 	}
 	// The packet covers the frames up to at; whatever the file lacks before it is a gap.
 	missing := w.due(at) - w.frames

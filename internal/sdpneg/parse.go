@@ -199,7 +199,7 @@ func parse(body []byte) (*description, error) {
 	text, mlines := tidy(body)
 	d := &description{}
 	if err := d.sd.UnmarshalString(text); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if len(mlines) != len(d.sd.MediaDescriptions) {
 		return nil, fmt.Errorf("%w: unreadable m-line", ErrMalformed)

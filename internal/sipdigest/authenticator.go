@@ -152,7 +152,7 @@ func (a *Authenticator) Check(authorization, method, requestURI string) (string,
 	}
 	cred, err := digest.ParseCredentials(authorization)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrRejected, err)
+		return "", fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	if cred.Realm != a.realm {
 		return "", fmt.Errorf("%w: realm %q", ErrRejected, cred.Realm)

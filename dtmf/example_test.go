@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"confd/internal/dtmf"
+	"confd/dtmf"
 )
 
 // A leg's RFC 4733 receiver fed by the packets of a sender, as on a loopback call.

@@ -1,0 +1,60 @@
+package bridge
+
+import (
+	"errors"
+
+	"confd/internal/guard"
+)
+
+// Status is how every leg and the control API answer one of the bridge's errors or one of
+// internal/guard's refusals (docs/SPEC.md "Errors"), so that a SIP phone, a browser and an API
+// client are told the same thing for the same cause.
+type Status struct {
+	// SIP is the SIP status code (RFC 3261 section 21) and Reason its reason phrase.
+	SIP    int
+	Reason string
+	// HTTP is the HTTP status code (RFC 9110 section 15; 429 is RFC 6585 section 4).
+	HTTP int
+	// RetryAfter is the Retry-After value in seconds (RFC 3261 section 20.33, RFC 9110
+	// section 10.2.3) of a guard refusal; 0 means the answer carries none from the error
+	// itself (a leg may still add its own, as a draining leg does).
+	RetryAfter int
+}
+
+// statuses is the one table of answers; the first entry whose error matches (errors.Is) wins.
+var statuses = []struct {
+	err error
+	st  Status
+}{
+	{ErrBadRoomName, Status{SIP: 404, Reason: "Not Found (no such room)", HTTP: 400}},
+	{ErrNoRoom, Status{SIP: 404, Reason: "Not Found (no such room)", HTTP: 404}},
+	{ErrNoParticipant, Status{SIP: 404, Reason: "Not Found (no such participant)", HTTP: 404}},
+	{ErrRoomLocked, Status{SIP: 403, Reason: "Forbidden (room locked)", HTTP: 403}},
+	{ErrRoomFull, Status{SIP: 486, Reason: "Busy Here (room full)", HTTP: 409}},
+	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503}},
+	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},
+	// A source locked out for guessing PINs is told so without its PIN being checked: SIP 403
+	// (a 503 would make a proxy try another node), HTTP 429.
+	{guard.ErrLockedOut, Status{SIP: 403, Reason: "Forbidden (too many PIN attempts)", HTTP: 429}},
+	{guard.ErrRateLimited, Status{SIP: 503, Reason: "Service Unavailable (too many requests from this source)", HTTP: 429}},
+	{guard.ErrSourceBusy, Status{SIP: 503, Reason: "Service Unavailable (too many sessions from this source)", HTTP: 429}},
+	{guard.ErrFull, Status{SIP: 503, Reason: "Service Unavailable (too many sessions)", HTTP: 503}},
+	{guard.ErrNotAllowed, Status{SIP: 403, Reason: "Forbidden (not allowed)", HTTP: 403}},
+}
+
+// StatusOf is the answer to err, with its Retry-After for a guard refusal, and whether err is
+// one of the bridge's errors or a guard refusal at all; other errors (a leg's own, such as a
+// malformed offer) are the leg's to answer.
+func StatusOf(err error) (Status, bool) {
+	if err == nil {
+		return Status{}, false
+	}
+	for _, e := range statuses {
+		if errors.Is(err, e.err) {
+			st := e.st
+			st.RetryAfter = guard.RetryAfterSeconds(err)
+			return st, true
+		}
+	}
+	return Status{}, false
+}

@@ -1,0 +1,84 @@
+package confd_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
+// jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg), then the
+// daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
+// imports, directly or through another, anything on a floor above its own, so each floor can be
+// read, tested and reused without the ones above it.
+func TestLayerOrder(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "confd/...").Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("go list: %v\n%s", err, stderr)
+	}
+	deps := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) > 0 {
+			deps[f[0]] = f[1:]
+		}
+	}
+	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
+	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"}
+	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
+	mediaFloor := func(dep string) bool {
+		for _, m := range media {
+			if dep == m {
+				return true
+			}
+		}
+		return false
+	}
+	forbid := func(pkg, why string, bad func(dep string) bool) {
+		t.Helper()
+		d, ok := deps[pkg]
+		if !ok {
+			t.Errorf("%s: not found by go list", pkg)
+			return
+		}
+		for _, dep := range d {
+			if bad(dep) {
+				t.Errorf("%s imports %s: %s", pkg, dep, why)
+			}
+		}
+	}
+	in := func(set ...[]string) func(string) bool {
+		return func(dep string) bool {
+			for _, s := range set {
+				for _, p := range s {
+					if dep == p || strings.HasPrefix(dep, p+"/") {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	for _, pkg := range media {
+		forbid(pkg, "the media floor imports no pion, no sipgo and nothing of confd above it", func(dep string) bool {
+			return strings.HasPrefix(dep, "github.com/pion/") || strings.HasPrefix(dep, "github.com/emiago/sipgo") ||
+				(strings.HasPrefix(dep, "confd/") && !mediaFloor(dep))
+		})
+	}
+	forbid("confd/bridge", "bridge imports no leg and nothing of the daemon", in(legs, daemon))
+	// Of internal/, bridge uses only guard, a leaf of the standard library; media it needs (dtmf)
+	// lives on the media floor.
+	forbid("confd/bridge", "bridge imports of internal/ only guard", func(dep string) bool {
+		return strings.HasPrefix(dep, "confd/internal/") && dep != "confd/internal/guard"
+	})
+	for _, pkg := range legs {
+		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
+	}
+	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
+	// The test harness is built into bench/load too: it takes a TB, never imports testing.
+	forbid("confd/internal/peer", "a non-test package imports no testing", func(dep string) bool { return dep == "testing" })
+}
