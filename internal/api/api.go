@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -201,6 +202,7 @@ func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc 
 		switch {
 		case h.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) == 1:
 		case who == roomReaders && h.roomReader(r, tok):
+			r = r.WithContext(context.WithValue(r.Context(), participantView{}, true))
 		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
@@ -219,6 +221,21 @@ func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc 
 		next(w, r)
 	}
 }
+
+// participantView marks a request read with a room token: a participant's view of its room,
+// which leaves out what only the operator may see (redact).
+type participantView struct{}
+
+// asParticipant reports whether r is read with a room token rather than the API token.
+func asParticipant(r *http.Request) bool {
+	v, _ := r.Context().Value(participantView{}).(bool)
+	return v
+}
+
+// redactFrom is what a participant's view shows of another's "from": the caller's URI or number
+// (with its host, often an address) is the operator's to see, not every participant's; the
+// display name stays.
+const redactFrom = ""
 
 // roomReader reports whether r reads a room with a room token for that room, given as the
 // bearer token or as ?token= (an EventSource cannot set headers).
@@ -290,6 +307,12 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeBridgeError(w, err)
 		return
+	}
+	if asParticipant(r) {
+		st.Settings.PIN = ""
+		for i := range st.Participants {
+			st.Participants[i].From = redactFrom
+		}
 	}
 	writeJSON(w, 200, st)
 }
@@ -485,6 +508,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		case e, ok := <-sub.C:
 			if !ok {
 				return
+			}
+			if _, has := e.Data["from"]; has && asParticipant(r) {
+				d := maps.Clone(e.Data)
+				d["from"] = redactFrom
+				e.Data = d
 			}
 			data, _ := json.Marshal(e)
 			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {

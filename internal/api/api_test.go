@@ -463,3 +463,26 @@ func TestDialRefusalsAnswerTheirStatus(t *testing.T) {
 		}
 	}
 }
+
+// A participant's view (a room token) leaves out what only the operator may see: each caller's
+// URI or number ("from", whose host is often the caller's address) and the room's PIN. The API
+// token still sees them. Red-team finding: a WHEP POST to an open room got a token, and with it
+// every caller's address.
+func TestRoomTokenSeesNoCallerAddresses(t *testing.T) {
+	b, h, _, _ := setup(t, testToken)
+	if _, err := b.Join("r", bridge.ParticipantInfo{Name: "dee", From: "sip:+4930123@198.51.100.7", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := call(t, h, "PUT", "/api/rooms/r", "application/json", `{"pin":"2468"}`); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	tok := h.cfg.RoomTokens.Mint("r")
+	_, _, body := call(t, h, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+tok)
+	if strings.Contains(body, "198.51.100.7") || strings.Contains(body, "2468") || !strings.Contains(body, "dee") {
+		t.Errorf("the participant's view: %s, want names without addresses or PIN", body)
+	}
+	_, _, body = call(t, h, "GET", "/api/rooms/r", "", "")
+	if !strings.Contains(body, "198.51.100.7") || !strings.Contains(body, "2468") {
+		t.Errorf("the operator's view lacks from or pin: %s", body)
+	}
+}
