@@ -232,10 +232,23 @@ func asParticipant(r *http.Request) bool {
 	return v
 }
 
-// redactFrom is what a participant's view shows of another's "from": the caller's URI or number
-// (with its host, often an address) is the operator's to see, not every participant's; the
-// display name stays.
-const redactFrom = ""
+// redactFrom is what a participant's view shows of a "from": the URI's scheme and user (a
+// number, or the user a page chose, by which the page finds its own row) without its host,
+// which is often the caller's address and is the operator's to see, not every participant's
+// ("whip:198.51.100.7:4000" becomes "whip:").
+func redactFrom(from string) string {
+	scheme, rest, ok := strings.Cut(from, ":")
+	if !ok {
+		return ""
+	}
+	if user, _, ok := strings.Cut(rest, "@"); ok {
+		return scheme + ":" + user
+	}
+	if scheme == "tel" {
+		return from // a number, no host
+	}
+	return scheme + ":"
+}
 
 // roomReader reports whether r reads a room with a room token for that room, given as the
 // bearer token or as ?token= (an EventSource cannot set headers).
@@ -311,7 +324,7 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 	if asParticipant(r) {
 		st.Settings.PIN = ""
 		for i := range st.Participants {
-			st.Participants[i].From = redactFrom
+			st.Participants[i].From = redactFrom(st.Participants[i].From)
 		}
 	}
 	writeJSON(w, 200, st)
@@ -511,7 +524,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 			if _, has := e.Data["from"]; has && asParticipant(r) {
 				d := maps.Clone(e.Data)
-				d["from"] = redactFrom
+				from, _ := d["from"].(string)
+				d["from"] = redactFrom(from)
 				e.Data = d
 			}
 			data, _ := json.Marshal(e)

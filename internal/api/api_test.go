@@ -478,11 +478,22 @@ func TestRoomTokenSeesNoCallerAddresses(t *testing.T) {
 	}
 	tok := h.cfg.RoomTokens.Mint("r")
 	_, _, body := call(t, h, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+tok)
-	if strings.Contains(body, "198.51.100.7") || strings.Contains(body, "2468") || !strings.Contains(body, "dee") {
-		t.Errorf("the participant's view: %s, want names without addresses or PIN", body)
+	if strings.Contains(body, "198.51.100.7") || strings.Contains(body, "2468") || !strings.Contains(body, "dee") || !strings.Contains(body, `"sip:+4930123"`) {
+		t.Errorf("the participant's view: %s, want names and numbers without addresses or PIN", body)
 	}
 	_, _, body = call(t, h, "GET", "/api/rooms/r", "", "")
 	if !strings.Contains(body, "198.51.100.7") || !strings.Contains(body, "2468") {
 		t.Errorf("the operator's view lacks from or pin: %s", body)
+	}
+}
+
+func TestRedactFrom(t *testing.T) {
+	for from, want := range map[string]string{
+		"sip:+4930123@198.51.100.7:5060": "sip:+4930123", "sip:web-k3x@confd.invalid": "sip:web-k3x",
+		"whip:198.51.100.7:4000": "whip:", "": "", "tel:+4930123": "tel:+4930123",
+	} {
+		if got := redactFrom(from); got != want {
+			t.Errorf("redactFrom(%q) = %q, want %q", from, got, want)
+		}
 	}
 }
