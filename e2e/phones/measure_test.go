@@ -37,12 +37,15 @@ const (
 type moment struct {
 	at    time.Time
 	after time.Time // the after window's start, chosen by waitAfter
+	// beforeEnd ends the before window: at, unless the change began earlier than the call
+	// that confirmed it (a DTMF key pressed before its event came).
+	beforeEnd time.Time
 }
 
 // now marks the instant of an API call about to be made.
 func now() *moment {
 	at := time.Now()
-	return &moment{at: at, after: at.Add(settle)}
+	return &moment{at: at, after: at.Add(settle), beforeEnd: at}
 }
 
 // maxSlide is how much later than settle after the call waitAfter may start the after window
@@ -135,7 +138,7 @@ func (h hearing) in(from time.Time) bool {
 
 // before returns the level of hz in what p heard in the second before m.
 func (m *moment) before(p *Phone, hz float64) float64 {
-	return p.HeardLevel(m.at.Add(-window), m.at, hz)
+	return p.HeardLevel(m.beforeEnd.Add(-window), m.beforeEnd, hz)
 }
 
 // afterLevel returns the level of hz in what p heard in the after window.
@@ -145,8 +148,8 @@ func (m *moment) afterLevel(p *Phone, hz float64) float64 {
 
 // coverage says how much of each window arrived, for the logs.
 func (m *moment) coverage(p *Phone) string {
-	return fmt.Sprintf("arrived %.0f%% / %.0f%%, sender stalled %v / %v", 100*p.Coverage(m.at.Add(-window), m.at), 100*p.Coverage(m.after, m.after.Add(window)),
-		p.SendStalled(m.at.Add(-window), m.at), p.SendStalled(m.after, m.after.Add(window)))
+	return fmt.Sprintf("arrived %.0f%% / %.0f%%, sender stalled %v / %v", 100*p.Coverage(m.beforeEnd.Add(-window), m.beforeEnd), 100*p.Coverage(m.after, m.after.Add(window)),
+		p.SendStalled(m.beforeEnd.Add(-window), m.beforeEnd), p.SendStalled(m.after, m.after.Add(window)))
 }
 
 // expectGone checks that p heard the tone hz clearly before m and at least downBy dB lower
