@@ -82,7 +82,9 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 	s.admit, s.requests, s.messages = cfg.admissions()
 	s.origins = map[string]bool{}
 	for _, o := range cfg.Security.WebSocket.AllowedOrigins {
-		if o, err := config.CanonicalOrigin(o); err == nil { // config.Validate names the others
+		if o == "*" {
+			s.origins[o] = true
+		} else if o, ok := config.Origin(o); ok { // config.Validate names the others
 			s.origins[o] = true
 		}
 	}
@@ -174,12 +176,8 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if len(values) > 1 || s.origins["*"] {
 		return s.origins["*"]
 	}
-	o, err := config.CanonicalOrigin(values[0])
-	if err != nil {
-		return false
-	}
-	_, host, _ := strings.Cut(o, "://")
-	return host == config.CanonicalHost(r.Host) || s.origins[o]
+	o, ok := config.Origin(values[0])
+	return ok && (config.SameHost(o, r.Host) || s.origins[o])
 }
 
 // offersSIP reports whether the Sec-WebSocket-Protocol values list "sip".

@@ -281,7 +281,9 @@ func isJSON(r *http.Request) bool {
 }
 
 // originAllowed reports whether r's Origin (RFC 6454), when it has one, is the server's own
-// (the scheme of this connection and the Host asked for) or one of AllowedOrigins. A request
+// (the scheme of this connection and the Host asked for: another port of the same host is
+// another origin) or one of AllowedOrigins; behind a TLS-terminating proxy the page's https
+// origin goes in AllowedOrigins. A request
 // without an Origin is not from a browser's cross-site fetch, unless Sec-Fetch-Site says so.
 func (h *Handler) originAllowed(r *http.Request) bool {
 	o := r.Header.Get("Origin")

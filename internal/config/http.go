@@ -109,6 +109,25 @@ func Origin(s string) (string, bool) {
 	return scheme + "://" + host, true
 }
 
+// SameHost reports whether origin, as Origin normalised it, names host (an HTTP Host header):
+// the page confd serves itself. The scheme is not compared, since TLS may end at a proxy in
+// front of confd, and ports 80 and 443 are implied.
+func SameHost(origin, host string) bool {
+	_, h, _ := strings.Cut(origin, "://")
+	return h == canonicalHost(host)
+}
+
+// canonicalHost returns a Host lowercased and without the port 80 or 443.
+func canonicalHost(host string) string {
+	host = strings.ToLower(host)
+	for _, p := range []string{":80", ":443"} {
+		if h, ok := strings.CutSuffix(host, p); ok {
+			return h
+		}
+	}
+	return host
+}
+
 // ResolveAPIToken sets c.APIToken by docs/SPEC.md's precedence: -api-token (or api_token in the file),
 // else the first line of -api-token-file, else $CONFD_API_TOKEN (read through getenv), else a
 // random token (32 bytes from crypto/rand, base64url). It returns where the token came from:

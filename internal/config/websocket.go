@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 )
 
 // WebSocket bounds SIP over WebSocket (/sip on -http) on a public address: which pages may open
@@ -31,38 +29,11 @@ type WebSocket struct {
 	MessageTimeout Duration `toml:"message_timeout"`
 }
 
-// CanonicalOrigin returns a Web origin (RFC 6454 section 6.1) as it is compared: lowercase
-// "scheme://host" with a non-default port kept, e.g. "https://app.example.com:8443". "*"
-// stands for itself.
-func CanonicalOrigin(origin string) (string, error) {
-	if origin == "*" {
-		return origin, nil
-	}
-	u, err := url.Parse(strings.TrimSpace(origin))
-	if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not an origin (scheme://host[:port])", origin)
-	}
-	return strings.ToLower(u.Scheme) + "://" + CanonicalHost(u.Host), nil
-}
-
-// CanonicalHost returns a "host[:port]" (an HTTP Host, an origin's authority) lowercased and
-// without the ports 80 and 443, so that an origin and a Host compare whatever the scheme and
-// wherever TLS ends (RFC 6454 compares the scheme too; a TLS-terminating proxy hides it).
-func CanonicalHost(host string) string {
-	host = strings.ToLower(host)
-	for _, p := range []string{":80", ":443"} {
-		if h, ok := strings.CutSuffix(host, p); ok {
-			return h
-		}
-	}
-	return host
-}
-
 func (w WebSocket) validate() error {
 	var errs []error
 	for _, o := range w.AllowedOrigins {
-		if _, err := CanonicalOrigin(o); err != nil {
-			errs = append(errs, fmt.Errorf("security.websocket.allowed_origins: %w", err))
+		if _, ok := Origin(o); !ok && o != "*" {
+			errs = append(errs, fmt.Errorf("security.websocket.allowed_origins: %q is not an origin (http(s)://host[:port]) nor \"*\"", o))
 		}
 	}
 	if w.ConnsPerSource < 0 || w.MaxConns < 0 {
