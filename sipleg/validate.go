@@ -37,16 +37,6 @@ func sourceAddr(a net.Addr) netip.Addr {
 	return netip.Addr{}
 }
 
-// isTrunkAddr reports whether a is within one of the trunk prefixes.
-func isTrunkAddr(trunks []netip.Prefix, a netip.Addr) bool {
-	for _, p := range trunks {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // validator checks every incoming request before sipgo sees it, and answers those RFC 3261
 // and the torture tests of RFC 4475 say must be refused but that sipgo v1.7.2 accepts as
 // valid or drops without a word (docs/REAL-PEERS.md "The network and the SIP stack"):
@@ -401,7 +391,7 @@ func (l *validatingListener) Accept() (net.Conn, error) {
 // take counts one more connection from src, unless it holds perSource already (trunks are
 // not counted).
 func (l *validatingListener) take(src netip.Addr) bool {
-	if isTrunkAddr(l.trunks, src) {
+	if config.IsTrunkAddr(l.trunks, src) {
 		return true
 	}
 	l.mu.Lock()
@@ -414,7 +404,7 @@ func (l *validatingListener) take(src netip.Addr) bool {
 }
 
 func (l *validatingListener) release(src netip.Addr) {
-	if isTrunkAddr(l.trunks, src) {
+	if config.IsTrunkAddr(l.trunks, src) {
 		return
 	}
 	l.mu.Lock()

@@ -494,6 +494,11 @@ func IsTrunk(prefixes []netip.Prefix, remote string) bool {
 	} else {
 		return false
 	}
+	return IsTrunkAddr(prefixes, addr)
+}
+
+// IsTrunkAddr reports whether addr is within one of prefixes.
+func IsTrunkAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
 	addr = addr.Unmap()
 	for _, p := range prefixes {
 		if p.Contains(addr) {
