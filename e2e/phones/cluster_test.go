@@ -478,7 +478,9 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 // the two hear each other (through a cascade wherever they are on different nodes), and
 // GET /api/rooms on one node lists the twenty with their owners and two people each.
 func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its forty phones live in this test process, whose other tests judge levels
+	// in windows their own phones' sending must be on time for; beside it they were starved
+	// (a full run saw TestGainHalvesOnePair find no whole window in 4 s, its senders stalled).
 	c := startCluster(t, "")
 	const rooms = 20
 	hear := hearing{}
