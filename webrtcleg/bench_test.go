@@ -3,6 +3,7 @@ package webrtcleg
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"syscall"
 	"testing"
@@ -152,7 +153,13 @@ func TestSendPathAllocations(t *testing.T) {
 	ts := newTestServer(t, bridge.Config{}, Config{})
 	calls := connectListeners(t, ts, "alloc", 1)
 	senders := []*bridge.RTPSender{bridge.NewRTPSender(111)}
-	pion := testing.AllocsPerRun(200, func() { sendTick(senders, calls, buf, now) })
+	// AllocsPerRun counts every goroutine's allocations: the goroutines of earlier tests' calls
+	// still ending (pion's ICE and DTLS shutting down) add theirs. A per-packet allocation of
+	// the send path shows in every measurement, so the least of three is the send path's.
+	pion := math.Inf(1)
+	for range 3 {
+		pion = min(pion, testing.AllocsPerRun(200, func() { sendTick(senders, calls, buf, now) }))
+	}
 	// Under -race sync.Pool drops items at random, so pion's pooled buffers are reallocated.
 	if pion != 0 && !raceEnabled {
 		t.Errorf("the whole send path into pion (interceptors, SRTP, UDP): %.1f allocations per packet, want 0", pion)
