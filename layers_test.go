@@ -2,13 +2,15 @@ package confd_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
-// jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg), then the
-// daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
+// jitter, mixer) at the bottom, then bridge, then internal/sipua (what the SIP legs share), then
+// the legs (sipleg, sipws, webrtcleg), then the daemon (cmd/confd and its services
+// internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
 // read, tested and reused without the ones above it.
 func TestLayerOrder(t *testing.T) {
@@ -77,6 +79,16 @@ func TestLayerOrder(t *testing.T) {
 	})
 	for _, pkg := range legs {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
+	}
+	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
+	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the
+	// daemon and not the daemon's configuration.
+	forbid("confd/internal/sipua", "sipua imports of confd only bridge and the protocol packages below it",
+		in(legs, daemon, []string{"confd/internal/config"}))
+	for _, pkg := range []string{"confd/sipleg", "confd/sipws"} {
+		if !slices.Contains(deps[pkg], "confd/internal/sipua") {
+			t.Errorf("%s does not import confd/internal/sipua: the SIP rules live there", pkg)
+		}
 	}
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
 	// The test harness is built into bench/load too: it takes a TB, never imports testing.

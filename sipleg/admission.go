@@ -10,6 +10,7 @@ import (
 
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 )
 
 // door is the per-source admission of the SIP listener (issue 8, pike-style): what one
@@ -80,8 +81,8 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 	if !s.door.shouldAnswer(src, now) {
 		return nil, false
 	}
-	return textResponse(raw, 503, "Service Unavailable (too many requests)",
-		"Retry-After: "+strconv.Itoa(guard.RetryAfterSeconds(err))+"\r\n"), false
+	return sipua.TextResponse(raw, 503, "Service Unavailable (too many requests)",
+		sipua.RetryAfter(guard.RetryAfterSeconds(err))), false
 }
 
 // admitCall takes a place for a new call from src (and one among its calls awaiting their ACK,

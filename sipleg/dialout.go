@@ -87,7 +87,7 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 // are configured, and one cascade per room and node is all there is).
 func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, error) {
 	// A draining node still cascades: its calls go on to the end, hearing their room.
-	if s.draining.Load() && cascade == "" {
+	if s.gate.Draining() && cascade == "" {
 		return "", ErrDraining
 	}
 	if s.isDialIn(room) {
@@ -98,7 +98,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
 	}
 	if cascade == "" {
-		if err := s.auth.dialOut.admit(target); err != nil {
+		if err := s.dialOut.admit(target); err != nil {
 			return "", err
 		}
 	}

@@ -82,7 +82,11 @@
 // confd is open by default. With config.Security.Restrict, INVITEs are accepted only from
 // the listed trunk addresses or with digest credentials of a listed user (401 challenge with
 // SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/internal/sipdigest: the uri must be
-// the Request-URI and each nonce's count must grow, so a captured answer opens nothing else).
+// the Request-URI and each nonce's count must grow, so a captured answer opens nothing else);
+// with no user listed, 403. A new INVITE goes through the admission pipeline both SIP legs
+// share (invite.go, confd/internal/sipua.Gate): admit (draining, a cascade's node, the source's
+// limits, credentials, the room), negotiate (dialog, media port, SDP), answer (the 200); the
+// room is joined with the ACK.
 //
 // Each source address is admitted pike-style (admission.go, confd/internal/guard, the limits
 // of config.SIPLimits under [security.sip]; trunks exempt from the per-source ones): requests
@@ -101,14 +105,16 @@
 //
 // Every message passes a validator before sipgo sees it (validate.go), because sipgo v1.7.2
 // accepts several of the RFC 4475 invalid messages as valid and drops unparsable ones without
-// an answer. The validator answers what RFC 4475 asks: 400 for unparsable requests, a CSeq
-// method that differs from the request's, missing or doubled mandatory headers, a doubled
-// Content-Length, escaped headers in the Request-URI, a bad Date; 416 for an unknown URI scheme;
-// 420 with Unsupported for unknown Require tags; 415 with Accept for a non-SDP INVITE body; 406
-// for an INVITE whose Accept excludes SDP; 505 for a version other than SIP/2.0. On TCP it
-// frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
-// continued header lines, which sipgo's stream parser does not. TestTortureMessages sends all
-// of sipgo's copy of the RFC 4475 messages (testdata/torture) over UDP and TCP.
+// an answer. Its rules are the ones SIP over WebSocket applies too (confd/internal/sipua): 400
+// for unparsable requests, a CSeq method that differs from the request's, missing or doubled
+// mandatory headers, a doubled Content-Length, escaped headers in the Request-URI, a bad Date;
+// 416 for a Request-URI scheme other than sip: and sips:; 420 with Unsupported for Require tags
+// other than timer; 415 with Accept for a non-SDP INVITE, UPDATE or ACK body; 406 for an INVITE
+// whose Accept excludes SDP; 505 for a version other than SIP/2.0; an ACK is never answered. On
+// TCP it frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
+// continued header lines, which sipgo's stream parser does not. internal/sipua holds the
+// validator to every RFC 4475 message of sipgo's copy; TestTortureMessages here sends the
+// ones the handlers answer, and one of each refusal, over UDP and TCP.
 //
 // # Calls out and registrations
 //

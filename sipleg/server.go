@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +19,8 @@ import (
 	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 )
 
 // rfc2543Tag is the From tag given to the dialog of an RFC 2543 caller that sent none.
@@ -96,7 +97,8 @@ type Server struct {
 	// dialClients holds the dial-out dialogs.
 	dialClients *sipgo.DialogClientCache
 	contact     sip.ContactHeader
-	auth        *authenticator
+	gate        *sipua.Gate
+	dialOut     *dialPolicy
 	valid       *validator
 	limits      config.SIPLimits
 	trunks      []netip.Prefix
@@ -108,11 +110,10 @@ type Server struct {
 	udpAddr netip.AddrPort
 	regs    []*registration
 
-	draining atomic.Bool
-	closed   atomic.Bool
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	closed atomic.Bool
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // NewServer returns a server that joins calls to b's rooms.
@@ -148,7 +149,10 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 		o(s)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.auth = newAuthenticator(cfg.Security)
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.RetryAfter, Auth: sipua.NewAuth(sipua.AuthConfig{
+		Restrict: cfg.Security.Restrict, Trunks: s.trunks, Users: digestUsers(cfg.Security.Users),
+		Realm: cfg.Security.Realm, Algorithms: cfg.Security.DigestAlgorithms}, nil)}
+	s.dialOut = newDialPolicy(cfg.Security.DialOut)
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
 	s.valid.admit = s.admitMessage
@@ -351,7 +355,7 @@ func (s *Server) Calls() int {
 
 // Drain refuses new calls from now on: INVITEs get 503 with Retry-After (RFC 3261 section
 // 21.5.4) and DialOut fails with ErrDraining; calls in progress go on.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain() { s.gate.Drain() }
 
 // shutdownByeWait bounds how long Shutdown waits for the answers to its BYEs: long enough for
 // a few retransmissions over UDP, short enough that SIGTERM is honoured at once even when
@@ -499,20 +503,16 @@ func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason stri
 	_ = tx.Respond(res)
 }
 
-// admissionStatus is the SIP answer to a bridge admission error (bridge.StatusOf, docs/SPEC.md
-// "Joining").
-func admissionStatus(err error) (int, string) {
-	if st, ok := bridge.StatusOf(err); ok {
-		return st.SIP, st.Reason
-	}
-	return 500, "Server Internal Error"
+// refuse answers req with a refusal of the admission pipeline (sipua.Gate), outside any dialog.
+func refuse(tx sip.ServerTransaction, req *sip.Request, r *sipua.Refusal) {
+	respond(tx, req, r.Status, r.Reason, r.Headers...)
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if s.draining.Load() {
+	if r := s.gate.Open(); r != nil {
 		// A proxy's health check (Kamailio's dispatcher pings with OPTIONS) takes this node
 		// out of its set, so new calls go elsewhere while the ones here finish.
-		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
+		refuse(tx, req, r)
 		return
 	}
 	respond(tx, req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
@@ -526,133 +526,6 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	// The transaction layer matches a CANCEL to its INVITE (RFC 3261 section 9.2) and the
 	// dialog ends with it; a CANCEL that matches nothing lands here.
 	respond(tx, req, 481, "Call/Transaction Does Not Exist")
-}
-
-func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if to := req.To(); to != nil {
-		if _, ok := to.Params.Get("tag"); ok {
-			s.onReInvite(req, tx)
-			return
-		}
-	}
-	if s.draining.Load() {
-		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
-		return
-	}
-	cascade, ok := s.cascadeOf(req)
-	if !ok {
-		respond(tx, req, 403, "Forbidden (cascade from an unknown node)")
-		return
-	}
-	src := guard.SourceOf(req.Source())
-	if !s.admitCall(req, tx, src) {
-		return
-	}
-	held := true // the places admitCall took, until a call holds them
-	defer func() {
-		if held {
-			s.door.calls.Release(src)
-			s.door.pending.Release(src)
-		}
-	}()
-	if !s.auth.check(req, tx) {
-		return
-	}
-	user := req.Recipient.User
-	dialIn := s.isDialIn(user) && cascade == ""
-	var pin string
-	if !dialIn {
-		settings, err := s.bridge.Admit(user)
-		if err != nil {
-			status, reason := admissionStatus(err)
-			respond(tx, req, status, reason)
-			return
-		}
-		if cascade == "" { // the first node asked for the PIN
-			pin = settings.PIN
-		}
-	}
-	if s.callByID(req) != nil {
-		respond(tx, req, 482, "Loop Detected") // a second INVITE with a live Call-ID and no tag
-		return
-	}
-	timer, err := negotiateSessionTimer(req, time.Duration(s.limits.MinSessionExpires))
-	if err != nil {
-		respond(tx, req, 422, "Session Interval Too Small", sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(s.limits.MinSessionExpires)/time.Second))))
-		return
-	}
-	s.mu.Lock()
-	dialogs := s.dialogs
-	s.mu.Unlock()
-	if req.Contact() == nil && req.From() != nil {
-		// An RFC 2543 caller may send no Contact (RFC 4475 section 3.4.1): its From is
-		// where it is reached.
-		req.AppendHeader(&sip.ContactHeader{Address: req.From().Address})
-	}
-	if f := req.From(); f != nil {
-		if _, ok := f.Params.Get("tag"); !ok {
-			// Nor a From tag: give the dialog one so that it has an identity (RFC 3261
-			// section 12.1.1).
-			f.Params.Add("tag", rfc2543Tag)
-		}
-	}
-	dlg, err := dialogs.ReadInvite(req, tx)
-	if err != nil {
-		respond(tx, req, 400, "Bad Request ("+err.Error()+")")
-		return
-	}
-	media, err := s.cfg.Ports.Open()
-	if err != nil {
-		s.log.Warn("no media port", "err", err)
-		dlg.Respond(503, "Service Unavailable (no media ports)", nil, sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
-		dlg.Close()
-		return
-	}
-	c := newCall(s, req.CallID().Value(), media)
-	c.dlgS = dlg
-	c.cascade = cascade
-	c.name, c.from = callerOf(req)
-	if f := req.From(); f != nil {
-		c.fromUser = f.Address.User
-	}
-	c.peer = req.Source()
-	c.timer = timer
-	local := s.local(media.Port(), c.peer)
-	var body []byte
-	if len(req.Body()) > 0 {
-		res, answer, err := c.sess.Answer(req.Body(), local)
-		if err != nil {
-			media.Close() // before answering: a 488 waits for its ACK
-			c.reject(err)
-			dlg.Close()
-			return
-		}
-		c.setResult(res)
-		body = answer
-	} else {
-		offer, err := c.sess.Offer(local)
-		if err != nil {
-			media.Close()
-			dlg.Respond(500, "Server Internal Error", nil)
-			dlg.Close()
-			return
-		}
-		c.lateOffer = true
-		body = offer
-	}
-	c.src, c.admitted, held = src, true, false // from here call.end releases the place
-	c.pending.Store(true)                      // and the ACK (or call.end) the pending one
-	s.addCall(c)
-	c.room, c.pin, c.dialIn = user, pin, dialIn
-	c.prepareIVR()
-	// The call enters its room (or the IVR) only with the ACK (call.ack): before it, the
-	// dialog may be a spoofed source's, and confd sends no media to the SDP address and shows
-	// no participant (issue 8). Admit above already refused a locked or full room.
-	if err := c.answer(tx, body); err != nil {
-		// A CANCEL won the race, or the transport failed: the call is over before it began.
-		s.log.Info("call not answered", "call", c.callID, "err", err)
-		c.end("not answered")
-	}
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
@@ -690,3 +563,12 @@ func callerOf(req *sip.Request) (name, from string) {
 }
 
 var errCallEnded = fmt.Errorf("%w: call ended", ErrClosed)
+
+// digestUsers are the digest accounts of config.Security.
+func digestUsers(users []config.User) []sipdigest.User {
+	out := make([]sipdigest.User, 0, len(users))
+	for _, u := range users {
+		out = append(out, sipdigest.User{Name: u.User, Password: u.Password})
+	}
+	return out
+}

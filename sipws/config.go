@@ -6,6 +6,8 @@ import (
 
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 )
 
 // Config sets up a Server. The zero value is complete: open to everyone (config.Security's
@@ -99,11 +101,15 @@ func (c Config) admissions() (conns, requests, messages *guard.Admission) {
 	return conns, requests, messages
 }
 
-func (c Config) realm() string {
-	if c.Security.Realm != "" {
-		return c.Security.Realm
+// auth is who may register and call in (sipua.Auth's zero realm is "confd").
+func (c Config) auth() sipua.AuthConfig {
+	sec := c.Security
+	users := make([]sipdigest.User, 0, len(sec.Users))
+	for _, u := range sec.Users {
+		users = append(users, sipdigest.User{Name: u.User, Password: u.Password})
 	}
-	return "confd"
+	return sipua.AuthConfig{Restrict: sec.Restrict, Trunks: sec.TrunkPrefixes(), Users: users,
+		Realm: sec.Realm, Algorithms: sec.DigestAlgorithms}
 }
 
 func positiveOr[T int | int64 | float64](v, def T) T {

@@ -29,11 +29,15 @@
 //
 // Each connection has one goroutine that reads it; writes are serialised and bounded by
 // Config.WriteTimeout. A message over Config.MaxMessageSize (64 KiB) closes the connection
-// (status 1009); a malformed message is answered 400 with a reason (a malformed response is
-// dropped) and the connection goes on, unless more than Config.MaxBadMessages come in a row
-// (status 1008). Requests are checked for what sipgo's parser lets through: the version (505),
-// the mandatory headers and the CSeq method (400), the URI scheme (416), Require (420), an
-// INVITE body that is not SDP (415).
+// (status 1009); a malformed message is answered 400 with a reason (a malformed response, an
+// ACK and a message without a Via are dropped) and the connection goes on, unless more than
+// Config.MaxBadMessages come in a row (status 1008). Requests are checked by the rules both
+// SIP legs share (confd/internal/sipua.Validator) for what sipgo's parser lets through: the
+// version (505), the mandatory headers, doubled headers, the CSeq method and a malformed Date
+// (400), a URI scheme other than sip: and sips: (416), any Require tag (420: sipws implements
+// none), an INVITE, UPDATE or ACK body that is not SDP (415) and an INVITE whose Accept
+// excludes SDP (406). An INVITE then goes through the admission pipeline sipleg shares
+// (sipua.Gate: draining, credentials, the room).
 //
 // # Methods
 //

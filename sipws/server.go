@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -17,6 +16,7 @@ import (
 	"confd/bridge"
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 	"confd/webrtcleg"
 )
 
@@ -40,7 +40,8 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	answer answerFunc
-	auth   *authenticator
+	gate   *sipua.Gate      // the admit step of every INVITE (draining, credentials, room)
+	valid  *sipua.Validator // every request's RFC 3261 checks
 
 	attempts *guard.Attempts  // room PIN guesses
 	admit    *guard.Admission // upgrades: rate, connections per source and in all
@@ -48,12 +49,11 @@ type Server struct {
 	messages *guard.Admission // every SIP message: rate per source
 	origins  map[string]bool  // config.WebSocket.AllowedOrigins, canonical; "*" allows any
 
-	draining atomic.Bool
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	closed   bool
-	wg       sync.WaitGroup // every connection's reader and every call's goroutine
-	stats    counters
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup // every connection's reader and every call's goroutine
+	stats  counters
 }
 
 // New returns a Server whose calls join rooms of b through w. Mount it at /sip.
@@ -74,7 +74,8 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 		o(s)
 	}
 	s.log = s.log.With("component", "sipws")
-	s.auth = newAuthenticator(cfg.Security, cfg.realm(), s.now)
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.retryAfter(), Auth: sipua.NewAuth(cfg.auth(), s.now)}
+	s.valid = sipua.NewValidator(optionTags...)
 	s.attempts = cfg.Attempts
 	if s.attempts == nil {
 		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
@@ -227,7 +228,7 @@ func (s *Server) connections() []*conn {
 
 // Drain refuses new calls from now on: INVITEs get 503 with Retry-After (RFC 3261 section
 // 21.5.4); calls in progress go on, and REGISTER and OPTIONS are still answered.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain() { s.gate.Drain() }
 
 // Shutdown ends every call with a BYE, closes every connection (WebSocket close status 1001)
 // and waits for their goroutines, or for ctx.

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"confd/internal/guard"
 )
 
 // Config is everything confd is told at start.
@@ -486,24 +488,11 @@ func (s Security) TrunkPrefixes() []netip.Prefix {
 
 // IsTrunk reports whether remote ("host:port" or "host") is within one of prefixes.
 func IsTrunk(prefixes []netip.Prefix, remote string) bool {
-	var addr netip.Addr
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		addr = ap.Addr()
-	} else if a, err := netip.ParseAddr(remote); err == nil {
-		addr = a
-	} else {
-		return false
-	}
-	return IsTrunkAddr(prefixes, addr)
+	addr, ok := guard.AddrOf(remote)
+	return ok && guard.InPrefixes(prefixes, addr)
 }
 
 // IsTrunkAddr reports whether addr is within one of prefixes.
 func IsTrunkAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return guard.InPrefixes(prefixes, addr)
 }
