@@ -8,7 +8,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sipua"
 )
@@ -37,7 +36,7 @@ type door struct {
 	dropped, refused atomic.Uint64
 }
 
-func newDoor(limits config.SIPLimits, trunks []netip.Prefix) *door {
+func newDoor(limits Limits, trunks []netip.Prefix) *door {
 	return &door{
 		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -399,10 +398,9 @@ func (c *call) apply(res *sdpneg.Result) {
 // change, or a session refresh. A failed negotiation is answered 488 and changes nothing
 // (RFC 3261 section 14.2).
 func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
-	timer, err := negotiateSessionTimer(req, time.Duration(c.s.limits.MinSessionExpires))
-	if err != nil {
-		respond(tx, req, 422, "Session Interval Too Small",
-			sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(c.s.limits.MinSessionExpires)/time.Second))))
+	timer, r := c.s.sessionTimer(req)
+	if r != nil {
+		refuse(tx, req, r)
 		return
 	}
 	local := c.s.local(c.media.Port(), c.peer)
@@ -623,7 +621,7 @@ func (c *call) tick(now time.Time) {
 		if last.After(since) {
 			since = last
 		}
-		if now.Sub(since) > time.Duration(c.s.limits.HoldTimeout) {
+		if now.Sub(since) > c.s.limits.HoldTimeout {
 			c.log.Info("on hold without media", "since", since)
 			go c.hangup(c.s.ctx, "held without media")
 			return

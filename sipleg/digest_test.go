@@ -7,12 +7,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
-	"confd/internal/config"
 	"confd/internal/peer"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 )
 
-// restricted is a Security that lets in only the digest user ada.
-var restricted = config.Security{Restrict: true, Users: []config.User{{User: "ada", Password: "pw"}}}
+// restricted lets in only the digest user ada.
+var restricted = sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
 
 // challenges returns the parsed WWW-Authenticate challenges of a 401.
 func challenges(t *testing.T, res *sip.Response) []*digest.Challenge {
@@ -47,7 +48,7 @@ func authorization(t *testing.T, chal *digest.Challenge, uri string, nc int) str
 // offered first and MD5 second, and a client may answer either.
 func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Config{Security: restricted}, nil)
+	ts := startServer(t, Config{Auth: restricted}, nil)
 	c := newRawClient(t, "udp", ts)
 	_, port := callerMedia(t)
 	offer := sdpOffer(port, 1, pcmuAudio)
@@ -104,11 +105,11 @@ func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
 	peer.RequireBaresip(t)
 	t.Parallel()
 	md5 := restricted
-	md5.DigestAlgorithms = []string{"md5"}
-	for name, sec := range map[string]config.Security{"default": restricted, "MD5": md5} {
+	md5.Algorithms = []string{"md5"}
+	for name, sec := range map[string]sipua.AuthConfig{"default": restricted, "MD5": md5} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ts := startServer(t, Config{Security: sec}, nil)
+			ts := startServer(t, Config{Auth: sec}, nil)
 			p := peer.Start(t, peer.BaresipConfig{User: "ada", AuthPass: "pw", ToneHz: 700})
 			if err := p.Dial(ts.roomURI("secret")); err != nil {
 				t.Fatal(err)

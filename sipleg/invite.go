@@ -76,12 +76,7 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 		r = &sipua.Refusal{Status: 482, Reason: "Loop Detected"} // a second INVITE with a live Call-ID and no tag
 	}
 	if r == nil {
-		var err error
-		minSE := time.Duration(s.limits.MinSessionExpires)
-		if adm.timer, err = negotiateSessionTimer(req, minSE); err != nil {
-			r = &sipua.Refusal{Status: 422, Reason: "Session Interval Too Small",
-				Headers: []sip.Header{sip.NewHeader("Min-SE", strconv.Itoa(int(minSE/time.Second)))}}
-		}
+		adm.timer, r = s.sessionTimer(req)
 	}
 	if r != nil {
 		s.releaseCall(adm.src)
@@ -89,6 +84,19 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 		return admission{}, false
 	}
 	return adm, true
+}
+
+// sessionTimer negotiates the RFC 4028 session timer of an INVITE or UPDATE that starts or
+// refreshes a session: a Session-Expires below Limits.MinSessionExpires is refused 422 with
+// Min-SE (section 6).
+func (s *Server) sessionTimer(req *sip.Request) (sessionTimer, *sipua.Refusal) {
+	minSE := s.limits.MinSessionExpires
+	timer, err := negotiateSessionTimer(req, minSE)
+	if err != nil {
+		return sessionTimer{}, &sipua.Refusal{Status: 422, Reason: "Session Interval Too Small",
+			Headers: []sip.Header{sip.NewHeader("Min-SE", strconv.Itoa(int(minSE/time.Second)))}}
+	}
+	return timer, nil
 }
 
 // releaseCall gives back the places of a call from src that admitCall took.

@@ -11,7 +11,6 @@ import (
 
 	"confd/bridge"
 	"confd/internal/audiotest"
-	"confd/internal/config"
 	"confd/internal/peer"
 )
 
@@ -218,7 +217,7 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 			callee := phone{Baresip: peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000,
 				AutoAnswer: true, ToneDuration: 30 * time.Second}), tone: 1000}
 			proxy := startAuthProxy(t, callee.SIPPort(), proxyAuth)
-			ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}}, nil)
+			ts := startServer(t, Config{Credentials: []Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}}, nil)
 			caller := startPhone(t, "carol", peer.PCMU, 440)
 			dialAll(t, ts.roomURI("out"), caller)
 

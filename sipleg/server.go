@@ -16,10 +16,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
-	"confd/internal/sipdigest"
 	"confd/internal/sipua"
 )
 
@@ -40,12 +38,18 @@ type Config struct {
 	// DialIn are the dial-in numbers (request-URI users) that lead to the IVR; they take
 	// precedence over room names (docs/SPEC.md "Rooms").
 	DialIn []string
-	// Security restricts who may call in; the zero value is open to everyone.
-	Security config.Security
+	// Auth says who may call in (restricted to trunks and digest users, or open); the zero
+	// value is open to everyone.
+	Auth sipua.AuthConfig
+	// Limits bound what one source may cost; each zero value is its default.
+	Limits Limits
+	// DialOut limits where and how often confd dials out; the zero value allows everything
+	// at 1 per second.
+	DialOut DialOut
 	// Credentials answer digest challenges on dial-out: by exact realm, and host when given.
-	Credentials []config.Credential
+	Credentials []Credential
 	// Register are the outbound registrations kept up while the server runs.
-	Register []config.Register
+	Register []Registration
 	// NoMediaTimeout hangs up a call (not on hold) that sent no RTP for this long. Zero means
 	// 30 s.
 	NoMediaTimeout time.Duration
@@ -100,7 +104,7 @@ type Server struct {
 	gate        *sipua.Gate
 	dialOut     *dialPolicy
 	valid       *validator
-	limits      config.SIPLimits
+	limits      Limits
 	trunks      []netip.Prefix
 	door        *door
 	tcp         *validatingListener
@@ -143,16 +147,14 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 		cfg.t1 = sip.T1
 	}
 	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{},
-		limits: cfg.Security.SIP.WithDefaults(), trunks: cfg.Security.TrunkPrefixes()}
+		limits: cfg.Limits.WithDefaults(), trunks: cfg.Auth.Trunks}
 	s.door = newDoor(s.limits, s.trunks)
 	for _, o := range opts {
 		o(s)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.RetryAfter, Auth: sipua.NewAuth(sipua.AuthConfig{
-		Restrict: cfg.Security.Restrict, Trunks: s.trunks, Users: digestUsers(cfg.Security.Users),
-		Realm: cfg.Security.Realm, Algorithms: cfg.Security.DigestAlgorithms}, nil)}
-	s.dialOut = newDialPolicy(cfg.Security.DialOut)
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.RetryAfter, Auth: sipua.NewAuth(cfg.Auth, nil)}
+	s.dialOut = newDialPolicy(cfg.DialOut)
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
 	s.valid.admit = s.admitMessage
@@ -563,12 +565,3 @@ func callerOf(req *sip.Request) (name, from string) {
 }
 
 var errCallEnded = fmt.Errorf("%w: call ended", ErrClosed)
-
-// digestUsers are the digest accounts of config.Security.
-func digestUsers(users []config.User) []sipdigest.User {
-	out := make([]sipdigest.User, 0, len(users))
-	for _, u := range users {
-		out = append(out, sipdigest.User{Name: u.User, Password: u.Password})
-	}
-	return out
-}

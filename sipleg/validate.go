@@ -16,7 +16,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/internal/sipua"
 )
 
@@ -145,9 +145,9 @@ type validatingListener struct {
 	trunks              []netip.Prefix
 }
 
-func newValidatingListener(l net.Listener, v *validator, limits config.SIPLimits, trunks []netip.Prefix) *validatingListener {
+func newValidatingListener(l net.Listener, v *validator, limits Limits, trunks []netip.Prefix) *validatingListener {
 	return &validatingListener{Listener: l, v: v, perSource: limits.TCPConnsPerSource,
-		idle: time.Duration(limits.TCPIdleTimeout), msgTimeout: time.Duration(limits.TCPMessageTimeout),
+		idle: limits.TCPIdleTimeout, msgTimeout: limits.TCPMessageTimeout,
 		conns: map[netip.Addr]int{}, trunks: trunks}
 }
 
@@ -171,7 +171,7 @@ func (l *validatingListener) Accept() (net.Conn, error) {
 // take counts one more connection from src, unless it holds perSource already (trunks are
 // not counted).
 func (l *validatingListener) take(src netip.Addr) bool {
-	if config.IsTrunkAddr(l.trunks, src) {
+	if guard.InPrefixes(l.trunks, src) {
 		return true
 	}
 	l.mu.Lock()
@@ -184,7 +184,7 @@ func (l *validatingListener) take(src netip.Addr) bool {
 }
 
 func (l *validatingListener) release(src netip.Addr) {
-	if config.IsTrunkAddr(l.trunks, src) {
+	if guard.InPrefixes(l.trunks, src) {
 		return
 	}
 	l.mu.Lock()

@@ -17,7 +17,6 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/internal/guard"
 )
 
@@ -285,8 +284,7 @@ func TestRoomTokenIn200(t *testing.T) {
 // origin (whatever the scheme: TLS may end at a proxy), an allowed origin and a client that
 // sends no Origin (not a browser) are served.
 func TestForeignOriginRefused(t *testing.T) {
-	sec := config.Security{WebSocket: config.WebSocket{AllowedOrigins: []string{"https://App.example.com"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	e := newFakeEnv(t, bridge.Config{}, Config{AllowedOrigins: []string{"https://App.example.com"}})
 	host := strings.TrimPrefix(e.hs.URL, "http://")
 	_, port, _ := net.SplitHostPort(host)
 	for _, origin := range []string{"https://evil.example", "http://evil.example:" + port, "null",
@@ -313,8 +311,7 @@ func TestForeignOriginRefused(t *testing.T) {
 // connects and is served, and a closed connection gives its place back.
 func TestConnectionCapsPerSource(t *testing.T) {
 	t.Run("held", func(t *testing.T) {
-		sec := config.Security{WebSocket: config.WebSocket{ConnsPerSource: 3, MaxConns: 5}}
-		e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+		e := newFakeEnv(t, bridge.Config{}, Config{ConnsPerSource: 3, MaxConns: 5})
 		var held []*http.Response
 		for range 3 {
 			res := upgrade(t, e, "127.0.0.1", "")
@@ -395,8 +392,7 @@ func TestConnectionCapsPerSource(t *testing.T) {
 func TestSilentAndSlowConnectionsClosed(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	limits := func(idle time.Duration) Config {
-		return Config{Security: config.Security{WebSocket: config.WebSocket{
-			IdleTimeout: config.Duration(idle), MessageTimeout: config.Duration(100 * time.Millisecond)}}}
+		return Config{IdleTimeout: idle, MessageTimeout: 100 * time.Millisecond}
 	}
 	t.Run("half a frame", func(t *testing.T) {
 		t.Parallel()

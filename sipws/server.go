@@ -47,7 +47,7 @@ type Server struct {
 	admit    *guard.Admission // upgrades: rate, connections per source and in all
 	requests *guard.Admission // dialog-creating INVITEs and REGISTERs: rate per source
 	messages *guard.Admission // every SIP message: rate per source
-	origins  map[string]bool  // config.WebSocket.AllowedOrigins, canonical; "*" allows any
+	origins  map[string]bool  // Config.AllowedOrigins, canonical; "*" allows any
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -74,7 +74,7 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 		o(s)
 	}
 	s.log = s.log.With("component", "sipws")
-	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.retryAfter(), Auth: sipua.NewAuth(cfg.auth(), s.now)}
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.retryAfter(), Auth: sipua.NewAuth(cfg.Auth, s.now)}
 	s.valid = sipua.NewValidator(optionTags...)
 	s.attempts = cfg.Attempts
 	if s.attempts == nil {
@@ -82,7 +82,7 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 	}
 	s.admit, s.requests, s.messages = cfg.admissions()
 	s.origins = map[string]bool{}
-	for _, o := range cfg.Security.WebSocket.AllowedOrigins {
+	for _, o := range cfg.AllowedOrigins {
 		if o == "*" {
 			s.origins[o] = true
 		} else if o, ok := config.Origin(o); ok { // config.Validate names the others
@@ -167,7 +167,7 @@ func (s *Server) refuse(w http.ResponseWriter, status int, err error) {
 // in Origin, and a page of another site must not drive SIP from the user's browser. Allowed:
 // no Origin (not a browser: sip.js under node, phones), the origin confd is reached at (the
 // Host, ports 80 and 443 implied, whatever the scheme: TLS may end at a proxy), or one of
-// config.WebSocket.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
+// Config.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
 // foreign unless "*" is allowed.
 func (s *Server) originAllowed(r *http.Request) bool {
 	values := r.Header.Values("Origin")

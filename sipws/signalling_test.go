@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/bridge"
-	"confd/internal/config"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 	"confd/webrtcleg"
 )
 
@@ -76,8 +78,8 @@ func authorize(t *testing.T, res *sip.Response, method, uri, user, password stri
 }
 
 func TestRegisterDigest(t *testing.T) {
-	sec := config.Security{Users: []config.User{{User: "ada", Password: "s3cret"}}, Realm: "example"}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	sec := sipua.AuthConfig{Users: []sipdigest.User{{Name: "ada", Password: "s3cret"}}, Realm: "example"}
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
 	c := dialSIP(t, e.url)
 	d := newDialog("sip:confd")
 	res := c.expectStatus(d.req("REGISTER", "", ""), sip.REGISTER, 401)
@@ -93,8 +95,8 @@ func TestRegisterDigest(t *testing.T) {
 }
 
 func TestRestrictedInviteNeedsCredentials(t *testing.T) {
-	sec := config.Security{Restrict: true, Users: []config.User{{User: "ada", Password: "pw"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	sec := sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
 	c := dialSIP(t, e.url)
 	d := newDialog("sip:room1@confd")
 	res := c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 401)
@@ -111,10 +113,10 @@ func TestRestrictedInviteNeedsCredentials(t *testing.T) {
 	c2.expectStatus(r.req("REGISTER", authorize(t, chal, "REGISTER", "sip:confd", "ada", "pw"), ""), sip.REGISTER, 200)
 	e.call(t, c2, "sip:room1@confd")
 	// Restrict without users and not from a trunk: forbidden.
-	e2 := newFakeEnv(t, bridge.Config{}, Config{Security: config.Security{Restrict: true}})
+	e2 := newFakeEnv(t, bridge.Config{}, Config{Auth: sipua.AuthConfig{Restrict: true}})
 	c3 := dialSIP(t, e2.url)
 	c3.expectStatus(newDialog("sip:room1@confd").invite(fakeOffer, ""), sip.INVITE, 403)
-	e3 := newFakeEnv(t, bridge.Config{}, Config{Security: config.Security{Restrict: true, Trunks: []string{"127.0.0.0/8"}}})
+	e3 := newFakeEnv(t, bridge.Config{}, Config{Auth: sipua.AuthConfig{Restrict: true, Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 	e3.call(t, dialSIP(t, e3.url), "sip:room1@confd")
 }
 

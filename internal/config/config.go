@@ -165,24 +165,6 @@ type DialOut struct {
 	Burst int `toml:"burst"`
 }
 
-// dialNumberPrefix is an Allow entry that is a number.
-var dialNumberPrefix = regexp.MustCompile(`^\+?[0-9*#]+$`)
-
-// AllowsDial reports whether d's Allow list lets confd dial user@host.
-func (d DialOut) AllowsDial(user, host string) bool {
-	var numbers, hosts, numberOK, hostOK bool
-	for _, a := range d.Allow {
-		if dialNumberPrefix.MatchString(a) {
-			numbers = true
-			numberOK = numberOK || strings.HasPrefix(user, a)
-		} else {
-			hosts = true
-			hostOK = hostOK || strings.EqualFold(a, host)
-		}
-	}
-	return (!numbers || numberOK) && (!hosts || hostOK)
-}
-
 // WebRTCLimits bound what WebRTC offers may cost confd; each zero value is the default named.
 type WebRTCLimits struct {
 	// SessionsPerSource caps the sessions one address holds, pending or connected (16; 429).
