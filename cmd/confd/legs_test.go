@@ -33,7 +33,7 @@ func TestLegConfigs(t *testing.T) {
 	var c config.Config
 	c.Security = config.Security{Restrict: true, Trunks: []string{"192.0.2.0/24", "::ffff:198.51.100.7"},
 		Users: []config.User{{User: "ada", Password: "pw"}}, Realm: "example", DigestAlgorithms: []string{"MD5"},
-		DialOut: config.DialOut{Allow: []string{"+44"}, Rate: 2, Burst: 3},
+		DialOut:   config.DialOut{Allow: []string{"+44"}, Rate: 2, Burst: 3},
 		WebSocket: config.WebSocket{AllowedOrigins: []string{"https://app.example.com"}}}
 	c.Credentials = []config.Credential{{Realm: "r", Host: "h", User: "u", Password: "p"}}
 	c.Register = []config.Register{{Registrar: "sip:reg.example", User: "u", Password: "p", Domain: "d", Expiry: config.Duration(time.Minute)}}
