@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 	"time"
@@ -51,31 +52,16 @@ type Limits struct {
 
 // WithDefaults returns l with every zero value replaced by its documented default.
 func (l Limits) WithDefaults() Limits {
-	or := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	orInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	orDuration := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	or(&l.InviteRate, 5)
-	orInt(&l.InviteBurst, max(int(4*l.InviteRate), 10))
-	or(&l.RequestRate, 20)
-	orInt(&l.CallsPerSource, 32)
-	orInt(&l.PendingPerSource, 8)
-	orDuration(&l.HoldTimeout, 5*time.Minute)
-	orDuration(&l.MinSessionExpires, 90*time.Second)
-	orDuration(&l.TCPIdleTimeout, 2*time.Minute)
-	orDuration(&l.TCPMessageTimeout, 10*time.Second)
-	orInt(&l.TCPConnsPerSource, 8)
+	l.InviteRate = cmp.Or(l.InviteRate, 5)
+	l.InviteBurst = cmp.Or(l.InviteBurst, max(int(4*l.InviteRate), 10))
+	l.RequestRate = cmp.Or(l.RequestRate, 20)
+	l.CallsPerSource = cmp.Or(l.CallsPerSource, 32)
+	l.PendingPerSource = cmp.Or(l.PendingPerSource, 8)
+	l.HoldTimeout = cmp.Or(l.HoldTimeout, 5*time.Minute)
+	l.MinSessionExpires = cmp.Or(l.MinSessionExpires, 90*time.Second)
+	l.TCPIdleTimeout = cmp.Or(l.TCPIdleTimeout, 2*time.Minute)
+	l.TCPMessageTimeout = cmp.Or(l.TCPMessageTimeout, 10*time.Second)
+	l.TCPConnsPerSource = cmp.Or(l.TCPConnsPerSource, 8)
 	return l
 }
 

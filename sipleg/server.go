@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,26 +126,16 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	if cfg.Ports == nil {
 		return nil, errors.New("sipleg: Config.Ports is required")
 	}
-	if cfg.NoMediaTimeout == 0 {
-		cfg.NoMediaTimeout = 30 * time.Second
-	}
-	if cfg.RetryAfter == 0 {
-		cfg.RetryAfter = 60
-	}
-	if cfg.IVRDigitTimeout == 0 {
-		cfg.IVRDigitTimeout = 10 * time.Second
-	}
-	if cfg.IVRTries == 0 {
-		cfg.IVRTries = 3
-	}
+	cfg.NoMediaTimeout = cmp.Or(cfg.NoMediaTimeout, 30*time.Second)
+	cfg.RetryAfter = cmp.Or(cfg.RetryAfter, 60)
+	cfg.IVRDigitTimeout = cmp.Or(cfg.IVRDigitTimeout, 10*time.Second)
+	cfg.IVRTries = cmp.Or(cfg.IVRTries, 3)
+	cfg.t1 = cmp.Or(cfg.t1, sip.T1)
 	if len(cfg.Codecs) == 0 {
 		cfg.Codecs = engineCodecs()
 	}
 	if cfg.Attempts == nil {
 		cfg.Attempts = guard.NewAttempts(guard.AttemptsConfig{})
-	}
-	if cfg.t1 == 0 {
-		cfg.t1 = sip.T1
 	}
 	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{},
 		limits: cfg.Limits.WithDefaults(), trunks: cfg.Auth.Trunks}
