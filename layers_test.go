@@ -80,12 +80,6 @@ func TestLayerOrder(t *testing.T) {
 	for _, pkg := range legs {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
 	}
-	// A leg takes its own zero-value-complete configuration, which cmd/confd fills from the
-	// file (sipws still reads the origin rules, config.Origin and config.SameHost, it shares
-	// with the API).
-	for _, pkg := range []string{"confd/sipleg", "confd/webrtcleg"} {
-		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
-	}
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
 	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the
 	// daemon and not the daemon's configuration.

@@ -176,80 +176,52 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 
 // answer is Answer with a verdict (the WHIP/WHEP PIN check) that is asked only once the whole
 // offer has been found valid, pion's reading of it included, and before anything is sent: a
-// bad offer is answered the same whatever the PIN. It runs the admission pipeline the SIP legs
-// run too: admit (admitOffer: the room, the offer, the source's sessions), negotiate
-// (newCall and negotiate: the PeerConnection and the answer with every candidate), then join
-// and answer (completeAnswer: the participant joins once ICE and DTLS are up).
+// bad offer is answered the same whatever the PIN.
 func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, verdict func() error) (string, *Call, error) {
+	if _, err := s.b.Admit(room); err != nil {
+		return "", nil, err
+	}
+	oa, err := checkOffer(offer)
+	if err != nil {
+		return "", nil, err
+	}
+	if info.Listen && (oa.direction == "sendonly") {
+		return "", nil, fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
+	}
 	if info.Kind == "" {
 		info.Kind = "sip"
 	}
-	oa, offer, release, err := s.admitOffer(room, offer, info)
-	if err != nil {
-		return "", nil, err
-	}
-	c, err := s.newCall(room, info, oa, release)
-	if err != nil {
-		return "", nil, err
-	}
-	local, aa, err := c.negotiate(ctx, offer, verdict)
-	if err != nil {
-		c.end("refused")
-		<-c.done
-		return "", nil, err
-	}
-	c.completeAnswer(info, aa)
-	s.stats.answered.Add(1)
-	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
-		"direction", aa.direction, "level_ext", aa.levelID)
-	return local, c, nil
-}
-
-// admitOffer is the admit step: the room (bridge.Admit), the offer (checkOffer; a WHEP offer
-// must receive), its remote candidates (at most Config.MaxCandidates), and a place among the
-// source's sessions (Config.SessionsPerSource, SessionRate, MaxSessions), which release gives
-// back.
-func (s *Server) admitOffer(room, offer string, info JoinInfo) (oa offerAudio, limited string, release func(), err error) {
-	if _, err := s.b.Admit(room); err != nil {
-		return offerAudio{}, "", nil, err
-	}
-	if oa, err = checkOffer(offer); err != nil {
-		return offerAudio{}, "", nil, err
-	}
-	if info.Listen && (oa.direction == "sendonly") {
-		return offerAudio{}, "", nil, fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
-	}
-	limited, dropped := limitCandidates(offer, s.cfg.maxCandidates())
+	offer, dropped := limitCandidates(offer, s.cfg.maxCandidates())
 	if dropped > 0 {
 		s.log.Debug("remote ICE candidates dropped", "room", room, "kind", info.Kind, "dropped", dropped)
 	}
-	release = func() {}
+	release := func() {}
 	if info.Remote != "" {
 		src := guard.SourceOf(info.Remote)
 		if err := s.admission.Acquire(src, time.Now()); err != nil {
-			return offerAudio{}, "", nil, err
+			return "", nil, err
 		}
 		release = func() { s.admission.Release(src) }
 	}
-	return oa, limited, release, nil
-}
-
-// newCall makes the call's PeerConnection, with the transceiver made before the offer is read
-// so that pion pairs it with the offer's audio and answers with the direction confd wants
-// (JSEP, RFC 8829 section 5.3.1). On an error everything it took is given back.
-func (s *Server) newCall(room string, info JoinInfo, oa offerAudio, release func()) (*Call, error) {
 	pc, err := s.newPeerConnection()
 	if err != nil {
 		release()
-		return nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
+		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
 	}
 	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, release: release, held: info.held,
 		joined: make(chan struct{}), done: make(chan struct{})}
 	if err := s.add(c); err != nil {
 		_ = pc.Close()
 		release()
-		return nil, err
+		return "", nil, err
 	}
+	fail := func(err error) (string, *Call, error) {
+		c.end("refused")
+		<-c.done
+		return "", nil, err
+	}
+	// The transceiver is made before the offer is read so that pion pairs it with the offer's
+	// audio and answers with the direction confd wants (JSEP, RFC 8829 section 5.3.1).
 	var dir webrtc.RTPTransceiverDirection
 	switch {
 	case info.Listen || oa.direction == "recvonly":
@@ -261,9 +233,7 @@ func (s *Server) newCall(room string, info JoinInfo, oa offerAudio, release func
 		c.track = newAudioTrack(c.id)
 		tr, err := pc.AddTransceiverFromTrack(c.track, webrtc.RTPTransceiverInit{Direction: dir})
 		if err != nil {
-			c.end("refused")
-			<-c.done
-			return nil, fmt.Errorf("webrtcleg: add transceiver: %w", err)
+			return fail(fmt.Errorf("webrtcleg: add transceiver: %w", err))
 		}
 		c.sender = tr.Sender()
 	}
@@ -271,51 +241,37 @@ func (s *Server) newCall(room string, info JoinInfo, oa offerAudio, release func
 	if !info.Listen {
 		pc.OnTrack(c.onTrack)
 	}
-	return c, nil
-}
-
-// negotiate is the negotiate step: pion reads the offer and makes the answer, the verdict is
-// asked, and the answer waits for all its ICE candidates (no trickle) for at most
-// Config.GatherTimeout; the answer's Opus fmtp asks for FEC and DTX.
-func (c *Call) negotiate(ctx context.Context, offer string, verdict func() error) (string, answerAudio, error) {
-	pc := c.pc
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
 	if verdict != nil {
 		if err := verdict(); err != nil {
-			return "", answerAudio{}, err
+			return fail(err)
 		}
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
+		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
-	timeout := time.NewTimer(c.s.cfg.gatherTimeout())
+	timeout := time.NewTimer(s.cfg.gatherTimeout())
 	defer timeout.Stop()
 	select {
 	case <-gathered:
 	case <-ctx.Done():
-		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrGathering, ctx.Err())
+		return fail(fmt.Errorf("%w: %w", ErrGathering, ctx.Err()))
 	case <-timeout.C:
-		return "", answerAudio{}, ErrGathering
+		return fail(ErrGathering)
 	}
 	local := pc.LocalDescription().SDP
 	aa, err := readAnswer(local)
 	if err != nil {
-		return "", answerAudio{}, err
+		return fail(err)
 	}
-	return withOpusFmtp(local, aa.opusPT), aa, nil
-}
-
-// completeAnswer is the join step once the answer is made: the participant's media as the answer
-// says, joined at once when ICE and DTLS already came up, else when they do (ended when they
-// do not within Config.ConnectTimeout).
-func (c *Call) completeAnswer(info JoinInfo, aa answerAudio) {
+	local = withOpusFmtp(local, aa.opusPT)
 	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
@@ -327,7 +283,7 @@ func (c *Call) completeAnswer(info JoinInfo, aa answerAudio) {
 	c.mu.Lock()
 	c.answered = true
 	if !c.closing {
-		c.timer = time.AfterFunc(c.s.cfg.connectTimeout(), func() {
+		c.timer = time.AfterFunc(s.cfg.connectTimeout(), func() {
 			if c.Participant() == nil {
 				c.end("ice or dtls timed out")
 			}
@@ -338,6 +294,10 @@ func (c *Call) completeAnswer(info JoinInfo, aa answerAudio) {
 	if connected {
 		c.join() // ICE and DTLS came up before the answer was complete
 	}
+	s.stats.answered.Add(1)
+	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
+		"direction", aa.direction, "level_ext", aa.levelID)
+	return local, c, nil
 }
 
 // withOpusFmtp makes the answer's Opus fmtp ask for in-band FEC and DTX (RFC 7587 section 6.1):

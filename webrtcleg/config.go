@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/transport/v5"
 
+	"confd/internal/config"
 	"confd/internal/guard"
 )
 
@@ -22,14 +23,14 @@ type Config struct {
 	ListenIPs []netip.Addr
 	// RTP is the UDP port range of -rtp for the legs' ICE sockets. The zero value lets the OS
 	// choose. Ignored when UDPPort is set.
-	RTP PortRange
+	RTP config.PortRange
 	// UDPPort, when set, puts every WebRTC leg on this one UDP port (pion's ICE UDP mux, which
 	// tells legs apart by their ICE username fragment, RFC 8445 section 7.2.2).
 	UDPPort int
 	// ICEServers are STUN and TURN servers (RFC 7064, RFC 7065): confd gathers server-reflexive
 	// and relayed candidates from them, and hands them to WHIP/WHEP clients as Link headers
 	// (RFC 9725 section 4.6).
-	ICEServers []ICEServer
+	ICEServers []config.ICEServer
 	// ICELite makes confd an ICE-lite agent (RFC 8445 section 2.5): it only answers
 	// connectivity checks, which suits a confd on a public address.
 	ICELite bool
@@ -69,19 +70,6 @@ type Config struct {
 	RoomToken func(room string) string
 }
 
-// PortRange is a range of UDP ports, both ends included.
-type PortRange struct{ Low, High int }
-
-// String is the range as -rtp writes it: "LOW-HIGH".
-func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.Low, r.High) }
-
-// ICEServer is a STUN or TURN server (RFC 7064, RFC 7065 URIs) and, for TURN, its long-term
-// credential (RFC 8489 section 9.2).
-type ICEServer struct {
-	URLs                 []string
-	Username, Credential string
-}
-
 func (c Config) connectTimeout() time.Duration { return orDefault(c.ConnectTimeout, 15*time.Second) }
 
 func (c Config) gatherTimeout() time.Duration { return orDefault(c.GatherTimeout, 10*time.Second) }
@@ -110,3 +98,21 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithNet makes every leg use n instead of the host's network: tests pass a pion vnet.Net to
 // put loss and delay between confd and a client.
 func WithNet(n transport.Net) Option { return func(s *Server) { s.net = n } }
+
+// FromConfig takes the WebRTC settings of confd's configuration: -public-ip, -rtp, the ICE
+// servers, ICE-lite, the shared UDP port and the limits of [security.webrtc]. The daemon mounts Handler at /whip/ and /whep/
+// (not under a stripped prefix: the Location headers are absolute paths).
+func FromConfig(c config.Config) (Config, error) {
+	w := c.Security.WebRTC
+	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort,
+		ConnectTimeout: time.Duration(w.ConnectTimeout), SessionsPerSource: w.SessionsPerSource,
+		SessionRate: w.SessionRate, MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
+	if c.PublicIP != "" {
+		ip, err := netip.ParseAddr(c.PublicIP)
+		if err != nil {
+			return Config{}, fmt.Errorf("webrtcleg: -public-ip %q: %w", c.PublicIP, err)
+		}
+		cfg.PublicIP = ip
+	}
+	return cfg, nil
+}

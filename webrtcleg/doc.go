@@ -49,9 +49,8 @@
 //
 // # Construction
 //
-// New(bridge, cfg) with cfg the leg's own Config, whose zero value is complete (the daemon
-// fills it from -public-ip, -rtp, ice_server, ice_lite, webrtc_udp_port and [security.webrtc])
-// and the shared Config.Attempts and Config.RoomToken hook;
+// New(bridge, cfg) with cfg from FromConfig(config) (-public-ip, -rtp, ice_server, ice_lite,
+// webrtc_udp_port, [security.webrtc]) and the shared Config.Attempts and Config.RoomToken hook;
 // mount Handler at /whip/ and /whep/ on -http; Close ends every call.
 //
 // # WHIP and WHEP

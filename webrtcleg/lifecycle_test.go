@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/config"
 )
 
 // short ICE timers so that a vanished peer is noticed in a second or two.
@@ -157,7 +158,7 @@ func TestUDPMuxAndICEServerLinks(t *testing.T) {
 	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
-	ts := newTestServer(t, bridge.Config{}, Config{UDPPort: port, ICEServers: []ICEServer{
+	ts := newTestServer(t, bridge.Config{}, Config{UDPPort: port, ICEServers: []config.ICEServer{
 		{URLs: []string{"stun:stun.example.net:3478"}},
 		{URLs: []string{"turn:turn.example.net:3478?transport=udp"}, Username: "u", Credential: `p"w`},
 	}})

@@ -92,7 +92,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
-	wcfg, err := webrtcConfig(cfg) // legs.go
+	wcfg, err := webrtcleg.FromConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -10,13 +9,11 @@ import (
 	"confd/internal/sipua"
 	"confd/sipleg"
 	"confd/sipws"
-	"confd/webrtcleg"
 )
 
 // The legs take their own configurations, whose zero values are their documented defaults;
 // these functions translate the file's ([security], [security.sip], [security.websocket],
-// [security.webrtc], [[credential]], [[register]], the ICE settings) into them, one function
-// per leg.
+// [[credential]], [[register]]) into them, one function per leg.
 
 // sipAuth is [security] as both SIP legs read it: who may call in and register.
 func sipAuth(sec config.Security) sipua.AuthConfig {
@@ -63,25 +60,4 @@ func sipwsConfig(cfg config.Config) sipws.Config {
 	return sipws.Config{Auth: sipAuth(cfg.Security), AllowedOrigins: ws.AllowedOrigins,
 		ConnsPerSource: ws.ConnsPerSource, MaxConns: ws.MaxConns,
 		IdleTimeout: time.Duration(ws.IdleTimeout), MessageTimeout: time.Duration(ws.MessageTimeout)}
-}
-
-// webrtcConfig is the WebRTC leg's configuration from the file's: -public-ip, -rtp, the ICE
-// servers, ICE-lite, the shared UDP port and the limits of [security.webrtc]; the daemon adds
-// the room tokens and the PIN attempts it shares.
-func webrtcConfig(c config.Config) (webrtcleg.Config, error) {
-	w := c.Security.WebRTC
-	cfg := webrtcleg.Config{RTP: webrtcleg.PortRange{Low: c.RTP.Low, High: c.RTP.High}, ICELite: c.ICELite,
-		UDPPort: c.WebRTCUDPPort, ConnectTimeout: time.Duration(w.ConnectTimeout), SessionsPerSource: w.SessionsPerSource,
-		SessionRate: w.SessionRate, MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
-	for _, is := range c.ICEServers {
-		cfg.ICEServers = append(cfg.ICEServers, webrtcleg.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
-	}
-	if c.PublicIP != "" {
-		ip, err := netip.ParseAddr(c.PublicIP)
-		if err != nil {
-			return webrtcleg.Config{}, fmt.Errorf("-public-ip %q: %w", c.PublicIP, err)
-		}
-		cfg.PublicIP = ip
-	}
-	return cfg, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"confd/internal/config"
 	"confd/sipleg"
-	"confd/webrtcleg"
 )
 
 // TestExampleListsLegDefaults: confd.example.toml shows [security.sip] at the SIP leg's own
@@ -54,24 +53,5 @@ func TestLegConfigs(t *testing.T) {
 		leg.Register[0] != (sipleg.Registration{Registrar: "sip:reg.example", User: "u", Password: "p", Domain: "d", Expiry: time.Minute}) ||
 		!slices.Equal(leg.DialIn, []string{"1000"}) || leg.PublicIP != netip.MustParseAddr("203.0.113.5") {
 		t.Errorf("sipleg config %+v", leg)
-	}
-}
-
-func TestWebRTCConfig(t *testing.T) {
-	c := config.Default()
-	c.PublicIP, c.ICELite, c.WebRTCUDPPort = "198.51.100.7", true, 40000
-	c.ICEServers = []config.ICEServer{{URLs: []string{"turn:turn.example.net"}, Username: "u", Credential: "p"}}
-	c.Security.WebRTC = config.WebRTCLimits{SessionsPerSource: 3, SessionRate: 2, MaxSessions: 30, ConnectTimeout: config.Duration(5 * time.Second), MaxCandidates: 4}
-	got, err := webrtcConfig(c)
-	if err != nil || got.PublicIP != netip.MustParseAddr("198.51.100.7") || !got.ICELite || got.UDPPort != 40000 ||
-		got.RTP != (webrtcleg.PortRange{Low: c.RTP.Low, High: c.RTP.High}) || len(got.ICEServers) != 1 ||
-		got.ICEServers[0].Username != "u" || got.ICEServers[0].Credential != "p" ||
-		got.SessionsPerSource != 3 || got.SessionRate != 2 || got.MaxSessions != 30 ||
-		got.ConnectTimeout != 5*time.Second || got.MaxCandidates != 4 {
-		t.Errorf("webrtcConfig: %+v, %v", got, err)
-	}
-	c.PublicIP = "not an IP"
-	if _, err := webrtcConfig(c); err == nil {
-		t.Errorf("a bad -public-ip was taken")
 	}
 }
