@@ -1,0 +1,63 @@
+package codec
+
+import (
+	"testing"
+
+	"gopkg.in/hraban/opus.v2"
+
+	"confd/internal/audiotest"
+)
+
+// TestOpusStereoKeepsChannelsApart encodes a tone on the left channel only through a stereo
+// encoder and decodes it with a stereo libopus decoder, as a browser that offered stereo=1 does:
+// the right channel must stay far below the left (at 48 kbit/s libopus keeps the image).
+func TestOpusStereoKeepsChannelsApart(t *testing.T) {
+	f := Format{Codec: Opus, Stereo: true}
+	if f.Channels() != 2 || f.Normalized().Bitrate != DefaultStereoBitrate {
+		t.Fatalf("stereo format: %d channels, %d bit/s", f.Channels(), f.Normalized().Bitrate)
+	}
+	if (Format{Codec: PCMU, Stereo: true}).Normalized().Stereo {
+		t.Fatal("a G.711 Format kept Stereo")
+	}
+	enc, err := NewEncoder(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enc.Encode(make([]int16, FrameSamples), make([]byte, MaxPayloadSize)); err != ErrBadPacketSize {
+		t.Fatalf("a mono frame into a stereo encoder: %v, want ErrBadPacketSize", err)
+	}
+	dec, err := opus.NewDecoder(SampleRate, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := audiotest.NewTone(440, 0.3, SampleRate)
+	mono := make([]int16, FrameSamples)
+	var in StereoFrame
+	out := make([]int16, 2*FrameSamples)
+	payload := make([]byte, MaxPayloadSize)
+	var left, right []int16
+	for i := range 50 {
+		tone.Fill(mono)
+		for j, s := range mono {
+			in[2*j], in[2*j+1] = s, 0
+		}
+		n, err := enc.Encode(in[:], payload)
+		if err != nil || n == 0 {
+			t.Fatalf("encode: %d bytes, %v", n, err)
+		}
+		if _, err := dec.Decode(payload[:n], out); err != nil {
+			t.Fatal(err)
+		}
+		if i < 5 {
+			continue
+		}
+		for j := 0; j < FrameSamples; j++ {
+			left, right = append(left, out[2*j]), append(right, out[2*j+1])
+		}
+	}
+	l, r := LevelOf(left), LevelOf(right)
+	t.Logf("left %v dBov, right %v dBov", l, r)
+	if l < -20 || r > l-20 {
+		t.Errorf("left %v dBov, right %v dBov: want the tone on the left and the right 20 dB below", l, r)
+	}
+}
