@@ -15,6 +15,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
+	"confd/internal/sdpneg"
 	"confd/jitter"
 )
 
@@ -42,6 +43,7 @@ type JoinInfo struct {
 // offerAudio is what confd needs to know of an offer's audio before pion reads it.
 type offerAudio struct {
 	direction string // sendrecv, sendonly, recvonly or inactive, as the offerer says
+	stereo    bool   // the offer's Opus fmtp says stereo=1: its decoder takes stereo (RFC 7587)
 }
 
 // checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, an audio
@@ -66,13 +68,19 @@ func checkOffer(offer string) (offerAudio, error) {
 		}
 		dir := sessionDir
 		opus := false
+		var opusPT string
+		fmtp := map[string]string{}
 		for _, a := range m.Attributes {
 			switch {
 			case isDirection(a.Key):
 				dir = a.Key
 			case a.Key == "rtpmap":
-				if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") {
-					opus = true
+				if pt, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") && !opus {
+					opus, opusPT = true, pt
+				}
+			case a.Key == "fmtp":
+				if pt, params, ok := strings.Cut(a.Value, " "); ok {
+					fmtp[pt] = params
 				}
 			}
 		}
@@ -82,7 +90,7 @@ func checkOffer(offer string) (offerAudio, error) {
 		if dir == "inactive" {
 			return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
 		}
-		return offerAudio{direction: dir}, nil
+		return offerAudio{direction: dir, stereo: sdpneg.ParseOpusParams(fmtp[opusPT]).Stereo}, nil
 	}
 	return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
 }
@@ -274,7 +282,7 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	local = withOpusFmtp(local, aa.opusPT)
 	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
-		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
+		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}
 	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
 		c.info.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
