@@ -279,7 +279,7 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	if err != nil {
 		return fail(err)
 	}
-	local = withOpusFmtp(local, aa.opusPT)
+	local = withOpusFmtp(local, aa.opusPT, oa.stereo)
 	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
@@ -311,9 +311,16 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 // withOpusFmtp makes the answer's Opus fmtp ask for in-band FEC and DTX (RFC 7587 section 6.1):
 // pion copies the offer's parameters (a browser offers useinbandfec=1 without usedtx) and refuses
 // a changed local description, so the answer is changed on its way out: fmtp only tells the
-// peer what confd prefers to receive and changes nothing in pion.
-func withOpusFmtp(answer string, pt uint8) string {
+// peer what confd prefers to receive and changes nothing in pion. For the same reason a stereo=1
+// that pion copied from the offer is taken out (confd decodes mono, so a publisher need not
+// spend bits on stereo), and sprop-stereo=1 says that confd may send stereo when the offer asked
+// for it (stereo): Chromium decodes stereo by its own offer's stereo=1.
+func withOpusFmtp(answer string, pt uint8, stereo bool) string {
 	prefix := "a=fmtp:" + strconv.Itoa(int(pt)) + " "
+	ours := []string{"useinbandfec=1", "usedtx=1"}
+	if stereo {
+		ours = append(ours, "sprop-stereo=1")
+	}
 	lines := strings.Split(answer, "\r\n")
 	found := false
 	for i, l := range lines {
@@ -325,16 +332,18 @@ func withOpusFmtp(answer string, pt uint8) string {
 		var kept []string
 		for _, kv := range strings.Split(params, ";") {
 			k, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
-			if k != "" && k != "useinbandfec" && k != "usedtx" {
+			switch k {
+			case "", "useinbandfec", "usedtx", "stereo", "sprop-stereo":
+			default:
 				kept = append(kept, strings.TrimSpace(kv))
 			}
 		}
-		lines[i] = prefix + strings.Join(append(kept, "useinbandfec=1", "usedtx=1"), ";")
+		lines[i] = prefix + strings.Join(append(kept, ours...), ";")
 	}
 	if !found {
 		for i, l := range lines {
 			if strings.HasPrefix(l, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
-				lines = append(lines[:i+1], append([]string{prefix + "useinbandfec=1;usedtx=1"}, lines[i+1:]...)...)
+				lines = append(lines[:i+1], append([]string{prefix + strings.Join(ours, ";")}, lines[i+1:]...)...)
 				break
 			}
 		}
