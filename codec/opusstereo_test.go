@@ -78,13 +78,5 @@ func BenchmarkEncodeStereo(b *testing.B) {
 			frames[i][2*j], frames[i][2*j+1] = int16(float64(s)*0.924), int16(float64(s)*0.383)
 		}
 	}
-	dst := make([]byte, MaxPayloadSize)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := enc.Encode(frames[i%50][:], dst); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportPerFrame(b)
+	benchEncodes(b, enc, func(i int) []int16 { return frames[i][:] })
 }

@@ -369,23 +369,39 @@ func (m *Mixer) mixFor(p *participant, s int32, inSet, own, custom bool) (*codec
 		return &m.shared, m.heardAll > 0
 	}
 	clear(m.acc[:])
+	heard := m.sumContributions(p, s, inSet, false)
+	m.acc.limit(&m.out)
+	return &m.out, heard
+}
+
+// sumContributions sums p's own mix from the contributors into acc, or stAcc when stereo: a
+// talker (inSet) hears the other talkers at full level, any other listener the shared mix's
+// talkers as the shared mix weighs them, and p's whispering coaches. It reports whether p hears
+// anyone.
+func (m *Mixer) sumContributions(p *participant, s int32, inSet, stereo bool) bool {
 	heard := false
+	add := func(c int32, f *codec.Frame) {
+		if stereo {
+			heard = m.addStereoContribution(p, c, f) || heard
+		} else {
+			heard = m.addContribution(p, c, f) || heard
+		}
+	}
 	for _, c := range m.mixed {
 		f := m.slots[c].sharedPCM
 		if inSet {
 			f = m.slots[c].frame
 		}
 		if c != s && f != nil {
-			heard = m.addContribution(p, c, f) || heard
+			add(c, f)
 		}
 	}
 	for _, c := range m.whisper {
 		if m.slots[c].targetSlot == s {
-			heard = m.addContribution(p, c, m.slots[c].frame) || heard
+			add(c, m.slots[c].frame)
 		}
 	}
-	m.acc.limit(&m.out)
-	return &m.out, heard
+	return heard
 }
 
 func (m *Mixer) addContribution(p *participant, c int32, f *codec.Frame) bool {

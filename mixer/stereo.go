@@ -169,21 +169,7 @@ func (m *Mixer) mixStereoFor(p *participant, s int32, inSet, own, custom bool) (
 		return m.stShared[:], m.heardAll > 0
 	}
 	clear(m.stAcc[:])
-	heard := false
-	for _, c := range m.mixed {
-		f := m.slots[c].sharedPCM
-		if inSet {
-			f = m.slots[c].frame
-		}
-		if c != s && f != nil {
-			heard = m.addStereoContribution(p, c, f) || heard
-		}
-	}
-	for _, c := range m.whisper {
-		if m.slots[c].targetSlot == s {
-			heard = m.addStereoContribution(p, c, m.slots[c].frame) || heard
-		}
-	}
+	heard := m.sumContributions(p, s, inSet, true)
 	m.stAcc.limit(&m.stOut)
 	return m.stOut[:], heard
 }
