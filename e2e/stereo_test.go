@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confd/internal/audiotest"
+	"confd/internal/peer"
 )
 
 // stereoEvent is one line stereo.mjs prints.
@@ -142,4 +143,43 @@ func patchPan(t *testing.T, d *daemon, room, id string, pan float32) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("PATCH pan %v: %s", pan, resp.Status)
 	}
+}
+
+// TestSIPOpusPhoneHearsAPannedSpeakerOnTheLeft: baresip offers Opus with stereo=1 and decodes
+// stereo, so a SIP phone hears a speaker panned hard left on its left channel only; the speaker
+// is a PCMU phone, which itself hears mono.
+func TestSIPOpusPhoneHearsAPannedSpeakerOnTheLeft(t *testing.T) {
+	peer.RequireBaresip(t)
+	d := startDaemon(t)
+	room := "e2e-stereo-sip"
+	speaker := startPhone(t, d, room)
+	patchPan(t, d, room, awaitParticipant(t, d, d.Token, room, "Phone"), -1)
+	listener := peer.Start(t, peer.BaresipConfig{User: "listener", DisplayName: "Listener", Codec: peer.Opus, ToneHz: toneBob})
+	if err := listener.Dial(d.SIPURI(room)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listener.WaitEstablished(callTimeout); err != nil {
+		t.Fatalf("%s: %v", listener, err)
+	}
+	time.Sleep(settle) // the recording's length: audio to judge
+	if err := listener.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listener.WaitClosed(callTimeout); err != nil {
+		t.Fatalf("%s: %v", listener, err)
+	}
+	left, right, rate, err := listener.RecordedStereo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip := rate * 3 / 10; len(left) > skip+rate/2 {
+		left, right = left[skip:], right[skip:]
+	}
+	l, r := audiotest.ToneLevel(left, rate, tonePhone), audiotest.ToneLevel(right, rate, tonePhone)
+	t.Logf("the Opus phone hears the speaker panned left at %.1f dBFS left, %.1f dBFS right (%d samples at %d Hz)", l, r, len(left), rate)
+	if l < -40 || l-r < 20 {
+		t.Errorf("left %.1f dBFS, right %.1f dBFS: want the left loud (> -40 dBFS) and 20 dB above the right", l, r)
+	}
+	spk, spkRate := hangUp(t, speaker)
+	assertHears(t, "PCMU speaker", spk, spkRate, []float64{toneBob}, tonePhone)
 }
