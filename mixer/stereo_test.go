@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/hraban/opus.v2"
 
 	"confd/codec"
 	"confd/internal/audiotest"
@@ -219,5 +222,81 @@ func TestStereoTickAllocatesNothing(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(200, tick); a != 0 {
 		t.Errorf("%.1f allocations per tick", a)
+	}
+}
+
+// TestStereoPacketsLongerThanATick: a stereo listener with 40 ms packets gets whole interleaved
+// packets (two ticks of left/right pairs), placed as with 20 ms.
+func TestStereoPacketsLongerThanATick(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.add(1, newTone(440, toneAmp, true), opus20)
+	h.add(10, nil, codec.Format{Codec: codec.Opus, Stereo: true, PacketTime: 40 * time.Millisecond})
+	must(t, h.m.SetPan(1, 1))
+	h.run(10, false)
+	h.run(40, true)
+	l, r := stereoLevels(h, 10, 440)
+	if r < toneDB-0.5 || r > toneDB+0.5 || l > toneDB-50 {
+		t.Errorf("40 ms stereo packets: left %.1f, right %.1f dBFS; want the tone right at %.0f", l, r, toneDB)
+	}
+	if n := len(h.heard[10]); n != 40*2*codec.FrameSamples {
+		t.Errorf("heard %d samples, want %d", n, 40*2*codec.FrameSamples)
+	}
+}
+
+// TestStereoThroughRealOpus: a stereo-capable listener's one decoder (libopus, two channels, as a
+// browser that offered stereo=1 has) follows the room from mono to stereo when the talker is
+// panned left, then right, then back to the centre (mono again): every packet decodes, and the
+// tone moves between the channels.
+func TestStereoThroughRealOpus(t *testing.T) {
+	m := New(Config{NewEncoder: codec.NewEncoder})
+	must(t, m.Add(1, ParticipantConfig{Source: newTone(440, toneAmp, true), Format: opus20}))
+	must(t, m.Add(10, ParticipantConfig{Format: opusStereo}))
+	dec, err := opus.NewDecoder(codec.SampleRate, 2)
+	must(t, err)
+	now := time.Unix(0, 0)
+	buf := make([]int16, 2*codec.MaxPacketSamples)
+	listen := func(ticks int) (l, r float64) {
+		var heard []int16
+		for i := range ticks {
+			m.Tick(now)
+			now = now.Add(codec.FrameDuration)
+			out := m.Output(10)
+			if !out.Due {
+				continue
+			}
+			var n int
+			if out.Payload == nil {
+				err = dec.DecodePLC(buf[:2*codec.FrameSamples])
+				n = codec.FrameSamples
+			} else {
+				n, err = dec.Decode(out.Payload, buf)
+			}
+			if err != nil {
+				t.Fatalf("tick %d: %v", i, err)
+			}
+			if i >= 10 { // after the switch has settled
+				heard = append(heard, buf[:2*n]...)
+			}
+		}
+		left, right := channels(heard)
+		return audiotest.ToneLevel(left, codec.SampleRate, 440), audiotest.ToneLevel(right, codec.SampleRate, 440)
+	}
+	for _, step := range []struct {
+		pan    float32
+		stereo bool
+		side   int // -1 left louder, 1 right louder, 0 even
+	}{{0, false, 0}, {-1, true, -1}, {1, true, 1}, {0, false, 0}} {
+		must(t, m.SetPan(1, step.pan))
+		if m.Stereo(10) != step.stereo {
+			t.Fatalf("pan %v: stereo %v", step.pan, m.Stereo(10))
+		}
+		l, r := listen(40)
+		t.Logf("pan %+.0f: left %.1f dBFS, right %.1f dBFS", step.pan, l, r)
+		switch {
+		case l < toneDB-4 && r < toneDB-4:
+			t.Errorf("pan %v: the tone is lost (left %.1f, right %.1f)", step.pan, l, r)
+		case step.side == -1 && l-r < 20, step.side == 1 && r-l < 20, step.side == 0 && math.Abs(l-r) > 1:
+			t.Errorf("pan %v: left %.1f, right %.1f dBFS", step.pan, l, r)
+		}
 	}
 }
