@@ -3,9 +3,10 @@
 // makes two calls into a room with nothing but the browser's WebRTC and fetch:
 //
 //   speaker   WHIP, sendonly: the fake microphone (a WAV of a tone, made by the Go test)
-//   listener  WHEP, recvonly: its offer's Opus fmtp says stereo=1 (RFC 7587 section 6.1), as an
-//             application that wants stereo writes it; the received stream goes through Web
-//             Audio (MediaStreamSource → ChannelSplitter → one AnalyserNode per channel)
+//   listener  WHEP, recvonly: its offer's Opus fmtp says stereo=1 (RFC 7587 section 6.1), added
+//             by confd's page's own stereoOffer (static/whip.js); the received stream goes
+//             through Web Audio (MediaStreamSource → ChannelSplitter → one AnalyserNode per
+//             channel)
 //
 //   node stereo.mjs CONFIG.json      CONFIG: {url, chromium?, wav, profile, room, timeoutMs?}
 //
@@ -60,10 +61,9 @@ async function inPage(room) {
   const listener = new RTCPeerConnection();
   listener.addTransceiver("audio", { direction: "recvonly" });
   const track = new Promise((resolve) => listener.addEventListener("track", (e) => resolve(e.track)));
-  const offer = await listener.createOffer();
-  const fmtp = opusFmtp(offer.sdp);
-  offer.sdp = offer.sdp.replace(fmtp, fmtp + ";stereo=1");
-  await listener.setLocalDescription(offer);
+  // The page's own munging (static/whip.js), on this Chromium's real offer.
+  const { stereoOffer } = await import("/static/whip.js");
+  await listener.setLocalDescription(stereoOffer(await listener.createOffer()));
   await gathered(listener);
   const answer = await post(`/whep/${room}?name=listener`, listener.localDescription.sdp);
   await listener.setRemoteDescription({ type: "answer", sdp: answer });
