@@ -476,7 +476,8 @@ func (p *Participant) Leave(reason string) {
 func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
 	v := &partView{codec: p.output.Codec.String(),
-		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target}}
+		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
+		pan:   r.mix.Pan(p.mid)}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
 	}
@@ -500,6 +501,7 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
+		Pan: v.pan,
 	}
 }
 

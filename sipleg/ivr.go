@@ -138,6 +138,7 @@ func (v *ivr) run() {
 	c := v.c
 	res := c.result()
 	f := res.SendFormat()
+	f.Stereo = false // prompts are mono
 	enc, err := codec.NewEncoder(f)
 	if err != nil {
 		c.log.Warn("ivr encoder", "err", err)

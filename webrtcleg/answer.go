@@ -15,6 +15,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
+	"confd/internal/sdpneg"
 	"confd/jitter"
 )
 
@@ -42,6 +43,7 @@ type JoinInfo struct {
 // offerAudio is what confd needs to know of an offer's audio before pion reads it.
 type offerAudio struct {
 	direction string // sendrecv, sendonly, recvonly or inactive, as the offerer says
+	stereo    bool   // the offer's Opus fmtp says stereo=1: its decoder takes stereo (RFC 7587)
 }
 
 // checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, an audio
@@ -66,13 +68,19 @@ func checkOffer(offer string) (offerAudio, error) {
 		}
 		dir := sessionDir
 		opus := false
+		var opusPT string
+		fmtp := map[string]string{}
 		for _, a := range m.Attributes {
 			switch {
 			case isDirection(a.Key):
 				dir = a.Key
 			case a.Key == "rtpmap":
-				if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") {
-					opus = true
+				if pt, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") && !opus {
+					opus, opusPT = true, pt
+				}
+			case a.Key == "fmtp":
+				if pt, params, ok := strings.Cut(a.Value, " "); ok {
+					fmtp[pt] = params
 				}
 			}
 		}
@@ -82,7 +90,7 @@ func checkOffer(offer string) (offerAudio, error) {
 		if dir == "inactive" {
 			return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
 		}
-		return offerAudio{direction: dir}, nil
+		return offerAudio{direction: dir, stereo: sdpneg.ParseOpusParams(fmtp[opusPT]).Stereo}, nil
 	}
 	return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
 }
@@ -271,10 +279,10 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	if err != nil {
 		return fail(err)
 	}
-	local = withOpusFmtp(local, aa.opusPT)
+	local = withOpusFmtp(local, aa.opusPT, oa.stereo)
 	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
-		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
+		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}
 	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
 		c.info.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
@@ -303,9 +311,16 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 // withOpusFmtp makes the answer's Opus fmtp ask for in-band FEC and DTX (RFC 7587 section 6.1):
 // pion copies the offer's parameters (a browser offers useinbandfec=1 without usedtx) and refuses
 // a changed local description, so the answer is changed on its way out: fmtp only tells the
-// peer what confd prefers to receive and changes nothing in pion.
-func withOpusFmtp(answer string, pt uint8) string {
+// peer what confd prefers to receive and changes nothing in pion. For the same reason a stereo=1
+// that pion copied from the offer is taken out (confd decodes mono, so a publisher need not
+// spend bits on stereo), and sprop-stereo=1 says that confd may send stereo when the offer asked
+// for it (stereo): Chromium decodes stereo by its own offer's stereo=1.
+func withOpusFmtp(answer string, pt uint8, stereo bool) string {
 	prefix := "a=fmtp:" + strconv.Itoa(int(pt)) + " "
+	ours := []string{"useinbandfec=1", "usedtx=1"}
+	if stereo {
+		ours = append(ours, "sprop-stereo=1")
+	}
 	lines := strings.Split(answer, "\r\n")
 	found := false
 	for i, l := range lines {
@@ -317,16 +332,18 @@ func withOpusFmtp(answer string, pt uint8) string {
 		var kept []string
 		for _, kv := range strings.Split(params, ";") {
 			k, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
-			if k != "" && k != "useinbandfec" && k != "usedtx" {
+			switch k {
+			case "", "useinbandfec", "usedtx", "stereo", "sprop-stereo":
+			default:
 				kept = append(kept, strings.TrimSpace(kv))
 			}
 		}
-		lines[i] = prefix + strings.Join(append(kept, "useinbandfec=1", "usedtx=1"), ";")
+		lines[i] = prefix + strings.Join(append(kept, ours...), ";")
 	}
 	if !found {
 		for i, l := range lines {
 			if strings.HasPrefix(l, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
-				lines = append(lines[:i+1], append([]string{prefix + "useinbandfec=1;usedtx=1"}, lines[i+1:]...)...)
+				lines = append(lines[:i+1], append([]string{prefix + strings.Join(ours, ";")}, lines[i+1:]...)...)
 				break
 			}
 		}
