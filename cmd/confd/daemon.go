@@ -102,7 +102,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
-	wcfg, err := webrtcleg.FromConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
+	wcfg, err := webrtcConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
 	if err != nil {
 		return nil, err
 	}
