@@ -7,7 +7,7 @@ import (
 )
 
 // EventTransfer reports the progress of a transfer out of the room (Participant.Transfer),
-// with data {uri, state, status?, reason?}: state "requested" once the peer accepted the
+// with data {uri, state, status?, reason?}: state "accepted" once the peer accepted the
 // request (SIP: 202 to the REFER), "progress" for each provisional status the peer reports
 // (RFC 3515 section 2.4.5: a NOTIFY carrying a message/sipfrag status line, RFC 3420),
 // "succeeded" when the peer reached the target (2xx) — the participant then leaves with reason
@@ -23,10 +23,10 @@ var ErrNotTransferable = errors.New("bridge: participant cannot be transferred")
 // phone to call the target (REFER, RFC 3515) and leaves the room once the phone has reached it.
 type TransferLeg interface {
 	Leg
-	// Transfer asks the peer to call target (a sip: or sips: URI). It returns once the peer
-	// has accepted or refused the request; progress and the outcome are published as
-	// EventTransfer. It returns ErrNotTransferable when this leg cannot be transferred after
-	// all, and ErrBadSetting for a target it cannot use.
+	// Transfer starts asking the peer to call target (a sip: or sips: URI) and returns at
+	// once; the peer's answer, progress and the outcome are published as EventTransfer. It
+	// returns ErrNotTransferable when this leg cannot be transferred now (a transfer already
+	// in progress included), and ErrBadSetting for a target it cannot use.
 	Transfer(ctx context.Context, target string) error
 }
 
