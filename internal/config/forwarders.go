@@ -27,7 +27,7 @@ type Forwarders struct {
 
 // ForwardDest is one parsed entry of Forwarders.Allow.
 type ForwardDest struct {
-	Prefix   netip.Prefix
+	Prefix    netip.Prefix
 	Low, High uint16 // the port range, both ends included
 }
 
