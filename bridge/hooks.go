@@ -32,6 +32,17 @@ func internalKind(kind string) bool {
 	return kind == "recorder" || kind == "player" || kind == KindForwarder
 }
 
+// peopleIn counts the participants of parts that are people: what a room's limit limits.
+func peopleIn(parts []*Participant) int {
+	n := 0
+	for _, p := range parts {
+		if !p.Internal() {
+			n++
+		}
+	}
+	return n
+}
+
 // SetPCMTap installs tap (nil removes it): it is called, on the room's goroutine, with every
 // frame the mixer decoded from a participant, and the tick's time — what per-participant
 // recording tracks are made of. tap must not block or keep f.

@@ -159,7 +159,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	var err error
 	r.do(func() {
-		if r.settings.Limit > 0 && !internalKind(info.Kind) && len(r.parts) >= r.settings.Limit {
+		if r.settings.Limit > 0 && !internalKind(info.Kind) && peopleIn(r.parts) >= r.settings.Limit {
 			err = ErrRoomFull
 			return
 		}
