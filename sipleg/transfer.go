@@ -18,8 +18,8 @@ import (
 // transferTimeout bounds a transfer from the REFER to the NOTIFY that reports the target's
 // final answer: the 60 s of the implicit subscription that common phones grant a REFER
 // (RFC 3515 section 2.4.4 leaves it to the recipient; baresip's is 60 s), time enough for the
-// target to ring for a while.
-const transferTimeout = 60 * time.Second
+// target to ring for a while. A variable so that a test can shorten it.
+var transferTimeout = 60 * time.Second
 
 // transfer is a call's transfer out of the room in progress (RFC 3515): the target, and the
 // status lines of the NOTIFYs that report on it, handed from the NOTIFY handler to the

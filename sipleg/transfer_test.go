@@ -180,6 +180,39 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	}
 }
 
+// TestTransferWithoutAFinalNOTIFYFails: a phone that accepts the REFER and then says nothing
+// leaves the transfer "failed" after transferTimeout, and the caller in its room. Not parallel:
+// it shortens transferTimeout.
+func TestTransferWithoutAFinalNOTIFYFails(t *testing.T) {
+	defer func(d time.Duration) { transferTimeout = d }(transferTimeout)
+	transferTimeout = 300 * time.Millisecond
+	ts := startServer(t, Config{}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	d.ack("")
+	waitFor(t, func() bool { return participants(ts, "xfer") == 1 })
+	r, _ := ts.bridge.Room("xfer")
+	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
+	defer sub.Close()
+	if err := r.Participants()[0].Transfer(context.Background(), "sip:desk@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	d.awaitRefer(t, 202)
+	nextTransfer(t, sub) // accepted
+	if e := nextTransfer(t, sub); e.Data["state"] != "failed" || !strings.Contains(fmt.Sprint(e.Data["reason"]), "no final NOTIFY") {
+		t.Errorf("without a NOTIFY: %+v, want failed for want of a final NOTIFY", e)
+	}
+	if participants(ts, "xfer") != 1 {
+		t.Error("the caller left its room after a transfer that timed out")
+	}
+	d.bye()
+	waitIdle(t, ts)
+}
+
 // TestSipfragStatus reads the status line of message/sipfrag bodies (RFC 3420).
 func TestSipfragStatus(t *testing.T) {
 	for body, want := range map[string]int{
