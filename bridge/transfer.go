@@ -35,7 +35,7 @@ type TransferLeg interface {
 func (p *Participant) Transfer(ctx context.Context, target string) error {
 	t, ok := p.leg.(TransferLeg)
 	if !ok || p.Internal() {
-		return fmt.Errorf("%w: participant %s is a %s participant, not a SIP call", ErrNotTransferable, p.id, p.info.Kind)
+		return fmt.Errorf("%w: participant %s (%s) is not a SIP call confd can send REFER in (WebRTC and SIP over WebSocket participants, and confd's own, cannot be transferred)", ErrNotTransferable, p.id, p.info.Kind)
 	}
 	return t.Transfer(ctx, target)
 }

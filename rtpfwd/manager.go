@@ -108,8 +108,12 @@ func (m *Manager) Start(room string, req Request) (Info, error) {
 	}
 	m.mu.Lock()
 	f.part, f.info.SSRC = part, part.SSRC()
-	info := f.snapshot()
+	info, closed := f.snapshot(), m.closed
 	m.mu.Unlock()
+	if closed { // Close ran while it joined, and could not see it
+		m.stop(f, "shutdown")
+		return Info{}, bridge.ErrDraining
+	}
 	m.b.Bus().Publish(bridge.Event{Type: bridge.EventForwarderStarted, Room: room, Data: f.eventData()})
 	m.log.Info("forwarder started", "room", room, "id", f.info.ID, "dest", f.dest, "codec", f.info.Codec, "participant", f.info.Participant)
 	return info, nil

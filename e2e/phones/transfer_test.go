@@ -22,7 +22,7 @@ func transferEvent(e bridge.Event, id, state string) bool {
 // the transfer event reports "failed" and Cy stays in the room, still heard by Ada. Then towards
 // the target's user: the target phone receives Cy's call, Cy's NOTIFY reports 200, confd ends
 // Cy's call with a BYE and Cy leaves the room as "transferred" while Ada stays. A URI that is
-// not sip: is refused (400); a participant that is not a SIP call (409) is internal/api's test.
+// not sip: is refused (400), and so is a WebRTC participant (409: not a SIP call).
 func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 	t.Parallel()
 	peer.RequireBaresip(t)
@@ -37,10 +37,13 @@ func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 	if _, err := cy.WaitEstablished(callTimeout); err != nil {
 		t.Fatal(err)
 	}
-	ids := d.waitTalking("xfer", "Ada", "Cy")
+	web := joinWHIP(t, d.base, "xfer", "Web", toneEve)
+	defer web.close()
+	ids := d.waitTalking("xfer", "Ada", "Cy", "Web")
 	path := "/api/rooms/xfer/participants/" + ids[1] + "/transfer"
 
 	d.refused(http.StatusBadRequest, "POST", path, map[string]string{"uri": "tel:+15550100"})
+	d.refused(http.StatusConflict, "POST", "/api/rooms/xfer/participants/"+ids[2]+"/transfer", map[string]string{"uri": "sip:desk@127.0.0.1"})
 	d.refused(http.StatusNotFound, "POST", "/api/rooms/xfer/participants/nobody/transfer", map[string]string{"uri": "sip:desk@127.0.0.1"})
 
 	// A target that refuses: baresip answers 404 for a user it does not have.
