@@ -300,6 +300,9 @@ func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) 
 		m.releasePrivate(p)
 		return fs.silent
 	}
+	if p.solo != 0 {
+		return m.listenSolo(p, fs, now)
+	}
 	inSet := p.mixedTick == m.tick
 	// A talker's mix differs from the shared one unless it is the reserve and every other
 	// talker is wholly in the shared mix: then "all but me" is the shared mix.

@@ -94,6 +94,7 @@ type participant struct {
 	target      ID    // the coach's target
 	targetSlot  int32 // the target's slot, -1 when absent or not a coach
 	row         []rowEntry
+	solo        ID // the one speaker this listener hears (SetSolo), 0 for the room
 
 	// Stereo placement (stereo.go).
 	req        codec.Format // the Format asked for (Add, SetFormat); Stereo: it accepts stereo
