@@ -9,7 +9,7 @@ import (
 
 // TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
 // jitter, mixer) at the bottom, then bridge, then internal/sipua (what the SIP legs share), then
-// the legs (sipleg, sipws, webrtcleg), then the daemon (cmd/confd and its services
+// the legs (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd and its services
 // internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
 // read, tested and reused without the ones above it.
@@ -30,7 +30,7 @@ func TestLayerOrder(t *testing.T) {
 		}
 	}
 	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
-	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"}
+	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
 	mediaFloor := func(dep string) bool {
 		for _, m := range media {
@@ -79,6 +79,12 @@ func TestLayerOrder(t *testing.T) {
 	})
 	for _, pkg := range legs {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
+	}
+	// A leg takes its own zero-value-complete configuration, which cmd/confd fills from the
+	// file (sipws still reads the origin rules, config.Origin and config.SameHost, it shares
+	// with the API).
+	for _, pkg := range []string{"confd/sipleg", "confd/webrtcleg"} {
+		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
 	}
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
 	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the

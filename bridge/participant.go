@@ -71,6 +71,9 @@ type ParticipantInfo struct {
 	// the jitter measured): a cascade leg from another node on the same network, whose audio
 	// has already been through one jitter buffer.
 	LowDelay bool
+	// Solo, when set, is the API id of the one participant this one hears, alone and at full
+	// level, instead of the room (an RTP forwarder of one participant: JoinForwarder).
+	Solo string
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -156,13 +159,19 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	var err error
 	r.do(func() {
-		if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
+		if r.settings.Limit > 0 && !internalKind(info.Kind) && peopleIn(r.parts) >= r.settings.Limit {
 			err = ErrRoomFull
 			return
 		}
 		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); e != nil {
 			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
 			return
+		}
+		if info.Solo != "" {
+			if err = r.soloFor(p, info.Solo); err != nil {
+				_ = r.mix.Remove(p.mid)
+				return
+			}
 		}
 		// The room's events are published by its owner, in the order of the changes they
 		// report: room_started, then the join, never after another participant's leave that
@@ -174,8 +183,10 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		r.parts = append(r.parts, p)
 		r.byMixID[p.mid] = p
 		p.refresh(r)
-		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
-			Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
+		if announced(info.Kind) {
+			r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
+				Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
+		}
 		if !r.running && !r.b.noClock {
 			r.start()
 		}
@@ -461,7 +472,9 @@ func (p *Participant) Leave(reason string) {
 					q.refresh(r) // p's coaches keep their role without a target
 				}
 			}
-			r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			if announced(p.info.Kind) {
+				r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			}
 			if len(r.parts) == 0 {
 				r.b.bus.Publish(Event{Type: EventRoomFinished, Room: r.name,
 					Data: map[string]any{"duration_seconds": max(0, now().Sub(r.startedAt).Round(time.Millisecond).Seconds())}})
@@ -476,7 +489,8 @@ func (p *Participant) Leave(reason string) {
 func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
 	v := &partView{codec: p.output.Codec.String(),
-		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target}}
+		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
+		pan:   r.mix.Pan(p.mid)}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
 	}
@@ -500,6 +514,7 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
+		Pan: v.pan,
 	}
 }
 

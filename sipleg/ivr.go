@@ -10,6 +10,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/dtmf"
+	"confd/internal/guard"
 	"confd/prompts"
 )
 
@@ -136,6 +137,7 @@ func (v *ivr) run() {
 	c := v.c
 	res := c.result()
 	f := res.SendFormat()
+	f.Stereo = false // prompts are mono
 	enc, err := codec.NewEncoder(f)
 	if err != nil {
 		c.log.Warn("ivr encoder", "err", err)
@@ -235,14 +237,17 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 			prompt = prompts.InvalidPIN
 			continue // silence is no guess
 		}
-		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
-			return "", "", err // locked out meanwhile (another call of the same source)
+		if err != nil {
+			got = "" // keys that ended badly (too many, no #) are a wrong PIN
 		}
-		if err == nil && got == pin {
-			s.cfg.Attempts.Succeed(who, room, time.Now())
+		// One step: refused unchecked if the source was locked out meanwhile (another call of
+		// the same source), else compared and counted.
+		switch err := s.cfg.Attempts.Check(who, room, got, pin, time.Now()); {
+		case err == nil:
 			return room, pin, nil
+		case !errors.Is(err, guard.ErrWrongSecret):
+			return "", "", err
 		}
-		s.cfg.Attempts.Fail(who, room, time.Now())
 		prompt = prompts.InvalidPIN
 	}
 	return "", "", errors.New("wrong PIN")
