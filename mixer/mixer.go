@@ -264,6 +264,7 @@ func (m *Mixer) load(p *participant) {
 			p.frame.Clear()
 		}
 	}
+	m.process(p)
 	applyFade(p.frame, p.fade)
 }
 
