@@ -12,6 +12,9 @@ type Change struct {
 	Deaf   *bool   `json:"deaf,omitempty"`
 	Role   *string `json:"role,omitempty"`
 	Target *string `json:"target,omitempty"`
+	// Denoise and AGC override the room's settings for this participant (preprocess.go).
+	Denoise *bool `json:"denoise,omitempty"`
+	AGC     *bool `json:"agc,omitempty"`
 }
 
 // Update applies c to participant id atomically: every field is checked first, and a refused
@@ -63,6 +66,9 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 		if err := r.mix.SetRole(p.mid, role, target); err != nil {
 			return ParticipantState{}, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 		}
+	}
+	if err := p.changePreprocessing(r, c); err != nil {
+		return ParticipantState{}, nil, err
 	}
 	var events []Event
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {

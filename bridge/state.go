@@ -3,6 +3,7 @@ package bridge
 import (
 	"time"
 
+	"confd/dsp"
 	"confd/mixer"
 )
 
@@ -20,6 +21,12 @@ type RoomSettings struct {
 	Record bool `json:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `json:"chimes"`
+	// Denoise suppresses every talker's background noise and AGC evens out their levels,
+	// towards AGCLevel dBov (0 means -20); a participant's own choice (Change) overrides the
+	// room's (preprocess.go).
+	Denoise  bool `json:"denoise"`
+	AGC      bool `json:"agc"`
+	AGCLevel int  `json:"agc_level"`
 }
 
 // Effective returns s with each zero value that stands for a default replaced by that default
@@ -28,6 +35,9 @@ type RoomSettings struct {
 func (s RoomSettings) Effective() RoomSettings {
 	if s.TopK <= 0 {
 		s.TopK = mixer.DefaultTopK
+	}
+	if s.AGCLevel == 0 {
+		s.AGCLevel = int(dsp.DefaultAGCLevel)
 	}
 	return s
 }
@@ -61,4 +71,6 @@ type ParticipantState struct {
 	Talking   bool      `json:"talking"`
 	LevelDBov float64   `json:"level_dbov"`
 	JoinedAt  time.Time `json:"joined_at"`
+	Denoise   bool      `json:"denoise"`
+	AGC       bool      `json:"agc"`
 }
