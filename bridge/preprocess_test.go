@@ -31,6 +31,15 @@ func TestPreprocessingFollowsRoomAndParticipant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	player, err := b.Join("quiet", ParticipantInfo{Name: "music", Kind: "player", Output: codec.Format{Codec: codec.PCMU},
+		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &mediaLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := player.State(); st.Denoise || player.pp.pre != nil {
+		t.Errorf("the room's denoise reached the bridge's own player: %+v", st)
+	}
+	player.Leave("done")
 	r, _ := b.Room("quiet")
 	state := func(p *Participant) (bool, bool) { st := p.State(); return st.Denoise, st.AGC }
 	if d, g := state(a); !d || g || dsp.Live() != base+2 {

@@ -15,15 +15,21 @@
 // (preprocessor_test.go, tone bursts at -20 dBov under noise at -35 dBov): broadband noise
 // between the bursts 16.8 dB (white) and 15.7 dB (pink) lower, under the tone 15.4 and 11.9 dB
 // lower, the tone within 0.1 dB. Run at 16 kHz for a narrowband leg (down, denoise, up) it removes
-// no more noise (11.1 dB against 11.5 dB at 48 kHz on G.711-band audio, narrowband_test.go),
-// adds 1.7 ms of delay and saves only about 10 µs of the 66 µs a talker costs, so every leg runs
-// at 48 kHz. speexdsp adds 10 ms of delay (its analysis windows overlap by one 10 ms subframe).
+// no more noise (11.1 dB against 11.5 dB at 48 kHz on G.711-band audio, narrowband_test.go), adds
+// 1.7 ms of delay and saves little of what a talker costs (the two resamplings eat most of what the
+// smaller FFT saves: bench/README.md), so every leg runs at 48 kHz. speexdsp adds 10 ms of delay
+// (its analysis windows overlap by one 10 ms subframe).
+//
+// Like any suppressor that tracks the minima of the spectrum, it takes whatever never pauses for
+// noise: a steady tone or music held for seconds fades out (TestSteadyToneFades). Speech pauses
+// between syllables and is kept.
 //
 // Its AGC is not used: it takes broadband noise for speech and pumps it up (see Preprocessor).
 // The AGC here (agc.go) moves its gain only on frames that stand 9 dB above a tracked noise floor.
 //
 // # Cost
 //
-// go test -bench Process ./dsp/ on the project's shared 2-core machine: about 66 µs per talker per
-// tick with denoise, 6 µs with AGC alone (bench/README.md has the figures and the command).
+// About 60 µs of CPU per talker per tick with denoise and 4 µs with AGC alone, measured in a room
+// by go test -run '^$' -bench RoomPreprocess ./bench/ on the project's shared 2-core machine
+// (bench/README.md has the figures; go test -bench Process ./dsp/ times one preprocessor alone).
 package dsp

@@ -222,3 +222,22 @@ func TestConfigOutOfRange(t *testing.T) {
 		t.Errorf("defaults: %+v", got)
 	}
 }
+
+// TestSteadyToneFades documents the limit the package states: a tone that never pauses is taken
+// for noise within seconds (as a fan is), while the same tone in bursts is kept
+// (TestDenoiseLowersNoise).
+func TestSteadyToneFades(t *testing.T) {
+	p, _ := New(Config{Denoise: true})
+	defer p.Close()
+	src := newTalk(-20, -35, false)
+	src.steady = true
+	_, out := run(p, src, 500)
+	second := func(s int) float64 {
+		return audiotest.ToneLevel(out[s*codec.SampleRate:(s+1)*codec.SampleRate], codec.SampleRate, toneHz)
+	}
+	t.Logf("a steady tone sent at -17 dB (amplitude) comes out at %.1f dB in the first second, %.1f in the third, %.1f in the tenth",
+		second(0), second(2), second(9))
+	if second(9) > second(0)-10 {
+		t.Errorf("a steady tone kept at %.1f dB after 10 s (%.1f at first): the limit documented no longer holds", second(9), second(0))
+	}
+}

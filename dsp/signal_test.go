@@ -17,6 +17,7 @@ type talk struct {
 	toneAmp   float64 // 0 for noise alone
 	noiseAmp  float64 // RMS of the noise, relative to full scale
 	pink      bool
+	steady    bool // the tone never pauses
 	rng       *rand.Rand
 	pinkState [7]float64
 	n         int // samples generated
@@ -71,7 +72,7 @@ func (t *talk) fill(f *codec.Frame) {
 	t.tone.Fill(t.toneBuf[:])
 	for i := range f {
 		v := t.noise() * t.noiseAmp * 32768
-		if toneOn(t.n + i) {
+		if t.steady || toneOn(t.n+i) {
 			v += float64(t.toneBuf[i])
 		}
 		f[i] = int16(max(-32768, min(32767, math.Round(v))))
