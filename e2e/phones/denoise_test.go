@@ -3,6 +3,7 @@ package phones
 import (
 	"context"
 	"math"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -87,5 +88,43 @@ func TestDenoiseLowersTheNoiseOthersHear(t *testing.T) {
 	}
 	if math.Abs(toneAfter-toneBefore) > 3 {
 		t.Errorf("denoise on: Ada's tone went from %.1f to %.1f dBFS, want within 3 dB", toneBefore, toneAfter)
+	}
+}
+
+// TestAGCRaisesAQuietTalker: Ada, a Go phone on Opus, talks quietly — a 1 kHz tone in bursts at
+// -43 dBov. In a room declared with "agc": true (the room's setting, not a PATCH), Bob on PCMU
+// hears her raised towards the -20 dBov target: at least 10 dB louder than Cy hears her in a room
+// without it, and not above the target.
+func TestAGCRaisesAQuietTalker(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	d.must(http.StatusOK, "PUT", "/api/rooms/loud", map[string]any{"agc": true})
+	const toneHz = 1000.0
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	levels := map[string]float64{}
+	for _, room := range []string{"loud", "plain"} {
+		ada, err := Call(ctx, Config{Server: d.sip, User: "ada", Name: "Ada", ToneHz: toneHz, Codec: codec.Opus,
+			ToneAmplitude: 0.01, ToneBursts: true}, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ada.Close() })
+		bob := d.call(room, "Bob", toneBob, codec.PCMU)
+		ids := d.waitTalking(room, "Ada", "Bob")
+		if st, _ := participant(d.state(room), ids[0]); st.AGC != (room == "loud") {
+			t.Errorf("room %s: Ada's agc shows %v", room, st.AGC)
+		}
+		// AGC rises 12 dB/s on speech, which is on 65% of the time: 20 dB takes about 2.6 s.
+		m := now()
+		m.at = m.at.Add(3 * time.Second)
+		m.waitAfter(t, ada, bob)
+		levels[room] = burstLevel(bob.Heard(m.after, m.after.Add(window)), toneHz)
+		t.Logf("room %s: Bob hears Ada at %.1f dBFS (%s)", room, levels[room], m.coverage(bob))
+	}
+	// The tone's amplitude in dBFS reads 3 dB above its RMS in dBov: the target is -17 here.
+	if levels["loud"] < levels["plain"]+10 || levels["loud"] > -17+2 {
+		t.Errorf("Ada heard at %.1f dBFS with agc and %.1f without: want at least 10 dB more, at most the target (-17 dBFS)",
+			levels["loud"], levels["plain"])
 	}
 }
