@@ -115,6 +115,7 @@ type Preprocessor struct {
 	agc     agc
 	primer  [subframe]int16 // zeros fed after a gap, written over by speexdsp
 	resumes uint64
+	silent  bool // the last frame was digital silence, left alone: the next one resumes
 	closed  bool
 }
 
@@ -175,7 +176,20 @@ func (p *Preprocessor) Config() Config { return p.cfg }
 // once at the right level. Resetting instead would make every talkspurt start unsuppressed while
 // the noise estimate forms again, and from 0 dB of gain climbing at 12 dB/s; feeding every tick
 // would decode every participant, which the mixer avoids (a silent room pays nothing).
+//
+// A frame of digital silence (all zeros: a lost packet the mixer filled with nothing, a phone that
+// sends zeros while muted) is left as it is and counts as a gap. Fed to speexdsp, a run of zeros
+// drags its noise estimate and the minima it tracks towards nothing, so that when the noise came
+// back it was taken for speech and passed unsuppressed for up to a second; fed to the AGC, it
+// would pull its noise floor to zero and make any noise speech.
 func (p *Preprocessor) Process(f *codec.Frame, continues bool) {
+	if *f == (codec.Frame{}) {
+		p.silent = true
+		return
+	}
+	if p.silent {
+		continues, p.silent = false, false
+	}
 	if p.sp != nil {
 		if !continues {
 			clear(p.primer[:])

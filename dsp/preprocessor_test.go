@@ -241,3 +241,38 @@ func TestSteadyToneFades(t *testing.T) {
 		t.Errorf("a steady tone kept at %.1f dB after 10 s (%.1f at first): the limit documented no longer holds", second(9), second(0))
 	}
 }
+
+// TestDigitalSilenceIsAGap: a second of digital silence in the middle of a noisy talk (lost
+// packets the mixer filled with zeros, a phone muted by sending zeros), told that the stream
+// continues, is left silent and does not unsettle what follows: the noise after it is as low as
+// before it from the first frames on, and the AGC has not taken the silence for its noise floor.
+func TestDigitalSilenceIsAGap(t *testing.T) {
+	p, _ := New(Config{Denoise: true, AGC: true})
+	defer p.Close()
+	src := newTalk(-127, -35, false)
+	_, out := run(p, src, 250)
+	before := audiotest.RMS(out[len(out)-codec.SampleRate:])
+	gain := p.GainDB()
+	var f codec.Frame
+	for range 50 {
+		f.Clear()
+		p.Process(&f, true)
+		if f != (codec.Frame{}) {
+			t.Fatal("digital silence came out as something")
+		}
+	}
+	var after []int16
+	for range 10 {
+		src.fill(&f)
+		p.Process(&f, true)
+		after = append(after, f[:]...)
+	}
+	got := audiotest.RMS(after[subframe:])
+	t.Logf("noise alone: %.1f dB before the silence, %.1f dB in the 200 ms after it; gain %.1f → %.1f dB", before, got, gain, p.GainDB())
+	if got > before+3 {
+		t.Errorf("after the silence the noise came out at %.1f dB, against %.1f before", got, before)
+	}
+	if p.GainDB() > gain+0.5 {
+		t.Errorf("the AGC rose from %.1f to %.1f dB on noise after the silence", gain, p.GainDB())
+	}
+}
