@@ -11,7 +11,8 @@ type Processor interface {
 	// Process cleans the tick's frame in place. continues is true when the participant's
 	// previous frame went through Process in the previous tick, false after a tick in which it
 	// was not mixed (and for the first frame): a processor with memory of the signal (an
-	// overlap, a filter's state) must not splice the old signal onto the new.
+	// overlap, a filter's state) must not splice the old signal onto the new. A mixed talker
+	// whose input had nothing this tick (a loss past concealment) gives a frame of silence.
 	Process(f *codec.Frame, continues bool)
 }
 
