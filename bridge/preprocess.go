@@ -111,11 +111,8 @@ func (r *Room) applyRoomPreprocessing() {
 
 // validPreprocessing checks a room's AGC level (0 for the default, else dsp's range).
 func (s RoomSettings) validPreprocessing() error {
-	if s.AGCLevel == 0 {
-		return nil
-	}
-	if err := (dsp.Config{AGC: true, AGCLevel: codec.Level(max(-128, min(127, s.AGCLevel)))}).Validate(); err != nil || s.AGCLevel < -128 {
-		return fmt.Errorf("%w: agc_level %d dBov (%d to -1)", ErrBadSetting, s.AGCLevel, dsp.MinAGCLevel)
+	if l := s.AGCLevel; l != 0 && (l < int(dsp.MinAGCLevel) || l > int(dsp.MaxAGCLevel)) {
+		return fmt.Errorf("%w: agc_level %d dBov (%d to %d)", ErrBadSetting, l, dsp.MinAGCLevel, dsp.MaxAGCLevel)
 	}
 	return nil
 }

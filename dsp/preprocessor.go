@@ -28,7 +28,7 @@ type Config struct {
 	// background noise are not pumped up.
 	AGC bool
 	// AGCLevel is the speech level AGC aims at, in dBov (the RMS of speech, the RFC 6464 scale
-	// talker selection uses). Zero means DefaultAGCLevel; it must lie in MinAGCLevel..-1.
+	// talker selection uses). Zero means DefaultAGCLevel; it must lie in MinAGCLevel..MaxAGCLevel.
 	AGCLevel codec.Level
 	// NoiseSuppressDB is the most the denoiser attenuates noise, in dB. Zero means
 	// DefaultNoiseSuppressDB; at most MaxNoiseSuppressDB.
@@ -39,8 +39,9 @@ const (
 	// DefaultAGCLevel is the AGCLevel of a Config that names none: a usual level for speech on
 	// a call, which leaves three talkers summed below the mixer's limiter (-6 dBFS).
 	DefaultAGCLevel codec.Level = -20
-	// MinAGCLevel is the quietest AGCLevel a Config may ask for.
+	// MinAGCLevel and MaxAGCLevel are the quietest and the loudest AGCLevel a Config may ask for.
 	MinAGCLevel codec.Level = -40
+	MaxAGCLevel codec.Level = -1
 	// DefaultNoiseSuppressDB is the NoiseSuppressDB of a Config that names none. speexdsp's own
 	// default is 15 dB; with 25 dB the broadband noise between tone bursts came out 16.8 dB
 	// (white) and 15.7 dB (pink) lower, against 12.8 and 13.3 dB with 15, the tone unchanged in
@@ -66,20 +67,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.NoiseSuppressDB == 0 {
 		c.NoiseSuppressDB = DefaultNoiseSuppressDB
 	}
-	if c.AGCLevel > -1 || c.AGCLevel < MinAGCLevel {
-		return c, fmt.Errorf("%w: agc level %d dBov outside %d..-1", ErrBadConfig, c.AGCLevel, MinAGCLevel)
+	if c.AGCLevel > MaxAGCLevel || c.AGCLevel < MinAGCLevel {
+		return c, fmt.Errorf("%w: agc level %d dBov outside %d..%d", ErrBadConfig, c.AGCLevel, MinAGCLevel, MaxAGCLevel)
 	}
 	if c.NoiseSuppressDB < 0 || c.NoiseSuppressDB > MaxNoiseSuppressDB {
 		return c, fmt.Errorf("%w: noise suppression %d dB outside 0-%d", ErrBadConfig, c.NoiseSuppressDB, MaxNoiseSuppressDB)
 	}
 	return c, nil
-}
-
-// Validate reports whether c is a usable Config (ErrBadConfig otherwise), so that a setting can be
-// refused before anything is allocated.
-func (c Config) Validate() error {
-	_, err := c.withDefaults()
-	return err
 }
 
 // subframe is how many samples speexdsp processes at a time: 10 ms at 48 kHz, two per mixer frame
