@@ -76,11 +76,10 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// subframe is how many samples speexdsp processes at a time: 10 ms at 48 kHz, two per mixer frame
-// (10 ms is the shortest frame whose 50 Hz bins still resolve a voice's harmonics; 20 ms would add
-// 20 ms of delay).
+// subframe is how many samples speexdsp processes at a time: 10 ms at 48 kHz, two per mixer frame.
 // Its analysis window is twice that (a 960-point FFT, 50 Hz bins) with half of it overlapping the
-// previous call, which is also its delay (see Process).
+// previous call, which is also the delay it adds (see Process): a whole 20 ms frame at a time
+// would double the delay and halve the time resolution of the suppression's gains.
 const subframe = codec.FrameSamples / 2
 
 // live counts the speexdsp states allocated and not yet freed, in the whole process.
