@@ -58,7 +58,8 @@ type daemon struct {
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	rooms := map[string]bridge.RoomSettings{}
 	for _, r := range cfg.Rooms {
-		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes}
+		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes,
+			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error

@@ -105,6 +105,11 @@ type Room struct {
 	Record bool `toml:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `toml:"chimes"`
+	// Denoise suppresses every talker's background noise; AGC evens out talkers' levels towards
+	// AGCLevel dBov (0 means -20). A participant's own choice (API) overrides them.
+	Denoise  bool `toml:"denoise"`
+	AGC      bool `toml:"agc"`
+	AGCLevel int  `toml:"agc_level"`
 }
 
 // DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
