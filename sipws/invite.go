@@ -2,7 +2,6 @@ package sipws
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"strconv"
 	"strings"
@@ -119,13 +118,18 @@ func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
 		return &sipua.Refusal{Status: 403, Reason: "Forbidden (PIN required)",
 			Headers: []sip.Header{sipua.Warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}}
 	}
-	if subtle.ConstantTimeCompare([]byte(pin), []byte(want)) != 1 {
-		c.s.attempts.Fail(who, room, c.s.now())
+	// Compared and counted in one step, refused unchecked if the source was locked out
+	// meanwhile (its other connections guessing at the same time).
+	switch err := c.s.attempts.Check(who, room, pin, want, c.s.now()); {
+	case err == nil:
+		return nil
+	case errors.Is(err, guard.ErrWrongSecret):
 		c.s.stats.pinWrong.Add(1)
 		return &sipua.Refusal{Status: 403, Reason: "Forbidden (wrong PIN)"}
+	default:
+		c.s.stats.pinLock.Add(1)
+		return &sipua.Refusal{Status: 403, Reason: "Forbidden (too many PIN attempts)", Headers: []sip.Header{retryAfter(err)}}
 	}
-	c.s.attempts.Succeed(who, room, c.s.now())
-	return nil
 }
 
 // reasonOverRate answers a request beyond the source's Config.RequestRate.
