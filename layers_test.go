@@ -10,7 +10,8 @@ import (
 // jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg), then the
 // daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
-// read, tested and reused without the ones above it.
+// read, tested and reused without the ones above it. Beside the floors stands the test harness
+// (internal/testkit): it may import anything, and nothing in production imports it.
 func TestLayerOrder(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "confd/...").Output()
 	if err != nil {
@@ -30,6 +31,8 @@ func TestLayerOrder(t *testing.T) {
 	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
 	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
+	harness := []string{"confd/internal/testkit"}
+	tools := []string{"confd/bench", "confd/cmd/mixdemo", "confd/e2e"}
 	mediaFloor := func(dep string) bool {
 		for _, m := range media {
 			if dep == m {
@@ -79,6 +82,18 @@ func TestLayerOrder(t *testing.T) {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
 	}
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
-	// The test harness is built into bench/load too: it takes a TB, never imports testing.
-	forbid("confd/internal/peer", "a non-test package imports no testing", func(dep string) bool { return dep == "testing" })
+	// The test harness (internal/testkit) is built into bench/load and cmd/mixdemo too: it takes
+	// a testkit.TB, never imports testing.
+	for pkg := range deps {
+		if in(harness)(pkg) {
+			forbid(pkg, "the test kit's non-test code imports no testing (it takes a testkit.TB)", func(dep string) bool { return dep == "testing" })
+		}
+	}
+	// Production imports no harness: only the harness itself, the tools built on it (bench,
+	// cmd/mixdemo) and the end-to-end tests may use the kit.
+	for pkg := range deps {
+		if !in(harness, tools)(pkg) {
+			forbid(pkg, "production imports no test harness", in(harness))
+		}
+	}
 }

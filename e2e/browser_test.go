@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // chromiumPath is Debian's Chromium; CONFD_CHROMIUM overrides it.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
 )
 
 // The participants' tones: each one's own frequency, far from the others' harmonics.
@@ -47,9 +47,9 @@ func assertHears(t *testing.T, who string, pcm []int16, rate int, want []float64
 }
 
 // startPhone runs a baresip PCMU phone with the 1000 Hz tone and dials it into room.
-func startPhone(t *testing.T, d *daemon, room string) *peer.Baresip {
+func startPhone(t *testing.T, d *daemon, room string) *baresip.Phone {
 	t.Helper()
-	phone := peer.Start(t, peer.BaresipConfig{User: "phone", DisplayName: "Phone", Codec: peer.PCMU, ToneHz: tonePhone})
+	phone := baresip.Start(t, baresip.Config{User: "phone", DisplayName: "Phone", Codec: baresip.PCMU, ToneHz: tonePhone})
 	if err := phone.Dial(d.SIPURI(room)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func startPhone(t *testing.T, d *daemon, room string) *peer.Baresip {
 
 // hangUp ends the phone's call and returns what it heard, without its first 300 ms (decoder and
 // jitter buffer settling).
-func hangUp(t *testing.T, phone *peer.Baresip) ([]int16, int) {
+func hangUp(t *testing.T, phone *baresip.Phone) ([]int16, int) {
 	t.Helper()
 	if err := phone.Hangup(); err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func assertListed(t *testing.T, who string, people []string, names ...string) {
 func requirePeers(t *testing.T) {
 	t.Helper()
 	requireBrowser(t)
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 }
 
 // browserWithPhone is tests 1 and 2: one browser on confd's page (by WHIP or by sip.js over

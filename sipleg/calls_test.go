@@ -18,7 +18,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // goPhone is a SIP phone written in the test: a rawClient dialog and a PCMU media socket that

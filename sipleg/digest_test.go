@@ -8,7 +8,7 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/internal/config"
-	"confd/internal/peer"
+	"confd/internal/testkit/baresip"
 )
 
 // restricted is a Security that lets in only the digest user ada.
@@ -101,7 +101,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 // default algorithms it is challenged with MD5 alone (sipdigest.MD5OnlyAgents), and so it is
 // when the configuration offers MD5 alone.
 func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	t.Parallel()
 	md5 := restricted
 	md5.DigestAlgorithms = []string{"md5"}
@@ -109,7 +109,7 @@ func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ts := startServer(t, Config{Security: sec}, nil)
-			p := peer.Start(t, peer.BaresipConfig{User: "ada", AuthPass: "pw", ToneHz: 700})
+			p := baresip.Start(t, baresip.Config{User: "ada", AuthPass: "pw", ToneHz: 700})
 			if err := p.Dial(ts.roomURI("secret")); err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")

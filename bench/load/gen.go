@@ -21,7 +21,7 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // Config describes one load run. Every zero value is a documented default.

@@ -20,7 +20,7 @@ import (
 	"confd/bench"
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/webrtcleg"
 )

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
 )
 
 // binary is confd built once for the tests that run it as a process.
@@ -283,11 +283,11 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 // themselves; on SIGTERM with -drain a new INVITE gets 503, both phones get a BYE by the
 // deadline, and confd exits 0 (docs/SPEC.md "Start").
 func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startDaemon(t, "-drain", "2s", "-api-token", "drain-token")
-	alice := peer.Start(t, peer.BaresipConfig{User: "alice", Codec: peer.PCMU, ToneHz: 440})
-	bob := peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000})
-	for _, p := range []*peer.Baresip{alice, bob} {
+	alice := baresip.Start(t, baresip.Config{User: "alice", Codec: baresip.PCMU, ToneHz: 440})
+	bob := baresip.Start(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000})
+	for _, p := range []*baresip.Phone{alice, bob} {
 		if err := p.Dial(d.roomURI("drain")); err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +331,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	if code := sipStatus(t, d, "drain"); code != 503 {
 		t.Errorf("INVITE while draining: %d, want 503", code)
 	}
-	for _, p := range []*peer.Baresip{alice, bob} {
+	for _, p := range []*baresip.Phone{alice, bob} {
 		if _, err := p.WaitClosed(8 * time.Second); err != nil {
 			t.Errorf("%s got no BYE: %v", p, err)
 		}
@@ -358,7 +358,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 		t.Errorf("recording %s: %d bytes, last page flags %#x: not finished", files[0], len(ogg), ogg[last+5])
 	}
 	for _, c := range []struct {
-		p          *peer.Baresip
+		p          *baresip.Phone
 		own, other float64
 	}{{alice, 440, 1000}, {bob, 1000, 440}} {
 		pcm, rate, err := c.p.Recorded()

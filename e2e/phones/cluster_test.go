@@ -20,7 +20,7 @@ import (
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/peer"
+	"confd/internal/testkit/baresip"
 )
 
 // The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the
@@ -533,7 +533,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 // number and keys a meeting number whose room node b or c owns; node a cascades it there, and
 // a phone on the owner hears it.
 func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	if testing.Short() {
 		t.Skip("plays spoken prompts in real time")
 	}
@@ -547,7 +547,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	}
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
-	caller := peer.Start(t, peer.BaresipConfig{User: "ada", DisplayName: "Ada", Codec: peer.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
+	caller := baresip.Start(t, baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
 	if err := caller.Dial(c.nodes[0].sipURI("1000")); err != nil {
 		t.Fatal(err)
 	}

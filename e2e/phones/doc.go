@@ -1,7 +1,7 @@
 // Package phones holds confd's end-to-end moderation tests (issue 5) and the small SIP phone
 // they drive: the confd binary runs as a process on loopback, participants call it, and the
 // control API mutes, deafens, kicks, re-weights and coaches them while each one's ears are
-// judged by tone detectors (confd/internal/audiotest).
+// judged by tone detectors (confd/internal/testkit/audiotest).
 //
 // # Why a phone of its own
 //
@@ -13,7 +13,7 @@
 // confd/codec, every 20 ms (RFC 3550), and decodes what it receives into a Timeline: 48 kHz
 // PCM placed by RTP timestamp and anchored on arrival time, so that Heard(from, to) returns
 // exactly what reached the phone between two instants, silence included. baresip
-// (confd/internal/peer) still takes part in the tests, so that a real phone is in the loop: it
+// (confd/internal/testkit/baresip) still takes part in the tests, so that a real phone is in the loop: it
 // is kicked and must receive the BYE, and it hears a mute.
 //
 // Each participant sends its own frequency (440, 700, 1000, 1300, 1600 Hz) at -16.5 dBFS, so

@@ -12,8 +12,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
 )
 
 // callTimeout bounds a baresip call's set-up or tear-down on loopback.
@@ -35,11 +35,11 @@ func (d *confd) patch(room, id string, change map[string]any) bridge.Participant
 // heard again.
 func TestMuteIsHeardByNoOne(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("mute", "Ada", toneAda, codec.PCMU)
 	bob := d.call("mute", "Bob", toneBob, codec.Opus)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("mute")); err != nil {
 		t.Fatal(err)
 	}
@@ -174,10 +174,10 @@ func TestGainHalvesOnePair(t *testing.T) {
 // hangs up no one.
 func TestKickHangsUp(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("kick", "Ada", toneAda, codec.PCMU)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("kick")); err != nil {
 		t.Fatal(err)
 	}
@@ -327,12 +327,12 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 // mute).
 func TestStarSixTogglesSelfMute(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	events := d.subscribe("star6")
 	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
 	bob := d.call("star6", "Bob", toneBob, codec.Opus)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("star6")); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // sipT1 is RFC 3261's round-trip estimate: a request over UDP is sent again after T1, then

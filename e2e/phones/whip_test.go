@@ -21,7 +21,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // whipClient is a browser stand-in: a pion peer connection that joins a room with WHIP

@@ -1,4 +1,4 @@
-package peer
+package baresip
 
 import (
 	"bufio"
@@ -205,14 +205,14 @@ func readNetstring(r *bufio.Reader) ([]byte, error) {
 	}
 	n, err := strconv.Atoi(head[:len(head)-1])
 	if err != nil || n < 0 || n > maxNetstring {
-		return nil, fmt.Errorf("peer: bad netstring length %q", head)
+		return nil, fmt.Errorf("baresip: bad netstring length %q", head)
 	}
 	buf := make([]byte, n+1)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, err
 	}
 	if buf[n] != ',' {
-		return nil, fmt.Errorf("peer: netstring not closed by ','")
+		return nil, fmt.Errorf("baresip: netstring not closed by ','")
 	}
 	return buf[:n], nil
 }

@@ -1,11 +1,11 @@
-package peer
+package baresip
 
 import (
 	"errors"
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // callTimeout bounds a call set-up or tear-down on loopback; it normally takes milliseconds.
@@ -17,7 +17,7 @@ const talk = 1500 * time.Millisecond
 
 // heard returns what p recorded, minus the first 100 ms where the decoder and jitter buffer
 // settle.
-func heard(t *testing.T, p *Baresip) ([]int16, int) {
+func heard(t *testing.T, p *Phone) ([]int16, int) {
 	t.Helper()
 	pcm, rate, err := p.Recorded()
 	if err != nil {
@@ -33,7 +33,7 @@ func heard(t *testing.T, p *Baresip) ([]int16, int) {
 }
 
 // assertHearsOther checks that listener's recording holds want and not own, 20 dB apart.
-func assertHearsOther(t *testing.T, listener *Baresip, want, own float64) {
+func assertHearsOther(t *testing.T, listener *Phone, want, own float64) {
 	t.Helper()
 	pcm, rate := heard(t, listener)
 	other, self := audiotest.ToneLevel(pcm, rate, want), audiotest.ToneLevel(pcm, rate, own)
@@ -49,12 +49,12 @@ func assertHearsOther(t *testing.T, listener *Baresip, want, own float64) {
 func TestTwoPeersHearEachOther(t *testing.T) {
 	for _, codec := range []Codec{PCMU, Opus, PCMA, G722} {
 		t.Run(codec.String(), func(t *testing.T) {
-			alice := Start(t, BaresipConfig{User: "alice", Codec: codec, ToneHz: 440})
-			bob := Start(t, BaresipConfig{User: "bob", Codec: codec, ToneHz: 1000, AutoAnswer: true})
+			alice := Start(t, Config{User: "alice", Codec: codec, ToneHz: 440})
+			bob := Start(t, Config{User: "bob", Codec: codec, ToneHz: 1000, AutoAnswer: true})
 			if err := alice.Dial(bob.URI()); err != nil {
 				t.Fatal(err)
 			}
-			for _, p := range []*Baresip{alice, bob} {
+			for _, p := range []*Phone{alice, bob} {
 				if _, err := p.WaitEstablished(callTimeout); err != nil {
 					t.Fatal(err)
 				}
@@ -63,7 +63,7 @@ func TestTwoPeersHearEachOther(t *testing.T) {
 			if err := alice.Hangup(); err != nil {
 				t.Fatal(err)
 			}
-			for _, p := range []*Baresip{alice, bob} {
+			for _, p := range []*Phone{alice, bob} {
 				if _, err := p.WaitClosed(callTimeout); err != nil {
 					t.Fatal(err)
 				}
@@ -79,8 +79,8 @@ func TestTwoPeersHearEachOther(t *testing.T) {
 }
 
 func TestManualAnswerDTMFAndClose(t *testing.T) {
-	alice := Start(t, BaresipConfig{User: "alice"})
-	bob := Start(t, BaresipConfig{User: "bob", ToneHz: 700})
+	alice := Start(t, Config{User: "alice"})
+	bob := Start(t, Config{User: "bob", ToneHz: 700})
 	if err := alice.Dial(bob.URI()); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestManualAnswerDTMFAndClose(t *testing.T) {
 	if err := bob.Accept(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*Baresip{alice, bob} {
+	for _, p := range []*Phone{alice, bob} {
 		if _, err := p.WaitEstablished(callTimeout); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestManualAnswerDTMFAndClose(t *testing.T) {
 }
 
 func TestBadConfigIsRefused(t *testing.T) {
-	for name, cfg := range map[string]BaresipConfig{
+	for name, cfg := range map[string]Config{
 		"codec":     {Codec: "speex/8000/1"},
 		"user":      {User: "bob;evil=1"},
 		"password":  {AuthPass: "a;b"},
@@ -134,7 +134,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 			t.Errorf("%s: start = %v, want ErrBadConfig", name, err)
 		}
 	}
-	if _, err := start(t.TempDir(), BaresipConfig{Program: "/nonexistent/baresip"}); !errors.Is(err, ErrNotInstalled) {
+	if _, err := start(t.TempDir(), Config{Program: "/nonexistent/baresip"}); !errors.Is(err, ErrNotInstalled) {
 		t.Errorf("missing program: %v, want ErrNotInstalled", err)
 	}
 }

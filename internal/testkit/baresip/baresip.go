@@ -1,4 +1,4 @@
-package peer
+package baresip
 
 import (
 	"errors"
@@ -14,12 +14,13 @@ import (
 	"syscall"
 	"time"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
 )
 
-// BaresipConfig describes one baresip instance. Every zero value is a documented default, so
-// BaresipConfig{} is a PCMU phone named "peer" sending a 440 Hz tone.
-type BaresipConfig struct {
+// Config describes one baresip instance. Every zero value is a documented default, so
+// Config{} is a PCMU phone named "peer" sending a 440 Hz tone.
+type Config struct {
 	// User is the account's user part. baresip 1.0.0 has no catch-all account: an incoming
 	// INVITE reaches this peer only when its request URI names this user. Default "peer".
 	User string
@@ -62,7 +63,7 @@ type BaresipConfig struct {
 	CloseGrace time.Duration
 }
 
-func (c BaresipConfig) withDefaults() (BaresipConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	if c.User == "" {
 		c.User = "peer"
 	}
@@ -114,15 +115,15 @@ func (c BaresipConfig) withDefaults() (BaresipConfig, error) {
 // accountToken is what this package lets into the SIP URI of baresip's accounts file.
 var accountToken = regexp.MustCompile(`^[A-Za-z0-9+_.-]{1,64}$`)
 
-// Option changes how a Baresip reports on itself.
-type Option func(*Baresip)
+// Option changes how a Phone reports on itself.
+type Option func(*Phone)
 
 // WithLogger sets the logger for start, stop and wait failures. Default slog.Default().
-func WithLogger(l *slog.Logger) Option { return func(b *Baresip) { b.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(b *Phone) { b.log = l } }
 
-// Baresip is one running baresip process acting as a SIP phone on loopback.
-type Baresip struct {
-	cfg     BaresipConfig
+// Phone is one running baresip process acting as a SIP phone on loopback.
+type Phone struct {
+	cfg     Config
 	dir     string // private config folder (baresip -f)
 	sndDir  string // sndfile's snd_path, never shared: file names have 1 s resolution
 	logPath string
@@ -135,34 +136,20 @@ type Baresip struct {
 	closeErr  error
 }
 
-// TB is the part of testing.TB that Start and RequireBaresip use. *testing.T and *testing.B
-// satisfy it, and so can a harness outside "go test" (bench/load), without this package
-// importing testing into a non-test build.
-type TB interface {
-	Helper()
-	TempDir() string
-	Cleanup(func())
-	Failed() bool
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Logf(format string, args ...any)
-	Skip(args ...any)
-}
-
 // Start runs a baresip instance configured by cfg in a fresh directory of tb.TempDir() and
 // waits until it is ready for commands. It skips the test when baresip is not installed (fails
 // it when CI is set), fails it when baresip cannot start, and registers a cleanup that closes
 // the instance and, if the test failed, prints its log.
-func Start(tb TB, cfg BaresipConfig, opts ...Option) *Baresip {
+func Start(tb testkit.TB, cfg Config, opts ...Option) *Phone {
 	tb.Helper()
-	RequireBaresip(tb)
+	Require(tb)
 	b, err := start(tb.TempDir(), cfg, opts...)
 	if err != nil {
-		tb.Fatalf("peer: start baresip: %v", err)
+		tb.Fatalf("baresip: start baresip: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := b.Close(); err != nil {
-			tb.Errorf("peer: close %s: %v", b, err)
+			tb.Errorf("baresip: close %s: %v", b, err)
 		}
 		if tb.Failed() {
 			tb.Logf("%s log (%s):\n%s", b, b.logPath, b.Log())
@@ -171,22 +158,22 @@ func Start(tb TB, cfg BaresipConfig, opts ...Option) *Baresip {
 	return b
 }
 
-// RequireBaresip skips tb when baresip is not on PATH, or fails it when the environment
+// Require skips tb when baresip is not on PATH, or fails it when the environment
 // variable CI is set, where every real-peer test has to run.
-func RequireBaresip(tb TB) {
+func Require(tb testkit.TB) {
 	tb.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		if os.Getenv("CI") != "" {
-			tb.Fatalf("peer: baresip is not installed but CI is set (run scripts/setup.sh test): %v", err)
+			tb.Fatalf("baresip: baresip is not installed but CI is set (run scripts/setup.sh test): %v", err)
 		}
-		tb.Skip("peer: baresip is not installed; run scripts/setup.sh test to run real-peer tests")
+		tb.Skip("baresip: baresip is not installed; run scripts/setup.sh test to run real-peer tests")
 	}
 }
 
 // startAttempts bounds the retries when a port chosen as free was taken before baresip bound it.
 const startAttempts = 4
 
-func start(dir string, cfg BaresipConfig, opts ...Option) (*Baresip, error) {
+func start(dir string, cfg Config, opts ...Option) (*Phone, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -194,7 +181,7 @@ func start(dir string, cfg BaresipConfig, opts ...Option) (*Baresip, error) {
 	if _, err := exec.LookPath(cfg.Program); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotInstalled, cfg.Program, err)
 	}
-	b := &Baresip{cfg: cfg, dir: dir, sndDir: filepath.Join(dir, "snd"), logPath: filepath.Join(dir, "baresip.log"), log: slog.Default()}
+	b := &Phone{cfg: cfg, dir: dir, sndDir: filepath.Join(dir, "snd"), logPath: filepath.Join(dir, "baresip.log"), log: slog.Default()}
 	for _, o := range opts {
 		o(b)
 	}
@@ -213,20 +200,20 @@ func start(dir string, cfg BaresipConfig, opts ...Option) (*Baresip, error) {
 	for attempt := 1; ; attempt++ {
 		err := b.launch(source)
 		if err == nil {
-			b.log.Debug("peer: baresip ready", "peer", b.String(), "dir", dir)
+			b.log.Debug("baresip: baresip ready", "peer", b.String(), "dir", dir)
 			return b, nil
 		}
 		if !errors.Is(err, errPortTaken) || attempt == startAttempts || cfg.SIPPort != 0 {
 			return nil, err
 		}
-		b.log.Debug("peer: port taken, retrying", "peer", b.String(), "attempt", attempt)
+		b.log.Debug("baresip: port taken, retrying", "peer", b.String(), "attempt", attempt)
 	}
 }
 
-var errPortTaken = errors.New("peer: a port was taken")
+var errPortTaken = errors.New("baresip: a port was taken")
 
 // launch writes the config for fresh ports and starts the process once.
-func (b *Baresip) launch(source string) error {
+func (b *Phone) launch(source string) error {
 	sipPort := b.cfg.SIPPort
 	var err error
 	if sipPort == 0 {
@@ -278,7 +265,7 @@ func (b *Baresip) launch(source string) error {
 			b.ctrl, err = dialControl(fmt.Sprintf("127.0.0.1:%d", ctrlPort))
 			if err != nil {
 				b.kill()
-				return fmt.Errorf("peer: connect to ctrl_tcp: %w", err)
+				return fmt.Errorf("baresip: connect to ctrl_tcp: %w", err)
 			}
 			return nil
 		case b.hasExited():
@@ -291,7 +278,7 @@ func (b *Baresip) launch(source string) error {
 	}
 }
 
-func (b *Baresip) writeConfig(source string, ctrlPort int) error {
+func (b *Phone) writeConfig(source string, ctrlPort int) error {
 	c := b.cfg
 	rate, channels := c.Codec.SampleRate(), c.Codec.Channels()
 	// The player is a silent aubridge sink, unique per instance; what the peer hears is taken
@@ -349,30 +336,30 @@ snd_path %[8]s
 }
 
 // String names the instance by its account and SIP port.
-func (b *Baresip) String() string {
+func (b *Phone) String() string {
 	return fmt.Sprintf("baresip(%s@127.0.0.1:%d)", b.cfg.User, b.cfg.SIPPort)
 }
 
 // URI returns the SIP URI that reaches this peer directly: sip:USER@127.0.0.1:PORT.
-func (b *Baresip) URI() string {
+func (b *Phone) URI() string {
 	return fmt.Sprintf("sip:%s@127.0.0.1:%d", b.cfg.User, b.cfg.SIPPort)
 }
 
 // SIPPort returns the UDP and TCP port the peer listens on.
-func (b *Baresip) SIPPort() int { return b.cfg.SIPPort }
+func (b *Phone) SIPPort() int { return b.cfg.SIPPort }
 
 // Config returns the configuration in force, defaults filled in.
-func (b *Baresip) Config() BaresipConfig { return b.cfg }
+func (b *Phone) Config() Config { return b.cfg }
 
 // Dir returns the instance's private directory: config, accounts, tone, log and recordings.
-func (b *Baresip) Dir() string { return b.dir }
+func (b *Phone) Dir() string { return b.dir }
 
 // commandTimeout bounds one control command; baresip answers in well under a millisecond.
 const commandTimeout = 5 * time.Second
 
 // Dial calls uri (e.g. "sip:room@127.0.0.1:5060", or with ";transport=tcp"). The call's
 // progress is reported by WaitEstablished and WaitClosed.
-func (b *Baresip) Dial(uri string) error {
+func (b *Phone) Dial(uri string) error {
 	if strings.ContainsAny(uri, " \r\n") || !strings.HasPrefix(uri, "sip:") {
 		return fmt.Errorf("%w: dial URI %q", ErrBadConfig, uri)
 	}
@@ -381,13 +368,13 @@ func (b *Baresip) Dial(uri string) error {
 }
 
 // Accept answers the ringing incoming call (for a peer without AutoAnswer).
-func (b *Baresip) Accept() error {
+func (b *Phone) Accept() error {
 	_, err := b.ctrl.command("accept", "", commandTimeout)
 	return err
 }
 
 // Hangup ends the current call with BYE (or CANCEL while it is still ringing).
-func (b *Baresip) Hangup() error {
+func (b *Phone) Hangup() error {
 	_, err := b.ctrl.command("hangup", "", commandTimeout)
 	return err
 }
@@ -399,7 +386,7 @@ const DTMFGap = 150 * time.Millisecond
 
 // SendDTMF sends digits (0-9, *, #, A-D) during the established call as RFC 4733
 // telephone-events, one digit at a time with DTMFGap between them.
-func (b *Baresip) SendDTMF(digits string) error {
+func (b *Phone) SendDTMF(digits string) error {
 	for _, d := range digits {
 		if !strings.ContainsRune("0123456789*#ABCD", d) {
 			return fmt.Errorf("%w: DTMF digit %q", ErrBadConfig, d)
@@ -418,36 +405,36 @@ func (b *Baresip) SendDTMF(digits string) error {
 
 // WaitEvent returns the next event of type typ that no earlier wait returned, waiting up to
 // timeout. Events are kept from the start, so a wait after the fact still sees them.
-func (b *Baresip) WaitEvent(typ string, timeout time.Duration) (Event, error) {
+func (b *Phone) WaitEvent(typ string, timeout time.Duration) (Event, error) {
 	ev, err := b.ctrl.wait(typ, timeout)
 	if err != nil {
-		b.log.Debug("peer: wait failed", "peer", b.String(), "event", typ, "err", err)
+		b.log.Debug("baresip: wait failed", "peer", b.String(), "event", typ, "err", err)
 		return ev, fmt.Errorf("%s: %w", b, err)
 	}
 	return ev, nil
 }
 
 // WaitIncoming waits for the next incoming call (CALL_INCOMING).
-func (b *Baresip) WaitIncoming(timeout time.Duration) (Event, error) {
+func (b *Phone) WaitIncoming(timeout time.Duration) (Event, error) {
 	return b.WaitEvent(EventIncoming, timeout)
 }
 
 // WaitEstablished waits for the next call to be answered (CALL_ESTABLISHED).
-func (b *Baresip) WaitEstablished(timeout time.Duration) (Event, error) {
+func (b *Phone) WaitEstablished(timeout time.Duration) (Event, error) {
 	return b.WaitEvent(EventEstablished, timeout)
 }
 
 // WaitClosed waits for the next call to end (CALL_CLOSED); the event's Param says why.
-func (b *Baresip) WaitClosed(timeout time.Duration) (Event, error) {
+func (b *Phone) WaitClosed(timeout time.Duration) (Event, error) {
 	return b.WaitEvent(EventClosed, timeout)
 }
 
 // Events returns every event the peer has reported so far, oldest first.
-func (b *Baresip) Events() []Event { return b.ctrl.snapshot() }
+func (b *Phone) Events() []Event { return b.ctrl.snapshot() }
 
 // ReceivedDTMF returns the digits the peer has received so far (from CALL_DTMF_START
 // events), in order.
-func (b *Baresip) ReceivedDTMF() string {
+func (b *Phone) ReceivedDTMF() string {
 	var s strings.Builder
 	for _, ev := range b.Events() {
 		if ev.Type == EventDTMFStart {
@@ -461,16 +448,16 @@ func (b *Baresip) ReceivedDTMF() string {
 // channel) and its sample rate: 8 kHz for G.711, 16 kHz for G.722, 48 kHz for Opus. The
 // recording holds only the packets that arrived, back to back: it is not a timeline, so judge
 // it by tone levels, not by timing. It is complete once the call has closed.
-func (b *Baresip) Recorded() (pcm []int16, rate int, err error) {
+func (b *Phone) Recorded() (pcm []int16, rate int, err error) {
 	return b.recording("-dec.wav")
 }
 
 // RecordedSent returns what the peer encoded and sent during its latest call, like Recorded.
-func (b *Baresip) RecordedSent() (pcm []int16, rate int, err error) {
+func (b *Phone) RecordedSent() (pcm []int16, rate int, err error) {
 	return b.recording("-enc.wav")
 }
 
-func (b *Baresip) recording(suffix string) ([]int16, int, error) {
+func (b *Phone) recording(suffix string) ([]int16, int, error) {
 	files, err := filepath.Glob(filepath.Join(b.sndDir, "dump-*"+suffix))
 	if err != nil {
 		return nil, 0, err
@@ -488,7 +475,7 @@ func (b *Baresip) recording(suffix string) ([]int16, int, error) {
 
 // Close stops the peer: SIGTERM, which hangs up its calls with BYE; after CloseGrace a
 // second SIGTERM, which forces the exit; a second later SIGKILL. It is safe to call twice.
-func (b *Baresip) Close() error {
+func (b *Phone) Close() error {
 	b.closeOnce.Do(func() {
 		if b.ctrl != nil {
 			defer b.ctrl.close()
@@ -510,12 +497,12 @@ func (b *Baresip) Close() error {
 	return b.closeErr
 }
 
-func (b *Baresip) kill() {
+func (b *Phone) kill() {
 	_ = b.cmd.Process.Kill()
 	<-b.exited
 }
 
-func (b *Baresip) hasExited() bool {
+func (b *Phone) hasExited() bool {
 	select {
 	case <-b.exited:
 		return true
@@ -524,7 +511,7 @@ func (b *Baresip) hasExited() bool {
 	}
 }
 
-func (b *Baresip) waitExit(d time.Duration) bool {
+func (b *Phone) waitExit(d time.Duration) bool {
 	select {
 	case <-b.exited:
 		return true
@@ -538,11 +525,11 @@ func (b *Baresip) waitExit(d time.Duration) bool {
 var statusLine = regexp.MustCompile(`\[\d+:\d\d:\d\d\] audio=\d+/\d+ \(bit/s\)\s*`)
 
 // Log returns the peer's output so far, without the in-place call status lines and ANSI colours.
-func (b *Baresip) Log() string { return b.logSince(0) }
+func (b *Phone) Log() string { return b.logSince(0) }
 
 var ansiColour = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
-func (b *Baresip) logSince(offset int64) string {
+func (b *Phone) logSince(offset int64) string {
 	raw, err := os.ReadFile(b.logPath)
 	if err != nil || int64(len(raw)) < offset {
 		return ""

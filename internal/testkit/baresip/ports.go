@@ -1,4 +1,4 @@
-package peer
+package baresip
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func freeSIPPort() (int, error) {
 			return p, nil
 		}
 	}
-	return 0, fmt.Errorf("peer: no free SIP port pair in %d-%d", sipPortLow, sipPortHigh)
+	return 0, fmt.Errorf("baresip: no free SIP port pair in %d-%d", sipPortLow, sipPortHigh)
 }
 
 func portsFree(p int) bool {

@@ -9,7 +9,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // Pusher takes one raw RTP packet and its arrival time (bridge.Participant.PushRTP).
