@@ -18,6 +18,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 )
 
@@ -278,7 +279,7 @@ func TestHeldPhoneIsNotHeard(t *testing.T) {
 	held := dialGoPhone(t, ts, "hold", 700)
 	other := dialGoPhone(t, ts, "hold", 1000)
 	third := dialGoPhone(t, ts, "hold", 1300)
-	waitFor(t, func() bool { return participants(ts, "hold") == 3 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "hold") == 3 })
 
 	before := other.listenUntil(700, nil)
 	mustContain(t, held.reinvite("sendonly").Body(), "a=recvonly")
@@ -311,7 +312,7 @@ func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	caller := dialGoPhone(t, ts, "strict", 700)
 	listener := dialGoPhone(t, ts, "strict", 1000)
-	waitFor(t, func() bool { return participants(ts, "strict") == 2 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "strict") == 2 })
 	// What the detector reads at 1300 Hz without a stranger: G.711 quantisation noise of the
 	// caller's tone.
 	floor := -200.0

@@ -19,6 +19,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
+	"confd/internal/testkit"
 )
 
 // peerUA is a small sipgo user agent in the test: a registrar or a callee that demands digest
@@ -94,7 +95,7 @@ func TestRegistrationWithDigestRefreshAndWithdraw(t *testing.T) {
 	reg.serve()
 	ts := startServer(t, Config{Register: []config.Register{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
 		Expiry: config.Duration(time.Hour)}}}, nil)
-	waitFor(t, func() bool { // registered, then refreshed
+	testkit.Eventually(t, 5*time.Second, func() bool { // registered, then refreshed
 		st := ts.Registrations()
 		return reg.registers.Load() >= 2 && len(st) == 1 && st[0].Refreshes >= 2 && st[0].Registered
 	})
@@ -300,5 +301,5 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	if _, err := ts.DialOut(context.Background(), "out", allowed); !errors.Is(err, ErrDialRateLimited) || guard.RetryAfterSeconds(err) < 1 {
 		t.Fatalf("dial past the burst: %v, want ErrDialRateLimited with a Retry-After", err)
 	}
-	waitFor(t, func() bool { return ts.Calls() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return ts.Calls() == 0 })
 }

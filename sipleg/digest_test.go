@@ -8,6 +8,7 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/internal/config"
+	"confd/internal/testkit"
 	"confd/internal/testkit/baresip"
 )
 
@@ -66,7 +67,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 		d.hdrs = ""
 		d.ack("")
 		d.bye()
-		waitFor(t, func() bool { return participants(ts, "secret") == 0 })
+		testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 0 })
 	}
 	captured := authorization(t, chals[1], uri("secret"), 3)
 	d := c.newDialog()
@@ -116,7 +117,7 @@ func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
 			if _, err := p.WaitEstablished(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { return participants(ts, "secret") == 1 })
+			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 1 })
 			if err := p.Hangup(); err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"confd/internal/testkit"
 )
 
 // TestStrangerRacingTheCallerToItsPortGetsNothing is issue 8 item 4 end to end: a stranger who
@@ -17,7 +19,7 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
 	listener := dialGoPhone(t, ts, "race", 1000)
-	waitFor(t, func() bool { return participants(ts, "race") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "race") == 1 })
 
 	media, port := callerMedia(t)
 	p := inviteGoPhone(t, ts, "race", port, media, 700)
@@ -32,7 +34,7 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	for i := range LatchRun - 1 {
 		stranger.WriteToUDP(rtpFrom(0, uint16(i), 1300), dst)
 	}
-	waitFor(t, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
 
 	p.start()
 

@@ -10,8 +10,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/testkit/audiotest"
 	"confd/internal/config"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/baresip"
 )
 
@@ -134,7 +135,7 @@ func TestPhonesHearEachOther(t *testing.T) {
 				phones = append(phones, startPhone(t, fmt.Sprintf("p%d", i), c, tones[i]))
 			}
 			dialAll(t, ts.roomURI("codecs"), phones...)
-			waitFor(t, func() bool { return participants(ts, "codecs") == len(phones) })
+			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "codecs") == len(phones) })
 			st, err := ts.bridge.RoomState("codecs")
 			if err != nil {
 				t.Fatal(err)

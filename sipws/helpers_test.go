@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -340,29 +339,6 @@ func (e *fakeEnv) call(t *testing.T, c *sipClient, ruri string) (*dialog, *fakeM
 		t.Fatal("no media")
 	}
 	return nil, nil
-}
-
-// waitFor polls cond until it holds or the wait is over.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return cond()
-}
-
-// checkGoroutines fails the test unless the goroutine count comes back to base.
-func checkGoroutines(t *testing.T, base int) {
-	t.Helper()
-	if waitFor(func() bool { return runtime.NumGoroutine() <= base }) {
-		return
-	}
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	t.Errorf("goroutines: %d, want at most %d\n%s", runtime.NumGoroutine(), base, buf[:n])
 }
 
 func firstLine(m sip.Message) string {

@@ -19,6 +19,7 @@ import (
 	"confd/bridge"
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 )
 
 // The tests of issue 8 ("safe on a public address") for SIP over WebSocket: each attacks /sip
@@ -86,7 +87,7 @@ func refused(t *testing.T, res *http.Response, status int, retry bool) {
 // returned) and returns the stats then.
 func (e *fakeEnv) released(t *testing.T) Stats {
 	t.Helper()
-	if !waitFor(func() bool { return e.s.Stats().Connections == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 0 }) {
 		t.Error("the server kept a closed connection")
 	}
 	return e.s.Stats()
@@ -332,13 +333,13 @@ func TestConnectionCapsPerSource(t *testing.T) {
 		refused(t, upgrade(t, e, "127.0.0.3", ""), http.StatusServiceUnavailable, true) // 5 in all
 		_ = held[0].Body.Close()
 		src := guard.SourceOf("127.0.0.1")
-		if !waitFor(func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
+		if !testkit.WaitFor(wait, func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
 			t.Fatal("a closed connection kept its place")
 		}
 		if res := upgrade(t, e, "127.0.0.1", ""); res.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("upgrade after a close answered %d", res.StatusCode)
 		}
-		if !waitFor(func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
+		if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
 			t.Errorf("stats %+v", e.s.Stats())
 		}
 	})

@@ -24,6 +24,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/webrtcleg"
@@ -297,7 +298,7 @@ func join(t *testing.T, c *sipClient, room string, hz float64) (*dialog, *browse
 	d.answered(res)
 	c.send(d.req("ACK", "", ""))
 	br.answer(string(res.Body()))
-	if !waitFor(func() bool { return br.pc.ConnectionState() == webrtc.PeerConnectionStateConnected }) {
+	if !testkit.WaitFor(wait, func() bool { return br.pc.ConnectionState() == webrtc.PeerConnectionStateConnected }) {
 		t.Fatalf("browser not connected: %s", br.pc.ConnectionState())
 	}
 	return d, br
@@ -349,7 +350,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 		t.Errorf("browser's strongest frequency is %.0f Hz, want %.0f", peak, roomHz)
 	}
 	// The room hears the browser: its participant is mixed (talking).
-	if !waitFor(func() bool {
+	if !testkit.WaitFor(wait, func() bool {
 		st, _ := e.b.RoomState(room)
 		for _, p := range st.Participants {
 			if p.ID == id {
@@ -372,14 +373,14 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 	if ev := nextEvent(t, sub, bridge.EventLeave); ev.Participant != id {
 		t.Errorf("leave event %+v", ev)
 	}
-	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) {
 		t.Errorf("calls %d after BYE", e.s.Calls())
 	}
 	tone.close()
 	br.close()
 	c.close()
 	e.close()
-	checkGoroutines(t, base)
+	testkit.CheckGoroutines(t, base)
 }
 
 func TestKickedBrowserGetsBye(t *testing.T) {
@@ -405,7 +406,7 @@ func TestKickedBrowserGetsBye(t *testing.T) {
 	}
 	c.send(sip.NewResponseFromRequest(bye, 200, "OK", nil).String())
 	nextEvent(t, sub, bridge.EventLeave)
-	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) {
 		t.Errorf("calls %d after the kick", e.s.Calls())
 	}
 }
@@ -420,7 +421,7 @@ func TestBrowserConnectionCloseLeavesRoom(t *testing.T) {
 	nextEvent(t, sub, bridge.EventJoin)
 	c.close()
 	nextEvent(t, sub, bridge.EventLeave)
-	if !waitFor(func() bool { return e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) {
 		t.Errorf("calls %d after the connection closed", e.s.Calls())
 	}
 }
@@ -483,7 +484,7 @@ func TestSIPjsMessages(t *testing.T) {
 		t.Fatalf("calls %d, participants %d", e.s.Calls(), len(e.b.Participants()))
 	}
 	c.expectStatus(ours(read("sipjs-bye.sip")), sip.BYE, 200)
-	if !waitFor(func() bool { return e.s.Calls() == 0 && len(e.b.Participants()) == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 && len(e.b.Participants()) == 0 }) {
 		t.Errorf("calls %d, participants %d after BYE", e.s.Calls(), len(e.b.Participants()))
 	}
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"confd/bench"
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit"
+	"confd/internal/testkit/cputime"
 )
 
 // benchPayload is a typical 32 kbit/s Opus payload: 80 bytes per 20 ms.
@@ -38,7 +39,7 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 		calls = append(calls, c)
 	}
 	for _, c := range calls {
-		if !waitFor(30*time.Second, func() bool { return c.Stats().Connected && c.track.binding.Load() != nil }) {
+		if !testkit.WaitFor(30*time.Second, func() bool { return c.Stats().Connected && c.track.binding.Load() != nil }) {
 			tb.Fatalf("a listener did not connect: %+v", c.Stats())
 		}
 	}
@@ -79,11 +80,11 @@ func timeSendTicks(b *testing.B, n int) (thread, process time.Duration, calls []
 	now := time.Now()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, proc0 := bench.ThreadCPUTime(), cpuRusage()
+	cpu0, proc0 := cputime.Thread(), cpuRusage()
 	for b.Loop() {
 		sendTick(senders, calls, buf, now)
 	}
-	return bench.ThreadCPUTime() - cpu0, cpuRusage() - proc0, calls
+	return cputime.Thread() - cpu0, cpuRusage() - proc0, calls
 }
 
 // BenchmarkSendRTP times confd's per-packet send path into pion for one WebRTC leg: the RTP

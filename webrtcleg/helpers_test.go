@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -457,27 +456,4 @@ func hearsTone(t *testing.T, c *client, hz, minDB float64, quiet ...float64) {
 	default:
 		t.Errorf("hears %.0f Hz at %.1f dBFS (want ≥ %.0f) and the others at %.1f dBFS", hz, level, minDB, worst)
 	}
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return cond()
-}
-
-// checkGoroutines fails the test if the goroutine count does not come back to base.
-func checkGoroutines(t *testing.T, base int) {
-	t.Helper()
-	if waitFor(10*time.Second, func() bool { return runtime.NumGoroutine() <= base }) {
-		return
-	}
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	t.Errorf("goroutines: %d, want at most %d at the start\n%s", runtime.NumGoroutine(), base, buf[:n])
 }

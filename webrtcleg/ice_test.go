@@ -14,6 +14,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/internal/testkit"
 )
 
 var candidateRE = regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`)
@@ -61,7 +62,7 @@ func TestICELite(t *testing.T) {
 		t.Errorf("the answer does not say ice-lite:\n%s", answer)
 	}
 	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("ICE-lite call did not carry audio: %+v", call.Stats())
 	}
 }
@@ -76,7 +77,7 @@ func TestStrangerPacketsAreIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("not connected: %+v", call.Stats())
 	}
 	stranger, err := net.ListenPacket("udp4", "127.0.0.1:0")

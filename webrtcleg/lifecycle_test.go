@@ -14,6 +14,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/internal/testkit"
 )
 
 // short ICE timers so that a vanished peer is noticed in a second or two.
@@ -30,7 +31,7 @@ func TestVanishedPeerIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("not connected: %+v", call.Stats())
 	}
 	// The tab dies: its ICE agent stops answering consent checks, with no goodbye.
@@ -48,7 +49,7 @@ func TestVanishedPeerIsRemoved(t *testing.T) {
 	}
 	cl.close()
 	ts.close()
-	checkGoroutines(t, base)
+	testkit.CheckGoroutines(t, base)
 }
 
 // vanish makes the client silent without a goodbye, as a killed tab: its one UDP socket is
@@ -101,7 +102,7 @@ func TestHangupCloseAndDTMF(t *testing.T) {
 		calls, clients = append(calls, call), append(clients, cl)
 	}
 	for _, c := range calls {
-		if !waitFor(5*time.Second, func() bool { return c.Stats().Connected }) {
+		if !testkit.WaitFor(5*time.Second, func() bool { return c.Stats().Connected }) {
 			t.Fatalf("not connected")
 		}
 	}
@@ -125,7 +126,7 @@ func TestHangupCloseAndDTMF(t *testing.T) {
 		t.Errorf("reason %q", calls[0].Reason())
 	}
 	// The browser side sees its peer connection close (DTLS close_notify).
-	if !waitFor(5*time.Second, func() bool {
+	if !testkit.WaitFor(5*time.Second, func() bool {
 		s := clients[0].pc.ConnectionState()
 		return s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateDisconnected
 	}) {
@@ -181,7 +182,7 @@ func TestUDPMuxAndICEServerLinks(t *testing.T) {
 		cl.answer(answer)
 		locs = append(locs, resp.Header.Get("Location"))
 	}
-	if !waitFor(5*time.Second, func() bool {
+	if !testkit.WaitFor(5*time.Second, func() bool {
 		n := 0
 		for _, p := range ts.b.Participants() {
 			_ = p

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
 )
 
 // isRTP tells (S)RTP from STUN, DTLS and RTCP by the first two bytes (RFC 7983, RFC 5761).
@@ -69,7 +70,7 @@ func TestListenerAtTenPercentLoss(t *testing.T) {
 
 	// The clean level: a second in which the room kept real time.
 	var clean float64
-	if !waitFor(15*time.Second, func() bool {
+	if !testkit.WaitFor(15*time.Second, func() bool {
 		var ok bool
 		clean, ok = lis.healthyLevel(700, time.Second)
 		return ok && clean > -12
@@ -79,14 +80,14 @@ func TestListenerAtTenPercentLoss(t *testing.T) {
 	lossy.Store(true)
 	// The peer's receiver reports (one a second) raise the encoder's expected loss; the audio is
 	// judged from a window later, when every packet in it was encoded with FEC.
-	if !waitFor(10*time.Second, func() bool { return call.Stats().FractionLost >= 0.05 }) {
+	if !testkit.WaitFor(10*time.Second, func() bool { return call.Stats().FractionLost >= 0.05 }) {
 		t.Fatalf("the peer's receiver reports never told confd of the loss: %+v", call.Stats())
 	}
 	const window = 1500 * time.Millisecond
 	start, _, fec0, plc0 := lis.decode()
 	time.Sleep(window)
 	level, healthy := -200.0, false
-	kept := waitFor(15*time.Second, func() bool {
+	kept := testkit.WaitFor(15*time.Second, func() bool {
 		l, ok := lis.healthyLevel(700, window)
 		if ok {
 			healthy, level = true, max(level, l)

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
 )
 
 // A WHIP publisher (sendonly, 440 Hz) is heard by a WHEP listener and hears nothing; both leave
@@ -50,7 +51,7 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	}
 	lis.answer(answer)
 
-	if !waitFor(5*time.Second, func() bool { n, _ := lis.received(); return n > 10 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { n, _ := lis.received(); return n > 10 }) {
 		t.Fatalf("the listener got no audio; calls: %+v", ts.s.Stats())
 	}
 	hearsTone(t, lis, 440, -12)
@@ -62,7 +63,7 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	}
 	// confd's own RTCP: sender reports to the listener with the SSRC of its answer, receiver
 	// reports to the publisher about its stream.
-	if !waitFor(3*time.Second, func() bool {
+	if !testkit.WaitFor(3*time.Second, func() bool {
 		lis.mu.Lock()
 		pub.mu.Lock()
 		defer lis.mu.Unlock()
@@ -93,14 +94,14 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 		t.Errorf("%d calls after DELETE", ts.s.Calls())
 	}
 	if _, err := ts.b.RoomState("room1"); err == nil {
-		if !waitFor(2*time.Second, func() bool { _, err := ts.b.RoomState("room1"); return err != nil }) {
+		if !testkit.WaitFor(2*time.Second, func() bool { _, err := ts.b.RoomState("room1"); return err != nil }) {
 			t.Errorf("room1 still exists after both left")
 		}
 	}
 	pub.close()
 	lis.close()
 	ts.close()
-	checkGoroutines(t, base)
+	testkit.CheckGoroutines(t, base)
 }
 
 // Two sendrecv WHIP clients (the documented extension) are full participants: each hears the

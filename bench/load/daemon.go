@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// clockTicks is the kernel's USER_HZ, the unit of utime and stime in /proc/PID/stat (sysconf
-// _SC_CLK_TCK, 100 on Linux for every architecture Go supports).
-const clockTicks = 100
+	"confd/internal/testkit/cputime"
+)
 
 // BuildConfd builds cmd/confd into dir and returns the binary's path.
 func BuildConfd(dir string) (string, error) {
@@ -152,7 +150,7 @@ func (d *Daemon) Alive() bool {
 
 // CPUTime returns the CPU time the daemon has used so far, user and system, all threads
 // (utime + stime of /proc/PID/stat, proc(5)).
-func (d *Daemon) CPUTime() (time.Duration, error) { return processCPUTime(d.PID()) }
+func (d *Daemon) CPUTime() (time.Duration, error) { return cputime.Process(d.PID()) }
 
 // Stop ends the daemon (SIGTERM, then SIGKILL after 5 s), waits for it and removes its log.
 func (d *Daemon) Stop() {
@@ -179,30 +177,6 @@ sessions_per_source = 100000
 session_rate = 100000
 max_sessions = 100000
 `
-
-// processCPUTime reads utime and stime (fields 14 and 15) of /proc/PID/stat.
-func processCPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) is in parentheses and may hold spaces: count from its end.
-	s := string(b)
-	end := strings.LastIndexByte(s, ')')
-	if end < 0 {
-		return 0, fmt.Errorf("load: unreadable /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[end+1:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("load: short /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("load: unreadable /proc/%d/stat times", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
-}
 
 // freePort returns a port free for both UDP and TCP on 127.0.0.1, outside the RTP range the
 // runs give confd (the kernel's ephemeral range is above it).

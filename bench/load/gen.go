@@ -22,6 +22,7 @@ import (
 	"confd/bench"
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/cputime"
 )
 
 // Config describes one load run. Every zero value is a documented default.
@@ -395,7 +396,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	self0, err := processCPUTime(os.Getpid())
+	self0, err := cputime.Process(os.Getpid())
 	if err != nil {
 		return res, err
 	}
@@ -415,7 +416,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	self1, err := processCPUTime(os.Getpid())
+	self1, err := cputime.Process(os.Getpid())
 	if err != nil {
 		return res, err
 	}

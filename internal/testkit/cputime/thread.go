@@ -1,4 +1,4 @@
-package bench
+package cputime
 
 /*
 #include <time.h>
@@ -16,8 +16,8 @@ import "C"
 
 import "time"
 
-// ThreadCPUTime returns the CPU time used so far by the OS thread that runs the caller
+// Thread returns the CPU time used so far by the OS thread that runs the caller
 // (clock_gettime with CLOCK_THREAD_CPUTIME_ID), or -1 when the clock is unavailable. It is a
 // cost measure that, unlike wall time, does not grow while the thread waits for a core on a
 // shared, oversubscribed machine; the caller must hold its thread with runtime.LockOSThread.
-func ThreadCPUTime() time.Duration { return time.Duration(C.confd_thread_cpu_ns()) }
+func Thread() time.Duration { return time.Duration(C.confd_thread_cpu_ns()) }
