@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 )
 
@@ -112,7 +113,7 @@ type browsers struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	events chan driveEvent
-	stderr *syncBuffer
+	stderr *testkit.LockedBuffer
 	specs  map[string]driveBrowser
 	exited chan struct{}
 	// Refused holds, by browser name, the alert its page showed when its last attempt to join
@@ -149,7 +150,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	requireBrowser(t)
 	dir := artifactDir(t)
 	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 30000, CaptureSeconds: 1.2, Freqs: freqs}
-	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &syncBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
+	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &testkit.LockedBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
 	for i, s := range specs {
 		wav := filepath.Join(t.TempDir(), "mic.wav")
 		// Chromium loops the file; 10 s keeps the loop's seam rare.

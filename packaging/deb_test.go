@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"confd/e2e/phones"
+	"confd/internal/testkit"
 )
 
 // The package's paths, as build-deb.sh and the maintainer scripts place them.
@@ -215,7 +216,7 @@ func checkUnit(t *testing.T, ctx context.Context) {
 // checkRuns starts the packaged binary as the confd user with the packaged config, on loopback
 // ports, calls a room and finds the call in the API with the packaged token.
 func checkRuns(t *testing.T, ctx context.Context) {
-	sipPort, httpPort := phones.FreePort(t), phones.FreePort(t)
+	sipPort, httpPort := testkit.MustFreePort(t), testkit.MustFreePort(t)
 	// -config first: internal/config.Parse finds it only there (e2e/phones' doc).
 	cmd := exec.Command("setpriv", "--reuid=confd", "--regid=confd", "--init-groups", "--inh-caps=-all", "--",
 		pkgBinary, "-config", pkgConfig,

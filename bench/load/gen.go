@@ -27,7 +27,7 @@ import (
 
 // Config describes one load run. Every zero value is a documented default.
 type Config struct {
-	// Confd is the path of a confd binary (BuildConfd). Required.
+	// Confd is the path of a confd binary (testkit.ConfdBinary). Required.
 	Confd string
 	// Participants is N, the room's size: the talkers plus the listeners. Zero means 10.
 	Participants int

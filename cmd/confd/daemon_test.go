@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,142 +14,55 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/baresip"
 )
 
-// binary is confd built once for the tests that run it as a process.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "confd-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "confd")
-	if out, err := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
+func TestMain(m *testing.M) { testkit.RunMain(m) }
 
 // daemonProc is a confd process started by a test.
 type daemonProc struct {
-	scheme    string
-	dir       string
-	cmd       *exec.Cmd
+	*testkit.Daemon
+	dir       string // its working directory: recordings land here
 	sip, http int
-	log       *lockedBuffer
-	exited    chan struct{}
 }
 
-// lockedBuffer is the daemon's output, read by the test while the process writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// rtpBlocks are this package's share of RTP ports: blocks of 40 in 32000-35999 (e2e has
+// 20000-29999, e2e/phones 36000-39999, baresip 40000-49999), so that daemons running at once
+// never share a block.
+var rtpBlocks = testkit.PortBlocks{Low: 32000, Size: 40, Count: 100}
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// rtpBlocks counts the RTP port blocks handed to this package's daemons (nextRTPBlock).
-var rtpBlocks atomic.Int32
-
-// nextRTPBlock returns the low port of the next block of 40 in 32000-35999, this package's
-// share (e2e has 20000-29999, e2e/phones 36000-39999, baresip 40000-49999): daemons running at
-// once never share a block.
-func nextRTPBlock() int { return 32000 + 40*int(rtpBlocks.Add(1)%100) }
+// nextRTPBlock returns the low port of the next block.
+func nextRTPBlock() int { low, _ := rtpBlocks.Next(); return low }
 
 func startDaemon(t *testing.T, args ...string) *daemonProc {
 	t.Helper()
-	d := &daemonProc{scheme: "http", sip: freePort(t), http: freePort(t), log: &lockedBuffer{}, exited: make(chan struct{})}
-	if slices.Contains(args, "-tls-self-signed") {
-		d.scheme = "https"
-	}
-	rtpLow := nextRTPBlock()
-	args = append([]string{
-		"-sip", fmt.Sprintf("127.0.0.1:%d", d.sip),
-		"-http", fmt.Sprintf("127.0.0.1:%d", d.http),
-		"-rtp", fmt.Sprintf("%d-%d", rtpLow, rtpLow+39),
-	}, args...)
-	d.cmd = exec.Command(binary, args...)
-	d.dir = t.TempDir() // recordings land here
-	d.cmd.Dir = d.dir
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(func() {
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-		if t.Failed() {
-			t.Logf("confd log:\n%s", d.log.String())
+	d := &daemonProc{dir: t.TempDir()}
+	d.Daemon = testkit.StartDaemon(t, func() testkit.DaemonConfig {
+		d.sip, d.http = testkit.MustFreePort(t), testkit.MustFreePort(t)
+		return testkit.DaemonConfig{
+			Args: append([]string{
+				"-sip", fmt.Sprintf("127.0.0.1:%d", d.sip),
+				"-http", fmt.Sprintf("127.0.0.1:%d", d.http),
+				"-rtp", rtpBlocks.Range(),
+			}, args...),
+			HTTP: fmt.Sprintf("127.0.0.1:%d", d.http),
+			TLS:  slices.Contains(args, "-tls-self-signed"),
+			Dir:  d.dir,
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := d.get("/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return d
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("confd not ready: %v\n%s", err, d.log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return d
 }
 
-func (d *daemonProc) url(path string) string {
-	return fmt.Sprintf("%s://127.0.0.1:%d%s", d.scheme, d.http, path)
-}
+func (d *daemonProc) url(path string) string { return d.URL(path) }
 
 // get fetches path, trusting the daemon's self-signed certificate.
-func (d *daemonProc) get(path string) (*http.Response, error) {
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	return c.Get(d.url(path))
-}
+func (d *daemonProc) get(path string) (*http.Response, error) { return d.Get(path) }
 
 func (d *daemonProc) roomURI(room string) string {
 	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.sip)
@@ -200,14 +112,14 @@ func (d *daemonProc) generatedToken(t *testing.T) string {
 	re := regexp.MustCompile(`api_token=(\S+) moderator="?([^"\s]+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m := re.FindStringSubmatch(d.log.String()); m != nil {
+		if m := re.FindStringSubmatch(d.Log()); m != nil {
 			if want := d.url("/#moderate?token=") + m[1]; m[2] != want {
 				t.Errorf("moderator link %q, want %q", m[2], want)
 			}
 			return m[1]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no generated API token in the log:\n%s", d.log.String())
+			t.Fatalf("no generated API token in the log:\n%s", d.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -273,7 +185,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 }
 
 func TestBadFlagsExitWithAClearError(t *testing.T) {
-	out, err := exec.Command(binary, "-rtp", "9-1").CombinedOutput()
+	out, err := exec.Command(testkit.Confd(t), "-rtp", "9-1").CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "port range") {
 		t.Errorf("exit %v, output %q", err, out)
 	}
@@ -324,7 +236,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	start := time.Now()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -337,11 +249,11 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 		}
 	}
 	select {
-	case <-d.exited:
+	case <-d.Exited():
 	case <-time.After(15 * time.Second):
 		t.Fatal("confd did not exit after the drain")
 	}
-	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := d.ExitCode(); code != 0 {
 		t.Errorf("exit code %d, want 0", code)
 	}
 	if took := time.Since(start); took < 2*time.Second || took > 10*time.Second {

@@ -20,6 +20,7 @@ import (
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/testkit"
 	"confd/internal/testkit/baresip"
 )
 
@@ -81,7 +82,7 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 	c := &testCluster{t: t, cfg: config.Cluster{HealthInterval: config.Duration(500 * time.Millisecond)}}
 	ats := make([]listenAt, len(nodeIPs))
 	for i, ip := range nodeIPs {
-		ats[i] = listenAt{ip: ip, sip: FreePort(t), http: FreePort(t)}
+		ats[i] = listenAt{ip: ip, sip: testkit.MustFreePort(t), http: testkit.MustFreePort(t)}
 		name := string(rune('a' + i))
 		c.names = append(c.names, name)
 		c.cfg.Nodes = append(c.cfg.Nodes, config.ClusterNode{Name: name,
@@ -100,12 +101,12 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		d, ok := launch(t, []string{"-config", path}, false, at)
-		if !ok {
+		d, err := launch(t, []string{"-config", path}, false, at)
+		if err != nil {
 			for _, started := range c.nodes {
-				_ = started.cmd.Process.Kill()
+				started.Stop(0)
 			}
-			return nil, fmt.Sprintf("node %s:\n%s", c.names[i], d.log.String())
+			return nil, fmt.Sprintf("node %s: %v", c.names[i], err)
 		}
 		c.nodes = append(c.nodes, d)
 	}
@@ -129,8 +130,8 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := netip.AddrPortFrom(kamailioIP, uint16(FreePort(t)))
-	log := &lockedBuffer{}
+	addr := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
+	log := &testkit.LockedBuffer{}
 	cmd := exec.Command("kamailio", "-DD", "-E", "-f", cfgPath, "-l", "udp:"+addr.String(),
 		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-m", "32", "-M", "4",
 		"-A", fmt.Sprintf("DS_LIST=\"%s\"", dsList), "-A", fmt.Sprintf("DS_PING_INTERVAL=%d", clusterPing),
@@ -359,7 +360,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	const room = "drained"
 	ada := c.mustDial(c.kam, room, "Ada", toneAda)
 	first := c.landedOn(room, "Ada")
-	if err := c.nodes[first].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.nodes[first].Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -392,7 +393,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	// Kill the node Bob is on; a new call for the room succeeds on the last node.
 	_ = bob.Close()
 	killed := time.Now()
-	if err := c.nodes[second].cmd.Process.Kill(); err != nil {
+	if err := c.nodes[second].Kill(); err != nil {
 		t.Fatal(err)
 	}
 	var cy *Phone

@@ -21,6 +21,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 )
 
@@ -176,13 +177,13 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bind := netip.AddrPortFrom(kamailioIP, uint16(FreePort(t)))
+	bind := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
 	cmd := exec.Command("haproxy", "-db", "-f", cfgPath)
 	cmd.Env = append(os.Environ(), "CONFD_BIND="+bind.String())
 	for i, n := range c.cfg.Nodes {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("CONFD_NODE%d=%s", i+1, n.HTTP))
 	}
-	log := &lockedBuffer{}
+	log := &testkit.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
