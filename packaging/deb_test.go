@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"confd/e2e/phones"
 	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 )
 
 // The package's paths, as build-deb.sh and the maintainer scripts place them.
@@ -299,7 +299,7 @@ func checkRuns(t *testing.T, ctx context.Context) {
 		t.Errorf("GET /api/rooms without the token: %d, want 401", code)
 	}
 
-	phone, err := phones.Call(ctx, phones.Config{Server: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sipPort)), User: "pkgtest"}, "packaged")
+	phone, err := gophone.Call(ctx, gophone.Config{Server: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sipPort)), User: "pkgtest"}, "packaged")
 	if err != nil {
 		t.Fatalf("call: %v\n%s", err, logText())
 	}

@@ -23,6 +23,7 @@ import (
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/cputime"
+	"confd/internal/testkit/gophone"
 )
 
 // Config describes one load run. Every zero value is a documented default.
@@ -241,7 +242,7 @@ type leg struct {
 	frame  int              // the recording frame the client sends next (talkers)
 	conn   *net.UDPConn
 	dest   netip.AddrPort
-	call   *SIPCall
+	call   *gophone.Dialog
 	rtc    *rtcListener
 	codec  codec.Codec
 	recv   receiver
@@ -251,7 +252,7 @@ type leg struct {
 type generator struct {
 	cfg    Config
 	daemon *Daemon
-	uac    *UAC
+	ua     *gophone.UA
 
 	mu      sync.Mutex
 	pending []*leg // legs whose calls are up, waiting for the start of a send cycle
@@ -330,12 +331,12 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		}
 		listenerRecs[c] = rec
 	}
-	uac, err := NewUAC(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(g.daemon.SIP)))
+	ua, err := gophone.NewUA(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(g.daemon.SIP)))
 	if err != nil {
 		return res, err
 	}
-	defer uac.Close()
-	g.uac = uac
+	defer ua.Close()
+	g.ua = ua
 
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sendDone := make(chan struct{})
@@ -570,12 +571,16 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 	offer := sdpOffer(l.index, conn.LocalAddr().(*net.UDPAddr).Port, pt, rtpmap, c.ClockRate())
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	call, err := g.uac.Invite(ctx, l.index, fmt.Sprintf("load%d", l.index), g.cfg.Room, offer)
+	call, err := g.ua.Invite(ctx, fmt.Sprintf("load%d", l.index), "", g.cfg.Room, offer)
 	if err != nil {
 		return err
 	}
-	l.call, l.dest = call, call.Remote
-	from := netip.AddrPortFrom(call.Remote.Addr().Unmap(), call.Remote.Port())
+	remote, _, err := gophone.AnswerMedia(call.Answer())
+	if err != nil {
+		return err
+	}
+	l.call, l.dest = call, remote
+	from := netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	l.recv.from.Store(&from)
 	start := 0
 	if l.talker == nil {

@@ -23,8 +23,6 @@ var (
 	rt      = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
-func confd(tb testing.TB) string { return testkit.Confd(tb) }
-
 // A small room end to end: ten SIP calls are up, every sampled listener hears each talker's
 // tone and its onsets, and nothing is lost on loopback.
 func TestSmallRoomEndToEnd(t *testing.T) {

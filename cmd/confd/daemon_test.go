@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"confd/codec"
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/gophone"
 )
 
 func TestMain(m *testing.M) { testkit.RunMain(m) }
@@ -68,40 +71,27 @@ func (d *daemonProc) roomURI(room string) string {
 	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.sip)
 }
 
-// sipStatus sends one INVITE over UDP and returns the status code of the first final response.
+// sipStatus places one call with a Go phone's UA and returns the final status of the INVITE
+// (a 2xx is hung up at once).
 func sipStatus(t *testing.T, d *daemonProc, room string) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	ua, err := gophone.NewUA(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(d.sip)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	port := c.LocalAddr().(*net.UDPAddr).Port
-	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
-	msg := fmt.Sprintf("INVITE sip:%s@127.0.0.1:%d SIP/2.0\r\n"+
-		"Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-drain-%d\r\nMax-Forwards: 70\r\n"+
-		"From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:%s@127.0.0.1>\r\nCall-ID: drain-%d@test\r\n"+
-		"CSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n"+
-		"Content-Length: %d\r\n\r\n%s", room, d.sip, port, time.Now().UnixNano(), room, time.Now().UnixNano(), port, len(sdp), sdp)
-	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: d.sip}
-	if _, err := c.WriteTo([]byte(msg), to); err != nil {
-		t.Fatal(err)
+	defer ua.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	call, err := ua.Invite(ctx, "probe", "", room, gophone.Offer(time.Now().UnixNano(), 40000, codec.PCMU))
+	var refused *gophone.StatusError
+	switch {
+	case err == nil:
+		_ = call.Bye(ctx)
+		return 200
+	case errors.As(err, &refused):
+		return refused.Code
 	}
-	buf := make([]byte, 65535)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		_ = c.SetReadDeadline(deadline)
-		n, _, err := c.ReadFrom(buf)
-		if err != nil {
-			break
-		}
-		line, _ := bufio.NewReader(bytes.NewReader(buf[:n])).ReadString('\n')
-		var code int
-		if _, err := fmt.Sscanf(line, "SIP/2.0 %d", &code); err == nil && code >= 200 {
-			return code
-		}
-	}
-	t.Fatal("no final response")
+	t.Fatalf("no final response: %v", err)
 	return 0
 }
 

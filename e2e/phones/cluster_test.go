@@ -22,6 +22,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/testkit"
 	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/gophone"
 )
 
 // The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the
@@ -178,10 +179,10 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 }
 
 // dial calls room through Kamailio (or, with via set, straight to that node).
-func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*Phone, error) {
+func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*gophone.Phone, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := Call(ctx, Config{Server: via, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: codec.PCMU}, room)
+	p, err := gophone.Call(ctx, gophone.Config{Server: via, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: codec.PCMU}, room)
 	if err == nil {
 		c.t.Cleanup(func() { _ = p.Close() })
 	}
@@ -189,7 +190,7 @@ func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*
 }
 
 // mustDial is dial that fails the test on an error.
-func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64) *Phone {
+func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64) *gophone.Phone {
 	c.t.Helper()
 	p, err := c.dial(via, room, name, hz)
 	if err != nil {
@@ -253,7 +254,7 @@ func (c *testCluster) ownerIndex(room string) int {
 
 // roomLandingOffOwner finds a room whose calls Kamailio sends to a node that is not its owner
 // (their hashes are independent: two rooms in three do), calling the first phone into it.
-func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *Phone) {
+func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *gophone.Phone) {
 	c.t.Helper()
 	for i := range 12 {
 		room = fmt.Sprintf("%s%d", prefix, i)
@@ -296,7 +297,7 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
 	t.Logf("room %s: owner %s, Ada and Bob on %s (via Kamailio), Cy on the owner", room, c.names[owner], c.names[landed])
 
-	phones := []*Phone{ada, bob, cy}
+	phones := []*gophone.Phone{ada, bob, cy}
 	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}, cy: {toneAda, toneBob}}.in)
 	from := time.Now().Add(-window)
 	for _, p := range phones {
@@ -382,7 +383,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	}
 	// Ada's call goes on, and the draining node cascades it to the room's new owner: she and
 	// Bob hear each other.
-	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneBob}, bob: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneBob}, bob: {toneAda}}.in)
 	select {
 	case <-ada.Ended():
 		t.Fatalf("Ada's call on the draining node ended: %s", ada.EndReason())
@@ -396,7 +397,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	if err := c.nodes[second].Kill(); err != nil {
 		t.Fatal(err)
 	}
-	var cy *Phone
+	var cy *gophone.Phone
 	for cy == nil {
 		p, err := c.dial(c.kam, room, "Cy", toneCy)
 		if err == nil {
@@ -448,7 +449,7 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[landed].sip, room, "Bob", toneBob)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
-	waitSteady(t, []*Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
 	bob.SetTone(false)
 	cy.SetTone(false)
 	var added []time.Duration
@@ -485,7 +486,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 	c := startCluster(t, "")
 	const rooms = 20
 	hear := hearing{}
-	var phones []*Phone
+	var phones []*gophone.Phone
 	for i := range rooms {
 		room := fmt.Sprintf("many%d", i)
 		// Two tones per room, reused across rooms (each room is mixed apart).
@@ -496,7 +497,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 	}
 	// Forty phones in one process: a window in which none stalled (waitSteady's measure) is
 	// rare on a busy machine, and a stall only dents a level, so levels alone are judged.
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(LevelChunk) {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(gophone.LevelChunk) {
 		from, deaf := time.Now().Add(-window), 0
 		for p, tones := range hear {
 			if p.HeardLevel(from, from.Add(window), tones[0]) < heardAt {
@@ -568,7 +569,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	if _, ok := c.localRoom(0, room)["Ada"]; !ok {
 		t.Errorf("the dial-in caller is not in room %s on node a: %v", room, c.localRoom(0, room))
 	}
-	waitSteady(t, []*Phone{bob}, hearing{bob: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{bob}, hearing{bob: {toneAda}}.in)
 	t.Logf("the caller of node a's dial-in number is heard in room %s on its owner %s", room, c.names[owner])
 }
 

@@ -18,6 +18,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 )
 
 func TestMain(m *testing.M) { testkit.RunMain(m) }
@@ -233,11 +234,11 @@ func participant(st bridge.RoomState, id string) (bridge.ParticipantState, bool)
 }
 
 // call dials a Phone named name with tone hz over codec c into room and ends it with the test.
-func (d *confd) call(room, name string, hz float64, c codec.Codec) *Phone {
+func (d *confd) call(room, name string, hz float64, c codec.Codec) *gophone.Phone {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := Call(ctx, Config{Server: d.sip, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: c}, room)
+	p, err := gophone.Call(ctx, gophone.Config{Server: d.sip, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: c}, room)
 	if err != nil {
 		d.t.Fatalf("%s calls %s: %v", name, room, err)
 	}
@@ -267,9 +268,9 @@ func (p party) over(c codec.Codec) party { p.c = c; return p }
 // talkers calls each party into room, waits until the mixer treats every one as talking, and
 // lets a window of steady audio pass so that "before" windows are measured on it. It returns
 // the phones and their participant ids in the order of parties.
-func (d *confd) talkers(room string, parties ...party) ([]*Phone, []string) {
+func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []string) {
 	d.t.Helper()
-	phones := make([]*Phone, len(parties))
+	phones := make([]*gophone.Phone, len(parties))
 	names := make([]string, len(parties))
 	for i, p := range parties {
 		phones[i] = d.call(room, p.name, p.hz, p.c)

@@ -23,13 +23,14 @@ import (
 	"confd/codec"
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/gophone"
 )
 
 // whipClient is a browser stand-in: a pion peer connection that joins a room with WHIP
 // (sendrecv, Opus), sends a tone and lays what it hears on a Timeline, like a Phone.
 type whipClient struct {
 	pc       *webrtc.PeerConnection
-	heard    *Timeline
+	heard    *gophone.Timeline
 	location string
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -58,7 +59,7 @@ func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &whipClient{pc: pc, heard: NewTimeline(time.Now()), stop: make(chan struct{})}
+	w := &whipClient{pc: pc, heard: gophone.NewTimeline(time.Now()), stop: make(chan struct{})}
 	t.Cleanup(w.close)
 	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", name)
 	if err != nil {
@@ -248,7 +249,7 @@ func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("after 10 s the phone hears the browser at %.1f dBFS and the browser the phone at %.1f, want ≥ %.0f", a, b, heardAt)
 			}
-			time.Sleep(LevelChunk)
+			time.Sleep(gophone.LevelChunk)
 		}
 		own := bob.heard.Level(time.Now().Add(-window), time.Now(), toneBob)
 		if own > heardAt-downBy {

@@ -1,4 +1,4 @@
-package phones
+package gophone
 
 import (
 	"bytes"
@@ -121,20 +121,20 @@ func response(req sipMessage, status int, reason, toTag string) []byte {
 	return []byte(b.String())
 }
 
-// payloadType is the RTP payload type Phone offers for c: the static one of RFC 3551, or 111,
+// PayloadType is the RTP payload type Phone offers for c: the static one of RFC 3551, or 111,
 // the dynamic one most phones and browsers use for Opus.
-func payloadType(c codec.Codec) uint8 {
+func PayloadType(c codec.Codec) uint8 {
 	if pt, static := c.StaticPayloadType(); static {
 		return pt
 	}
 	return 111
 }
 
-// sdpOffer is Phone's offer (RFC 3264 section 5, RFC 4566): one audio stream on rtpPort with
+// Offer is Phone's offer (RFC 3264 section 5, RFC 4566): one audio stream on rtpPort with
 // only cfg's codec, 20 ms packets, RTCP multiplexed on the RTP port (RFC 5761) so that one
 // socket sees everything confd sends.
-func sdpOffer(sessionID int64, rtpPort int, c codec.Codec) []byte {
-	pt := payloadType(c)
+func Offer(sessionID int64, rtpPort int, c codec.Codec) []byte {
+	pt := PayloadType(c)
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=- %d 1 IN IP4 127.0.0.1\r\ns=confd phones\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n", sessionID)
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d\r\n", rtpPort, pt)
@@ -146,9 +146,9 @@ func sdpOffer(sessionID int64, rtpPort int, c codec.Codec) []byte {
 	return []byte(b.String())
 }
 
-// answerMedia reads the audio address and payload types of an SDP answer (a media-level c=
+// AnswerMedia reads the audio address and payload types of an SDP answer (a media-level c=
 // line follows the session's and overrides it).
-func answerMedia(body []byte) (addr netip.AddrPort, pts []uint8, err error) {
+func AnswerMedia(body []byte) (addr netip.AddrPort, pts []uint8, err error) {
 	var ip netip.Addr
 	port := 0
 	for _, l := range strings.Split(string(body), "\n") {

@@ -1,10 +1,9 @@
-package phones
+package gophone
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -20,10 +19,6 @@ import (
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
 )
-
-// sipT1 is RFC 3261's round-trip estimate: a request over UDP is sent again after T1, then
-// after doubling intervals (section 17.1.1.2).
-const sipT1 = 500 * time.Millisecond
 
 // maxCatchUp is how far behind its schedule a stalled sender still sends what is due.
 const maxCatchUp = 200 * time.Millisecond
@@ -82,33 +77,21 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Phone is one SIP call into a confd room from loopback: a user agent client over its own UDP
-// socket (RFC 3261), and a media socket that sends the phone's tone every 20 ms (RFC 3550) and
-// records what it receives on a Timeline. Its goroutines end with Close.
+// Phone is one SIP call into a confd room from loopback: a UA of its own (RFC 3261), and a
+// media socket that sends the phone's tone every 20 ms (RFC 3550) and records what it receives
+// on a Timeline. Its goroutines end with Close.
 type Phone struct {
 	cfg  Config
 	room string
 
-	sip    *net.UDPConn
-	media  *net.UDPConn
-	local  netip.AddrPort // the SIP socket's address, for Via and Contact
-	heard  *Timeline
-	ssrc   uint32
-	callID string
-	tag    string
+	ua       *UA
+	dialog   *Dialog
+	media    *net.UDPConn
+	heard    *Timeline
+	ssrc     uint32
+	remote   netip.AddrPort
+	answerPT uint8
 
-	// The dialog, set once the INVITE's 2xx arrived.
-	mu         sync.Mutex
-	toTag      string
-	target     string // the 2xx's Contact: where in-dialog requests go
-	ack        []byte // resent for every retransmitted 2xx (RFC 3261 section 13.2.2.4)
-	cseq       int
-	remote     netip.AddrPort
-	answerPT   uint8
-	responses  chan sipMessage
-	endReason  string
-	ended      chan struct{}
-	endOnce    sync.Once
 	sendTone   atomic.Bool
 	sent, recv atomic.Uint64
 	// stalls are the spans in which sendMedia ran behind its schedule by more than
@@ -124,34 +107,29 @@ type Phone struct {
 }
 
 // Call dials room on cfg.Server and returns the phone once the call is established (the 2xx
-// acknowledged) and its tone is being sent. It returns ErrRefused for a final status of 300 or
-// more, ErrTimeout when confd does not answer, ErrBadAnswer for an unusable SDP answer.
+// acknowledged) and its tone is being sent. It returns ErrRefused (a *StatusError) for a final
+// status of 300 or more, ErrTimeout when confd does not answer, ErrBadAnswer for an unusable
+// SDP answer.
 func Call(ctx context.Context, cfg Config, room string) (*Phone, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	loopback := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
-	sipConn, err := net.ListenUDP("udp4", loopback)
+	ua, err := NewUA(cfg.Server)
 	if err != nil {
 		return nil, err
 	}
-	mediaConn, err := net.ListenUDP("udp4", loopback)
+	mediaConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		sipConn.Close()
+		ua.Close()
 		return nil, err
 	}
 	_ = mediaConn.SetReadBuffer(1 << 20)
 	stampArrivals(mediaConn)
 	now := time.Now()
-	p := &Phone{cfg: cfg, room: room, sip: sipConn, media: mediaConn,
-		local: sipConn.LocalAddr().(*net.UDPAddr).AddrPort(), heard: NewTimeline(now),
-		ssrc: binary.BigEndian.Uint32(randomBytes(4)), callID: hex.EncodeToString(randomBytes(8)) + "@127.0.0.1",
-		tag: hex.EncodeToString(randomBytes(4)), cseq: 1, responses: make(chan sipMessage, 16),
-		ended: make(chan struct{}), stop: make(chan struct{})}
+	p := &Phone{cfg: cfg, room: room, ua: ua, media: mediaConn, heard: NewTimeline(now),
+		ssrc: binary.BigEndian.Uint32(randomBytes(4)), stop: make(chan struct{})}
 	p.sendTone.Store(true)
-	p.wg.Add(1)
-	go p.readSIP()
 	if err := p.invite(ctx, now); err != nil {
 		p.shutdown()
 		return nil, err
@@ -197,72 +175,38 @@ func (p *Phone) Packets() (sent, received uint64) { return p.sent.Load(), p.recv
 func (p *Phone) SetTone(on bool) { p.sendTone.Store(on) }
 
 // Ended is closed when the call has ended, by a BYE from either side.
-func (p *Phone) Ended() <-chan struct{} { return p.ended }
+func (p *Phone) Ended() <-chan struct{} { return p.dialog.Ended() }
 
 // EndReason says how the call ended: "bye from confd", "hung up", or "" while it goes on.
-func (p *Phone) EndReason() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.endReason
-}
+func (p *Phone) EndReason() string { return p.dialog.EndReason() }
 
-func (p *Phone) end(reason string) {
-	p.endOnce.Do(func() {
-		p.mu.Lock()
-		p.endReason = reason
-		p.mu.Unlock()
-		close(p.ended)
-	})
-}
-
-// invite sends the INVITE, retransmitting it until a response, and on a 2xx sends the ACK.
+// invite places the call, within Config.Timeout, and takes the media address and payload type
+// from the answer.
 func (p *Phone) invite(ctx context.Context, now time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
 	mediaPort := p.media.LocalAddr().(*net.UDPAddr).Port
-	uri := fmt.Sprintf("sip:%s@%s", p.room, p.cfg.Server)
-	p.target = uri
-	req := p.request("INVITE", uri, 1, "application/sdp", sdpOffer(now.UnixNano(), mediaPort, p.cfg.Codec))
-	resp, err := p.transact(ctx, req, "INVITE")
+	d, err := p.ua.Invite(ctx, p.cfg.User, p.cfg.Name, p.room, Offer(now.UnixNano(), mediaPort, p.cfg.Codec))
 	if err != nil {
 		return err
 	}
-	if resp.status >= 300 {
-		return fmt.Errorf("%w: INVITE %s: %d", ErrRefused, uri, resp.status)
-	}
-	remote, pts, err := answerMedia(resp.body)
+	remote, pts, err := AnswerMedia(d.Answer())
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(pts, payloadType(p.cfg.Codec)) {
-		return fmt.Errorf("%w: payload types %v, offered %d", ErrBadAnswer, pts, payloadType(p.cfg.Codec))
+	p.dialog, p.remote, p.answerPT = d, remote, PayloadType(p.cfg.Codec)
+	if !slices.Contains(pts, p.answerPT) {
+		return fmt.Errorf("%w: payload types %v, offered %d", ErrBadAnswer, pts, p.answerPT)
 	}
-	p.mu.Lock()
-	p.toTag = headerParam(resp.get("to"), "tag")
-	if c := contactURI(resp.get("contact")); c != "" {
-		p.target = c
-	}
-	p.remote, p.answerPT = remote, payloadType(p.cfg.Codec)
-	p.ack = p.request("ACK", p.target, 1, "", nil)
-	ack := p.ack
-	p.mu.Unlock()
-	_, err = p.sip.WriteToUDPAddrPort(ack, p.cfg.Server)
-	return err
+	return nil
 }
 
-// Hangup sends BYE and waits for its final response. It returns ErrEnded when confd had
-// already ended the call.
+// Hangup sends BYE and waits for its final response, within Config.Timeout. It returns
+// ErrEnded when confd had already ended the call.
 func (p *Phone) Hangup(ctx context.Context) error {
-	select {
-	case <-p.ended:
-		return ErrEnded
-	default:
-	}
-	p.mu.Lock()
-	p.cseq++
-	req := p.request("BYE", p.target, p.cseq, "", nil)
-	p.mu.Unlock()
-	_, err := p.transact(ctx, req, "BYE")
-	p.end("hung up")
-	return err
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	return p.dialog.Bye(ctx)
 }
 
 // Close hangs up if the call goes on (bounded by Config.Timeout), stops the phone's
@@ -270,11 +214,9 @@ func (p *Phone) Hangup(ctx context.Context) error {
 func (p *Phone) Close() error {
 	var err error
 	select {
-	case <-p.ended:
+	case <-p.dialog.Ended():
 	default:
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-		err = p.Hangup(ctx)
-		cancel()
+		err = p.Hangup(context.Background())
 	}
 	p.shutdown()
 	return err
@@ -288,114 +230,9 @@ func (p *Phone) shutdown() {
 	}
 	p.closed = true
 	close(p.stop)
-	p.sip.Close()
+	p.ua.Close()
 	p.media.Close()
 	p.wg.Wait()
-}
-
-// request builds an in-dialog or initial request; each gets a fresh branch (RFC 3261 section
-// 8.1.1.7) and rport (RFC 3581), so confd answers to the socket it came from.
-func (p *Phone) request(method, uri string, cseq int, contentType string, body []byte) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, uri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n", p.local, hex.EncodeToString(randomBytes(6)))
-	fmt.Fprintf(&b, "Max-Forwards: 70\r\nFrom: \"%s\" <sip:%s@127.0.0.1>;tag=%s\r\n", p.cfg.Name, p.cfg.User, p.tag)
-	to := fmt.Sprintf("<sip:%s@%s>", p.room, p.cfg.Server.Addr())
-	if p.toTag != "" {
-		to += ";tag=" + p.toTag
-	}
-	fmt.Fprintf(&b, "To: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n", to, p.callID, cseq, method)
-	fmt.Fprintf(&b, "Contact: <sip:%s@%s>\r\n", p.cfg.User, p.local)
-	if contentType != "" {
-		fmt.Fprintf(&b, "Content-Type: %s\r\n", contentType)
-	}
-	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
-	b.Write(body)
-	return []byte(b.String())
-}
-
-// transact sends req and returns its final response, retransmitting on RFC 3261's UDP timer
-// until a provisional or final response arrives, within Config.Timeout and ctx.
-func (p *Phone) transact(ctx context.Context, req []byte, method string) (sipMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
-	interval, heard := sipT1, false
-	retransmit := time.NewTimer(interval)
-	defer retransmit.Stop()
-	if _, err := p.sip.WriteToUDPAddrPort(req, p.cfg.Server); err != nil {
-		return sipMessage{}, err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return sipMessage{}, fmt.Errorf("%w: %s from %s: %v", ErrTimeout, method, p, ctx.Err())
-		case r := <-p.responses:
-			if r.cseqMethod() != method || r.get("call-id") != p.callID {
-				continue
-			}
-			if r.status >= 200 {
-				return r, nil
-			}
-			heard = true
-		case <-retransmit.C:
-			if !heard {
-				if _, err := p.sip.WriteToUDPAddrPort(req, p.cfg.Server); err != nil {
-					return sipMessage{}, err
-				}
-			}
-			interval = min(2*interval, 4*time.Second)
-			retransmit.Reset(interval)
-		}
-	}
-}
-
-// readSIP answers confd's requests (200 to a BYE, which ends the call; 200 to OPTIONS and
-// INFO; 488 to a re-INVITE, which this phone does not renegotiate) and hands responses to
-// transact.
-func (p *Phone) readSIP() {
-	defer p.wg.Done()
-	buf := make([]byte, 65535)
-	for {
-		n, src, err := p.sip.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		m, ok := parseSIP(buf[:n])
-		if !ok {
-			continue
-		}
-		if m.status > 0 {
-			p.mu.Lock()
-			ack := p.ack
-			p.mu.Unlock()
-			if ack != nil && m.cseqMethod() == "INVITE" && m.status < 300 {
-				_, _ = p.sip.WriteToUDPAddrPort(ack, p.cfg.Server) // a retransmitted 2xx
-				continue
-			}
-			select {
-			case p.responses <- m:
-			default:
-			}
-			continue
-		}
-		var answer []byte
-		switch m.method {
-		case "ACK":
-		case "BYE":
-			answer = response(m, 200, "OK", "")
-			p.end("bye from confd")
-		case "INVITE":
-			answer = response(m, 488, "Not Acceptable Here", "")
-		default:
-			answer = response(m, 200, "OK", "")
-		}
-		if answer != nil {
-			_, _ = p.sip.WriteToUDPAddrPort(answer, src)
-		}
-	}
 }
 
 // sendMedia sends one RTP packet of the tone (or of silence) every 20 ms on an absolute
@@ -412,9 +249,7 @@ func (p *Phone) sendMedia() {
 	var pcm codec.Frame
 	payload := make([]byte, codec.MaxPayloadSize)
 	pkt := make([]byte, 12+codec.MaxPayloadSize)
-	p.mu.Lock()
 	remote, pt := p.remote, p.answerPT
-	p.mu.Unlock()
 	tsStep := uint32(p.cfg.Codec.ClockRate() / 50)
 	h := rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: binary.BigEndian.Uint16(randomBytes(2)),
 		Timestamp: binary.BigEndian.Uint32(randomBytes(4)), SSRC: p.ssrc, Marker: true}
@@ -425,7 +260,7 @@ func (p *Phone) sendMedia() {
 		select {
 		case <-p.stop:
 			return
-		case <-p.ended:
+		case <-p.dialog.Ended():
 			return
 		case <-timer.C:
 		}

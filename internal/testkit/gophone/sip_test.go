@@ -1,4 +1,4 @@
-package phones
+package gophone
 
 import (
 	"bytes"
@@ -53,21 +53,21 @@ func TestParseAResponse(t *testing.T) {
 }
 
 func TestOfferAndAnswer(t *testing.T) {
-	offer := string(sdpOffer(1, 40000, codec.Opus))
+	offer := string(Offer(1, 40000, codec.Opus))
 	for _, want := range []string{"m=audio 40000 RTP/AVP 111\r\n", "a=rtpmap:111 opus/48000/2\r\n", "a=rtcp-mux\r\n"} {
 		if !strings.Contains(offer, want) {
 			t.Errorf("offer lacks %q:\n%s", want, offer)
 		}
 	}
-	if !strings.Contains(string(sdpOffer(1, 40000, codec.PCMA)), "m=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n") {
-		t.Errorf("PCMA offer:\n%s", sdpOffer(1, 40000, codec.PCMA))
+	if !strings.Contains(string(Offer(1, 40000, codec.PCMA)), "m=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n") {
+		t.Errorf("PCMA offer:\n%s", Offer(1, 40000, codec.PCMA))
 	}
 	answer := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 30000 RTP/AVP 111 101\r\nc=IN IP4 127.0.0.2\r\n"
-	addr, pts, err := answerMedia([]byte(answer))
+	addr, pts, err := AnswerMedia([]byte(answer))
 	if err != nil || addr != netip.MustParseAddrPort("127.0.0.2:30000") || len(pts) != 2 || pts[0] != 111 {
 		t.Errorf("answer read as %v %v %v", addr, pts, err)
 	}
-	if _, _, err := answerMedia([]byte("v=0\r\nm=audio 0 RTP/AVP 0\r\n")); err == nil {
+	if _, _, err := AnswerMedia([]byte("v=0\r\nm=audio 0 RTP/AVP 0\r\n")); err == nil {
 		t.Error("an answer without an address or port was accepted")
 	}
 }
@@ -77,10 +77,10 @@ func TestOfferAndAnswer(t *testing.T) {
 func FuzzParseSIP(f *testing.F) {
 	f.Add([]byte(byeFromConfd))
 	f.Add([]byte("SIP/2.0 180 Ringing\r\nCSeq: 1 INVITE\r\n\r\n"))
-	f.Add(sdpOffer(1, 4000, codec.PCMU))
+	f.Add(Offer(1, 4000, codec.PCMU))
 	f.Add([]byte("OPTIONS sip:x SIP/2.0\r\nVia:\r\n:\r\nTo: <sip:\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, _ = answerMedia(b)
+		_, _, _ = AnswerMedia(b)
 		m, ok := parseSIP(b)
 		if !ok {
 			return
