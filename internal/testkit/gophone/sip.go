@@ -57,7 +57,8 @@ func parseSIP(b []byte) (m sipMessage, ok bool) {
 		}
 		m.header[name] = append(m.header[name], strings.TrimSpace(value))
 	}
-	m.body = body
+	// The body outlives the read buffer it came in: a dialog keeps its answer.
+	m.body = bytes.Clone(body)
 	return m, true
 }
 
