@@ -3,7 +3,6 @@ package sipws
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -11,21 +10,18 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/pionbrowser"
 	"confd/jitter"
 	"confd/webrtcleg"
 )
@@ -71,68 +67,6 @@ func (e *realEnv) close() {
 	e.b.Close()
 }
 
-// browser is a pion PeerConnection standing in for a SIP.js page: it offers Opus with the RFC
-// 6464 level extension, sends a tone, and keeps the Opus payloads it receives.
-type browser struct {
-	t    *testing.T
-	pc   *webrtc.PeerConnection
-	stop chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	got  [][]byte
-}
-
-func newBrowser(t *testing.T, hz float64) *browser {
-	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := &browser{t: t, pc: pc, stop: make(chan struct{})}
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "browser")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
-		t.Fatal(err)
-	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			p, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			br.mu.Lock()
-			br.got = append(br.got, append([]byte(nil), p.Payload...))
-			br.mu.Unlock()
-		}
-	})
-	br.wg.Add(1)
-	go func() {
-		defer br.wg.Done()
-		sendTone(t, br.stop, hz, func(p *rtp.Packet) { _ = track.WriteRTP(p) })
-	}()
-	t.Cleanup(br.close)
-	return br
-}
-
 // sendTone sends 20 ms Opus packets of a tone in real time, every 20 ms until stop closes.
 func sendTone(t *testing.T, stop <-chan struct{}, hz float64, send func(*rtp.Packet)) {
 	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
@@ -160,61 +94,6 @@ func sendTone(t *testing.T, stop <-chan struct{}, hz float64, send func(*rtp.Pac
 		pkt.SequenceNumber++
 		pkt.Timestamp += codec.FrameSamples
 	}
-}
-
-// offer returns the browser's offer with every candidate (SIP.js waits for gathering too).
-func (br *browser) offer() string {
-	br.t.Helper()
-	o, err := br.pc.CreateOffer(nil)
-	if err != nil {
-		br.t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(br.pc)
-	if err := br.pc.SetLocalDescription(o); err != nil {
-		br.t.Fatal(err)
-	}
-	<-gathered
-	return br.pc.LocalDescription().SDP
-}
-
-func (br *browser) answer(sdp string) {
-	br.t.Helper()
-	if err := br.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
-		br.t.Fatal(err)
-	}
-}
-
-// lastSecond decodes what the browser received and returns its last second.
-func (br *browser) lastSecond() []int16 {
-	br.mu.Lock()
-	got := append([][]byte(nil), br.got...)
-	br.mu.Unlock()
-	dec, err := codec.NewDecoder(codec.Opus)
-	if err != nil {
-		br.t.Fatal(err)
-	}
-	var pcm []int16
-	frame := make([]int16, codec.MaxPacketSamples)
-	for _, p := range got {
-		if n, err := dec.Decode(p, frame); err == nil {
-			pcm = append(pcm, frame[:n]...)
-		}
-	}
-	if len(pcm) > codec.SampleRate {
-		pcm = pcm[len(pcm)-codec.SampleRate:]
-	}
-	return pcm
-}
-
-func (br *browser) close() {
-	select {
-	case <-br.stop:
-		return
-	default:
-	}
-	close(br.stop)
-	br.wg.Wait()
-	_ = br.pc.Close()
 }
 
 // roomTone is a participant joined through the bridge directly, sending an Opus tone.
@@ -287,19 +166,19 @@ func nextEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bri
 }
 
 // join calls room from a new browser over c and returns its dialog once ICE and DTLS are up.
-func join(t *testing.T, c *sipClient, room string, hz float64) (*dialog, *browser) {
+func join(t *testing.T, c *sipClient, room string, hz float64) (*dialog, *pionbrowser.Browser) {
 	t.Helper()
-	br := newBrowser(t, hz)
+	br := pionbrowser.Start(t, pionbrowser.Options{ToneHz: hz})
 	d := newDialog("sip:" + room + "@127.0.0.1")
-	res := c.expectStatus(d.invite(br.offer(), ""), sip.INVITE, 200)
+	res := c.expectStatus(d.invite(br.Offer(), ""), sip.INVITE, 200)
 	if res.ContentType() == nil || res.ContentType().Value() != "application/sdp" {
 		t.Fatalf("200 without SDP: %s", res)
 	}
 	d.answered(res)
 	c.send(d.req("ACK", "", ""))
-	br.answer(string(res.Body()))
-	if !testkit.WaitFor(wait, func() bool { return br.pc.ConnectionState() == webrtc.PeerConnectionStateConnected }) {
-		t.Fatalf("browser not connected: %s", br.pc.ConnectionState())
+	br.Answer(string(res.Body()))
+	if !testkit.WaitFor(wait, func() bool { return br.PC.ConnectionState() == webrtc.PeerConnectionStateConnected }) {
+		t.Fatalf("browser not connected: %s", br.PC.ConnectionState())
 	}
 	return d, br
 }
@@ -329,7 +208,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 
 	// The browser hears the room's tone and not its own (minus-one).
 	time.Sleep(1500 * time.Millisecond)
-	pcm := br.lastSecond()
+	pcm := br.LastSecond()
 	if len(pcm) < codec.SampleRate/2 {
 		t.Fatalf("browser decoded %d samples", len(pcm))
 	}
@@ -377,7 +256,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 		t.Errorf("calls %d after BYE", e.s.Calls())
 	}
 	tone.close()
-	br.close()
+	br.Close()
 	c.close()
 	e.close()
 	testkit.CheckGoroutines(t, base)
@@ -429,8 +308,8 @@ func TestBrowserConnectionCloseLeavesRoom(t *testing.T) {
 func TestRealRefusals(t *testing.T) {
 	e := newRealEnv(t, bridge.Config{Rooms: map[string]bridge.RoomSettings{"shut": {Locked: true}}})
 	c := dialSIP(t, e.url)
-	br := newBrowser(t, browserHz)
-	offer := br.offer()
+	br := pionbrowser.Start(t, pionbrowser.Options{ToneHz: browserHz})
+	offer := br.Offer()
 	plain := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
 	cases := []struct {
 		ruri, body string

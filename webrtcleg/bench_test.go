@@ -16,6 +16,7 @@ import (
 	"confd/codec"
 	"confd/internal/testkit"
 	"confd/internal/testkit/cputime"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // benchPayload is a typical 32 kbit/s Opus payload: 80 bytes per 20 ms.
@@ -28,14 +29,14 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 	tb.Helper()
 	calls := make([]*Call, 0, n)
 	for i := 0; i < n; i++ {
-		cl := newClientTB(tb, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly, discard: true})
+		cl := pionbrowser.Start(tb, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionRecvonly, Discard: true})
 		// On hold from the start: the room never sends them anything (its own sequence
 		// numbers would put the benchmark's behind the receiver's SRTP replay window).
-		answer, c, err := ts.s.Answer(context.Background(), room, cl.offer(), JoinInfo{Listen: true, Kind: "whep", held: true})
+		answer, c, err := ts.s.Answer(context.Background(), room, cl.Offer(), JoinInfo{Listen: true, Kind: "whep", held: true})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		cl.answer(answer)
+		cl.Answer(answer)
 		calls = append(calls, c)
 	}
 	for _, c := range calls {

@@ -24,6 +24,7 @@ import (
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/cputime"
 	"confd/internal/testkit/gophone"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // Config describes one load run. Every zero value is a documented default.
@@ -243,7 +244,7 @@ type leg struct {
 	conn   *net.UDPConn
 	dest   netip.AddrPort
 	call   *gophone.Dialog
-	rtc    *rtcListener
+	rtc    *pionbrowser.Browser
 	codec  codec.Codec
 	recv   receiver
 }
@@ -352,19 +353,14 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		l.recv.sampled = i >= len(talkers) && i < len(talkers)+cfg.Sampled
 		legs[i] = l
 	}
-	var rtc *rtcClient
-	if cfg.Listeners == "webrtc" {
-		if rtc, err = newRTCClient(); err != nil {
-			return res, err
-		}
-	}
+	webrtcListeners := cfg.Listeners == "webrtc"
 	defer g.hangup(legs)
 
 	// Place the calls, a few at a time, talkers first.
 	start := time.Now()
 	join := func(l *leg) error {
-		if l.talker == nil && rtc != nil {
-			return joinWebRTC(ctx, rtc, g.daemon.URL(""), g.cfg.Room, l)
+		if l.talker == nil && webrtcListeners {
+			return joinWebRTC(ctx, g.daemon.URL(""), g.cfg.Room, l)
 		}
 		c := g.legCodec(l.index, len(talkers))
 		rec := listenerRecs[c]
@@ -732,7 +728,7 @@ func (g *generator) hangup(legs []*leg) {
 			_ = l.call.Bye(ctx)
 		}
 		if l.rtc != nil {
-			l.rtc.close()
+			l.rtc.Close()
 		}
 		if l.conn != nil {
 			l.conn.Close()
