@@ -19,7 +19,7 @@ func TestCallInARoomGetsItsRTCPReports(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	media, port := callerMedia(t)
 	rtcpConn, rtcpPort := callerMedia(t)
-	p := inviteGoPhoneWith(t, ts, "rtcp", port, media, 440, fmt.Sprintf("a=rtcp:%d\r\n", rtcpPort))
+	p := inviteRawPhoneWith(t, ts, "rtcp", port, media, 440, fmt.Sprintf("a=rtcp:%d\r\n", rtcpPort))
 	confdPort := int(p.confd.Port())
 	p.start()
 	c := ts.onlyCall(t)

@@ -34,7 +34,7 @@ func fromAddr(src string) func(ctx context.Context, network, addr string) (net.C
 }
 
 // dialFrom opens a SIP WebSocket from the loopback address src.
-func dialFrom(t *testing.T, url, src string) *sipClient {
+func dialFrom(t *testing.T, url, src string) *wsClient {
 	t.Helper()
 	return dialSIPWith(t, ws.Dialer{Protocols: []string{"sip"}, Timeout: wait, NetDial: fromAddr(src)}, url)
 }
@@ -105,7 +105,7 @@ type pinOutcome struct{ checked, lockedOut, rateLimited int }
 // guess sends n INVITEs with wrong PINs for room secret (PIN 4321), by turns as ;pin= and as
 // X-Confd-PIN, the first half over conns[0] and the rest spread over the others, and sorts
 // the answers. Every refusal that did not check the PIN must say when to try again.
-func guess(t *testing.T, conns []*sipClient, n int) pinOutcome {
+func guess(t *testing.T, conns []*wsClient, n int) pinOutcome {
 	t.Helper()
 	var out pinOutcome
 	for i := range n {
@@ -146,7 +146,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 	t.Run("PIN attempts", func(t *testing.T) {
 		// A high request rate lets every guess reach the PIN check: guard.Attempts alone stops them.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{RequestRate: 1000}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url)}
 		for range 4 {
 			conns = append(conns, dialSIP(t, e.url))
 		}
@@ -175,7 +175,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 		// With the default request rate (5 a second, bursts of 20) most guesses are refused at
 		// the door, before the room is looked at.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
 		out := guess(t, conns, 200)
 		t.Logf("200 guesses: %+v", out)
 		if out.checked != free || out.checked+out.lockedOut != 20 || out.rateLimited != 180 {

@@ -166,7 +166,7 @@ func nextEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bri
 }
 
 // join calls room from a new browser over c and returns its dialog once ICE and DTLS are up.
-func join(t *testing.T, c *sipClient, room string, hz float64) (*dialog, *pionbrowser.Browser) {
+func join(t *testing.T, c *wsClient, room string, hz float64) (*dialog, *pionbrowser.Browser) {
 	t.Helper()
 	br := pionbrowser.Start(t, pionbrowser.Options{ToneHz: hz})
 	d := newDialog("sip:" + room + "@127.0.0.1")
