@@ -5,10 +5,12 @@ package testkit
 // code never imports testing, so none of it drags the testing package into such a build.
 type TB interface {
 	Helper()
+	Name() string
 	TempDir() string
 	Cleanup(func())
 	Failed() bool
 	Errorf(format string, args ...any)
+	Fatal(args ...any)
 	Fatalf(format string, args ...any)
 	Logf(format string, args ...any)
 	Skip(args ...any)

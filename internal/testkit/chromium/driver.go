@@ -1,4 +1,4 @@
-package e2e
+package chromium
 
 import (
 	"bufio"
@@ -11,60 +11,59 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 )
 
-// chromiumPath is Debian's Chromium; CONFD_CHROMIUM overrides it.
-func chromiumPath() string {
+// Path is Debian's Chromium; CONFD_CHROMIUM overrides it.
+func Path() string {
 	if p := os.Getenv("CONFD_CHROMIUM"); p != "" {
 		return p
 	}
 	return "/usr/bin/chromium"
 }
 
-// requireBrowser skips the test when Chromium, node or the driver's node modules are missing,
-// or fails it when CI is set, where every real-peer test has to run.
-func requireBrowser(t *testing.T) {
+// Require skips the test when Chromium, node or the driver's node modules are missing, or
+// fails it when CI is set, where every real-peer test has to run.
+func Require(t testkit.TB) {
 	t.Helper()
 	var missing []string
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		missing = append(missing, "chromium ("+chromiumPath()+")")
+	if _, err := os.Stat(Path()); err != nil {
+		missing = append(missing, "chromium ("+Path()+")")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing = append(missing, "node")
 	}
-	if _, err := os.Stat(filepath.Join("browser", "node_modules", "playwright-core")); err != nil {
+	if _, err := os.Stat(filepath.Join(driverDir(), "node_modules", "playwright-core")); err != nil {
 		missing = append(missing, "e2e/browser/node_modules (npm ci)")
 	}
 	if len(missing) == 0 {
 		return
 	}
-	msg := "e2e: missing " + strings.Join(missing, ", ") + "; run scripts/setup.sh test"
+	msg := "chromium: missing " + strings.Join(missing, ", ") + "; run scripts/setup.sh test"
 	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so browser tests must run)")
+		t.Fatalf("%s (CI is set, so browser tests must run)", msg)
 	}
 	t.Skip(msg)
 }
 
-// browserSpec is one browser to open on confd's page.
-type browserSpec struct {
+// Spec is one browser to open on confd's page.
+type Spec struct {
 	Name string  // typed into "Your name"
 	Room string  // typed into "Room name"
 	Mode string  // "whip" or "sip"
 	Hz   float64 // its fake microphone's tone
 	// Attempts, when set, replace Room: each is a room name and a PIN typed before clicking
 	// Join, and a refused attempt is followed by the next, as a person corrects a mistake.
-	Attempts []attempt
+	Attempts []Attempt
 	// DenyMic makes the browser refuse the microphone, as a person who clicked "Block" would.
 	DenyMic bool
 }
 
-// attempt is one try at joining: the room and PIN typed into the form.
-type attempt struct {
+// Attempt is one try at joining: the room and PIN typed into the form.
+type Attempt struct {
 	Room string `json:"room"`
 	PIN  string `json:"pin"`
 }
@@ -88,12 +87,12 @@ type driveBrowser struct {
 	Record         string    `json:"record"`
 	Screenshot     string    `json:"screenshot,omitempty"`
 	ScreenshotJoin string    `json:"screenshotJoin,omitempty"`
-	Attempts       []attempt `json:"attempts,omitempty"`
+	Attempts       []Attempt `json:"attempts,omitempty"`
 	DenyMic        bool      `json:"denyMic,omitempty"`
 }
 
-// driveEvent is one line drive.mjs prints.
-type driveEvent struct {
+// Event is one line drive.mjs prints.
+type Event struct {
 	Event   string             `json:"event"`
 	Browser string             `json:"browser"`
 	Message string             `json:"message"`
@@ -107,12 +106,12 @@ type driveEvent struct {
 	Final   bool               `json:"final"`
 }
 
-// browsers is a running drive.mjs with its Chromium instances, all joined.
-type browsers struct {
-	t      *testing.T
+// Browsers is a running drive.mjs with its Chromium instances, all joined.
+type Browsers struct {
+	t      testkit.TB
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	events chan driveEvent
+	events chan Event
 	stderr *testkit.LockedBuffer
 	specs  map[string]driveBrowser
 	exited chan struct{}
@@ -122,8 +121,8 @@ type browsers struct {
 	Alerts  map[string][]string
 }
 
-// measurement is what one browser heard.
-type measurement struct {
+// Measurement is what one browser heard.
+type Measurement struct {
 	PCM    []int16
 	Rate   int
 	People []string
@@ -131,7 +130,7 @@ type measurement struct {
 
 // artifactDir is where screenshots and recordings go: CONFD_E2E_ARTIFACTS/TEST when set (kept),
 // else the test's temporary folder.
-func artifactDir(t *testing.T) string {
+func artifactDir(t testkit.TB) string {
 	if root := os.Getenv("CONFD_E2E_ARTIFACTS"); root != "" {
 		dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "_"))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -142,15 +141,16 @@ func artifactDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// joinBrowsers starts one Chromium per spec on d's page, has each type its room and name and
-// click Join, and returns once every page says it is connected. Each has a fake microphone
-// playing its own tone at -12 dBFS. The browsers leave and close when the test ends.
-func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec) *browsers {
+// Join starts one Chromium per spec on confd's page at pageURL, has each type its room and
+// name and click Join, and returns once every page says it is connected (or refused). Each has
+// a fake microphone playing its own tone at -12 dBFS; freqs are the tones the pages measure.
+// The browsers leave and close when the test ends.
+func Join(t testkit.TB, pageURL string, freqs []float64, specs ...Spec) *Browsers {
 	t.Helper()
-	requireBrowser(t)
+	Require(t)
 	dir := artifactDir(t)
-	cfg := driveConfig{URL: d.URL("/"), Chromium: chromiumPath(), TimeoutMS: 30000, CaptureSeconds: 1.2, Freqs: freqs}
-	b := &browsers{t: t, events: make(chan driveEvent, 64), stderr: &testkit.LockedBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
+	cfg := driveConfig{URL: pageURL, Chromium: Path(), TimeoutMS: 30000, CaptureSeconds: 1.2, Freqs: freqs}
+	b := &Browsers{t: t, events: make(chan Event, 64), stderr: &testkit.LockedBuffer{}, specs: map[string]driveBrowser{}, exited: make(chan struct{}), Refused: map[string]string{}, Alerts: map[string][]string{}}
 	for i, s := range specs {
 		wav := filepath.Join(t.TempDir(), "mic.wav")
 		// Chromium loops the file; 10 s keeps the loop's seam rare.
@@ -173,7 +173,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.cmd = exec.Command("node", filepath.Join("browser", "drive.mjs"), cfgPath)
+	b.cmd = exec.Command("node", filepath.Join(driverDir(), "drive.mjs"), cfgPath)
 	b.cmd.Stderr = b.stderr
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var err error
@@ -191,7 +191,7 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			var ev driveEvent
+			var ev Event
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				b.stderr.Write([]byte("stdout: " + sc.Text() + "\n"))
 				continue
@@ -203,9 +203,9 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 		close(b.exited)
 		close(b.events)
 	}()
-	t.Cleanup(b.close)
+	t.Cleanup(b.Close)
 	for settled := 0; settled < len(specs); {
-		ev := b.await("joined|refused", 120*time.Second) // the driver times out first, and says where
+		ev := b.Await("joined|refused", 120*time.Second) // the driver times out first, and says where
 		if ev.Event == "refused" {
 			t.Logf("browser %s was refused: %q", ev.Browser, ev.Alert)
 			b.Alerts[ev.Browser] = append(b.Alerts[ev.Browser], ev.Alert)
@@ -218,13 +218,13 @@ func joinBrowsers(t *testing.T, d *daemon, freqs []float64, specs ...browserSpec
 		}
 		settled++
 	}
-	b.await("ready", 10*time.Second)
+	b.Await("ready", 10*time.Second)
 	return b
 }
 
-// await returns the next event of type want (or of one of "a|b"), failing the test on an "error" event, on the
+// Await returns the next event of type want (or of one of "a|b"), failing the test on an "error" event, on the
 // driver's exit, or after timeout.
-func (b *browsers) await(want string, timeout time.Duration) driveEvent {
+func (b *Browsers) Await(want string, timeout time.Duration) Event {
 	b.t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -246,36 +246,38 @@ func (b *browsers) await(want string, timeout time.Duration) driveEvent {
 	}
 }
 
-func (b *browsers) send(cmd string) {
+// Send writes one command line to the driver (drive.mjs reads "measure", "screenshot",
+// "mute NAME", "moderate NAME ACTION [TARGET]", "leave").
+func (b *Browsers) Send(cmd string) {
 	b.t.Helper()
 	if _, err := fmt.Fprintln(b.stdin, cmd); err != nil {
 		b.t.Fatalf("browser driver: %s: %v", cmd, err)
 	}
 }
 
-// measure records what every page hears and returns it by browser name.
-func (b *browsers) measure() map[string]measurement {
+// Measure records what every page hears and returns it by browser name.
+func (b *Browsers) Measure() map[string]Measurement {
 	b.t.Helper()
-	b.send("measure")
-	out := map[string]measurement{}
+	b.Send("measure")
+	out := map[string]Measurement{}
 	for range len(b.specs) - len(b.Refused) {
-		ev := b.await("measured", 30*time.Second)
+		ev := b.Await("measured", 30*time.Second)
 		rate, channels, pcm, err := audiotest.ReadWAV(ev.WAV)
 		if err != nil || channels != 1 {
 			b.t.Fatalf("browser %s recording %s: %v (%d channels)", ev.Browser, ev.WAV, err, channels)
 		}
 		b.t.Logf("browser %s heard (in-page Goertzel, dBFS) %v; participant list %q", ev.Browser, ev.Levels, ev.People)
-		out[ev.Browser] = measurement{PCM: pcm, Rate: rate, People: ev.People}
+		out[ev.Browser] = Measurement{PCM: pcm, Rate: rate, People: ev.People}
 	}
-	b.await("measured-all", 5*time.Second)
+	b.Await("measured-all", 5*time.Second)
 	return out
 }
 
-// screenshot saves every page as PNG and returns the paths by browser name.
-func (b *browsers) screenshot() map[string]string {
+// Screenshot saves every page as PNG and returns the paths by browser name.
+func (b *Browsers) Screenshot() map[string]string {
 	b.t.Helper()
-	b.send("screenshot")
-	b.await("screenshot", 20*time.Second)
+	b.Send("screenshot")
+	b.Await("screenshot", 20*time.Second)
 	out := map[string]string{}
 	for name, s := range b.specs {
 		out[name] = s.Screenshot
@@ -283,23 +285,23 @@ func (b *browsers) screenshot() map[string]string {
 	return out
 }
 
-// mute clicks Mute in browser name's page.
-func (b *browsers) mute(name string) {
+// Mute clicks Mute in browser name's page.
+func (b *Browsers) Mute(name string) {
 	b.t.Helper()
-	b.send("mute " + name)
-	ev := b.await("muted", 20*time.Second)
+	b.Send("mute " + name)
+	ev := b.Await("muted", 20*time.Second)
 	b.t.Logf("browser %s muted: %s", name, ev.Status)
 }
 
-// leave clicks Leave in every page and waits for the driver to exit.
-func (b *browsers) leave() {
+// Leave clicks Leave in every page and waits for the driver to exit.
+func (b *Browsers) Leave() {
 	b.t.Helper()
-	b.send("leave")
-	b.await("left", 20*time.Second)
+	b.Send("leave")
+	b.Await("left", 20*time.Second)
 }
 
-// close ends the driver if it still runs: EOF on its input makes it leave, then it is killed.
-func (b *browsers) close() {
+// Close ends the driver if it still runs: EOF on its input makes it leave, then it is killed.
+func (b *Browsers) Close() {
 	_ = b.stdin.Close()
 	select {
 	case <-b.exited:
@@ -309,5 +311,22 @@ func (b *browsers) close() {
 	}
 	if b.t.Failed() {
 		b.t.Logf("browser driver stderr:\n%s", b.stderr.String())
+	}
+}
+
+// driverDir is e2e/browser, where drive.mjs and its node modules (playwright-core) are: found
+// from the module's root, above the test's working directory.
+func driverDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return filepath.Join("e2e", "browser")
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "e2e", "browser")
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(dir, "browser")
+		}
 	}
 }
