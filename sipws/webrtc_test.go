@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
@@ -22,6 +21,7 @@ import (
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/pionbrowser"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 	"confd/webrtcleg"
 )
@@ -67,35 +67,6 @@ func (e *realEnv) close() {
 	e.b.Close()
 }
 
-// sendTone sends 20 ms Opus packets of a tone in real time, every 20 ms until stop closes.
-func sendTone(t *testing.T, stop <-chan struct{}, hz float64, send func(*rtp.Packet)) {
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
-	pcm := make([]int16, codec.FrameSamples)
-	buf := make([]byte, 1500)
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0x5157, SequenceNumber: 7, Timestamp: 960}}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		tone.Fill(pcm)
-		if n, err := enc.Encode(pcm, buf); err == nil && n > 0 {
-			pkt.Payload = buf[:n]
-			send(&pkt)
-		}
-		pkt.SequenceNumber++
-		pkt.Timestamp += codec.FrameSamples
-	}
-}
-
 // roomTone is a participant joined through the bridge directly, sending an Opus tone.
 type roomTone struct {
 	p    *bridge.Participant
@@ -112,12 +83,7 @@ func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *roomTone
 	rt := &roomTone{p: p, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(rt.done)
-		raw := make([]byte, 1500)
-		sendTone(t, rt.stop, hz, func(pkt *rtp.Packet) {
-			if m, err := pkt.MarshalTo(raw); err == nil {
-				_ = p.PushRTP(raw[:m], time.Now())
-			}
-		})
+		_ = rtptest.Tone{Codec: codec.Opus, PT: 111, Hz: hz, Amplitude: 0.5}.Send(p, rt.stop)
 	}()
 	t.Cleanup(rt.close)
 	return rt

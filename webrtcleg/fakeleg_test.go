@@ -3,13 +3,10 @@ package webrtcleg
 import (
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/pion/rtp"
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 
@@ -38,37 +35,10 @@ func startTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *tonePus
 		t.Fatal(err)
 	}
 	tp := &tonePusher{stop: make(chan struct{}), p: p}
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tone := audiotest.NewTone(hz, 0.5, codec.SampleRate)
 	tp.wg.Add(1)
 	go func() {
 		defer tp.wg.Done()
-		pcm := make([]int16, codec.FrameSamples)
-		buf := make([]byte, 1500)
-		raw := make([]byte, 1500)
-		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0x70e, SequenceNumber: 1, Timestamp: 100}}
-		_ = pkt.SetExtension(1, []byte{0x80 | 6})
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tp.stop:
-				return
-			case <-tick.C:
-			}
-			tone.Fill(pcm)
-			n, _ := enc.Encode(pcm, buf)
-			pkt.Payload = buf[:n]
-			m, err := pkt.MarshalTo(raw)
-			if err == nil {
-				_ = p.PushRTP(raw[:m], time.Now())
-			}
-			pkt.SequenceNumber++
-			pkt.Timestamp += codec.FrameSamples
-		}
+		_ = rtptest.Tone{Codec: codec.Opus, PT: 111, Hz: hz, Amplitude: 0.5, LevelExtensionID: 1}.Send(p, tp.stop)
 	}()
 	t.Cleanup(tp.close)
 	return tp

@@ -20,20 +20,48 @@ type Pusher interface {
 // SendTone sends a tone of freq Hz at amplitude 0.3 to p, encoded in c with payload type pt,
 // one 20 ms packet every 20 ms of the clock, until stop is closed. It returns the first error.
 func SendTone(p Pusher, c codec.Codec, pt uint8, freq float64, stop <-chan struct{}) error {
-	enc, err := codec.NewEncoder(codec.Format{Codec: c})
+	return Tone{Codec: c, PT: pt, Hz: freq}.Send(p, stop)
+}
+
+// Tone says what Send sends: a sine of Hz at Amplitude, encoded in Codec with payload type PT.
+type Tone struct {
+	Codec codec.Codec
+	PT    uint8
+	Hz    float64
+	// Amplitude is the tone's peak, 0..1 of full scale. Default 0.3.
+	Amplitude float64
+	// LevelExtensionID, when not 0, gives every packet an RFC 6464 audio level (-6 dBov, voice
+	// active) as the one-byte header extension with this id, as a browser sends.
+	LevelExtensionID uint8
+}
+
+// Send sends the tone to p, one 20 ms packet on every 20 ms tick of the clock, until stop is
+// closed. It returns the first error.
+func (tn Tone) Send(p Pusher, stop <-chan struct{}) error {
+	if tn.Amplitude == 0 {
+		tn.Amplitude = 0.3
+	}
+	enc, err := codec.NewEncoder(codec.Format{Codec: tn.Codec})
 	if err != nil {
 		return err
 	}
-	tone := audiotest.NewTone(freq, 0.3, codec.SampleRate)
+	tone := audiotest.NewTone(tn.Hz, tn.Amplitude, codec.SampleRate)
 	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
-	h := rtp.Header{Version: 2, PayloadType: pt, SSRC: uint32(freq*1000) + uint32(pt), Marker: true}
-	step := uint32(codec.FrameSamples * c.ClockRate() / codec.SampleRate)
+	payload, raw := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: tn.PT, SSRC: uint32(tn.Hz*1000) + uint32(tn.PT), Marker: true}}
+	if tn.LevelExtensionID != 0 {
+		if err := pkt.SetExtension(tn.LevelExtensionID, []byte{0x80 | 6}); err != nil {
+			return err
+		}
+	}
+	step := uint32(codec.FrameSamples * tn.Codec.ClockRate() / codec.SampleRate)
+	tick := time.NewTicker(codec.FrameDuration)
+	defer tick.Stop()
 	for {
 		select {
 		case <-stop:
 			return nil
-		case <-time.After(codec.FrameDuration):
+		case <-tick.C:
 		}
 		tone.Fill(frame[:])
 		n, err := enc.Encode(frame[:], payload)
@@ -41,17 +69,17 @@ func SendTone(p Pusher, c codec.Codec, pt uint8, freq float64, stop <-chan struc
 			return err
 		}
 		if n > 0 {
-			m, err := h.MarshalTo(pkt)
+			pkt.Payload = payload[:n]
+			m, err := pkt.MarshalTo(raw)
 			if err != nil {
 				return err
 			}
-			m += copy(pkt[m:], payload[:n])
-			if err := p.PushRTP(pkt[:m], time.Now()); err != nil {
+			if err := p.PushRTP(raw[:m], time.Now()); err != nil {
 				return err
 			}
-			h.Marker = false
-			h.SequenceNumber++
+			pkt.Marker = false
+			pkt.SequenceNumber++
 		}
-		h.Timestamp += step
+		pkt.Timestamp += step
 	}
 }
