@@ -21,6 +21,7 @@ import (
 
 	"confd/bench"
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/cputime"
 	"confd/internal/testkit/gophone"
@@ -559,7 +560,7 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 			return err
 		}
 		l.recv.dec = dec
-		if err := enableTimestamps(conn); err != nil {
+		if err := testkit.StampArrivals(conn); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
 )
 
@@ -125,7 +126,7 @@ func Call(ctx context.Context, cfg Config, room string) (*Phone, error) {
 		return nil, err
 	}
 	_ = mediaConn.SetReadBuffer(1 << 20)
-	stampArrivals(mediaConn)
+	_ = testkit.StampArrivals(mediaConn) // best effort: without it, the read's time is used
 	now := time.Now()
 	p := &Phone{cfg: cfg, room: room, ua: ua, media: mediaConn, heard: NewTimeline(now),
 		ssrc: binary.BigEndian.Uint32(randomBytes(4)), stop: make(chan struct{})}
@@ -345,7 +346,7 @@ func (p *Phone) readMedia() {
 			}
 			continue
 		}
-		arrival, stamped := kernelArrival(oob[:oobn])
+		arrival, stamped := testkit.ArrivalTime(oob[:oobn])
 		if !stamped {
 			arrival = time.Now()
 		}
