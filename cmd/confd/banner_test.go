@@ -64,7 +64,7 @@ func TestBanner(t *testing.T) {
 		"libopus",
 	)
 
-	resp, err := d.get("/api/info")
+	resp, err := d.Get("/api/info")
 	if err != nil {
 		t.Fatal(err)
 	}

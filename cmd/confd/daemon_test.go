@@ -40,9 +40,6 @@ type daemonProc struct {
 // never share a block.
 var rtpBlocks = testkit.PortBlocks{Low: 32000, Size: 40, Count: 100}
 
-// nextRTPBlock returns the low port of the next block.
-func nextRTPBlock() int { low, _ := rtpBlocks.Next(); return low }
-
 func startDaemon(t *testing.T, args ...string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{dir: t.TempDir()}
@@ -61,11 +58,6 @@ func startDaemon(t *testing.T, args ...string) *daemonProc {
 	})
 	return d
 }
-
-func (d *daemonProc) url(path string) string { return d.URL(path) }
-
-// get fetches path, trusting the daemon's self-signed certificate.
-func (d *daemonProc) get(path string) (*http.Response, error) { return d.Get(path) }
 
 func (d *daemonProc) roomURI(room string) string {
 	return fmt.Sprintf("sip:%s@127.0.0.1:%d", room, d.sip)
@@ -103,7 +95,7 @@ func (d *daemonProc) generatedToken(t *testing.T) string {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(d.Log()); m != nil {
-			if want := d.url("/#moderate?token=") + m[1]; m[2] != want {
+			if want := d.URL("/#moderate?token=") + m[1]; m[2] != want {
 				t.Errorf("moderator link %q, want %q", m[2], want)
 			}
 			return m[1]
@@ -118,7 +110,7 @@ func (d *daemonProc) generatedToken(t *testing.T) string {
 // apiGet is GET path with the API token.
 func (d *daemonProc) apiGet(t *testing.T, token, path string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("GET", d.url(path), nil)
+	req, _ := http.NewRequest("GET", d.URL(path), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -130,7 +122,7 @@ func (d *daemonProc) apiGet(t *testing.T, token, path string) *http.Response {
 func TestHealthAndAPIOnDefaults(t *testing.T) {
 	t.Setenv("CONFD_API_TOKEN", "")
 	d := startDaemon(t)
-	resp, err := http.Get(d.url("/api/rooms"))
+	resp, err := http.Get(d.URL("/api/rooms"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +142,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
 	}
 	resp.Body.Close()
-	resp, err = http.Get(d.url("/metrics"))
+	resp, err = http.Get(d.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +155,7 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 	if code := sipStatus(t, d, "bad.name"); code != 404 {
 		t.Errorf("INVITE to a bad room name: %d, want 404", code)
 	}
-	resp, err = http.Get(d.url("/metrics"))
+	resp, err = http.Get(d.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +192,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		req, _ := http.NewRequest("GET", d.url("/api/rooms/drain"), nil)
+		req, _ := http.NewRequest("GET", d.URL("/api/rooms/drain"), nil)
 		req.Header.Set("Authorization", "Bearer drain-token")
 		var st struct{ Participants []json.RawMessage }
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -215,7 +207,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	req, _ := http.NewRequest("POST", d.url("/api/rooms/drain/recording"), nil)
+	req, _ := http.NewRequest("POST", d.URL("/api/rooms/drain/recording"), nil)
 	req.Header.Set("Authorization", "Bearer drain-token")
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -279,7 +271,7 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 
 func TestSelfSignedHTTPSServesThePage(t *testing.T) {
 	d := startDaemon(t, "-tls-self-signed")
-	resp, err := d.get("/")
+	resp, err := d.Get("/")
 	if err != nil {
 		t.Fatal(err)
 	}
