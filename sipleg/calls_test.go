@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -181,7 +180,7 @@ func TestNoLeaksAfter50Calls(t *testing.T) {
 	waitIdle(t, ts)
 	settle := func() (int, int) {
 		runtime.GC()
-		return runtime.NumGoroutine(), openSockets(t)
+		return runtime.NumGoroutine(), testkit.OpenSockets(t)
 	}
 	time.Sleep(sipTimersDone)
 	g0, s0 := settle()
@@ -235,21 +234,6 @@ func oneCall(t *testing.T, ts *testServer, c *rawClient, media *net.UDPConn, por
 		}
 	}
 	d.bye()
-}
-
-// openSockets counts the process's open sockets.
-func openSockets(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	n := 0
-	for _, e := range entries {
-		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
-			n++
-		}
-	}
-	return n
 }
 
 // listenUntil listens in windows of a second, up to five, until the level of toneHz reaches

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -33,4 +34,22 @@ func OpenFDs(t TB) int {
 		t.Skip(fmt.Sprintf("no /proc/self/fd: %v", err))
 	}
 	return len(fds)
+}
+
+// OpenSockets counts this process's open sockets (the descriptors of /proc/self/fd that link
+// to socket:[…]), a narrower OpenFDs that files a test opens do not disturb. It skips the test
+// where /proc is missing.
+func OpenSockets(t TB) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(fmt.Sprintf("no /proc/self/fd: %v", err))
+	}
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
 }
