@@ -22,21 +22,21 @@ import (
 	"confd/internal/testkit/pionbrowser"
 )
 
-// whipClient is a browser stand-in: a pion browser that joins a room with WHIP (sendrecv,
+// whipBrowser is a browser stand-in: a pion browser that joins a room with WHIP (sendrecv,
 // Opus), sends a tone and lays what it hears on a Timeline, like a Go phone.
-type whipClient struct {
+type whipBrowser struct {
 	*pionbrowser.Browser
 	heard *gophone.Timeline
 }
 
 // Heard returns what the client received from from to to (Timeline.Window).
-func (w *whipClient) Heard(from, to time.Time) []int16 { return w.heard.Window(from, to) }
+func (w *whipBrowser) Heard(from, to time.Time) []int16 { return w.heard.Window(from, to) }
 
 // joinWHIP posts a WHIP offer for room to base (confd, or HAProxy in front of it) as name, and
 // returns once the peer connection is up and the tone flows.
-func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipClient {
+func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipBrowser {
 	t.Helper()
-	w := &whipClient{heard: gophone.NewTimeline(time.Now())}
+	w := &whipBrowser{heard: gophone.NewTimeline(time.Now())}
 	w.Browser = pionbrowser.Start(t, pionbrowser.Options{OpusOnly: true, ToneHz: hz, ToneAmplitude: 0.15,
 		OnTrack: func(tr *webrtc.TrackRemote) {
 			dec, err := codec.NewDecoder(codec.Opus)
