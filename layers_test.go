@@ -1,7 +1,9 @@
 package confd_test
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,14 +86,15 @@ func TestLayerOrder(t *testing.T) {
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
 	// The test harness (internal/testkit) is built into bench/load and cmd/mixdemo too: it takes
 	// a testkit.TB, never imports testing.
-	for pkg := range deps {
+	pkgs := slices.Sorted(maps.Keys(deps))
+	for _, pkg := range pkgs {
 		if in(harness)(pkg) {
 			forbid(pkg, "the test kit's non-test code imports no testing (it takes a testkit.TB)", func(dep string) bool { return dep == "testing" })
 		}
 	}
 	// Production imports no harness: only the harness itself, the tools built on it (bench,
 	// cmd/mixdemo) and the end-to-end tests may use the kit.
-	for pkg := range deps {
+	for _, pkg := range pkgs {
 		if !in(harness, tools)(pkg) {
 			forbid(pkg, "production imports no test harness", in(harness))
 		}
