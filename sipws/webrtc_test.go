@@ -67,37 +67,17 @@ func (e *realEnv) close() {
 	e.b.Close()
 }
 
-// roomTone is a participant joined through the bridge directly, sending an Opus tone.
-type roomTone struct {
-	p    *bridge.Participant
-	stop chan struct{}
-	done chan struct{}
-}
-
-func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *roomTone {
+// playTone joins a participant to room through the bridge directly that sends an Opus tone
+// of hz, until the test ends.
+func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *rtptest.Player {
 	t.Helper()
 	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, nopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := &roomTone{p: p, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(rt.done)
-		_ = rtptest.Tone{Codec: codec.Opus, PT: 111, Hz: hz, Amplitude: 0.5}.Send(p, rt.stop)
-	}()
-	t.Cleanup(rt.close)
-	return rt
-}
-
-func (rt *roomTone) close() {
-	select {
-	case <-rt.stop:
-		return
-	default:
-	}
-	close(rt.stop)
-	<-rt.done
-	rt.p.Leave("done")
+	pl := rtptest.Play(p, rtptest.Tone{Codec: codec.Opus, PT: 111, Hz: hz, Amplitude: 0.5}, func() { p.Leave("done") })
+	t.Cleanup(pl.Stop)
+	return pl
 }
 
 // medianSNR is the median SNR of the tone over 100 ms windows: a clean tone whose phase may jump
@@ -221,7 +201,7 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) {
 		t.Errorf("calls %d after BYE", e.s.Calls())
 	}
-	tone.close()
+	tone.Stop()
 	br.Close()
 	c.close()
 	e.close()

@@ -4,6 +4,7 @@
 package rtptest
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pion/rtp"
@@ -82,4 +83,35 @@ func (tn Tone) Send(p Pusher, stop <-chan struct{}) error {
 		}
 		pkt.Timestamp += step
 	}
+}
+
+// Player sends a Tone to a participant from a goroutine of its own until Stop.
+type Player struct {
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	after    func()
+}
+
+// Play sends tn to p until Stop, then calls after (the participant leaves). p is typically a
+// bridge participant joined by the test; tests call Stop in a Cleanup or sooner.
+func Play(p Pusher, tn Tone, after func()) *Player {
+	pl := &Player{stop: make(chan struct{}), done: make(chan struct{}), after: after}
+	go func() {
+		defer close(pl.done)
+		_ = tn.Send(p, pl.stop)
+	}()
+	return pl
+}
+
+// Stop stops the tone, waits until it is no longer sent and calls Play's after. It is safe to
+// call more than once.
+func (pl *Player) Stop() {
+	pl.stopOnce.Do(func() {
+		close(pl.stop)
+		<-pl.done
+		if pl.after != nil {
+			pl.after()
+		}
+	})
 }
