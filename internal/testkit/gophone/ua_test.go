@@ -31,6 +31,21 @@ func newFakeServer(t *testing.T) *fakeServer {
 	return &fakeServer{conn: c, addr: c.LocalAddr().(*net.UDPAddr).AddrPort()}
 }
 
+// newFakeCall is a fake server, a UA that calls it, and a context for the calls, all ended with
+// the test.
+func newFakeCall(t *testing.T) (*fakeServer, *UA, context.Context) {
+	t.Helper()
+	s := newFakeServer(t)
+	ua, err := NewUA(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return s, ua, ctx
+}
+
 // answer reads n INVITEs, then answers them back to back: the UA reads the second answer while
 // the first dialog may not have taken its own yet.
 func (s *fakeServer) answer(t *testing.T, n int) map[string]int {
@@ -76,14 +91,7 @@ func (s *fakeServer) answer(t *testing.T, n int) map[string]int {
 // TestDialogsKeepTheirOwnAnswers: two dialogs answered back to back on one UA each keep the
 // SDP answer of their own 2xx (the read buffer is reused: a kept body must be a copy).
 func TestDialogsKeepTheirOwnAnswers(t *testing.T) {
-	s := newFakeServer(t)
-	ua, err := NewUA(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	s, ua, ctx := newFakeCall(t)
 	const calls = 4
 	dialogs := make([]*Dialog, calls)
 	errs := make([]error, calls)
@@ -109,21 +117,14 @@ func TestDialogsKeepTheirOwnAnswers(t *testing.T) {
 // TestRefusalIsAStatusError: a final status of 300 or more is a *StatusError that is
 // ErrRefused.
 func TestRefusalIsAStatusError(t *testing.T) {
-	s := newFakeServer(t)
-	ua, err := NewUA(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	s, ua, ctx := newFakeCall(t)
 	done := make(chan error, 1)
 	go func() {
 		_, err := ua.Invite(ctx, "u", "", "busy", Offer(1, 40000, codec.PCMU))
 		done <- err
 	}()
 	s.answer(t, 1)
-	err = <-done
+	err := <-done
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != 486 || !errors.Is(err, ErrRefused) {
 		t.Errorf("INVITE answered 486: %v, want a StatusError 486 that is ErrRefused", err)
