@@ -18,6 +18,7 @@ import (
 	"confd/bridge"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
+	"confd/internal/testkit"
 )
 
 // peerUA is a small sipgo user agent in the test: a registrar or a callee that demands digest
@@ -93,7 +94,7 @@ func TestRegistrationWithDigestRefreshAndWithdraw(t *testing.T) {
 	reg.serve()
 	ts := startServer(t, Config{Register: []Registration{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
 		Expiry: time.Hour}}}, nil)
-	waitFor(t, func() bool { // registered, then refreshed
+	testkit.Eventually(t, 5*time.Second, func() bool { // registered, then refreshed
 		st := ts.Registrations()
 		return reg.registers.Load() >= 2 && len(st) == 1 && st[0].Refreshes >= 2 && st[0].Registered
 	})
@@ -299,5 +300,5 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	if _, err := ts.DialOut(context.Background(), "out", allowed); !errors.Is(err, ErrDialRateLimited) || guard.RetryAfterSeconds(err) < 1 {
 		t.Fatalf("dial past the burst: %v, want ErrDialRateLimited with a Retry-After", err)
 	}
-	waitFor(t, func() bool { return ts.Calls() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return ts.Calls() == 0 })
 }

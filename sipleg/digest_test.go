@@ -7,9 +7,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
-	"confd/internal/peer"
 	"confd/internal/sipdigest"
 	"confd/internal/sipua"
+	"confd/internal/testkit"
+	"confd/internal/testkit/baresip"
 )
 
 // restricted lets in only the digest user ada.
@@ -67,7 +68,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 		d.hdrs = ""
 		d.ack("")
 		d.bye()
-		waitFor(t, func() bool { return participants(ts, "secret") == 0 })
+		testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 0 })
 	}
 	captured := authorization(t, chals[1], uri("secret"), 3)
 	d := c.newDialog()
@@ -102,7 +103,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 // default algorithms it is challenged with MD5 alone (sipdigest.MD5OnlyAgents), and so it is
 // when the configuration offers MD5 alone.
 func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	t.Parallel()
 	md5 := restricted
 	md5.Algorithms = []string{"md5"}
@@ -110,14 +111,14 @@ func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ts := startServer(t, Config{Auth: sec}, nil)
-			p := peer.Start(t, peer.BaresipConfig{User: "ada", AuthPass: "pw", ToneHz: 700})
+			p := baresip.Start(t, baresip.Config{User: "ada", AuthPass: "pw", ToneHz: 700})
 			if err := p.Dial(ts.roomURI("secret")); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := p.WaitEstablished(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { return participants(ts, "secret") == 1 })
+			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 1 })
 			if err := p.Hangup(); err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,7 @@ import (
 	"confd/bridge"
 	"confd/dtmf"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 )
 
 // Tests of issue 8 ("Safe on a public address"): each attacks the SIP leg as the issue
@@ -160,7 +161,7 @@ func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "held") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "held") == 1 })
 	if bye := c.awaitRequest(sip.BYE, 10*time.Second); bye == nil {
 		t.Fatal("the silent held call got no BYE")
 	}
@@ -198,7 +199,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 		t.Fatalf("the 200 has Require %v, want timer", req)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "timed") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "timed") == 1 })
 	res = d.request("UPDATE", "timed", "")
 	if res.StatusCode != 200 || res.GetHeader("Session-Expires") == nil {
 		t.Fatalf("the refresh answered %d (Session-Expires %v)", res.StatusCode, res.GetHeader("Session-Expires"))
@@ -262,7 +263,7 @@ func TestInDialogRequestsNeedBothTags(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "tags") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "tags") == 1 })
 	call := ts.onlyCall(t)
 	before := call.result().Remote
 	realTo, _ := res.To().Params.Get("tag")
@@ -388,7 +389,7 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	}
 	// A connection the source closes gives its place back.
 	held[1].Close()
-	waitFor(t, func() bool {
+	testkit.Eventually(t, 5*time.Second, func() bool {
 		conn, err := net.Dial("tcp4", capped.Addr().String())
 		if err != nil {
 			return false
@@ -740,7 +741,7 @@ func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 		t.Errorf("%d port pairs held by 3 calls", n)
 	}
 	dialogs[0].ack("")
-	waitFor(t, func() bool { return participants(ts, "pending") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "pending") == 1 })
 	if res := c.newDialog().request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Errorf("after an ACK the source's next INVITE answered %d, want 200", res.StatusCode)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 )
 
 // The tests of issue 8 ("safe on a public address") for SIP over WebSocket: each attacks /sip
@@ -32,7 +33,7 @@ func fromAddr(src string) func(ctx context.Context, network, addr string) (net.C
 }
 
 // dialFrom opens a SIP WebSocket from the loopback address src.
-func dialFrom(t *testing.T, url, src string) *sipClient {
+func dialFrom(t *testing.T, url, src string) *wsClient {
 	t.Helper()
 	return dialSIPWith(t, ws.Dialer{Protocols: []string{"sip"}, Timeout: wait, NetDial: fromAddr(src)}, url)
 }
@@ -85,7 +86,7 @@ func refused(t *testing.T, res *http.Response, status int, retry bool) {
 // returned) and returns the stats then.
 func (e *fakeEnv) released(t *testing.T) Stats {
 	t.Helper()
-	if !waitFor(func() bool { return e.s.Stats().Connections == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 0 }) {
 		t.Error("the server kept a closed connection")
 	}
 	return e.s.Stats()
@@ -103,7 +104,7 @@ type pinOutcome struct{ checked, lockedOut, rateLimited int }
 // guess sends n INVITEs with wrong PINs for room secret (PIN 4321), by turns as ;pin= and as
 // X-Confd-PIN, the first half over conns[0] and the rest spread over the others, and sorts
 // the answers. Every refusal that did not check the PIN must say when to try again.
-func guess(t *testing.T, conns []*sipClient, n int) pinOutcome {
+func guess(t *testing.T, conns []*wsClient, n int) pinOutcome {
 	t.Helper()
 	var out pinOutcome
 	for i := range n {
@@ -144,7 +145,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 	t.Run("PIN attempts", func(t *testing.T) {
 		// A high request rate lets every guess reach the PIN check: guard.Attempts alone stops them.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{RequestRate: 1000}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url)}
 		for range 4 {
 			conns = append(conns, dialSIP(t, e.url))
 		}
@@ -173,7 +174,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 		// With the default request rate (5 a second, bursts of 20) most guesses are refused at
 		// the door, before the room is looked at.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
 		out := guess(t, conns, 200)
 		t.Logf("200 guesses: %+v", out)
 		if out.checked != free || out.checked+out.lockedOut != 20 || out.rateLimited != 180 {
@@ -329,13 +330,13 @@ func TestConnectionCapsPerSource(t *testing.T) {
 		refused(t, upgrade(t, e, "127.0.0.3", ""), http.StatusServiceUnavailable, true) // 5 in all
 		_ = held[0].Body.Close()
 		src := guard.SourceOf("127.0.0.1")
-		if !waitFor(func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
+		if !testkit.WaitFor(wait, func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
 			t.Fatal("a closed connection kept its place")
 		}
 		if res := upgrade(t, e, "127.0.0.1", ""); res.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("upgrade after a close answered %d", res.StatusCode)
 		}
-		if !waitFor(func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
+		if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
 			t.Errorf("stats %+v", e.s.Stats())
 		}
 	})

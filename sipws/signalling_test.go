@@ -19,6 +19,7 @@ import (
 	"confd/bridge"
 	"confd/internal/sipdigest"
 	"confd/internal/sipua"
+	"confd/internal/testkit"
 	"confd/webrtcleg"
 )
 
@@ -150,7 +151,7 @@ func TestInviteAckBye(t *testing.T) {
 		t.Errorf("Calls() = %d", e.s.Calls())
 	}
 	c.expectStatus(d.req("BYE", "", ""), sip.BYE, 200)
-	if !waitFor(func() bool { return m.closed.Load() && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return m.closed.Load() && e.s.Calls() == 0 }) {
 		t.Fatal("BYE did not close the call")
 	}
 	c.expectStatus(d.req("BYE", "", ""), sip.BYE, 481)
@@ -159,7 +160,7 @@ func TestInviteAckBye(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	c.close()
-	checkGoroutines(t, base+3) // the httptest server's and the env's own
+	testkit.CheckGoroutines(t, base+3) // the httptest server's and the env's own
 }
 
 func TestConfdEndsCallWithBye(t *testing.T) {
@@ -182,7 +183,7 @@ func TestConfdEndsCallWithBye(t *testing.T) {
 	}
 	res := sip.NewResponseFromRequest(bye, 200, "OK", nil)
 	c.send(res.String())
-	if !waitFor(func() bool { return e.s.Stats().Responses == 1 && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Responses == 1 && e.s.Calls() == 0 }) {
 		t.Errorf("stats %+v, calls %d", e.s.Stats(), e.s.Calls())
 	}
 }
@@ -199,7 +200,7 @@ func TestCancelBeforeAnswer(t *testing.T) {
 		t.Fatalf("INVITE answered %d after CANCEL, want 487", res.StatusCode)
 	}
 	c.send(d.req("ACK", "", ""))
-	if !waitFor(func() bool { return e.s.Calls() == 0 }) || e.s.Stats().Cancelled != 1 {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) || e.s.Stats().Cancelled != 1 {
 		t.Errorf("calls %d, stats %+v", e.s.Calls(), e.s.Stats())
 	}
 	// A CANCEL that matches nothing.
@@ -418,7 +419,7 @@ func TestConnectionCloseEndsCalls(t *testing.T) {
 	c.send(newDialog("sip:room3@confd").invite(fakeOffer, ""))
 	<-e.fa.started
 	c.close()
-	if !waitFor(func() bool { return m1.closed.Load() && m2.closed.Load() && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return m1.closed.Load() && m2.closed.Load() && e.s.Calls() == 0 }) {
 		t.Fatalf("calls %d after the connection closed", e.s.Calls())
 	}
 }
@@ -430,7 +431,7 @@ func TestAckTimeoutSendsBye(t *testing.T) {
 	c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 200)
 	m := <-e.fa.calls
 	c.request(sip.BYE)
-	if !waitFor(func() bool { return m.closed.Load() }) {
+	if !testkit.WaitFor(wait, func() bool { return m.closed.Load() }) {
 		t.Fatal("the unacknowledged call was not closed")
 	}
 }
@@ -465,7 +466,7 @@ func TestShutdownByesEveryCall(t *testing.T) {
 	if _, _, _, err := (ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}).Dial(context.Background(), e.url); err == nil {
 		t.Error("a connection was accepted after shutdown")
 	}
-	checkGoroutines(t, base+3)
+	testkit.CheckGoroutines(t, base+3)
 }
 
 func TestSecureWebSocketUsesWSS(t *testing.T) {
