@@ -105,3 +105,56 @@ func TestReInviteDuringStarSixDoesNotDeadlock(t *testing.T) {
 	p.Leave("done")
 	b.Close()
 }
+
+// TestChangeIsReadableWhenDoReturns: a change made through the room's owner is in the snapshot
+// readers see by the time the call that made it returns. Bridge.Close leaves every participant
+// the snapshots list; when the owner let a Join return before it published, a participant that
+// had just joined could be missing there, and its room never stopped (the API tests hung in
+// Close, once in some tens of runs on a loaded machine). The interleaving is forced: the join is
+// applied in one batch with a change that holds the owner until the join has returned or a
+// moment has passed.
+func TestChangeIsReadableWhenDoReturns(t *testing.T) {
+	b := New(Config{})
+	first, err := b.Join("r", ParticipantInfo{Name: "ann", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := first.room
+	hold, held := make(chan struct{}), make(chan struct{})
+	r.post(func() { close(held); <-hold }) // the owner is busy: what follows is one batch
+	<-held
+	joined := make(chan *Participant, 1)
+	go func() {
+		p, err := b.Join("r", ParticipantInfo{Name: "bob", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
+		if err != nil {
+			t.Error(err)
+		}
+		joined <- p
+	}()
+	for queued := 0; queued == 0; {
+		time.Sleep(time.Millisecond)
+		r.qmu.Lock()
+		queued = len(r.queue)
+		r.qmu.Unlock()
+	}
+	var bob *Participant
+	r.post(func() { // after the join in the same batch
+		select {
+		case bob = <-joined: // returned before the batch was published
+		case <-time.After(200 * time.Millisecond):
+		}
+	})
+	close(hold)
+	if bob == nil {
+		bob = <-joined
+	}
+	listed := false
+	for _, p := range b.Participants() {
+		listed = listed || p == bob
+	}
+	bob.Leave("test") // Close would not find it if the snapshot missed it
+	b.Close()
+	if !listed {
+		t.Fatalf("Join returned, but the room's snapshot did not list the one who joined")
+	}
+}

@@ -159,13 +159,18 @@ func (r *Room) between() {
 	r.qmu.Unlock()
 	for _, c := range q {
 		c.apply()
-		if c.done != nil {
-			close(c.done)
-		}
 	}
 	if len(q) > 0 {
-		clear(q)
+		// Published before anyone waiting in do is let go: whoever made a change reads it back
+		// from the snapshot (Bridge.Close leaves every participant the snapshot lists; one that
+		// joined a moment ago and was missing from it kept its room running for ever).
 		r.publish()
+		for _, c := range q {
+			if c.done != nil {
+				close(c.done)
+			}
+		}
+		clear(q)
 	}
 	r.spare = q[:0]
 	if len(r.parts) > 0 {
