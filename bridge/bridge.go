@@ -90,6 +90,7 @@ type Bridge struct {
 	draining atomic.Bool
 	wg       sync.WaitGroup
 	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
+	music    map[string]*HoldMusic // decoded hold music by path (holdmusic.go), under mu
 }
 
 // New returns a Bridge with cfg's declared rooms.
@@ -157,6 +158,10 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
 		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
 	}
+	music, err := b.holdMusic(s.HoldMusic)
+	if err != nil {
+		return fmt.Errorf("%w: hold_music: %w", ErrBadSetting, err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.declared[name] = s
@@ -164,6 +169,7 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 		r.do(func() {
 			r.settings, r.declared = s, true
 			r.mix.SetTopK(s.TopK)
+			r.program.music = music
 		})
 	}
 	return nil

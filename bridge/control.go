@@ -12,6 +12,8 @@ type Change struct {
 	Deaf   *bool   `json:"deaf,omitempty"`
 	Role   *string `json:"role,omitempty"`
 	Target *string `json:"target,omitempty"`
+	// Moderator makes the participant a moderator or not (moderator.go).
+	Moderator *bool `json:"moderator,omitempty"`
 }
 
 // Update applies c to participant id atomically: every field is checked first, and a refused
@@ -65,6 +67,10 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 		}
 	}
 	var events []Event
+	if c.Moderator != nil && *c.Moderator != p.moderator {
+		p.moderator = *c.Moderator
+		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: map[string]any{"role": role.String(), "moderator": p.moderator}})
+	}
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
 		_ = r.mix.SetMuted(p.mid, *c.Muted)
 		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": *c.Muted}})

@@ -52,6 +52,8 @@ type Room struct {
 	lastDue   time.Time // the last tick's due time
 	phase     phaser
 	tap       func(participant string, now time.Time, f *codec.Frame)
+	program   program // hold music and the end prompt (holdmusic.go, moderator.go)
+	ending    bool    // the last moderator left: the room ends after its prompt
 
 	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
 }
@@ -78,6 +80,8 @@ type partView struct {
 	codec  string
 	rules  mixer.Rules
 	target string // a coach's target's API id, "" when absent
+	// moderator and waiting are moderator.go's.
+	moderator, waiting bool
 }
 
 func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
@@ -92,6 +96,7 @@ func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
 		clock:   NewClock(codec.FrameDuration),
 		wake:    make(chan struct{}, 1),
 	}
+	r.program.music = b.music[s.HoldMusic] // the callers hold b.mu
 	r.publish()
 	return r
 }
@@ -130,6 +135,7 @@ func (r *Room) queueOrApply(c command) bool {
 	r.qmu.Lock()
 	if !r.running {
 		c.apply()
+		r.reconcile()
 		r.publish()
 		r.qmu.Unlock()
 		return false
@@ -164,6 +170,7 @@ func (r *Room) between() {
 	}
 	if len(q) > 0 {
 		clear(q)
+		r.reconcile()
 		r.publish()
 	}
 	r.spare = q[:0]
