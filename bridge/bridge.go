@@ -158,6 +158,9 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
 		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
 	}
+	if s.ModeratorPIN != "" && s.ModeratorPIN == s.PIN {
+		return fmt.Errorf("%w: the moderator PIN must differ from the PIN", ErrBadSetting)
+	}
 	music, err := b.holdMusic(s.HoldMusic)
 	if err != nil {
 		return fmt.Errorf("%w: hold_music: %w", ErrBadSetting, err)
