@@ -29,6 +29,9 @@ type RoomSettings struct {
 	WaitForModerator bool `json:"wait_for_moderator"`
 	// EndWithModerator ends the room, after a prompt, when its last moderator leaves.
 	EndWithModerator bool `json:"end_with_moderator"`
+	// Moderators are the From users of trusted dial-ins (calls from security.trunks) that join
+	// as moderators without a PIN.
+	Moderators []string `json:"moderators,omitempty"`
 	// HoldMusic is a WAV or Ogg/Opus file looped to a participant who is alone, and to those
 	// who wait for a moderator.
 	HoldMusic string `json:"hold_music,omitempty"`

@@ -38,7 +38,7 @@ type ivr struct {
 // after the ACK may be handled before the ACK is (sipgo runs each request on its own
 // goroutine). It does nothing when the call needs no IVR or has one.
 func (c *call) prepareIVR() {
-	if !c.dialIn && c.pin == "" || c.ivr.Load() != nil || c.result() == nil {
+	if !c.dialIn && c.pin == "" && c.modPIN == "" || c.ivr.Load() != nil || c.result() == nil {
 		return
 	}
 	c.ivr.Store(c.newIVR())
@@ -172,6 +172,7 @@ func (v *ivr) run() {
 func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	s := v.c.s
 	room, pin = v.c.room, v.c.pin
+	modPIN := v.c.modPIN
 	if v.c.dialIn {
 		room = ""
 		prompt := prompts.Welcome
@@ -208,14 +209,17 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 				}
 				continue
 			}
-			room, pin = num, settings.PIN
+			room, pin, modPIN = num, settings.PIN, settings.ModeratorPIN
+			if v.c.trustedModerator(settings) {
+				pin, modPIN = "", ""
+			}
 			break
 		}
 		if room == "" {
 			return "", "", errors.New("no valid meeting number")
 		}
 	}
-	if pin == "" {
+	if pin == "" && modPIN == "" {
 		return room, "", nil
 	}
 	who := v.c.attemptKey()
@@ -240,9 +244,12 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
 			return "", "", err // locked out meanwhile (another call of the same source)
 		}
-		if err == nil && got == pin {
+		if err == nil && (got == pin || modPIN != "" && got == modPIN) {
+			// A room with a moderator PIN but no PIN takes an empty entry ('#' alone) from
+			// everyone else.
 			s.cfg.Attempts.Succeed(who, room, time.Now())
-			return room, pin, nil
+			v.c.moderator.Store(modPIN != "" && got == modPIN)
+			return room, got, nil
 		}
 		s.cfg.Attempts.Fail(who, room, time.Now())
 		prompt = prompts.InvalidPIN

@@ -561,8 +561,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	user := req.Recipient.User
 	dialIn := s.isDialIn(user) && cascade == ""
 	var pin string
+	var settings bridge.RoomSettings
 	if !dialIn {
-		settings, err := s.bridge.Admit(user)
+		var err error
+		settings, err = s.bridge.Admit(user)
 		if err != nil {
 			status, reason := admissionStatus(err)
 			respond(tx, req, status, reason)
@@ -644,6 +646,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.pending.Store(true)                      // and the ACK (or call.end) the pending one
 	s.addCall(c)
 	c.room, c.pin, c.dialIn = user, pin, dialIn
+	if cascade == "" {
+		c.moderatorSettings(settings)
+	}
 	c.prepareIVR()
 	// The call enters its room (or the IVR) only with the ACK (call.ack): before it, the
 	// dialog may be a spoofed source's, and confd sends no media to the SDP address and shows

@@ -29,6 +29,9 @@ type JoinInfo struct {
 	// OnDigit, when set, receives every DTMF digit of the participant (the SIP side's PIN
 	// prompt), as bridge.ParticipantInfo.OnDigit.
 	OnDigit func(digit byte)
+	// Moderator joins the participant as a moderator (its bearer token was the room's
+	// moderator PIN).
+	Moderator bool
 	// Kind names the signalling in logs and resource checks: "whip", "whep" or "sip". Empty
 	// means "sip".
 	Kind string
@@ -272,7 +275,7 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 		return fail(err)
 	}
 	local = withOpusFmtp(local, aa.opusPT)
-	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
+	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit, Moderator: info.Moderator}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
 	}
