@@ -69,6 +69,7 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	var events []Event
 	if c.Moderator != nil && *c.Moderator != p.moderator {
 		p.moderator = *c.Moderator
+		r.reconcile() // who waits, now, so that the answer shows it
 		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: map[string]any{"role": role.String(), "moderator": p.moderator}})
 	}
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
