@@ -1,0 +1,163 @@
+package phones
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/audiotest"
+	"confd/internal/peer"
+)
+
+// baresipCall dials a baresip phone named name, sending a tone at hz over PCMU, into room and
+// waits until the call is established.
+func (d *confd) baresipCall(room, name string, hz float64) *peer.Baresip {
+	d.t.Helper()
+	p := peer.Start(d.t, peer.BaresipConfig{User: name, DisplayName: name, Codec: peer.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
+	if err := p.Dial(d.sipURI(room)); err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := p.WaitEstablished(callTimeout); err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+// recordingCutter hangs a baresip phone up and returns a function that cuts its recording by
+// wall-clock time. baresip's recording has no clock, but confd sends a G.711 leg a packet every
+// 20 ms and loopback loses none, so its end is the hang-up: windows are cut back from there.
+func recordingCutter(t *testing.T, p *peer.Baresip) (cut func(from, to time.Time) []int16, rate int) {
+	t.Helper()
+	hungUp := time.Now()
+	if err := p.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitClosed(callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	pcm, rate, err := p.Recorded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(from, to time.Time) []int16 {
+		at := func(x time.Time) int { return len(pcm) - int(hungUp.Sub(x)*time.Duration(rate)/time.Second) }
+		lo, hi := at(from), at(to)
+		if lo < rate/4 || hi > len(pcm) || hi-lo < rate/2 {
+			t.Fatalf("%s recorded %.2f s, too short for a window from %v to %v before the hang-up",
+				p, float64(len(pcm))/float64(rate), hungUp.Sub(from), hungUp.Sub(to))
+		}
+		return pcm[lo:hi]
+	}, rate
+}
+
+// TestMoveBaresipBetweenRooms: Cy, a baresip phone in "main" with Ada, is moved by the API to
+// "breakout", where Bob is, without its call being touched. Before the move Ada hears Cy and
+// Bob does not; a second after it Bob hears Cy and Ada no longer does; and Cy, who heard Ada,
+// now hears Bob and not Ada. The answer and the rooms' states show Cy with the same id in
+// breakout.
+func TestMoveBaresipBetweenRooms(t *testing.T) {
+	t.Parallel()
+	peer.RequireBaresip(t)
+	d := startConfd(t, "")
+	ada := d.call("main", "Ada", toneAda, codec.PCMU)
+	bob := d.call("breakout", "Bob", toneBob, codec.PCMU)
+	cy := d.baresipCall("main", "cy", toneCy)
+	ids := d.waitTalking("main", "Ada", "cy")
+	d.waitTalking("breakout", "Bob")
+	// baresip's recording starts up to a second after the call is established: let the window
+	// before the move be in it.
+	time.Sleep(2*window + 500*time.Millisecond)
+	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneCy}}.in)
+
+	m := now()
+	var st bridge.ParticipantState
+	if err := json.Unmarshal(d.must(http.StatusOK, "POST", "/api/rooms/main/participants/"+ids[1]+"/move", map[string]any{"room": "breakout"}), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.ID != ids[1] || st.Name != "cy" || st.Codec != "PCMU" {
+		t.Errorf("the move answers %+v, want cy with id %s on PCMU", st, ids[1])
+	}
+	m.waitAfter(t, ada, bob)
+	if _, ok := participant(d.state("breakout"), ids[1]); !ok {
+		t.Errorf("breakout does not list cy's id after the move: %+v", d.state("breakout").Participants)
+	}
+	if _, ok := participant(d.state("main"), ids[1]); ok {
+		t.Errorf("main still lists cy after the move")
+	}
+	cut, rate := recordingCutter(t, cy)
+
+	expectGone(t, ada, m, toneCy, "Cy moved away")
+	before, after := m.before(bob, toneCy), m.afterLevel(bob, toneCy)
+	t.Logf("%s hears Cy at %.1f dBFS before the move, %.1f after (%s)", bob, before, after, m.coverage(bob))
+	if before > heardAt-downBy || after < heardAt {
+		t.Errorf("%s: Cy at %.1f dBFS before the move and %.1f after, want unheard, then heard (≥ %.0f)", bob, before, after, heardAt)
+	}
+
+	heardBefore := cut(m.at.Add(-900*time.Millisecond), m.at.Add(-200*time.Millisecond))
+	heardAfter := cut(m.after, m.after.Add(window))
+	adaBefore, bobBefore := audiotest.ToneLevel(heardBefore, rate, toneAda), audiotest.ToneLevel(heardBefore, rate, toneBob)
+	adaAfter, bobAfter := audiotest.ToneLevel(heardAfter, rate, toneAda), audiotest.ToneLevel(heardAfter, rate, toneBob)
+	t.Logf("cy hears Ada at %.1f dBFS and Bob at %.1f before the move; Ada at %.1f and Bob at %.1f after", adaBefore, bobBefore, adaAfter, bobAfter)
+	if adaBefore < heardAt || bobBefore > adaBefore-downBy || bobAfter < heardAt || adaAfter > bobAfter-downBy {
+		t.Errorf("cy: want Ada and not Bob before the move, Bob and not Ada after (%.0f dB apart)", downBy)
+	}
+}
+
+// writeToneWAV writes seconds of a tone at hz as 48 kHz mono 16-bit WAV (hold music).
+func writeToneWAV(t *testing.T, hz, seconds float64) string {
+	t.Helper()
+	pcm := make([]int16, int(48000*seconds))
+	audiotest.NewTone(hz, 0.15, 48000).Fill(pcm)
+	b := []byte("RIFF")
+	b = binary.LittleEndian.AppendUint32(b, uint32(36+2*len(pcm)))
+	b = append(b, "WAVEfmt "...)
+	for _, v := range []uint32{16, 1 | 1<<16, 48000, 96000, 2 | 16<<16} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	b = append(b, "data"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(2*len(pcm)))
+	for _, s := range pcm {
+		b = binary.LittleEndian.AppendUint16(b, uint16(s))
+	}
+	path := filepath.Join(t.TempDir(), "hold.wav")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestHoldMusicForALonePhone: a baresip phone alone in a room with hold music hears the
+// music's tone; once Ada joins, it hears Ada and the music no more, and Ada never hears it.
+func TestHoldMusicForALonePhone(t *testing.T) {
+	t.Parallel()
+	peer.RequireBaresip(t)
+	music := toneDee // 1300 cycles in the one-second file: the loop keeps its phase
+	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"lobby\"\nhold_music = %q\n", writeToneWAV(t, music, 1)))
+	cy := d.baresipCall("lobby", "cy", toneCy)
+	d.waitTalking("lobby", "cy")
+	time.Sleep(2*window + 500*time.Millisecond) // a second of music inside baresip's recording
+	dialled := time.Now()
+	ada := d.call("lobby", "Ada", toneAda, codec.PCMU)
+	m := &moment{at: dialled, beforeEnd: dialled}
+	m.waitAfter(t, ada)
+	cut, rate := recordingCutter(t, cy)
+
+	alone := cut(dialled.Add(-1200*time.Millisecond), dialled.Add(-200*time.Millisecond))
+	together := cut(m.after, m.after.Add(window))
+	musicAlone, musicTogether := audiotest.ToneLevel(alone, rate, music), audiotest.ToneLevel(together, rate, music)
+	adaTogether := audiotest.ToneLevel(together, rate, toneAda)
+	t.Logf("cy hears the music at %.1f dBFS alone and %.1f with Ada, who is at %.1f", musicAlone, musicTogether, adaTogether)
+	if musicAlone < heardAt || musicTogether > musicAlone-downBy || adaTogether < heardAt {
+		t.Errorf("cy: want the music alone (≥ %.0f), then Ada and the music ≥ %.0f dB down", heardAt, downBy)
+	}
+	if l := m.afterLevel(ada, music); l > heardAt-downBy {
+		t.Errorf("%s hears the hold music at %.1f dBFS with cy in the room (%s)", ada, l, m.coverage(ada))
+	}
+}
