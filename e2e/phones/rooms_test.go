@@ -161,3 +161,34 @@ func TestHoldMusicForALonePhone(t *testing.T) {
 		t.Errorf("%s hears the hold music at %.1f dBFS with cy in the room (%s)", ada, l, m.coverage(ada))
 	}
 }
+
+// TestMoveWHIPBetweenRooms: the move of a WebRTC participant (a WHIP client, pion standing in
+// for a browser, on Opus) between two rooms, judged as TestMoveBaresipBetweenRooms judges a SIP
+// phone's: Ada stops hearing it and Bob starts, and it hears Bob instead of Ada, over the same
+// peer connection.
+func TestMoveWHIPBetweenRooms(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "")
+	ada := d.call("wmain", "Ada", toneAda, codec.PCMU)
+	bob := d.call("wbreak", "Bob", toneBob, codec.PCMU)
+	wen := joinWHIP(t, d.base, "wmain", "wen", toneEve)
+	ids := d.waitTalking("wmain", "Ada", "wen")
+	d.waitTalking("wbreak", "Bob")
+	waitSteady(t, []*Phone{ada, bob}, func(from time.Time) bool {
+		return hearing{ada: {toneEve}}.in(from) && wen.heard.Level(from, from.Add(window), toneAda) >= heardAt
+	})
+
+	m := now()
+	d.must(http.StatusOK, "POST", "/api/rooms/wmain/participants/"+ids[1]+"/move", map[string]any{"room": "wbreak"})
+	m.waitAfter(t, ada, bob)
+	expectGone(t, ada, m, toneEve, "wen moved away")
+	if b, a := m.before(bob, toneEve), m.afterLevel(bob, toneEve); b > heardAt-downBy || a < heardAt {
+		t.Errorf("%s: wen at %.1f dBFS before the move and %.1f after, want unheard, then heard", bob, b, a)
+	}
+	adaBefore, adaAfter := wen.heard.Level(m.at.Add(-window), m.at, toneAda), wen.heard.Level(m.after, m.after.Add(window), toneAda)
+	bobAfter := wen.heard.Level(m.after, m.after.Add(window), toneBob)
+	t.Logf("wen hears Ada at %.1f dBFS before the move; Ada at %.1f and Bob at %.1f after", adaBefore, adaAfter, bobAfter)
+	if adaBefore < heardAt || bobAfter < heardAt || adaAfter > bobAfter-downBy {
+		t.Errorf("wen: want Ada before the move, Bob and not Ada after")
+	}
+}
