@@ -297,8 +297,8 @@ func (v *ivr) collect() (string, error) {
 		}
 		timer.Stop()
 	}
-	if col.Len() == 0 {
-		return "", errIVRTimeout
+	if col.Len() == 0 && col.Status() != dtmf.Terminated {
+		return "", errIVRTimeout // '#' alone is an empty entry, not silence
 	}
 	return col.Digits(), nil
 }
