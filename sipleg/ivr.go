@@ -118,6 +118,9 @@ func (v *ivr) digit(d dtmf.Digit) {
 var (
 	errIVRQuit    = errors.New("ivr stopped")
 	errIVRTimeout = errors.New("no digits")
+	// errIVREmpty is '#' alone: no digits, on purpose (a room with only a moderator PIN
+	// takes it as an ordinary participant's entry; elsewhere it is no guess, like silence).
+	errIVREmpty = errors.New("an empty entry")
 )
 
 // ivrNumbersKey is the Attempts "room" of meeting-number guesses in the IVR.
@@ -237,7 +240,10 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		if err == errIVRQuit {
 			return "", "", err
 		}
-		if err == errIVRTimeout {
+		if err == errIVREmpty && pin == "" {
+			return room, "", nil // a room with only a moderator PIN: an ordinary participant
+		}
+		if err == errIVRTimeout || err == errIVREmpty {
 			prompt = prompts.InvalidPIN
 			continue // silence is no guess
 		}
@@ -245,8 +251,6 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 			return "", "", err // locked out meanwhile (another call of the same source)
 		}
 		if err == nil && (got == pin || modPIN != "" && got == modPIN) {
-			// A room with a moderator PIN but no PIN takes an empty entry ('#' alone) from
-			// everyone else.
 			s.cfg.Attempts.Succeed(who, room, time.Now())
 			v.c.moderator.Store(modPIN != "" && got == modPIN)
 			return room, got, nil
@@ -269,8 +273,8 @@ func (c *call) attemptKey() string {
 }
 
 // collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;
-// an entry that times out after some digits is taken as it is. It returns errIVRTimeout for
-// an empty entry.
+// an entry that times out after some digits is taken as it is. It returns errIVRTimeout when
+// nothing was typed and errIVREmpty for '#' alone.
 func (v *ivr) collect() (string, error) {
 	t := v.c.s.cfg.IVRDigitTimeout
 	col, err := dtmf.NewCollector(dtmf.CollectorConfig{MaxDigits: 64, FirstDigitTimeout: t, InterDigitTimeout: t,
@@ -297,8 +301,11 @@ func (v *ivr) collect() (string, error) {
 		}
 		timer.Stop()
 	}
-	if col.Len() == 0 && col.Status() != dtmf.Terminated {
-		return "", errIVRTimeout // '#' alone is an empty entry, not silence
+	if col.Len() == 0 {
+		if col.Status() == dtmf.Terminated {
+			return "", errIVREmpty
+		}
+		return "", errIVRTimeout
 	}
 	return col.Digits(), nil
 }
