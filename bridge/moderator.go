@@ -47,7 +47,9 @@ func (r *Room) reconcile() {
 	}
 	wait := r.settings.WaitForModerator && moderators == 0 && !r.ending
 	for _, p := range r.parts {
-		if w := wait && !p.Internal(); w != p.waiting {
+		// A cascade leg never waits: it carries another node's people, whose node applies
+		// the rule to them itself.
+		if w := wait && !p.Internal() && !p.info.WhileDraining; w != p.waiting {
 			p.waiting = w
 			p.refresh(r)
 		}
@@ -87,15 +89,18 @@ func (r *Room) moderatorLeft(p *Participant) {
 		r.play(m, true)
 		wait = m.Duration()
 	}
-	for _, q := range r.parts {
-		q.waiting = false // everyone hears the prompt
-	}
 	r.b.log.Info("room ends with its last moderator", "room", r.name, "moderator", p.id, "left", left)
+	// Those here now are hung up once the prompt has played (the timer's goroutine only calls
+	// their legs); the room empties as their legs leave.
+	ending := make([]*Participant, 0, left)
+	for _, q := range r.parts {
+		if !q.Internal() {
+			ending = append(ending, q)
+		}
+	}
 	time.AfterFunc(wait+endGrace, func() {
-		for _, q := range r.Participants() {
-			if !q.Internal() {
-				q.Hangup("conference ended: the moderator left")
-			}
+		for _, q := range ending {
+			q.Hangup("conference ended: the moderator left")
 		}
 	})
 }

@@ -325,7 +325,8 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if asParticipant(r) {
-		st.Settings.PIN = ""
+		st.Settings.PIN, st.Settings.ModeratorPIN = "", ""
+		st.Settings.Moderators, st.Settings.HoldMusic = nil, "" // callers' numbers, a server path
 		for i := range st.Participants {
 			st.Participants[i].From = redactFrom(st.Participants[i].From)
 		}
