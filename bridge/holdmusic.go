@@ -226,36 +226,48 @@ func (b *Bridge) holdMusic(path string) (*HoldMusic, error) {
 }
 
 // loop plays PCM into a room's mixer as a mixer.Source: a frame per tick with its level known
-// (so talker selection takes it at once) and the voice flag set (music is no fan), looping, or
-// once for a prompt. It allocates nothing.
+// (so talker selection takes it at once) and the voice flag set (music is no fan): an intro
+// once (a prompt), then the music looped, either of them absent. It allocates nothing.
 type loop struct {
-	music *HoldMusic
-	once  bool
-	pos   int // the next tick's frame
-	cur   int // this tick's frame, -1 for none
+	intro, music *HoldMusic
+	pos          int        // the next tick's frame: the intro's, then the music's
+	cur          *HoldMusic // this tick's frame is cur's frame at, or none when nil
+	at           int
 }
 
 // Advance implements mixer.Source.
 func (l *loop) Advance(time.Time) codec.Activity {
-	if l.music == nil || (l.once && l.pos >= len(l.music.levels)) {
-		l.cur = -1
+	l.cur = nil
+	switch n := l.intro.frames(); {
+	case l.pos < n:
+		l.cur, l.at = l.intro, l.pos
+	case l.music != nil:
+		if l.pos-n >= len(l.music.levels) {
+			l.pos = n // loop, without the intro
+		}
+		l.cur, l.at = l.music, l.pos-n
+	default:
 		return codec.Activity{}
 	}
-	if l.pos >= len(l.music.levels) {
-		l.pos = 0
-	}
-	l.cur = l.pos
 	l.pos++
-	return codec.Activity{Present: true, LevelKnown: true, Level: l.music.levels[l.cur], Voice: true}
+	return codec.Activity{Present: true, LevelKnown: true, Level: l.cur.levels[l.at], Voice: true}
 }
 
 // Read implements mixer.Source.
 func (l *loop) Read(f *codec.Frame) bool {
-	if l.cur < 0 {
+	if l.cur == nil {
 		return false
 	}
-	copy(f[:], l.music.pcm[l.cur*codec.FrameSamples:])
+	copy(f[:], l.cur.pcm[l.at*codec.FrameSamples:])
 	return true
+}
+
+// frames returns how many frames m holds (0 for nil).
+func (m *HoldMusic) frames() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.levels)
 }
 
 // program is what a room plays into its own mix, besides its participants: the hold music,
@@ -269,24 +281,33 @@ type program struct {
 	on    bool
 }
 
-// play puts m into the room's mix from the next tick (from its start), or takes the program
-// out at once when m is nil; once plays it a single time. As the room's owner.
-func (r *Room) play(m *HoldMusic, once bool) {
+// play puts intro (once) and then m (looped) into the room's mix from the next tick. A program
+// that is playing m already (its intro, if any, included) goes on unless there is a new intro.
+// As the room's owner.
+func (r *Room) play(intro, m *HoldMusic) {
 	pg := &r.program
-	if pg.on && (m == nil || pg.src.music != m || pg.src.once != once) {
-		_ = r.mix.Remove(pg.mid)
-		pg.on = false
+	if pg.on && intro == nil && pg.src.music == m {
+		return
 	}
-	if m == nil || pg.on {
+	r.stopProgram()
+	if intro == nil && m == nil {
 		return
 	}
 	if pg.mid == 0 {
 		_, pg.mid = r.b.newParticipantID()
 	}
-	pg.src = loop{music: m, once: once, cur: -1}
+	pg.src = loop{intro: intro, music: m}
 	if err := r.mix.Add(pg.mid, mixer.ParticipantConfig{Source: &pg.src}); err != nil {
 		r.b.log.Warn("hold music not played", "room", r.name, "err", err)
 		return
 	}
 	pg.on = true
+}
+
+// stopProgram takes the program out of the room's mix at once: the next tick has none of it.
+func (r *Room) stopProgram() {
+	if pg := &r.program; pg.on {
+		_ = r.mix.Remove(pg.mid)
+		pg.on = false
+	}
 }

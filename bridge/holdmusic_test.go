@@ -290,3 +290,34 @@ func (l *fakeLeg) hangup() string {
 	defer l.mu.Unlock()
 	return l.hungUp
 }
+
+// TestAnnounceOnlyParticipant: a participant who joins a room alone first hears "You are
+// currently the only participant", then the hold music; a second participant hears neither.
+func TestAnnounceOnlyParticipant(t *testing.T) {
+	path := writeWAV(t, 48000, 1, musicHz, 0.5)
+	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path, AnnounceOnlyParticipant: true}}})
+	if err := w.b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	ada := w.join("lobby", "Ada", 440)
+	start := w.now
+	prompt := onlyPrompt().Duration()
+	w.run(int((prompt + 1500*time.Millisecond) / codec.FrameDuration))
+	spoken := ada.heardFrom(t, start.Add(100*time.Millisecond), start.Add(prompt-100*time.Millisecond))
+	if rms, music := audiotest.RMS(spoken), audiotest.ToneLevel(spoken, codec.SampleRate, musicHz); rms < -40 || music > -40 {
+		t.Errorf("during the prompt Ada hears %.1f dBFS RMS, the music at %.1f", rms, music)
+	}
+	if l := level(t, ada, start.Add(prompt+300*time.Millisecond), w.now, musicHz); l < -30 {
+		t.Errorf("after the prompt Ada hears the music at %.1f dBFS", l)
+	}
+	bob := w.join("lobby", "Bob", 700)
+	joined := w.now
+	w.run(50)
+	r, _ := w.b.Room("lobby")
+	if r.program.on {
+		t.Error("a program plays with two in the room")
+	}
+	if l := level(t, bob, joined, w.now, musicHz); l > -50 {
+		t.Errorf("Bob hears the music at %.1f dBFS", l)
+	}
+}

@@ -23,6 +23,8 @@ import (
 //     the meeting.
 //   - Hold music: a room whose hold_music is set plays it, looped, to a participant alone in
 //     it, and stops it the tick a second one arrives.
+//   - announce_only_participant: a participant who joins (or is moved into) a room where it is
+//     alone first hears "You are currently the only participant", then the hold music.
 
 // endGrace is how long after the "conference ended" prompt the remaining calls are hung up, so
 // that its last word reaches the phones through their jitter buffers.
@@ -54,13 +56,18 @@ func (r *Room) reconcile() {
 			p.refresh(r)
 		}
 	}
+	var intro *HoldMusic
+	if r.joined && people == 1 && r.settings.AnnounceOnlyParticipant {
+		intro = onlyPrompt()
+	}
+	r.joined = false
 	switch {
 	case r.ending:
 		// the end prompt plays on
 	case people > 0 && (people == 1 || wait):
-		r.play(r.program.music, false)
+		r.play(intro, r.program.music)
 	default:
-		r.play(nil, false)
+		r.stopProgram()
 	}
 }
 
@@ -86,7 +93,7 @@ func (r *Room) moderatorLeft(p *Participant) {
 	r.ending = true
 	var wait time.Duration
 	if m := endPrompt(); m != nil {
-		r.play(m, true)
+		r.play(m, nil)
 		wait = m.Duration()
 	}
 	r.b.log.Info("room ends with its last moderator", "room", r.name, "moderator", p.id, "left", left)
@@ -105,11 +112,20 @@ func (r *Room) moderatorLeft(p *Participant) {
 	})
 }
 
-// endPrompt is the "conference ended" prompt, made once.
-var endPrompt = sync.OnceValue(func() *HoldMusic {
-	pcm, err := prompts.Get(prompts.ConferenceEnded)
-	if err != nil {
-		return nil
-	}
-	return newHoldMusic("prompt:"+prompts.ConferenceEnded, pcm)
-})
+// promptMusic returns a function that makes the named prompt playable, once.
+func promptMusic(name string) func() *HoldMusic {
+	return sync.OnceValue(func() *HoldMusic {
+		pcm, err := prompts.Get(name)
+		if err != nil {
+			return nil
+		}
+		return newHoldMusic("prompt:"+name, pcm)
+	})
+}
+
+// The prompts a room plays itself: when its last moderator has left, and to a participant who
+// joins it alone (AnnounceOnlyParticipant).
+var (
+	endPrompt  = promptMusic(prompts.ConferenceEnded)
+	onlyPrompt = promptMusic(prompts.OnlyParticipant)
+)

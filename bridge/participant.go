@@ -456,7 +456,7 @@ func (p *Participant) Leave(reason string) {
 func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
 	v := &partView{codec: p.output.Codec.String(),
-		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
+		rules:     mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
 		moderator: p.moderator, waiting: p.waiting}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends

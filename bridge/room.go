@@ -54,6 +54,7 @@ type Room struct {
 	tap       func(participant string, now time.Time, f *codec.Frame)
 	program   program // hold music and the end prompt (holdmusic.go, moderator.go)
 	ending    bool    // the last moderator left: the room ends after its prompt
+	joined    bool    // someone entered since the last reconcile (moderator.go)
 
 	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
 }

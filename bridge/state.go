@@ -29,6 +29,9 @@ type RoomSettings struct {
 	WaitForModerator bool `json:"wait_for_moderator"`
 	// EndWithModerator ends the room, after a prompt, when its last moderator leaves.
 	EndWithModerator bool `json:"end_with_moderator"`
+	// AnnounceOnlyParticipant tells a participant who joins a room alone that it is the only
+	// one, before the hold music.
+	AnnounceOnlyParticipant bool `json:"announce_only_participant"`
 	// Moderators are the From users of trusted dial-ins (calls from security.trunks) that join
 	// as moderators without a PIN.
 	Moderators []string `json:"moderators,omitempty"`

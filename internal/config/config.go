@@ -105,12 +105,14 @@ type Room struct {
 	// From users of calls from security.trunks that join as moderators without a PIN;
 	// WaitForModerator keeps the others unmixed, on hold music, until a moderator is in;
 	// EndWithModerator ends the room, after a prompt, when the last moderator leaves;
-	// HoldMusic is a WAV or Ogg/Opus file looped to a participant alone in the room.
-	ModeratorPIN     string   `toml:"moderator_pin"`
-	Moderators       []string `toml:"moderators"`
-	WaitForModerator bool     `toml:"wait_for_moderator"`
-	EndWithModerator bool     `toml:"end_with_moderator"`
-	HoldMusic        string   `toml:"hold_music"`
+	// HoldMusic is a WAV or Ogg/Opus file looped to a participant alone in the room;
+	// AnnounceOnlyParticipant tells one who joins alone that it is, before the music.
+	ModeratorPIN            string   `toml:"moderator_pin"`
+	Moderators              []string `toml:"moderators"`
+	WaitForModerator        bool     `toml:"wait_for_moderator"`
+	EndWithModerator        bool     `toml:"end_with_moderator"`
+	HoldMusic               string   `toml:"hold_music"`
+	AnnounceOnlyParticipant bool     `toml:"announce_only_participant"`
 }
 
 // DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
