@@ -89,8 +89,10 @@ type Bridge struct {
 	nextMix  atomic.Uint32 // the mixer's ids for participants
 	draining atomic.Bool
 	wg       sync.WaitGroup
-	noClock  bool                  // tests: rooms get no goroutine, the test is their owner and ticks them
-	music    map[string]*HoldMusic // decoded hold music by path (holdmusic.go), under mu
+	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
+
+	// music is the decoded hold music by path (holdmusic.go), under mu.
+	music map[string]*HoldMusic
 }
 
 // New returns a Bridge with cfg's declared rooms.
