@@ -46,6 +46,7 @@ func recordingCutter(t *testing.T, p *peer.Baresip) (cut func(from, to time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s recorded %.2f s", p, float64(len(pcm))/float64(rate))
 	return func(from, to time.Time) []int16 {
 		at := func(x time.Time) int { return len(pcm) - int(hungUp.Sub(x)*time.Duration(rate)/time.Second) }
 		lo, hi := at(from), at(to)
