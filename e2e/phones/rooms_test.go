@@ -193,3 +193,49 @@ func TestMoveWHIPBetweenRooms(t *testing.T) {
 		t.Errorf("wen: want Ada before the move, Bob and not Ada after")
 	}
 }
+
+// TestWaitForModeratorThenTalk: in a room that waits for its moderator, Ada and Bob hear the
+// hold music and not each other; a second after Ada is made a moderator (PATCH) they hear each
+// other and the music is gone.
+func TestWaitForModeratorThenTalk(t *testing.T) {
+	t.Parallel()
+	music := toneDee
+	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"webinar\"\nwait_for_moderator = true\nhold_music = %q\n", writeToneWAV(t, music, 1)))
+	ada := d.call("webinar", "Ada", toneAda, codec.PCMU)
+	bob := d.call("webinar", "Bob", toneBob, codec.PCMU)
+	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {music}, bob: {music}}.in)
+	st := d.state("webinar")
+	var adaID string
+	for _, p := range st.Participants {
+		if !p.Waiting || p.Moderator {
+			t.Errorf("before a moderator: %+v, want waiting", p)
+		}
+		if p.Name == "Ada" {
+			adaID = p.ID
+		}
+	}
+	for _, c := range []struct {
+		p  *Phone
+		hz float64
+	}{{ada, toneBob}, {bob, toneAda}} {
+		if l := c.p.HeardLevel(time.Now().Add(-window), time.Now(), c.hz); l > heardAt-downBy {
+			t.Errorf("%s hears %.0f Hz at %.1f dBFS while waiting", c.p, c.hz, l)
+		}
+	}
+
+	m := now()
+	if st := d.patch("webinar", adaID, map[string]any{"moderator": true}); !st.Moderator || st.Waiting {
+		t.Errorf("PATCH moderator: %+v", st)
+	}
+	m.waitAfter(t, ada, bob)
+	expectGone(t, ada, m, music, "Ada became the moderator")
+	expectGone(t, bob, m, music, "Ada became the moderator")
+	for _, c := range []struct {
+		p  *Phone
+		hz float64
+	}{{ada, toneBob}, {bob, toneAda}} {
+		if l := m.afterLevel(c.p, c.hz); l < heardAt {
+			t.Errorf("%s hears %.0f Hz at %.1f dBFS with a moderator in, want ≥ %.0f", c.p, c.hz, l, heardAt)
+		}
+	}
+}
