@@ -239,3 +239,32 @@ func TestWaitForModeratorThenTalk(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomEndsWithItsModerator: in a room that ends with its moderator, Bob hears "The
+// conference has ended" when Ada, the moderator, hangs up, and confd then hangs him up (BYE),
+// not before the prompt has played.
+func TestRoomEndsWithItsModerator(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "[[room]]\nname = \"board\"\nend_with_moderator = true\n")
+	ada := d.call("board", "Ada", toneAda, codec.PCMU)
+	bob := d.call("board", "Bob", toneBob, codec.PCMU)
+	ids := d.waitTalking("board", "Ada", "Bob")
+	d.patch("board", ids[0], map[string]any{"moderator": true})
+	bob.SetTone(false) // what Bob hears from now on is the prompt alone
+	if err := ada.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left := time.Now()
+	select {
+	case <-bob.Ended():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Bob was not hung up after the moderator left")
+	}
+	took := time.Since(left)
+	prompt := 2 * time.Second // "The conference has ended. Goodbye." lasts 2.6 s
+	rms := audiotest.RMS(bob.Heard(left.Add(300*time.Millisecond), left.Add(prompt)))
+	t.Logf("Bob hung up %v after the moderator left (%s); he heard %.1f dBFS RMS meanwhile", took.Round(time.Millisecond), bob.EndReason(), rms)
+	if bob.EndReason() != "bye from confd" || took < prompt || rms < -40 {
+		t.Errorf("want the prompt heard (> -40 dBFS RMS), then a BYE from confd after it")
+	}
+}
