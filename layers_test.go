@@ -7,8 +7,8 @@ import (
 )
 
 // TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
-// jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg), then the
-// daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
+// jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg, rtpfwd),
+// then the daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
 // read, tested and reused without the ones above it.
 func TestLayerOrder(t *testing.T) {
@@ -28,7 +28,7 @@ func TestLayerOrder(t *testing.T) {
 		}
 	}
 	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
-	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"}
+	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
 	mediaFloor := func(dep string) bool {
 		for _, m := range media {

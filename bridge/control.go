@@ -12,6 +12,9 @@ type Change struct {
 	Deaf   *bool   `json:"deaf,omitempty"`
 	Role   *string `json:"role,omitempty"`
 	Target *string `json:"target,omitempty"`
+	// Pan places the participant for stereo listeners, -1 (left) to 1 (right); 0 is the centre
+	// (mixer/stereo.go).
+	Pan *float32 `json:"pan,omitempty"`
 	// Moderator makes the participant a moderator or not (moderator.go).
 	Moderator *bool `json:"moderator,omitempty"`
 }
@@ -60,6 +63,9 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	if role == mixer.RoleCoach && target == 0 {
 		return ParticipantState{}, nil, fmt.Errorf("%w: a coach needs a target", ErrBadSetting)
 	}
+	if c.Pan != nil && !(*c.Pan >= -1 && *c.Pan <= 1) {
+		return ParticipantState{}, nil, fmt.Errorf("%w: pan %v outside -1 to 1", ErrBadSetting, *c.Pan)
+	}
 	if c.Role != nil || c.Target != nil {
 		// The one setter that can refuse goes first, so that a refusal changes nothing.
 		if err := r.mix.SetRole(p.mid, role, target); err != nil {
@@ -67,6 +73,9 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 		}
 	}
 	var events []Event
+	if c.Pan != nil {
+		_ = r.mix.SetPan(p.mid, *c.Pan) // checked above
+	}
 	if c.Moderator != nil && *c.Moderator != p.moderator {
 		p.moderator = *c.Moderator
 		r.reconcile() // who waits, now, so that the answer shows it
@@ -111,11 +120,14 @@ func (r *Room) MuteAll() int {
 	return len(muted)
 }
 
-// Gain is one explicit matrix pair in the API's terms (docs/SPEC.md: gain 0 to 4, absent pairs are 1).
+// Gain is one explicit matrix pair in the API's terms (docs/SPEC.md: gain 0 to 4, absent pairs are
+// 1), and where a stereo listener hears the speaker when Pan is set (-1 to 1, in place of the
+// speaker's own pan).
 type Gain struct {
-	Listener string  `json:"listener"`
-	Speaker  string  `json:"speaker"`
-	Gain     float32 `json:"gain"`
+	Listener string   `json:"listener"`
+	Speaker  string   `json:"speaker"`
+	Gain     float32  `json:"gain"`
+	Pan      *float32 `json:"pan,omitempty"`
 }
 
 // SetMatrix replaces the room's explicit pairs. Unknown ids (ErrNoParticipant) or a gain out of
@@ -141,7 +153,11 @@ func (r *Room) setMatrix(gains []Gain) error {
 		if !(g.Gain >= 0 && g.Gain <= mixer.MaxGain) {
 			return fmt.Errorf("%w: gain %v outside 0-%d", ErrBadSetting, g.Gain, mixer.MaxGain)
 		}
-		pairs = append(pairs, mixer.Pair{Listener: l.mid, Speaker: s.mid, Gain: g.Gain})
+		pair := mixer.Pair{Listener: l.mid, Speaker: s.mid, Gain: g.Gain}
+		if g.Pan != nil {
+			pair.Pan, pair.Panned = *g.Pan, true
+		}
+		pairs = append(pairs, pair)
 	}
 	if err := r.mix.SetMatrix(pairs); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSetting, err)

@@ -29,7 +29,8 @@ const (
 
 // EventTypes lists every event type the bridge and its legs publish, for checking filters.
 var EventTypes = []EventType{EventJoin, EventLeave, EventTalking, EventDTMF, EventMute, EventRole,
-	EventDial, EventRecording, EventRoomStarted, EventRoomFinished}
+	EventDial, EventRecording, EventRoomStarted, EventRoomFinished,
+	EventForwarderStarted, EventForwarderStopped, EventTransfer}
 
 // Event is one thing that happened in a room, for the API's event streams, webhooks and metrics.
 type Event struct {

@@ -53,8 +53,8 @@ func (m *moveState) resume(p *Participant, due time.Time) {
 }
 
 // Move moves participant id from room from to room to without touching its call: the same
-// leg, codec, RTP stream (SSRC, sequence numbers, timestamps that go on in step), role, mute
-// and deafness; from the next tick of to it hears to and is heard there. to's lock and limit
+// leg, codec, RTP stream (SSRC, sequence numbers, timestamps that go on in step), role, mute,
+// deafness and stereo pan; from the next tick of to it hears to and is heard there. to's lock and limit
 // apply (ErrRoomLocked, ErrRoomFull); pin, when not empty, must be to's PIN or its moderator
 // PIN (ErrWrongPIN). Moving to the room it is in changes nothing. A coach cannot be moved
 // (its target stays behind: make it a normal participant first), nor a cascade leg between
@@ -164,6 +164,7 @@ func (r *Room) takeOut(p *Participant, dst *Room, moderator bool, entered chan<-
 		return fmt.Errorf("%w: a coach is not moved away from its target: make it a normal participant first", ErrBadSetting)
 	}
 	rules := mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role}
+	pan := r.mix.Pan(p.mid)
 	r.remove(p)
 	r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": "moved", "to": dst.name}})
 	r.finishIfEmpty()
@@ -180,6 +181,7 @@ func (r *Room) takeOut(p *Participant, dst *Room, moderator bool, entered chan<-
 			_ = dst.mix.SetMuted(p.mid, rules.Muted)
 			_ = dst.mix.SetDeaf(p.mid, rules.Deaf)
 			_ = dst.mix.SetRole(p.mid, rules.Role, 0)
+			_ = dst.mix.SetPan(p.mid, pan)
 			p.refresh(dst)
 		} else {
 			// The new room's mixer refused the participant's format, which the old one took:
@@ -200,6 +202,12 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: p.src, Format: p.output}); e != nil {
 		return fmt.Errorf("%w: %w", ErrBadSetting, e)
 	}
+	if p.info.Solo != "" {
+		if err := r.soloFor(p, p.info.Solo); err != nil {
+			_ = r.mix.Remove(p.mid)
+			return err
+		}
+	}
 	// The room's events are published by its owner, in the order of the changes they
 	// report: room_started, then the join, never after another participant's leave that
 	// finished the room.
@@ -212,7 +220,9 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	p.in = r
 	r.joined = true // for announce_only_participant (moderator.go)
 	p.refresh(r)
-	r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id, Data: data})
+	if announced(p.info.Kind) {
+		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id, Data: data})
+	}
 	if !r.running && !r.b.noClock {
 		r.start()
 	}

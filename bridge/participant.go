@@ -71,6 +71,9 @@ type ParticipantInfo struct {
 	// the jitter measured): a cascade leg from another node on the same network, whose audio
 	// has already been through one jitter buffer.
 	LowDelay bool
+	// Solo, when set, is the API id of the one participant this one hears, alone and at full
+	// level, instead of the room (an RTP forwarder of one participant: JoinForwarder).
+	Solo string
 	// Moderator joins the participant as a moderator (its room's moderator PIN, a trusted
 	// dial-in): see moderator.go.
 	Moderator bool
@@ -166,7 +169,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.src = src
 	var err error
 	r.do(func() {
-		if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
+		if r.settings.Limit > 0 && !internalKind(info.Kind) && peopleIn(r.parts) >= r.settings.Limit {
 			err = ErrRoomFull
 			return
 		}
@@ -443,7 +446,9 @@ func (p *Participant) Leave(reason string) {
 		p.own(func(owner *Room) {
 			r = owner
 			r.remove(p)
-			r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			if announced(p.info.Kind) {
+				r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			}
 			r.finishIfEmpty()
 			r.moderatorLeft(p)
 		})
@@ -457,6 +462,7 @@ func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
 	v := &partView{codec: p.output.Codec.String(),
 		rules:     mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
+		pan:       r.mix.Pan(p.mid),
 		moderator: p.moderator, waiting: p.waiting}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
@@ -481,6 +487,7 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, Moderator: v.moderator, Waiting: v.waiting, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
+		Pan: v.pan,
 	}
 }
 

@@ -81,6 +81,7 @@ type partView struct {
 	codec  string
 	rules  mixer.Rules
 	target string // a coach's target's API id, "" when absent
+	pan    float32
 	// moderator and waiting are moderator.go's.
 	moderator, waiting bool
 }
@@ -223,7 +224,11 @@ func (r *Room) publish() {
 	for _, pr := range pairs {
 		l, s := r.byMixID[pr.Listener], r.byMixID[pr.Speaker]
 		if l != nil && s != nil {
-			v.matrix = append(v.matrix, Gain{Listener: l.id, Speaker: s.id, Gain: pr.Gain})
+			g := Gain{Listener: l.id, Speaker: s.id, Gain: pr.Gain}
+			if pr.Panned {
+				g.Pan = &pr.Pan
+			}
+			v.matrix = append(v.matrix, g)
 		}
 	}
 	r.view.Store(v)

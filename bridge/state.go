@@ -81,4 +81,6 @@ type ParticipantState struct {
 	Talking   bool      `json:"talking"`
 	LevelDBov float64   `json:"level_dbov"`
 	JoinedAt  time.Time `json:"joined_at"`
+	// Pan is where stereo listeners hear the participant, -1 (left) to 1 (right).
+	Pan float32 `json:"pan"`
 }

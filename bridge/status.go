@@ -34,6 +34,9 @@ var statuses = []struct {
 	{ErrRoomFull, Status{SIP: 486, Reason: "Busy Here (room full)", HTTP: 409}},
 	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503}},
 	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},
+	{ErrForwarderLimit, Status{SIP: 403, Reason: "Forbidden (forwarder limit)", HTTP: 409}},
+	{ErrNoForwarder, Status{SIP: 404, Reason: "Not Found (no such forwarder)", HTTP: 404}},
+	{ErrNotTransferable, Status{SIP: 403, Reason: "Forbidden (not a SIP call)", HTTP: 409}},
 	// A source locked out for guessing PINs is told so without its PIN being checked: SIP 403
 	// (a 503 would make a proxy try another node), HTTP 429.
 	{guard.ErrLockedOut, Status{SIP: 403, Reason: "Forbidden (too many PIN attempts)", HTTP: 429}},

@@ -6,8 +6,8 @@ package codec
 // Implementations allocate nothing in Encode and are not safe for concurrent use: a room's
 // goroutine owns its encoders.
 type Encoder interface {
-	// Encode encodes exactly one packet time of mono PCM at SampleRate (Format().Samples()
-	// samples) into dst and returns the payload length. A length of 0 means "send nothing"
+	// Encode encodes exactly one packet time of PCM at SampleRate (Format().Samples() samples
+	// per channel, Format().Channels() channels interleaved: mono except stereo Opus) into dst and returns the payload length. A length of 0 means "send nothing"
 	// (Opus DTX between its keep-alive frames, RFC 7587 section 3.1.3). dst should be at least
 	// MaxPayloadSize bytes.
 	Encode(pcm []int16, dst []byte) (int, error)

@@ -143,7 +143,16 @@ type Format struct {
 	// NoDTX turns Opus discontinuous transmission off; by default a silent mix is sent as DTX
 	// frames of one or two bytes (RFC 7587 section 3.1.3).
 	NoDTX bool
+	// Stereo makes the Opus encoder take two channels, interleaved left/right PCM (see
+	// Channels), for a receiver whose SDP said "stereo=1" (RFC 7587 section 6.1). A stereo
+	// encoder's default Bitrate is 48000, because libopus folds a stereo stream into mono below
+	// about 24 kbit/s of equivalent rate and FEC eats into it. Ignored by other codecs, which
+	// are mono.
+	Stereo bool
 }
+
+// DefaultStereoBitrate is the Bitrate a stereo Opus Format that asks for none gets.
+const DefaultStereoBitrate = 48000
 
 // ComplexityZero asks for an Opus complexity of 0 (the zero value of Complexity means 5).
 const ComplexityZero = -1
@@ -155,10 +164,13 @@ func (f Format) Normalized() Format {
 		f.PacketTime = FrameDuration
 	}
 	if f.Codec != Opus {
-		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX = 0, 0, 0, false, false
+		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX, f.Stereo = 0, 0, 0, false, false, false
 		return f
 	}
-	if f.Bitrate == 0 {
+	switch {
+	case f.Bitrate == 0 && f.Stereo:
+		f.Bitrate = DefaultStereoBitrate
+	case f.Bitrate == 0:
 		f.Bitrate = 32000
 	}
 	if f.Complexity == 0 {
@@ -190,9 +202,19 @@ func (f Format) Validate() error {
 	return nil
 }
 
-// Samples returns the number of samples at SampleRate in one packet of f.
+// Samples returns the number of samples at SampleRate in one packet of f, per channel.
 func (f Format) Samples() int {
 	return int(f.Normalized().PacketTime / FrameDuration * FrameSamples)
+}
+
+// Channels returns the number of PCM channels an encoder of f takes: 2 for stereo Opus, whose
+// Encode reads Samples() interleaved left/right pairs, else 1. (Codec.Channels is the count SDP
+// writes, always 2 for Opus.)
+func (f Format) Channels() int {
+	if f.Stereo && f.Codec == Opus {
+		return 2
+	}
+	return 1
 }
 
 // String describes f compactly, for logs and pipeline printouts, e.g. "opus/48000 20ms 32kbit/s c5 loss5%".
@@ -210,6 +232,9 @@ func (f Format) String() string {
 		}
 		if n.NoDTX {
 			s += " nodtx"
+		}
+		if n.Stereo {
+			s += " stereo"
 		}
 	}
 	return s

@@ -30,3 +30,7 @@ type Frame [FrameSamples]int16
 
 // Clear sets every sample of f to zero.
 func (f *Frame) Clear() { clear(f[:]) }
+
+// StereoFrame is 20 ms of stereo PCM at SampleRate, interleaved left/right (left first, as libopus
+// takes it): what a stereo Opus encoder (Format.Stereo) is fed, one StereoFrame per tick.
+type StereoFrame [2 * FrameSamples]int16

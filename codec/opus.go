@@ -9,7 +9,7 @@ import (
 	"gopkg.in/hraban/opus.v2"
 )
 
-// OpusEncoder encodes 48 kHz mono PCM into Opus payloads for the RTP payload format of RFC 7587
+// OpusEncoder encodes 48 kHz mono PCM (stereo, interleaved left/right, when Format.Stereo) into Opus payloads for the RTP payload format of RFC 7587
 // (always "opus/48000/2" in SDP, RTP clock 48 kHz) through libopus, in its VoIP application.
 //
 // DTX (RFC 7587 section 3.1.3), on unless Format.NoDTX: during silence libopus returns packets of
@@ -44,8 +44,8 @@ const opusDTXLevel Level = -50
 
 // newOpusEncoder makes an encoder for a validated, normalised Opus format.
 func newOpusEncoder(f Format) (*OpusEncoder, error) {
-	e := &OpusEncoder{format: f, samples: f.Samples()}
-	if err := e.enc.Init(SampleRate, 1, opus.AppVoIP); err != nil {
+	e := &OpusEncoder{format: f, samples: f.Samples() * f.Channels()}
+	if err := e.enc.Init(SampleRate, f.Channels(), opus.AppVoIP); err != nil {
 		return nil, fmt.Errorf("codec: opus encoder: %w", err)
 	}
 	if err := e.configure(); err != nil {
@@ -81,8 +81,8 @@ func (e *OpusEncoder) configure() error {
 	return nil
 }
 
-// Encode encodes exactly Format().Samples() samples of 48 kHz mono PCM into dst and returns the
-// payload length, or 0 for a DTX frame that need not be sent (see OpusEncoder). It allocates
+// Encode encodes exactly Format().Samples() samples of 48 kHz mono PCM (as many interleaved
+// left/right pairs for a stereo Format) into dst and returns the payload length, or 0 for a DTX frame that need not be sent (see OpusEncoder). It allocates
 // nothing.
 func (e *OpusEncoder) Encode(pcm []int16, dst []byte) (int, error) {
 	if len(pcm) != e.samples {

@@ -2,6 +2,8 @@ package mixer
 
 import (
 	"fmt"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,6 +37,16 @@ func (s *loopSource) Read(f *codec.Frame) bool {
 	return true
 }
 
+// threadCPU returns the CPU time the calling thread has used, in ns (getrusage RUSAGE_THREAD):
+// on the shared machine wall time also counts the time the thread waits for a core.
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
 // quietSource is a browser's muted-by-silence microphone: RFC 6464 levels, nothing to decode.
 type quietSource struct{}
 
@@ -45,15 +57,24 @@ func (quietSource) Advance(time.Time) codec.Activity {
 func (quietSource) Read(f *codec.Frame) bool { f.Clear(); return true }
 
 func benchRoom(b *testing.B, n int, newEnc func(codec.Format) (codec.Encoder, error)) {
+	benchRoomWith(b, n, newEnc, opus20, nil)
+}
+
+// benchRoomWith is benchRoom with every participant's Format f and setup run before the
+// warm-up ticks (pans, for the stereo benchmarks).
+func benchRoomWith(b *testing.B, n int, newEnc func(codec.Format) (codec.Encoder, error), f codec.Format, setup func(*Mixer)) {
 	m := New(Config{NewEncoder: newEnc})
 	for i := range n {
 		var src Source = quietSource{}
 		if i < 3 {
 			src = newLoop(freqs[i], toneAmp, i != 1) // one talker's level must be decoded
 		}
-		if err := m.Add(ID(i+1), ParticipantConfig{Source: src, Format: opus20}); err != nil {
+		if err := m.Add(ID(i+1), ParticipantConfig{Source: src, Format: f}); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if setup != nil {
+		setup(m)
 	}
 	now := time.Unix(0, 0)
 	tick := func() {
@@ -66,15 +87,50 @@ func benchRoom(b *testing.B, n int, newEnc func(codec.Format) (codec.Encoder, er
 	for range 50 {
 		tick()
 	}
+	runtime.LockOSThread() // so that the thread's CPU time is the benchmark's
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := threadCPU()
 	for b.Loop() {
 		tick()
 	}
+	b.ReportMetric(float64(threadCPU()-cpu)/1e3/float64(b.N), "cpu-µs/tick")
 	perTick := float64(b.Elapsed().Microseconds()) / float64(b.N)
 	b.ReportMetric(perTick, "µs/tick")
 	b.ReportMetric(perTick/float64(n), "µs/participant")
 	b.ReportMetric(float64(m.Stats().EncodesLastTick), "encodes/tick")
+	b.ReportMetric(float64(m.Stats().StereoListeners), "stereo-listeners")
+}
+
+// BenchmarkTickStereo is BenchmarkTick's room (fake encoders: the mixing) and BenchmarkTickOpus's
+// (real encodes) with every participant able to take stereo: "mono" is the room as it is today,
+// "capable" the same participants offering stereo=1 in a room without pans (it must cost what
+// "mono" does), "panned" the three talkers at -1, 0 and 1 so that everyone hears stereo.
+func BenchmarkTickStereo(b *testing.B) {
+	pan := func(m *Mixer) {
+		for i, p := range []float32{-1, 0, 1} {
+			if err := m.SetPan(ID(i+1), p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	fake := func(f codec.Format) (codec.Encoder, error) { return (&fakeFactory{}).New(f) }
+	for _, enc := range []struct {
+		name string
+		new  func(codec.Format) (codec.Encoder, error)
+		n    int
+	}{{"fake", fake, 1000}, {"opus", codec.NewEncoder, 10}, {"opus", codec.NewEncoder, 1000}} {
+		for _, room := range []struct {
+			name  string
+			f     codec.Format
+			setup func(*Mixer)
+		}{{"mono", opus20, nil}, {"capable", opusStereo, nil}, {"panned", opusStereo, pan}} {
+			b.Run(fmt.Sprintf("%s/N=%d/%s", enc.name, enc.n, room.name), func(b *testing.B) {
+				benchRoomWith(b, enc.n, enc.new, room.f, room.setup)
+			})
+		}
+	}
 }
 
 // BenchmarkTick is one room's tick with fake encoders: the mixer's own cost (levels, selection,

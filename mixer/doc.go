@@ -70,6 +70,16 @@
 // ticks shapes the next tick. SetTopK and SetFormat change a room's K and a leg's encoding
 // between ticks (a settings change, a re-INVITE, a new expected loss for Opus FEC).
 //
+// # Stereo placement
+//
+// A pan per participant (SetPan) and per matrix pair (SetPairPan, Pair.Pan) place voices for
+// listeners whose Format accepts stereo (codec.Format.Stereo: the SDP's stereo=1), with a
+// constant-power law; see stereo.go. Such a listener hears stereo only while a pan applies to it,
+// so a room without pans runs exactly as before. The stereo mixes mirror the mono ones (a shared
+// mix, talkers' "all but me", private rows) and are summed only in ticks where someone hears
+// stereo; the stereo Format is its own output-group key, so each distinct stereo mix is encoded
+// once, and mono listeners' mixes are untouched (bit for bit).
+//
 // # Encoder switches
 //
 // A listener moving between groups changes the encoder its decoder follows. Private groups come

@@ -16,3 +16,6 @@ var (
 	// participant: minus-one means nobody hears itself, whatever the gain.
 	ErrSelfPair = errors.New("mixer: listener and speaker are the same participant")
 )
+
+// ErrBadPan is returned for a pan outside -1 to 1 or not a number; nothing is changed.
+var ErrBadPan = errors.New("mixer: pan outside -1 to 1")

@@ -89,7 +89,7 @@ type fakeEncoder struct {
 }
 
 func (e *fakeEncoder) Encode(pcm []int16, dst []byte) (int, error) {
-	if len(pcm) != e.format.Samples() {
+	if len(pcm) != e.format.Samples()*e.format.Channels() {
 		return 0, codec.ErrBadPacketSize
 	}
 	copy(e.pcm, pcm)
@@ -121,7 +121,7 @@ func (f *fakeFactory) New(fm codec.Format) (codec.Encoder, error) {
 		return nil, err
 	}
 	fm = fm.Normalized()
-	e := &fakeEncoder{id: uint32(len(f.encoders)), format: fm, pcm: make([]int16, fm.Samples())}
+	e := &fakeEncoder{id: uint32(len(f.encoders)), format: fm, pcm: make([]int16, fm.Samples()*fm.Channels())}
 	f.encoders = append(f.encoders, e)
 	return e, nil
 }

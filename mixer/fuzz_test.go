@@ -45,7 +45,7 @@ func FuzzOps(f *testing.F) {
 			case 5:
 				err = m.SetGain(id, other, float32(arg>>6)*1.5)
 			case 6:
-				err = m.SetMatrix([]Pair{{id, other, 0.5}, {other, id, 2}})
+				err = m.SetMatrix([]Pair{{Listener: id, Speaker: other, Gain: 0.5}, {Listener: other, Speaker: id, Gain: 2}})
 			case 7:
 				if s, ok := tones[id]; ok {
 					s.paused = !s.paused

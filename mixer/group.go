@@ -50,6 +50,7 @@ func (g *group) String() string { return g.kind.String() + " " + g.fs.format.Str
 type formatState struct {
 	format   codec.Format // normalised
 	frames   int          // ticks per packet
+	frameLen int          // samples of one tick in the packet: codec.FrameSamples per channel
 	rtpUnits uint32       // RTP timestamp advance per packet, in the codec's clock
 	users    int          // participants with this Format
 	shared   *group
@@ -74,6 +75,7 @@ func (m *Mixer) formatFor(f codec.Format) (int32, error) {
 	fs := &formatState{
 		format:   f,
 		frames:   int(f.PacketTime / codec.FrameDuration),
+		frameLen: codec.FrameSamples * f.Channels(),
 		rtpUnits: uint32(int64(f.Codec.ClockRate()) * int64(f.PacketTime) / 1e9),
 	}
 	var err error
@@ -94,7 +96,7 @@ func (m *Mixer) newGroup(fs *formatState, kind groupKind) (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mixer: encoder for %s: %w", fs.format, err)
 	}
-	n := fs.format.Samples()
+	n := fs.format.Samples() * fs.format.Channels()
 	g := &group{fs: fs, kind: kind, enc: enc, accum: make([]int16, n), last: make([]int16, n),
 		payload: make([]byte, codec.MaxPayloadSize)}
 	if kind == groupShared {
@@ -157,7 +159,7 @@ func (m *Mixer) usePrivate(p *participant, fs *formatState) *group {
 	if prev.kind == groupSilent {
 		clear(g.accum)
 	} else {
-		copy(g.accum[:fs.frame*codec.FrameSamples], prev.accum)
+		copy(g.accum[:fs.frame*fs.frameLen], prev.accum)
 	}
 	copy(g.last, prev.last)
 	g.due = 0
@@ -199,7 +201,7 @@ func (m *Mixer) releasePrivate(p *participant) {
 // putFrame writes one tick's mix into the group's packet and encodes the packet when it is due.
 func (m *Mixer) putFrame(g *group, pcm []int16) {
 	fs := g.fs
-	copy(g.accum[fs.frame*codec.FrameSamples:], pcm)
+	copy(g.accum[fs.frame*fs.frameLen:], pcm)
 	if fs.isDue {
 		m.encode(g)
 	}

@@ -52,7 +52,8 @@ func (h *harness) run(n int, record bool) {
 			if !ok || h.m.slots[s].format < 0 {
 				continue
 			}
-			pcm := h.enc.decode(out, h.m.formats[h.m.slots[s].format].format.Samples())
+			f := h.m.formats[h.m.slots[s].format].format
+			pcm := h.enc.decode(out, f.Samples()*f.Channels())
 			h.heard[id] = append(h.heard[id], pcm...)
 		}
 	}

@@ -82,8 +82,12 @@ const limiterRange = 32767 - limiterKnee
 // knee + x·R/(x+R), which has slope 1 at the knee (no kink) and tends to full scale without
 // reaching it, so ten loud talkers stay bounded and never wrap around. Unlike tanh it costs one
 // division, and only for samples above the knee.
-func (a *accumulator) limit(out *codec.Frame) {
-	for i, x := range a {
+func (a *accumulator) limit(out *codec.Frame) { limitInto(a[:], out[:]) }
+
+// limitInto is limit for any length: out must be as long as in.
+func limitInto(in []int32, out []int16) {
+	out = out[:len(in)]
+	for i, x := range in {
 		switch {
 		case x > limiterKnee:
 			over := int64(x) - limiterKnee

@@ -23,7 +23,9 @@ type Mixer struct {
 	count       int
 	formats     []*formatState
 	formatIndex map[codec.Format]int32
-	pairs       map[pairKey]float32
+	pairs       map[pairKey]pairValue
+	roomPans    int // participants whose pan is not 0
+	stereoUsers int // participants whose output Format is stereo
 
 	tick            uint64
 	talkers         []int32 // selected talkers, at most TopK
@@ -44,10 +46,14 @@ type Mixer struct {
 	acc       accumulator // scratch for a private mix
 	out       codec.Frame
 
+	// The stereo mixes (stereo.go), summed only while stereoUsers > 0.
+	stAll, stSharedSum, stAcc stereoAccumulator
+	stShared, stOut           codec.StereoFrame
+
 	noPrime bool // tests only: measure an encoder switch without priming
 
-	tickEncodes, tickDecodes, tickGroups, tickPrivate int
-	stats                                             counters
+	tickEncodes, tickDecodes, tickGroups, tickPrivate, tickStereo int
+	stats                                                         counters
 }
 
 // New returns a mixer with cfg (zero values take their documented defaults).
@@ -60,7 +66,7 @@ func New(cfg Config, opts ...Option) *Mixer {
 		log:          slog.Default(),
 		index:        make(map[ID]int32),
 		formatIndex:  make(map[codec.Format]int32),
-		pairs:        make(map[pairKey]float32),
+		pairs:        make(map[pairKey]pairValue),
 	}
 	for _, o := range opts {
 		o(m)
@@ -102,7 +108,7 @@ func (m *Mixer) growScratch() {
 // lock and allocates nothing once the encoder pools are warm.
 func (m *Mixer) Tick(now time.Time) {
 	m.tick++
-	m.tickEncodes, m.tickDecodes, m.tickGroups, m.tickPrivate = 0, 0, 0, 0
+	m.tickEncodes, m.tickDecodes, m.tickGroups, m.tickPrivate, m.tickStereo = 0, 0, 0, 0, 0
 	for _, fs := range m.formats {
 		fs.frame = int((m.tick - 1) % uint64(fs.frames))
 		fs.isDue = fs.frame == fs.frames-1
@@ -124,6 +130,7 @@ func (m *Mixer) Tick(now time.Time) {
 	c.decodesLast.Store(int64(m.tickDecodes))
 	c.groups.Store(int64(m.tickGroups))
 	c.private.Store(int64(m.tickPrivate))
+	c.stereo.Store(int64(m.tickStereo))
 	c.talkers.Store(int64(len(m.talkers)))
 	c.participants.Store(int64(m.count))
 }
@@ -253,6 +260,9 @@ func (m *Mixer) loadContributors() {
 		}
 	}
 	m.sharedSum.limit(&m.shared)
+	if m.stereoUsers > 0 {
+		m.sumStereo()
+	}
 }
 
 func (m *Mixer) load(p *participant) {
@@ -275,9 +285,13 @@ func (m *Mixer) mixListeners(now time.Time) {
 		if !p.active || p.format < 0 {
 			continue
 		}
-		g := m.listen(p, int32(i), m.formats[p.format], now)
+		fs := m.formats[p.format]
+		g := m.listen(p, int32(i), fs, now)
 		g.members++
 		p.grp = g
+		if fs.format.Stereo {
+			m.tickStereo++
+		}
 	}
 }
 
@@ -286,11 +300,15 @@ func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) 
 		m.releasePrivate(p)
 		return fs.silent
 	}
+	if p.solo != 0 {
+		return m.listenSolo(p, fs, now)
+	}
 	inSet := p.mixedTick == m.tick
 	// A talker's mix differs from the shared one unless it is the reserve and every other
 	// talker is wholly in the shared mix: then "all but me" is the shared mix.
 	own := inSet && !(p.weight == weightZero && m.partial == 1)
-	custom := p.coachTick == m.tick || m.rowMatters(p)
+	stereo := fs.format.Stereo
+	custom := p.coachTick == m.tick || m.rowMatters(p, stereo)
 	if own || custom {
 		p.lingerTill = now.Add(m.cfg.PrivateLinger)
 	} else if p.priv == nil || (fs.frame == 0 && !now.Before(p.lingerTill)) {
@@ -306,7 +324,15 @@ func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) 
 		}
 		return fs.shared
 	}
-	pcm, heard := m.mixFor(p, s, inSet, own, custom)
+	var pcm []int16
+	var heard bool
+	if stereo {
+		pcm, heard = m.mixStereoFor(p, s, inSet, own, custom)
+	} else {
+		var f *codec.Frame
+		f, heard = m.mixFor(p, s, inSet, own, custom)
+		pcm = f[:]
+	}
 	if !heard && p.priv == nil {
 		return fs.silent
 	}
@@ -315,15 +341,17 @@ func (m *Mixer) listen(p *participant, s int32, fs *formatState, now time.Time) 
 		return fs.silent
 	}
 	m.tickPrivate++
-	m.putFrame(g, pcm[:])
+	m.putFrame(g, pcm)
 	return g
 }
 
 // rowMatters reports whether p's explicit pairs change the level of a talker mixed this tick,
-// at O(entries of the row).
-func (m *Mixer) rowMatters(p *participant) bool {
-	for _, e := range p.row {
-		if e.q14 != gainOne && m.slots[e.speaker].mixedTick == m.tick {
+// or, for a stereo listener, its place, at O(entries of the row).
+func (m *Mixer) rowMatters(p *participant, stereo bool) bool {
+	for i := range p.row {
+		e := &p.row[i]
+		sp := &m.slots[e.speaker]
+		if sp.mixedTick == m.tick && (e.q14 != gainOne || stereo && e.panMatters(sp)) {
 			return true
 		}
 	}
@@ -344,27 +372,47 @@ func (m *Mixer) mixFor(p *participant, s int32, inSet, own, custom bool) (*codec
 		return &m.shared, m.heardAll > 0
 	}
 	clear(m.acc[:])
+	heard := m.sumContributions(p, s, inSet, false)
+	m.acc.limit(&m.out)
+	return &m.out, heard
+}
+
+// sumContributions sums p's own mix from the contributors into acc, or stAcc when stereo: a
+// talker (inSet) hears the other talkers at full level, any other listener the shared mix's
+// talkers as the shared mix weighs them, and p's whispering coaches. It reports whether p hears
+// anyone.
+func (m *Mixer) sumContributions(p *participant, s int32, inSet, stereo bool) bool {
 	heard := false
+	add := func(c int32, f *codec.Frame) {
+		if stereo {
+			heard = m.addStereoContribution(p, c, f) || heard
+		} else {
+			heard = m.addContribution(p, c, f) || heard
+		}
+	}
 	for _, c := range m.mixed {
 		f := m.slots[c].sharedPCM
 		if inSet {
 			f = m.slots[c].frame
 		}
 		if c != s && f != nil {
-			heard = m.addContribution(p, c, f) || heard
+			add(c, f)
 		}
 	}
 	for _, c := range m.whisper {
 		if m.slots[c].targetSlot == s {
-			heard = m.addContribution(p, c, m.slots[c].frame) || heard
+			add(c, m.slots[c].frame)
 		}
 	}
-	m.acc.limit(&m.out)
-	return &m.out, heard
+	return heard
 }
 
 func (m *Mixer) addContribution(p *participant, c int32, f *codec.Frame) bool {
-	switch q := gainQ14(p.row, c); q {
+	q := int32(gainOne)
+	if e := entryOf(p.row, c); e != nil {
+		q = e.q14
+	}
+	switch q {
 	case 0:
 		return false
 	case gainOne:
@@ -383,7 +431,11 @@ func (m *Mixer) encodeShared() {
 			continue
 		}
 		sh := fs.shared
-		copy(sh.accum[fs.frame*codec.FrameSamples:], m.shared[:])
+		if fs.format.Stereo {
+			copy(sh.accum[fs.frame*fs.frameLen:], m.stShared[:])
+		} else {
+			copy(sh.accum[fs.frame*fs.frameLen:], m.shared[:])
+		}
 		if !fs.isDue {
 			continue
 		}

@@ -166,8 +166,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"gain negative", h.m.SetGain(1, 2, -1), ErrBadGain},
 		{"self pair", h.m.SetGain(1, 1, 1), ErrSelfPair},
 		{"unknown speaker", h.m.SetGain(1, 9, 1), ErrUnknownParticipant},
-		{"matrix", h.m.SetMatrix([]Pair{{1, 2, 1}, {2, 1, 7}}), ErrBadGain},
-		{"matrix twice", h.m.SetMatrix([]Pair{{1, 2, 1}, {1, 2, 3}}), ErrBadGain},
+		{"matrix", h.m.SetMatrix([]Pair{{Listener: 1, Speaker: 2, Gain: 1}, {Listener: 2, Speaker: 1, Gain: 7}}), ErrBadGain},
+		{"matrix twice", h.m.SetMatrix([]Pair{{Listener: 1, Speaker: 2, Gain: 1}, {Listener: 1, Speaker: 2, Gain: 3}}), ErrBadGain},
 		{"coach self", h.m.SetRole(1, RoleCoach, 1), ErrBadRole},
 		{"coach absent", h.m.SetRole(1, RoleCoach, 9), ErrBadRole},
 		{"role", h.m.SetRole(1, Role(9), 0), ErrBadRole},
@@ -179,14 +179,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, c.err, c.want)
 		}
 	}
-	if got := h.m.Matrix(); len(got) != 1 || got[0] != (Pair{1, 2, 2}) {
+	if got := h.m.Matrix(); len(got) != 1 || got[0] != (Pair{Listener: 1, Speaker: 2, Gain: 2}) {
 		t.Errorf("matrix changed by bad input: %v", got)
 	}
 	if r, _, _ := h.m.Role(1); r != RoleNormal || h.m.Len() != 2 {
 		t.Errorf("role %v, %d participants", r, h.m.Len())
 	}
-	must(t, h.m.SetMatrix([]Pair{{2, 1, 0.5}}))
-	if got := h.m.Matrix(); len(got) != 1 || got[0] != (Pair{2, 1, 0.5}) {
+	must(t, h.m.SetMatrix([]Pair{{Listener: 2, Speaker: 1, Gain: 0.5}}))
+	if got := h.m.Matrix(); len(got) != 1 || got[0] != (Pair{Listener: 2, Speaker: 1, Gain: 0.5}) {
 		t.Errorf("matrix not replaced: %v", got)
 	}
 	must(t, h.m.Remove(1))

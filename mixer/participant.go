@@ -94,6 +94,13 @@ type participant struct {
 	target      ID    // the coach's target
 	targetSlot  int32 // the target's slot, -1 when absent or not a coach
 	row         []rowEntry
+	solo        ID // the one speaker this listener hears (SetSolo), 0 for the room
+
+	// Stereo placement (stereo.go).
+	req        codec.Format // the Format asked for (Add, SetFormat); Stereo: it accepts stereo
+	pan        float32      // where stereo listeners hear it, -1 to 1
+	panL, panR int32        // pan as constant-power Q14 gains
+	rowPanned  bool         // its row holds a pan other than 0
 
 	voiceTrack
 
@@ -142,7 +149,7 @@ func (m *Mixer) Add(id ID, pc ParticipantConfig) error {
 	fi := int32(-1)
 	if pc.Format.Codec != 0 {
 		var err error
-		if fi, err = m.formatFor(pc.Format); err != nil {
+		if fi, err = m.formatFor(m.outputFormat(&participant{req: pc.Format})); err != nil {
 			return err
 		}
 	}
@@ -159,16 +166,13 @@ func (m *Mixer) Add(id ID, pc ParticipantConfig) error {
 	if frame == nil {
 		frame = new(codec.Frame)
 	}
-	*p = participant{id: id, active: true, src: pc.Source, format: fi, frame: frame,
-		targetSlot: -1, lastEmpty: true}
+	*p = participant{id: id, active: true, src: pc.Source, format: -1, frame: frame,
+		targetSlot: -1, lastEmpty: true, req: pc.Format}
+	p.panL, p.panR = panGains(0)
 	p.rank = float32(codec.Silence)
 	m.index[id] = s
 	m.count++
-	if fi >= 0 {
-		fs := m.formats[fi]
-		fs.users++
-		m.prewarm(fs)
-	}
+	m.switchFormat(p, fi)
 	// Coaches whose target is this ID (set before it joined, or a rejoin) find it again.
 	for i := range m.slots {
 		if q := &m.slots[i]; q.active && q.role == RoleCoach && q.target == id {
@@ -190,10 +194,7 @@ func (m *Mixer) Remove(id ID) error {
 	p := &m.slots[s]
 	m.talkers = removeSlot(m.talkers, s)
 	m.coaches = removeSlot(m.coaches, s)
-	m.releasePrivate(p)
-	if p.format >= 0 {
-		m.formats[p.format].users--
-	}
+	m.switchFormat(p, -1)
 	for i := range m.slots {
 		if q := &m.slots[i]; q.active && q.targetSlot == s {
 			q.targetSlot = -1
@@ -201,10 +202,15 @@ func (m *Mixer) Remove(id ID) error {
 	}
 	m.dropPairsOf(id)
 	delete(m.index, id)
+	panned := p.pan != 0
 	frame := p.frame
 	*p = participant{frame: frame, format: -1, targetSlot: -1}
 	m.free = append(m.free, s)
 	m.count--
+	if panned {
+		m.roomPans--
+		m.placeAll()
+	}
 	m.log.Debug("mixer: participant removed", "id", id)
 	return nil
 }

@@ -13,24 +13,38 @@ func (m *Mixer) SetFormat(id ID, f codec.Format) error {
 	}
 	fi := int32(-1)
 	if f.Codec != 0 {
-		if fi, err = m.formatFor(f); err != nil {
+		if fi, err = m.formatFor(m.outputFormat(&participant{req: f, rowPanned: p.rowPanned})); err != nil {
 			return err
 		}
 	}
+	p.req = f
+	m.switchFormat(p, fi)
+	return nil
+}
+
+// switchFormat moves p to the output Format of index fi (-1: it hears nothing), leaving any
+// private encoder behind; its next packet is a new talkspurt.
+func (m *Mixer) switchFormat(p *participant, fi int32) {
 	if fi == p.format {
-		return nil
+		return
 	}
 	m.releasePrivate(p)
 	if p.format >= 0 {
-		m.formats[p.format].users--
+		fs := m.formats[p.format]
+		fs.users--
+		if fs.format.Stereo {
+			m.stereoUsers--
+		}
 	}
 	p.format, p.grp, p.lastEmpty, p.out = fi, nil, true, Output{}
 	if fi >= 0 {
 		fs := m.formats[fi]
 		fs.users++
+		if fs.format.Stereo {
+			m.stereoUsers++
+		}
 		m.prewarm(fs)
 	}
-	return nil
 }
 
 // SetTopK changes how many talkers are mixed at most, from the next tick on (a room's settings

@@ -15,6 +15,9 @@ type Stats struct {
 	Groups int
 	// PrivateListeners is the number of listeners with their own encoder after the last tick.
 	PrivateListeners int
+	// StereoListeners is the number of listeners that heard a stereo mix in the last tick
+	// (stereo.go); 0 in a room without pans.
+	StereoListeners int
 	// EncodesLastTick and DecodesLastTick count the last tick's Encoder.Encode calls
 	// (including the priming of a private encoder) and Source.Read calls.
 	EncodesLastTick, DecodesLastTick int
@@ -30,7 +33,7 @@ type Stats struct {
 // counters are written by the owner's goroutine in Tick and read by Stats from any goroutine.
 type counters struct {
 	ticks, encodes, decodes, encodeErrors, encodersMade atomic.Uint64
-	participants, talkers, groups, private              atomic.Int64
+	participants, talkers, groups, private, stereo      atomic.Int64
 	encodesLast, decodesLast                            atomic.Int64
 }
 
@@ -44,6 +47,7 @@ func (m *Mixer) Stats() Stats {
 		Talkers:          int(c.talkers.Load()),
 		Groups:           int(c.groups.Load()),
 		PrivateListeners: int(c.private.Load()),
+		StereoListeners:  int(c.stereo.Load()),
 		EncodesLastTick:  int(c.encodesLast.Load()),
 		DecodesLastTick:  int(c.decodesLast.Load()),
 		Encodes:          c.encodes.Load(),

@@ -79,6 +79,7 @@ type call struct {
 	part atomic.Pointer[bridge.Participant]
 	ivr  atomic.Pointer[ivr]
 	hold atomic.Bool
+	xfer atomic.Pointer[transfer] // the transfer out of the room in progress (transfer.go)
 
 	endOnce, hangupOnce sync.Once
 	done                chan struct{}

@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"crypto/subtle"
 	"errors"
 	"sync"
 	"time"
@@ -141,6 +142,7 @@ func (v *ivr) run() {
 	c := v.c
 	res := c.result()
 	f := res.SendFormat()
+	f.Stereo = false // prompts are mono
 	enc, err := codec.NewEncoder(f)
 	if err != nil {
 		c.log.Warn("ivr encoder", "err", err)
@@ -247,15 +249,24 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 			prompt = prompts.InvalidPIN
 			continue // silence is no guess
 		}
-		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
-			return "", "", err // locked out meanwhile (another call of the same source)
+		if err != nil {
+			got = "" // keys that ended badly (too many, no #) are a wrong PIN
 		}
-		if err == nil && (got == pin || modPIN != "" && got == modPIN) {
-			s.cfg.Attempts.Succeed(who, room, time.Now())
-			v.c.moderator.Store(modPIN != "" && got == modPIN)
+		// One step: refused unchecked if the source was locked out meanwhile (another call of
+		// the same source), else compared and counted. The moderator PIN, when typed, is the
+		// secret compared (whether it was is the caller's to know: it typed it).
+		secret := pin
+		moderator := modPIN != "" && subtle.ConstantTimeCompare([]byte(got), []byte(modPIN)) == 1
+		if moderator {
+			secret = modPIN
+		}
+		switch err := s.cfg.Attempts.Check(who, room, got, secret, time.Now()); {
+		case err == nil:
+			v.c.moderator.Store(moderator)
 			return room, got, nil
+		case !errors.Is(err, guard.ErrWrongSecret):
+			return "", "", err
 		}
-		s.cfg.Attempts.Fail(who, room, time.Now())
 		prompt = prompts.InvalidPIN
 	}
 	return "", "", errors.New("wrong PIN")

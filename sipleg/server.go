@@ -170,6 +170,7 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnUpdate(s.inCall(func(c *call, req *sip.Request, tx sip.ServerTransaction) { c.modify(req, tx, false) }))
 	s.srv.OnInfo(s.inCall((*call).info))
+	s.srv.OnNotify(s.inCall((*call).notify)) // a transfer's progress (transfer.go)
 	s.srv.OnNoRoute(s.onNoRoute)
 	return s, nil
 }

@@ -15,6 +15,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
+	"confd/internal/sdpneg"
 	"confd/jitter"
 )
 
@@ -45,6 +46,7 @@ type JoinInfo struct {
 // offerAudio is what confd needs to know of an offer's audio before pion reads it.
 type offerAudio struct {
 	direction string // sendrecv, sendonly, recvonly or inactive, as the offerer says
+	stereo    bool   // the offer's Opus fmtp says stereo=1: its decoder takes stereo (RFC 7587)
 }
 
 // checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, an audio
@@ -69,13 +71,19 @@ func checkOffer(offer string) (offerAudio, error) {
 		}
 		dir := sessionDir
 		opus := false
+		var opusPT string
+		fmtp := map[string]string{}
 		for _, a := range m.Attributes {
 			switch {
 			case isDirection(a.Key):
 				dir = a.Key
 			case a.Key == "rtpmap":
-				if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") {
-					opus = true
+				if pt, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") && !opus {
+					opus, opusPT = true, pt
+				}
+			case a.Key == "fmtp":
+				if pt, params, ok := strings.Cut(a.Value, " "); ok {
+					fmtp[pt] = params
 				}
 			}
 		}
@@ -85,7 +93,7 @@ func checkOffer(offer string) (offerAudio, error) {
 		if dir == "inactive" {
 			return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
 		}
-		return offerAudio{direction: dir}, nil
+		return offerAudio{direction: dir, stereo: sdpneg.ParseOpusParams(fmtp[opusPT]).Stereo}, nil
 	}
 	return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
 }
@@ -181,53 +189,87 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 // offer has been found valid, pion's reading of it included, and before anything is sent: a
 // bad offer is answered the same whatever the PIN.
 func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, verdict func() error) (string, *Call, error) {
-	if _, err := s.b.Admit(room); err != nil {
-		return "", nil, err
+	if info.Kind == "" {
+		info.Kind = "sip"
 	}
-	oa, err := checkOffer(offer)
+	oa, offer, err := s.admitOffer(room, offer, info)
 	if err != nil {
 		return "", nil, err
 	}
-	if info.Listen && (oa.direction == "sendonly") {
-		return "", nil, fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
+	c, err := s.newCall(room, info)
+	if err != nil {
+		return "", nil, err
 	}
-	if info.Kind == "" {
-		info.Kind = "sip"
+	local, aa, err := c.negotiate(ctx, offer, oa, info.Listen, verdict)
+	if err != nil {
+		c.end("refused")
+		<-c.done
+		return "", nil, err
+	}
+	c.info = participantInfo(info, oa, aa)
+	c.armConnectTimeout()
+	s.stats.answered.Add(1)
+	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
+		"direction", aa.direction, "level_ext", aa.levelID)
+	return local, c, nil
+}
+
+// admitOffer is the first step of an answer, before anything is allocated: the room must take
+// a participant and the offer must be one confd can answer. It returns the offer's audio and
+// the offer with its remote candidates cut to Config.MaxCandidates.
+func (s *Server) admitOffer(room, offer string, info JoinInfo) (offerAudio, string, error) {
+	if _, err := s.b.Admit(room); err != nil {
+		return offerAudio{}, "", err
+	}
+	oa, err := checkOffer(offer)
+	if err != nil {
+		return offerAudio{}, "", err
+	}
+	if info.Listen && (oa.direction == "sendonly") {
+		return offerAudio{}, "", fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
 	}
 	offer, dropped := limitCandidates(offer, s.cfg.maxCandidates())
 	if dropped > 0 {
 		s.log.Debug("remote ICE candidates dropped", "room", room, "kind", info.Kind, "dropped", dropped)
 	}
+	return oa, offer, nil
+}
+
+// newCall takes the source's admission (when info.Remote is set) and makes the call's
+// PeerConnection, giving both back if the call cannot be made.
+func (s *Server) newCall(room string, info JoinInfo) (*Call, error) {
 	release := func() {}
 	if info.Remote != "" {
 		src := guard.SourceOf(info.Remote)
 		if err := s.admission.Acquire(src, time.Now()); err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		release = func() { s.admission.Release(src) }
 	}
 	pc, err := s.newPeerConnection()
 	if err != nil {
 		release()
-		return "", nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
+		return nil, fmt.Errorf("webrtcleg: new peer connection: %w", err)
 	}
 	c := &Call{s: s, id: newResourceID(), room: room, kind: info.Kind, pc: pc, release: release, held: info.held,
 		joined: make(chan struct{}), done: make(chan struct{})}
 	if err := s.add(c); err != nil {
 		_ = pc.Close()
 		release()
-		return "", nil, err
+		return nil, err
 	}
-	fail := func(err error) (string, *Call, error) {
-		c.end("refused")
-		<-c.done
-		return "", nil, err
-	}
+	return c, nil
+}
+
+// negotiate answers the offer on c's PeerConnection and gathers every candidate (no trickle).
+// verdict, when set, is asked once pion has read the whole offer and before anything is sent.
+func (c *Call) negotiate(ctx context.Context, offer string, oa offerAudio, listen bool, verdict func() error) (string, answerAudio, error) {
+	pc := c.pc
 	// The transceiver is made before the offer is read so that pion pairs it with the offer's
 	// audio and answers with the direction confd wants (JSEP, RFC 8829 section 5.3.1).
 	var dir webrtc.RTPTransceiverDirection
 	switch {
-	case info.Listen || oa.direction == "recvonly":
+	case listen || oa.direction == "recvonly":
 		dir = webrtc.RTPTransceiverDirectionSendonly
 	case oa.direction == "sendrecv":
 		dir = webrtc.RTPTransceiverDirectionSendrecv
@@ -236,57 +278,68 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 		c.track = newAudioTrack(c.id)
 		tr, err := pc.AddTransceiverFromTrack(c.track, webrtc.RTPTransceiverInit{Direction: dir})
 		if err != nil {
-			return fail(fmt.Errorf("webrtcleg: add transceiver: %w", err))
+			return "", answerAudio{}, fmt.Errorf("webrtcleg: add transceiver: %w", err)
 		}
 		c.sender = tr.Sender()
 	}
 	pc.OnConnectionStateChange(c.onConnectionState)
-	if !info.Listen {
+	if !listen {
 		pc.OnTrack(c.onTrack)
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
+		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
+		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	if verdict != nil {
 		if err := verdict(); err != nil {
-			return fail(err)
+			return "", answerAudio{}, err
 		}
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
+		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	timeout := time.NewTimer(s.cfg.gatherTimeout())
+	timeout := time.NewTimer(c.s.cfg.gatherTimeout())
 	defer timeout.Stop()
 	select {
 	case <-gathered:
 	case <-ctx.Done():
-		return fail(fmt.Errorf("%w: %w", ErrGathering, ctx.Err()))
+		return "", answerAudio{}, fmt.Errorf("%w: %w", ErrGathering, ctx.Err())
 	case <-timeout.C:
-		return fail(ErrGathering)
+		return "", answerAudio{}, ErrGathering
 	}
 	local := pc.LocalDescription().SDP
 	aa, err := readAnswer(local)
 	if err != nil {
-		return fail(err)
+		return "", answerAudio{}, err
 	}
-	local = withOpusFmtp(local, aa.opusPT)
-	c.info = bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit, Moderator: info.Moderator}
+	return withOpusFmtp(local, aa.opusPT, oa.stereo), aa, nil
+}
+
+// participantInfo is what the call's participant will be once it joins: what confd sends
+// (Opus, stereo when the offer asked for it) and what it reads, as the answer settled them.
+func participantInfo(info JoinInfo, oa offerAudio, aa answerAudio) bridge.ParticipantInfo {
+	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit, Moderator: info.Moderator}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
-		c.info.Output, c.info.OutputPT = codec.Format{Codec: codec.Opus}, aa.opusPT
+		p.Output, p.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}
 	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
-		c.info.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
-		c.info.LevelExtensionID = aa.levelID
+		p.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
+		p.LevelExtensionID = aa.levelID
 	}
+	return p
+}
+
+// armConnectTimeout marks c answered and gives ICE and DTLS Config.ConnectTimeout to come up;
+// if they came up before the answer was complete, c joins now.
+func (c *Call) armConnectTimeout() {
 	c.mu.Lock()
 	c.answered = true
 	if !c.closing {
-		c.timer = time.AfterFunc(s.cfg.connectTimeout(), func() {
+		c.timer = time.AfterFunc(c.s.cfg.connectTimeout(), func() {
 			if c.Participant() == nil {
 				c.end("ice or dtls timed out")
 			}
@@ -295,20 +348,23 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	connected := c.connectedEarly
 	c.mu.Unlock()
 	if connected {
-		c.join() // ICE and DTLS came up before the answer was complete
+		c.join()
 	}
-	s.stats.answered.Add(1)
-	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
-		"direction", aa.direction, "level_ext", aa.levelID)
-	return local, c, nil
 }
 
 // withOpusFmtp makes the answer's Opus fmtp ask for in-band FEC and DTX (RFC 7587 section 6.1):
 // pion copies the offer's parameters (a browser offers useinbandfec=1 without usedtx) and refuses
 // a changed local description, so the answer is changed on its way out: fmtp only tells the
-// peer what confd prefers to receive and changes nothing in pion.
-func withOpusFmtp(answer string, pt uint8) string {
+// peer what confd prefers to receive and changes nothing in pion. For the same reason a stereo=1
+// that pion copied from the offer is taken out (confd decodes mono, so a publisher need not
+// spend bits on stereo), and sprop-stereo=1 says that confd may send stereo when the offer asked
+// for it (stereo): Chromium decodes stereo by its own offer's stereo=1.
+func withOpusFmtp(answer string, pt uint8, stereo bool) string {
 	prefix := "a=fmtp:" + strconv.Itoa(int(pt)) + " "
+	ours := []string{"useinbandfec=1", "usedtx=1"}
+	if stereo {
+		ours = append(ours, "sprop-stereo=1")
+	}
 	lines := strings.Split(answer, "\r\n")
 	found := false
 	for i, l := range lines {
@@ -320,16 +376,18 @@ func withOpusFmtp(answer string, pt uint8) string {
 		var kept []string
 		for _, kv := range strings.Split(params, ";") {
 			k, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
-			if k != "" && k != "useinbandfec" && k != "usedtx" {
+			switch k {
+			case "", "useinbandfec", "usedtx", "stereo", "sprop-stereo":
+			default:
 				kept = append(kept, strings.TrimSpace(kv))
 			}
 		}
-		lines[i] = prefix + strings.Join(append(kept, "useinbandfec=1", "usedtx=1"), ";")
+		lines[i] = prefix + strings.Join(append(kept, ours...), ";")
 	}
 	if !found {
 		for i, l := range lines {
 			if strings.HasPrefix(l, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
-				lines = append(lines[:i+1], append([]string{prefix + "useinbandfec=1;usedtx=1"}, lines[i+1:]...)...)
+				lines = append(lines[:i+1], append([]string{prefix + strings.Join(ours, ";")}, lines[i+1:]...)...)
 				break
 			}
 		}

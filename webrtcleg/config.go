@@ -1,14 +1,12 @@
 package webrtcleg
 
 import (
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
 
 	"github.com/pion/transport/v5"
 
-	"confd/internal/config"
 	"confd/internal/guard"
 )
 
@@ -21,16 +19,16 @@ type Config struct {
 	// ListenIPs, when set, restricts host candidates to these local addresses (tests use
 	// 127.0.0.1 only). Empty means every interface.
 	ListenIPs []netip.Addr
-	// RTP is the UDP port range of -rtp for the legs' ICE sockets. The zero value lets the OS
-	// choose. Ignored when UDPPort is set.
-	RTP config.PortRange
+	// MinPort and MaxPort bound the UDP ports of the legs' ICE sockets (the daemon's -rtp
+	// range). Zero lets the OS choose. Ignored when UDPPort is set.
+	MinPort, MaxPort uint16
 	// UDPPort, when set, puts every WebRTC leg on this one UDP port (pion's ICE UDP mux, which
 	// tells legs apart by their ICE username fragment, RFC 8445 section 7.2.2).
 	UDPPort int
 	// ICEServers are STUN and TURN servers (RFC 7064, RFC 7065): confd gathers server-reflexive
 	// and relayed candidates from them, and hands them to WHIP/WHEP clients as Link headers
 	// (RFC 9725 section 4.6).
-	ICEServers []config.ICEServer
+	ICEServers []ICEServer
 	// ICELite makes confd an ICE-lite agent (RFC 8445 section 2.5): it only answers
 	// connectivity checks, which suits a confd on a public address.
 	ICELite bool
@@ -81,6 +79,12 @@ func (c Config) admission() guard.AdmissionConfig {
 
 func (c Config) maxCandidates() int { return orDefault(c.MaxCandidates, 8) }
 
+// ICEServer is a STUN or TURN server (RFC 7064, RFC 7065) with its long-term credentials.
+type ICEServer struct {
+	URLs                 []string
+	Username, Credential string
+}
+
 // orDefault is v, or def when v is not positive (a zero setting means its default).
 func orDefault[T int | float64 | time.Duration](v, def T) T {
 	if v > 0 {
@@ -98,21 +102,3 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithNet makes every leg use n instead of the host's network: tests pass a pion vnet.Net to
 // put loss and delay between confd and a client.
 func WithNet(n transport.Net) Option { return func(s *Server) { s.net = n } }
-
-// FromConfig takes the WebRTC settings of confd's configuration: -public-ip, -rtp, the ICE
-// servers, ICE-lite, the shared UDP port and the limits of [security.webrtc]. The daemon mounts Handler at /whip/ and /whep/
-// (not under a stripped prefix: the Location headers are absolute paths).
-func FromConfig(c config.Config) (Config, error) {
-	w := c.Security.WebRTC
-	cfg := Config{RTP: c.RTP, ICEServers: c.ICEServers, ICELite: c.ICELite, UDPPort: c.WebRTCUDPPort,
-		ConnectTimeout: time.Duration(w.ConnectTimeout), SessionsPerSource: w.SessionsPerSource,
-		SessionRate: w.SessionRate, MaxSessions: w.MaxSessions, MaxCandidates: w.MaxCandidates}
-	if c.PublicIP != "" {
-		ip, err := netip.ParseAddr(c.PublicIP)
-		if err != nil {
-			return Config{}, fmt.Errorf("webrtcleg: -public-ip %q: %w", c.PublicIP, err)
-		}
-		cfg.PublicIP = ip
-	}
-	return cfg, nil
-}

@@ -49,7 +49,7 @@
 //
 // # Construction
 //
-// New(bridge, cfg) with cfg from FromConfig(config) (-public-ip, -rtp, ice_server, ice_lite,
+// New(bridge, cfg) with cfg translated by the daemon from its file (-public-ip, -rtp, ice_server, ice_lite,
 // webrtc_udp_port, [security.webrtc]) and the shared Config.Attempts and Config.RoomToken hook;
 // mount Handler at /whip/ and /whep/ on -http; Close ends every call.
 //

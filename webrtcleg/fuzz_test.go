@@ -31,7 +31,7 @@ func FuzzOffer(f *testing.F) {
 			t.Fatalf("more than 8 candidates kept:\n%s", limited)
 		}
 		if aa, err := readAnswer(offer); err == nil {
-			out := withOpusFmtp(offer, aa.opusPT)
+			out := withOpusFmtp(offer, aa.opusPT, true)
 			if again, err := readAnswer(out); err != nil || again.opusPT != aa.opusPT || again.direction != aa.direction {
 				t.Fatalf("the fmtp rewrite changed the answer: %+v %v, was %+v", again, err, aa)
 			}

@@ -1,7 +1,6 @@
 package webrtcleg
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,8 +171,9 @@ func (s *Server) pinAllowed(r *http.Request, room, pin string) error {
 }
 
 // checkPIN checks the room PIN presented as a bearer token (RFC 9725 section 4.5, RFC 6750)
-// and counts the verdict: a wrong PIN is a failure of its source and room, a right one frees
-// the source from the room's count. No token at all is asked for (401) but is not a guess.
+// and counts the verdict in the same step (guard.Attempts.Check): a wrong PIN is a failure of its
+// source and room, a right one frees the source from the room's count, and a source that guessed
+// too often meanwhile is refused unchecked. No token at all is asked for (401) but is not a guess.
 func (s *Server) checkPIN(r *http.Request, room, pin string) error {
 	if pin == "" {
 		return nil
@@ -182,12 +182,11 @@ func (s *Server) checkPIN(r *http.Request, room, pin string) error {
 	if !ok {
 		return errPIN
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(pin)) != 1 {
-		s.attempts.Fail(pinGuesser(r), room, time.Now())
+	err := s.attempts.Check(pinGuesser(r), room, strings.TrimSpace(token), pin, time.Now())
+	if errors.Is(err, guard.ErrWrongSecret) {
 		return errPIN
 	}
-	s.attempts.Succeed(pinGuesser(r), room, time.Now())
-	return nil
+	return err
 }
 
 // authorized checks the PIN of a request on a resource (DELETE) as create does, answering

@@ -13,7 +13,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 var candidateRE = regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`)
@@ -35,7 +34,7 @@ func hostCandidates(t *testing.T, answer string) []netip.AddrPort {
 // -public-ip replaces the host candidates' address (NAT 1:1); -rtp bounds their ports.
 func TestPublicIPAndPortRange(t *testing.T) {
 	public := netip.MustParseAddr("192.0.2.10")
-	ts := newTestServer(t, bridge.Config{}, Config{PublicIP: public, RTP: config.PortRange{Low: 42000, High: 42100}})
+	ts := newTestServer(t, bridge.Config{}, Config{PublicIP: public, MinPort: 42000, MaxPort: 42100})
 	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv})
 	answer, _, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{})
 	if err != nil {
@@ -106,22 +105,5 @@ func TestStrangerPacketsAreIgnored(t *testing.T) {
 	case <-call.Done():
 		t.Errorf("the call ended: %s", call.Reason())
 	default:
-	}
-}
-
-func TestFromConfig(t *testing.T) {
-	c := config.Default()
-	c.PublicIP, c.ICELite, c.WebRTCUDPPort = "198.51.100.7", true, 40000
-	c.ICEServers = []config.ICEServer{{URLs: []string{"stun:stun.example.net"}}}
-	c.Security.WebRTC = config.WebRTCLimits{SessionsPerSource: 3, SessionRate: 2, MaxSessions: 30, ConnectTimeout: config.Duration(5 * time.Second), MaxCandidates: 4}
-	got, err := FromConfig(c)
-	if err != nil || got.PublicIP != netip.MustParseAddr("198.51.100.7") || !got.ICELite || got.UDPPort != 40000 ||
-		got.RTP != c.RTP || len(got.ICEServers) != 1 || got.SessionsPerSource != 3 || got.SessionRate != 2 || got.MaxSessions != 30 ||
-		got.ConnectTimeout != 5*time.Second || got.MaxCandidates != 4 {
-		t.Errorf("FromConfig: %+v, %v", got, err)
-	}
-	c.PublicIP = "not an IP"
-	if _, err := FromConfig(c); err == nil {
-		t.Errorf("a bad -public-ip was taken")
 	}
 }

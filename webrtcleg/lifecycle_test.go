@@ -13,7 +13,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // short ICE timers so that a vanished peer is noticed in a second or two.
@@ -158,7 +157,7 @@ func TestUDPMuxAndICEServerLinks(t *testing.T) {
 	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
-	ts := newTestServer(t, bridge.Config{}, Config{UDPPort: port, ICEServers: []config.ICEServer{
+	ts := newTestServer(t, bridge.Config{}, Config{UDPPort: port, ICEServers: []ICEServer{
 		{URLs: []string{"stun:stun.example.net:3478"}},
 		{URLs: []string{"turn:turn.example.net:3478?transport=udp"}, Username: "u", Credential: `p"w`},
 	}})

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
-	"time"
 
 	"confd/bridge"
 )
@@ -25,15 +24,17 @@ func isModeratorPIN(r *http.Request, s bridge.RoomSettings) bool {
 	return ok && s.ModeratorPIN != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.ModeratorPIN)) == 1
 }
 
-// checkPINs is checkPIN for a room that may also have a moderator PIN.
+// checkPINs is checkPIN for a room that may also have a moderator PIN: the moderator PIN, when
+// it is the token, is the secret checked (and counted in the same step, guard.Attempts.Check);
+// in a room with only a moderator PIN, no token is an ordinary participant and any other
+// token a wrong guess.
 func (s *Server) checkPINs(r *http.Request, room string, st bridge.RoomSettings) error {
-	if isModeratorPIN(r, st) {
-		s.attempts.Succeed(pinGuesser(r), room, time.Now())
-		return nil
-	}
-	if token, ok := bearer(r); st.PIN == "" && st.ModeratorPIN != "" && ok && token != "" {
-		s.attempts.Fail(pinGuesser(r), room, time.Now())
-		return errPIN
+	token, ok := bearer(r)
+	switch {
+	case isModeratorPIN(r, st):
+		return s.checkPIN(r, room, st.ModeratorPIN)
+	case st.PIN == "" && st.ModeratorPIN != "" && ok && token != "":
+		return s.checkPIN(r, room, st.ModeratorPIN) // wrong: counted as such
 	}
 	return s.checkPIN(r, room, st.PIN)
 }

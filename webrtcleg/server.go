@@ -142,9 +142,9 @@ func New(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 		}
 		s.mux = mux
 		se.SetICEUDPMux(mux)
-	case cfg.RTP.Low > 0 && cfg.RTP.High >= cfg.RTP.Low:
-		if err := se.SetEphemeralUDPPortRange(uint16(cfg.RTP.Low), uint16(cfg.RTP.High)); err != nil {
-			return nil, fmt.Errorf("webrtcleg: -rtp %s: %w", cfg.RTP, err)
+	case cfg.MinPort > 0 && cfg.MaxPort >= cfg.MinPort:
+		if err := se.SetEphemeralUDPPortRange(cfg.MinPort, cfg.MaxPort); err != nil {
+			return nil, fmt.Errorf("webrtcleg: ports %d-%d: %w", cfg.MinPort, cfg.MaxPort, err)
 		}
 	}
 	se.LoggerFactory = logging.NewDefaultLoggerFactory() // one for every call's API

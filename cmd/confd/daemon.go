@@ -21,6 +21,7 @@ import (
 	"confd/internal/metrics"
 	"confd/internal/recording"
 	"confd/internal/webhook"
+	"confd/rtpfwd"
 	"confd/sipleg"
 	"confd/sipws"
 	"confd/web"
@@ -45,6 +46,7 @@ type daemon struct {
 	hooks    *webhook.Group
 	recorder *recording.Manager
 	chimes   *recording.Chimes
+	fwd      *rtpfwd.Manager // RTP forwarders ([forwarders])
 	sipUDP   net.PacketConn
 	sipTCP   net.Listener
 	ctx      context.Context
@@ -108,7 +110,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 
-	wcfg, err := webrtcleg.FromConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
+	wcfg, err := webrtcConfig(cfg) // -public-ip, -rtp, ICE settings, [security.webrtc]
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +130,14 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		metrics.WithCollector(legCollector{d}), metrics.WithRoomLabels(cfg.HTTPSecurity.MetricsRoomLabels),
 		metrics.WithToken(cfg.HTTPSecurity.MetricsToken))
 	mux.Handle("GET /metrics", d.metrics.Handler())
+	allow, err := cfg.Forwarders.Destinations() // validated by config
+	if err != nil {
+		return nil, err
+	}
+	d.fwd = rtpfwd.NewManager(d.bridge, rtpfwd.Config{Allow: allow, PerRoom: cfg.Forwarders.Limit(), Logger: log})
 	a := api.New(d.bridge, api.Config{
 		Token: cfg.APIToken, RoomTokens: roomTokens, AllowedOrigins: cfg.HTTPSecurity.AllowedOrigins,
-		Dialer: dialer{d.sip}, Rooms: declared,
+		Dialer: dialer{d.sip}, Rooms: declared, Forwarders: d.fwd,
 		Ready: func() bool { return !d.bridge.Draining() },
 	}, log)
 	a.HandlePublic("GET /api/info", d.serveInfo) // how to call in, for the join page
@@ -225,6 +232,7 @@ func (d *daemon) shutdown(ctx context.Context) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	d.stopOps(ctx)
+	d.fwd.Close()
 	d.bridge.Close()
 	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -24,6 +24,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/config"
+	"confd/rtpfwd"
 )
 
 // maxBody is the largest request body the API reads (413 above it).
@@ -58,6 +59,8 @@ type Config struct {
 	// Rooms, when set, keeps the rooms declared with PUT /api/rooms/ROOM (and forgets those
 	// removed with DELETE) across restarts; nil keeps them only in memory.
 	Rooms *RoomStore
+	// Forwarders serves /api/rooms/ROOM/forwarders (forwarders.go); nil answers 503.
+	Forwarders *rtpfwd.Manager
 }
 
 // Handler is the API's http.Handler.
@@ -108,6 +111,7 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	h.route("POST /api/rooms/{room}/mute-all", h.muteAll)
 	h.route("GET /api/rooms/{room}/matrix", h.getMatrix)
 	h.route("PUT /api/rooms/{room}/matrix", h.putMatrix)
+	h.routeForwardersAndTransfers()
 	h.handle("GET /api/rooms/{room}/events", h.events, roomReaders)
 	h.route("GET /api/events", h.events)
 	// Every other /api/ request: 405 with Allow for a path that has routes for other methods

@@ -83,6 +83,9 @@ type Config struct {
 	RecordingTracks bool `toml:"recording_tracks"`
 	// Cluster lists the nodes that share rooms (cluster.go); empty means one node alone.
 	Cluster Cluster `toml:"cluster"`
+	// Forwarders is where the API may stream rooms as plain RTP ([forwarders]); off when
+	// its allow list is empty.
+	Forwarders Forwarders `toml:"forwarders"`
 }
 
 // Room is a declared room (docs/SPEC.md "Rooms").
@@ -412,6 +415,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Cluster.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Forwarders.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {

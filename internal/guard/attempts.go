@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"crypto/subtle"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,30 @@ func NewAttempts(cfg AttemptsConfig) *Attempts {
 func (a *Attempts) Allow(who, room string, now time.Time) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.allowLocked(who, room, now)
+}
+
+// Check is one try of room's secret by who at now, in one step: it refuses the try unchecked as
+// Allow does, else compares given with secret in constant time and counts the verdict as Fail or
+// Succeed would. It returns nil for the right secret, ErrWrongSecret for a wrong one, or a
+// *Refusal. Unlike Allow followed by Fail, concurrent tries of one source cannot all pass the
+// check before the first failure is counted: a burst of guesses gets exactly Free of them checked.
+func (a *Attempts) Check(who, room, given, secret string, now time.Time) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.allowLocked(who, room, now); err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(given), []byte(secret)) != 1 {
+		a.failLocked(who, room, now)
+		return ErrWrongSecret
+	}
+	a.right.Add(1)
+	a.good.get(goodKey{who, room})
+	return nil
+}
+
+func (a *Attempts) allowLocked(who, room string, now time.Time) error {
 	src, failed := a.sources.peek(who)
 	if failed {
 		if wait := a.wait(src, a.cfg.Free, now); wait > 0 {
@@ -142,9 +167,13 @@ func (a *Attempts) wait(f *failures, free int, now time.Time) time.Duration {
 
 // Fail records a wrong secret from who for room at now.
 func (a *Attempts) Fail(who, room string, now time.Time) {
-	a.wrong.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.failLocked(who, room, now)
+}
+
+func (a *Attempts) failLocked(who, room string, now time.Time) {
+	a.wrong.Add(1)
 	s := a.sources.get(who)
 	a.bump(s, now)
 	if s.count >= a.cfg.Lockout {

@@ -112,3 +112,41 @@ func TestAttemptsBounded(t *testing.T) {
 		t.Errorf("%d sources kept, want at most 100", n)
 	}
 }
+
+// A burst of concurrent guesses from one source gets exactly Free of them compared: Check
+// refuses, compares and counts in one step, so no guess slips between another's check and its
+// failure being counted.
+func TestAttemptsCheckIsOneStepUnderConcurrency(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{})
+	now := time.Unix(1_700_000_000, 0)
+	const tries = 200
+	errs := make(chan error, tries)
+	start := make(chan struct{})
+	for i := range tries {
+		go func() {
+			<-start
+			errs <- a.Check("192.0.2.7", "room", "guess"+string(rune('a'+i%26)), "1234", now)
+		}()
+	}
+	close(start)
+	wrong, refused := 0, 0
+	for range tries {
+		switch err := <-errs; {
+		case errors.Is(err, ErrWrongSecret):
+			wrong++
+		case errors.Is(err, ErrLockedOut):
+			refused++
+		default:
+			t.Fatalf("Check = %v", err)
+		}
+	}
+	if wrong != 5 || refused != tries-5 {
+		t.Fatalf("%d checked, %d refused: want 5 checked of %d", wrong, refused, tries)
+	}
+	if err := a.Check("192.0.2.8", "room", "1234", "1234", now); err != nil {
+		t.Fatalf("another source with the right PIN: %v", err)
+	}
+	if s := a.Stats(); s.Wrong != 5 || s.Right != 1 || s.Refused != tries-5 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -10,6 +10,9 @@ var (
 	// ErrLockedOut means too many wrong secrets came from this source (or for this room) lately;
 	// the attempt is refused without being checked.
 	ErrLockedOut = errors.New("guard: too many failed attempts")
+	// ErrWrongSecret means Attempts.Check compared the secret and it was wrong; the failure is
+	// counted.
+	ErrWrongSecret = errors.New("guard: wrong secret")
 	// ErrRateLimited means the source started more than its rate allows.
 	ErrRateLimited = errors.New("guard: too many requests from this source")
 	// ErrSourceBusy means the source already holds as many sessions as it may.

@@ -470,20 +470,48 @@ func (b *Baresip) RecordedSent() (pcm []int16, rate int, err error) {
 	return b.recording("-enc.wav")
 }
 
-func (b *Baresip) recording(suffix string) ([]int16, int, error) {
-	files, err := filepath.Glob(filepath.Join(b.sndDir, "dump-*"+suffix))
+// RecordedStereo returns what the peer decoded during its latest call as its left and right
+// channels (the same samples twice for a mono codec), like Recorded: an Opus peer decodes
+// stereo, so a panned voice shows on one side (README "Stereo placement").
+func (b *Baresip) RecordedStereo() (left, right []int16, rate int, err error) {
+	pcm, channels, rate, err := b.recordingRaw("-dec.wav")
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	if len(files) == 0 {
-		return nil, 0, fmt.Errorf("%w: no %s in %s", ErrNoRecording, suffix, b.sndDir)
+	if channels < 2 {
+		return pcm, pcm, rate, nil
 	}
-	sort.Strings(files) // names carry the time the call's audio started
-	rate, channels, pcm, err := audiotest.ReadWAV(files[len(files)-1])
+	left, right = make([]int16, len(pcm)/channels), make([]int16, len(pcm)/channels)
+	for i := range left {
+		left[i], right[i] = pcm[i*channels], pcm[i*channels+1]
+	}
+	return left, right, rate, nil
+}
+
+func (b *Baresip) recording(suffix string) ([]int16, int, error) {
+	pcm, channels, rate, err := b.recordingRaw(suffix)
 	if err != nil {
 		return nil, 0, err
 	}
 	return audiotest.Mono(pcm, channels), rate, nil
+}
+
+// recordingRaw reads the latest recording ending in suffix as it is: interleaved PCM, its
+// channel count and rate.
+func (b *Baresip) recordingRaw(suffix string) ([]int16, int, int, error) {
+	files, err := filepath.Glob(filepath.Join(b.sndDir, "dump-*"+suffix))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(files) == 0 {
+		return nil, 0, 0, fmt.Errorf("%w: no %s in %s", ErrNoRecording, suffix, b.sndDir)
+	}
+	sort.Strings(files) // names carry the time the call's audio started
+	rate, channels, pcm, err := audiotest.ReadWAV(files[len(files)-1])
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return pcm, channels, rate, nil
 }
 
 // Close stops the peer: SIGTERM, which hangs up its calls with BYE; after CloseGrace a

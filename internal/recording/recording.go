@@ -200,9 +200,8 @@ func whoIsIn(b *bridge.Bridge, room string) (others, recorded bool) {
 		switch p.Kind() {
 		case KindRecorder:
 			recorded = true
-		case KindPlayer:
 		default:
-			others = true
+			others = others || !p.Internal() // players and forwarders are not people
 		}
 	}
 	return others, recorded

@@ -53,7 +53,7 @@ func negotiateOffer(d *description, l Local) (*Result, *media, error) {
 			return nil, nil, err
 		}
 		if c == codec.Opus {
-			r.Opus = parseOpusParams(p.fmtp)
+			r.Opus = ParseOpusParams(p.fmtp)
 			r.Opus.Present = p.fmtp != ""
 		}
 		if !l.NoTelephoneEvent {

@@ -79,7 +79,7 @@ func TestAnswerRealWorld(t *testing.T) {
 	}{
 		{name: "baresip", offer: offerBaresip, want: codec.Opus, pt: 96, remote: "198.51.100.20:10370",
 			rtcp: "198.51.100.20:10371", eventPT: 101, eventRate: 8000, scale: true,
-			send: codec.Format{Codec: codec.Opus, PacketTime: 20 * time.Millisecond, NoFEC: true, NoDTX: true}},
+			send: codec.Format{Codec: codec.Opus, PacketTime: 20 * time.Millisecond, NoFEC: true, NoDTX: true, Stereo: true}}, // stereo=1: its decoder takes stereo
 		{name: "linphone", offer: offerLinphone, want: codec.Opus, pt: 96, remote: "192.168.3.117:7078",
 			rtcp: "192.168.3.117:7079", eventPT: 101, eventRate: 48000,
 			send: codec.Format{Codec: codec.Opus, PacketTime: 20 * time.Millisecond, NoDTX: true}},
@@ -168,7 +168,7 @@ func TestAnswerOpusParams(t *testing.T) {
 	if r.Opus.SpropMaxCaptureRate != 16000 || !r.Opus.UseInbandFEC || r.Opus.UseDTX {
 		t.Errorf("zoiper opus params %+v", r.Opus)
 	}
-	p := parseOpusParams(" Stereo = 1 ;SPROP-STEREO=1;usedtx=1; cbr=1;maxplaybackrate=x")
+	p := ParseOpusParams(" Stereo = 1 ;SPROP-STEREO=1;usedtx=1; cbr=1;maxplaybackrate=x")
 	if !p.Stereo || !p.SpropStereo || !p.UseDTX || !p.CBR || p.MaxPlaybackRate != 0 {
 		t.Errorf("lenient fmtp parse: %+v", p)
 	}

@@ -84,7 +84,7 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 				if r.Accepted == nil {
 					r.Codec, r.PayloadType, r.LocalPayloadType = c, p.pt, q.pt
 					if c.String() == "opus" {
-						r.Opus = parseOpusParams(p.fmtp)
+						r.Opus = ParseOpusParams(p.fmtp)
 						r.Opus.Present = p.fmtp != ""
 					}
 				}

@@ -21,8 +21,10 @@ type OpusParams struct {
 	// MaxAverageBitrate is "maxaveragebitrate": the highest average bitrate, in bit/s, the
 	// receiver wants; 0 when absent.
 	MaxAverageBitrate int
-	// Stereo is "stereo=1": the decoder prefers stereo. confd mixes mono and sends mono anyway,
-	// which every Opus decoder accepts (RFC 7587 section 3.4).
+	// Stereo is "stereo=1": the decoder prefers stereo. confd sends it stereo while a pan
+	// applies to it (Result.SendFormat, mixer/stereo.go) and mono otherwise, which every Opus
+	// decoder accepts (RFC 7587 section 3.4). confd never writes stereo=1 for itself: it
+	// decodes what it receives to mono.
 	Stereo bool
 	// SpropStereo is "sprop-stereo=1": the sender is likely to send stereo.
 	SpropStereo bool
@@ -35,11 +37,12 @@ type OpusParams struct {
 	CBR bool
 }
 
-// parseOpusParams reads an Opus fmtp parameter list such as "minptime=10;useinbandfec=1".
+// ParseOpusParams reads an Opus fmtp parameter list such as "minptime=10;useinbandfec=1" (the
+// SIP answerer here, and webrtcleg for a WebRTC offer's stereo=1).
 // Parameter names are compared case-insensitively and white space around separators is
 // ignored; unknown parameters and unreadable values are ignored, as RFC 7587 section 6.1 says
 // a receiver must.
-func parseOpusParams(fmtp string) OpusParams {
+func ParseOpusParams(fmtp string) OpusParams {
 	p := OpusParams{Present: true}
 	for _, kv := range strings.Split(fmtp, ";") {
 		k, v, _ := strings.Cut(kv, "=")

@@ -94,7 +94,8 @@ func (t TelephoneEvent) Present() bool { return t.ClockRate != 0 }
 // packet time rounded down to a multiple of 20 ms (at least 20 ms, at most its maxptime and
 // codec.MaxPacketDuration), and for Opus the remote's maxaveragebitrate (if below the default
 // 32 kbit/s), FEC only if it said useinbandfec=1 and DTX only if it said usedtx=1 (RFC 7587
-// section 6.1 defaults both to off).
+// section 6.1 defaults both to off), and Stereo if it said stereo=1: its decoder takes stereo,
+// which the mixer sends only while a pan applies to it (mixer/stereo.go).
 func (r *Result) SendFormat() codec.Format {
 	f := codec.Format{Codec: r.Codec, PacketTime: sendPacketTime(r.PacketTime, r.MaxPacketTime)}
 	if r.Codec == codec.Opus {
@@ -103,6 +104,7 @@ func (r *Result) SendFormat() codec.Format {
 		}
 		f.NoFEC = !r.Opus.UseInbandFEC
 		f.NoDTX = !r.Opus.UseDTX
+		f.Stereo = r.Opus.Stereo
 	}
 	return f
 }

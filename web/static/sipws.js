@@ -2,7 +2,7 @@
 // loaded only when this mode is chosen, opens ws(s)://HOST/sip (subprotocol "sip") and sends
 // INVITE sip:ROOM@HOST with a WebRTC offer (ICE, DTLS-SRTP, Opus). Same interface as WhipCall.
 
-import { CallError, refusal } from "./whip.js";
+import { CallError, refusal, stereoOffer } from "./whip.js";
 
 export class SipCall {
   // opts: {room, name, pin, stream, audio, onState(state, detail)}.
@@ -58,6 +58,8 @@ export class SipCall {
     // A WebRTC call joins at once, with no DTMF prompt: confd takes a room PIN in this header.
     const session = new SIP.Inviter(ua, target, {
       sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+      // Our offer says stereo=1, as the WHIP offer does (stereoOffer); the answer is left alone.
+      sessionDescriptionHandlerModifiers: [async (d) => (d.type === "offer" ? stereoOffer(d) : d)],
       extraHeaders: pin ? [`X-Confd-PIN: ${pin}`] : [],
     });
     this.session = session;

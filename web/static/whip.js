@@ -51,7 +51,7 @@ export class WhipCall {
         case "failed": onState("failed", "The audio connection failed (ICE or DTLS): a firewall may block the bridge's UDP media ports."); break;
       }
     };
-    await pc.setLocalDescription(await pc.createOffer());
+    await pc.setLocalDescription(stereoOffer(await pc.createOffer()));
     await gathered(pc);
 
     this.startedAt = Date.now();
@@ -139,4 +139,16 @@ export function refusal(status, text) {
     case 503: return `The bridge is shutting down or too busy and takes no new calls${why}.`;
     default: return `The bridge answered ${status}${why}.`;
   }
+}
+
+// stereoOffer adds stereo=1 to the offer's Opus fmtp (RFC 7587 section 6.1: the receiver prefers
+// stereo). Chromium decodes stereo only when its own offer says so, and confd sends stereo only to
+// such a listener and only while someone in the room is panned (README "Stereo placement"); a
+// room without pans stays mono.
+export function stereoOffer(desc) {
+  const pt = (/a=rtpmap:(\d+) opus\/48000\/2/i.exec(desc.sdp || "") || [])[1];
+  if (!pt) return desc;
+  const fmtp = new RegExp(`^a=fmtp:${pt} .*$`, "m");
+  const sdp = desc.sdp.replace(fmtp, (line) => (/(^|[; ])stereo=/.test(line.slice(line.indexOf(" "))) ? line : `${line};stereo=1`));
+  return { type: desc.type, sdp };
 }

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// DefaultForwardersPerRoom is how many RTP forwarders a room may have when [forwarders]
+// per_room is 0.
+const DefaultForwardersPerRoom = 4
+
+// Forwarders is [forwarders]: where the API may send a room's audio as plain RTP (POST
+// /api/rooms/ROOM/forwarders). A forwarder sends to an address that never proved it wants the
+// packets (no offer, no answer, no ICE), so only the destinations listed here are allowed, and
+// with none listed forwarders are off.
+type Forwarders struct {
+	// Allow lists the allowed destinations: "PREFIX" (every port of the addresses in it),
+	// "PREFIX:PORT" or "PREFIX:LOW-HIGH", where PREFIX is an address or a CIDR prefix
+	// ("127.0.0.1", "10.0.0.0/8"; an IPv6 address in brackets when it has a port:
+	// "[::1]:5004"). Empty means forwarders are disabled.
+	Allow []string `toml:"allow"`
+	// PerRoom is how many forwarders one room may have; 0 means DefaultForwardersPerRoom.
+	PerRoom int `toml:"per_room"`
+}
+
+// ForwardDest is one parsed entry of Forwarders.Allow.
+type ForwardDest struct {
+	Prefix    netip.Prefix
+	Low, High uint16 // the port range, both ends included
+}
+
+// Contains reports whether ap is within the destination.
+func (d ForwardDest) Contains(ap netip.AddrPort) bool {
+	return d.Prefix.Contains(ap.Addr().Unmap()) && ap.Port() >= d.Low && ap.Port() <= d.High
+}
+
+// Destinations parses Allow; Validate has checked it.
+func (f Forwarders) Destinations() ([]ForwardDest, error) {
+	out := make([]ForwardDest, 0, len(f.Allow))
+	for _, a := range f.Allow {
+		d, err := parseForwardDest(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Limit returns PerRoom with its default.
+func (f Forwarders) Limit() int {
+	if f.PerRoom <= 0 {
+		return DefaultForwardersPerRoom
+	}
+	return f.PerRoom
+}
+
+func (f Forwarders) validate() error {
+	if f.PerRoom < 0 {
+		return fmt.Errorf("forwarders.per_room %d: must be ≥ 0", f.PerRoom)
+	}
+	_, err := f.Destinations()
+	return err
+}
+
+// parseForwardDest parses one allow entry.
+func parseForwardDest(s string) (ForwardDest, error) {
+	bad := func(why string) (ForwardDest, error) {
+		return ForwardDest{}, fmt.Errorf("forwarders.allow %q: %s (want PREFIX, PREFIX:PORT or PREFIX:LOW-HIGH, e.g. \"10.0.0.0/8:5000-6000\")", s, why)
+	}
+	addr, ports := s, ""
+	switch {
+	case strings.HasPrefix(s, "["): // [v6]:ports or [v6/len]:ports
+		end := strings.Index(s, "]")
+		if end < 0 {
+			return bad("no closing bracket")
+		}
+		addr, ports = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		if rest := s[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
+			return bad("a port must follow the bracket after a colon")
+		}
+	case strings.Contains(s, "/"): // prefix, then perhaps :ports after the length
+		slash := strings.Index(s, "/")
+		if i := strings.Index(s[slash:], ":"); i >= 0 {
+			addr, ports = s[:slash+i], s[slash+i+1:]
+		}
+	case strings.Count(s, ":") == 1: // v4:ports
+		addr, ports, _ = strings.Cut(s, ":")
+	}
+	var p netip.Prefix
+	if strings.Contains(addr, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(addr); err != nil {
+			return bad("not an address prefix")
+		}
+	} else {
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return bad("not an address")
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	d := ForwardDest{Prefix: p.Masked(), Low: 1, High: 65535}
+	if ports != "" {
+		lo, hi, isRange := strings.Cut(ports, "-")
+		if !isRange {
+			hi = lo
+		}
+		l, err1 := strconv.ParseUint(lo, 10, 16)
+		h, err2 := strconv.ParseUint(hi, 10, 16)
+		if err1 != nil || err2 != nil || l == 0 || l > h {
+			return bad("bad port or port range")
+		}
+		d.Low, d.High = uint16(l), uint16(h)
+	}
+	return d, nil
+}

@@ -1,0 +1,214 @@
+package sipleg
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"confd/bridge"
+)
+
+// transferTimeout bounds a transfer from the REFER to the NOTIFY that reports the target's
+// final answer: the 60 s of the implicit subscription that common phones grant a REFER
+// (RFC 3515 section 2.4.4 leaves it to the recipient; baresip's is 60 s), time enough for the
+// target to ring for a while. A variable so that a test can shorten it.
+var transferTimeout = 60 * time.Second
+
+// transfer is a call's transfer out of the room in progress (RFC 3515): the target, and the
+// status lines of the NOTIFYs that report on it, handed from the NOTIFY handler to the
+// goroutine that sent the REFER.
+type transfer struct {
+	target string
+	notes  chan referNote
+}
+
+// referNote is what one NOTIFY of the refer event package said: the status line of its
+// message/sipfrag body (RFC 3420) and whether it ended the subscription.
+type referNote struct {
+	status     int
+	reason     string
+	terminated bool
+}
+
+// Transfer implements bridge.TransferLeg: it sends REFER in the call's dialog (RFC 3515
+// section 2.4.1), asking the phone to call target, and returns at once. The REFER names confd
+// in Referred-By (RFC 3892). The phone's answer and the NOTIFYs that follow (section 2.4.5:
+// message/sipfrag status lines) are published as bridge.EventTransfer; when a NOTIFY reports
+// a 2xx the call is ended with a BYE and leaves the room as "transferred"; a refusal, a 3xx-6xx
+// or no final NOTIFY within transferTimeout leaves it in the room.
+func (c *call) Transfer(_ context.Context, target string) error {
+	if c.cascade != "" {
+		return fmt.Errorf("%w: a cascade leg to node %s", bridge.ErrNotTransferable, c.cascade)
+	}
+	u, err := parseTarget(target)
+	if err != nil {
+		return err
+	}
+	if !c.isConfirmed() {
+		return fmt.Errorf("%w: the call is not confirmed yet (no ACK)", bridge.ErrNotTransferable)
+	}
+	x := &transfer{target: u, notes: make(chan referNote, 8)}
+	if !c.xfer.CompareAndSwap(nil, x) {
+		return fmt.Errorf("%w: a transfer of this call is already in progress", bridge.ErrNotTransferable)
+	}
+	go c.refer(x)
+	return nil
+}
+
+// parseTarget checks a transfer target: a sip: or sips: URI with a host, returned as it will
+// be written in Refer-To.
+func parseTarget(target string) (string, error) {
+	var u sip.Uri
+	if err := sip.ParseUri(target, &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") ||
+		strings.ContainsAny(target, "<>\r\n\" ") {
+		return "", fmt.Errorf("%w: transfer target %q is not a sip: or sips: URI", bridge.ErrBadSetting, target)
+	}
+	return target, nil
+}
+
+// refer runs one transfer: the REFER, then the NOTIFYs until a final status, a terminated
+// subscription or the timeout.
+func (c *call) refer(x *transfer) {
+	defer c.xfer.CompareAndSwap(x, nil)
+	ctx, cancel := context.WithTimeout(c.s.ctx, transferTimeout)
+	defer cancel()
+	p := c.part.Load()
+	report := func(state string, status int, reason string) {
+		data := map[string]any{"uri": x.target, "state": state}
+		if status != 0 {
+			data["status"] = status
+		}
+		if reason != "" {
+			data["reason"] = reason
+		}
+		if p != nil {
+			p.PublishTransfer(data)
+		}
+		c.log.Info("transfer", "target", x.target, "state", state, "status", status, "reason", reason)
+	}
+	res, err := c.sendRefer(ctx, x.target)
+	switch {
+	case err != nil:
+		report("failed", 0, "REFER: "+err.Error())
+		return
+	case res.StatusCode >= 300:
+		report("failed", res.StatusCode, "REFER refused: "+res.Reason)
+		return
+	}
+	report("accepted", res.StatusCode, res.Reason)
+	for {
+		select {
+		case n := <-x.notes:
+			switch {
+			case n.status >= 200 && n.status < 300:
+				report("succeeded", n.status, n.reason)
+				c.hangup(c.s.ctx, "transferred")
+				return
+			case n.status >= 300:
+				report("failed", n.status, n.reason)
+				return
+			case n.terminated:
+				report("failed", n.status, "subscription terminated without a final status")
+				return
+			case n.status > 0:
+				report("progress", n.status, n.reason)
+			}
+		case <-c.done:
+			return // the call ended meanwhile: its leave says why
+		case <-ctx.Done():
+			report("failed", 0, fmt.Sprintf("no final NOTIFY within %v", transferTimeout))
+			return
+		}
+	}
+}
+
+// sendRefer sends the REFER to the dialog's remote target and returns the final response.
+func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, error) {
+	var contact *sip.ContactHeader
+	switch {
+	case c.dlgS != nil:
+		contact = c.dlgS.InviteRequest.Contact()
+	case c.dlgC != nil && c.dlgC.InviteResponse != nil:
+		contact = c.dlgC.InviteResponse.Contact()
+	}
+	if contact == nil {
+		return nil, fmt.Errorf("the peer gave no Contact")
+	}
+	req := sip.NewRequest(sip.REFER, contact.Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
+	c.s.mu.Lock()
+	self := c.s.contact.Address
+	c.s.mu.Unlock()
+	req.AppendHeader(sip.NewHeader("Referred-By", "<"+self.String()+">"))
+	if c.dlgS != nil {
+		return c.dlgS.Do(ctx, req)
+	}
+	return c.dlgC.Do(ctx, req)
+}
+
+// notify answers a NOTIFY in the call's dialog: the refer event package's report on a transfer
+// (RFC 3515 section 2.4.4), whose message/sipfrag body's status line (RFC 3420) goes to the
+// transfer in progress. Any other event is 489 (RFC 6665 section 8.5); a NOTIFY when no
+// transfer is in progress is 481, which ends the phone's subscription.
+func (c *call) notify(req *sip.Request, tx sip.ServerTransaction) {
+	ev := req.GetHeader("Event")
+	if ev == nil || !strings.EqualFold(strings.TrimSpace(strings.SplitN(ev.Value(), ";", 2)[0]), "refer") {
+		respond(tx, req, 489, "Bad Event", sip.NewHeader("Allow-Events", "refer"))
+		return
+	}
+	x := c.xfer.Load()
+	if x == nil {
+		respond(tx, req, 481, "Subscription Does Not Exist")
+		return
+	}
+	n := referNote{}
+	if st := req.GetHeader("Subscription-State"); st != nil {
+		n.terminated = strings.EqualFold(strings.TrimSpace(strings.SplitN(st.Value(), ";", 2)[0]), "terminated")
+	}
+	if len(req.Body()) > 0 {
+		ct := ""
+		if h := req.ContentType(); h != nil {
+			ct = h.Value()
+		}
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "message/sipfrag" {
+			respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "message/sipfrag"))
+			return
+		}
+		var ok bool
+		if n.status, n.reason, ok = sipfragStatus(req.Body()); !ok {
+			respond(tx, req, 400, "Bad Request (message/sipfrag without a status line)")
+			return
+		}
+	}
+	respond(tx, req, 200, "OK")
+	select {
+	case x.notes <- n:
+	default: // a phone that floods NOTIFYs loses the extra provisional ones
+	}
+}
+
+// sipfragStatus reads the status line that starts a message/sipfrag body (RFC 3420 section 2;
+// RFC 3515 section 2.4.5 asks for at least the status line): "SIP/2.0 180 Ringing".
+func sipfragStatus(body []byte) (int, string, bool) {
+	line, _, _ := bufio.NewReader(bytes.NewReader(body)).ReadLine()
+	f := strings.SplitN(strings.TrimSpace(string(line)), " ", 3)
+	if len(f) < 2 || !strings.EqualFold(f[0], "SIP/2.0") {
+		return 0, "", false
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil || code < 100 || code > 699 {
+		return 0, "", false
+	}
+	reason := ""
+	if len(f) == 3 {
+		reason = f[2]
+	}
+	return code, reason, true
+}
