@@ -131,7 +131,7 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 		switch s := dst.settings; {
 		case s.Locked:
 			err = ErrRoomLocked
-		case s.Limit > 0 && len(dst.parts) >= s.Limit:
+		case s.Limit > 0 && peopleIn(dst.parts) >= s.Limit:
 			err = ErrRoomFull
 		default:
 			err = checkMovePIN(s, pin)
