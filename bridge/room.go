@@ -166,14 +166,18 @@ func (r *Room) between() {
 	r.qmu.Unlock()
 	for _, c := range q {
 		c.apply()
-		if c.done != nil {
-			close(c.done)
-		}
 	}
 	if len(q) > 0 {
-		clear(q)
+		// The snapshot is published before the callers that wait are told: a Join that has
+		// returned is in Participants.
 		r.reconcile()
 		r.publish()
+		for _, c := range q {
+			if c.done != nil {
+				close(c.done)
+			}
+		}
+		clear(q)
 	}
 	r.spare = q[:0]
 	if len(r.parts) > 0 {
