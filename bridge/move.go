@@ -111,8 +111,8 @@ func (b *Bridge) Move(from, id string, req MoveRequest) (ParticipantState, error
 	return p.State(), nil
 }
 
-// checkMovePIN checks a move's PIN against the settings of the room it moves to, and reports
-// whether it is the moderator PIN.
+// checkMovePIN checks a move's PIN against the settings of the room it moves to: none, the
+// PIN or the moderator PIN; any PIN is taken by a room that has neither.
 func checkMovePIN(s RoomSettings, pin string) error {
 	if pin == "" || pin == s.PIN || (s.ModeratorPIN != "" && pin == s.ModeratorPIN) {
 		return nil
@@ -146,7 +146,11 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 	if err != nil {
 		return err
 	}
-	return <-entered
+	if err := <-entered; err != nil {
+		return err
+	}
+	dst.do(func() {}) // returns once the entry's batch is published: GET shows the participant
+	return nil
 }
 
 // takeOut is the old room's half of a move, run by its owner: it takes p out of the mixer and
