@@ -310,6 +310,15 @@ func TestAnnounceOnlyParticipant(t *testing.T) {
 	if l := level(t, ada, start.Add(prompt+300*time.Millisecond), w.now, musicHz); l < -30 {
 		t.Errorf("after the prompt Ada hears the music at %.1f dBFS", l)
 	}
+	// confd's own joining (a recorder, a chime) is no reason to say it again.
+	if _, err := w.b.JoinSource("lobby", ParticipantInfo{Name: "chime", Kind: "player"}, &loop{}, &countingLeg{}); err != nil {
+		t.Fatal(err)
+	}
+	chimed := w.now
+	w.run(50)
+	if rms, music := audiotest.RMS(ada.heardFrom(t, chimed.Add(100*time.Millisecond), w.now)), level(t, ada, chimed.Add(100*time.Millisecond), w.now, musicHz); music < -30 || rms > music+1 {
+		t.Errorf("after a player joined Ada hears %.1f dBFS RMS, the music at %.1f: the prompt again?", rms, music)
+	}
 	bob := w.join("lobby", "Bob", 700)
 	joined := w.now
 	w.run(50)

@@ -222,7 +222,7 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	r.parts = append(r.parts, p)
 	r.byMixID[p.mid] = p
 	p.in = r
-	r.joined = true // for announce_only_participant (moderator.go)
+	r.joined = r.joined || !p.Internal() // for announce_only_participant (moderator.go)
 	p.refresh(r)
 	if announced(p.info.Kind) {
 		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id, Data: data})
