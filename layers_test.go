@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
+// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dsp, dtmf,
 // jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg, rtpfwd),
 // then the daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
@@ -27,7 +27,7 @@ func TestLayerOrder(t *testing.T) {
 			deps[f[0]] = f[1:]
 		}
 	}
-	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
+	media := []string{"confd/codec", "confd/dsp", "confd/dtmf", "confd/jitter", "confd/mixer"}
 	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
 	mediaFloor := func(dep string) bool {

@@ -160,6 +160,9 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
 		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
 	}
+	if err := s.validPreprocessing(); err != nil {
+		return err
+	}
 	if s.ModeratorPIN != "" && s.ModeratorPIN == s.PIN {
 		return fmt.Errorf("%w: the moderator PIN must differ from the PIN", ErrBadSetting)
 	}
@@ -175,6 +178,7 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 			r.settings, r.declared = s, true
 			r.mix.SetTopK(s.TopK)
 			r.program.music = music
+			r.applyRoomPreprocessing()
 		})
 	}
 	return nil

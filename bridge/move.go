@@ -221,6 +221,9 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	}
 	r.parts = append(r.parts, p)
 	r.byMixID[p.mid] = p
+	if e := p.applyPreprocessing(r); e != nil {
+		r.b.log.Warn("joined without noise suppression or AGC", "room", r.name, "id", p.id, "err", e)
+	}
 	p.in = r
 	r.joined = r.joined || !p.Internal() // for announce_only_participant (moderator.go)
 	p.refresh(r)
@@ -237,6 +240,7 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 // without a target.
 func (r *Room) remove(p *Participant) {
 	_ = r.mix.Remove(p.mid)
+	p.closePreprocessor(r) // the new room makes its own, with its settings
 	for i, q := range r.parts {
 		if q == p {
 			r.parts = append(r.parts[:i], r.parts[i+1:]...)

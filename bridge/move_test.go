@@ -413,3 +413,22 @@ func TestLeaveRacingAMoveFollowsTheParticipant(t *testing.T) {
 	}
 	b.Close()
 }
+
+// TestMoveTakesTheNewRoomsPreprocessing: noise suppression is a room's setting (unless the
+// participant chose for itself): moved from a room that denoises to one that does not, a
+// participant is no longer denoised, and moved back it is again.
+func TestMoveTakesTheNewRoomsPreprocessing(t *testing.T) {
+	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"quiet": {Denoise: true}}})
+	ada := w.join("quiet", "Ada", 440)
+	w.join("quiet", "Bob", 700)
+	w.run(5)
+	if !ada.p.State().Denoise {
+		t.Fatal("not denoised in a room that denoises")
+	}
+	if st, err := w.b.Move("quiet", ada.p.ID(), MoveRequest{Room: "plain"}); err != nil || st.Denoise {
+		t.Errorf("moved to a room that does not denoise: %+v, %v", st, err)
+	}
+	if st, err := w.b.Move("plain", ada.p.ID(), MoveRequest{Room: "quiet"}); err != nil || !st.Denoise {
+		t.Errorf("moved back: %+v, %v", st, err)
+	}
+}

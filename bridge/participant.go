@@ -124,6 +124,7 @@ type Participant struct {
 	rtcp       rtcpSession
 	in         *Room // the room whose mixer reads it (Read's tap)
 	moved      moveState
+	pp         preprocessing // noise suppression and AGC (preprocess.go)
 
 	// For readers: published by the owner.
 	view       atomic.Pointer[partView]
@@ -487,7 +488,8 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, Moderator: v.moderator, Waiting: v.waiting, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
-		Pan: v.pan,
+		Pan:     v.pan,
+		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
 	}
 }
 

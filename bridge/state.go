@@ -3,6 +3,7 @@ package bridge
 import (
 	"time"
 
+	"confd/dsp"
 	"confd/mixer"
 )
 
@@ -38,6 +39,12 @@ type RoomSettings struct {
 	// HoldMusic is a WAV or Ogg/Opus file looped to a participant who is alone, and to those
 	// who wait for a moderator.
 	HoldMusic string `json:"hold_music,omitempty"`
+	// Denoise suppresses every talker's background noise and AGC evens out their levels,
+	// towards AGCLevel dBov (0 means -20); a participant's own choice (Change) overrides the
+	// room's (preprocess.go).
+	Denoise  bool `json:"denoise"`
+	AGC      bool `json:"agc"`
+	AGCLevel int  `json:"agc_level"`
 }
 
 // Effective returns s with each zero value that stands for a default replaced by that default
@@ -46,6 +53,9 @@ type RoomSettings struct {
 func (s RoomSettings) Effective() RoomSettings {
 	if s.TopK <= 0 {
 		s.TopK = mixer.DefaultTopK
+	}
+	if s.AGCLevel == 0 {
+		s.AGCLevel = int(dsp.DefaultAGCLevel)
 	}
 	return s
 }
@@ -82,5 +92,7 @@ type ParticipantState struct {
 	LevelDBov float64   `json:"level_dbov"`
 	JoinedAt  time.Time `json:"joined_at"`
 	// Pan is where stereo listeners hear the participant, -1 (left) to 1 (right).
-	Pan float32 `json:"pan"`
+	Pan     float32 `json:"pan"`
+	Denoise bool    `json:"denoise"`
+	AGC     bool    `json:"agc"`
 }

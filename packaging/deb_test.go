@@ -177,6 +177,9 @@ func checkInstalled(t *testing.T, ctx context.Context, top string) {
 	if strings.Contains(libs, "opusfile") || !strings.Contains(libs, "libopus.so.0") {
 		t.Errorf("the binary should link libopus0 and not libopusfile:\n%s", libs)
 	}
+	if !strings.Contains(libs, "libspeexdsp.so.1") {
+		t.Errorf("the binary should link libspeexdsp1 (the package Depends on it):\n%s", libs)
+	}
 	version := mustRun(t, ctx, pkgBinary, "-version")
 	commit := "" // outside a git checkout the commit is "unknown", and only that line is checked
 	if out, err := exec.CommandContext(ctx, "git", "-C", top, "rev-parse", "HEAD").Output(); err == nil {

@@ -45,6 +45,11 @@ type Config struct {
 	// ToneAmplitude is the tone's peak, 0..1 of full scale. Default 0.15 (-16.5 dBFS): three
 	// tones mixed stay under the mixer's soft limiter at -6 dBFS.
 	ToneAmplitude float64
+	// NoiseRMS adds white noise of this RMS (0..1 of full scale) under the tone, and ToneBursts
+	// switches the tone on for 300 ms and off for 160 ms like syllables (a noise suppressor
+	// takes a tone that never pauses for noise): a talker in a noisy room. Default none.
+	NoiseRMS   float64
+	ToneBursts bool
 	// Timeout bounds each SIP transaction (Timer B of RFC 3261 section 17.1.1.2, shortened for
 	// loopback). Default 5s.
 	Timeout time.Duration
@@ -410,6 +415,7 @@ func (p *Phone) sendMedia() {
 	}
 	tone := audiotest.NewTone(p.cfg.ToneHz, p.cfg.ToneAmplitude, codec.SampleRate)
 	var pcm codec.Frame
+	noisy, frames := newNoise(p.cfg.NoiseRMS), 0
 	payload := make([]byte, codec.MaxPayloadSize)
 	pkt := make([]byte, 12+codec.MaxPayloadSize)
 	p.mu.Lock()
@@ -436,6 +442,8 @@ func (p *Phone) sendMedia() {
 		if !p.sendTone.Load() {
 			pcm.Clear()
 		}
+		frames++
+		noisy.add(&pcm, p.cfg.ToneBursts && frames%burstFrames >= burstOnFrames)
 		n, err := enc.Encode(pcm[:], payload)
 		if err == nil && n > 0 {
 			hn, _ := h.MarshalTo(pkt)

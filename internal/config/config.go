@@ -116,6 +116,11 @@ type Room struct {
 	EndWithModerator        bool     `toml:"end_with_moderator"`
 	HoldMusic               string   `toml:"hold_music"`
 	AnnounceOnlyParticipant bool     `toml:"announce_only_participant"`
+	// Denoise suppresses every talker's background noise; AGC evens out talkers' levels towards
+	// AGCLevel dBov (0 means -20). A participant's own choice (API) overrides them.
+	Denoise  bool `toml:"denoise"`
+	AGC      bool `toml:"agc"`
+	AGCLevel int  `toml:"agc_level"`
 }
 
 // DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
