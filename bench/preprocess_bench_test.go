@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"confd/dsp"
+	"confd/internal/testkit/cputime"
 )
 
 // BenchmarkRoomPreprocess is the cost of noise suppression and AGC in a room: the N = 100 room of
@@ -56,10 +57,10 @@ func BenchmarkRoomPreprocess(b *testing.B) {
 			// two rooms' ticks and of their differences, with the order swapped every tick.
 			var with, without, diff []float64
 			tick := func(room *Room) float64 {
-				start := ThreadCPUTime()
+				start := cputime.Thread()
 				room.Push()
 				room.Tick()
-				return float64((ThreadCPUTime() - start).Nanoseconds()) / 1e3
+				return float64((cputime.Thread() - start).Nanoseconds()) / 1e3
 			}
 			for b.Loop() {
 				var w, wo float64

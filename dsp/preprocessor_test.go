@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // adapt is how much of a stream the measurements skip: the denoiser's noise estimate and the AGC

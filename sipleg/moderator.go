@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // A SIP caller joins a room as a moderator (bridge's moderator.go) in one of two ways: it
@@ -16,7 +15,7 @@ import (
 // trustedModerator reports whether the call is a trusted dial-in listed as a moderator of the
 // room whose settings are s.
 func (c *call) trustedModerator(s bridge.RoomSettings) bool {
-	return c.fromUser != "" && slices.Contains(s.Moderators, c.fromUser) && config.IsTrunk(c.s.trunks, c.peer)
+	return c.fromUser != "" && slices.Contains(s.Moderators, c.fromUser) && c.s.gate.Auth.Trunk(c.peer)
 }
 
 // moderatorSettings applies the room's moderator settings to a call to it, before its IVR is

@@ -1,11 +1,13 @@
 package sipleg
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
 	"confd/bridge"
-	"confd/internal/config"
+	"confd/internal/sipua"
+	"confd/internal/testkit"
 )
 
 // moderatorIn reports whether the room has one participant, and whether it is a moderator.
@@ -32,7 +34,7 @@ func TestModeratorPINMakesAModerator(t *testing.T) {
 		room, typed string
 		moderator   bool
 	}{{"both", "9999#", true}, {"plain", "4321#", false}, {"modonly", "#", false}} {
-		p := dialGoPhone(t, ts, c.room, 700)
+		p := dialRawPhone(t, ts, c.room, 700)
 		if joined, _ := moderatorIn(ts, c.room); joined {
 			t.Fatalf("%s: joined before the PIN", c.room)
 		}
@@ -42,14 +44,7 @@ func TestModeratorPINMakesAModerator(t *testing.T) {
 			}
 		}
 		// The IVR says "joining" before it joins.
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if joined, _ := moderatorIn(ts, c.room); joined {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %q did not join", c.room, c.typed)
-			}
-		}
+		testkit.Eventually(t, 20*time.Second, func() bool { joined, _ := moderatorIn(ts, c.room); return joined })
 		if _, mod := moderatorIn(ts, c.room); mod != c.moderator {
 			t.Errorf("%s after %q: moderator %v, want %v", c.room, c.typed, mod, c.moderator)
 		}
@@ -64,9 +59,9 @@ func TestModeratorPINMakesAModerator(t *testing.T) {
 func TestTrustedDialInJoinsAsModeratorWithoutPIN(t *testing.T) {
 	t.Parallel()
 	rooms := map[string]bridge.RoomSettings{"board": {PIN: "4321", Moderators: []string{"tester"}}}
-	trusted := startServer(t, Config{Security: config.Security{Trunks: []string{"127.0.0.1"}}}, rooms)
-	p := dialGoPhone(t, trusted, "board", 700)
-	waitFor(t, func() bool { joined, _ := moderatorIn(trusted, "board"); return joined })
+	trusted := startServer(t, Config{Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, rooms)
+	p := dialRawPhone(t, trusted, "board", 700)
+	testkit.Eventually(t, 5*time.Second, func() bool { joined, _ := moderatorIn(trusted, "board"); return joined })
 	if _, mod := moderatorIn(trusted, "board"); !mod {
 		t.Error("a trusted dial-in listed as moderator joined as a participant")
 	}
@@ -74,7 +69,7 @@ func TestTrustedDialInJoinsAsModeratorWithoutPIN(t *testing.T) {
 	waitIdle(t, trusted)
 
 	untrusted := startServer(t, Config{}, rooms)
-	q := dialGoPhone(t, untrusted, "board", 700)
+	q := dialRawPhone(t, untrusted, "board", 700)
 	time.Sleep(500 * time.Millisecond) // the IVR's prompt, not the room
 	if joined, _ := moderatorIn(untrusted, "board"); joined {
 		t.Error("a caller not from a trunk joined a room with a PIN without it")

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/gophone"
 )
 
 // chunk is the piece of audio burstLevel judges at a time (40 ms), gapChunk gapNoise's (20 ms: a
@@ -78,7 +79,7 @@ func TestDenoiseLowersTheNoiseOthersHear(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	const toneHz = 1000.0
-	ada, err := Call(ctx, Config{Server: d.sip, User: "ada", Name: "Ada", ToneHz: toneHz, Codec: codec.Opus,
+	ada, err := gophone.Call(ctx, gophone.Config{Server: d.sip, User: "ada", Name: "Ada", ToneHz: toneHz, Codec: codec.Opus,
 		NoiseRMS: 0.015, ToneBursts: true}, "noisy")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func TestDenoiseLowersTheNoiseOthersHear(t *testing.T) {
 	t.Cleanup(func() { _ = ada.Close() })
 	bob := d.call("noisy", "Bob", toneBob, codec.Opus)
 	ids := d.waitTalking("noisy", "Ada", "Bob")
-	waitSteady(t, []*Phone{ada, bob}, hearing{bob: {toneHz}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{bob: {toneHz}}.in)
 
 	m := now()
 	if st := d.patch("noisy", ids[0], map[string]any{"denoise": true}); !st.Denoise || st.AGC {
@@ -123,7 +124,7 @@ func TestAGCRaisesAQuietTalker(t *testing.T) {
 	defer cancel()
 	levels := map[string]float64{}
 	for _, room := range []string{"loud", "plain"} {
-		ada, err := Call(ctx, Config{Server: d.sip, User: "ada", Name: "Ada", ToneHz: toneHz, Codec: codec.Opus,
+		ada, err := gophone.Call(ctx, gophone.Config{Server: d.sip, User: "ada", Name: "Ada", ToneHz: toneHz, Codec: codec.Opus,
 			ToneAmplitude: 0.01, ToneBursts: true}, room)
 		if err != nil {
 			t.Fatal(err)

@@ -12,15 +12,16 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/gophone"
 )
 
 // baresipCall dials a baresip phone named name, sending a tone at hz over PCMU, into room and
 // waits until the call is established.
-func (d *confd) baresipCall(room, name string, hz float64) *peer.Baresip {
+func (d *confd) baresipCall(room, name string, hz float64) *baresip.Phone {
 	d.t.Helper()
-	p := peer.Start(d.t, peer.BaresipConfig{User: name, DisplayName: name, Codec: peer.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
+	p := baresip.Start(d.t, baresip.Config{User: name, DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
 	if err := p.Dial(d.sipURI(room)); err != nil {
 		d.t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func (d *confd) baresipCall(room, name string, hz float64) *peer.Baresip {
 // recordingCutter hangs a baresip phone up and returns a function that cuts its recording by
 // wall-clock time. baresip's recording has no clock, but confd sends a G.711 leg a packet every
 // 20 ms and loopback loses none, so its end is the hang-up: windows are cut back from there.
-func recordingCutter(t *testing.T, p *peer.Baresip) (cut func(from, to time.Time) []int16, rate int) {
+func recordingCutter(t *testing.T, p *baresip.Phone) (cut func(from, to time.Time) []int16, rate int) {
 	t.Helper()
 	hungUp := time.Now()
 	if err := p.Hangup(); err != nil {
@@ -65,7 +66,7 @@ func recordingCutter(t *testing.T, p *peer.Baresip) (cut func(from, to time.Time
 // breakout.
 func TestMoveBaresipBetweenRooms(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("main", "Ada", toneAda, codec.PCMU)
 	bob := d.call("breakout", "Bob", toneBob, codec.PCMU)
@@ -75,7 +76,7 @@ func TestMoveBaresipBetweenRooms(t *testing.T) {
 	// baresip's recording starts up to a second after the call is established: let the window
 	// before the move be in it.
 	time.Sleep(2*window + 500*time.Millisecond)
-	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneCy}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneCy}}.in)
 
 	m := now()
 	var st bridge.ParticipantState
@@ -138,7 +139,7 @@ func writeToneWAV(t *testing.T, hz, seconds float64) string {
 // music's tone; once Ada joins, it hears Ada and the music no more, and Ada never hears it.
 func TestHoldMusicForALonePhone(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	music := toneDee // 1300 cycles in the one-second file: the loop keeps its phase
 	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"lobby\"\nhold_music = %q\n", writeToneWAV(t, music, 1)))
 	cy := d.baresipCall("lobby", "cy", toneCy)
@@ -175,7 +176,7 @@ func TestMoveWHIPBetweenRooms(t *testing.T) {
 	wen := joinWHIP(t, d.base, "wmain", "wen", toneEve)
 	ids := d.waitTalking("wmain", "Ada", "wen")
 	d.waitTalking("wbreak", "Bob")
-	waitSteady(t, []*Phone{ada, bob}, func(from time.Time) bool {
+	waitSteady(t, []*gophone.Phone{ada, bob}, func(from time.Time) bool {
 		return hearing{ada: {toneEve}}.in(from) && wen.heard.Level(from, from.Add(window), toneAda) >= heardAt
 	})
 
@@ -203,7 +204,7 @@ func TestWaitForModeratorThenTalk(t *testing.T) {
 	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"webinar\"\nwait_for_moderator = true\nhold_music = %q\n", writeToneWAV(t, music, 1)))
 	ada := d.call("webinar", "Ada", toneAda, codec.PCMU)
 	bob := d.call("webinar", "Bob", toneBob, codec.PCMU)
-	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {music}, bob: {music}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {music}, bob: {music}}.in)
 	st := d.state("webinar")
 	var adaID string
 	for _, p := range st.Participants {
@@ -215,7 +216,7 @@ func TestWaitForModeratorThenTalk(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		p  *Phone
+		p  *gophone.Phone
 		hz float64
 	}{{ada, toneBob}, {bob, toneAda}} {
 		if l := c.p.HeardLevel(time.Now().Add(-window), time.Now(), c.hz); l > heardAt-downBy {
@@ -231,7 +232,7 @@ func TestWaitForModeratorThenTalk(t *testing.T) {
 	expectGone(t, ada, m, music, "Ada became the moderator")
 	expectGone(t, bob, m, music, "Ada became the moderator")
 	for _, c := range []struct {
-		p  *Phone
+		p  *gophone.Phone
 		hz float64
 	}{{ada, toneBob}, {bob, toneAda}} {
 		if l := m.afterLevel(c.p, c.hz); l < heardAt {
