@@ -90,6 +90,9 @@ type Bridge struct {
 	draining atomic.Bool
 	wg       sync.WaitGroup
 	noClock  bool // tests: rooms get no goroutine, the test is their owner and ticks them
+
+	// music is the decoded hold music by path (holdmusic.go), under mu.
+	music map[string]*HoldMusic
 }
 
 // New returns a Bridge with cfg's declared rooms.
@@ -160,6 +163,13 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if err := s.validPreprocessing(); err != nil {
 		return err
 	}
+	if s.ModeratorPIN != "" && s.ModeratorPIN == s.PIN {
+		return fmt.Errorf("%w: the moderator PIN must differ from the PIN", ErrBadSetting)
+	}
+	music, err := b.holdMusic(s.HoldMusic)
+	if err != nil {
+		return fmt.Errorf("%w: hold_music: %w", ErrBadSetting, err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.declared[name] = s
@@ -167,6 +177,7 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 		r.do(func() {
 			r.settings, r.declared = s, true
 			r.mix.SetTopK(s.TopK)
+			r.program.music = music
 			r.applyRoomPreprocessing()
 		})
 	}

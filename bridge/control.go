@@ -15,6 +15,8 @@ type Change struct {
 	// Pan places the participant for stereo listeners, -1 (left) to 1 (right); 0 is the centre
 	// (mixer/stereo.go).
 	Pan *float32 `json:"pan,omitempty"`
+	// Moderator makes the participant a moderator or not (moderator.go).
+	Moderator *bool `json:"moderator,omitempty"`
 	// Denoise and AGC override the room's settings for this participant (preprocess.go).
 	Denoise *bool `json:"denoise,omitempty"`
 	AGC     *bool `json:"agc,omitempty"`
@@ -79,6 +81,11 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	var events []Event
 	if c.Pan != nil {
 		_ = r.mix.SetPan(p.mid, *c.Pan) // checked above
+	}
+	if c.Moderator != nil && *c.Moderator != p.moderator {
+		p.moderator = *c.Moderator
+		r.reconcile() // who waits, now, so that the answer shows it
+		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: map[string]any{"role": role.String(), "moderator": p.moderator}})
 	}
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
 		_ = r.mix.SetMuted(p.mid, *c.Muted)

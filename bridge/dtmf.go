@@ -13,7 +13,7 @@ const selfMuteWindow = 3 * time.Second
 // jitter buffer and come here too): it publishes a dtmf event, toggles self-mute on "*6", and
 // hands the digit to the leg's OnDigit (the IVR).
 func (p *Participant) DTMF(digit byte, now time.Time) {
-	r := p.room
+	r := p.room.Load()
 	r.b.bus.Publish(Event{Type: EventDTMF, Room: r.name, Participant: p.id, Data: map[string]any{"digit": string(digit)}})
 	p.dtmfMu.Lock()
 	star := p.lastDigit == '*' && now.Sub(p.lastDigitAt) < selfMuteWindow
@@ -22,7 +22,7 @@ func (p *Participant) DTMF(digit byte, now time.Time) {
 	if star && digit == '6' {
 		// Queued for the room's owner, not waited for: the caller may be the leg's packet
 		// reader, inside PushRTP.
-		r.post(func() {
+		p.ownLater(func(r *Room) {
 			if p.left.Load() {
 				return
 			}

@@ -119,7 +119,7 @@ func TestChangeIsReadableWhenDoReturns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := first.room
+	r := first.room.Load()
 	hold, held := make(chan struct{}), make(chan struct{})
 	r.post(func() { close(held); <-hold }) // the owner is busy: what follows is one batch
 	<-held

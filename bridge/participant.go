@@ -74,6 +74,9 @@ type ParticipantInfo struct {
 	// Solo, when set, is the API id of the one participant this one hears, alone and at full
 	// level, instead of the room (an RTP forwarder of one participant: JoinForwarder).
 	Solo string
+	// Moderator joins the participant as a moderator (its room's moderator PIN, a trusted
+	// dial-in): see moderator.go.
+	Moderator bool
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -88,7 +91,8 @@ type Participant struct {
 	id       string
 	mid      mixer.ID
 	info     ParticipantInfo
-	room     *Room
+	room     atomic.Pointer[Room] // the room that owns it; a move changes it (move.go)
+	src      mixer.Source         // its mixer source, kept for a move
 	leg      Leg
 	polled   PolledLeg // leg, when the room reads its packets; else nil
 	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
@@ -115,7 +119,11 @@ type Participant struct {
 	outputPT   uint8
 	inputCodec string // the audio codec of input, for the API
 	talking    bool
+	moderator  bool // see moderator.go
+	waiting    bool // not mixed until a moderator is in (moderator.go)
 	rtcp       rtcpSession
+	in         *Room // the room whose mixer reads it (Read's tap)
+	moved      moveState
 	pp         preprocessing // noise suppression and AGC (preprocess.go)
 
 	// For readers: published by the owner.
@@ -136,10 +144,11 @@ type Participant struct {
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	id, mid := r.b.newParticipantID()
 	p := &Participant{
-		id: id, mid: mid, info: info, room: r, leg: leg, joinedAt: now(),
+		id: id, mid: mid, info: info, leg: leg, joinedAt: now(),
 		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
-		inputCodec: audioCodec(info.Input),
+		inputCodec: audioCodec(info.Input), moderator: info.Moderator,
 	}
+	p.room.Store(r)
 	p.polled, _ = leg.(PolledLeg)
 	p.typed, _ = leg.(TypedLeg)
 	p.rtcpLeg, _ = leg.(RTCPLeg)
@@ -158,42 +167,14 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	if src == nil && len(info.Input) > 0 {
 		src = p
 	}
+	p.src = src
 	var err error
 	r.do(func() {
 		if r.settings.Limit > 0 && !internalKind(info.Kind) && peopleIn(r.parts) >= r.settings.Limit {
 			err = ErrRoomFull
 			return
 		}
-		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); e != nil {
-			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
-			return
-		}
-		if info.Solo != "" {
-			if err = r.soloFor(p, info.Solo); err != nil {
-				_ = r.mix.Remove(p.mid)
-				return
-			}
-		}
-		// The room's events are published by its owner, in the order of the changes they
-		// report: room_started, then the join, never after another participant's leave that
-		// finished the room.
-		if len(r.parts) == 0 {
-			r.startedAt = now()
-			r.b.bus.Publish(Event{Type: EventRoomStarted, Room: r.name, Data: map[string]any{"declared": r.declared}})
-		}
-		r.parts = append(r.parts, p)
-		r.byMixID[p.mid] = p
-		if e := p.applyPreprocessing(r); e != nil {
-			r.b.log.Warn("joined without noise suppression or AGC", "room", r.name, "id", p.id, "err", e)
-		}
-		p.refresh(r)
-		if announced(info.Kind) {
-			r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
-				Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
-		}
-		if !r.running && !r.b.noClock {
-			r.start()
-		}
+		err = r.enter(p, map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()})
 	})
 	if err != nil {
 		return nil, err
@@ -203,7 +184,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 }
 
 func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, error) {
-	cfg := p.room.b.cfg.Jitter
+	cfg := p.room.Load().b.cfg.Jitter
 	if p.info.LowDelay {
 		cfg.StartDelay, cfg.MinDelay = time.Nanosecond, 0
 	}
@@ -235,7 +216,7 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 func (p *Participant) ID() string { return p.id }
 
 // Room returns the participant's room.
-func (p *Participant) Room() *Room { return p.room }
+func (p *Participant) Room() *Room { return p.room.Load() }
 
 // SSRC returns the SSRC of what confd sends to this participant.
 func (p *Participant) SSRC() uint32 { return p.sender.SSRC() }
@@ -248,7 +229,7 @@ func (p *Participant) Advance(now time.Time) codec.Activity {
 		return codec.Activity{}
 	}
 	a := buf.Advance(now)
-	if p.hold.Load() {
+	if p.hold.Load() || p.waiting {
 		return codec.Activity{}
 	}
 	return a
@@ -256,9 +237,9 @@ func (p *Participant) Advance(now time.Time) codec.Activity {
 
 // Read implements mixer.Source; the room's PCM tap sees every frame read.
 func (p *Participant) Read(f *codec.Frame) bool {
-	if buf := p.buf.Load(); buf != nil && !p.hold.Load() {
+	if buf := p.buf.Load(); buf != nil && !p.hold.Load() && !p.waiting {
 		ok := buf.Read(f)
-		if r := p.room; ok && r.tap != nil {
+		if r := p.in; ok && r.tap != nil {
 			r.tap(p.id, r.now, f) // on the room's goroutine, which owns tap
 		}
 		return ok
@@ -365,8 +346,7 @@ func (p *Participant) peerReport(rep PeerReport, now time.Time) {
 		if p.lossAsked.Swap(int32(loss)) == int32(loss) {
 			return
 		}
-		r := p.room
-		r.post(func() {
+		p.ownLater(func(r *Room) {
 			if f := p.output; f.Codec == codec.Opus && f.ExpectedLoss != loss && !p.left.Load() {
 				f.ExpectedLoss = loss
 				if err := r.mix.SetFormat(p.mid, f); err == nil {
@@ -402,10 +382,9 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 			return err
 		}
 	}
-	r := p.room
 	var err error
 	inputCodec := audioCodec(input)
-	r.do(func() {
+	p.own(func(r *Room) {
 		if e := r.mix.SetFormat(p.mid, output); e != nil {
 			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
 			return
@@ -435,6 +414,9 @@ func (p *Participant) sendTick(r *Room, due time.Time) {
 	if !out.Due {
 		return
 	}
+	if !p.moved.at.IsZero() {
+		p.moved.resume(p, due) // the first packet after a move keeps the RTP clock in step
+	}
 	payload := out.Payload
 	if p.hold.Load() {
 		payload = nil // on hold: nothing is sent, the timestamp keeps time
@@ -459,31 +441,17 @@ func (p *Participant) Hangup(reason string) { p.leg.Hangup(reason) }
 func (p *Participant) Leave(reason string) {
 	p.leaveOnce.Do(func() {
 		p.left.Store(true)
-		r := p.room
+		var r *Room
 		// The last one out: the room's goroutine stops after this change and forgets an
 		// ad-hoc room.
-		r.do(func() {
-			_ = r.mix.Remove(p.mid)
-			p.closePreprocessor(r)
-			for i, q := range r.parts {
-				if q == p {
-					r.parts = append(r.parts[:i], r.parts[i+1:]...)
-					break
-				}
-			}
-			delete(r.byMixID, p.mid)
-			for _, q := range r.parts {
-				if v := q.view.Load(); v != nil && v.target == p.id {
-					q.refresh(r) // p's coaches keep their role without a target
-				}
-			}
+		p.own(func(owner *Room) {
+			r = owner
+			r.remove(p)
 			if announced(p.info.Kind) {
 				r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
 			}
-			if len(r.parts) == 0 {
-				r.b.bus.Publish(Event{Type: EventRoomFinished, Room: r.name,
-					Data: map[string]any{"duration_seconds": max(0, now().Sub(r.startedAt).Round(time.Millisecond).Seconds())}})
-			}
+			r.finishIfEmpty()
+			r.moderatorLeft(p)
 		})
 		r.b.log.Info("left", "room", r.name, "id", p.id, "reason", reason)
 	})
@@ -494,8 +462,9 @@ func (p *Participant) Leave(reason string) {
 func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
 	v := &partView{codec: p.output.Codec.String(),
-		rules: mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
-		pan:   r.mix.Pan(p.mid)}
+		rules:     mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
+		pan:       r.mix.Pan(p.mid),
+		moderator: p.moderator, waiting: p.waiting}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
 	}
@@ -517,7 +486,7 @@ func (p *Participant) State() ParticipantState {
 	return ParticipantState{
 		ID: p.id, Name: p.info.Name, From: p.info.From, Kind: p.info.Kind,
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
-		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
+		Muted: v.rules.Muted, Deaf: v.rules.Deaf, Moderator: v.moderator, Waiting: v.waiting, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
 		Pan:     v.pan,
 		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),

@@ -52,6 +52,9 @@ type Room struct {
 	lastDue   time.Time // the last tick's due time
 	phase     phaser
 	tap       func(participant string, now time.Time, f *codec.Frame)
+	program   program // hold music and the end prompt (holdmusic.go, moderator.go)
+	ending    bool    // the last moderator left: the room ends after its prompt
+	joined    bool    // someone entered since the last reconcile (moderator.go)
 
 	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
 }
@@ -79,6 +82,8 @@ type partView struct {
 	rules  mixer.Rules
 	target string // a coach's target's API id, "" when absent
 	pan    float32
+	// moderator and waiting are moderator.go's.
+	moderator, waiting bool
 }
 
 func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
@@ -93,6 +98,7 @@ func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {
 		clock:   NewClock(codec.FrameDuration),
 		wake:    make(chan struct{}, 1),
 	}
+	r.program.music = b.music[s.HoldMusic] // the callers hold b.mu
 	r.publish()
 	return r
 }
@@ -131,6 +137,7 @@ func (r *Room) queueOrApply(c command) bool {
 	r.qmu.Lock()
 	if !r.running {
 		c.apply()
+		r.reconcile()
 		r.publish()
 		r.qmu.Unlock()
 		return false
@@ -164,6 +171,7 @@ func (r *Room) between() {
 		// Published before anyone waiting in do is let go: whoever made a change reads it back
 		// from the snapshot (Bridge.Close leaves every participant the snapshot lists; one that
 		// joined a moment ago and was missing from it kept its room running for ever).
+		r.reconcile()
 		r.publish()
 		for _, c := range q {
 			if c.done != nil {

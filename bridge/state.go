@@ -21,6 +21,24 @@ type RoomSettings struct {
 	Record bool `json:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `json:"chimes"`
+	// Moderated start and end, and hold music (moderator.go, holdmusic.go).
+	//
+	// ModeratorPIN, when set, is a second PIN: whoever enters it joins as a moderator.
+	ModeratorPIN string `json:"moderator_pin,omitempty"`
+	// WaitForModerator keeps everyone else unmixed, hearing the hold music, until a moderator
+	// is in.
+	WaitForModerator bool `json:"wait_for_moderator"`
+	// EndWithModerator ends the room, after a prompt, when its last moderator leaves.
+	EndWithModerator bool `json:"end_with_moderator"`
+	// AnnounceOnlyParticipant tells a participant who joins a room alone that it is the only
+	// one, before the hold music.
+	AnnounceOnlyParticipant bool `json:"announce_only_participant"`
+	// Moderators are the From users of trusted dial-ins (calls from security.trunks) that join
+	// as moderators without a PIN.
+	Moderators []string `json:"moderators,omitempty"`
+	// HoldMusic is a WAV or Ogg/Opus file looped to a participant who is alone, and to those
+	// who wait for a moderator.
+	HoldMusic string `json:"hold_music,omitempty"`
 	// Denoise suppresses every talker's background noise and AGC evens out their levels,
 	// towards AGCLevel dBov (0 means -20); a participant's own choice (Change) overrides the
 	// room's (preprocess.go).
@@ -67,6 +85,8 @@ type ParticipantState struct {
 	Target    string    `json:"target,omitempty"`
 	Muted     bool      `json:"muted"`
 	Deaf      bool      `json:"deaf"`
+	Moderator bool      `json:"moderator"`
+	Waiting   bool      `json:"waiting"` // not mixed until a moderator is in
 	OnHold    bool      `json:"on_hold"`
 	Talking   bool      `json:"talking"`
 	LevelDBov float64   `json:"level_dbov"`

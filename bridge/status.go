@@ -30,6 +30,7 @@ var statuses = []struct {
 	{ErrNoRoom, Status{SIP: 404, Reason: "Not Found (no such room)", HTTP: 404}},
 	{ErrNoParticipant, Status{SIP: 404, Reason: "Not Found (no such participant)", HTTP: 404}},
 	{ErrRoomLocked, Status{SIP: 403, Reason: "Forbidden (room locked)", HTTP: 403}},
+	{ErrWrongPIN, Status{SIP: 403, Reason: "Forbidden (wrong PIN)", HTTP: 403}},
 	{ErrRoomFull, Status{SIP: 486, Reason: "Busy Here (room full)", HTTP: 409}},
 	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503}},
 	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},

@@ -43,5 +43,6 @@ func (p *Participant) Transfer(ctx context.Context, target string) error {
 // PublishTransfer publishes an EventTransfer for the participant with data (see EventTransfer):
 // its leg's report of a transfer's progress.
 func (p *Participant) PublishTransfer(data map[string]any) {
-	p.room.b.bus.Publish(Event{Type: EventTransfer, Room: p.room.name, Participant: p.id, Data: data})
+	r := p.room.Load()
+	r.b.bus.Publish(Event{Type: EventTransfer, Room: r.name, Participant: p.id, Data: data})
 }

@@ -27,6 +27,8 @@ sentences=(
 	"unmuted|You are unmuted."
 	"locked|The conference is locked."
 	"full|The conference is full."
+	"conference-ended|The conference has ended. Goodbye."
+	"only-participant|You are currently the only participant."
 )
 
 tmp=$(mktemp -d)

@@ -42,6 +42,11 @@ const (
 	Locked = "locked"
 	// Full says "The conference is full."
 	Full = "full"
+	// ConferenceEnded says "The conference has ended. Goodbye." (the last moderator left a
+	// room that ends with its moderator).
+	ConferenceEnded = "conference-ended"
+	// OnlyParticipant says "You are currently the only participant."
+	OnlyParticipant = "only-participant"
 )
 
 // ErrUnknownPrompt is returned by Get for a name that has no embedded WAV file.

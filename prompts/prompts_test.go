@@ -8,7 +8,7 @@ import (
 	"confd/internal/testkit/audiotest"
 )
 
-var allNames = []string{Welcome, EnterPIN, InvalidMeeting, InvalidPIN, Goodbye, Joining, Muted, Unmuted, Locked, Full}
+var allNames = []string{Welcome, EnterPIN, InvalidMeeting, InvalidPIN, Goodbye, Joining, Muted, Unmuted, Locked, Full, ConferenceEnded, OnlyParticipant}
 
 func TestEveryPromptIsShortAudibleSpeech(t *testing.T) {
 	if got := len(Names()); got != len(allNames) {

@@ -40,6 +40,8 @@ type call struct {
 	name, from string
 	fromUser   string // the From URI's user: with a trunk source, the PIN attempt key's caller
 	room, pin  string
+	modPIN     string      // the room's moderator PIN (moderator.go)
+	moderator  atomic.Bool // joins as a moderator (moderator.go)
 	dialIn     bool
 	outbound   bool
 	cascade    string // the other node, for a cascade leg (cascade.go)
@@ -157,6 +159,7 @@ func (c *call) participantInfo(res *sdpneg.Result) bridge.ParticipantInfo {
 	info := bridge.ParticipantInfo{
 		Name: c.name, From: c.from, Kind: "sip",
 		Output: res.SendFormat(), OutputPT: res.PayloadType, Input: inputsOf(res),
+		Moderator: c.moderator.Load(),
 	}
 	if c.cascade != "" {
 		c.cascadeInfo(&info)
@@ -183,7 +186,7 @@ func (c *call) enter() error {
 	}
 	c.entered = true
 	c.mu.Unlock()
-	if c.dialIn || c.pin != "" {
+	if c.dialIn || c.pin != "" || c.modPIN != "" {
 		c.startIVR()
 		return nil
 	}

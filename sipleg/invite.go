@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"confd/bridge"
 	"confd/internal/guard"
 	"confd/internal/sipua"
 )
@@ -19,6 +20,9 @@ type admission struct {
 	dialIn  bool       // room is a dial-in number: the IVR asks for the meeting
 	pin     string     // the room's PIN the IVR asks for, "" for none
 	timer   sessionTimer
+	// settings are the room's, for its moderators (moderator.go); zero for a dial-in number
+	// or a cascade leg.
+	settings bridge.RoomSettings
 }
 
 // onInvite runs a new call through the admission pipeline both SIP legs share (sipua.Gate):
@@ -70,7 +74,7 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 	}
 	settings, r := s.gate.Admit(req, req.Source(), room, false)
 	if r == nil && cascade == "" { // the first node asked for the PIN
-		adm.pin = settings.PIN
+		adm.pin, adm.settings = settings.PIN, settings
 	}
 	if r == nil && s.callByID(req) != nil {
 		r = &sipua.Refusal{Status: 482, Reason: "Loop Detected"} // a second INVITE with a live Call-ID and no tag
@@ -180,6 +184,7 @@ func (s *Server) answerInvite(c *call, tx sip.ServerTransaction, body []byte, ad
 	c.pending.Store(true)
 	s.addCall(c)
 	c.room, c.pin, c.dialIn = adm.room, adm.pin, adm.dialIn
+	c.moderatorSettings(adm.settings)
 	c.prepareIVR()
 	if err := c.answer(tx, body); err != nil {
 		// A CANCEL won the race, or the transport failed: the call is over before it began.

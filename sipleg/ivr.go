@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"crypto/subtle"
 	"errors"
 	"sync"
 	"time"
@@ -37,7 +38,7 @@ type ivr struct {
 // after the ACK may be handled before the ACK is (sipgo runs each request on its own
 // goroutine). It does nothing when the call needs no IVR or has one.
 func (c *call) prepareIVR() {
-	if !c.dialIn && c.pin == "" || c.ivr.Load() != nil || c.result() == nil {
+	if !c.dialIn && c.pin == "" && c.modPIN == "" || c.ivr.Load() != nil || c.result() == nil {
 		return
 	}
 	c.ivr.Store(c.newIVR())
@@ -117,6 +118,9 @@ func (v *ivr) digit(d dtmf.Digit) {
 var (
 	errIVRQuit    = errors.New("ivr stopped")
 	errIVRTimeout = errors.New("no digits")
+	// errIVREmpty is '#' alone: no digits, on purpose (a room with only a moderator PIN
+	// takes it as an ordinary participant's entry; elsewhere it is no guess, like silence).
+	errIVREmpty = errors.New("an empty entry")
 )
 
 // ivrNumbersKey is the Attempts "room" of meeting-number guesses in the IVR.
@@ -172,6 +176,7 @@ func (v *ivr) run() {
 func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	s := v.c.s
 	room, pin = v.c.room, v.c.pin
+	modPIN := v.c.modPIN
 	if v.c.dialIn {
 		room = ""
 		prompt := prompts.Welcome
@@ -208,14 +213,17 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 				}
 				continue
 			}
-			room, pin = num, settings.PIN
+			room, pin, modPIN = num, settings.PIN, settings.ModeratorPIN
+			if v.c.trustedModerator(settings) {
+				pin, modPIN = "", ""
+			}
 			break
 		}
 		if room == "" {
 			return "", "", errors.New("no valid meeting number")
 		}
 	}
-	if pin == "" {
+	if pin == "" && modPIN == "" {
 		return room, "", nil
 	}
 	who := v.c.attemptKey()
@@ -233,7 +241,10 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		if err == errIVRQuit {
 			return "", "", err
 		}
-		if err == errIVRTimeout {
+		if err == errIVREmpty && pin == "" {
+			return room, "", nil // a room with only a moderator PIN: an ordinary participant
+		}
+		if err == errIVRTimeout || err == errIVREmpty {
 			prompt = prompts.InvalidPIN
 			continue // silence is no guess
 		}
@@ -241,10 +252,17 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 			got = "" // keys that ended badly (too many, no #) are a wrong PIN
 		}
 		// One step: refused unchecked if the source was locked out meanwhile (another call of
-		// the same source), else compared and counted.
-		switch err := s.cfg.Attempts.Check(who, room, got, pin, time.Now()); {
+		// the same source), else compared and counted. The moderator PIN, when typed, is the
+		// secret compared (whether it was is the caller's to know: it typed it).
+		secret := pin
+		moderator := modPIN != "" && subtle.ConstantTimeCompare([]byte(got), []byte(modPIN)) == 1
+		if moderator {
+			secret = modPIN
+		}
+		switch err := s.cfg.Attempts.Check(who, room, got, secret, time.Now()); {
 		case err == nil:
-			return room, pin, nil
+			v.c.moderator.Store(moderator)
+			return room, got, nil
 		case !errors.Is(err, guard.ErrWrongSecret):
 			return "", "", err
 		}
@@ -259,8 +277,8 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 func (c *call) attemptKey() string { return c.s.gate.Auth.AttemptKey(c.peer, c.fromUser) }
 
 // collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;
-// an entry that times out after some digits is taken as it is. It returns errIVRTimeout for
-// an empty entry.
+// an entry that times out after some digits is taken as it is. It returns errIVRTimeout when
+// nothing was typed and errIVREmpty for '#' alone.
 func (v *ivr) collect() (string, error) {
 	t := v.c.s.cfg.IVRDigitTimeout
 	col, err := dtmf.NewCollector(dtmf.CollectorConfig{MaxDigits: 64, FirstDigitTimeout: t, InterDigitTimeout: t,
@@ -288,6 +306,9 @@ func (v *ivr) collect() (string, error) {
 		timer.Stop()
 	}
 	if col.Len() == 0 {
+		if col.Status() == dtmf.Terminated {
+			return "", errIVREmpty
+		}
 		return "", errIVRTimeout
 	}
 	return col.Digits(), nil

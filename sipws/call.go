@@ -50,6 +50,8 @@ type call struct {
 	finished chan struct{} // closed when the call's goroutine has returned
 	cancel   context.CancelFunc
 	ackTimer *time.Timer
+	// moderator: the INVITE gave the room's moderator PIN (bridge's moderator.go).
+	moderator bool
 }
 
 // newTag returns a random dialog tag (RFC 3261 section 19.3: at least 32 random bits).
@@ -99,7 +101,7 @@ func (c *conn) respondInvite(cl *call, status int, reason string, body []byte, h
 func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	defer c.s.wg.Done()
 	defer close(cl.finished)
-	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from, c.remote))
+	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from, c.remote, cl.moderator))
 	if !c.answerStep(cl, answer, m, err, from) {
 		return
 	}

@@ -2,6 +2,7 @@ package sipws
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"strconv"
 	"strings"
@@ -42,13 +43,14 @@ func (c *conn) onInvite(req *sip.Request) {
 	}
 	c.s.stats.invites.Add(1)
 	c.respond(req, 100, "Trying")
-	if r := c.admit(req); r != nil {
+	moderator, r := c.admit(req)
+	if r != nil {
 		c.s.stats.rejected.Add(1)
 		c.respond(req, r.Status, r.Reason, r.Headers...)
 		return
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	cl := &call{id: id, invite: req, localTag: newTag(), room: req.Recipient.User, state: answering,
+	cl := &call{id: id, invite: req, localTag: newTag(), room: req.Recipient.User, state: answering, moderator: moderator,
 		hangup: make(chan struct{}), finished: make(chan struct{}), cancel: cancel}
 	name, from := req.From().DisplayName, req.From().Address.String()
 	c.mu.Lock()
@@ -66,8 +68,14 @@ func (c *conn) onInvite(req *sip.Request) {
 // admit is the admit step of an INVITE: nil, or the refusal. Draining is looked at first, then
 // the source's request rate, then credentials and the room (sipua.Gate.Admit; a connection
 // whose REGISTER passed the digest check is trusted), then the offer's presence and the room's
-// PIN (checkPIN).
-func (c *conn) admit(req *sip.Request) *sipua.Refusal {
+// PIN (checkPIN), which reports whether it was the room's moderator PIN.
+func (c *conn) admit(req *sip.Request) (moderator bool, r *sipua.Refusal) {
+	r = c.admitWith(req, &moderator)
+	return moderator, r
+}
+
+// admitWith is admit, setting *moderator when the caller gave the moderator PIN.
+func (c *conn) admitWith(req *sip.Request, moderator *bool) *sipua.Refusal {
 	if r := c.s.gate.Open(); r != nil {
 		return r
 	}
@@ -90,10 +98,36 @@ func (c *conn) admit(req *sip.Request) *sipua.Refusal {
 		return &sipua.Refusal{Status: 488, Reason: "Not Acceptable Here (offer required)",
 			Headers: []sip.Header{sipua.Warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}}
 	}
-	if settings.PIN == "" {
+	if settings.PIN == "" && settings.ModeratorPIN == "" {
 		return nil // webrtcleg.Answer checks the offer
 	}
-	return c.checkPIN(req, room, settings.PIN)
+	want := settings.PIN
+	if given, ok := givenPIN(req); settings.ModeratorPIN != "" && (ok || settings.PIN == "") {
+		// The moderator PIN is the secret checked when it is the one given; a room with only
+		// a moderator PIN takes a caller who gives none as an ordinary participant.
+		if !ok {
+			return nil
+		}
+		if subtle.ConstantTimeCompare([]byte(given), []byte(settings.ModeratorPIN)) == 1 || settings.PIN == "" {
+			want, *moderator = settings.ModeratorPIN, true
+		}
+	}
+	if r := c.checkPIN(req, room, want); r != nil {
+		*moderator = false
+		return r
+	}
+	return nil
+}
+
+// givenPIN returns the PIN the INVITE gives, as a pin URI parameter or an X-Confd-PIN header.
+func givenPIN(req *sip.Request) (string, bool) {
+	if pin, ok := req.Recipient.UriParams.Get("pin"); ok {
+		return pin, true
+	}
+	if h := req.GetHeader("X-Confd-PIN"); h != nil {
+		return strings.TrimSpace(h.Value()), true
+	}
+	return "", false
 }
 
 // checkPIN admits a call into a room with a PIN. The offer is checked before the PIN
@@ -108,12 +142,7 @@ func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
 	if err := webrtcleg.CheckOffer(string(req.Body())); err != nil {
 		return c.s.refusalOf(err)
 	}
-	pin, ok := req.Recipient.UriParams.Get("pin")
-	if !ok {
-		if h := req.GetHeader("X-Confd-PIN"); h != nil {
-			pin, ok = strings.TrimSpace(h.Value()), true
-		}
-	}
+	pin, ok := givenPIN(req)
 	if !ok || pin == "" {
 		return &sipua.Refusal{Status: 403, Reason: "Forbidden (PIN required)",
 			Headers: []sip.Header{sipua.Warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}}
@@ -177,8 +206,8 @@ func (s *Server) refusalOf(err error) *sipua.Refusal {
 
 // joinInfo is the WebRTC leg's JoinInfo of a call from remote (the WebSocket peer), whose
 // WebRTC sessions count against the same per-source caps as WHIP's.
-func joinInfo(name, from, remote string) webrtcleg.JoinInfo {
-	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip", Remote: remote}
+func joinInfo(name, from, remote string, moderator bool) webrtcleg.JoinInfo {
+	return webrtcleg.JoinInfo{Name: name, From: from, Kind: "sip", Remote: remote, Moderator: moderator}
 }
 
 // onReInvite refuses a re-INVITE (webrtcleg cannot renegotiate a PeerConnection): 488 in a

@@ -494,7 +494,7 @@ func TestSessionCapRefusalAnswers503(t *testing.T) {
 			t.Errorf("%v: %d %v, want 503 with Retry-After 7", sentinel, r.Status, r.Headers)
 		}
 	}
-	if info := joinInfo("n", "sip:a@b", "192.0.2.1:5000"); info.Remote != "192.0.2.1:5000" {
+	if info := joinInfo("n", "sip:a@b", "192.0.2.1:5000", false); info.Remote != "192.0.2.1:5000" {
 		t.Errorf("JoinInfo.Remote %q", info.Remote)
 	}
 }

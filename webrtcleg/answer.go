@@ -30,6 +30,9 @@ type JoinInfo struct {
 	// OnDigit, when set, receives every DTMF digit of the participant (the SIP side's PIN
 	// prompt), as bridge.ParticipantInfo.OnDigit.
 	OnDigit func(digit byte)
+	// Moderator joins the participant as a moderator (its bearer token was the room's
+	// moderator PIN).
+	Moderator bool
 	// Kind names the signalling in logs and resource checks: "whip", "whep" or "sip". Empty
 	// means "sip".
 	Kind string
@@ -319,7 +322,7 @@ func (c *Call) negotiate(ctx context.Context, offer string, oa offerAudio, liste
 // participantInfo is what the call's participant will be once it joins: what confd sends
 // (Opus, stereo when the offer asked for it) and what it reads, as the answer settled them.
 func participantInfo(info JoinInfo, oa offerAudio, aa answerAudio) bridge.ParticipantInfo {
-	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit}
+	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit, Moderator: info.Moderator}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		p.Output, p.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}

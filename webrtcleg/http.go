@@ -113,7 +113,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 		s.refuseErr(w, err)
 		return
 	}
-	if err := s.pinAllowed(r, room, settings.PIN); err != nil {
+	if err := s.pinAllowed(r, room, settings.PIN+settings.ModeratorPIN); err != nil {
 		s.refuseErr(w, err)
 		return
 	}
@@ -129,7 +129,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 	}
 	answer, c, err := s.answer(r.Context(), room, string(body), JoinInfo{
 		Name: name, From: kind + ":" + r.RemoteAddr, Listen: kind == "whep", Kind: kind, Remote: r.RemoteAddr,
-	}, func() error { return s.checkPIN(r, room, settings.PIN) })
+		Moderator: isModeratorPIN(r, settings),
+	}, func() error { return s.checkPINs(r, room, settings) })
 	if err != nil {
 		s.refuseErr(w, err)
 		return

@@ -59,6 +59,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	rooms := map[string]bridge.RoomSettings{}
 	for _, r := range cfg.Rooms {
 		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes,
+			ModeratorPIN: r.ModeratorPIN, Moderators: r.Moderators, WaitForModerator: r.WaitForModerator,
+			EndWithModerator: r.EndWithModerator, HoldMusic: r.HoldMusic, AnnounceOnlyParticipant: r.AnnounceOnlyParticipant,
 			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
@@ -81,6 +83,10 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	d.pins = pinAttempts
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
+	if err := d.bridge.LoadHoldMusic(); err != nil { // decoded once, shared by the rooms
+		d.cancel()
+		return nil, err
+	}
 
 	ports, err := sipleg.NewPortAllocator(cfg.RTP.Low, cfg.RTP.High, netip.Addr{})
 	if err != nil {

@@ -40,14 +40,7 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	d := startConfd(t, "")
 	ada := d.call("mute", "Ada", toneAda, codec.PCMU)
 	bob := d.call("mute", "Bob", toneBob, codec.Opus)
-	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
-	if err := cy.Dial(d.sipURI("mute")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cy.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
-	established := time.Now()
+	cy := d.baresipCall("mute", "Cy", toneCy)
 	ids := d.waitTalking("mute", "Ada", "Bob", "Cy")
 	// baresip's recording must reach back before the mute: it starts up to a second after the
 	// call is established, and its windows are cut back from the hang-up, which comes as late
@@ -61,36 +54,14 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 		t.Errorf("PATCH muted: the answer shows %+v", st)
 	}
 	m.waitAfter(t, ada, bob)
-	hungUp := time.Now()
-	if err := cy.Hangup(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cy.WaitClosed(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	cut, rate := recordingCutter(t, cy)
 
 	expectGone(t, bob, m, toneAda, "Ada muted")
 	expectKept(t, bob, m, toneCy, steadyWithin, "Ada muted")
 	expectKept(t, ada, m, toneBob, steadyWithin, "Ada muted: she still hears")
 
-	// baresip's recording has no clock, but confd sends a G.711 leg a packet every 20 ms and
-	// loopback loses none, so its end is the hang-up and a second before that is a second of
-	// wall-clock time before it: cut the windows back from the end. The window before the mute
-	// ends 300 ms early, room for a recording a little shorter than the call.
-	pcm, rate, err := cy.Recorded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s recorded %.2f s of a call of %.2f s", cy, float64(len(pcm))/float64(rate), hungUp.Sub(established).Seconds())
-	cut := func(from, to time.Time) []int16 {
-		at := func(x time.Time) int { return len(pcm) - int(hungUp.Sub(x)*time.Duration(rate)/time.Second) }
-		lo, hi := at(from), at(to)
-		if lo < rate/4 || hi > len(pcm) || hi-lo < rate/2 {
-			t.Fatalf("%s recorded %.2f s, too short for a window from %v to %v before the hang-up",
-				cy, float64(len(pcm))/float64(rate), hungUp.Sub(from), hungUp.Sub(to))
-		}
-		return pcm[lo:hi]
-	}
+	// The window before the mute ends 200 ms early, room for a recording a little shorter
+	// than the call.
 	before := audiotest.ToneLevel(cut(m.at.Add(-900*time.Millisecond), m.at.Add(-200*time.Millisecond)), rate, toneAda)
 	heard := cut(m.after, m.after.Add(window))
 	after, bobLevel := audiotest.ToneLevel(heard, rate, toneAda), audiotest.ToneLevel(heard, rate, toneBob)

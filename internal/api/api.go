@@ -107,6 +107,7 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	h.route("POST /api/rooms/{room}/dial", h.dial)
 	h.route("PATCH /api/rooms/{room}/participants/{id}", h.patchParticipant)
 	h.route("DELETE /api/rooms/{room}/participants/{id}", h.deleteParticipant)
+	h.route("POST /api/rooms/{room}/participants/{id}/move", h.moveParticipant)
 	h.route("POST /api/rooms/{room}/mute-all", h.muteAll)
 	h.route("GET /api/rooms/{room}/matrix", h.getMatrix)
 	h.route("PUT /api/rooms/{room}/matrix", h.putMatrix)
@@ -328,7 +329,8 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if asParticipant(r) {
-		st.Settings.PIN = ""
+		st.Settings.PIN, st.Settings.ModeratorPIN = "", ""
+		st.Settings.Moderators, st.Settings.HoldMusic = nil, "" // callers' numbers, a server path
 		for i := range st.Participants {
 			st.Participants[i].From = redactFrom(st.Participants[i].From)
 		}
@@ -346,9 +348,9 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &s) {
 		return
 	}
-	for _, c := range s.PIN {
-		if c < '0' || c > '9' || len(s.PIN) > 16 {
-			writeError(w, 400, "pin must be 1-16 digits")
+	for _, c := range s.PIN + s.ModeratorPIN {
+		if c < '0' || c > '9' || len(s.PIN) > 16 || len(s.ModeratorPIN) > 16 {
+			writeError(w, 400, "pin and moderator_pin must be 1-16 digits")
 			return
 		}
 	}

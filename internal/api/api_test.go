@@ -473,12 +473,12 @@ func TestRoomTokenSeesNoCallerAddresses(t *testing.T) {
 	if _, err := b.Join("r", bridge.ParticipantInfo{Name: "dee", From: "sip:+4930123@198.51.100.7", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, body := call(t, h, "PUT", "/api/rooms/r", "application/json", `{"pin":"2468"}`); code != 200 {
+	if code, _, body := call(t, h, "PUT", "/api/rooms/r", "application/json", `{"pin":"2468","moderator_pin":"8642","moderators":["+4930999"]}`); code != 200 {
 		t.Fatalf("PUT: %d %s", code, body)
 	}
 	tok := h.cfg.RoomTokens.Mint("r")
 	_, _, body := call(t, h, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+tok)
-	if strings.Contains(body, "198.51.100.7") || strings.Contains(body, "2468") || !strings.Contains(body, "dee") || !strings.Contains(body, `"sip:+4930123"`) {
+	if strings.Contains(body, "198.51.100.7") || strings.Contains(body, "2468") || strings.Contains(body, "8642") || strings.Contains(body, "4930999") || !strings.Contains(body, "dee") || !strings.Contains(body, `"sip:+4930123"`) {
 		t.Errorf("the participant's view: %s, want names and numbers without addresses or PIN", body)
 	}
 	_, _, body = call(t, h, "GET", "/api/rooms/r", "", "")

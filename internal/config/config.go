@@ -105,6 +105,19 @@ type Room struct {
 	Record bool `toml:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `toml:"chimes"`
+	// Moderated start and end, and hold music (docs/SPEC.md "Moderators and hold music"):
+	// ModeratorPIN is a second PIN that makes whoever enters it a moderator; Moderators are the
+	// From users of calls from security.trunks that join as moderators without a PIN;
+	// WaitForModerator keeps the others unmixed, on hold music, until a moderator is in;
+	// EndWithModerator ends the room, after a prompt, when the last moderator leaves;
+	// HoldMusic is a WAV or Ogg/Opus file looped to a participant alone in the room;
+	// AnnounceOnlyParticipant tells one who joins alone that it is, before the music.
+	ModeratorPIN            string   `toml:"moderator_pin"`
+	Moderators              []string `toml:"moderators"`
+	WaitForModerator        bool     `toml:"wait_for_moderator"`
+	EndWithModerator        bool     `toml:"end_with_moderator"`
+	HoldMusic               string   `toml:"hold_music"`
+	AnnounceOnlyParticipant bool     `toml:"announce_only_participant"`
 	// Denoise suppresses every talker's background noise; AGC evens out talkers' levels towards
 	// AGCLevel dBov (0 means -20). A participant's own choice (API) overrides them.
 	Denoise  bool `toml:"denoise"`
@@ -356,6 +369,9 @@ func (c Config) Validate() error {
 		seen[r.Name] = true
 		if r.PIN != "" && !digits.MatchString(r.PIN) {
 			bad("room %q: pin must be 1-16 digits", r.Name)
+		}
+		if r.ModeratorPIN != "" && (!digits.MatchString(r.ModeratorPIN) || r.ModeratorPIN == r.PIN) {
+			bad("room %q: moderator_pin must be 1-16 digits, not the pin", r.Name)
 		}
 		if r.Limit < 0 || r.TopK < 0 || r.TopK > 16 {
 			bad("room %q: limit must be ≥ 0 and top_k 0-16", r.Name)

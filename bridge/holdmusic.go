@@ -1,0 +1,313 @@
+package bridge
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"confd/codec"
+	"confd/mixer"
+)
+
+// ErrBadHoldMusic is returned for a hold-music file that is not 16-bit PCM WAV (8, 16 or
+// 48 kHz, mono or stereo) nor Ogg/Opus (RFC 7845).
+var ErrBadHoldMusic = errors.New("bridge: bad hold-music file")
+
+// HoldMusic is an audio file decoded once into mono PCM at the mixing rate (codec.SampleRate):
+// a whole number of frames, with each frame's level, so that playing it is a copy and a lookup.
+// It is never modified after decoding and is shared by every room that plays the same file.
+type HoldMusic struct {
+	path   string
+	pcm    []int16
+	levels []codec.Level
+}
+
+// Duration returns how long the music plays before it loops.
+func (m *HoldMusic) Duration() time.Duration {
+	return time.Duration(len(m.levels)) * codec.FrameDuration
+}
+
+// DecodeHoldMusic reads and decodes path: a WAV file (RIFF, 16-bit PCM, 8000, 16000 or 48000 Hz,
+// mono or stereo, mixed down) or an Ogg/Opus file (RFC 7845; decoded to mono).
+func DecodeHoldMusic(path string) (*HoldMusic, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHoldMusic, err)
+	}
+	var pcm []int16
+	switch {
+	case bytes.HasPrefix(data, []byte("RIFF")):
+		pcm, err = decodeWAV(data)
+	case bytes.HasPrefix(data, []byte("OggS")):
+		pcm, err = decodeOggOpus(data)
+	default:
+		err = errors.New("neither WAV (RIFF) nor Ogg")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadHoldMusic, filepath.Base(path), err)
+	}
+	if len(pcm) < codec.FrameSamples {
+		return nil, fmt.Errorf("%w: %s: shorter than one frame", ErrBadHoldMusic, filepath.Base(path))
+	}
+	return newHoldMusic(path, pcm), nil
+}
+
+// newHoldMusic makes a HoldMusic of pcm (48 kHz mono), padded with silence to whole frames.
+func newHoldMusic(path string, pcm []int16) *HoldMusic {
+	frames := (len(pcm) + codec.FrameSamples - 1) / codec.FrameSamples
+	m := &HoldMusic{path: path, pcm: make([]int16, frames*codec.FrameSamples), levels: make([]codec.Level, frames)}
+	copy(m.pcm, pcm)
+	for i := range m.levels {
+		m.levels[i] = codec.LevelOf(m.pcm[i*codec.FrameSamples : (i+1)*codec.FrameSamples])
+	}
+	return m
+}
+
+// decodeWAV returns the samples of a 16-bit PCM WAV file at codec.SampleRate, mono.
+func decodeWAV(data []byte) ([]int16, error) {
+	if len(data) < 12 || string(data[8:12]) != "WAVE" {
+		return nil, errors.New("not a WAVE file")
+	}
+	var channels, rate, bits int
+	var samples []byte
+	for rest := data[12:]; len(rest) >= 8; {
+		id, size := string(rest[:4]), int(binary.LittleEndian.Uint32(rest[4:8]))
+		rest = rest[8:]
+		if size > len(rest) {
+			size = len(rest) // a data chunk whose size was never filled in: take what is there
+		}
+		switch id {
+		case "fmt ":
+			if size < 16 {
+				return nil, errors.New("short fmt chunk")
+			}
+			if f := binary.LittleEndian.Uint16(rest[0:2]); f != 1 && f != 0xFFFE {
+				return nil, fmt.Errorf("format %d is not PCM", f)
+			}
+			channels = int(binary.LittleEndian.Uint16(rest[2:4]))
+			rate = int(binary.LittleEndian.Uint32(rest[4:8]))
+			bits = int(binary.LittleEndian.Uint16(rest[14:16]))
+		case "data":
+			samples = rest[:size]
+		}
+		rest = rest[min(len(rest), size+size%2):]
+	}
+	if bits != 16 || channels < 1 || channels > 2 {
+		return nil, fmt.Errorf("%d-bit %d-channel audio: want 16-bit mono or stereo", bits, channels)
+	}
+	n := len(samples) / (2 * channels)
+	mono := make([]int16, n)
+	for i := range mono {
+		sum := 0
+		for c := range channels {
+			sum += int(int16(binary.LittleEndian.Uint16(samples[2*(i*channels+c):])))
+		}
+		mono[i] = int16(sum / channels)
+	}
+	return resampleAll(mono, rate)
+}
+
+// resampleAll resamples a whole mono signal at rate to codec.SampleRate.
+func resampleAll(in []int16, rate int) ([]int16, error) {
+	rs, err := codec.NewResampler(rate, codec.SampleRate)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int16, 0, len(in)*codec.SampleRate/rate+codec.FrameSamples)
+	chunk := make([]int16, codec.FrameSamples*codec.SampleRate/8000)
+	for i := 0; i < len(in); i += codec.FrameSamples {
+		n := rs.Process(in[i:min(len(in), i+codec.FrameSamples)], chunk)
+		out = append(out, chunk[:n]...)
+	}
+	return out, nil
+}
+
+// decodeOggOpus returns the decoded samples of an Ogg/Opus file (RFC 7845): its packets are
+// reassembled from the pages' lacing values, the two header packets checked and skipped, the
+// rest decoded, and the OpusHead's pre-skip dropped from the start.
+func decodeOggOpus(data []byte) ([]int16, error) {
+	var packets [][]byte
+	var partial []byte
+	for rest := data; len(rest) > 0; {
+		if len(rest) < 27 || string(rest[:4]) != "OggS" {
+			return nil, errors.New("bad Ogg page")
+		}
+		nseg := int(rest[26])
+		if len(rest) < 27+nseg {
+			return nil, errors.New("short Ogg page")
+		}
+		lacing := rest[27 : 27+nseg]
+		body := rest[27+nseg:]
+		for _, l := range lacing {
+			if int(l) > len(body) {
+				return nil, errors.New("short Ogg page body")
+			}
+			partial = append(partial, body[:l]...)
+			body = body[l:]
+			if l < 255 {
+				packets = append(packets, partial)
+				partial = nil
+			}
+		}
+		rest = body
+	}
+	if len(packets) < 2 || !bytes.HasPrefix(packets[0], []byte("OpusHead")) || len(packets[0]) < 19 {
+		return nil, errors.New("no OpusHead: not an Ogg/Opus file")
+	}
+	preSkip := int(binary.LittleEndian.Uint16(packets[0][10:12]))
+	dec, err := codec.NewDecoder(codec.Opus)
+	if err != nil {
+		return nil, err
+	}
+	var out []int16
+	buf := make([]int16, codec.MaxPacketSamples)
+	for _, pkt := range packets[2:] {
+		n, err := dec.Decode(pkt, buf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, buf[:n]...)
+	}
+	return out[min(preSkip, len(out)):], nil
+}
+
+// LoadHoldMusic decodes the hold music of every declared room, once per file, so that a bad
+// file stops confd at start rather than leaving a room silent. Rooms declared later (Declare)
+// have theirs decoded then.
+func (b *Bridge) LoadHoldMusic() error {
+	b.mu.Lock()
+	var paths []string
+	for _, s := range b.declared {
+		if s.HoldMusic != "" && b.music[s.HoldMusic] == nil {
+			paths = append(paths, s.HoldMusic)
+		}
+	}
+	b.mu.Unlock()
+	var errs []error
+	for _, p := range paths {
+		if _, err := b.holdMusic(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// holdMusic returns the decoded music of path, decoding it the first time (outside b.mu: a
+// file may take a moment, and joins must not wait for it).
+func (b *Bridge) holdMusic(path string) (*HoldMusic, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, nil
+	}
+	b.mu.Lock()
+	m := b.music[path]
+	b.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := DecodeHoldMusic(path)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if had := b.music[path]; had != nil {
+		return had, nil
+	}
+	if b.music == nil {
+		b.music = map[string]*HoldMusic{}
+	}
+	b.music[path] = m
+	return m, nil
+}
+
+// loop plays PCM into a room's mixer as a mixer.Source: a frame per tick with its level known
+// (so talker selection takes it at once) and the voice flag set (music is no fan): an intro
+// once (a prompt), then the music looped, either of them absent. It allocates nothing.
+type loop struct {
+	intro, music *HoldMusic
+	pos          int        // the next tick's frame: the intro's, then the music's
+	cur          *HoldMusic // this tick's frame is cur's frame at, or none when nil
+	at           int
+}
+
+// Advance implements mixer.Source.
+func (l *loop) Advance(time.Time) codec.Activity {
+	l.cur = nil
+	switch n := l.intro.frames(); {
+	case l.pos < n:
+		l.cur, l.at = l.intro, l.pos
+	case l.music != nil:
+		if l.pos-n >= len(l.music.levels) {
+			l.pos = n // loop, without the intro
+		}
+		l.cur, l.at = l.music, l.pos-n
+	default:
+		return codec.Activity{}
+	}
+	l.pos++
+	return codec.Activity{Present: true, LevelKnown: true, Level: l.cur.levels[l.at], Voice: true}
+}
+
+// Read implements mixer.Source.
+func (l *loop) Read(f *codec.Frame) bool {
+	if l.cur == nil {
+		return false
+	}
+	copy(f[:], l.cur.pcm[l.at*codec.FrameSamples:])
+	return true
+}
+
+// frames returns how many frames m holds (0 for nil).
+func (m *HoldMusic) frames() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.levels)
+}
+
+// program is what a room plays into its own mix, besides its participants: the hold music,
+// or the prompt that ends the room (moderator.go). It is a mixer participant that hears
+// nothing and has no Participant (the API and the counts never see it), owned by the room's
+// owner.
+type program struct {
+	music *HoldMusic // the room's hold music, nil for none
+	src   loop
+	mid   mixer.ID // its mixer id, 0 until first played
+	on    bool
+}
+
+// play puts intro (once) and then m (looped) into the room's mix from the next tick. A program
+// that is playing m already (its intro, if any, included) goes on unless there is a new intro.
+// As the room's owner.
+func (r *Room) play(intro, m *HoldMusic) {
+	pg := &r.program
+	if pg.on && intro == nil && pg.src.music == m {
+		return
+	}
+	r.stopProgram()
+	if intro == nil && m == nil {
+		return
+	}
+	if pg.mid == 0 {
+		_, pg.mid = r.b.newParticipantID()
+	}
+	pg.src = loop{intro: intro, music: m}
+	if err := r.mix.Add(pg.mid, mixer.ParticipantConfig{Source: &pg.src}); err != nil {
+		r.b.log.Warn("hold music not played", "room", r.name, "err", err)
+		return
+	}
+	pg.on = true
+}
+
+// stopProgram takes the program out of the room's mix at once: the next tick has none of it.
+func (r *Room) stopProgram() {
+	if pg := &r.program; pg.on {
+		_ = r.mix.Remove(pg.mid)
+		pg.on = false
+	}
+}

@@ -1,0 +1,79 @@
+package sipleg
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/internal/sipua"
+	"confd/internal/testkit"
+)
+
+// moderatorIn reports whether the room has one participant, and whether it is a moderator.
+func moderatorIn(ts *testServer, room string) (joined, moderator bool) {
+	st, err := ts.bridge.RoomState(room)
+	if err != nil || len(st.Participants) != 1 {
+		return false, false
+	}
+	return true, st.Participants[0].Moderator
+}
+
+// TestModeratorPINMakesAModerator: at the PIN prompt of a room with a PIN and a moderator PIN,
+// the moderator PIN joins as a moderator and the PIN as a participant; a room with only a
+// moderator PIN takes '#' alone as a participant.
+func TestModeratorPINMakesAModerator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays spoken prompts in real time")
+	}
+	t.Parallel()
+	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{
+		"both": {PIN: "4321", ModeratorPIN: "9999"}, "modonly": {ModeratorPIN: "9999"}, "plain": {PIN: "4321", ModeratorPIN: "9999"},
+	})
+	for _, c := range []struct {
+		room, typed string
+		moderator   bool
+	}{{"both", "9999#", true}, {"plain", "4321#", false}, {"modonly", "#", false}} {
+		p := dialRawPhone(t, ts, c.room, 700)
+		if joined, _ := moderatorIn(ts, c.room); joined {
+			t.Fatalf("%s: joined before the PIN", c.room)
+		}
+		for _, digit := range []byte(c.typed) {
+			if code := p.d.info(digit); code != 200 {
+				t.Fatalf("INFO answered %d", code)
+			}
+		}
+		// The IVR says "joining" before it joins.
+		testkit.Eventually(t, 20*time.Second, func() bool { joined, _ := moderatorIn(ts, c.room); return joined })
+		if _, mod := moderatorIn(ts, c.room); mod != c.moderator {
+			t.Errorf("%s after %q: moderator %v, want %v", c.room, c.typed, mod, c.moderator)
+		}
+		p.d.bye()
+	}
+	waitIdle(t, ts)
+}
+
+// TestTrustedDialInJoinsAsModeratorWithoutPIN: a call from a trunk whose From user is in the
+// room's moderators joins at once, as a moderator, though the room has a PIN; from an address
+// that is not a trunk the same From user is asked for the PIN.
+func TestTrustedDialInJoinsAsModeratorWithoutPIN(t *testing.T) {
+	t.Parallel()
+	rooms := map[string]bridge.RoomSettings{"board": {PIN: "4321", Moderators: []string{"tester"}}}
+	trusted := startServer(t, Config{Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, rooms)
+	p := dialRawPhone(t, trusted, "board", 700)
+	testkit.Eventually(t, 5*time.Second, func() bool { joined, _ := moderatorIn(trusted, "board"); return joined })
+	if _, mod := moderatorIn(trusted, "board"); !mod {
+		t.Error("a trusted dial-in listed as moderator joined as a participant")
+	}
+	p.d.bye()
+	waitIdle(t, trusted)
+
+	untrusted := startServer(t, Config{}, rooms)
+	q := dialRawPhone(t, untrusted, "board", 700)
+	time.Sleep(500 * time.Millisecond) // the IVR's prompt, not the room
+	if joined, _ := moderatorIn(untrusted, "board"); joined {
+		t.Error("a caller not from a trunk joined a room with a PIN without it")
+	}
+	q.d.bye()
+	waitIdle(t, untrusted)
+}
