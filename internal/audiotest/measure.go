@@ -40,12 +40,12 @@ func ToneLevel(pcm []int16, rate int, freqHz float64) float64 {
 
 // LevelChunk is the length of the pieces MedianToneLevel measures: long enough to resolve tones
 // 100 Hz apart (a Hann window's main lobe is 4/LevelChunk wide), short enough that a splice
-// leaves most pieces whole. It is e2e/phones' Timeline.Level piece too.
+// leaves most pieces whole. The Go phones' Timeline.Level (e2e/phones) measures the same pieces.
 const LevelChunk = 200 * time.Millisecond
 
 // MedianToneLevel returns the level in dBFS of the sine at freqHz in pcm as a listener hears it:
-// the median of ToneLevel over the LevelChunk pieces of pcm (over all of pcm when it is shorter
-// than one). ToneLevel over a long block is a coherent sum: it reads the tone's level only while
+// the median of ToneLevel over the whole LevelChunk pieces of pcm (ToneLevel of all of pcm when
+// it holds fewer than two). ToneLevel over a long block is a coherent sum: it reads the tone's level only while
 // the tone's phase runs on unbroken. What a phone decodes is spliced wherever a frame was dropped
 // or concealed on the way (a jitter buffer shortening its delay after a stall, a room that
 // skipped a tick): each 20 ms splice turns a 440 Hz tone by 0.8 of a cycle, and a few of them
