@@ -1,16 +1,20 @@
 package confd_test
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dtmf,
-// jitter, mixer) at the bottom, then bridge, then the legs (sipleg, sipws, webrtcleg, rtpfwd),
-// then the daemon (cmd/confd and its services internal/api, internal/metrics, cluster). No package
+// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dsp, dtmf,
+// jitter, mixer) at the bottom, then bridge, then internal/sipua (what the SIP legs share), then
+// the legs (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd and its services
+// internal/api, internal/metrics, cluster). No package
 // imports, directly or through another, anything on a floor above its own, so each floor can be
-// read, tested and reused without the ones above it.
+// read, tested and reused without the ones above it. Beside the floors stands the test harness
+// (internal/testkit): it may import anything, and nothing in production imports it.
 func TestLayerOrder(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "confd/...").Output()
 	if err != nil {
@@ -27,9 +31,11 @@ func TestLayerOrder(t *testing.T) {
 			deps[f[0]] = f[1:]
 		}
 	}
-	media := []string{"confd/codec", "confd/dtmf", "confd/jitter", "confd/mixer"}
+	media := []string{"confd/codec", "confd/dsp", "confd/dtmf", "confd/jitter", "confd/mixer"}
 	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
+	harness := []string{"confd/internal/testkit"}
+	tools := []string{"confd/bench", "confd/cmd/mixdemo", "confd/e2e"}
 	mediaFloor := func(dep string) bool {
 		for _, m := range media {
 			if dep == m {
@@ -78,7 +84,36 @@ func TestLayerOrder(t *testing.T) {
 	for _, pkg := range legs {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
 	}
+	// A leg takes its own zero-value-complete configuration, which cmd/confd fills from the
+	// file (sipws still reads the origin rules, config.Origin and config.SameHost, it shares
+	// with the API).
+	for _, pkg := range []string{"confd/sipleg", "confd/webrtcleg"} {
+		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
+	}
+	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
+	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the
+	// daemon and not the daemon's configuration.
+	forbid("confd/internal/sipua", "sipua imports of confd only bridge and the protocol packages below it",
+		in(legs, daemon, []string{"confd/internal/config"}))
+	for _, pkg := range []string{"confd/sipleg", "confd/sipws"} {
+		if !slices.Contains(deps[pkg], "confd/internal/sipua") {
+			t.Errorf("%s does not import confd/internal/sipua: the SIP rules live there", pkg)
+		}
+	}
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
-	// The test harness is built into bench/load too: it takes a TB, never imports testing.
-	forbid("confd/internal/peer", "a non-test package imports no testing", func(dep string) bool { return dep == "testing" })
+	// The test harness (internal/testkit) is built into bench/load and cmd/mixdemo too: it takes
+	// a testkit.TB, never imports testing.
+	pkgs := slices.Sorted(maps.Keys(deps))
+	for _, pkg := range pkgs {
+		if in(harness)(pkg) {
+			forbid(pkg, "the test kit's non-test code imports no testing (it takes a testkit.TB)", func(dep string) bool { return dep == "testing" })
+		}
+	}
+	// Production imports no harness: only the harness itself, the tools built on it (bench,
+	// cmd/mixdemo) and the end-to-end tests may use the kit.
+	for _, pkg := range pkgs {
+		if !in(harness, tools)(pkg) {
+			forbid(pkg, "production imports no test harness", in(harness))
+		}
+	}
 }

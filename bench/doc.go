@@ -17,6 +17,6 @@
 //
 // Clients are replayed from Recordings made once with the real encoders, so the measured loop
 // pays only for what the bridge does. Costs are reported both as wall time and as the CPU time
-// of the benchmark's thread (ThreadCPUTime): on a shared machine whose cores are oversubscribed
-// the wall time includes waiting for a core, the CPU time does not.
+// of the benchmark's thread (testkit/cputime.Thread): on a shared machine whose cores are
+// oversubscribed the wall time includes waiting for a core, the CPU time does not.
 package bench

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/mixer"
 )

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"confd/internal/testkit/cputime"
 )
 
 // roomWarmup is how many ticks a room runs before it is measured: two seconds, in which the
@@ -22,7 +24,7 @@ const roomWarmup = 100
 //
 // Metrics:
 //   - us/tick: the whole tick, in µs of wall time.
-//   - cpu-us/tick: the same in CPU time of the benchmark's thread (ThreadCPUTime). On this
+//   - cpu-us/tick: the same in CPU time of the benchmark's thread (cputime.Thread). On this
 //     shared, oversubscribed 2-core box that is the cost; us/tick adds the time spent waiting
 //     for a core. The next two figures are computed from CPU time.
 //   - fixed-cpu-us/tick: the room's fixed cost, measured on the room of the K talkers plus one
@@ -114,15 +116,15 @@ func (r benchRoom) timeTicks(b *testing.B) float64 {
 	var packets, ticks int
 	for b.Loop() {
 		if ticks == 0 {
-			cpuStart = ThreadCPUTime()
+			cpuStart = cputime.Thread()
 		}
-		start := ThreadCPUTime()
+		start := cputime.Thread()
 		packets += r.Push()
-		pushTime += ThreadCPUTime() - start
+		pushTime += cputime.Thread() - start
 		r.Tick()
 		ticks++
 	}
-	cpu := float64((ThreadCPUTime() - cpuStart).Nanoseconds()) / 1e3 / float64(ticks)
+	cpu := float64((cputime.Thread() - cpuStart).Nanoseconds()) / 1e3 / float64(ticks)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(ticks), "us/tick")
 	b.ReportMetric(cpu, "cpu-us/tick")
 	if packets > 0 {
@@ -178,9 +180,9 @@ func fixedCost(b *testing.B) float64 {
 		r.Run(roomWarmup)
 		var batches []float64
 		for range 7 {
-			start := ThreadCPUTime()
+			start := cputime.Thread()
 			r.Run(50)
-			batches = append(batches, float64((ThreadCPUTime()-start).Nanoseconds())/1e3/50)
+			batches = append(batches, float64((cputime.Thread()-start).Nanoseconds())/1e3/50)
 		}
 		slices.Sort(batches)
 		fixed.us = batches[len(batches)/2]

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // TestRoomHeard builds the benchmark's N = 10 room, runs 50 ticks and checks with a tone

@@ -157,6 +157,9 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
 		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
 	}
+	if err := s.validPreprocessing(); err != nil {
+		return err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.declared[name] = s
@@ -164,6 +167,7 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 		r.do(func() {
 			r.settings, r.declared = s, true
 			r.mix.SetTopK(s.TopK)
+			r.applyRoomPreprocessing()
 		})
 	}
 	return nil

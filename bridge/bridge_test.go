@@ -9,8 +9,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
-	"confd/internal/rtptest"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 

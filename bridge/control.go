@@ -15,6 +15,9 @@ type Change struct {
 	// Pan places the participant for stereo listeners, -1 (left) to 1 (right); 0 is the centre
 	// (mixer/stereo.go).
 	Pan *float32 `json:"pan,omitempty"`
+	// Denoise and AGC override the room's settings for this participant (preprocess.go).
+	Denoise *bool `json:"denoise,omitempty"`
+	AGC     *bool `json:"agc,omitempty"`
 }
 
 // Update applies c to participant id atomically: every field is checked first, and a refused
@@ -69,6 +72,9 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 		if err := r.mix.SetRole(p.mid, role, target); err != nil {
 			return ParticipantState{}, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 		}
+	}
+	if err := p.changePreprocessing(r, c); err != nil {
+		return ParticipantState{}, nil, err
 	}
 	var events []Event
 	if c.Pan != nil {

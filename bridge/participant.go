@@ -116,6 +116,7 @@ type Participant struct {
 	inputCodec string // the audio codec of input, for the API
 	talking    bool
 	rtcp       rtcpSession
+	pp         preprocessing // noise suppression and AGC (preprocess.go)
 
 	// For readers: published by the owner.
 	view       atomic.Pointer[partView]
@@ -182,6 +183,9 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		}
 		r.parts = append(r.parts, p)
 		r.byMixID[p.mid] = p
+		if e := p.applyPreprocessing(r); e != nil {
+			r.b.log.Warn("joined without noise suppression or AGC", "room", r.name, "id", p.id, "err", e)
+		}
 		p.refresh(r)
 		if announced(info.Kind) {
 			r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
@@ -460,6 +464,7 @@ func (p *Participant) Leave(reason string) {
 		// ad-hoc room.
 		r.do(func() {
 			_ = r.mix.Remove(p.mid)
+			p.closePreprocessor(r)
 			for i, q := range r.parts {
 				if q == p {
 					r.parts = append(r.parts[:i], r.parts[i+1:]...)
@@ -514,7 +519,8 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
-		Pan: v.pan,
+		Pan:     v.pan,
+		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
 	}
 }
 

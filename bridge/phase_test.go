@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/audiotest"
-	"confd/internal/rtptest"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 

@@ -3,6 +3,7 @@ package bridge
 import (
 	"time"
 
+	"confd/dsp"
 	"confd/mixer"
 )
 
@@ -20,6 +21,12 @@ type RoomSettings struct {
 	Record bool `json:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `json:"chimes"`
+	// Denoise suppresses every talker's background noise and AGC evens out their levels,
+	// towards AGCLevel dBov (0 means -20); a participant's own choice (Change) overrides the
+	// room's (preprocess.go).
+	Denoise  bool `json:"denoise"`
+	AGC      bool `json:"agc"`
+	AGCLevel int  `json:"agc_level"`
 }
 
 // Effective returns s with each zero value that stands for a default replaced by that default
@@ -28,6 +35,9 @@ type RoomSettings struct {
 func (s RoomSettings) Effective() RoomSettings {
 	if s.TopK <= 0 {
 		s.TopK = mixer.DefaultTopK
+	}
+	if s.AGCLevel == 0 {
+		s.AGCLevel = int(dsp.DefaultAGCLevel)
 	}
 	return s
 }
@@ -62,5 +72,7 @@ type ParticipantState struct {
 	LevelDBov float64   `json:"level_dbov"`
 	JoinedAt  time.Time `json:"joined_at"`
 	// Pan is where stereo listeners hear the participant, -1 (left) to 1 (right).
-	Pan float32 `json:"pan"`
+	Pan     float32 `json:"pan"`
+	Denoise bool    `json:"denoise"`
+	AGC     bool    `json:"agc"`
 }

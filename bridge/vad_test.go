@@ -9,7 +9,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 )
 

@@ -3,7 +3,7 @@ package codec
 import (
 	"testing"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // The benchmarks report µs per 20 ms frame (the mixer's tick) for each codec operation, plus

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // g711Skip is the decoded audio dropped before measuring: both resamplers' delays (5 ms) and

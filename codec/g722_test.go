@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 func TestG722Tones(t *testing.T) {

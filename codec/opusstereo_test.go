@@ -5,7 +5,7 @@ import (
 
 	"gopkg.in/hraban/opus.v2"
 
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // TestOpusStereoKeepsChannelsApart encodes a tone on the left channel only through a stereo

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/chromium"
 )
 
 // The participants' tones: each one's own frequency, far from the others' harmonics.
@@ -47,9 +48,9 @@ func assertHears(t *testing.T, who string, pcm []int16, rate int, want []float64
 }
 
 // startPhone runs a baresip PCMU phone with the 1000 Hz tone and dials it into room.
-func startPhone(t *testing.T, d *daemon, room string) *peer.Baresip {
+func startPhone(t *testing.T, d *daemon, room string) *baresip.Phone {
 	t.Helper()
-	phone := peer.Start(t, peer.BaresipConfig{User: "phone", DisplayName: "Phone", Codec: peer.PCMU, ToneHz: tonePhone})
+	phone := baresip.Start(t, baresip.Config{User: "phone", DisplayName: "Phone", Codec: baresip.PCMU, ToneHz: tonePhone})
 	if err := phone.Dial(d.SIPURI(room)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func startPhone(t *testing.T, d *daemon, room string) *peer.Baresip {
 
 // hangUp ends the phone's call and returns what it heard, without its first 300 ms (decoder and
 // jitter buffer settling).
-func hangUp(t *testing.T, phone *peer.Baresip) ([]int16, int) {
+func hangUp(t *testing.T, phone *baresip.Phone) ([]int16, int) {
 	t.Helper()
 	if err := phone.Hangup(); err != nil {
 		t.Fatal(err)
@@ -99,8 +100,8 @@ func assertListed(t *testing.T, who string, people []string, names ...string) {
 // requirePeers skips (or, with CI set, fails) before anything starts when a peer is missing.
 func requirePeers(t *testing.T) {
 	t.Helper()
-	requireBrowser(t)
-	peer.RequireBaresip(t)
+	chromium.Require(t)
+	baresip.Require(t)
 }
 
 // browserWithPhone is tests 1 and 2: one browser on confd's page (by WHIP or by sip.js over
@@ -115,13 +116,13 @@ func browserWithPhone(t *testing.T, mode string) {
 		requireServed(t, d, "POST", "/whip/probe", "WHIP")
 	}
 	room := "e2e-" + mode
-	br := joinBrowsers(t, d, allTones, browserSpec{Name: "Ada", Room: room, Mode: mode, Hz: toneAda})
+	br := chromium.Join(t, d.URL("/"), allTones, chromium.Spec{Name: "Ada", Room: room, Mode: mode, Hz: toneAda})
 	phone := startPhone(t, d, room)
 	time.Sleep(settle)
-	heard := br.measure()["Ada"]
-	shots := br.screenshot()
+	heard := br.Measure()["Ada"]
+	shots := br.Screenshot()
 	phonePCM, phoneRate := hangUp(t, phone)
-	br.leave()
+	br.Leave()
 
 	assertHears(t, "browser Ada", heard.PCM, heard.Rate, []float64{tonePhone}, toneAda)
 	assertHears(t, "phone", phonePCM, phoneRate, []float64{toneAda}, tonePhone)
@@ -151,17 +152,17 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 	requireServed(t, d, "GET", "/", "the web page")
 	requireServed(t, d, "POST", "/whip/probe", "WHIP")
 	const room = "e2e-three"
-	br := joinBrowsers(t, d, allTones,
-		browserSpec{Name: "Ada", Room: room, Mode: "whip", Hz: toneAda},
-		browserSpec{Name: "Bob", Room: room, Mode: "whip", Hz: toneBob})
+	br := chromium.Join(t, d.URL("/"), allTones,
+		chromium.Spec{Name: "Ada", Room: room, Mode: "whip", Hz: toneAda},
+		chromium.Spec{Name: "Bob", Room: room, Mode: "whip", Hz: toneBob})
 	phone := startPhone(t, d, room)
 	time.Sleep(settle)
-	heard := br.measure()
-	br.mute("Ada")
+	heard := br.Measure()
+	br.Mute("Ada")
 	time.Sleep(settle) // every jitter buffer on the way (confd's, the browser's) plays out her last packets
-	afterMute := br.measure()
+	afterMute := br.Measure()
 	phonePCM, phoneRate := hangUp(t, phone)
-	br.leave()
+	br.Leave()
 	// The phone is judged on the time before Ada's Mute: its first two seconds (after the
 	// settling that hangUp cuts), well before the first measurement ended.
 	phonePCM = phonePCM[:min(len(phonePCM), 2*phoneRate)]
@@ -186,28 +187,28 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 // microphone, a locked room, a wrong PIN; and that the same page, with the right PIN typed next,
 // gets in (by WHIP, and by sip.js when confd serves /sip).
 func TestPageExplainsRefusals(t *testing.T) {
-	requireBrowser(t)
+	chromium.Require(t)
 	d := startDaemon(t)
 	requireServed(t, d, "GET", "/", "the web page")
 	requireServed(t, d, "POST", "/whip/probe", "WHIP")
 	declareRoom(t, d, "locked-room", `{"locked":true}`)
 	declareRoom(t, d, "pin-room", `{"pin":"1234"}`)
 	// Di meets a locked room, then a wrong PIN, then gets in with the right one.
-	specs := []browserSpec{
+	specs := []chromium.Spec{
 		{Name: "Cy", Room: "open-room", Mode: "whip", Hz: toneAda, DenyMic: true},
-		{Name: "Di", Mode: "whip", Hz: toneBob, Attempts: []attempt{{"locked-room", ""}, {"pin-room", "9999"}, {"pin-room", "1234"}}},
+		{Name: "Di", Mode: "whip", Hz: toneBob, Attempts: []chromium.Attempt{{Room: "locked-room", PIN: ""}, {Room: "pin-room", PIN: "9999"}, {Room: "pin-room", PIN: "1234"}}},
 	}
 	want := map[string][]string{"Di": {"locked", "PIN is missing or wrong"}}
 	if served(t, d, "GET", "/sip") {
 		// SIP over WebSocket takes the PIN with the INVITE (sipws: X-Confd-PIN).
-		specs = append(specs, browserSpec{Name: "Gus", Mode: "sip", Hz: tonePhone, Attempts: []attempt{{"pin-room", "9999"}, {"pin-room", "1234"}}})
+		specs = append(specs, chromium.Spec{Name: "Gus", Mode: "sip", Hz: tonePhone, Attempts: []chromium.Attempt{{Room: "pin-room", PIN: "9999"}, {Room: "pin-room", PIN: "1234"}}})
 		want["Gus"] = []string{"PIN is missing or wrong"}
 	} else {
 		t.Log("confd does not serve /sip yet: the sip.js PIN case did not run")
 	}
-	br := joinBrowsers(t, d, allTones, specs...)
-	br.screenshot()
-	br.leave()
+	br := chromium.Join(t, d.URL("/"), allTones, specs...)
+	br.Screenshot()
+	br.Leave()
 	if got := br.Refused["Cy"]; !strings.Contains(got, "microphone was refused") {
 		t.Errorf("Cy: page alert %q, want it to say the microphone was refused", got)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/internal/testkit/chromium"
 )
 
 // TestModeratorPage is the moderator view end to end: confd with an API token, a baresip phone
@@ -39,14 +40,14 @@ func TestModeratorPage(t *testing.T) {
 	phoneID := awaitParticipant(t, d, token, room, "Phone")
 
 	t.Setenv("CONFD_E2E_API_TOKEN", token) // drive.mjs types it into the moderator view
-	br := joinBrowsers(t, d, nil, browserSpec{Name: "Mod", Room: room, Mode: "moderate"})
+	br := chromium.Join(t, d.URL("/"), nil, chromium.Spec{Name: "Mod", Room: room, Mode: "moderate"})
 	if alert, refused := br.Refused["Mod"]; refused {
 		t.Fatalf("the moderator view refused to watch room %s: %q", room, alert)
 	}
 
 	// Mute on the phone's row.
-	br.send("moderate Mod mute Phone")
-	ev := br.await("moderated", 20*time.Second)
+	br.Send("moderate Mod mute Phone")
+	ev := br.Await("moderated", 20*time.Second)
 	t.Logf("after Mute the phone's row says %q (alert %q)", ev.Status, ev.Alert)
 	if ev.Alert != "" || !strings.Contains(ev.Status, "muted") {
 		t.Errorf("after Mute the phone's row says %q with alert %q, want it muted and no alert", ev.Status, ev.Alert)
@@ -61,8 +62,8 @@ func TestModeratorPage(t *testing.T) {
 	}
 
 	// Record, then stop: the file the events name exists and is Ogg.
-	br.send("moderate Mod record")
-	ev = br.await("moderated", 20*time.Second)
+	br.Send("moderate Mod record")
+	ev = br.Await("moderated", 20*time.Second)
 	started := events.await(t, "recording started", func(e bridge.Event) bool {
 		return e.Type == bridge.EventRecording && e.Data["state"] == "started"
 	})
@@ -75,9 +76,9 @@ func TestModeratorPage(t *testing.T) {
 		t.Errorf("after Record the page says %q with alert %q, want %q", ev.Status, ev.Alert, "Recording to "+filepath.Base(file))
 	}
 	time.Sleep(time.Second)
-	shots := br.screenshot()
-	br.send("moderate Mod record")
-	ev = br.await("moderated", 20*time.Second)
+	shots := br.Screenshot()
+	br.Send("moderate Mod record")
+	ev = br.Await("moderated", 20*time.Second)
 	events.await(t, "recording stopped", func(e bridge.Event) bool {
 		return e.Type == bridge.EventRecording && e.Data["state"] == "stopped" && e.Data["file"] == file
 	})
@@ -89,8 +90,8 @@ func TestModeratorPage(t *testing.T) {
 	}
 
 	// Remove, confirmed: the phone is hung up.
-	br.send("moderate Mod kick Phone")
-	ev = br.await("moderated", 20*time.Second)
+	br.Send("moderate Mod kick Phone")
+	ev = br.Await("moderated", 20*time.Second)
 	t.Logf("after Remove the page says %q (alert %q)", ev.Status, ev.Alert)
 	if _, err := phone.WaitClosed(callTimeout); err != nil {
 		t.Errorf("the phone was not hung up: %v", err)
@@ -102,7 +103,7 @@ func TestModeratorPage(t *testing.T) {
 			t.Logf("screenshot %s", p)
 		}
 	}
-	br.leave()
+	br.Leave()
 }
 
 // roomState is GET /api/rooms/ROOM with the bearer token.

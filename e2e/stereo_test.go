@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/chromium"
 )
 
 // stereoEvent is one line stereo.mjs prints.
@@ -33,7 +35,7 @@ type stereoEvent struct {
 // ChannelSplitter and one AnalyserNode per channel) hears the tone on the left, far above the
 // right; panned hard right, the other way round.
 func TestBrowserHearsAPannedSpeakerLeftThenRight(t *testing.T) {
-	requireBrowser(t)
+	chromium.Require(t)
 	d := startDaemon(t)
 	requireServed(t, d, "POST", "/whep/probe", "WHEP")
 	room := "e2e-stereo"
@@ -41,14 +43,14 @@ func TestBrowserHearsAPannedSpeakerLeftThenRight(t *testing.T) {
 	if err := audiotest.WriteWAV(wav, 48000, 1, audiotest.Generate(toneAda, 0.25, 48000, 10*48000)); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := json.Marshal(map[string]any{"url": d.URL("/"), "chromium": chromiumPath(), "wav": wav,
+	cfg, _ := json.Marshal(map[string]any{"url": d.URL("/"), "chromium": chromium.Path(), "wav": wav,
 		"profile": t.TempDir(), "room": room, "timeoutMs": 30000})
 	cfgPath := filepath.Join(t.TempDir(), "stereo.json")
 	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("node", filepath.Join("browser", "stereo.mjs"), cfgPath)
-	stderr := &syncBuffer{}
+	stderr := &testkit.LockedBuffer{}
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdin, err := cmd.StdinPipe()
@@ -149,12 +151,12 @@ func patchPan(t *testing.T, d *daemon, room, id string, pan float32) {
 // stereo, so a SIP phone hears a speaker panned hard left on its left channel only; the speaker
 // is a PCMU phone, which itself hears mono.
 func TestSIPOpusPhoneHearsAPannedSpeakerOnTheLeft(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startDaemon(t)
 	room := "e2e-stereo-sip"
 	speaker := startPhone(t, d, room)
 	patchPan(t, d, room, awaitParticipant(t, d, d.Token, room, "Phone"), -1)
-	listener := peer.Start(t, peer.BaresipConfig{User: "listener", DisplayName: "Listener", Codec: peer.Opus, ToneHz: toneBob})
+	listener := baresip.Start(t, baresip.Config{User: "listener", DisplayName: "Listener", Codec: baresip.Opus, ToneHz: toneBob})
 	if err := listener.Dial(d.SIPURI(room)); err != nil {
 		t.Fatal(err)
 	}

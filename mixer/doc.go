@@ -39,6 +39,8 @@
 //     Coaches are not counted in K: each whispers to one listener only.
 //  3. Read (phase 2). Only the selected talkers and whispering coaches not decoded in phase 1
 //     are read: a room of a thousand mostly silent browsers decodes about K+1 streams a tick.
+//     A participant's Processor (process.go: noise suppression, AGC) cleans each frame read here
+//     before it is mixed, so it too runs for K+1 streams, never for the silent.
 //  4. Mix (mixer.go, mix.go). Sums are int32. allSum is every selected talker; the shared mix
 //     is the K in it; a talker with a default row hears allSum minus itself (one subtraction,
 //     before limiting, so it never hears its own voice shaped by the limiter). A listener whose

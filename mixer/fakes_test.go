@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so its noise

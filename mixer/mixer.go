@@ -274,6 +274,7 @@ func (m *Mixer) load(p *participant) {
 			p.frame.Clear()
 		}
 	}
+	m.process(p)
 	applyFade(p.frame, p.fade)
 }
 

@@ -104,6 +104,9 @@ type participant struct {
 
 	voiceTrack
 
+	proc     Processor // cleans its frame before it is mixed (process.go); nil for none
+	procTick uint64    // the last tick proc processed its frame
+
 	// Unvoiced input (codec.Activity.Unvoiced): unvoicedLoud is true while the last decoded
 	// frame of it was loud enough to be voice, and unvoicedProbe the tick at which a quiet one
 	// is decoded again for its level.

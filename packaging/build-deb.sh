@@ -79,7 +79,7 @@ Version: $version
 Architecture: $arch
 Maintainer: confd maintainers <confd@localhost>
 Installed-Size: $size
-Depends: libc6 (>= $glibc), libopus0 (>= 1.1), adduser
+Depends: libc6 (>= $glibc), libopus0 (>= 1.1), libspeexdsp1 (>= 1.2), adduser
 Section: net
 Priority: optional
 Description: conference bridge for SIP phones and WebRTC browsers

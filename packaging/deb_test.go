@@ -21,7 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"confd/e2e/phones"
+	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 )
 
 // The package's paths, as build-deb.sh and the maintainer scripts place them.
@@ -177,6 +178,9 @@ func checkInstalled(t *testing.T, ctx context.Context, top string) {
 	if strings.Contains(libs, "opusfile") || !strings.Contains(libs, "libopus.so.0") {
 		t.Errorf("the binary should link libopus0 and not libopusfile:\n%s", libs)
 	}
+	if !strings.Contains(libs, "libspeexdsp.so.1") {
+		t.Errorf("the binary should link libspeexdsp1 (the package Depends on it):\n%s", libs)
+	}
 	version := mustRun(t, ctx, pkgBinary, "-version")
 	commit := "" // outside a git checkout the commit is "unknown", and only that line is checked
 	if out, err := exec.CommandContext(ctx, "git", "-C", top, "rev-parse", "HEAD").Output(); err == nil {
@@ -215,7 +219,7 @@ func checkUnit(t *testing.T, ctx context.Context) {
 // checkRuns starts the packaged binary as the confd user with the packaged config, on loopback
 // ports, calls a room and finds the call in the API with the packaged token.
 func checkRuns(t *testing.T, ctx context.Context) {
-	sipPort, httpPort := phones.FreePort(t), phones.FreePort(t)
+	sipPort, httpPort := testkit.MustFreePort(t), testkit.MustFreePort(t)
 	// -config first: internal/config.Parse finds it only there (e2e/phones' doc).
 	cmd := exec.Command("setpriv", "--reuid=confd", "--regid=confd", "--init-groups", "--inh-caps=-all", "--",
 		pkgBinary, "-config", pkgConfig,
@@ -298,7 +302,7 @@ func checkRuns(t *testing.T, ctx context.Context) {
 		t.Errorf("GET /api/rooms without the token: %d, want 401", code)
 	}
 
-	phone, err := phones.Call(ctx, phones.Config{Server: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sipPort)), User: "pkgtest"}, "packaged")
+	phone, err := gophone.Call(ctx, gophone.Config{Server: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sipPort)), User: "pkgtest"}, "packaged")
 	if err != nil {
 		t.Fatalf("call: %v\n%s", err, logText())
 	}

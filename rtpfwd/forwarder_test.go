@@ -12,7 +12,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/internal/config"
 )
 

@@ -2,19 +2,19 @@
 # Installs what a fresh Debian machine lacks to build, run and test confd. Idempotent: it checks
 # before it installs, so it costs a second when everything is there.
 #
-#   scripts/setup.sh          build and run needs (libopus for cgo)
+#   scripts/setup.sh          build and run needs (libopus and libspeexdsp for cgo)
 #   scripts/setup.sh test     also the real peers the end-to-end tests drive (baresip, Chromium,
 #                             and e2e/browser's node modules from its package-lock.json)
 #   scripts/setup.sh prompts  also espeak-ng and sox, to regenerate prompts/*.wav (prompts/make.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libopus-dev for the cgo Opus binding (built with -tags nolibopusfile, so not libopusfile);
-# dpkg-deb, for `make deb`, is part of dpkg.
-want=(libopus-dev pkg-config gcc git)
+# libopus-dev for the cgo Opus binding (built with -tags nolibopusfile, so not libopusfile),
+# libspeexdsp-dev for dsp's noise suppression (cgo); dpkg-deb, for `make deb`, is part of dpkg.
+want=(libopus-dev libspeexdsp-dev pkg-config gcc git)
 case "${1:-}" in
 test)
-	# baresip-core carries every module internal/peer loads (aufile, aubridge, sndfile, menu,
+	# baresip-core carries every module internal/testkit/baresip loads (aufile, aubridge, sndfile, menu,
 	# ctrl_tcp, g711, g722, opus); --no-install-recommends keeps ALSA/GUI extras out.
 	want+=(baresip-core)
 	# Debian's Chromium for the browser tests (e2e/); playwright-core drives it, and never

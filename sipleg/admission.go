@@ -8,8 +8,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 )
 
 // door is the per-source admission of the SIP listener (issue 8, pike-style): what one
@@ -36,7 +36,7 @@ type door struct {
 	dropped, refused atomic.Uint64
 }
 
-func newDoor(limits config.SIPLimits, trunks []netip.Prefix) *door {
+func newDoor(limits Limits, trunks []netip.Prefix) *door {
 	return &door{
 		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
@@ -80,8 +80,8 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 	if !s.door.shouldAnswer(src, now) {
 		return nil, false
 	}
-	return textResponse(raw, 503, "Service Unavailable (too many requests)",
-		"Retry-After: "+strconv.Itoa(guard.RetryAfterSeconds(err))+"\r\n"), false
+	return sipua.TextResponse(raw, 503, "Service Unavailable (too many requests)",
+		sipua.RetryAfter(guard.RetryAfterSeconds(err))), false
 }
 
 // admitCall takes a place for a new call from src (and one among its calls awaiting their ACK,

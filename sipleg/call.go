@@ -1,12 +1,10 @@
 package sipleg
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +15,8 @@ import (
 
 	"confd/bridge"
 	"confd/dtmf"
-	"confd/internal/config"
 	"confd/internal/sdpneg"
+	"confd/internal/sipua"
 	"confd/jitter"
 )
 
@@ -213,23 +211,22 @@ func (c *call) join(room string) error {
 // reject answers an INVITE whose offer failed to negotiate (RFC 3264 section 6: 488 with a
 // Warning, RFC 3261 section 20.43).
 func (c *call) reject(err error) {
+	r := sdpRefusal(err)
+	c.dlgS.Respond(r.Status, r.Reason, nil, r.Headers...)
+}
+
+// sdpRefusal is the answer to an offer sdpneg could not answer (sdpneg.RejectionFor; 488 with
+// a Warning for anything else).
+func sdpRefusal(err error) *sipua.Refusal {
 	rej, ok := sdpneg.RejectionFor(err)
 	if !ok {
 		rej = sdpneg.Rejection{Status: 488, Reason: "Not Acceptable Here", Warning: 399, Text: err.Error()}
 	}
-	var hdrs []sip.Header
+	r := &sipua.Refusal{Status: rej.Status, Reason: rej.Reason + " (" + rej.Text + ")"}
 	if rej.Warning != 0 {
-		hdrs = append(hdrs, warning(rej))
+		r.Headers = []sip.Header{sipua.Warning(rej.Warning, rej.Text)}
 	}
-	c.dlgS.Respond(rej.Status, rej.Reason+" ("+rej.Text+")", nil, hdrs...)
-}
-
-func warning(rej sdpneg.Rejection) sip.Header {
-	code := rej.Warning
-	if code == 0 {
-		code = 399
-	}
-	return sip.NewHeader("Warning", fmt.Sprintf("%d confd %q", code, strings.ReplaceAll(rej.Text, `"`, "'")))
+	return r
 }
 
 // answer sends the 2xx of the INVITE with body (our answer, or our offer for a late offer)
@@ -402,10 +399,9 @@ func (c *call) apply(res *sdpneg.Result) {
 // change, or a session refresh. A failed negotiation is answered 488 and changes nothing
 // (RFC 3261 section 14.2).
 func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
-	timer, err := negotiateSessionTimer(req, time.Duration(c.s.limits.MinSessionExpires))
-	if err != nil {
-		respond(tx, req, 422, "Session Interval Too Small",
-			sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(c.s.limits.MinSessionExpires)/time.Second))))
+	timer, r := c.s.sessionTimer(req)
+	if r != nil {
+		refuse(tx, req, r)
 		return
 	}
 	local := c.s.local(c.media.Port(), c.peer)
@@ -417,7 +413,7 @@ func (c *call) modify(req *sip.Request, tx sip.ServerTransaction, invite bool) {
 			if !ok {
 				rej = sdpneg.Rejection{Status: 488, Reason: "Not Acceptable Here", Text: err.Error()}
 			}
-			respond(tx, req, rej.Status, rej.Reason, warning(rej))
+			respond(tx, req, rej.Status, rej.Reason, sipua.Warning(cmp.Or(rej.Warning, 399), rej.Text))
 			return
 		}
 		if !res.Unchanged {
@@ -626,7 +622,7 @@ func (c *call) tick(now time.Time) {
 		if last.After(since) {
 			since = last
 		}
-		if now.Sub(since) > time.Duration(c.s.limits.HoldTimeout) {
+		if now.Sub(since) > c.s.limits.HoldTimeout {
 			c.log.Info("on hold without media", "since", since)
 			go c.hangup(c.s.ctx, "held without media")
 			return
@@ -640,7 +636,7 @@ func (c *call) tick(now time.Time) {
 // from their own addresses) or not an address (a dial-out to a host name).
 func (c *call) natHost() netip.Addr {
 	ap, err := netip.ParseAddrPort(c.peer)
-	if err != nil || config.IsTrunk(c.s.trunks, c.peer) {
+	if err != nil || c.s.gate.Auth.Trunk(c.peer) {
 		return netip.Addr{}
 	}
 	return ap.Addr()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -18,12 +17,13 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
 )
 
-// goPhone is a SIP phone written in the test: a rawClient dialog and a PCMU media socket that
+// rawPhone is a SIP phone written in the test: a rawClient dialog and a PCMU media socket that
 // sends a sine tone every 20 ms and decodes what it receives.
-type goPhone struct {
+type rawPhone struct {
 	t     *testing.T
 	d     *dialog
 	room  string
@@ -42,16 +42,16 @@ type goPhone struct {
 
 var mediaPort = regexp.MustCompile(`m=audio (\d+) `)
 
-// dialGoPhone calls room from a new goPhone sending a toneHz tone, and starts its media.
-func dialGoPhone(t *testing.T, ts *testServer, room string, toneHz float64) *goPhone {
+// dialRawPhone calls room from a new rawPhone sending a toneHz tone, and starts its media.
+func dialRawPhone(t *testing.T, ts *testServer, room string, toneHz float64) *rawPhone {
 	t.Helper()
 	media, port := callerMedia(t)
-	p := inviteGoPhone(t, ts, room, port, media, toneHz)
+	p := inviteRawPhone(t, ts, room, port, media, toneHz)
 	p.start()
 	return p
 }
 
-func (p *goPhone) close() {
+func (p *rawPhone) close() {
 	select {
 	case <-p.stop:
 	default:
@@ -62,7 +62,7 @@ func (p *goPhone) close() {
 }
 
 // send streams a PCMU tone to confd's media port from conn until the phone stops.
-func (p *goPhone) send(conn *net.UDPConn, toneHz float64) {
+func (p *rawPhone) send(conn *net.UDPConn, toneHz float64) {
 	defer p.wg.Done()
 	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
 	if err != nil {
@@ -97,7 +97,7 @@ func (p *goPhone) send(conn *net.UDPConn, toneHz float64) {
 }
 
 // receive decodes the PCMU that confd sends.
-func (p *goPhone) receive() {
+func (p *rawPhone) receive() {
 	defer p.wg.Done()
 	dec, err := codec.NewDecoder(codec.PCMU)
 	if err != nil {
@@ -127,7 +127,7 @@ func (p *goPhone) receive() {
 
 // listen returns what the phone hears during the next d, the first 300 ms (the jitter
 // buffer's catching up with a change) left out.
-func (p *goPhone) listen(d time.Duration) []int16 {
+func (p *rawPhone) listen(d time.Duration) []int16 {
 	time.Sleep(300 * time.Millisecond)
 	p.mu.Lock()
 	p.heard = p.heard[:0]
@@ -147,7 +147,7 @@ func level(pcm []int16, toneHz float64) float64 {
 }
 
 // reinvite sends a re-INVITE offering PCMU with an SDP direction attribute ("" for none).
-func (p *goPhone) reinvite(direction string) *sip.Response {
+func (p *rawPhone) reinvite(direction string) *sip.Response {
 	p.ver++
 	body := pcmuAudio
 	if direction != "" {
@@ -180,7 +180,7 @@ func TestNoLeaksAfter50Calls(t *testing.T) {
 	waitIdle(t, ts)
 	settle := func() (int, int) {
 		runtime.GC()
-		return runtime.NumGoroutine(), openSockets(t)
+		return runtime.NumGoroutine(), testkit.OpenSockets(t)
 	}
 	time.Sleep(sipTimersDone)
 	g0, s0 := settle()
@@ -236,26 +236,11 @@ func oneCall(t *testing.T, ts *testServer, c *rawClient, media *net.UDPConn, por
 	d.bye()
 }
 
-// openSockets counts the process's open sockets.
-func openSockets(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	n := 0
-	for _, e := range entries {
-		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
-			n++
-		}
-	}
-	return n
-}
-
 // listenUntil listens in windows of a second, up to five, until the level of toneHz reaches
 // -30 dBFS, and calls check on each window; it returns the last window's level. On a loaded
 // machine (the race detector, other tests' phones) a room can miss ticks, so "heard" gets a
 // few chances, while what must never be heard is checked in every window.
-func (p *goPhone) listenUntil(toneHz float64, check func(pcm []int16)) float64 {
+func (p *rawPhone) listenUntil(toneHz float64, check func(pcm []int16)) float64 {
 	l := -200.0
 	for range 5 {
 		pcm := p.listen(time.Second)
@@ -275,10 +260,10 @@ func (p *goPhone) listenUntil(toneHz float64, check func(pcm []int16)) float64 {
 func TestHeldPhoneIsNotHeard(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	held := dialGoPhone(t, ts, "hold", 700)
-	other := dialGoPhone(t, ts, "hold", 1000)
-	third := dialGoPhone(t, ts, "hold", 1300)
-	waitFor(t, func() bool { return participants(ts, "hold") == 3 })
+	held := dialRawPhone(t, ts, "hold", 700)
+	other := dialRawPhone(t, ts, "hold", 1000)
+	third := dialRawPhone(t, ts, "hold", 1300)
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "hold") == 3 })
 
 	before := other.listenUntil(700, nil)
 	mustContain(t, held.reinvite("sendonly").Body(), "a=recvonly")
@@ -297,7 +282,7 @@ func TestHeldPhoneIsNotHeard(t *testing.T) {
 	if during > -45 {
 		t.Errorf("music on hold heard at %.1f dBFS", during)
 	}
-	for _, p := range []*goPhone{held, other, third} {
+	for _, p := range []*rawPhone{held, other, third} {
 		p.d.bye()
 	}
 	waitIdle(t, ts)
@@ -309,9 +294,9 @@ func TestHeldPhoneIsNotHeard(t *testing.T) {
 func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	caller := dialGoPhone(t, ts, "strict", 700)
-	listener := dialGoPhone(t, ts, "strict", 1000)
-	waitFor(t, func() bool { return participants(ts, "strict") == 2 })
+	caller := dialRawPhone(t, ts, "strict", 700)
+	listener := dialRawPhone(t, ts, "strict", 1000)
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "strict") == 2 })
 	// What the detector reads at 1300 Hz without a stranger: G.711 quantisation noise of the
 	// caller's tone.
 	floor := -200.0
@@ -343,7 +328,7 @@ func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
 }
 
 // onlyCallTo returns the call whose remote media is p's.
-func (ts *testServer) onlyCallTo(t *testing.T, p *goPhone) *call {
+func (ts *testServer) onlyCallTo(t *testing.T, p *rawPhone) *call {
 	t.Helper()
 	ts.mu.Lock()
 	defer ts.mu.Unlock()

@@ -13,7 +13,6 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/internal/guard"
 )
 
@@ -21,30 +20,30 @@ import (
 const dialTimeout = 60 * time.Second
 
 var (
-	// ErrDialNotAllowed is returned by DialOut for a destination that config.DialOut.Allow does
+	// ErrDialNotAllowed is returned by DialOut for a destination that Config.DialOut.Allow does
 	// not list; nothing is sent.
 	ErrDialNotAllowed = errors.New("sipleg: destination not allowed for dial-out")
 	// ErrDialRateLimited is returned by DialOut when dial-outs start faster than
-	// config.DialOut.Rate and Burst allow; it wraps a *guard.Refusal with the wait.
+	// Config.DialOut.Rate and Burst allow; it wraps a *guard.Refusal with the wait.
 	ErrDialRateLimited = errors.New("sipleg: dial-out rate limit")
 	// ErrNoCredential ends a dial-out whose callee challenged (401/407) in a realm no
 	// configured credential answers for that host: no Authorization is sent.
 	ErrNoCredential = errors.New("sipleg: no credential for this challenge")
 )
 
-// Defaults of config.DialOut.
+// Defaults of DialOut.
 const (
 	defaultDialRate  = 1
 	defaultDialBurst = 10
 )
 
-// dialPolicy is config.DialOut at work: the allowed destinations and the dial rate.
+// dialPolicy is DialOut at work: the allowed destinations and the dial rate.
 type dialPolicy struct {
-	cfg  config.DialOut
+	cfg  DialOut
 	rate *guard.Admission
 }
 
-func newDialPolicy(cfg config.DialOut) *dialPolicy {
+func newDialPolicy(cfg DialOut) *dialPolicy {
 	rate, burst := cfg.Rate, cfg.Burst
 	if rate <= 0 {
 		rate = defaultDialRate
@@ -57,7 +56,7 @@ func newDialPolicy(cfg config.DialOut) *dialPolicy {
 
 // admit decides whether confd may dial target now, before anything is sent.
 func (p *dialPolicy) admit(target sip.Uri) error {
-	if !p.cfg.AllowsDial(target.User, target.Host) {
+	if !p.cfg.allows(target.User, target.Host) {
 		return fmt.Errorf("%w: %s (see security.dialout.allow): %w", ErrDialNotAllowed, target.Addr(), guard.ErrNotAllowed)
 	}
 	// One bucket for every room: dial-out is one shared trunk, whoever asks for it.
@@ -71,7 +70,7 @@ func (p *dialPolicy) admit(target sip.Uri) error {
 // PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
 // answered only with a configured credential of the challenge's realm for the target's host
 // (credentialFor), and the callee joined when it answers. A destination that
-// config.DialOut.Allow does not list (ErrDialNotAllowed) or a dial past its rate
+// Config.DialOut.Allow does not list (ErrDialNotAllowed) or a dial past its rate
 // (ErrDialRateLimited) is refused before anything is sent. It returns the call's id (its
 // Call-ID) at once; progress is published on the bus as "dial" events with the status code of
 // every response (18x ringing, 200 answered, failures), and finally "answered" or "failed".
@@ -83,11 +82,11 @@ func (s *Server) DialOut(ctx context.Context, room, uri string) (string, error) 
 }
 
 // dial is DialOut; a cascade leg (DialCascade) names this node in cascade, which adds the
-// X-Confd-Cascade header and skips config.DialOut's destinations and rate (the cluster's nodes
+// X-Confd-Cascade header and skips Config.DialOut's destinations and rate (the cluster's nodes
 // are configured, and one cascade per room and node is all there is).
 func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, error) {
 	// A draining node still cascades: its calls go on to the end, hearing their room.
-	if s.draining.Load() && cascade == "" {
+	if s.gate.Draining() && cascade == "" {
 		return "", ErrDraining
 	}
 	if s.isDialIn(room) {
@@ -98,7 +97,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
 	}
 	if cascade == "" {
-		if err := s.auth.dialOut.admit(target); err != nil {
+		if err := s.dialOut.admit(target); err != nil {
 			return "", err
 		}
 	}
@@ -148,7 +147,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 // without a host never goes to a host of another name. sipgo answers a challenge with one user
 // name and password fixed before the challenge names its realm, so the realm is checked when it
 // comes (challengeAllowed).
-func credentialFor(creds []config.Credential, host string) (cred config.Credential, ok bool) {
+func credentialFor(creds []Credential, host string) (cred Credential, ok bool) {
 	for _, c := range creds {
 		if c.Host != "" && strings.EqualFold(c.Host, host) {
 			return c, true
@@ -159,7 +158,7 @@ func credentialFor(creds []config.Credential, host string) (cred config.Credenti
 			return c, true
 		}
 	}
-	return config.Credential{}, false
+	return Credential{}, false
 }
 
 // challengeAllowed checks a 401 or 407 against the credential picked for the dial: it returns
@@ -167,7 +166,7 @@ func credentialFor(creds []config.Credential, host string) (cred config.Credenti
 // names cred's realm, or cred has no realm and is bound to the target's host (it answers that
 // host's every realm), and ErrNoCredential otherwise, which ends the dial before any
 // Authorization is sent.
-func challengeAllowed(res *sip.Response, cred config.Credential, ok bool) error {
+func challengeAllowed(res *sip.Response, cred Credential, ok bool) error {
 	name := "WWW-Authenticate"
 	if res.StatusCode == 407 {
 		name = "Proxy-Authenticate"
@@ -192,7 +191,7 @@ func (c *call) publishDial(uri string, data map[string]any) {
 }
 
 // dial waits for the callee's answer and joins it.
-func (c *call) dial(uri string, cred config.Credential, credOK bool) {
+func (c *call) dial(uri string, cred Credential, credOK bool) {
 	ctx, cancel := context.WithTimeout(c.s.ctx, dialTimeout)
 	defer cancel()
 	go func() {

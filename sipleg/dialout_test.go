@@ -16,9 +16,9 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
+	"confd/internal/testkit"
 )
 
 // peerUA is a small sipgo user agent in the test: a registrar or a callee that demands digest
@@ -92,9 +92,9 @@ func TestRegistrationWithDigestRefreshAndWithdraw(t *testing.T) {
 		tx.Respond(res)
 	})
 	reg.serve()
-	ts := startServer(t, Config{Register: []config.Register{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
-		Expiry: config.Duration(time.Hour)}}}, nil)
-	waitFor(t, func() bool { // registered, then refreshed
+	ts := startServer(t, Config{Register: []Registration{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
+		Expiry: time.Hour}}}, nil)
+	testkit.Eventually(t, 5*time.Second, func() bool { // registered, then refreshed
 		st := ts.Registrations()
 		return reg.registers.Load() >= 2 && len(st) == 1 && st[0].Refreshes >= 2 && st[0].Registered
 	})
@@ -142,7 +142,7 @@ func TestDialOutAnswersProxyChallengeAndJoins(t *testing.T) {
 	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadBye(req, tx) })
 	callee.serve()
 
-	ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
+	ts := startServer(t, Config{Credentials: []Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}, DialIn: []string{"1000"}}, nil)
 	sub := ts.bridge.Bus().Subscribe("dialroom", 64, "")
 	defer sub.Close()
 	if _, err := ts.DialOut(context.Background(), "1000", "sip:bob@"+callee.addr); err == nil {
@@ -249,12 +249,12 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 		_, last := awaitDialEnd(t, sub, id)
 		return last
 	}
-	secret := func(realm, host string) []config.Credential {
-		return []config.Credential{{Realm: realm, Host: host, User: "alice", Password: "secret"}}
+	secret := func(realm, host string) []Credential {
+		return []Credential{{Realm: realm, Host: host, User: "alice", Password: "secret"}}
 	}
 	for _, tc := range []struct {
 		name, realm string
-		creds       []config.Credential
+		creds       []Credential
 		answered    bool
 	}{
 		{"foreign realm", "attacker", secret("peer", ""), false},
@@ -281,8 +281,8 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	}
 
 	callee := startChallengingCallee(t, "peer")
-	ts := startServer(t, Config{Credentials: secret("peer", ""), Security: config.Security{DialOut: config.DialOut{
-		Allow: []string{"+4420", "127.0.0.1"}, Rate: 0.01, Burst: 2}}}, nil)
+	ts := startServer(t, Config{Credentials: secret("peer", ""), DialOut: DialOut{
+		Allow: []string{"+4420", "127.0.0.1"}, Rate: 0.01, Burst: 2}}, nil)
 	for _, uri := range []string{"sip:bob@" + callee.addr, "sip:+4420555@192.0.2.1", "sip:+4431555@" + callee.addr} {
 		if _, err := ts.DialOut(context.Background(), "out", uri); !errors.Is(err, ErrDialNotAllowed) {
 			t.Errorf("%s: %v, want ErrDialNotAllowed", uri, err)
@@ -300,5 +300,5 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	if _, err := ts.DialOut(context.Background(), "out", allowed); !errors.Is(err, ErrDialRateLimited) || guard.RetryAfterSeconds(err) < 1 {
 		t.Fatalf("dial past the burst: %v, want ErrDialRateLimited with a Retry-After", err)
 	}
-	waitFor(t, func() bool { return ts.Calls() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return ts.Calls() == 0 })
 }

@@ -7,12 +7,14 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
-	"confd/internal/config"
-	"confd/internal/peer"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
+	"confd/internal/testkit"
+	"confd/internal/testkit/baresip"
 )
 
-// restricted is a Security that lets in only the digest user ada.
-var restricted = config.Security{Restrict: true, Users: []config.User{{User: "ada", Password: "pw"}}}
+// restricted lets in only the digest user ada.
+var restricted = sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
 
 // challenges returns the parsed WWW-Authenticate challenges of a 401.
 func challenges(t *testing.T, res *sip.Response) []*digest.Challenge {
@@ -47,7 +49,7 @@ func authorization(t *testing.T, chal *digest.Challenge, uri string, nc int) str
 // offered first and MD5 second, and a client may answer either.
 func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Config{Security: restricted}, nil)
+	ts := startServer(t, Config{Auth: restricted}, nil)
 	c := newRawClient(t, "udp", ts)
 	_, port := callerMedia(t)
 	offer := sdpOffer(port, 1, pcmuAudio)
@@ -66,7 +68,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 		d.hdrs = ""
 		d.ack("")
 		d.bye()
-		waitFor(t, func() bool { return participants(ts, "secret") == 0 })
+		testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 0 })
 	}
 	captured := authorization(t, chals[1], uri("secret"), 3)
 	d := c.newDialog()
@@ -101,22 +103,22 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 // default algorithms it is challenged with MD5 alone (sipdigest.MD5OnlyAgents), and so it is
 // when the configuration offers MD5 alone.
 func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	t.Parallel()
 	md5 := restricted
-	md5.DigestAlgorithms = []string{"md5"}
-	for name, sec := range map[string]config.Security{"default": restricted, "MD5": md5} {
+	md5.Algorithms = []string{"md5"}
+	for name, sec := range map[string]sipua.AuthConfig{"default": restricted, "MD5": md5} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ts := startServer(t, Config{Security: sec}, nil)
-			p := peer.Start(t, peer.BaresipConfig{User: "ada", AuthPass: "pw", ToneHz: 700})
+			ts := startServer(t, Config{Auth: sec}, nil)
+			p := baresip.Start(t, baresip.Config{User: "ada", AuthPass: "pw", ToneHz: 700})
 			if err := p.Dial(ts.roomURI("secret")); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := p.WaitEstablished(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { return participants(ts, "secret") == 1 })
+			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 1 })
 			if err := p.Hangup(); err != nil {
 				t.Fatal(err)
 			}

@@ -27,9 +27,9 @@
 // The source address is not compared: NAT may change it.
 //
 // A call on hold (sendonly or inactive) from which neither RTP nor RTCP came for
-// config.SIPLimits.HoldTimeout (5 min) is ended with a BYE. RFC 4028 session timers are
+// Config.Limits.HoldTimeout (5 min) is ended with a BYE. RFC 4028 session timers are
 // honoured when the caller asks (Session-Expires, Supported/Require: timer): a Session-Expires
-// below Min-SE (config.SIPLimits.MinSessionExpires, 90 s) is answered 422 with Min-SE; the
+// below Min-SE (Config.Limits.MinSessionExpires, 90 s) is answered 422 with Min-SE; the
 // caller refreshes when it supports timer, else confd does by UPDATE at half the interval;
 // a session whose refresh does not come is ended with a BYE (section 10).
 //
@@ -79,13 +79,17 @@
 //
 // # Security and validation
 //
-// confd is open by default. With config.Security.Restrict, INVITEs are accepted only from
+// confd is open by default. With Config.Auth.Restrict, INVITEs are accepted only from
 // the listed trunk addresses or with digest credentials of a listed user (401 challenge with
 // SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/internal/sipdigest: the uri must be
-// the Request-URI and each nonce's count must grow, so a captured answer opens nothing else).
+// the Request-URI and each nonce's count must grow, so a captured answer opens nothing else);
+// with no user listed, 403. A new INVITE goes through the admission pipeline both SIP legs
+// share (invite.go, confd/internal/sipua.Gate): admit (draining, a cascade's node, the source's
+// limits, credentials, the room), negotiate (dialog, media port, SDP), answer (the 200); the
+// room is joined with the ACK.
 //
 // Each source address is admitted pike-style (admission.go, confd/internal/guard, the limits
-// of config.SIPLimits under [security.sip]; trunks exempt from the per-source ones): requests
+// of Config.Limits, [security.sip] in the daemon; trunks exempt from the per-source ones): requests
 // outside a dialog at RequestRate, checked on the socket before sipgo makes a transaction, and
 // answered 503 with Retry-After statelessly beyond it, or not at all when the source is far
 // over (the refusals are themselves rate-limited); new calls at InviteRate with at most
@@ -101,24 +105,26 @@
 //
 // Every message passes a validator before sipgo sees it (validate.go), because sipgo v1.7.2
 // accepts several of the RFC 4475 invalid messages as valid and drops unparsable ones without
-// an answer. The validator answers what RFC 4475 asks: 400 for unparsable requests, a CSeq
-// method that differs from the request's, missing or doubled mandatory headers, a doubled
-// Content-Length, escaped headers in the Request-URI, a bad Date; 416 for an unknown URI scheme;
-// 420 with Unsupported for unknown Require tags; 415 with Accept for a non-SDP INVITE body; 406
-// for an INVITE whose Accept excludes SDP; 505 for a version other than SIP/2.0. On TCP it
-// frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
-// continued header lines, which sipgo's stream parser does not. TestTortureMessages sends all
-// of sipgo's copy of the RFC 4475 messages (testdata/torture) over UDP and TCP.
+// an answer. Its rules are the ones SIP over WebSocket applies too (confd/internal/sipua): 400
+// for unparsable requests, a CSeq method that differs from the request's, missing or doubled
+// mandatory headers, a doubled Content-Length, escaped headers in the Request-URI, a bad Date;
+// 416 for a Request-URI scheme other than sip: and sips:; 420 with Unsupported for Require tags
+// other than timer; 415 with Accept for a non-SDP INVITE, UPDATE or ACK body; 406 for an INVITE
+// whose Accept excludes SDP; 505 for a version other than SIP/2.0; an ACK is never answered. On
+// TCP it frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
+// continued header lines, which sipgo's stream parser does not. internal/sipua holds the
+// validator to every RFC 4475 message of sipgo's copy; TestTortureMessages here sends the
+// ones the handlers answer, and one of each refusal, over UDP and TCP.
 //
 // # Calls out and registrations
 //
 // Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA, G.722 and
-// telephone-event, answers a 401/407 challenge only with a config.Credential of the
+// telephone-event, answers a 401/407 challenge only with a Config.Credentials entry of the
 // challenge's realm whose host, when it names one, is the target's (else the dial fails with
-// ErrNoCredential and nothing is sent), refuses destinations config.DialOut.Allow does not list
+// ErrNoCredential and nothing is sent), refuses destinations Config.DialOut.Allow does not list
 // and dials past its rate before anything is sent, publishes "dial" events on the bus
 // with each response's status and finally state "answered" or "failed", and joins the callee
-// when it answers. Each config.Register entry is kept registered (RFC 3261 section 10): digest
+// when it answers. Each Config.Register entry is kept registered (RFC 3261 section 10): digest
 // authentication, refresh at three quarters of the granted expiry, back-off from 1 s to 5 min
 // after a failure, and Expires: 0 at shutdown (Server.Registrations reports the state).
 //

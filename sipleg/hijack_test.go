@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"confd/internal/testkit"
 )
 
 // TestStrangerRacingTheCallerToItsPortGetsNothing is issue 8 item 4 end to end: a stranger who
@@ -16,11 +18,11 @@ import (
 func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	listener := dialGoPhone(t, ts, "race", 1000)
-	waitFor(t, func() bool { return participants(ts, "race") == 1 })
+	listener := dialRawPhone(t, ts, "race", 1000)
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "race") == 1 })
 
 	media, port := callerMedia(t)
-	p := inviteGoPhone(t, ts, "race", port, media, 700)
+	p := inviteRawPhone(t, ts, "race", port, media, 700)
 	c := ts.onlyCallTo(t, p)
 
 	stranger, _ := callerMedia(t)
@@ -32,7 +34,7 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	for i := range LatchRun - 1 {
 		stranger.WriteToUDP(rtpFrom(0, uint16(i), 1300), dst)
 	}
-	waitFor(t, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
 
 	p.start()
 
@@ -52,19 +54,19 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	waitIdle(t, ts)
 }
 
-// inviteGoPhone sends a goPhone's INVITE to room, its SDP naming sdpPort, and reads confd's
+// inviteRawPhone sends a rawPhone's INVITE to room, its SDP naming sdpPort, and reads confd's
 // media port from the answer; media is the socket it will send from and receive on. start
 // ACKs and sets its media going.
-func inviteGoPhone(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64) *goPhone {
+func inviteRawPhone(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64) *rawPhone {
 	t.Helper()
-	return inviteGoPhoneWith(t, ts, room, sdpPort, media, toneHz, "")
+	return inviteRawPhoneWith(t, ts, room, sdpPort, media, toneHz, "")
 }
 
-// inviteGoPhoneWith is inviteGoPhone with extra lines (each ending in CRLF) in the offer's audio
+// inviteRawPhoneWith is inviteRawPhone with extra lines (each ending in CRLF) in the offer's audio
 // section.
-func inviteGoPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64, extra string) *goPhone {
+func inviteRawPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64, extra string) *rawPhone {
 	t.Helper()
-	p := &goPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: sdpPort, tone: toneHz,
+	p := &rawPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: sdpPort, tone: toneHz,
 		ver: 1, stop: make(chan struct{})}
 	res := p.d.request("INVITE", room, sdpOffer(sdpPort, p.ver, pcmuAudio+extra))
 	if res.StatusCode != 200 {
@@ -79,7 +81,7 @@ func inviteGoPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, m
 	return p
 }
 
-func (p *goPhone) start() {
+func (p *rawPhone) start() {
 	p.d.ack("")
 	p.wg.Add(2)
 	go p.send(p.media, p.tone)
@@ -93,10 +95,10 @@ func (p *goPhone) start() {
 func TestCallerBehindNATIsLatched(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	listener := dialGoPhone(t, ts, "nat", 1000)
+	listener := dialRawPhone(t, ts, "nat", 1000)
 	_, sdpPort := callerMedia(t) // what the SDP says; nothing is sent from it
 	rewritten, rewrittenPort := callerMedia(t)
-	p := inviteGoPhone(t, ts, "nat", sdpPort, rewritten, 700)
+	p := inviteRawPhone(t, ts, "nat", sdpPort, rewritten, 700)
 	p.start()
 	hearEachOther(t, p, listener)
 	c := ts.onlyCallTo(t, p)
@@ -109,7 +111,7 @@ func TestCallerBehindNATIsLatched(t *testing.T) {
 }
 
 // hearEachOther checks that a hears b's tone and b hears a's.
-func hearEachOther(t *testing.T, a, b *goPhone) {
+func hearEachOther(t *testing.T, a, b *rawPhone) {
 	t.Helper()
 	aHeard, bHeard := b.listenUntil(a.tone, nil), a.listenUntil(b.tone, nil)
 	t.Logf("%.0f Hz heard at %.1f dBFS, %.0f Hz at %.1f dBFS", a.tone, aHeard, b.tone, bHeard)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"confd/internal/testkit"
 )
 
 // sdpOffer writes an audio offer from a caller at 127.0.0.1:port.
@@ -161,7 +163,7 @@ func TestLateOfferHoldAndCodecChange(t *testing.T) {
 	}
 	mustContain(t, res.Body(), "opus/48000/2", "PCMU/8000", "PCMA/8000", "telephone-event")
 	d.ack(sdpOffer(port, 1, "m=audio PORT RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"))
-	waitFor(t, func() bool { return participants(ts, "late") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "late") == 1 })
 
 	c1 := ts.onlyCall(t)
 	if c1.result().Codec.String() != "PCMU" {
@@ -213,17 +215,6 @@ func participants(ts *testServer, room string) int {
 		return 0
 	}
 	return len(st.Participants)
-}
-
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func (ts *testServer) onlyCall(t testing.TB) *call {

@@ -10,7 +10,6 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/dtmf"
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/prompts"
 )
@@ -257,13 +256,7 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 // attemptKey is who the PIN attempts of this call count against (guard.Attempts): the source
 // address, and for a trunk also the caller (From user), so that one PSTN caller cannot lock
 // out everyone behind the trunk.
-func (c *call) attemptKey() string {
-	key := guard.SourceOf(c.peer).String()
-	if config.IsTrunk(c.s.trunks, c.peer) {
-		key += "|" + c.fromUser
-	}
-	return key
-}
+func (c *call) attemptKey() string { return c.s.gate.Auth.AttemptKey(c.peer, c.fromUser) }
 
 // collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;
 // an entry that times out after some digits is taken as it is. It returns errIVRTimeout for

@@ -9,7 +9,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/prompts"
 )
 
@@ -42,7 +42,7 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})
-	p := dialGoPhone(t, ts, "1000", 700)
+	p := dialRawPhone(t, ts, "1000", 700)
 	if participants(ts, "1000") != 0 || participants(ts, "4242") != 0 {
 		t.Fatal("joined before the IVR")
 	}
@@ -74,7 +74,7 @@ func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	start := time.Now()
-	p := dialGoPhone(t, ts, "secret", 700)
+	p := dialRawPhone(t, ts, "secret", 700)
 	for _, digit := range []byte("1#2#3#") {
 		if code := p.d.info(digit); code != 200 {
 			t.Fatalf("INFO answered %d", code)

@@ -10,9 +10,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/audiotest"
-	"confd/internal/config"
-	"confd/internal/peer"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
 )
 
 // roomURI is the SIP URI that dials room on the test server.
@@ -22,13 +22,13 @@ func (ts *testServer) roomURI(room string) string {
 
 // phone is a baresip phone with its own tone.
 type phone struct {
-	*peer.Baresip
+	*baresip.Phone
 	tone float64
 }
 
-func startPhone(t *testing.T, user string, c peer.Codec, toneHz float64) phone {
+func startPhone(t *testing.T, user string, c baresip.Codec, toneHz float64) phone {
 	t.Helper()
-	return phone{Baresip: peer.Start(t, peer.BaresipConfig{User: user, Codec: c, ToneHz: toneHz, ToneDuration: 30 * time.Second}), tone: toneHz}
+	return phone{Phone: baresip.Start(t, baresip.Config{User: user, Codec: c, ToneHz: toneHz, ToneDuration: 30 * time.Second}), tone: toneHz}
 }
 
 // dialAll makes every phone call uri and waits until each call is up.
@@ -118,14 +118,14 @@ func hearsOthersNotItself(t *testing.T, p phone, others ...phone) {
 // other phone and not themselves: PCMU with Opus, PCMA with Opus, and four phones on PCMU,
 // PCMA, Opus and G.722.
 func TestPhonesHearEachOther(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	cases := []struct {
 		name   string
-		codecs []peer.Codec
+		codecs []baresip.Codec
 	}{
-		{"PCMU+Opus", []peer.Codec{peer.PCMU, peer.Opus}},
-		{"PCMA+Opus", []peer.Codec{peer.PCMA, peer.Opus}},
-		{"PCMU+PCMA+Opus+G722", []peer.Codec{peer.PCMU, peer.PCMA, peer.Opus, peer.G722}},
+		{"PCMU+Opus", []baresip.Codec{baresip.PCMU, baresip.Opus}},
+		{"PCMA+Opus", []baresip.Codec{baresip.PCMA, baresip.Opus}},
+		{"PCMU+PCMA+Opus+G722", []baresip.Codec{baresip.PCMU, baresip.PCMA, baresip.Opus, baresip.G722}},
 	}
 	tones := []float64{440, 1000, 700, 1300}
 	for _, tc := range cases {
@@ -137,7 +137,7 @@ func TestPhonesHearEachOther(t *testing.T) {
 				phones = append(phones, startPhone(t, fmt.Sprintf("p%d", i), c, tones[i]))
 			}
 			dialAll(t, ts.roomURI("codecs"), phones...)
-			waitFor(t, func() bool { return participants(ts, "codecs") == len(phones) })
+			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "codecs") == len(phones) })
 			st, err := ts.bridge.RoomState("codecs")
 			if err != nil {
 				t.Fatal(err)
@@ -214,16 +214,16 @@ func startAuthProxy(t *testing.T, phonePort int, proxyAuth bool) *peerUA {
 // through a proxy that challenges with 407 (and, in the other case, 401); the call is answered
 // and the callee and a phone that dialled in hear each other.
 func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	for _, proxyAuth := range []bool{true, false} {
 		name := map[bool]string{true: "407", false: "401"}[proxyAuth]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			callee := phone{Baresip: peer.Start(t, peer.BaresipConfig{User: "bob", Codec: peer.Opus, ToneHz: 1000,
+			callee := phone{Phone: baresip.Start(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000,
 				AutoAnswer: true, ToneDuration: 30 * time.Second}), tone: 1000}
 			proxy := startAuthProxy(t, callee.SIPPort(), proxyAuth)
-			ts := startServer(t, Config{Credentials: []config.Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}}, nil)
-			caller := startPhone(t, "carol", peer.PCMU, 440)
+			ts := startServer(t, Config{Credentials: []Credential{{Realm: "peer", Host: "127.0.0.1", User: "alice", Password: "secret"}}}, nil)
+			caller := startPhone(t, "carol", baresip.PCMU, 440)
 			dialAll(t, ts.roomURI("out"), caller)
 
 			sub := ts.bridge.Bus().Subscribe("out", 64, "")
@@ -254,19 +254,19 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 // meeting number and then the PIN as RFC 4733 telephone-events (baresip's own DTMF sender),
 // joins that room, and hears the phone already there.
 func TestDialInByRFC4733JoinsTheRightRoom(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	if testing.Short() {
 		t.Skip("plays spoken prompts in real time")
 	}
 	t.Parallel()
 	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})
-	host := startPhone(t, "host", peer.PCMA, 1000)
+	host := startPhone(t, "host", baresip.PCMA, 1000)
 	dialAll(t, ts.roomURI("4242"), host)
 	if err := host.SendDTMF("987#"); err != nil { // a room with a PIN asks for it even when dialled directly
 		t.Fatal(err)
 	}
-	guest := startPhone(t, "guest", peer.PCMU, 440)
+	guest := startPhone(t, "guest", baresip.PCMU, 440)
 	dialAll(t, ts.roomURI("1000"), guest)
 	if err := guest.SendDTMF("4242#"); err != nil {
 		t.Fatal(err)

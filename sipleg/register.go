@@ -9,8 +9,6 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
-	"confd/internal/config"
 )
 
 // Registration back-off after a failure: from registerRetryMin doubling to registerRetryMax.
@@ -19,12 +17,12 @@ const (
 	registerRetryMax = 5 * time.Minute
 )
 
-// registration keeps one config.Register entry registered (RFC 3261 section 10): REGISTER with
+// registration keeps one Registration registered (RFC 3261 section 10): REGISTER with
 // digest authentication, refreshed at three quarters of the granted expiry, retried with
 // back-off after a failure, and withdrawn (Expires: 0) at shutdown.
 type registration struct {
 	s   *Server
-	cfg config.Register
+	cfg Registration
 
 	mu       sync.Mutex
 	state    RegistrationState
@@ -99,7 +97,7 @@ func (s *Server) stopRegistrations(ctx context.Context) {
 
 func (r *registration) run(ctx context.Context) {
 	defer close(r.finished)
-	expiry := time.Duration(r.cfg.Expiry)
+	expiry := r.cfg.Expiry
 	if expiry <= 0 {
 		expiry = time.Hour
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+
+	"confd/internal/testkit"
 )
 
 // TestCallInARoomGetsItsRTCPReports is issue 9 item 3 end to end for a SIP leg: the call no
@@ -17,11 +19,11 @@ func TestCallInARoomGetsItsRTCPReports(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	media, port := callerMedia(t)
 	rtcpConn, rtcpPort := callerMedia(t)
-	p := inviteGoPhoneWith(t, ts, "rtcp", port, media, 440, fmt.Sprintf("a=rtcp:%d\r\n", rtcpPort))
+	p := inviteRawPhoneWith(t, ts, "rtcp", port, media, 440, fmt.Sprintf("a=rtcp:%d\r\n", rtcpPort))
 	confdPort := int(p.confd.Port())
 	p.start()
 	c := ts.onlyCall(t)
-	waitFor(t, func() bool { return c.part.Load() != nil })
+	testkit.Eventually(t, 5*time.Second, func() bool { return c.part.Load() != nil })
 	ours := c.part.Load().SSRC()
 
 	buf := make([]byte, 1500)

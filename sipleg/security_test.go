@@ -21,21 +21,21 @@ import (
 
 	"confd/bridge"
 	"confd/dtmf"
-	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 )
 
 // Tests of issue 8 ("Safe on a public address"): each attacks the SIP leg as the issue
 // describes and asserts the secure behaviour.
 
 // generous are per-source limits that the attacks below do not reach unless they mean to.
-var generous = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
+var generous = Limits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
 
 // limitedServer starts a server whose per-source limits are generous but for what set changes.
-func limitedServer(t testing.TB, set func(*config.SIPLimits)) *testServer {
+func limitedServer(t testing.TB, set func(*Limits)) *testServer {
 	limits := generous
 	set(&limits)
-	return startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	return startServer(t, Config{Limits: limits}, nil)
 }
 
 // newRawClientAt is a UDP rawClient bound to ip (a loopback address other than 127.0.0.1
@@ -153,7 +153,7 @@ func TestUnacknowledgedInviteIsNoAmplifierNorGhost(t *testing.T) {
 // ports are free.
 func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 	t.Parallel()
-	ts := limitedServer(t, func(l *config.SIPLimits) { l.HoldTimeout = config.Duration(time.Second) })
+	ts := limitedServer(t, func(l *Limits) { l.HoldTimeout = time.Second })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 	d := c.newDialog()
@@ -161,7 +161,7 @@ func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "held") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "held") == 1 })
 	if bye := c.awaitRequest(sip.BYE, 10*time.Second); bye == nil {
 		t.Fatal("the silent held call got no BYE")
 	}
@@ -174,7 +174,7 @@ func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 // confd ends the call with a BYE and frees its ports.
 func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 	t.Parallel()
-	ts := limitedServer(t, func(l *config.SIPLimits) { l.MinSessionExpires = config.Duration(2 * time.Second) })
+	ts := limitedServer(t, func(l *Limits) { l.MinSessionExpires = 2 * time.Second })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 
@@ -199,7 +199,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 		t.Fatalf("the 200 has Require %v, want timer", req)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "timed") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "timed") == 1 })
 	res = d.request("UPDATE", "timed", "")
 	if res.StatusCode != 200 || res.GetHeader("Session-Expires") == nil {
 		t.Fatalf("the refresh answered %d (Session-Expires %v)", res.StatusCode, res.GetHeader("Session-Expires"))
@@ -216,7 +216,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 // within the interval, and when that refresh is answered 481 it ends the call with a BYE.
 func TestSessionTimerRefreshedByConfd(t *testing.T) {
 	t.Parallel()
-	ts := limitedServer(t, func(l *config.SIPLimits) { l.MinSessionExpires = config.Duration(time.Second) })
+	ts := limitedServer(t, func(l *Limits) { l.MinSessionExpires = time.Second })
 	_, port := callerMedia(t)
 	c := newRawClient(t, "udp", ts)
 	d := c.newDialog()
@@ -263,7 +263,7 @@ func TestInDialogRequestsNeedBothTags(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "tags") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "tags") == 1 })
 	call := ts.onlyCall(t)
 	before := call.result().Remote
 	realTo, _ := res.To().Params.Get("tag")
@@ -339,8 +339,8 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 		return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
 	}
 
-	ts := limitedServer(t, func(l *config.SIPLimits) {
-		l.TCPMessageTimeout, l.TCPIdleTimeout = config.Duration(300*time.Millisecond), config.Duration(time.Second)
+	ts := limitedServer(t, func(l *Limits) {
+		l.TCPMessageTimeout, l.TCPIdleTimeout = 300*time.Millisecond, time.Second
 	})
 	half, err := net.Dial("tcp4", ts.Addr().String())
 	if err != nil {
@@ -362,7 +362,7 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	}
 	closedWithin(idle, 10*time.Second)
 
-	capped := limitedServer(t, func(l *config.SIPLimits) { l.TCPConnsPerSource = 2 })
+	capped := limitedServer(t, func(l *Limits) { l.TCPConnsPerSource = 2 })
 	var held []net.Conn
 	for range 2 {
 		conn, err := net.Dial("tcp4", capped.Addr().String())
@@ -389,7 +389,7 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	}
 	// A connection the source closes gives its place back.
 	held[1].Close()
-	waitFor(t, func() bool {
+	testkit.Eventually(t, 5*time.Second, func() bool {
 		conn, err := net.Dial("tcp4", capped.Addr().String())
 		if err != nil {
 			return false
@@ -542,8 +542,8 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-second flood")
 	}
-	limits := config.SIPLimits{InviteRate: 20, InviteBurst: 20, RequestRate: 40, CallsPerSource: 16}
-	ts := startServer(t, Config{Security: config.Security{SIP: limits}}, nil)
+	limits := Limits{InviteRate: 20, InviteBurst: 20, RequestRate: 40, CallsPerSource: 16}
+	ts := startServer(t, Config{Limits: limits}, nil)
 	flooder := newRawClientAt(t, ts, "127.0.0.2")
 	caller := newRawClientAt(t, ts, "127.0.0.3")
 	flooderAddr := netip.MustParseAddr("127.0.0.2")
@@ -722,7 +722,7 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 // affected.
 func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 	t.Parallel()
-	ts := limitedServer(t, func(l *config.SIPLimits) { l.PendingPerSource = 3 })
+	ts := limitedServer(t, func(l *Limits) { l.PendingPerSource = 3 })
 	_, port := callerMedia(t)
 	c := newRawClientAt(t, ts, "127.0.0.2")
 	var dialogs []*dialog
@@ -741,7 +741,7 @@ func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 		t.Errorf("%d port pairs held by 3 calls", n)
 	}
 	dialogs[0].ack("")
-	waitFor(t, func() bool { return participants(ts, "pending") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "pending") == 1 })
 	if res := c.newDialog().request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Errorf("after an ACK the source's next INVITE answered %d, want 200", res.StatusCode)
 	}

@@ -1,13 +1,13 @@
 package sipleg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +17,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sdpneg"
+	"confd/internal/sipua"
 )
 
 // rfc2543Tag is the From tag given to the dialog of an RFC 2543 caller that sent none.
@@ -39,12 +39,18 @@ type Config struct {
 	// DialIn are the dial-in numbers (request-URI users) that lead to the IVR; they take
 	// precedence over room names (docs/SPEC.md "Rooms").
 	DialIn []string
-	// Security restricts who may call in; the zero value is open to everyone.
-	Security config.Security
+	// Auth says who may call in (restricted to trunks and digest users, or open); the zero
+	// value is open to everyone.
+	Auth sipua.AuthConfig
+	// Limits bound what one source may cost; each zero value is its default.
+	Limits Limits
+	// DialOut limits where and how often confd dials out; the zero value allows everything
+	// at 1 per second.
+	DialOut DialOut
 	// Credentials answer digest challenges on dial-out: by exact realm, and host when given.
-	Credentials []config.Credential
+	Credentials []Credential
 	// Register are the outbound registrations kept up while the server runs.
-	Register []config.Register
+	Register []Registration
 	// NoMediaTimeout hangs up a call (not on hold) that sent no RTP for this long. Zero means
 	// 30 s.
 	NoMediaTimeout time.Duration
@@ -96,9 +102,10 @@ type Server struct {
 	// dialClients holds the dial-out dialogs.
 	dialClients *sipgo.DialogClientCache
 	contact     sip.ContactHeader
-	auth        *authenticator
+	gate        *sipua.Gate
+	dialOut     *dialPolicy
 	valid       *validator
-	limits      config.SIPLimits
+	limits      Limits
 	trunks      []netip.Prefix
 	door        *door
 	tcp         *validatingListener
@@ -108,11 +115,10 @@ type Server struct {
 	udpAddr netip.AddrPort
 	regs    []*registration
 
-	draining atomic.Bool
-	closed   atomic.Bool
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	closed atomic.Bool
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // NewServer returns a server that joins calls to b's rooms.
@@ -120,35 +126,26 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	if cfg.Ports == nil {
 		return nil, errors.New("sipleg: Config.Ports is required")
 	}
-	if cfg.NoMediaTimeout == 0 {
-		cfg.NoMediaTimeout = 30 * time.Second
-	}
-	if cfg.RetryAfter == 0 {
-		cfg.RetryAfter = 60
-	}
-	if cfg.IVRDigitTimeout == 0 {
-		cfg.IVRDigitTimeout = 10 * time.Second
-	}
-	if cfg.IVRTries == 0 {
-		cfg.IVRTries = 3
-	}
+	cfg.NoMediaTimeout = cmp.Or(cfg.NoMediaTimeout, 30*time.Second)
+	cfg.RetryAfter = cmp.Or(cfg.RetryAfter, 60)
+	cfg.IVRDigitTimeout = cmp.Or(cfg.IVRDigitTimeout, 10*time.Second)
+	cfg.IVRTries = cmp.Or(cfg.IVRTries, 3)
+	cfg.t1 = cmp.Or(cfg.t1, sip.T1)
 	if len(cfg.Codecs) == 0 {
 		cfg.Codecs = engineCodecs()
 	}
 	if cfg.Attempts == nil {
 		cfg.Attempts = guard.NewAttempts(guard.AttemptsConfig{})
 	}
-	if cfg.t1 == 0 {
-		cfg.t1 = sip.T1
-	}
 	s := &Server{cfg: cfg, bridge: b, log: slog.Default(), calls: map[string]*call{},
-		limits: cfg.Security.SIP.WithDefaults(), trunks: cfg.Security.TrunkPrefixes()}
+		limits: cfg.Limits.WithDefaults(), trunks: cfg.Auth.Trunks}
 	s.door = newDoor(s.limits, s.trunks)
 	for _, o := range opts {
 		o(s)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.auth = newAuthenticator(cfg.Security)
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.RetryAfter, Auth: sipua.NewAuth(cfg.Auth, nil)}
+	s.dialOut = newDialPolicy(cfg.DialOut)
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
 	s.valid.admit = s.admitMessage
@@ -352,7 +349,7 @@ func (s *Server) Calls() int {
 
 // Drain refuses new calls from now on: INVITEs get 503 with Retry-After (RFC 3261 section
 // 21.5.4) and DialOut fails with ErrDraining; calls in progress go on.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain() { s.gate.Drain() }
 
 // shutdownByeWait bounds how long Shutdown waits for the answers to its BYEs: long enough for
 // a few retransmissions over UDP, short enough that SIGTERM is honoured at once even when
@@ -500,20 +497,16 @@ func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason stri
 	_ = tx.Respond(res)
 }
 
-// admissionStatus is the SIP answer to a bridge admission error (bridge.StatusOf, docs/SPEC.md
-// "Joining").
-func admissionStatus(err error) (int, string) {
-	if st, ok := bridge.StatusOf(err); ok {
-		return st.SIP, st.Reason
-	}
-	return 500, "Server Internal Error"
+// refuse answers req with a refusal of the admission pipeline (sipua.Gate), outside any dialog.
+func refuse(tx sip.ServerTransaction, req *sip.Request, r *sipua.Refusal) {
+	respond(tx, req, r.Status, r.Reason, r.Headers...)
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if s.draining.Load() {
+	if r := s.gate.Open(); r != nil {
 		// A proxy's health check (Kamailio's dispatcher pings with OPTIONS) takes this node
 		// out of its set, so new calls go elsewhere while the ones here finish.
-		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
+		refuse(tx, req, r)
 		return
 	}
 	respond(tx, req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
@@ -527,133 +520,6 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	// The transaction layer matches a CANCEL to its INVITE (RFC 3261 section 9.2) and the
 	// dialog ends with it; a CANCEL that matches nothing lands here.
 	respond(tx, req, 481, "Call/Transaction Does Not Exist")
-}
-
-func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if to := req.To(); to != nil {
-		if _, ok := to.Params.Get("tag"); ok {
-			s.onReInvite(req, tx)
-			return
-		}
-	}
-	if s.draining.Load() {
-		respond(tx, req, 503, "Service Unavailable (draining)", sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
-		return
-	}
-	cascade, ok := s.cascadeOf(req)
-	if !ok {
-		respond(tx, req, 403, "Forbidden (cascade from an unknown node)")
-		return
-	}
-	src := guard.SourceOf(req.Source())
-	if !s.admitCall(req, tx, src) {
-		return
-	}
-	held := true // the places admitCall took, until a call holds them
-	defer func() {
-		if held {
-			s.door.calls.Release(src)
-			s.door.pending.Release(src)
-		}
-	}()
-	if !s.auth.check(req, tx) {
-		return
-	}
-	user := req.Recipient.User
-	dialIn := s.isDialIn(user) && cascade == ""
-	var pin string
-	if !dialIn {
-		settings, err := s.bridge.Admit(user)
-		if err != nil {
-			status, reason := admissionStatus(err)
-			respond(tx, req, status, reason)
-			return
-		}
-		if cascade == "" { // the first node asked for the PIN
-			pin = settings.PIN
-		}
-	}
-	if s.callByID(req) != nil {
-		respond(tx, req, 482, "Loop Detected") // a second INVITE with a live Call-ID and no tag
-		return
-	}
-	timer, err := negotiateSessionTimer(req, time.Duration(s.limits.MinSessionExpires))
-	if err != nil {
-		respond(tx, req, 422, "Session Interval Too Small", sip.NewHeader("Min-SE", strconv.Itoa(int(time.Duration(s.limits.MinSessionExpires)/time.Second))))
-		return
-	}
-	s.mu.Lock()
-	dialogs := s.dialogs
-	s.mu.Unlock()
-	if req.Contact() == nil && req.From() != nil {
-		// An RFC 2543 caller may send no Contact (RFC 4475 section 3.4.1): its From is
-		// where it is reached.
-		req.AppendHeader(&sip.ContactHeader{Address: req.From().Address})
-	}
-	if f := req.From(); f != nil {
-		if _, ok := f.Params.Get("tag"); !ok {
-			// Nor a From tag: give the dialog one so that it has an identity (RFC 3261
-			// section 12.1.1).
-			f.Params.Add("tag", rfc2543Tag)
-		}
-	}
-	dlg, err := dialogs.ReadInvite(req, tx)
-	if err != nil {
-		respond(tx, req, 400, "Bad Request ("+err.Error()+")")
-		return
-	}
-	media, err := s.cfg.Ports.Open()
-	if err != nil {
-		s.log.Warn("no media port", "err", err)
-		dlg.Respond(503, "Service Unavailable (no media ports)", nil, sip.NewHeader("Retry-After", strconv.Itoa(s.cfg.RetryAfter)))
-		dlg.Close()
-		return
-	}
-	c := newCall(s, req.CallID().Value(), media)
-	c.dlgS = dlg
-	c.cascade = cascade
-	c.name, c.from = callerOf(req)
-	if f := req.From(); f != nil {
-		c.fromUser = f.Address.User
-	}
-	c.peer = req.Source()
-	c.timer = timer
-	local := s.local(media.Port(), c.peer)
-	var body []byte
-	if len(req.Body()) > 0 {
-		res, answer, err := c.sess.Answer(req.Body(), local)
-		if err != nil {
-			media.Close() // before answering: a 488 waits for its ACK
-			c.reject(err)
-			dlg.Close()
-			return
-		}
-		c.setResult(res)
-		body = answer
-	} else {
-		offer, err := c.sess.Offer(local)
-		if err != nil {
-			media.Close()
-			dlg.Respond(500, "Server Internal Error", nil)
-			dlg.Close()
-			return
-		}
-		c.lateOffer = true
-		body = offer
-	}
-	c.src, c.admitted, held = src, true, false // from here call.end releases the place
-	c.pending.Store(true)                      // and the ACK (or call.end) the pending one
-	s.addCall(c)
-	c.room, c.pin, c.dialIn = user, pin, dialIn
-	c.prepareIVR()
-	// The call enters its room (or the IVR) only with the ACK (call.ack): before it, the
-	// dialog may be a spoofed source's, and confd sends no media to the SDP address and shows
-	// no participant (issue 8). Admit above already refused a locked or full room.
-	if err := c.answer(tx, body); err != nil {
-		// A CANCEL won the race, or the transport failed: the call is over before it began.
-		s.log.Info("call not answered", "call", c.callID, "err", err)
-		c.end("not answered")
-	}
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {

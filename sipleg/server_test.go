@@ -16,7 +16,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // testServer is a running Server on loopback with a real bridge.
@@ -61,10 +60,10 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	if cfg.Ports == nil {
 		cfg.Ports = testAllocator(t)
 	}
-	if cfg.Security.SIP == (config.SIPLimits{}) {
+	if cfg.Limits == (Limits{}) {
 		// Every test caller is on 127.0.0.1: the per-source limits are the flood tests'
 		// subject (security_test.go), not the other tests'.
-		cfg.Security.SIP = config.SIPLimits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
+		cfg.Limits = Limits{InviteRate: 1000, RequestRate: 10000, CallsPerSource: 1000, PendingPerSource: 1000}
 	}
 	s, err := NewServer(b, cfg, WithLogger(quietLogger()))
 	if err != nil {

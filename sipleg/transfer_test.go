@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
+	"confd/internal/testkit"
 )
 
 // notify sends a NOTIFY of event in the dialog (as the transferee's phone would) with a
@@ -85,7 +86,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "xfer") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
 	r, _ := ts.bridge.Room("xfer")
 	p := r.Participants()[0]
 	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
@@ -118,7 +119,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	}
 
 	// 2. Accepted, rings, then the target is busy.
-	waitFor(t, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
+	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
 	d.awaitRefer(t, 202)
 	if e := nextTransfer(t, sub); e.Data["state"] != "accepted" || e.Data["status"] != 202 {
 		t.Errorf("after the 202: %+v", e)
@@ -147,7 +148,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	}
 
 	// 3. The target answers: confd hangs up, the participant leaves as transferred.
-	waitFor(t, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
+	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
 	d.awaitRefer(t, 202)
 	nextTransfer(t, sub) // accepted
 	d.notify("refer", "terminated;reason=noresource", "message/sipfrag", "SIP/2.0 200 OK")
@@ -194,7 +195,7 @@ func TestTransferWithoutAFinalNOTIFYFails(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	waitFor(t, func() bool { return participants(ts, "xfer") == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
 	r, _ := ts.bridge.Room("xfer")
 	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
 	defer sub.Close()

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"mime"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"regexp"
@@ -18,7 +16,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/internal/config"
+	"confd/internal/guard"
+	"confd/internal/sipua"
 )
 
 // sourceAddr is the address (without port) of a socket's peer; the zero Addr when unknown.
@@ -37,27 +36,17 @@ func sourceAddr(a net.Addr) netip.Addr {
 	return netip.Addr{}
 }
 
-// validator checks every incoming request before sipgo sees it, and answers those RFC 3261
-// and the torture tests of RFC 4475 say must be refused but that sipgo v1.7.2 accepts as
-// valid or drops without a word (docs/REAL-PEERS.md "The network and the SIP stack"):
+// validator checks every incoming message before sipgo sees it: requests against the RFC 3261
+// rules and RFC 4475 torture tests both SIP legs share (sipua.Validator: 400, 416, 420, 415,
+// 406, 505), which sipgo v1.7.2 accepts as valid or drops without a word (docs/REAL-PEERS.md
+// "The network and the SIP stack"), then the source's admission (admit).
 //
-//   - 400 Bad Request for what does not parse (RFC 4475 section 3.1.2), a CSeq method that is
-//     not the request's (3.1.2.17, 3.1.2.18), a missing mandatory header (3.3.1), a header
-//     that must appear once appearing twice (3.3.8) or a doubled Content-Length (3.3.9), a
-//     Request-URI with escaped headers (3.1.2.11), a malformed Date (3.1.2.12);
-//   - 416 Unsupported URI Scheme for a Request-URI that is not sip:, sips: or tel: (3.3.2,
-//     3.3.3);
-//   - 420 Bad Extension with an Unsupported header listing each unknown Require option tag
-//     (3.3.5; a UAS ignores Proxy-Require, RFC 3261 section 8.2.2.3);
-//   - 415 Unsupported Media Type with Accept for an INVITE, UPDATE or ACK body that is not
-//     SDP (3.3.6), and 406 Not Acceptable for an INVITE whose Accept excludes SDP (3.3.15);
-//   - 505 Version Not Supported for a version other than SIP/2.0 (3.1.2.16).
-//
-// Responses are written straight back to where the request came from; a message so broken
-// that no response can be addressed (no Via, Call-ID or CSeq) is dropped. Responses pass
-// through untouched: sipgo matches them to client transactions and drops the rest.
+// Refusals are written straight back to where the request came from; a message so broken
+// that no response can be addressed (no Via) is dropped, and an ACK is never answered.
+// Responses pass through untouched: sipgo matches them to client transactions and drops the
+// rest.
 type validator struct {
-	parsers sync.Pool
+	rules *sipua.Validator
 	// onResponse, when set, is told the status code of every response sent (sent true) or
 	// received on the SIP sockets (metrics).
 	onResponse func(code int, sent bool)
@@ -65,6 +54,10 @@ type validator struct {
 	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
 	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
 }
+
+// optionTags are the Require option tags sipleg implements: RFC 4028 session timers (no
+// 100rel).
+var optionTags = []string{"timer"}
 
 // countResponse tells onResponse the code of b if b is a SIP response ("SIP/2.0 NNN …"), and
 // whether confd sent it.
@@ -80,240 +73,27 @@ func (v *validator) countResponse(b []byte, sent bool) {
 }
 
 func newValidator() *validator {
-	return &validator{parsers: sync.Pool{New: func() any { return sip.NewParser() }}}
+	return &validator{rules: sipua.NewValidator(optionTags...)}
 }
 
-// checkFrom is check followed by the admission of a valid request from src.
+// checkFrom returns nil if msg, from src, may go on to sipgo, or the response to send instead
+// (which may be empty: drop).
 func (v *validator) checkFrom(msg []byte, src netip.Addr) (reject []byte, bad bool) {
-	req, reject, bad := v.parse(msg)
-	if bad || req == nil || v.admit == nil {
-		return reject, bad
+	if bytes.HasPrefix(msg, []byte("SIP/")) {
+		return nil, false // a response: sipgo's to match or drop
+	}
+	m, refusal := v.rules.Check(msg)
+	if refusal != nil {
+		return refusal.Answer(msg), true
+	}
+	req, ok := m.(*sip.Request)
+	if !ok || v.admit == nil {
+		return nil, false
 	}
 	if reply, pass := v.admit(req, msg, src); !pass {
 		return reply, true
 	}
 	return nil, false
-}
-
-// check returns nil if msg may go on to sipgo, or the response to send instead (which may be
-// empty: drop).
-func (v *validator) check(msg []byte) (reject []byte, bad bool) {
-	_, reject, bad = v.parse(msg)
-	return reject, bad
-}
-
-// parse is check that also returns the request when msg is a valid one.
-func (v *validator) parse(msg []byte) (req *sip.Request, reject []byte, bad bool) {
-	if len(bytes.Trim(msg, "\r\n")) == 0 || bytes.HasPrefix(msg, []byte("SIP/")) {
-		return nil, nil, false
-	}
-	p := v.parsers.Get().(*sip.Parser)
-	m, err := p.ParseSIP(msg)
-	v.parsers.Put(p)
-	if err != nil {
-		status, reason := 400, "Bad Request ("+err.Error()+")"
-		if uriSchemeUnsupported(msg) {
-			status, reason = 416, "Unsupported URI Scheme"
-		}
-		return nil, textResponse(msg, status, reason, ""), true
-	}
-	req, ok := m.(*sip.Request)
-	if !ok {
-		return nil, nil, false
-	}
-	status, reason, extra := checkRequest(req, msg)
-	if status == 0 {
-		return req, nil, false
-	}
-	return nil, textResponse(msg, status, reason, extra), true
-}
-
-// supportedTags are the Require option tags confd implements: RFC 4028 session timers (no
-// 100rel).
-var supportedTags = map[string]bool{"timer": true}
-
-// checkRequest applies the rules sipgo's parser does not. It returns status 0 when req is fine.
-func checkRequest(req *sip.Request, raw []byte) (status int, reason, extra string) {
-	if req.SipVersion != "SIP/2.0" {
-		return 505, "Version Not Supported", ""
-	}
-	counts := headerCounts(raw)
-	for _, h := range []string{"via", "from", "to", "call-id", "cseq"} {
-		if counts[h] == 0 {
-			return 400, "Bad Request (missing " + h + ")", ""
-		}
-	}
-	for _, h := range []string{"from", "to", "call-id", "cseq", "max-forwards", "content-length", "content-type"} {
-		if counts[h] > 1 {
-			return 400, "Bad Request (more than one " + h + ")", ""
-		}
-	}
-	if cseq := req.CSeq(); cseq == nil || !strings.EqualFold(cseq.MethodName.String(), req.Method.String()) {
-		return 400, "Bad Request (CSeq method does not match the request)", ""
-	}
-	switch strings.ToLower(req.Recipient.Scheme) {
-	case "sip", "sips", "tel":
-	default:
-		return 416, "Unsupported URI Scheme", ""
-	}
-	if req.Recipient.Headers != nil && req.Recipient.Headers.Length() > 0 {
-		return 400, "Bad Request (headers in the Request-URI)", ""
-	}
-	if d := req.GetHeader("Date"); d != nil {
-		if _, err := time.Parse(http.TimeFormat, d.Value()); err != nil {
-			return 400, "Bad Request (malformed Date)", ""
-		}
-	}
-	method := req.Method
-	if method != sip.ACK && method != sip.CANCEL {
-		var unsupported []string
-		for _, h := range req.GetHeaders("Require") {
-			for _, tag := range strings.Split(h.Value(), ",") {
-				if tag = strings.TrimSpace(tag); tag != "" && !supportedTags[strings.ToLower(tag)] {
-					unsupported = append(unsupported, tag)
-				}
-			}
-		}
-		if len(unsupported) > 0 {
-			return 420, "Bad Extension", "Unsupported: " + strings.Join(unsupported, ", ") + "\r\n"
-		}
-	}
-	if method == sip.INVITE || method == sip.UPDATE || method == sip.ACK {
-		if len(req.Body()) > 0 {
-			ct := ""
-			if h := req.ContentType(); h != nil {
-				ct = h.Value()
-			}
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/sdp" {
-				return 415, "Unsupported Media Type", "Accept: application/sdp\r\n"
-			}
-		}
-		if method == sip.INVITE {
-			if accepts := req.GetHeaders("Accept"); len(accepts) > 0 && !acceptsSDP(accepts) {
-				return 406, "Not Acceptable", "Accept: application/sdp\r\n"
-			}
-		}
-	}
-	return 0, "", ""
-}
-
-func acceptsSDP(hs []sip.Header) bool {
-	for _, h := range hs {
-		for _, t := range strings.Split(h.Value(), ",") {
-			mt, _, _ := strings.Cut(strings.TrimSpace(t), ";")
-			switch strings.ToLower(strings.TrimSpace(mt)) {
-			case "application/sdp", "application/*", "*/*", "":
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// compactNames maps RFC 3261 section 7.3.3 compact header names to the full ones.
-var compactNames = map[string]string{"v": "via", "f": "from", "t": "to", "i": "call-id", "l": "content-length",
-	"c": "content-type", "m": "contact", "e": "content-encoding", "k": "supported", "s": "subject"}
-
-// headerCounts counts the header fields of a raw message by lower-case full name, unfolding
-// nothing: a continuation line starts with white space and is not a field.
-func headerCounts(raw []byte) map[string]int {
-	counts := map[string]int{}
-	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	lines := strings.Split(string(head), "\r\n")
-	for _, line := range lines[1:] {
-		if line == "" || line[0] == ' ' || line[0] == '\t' {
-			continue
-		}
-		name, _, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		if full, ok := compactNames[name]; ok {
-			name = full
-		}
-		counts[name]++
-	}
-	return counts
-}
-
-func requestLine(raw []byte) []byte {
-	line, _, _ := bytes.Cut(raw, []byte("\r\n"))
-	return line
-}
-
-// uriSchemeUnsupported reports whether an unparsable request's Request-URI has a scheme other
-// than sip, sips or tel (RFC 4475 section 3.3.3: "soap.beep://...") and is otherwise shaped
-// like a URI (not "<sip:...>", RFC 4475 section 3.1.2.7).
-func uriSchemeUnsupported(raw []byte) bool {
-	parts := strings.Split(string(requestLine(raw)), " ")
-	if len(parts) != 3 {
-		return false
-	}
-	scheme, _, ok := strings.Cut(parts[1], ":")
-	if !ok || scheme == "" {
-		return false
-	}
-	for _, r := range scheme {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.') {
-			return false
-		}
-	}
-	switch strings.ToLower(scheme) {
-	case "sip", "sips", "tel":
-		return false
-	}
-	return true
-}
-
-// textResponse writes a response to a raw request by copying its Via, From, To, Call-ID and
-// CSeq lines (RFC 3261 section 8.2.6.2), which works even when the request did not parse. It
-// returns nil when those headers cannot be found: nothing can be answered.
-func textResponse(raw []byte, status int, reason, extra string) []byte {
-	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	lines := strings.Split(string(head), "\r\n")
-	var b strings.Builder
-	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", status, strings.Map(printable, reason))
-	found := map[string]bool{}
-	for i := 1; i < len(lines); i++ {
-		name, _, ok := strings.Cut(lines[i], ":")
-		if !ok || lines[i] == "" || lines[i][0] == ' ' || lines[i][0] == '\t' {
-			continue
-		}
-		n := strings.ToLower(strings.TrimSpace(name))
-		if full, ok := compactNames[n]; ok {
-			n = full
-		}
-		switch n {
-		case "via", "from", "to", "call-id", "cseq":
-			if n != "via" && found[n] {
-				continue
-			}
-			found[n] = true
-			b.WriteString(lines[i])
-			for i+1 < len(lines) && lines[i+1] != "" && (lines[i+1][0] == ' ' || lines[i+1][0] == '\t') {
-				i++
-				b.WriteString(" " + strings.TrimSpace(lines[i]))
-			}
-			b.WriteString("\r\n")
-		}
-	}
-	if !found["via"] {
-		return nil // nowhere to send it (RFC 3261 section 18.2.2)
-	}
-	if status == 405 || status == 501 {
-		b.WriteString("Allow: " + allowed + "\r\n")
-	}
-	b.WriteString(extra)
-	b.WriteString("Server: confd\r\nContent-Length: 0\r\n\r\n")
-	return []byte(b.String())
-}
-
-func printable(r rune) rune {
-	if r < ' ' || r == 0x7f {
-		return ' '
-	}
-	return r
 }
 
 // validatingPacketConn is the SIP UDP socket as sipgo sees it: datagrams that fail validation
@@ -365,9 +145,9 @@ type validatingListener struct {
 	trunks              []netip.Prefix
 }
 
-func newValidatingListener(l net.Listener, v *validator, limits config.SIPLimits, trunks []netip.Prefix) *validatingListener {
+func newValidatingListener(l net.Listener, v *validator, limits Limits, trunks []netip.Prefix) *validatingListener {
 	return &validatingListener{Listener: l, v: v, perSource: limits.TCPConnsPerSource,
-		idle: time.Duration(limits.TCPIdleTimeout), msgTimeout: time.Duration(limits.TCPMessageTimeout),
+		idle: limits.TCPIdleTimeout, msgTimeout: limits.TCPMessageTimeout,
 		conns: map[netip.Addr]int{}, trunks: trunks}
 }
 
@@ -391,7 +171,7 @@ func (l *validatingListener) Accept() (net.Conn, error) {
 // take counts one more connection from src, unless it holds perSource already (trunks are
 // not counted).
 func (l *validatingListener) take(src netip.Addr) bool {
-	if config.IsTrunkAddr(l.trunks, src) {
+	if guard.InPrefixes(l.trunks, src) {
 		return true
 	}
 	l.mu.Lock()
@@ -404,7 +184,7 @@ func (l *validatingListener) take(src netip.Addr) bool {
 }
 
 func (l *validatingListener) release(src netip.Addr) {
-	if config.IsTrunkAddr(l.trunks, src) {
+	if guard.InPrefixes(l.trunks, src) {
 		return
 	}
 	l.mu.Lock()
@@ -466,7 +246,7 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 			resp, bad := c.v.checkFrom(msg, c.src)
 			if !bad && len(bytes.TrimSpace(msg)) > 0 && !hasContentLength(msg) {
 				// RFC 3261 section 18.3: on a stream, Content-Length is mandatory.
-				resp, bad = textResponse(msg, 400, "Bad Request (no Content-Length on a stream)", ""), true
+				resp, bad = sipua.TextResponse(msg, 400, "Bad Request (no Content-Length on a stream)"), true
 			}
 			if bad {
 				if len(resp) > 0 {
@@ -569,5 +349,5 @@ func unfold(msg []byte) []byte {
 }
 
 func hasContentLength(msg []byte) bool {
-	return headerCounts(msg)["content-length"] > 0
+	return sipua.HeaderCounts(msg)["content-length"] > 0
 }

@@ -92,34 +92,44 @@ func (c *conn) respondInvite(cl *call, status int, reason string, body []byte, h
 	c.sendMessage(res)
 }
 
-// run answers the call's offer and then keeps the call until it ends: the browser's BYE,
-// confd's end of the WebRTC leg (kicked, ICE failed: a BYE goes out), the connection closing,
-// or shutdown.
+// run is the rest of the admission pipeline for one call (negotiate and join: webrtcleg's
+// Answer; then answer: the 200 or the refusal, answerStep), and then keeps the call until it
+// ends (hold): the browser's BYE, confd's end of the WebRTC leg (kicked, ICE failed: a BYE
+// goes out), the connection closing, or shutdown.
 func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 	defer c.s.wg.Done()
 	defer close(cl.finished)
 	answer, m, err := c.s.answer(ctx, cl.room, offer, joinInfo(name, from, c.remote))
+	if !c.answerStep(cl, answer, m, err, from) {
+		return
+	}
+	c.s.log.Info("sip over websocket call answered", "room", cl.room, "from", from, "call_id", cl.id)
+	c.hold(cl, m)
+}
 
+// answerStep answers the call's INVITE with the outcome of webrtcleg's Answer: the 200 with
+// the SDP answer (and the ACK's timer), or the refusal of the error. It reports whether the
+// call goes on; a CANCEL, shutdown or the connection's end that came first has answered the
+// INVITE already, and the media, if any, is closed.
+func (c *conn) answerStep(cl *call, answer string, m media, err error, from string) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if cl.state != answering || cl.reason != "" {
-		// CANCEL, shutdown or the connection's end came first and answered the INVITE.
 		cl.state = ended
-		c.mu.Unlock()
 		if m != nil {
 			_ = m.Close()
 		}
-		return
+		return false
 	}
 	if err != nil {
 		cl.state = ended
 		cl.endLocked(endRefused)
 		c.removeCallLocked(cl)
-		status, reason, extra := answerStatus(err, c.s.cfg.retryAfter())
+		r := c.s.refusalOf(err)
 		c.s.stats.rejected.Add(1)
-		c.respondInvite(cl, status, reason, nil, extra)
-		c.mu.Unlock()
-		c.s.log.Info("sip over websocket call refused", "room", cl.room, "from", from, "status", status, "err", err)
-		return
+		c.respondInvite(cl, r.Status, r.Reason, nil, r.Headers...)
+		c.s.log.Info("sip over websocket call refused", "room", cl.room, "from", from, "status", r.Status, "err", err)
+		return false
 	}
 	cl.media, cl.state = m, answered
 	c.s.stats.answered.Add(1)
@@ -131,9 +141,12 @@ func (c *conn) run(ctx context.Context, cl *call, offer, name, from string) {
 		}
 		c.mu.Unlock()
 	})
-	c.mu.Unlock()
-	c.s.log.Info("sip over websocket call answered", "room", cl.room, "from", from, "call_id", cl.id)
+	return true
+}
 
+// hold keeps an answered call until it ends, then ends its dialog (a BYE unless the browser
+// sent one) and its WebRTC leg.
+func (c *conn) hold(cl *call, m media) {
 	select {
 	case <-m.Done(): // kicked, drained, ICE or DTLS failed: confd ends the dialog
 	case <-cl.hangup:

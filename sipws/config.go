@@ -4,24 +4,42 @@ import (
 	"log/slog"
 	"time"
 
-	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 )
 
-// Config sets up a Server. The zero value is complete: open to everyone (config.Security's
+// Config sets up a Server. The zero value is complete: open to everyone (sipua.AuthConfig's
 // zero value), 64 KiB messages, ten malformed messages in a row before a connection is closed,
 // Retry-After 60 while draining, registrations of at most an hour, 8 calls per connection, 5 s
-// write timeout, 32 s for an ACK, config.WebSocket's default limits, room PIN guesses
-// throttled by guard's default Attempts, 5 upgrades and 5 INVITEs or REGISTERs per second per source.
+// write timeout, 32 s for an ACK, 16 connections per source and 1024 in all, 2 min idle and
+// 10 s per message, room PIN guesses throttled by guard's default Attempts, 5 upgrades and 5
+// INVITEs or REGISTERs per second per source.
 type Config struct {
-	// Security says who may register and call in. With Users, a REGISTER is challenged with
-	// a 401 digest (RFC 3261 section 22.4, realm Security.Realm, default "confd"). With
-	// Restrict, an INVITE must come from a connection that registered with digest
-	// credentials, carry valid credentials itself (401 challenge), or come from an address in
-	// Security.Trunks; otherwise it is refused. Security.WebSocket bounds the connections:
-	// allowed origins, connections per source and in all, idle and message timeouts.
-	// Security.Trunks are exempt from the per-source limits (not from the totals).
-	Security config.Security
+	// Auth says who may register and call in. With Users, a REGISTER is challenged with a
+	// 401 digest (RFC 3261 section 22.4, realm Auth.Realm, default "confd"). With Restrict,
+	// an INVITE must come from a connection that registered with digest credentials, carry
+	// valid credentials itself (401 challenge), or come from an address in Auth.Trunks;
+	// otherwise it is refused (403 when there are no users). Auth.Trunks are exempt from the
+	// per-source limits (not from the totals).
+	Auth sipua.AuthConfig
+	// AllowedOrigins are the page origins ("https://app.example.com", or "*" for any) allowed
+	// to open /sip besides confd's own: a browser handshake whose Origin is neither the Host
+	// it connects to nor listed is refused with 403 (cross-site WebSocket hijacking). A
+	// handshake without Origin (sip.js under node, baresip, JsSIP phones) is allowed.
+	AllowedOrigins []string
+	// ConnsPerSource is how many connections one source address (IPv6: its /64) may hold at
+	// once; beyond it the upgrade is answered 429. Zero means 16.
+	ConnsPerSource int
+	// MaxConns is how many connections every source together may hold; beyond it 503. Zero
+	// means 1024.
+	MaxConns int
+	// IdleTimeout closes a connection from which no frame (a SIP message, a CRLF keep-alive,
+	// a WebSocket ping) has come for this long while it holds no call and its registration,
+	// if any, has expired. Zero means 2 min.
+	IdleTimeout time.Duration
+	// MessageTimeout is how long a message may take to arrive once its first byte has come;
+	// a slower one closes the connection. Zero means 10 s.
+	MessageTimeout time.Duration
 	// Attempts throttles room PIN guesses (X-Confd-PIN, ;pin=) per source and per room; the
 	// daemon shares one with the other legs that check PINs. Nil means the Server makes its
 	// own with guard's defaults.
@@ -80,30 +98,23 @@ func (c Config) ackTimeout() time.Duration {
 }
 
 func (c Config) idleTimeout() time.Duration {
-	return time.Duration(positiveOr(int64(c.Security.WebSocket.IdleTimeout), int64(2*time.Minute)))
+	return time.Duration(positiveOr(int64(c.IdleTimeout), int64(2*time.Minute)))
 }
 func (c Config) messageTimeout() time.Duration {
-	return time.Duration(positiveOr(int64(c.Security.WebSocket.MessageTimeout), int64(10*time.Second)))
+	return time.Duration(positiveOr(int64(c.MessageTimeout), int64(10*time.Second)))
 }
 
 // admissions are the per-source gates of the upgrade (connections held and upgrade rate) and
 // of the requests that start something (rate), and of every message (rate).
 func (c Config) admissions() (conns, requests, messages *guard.Admission) {
-	ws, trunks := c.Security.WebSocket, c.Security.TrunkPrefixes()
+	trunks := c.Auth.Trunks
 	up, inv := float64(positiveOr(c.UpgradeRate, 5)), float64(positiveOr(c.RequestRate, 5))
 	conns = guard.NewAdmission(guard.AdmissionConfig{Rate: up, Burst: int(4 * up), Exempt: trunks,
-		PerSource: positiveOr(ws.ConnsPerSource, 16), Total: positiveOr(ws.MaxConns, 1024)})
+		PerSource: positiveOr(c.ConnsPerSource, 16), Total: positiveOr(c.MaxConns, 1024)})
 	requests = guard.NewAdmission(guard.AdmissionConfig{Rate: inv, Burst: int(4 * inv), Exempt: trunks})
 	msg := float64(positiveOr(c.MessageRate, 50))
 	messages = guard.NewAdmission(guard.AdmissionConfig{Rate: msg, Burst: int(10 * msg), Exempt: trunks})
 	return conns, requests, messages
-}
-
-func (c Config) realm() string {
-	if c.Security.Realm != "" {
-		return c.Security.Realm
-	}
-	return "confd"
 }
 
 func positiveOr[T int | int64 | float64](v, def T) T {

@@ -6,15 +6,16 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/config"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 )
 
 // TestCapturedDigestOpensNoOtherRoom is issue 8 item 12 over WebSocket: an Authorization that
 // got one INVITE in, sent again with new Call-IDs to other rooms or to the same one, gets 401
 // each time, with SHA-256 and MD5 challenges.
 func TestCapturedDigestOpensNoOtherRoom(t *testing.T) {
-	sec := config.Security{Restrict: true, Users: []config.User{{User: "ada", Password: "pw"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	sec := sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
 	c := dialSIP(t, e.url)
 	res := c.expectStatus(newDialog("sip:room1@confd").invite(fakeOffer, ""), sip.INVITE, 401)
 	if hs := res.GetHeaders("WWW-Authenticate"); len(hs) != 2 {

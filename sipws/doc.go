@@ -14,7 +14,7 @@
 // connection the dialog came on and nothing is ever resolved. A connection ends its calls
 // when it closes. A double-CRLF keep-alive gets a CRLF (RFC 5626 section 4.4.1).
 //
-// On a public address the upgrade is guarded (config.WebSocket, [security.websocket]): a
+// On a public address the upgrade is guarded (Config; [security.websocket] in the daemon): a
 // browser page on a foreign origin is refused with 403 (RFC 6455 section 10.2: cross-site
 // WebSocket hijacking; same origin is the Host, whatever the scheme, or AllowedOrigins; no
 // Origin, i.e. not a browser, is allowed); a source past its upgrade rate (Config.UpgradeRate)
@@ -29,20 +29,24 @@
 //
 // Each connection has one goroutine that reads it; writes are serialised and bounded by
 // Config.WriteTimeout. A message over Config.MaxMessageSize (64 KiB) closes the connection
-// (status 1009); a malformed message is answered 400 with a reason (a malformed response is
-// dropped) and the connection goes on, unless more than Config.MaxBadMessages come in a row
-// (status 1008). Requests are checked for what sipgo's parser lets through: the version (505),
-// the mandatory headers and the CSeq method (400), the URI scheme (416), Require (420), an
-// INVITE body that is not SDP (415).
+// (status 1009); a malformed message is answered 400 with a reason (a malformed response, an
+// ACK and a message without a Via are dropped) and the connection goes on, unless more than
+// Config.MaxBadMessages come in a row (status 1008). Requests are checked by the rules both
+// SIP legs share (confd/internal/sipua.Validator) for what sipgo's parser lets through: the
+// version (505), the mandatory headers, doubled headers, the CSeq method and a malformed Date
+// (400), a URI scheme other than sip: and sips: (416), any Require tag (420: sipws implements
+// none), an INVITE, UPDATE or ACK body that is not SDP (415) and an INVITE whose Accept
+// excludes SDP (406). An INVITE then goes through the admission pipeline sipleg shares
+// (sipua.Gate: draining, credentials, the room).
 //
 // # Methods
 //
 //   - REGISTER: 200 echoing each Contact with its granted expires (at most Config.MaxExpires);
-//     there is no location service beyond the connection. With config.Security.Users, a 401
+//     there is no location service beyond the connection. With Config.Auth.Users, a 401
 //     digest challenge first (confd/internal/sipdigest: RFC 3261 section 22.4, SHA-256 and MD5, qop=auth,
-//     realm config.Security.Realm or "confd", stale=true for an expired nonce); a connection that registered is trusted for its
-//     INVITEs when config.Security.Restrict is set (otherwise an INVITE must carry
-//     credentials itself, or come from a config.Security.Trunks address).
+//     realm Config.Auth.Realm or "confd", stale=true for an expired nonce); a connection that registered is trusted for its
+//     INVITEs when Config.Auth.Restrict is set (otherwise an INVITE must carry
+//     credentials itself, or come from a Config.Auth.Trunks address).
 //   - INVITE sip:ROOM@HOST with a WebRTC offer: 100 Trying, then webrtcleg.Server.Answer
 //     on the call's goroutine (so that CANCEL is read meanwhile), then 200 with the answer SDP
 //     and Contact <sip:ROOM@HOST;transport=ws>, then the browser's ACK (a 200 never

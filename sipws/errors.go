@@ -17,13 +17,13 @@ var (
 	// ErrConnClosed is returned when writing to a connection that has been closed.
 	ErrConnClosed = errors.New("sipws: connection closed")
 	// ErrForeignOrigin refuses (HTTP 403) a browser handshake from a page that is neither on
-	// the origin it connects to nor in config.WebSocket.AllowedOrigins: cross-site WebSocket
+	// the origin it connects to nor in Config.AllowedOrigins: cross-site WebSocket
 	// hijacking (RFC 6455 section 10.2).
 	ErrForeignOrigin = errors.New("sipws: the page's origin may not open /sip")
 	// ErrIdle closes (status 1000) a connection that sent nothing for
-	// config.WebSocket.IdleTimeout while it held no call and no registration.
+	// Config.IdleTimeout while it held no call and no registration.
 	ErrIdle = errors.New("sipws: connection idle")
 	// ErrSlowMessage closes (status 1008) a connection whose message did not arrive within
-	// config.WebSocket.MessageTimeout of its first byte: a slow-loris.
+	// Config.MessageTimeout of its first byte: a slow-loris.
 	ErrSlowMessage = errors.New("sipws: message too slow")
 )

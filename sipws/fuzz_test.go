@@ -13,7 +13,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/config"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
 	"confd/webrtcleg"
 )
 
@@ -57,9 +58,9 @@ func FuzzHandle(f *testing.F) {
 		}
 		return "v=0\r\n", newFakeMedia(), nil
 	}
-	sec := config.Security{Users: []config.User{{User: "ada", Password: "pw"}}}
+	sec := sipua.AuthConfig{Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		s := newServer(b, Config{Security: sec, MaxMessageSize: 8 << 10}, answer, WithLogger(log))
+		s := newServer(b, Config{Auth: sec, MaxMessageSize: 8 << 10}, answer, WithLogger(log))
 		var (
 			mu  sync.Mutex // the call's goroutine answers too, as on a real connection
 			out [][]byte

@@ -7,9 +7,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// handle processes one SIP message from the connection. It returns ErrFlood when the
-// connection must be closed for sending too much garbage; every other problem is answered and
-// the connection goes on.
+// handle processes one SIP message from the connection: a request must first pass the RFC 3261
+// rules both SIP legs share (sipua.Validator), and a refused one is answered statelessly. It
+// returns ErrFlood when the connection must be closed for sending too much garbage; every other
+// problem is answered and the connection goes on.
 func (c *conn) handle(raw []byte) error {
 	if len(raw) > c.s.cfg.maxMessageSize() {
 		return ErrMessageTooLarge
@@ -21,9 +22,9 @@ func (c *conn) handle(raw []byte) error {
 		}
 		return nil
 	}
-	msg, err := sip.ParseMessage(raw)
-	if err != nil {
-		return c.malformed(badRequest(raw, err.Error()))
+	msg, refusal := c.s.valid.Check(raw)
+	if refusal != nil {
+		return c.malformed(refusal.Answer(raw))
 	}
 	switch m := msg.(type) {
 	case *sip.Response:
@@ -32,22 +33,8 @@ func (c *conn) handle(raw []byte) error {
 		c.s.stats.responses.Add(1)
 		return nil
 	case *sip.Request:
-		if _, err := sip.ParseMessage([]byte(m.String())); err != nil {
-			// sipgo read it but cannot write it back readably (a Via such as "0// "): what
-			// confd would copy into its answers must survive the round trip.
-			return c.malformed(badRequest(raw, err.Error()))
-		}
 		m.SetSource(c.remote)
 		m.SetTransport(c.transport)
-		if status, reason, extra := checkRequest(m); status != 0 {
-			if m.Via() == nil || m.CSeq() == nil || m.CallID() == nil {
-				return c.malformed(badRequest(raw, reason))
-			}
-			if m.Method == sip.ACK {
-				return c.malformed(nil) // an ACK is never answered
-			}
-			return c.malformed([]byte(newResponse(m, status, reason, extra).String()))
-		}
 		c.bad = 0
 		c.s.stats.requests.Add(1)
 		c.dispatch(m)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,9 +26,9 @@ import (
 // wait is how long a test waits for a message or a state it expects.
 const wait = 5 * time.Second
 
-// sipClient stands in for a SIP.js browser's transport: a WebSocket with subprotocol "sip",
+// wsClient stands in for a SIP.js browser's transport: a WebSocket with subprotocol "sip",
 // one SIP message per frame, every message received parsed and queued.
-type sipClient struct {
+type wsClient struct {
 	t    *testing.T
 	conn net.Conn
 	rw   io.ReadWriter
@@ -56,18 +55,18 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func dialSIP(t *testing.T, url string) *sipClient {
+func dialSIP(t *testing.T, url string) *wsClient {
 	t.Helper()
 	return dialSIPWith(t, ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}, url)
 }
 
-func dialSIPWith(t *testing.T, d ws.Dialer, url string) *sipClient {
+func dialSIPWith(t *testing.T, d ws.Dialer, url string) *wsClient {
 	t.Helper()
 	conn, br, _, err := d.Dial(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &sipClient{t: t, conn: conn, msgs: make(chan sip.Message, 64), raw: make(chan []byte, 16), done: make(chan struct{})}
+	c := &wsClient{t: t, conn: conn, msgs: make(chan sip.Message, 64), raw: make(chan []byte, 16), done: make(chan struct{})}
 	var r io.Reader = conn
 	if br != nil {
 		r = io.MultiReader(br, conn)
@@ -78,7 +77,7 @@ func dialSIPWith(t *testing.T, d ws.Dialer, url string) *sipClient {
 	return c
 }
 
-func (c *sipClient) read() {
+func (c *wsClient) read() {
 	defer close(c.done)
 	for {
 		data, _, err := wsutil.ReadServerData(c.rw)
@@ -94,13 +93,13 @@ func (c *sipClient) read() {
 	}
 }
 
-func (c *sipClient) close() {
+func (c *wsClient) close() {
 	_ = c.conn.Close()
 	<-c.done
 }
 
 // send writes one SIP message as a text frame.
-func (c *sipClient) send(msg string) {
+func (c *wsClient) send(msg string) {
 	c.t.Helper()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -110,7 +109,7 @@ func (c *sipClient) send(msg string) {
 }
 
 // next returns the next message, or fails the test.
-func (c *sipClient) next() sip.Message {
+func (c *wsClient) next() sip.Message {
 	c.t.Helper()
 	select {
 	case m, ok := <-c.msgs:
@@ -132,7 +131,7 @@ func (c *sipClient) next() sip.Message {
 }
 
 // final returns the next response that is not 100 Trying; it must be for method.
-func (c *sipClient) final(method sip.RequestMethod) *sip.Response {
+func (c *wsClient) final(method sip.RequestMethod) *sip.Response {
 	c.t.Helper()
 	for {
 		m := c.next()
@@ -151,7 +150,7 @@ func (c *sipClient) final(method sip.RequestMethod) *sip.Response {
 }
 
 // expectStatus sends msg and checks the final answer's status.
-func (c *sipClient) expectStatus(msg string, method sip.RequestMethod, status int) *sip.Response {
+func (c *wsClient) expectStatus(msg string, method sip.RequestMethod, status int) *sip.Response {
 	c.t.Helper()
 	c.send(msg)
 	res := c.final(method)
@@ -162,7 +161,7 @@ func (c *sipClient) expectStatus(msg string, method sip.RequestMethod, status in
 }
 
 // request returns the next message, which must be a request of method.
-func (c *sipClient) request(method sip.RequestMethod) *sip.Request {
+func (c *wsClient) request(method sip.RequestMethod) *sip.Request {
 	c.t.Helper()
 	m := c.next()
 	req, ok := m.(*sip.Request)
@@ -173,7 +172,7 @@ func (c *sipClient) request(method sip.RequestMethod) *sip.Request {
 }
 
 // waitClosed waits until the server closes the connection.
-func (c *sipClient) waitClosed() {
+func (c *wsClient) waitClosed() {
 	c.t.Helper()
 	select {
 	case <-c.done:
@@ -327,7 +326,7 @@ func newFakeEnv(t *testing.T, bcfg bridge.Config, cfg Config, opts ...Option) *f
 }
 
 // call INVITEs room and returns the dialog once answered and acknowledged, and its media.
-func (e *fakeEnv) call(t *testing.T, c *sipClient, ruri string) (*dialog, *fakeMedia) {
+func (e *fakeEnv) call(t *testing.T, c *wsClient, ruri string) (*dialog, *fakeMedia) {
 	t.Helper()
 	d := newDialog(ruri)
 	res := c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 200)
@@ -340,29 +339,6 @@ func (e *fakeEnv) call(t *testing.T, c *sipClient, ruri string) (*dialog, *fakeM
 		t.Fatal("no media")
 	}
 	return nil, nil
-}
-
-// waitFor polls cond until it holds or the wait is over.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return cond()
-}
-
-// checkGoroutines fails the test unless the goroutine count comes back to base.
-func checkGoroutines(t *testing.T, base int) {
-	t.Helper()
-	if waitFor(func() bool { return runtime.NumGoroutine() <= base }) {
-		return
-	}
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	t.Errorf("goroutines: %d, want at most %d\n%s", runtime.NumGoroutine(), base, buf[:n])
 }
 
 func firstLine(m sip.Message) string {

@@ -2,22 +2,23 @@ package sipws
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/bridge"
 	"confd/dtmf"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 	"confd/webrtcleg"
 )
 
 // onInvite starts a call: INVITE sip:ROOM@HOST with a WebRTC offer (RFC 7118 section 5.2, ICE
-// and DTLS-SRTP, RFC 8827). 100 Trying goes out at once; the answer, which gathers ICE
-// candidates, runs on the call's own goroutine so that a CANCEL can still be read.
+// and DTLS-SRTP, RFC 8827), through the admission pipeline both SIP legs share (sipua.Gate).
+// 100 Trying goes out at once and the admit step runs here (admit); negotiate, join and
+// answer are webrtcleg's Answer, which gathers ICE candidates, on the call's own goroutine
+// (run) so that a CANCEL can still be read.
 func (c *conn) onInvite(req *sip.Request) {
 	if tag, ok := req.To().Params.Get("tag"); ok {
 		c.onReInvite(req, tag)
@@ -41,9 +42,9 @@ func (c *conn) onInvite(req *sip.Request) {
 	}
 	c.s.stats.invites.Add(1)
 	c.respond(req, 100, "Trying")
-	if status, reason, extra := c.admit(req); status != 0 {
+	if r := c.admit(req); r != nil {
 		c.s.stats.rejected.Add(1)
-		c.respond(req, status, reason, extra...)
+		c.respond(req, r.Status, r.Reason, r.Headers...)
 		return
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -62,52 +63,50 @@ func (c *conn) onInvite(req *sip.Request) {
 	go c.run(ctx, cl, string(req.Body()), strings.Trim(name, `"`), from)
 }
 
-// admit decides whether an INVITE may go on to the answer: 0, or the refusal. The source's
-// request rate is looked at first; for a room with a PIN the offer is checked before the PIN
-// (webrtcleg.CheckOffer), and the PIN only when guard.Attempts allows a try, so that neither a
-// bad offer's answer nor the time a guess takes tells a right PIN from a wrong one.
-func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.Header) {
-	if c.s.draining.Load() {
-		return 503, "Service Unavailable (draining)", []sip.Header{sip.NewHeader("Retry-After", strconv.Itoa(c.s.cfg.retryAfter()))}
+// admit is the admit step of an INVITE: nil, or the refusal. Draining is looked at first, then
+// the source's request rate, then credentials and the room (sipua.Gate.Admit; a connection
+// whose REGISTER passed the digest check is trusted), then the offer's presence and the room's
+// PIN (checkPIN).
+func (c *conn) admit(req *sip.Request) *sipua.Refusal {
+	if r := c.s.gate.Open(); r != nil {
+		return r
 	}
 	if ra := c.overRate(); ra != nil {
-		return 503, reasonOverRate, []sip.Header{ra}
+		return &sipua.Refusal{Status: 503, Reason: reasonOverRate, Headers: []sip.Header{ra}}
 	}
-	if sec := c.s.cfg.Security; sec.Restrict {
-		c.mu.Lock()
-		authed := c.authed
-		c.mu.Unlock()
-		if !authed && !c.s.auth.trunk(c.remote) {
-			if len(sec.Users) == 0 {
-				return 403, "Forbidden (not a trusted address)", nil
-			}
-			if chal, ok := c.s.auth.check(req); !ok {
-				c.s.stats.challenged.Add(1)
-				return 401, "Unauthorized", chal
-			}
-		}
-	}
+	c.mu.Lock()
+	authed := c.authed
+	c.mu.Unlock()
 	room := req.Recipient.User
-	settings, err := c.s.b.Admit(room)
-	if err != nil {
-		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
-		return s, r, []sip.Header{h}
+	settings, r := c.s.gate.Admit(req, c.remote, room, authed)
+	if r != nil {
+		if r.Status == 401 {
+			c.s.stats.challenged.Add(1)
+		}
+		return r
 	}
 	if len(req.Body()) == 0 {
 		// A late offer would need confd to offer WebRTC itself; browsers always offer.
-		return 488, "Not Acceptable Here (offer required)", []sip.Header{warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}
+		return &sipua.Refusal{Status: 488, Reason: "Not Acceptable Here (offer required)",
+			Headers: []sip.Header{sipua.Warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}}
 	}
 	if settings.PIN == "" {
-		return 0, "", nil // webrtcleg.Answer checks the offer
+		return nil // webrtcleg.Answer checks the offer
 	}
-	who := c.pinSource(req)
+	return c.checkPIN(req, room, settings.PIN)
+}
+
+// checkPIN admits a call into a room with a PIN. The offer is checked before the PIN
+// (webrtcleg.CheckOffer), and the PIN only when guard.Attempts allows a try, so that neither a
+// bad offer's answer nor the time a guess takes tells a right PIN from a wrong one.
+func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
+	who := c.s.gate.Auth.AttemptKey(c.remote, req.From().Address.User)
 	if err := c.s.attempts.Allow(who, room, c.s.now()); err != nil {
 		c.s.stats.pinLock.Add(1)
-		return 403, "Forbidden (too many PIN attempts)", []sip.Header{retryAfter(err)}
+		return &sipua.Refusal{Status: 403, Reason: "Forbidden (too many PIN attempts)", Headers: []sip.Header{retryAfter(err)}}
 	}
 	if err := webrtcleg.CheckOffer(string(req.Body())); err != nil {
-		s, r, h := answerStatus(err, c.s.cfg.retryAfter())
-		return s, r, []sip.Header{h}
+		return c.s.refusalOf(err)
 	}
 	pin, ok := req.Recipient.UriParams.Get("pin")
 	if !ok {
@@ -116,26 +115,21 @@ func (c *conn) admit(req *sip.Request) (status int, reason string, extra []sip.H
 		}
 	}
 	if !ok || pin == "" {
-		return 403, "Forbidden (PIN required)", []sip.Header{warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}
+		return &sipua.Refusal{Status: 403, Reason: "Forbidden (PIN required)",
+			Headers: []sip.Header{sipua.Warning(399, "this room has a PIN: call sip:ROOM@HOST;pin=PIN or send X-Confd-PIN")}}
 	}
-	if subtle.ConstantTimeCompare([]byte(pin), []byte(settings.PIN)) != 1 {
-		c.s.attempts.Fail(who, room, c.s.now())
+	// Compared and counted in one step, refused unchecked if the source was locked out
+	// meanwhile (its other connections guessing at the same time).
+	switch err := c.s.attempts.Check(who, room, pin, want, c.s.now()); {
+	case err == nil:
+		return nil
+	case errors.Is(err, guard.ErrWrongSecret):
 		c.s.stats.pinWrong.Add(1)
-		return 403, "Forbidden (wrong PIN)", nil
+		return &sipua.Refusal{Status: 403, Reason: "Forbidden (wrong PIN)"}
+	default:
+		c.s.stats.pinLock.Add(1)
+		return &sipua.Refusal{Status: 403, Reason: "Forbidden (too many PIN attempts)", Headers: []sip.Header{retryAfter(err)}}
 	}
-	c.s.attempts.Succeed(who, room, c.s.now())
-	return 0, "", nil
-}
-
-// pinSource is who a PIN try is counted against (guard.Attempts): the source address, and
-// for a trusted trunk also the caller (From user), so that one caller behind a trunk cannot
-// lock out everyone else on it.
-func (c *conn) pinSource(req *sip.Request) string {
-	who := guard.SourceOf(c.remote).String()
-	if c.s.auth.trunk(c.remote) {
-		who += "|" + req.From().Address.User
-	}
-	return who
 }
 
 // reasonOverRate answers a request beyond the source's Config.RequestRate.
@@ -158,29 +152,27 @@ func retryAfter(err error) sip.Header {
 	return sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
 }
 
-// answerStatus maps an error of the bridge or of webrtcleg.Answer to the SIP answer (docs/SPEC.md
-// "Errors"; as the UDP SIP side answers).
-func answerStatus(err error, retryAfter int) (int, string, sip.Header) {
-	if st, ok := bridge.StatusOf(err); ok {
-		// The bridge's errors and webrtcleg's session caps (Config.SessionsPerSource,
-		// MaxSessions, guard refusals with their own Retry-After).
-		switch {
-		case st.RetryAfter > 0:
-			return st.SIP, st.Reason, sip.NewHeader("Retry-After", strconv.Itoa(st.RetryAfter))
-		case errors.Is(err, bridge.ErrDraining):
-			return st.SIP, st.Reason, sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
-		}
-		return st.SIP, st.Reason, nil
+// refusalOf is the SIP answer to an error of the bridge or of webrtcleg.Answer (docs/SPEC.md
+// "Errors"): the bridge's errors and webrtcleg's session caps (guard refusals with their own
+// Retry-After) through sipua.RefusalOf, as the UDP SIP side answers; webrtcleg's own errors
+// here.
+func (s *Server) refusalOf(err error) *sipua.Refusal {
+	retryAfter := s.cfg.retryAfter()
+	if r, ok := sipua.RefusalOf(err, retryAfter); ok {
+		return r
+	}
+	refusal := func(status int, reason string, h sip.Header) *sipua.Refusal {
+		return &sipua.Refusal{Status: status, Reason: reason, Headers: []sip.Header{h}}
 	}
 	switch {
 	case errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
-		return 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(retryAfter))
+		return refusal(503, "Service Unavailable", sipua.RetryAfter(retryAfter))
 	case errors.Is(err, webrtcleg.ErrBadOffer):
-		return 400, "Bad Request (malformed SDP offer)", warning(399, err.Error())
+		return refusal(400, "Bad Request (malformed SDP offer)", sipua.Warning(399, err.Error()))
 	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):
-		return 488, "Not Acceptable Here", warning(304, err.Error()) // 304: media type not available
+		return refusal(488, "Not Acceptable Here", sipua.Warning(304, err.Error())) // 304: media type not available
 	}
-	return 500, "Server Internal Error", nil
+	return &sipua.Refusal{Status: 500, Reason: "Server Internal Error"}
 }
 
 // joinInfo is the WebRTC leg's JoinInfo of a call from remote (the WebSocket peer), whose
@@ -200,7 +192,7 @@ func (c *conn) onReInvite(req *sip.Request, tag string) {
 		c.respond(req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.respond(req, 488, "Not Acceptable Here", warning(399, "re-INVITE is not supported; the call goes on unchanged"))
+	c.respond(req, 488, "Not Acceptable Here", sipua.Warning(399, "re-INVITE is not supported; the call goes on unchanged"))
 }
 
 // onAck confirms the dialog of a 200 (RFC 3261 section 13.3.1.4). An ACK of a failure

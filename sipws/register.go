@@ -17,10 +17,10 @@ func (c *conn) onRegister(req *sip.Request) {
 		c.respond(req, 503, reasonOverRate, ra) // and a password guesser's pace with it
 		return
 	}
-	if c.s.auth.hasUsers() {
-		if chal, ok := c.s.auth.check(req); !ok {
+	if auth := c.s.gate.Auth; auth.HasUsers() {
+		if r := auth.Check(req); r != nil {
 			c.s.stats.challenged.Add(1)
-			c.respond(req, 401, "Unauthorized", chal...)
+			c.respond(req, r.Status, r.Reason, r.Headers...)
 			return
 		}
 		c.mu.Lock()

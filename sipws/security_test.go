@@ -17,8 +17,8 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 )
 
 // The tests of issue 8 ("safe on a public address") for SIP over WebSocket: each attacks /sip
@@ -33,7 +33,7 @@ func fromAddr(src string) func(ctx context.Context, network, addr string) (net.C
 }
 
 // dialFrom opens a SIP WebSocket from the loopback address src.
-func dialFrom(t *testing.T, url, src string) *sipClient {
+func dialFrom(t *testing.T, url, src string) *wsClient {
 	t.Helper()
 	return dialSIPWith(t, ws.Dialer{Protocols: []string{"sip"}, Timeout: wait, NetDial: fromAddr(src)}, url)
 }
@@ -86,7 +86,7 @@ func refused(t *testing.T, res *http.Response, status int, retry bool) {
 // returned) and returns the stats then.
 func (e *fakeEnv) released(t *testing.T) Stats {
 	t.Helper()
-	if !waitFor(func() bool { return e.s.Stats().Connections == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 0 }) {
 		t.Error("the server kept a closed connection")
 	}
 	return e.s.Stats()
@@ -104,7 +104,7 @@ type pinOutcome struct{ checked, lockedOut, rateLimited int }
 // guess sends n INVITEs with wrong PINs for room secret (PIN 4321), by turns as ;pin= and as
 // X-Confd-PIN, the first half over conns[0] and the rest spread over the others, and sorts
 // the answers. Every refusal that did not check the PIN must say when to try again.
-func guess(t *testing.T, conns []*sipClient, n int) pinOutcome {
+func guess(t *testing.T, conns []*wsClient, n int) pinOutcome {
 	t.Helper()
 	var out pinOutcome
 	for i := range n {
@@ -145,7 +145,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 	t.Run("PIN attempts", func(t *testing.T) {
 		// A high request rate lets every guess reach the PIN check: guard.Attempts alone stops them.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{RequestRate: 1000}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url)}
 		for range 4 {
 			conns = append(conns, dialSIP(t, e.url))
 		}
@@ -174,7 +174,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 		// With the default request rate (5 a second, bursts of 20) most guesses are refused at
 		// the door, before the room is looked at.
 		e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{}, frozen())
-		conns := []*sipClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
+		conns := []*wsClient{dialSIP(t, e.url), dialSIP(t, e.url), dialSIP(t, e.url)}
 		out := guess(t, conns, 200)
 		t.Logf("200 guesses: %+v", out)
 		if out.checked != free || out.checked+out.lockedOut != 20 || out.rateLimited != 180 {
@@ -285,8 +285,7 @@ func TestRoomTokenIn200(t *testing.T) {
 // origin (whatever the scheme: TLS may end at a proxy), an allowed origin and a client that
 // sends no Origin (not a browser) are served.
 func TestForeignOriginRefused(t *testing.T) {
-	sec := config.Security{WebSocket: config.WebSocket{AllowedOrigins: []string{"https://App.example.com"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	e := newFakeEnv(t, bridge.Config{}, Config{AllowedOrigins: []string{"https://App.example.com"}})
 	host := strings.TrimPrefix(e.hs.URL, "http://")
 	_, port, _ := net.SplitHostPort(host)
 	for _, origin := range []string{"https://evil.example", "http://evil.example:" + port, "null",
@@ -313,8 +312,7 @@ func TestForeignOriginRefused(t *testing.T) {
 // connects and is served, and a closed connection gives its place back.
 func TestConnectionCapsPerSource(t *testing.T) {
 	t.Run("held", func(t *testing.T) {
-		sec := config.Security{WebSocket: config.WebSocket{ConnsPerSource: 3, MaxConns: 5}}
-		e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+		e := newFakeEnv(t, bridge.Config{}, Config{ConnsPerSource: 3, MaxConns: 5})
 		var held []*http.Response
 		for range 3 {
 			res := upgrade(t, e, "127.0.0.1", "")
@@ -332,13 +330,13 @@ func TestConnectionCapsPerSource(t *testing.T) {
 		refused(t, upgrade(t, e, "127.0.0.3", ""), http.StatusServiceUnavailable, true) // 5 in all
 		_ = held[0].Body.Close()
 		src := guard.SourceOf("127.0.0.1")
-		if !waitFor(func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
+		if !testkit.WaitFor(wait, func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
 			t.Fatal("a closed connection kept its place")
 		}
 		if res := upgrade(t, e, "127.0.0.1", ""); res.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("upgrade after a close answered %d", res.StatusCode)
 		}
-		if !waitFor(func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
+		if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Connections == 5 }) || e.s.Stats().ConnLimited != 2 {
 			t.Errorf("stats %+v", e.s.Stats())
 		}
 	})
@@ -395,8 +393,7 @@ func TestConnectionCapsPerSource(t *testing.T) {
 func TestSilentAndSlowConnectionsClosed(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	limits := func(idle time.Duration) Config {
-		return Config{Security: config.Security{WebSocket: config.WebSocket{
-			IdleTimeout: config.Duration(idle), MessageTimeout: config.Duration(100 * time.Millisecond)}}}
+		return Config{IdleTimeout: idle, MessageTimeout: 100 * time.Millisecond}
 	}
 	t.Run("half a frame", func(t *testing.T) {
 		t.Parallel()
@@ -492,9 +489,9 @@ func TestSilentAndSlowConnectionsClosed(t *testing.T) {
 // WebSocket peer so that those caps count it.
 func TestSessionCapRefusalAnswers503(t *testing.T) {
 	for _, sentinel := range []error{guard.ErrRateLimited, guard.ErrSourceBusy, guard.ErrFull} {
-		status, _, h := answerStatus(&guard.Refusal{Err: sentinel, RetryAfter: 7 * time.Second}, 60)
-		if status != 503 || h == nil || h.Value() != "7" {
-			t.Errorf("%v: %d %v, want 503 with Retry-After 7", sentinel, status, h)
+		r := (&Server{}).refusalOf(&guard.Refusal{Err: sentinel, RetryAfter: 7 * time.Second})
+		if r.Status != 503 || len(r.Headers) != 1 || r.Headers[0].Value() != "7" {
+			t.Errorf("%v: %d %v, want 503 with Retry-After 7", sentinel, r.Status, r.Headers)
 		}
 	}
 	if info := joinInfo("n", "sip:a@b", "192.0.2.1:5000"); info.Remote != "192.0.2.1:5000" {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -17,6 +16,7 @@ import (
 	"confd/bridge"
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/sipua"
 	"confd/webrtcleg"
 )
 
@@ -40,20 +40,20 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	answer answerFunc
-	auth   *authenticator
+	gate   *sipua.Gate      // the admit step of every INVITE (draining, credentials, room)
+	valid  *sipua.Validator // every request's RFC 3261 checks
 
 	attempts *guard.Attempts  // room PIN guesses
 	admit    *guard.Admission // upgrades: rate, connections per source and in all
 	requests *guard.Admission // dialog-creating INVITEs and REGISTERs: rate per source
 	messages *guard.Admission // every SIP message: rate per source
-	origins  map[string]bool  // config.WebSocket.AllowedOrigins, canonical; "*" allows any
+	origins  map[string]bool  // Config.AllowedOrigins, canonical; "*" allows any
 
-	draining atomic.Bool
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	closed   bool
-	wg       sync.WaitGroup // every connection's reader and every call's goroutine
-	stats    counters
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup // every connection's reader and every call's goroutine
+	stats  counters
 }
 
 // New returns a Server whose calls join rooms of b through w. Mount it at /sip.
@@ -74,14 +74,15 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 		o(s)
 	}
 	s.log = s.log.With("component", "sipws")
-	s.auth = newAuthenticator(cfg.Security, cfg.realm(), s.now)
+	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.retryAfter(), Auth: sipua.NewAuth(cfg.Auth, s.now)}
+	s.valid = sipua.NewValidator(optionTags...)
 	s.attempts = cfg.Attempts
 	if s.attempts == nil {
 		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
 	}
 	s.admit, s.requests, s.messages = cfg.admissions()
 	s.origins = map[string]bool{}
-	for _, o := range cfg.Security.WebSocket.AllowedOrigins {
+	for _, o := range cfg.AllowedOrigins {
 		if o == "*" {
 			s.origins[o] = true
 		} else if o, ok := config.Origin(o); ok { // config.Validate names the others
@@ -166,7 +167,7 @@ func (s *Server) refuse(w http.ResponseWriter, status int, err error) {
 // in Origin, and a page of another site must not drive SIP from the user's browser. Allowed:
 // no Origin (not a browser: sip.js under node, phones), the origin confd is reached at (the
 // Host, ports 80 and 443 implied, whatever the scheme: TLS may end at a proxy), or one of
-// config.WebSocket.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
+// Config.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
 // foreign unless "*" is allowed.
 func (s *Server) originAllowed(r *http.Request) bool {
 	values := r.Header.Values("Origin")
@@ -227,7 +228,7 @@ func (s *Server) connections() []*conn {
 
 // Drain refuses new calls from now on: INVITEs get 503 with Retry-After (RFC 3261 section
 // 21.5.4); calls in progress go on, and REGISTER and OPTIONS are still answered.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain() { s.gate.Drain() }
 
 // Shutdown ends every call with a BYE, closes every connection (WebSocket close status 1001)
 // and waits for their goroutines, or for ctx.

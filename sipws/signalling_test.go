@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -16,7 +17,9 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/bridge"
-	"confd/internal/config"
+	"confd/internal/sipdigest"
+	"confd/internal/sipua"
+	"confd/internal/testkit"
 	"confd/webrtcleg"
 )
 
@@ -76,8 +79,8 @@ func authorize(t *testing.T, res *sip.Response, method, uri, user, password stri
 }
 
 func TestRegisterDigest(t *testing.T) {
-	sec := config.Security{Users: []config.User{{User: "ada", Password: "s3cret"}}, Realm: "example"}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	sec := sipua.AuthConfig{Users: []sipdigest.User{{Name: "ada", Password: "s3cret"}}, Realm: "example"}
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
 	c := dialSIP(t, e.url)
 	d := newDialog("sip:confd")
 	res := c.expectStatus(d.req("REGISTER", "", ""), sip.REGISTER, 401)
@@ -93,8 +96,8 @@ func TestRegisterDigest(t *testing.T) {
 }
 
 func TestRestrictedInviteNeedsCredentials(t *testing.T) {
-	sec := config.Security{Restrict: true, Users: []config.User{{User: "ada", Password: "pw"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Security: sec})
+	sec := sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
 	c := dialSIP(t, e.url)
 	d := newDialog("sip:room1@confd")
 	res := c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 401)
@@ -111,10 +114,10 @@ func TestRestrictedInviteNeedsCredentials(t *testing.T) {
 	c2.expectStatus(r.req("REGISTER", authorize(t, chal, "REGISTER", "sip:confd", "ada", "pw"), ""), sip.REGISTER, 200)
 	e.call(t, c2, "sip:room1@confd")
 	// Restrict without users and not from a trunk: forbidden.
-	e2 := newFakeEnv(t, bridge.Config{}, Config{Security: config.Security{Restrict: true}})
+	e2 := newFakeEnv(t, bridge.Config{}, Config{Auth: sipua.AuthConfig{Restrict: true}})
 	c3 := dialSIP(t, e2.url)
 	c3.expectStatus(newDialog("sip:room1@confd").invite(fakeOffer, ""), sip.INVITE, 403)
-	e3 := newFakeEnv(t, bridge.Config{}, Config{Security: config.Security{Restrict: true, Trunks: []string{"127.0.0.0/8"}}})
+	e3 := newFakeEnv(t, bridge.Config{}, Config{Auth: sipua.AuthConfig{Restrict: true, Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 	e3.call(t, dialSIP(t, e3.url), "sip:room1@confd")
 }
 
@@ -148,7 +151,7 @@ func TestInviteAckBye(t *testing.T) {
 		t.Errorf("Calls() = %d", e.s.Calls())
 	}
 	c.expectStatus(d.req("BYE", "", ""), sip.BYE, 200)
-	if !waitFor(func() bool { return m.closed.Load() && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return m.closed.Load() && e.s.Calls() == 0 }) {
 		t.Fatal("BYE did not close the call")
 	}
 	c.expectStatus(d.req("BYE", "", ""), sip.BYE, 481)
@@ -157,7 +160,7 @@ func TestInviteAckBye(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	c.close()
-	checkGoroutines(t, base+3) // the httptest server's and the env's own
+	testkit.CheckGoroutines(t, base+3) // the httptest server's and the env's own
 }
 
 func TestConfdEndsCallWithBye(t *testing.T) {
@@ -180,7 +183,7 @@ func TestConfdEndsCallWithBye(t *testing.T) {
 	}
 	res := sip.NewResponseFromRequest(bye, 200, "OK", nil)
 	c.send(res.String())
-	if !waitFor(func() bool { return e.s.Stats().Responses == 1 && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Stats().Responses == 1 && e.s.Calls() == 0 }) {
 		t.Errorf("stats %+v, calls %d", e.s.Stats(), e.s.Calls())
 	}
 }
@@ -197,7 +200,7 @@ func TestCancelBeforeAnswer(t *testing.T) {
 		t.Fatalf("INVITE answered %d after CANCEL, want 487", res.StatusCode)
 	}
 	c.send(d.req("ACK", "", ""))
-	if !waitFor(func() bool { return e.s.Calls() == 0 }) || e.s.Stats().Cancelled != 1 {
+	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) || e.s.Stats().Cancelled != 1 {
 		t.Errorf("calls %d, stats %+v", e.s.Calls(), e.s.Stats())
 	}
 	// A CANCEL that matches nothing.
@@ -416,7 +419,7 @@ func TestConnectionCloseEndsCalls(t *testing.T) {
 	c.send(newDialog("sip:room3@confd").invite(fakeOffer, ""))
 	<-e.fa.started
 	c.close()
-	if !waitFor(func() bool { return m1.closed.Load() && m2.closed.Load() && e.s.Calls() == 0 }) {
+	if !testkit.WaitFor(wait, func() bool { return m1.closed.Load() && m2.closed.Load() && e.s.Calls() == 0 }) {
 		t.Fatalf("calls %d after the connection closed", e.s.Calls())
 	}
 }
@@ -428,7 +431,7 @@ func TestAckTimeoutSendsBye(t *testing.T) {
 	c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 200)
 	m := <-e.fa.calls
 	c.request(sip.BYE)
-	if !waitFor(func() bool { return m.closed.Load() }) {
+	if !testkit.WaitFor(wait, func() bool { return m.closed.Load() }) {
 		t.Fatal("the unacknowledged call was not closed")
 	}
 }
@@ -463,7 +466,7 @@ func TestShutdownByesEveryCall(t *testing.T) {
 	if _, _, _, err := (ws.Dialer{Protocols: []string{"sip"}, Timeout: wait}).Dial(context.Background(), e.url); err == nil {
 		t.Error("a connection was accepted after shutdown")
 	}
-	checkGoroutines(t, base+3)
+	testkit.CheckGoroutines(t, base+3)
 }
 
 func TestSecureWebSocketUsesWSS(t *testing.T) {

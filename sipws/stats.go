@@ -22,8 +22,8 @@ type Stats struct {
 	// Oversize and Flooded count the connections closed for a message over
 	// Config.MaxMessageSize and for too many malformed messages (or messages beyond
 	// Config.MessageRate); Idle and Slow those closed
-	// for silence (config.WebSocket.IdleTimeout) and for a message that did not complete in
-	// time (config.WebSocket.MessageTimeout).
+	// for silence (Config.IdleTimeout) and for a message that did not complete in
+	// time (Config.MessageTimeout).
 	Oversize, Flooded, Idle, Slow uint64
 	// ForeignOrigin counts the handshakes refused for their Origin, ConnLimited those refused
 	// by the per-source upgrade rate or the connection caps (both are in Refused too).

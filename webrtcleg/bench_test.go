@@ -12,9 +12,11 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"confd/bench"
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit"
+	"confd/internal/testkit/cputime"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // benchPayload is a typical 32 kbit/s Opus payload: 80 bytes per 20 ms.
@@ -27,18 +29,18 @@ func connectListeners(tb testing.TB, ts *testServer, room string, n int) []*Call
 	tb.Helper()
 	calls := make([]*Call, 0, n)
 	for i := 0; i < n; i++ {
-		cl := newClientTB(tb, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly, discard: true})
+		cl := pionbrowser.Start(tb, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionRecvonly, Discard: true})
 		// On hold from the start: the room never sends them anything (its own sequence
 		// numbers would put the benchmark's behind the receiver's SRTP replay window).
-		answer, c, err := ts.s.Answer(context.Background(), room, cl.offer(), JoinInfo{Listen: true, Kind: "whep", held: true})
+		answer, c, err := ts.s.Answer(context.Background(), room, cl.Offer(), JoinInfo{Listen: true, Kind: "whep", held: true})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		cl.answer(answer)
+		cl.Answer(answer)
 		calls = append(calls, c)
 	}
 	for _, c := range calls {
-		if !waitFor(30*time.Second, func() bool { return c.Stats().Connected && c.track.binding.Load() != nil }) {
+		if !testkit.WaitFor(30*time.Second, func() bool { return c.Stats().Connected && c.track.binding.Load() != nil }) {
 			tb.Fatalf("a listener did not connect: %+v", c.Stats())
 		}
 	}
@@ -79,11 +81,11 @@ func timeSendTicks(b *testing.B, n int) (thread, process time.Duration, calls []
 	now := time.Now()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, proc0 := bench.ThreadCPUTime(), cpuRusage()
+	cpu0, proc0 := cputime.Thread(), cpuRusage()
 	for b.Loop() {
 		sendTick(senders, calls, buf, now)
 	}
-	return bench.ThreadCPUTime() - cpu0, cpuRusage() - proc0, calls
+	return cputime.Thread() - cpu0, cpuRusage() - proc0, calls
 }
 
 // BenchmarkSendRTP times confd's per-packet send path into pion for one WebRTC leg: the RTP

@@ -10,6 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // sdpWith is a WebRTC-looking offer with the given media sections, for the error cases that are
@@ -29,7 +30,7 @@ func TestWHIPErrors(t *testing.T) {
 	if _, err := ts.b.Join("small", bridge.ParticipantInfo{Kind: "test", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111}, &capLeg{}); err != nil {
 		t.Fatal(err)
 	}
-	good := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv}).offer()
+	good := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv}).Offer()
 	cases := []struct {
 		name, path, ctype, token, body string
 		status                         int
@@ -60,8 +61,8 @@ func TestWHIPErrors(t *testing.T) {
 	}
 
 	// The right PIN joins.
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv})
-	resp, body := ts.post(t, "/whip/pinned", "application/sdp", "1234", cl.offer())
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	resp, body := ts.post(t, "/whip/pinned", "application/sdp", "1234", cl.Offer())
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("right PIN: %d %s", resp.StatusCode, body)
 	}

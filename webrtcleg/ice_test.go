@@ -13,6 +13,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
+	"confd/internal/testkit/pionbrowser"
 )
 
 var candidateRE = regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`)
@@ -35,8 +37,8 @@ func hostCandidates(t *testing.T, answer string) []netip.AddrPort {
 func TestPublicIPAndPortRange(t *testing.T) {
 	public := netip.MustParseAddr("192.0.2.10")
 	ts := newTestServer(t, bridge.Config{}, Config{PublicIP: public, MinPort: 42000, MaxPort: 42100})
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv})
-	answer, _, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{})
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	answer, _, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,16 +53,16 @@ func TestPublicIPAndPortRange(t *testing.T) {
 // controls the checks.
 func TestICELite(t *testing.T) {
 	ts := newTestServer(t, bridge.Config{}, Config{ICELite: true})
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: 440})
-	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{})
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440})
+	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(answer, "a=ice-lite") {
 		t.Errorf("the answer does not say ice-lite:\n%s", answer)
 	}
-	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
+	cl.Answer(answer)
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("ICE-lite call did not carry audio: %+v", call.Stats())
 	}
 }
@@ -69,13 +71,13 @@ func TestICELite(t *testing.T) {
 // dropped by pion's ICE agent before DTLS or SRTP sees them: the call goes on untouched.
 func TestStrangerPacketsAreIgnored(t *testing.T) {
 	ts := newTestServer(t, bridge.Config{}, Config{})
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: 440})
-	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{})
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440})
+	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
+	cl.Answer(answer)
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("not connected: %+v", call.Stats())
 	}
 	stranger, err := net.ListenPacket("udp4", "127.0.0.1:0")

@@ -13,6 +13,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // short ICE timers so that a vanished peer is noticed in a second or two.
@@ -23,17 +25,17 @@ var shortICE = Config{DisconnectedTimeout: 500 * time.Millisecond, FailedTimeout
 func TestVanishedPeerIsRemoved(t *testing.T) {
 	base := runtime.NumGoroutine()
 	ts := newTestServer(t, bridge.Config{}, shortICE)
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: 440, ownSocket: true})
-	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{Name: "tab"})
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440, OwnSocket: true})
+	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{Name: "tab"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.answer(answer)
-	if !waitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
+	cl.Answer(answer)
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
 		t.Fatalf("not connected: %+v", call.Stats())
 	}
 	// The tab dies: its ICE agent stops answering consent checks, with no goodbye.
-	vanish(cl)
+	cl.Vanish()
 	select {
 	case <-call.Done():
 	case <-time.After(5 * time.Second):
@@ -45,17 +47,9 @@ func TestVanishedPeerIsRemoved(t *testing.T) {
 	if ts.s.Calls() != 0 || len(ts.b.Participants()) != 0 {
 		t.Errorf("calls %d, participants %d after the peer vanished", ts.s.Calls(), len(ts.b.Participants()))
 	}
-	cl.close()
+	cl.Close()
 	ts.close()
-	checkGoroutines(t, base)
-}
-
-// vanish makes the client silent without a goodbye, as a killed tab: its one UDP socket is
-// closed under its ICE agent, so neither consent answers nor a DTLS close_notify reach confd.
-func vanish(c *client) {
-	close(c.stop)
-	c.wg.Wait()
-	_ = c.sock.Close()
+	testkit.CheckGoroutines(t, base)
 }
 
 // An offerer that never starts ICE (it got the answer and went away) is removed after
@@ -64,8 +58,8 @@ func TestNeverConnectedIsRemoved(t *testing.T) {
 	cfg := shortICE
 	cfg.ConnectTimeout = 500 * time.Millisecond
 	ts := newTestServer(t, bridge.Config{}, cfg)
-	cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly})
-	_, call, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{Listen: true, Kind: "whep"})
+	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+	_, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{Listen: true, Kind: "whep"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,19 +82,19 @@ func TestHangupCloseAndDTMF(t *testing.T) {
 	ts := newTestServer(t, bridge.Config{}, shortICE)
 	digits := make(chan byte, 4)
 	var calls []*Call
-	var clients []*client
+	var clients []*pionbrowser.Browser
 	for i := 0; i < 3; i++ {
-		cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: 440})
-		answer, call, err := ts.s.Answer(context.Background(), "room1", cl.offer(), JoinInfo{Name: "sip", From: "sip:alice@example.net",
+		cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440})
+		answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{Name: "sip", From: "sip:alice@example.net",
 			OnDigit: func(d byte) { digits <- d }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cl.answer(answer)
+		cl.Answer(answer)
 		calls, clients = append(calls, call), append(clients, cl)
 	}
 	for _, c := range calls {
-		if !waitFor(5*time.Second, func() bool { return c.Stats().Connected }) {
+		if !testkit.WaitFor(5*time.Second, func() bool { return c.Stats().Connected }) {
 			t.Fatalf("not connected")
 		}
 	}
@@ -124,11 +118,11 @@ func TestHangupCloseAndDTMF(t *testing.T) {
 		t.Errorf("reason %q", calls[0].Reason())
 	}
 	// The browser side sees its peer connection close (DTLS close_notify).
-	if !waitFor(5*time.Second, func() bool {
-		s := clients[0].pc.ConnectionState()
+	if !testkit.WaitFor(5*time.Second, func() bool {
+		s := clients[0].PC.ConnectionState()
 		return s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateDisconnected
 	}) {
-		t.Errorf("the client's connection is still %v", clients[0].pc.ConnectionState())
+		t.Errorf("the client's connection is still %v", clients[0].PC.ConnectionState())
 	}
 	// BYE from the browser.
 	if err := calls[1].Close(); err != nil || calls[1].Reason() != "hangup" {
@@ -143,8 +137,8 @@ func TestHangupCloseAndDTMF(t *testing.T) {
 	default:
 		t.Errorf("Server.Close returned with a call open")
 	}
-	late := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv})
-	if _, _, err := ts.s.Answer(context.Background(), "room1", late.offer(), JoinInfo{}); err == nil {
+	late := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	if _, _, err := ts.s.Answer(context.Background(), "room1", late.Offer(), JoinInfo{}); err == nil {
 		t.Errorf("a closed server answered")
 	}
 }
@@ -164,8 +158,8 @@ func TestUDPMuxAndICEServerLinks(t *testing.T) {
 	// The configured STUN server is unreachable here; gathering must still complete.
 	var locs []string
 	for i := 0; i < 2; i++ {
-		cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendonly, toneHz: 440})
-		resp, answer := ts.post(t, "/whip/mux", "application/sdp", "", cl.offer())
+		cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendonly, ToneHz: 440})
+		resp, answer := ts.post(t, "/whip/mux", "application/sdp", "", cl.Offer())
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("POST: %d %s", resp.StatusCode, answer)
 		}
@@ -177,10 +171,10 @@ func TestUDPMuxAndICEServerLinks(t *testing.T) {
 			links[1] != `<turn:turn.example.net:3478?transport=udp>; rel="ice-server"; username="u"; credential="p\"w"; credential-type="password"` {
 			t.Errorf("Link headers %q", links)
 		}
-		cl.answer(answer)
+		cl.Answer(answer)
 		locs = append(locs, resp.Header.Get("Location"))
 	}
-	if !waitFor(5*time.Second, func() bool {
+	if !testkit.WaitFor(5*time.Second, func() bool {
 		n := 0
 		for _, p := range ts.b.Participants() {
 			_ = p

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/pion/stun/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
 )
 
 // attackOffer is a valid WebRTC offer written by hand, as a script would send it, with the
@@ -53,16 +53,6 @@ func (ts *testServer) postFrom(t *testing.T, src, path, token, body string) (*ht
 	return doFrom(t, src, req)
 }
 
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	return len(fds)
-}
-
 // checkRefusal fails unless resp is a JSON refusal with status and a Retry-After.
 func checkRefusal(t *testing.T, resp *http.Response, body string, status int, reason string) {
 	t.Helper()
@@ -95,10 +85,10 @@ func TestSessionFloodFromOneSource(t *testing.T) {
 	if resp := ts.delete(t, resp.Header.Get("Location"), ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", resp.StatusCode)
 	}
-	if !waitFor(5*time.Second, func() bool { return ts.s.Calls() == 0 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return ts.s.Calls() == 0 }) {
 		t.Fatalf("the first call did not end")
 	}
-	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
+	baseG, baseFD := runtime.NumGoroutine(), testkit.OpenFDs(t)
 	endedBefore := ts.s.Stats().Ended
 
 	var created, refused atomic.Int32
@@ -134,7 +124,7 @@ func TestSessionFloodFromOneSource(t *testing.T) {
 		t.Errorf("%d participants joined without ICE and DTLS", n)
 	}
 	// They are closed after ConnectTimeout, never having joined.
-	if !waitFor(15*time.Second, func() bool {
+	if !testkit.WaitFor(15*time.Second, func() bool {
 		if n := len(ts.b.Participants()); n != 0 {
 			t.Fatalf("%d participants joined without ICE and DTLS", n)
 		}
@@ -142,8 +132,8 @@ func TestSessionFloodFromOneSource(t *testing.T) {
 	}) {
 		t.Fatalf("%d calls still open after ConnectTimeout", ts.s.Calls())
 	}
-	if !waitFor(10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG && openFDs(t) <= baseFD }) {
-		t.Errorf("after the calls timed out: %d goroutines (base %d), %d fds (base %d)", runtime.NumGoroutine(), baseG, openFDs(t), baseFD)
+	if !testkit.WaitFor(10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG && testkit.OpenFDs(t) <= baseFD }) {
+		t.Errorf("after the calls timed out: %d goroutines (base %d), %d fds (base %d)", runtime.NumGoroutine(), baseG, testkit.OpenFDs(t), baseFD)
 	}
 	// The source's places were given back: it may call again.
 	if resp, body := ts.postFrom(t, "127.0.0.1", "/whip/flood", "", offer); resp.StatusCode != http.StatusCreated {

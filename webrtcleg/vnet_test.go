@@ -14,6 +14,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // isRTP tells (S)RTP from STUN, DTLS and RTCP by the first two bytes (RFC 7983, RFC 5761).
@@ -60,18 +62,18 @@ func TestListenerAtTenPercentLoss(t *testing.T) {
 
 	ts := newTestServer(t, bridge.Config{}, Config{ListenIPs: []netip.Addr{netip.MustParseAddr("10.9.0.2")}}, WithNet(serverNet))
 	startTone(t, ts.b, "lossy", 700)
-	lis := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly, net: clientNet})
-	answer, call, err := ts.s.Answer(context.Background(), "lossy", lis.offer(), JoinInfo{Name: "player", Listen: true, Kind: "whep"})
+	lis := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionRecvonly, Net: clientNet})
+	answer, call, err := ts.s.Answer(context.Background(), "lossy", lis.Offer(), JoinInfo{Name: "player", Listen: true, Kind: "whep"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis.answer(answer)
+	lis.Answer(answer)
 
 	// The clean level: a second in which the room kept real time.
 	var clean float64
-	if !waitFor(15*time.Second, func() bool {
+	if !testkit.WaitFor(15*time.Second, func() bool {
 		var ok bool
-		clean, ok = lis.healthyLevel(700, time.Second)
+		clean, ok = lis.HealthyLevel(700, time.Second)
 		return ok && clean > -12
 	}) {
 		t.Skipf("no clean second of tone in 15 s (%.1f dBFS): the machine is too loaded; call %+v", clean, call.Stats())
@@ -79,21 +81,21 @@ func TestListenerAtTenPercentLoss(t *testing.T) {
 	lossy.Store(true)
 	// The peer's receiver reports (one a second) raise the encoder's expected loss; the audio is
 	// judged from a window later, when every packet in it was encoded with FEC.
-	if !waitFor(10*time.Second, func() bool { return call.Stats().FractionLost >= 0.05 }) {
+	if !testkit.WaitFor(10*time.Second, func() bool { return call.Stats().FractionLost >= 0.05 }) {
 		t.Fatalf("the peer's receiver reports never told confd of the loss: %+v", call.Stats())
 	}
 	const window = 1500 * time.Millisecond
-	start, _, fec0, plc0 := lis.decode()
+	start, _, fec0, plc0 := lis.Decode()
 	time.Sleep(window)
 	level, healthy := -200.0, false
-	kept := waitFor(15*time.Second, func() bool {
-		l, ok := lis.healthyLevel(700, window)
+	kept := testkit.WaitFor(15*time.Second, func() bool {
+		l, ok := lis.HealthyLevel(700, window)
 		if ok {
 			healthy, level = true, max(level, l)
 		}
 		return ok && l >= clean-3
 	})
-	n, _, fec, plc := lis.decode()
+	n, _, fec, plc := lis.Decode()
 	fec, plc = fec-fec0, plc-plc0
 	st := call.Stats()
 	t.Logf("clean %.1f dBFS, at loss %.1f dBFS; dropped %d of %d; %d packets, FEC %d, PLC %d; peer reported loss %.2f",

@@ -10,6 +10,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
+	"confd/internal/testkit"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // A WHIP publisher (sendonly, 440 Hz) is heard by a WHEP listener and hears nothing; both leave
@@ -20,8 +22,8 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	// interval is bridge's test (TestRoomSendsEachParticipantItsReports), not this one's.
 	ts := newTestServer(t, bridge.Config{RTCPInterval: time.Second}, Config{})
 
-	pub := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendonly, toneHz: 440})
-	resp, answer := ts.post(t, "/whip/room1?name=obs", "application/sdp", "", pub.offer())
+	pub := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendonly, ToneHz: 440})
+	resp, answer := ts.post(t, "/whip/room1?name=obs", "application/sdp", "", pub.Offer())
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("WHIP POST: %d %s", resp.StatusCode, answer)
 	}
@@ -37,10 +39,10 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 			t.Errorf("WHIP answer lacks %q:\n%s", want, answer)
 		}
 	}
-	pub.answer(answer)
+	pub.Answer(answer)
 
-	lis := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionRecvonly})
-	resp, answer = ts.post(t, "/whep/room1?name=player", "application/sdp", "", lis.offer())
+	lis := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+	resp, answer = ts.post(t, "/whep/room1?name=player", "application/sdp", "", lis.Offer())
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("WHEP POST: %d %s", resp.StatusCode, answer)
 	}
@@ -48,28 +50,22 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 	if !strings.Contains(answer, "a=sendonly") {
 		t.Errorf("WHEP answer is not sendonly:\n%s", answer)
 	}
-	lis.answer(answer)
+	lis.Answer(answer)
 
-	if !waitFor(5*time.Second, func() bool { n, _ := lis.received(); return n > 10 }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { n, _ := lis.Received(); return n > 10 }) {
 		t.Fatalf("the listener got no audio; calls: %+v", ts.s.Stats())
 	}
 	hearsTone(t, lis, 440, -12)
-	pub.mu.Lock()
-	pubTracks, pubPackets := pub.tracks, len(pub.packets)
-	pub.mu.Unlock()
+	pubTracks, pubPackets := pub.Tracks(), len(pub.Packets())
 	if pubTracks != 0 || pubPackets != 0 {
 		t.Errorf("the publisher got %d tracks and %d packets, want none", pubTracks, pubPackets)
 	}
 	// confd's own RTCP: sender reports to the listener with the SSRC of its answer, receiver
 	// reports to the publisher about its stream.
-	if !waitFor(3*time.Second, func() bool {
-		lis.mu.Lock()
-		pub.mu.Lock()
-		defer lis.mu.Unlock()
-		defer pub.mu.Unlock()
-		return lis.srs > 0 && pub.rrBlocks > 0
+	if !testkit.WaitFor(3*time.Second, func() bool {
+		return lis.SenderReports() > 0 && pub.ReportBlocks() > 0
 	}) {
-		t.Errorf("RTCP: the listener got %d sender reports, the publisher %d report blocks", lis.srs, pub.rrBlocks)
+		t.Errorf("RTCP: the listener got %d sender reports, the publisher %d report blocks", lis.SenderReports(), pub.ReportBlocks())
 	}
 	st, err := ts.b.RoomState("room1")
 	if err != nil || len(st.Participants) != 2 {
@@ -93,14 +89,14 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 		t.Errorf("%d calls after DELETE", ts.s.Calls())
 	}
 	if _, err := ts.b.RoomState("room1"); err == nil {
-		if !waitFor(2*time.Second, func() bool { _, err := ts.b.RoomState("room1"); return err != nil }) {
+		if !testkit.WaitFor(2*time.Second, func() bool { _, err := ts.b.RoomState("room1"); return err != nil }) {
 			t.Errorf("room1 still exists after both left")
 		}
 	}
-	pub.close()
-	lis.close()
+	pub.Close()
+	lis.Close()
 	ts.close()
-	checkGoroutines(t, base)
+	testkit.CheckGoroutines(t, base)
 }
 
 // Two sendrecv WHIP clients (the documented extension) are full participants: each hears the
@@ -108,14 +104,14 @@ func TestWHIPPublisherHeardByWHEPListener(t *testing.T) {
 func TestWHIPSendrecvParticipantsHearEachOther(t *testing.T) {
 	ts := newTestServer(t, bridge.Config{}, Config{})
 	tones := []float64{440, 1000}
-	var clients []*client
+	var clients []*pionbrowser.Browser
 	for _, hz := range tones {
-		cl := newClient(t, clientOptions{direction: webrtc.RTPTransceiverDirectionSendrecv, toneHz: hz})
-		resp, answer := ts.post(t, "/whip/duo", "application/sdp", "", cl.offer())
+		cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: hz})
+		resp, answer := ts.post(t, "/whip/duo", "application/sdp", "", cl.Offer())
 		if resp.StatusCode != http.StatusCreated || !strings.Contains(answer, "a=sendrecv") {
 			t.Fatalf("POST: %d\n%s", resp.StatusCode, answer)
 		}
-		cl.answer(answer)
+		cl.Answer(answer)
 		clients = append(clients, cl)
 	}
 	for i, cl := range clients {

@@ -3,9 +3,9 @@
 // separate process pinned to CPU 0, and measures what the daemon costs and what its listeners
 // get.
 //
-//   - SIP legs (BenchmarkLoadSIP): a minimal SIP UAC of its own over UDP (INVITE with an SDP
-//     offer, 200, ACK; BYE at the end, RFC 3261) and one UDP media socket per call. K = 3
-//     talkers send tone bursts of distinct frequencies, taking turns (an onset every 200 ms);
+//   - SIP legs (BenchmarkLoadSIP): the test kit's SIP user agent (testkit/gophone.UA: INVITE
+//     with an SDP offer, 200, ACK; BYE at the end, RFC 3261) and one UDP media socket per call.
+//     K = 3 talkers send tone bursts of distinct frequencies, taking turns (an onset every 200 ms);
 //     the other N − K listeners send pre-encoded near-silence every 20 ms, as phones with an
 //     open microphone do (-70 dBFS noise, Opus without DTX, no RFC 6464 levels: issue 9's load;
 //     Config.DTXListeners restores Opus DTX listeners). The figures include packets/s per

@@ -21,12 +21,16 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/cputime"
+	"confd/internal/testkit/gophone"
+	"confd/internal/testkit/pionbrowser"
 )
 
 // Config describes one load run. Every zero value is a documented default.
 type Config struct {
-	// Confd is the path of a confd binary (BuildConfd). Required.
+	// Confd is the path of a confd binary (testkit.ConfdBinary). Required.
 	Confd string
 	// Participants is N, the room's size: the talkers plus the listeners. Zero means 10.
 	Participants int
@@ -240,8 +244,8 @@ type leg struct {
 	frame  int              // the recording frame the client sends next (talkers)
 	conn   *net.UDPConn
 	dest   netip.AddrPort
-	call   *SIPCall
-	rtc    *rtcListener
+	call   *gophone.Dialog
+	rtc    *pionbrowser.Browser
 	codec  codec.Codec
 	recv   receiver
 }
@@ -250,7 +254,7 @@ type leg struct {
 type generator struct {
 	cfg    Config
 	daemon *Daemon
-	uac    *UAC
+	ua     *gophone.UA
 
 	mu      sync.Mutex
 	pending []*leg // legs whose calls are up, waiting for the start of a send cycle
@@ -329,12 +333,12 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		}
 		listenerRecs[c] = rec
 	}
-	uac, err := NewUAC(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(g.daemon.SIP)))
+	ua, err := gophone.NewUA(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(g.daemon.SIP)))
 	if err != nil {
 		return res, err
 	}
-	defer uac.Close()
-	g.uac = uac
+	defer ua.Close()
+	g.ua = ua
 
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sendDone := make(chan struct{})
@@ -350,19 +354,14 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		l.recv.sampled = i >= len(talkers) && i < len(talkers)+cfg.Sampled
 		legs[i] = l
 	}
-	var rtc *rtcClient
-	if cfg.Listeners == "webrtc" {
-		if rtc, err = newRTCClient(); err != nil {
-			return res, err
-		}
-	}
+	webrtcListeners := cfg.Listeners == "webrtc"
 	defer g.hangup(legs)
 
 	// Place the calls, a few at a time, talkers first.
 	start := time.Now()
 	join := func(l *leg) error {
-		if l.talker == nil && rtc != nil {
-			return joinWebRTC(ctx, rtc, g.daemon.URL(""), g.cfg.Room, l)
+		if l.talker == nil && webrtcListeners {
+			return joinWebRTC(ctx, g.daemon.URL(""), g.cfg.Room, l)
 		}
 		c := g.legCodec(l.index, len(talkers))
 		rec := listenerRecs[c]
@@ -395,7 +394,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	self0, err := processCPUTime(os.Getpid())
+	self0, err := cputime.Process(os.Getpid())
 	if err != nil {
 		return res, err
 	}
@@ -415,7 +414,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	self1, err := processCPUTime(os.Getpid())
+	self1, err := cputime.Process(os.Getpid())
 	if err != nil {
 		return res, err
 	}
@@ -561,7 +560,7 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 			return err
 		}
 		l.recv.dec = dec
-		if err := enableTimestamps(conn); err != nil {
+		if err := testkit.StampArrivals(conn); err != nil {
 			return err
 		}
 	}
@@ -569,12 +568,16 @@ func (g *generator) callSIP(ctx context.Context, l *leg, c codec.Codec, rec *ben
 	offer := sdpOffer(l.index, conn.LocalAddr().(*net.UDPAddr).Port, pt, rtpmap, c.ClockRate())
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	call, err := g.uac.Invite(ctx, l.index, fmt.Sprintf("load%d", l.index), g.cfg.Room, offer)
+	call, err := g.ua.Invite(ctx, fmt.Sprintf("load%d", l.index), "", g.cfg.Room, offer)
 	if err != nil {
 		return err
 	}
-	l.call, l.dest = call, call.Remote
-	from := netip.AddrPortFrom(call.Remote.Addr().Unmap(), call.Remote.Port())
+	remote, _, err := gophone.AnswerMedia(call.Answer())
+	if err != nil {
+		return err
+	}
+	l.call, l.dest = call, remote
+	from := netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	l.recv.from.Store(&from)
 	start := 0
 	if l.talker == nil {
@@ -726,7 +729,7 @@ func (g *generator) hangup(legs []*leg) {
 			_ = l.call.Bye(ctx)
 		}
 		if l.rtc != nil {
-			l.rtc.close()
+			l.rtc.Close()
 		}
 		if l.conn != nil {
 			l.conn.Close()

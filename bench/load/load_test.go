@@ -2,6 +2,7 @@ package load
 
 import (
 	"confd/bench"
+	"confd/internal/testkit"
 	"context"
 	"flag"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -23,28 +23,10 @@ var (
 	rt      = flag.Bool("load.rt", false, "run confd and the generator under SCHED_FIFO: a core each on a shared machine")
 )
 
-// confdBinary builds cmd/confd once per test binary.
-var confdBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "confd-load")
-	if err != nil {
-		return "", err
-	}
-	return BuildConfd(dir)
-})
-
-func confd(tb testing.TB) string {
-	tb.Helper()
-	bin, err := confdBinary()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bin
-}
-
 // A small room end to end: ten SIP calls are up, every sampled listener hears each talker's
 // tone and its onsets, and nothing is lost on loopback.
 func TestSmallRoomEndToEnd(t *testing.T) {
-	cfg := Config{Confd: confd(t), Participants: 10, Settle: 2 * time.Second, Window: 4 * time.Second,
+	cfg := Config{Confd: testkit.Confd(t), Participants: 10, Settle: 2 * time.Second, Window: 4 * time.Second,
 		KeepAudio: true, NoPin: !canPin()}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -117,7 +99,7 @@ func benchLoad(b *testing.B, cfg Config) {
 	if !canPin() {
 		b.Skip("the load benchmarks need two CPUs and taskset(1)")
 	}
-	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = confd(b), *window, *settle, *nice, *rt
+	cfg.Confd, cfg.Window, cfg.Settle, cfg.DaemonNice, cfg.Realtime = testkit.Confd(b), *window, *settle, *nice, *rt
 	if *metrics != "" {
 		cfg.Metrics = func(text string) { _ = os.WriteFile(*metrics, []byte(text), 0o644) }
 	}

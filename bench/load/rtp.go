@@ -6,12 +6,10 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"confd/codec"
+	"confd/internal/testkit"
 	"confd/jitter"
 )
 
@@ -124,38 +122,6 @@ func (r *receiver) disorder() (reordered, wrongPT uint64) {
 	return r.reordered.Load(), r.wrongPT.Load()
 }
 
-// enableTimestamps asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS, socket(7)),
-// so that a sampled listener's arrival times do not include the generator's own scheduling.
-func enableTimestamps(c *net.UDPConn) error {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-	}); err != nil {
-		return err
-	}
-	return serr
-}
-
-// kernelTime returns the SCM_TIMESTAMPNS time in a datagram's control messages, or false.
-func kernelTime(oob []byte) (time.Time, bool) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return time.Time{}, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
-			sec := int64(binary.NativeEndian.Uint64(m.Data))
-			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:]))
-			return time.Unix(sec, nsec), true
-		}
-	}
-	return time.Time{}, false
-}
-
 // fromCall reports whether a datagram from src comes from the call's confd address, and counts
 // it as foreign otherwise.
 func (r *receiver) fromCall(src netip.AddrPort) bool {
@@ -196,7 +162,7 @@ func readUDP(c *net.UDPConn, r *receiver) {
 		if !r.fromCall(src) {
 			continue
 		}
-		t, ok := kernelTime(oob[:oobn])
+		t, ok := testkit.ArrivalTime(oob[:oobn])
 		if !ok {
 			t = time.Now()
 		}

@@ -20,7 +20,7 @@ import (
 	"confd/bench"
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/webrtcleg"
 )
@@ -102,10 +102,6 @@ func webrtcSendAllocs(b *testing.B, n int, window time.Duration) (perPacket, per
 		}
 	}()
 
-	rc, err := newRTCClient()
-	if err != nil {
-		b.Fatal(err)
-	}
 	legs := make([]*leg, n)
 	for i := range legs {
 		legs[i] = &leg{index: i}
@@ -113,11 +109,11 @@ func webrtcSendAllocs(b *testing.B, n int, window time.Duration) (perPacket, per
 	defer func() {
 		for _, l := range legs {
 			if l.rtc != nil {
-				l.rtc.close()
+				l.rtc.Close()
 			}
 		}
 	}()
-	if err := forEach(legs, 8, func(l *leg) error { return joinWebRTC(ctx, rc, srv.URL, "allocs", l) }); err != nil {
+	if err := forEach(legs, 8, func(l *leg) error { return joinWebRTC(ctx, srv.URL, "allocs", l) }); err != nil {
 		b.Fatal(err)
 	}
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"confd/internal/testkit"
 )
 
 // waitLog waits until the daemon's log holds every one of want, and fails naming the first
@@ -18,7 +20,7 @@ func waitLog(t *testing.T, d *daemonProc, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		log := d.log.String()
+		log := d.Log()
 		missing := ""
 		for _, w := range want {
 			if !strings.Contains(log, w) {
@@ -62,7 +64,7 @@ func TestBanner(t *testing.T) {
 		"libopus",
 	)
 
-	resp, err := d.get("/api/info")
+	resp, err := d.Get("/api/info")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestBanner(t *testing.T) {
 // exits 0 without starting anything (the commit of a `make build` binary is checked by
 // packaging's TestDebianPackage).
 func TestVersionFlag(t *testing.T) {
-	out, err := exec.Command(binary, "-version", "-sip", "127.0.0.1:1").CombinedOutput()
+	out, err := exec.Command(testkit.Confd(t), "-version", "-sip", "127.0.0.1:1").CombinedOutput()
 	if err != nil {
 		t.Fatalf("confd -version: %v\n%s", err, out)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -21,10 +22,10 @@ func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 		return
 	}
 	d.nodes = cluster.NewNodes(d.cfg.Cluster)
-	cfg.Security.Trunks = slices.Clone(cfg.Security.Trunks) // d.cfg's stays as configured
+	cfg.Auth.Trunks = slices.Clone(cfg.Auth.Trunks) // d.cfg's stays as configured
 	for _, n := range d.nodes.All() {
-		if n.Name != d.nodes.Self() {
-			cfg.Security.Trunks = append(cfg.Security.Trunks, n.SIP.Addr().String())
+		if a := n.SIP.Addr().Unmap(); n.Name != d.nodes.Self() {
+			cfg.Auth.Trunks = append(cfg.Auth.Trunks, netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
 	cfg.Cascade = d.nodes.IsNode

@@ -58,7 +58,8 @@ type daemon struct {
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	rooms := map[string]bridge.RoomSettings{}
 	for _, r := range cfg.Rooms {
-		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes}
+		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes,
+			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error
@@ -81,23 +82,13 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bridge = bridge.New(bridge.Config{Rooms: rooms, Observer: lateObserver{&d.metrics}}, bridge.WithLogger(log))
 
-	var publicIP netip.Addr
-	if cfg.PublicIP != "" {
-		publicIP = netip.MustParseAddr(cfg.PublicIP) // validated by config
-	}
 	ports, err := sipleg.NewPortAllocator(cfg.RTP.Low, cfg.RTP.High, netip.Addr{})
 	if err != nil {
 		return nil, fmt.Errorf("-rtp %s: %w", cfg.RTP, err)
 	}
-	var dialIn []string
-	for _, n := range cfg.DialIn {
-		dialIn = append(dialIn, n.Number)
-	}
-	sipCfg := sipleg.Config{
-		Ports: ports, PublicIP: publicIP, DialIn: dialIn, Security: cfg.Security,
-		Credentials: cfg.Credentials, Register: cfg.Register, Attempts: pinAttempts,
-		OnResponse: func(code int, sent bool) { d.metrics.SIPResponse(code, sent) },
-	}
+	sipCfg := sipLegConfig(cfg) // legs.go
+	sipCfg.Ports, sipCfg.Attempts = ports, pinAttempts
+	sipCfg.OnResponse = func(code int, sent bool) { d.metrics.SIPResponse(code, sent) }
 	d.clusterSIP(&sipCfg)
 	d.sip, err = sipleg.NewServer(d.bridge, sipCfg, sipleg.WithLogger(log))
 	if err != nil {
@@ -118,7 +109,9 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/whip/", d.webrtc.Handler())
 	mux.Handle("/whep/", d.webrtc.Handler())
 	mux.Handle("/", web.Handler())
-	d.sipws = sipws.New(d.bridge, d.webrtc, sipws.Config{Security: cfg.Security, RoomToken: roomTokens.Mint, Attempts: pinAttempts}, sipws.WithLogger(log))
+	wsCfg := sipwsConfig(cfg) // legs.go
+	wsCfg.RoomToken, wsCfg.Attempts = roomTokens.Mint, pinAttempts
+	d.sipws = sipws.New(d.bridge, d.webrtc, wsCfg, sipws.WithLogger(log))
 	mux.Handle("/sip", d.sipws)
 	d.metrics = metrics.New(d.bridge, metrics.WithLogger(log), metrics.WithRegistrations(d.registrations),
 		metrics.WithCollector(legCollector{d}), metrics.WithRoomLabels(cfg.HTTPSecurity.MetricsRoomLabels),

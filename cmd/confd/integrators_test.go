@@ -85,13 +85,13 @@ func TestRestartKeepsIDsUniqueAndRoomsDeclared(t *testing.T) {
 func TestJSONLogs(t *testing.T) {
 	d := startDaemon(t, "-log-format", "json", "-api-token", "tok", "-data-dir", filepath.Join(t.TempDir(), "state"))
 	// Ready can answer before the start-up line is written: wait for it.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(d.log.String(), `"msg":"confd started"`); {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(d.Log(), `"msg":"confd started"`); {
 		if time.Now().After(deadline) {
-			t.Fatalf("no start-up line:\n%s", d.log.String())
+			t.Fatalf("no start-up line:\n%s", d.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	lines := strings.Split(strings.TrimSpace(d.log.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(d.Log()), "\n")
 	started := false
 	for _, line := range lines {
 		var m map[string]any

@@ -32,8 +32,8 @@ func inProcess(t *testing.T, token string, sec config.HTTPSecurity, opts ...func
 	t.Helper()
 	cfg := config.Default()
 	cfg.SIP, cfg.HTTP = "127.0.0.1:0", "127.0.0.1:0"
-	low := nextRTPBlock()
-	cfg.RTP = config.PortRange{Low: low, High: low + 39}
+	low, high := rtpBlocks.Next()
+	cfg.RTP = config.PortRange{Low: low, High: high}
 	cfg.APIToken = token
 	cfg.HTTPSecurity = sec
 	cfg.RecordingDir = filepath.Join(t.TempDir(), "recordings")

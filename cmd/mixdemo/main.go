@@ -25,7 +25,7 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/mixer"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 // TestDemo runs the demo into a temporary directory and checks its exit status, its table and

@@ -20,7 +20,9 @@ import (
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/peer"
+	"confd/internal/testkit"
+	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/gophone"
 )
 
 // The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the
@@ -81,7 +83,7 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 	c := &testCluster{t: t, cfg: config.Cluster{HealthInterval: config.Duration(500 * time.Millisecond)}}
 	ats := make([]listenAt, len(nodeIPs))
 	for i, ip := range nodeIPs {
-		ats[i] = listenAt{ip: ip, sip: FreePort(t), http: FreePort(t)}
+		ats[i] = listenAt{ip: ip, sip: testkit.MustFreePort(t), http: testkit.MustFreePort(t)}
 		name := string(rune('a' + i))
 		c.names = append(c.names, name)
 		c.cfg.Nodes = append(c.cfg.Nodes, config.ClusterNode{Name: name,
@@ -100,12 +102,12 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		d, ok := launch(t, []string{"-config", path}, false, at)
-		if !ok {
+		d, err := launch(t, []string{"-config", path}, false, at)
+		if err != nil {
 			for _, started := range c.nodes {
-				_ = started.cmd.Process.Kill()
+				started.Stop(0)
 			}
-			return nil, fmt.Sprintf("node %s:\n%s", c.names[i], d.log.String())
+			return nil, fmt.Sprintf("node %s: %v", c.names[i], err)
 		}
 		c.nodes = append(c.nodes, d)
 	}
@@ -129,8 +131,8 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := netip.AddrPortFrom(kamailioIP, uint16(FreePort(t)))
-	log := &lockedBuffer{}
+	addr := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
+	log := &testkit.LockedBuffer{}
 	cmd := exec.Command("kamailio", "-DD", "-E", "-f", cfgPath, "-l", "udp:"+addr.String(),
 		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-m", "32", "-M", "4",
 		"-A", fmt.Sprintf("DS_LIST=\"%s\"", dsList), "-A", fmt.Sprintf("DS_PING_INTERVAL=%d", clusterPing),
@@ -177,10 +179,10 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 }
 
 // dial calls room through Kamailio (or, with via set, straight to that node).
-func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*Phone, error) {
+func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*gophone.Phone, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := Call(ctx, Config{Server: via, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: codec.PCMU}, room)
+	p, err := gophone.Call(ctx, gophone.Config{Server: via, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: codec.PCMU}, room)
 	if err == nil {
 		c.t.Cleanup(func() { _ = p.Close() })
 	}
@@ -188,7 +190,7 @@ func (c *testCluster) dial(via netip.AddrPort, room, name string, hz float64) (*
 }
 
 // mustDial is dial that fails the test on an error.
-func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64) *Phone {
+func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64) *gophone.Phone {
 	c.t.Helper()
 	p, err := c.dial(via, room, name, hz)
 	if err != nil {
@@ -252,7 +254,7 @@ func (c *testCluster) ownerIndex(room string) int {
 
 // roomLandingOffOwner finds a room whose calls Kamailio sends to a node that is not its owner
 // (their hashes are independent: two rooms in three do), calling the first phone into it.
-func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *Phone) {
+func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *gophone.Phone) {
 	c.t.Helper()
 	for i := range 12 {
 		room = fmt.Sprintf("%s%d", prefix, i)
@@ -295,7 +297,7 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
 	t.Logf("room %s: owner %s, Ada and Bob on %s (via Kamailio), Cy on the owner", room, c.names[owner], c.names[landed])
 
-	phones := []*Phone{ada, bob, cy}
+	phones := []*gophone.Phone{ada, bob, cy}
 	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}, cy: {toneAda, toneBob}}.in)
 	from := time.Now().Add(-window)
 	for _, p := range phones {
@@ -359,7 +361,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	const room = "drained"
 	ada := c.mustDial(c.kam, room, "Ada", toneAda)
 	first := c.landedOn(room, "Ada")
-	if err := c.nodes[first].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.nodes[first].Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -381,7 +383,7 @@ func TestClusterDrainAndKill(t *testing.T) {
 	}
 	// Ada's call goes on, and the draining node cascades it to the room's new owner: she and
 	// Bob hear each other.
-	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneBob}, bob: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneBob}, bob: {toneAda}}.in)
 	select {
 	case <-ada.Ended():
 		t.Fatalf("Ada's call on the draining node ended: %s", ada.EndReason())
@@ -392,10 +394,10 @@ func TestClusterDrainAndKill(t *testing.T) {
 	// Kill the node Bob is on; a new call for the room succeeds on the last node.
 	_ = bob.Close()
 	killed := time.Now()
-	if err := c.nodes[second].cmd.Process.Kill(); err != nil {
+	if err := c.nodes[second].Kill(); err != nil {
 		t.Fatal(err)
 	}
-	var cy *Phone
+	var cy *gophone.Phone
 	for cy == nil {
 		p, err := c.dial(c.kam, room, "Cy", toneCy)
 		if err == nil {
@@ -447,7 +449,7 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[landed].sip, room, "Bob", toneBob)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
-	waitSteady(t, []*Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
 	bob.SetTone(false)
 	cy.SetTone(false)
 	var added []time.Duration
@@ -484,7 +486,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 	c := startCluster(t, "")
 	const rooms = 20
 	hear := hearing{}
-	var phones []*Phone
+	var phones []*gophone.Phone
 	for i := range rooms {
 		room := fmt.Sprintf("many%d", i)
 		// Two tones per room, reused across rooms (each room is mixed apart).
@@ -495,7 +497,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 	}
 	// Forty phones in one process: a window in which none stalled (waitSteady's measure) is
 	// rare on a busy machine, and a stall only dents a level, so levels alone are judged.
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(LevelChunk) {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(gophone.LevelChunk) {
 		from, deaf := time.Now().Add(-window), 0
 		for p, tones := range hear {
 			if p.HeardLevel(from, from.Add(window), tones[0]) < heardAt {
@@ -533,7 +535,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 // number and keys a meeting number whose room node b or c owns; node a cascades it there, and
 // a phone on the owner hears it.
 func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	if testing.Short() {
 		t.Skip("plays spoken prompts in real time")
 	}
@@ -547,7 +549,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	}
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
-	caller := peer.Start(t, peer.BaresipConfig{User: "ada", DisplayName: "Ada", Codec: peer.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
+	caller := baresip.Start(t, baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
 	if err := caller.Dial(c.nodes[0].sipURI("1000")); err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +569,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	if _, ok := c.localRoom(0, room)["Ada"]; !ok {
 		t.Errorf("the dial-in caller is not in room %s on node a: %v", room, c.localRoom(0, room))
 	}
-	waitSteady(t, []*Phone{bob}, hearing{bob: {toneAda}}.in)
+	waitSteady(t, []*gophone.Phone{bob}, hearing{bob: {toneAda}}.in)
 	t.Logf("the caller of node a's dial-in number is heard in room %s on its owner %s", room, c.names[owner])
 }
 

@@ -9,84 +9,26 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 )
 
-// binDir holds cmd/confd, built at most once per test process by confdBinary: the unit tests
-// and fuzz workers, which start no daemon, never build it.
-var binDir string
-
-var (
-	buildOnce sync.Once
-	built     string
-	buildErr  error
-)
-
-// confdBinary returns the path of cmd/confd built for this test process, building it the first
-// time.
-func confdBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		built = filepath.Join(binDir, "confd")
-		if out, err := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", built, "confd/cmd/confd").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build confd/cmd/confd: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built
-}
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "confd-phones-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.RunMain(m) }
 
 // confd is one daemon process started by a test, on loopback ports of its own.
 type confd struct {
-	t      *testing.T
-	sip    netip.AddrPort
-	base   string // http://127.0.0.1:PORT
-	cmd    *exec.Cmd
-	log    *lockedBuffer
-	exited chan struct{}
-}
-
-// lockedBuffer collects the daemon's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	*testkit.Daemon
+	t    *testing.T
+	sip  netip.AddrPort
+	base string // http://127.0.0.1:PORT
 }
 
 // apiToken is the API token of every confd these tests start.
@@ -114,15 +56,14 @@ func startConfdOrdered(t *testing.T, toml string, configLast bool) *confd {
 		}
 		config = []string{"-config", path}
 	}
-	var lastLog string
+	var err error
 	for range 3 {
-		d, ok := launch(t, config, configLast, listenAt{})
-		if ok {
+		var d *confd
+		if d, err = launch(t, config, configLast, listenAt{}); err == nil {
 			return d
 		}
-		lastLog = d.log.String()
 	}
-	t.Fatalf("confd did not become ready:\n%s", lastLog)
+	t.Fatalf("confd did not become ready: %v", err)
 	return nil
 }
 
@@ -133,63 +74,44 @@ type listenAt struct {
 	sip, http int
 }
 
-// rtpBlock counts the RTP port blocks handed out (launch).
-var rtpBlock atomic.Int32
+// rtpBlocks are this package's share of RTP ports: blocks of 100 in 36000-39999, apart from the
+// e2e package's (20000-29999), cmd/confd's tests (32000-35999) and baresip's (40000-49999). The
+// daemons of this process take the 40 blocks in turn, so that those running at once never share
+// one (random blocks did, with a cluster's three nodes and the parallel tests: a node then found
+// no free port).
+var rtpBlocks = testkit.PortBlocks{Low: 36000, Size: 100, Count: 40}
 
-func launch(t *testing.T, config []string, configLast bool, at listenAt) (*confd, bool) {
+// launch starts one confd listening at at, killed when the test ends (printing its log when the
+// test failed). The error of a daemon that did not become ready holds its log.
+func launch(t *testing.T, config []string, configLast bool, at listenAt) (*confd, error) {
 	if !at.ip.IsValid() {
-		at = listenAt{ip: netip.AddrFrom4([4]byte{127, 0, 0, 1}), sip: FreePort(t), http: FreePort(t)}
+		at = listenAt{ip: netip.AddrFrom4([4]byte{127, 0, 0, 1}), sip: testkit.MustFreePort(t), http: testkit.MustFreePort(t)}
 	}
-	// A block of 100 RTP ports in 36000-39999: apart from the e2e package's (20000-29999),
-	// cmd/confd's tests (32000-35999) and baresip's (40000-49999). The daemons of this process
-	// take the 40 blocks in turn, so that those running at once never share one (random blocks
-	// did, with a cluster's three nodes and the parallel tests: a node then found no free port).
-	low := 36000 + 100*int(rtpBlock.Add(1)%40)
-	d := &confd{t: t, sip: netip.AddrPortFrom(at.ip, uint16(at.sip)),
-		base: fmt.Sprintf("http://%s", netip.AddrPortFrom(at.ip, uint16(at.http))), log: &lockedBuffer{}, exited: make(chan struct{})}
-	flags := []string{"-sip", d.sip.String(), "-http", netip.AddrPortFrom(at.ip, uint16(at.http)).String(),
-		"-rtp", fmt.Sprintf("%d-%d", low, low+99), "-public-ip", at.ip.String()}
+	httpAddr := netip.AddrPortFrom(at.ip, uint16(at.http))
+	d := &confd{t: t, sip: netip.AddrPortFrom(at.ip, uint16(at.sip)), base: "http://" + httpAddr.String()}
+	flags := []string{"-sip", d.sip.String(), "-http", httpAddr.String(), "-rtp", rtpBlocks.Range(), "-public-ip", at.ip.String()}
 	args := slices.Concat(config, flags)
 	if configLast {
 		args = slices.Concat(flags, config)
 	}
-	d.cmd = exec.Command(confdBinary(t), args...)
-	// The API token comes by the environment, kept out of ps (docs/SPEC.md "Start").
-	d.cmd.Env = append(os.Environ(), "CONFD_API_TOKEN="+apiToken)
-	d.cmd.Dir = t.TempDir()
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
+	var err error
+	d.Daemon, err = testkit.Launch(testkit.Confd(t), testkit.DaemonConfig{
+		Args: args,
+		HTTP: httpAddr.String(),
+		// The API token comes by the environment, kept out of ps (docs/SPEC.md "Start").
+		Env: []string{"CONFD_API_TOKEN=" + apiToken},
+		Dir: t.TempDir(),
+	})
+	if err != nil {
+		return nil, err
 	}
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	stop := func() {
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-d.exited:
-			return d, false
-		default:
+	t.Cleanup(func() {
+		d.Stop(0)
+		if t.Failed() {
+			t.Logf("confd log:\n%s", d.Log())
 		}
-		resp, err := http.Get(d.base + "/readyz")
-		if err != nil {
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("confd log:\n%s", d.log.String())
-				}
-			})
-			return d, true
-		}
-	}
-	stop()
-	return d, false
+	})
+	return d, nil
 }
 
 // sipURI returns the URI that dials room on this daemon, for baresip.
@@ -312,11 +234,11 @@ func participant(st bridge.RoomState, id string) (bridge.ParticipantState, bool)
 }
 
 // call dials a Phone named name with tone hz over codec c into room and ends it with the test.
-func (d *confd) call(room, name string, hz float64, c codec.Codec) *Phone {
+func (d *confd) call(room, name string, hz float64, c codec.Codec) *gophone.Phone {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := Call(ctx, Config{Server: d.sip, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: c}, room)
+	p, err := gophone.Call(ctx, gophone.Config{Server: d.sip, User: strings.ToLower(name), Name: name, ToneHz: hz, Codec: c}, room)
 	if err != nil {
 		d.t.Fatalf("%s calls %s: %v", name, room, err)
 	}
@@ -346,9 +268,9 @@ func (p party) over(c codec.Codec) party { p.c = c; return p }
 // talkers calls each party into room, waits until the mixer treats every one as talking, and
 // lets a window of steady audio pass so that "before" windows are measured on it. It returns
 // the phones and their participant ids in the order of parties.
-func (d *confd) talkers(room string, parties ...party) ([]*Phone, []string) {
+func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []string) {
 	d.t.Helper()
-	phones := make([]*Phone, len(parties))
+	phones := make([]*gophone.Phone, len(parties))
 	names := make([]string, len(parties))
 	for i, p := range parties {
 		phones[i] = d.call(room, p.name, p.hz, p.c)

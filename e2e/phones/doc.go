@@ -1,20 +1,18 @@
-// Package phones holds confd's end-to-end moderation tests (issue 5) and the small SIP phone
-// they drive: the confd binary runs as a process on loopback, participants call it, and the
+// Package phones holds confd's end-to-end moderation tests (issue 5): the confd binary runs as
+// a process on loopback, participants call it with Go phones (confd/internal/testkit/gophone)
+// and baresip, and the
 // control API mutes, deafens, kicks, re-weights and coaches them while each one's ears are
-// judged by tone detectors (confd/internal/audiotest).
+// judged by tone detectors (confd/internal/testkit/audiotest).
 //
 // # Why a phone of its own
 //
 // A moderation rule is a change in time: "one second after the PATCH the tone is 20 dB down".
 // baresip's recordings hold only the packets that arrived, back to back, with no clock
-// (docs/REAL-PEERS.md), so they cannot be cut at the moment of an API call. Phone is a
-// minimal SIP user agent over UDP (RFC 3261: INVITE with an SDP offer, ACK of the 2xx, BYE,
-// and a 200 for the BYE confd sends) whose media side sends its own sine tone, encoded with
-// confd/codec, every 20 ms (RFC 3550), and decodes what it receives into a Timeline: 48 kHz
-// PCM placed by RTP timestamp and anchored on arrival time, so that Heard(from, to) returns
-// exactly what reached the phone between two instants, silence included. baresip
-// (confd/internal/peer) still takes part in the tests, so that a real phone is in the loop: it
-// is kicked and must receive the BYE, and it hears a mute.
+// (docs/REAL-PEERS.md), so they cannot be cut at the moment of an API call. The tests' own
+// phone is confd/internal/testkit/gophone: its Timeline returns exactly what reached it between
+// two instants, silence included. baresip (confd/internal/testkit/baresip) still takes part in
+// the tests, so that a real phone is in the loop: it is kicked and must receive the BYE, and it
+// hears a mute.
 //
 // Each participant sends its own frequency (440, 700, 1000, 1300, 1600 Hz) at -16.5 dBFS, so
 // three of them mixed stay under the mixer's soft limiter (-6 dBFS) and every level measured is
@@ -28,7 +26,7 @@
 //   - mute: one second after PATCH {"muted":true} the caller's tone is 20 dB down in every
 //     other participant's ears, a baresip phone's included; she still hears the room.
 //   - deaf: she hears nothing 20 dB down; the others hear her and each other as before.
-//   - kick: DELETE sends a BYE to a baresip phone and to a Phone; both leave the list.
+//   - kick: DELETE sends a BYE to a baresip phone and to a Go phone; both leave the list.
 //   - gain: PUT /matrix with one pair at 0.5 takes that pair 6.02 dB down, nothing else.
 //   - coach: heard by its target only, also by a participant who joins afterwards.
 //   - mute-all: everyone muted but the coach (still whispering) and a monitor (never heard).

@@ -14,6 +14,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 	"confd/rtpfwd"
 )
 
@@ -21,7 +23,7 @@ import (
 // decodes the plain RTP it receives onto a Timeline, as a Phone does with what it hears.
 type rtpRecorder struct {
 	conn    *net.UDPConn
-	heard   *Timeline
+	heard   *gophone.Timeline
 	packets atomic.Uint64
 	done    chan struct{}
 }
@@ -33,12 +35,12 @@ func listenRTP(t *testing.T, c codec.Codec, pt uint8) *rtpRecorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stampArrivals(conn)
+	_ = testkit.StampArrivals(conn)
 	dec, err := codec.NewDecoder(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rtpRecorder{conn: conn, heard: NewTimeline(time.Now()), done: make(chan struct{})}
+	r := &rtpRecorder{conn: conn, heard: gophone.NewTimeline(time.Now()), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		buf, oob := make([]byte, 1500), make([]byte, 128)
@@ -49,7 +51,7 @@ func listenRTP(t *testing.T, c codec.Codec, pt uint8) *rtpRecorder {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			arrival, ok := kernelArrival(oob[:oobn])
+			arrival, ok := testkit.ArrivalTime(oob[:oobn])
 			if !ok {
 				arrival = time.Now()
 			}
@@ -72,7 +74,7 @@ func (r *rtpRecorder) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port
 // returns the tone's level in it.
 func (r *rtpRecorder) level(t *testing.T, from time.Time, hz float64) float64 {
 	t.Helper()
-	for at := from; ; at = at.Add(LevelChunk) {
+	for at := from; ; at = at.Add(gophone.LevelChunk) {
 		for time.Now().Before(at.Add(window + 100*time.Millisecond)) {
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
+	"confd/internal/testkit/gophone"
 )
 
 // The participants' tones: far apart and off each other's harmonics, so a 1 s Goertzel window
@@ -67,7 +68,7 @@ const minCoverage = 0.95
 // its schedule in it, or up to stallReach before it: confd then mixed holes that no rule made
 // (the jitter buffer conceals them or re-anchors the stream), so the window witnesses the test
 // machine, not confd. The phones share one process, so one phone's stall is every phone's.
-func healthy(phones []*Phone, from time.Time, silent bool) bool {
+func healthy(phones []*gophone.Phone, from time.Time, silent bool) bool {
 	for _, p := range phones {
 		if p.SendStalled(from.Add(-stallReach), from.Add(window)) {
 			return false
@@ -83,12 +84,12 @@ func healthy(phones []*Phone, from time.Time, silent bool) bool {
 }
 
 // waitAfter waits for the after window: the first second, from settle after the call on, in
-// which the audio of every phone not on Opus arrived whole, sliding by LevelChunk for up to
+// which the audio of every phone not on Opus arrived whole, sliding by gophone.LevelChunk for up to
 // maxSlide. On the shared test machine a process is sometimes starved for a moment; a rule must
 // hold in every window, so the first whole one is as good a witness as any.
-func (m *moment) waitAfter(t *testing.T, phones ...*Phone) {
+func (m *moment) waitAfter(t *testing.T, phones ...*gophone.Phone) {
 	t.Helper()
-	for start := m.at.Add(settle); ; start = start.Add(LevelChunk) {
+	for start := m.at.Add(settle); ; start = start.Add(gophone.LevelChunk) {
 		time.Sleep(time.Until(start.Add(window)))
 		if ok := healthy(phones, start, true); ok || start.Sub(m.at) >= settle+maxSlide {
 			if !ok || start.Sub(m.at) > settle {
@@ -103,7 +104,7 @@ func (m *moment) waitAfter(t *testing.T, phones ...*Phone) {
 // waitSteady waits (up to 10 s) until the last window of every phone arrived whole and
 // hears(from) holds for it, so that the window before an API call is a fair witness; it fails
 // the test when that never happens.
-func waitSteady(t *testing.T, phones []*Phone, hears func(from time.Time) bool) {
+func waitSteady(t *testing.T, phones []*gophone.Phone, hears func(from time.Time) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -117,12 +118,12 @@ func waitSteady(t *testing.T, phones []*Phone, hears func(from time.Time) bool) 
 			}
 			t.Fatal("the room never settled: the phones' audio came with holes or without the tones expected")
 		}
-		time.Sleep(LevelChunk)
+		time.Sleep(gophone.LevelChunk)
 	}
 }
 
 // hearing is what each phone must hear clearly (≥ heardAt) for a room to be settled.
-type hearing map[*Phone][]float64
+type hearing map[*gophone.Phone][]float64
 
 // in reports whether every phone heard each of its tones clearly from from to from+window.
 func (h hearing) in(from time.Time) bool {
@@ -137,24 +138,24 @@ func (h hearing) in(from time.Time) bool {
 }
 
 // before returns the level of hz in what p heard in the second before m.
-func (m *moment) before(p *Phone, hz float64) float64 {
+func (m *moment) before(p *gophone.Phone, hz float64) float64 {
 	return p.HeardLevel(m.beforeEnd.Add(-window), m.beforeEnd, hz)
 }
 
 // afterLevel returns the level of hz in what p heard in the after window.
-func (m *moment) afterLevel(p *Phone, hz float64) float64 {
+func (m *moment) afterLevel(p *gophone.Phone, hz float64) float64 {
 	return p.HeardLevel(m.after, m.after.Add(window), hz)
 }
 
 // coverage says how much of each window arrived, for the logs.
-func (m *moment) coverage(p *Phone) string {
+func (m *moment) coverage(p *gophone.Phone) string {
 	return fmt.Sprintf("arrived %.0f%% / %.0f%%, sender stalled %v / %v", 100*p.Coverage(m.beforeEnd.Add(-window), m.beforeEnd), 100*p.Coverage(m.after, m.after.Add(window)),
 		p.SendStalled(m.beforeEnd.Add(-window), m.beforeEnd), p.SendStalled(m.after, m.after.Add(window)))
 }
 
 // expectGone checks that p heard the tone hz clearly before m and at least downBy dB lower
 // from settle after m.
-func expectGone(t *testing.T, p *Phone, m *moment, hz float64, why string) {
+func expectGone(t *testing.T, p *gophone.Phone, m *moment, hz float64, why string) {
 	t.Helper()
 	b, a := m.before(p, hz), m.afterLevel(p, hz)
 	t.Logf("%s hears %.0f Hz at %.1f dBFS before, %.1f after (%s; %s)", p, hz, b, a, why, m.coverage(p))
@@ -168,7 +169,7 @@ func expectGone(t *testing.T, p *Phone, m *moment, hz float64, why string) {
 
 // expectKept checks that p heard the tone hz clearly before m and within tolerance dB of that
 // level from settle after m.
-func expectKept(t *testing.T, p *Phone, m *moment, hz, tolerance float64, why string) {
+func expectKept(t *testing.T, p *gophone.Phone, m *moment, hz, tolerance float64, why string) {
 	t.Helper()
 	b, a := m.before(p, hz), m.afterLevel(p, hz)
 	t.Logf("%s hears %.0f Hz at %.1f dBFS before, %.1f after (%s; %s)", p, hz, b, a, why, m.coverage(p))
@@ -179,7 +180,7 @@ func expectKept(t *testing.T, p *Phone, m *moment, hz, tolerance float64, why st
 
 // expectUnder checks that in what p heard from from to from+window, the tone hz is at least
 // downBy dB under the level ref, a tone that p heard clearly in the same or an earlier window.
-func expectUnder(t *testing.T, p *Phone, from time.Time, hz, ref float64, why string) {
+func expectUnder(t *testing.T, p *gophone.Phone, from time.Time, hz, ref float64, why string) {
 	t.Helper()
 	got := p.HeardLevel(from, from.Add(window), hz)
 	t.Logf("%s hears %.0f Hz at %.1f dBFS, against a reference of %.1f (%s; arrived %.0f%%)", p, hz, got, ref, why, 100*p.Coverage(from, from.Add(window)))

@@ -12,8 +12,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
-	"confd/internal/peer"
+	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/gophone"
 )
 
 // callTimeout bounds a baresip call's set-up or tear-down on loopback.
@@ -35,11 +36,11 @@ func (d *confd) patch(room, id string, change map[string]any) bridge.Participant
 // heard again.
 func TestMuteIsHeardByNoOne(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("mute", "Ada", toneAda, codec.PCMU)
 	bob := d.call("mute", "Bob", toneBob, codec.Opus)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("mute")); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	// as settle+maxSlide+window after the mute when the after window has to slide (a full run
 	// saw a 5.64 s recording of a 6.61 s call, 0.26 s short of the window before the mute).
 	time.Sleep(2*window + 500*time.Millisecond)
-	waitSteady(t, []*Phone{ada, bob}, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
+	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
 
 	m := now()
 	if st := d.patch("mute", ids[0], map[string]any{"muted": true}); !st.Muted {
@@ -174,10 +175,10 @@ func TestGainHalvesOnePair(t *testing.T) {
 // hangs up no one.
 func TestKickHangsUp(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("kick", "Ada", toneAda, codec.PCMU)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("kick")); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 	}
 	expectKept(t, ada, m, toneDee, steadyWithin, "mute-all spares Ada's coach")
 	for _, c := range []struct {
-		p      *Phone
+		p      *gophone.Phone
 		others []float64
 	}{{ada, []float64{toneBob, toneCy}}, {bob, []float64{toneAda, toneCy}}, {cy, []float64{toneAda, toneBob}}, {eve, []float64{toneAda, toneBob, toneCy}}} {
 		for _, hz := range c.others {
@@ -313,7 +314,7 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 	for _, from := range []time.Time{m.at.Add(-window), m.after} {
 		expectUnder(t, bob, from, toneDee, m.before(bob, toneCy), "a coach is heard by its target only")
 		for _, c := range []struct {
-			p   *Phone
+			p   *gophone.Phone
 			ref float64
 		}{{ada, toneBob}, {bob, toneCy}, {cy, toneBob}} {
 			expectUnder(t, c.p, from, toneEve, m.before(c.p, c.ref), "a monitor is heard by no one")
@@ -327,12 +328,12 @@ func TestMuteAllSparesCoachesAndMonitors(t *testing.T) {
 // mute).
 func TestStarSixTogglesSelfMute(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	events := d.subscribe("star6")
 	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
 	bob := d.call("star6", "Bob", toneBob, codec.Opus)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	if err := cy.Dial(d.sipURI("star6")); err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestStarSixTogglesSelfMute(t *testing.T) {
 	}
 	ids := d.waitTalking("star6", "Ada", "Bob", "Cy")
 	time.Sleep(window)
-	phones := []*Phone{ada, bob}
+	phones := []*gophone.Phone{ada, bob}
 	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
 
 	for i, muted := range []bool{true, false} {

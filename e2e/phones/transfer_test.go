@@ -8,7 +8,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/peer"
+	"confd/internal/testkit/baresip"
 )
 
 // transferEvent reports whether e is a transfer event of participant id in state.
@@ -25,12 +25,12 @@ func transferEvent(e bridge.Event, id, state string) bool {
 // not sip: is refused (400), and so is a WebRTC participant (409: not a SIP call).
 func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 	t.Parallel()
-	peer.RequireBaresip(t)
+	baresip.Require(t)
 	d := startConfd(t, "")
 	events := d.subscribe("xfer")
 	ada := d.call("xfer", "Ada", toneAda, codec.PCMU)
-	cy := peer.Start(t, peer.BaresipConfig{User: "cy", DisplayName: "Cy", Codec: peer.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
-	desk := peer.Start(t, peer.BaresipConfig{User: "desk", Codec: peer.PCMU, ToneHz: toneDee, ToneAmplitude: 0.15, AutoAnswer: true})
+	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	desk := baresip.Start(t, baresip.Config{User: "desk", Codec: baresip.PCMU, ToneHz: toneDee, ToneAmplitude: 0.15, AutoAnswer: true})
 	if err := cy.Dial(d.sipURI("xfer")); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := joinWHIP(t, d.base, "xfer", "Web", toneEve)
-	defer web.close()
+	defer web.Close()
 	ids := d.waitTalking("xfer", "Ada", "Cy", "Web")
 	path := "/api/rooms/xfer/participants/" + ids[1] + "/transfer"
 

@@ -5,166 +5,61 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
+	"confd/internal/testkit/pionbrowser"
 )
 
-// whipClient is a browser stand-in: a pion peer connection that joins a room with WHIP
-// (sendrecv, Opus), sends a tone and lays what it hears on a Timeline, like a Phone.
-type whipClient struct {
-	pc       *webrtc.PeerConnection
-	heard    *Timeline
-	location string
-	stop     chan struct{}
-	wg       sync.WaitGroup
+// whipBrowser is a browser stand-in: a pion browser that joins a room with WHIP (sendrecv,
+// Opus), sends a tone and lays what it hears on a Timeline, like a Go phone.
+type whipBrowser struct {
+	*pionbrowser.Browser
+	heard *gophone.Timeline
 }
 
 // Heard returns what the client received from from to to (Timeline.Window).
-func (w *whipClient) Heard(from, to time.Time) []int16 { return w.heard.Window(from, to) }
+func (w *whipBrowser) Heard(from, to time.Time) []int16 { return w.heard.Window(from, to) }
 
 // joinWHIP posts a WHIP offer for room to base (confd, or HAProxy in front of it) as name, and
 // returns once the peer connection is up and the tone flows.
-func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipClient {
+func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipBrowser {
 	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
-		PayloadType:        111,
-	}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &whipClient{pc: pc, heard: NewTimeline(time.Now()), stop: make(chan struct{})}
-	t.Cleanup(w.close)
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
-		t.Fatal(err)
-	}
-	connected := make(chan struct{})
-	var once sync.Once
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			once.Do(func() { close(connected) })
-		}
-	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		dec, err := codec.NewDecoder(codec.Opus)
-		if err != nil {
-			return
-		}
-		pcm := make([]int16, codec.MaxPacketSamples)
-		for {
-			pkt, _, err := tr.ReadRTP()
+	w := &whipBrowser{heard: gophone.NewTimeline(time.Now())}
+	w.Browser = pionbrowser.Start(t, pionbrowser.Options{OpusOnly: true, ToneHz: hz, ToneAmplitude: 0.15,
+		OnTrack: func(tr *webrtc.TrackRemote) {
+			dec, err := codec.NewDecoder(codec.Opus)
 			if err != nil {
 				return
 			}
-			if n, err := dec.Decode(pkt.Payload, pcm); err == nil && n > 0 {
-				w.heard.Add(time.Now(), pkt.SSRC, pkt.Timestamp, 48000, pcm[:n])
+			pcm := make([]int16, codec.MaxPacketSamples)
+			for {
+				pkt, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				if n, err := dec.Decode(pkt.Payload, pcm); err == nil && n > 0 {
+					w.heard.Add(time.Now(), pkt.SSRC, pkt.Timestamp, 48000, pcm[:n])
+				}
 			}
-		}
-	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/whip/%s?name=%s", base, room, name), bytes.NewBufferString(pc.LocalDescription().SDP))
-	req.Header.Set("Content-Type", "application/sdp")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+		}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Join(ctx, fmt.Sprintf("%s/whip/%s?name=%s", base, room, name)); err != nil {
 		t.Fatalf("WHIP %s: %v", room, err)
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("WHIP %s: %d %s", room, resp.StatusCode, answer)
-	}
-	w.location = resp.Header.Get("Location")
-	if len(w.location) > 0 && w.location[0] == '/' {
-		w.location = base + w.location
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("WHIP %s: not connected after 10 s (%s)", room, pc.ConnectionState())
-	}
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.Opus, NoDTX: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		tone := audiotest.NewTone(hz, 0.15, codec.SampleRate)
-		var frame codec.Frame
-		payload := make([]byte, codec.MaxPayloadSize)
-		tick := time.NewTicker(codec.FrameDuration)
-		defer tick.Stop()
-		for {
-			select {
-			case <-w.stop:
-				return
-			case <-tick.C:
-			}
-			tone.Fill(frame[:])
-			if n, err := enc.Encode(frame[:], payload); err == nil && n > 0 {
-				_ = track.WriteSample(media.Sample{Data: append([]byte(nil), payload[:n]...), Duration: codec.FrameDuration})
-			}
-		}
-	}()
 	return w
-}
-
-// close leaves (DELETE on the resource, RFC 9725 section 4.3) and closes the connection.
-func (w *whipClient) close() {
-	select {
-	case <-w.stop:
-		return
-	default:
-	}
-	close(w.stop)
-	w.wg.Wait()
-	if w.location != "" {
-		if req, err := http.NewRequest(http.MethodDelete, w.location, nil); err == nil {
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-		}
-	}
-	_ = w.pc.Close()
 }
 
 // startHAProxy runs deploy/haproxy/haproxy.cfg as it is in front of the cluster's HTTP side,
@@ -176,13 +71,13 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bind := netip.AddrPortFrom(kamailioIP, uint16(FreePort(t)))
+	bind := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
 	cmd := exec.Command("haproxy", "-db", "-f", cfgPath)
 	cmd.Env = append(os.Environ(), "CONFD_BIND="+bind.String())
 	for i, n := range c.cfg.Nodes {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("CONFD_NODE%d=%s", i+1, n.HTTP))
 	}
-	log := &lockedBuffer{}
+	log := &testkit.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -232,7 +127,7 @@ func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 		browserNode := c.landedOn(room, "Bob")
 		if phoneNode == browserNode {
 			_ = ada.Close()
-			bob.close()
+			bob.Close()
 			continue
 		}
 		t.Logf("room %s: owner %s, phone on %s (Kamailio), browser on %s (HAProxy)", room, c.names[c.ownerIndex(room)], c.names[phoneNode], c.names[browserNode])
@@ -247,7 +142,7 @@ func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("after 10 s the phone hears the browser at %.1f dBFS and the browser the phone at %.1f, want ≥ %.0f", a, b, heardAt)
 			}
-			time.Sleep(LevelChunk)
+			time.Sleep(gophone.LevelChunk)
 		}
 		own := bob.heard.Level(time.Now().Add(-window), time.Now(), toneBob)
 		if own > heardAt-downBy {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"confd/internal/guard"
 )
 
 // Config is everything confd is told at start.
@@ -103,6 +105,11 @@ type Room struct {
 	Record bool `toml:"record"`
 	// Chimes plays an entry tone when someone joins and an exit tone when someone leaves.
 	Chimes bool `toml:"chimes"`
+	// Denoise suppresses every talker's background noise; AGC evens out talkers' levels towards
+	// AGCLevel dBov (0 means -20). A participant's own choice (API) overrides them.
+	Denoise  bool `toml:"denoise"`
+	AGC      bool `toml:"agc"`
+	AGCLevel int  `toml:"agc_level"`
 }
 
 // DialIn is a dial-in number: a request-URI user such as "+15550100" or "1000".
@@ -164,24 +171,6 @@ type DialOut struct {
 	Rate float64 `toml:"rate"`
 	// Burst is how many may start at once after a quiet spell. Zero means 10.
 	Burst int `toml:"burst"`
-}
-
-// dialNumberPrefix is an Allow entry that is a number.
-var dialNumberPrefix = regexp.MustCompile(`^\+?[0-9*#]+$`)
-
-// AllowsDial reports whether d's Allow list lets confd dial user@host.
-func (d DialOut) AllowsDial(user, host string) bool {
-	var numbers, hosts, numberOK, hostOK bool
-	for _, a := range d.Allow {
-		if dialNumberPrefix.MatchString(a) {
-			numbers = true
-			numberOK = numberOK || strings.HasPrefix(user, a)
-		} else {
-			hosts = true
-			hostOK = hostOK || strings.EqualFold(a, host)
-		}
-	}
-	return (!numbers || numberOK) && (!hosts || hostOK)
 }
 
 // WebRTCLimits bound what WebRTC offers may cost confd; each zero value is the default named.
@@ -492,24 +481,11 @@ func (s Security) TrunkPrefixes() []netip.Prefix {
 
 // IsTrunk reports whether remote ("host:port" or "host") is within one of prefixes.
 func IsTrunk(prefixes []netip.Prefix, remote string) bool {
-	var addr netip.Addr
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		addr = ap.Addr()
-	} else if a, err := netip.ParseAddr(remote); err == nil {
-		addr = a
-	} else {
-		return false
-	}
-	return IsTrunkAddr(prefixes, addr)
+	addr, ok := guard.AddrOf(remote)
+	return ok && guard.InPrefixes(prefixes, addr)
 }
 
 // IsTrunkAddr reports whether addr is within one of prefixes.
 func IsTrunkAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return guard.InPrefixes(prefixes, addr)
 }

@@ -96,27 +96,6 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 	}
 }
 
-func TestDialOutAllowList(t *testing.T) {
-	for _, tc := range []struct {
-		allow      []string
-		user, host string
-		want       bool
-	}{
-		{nil, "anything", "anywhere.example", true},
-		{[]string{"+4420"}, "+4420555", "anywhere.example", true},
-		{[]string{"+4420"}, "+4431555", "trunk.example", false},
-		{[]string{"trunk.example"}, "bob", "Trunk.Example", true},
-		{[]string{"trunk.example"}, "bob", "evil.example", false},
-		{[]string{"+4420", "trunk.example"}, "+4420555", "evil.example", false},
-		{[]string{"+4420", "trunk.example"}, "bob", "trunk.example", false},
-		{[]string{"+4420", "00", "trunk.example"}, "0044", "trunk.example", true},
-	} {
-		if got := (DialOut{Allow: tc.allow}).AllowsDial(tc.user, tc.host); got != tc.want {
-			t.Errorf("allow %q, %s@%s: %v, want %v", tc.allow, tc.user, tc.host, got, tc.want)
-		}
-	}
-}
-
 func TestExampleFileParses(t *testing.T) {
 	c, err := Parse([]string{"-config", "../../confd.example.toml"}, io.Discard)
 	if err != nil {
@@ -125,10 +104,6 @@ func TestExampleFileParses(t *testing.T) {
 	if len(c.Rooms) != 2 || len(c.DialIn) != 2 || time.Duration(c.Drain) != 30*time.Second ||
 		c.Security.WebRTC.SessionsPerSource != 16 || time.Duration(c.Security.WebRTC.ConnectTimeout) != 15*time.Second {
 		t.Errorf("example parsed as %+v", c)
-	}
-	// The example lists the defaults of [security.sip].
-	if got, want := c.Security.SIP, (SIPLimits{}).WithDefaults(); got != want {
-		t.Errorf("example [security.sip] is %+v, defaults are %+v", got, want)
 	}
 }
 

@@ -1,13 +1,11 @@
 package config
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // SIPLimits bounds what one source may cost the SIP listener on a public address (issue 8:
 // INVITE floods, un-ACKed and held calls, idle TCP connections). Every zero value is the
-// documented default; trunks (Security.Trunks) are exempt from the per-source limits but
+// documented default, which sipleg.Limits applies (cmd/confd translates one into the other);
+// trunks (Security.Trunks) are exempt from the per-source limits but
 // count against MaxCalls.
 type SIPLimits struct {
 	// InviteRate is how many new calls (INVITEs outside a dialog) one source may start per
@@ -46,36 +44,6 @@ type SIPLimits struct {
 	// TCPConnsPerSource is how many SIP/TCP connections one source may hold open; more are
 	// closed at once. Zero means 8.
 	TCPConnsPerSource int `toml:"tcp_conns_per_source"`
-}
-
-// WithDefaults returns l with every zero value replaced by its documented default.
-func (l SIPLimits) WithDefaults() SIPLimits {
-	setF := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	setI := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	setD := func(v *Duration, d time.Duration) {
-		if *v == 0 {
-			*v = Duration(d)
-		}
-	}
-	setF(&l.InviteRate, 5)
-	setI(&l.InviteBurst, max(int(4*l.InviteRate), 10))
-	setF(&l.RequestRate, 20)
-	setI(&l.CallsPerSource, 32)
-	setI(&l.PendingPerSource, 8)
-	setD(&l.HoldTimeout, 5*time.Minute)
-	setD(&l.MinSessionExpires, 90*time.Second)
-	setD(&l.TCPIdleTimeout, 2*time.Minute)
-	setD(&l.TCPMessageTimeout, 10*time.Second)
-	setI(&l.TCPConnsPerSource, 8)
-	return l
 }
 
 // validate names the first negative setting.

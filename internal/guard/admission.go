@@ -62,10 +62,14 @@ func NewAdmission(cfg AdmissionConfig) *Admission {
 
 // exempt reports whether src, as it came (not folded to its /64: a trunk may be one IPv6
 // address), is in an Exempt prefix.
-func (a *Admission) exempt(src netip.Addr) bool {
-	src = src.Unmap().WithZone("")
-	for _, p := range a.cfg.Exempt {
-		if p.Contains(src) {
+func (a *Admission) exempt(src netip.Addr) bool { return InPrefixes(a.cfg.Exempt, src) }
+
+// InPrefixes reports whether addr, an IPv4-mapped address as its IPv4 one and without its
+// zone, is within one of prefixes: the one test of a trusted (trunk) address.
+func InPrefixes(prefixes []netip.Prefix, addr netip.Addr) bool {
+	addr = addr.Unmap().WithZone("")
+	for _, p := range prefixes {
+		if p.Contains(addr) {
 			return true
 		}
 	}

@@ -16,11 +16,18 @@ func Source(a netip.Addr) netip.Addr {
 // SourceOf is Source of a "host:port" or "host" string; the zero Addr when it does not parse
 // (every unparsable source then shares one key, which is the safe side).
 func SourceOf(remote string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		return Source(ap.Addr())
-	}
-	if a, err := netip.ParseAddr(remote); err == nil {
+	if a, ok := AddrOf(remote); ok {
 		return Source(a)
 	}
 	return netip.Addr{}
+}
+
+// AddrOf is the address of a "host:port" or "host" string, as it came (not folded); false when
+// it does not parse.
+func AddrOf(remote string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		return ap.Addr(), true
+	}
+	a, err := netip.ParseAddr(remote)
+	return a, err == nil
 }

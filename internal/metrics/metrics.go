@@ -123,7 +123,7 @@ func New(b *bridge.Bridge, opts ...Option) *Metrics {
 	})
 	// The histograms are collected by the collector, after it has dropped the series of rooms
 	// that ended, rather than registered on their own (the registry collects in parallel).
-	m.reg.MustRegister((*collector)(m), buildInfo(),
+	m.reg.MustRegister((*collector)(m), buildInfo(), denoisers(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range m.extra {
 		m.reg.MustRegister(c)

@@ -15,7 +15,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/rtptest"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 

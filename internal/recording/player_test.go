@@ -7,7 +7,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/mixer"
 	"confd/prompts"
 )

@@ -2,7 +2,7 @@ package recording
 
 import (
 	"bytes"
-	"confd/internal/rtptest"
+	"confd/internal/testkit/rtptest"
 	"errors"
 	"io"
 	"os"
@@ -16,7 +16,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/audiotest"
+	"confd/internal/testkit/audiotest"
 )
 
 func TestTrackIsTimeAlignedWithSilenceWhereNotHeard(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
-
-	"confd/internal/config"
 )
 
 // NonceLifetime is how long a nonce is accepted after it was issued.
@@ -39,11 +37,16 @@ var Algorithms = []string{"SHA-256", "MD5"}
 // alone. This gives nothing away: MD5 is offered to everyone beside SHA-256 anyway.
 var MD5OnlyAgents = []string{"baresip", "libre", "sip.js", "jssip"}
 
+// User is a digest account: a user name and its password.
+type User struct {
+	Name, Password string
+}
+
 // Authenticator issues digest challenges for one realm and checks the credentials that answer
 // them. It is safe for concurrent use.
 type Authenticator struct {
 	realm string
-	users []config.User
+	users []User
 	now   func() time.Time
 	key   [32]byte
 	algs  []string // offered, in order, and accepted
@@ -63,7 +66,7 @@ type nonceUse struct {
 // (any case; others are left out: config.Validate names them). None means Algorithms. Some
 // old user agents give up on a challenge of an algorithm they do not know rather than answer
 // the next one (baresip 1.0.0 says "Function not implemented"): for them offer MD5 alone.
-func New(realm string, users []config.User, now func() time.Time, algorithms ...string) *Authenticator {
+func New(realm string, users []User, now func() time.Time, algorithms ...string) *Authenticator {
 	if realm == "" {
 		realm = "confd"
 	}
@@ -181,14 +184,14 @@ func (a *Authenticator) Check(authorization, method, requestURI string) (string,
 		return "", fmt.Errorf("%w: a nonce confd did not issue", ErrRejected)
 	}
 	for _, u := range a.users {
-		if u.User != cred.Username {
+		if u.Name != cred.Username {
 			continue
 		}
 		chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Opaque: cred.Opaque, Algorithm: alg, QOP: []string{"auth"}}
-		want, err := digest.Digest(chal, digest.Options{Method: method, URI: cred.URI, Username: u.User,
+		want, err := digest.Digest(chal, digest.Options{Method: method, URI: cred.URI, Username: u.Name,
 			Password: u.Password, Cnonce: cred.Cnonce, Count: cred.Nc})
 		if err != nil || !hmac.Equal([]byte(want.Response), []byte(cred.Response)) {
-			return "", fmt.Errorf("%w: wrong response for %q", ErrRejected, u.User)
+			return "", fmt.Errorf("%w: wrong response for %q", ErrRejected, u.Name)
 		}
 		// The response is right: only now does an old nonce make it stale, not wrong.
 		issued := time.Unix(unix, 0)
@@ -198,7 +201,7 @@ func (a *Authenticator) Check(authorization, method, requestURI string) (string,
 		if err := a.count(cred.Nonce, issued, cred.Nc); err != nil {
 			return "", err
 		}
-		return u.User, nil
+		return u.Name, nil
 	}
 	return "", fmt.Errorf("%w: unknown user %q", ErrRejected, cred.Username)
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
-
-	"confd/internal/config"
 )
 
 const roomURI = "sip:room@confd.example"
@@ -30,7 +28,7 @@ func answer(t *testing.T, challenge, method, uri, user, password string, nc int)
 }
 
 func TestChallengesOfferSHA256ThenMD5AndAcceptBoth(t *testing.T) {
-	a := New("", []config.User{{User: "ada", Password: "pw"}}, nil)
+	a := New("", []User{{Name: "ada", Password: "pw"}}, nil)
 	if a.Realm() != "confd" {
 		t.Errorf("realm %q", a.Realm())
 	}
@@ -54,7 +52,7 @@ func TestChallengesOfferSHA256ThenMD5AndAcceptBoth(t *testing.T) {
 // Authorization sent again (to the same room or another) is refused, as is one whose uri is not
 // the Request-URI or that left out qop; a fresh count on the same nonce is fine.
 func TestCapturedAuthorizationIsWorthlessElsewhere(t *testing.T) {
-	a := New("", []config.User{{User: "ada", Password: "pw"}}, nil)
+	a := New("", []User{{Name: "ada", Password: "pw"}}, nil)
 	chal := a.Challenges(false)[0]
 	captured := answer(t, chal, "INVITE", roomURI, "ada", "pw", 1)
 	if _, err := a.Check(captured, "INVITE", roomURI); err != nil {
@@ -93,7 +91,7 @@ func mustNonce(t *testing.T, challenge string) string {
 
 func TestCheck(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	a := New("", []config.User{{User: "ada", Password: "pw"}}, func() time.Time { return now })
+	a := New("", []User{{Name: "ada", Password: "pw"}}, func() time.Time { return now })
 	chal := a.Challenges(false)[1]
 	cases := []struct {
 		name, auth, method string
@@ -132,7 +130,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestMD5AloneWhenAsked(t *testing.T) {
-	a := New("", []config.User{{User: "ada", Password: "pw"}}, nil, "md5", "rot13")
+	a := New("", []User{{Name: "ada", Password: "pw"}}, nil, "md5", "rot13")
 	chals := a.Challenges(false)
 	if len(chals) != 1 {
 		t.Fatalf("challenges %q: want MD5 alone", chals)

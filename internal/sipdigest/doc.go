@@ -1,6 +1,6 @@
 // Package sipdigest is SIP digest authentication on confd's side (RFC 3261 section 22.4, RFC
 // 2617, RFC 7616 and RFC 8760): the challenges of a 401 and the check of the Authorization that
-// answers them, against config.Security.Users.
+// answers them, against a list of Users (the daemon's config.Security.Users).
 //
 // What makes a captured Authorization worthless elsewhere or later:
 //   - qop=auth is required, so the response covers a nonce count and the client's nonce;
