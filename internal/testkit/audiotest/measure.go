@@ -40,7 +40,7 @@ func ToneLevel(pcm []int16, rate int, freqHz float64) float64 {
 
 // LevelChunk is the length of the pieces MedianToneLevel measures: long enough to resolve tones
 // 100 Hz apart (a Hann window's main lobe is 4/LevelChunk wide), short enough that a splice
-// leaves most pieces whole. The Go phones' Timeline.Level (e2e/phones) measures the same pieces.
+// leaves most pieces whole. The Go phones' Timeline.Level (testkit/gophone) measures the same pieces.
 const LevelChunk = 200 * time.Millisecond
 
 // MedianToneLevel returns the level in dBFS of the sine at freqHz in pcm as a listener hears it:
