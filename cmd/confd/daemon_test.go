@@ -262,7 +262,9 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 		if len(pcm) > rate {
 			pcm = pcm[rate/2:] // the first half second: jitter buffer and codec start
 		}
-		other, own := audiotest.ToneLevel(pcm, rate, c.other), audiotest.ToneLevel(pcm, rate, c.own)
+		// The median of 200 ms pieces: a Goertzel sum over the whole call reads a 440 Hz tone
+		// that confd's jitter buffer spliced a few times (a loaded machine) as 20 dB fainter.
+		other, own := audiotest.MedianToneLevel(pcm, rate, c.other), audiotest.MedianToneLevel(pcm, rate, c.own)
 		if other < -30 || other-own < 20 {
 			t.Errorf("%s hears the other at %.1f dBFS and itself at %.1f", c.p, other, own)
 		}

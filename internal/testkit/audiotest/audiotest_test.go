@@ -102,3 +102,32 @@ func TestWAVRoundTrip(t *testing.T) {
 		t.Error("garbage accepted as WAV")
 	}
 }
+
+// TestMedianToneLevelReadsASplicedTone: a 440 Hz tone with five 20 ms frames cut out 300 to 460
+// ms apart (a jitter buffer shortening its delay after stalls) is at its level in every frame.
+// ToneLevel over the whole of it reads -33 dBFS, each cut having turned the tone by 0.8 of a
+// cycle (the failure of sipleg's TestDialOutThroughAnAuthenticatingProxy); MedianToneLevel reads
+// the level, and still tells the tone from one that is absent or missing from most of the audio.
+func TestMedianToneLevelReadsASplicedTone(t *testing.T) {
+	const rate, frame = 8000, 160
+	whole := Generate(440, 0.25, rate, 3*rate)
+	var spliced []int16
+	for i := 0; i+frame <= len(whole); i += frame {
+		if n := i / frame; n != 21 && n != 42 && n != 65 && n != 83 && n != 99 {
+			spliced = append(spliced, whole[i:i+frame]...)
+		}
+	}
+	if got := ToneLevel(spliced, rate, 440); got > -30 {
+		t.Errorf("ToneLevel of the spliced tone: %.1f dBFS; the test no longer shows what it guards against", got)
+	}
+	if got := MedianToneLevel(spliced, rate, 440); math.Abs(got-(-12.04)) > 0.3 {
+		t.Errorf("MedianToneLevel of the spliced tone: %.2f dBFS, want -12.0", got)
+	}
+	if got := MedianToneLevel(spliced, rate, 1000); got > -60 {
+		t.Errorf("absent 1000 Hz reads %.1f dBFS, want < -60", got)
+	}
+	mostlySilent := append(make([]int16, 2*rate), whole[:rate/2]...)
+	if got := MedianToneLevel(mostlySilent, rate, 440); got > -60 {
+		t.Errorf("a tone in only a fifth of the audio reads %.1f dBFS, want < -60", got)
+	}
+}

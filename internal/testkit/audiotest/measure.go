@@ -3,6 +3,8 @@ package audiotest
 import (
 	"math"
 	"math/cmplx"
+	"slices"
+	"time"
 )
 
 // floorDB is what the level functions return for digital silence.
@@ -34,6 +36,34 @@ func ToneLevel(pcm []int16, rate int, freqHz float64) float64 {
 	}
 	// A sine of amplitude A gives |X| = A·N/2 times the Hann window's coherent gain of 0.5.
 	return toDB(4 * math.Hypot(re, im) / float64(n))
+}
+
+// LevelChunk is the length of the pieces MedianToneLevel measures: long enough to resolve tones
+// 100 Hz apart (a Hann window's main lobe is 4/LevelChunk wide), short enough that a splice
+// leaves most pieces whole. The Go phones' Timeline.Level (testkit/gophone) measures the same pieces.
+const LevelChunk = 200 * time.Millisecond
+
+// MedianToneLevel returns the level in dBFS of the sine at freqHz in pcm as a listener hears it:
+// the median of ToneLevel over the whole LevelChunk pieces of pcm (ToneLevel of all of pcm when
+// it holds fewer than two). ToneLevel over a long block is a coherent sum: it reads the tone's level only while
+// the tone's phase runs on unbroken. What a phone decodes is spliced wherever a frame was dropped
+// or concealed on the way (a jitter buffer shortening its delay after a stall, a room that
+// skipped a tick): each 20 ms splice turns a 440 Hz tone by 0.8 of a cycle, and a few of them
+// spread over two seconds cancel the sum to 20 dB below a tone that was heard at full level in
+// every frame (sipleg's TestDialOutThroughAnAuthenticatingProxy read -32 dBFS for -12). The
+// median of short pieces reads the level; a tone missing from more than half of the pieces, or
+// present in none, still reads far below.
+func MedianToneLevel(pcm []int16, rate int, freqHz float64) float64 {
+	n := int(int64(rate) * int64(LevelChunk) / int64(time.Second))
+	if len(pcm) < 2*n {
+		return ToneLevel(pcm, rate, freqHz)
+	}
+	levels := make([]float64, 0, len(pcm)/n)
+	for off := 0; off+n <= len(pcm); off += n {
+		levels = append(levels, ToneLevel(pcm[off:off+n], rate, freqHz))
+	}
+	slices.Sort(levels)
+	return levels[len(levels)/2]
 }
 
 // RMS returns the root-mean-square level of pcm in dB relative to full scale (a full-scale sine

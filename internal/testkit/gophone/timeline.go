@@ -111,10 +111,9 @@ func (t *Timeline) Coverage(from, to time.Time) float64 {
 	return float64(n) / float64(hi-lo)
 }
 
-// LevelChunk is the length of the pieces Level measures: long enough to resolve tones 100 Hz
-// apart (a Hann window's main lobe is 4/LevelChunk wide), short enough that a stall leaves
-// most pieces whole.
-const LevelChunk = 200 * time.Millisecond
+// LevelChunk is the length of the pieces Level measures: audiotest.MedianToneLevel's, long
+// enough to resolve tones 100 Hz apart, short enough that a stall leaves most pieces whole.
+const LevelChunk = audiotest.LevelChunk
 
 // minChunkCoverage is how much of a piece must have arrived for Level to measure it.
 const minChunkCoverage = 0.9
