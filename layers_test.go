@@ -85,9 +85,8 @@ func TestLayerOrder(t *testing.T) {
 		forbid(pkg, "a leg imports nothing of the daemon", in(daemon))
 	}
 	// A leg takes its own zero-value-complete configuration, which cmd/confd fills from the
-	// file (sipws still reads the origin rules, config.Origin and config.SameHost, it shares
-	// with the API).
-	for _, pkg := range []string{"confd/sipleg", "confd/webrtcleg"} {
+	// file.
+	for _, pkg := range []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"} {
 		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
 	}
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between

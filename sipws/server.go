@@ -14,7 +14,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/sipua"
 	"confd/webrtcleg"
@@ -47,7 +46,7 @@ type Server struct {
 	admit    *guard.Admission // upgrades: rate, connections per source and in all
 	requests *guard.Admission // dialog-creating INVITEs and REGISTERs: rate per source
 	messages *guard.Admission // every SIP message: rate per source
-	origins  map[string]bool  // Config.AllowedOrigins, canonical; "*" allows any
+	origins  guard.Origins    // Config.AllowedOrigins and the page's own (guard.Origins.Allows)
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -81,14 +80,7 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 		s.attempts = guard.NewAttempts(guard.AttemptsConfig{})
 	}
 	s.admit, s.requests, s.messages = cfg.admissions()
-	s.origins = map[string]bool{}
-	for _, o := range cfg.AllowedOrigins {
-		if o == "*" {
-			s.origins[o] = true
-		} else if o, ok := config.Origin(o); ok { // config.Validate names the others
-			s.origins[o] = true
-		}
-	}
+	s.origins = guard.NewOrigins(cfg.AllowedOrigins)
 	return s
 }
 
@@ -107,7 +99,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusServiceUnavailable, &guard.Refusal{Err: errors.New("sipws: shutting down"), RetryAfter: time.Duration(s.cfg.retryAfter()) * time.Second})
 		return
 	}
-	if !s.originAllowed(r) {
+	if !s.origins.Allows(r) {
 		s.stats.foreignOrigin.Add(1)
 		s.refuse(w, http.StatusForbidden, ErrForeignOrigin)
 		return
@@ -161,24 +153,6 @@ func (s *Server) refuse(w http.ResponseWriter, status int, err error) {
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-}
-
-// originAllowed applies RFC 6455 section 10.2: a browser names the page that opens the socket
-// in Origin, and a page of another site must not drive SIP from the user's browser. Allowed:
-// no Origin (not a browser: sip.js under node, phones), the origin confd is reached at (the
-// Host, ports 80 and 443 implied, whatever the scheme: TLS may end at a proxy), or one of
-// Config.AllowedOrigins. An opaque origin ("null": a sandboxed frame, a file) is
-// foreign unless "*" is allowed.
-func (s *Server) originAllowed(r *http.Request) bool {
-	values := r.Header.Values("Origin")
-	if len(values) == 0 {
-		return true
-	}
-	if len(values) > 1 || s.origins["*"] {
-		return s.origins["*"]
-	}
-	o, ok := config.Origin(values[0])
-	return ok && (config.SameHost(o, r.Host) || s.origins[o])
 }
 
 // offersSIP reports whether the Sec-WebSocket-Protocol values list "sip".

@@ -7,6 +7,8 @@
 package api
 
 import (
+	"confd/internal/guard"
+
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -23,7 +25,6 @@ import (
 	"time"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/rtpfwd"
 )
 
@@ -66,7 +67,7 @@ type Config struct {
 // Handler is the API's http.Handler.
 type Handler struct {
 	cfg     Config
-	origins map[string]bool // AllowedOrigins, normalised by config.Origin
+	origins guard.Origins // AllowedOrigins, with the server's own page (guard.Origins.Allows)
 	b       *bridge.Bridge
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -91,12 +92,7 @@ func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handler{cfg: cfg, b: b, log: log, mux: http.NewServeMux(), origins: map[string]bool{}}
-	for _, o := range cfg.AllowedOrigins {
-		if n, ok := config.Origin(o); ok {
-			h.origins[n] = true
-		}
-	}
+	h := &Handler{cfg: cfg, b: b, log: log, mux: http.NewServeMux(), origins: guard.NewOrigins(cfg.AllowedOrigins)}
 	h.open("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.open("GET /readyz", h.readyz)
 	h.open("GET /api/openapi.json", serveOpenAPI)
@@ -182,7 +178,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
 	if o == "" || !strings.HasPrefix(r.URL.Path, "/api/") {
 		return false
 	}
-	if n, ok := config.Origin(o); !ok || !h.origins[n] {
+	if n, ok := guard.Origin(o); !ok || !h.origins[n] {
 		return false
 	}
 	hd := w.Header()
@@ -214,7 +210,7 @@ func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc 
 			return
 		}
 		if changesState(r.Method) {
-			if !h.originAllowed(r) {
+			if !h.origins.Allows(r) {
 				writeError(w, http.StatusForbidden, "cross-site request refused: Origin "+r.Header.Get("Origin")+" is not this server's and not allowed")
 				return
 			}
@@ -283,31 +279,6 @@ func changesState(method string) bool {
 func isJSON(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && mt == "application/json"
-}
-
-// originAllowed reports whether r's Origin (RFC 6454), when it has one, is the server's own
-// (the scheme of this connection and the Host asked for: another port of the same host is
-// another origin) or one of AllowedOrigins; behind a TLS-terminating proxy the page's https
-// origin goes in AllowedOrigins. A request
-// without an Origin is not from a browser's cross-site fetch, unless Sec-Fetch-Site says so.
-func (h *Handler) originAllowed(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
-	}
-	n, ok := config.Origin(o)
-	if !ok {
-		return false // "null" (sandboxed frames, file:) and garbage
-	}
-	if h.origins[n] {
-		return true
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	self, ok := config.Origin(scheme + "://" + r.Host)
-	return ok && n == self
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {

@@ -134,9 +134,6 @@ max_conns_per_source = 8
 			t.Errorf("%s: %v, want an http_security error", bad, err)
 		}
 	}
-	if o, ok := Origin("HTTPS://Console.Example:443/"); !ok || o != "https://console.example" {
-		t.Errorf("Origin: %q %v", o, ok)
-	}
 
 	// The API token: flag, then file, then environment, then random.
 	file := filepath.Join(dir, "token")

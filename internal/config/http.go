@@ -1,12 +1,12 @@
 package config
 
 import (
+	"confd/internal/guard"
+
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -77,7 +77,7 @@ func (h HTTPSecurity) WithDefaults() HTTPSecurity {
 func (h HTTPSecurity) validate() error {
 	var errs []error
 	for _, o := range h.AllowedOrigins {
-		if _, ok := Origin(o); !ok {
+		if _, ok := guard.Origin(o); !ok {
 			errs = append(errs, fmt.Errorf("http_security.allowed_origins: %q is not an origin like https://host[:port]", o))
 		}
 	}
@@ -86,46 +86,6 @@ func (h HTTPSecurity) validate() error {
 		errs = append(errs, errors.New("http_security: timeouts and limits must not be negative"))
 	}
 	return errors.Join(errs...)
-}
-
-// Origin normalises a serialised origin "scheme://host[:port]" (RFC 6454 section 6.1): scheme
-// and host in lower case, the default port dropped. It refuses "null", other schemes, and
-// anything with user info, a path, a query or a fragment.
-func Origin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", false
-	}
-	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
-	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
-		port = ""
-	}
-	if port != "" {
-		host = net.JoinHostPort(host, port)
-	} else if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host, true
-}
-
-// SameHost reports whether origin, as Origin normalised it, names host (an HTTP Host header):
-// the page confd serves itself. The scheme is not compared, since TLS may end at a proxy in
-// front of confd, and ports 80 and 443 are implied.
-func SameHost(origin, host string) bool {
-	_, h, _ := strings.Cut(origin, "://")
-	return h == canonicalHost(host)
-}
-
-// canonicalHost returns a Host lowercased and without the port 80 or 443.
-func canonicalHost(host string) string {
-	host = strings.ToLower(host)
-	for _, p := range []string{":80", ":443"} {
-		if h, ok := strings.CutSuffix(host, p); ok {
-			return h
-		}
-	}
-	return host
 }
 
 // ResolveAPIToken sets c.APIToken by docs/SPEC.md's precedence: -api-token (or api_token in the file),

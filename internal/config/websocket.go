@@ -1,6 +1,8 @@
 package config
 
 import (
+	"confd/internal/guard"
+
 	"errors"
 	"fmt"
 )
@@ -32,7 +34,7 @@ type WebSocket struct {
 func (w WebSocket) validate() error {
 	var errs []error
 	for _, o := range w.AllowedOrigins {
-		if _, ok := Origin(o); !ok && o != "*" {
+		if _, ok := guard.Origin(o); !ok && o != "*" {
 			errs = append(errs, fmt.Errorf("security.websocket.allowed_origins: %q is not an origin (http(s)://host[:port]) nor \"*\"", o))
 		}
 	}

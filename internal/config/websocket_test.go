@@ -38,31 +38,4 @@ func TestWebSocketSettings(t *testing.T) {
 			t.Errorf("%q: error %v, want one naming %s", file, err, want)
 		}
 	}
-	for in, want := range map[string]string{
-		"https://App.Example.com:443": "https://app.example.com",
-		"http://example.com:80/":      "http://example.com",
-		"http://[::1]:8080":           "http://[::1]:8080",
-	} {
-		if got, ok := Origin(in); !ok || got != want {
-			t.Errorf("Origin(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-}
-
-func TestSameHost(t *testing.T) {
-	for _, tc := range []struct {
-		origin, host string
-		want         bool
-	}{
-		{"https://confd.example", "confd.example", true},
-		{"https://confd.example", "Confd.Example:443", true},
-		{"http://confd.example:8080", "confd.example:8080", true},
-		{"https://attacker.example", "confd.example", false},
-		{"https://confd.example.attacker.example", "confd.example", false},
-		{"http://confd.example:8081", "confd.example:8080", false},
-	} {
-		if got := SameHost(tc.origin, tc.host); got != tc.want {
-			t.Errorf("SameHost(%q, %q) = %v, want %v", tc.origin, tc.host, got, tc.want)
-		}
-	}
 }
