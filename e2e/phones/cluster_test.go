@@ -422,24 +422,19 @@ func TestClusterDrainAndKill(t *testing.T) {
 	}
 }
 
-// onsetAfter returns when p first heard a sample louder than onsetLevel (of full scale) after
-// from, within window; ok is false when it heard none.
-func onsetAfter(p interface {
-	Heard(from, to time.Time) []int16
-}, from time.Time) (at time.Time, ok bool) {
-	const onsetLevel = 1638 // 0.05 of full scale: a third of the tone's peak
-	for i, s := range p.Heard(from, from.Add(window)) {
-		if s > onsetLevel || s < -onsetLevel {
-			return from.Add(time.Duration(i) * time.Second / codec.SampleRate), true
-		}
-	}
-	return time.Time{}, false
-}
+// cascadeTurns is how many times each speaker of TestClusterCascadeAddedLatency begins after
+// silence.
+const cascadeTurns = 7
 
-// TestClusterCascadeAddedLatency: Ada speaks (her tone starts after silence) and is heard by
-// Bob on her node and by Cy on the room's owner, through the cascade; the later onset at Cy is
-// what the cascade adds (issue 11's bar: at most 20 ms more than two phones on one node; the
-// figure is logged for the report, not asserted). Each turn's two onsets are of one sound, heard at once, so the sender's timing cancels out.
+// TestClusterCascadeAddedLatency: a cascaded pair hears each other with at most issue 11's
+// 20 ms more than two phones on one node. Ada and Bob are on one node, Cy and Dee on the room's
+// owner. Ada speaks after silence and is heard by Bob beside her and by Cy through the
+// cascade; then Cy speaks and is heard by Dee beside him and by Ada through the cascade. Each
+// turn's two onsets are of one sound, so the speaker's timing cancels out, and the later one,
+// taken by arrival (arrivalLog), is what the cascade adds in that direction. The figures are
+// logged for the report (timing bars are not asserted); what is asserted is that the tone
+// enters once: nobody hears their own tone back, and the far listener hears it as loud as the
+// near one.
 func TestClusterCascadeAddedLatency(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
@@ -447,30 +442,60 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[landed].sip, room, "Bob", toneBob)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
-	waitSteady(t, []*Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
-	bob.SetTone(false)
-	cy.SetTone(false)
-	var added []time.Duration
-	for range 5 {
-		ada.SetTone(false)
-		time.Sleep(600 * time.Millisecond)
-		start := time.Now()
-		ada.SetTone(true)
-		time.Sleep(window + 100*time.Millisecond)
-		near, ok1 := onsetAfter(bob, start)
-		far, ok2 := onsetAfter(cy, start)
-		if !ok1 || !ok2 {
-			t.Fatalf("Ada's tone not heard within a second: by Bob %v, by Cy %v", ok1, ok2)
-		}
-		t.Logf("Ada's onset heard %v after she began by Bob (same node), %v by Cy (through the cascade)",
-			near.Sub(start).Round(100*time.Microsecond), far.Sub(start).Round(100*time.Microsecond))
-		added = append(added, far.Sub(near))
+	dee := c.mustDial(c.nodes[owner].sip, room, "Dee", toneDee)
+	phones := []*Phone{ada, bob, cy, dee}
+	waitSteady(t, phones, hearing{bob: {toneAda}, cy: {toneAda}, dee: {toneBob}, ada: {toneDee}}.in)
+	for _, p := range phones {
+		p.SetTone(false)
 	}
-	slices.Sort(added)
-	median := added[len(added)/2]
-	// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the issue's
-	// bar is 20 ms.
-	t.Logf("the cascade adds %v (median of %v; issue 11's bar: ≤ 20 ms)", median, added)
+	t.Logf("room %s: Ada and Bob on %s, Cy and Dee on the owner %s", room, c.names[landed], c.names[owner])
+	type direction struct {
+		speaker, near, far *Phone
+		added              []time.Duration
+	}
+	dirs := []*direction{{speaker: ada, near: bob, far: cy}, {speaker: cy, near: dee, far: ada}}
+	for turn := range cascadeTurns {
+		for _, d := range dirs {
+			time.Sleep(600 * time.Millisecond) // silence: every talker detector lets go
+			start := time.Now()
+			d.speaker.SetTone(true)
+			time.Sleep(window + 100*time.Millisecond)
+			d.speaker.SetTone(false)
+			near, ok1 := d.near.OnsetAfter(start, start.Add(window))
+			far, ok2 := d.far.OnsetAfter(start, start.Add(window))
+			if !ok1 || !ok2 {
+				t.Fatalf("turn %d: %s not heard within a second: by %s %v, by %s %v", turn, d.speaker, d.near, ok1, d.far, ok2)
+			}
+			d.added = append(d.added, far.Sub(near))
+			// Once: the speaker does not hear itself back, and the far listener hears one
+			// copy, as loud as the near one (within 3 dB).
+			from, to := start.Add(300*time.Millisecond), start.Add(window)
+			hz := d.speaker.Config().ToneHz
+			if lvl := d.speaker.HeardLevel(from, to, hz); lvl > heardAt-downBy {
+				t.Errorf("turn %d: %s hears its own tone at %.1f dBFS: a loop through the cascade", turn, d.speaker, lvl)
+			}
+			if n, f := d.near.HeardLevel(from, to, hz), d.far.HeardLevel(from, to, hz); f-n > 3 || f-n < -3 {
+				t.Errorf("turn %d: %s heard at %.1f dBFS by %s beside it, %.1f by %s through the cascade: want one copy", turn, d.speaker, n, d.near, f, d.far)
+			}
+		}
+	}
+	for _, d := range dirs {
+		sorted := slices.Sorted(slices.Values(d.added))
+		// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the
+		// issue's bar is 20 ms.
+		t.Logf("%s to %s through the cascade: added min %v median %v max %v (turns %v; issue 11's bar: ≤ 20 ms)",
+			d.speaker.Config().Name, d.far.Config().Name, sorted[0].Round(100*time.Microsecond),
+			sorted[len(sorted)/2].Round(100*time.Microsecond), sorted[len(sorted)-1].Round(100*time.Microsecond), roundAll(d.added))
+	}
+}
+
+// roundAll rounds each duration to 0.1 ms, for logs.
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(100 * time.Microsecond)
+	}
+	return out
 }
 
 // TestClusterTwentyRoomsOverThreeNodes: twenty rooms, each with a phone through Kamailio and a

@@ -89,13 +89,15 @@ type Phone struct {
 	cfg  Config
 	room string
 
-	sip    *net.UDPConn
-	media  *net.UDPConn
-	local  netip.AddrPort // the SIP socket's address, for Via and Contact
-	heard  *Timeline
-	ssrc   uint32
-	callID string
-	tag    string
+	sip   *net.UDPConn
+	media *net.UDPConn
+	local netip.AddrPort // the SIP socket's address, for Via and Contact
+	heard *Timeline
+	// arrivals is what came when, for onsets (onset.go).
+	arrivals arrivalLog
+	ssrc     uint32
+	callID   string
+	tag      string
 
 	// The dialog, set once the INVITE's 2xx arrived.
 	mu         sync.Mutex
@@ -523,5 +525,6 @@ func (p *Phone) readMedia() {
 			continue
 		}
 		p.heard.Add(arrival, pkt.SSRC, pkt.Timestamp, p.cfg.Codec.ClockRate(), pcm[:samples])
+		p.arrivals.add(arrival, pcm[:samples])
 	}
 }
