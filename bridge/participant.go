@@ -71,6 +71,9 @@ type ParticipantInfo struct {
 	// the jitter measured): a cascade leg from another node on the same network, whose audio
 	// has already been through one jitter buffer.
 	LowDelay bool
+	// Phasing says how the room's tick phasing treats the participant's packets (phase.go): a
+	// person is PhaseTalking, the zero value.
+	Phasing Phasing
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -173,6 +176,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		}
 		r.parts = append(r.parts, p)
 		r.byMixID[p.mid] = p
+		r.phase.join(p)
 		p.refresh(r)
 		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
 			Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
@@ -456,6 +460,7 @@ func (p *Participant) Leave(reason string) {
 				}
 			}
 			delete(r.byMixID, p.mid)
+			r.phase.leave(p)
 			for _, q := range r.parts {
 				if v := q.view.Load(); v != nil && v.target == p.id {
 					q.refresh(r) // p's coaches keep their role without a target

@@ -109,3 +109,84 @@ func TestPhaseStaysInAGoodGap(t *testing.T) {
 		t.Errorf("shift %v, want none: the tick's gap is as wide as the others", err)
 	}
 }
+
+// phasedRoom runs a room in a synctest bubble for 15 s with a listener and one sender per
+// phasing, each sending from its offset after the room's first tick was due (ticks come at
+// join+20ms·n) a tone of its frequency (0: digital silence, which is still sent), and returns
+// how far the room's clock moved (modulo a frame, positive: earlier).
+func phasedRoom(t *testing.T, senders []phasedSender) time.Duration {
+	var shifted time.Duration
+	synctest.Test(t, func(t *testing.T) {
+		b := New(Config{})
+		leg := &fakeLeg{}
+		listener, err := b.Join("phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var parts []*Participant
+		for _, s := range senders {
+			p, err := b.Join("phase", ParticipantInfo{Name: "sender", Output: codec.Format{Codec: codec.PCMU}, Phasing: s.phasing,
+				Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &fakeLeg{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, p)
+			wg.Go(func() {
+				time.Sleep(s.offset)
+				if err := rtptest.SendTone(p, codec.PCMU, 0, s.hz, stop); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		time.Sleep(15 * time.Second)
+		room, _ := b.Room("phase")
+		shifted = (room.clock.Shifted()%phaseFrame + phaseFrame) % phaseFrame
+		close(stop)
+		wg.Wait()
+		for _, p := range parts {
+			p.Leave("bye")
+		}
+		listener.Leave("bye")
+		synctest.Wait()
+	})
+	return shifted
+}
+
+type phasedSender struct {
+	phasing Phasing
+	offset  time.Duration
+	hz      float64
+}
+
+// TestLeadSetsTheTickHalfAFrameAfterIt: a cascade leg from another node (PhaseLead) whose
+// packets, silent, arrive 2 ms after the tick (waiting 18 ms) makes the room move its ticks
+// until they come half a frame after them: 8 ms earlier. A person talking at another phase
+// meanwhile does not move it elsewhere: the owner follows its cascades alone.
+func TestLeadSetsTheTickHalfAFrameAfterIt(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		senders []phasedSender
+	}{
+		{"silent lead", []phasedSender{{PhaseLead, 2 * time.Millisecond, 0}}},
+		{"silent lead and a talker", []phasedSender{{PhaseLead, 2 * time.Millisecond, 0}, {PhaseTalking, 9 * time.Millisecond, 700}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// From an 18 ms wait to a 10 ms one: ticks 8 ms earlier (modulo a frame).
+			if s := phasedRoom(t, tc.senders); s < 7*time.Millisecond || s > 9*time.Millisecond {
+				t.Errorf("clock shifted %v, want about 8ms", s)
+			}
+		})
+	}
+}
+
+// TestCascadeToTheOwnerIsNotPhasedOn: the calling node's cascade leg to the owner (PhaseNever)
+// talking, its packets 12 ms before the tick, leaves the clock where it is: the owner phases on
+// that node's packets, and were both to follow each other their clocks would slide for ever. A
+// person in the same place moves the tick (TestTickMovesToJustAfterTheTalkersPackets).
+func TestCascadeToTheOwnerIsNotPhasedOn(t *testing.T) {
+	if s := phasedRoom(t, []phasedSender{{PhaseNever, 8 * time.Millisecond, 700}}); s != 0 {
+		t.Errorf("clock shifted %v, want not at all", s)
+	}
+}

@@ -10,7 +10,8 @@ import (
 )
 
 // OpusEncoder encodes 48 kHz mono PCM into Opus payloads for the RTP payload format of RFC 7587
-// (always "opus/48000/2" in SDP, RTP clock 48 kHz) through libopus, in its VoIP application.
+// (always "opus/48000/2" in SDP, RTP clock 48 kHz) through libopus, in its VoIP application
+// (or its restricted low-delay one for Format.LowDelay).
 //
 // DTX (RFC 7587 section 3.1.3), on unless Format.NoDTX: during silence libopus returns packets of
 // one or two bytes (a bare TOC), which opus.h says need not be transmitted; Encode returns 0 for
@@ -45,7 +46,11 @@ const opusDTXLevel Level = -50
 // newOpusEncoder makes an encoder for a validated, normalised Opus format.
 func newOpusEncoder(f Format) (*OpusEncoder, error) {
 	e := &OpusEncoder{format: f, samples: f.Samples()}
-	if err := e.enc.Init(SampleRate, 1, opus.AppVoIP); err != nil {
+	app := opus.AppVoIP
+	if f.LowDelay {
+		app = opus.AppRestrictedLowdelay
+	}
+	if err := e.enc.Init(SampleRate, 1, app); err != nil {
 		return nil, fmt.Errorf("codec: opus encoder: %w", err)
 	}
 	if err := e.configure(); err != nil {
