@@ -74,6 +74,8 @@ type ParticipantInfo struct {
 	// Phasing says how the room's tick phasing treats the participant's packets (phase.go): a
 	// person is PhaseTalking, the zero value.
 	Phasing Phasing
+	// Cascade names the other node of a cascade leg (cascade.go); "" for a person.
+	Cascade string
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -159,11 +161,11 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	}
 	var err error
 	r.do(func() {
-		if r.settings.Limit > 0 && len(r.parts) >= r.settings.Limit {
+		if r.full(p) {
 			err = ErrRoomFull
 			return
 		}
-		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output}); e != nil {
+		if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: src, Format: info.Output, Premixed: info.Cascade != ""}); e != nil {
 			err = fmt.Errorf("%w: %w", ErrBadSetting, e)
 			return
 		}
@@ -178,8 +180,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		r.byMixID[p.mid] = p
 		r.phase.join(p)
 		p.refresh(r)
-		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id,
-			Data: map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()}})
+		r.b.bus.Publish(p.arrivalEvent(r))
 		if !r.running && !r.b.noClock {
 			r.start()
 		}
@@ -195,6 +196,9 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 	cfg := p.room.b.cfg.Jitter
 	if p.info.LowDelay {
 		cfg.StartDelay, cfg.MinDelay = time.Nanosecond, 0
+	}
+	if p.info.Cascade != "" {
+		cfg.MaxTarget = cascadeMaxTarget
 	}
 	cfg.PayloadTypes = types
 	cfg.OnEvent = p.handleEvent
@@ -466,7 +470,7 @@ func (p *Participant) Leave(reason string) {
 					q.refresh(r) // p's coaches keep their role without a target
 				}
 			}
-			r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+			r.b.bus.Publish(p.departureEvent(r, reason))
 			if len(r.parts) == 0 {
 				r.b.bus.Publish(Event{Type: EventRoomFinished, Room: r.name,
 					Data: map[string]any{"duration_seconds": max(0, now().Sub(r.startedAt).Round(time.Millisecond).Seconds())}})
@@ -505,6 +509,7 @@ func (p *Participant) State() ParticipantState {
 		Codec: v.codec, Role: v.rules.Role.String(), Target: v.target,
 		Muted: v.rules.Muted, Deaf: v.rules.Deaf, OnHold: p.hold.Load(),
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
+		Cascade: p.info.Cascade != "", Node: p.info.Cascade,
 	}
 }
 

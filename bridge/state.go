@@ -61,4 +61,7 @@ type ParticipantState struct {
 	Talking   bool      `json:"talking"`
 	LevelDBov float64   `json:"level_dbov"`
 	JoinedAt  time.Time `json:"joined_at"`
+	// Cascade marks a cascade leg between nodes, not a person; Node is the other node.
+	Cascade bool   `json:"cascade,omitempty"`
+	Node    string `json:"node,omitempty"`
 }

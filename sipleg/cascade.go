@@ -56,12 +56,12 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 // cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), how the
 // room phases its tick on it, and its output (cascadeFormat).
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
-	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade // the calling node, on the owner
+	info.Kind, info.Name, info.Cascade = CascadeKind, "cascade "+c.cascade, c.cascade // the calling node, on the owner
 	// The owner sets its tick half a frame after the calling node's packets; the calling node
 	// never phases on the owner's, or the two would chase each other (bridge/phase.go).
 	info.Phasing = bridge.PhaseLead
 	if c.outbound {
-		info.Name = "cascade to " + c.peer // the owner, on the calling node
+		info.Name, info.Cascade = "cascade to "+c.peer, c.peer // the owner (its address), on the calling node
 		info.Phasing = bridge.PhaseNever
 	}
 	info.LowDelay = true

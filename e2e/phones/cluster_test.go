@@ -312,12 +312,16 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != cluster.CascadeKind {
 		t.Errorf("the owner's room has no cascade leg from %s: %v", c.names[landed], c.localRoom(owner, room))
 	}
-	// The cascade leg carries Opus (the best codec both ends have), both ways.
+	// The cascade leg carries Opus (the best codec both ends have), both ways, and is listed
+	// as a cascade to or from the other node, not as a person.
 	for _, i := range []int{owner, landed} {
 		st, _ := c.localState(i, room)
 		for _, p := range st.Participants {
 			if p.Kind == cluster.CascadeKind {
-				t.Logf("node %s: %s on %s", c.names[i], p.Name, p.Codec)
+				t.Logf("node %s: %s on %s, node %q", c.names[i], p.Name, p.Codec, p.Node)
+				if !p.Cascade || (i == owner && p.Node != c.names[landed]) || (i == landed && p.Node == "") {
+					t.Errorf("node %s lists the cascade leg with cascade %v node %q, want true and the other node", c.names[i], p.Cascade, p.Node)
+				}
 				if !strings.Contains(strings.ToLower(p.Codec), "opus") {
 					t.Errorf("node %s: the cascade leg is on %s, want Opus", c.names[i], p.Codec)
 				}

@@ -1,0 +1,71 @@
+package bridge
+
+import "errors"
+
+// A cascade leg (README "Several nodes") joins a room owned by another node, or comes from one,
+// as a participant, so that minus-one mixing alone keeps every voice from returning to where it
+// entered. It is not a person: it carries the voices of everyone on the other node. The room
+// therefore never counts it towards its limit or its people, publishes its arrival and
+// departure as a "cascade" event instead of a "join" and a "leave" (which would play the entry
+// chime, start a recording and tell a webhook that someone came), shows it in the roster marked
+// with the other node's name, and leaves it out of "mute all", which would mute everyone behind
+// it. Its audio is a mix whose talkers the other node faded in already, so the mixer lets it in
+// unfaded when it starts from silence (mixer.ParticipantConfig.Premixed).
+
+// cascadeMaxTarget bounds the target delay of a cascade leg's jitter buffer (jitter.Config
+// MaxTarget). The leg's packets wait about half a frame for the tick at either end (phase.go),
+// so a target below that costs no frame; one above it, which a busy sender's tick times or its
+// clock's phasing slides make the estimate reach, held every voice crossing the cascade a whole
+// frame longer (measured in TestClusterCascadeAddedLatency: the calling node's buffer targeting
+// 4-12 ms and playing the owner's audio 21-28 ms behind its fastest path). A packet later than
+// this is concealed instead, on a hop within one network.
+const cascadeMaxTarget = phaseMargin
+
+// Cascade returns the node at the other end of the participant's cascade leg, or "" for a
+// person.
+func (p *Participant) Cascade() string { return p.info.Cascade }
+
+// arrivalEvent is the event that announces p in the room: a join, or for a cascade leg a
+// "cascade" event naming the other node.
+func (p *Participant) arrivalEvent(r *Room) Event {
+	if p.info.Cascade != "" {
+		return Event{Type: EventCascade, Room: r.name, Participant: p.id,
+			Data: map[string]any{"node": p.info.Cascade, "state": "joined", "codec": p.info.Output.Codec.String()}}
+	}
+	return Event{Type: EventJoin, Room: r.name, Participant: p.id,
+		Data: map[string]any{"name": p.info.Name, "from": p.info.From, "kind": p.info.Kind, "codec": p.info.Output.Codec.String()}}
+}
+
+// departureEvent is the event that says p has left: a leave, or a "cascade" event.
+func (p *Participant) departureEvent(r *Room, reason string) Event {
+	if p.info.Cascade != "" {
+		return Event{Type: EventCascade, Room: r.name, Participant: p.id,
+			Data: map[string]any{"node": p.info.Cascade, "state": "left", "reason": reason}}
+	}
+	return Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}}
+}
+
+// excused reports whether a refusal by Bridge.Admit lets the participant in all the same: a
+// WhileDraining leg into a draining bridge, a cascade leg into a full room.
+func (info ParticipantInfo) excused(err error) bool {
+	return (info.WhileDraining && errors.Is(err, ErrDraining)) || (info.Cascade != "" && errors.Is(err, ErrRoomFull))
+}
+
+// full reports whether the room's limit refuses p; the room's owner calls it. Cascade legs
+// neither count nor are refused: the people behind one were admitted on their own node.
+func (r *Room) full(p *Participant) bool {
+	if r.settings.Limit <= 0 || p.info.Cascade != "" {
+		return false
+	}
+	n := 0
+	for _, q := range r.parts {
+		if q.info.Cascade == "" {
+			n++
+		}
+	}
+	return n >= r.settings.Limit
+}
+
+// person reports whether p counts among the room's people: neither confd's own recorder or
+// player nor a cascade leg.
+func (p *Participant) person() bool { return !p.Internal() && p.info.Cascade == "" }
