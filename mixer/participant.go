@@ -80,11 +80,11 @@ type ParticipantConfig struct {
 type fade uint8
 
 const (
-	fadeNone fade = iota // steady: full level over the whole frame
-	fadeIn               // joins the mix: ramps up over the frame
-	fadeOut              // leaves the mix (talker stopped or outvoiced): ramps down over the frame
-	fadeCut              // removed by a rule (mute, role): ramps down over cutSamples, then silence
-	fadeEnter            // joins the mix at full level: a Premixed source starting from silence
+	fadeNone  fade = iota // steady: full level over the whole frame
+	fadeIn                // joins the mix: ramps up over the frame
+	fadeOut               // leaves the mix (talker stopped or outvoiced): ramps down over the frame
+	fadeCut               // removed by a rule (mute, role): ramps down over cutSamples, then silence
+	fadeEnter             // joins the mix at full level: a Premixed source starting from silence
 )
 
 // participant is one slot of the dense participant table. Slots are reused after Remove so the
