@@ -13,7 +13,7 @@ import "errors"
 // unfaded when it starts from silence (mixer.ParticipantConfig.Premixed).
 
 // cascadeMaxTarget bounds the target delay of a cascade leg's jitter buffer (jitter.Config
-// MaxTarget). The leg's packets wait about half a frame for the tick at either end (phase.go),
+// MaxTarget). The leg's packets wait 7.5-10 ms for the tick at either end (phase.go),
 // so a target below that costs no frame; one above it, which a busy sender's tick times or its
 // clock's phasing slides make the estimate reach, held every voice crossing the cascade a whole
 // frame longer (measured in TestClusterCascadeAddedLatency: the calling node's buffer targeting

@@ -40,17 +40,27 @@ const (
 // and its packets leave the calling node on that node's ticks, so they arrive on the owner at one
 // phase whether anyone talks or not (the leg sends no DTX: PhaseLead). A voice crossing the
 // cascade waits for the owner's tick one way and for the calling node's the other, and the two
-// waits add up to a frame less the two trips: the owner puts its tick half a frame after the
-// cascade's packets, halfway between the calling node's ticks, so that each way waits about
-// half a frame (Ada to Cy as long as Cy to Ada, 10 ms each), where a tick phased on the talkers
-// sat anywhere against the cascade after a silence and made one way wait up to a frame. It does
-// so always, not only while the cascade talks, and on the cascades alone, so that its clock does
-// not move when the talk passes from one node to another; local talkers then wait for the tick
-// at whatever phase the cascades leave them, as in a room without phasing. The calling node
-// phases on its own talkers and never on its cascade leg to the owner (PhaseNever): were both
-// ends to follow each other, each would keep moving to just after the other's packets and
-// their clocks would slide without end.
-const leadOffset = phaseFrame/2 - phaseMargin
+// waits add up to a frame less what the packets take beyond their ticks' due times both ways
+// (each sending tick running late and encoding, and the hop): the owner puts its tick about
+// halfway between the calling node's, leadWait after the cascade's latest packets, so that each
+// way waits a little under half a frame, where a tick phased on the talkers sat anywhere against
+// the cascade after a silence and made one way wait up to a frame. It does so always, not only
+// while the cascade talks, and on the cascades alone, so that its clock does not move when the
+// talk passes from one node to another; local talkers then wait for the tick at whatever phase
+// the cascades leave them, as in a room without phasing. The calling node phases on its own
+// talkers and never on its cascade leg to the owner (PhaseNever): were both ends to follow each
+// other, each would keep moving to just after the other's packets and their clocks would slide
+// without end.
+//
+// leadWait is short of half a frame because the other way pays those overheads: with the
+// latest packet waiting half a frame (a typical one 11-12 ms), TestClusterCascadeAddedLatency
+// measured 17.5 ms added from the calling node to the owner and 7 ms back on a busy machine,
+// where ticks run late by milliseconds; 7.5 ms splits such a machine's budget about evenly
+// and an idle one's (overheads near nothing) at about 10 and 15 ms.
+const (
+	leadWait   = 3 * phaseFrame / 8
+	leadOffset = leadWait - phaseMargin
+)
 
 // Phasing says how the room's tick phasing treats a participant's packets.
 type Phasing uint8
@@ -58,7 +68,7 @@ type Phasing uint8
 const (
 	// PhaseTalking phases the tick on the participant's packets while it talks: a person.
 	PhaseTalking Phasing = iota
-	// PhaseLead phases the tick half a frame after the participant's packets whether it talks
+	// PhaseLead phases the tick leadWait after the participant's packets whether it talks
 	// or not, and on such participants alone while any sends: a cascade leg from another node,
 	// on the owner of the room.
 	PhaseLead
@@ -117,7 +127,7 @@ func (ph *phaser) keep(w time.Duration) {
 // participant that sends, or else of every PhaseTalking talker who is talking, waited for it,
 // and returns a shift of the clock (positive: ticks come earlier) once a window is full. A lead's
 // wait is kept leadOffset short, so that the tick the gap search puts phaseMargin after it comes
-// half a frame after its packets. It allocates nothing.
+// leadWait after its packets. It allocates nothing.
 func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
 	found := false
 	for _, p := range ph.leads {

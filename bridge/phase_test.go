@@ -160,11 +160,12 @@ type phasedSender struct {
 	hz      float64
 }
 
-// TestLeadSetsTheTickHalfAFrameAfterIt: a cascade leg from another node (PhaseLead) whose
+// TestLeadSetsTheTickLeadWaitAfterIt: a cascade leg from another node (PhaseLead) whose
 // packets, silent, arrive 2 ms after the tick (waiting 18 ms) makes the room move its ticks
-// until they come half a frame after them: 8 ms earlier. A person talking at another phase
-// meanwhile does not move it elsewhere: the owner follows its cascades alone.
-func TestLeadSetsTheTickHalfAFrameAfterIt(t *testing.T) {
+// until they come leadWait (7.5 ms) after them: 10.5 ms earlier, or 9.5 later. A person
+// talking at another phase meanwhile does not move it elsewhere: the owner follows its cascades
+// alone.
+func TestLeadSetsTheTickLeadWaitAfterIt(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		senders []phasedSender
@@ -173,9 +174,9 @@ func TestLeadSetsTheTickHalfAFrameAfterIt(t *testing.T) {
 		{"silent lead and a talker", []phasedSender{{PhaseLead, 2 * time.Millisecond, 0}, {PhaseTalking, 9 * time.Millisecond, 700}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// From an 18 ms wait to a 10 ms one: ticks 8 ms earlier (modulo a frame).
-			if s := phasedRoom(t, tc.senders); s < 7*time.Millisecond || s > 9*time.Millisecond {
-				t.Errorf("clock shifted %v, want about 8ms", s)
+			// From an 18 ms wait to a 7.5 ms one: ticks 10.5 ms earlier (modulo a frame).
+			if s := phasedRoom(t, tc.senders); s < 9500*time.Microsecond || s > 11500*time.Microsecond {
+				t.Errorf("clock shifted %v, want about 10.5ms (modulo a frame)", s)
 			}
 		})
 	}

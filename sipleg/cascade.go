@@ -57,7 +57,7 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 // room phases its tick on it, and its output (cascadeFormat).
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
 	info.Kind, info.Name, info.Cascade = CascadeKind, "cascade "+c.cascade, c.cascade // the calling node, on the owner
-	// The owner sets its tick half a frame after the calling node's packets; the calling node
+	// The owner sets its tick about halfway between the calling node's; the calling node
 	// never phases on the owner's, or the two would chase each other (bridge/phase.go).
 	info.Phasing = bridge.PhaseLead
 	if c.outbound {

@@ -46,6 +46,9 @@ type testCluster struct {
 	names []string
 	kam   netip.AddrPort
 	owner *cluster.Nodes // every node up: who owns what
+	// Each node's config file and addresses, to start it again (restart).
+	configs []string
+	ats     []listenAt
 }
 
 // requireBinary skips the test when name is not installed (scripts/setup.sh test installs it).
@@ -100,6 +103,7 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		c.configs, c.ats = append(c.configs, path), append(c.ats, at)
 		d, ok := launch(t, []string{"-config", path}, false, at)
 		if !ok {
 			for _, started := range c.nodes {
@@ -110,6 +114,24 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		c.nodes = append(c.nodes, d)
 	}
 	return c, ""
+}
+
+// restart kills node i and starts it again on the same addresses with the same config: a node
+// that was down and comes back.
+func (c *testCluster) restart(i int) {
+	c.t.Helper()
+	c.kill(i)
+	d, ok := launch(c.t, []string{"-config", c.configs[i]}, false, c.ats[i])
+	if !ok {
+		c.t.Fatalf("node %s did not start again:\n%s", c.names[i], d.log.String())
+	}
+	c.nodes[i] = d
+}
+
+// kill stops node i at once, as a crash would.
+func (c *testCluster) kill(i int) {
+	_ = c.nodes[i].cmd.Process.Kill()
+	<-c.nodes[i].exited
 }
 
 // startKamailio runs deploy/kamailio/kamailio.cfg as it is, listening on kamailioIP, with a
@@ -626,4 +648,35 @@ func TestClusterRoomPINHoldsOnEveryNode(t *testing.T) {
 			t.Errorf("node %s does not have room %s declared: %+v", c.names[i], room, st)
 		}
 	}
+}
+
+// TestClusterNodeBackCatchesUpOnDeclarations: a room declared with a PIN while a node was down
+// (killed) has it on that node once it is back: at its start the node asks the others for their
+// rooms and takes each declared room's settings from its owner, so a caller who lands there is
+// asked for the PIN (TestClusterRoomPINHoldsOnEveryNode) instead of being cascaded into the
+// owner's room, which lets cascades in without it.
+func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	const room = "latecomer"
+	owner := c.ownerIndex(room)
+	away := (owner + 1) % 3
+	c.kill(away)
+	c.nodes[owner].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "1357", "locked": false})
+	if st, ok := c.localState((owner+2)%3, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
+		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[(owner+2)%3], st)
+	}
+	c.restart(away)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, ok := c.localState(away, room)
+		if ok && st.Declared && st.Settings.PIN == "1357" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
 }
