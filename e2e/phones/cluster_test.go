@@ -480,13 +480,22 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 		added              []time.Duration
 	}
 	dirs := []*direction{{speaker: ada, near: bob, far: cy}, {speaker: cy, near: dee, far: ada}}
-	for turn := range cascadeTurns {
+	// A turn in which a phone's own sender stalled (this process starved on the busy test
+	// machine) witnesses the machine, not confd: it is passed over, and logged, and another
+	// taken, up to three times the turns.
+	passed := 0
+	for turn := 0; turn < 3*cascadeTurns && (len(dirs[0].added) < cascadeTurns || len(dirs[1].added) < cascadeTurns); turn++ {
 		for _, d := range dirs {
 			time.Sleep(600 * time.Millisecond) // silence: every talker detector lets go
 			start := time.Now()
 			d.speaker.SetTone(true)
 			time.Sleep(window + 100*time.Millisecond)
 			d.speaker.SetTone(false)
+			if slices.ContainsFunc(phones, func(p *Phone) bool { return p.SendStalled(start.Add(-stallReach), start.Add(window)) }) {
+				passed++
+				t.Logf("turn %d of %s passed over: a phone's sender stalled", turn, d.speaker)
+				continue
+			}
 			near, ok1 := d.near.OnsetAfter(start, start.Add(window))
 			far, ok2 := d.far.OnsetAfter(start, start.Add(window))
 			if !ok1 || !ok2 {
@@ -504,6 +513,14 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 				t.Errorf("turn %d: %s heard at %.1f dBFS by %s beside it, %.1f by %s through the cascade: want one copy", turn, d.speaker, n, d.near, f, d.far)
 			}
 		}
+	}
+	for _, d := range dirs {
+		if len(d.added) == 0 {
+			t.Fatalf("every turn of %s was passed over: the phones' process starved throughout", d.speaker)
+		}
+	}
+	if passed > 0 {
+		t.Logf("%d turns passed over for a sender stall", passed)
 	}
 	for _, d := range dirs {
 		sorted := slices.Sorted(slices.Values(d.added))
