@@ -25,6 +25,13 @@ import (
 const (
 	// phaseWindow is how many ticks of waits one adjustment looks at (one second).
 	phaseWindow = 50
+	// leadWindow is phaseWindow for a room phased on its cascades (200 ms), taken only while
+	// the clock is not moving: a cascade sends every frame, so a fifth of a second holds ten
+	// waits of each, and the owner must follow the calling node's clock, which moves when that
+	// node's own talkers make it, before the other way's slack of about half a frame is used
+	// up. With a second's window, Cy heard Ada through the cascade 23-28 ms late in about a
+	// fifth of the turns, as a lag behind the calling node's clock would make him.
+	leadWindow = 10
 	// phaseWaits is how many waits a window keeps: up to four talking talkers' in every tick.
 	phaseWaits = 4 * phaseWindow
 	// phaseMargin is the wait the room aims for at the shortest wait of a window: even the
@@ -55,8 +62,9 @@ const (
 // leadWait is short of half a frame because the other way pays those overheads: with the
 // latest packet waiting half a frame (a typical one 11-12 ms), TestClusterCascadeAddedLatency
 // measured 17.5 ms added from the calling node to the owner and 7 ms back on a busy machine,
-// where ticks run late by milliseconds; 7.5 ms splits such a machine's budget about evenly
-// and an idle one's (overheads near nothing) at about 10 and 15 ms.
+// where ticks run late by milliseconds. 7.5 ms splits such a machine's budget about evenly and,
+// by the same arithmetic, an idle one's (overheads near nothing) at about 10 and 15 ms: never
+// near a frame either way.
 const (
 	leadWait   = 3 * phaseFrame / 8
 	leadOffset = leadWait - phaseMargin
@@ -136,7 +144,8 @@ func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
 			ph.keep((w + phaseFrame - leadOffset) % phaseFrame)
 		}
 	}
-	if !found {
+	leading := found
+	if !leading {
 		ph.talkers = r.mix.Talkers(ph.talkers[:0])
 	} else {
 		ph.talkers = ph.talkers[:0]
@@ -151,11 +160,15 @@ func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
 			ph.keep(w)
 		}
 	}
-	if !found {
-		ph.n, ph.ticks = 0, 0
+	if !found || (leading && r.clock.Pending() != 0) {
+		ph.n, ph.ticks = 0, 0 // nothing to phase on, or waits that the moving clock blurs
 		return 0
 	}
-	if ph.ticks++; ph.ticks < phaseWindow {
+	window := phaseWindow
+	if leading {
+		window = leadWindow
+	}
+	if ph.ticks++; ph.ticks < window {
 		return 0
 	}
 	err := phaseError(ph.waits[:ph.n])
