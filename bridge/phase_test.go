@@ -17,46 +17,18 @@ import (
 // (audio waiting 12 ms for nothing) makes the room slide its clock until they arrive about
 // phaseMargin before it, and the room is heard as before.
 func TestTickMovesToJustAfterTheTalkersPackets(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := New(Config{})
-		talker, err := b.Join("phase", ParticipantInfo{Name: "talker", Output: codec.Format{Codec: codec.PCMU},
-			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		leg := &fakeLeg{}
-		listener, err := b.Join("phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			time.Sleep(8 * time.Millisecond) // ticks come at join+20ms·n: packets 12 ms early
-			if err := rtptest.SendTone(talker, codec.PCMU, 0, 700, stop); err != nil {
-				t.Error(err)
-			}
-		})
-		time.Sleep(15 * time.Second)
-		room, _ := b.Room("phase")
-		shifted := room.clock.Shifted() % (20 * time.Millisecond)
-		close(stop)
-		wg.Wait()
-		talker.Leave("bye")
-		listener.Leave("bye")
-		synctest.Wait()
-		// From a 12 ms wait to a 5 ms one: the ticks come 7 ms earlier (modulo a frame).
-		if shifted < 5*time.Millisecond || shifted > 8*time.Millisecond {
-			t.Errorf("clock shifted %v, want about 7ms", shifted)
-		}
-		heard := leg.heard(t, codec.PCMU)
-		if len(heard) < 10*48000 {
-			t.Fatalf("listener got %d samples", len(heard))
-		}
-		if l := audiotest.ToneLevel(heard[len(heard)-48000:], 48000, 700); l < -20 {
-			t.Errorf("after phasing the listener hears the talker at %.1f dBFS", l)
-		}
-	})
+	// Ticks come at join+20ms·n: packets sent 8 ms after it are 12 ms early.
+	shifted, heard := phasedRoom(t, []phasedSender{{PhaseTalking, 8 * time.Millisecond, 700}})
+	// From a 12 ms wait to a 5 ms one: the ticks come 7 ms earlier (modulo a frame).
+	if shifted < 5*time.Millisecond || shifted > 8*time.Millisecond {
+		t.Errorf("clock shifted %v, want about 7ms", shifted)
+	}
+	if len(heard) < 10*48000 {
+		t.Fatalf("listener got %d samples", len(heard))
+	}
+	if l := audiotest.ToneLevel(heard[len(heard)-48000:], 48000, 700); l < -20 {
+		t.Errorf("after phasing the listener hears the talker at %.1f dBFS", l)
+	}
 }
 
 // TestPhaseServesEveryTalker: the tick goes into the largest gap between the talkers' arrivals.
@@ -113,9 +85,9 @@ func TestPhaseStaysInAGoodGap(t *testing.T) {
 // phasedRoom runs a room in a synctest bubble for 15 s with a listener and one sender per
 // phasing, each sending from its offset after the room's first tick was due (ticks come at
 // join+20ms·n) a tone of its frequency (0: digital silence, which is still sent), and returns
-// how far the room's clock moved (modulo a frame, positive: earlier).
-func phasedRoom(t *testing.T, senders []phasedSender) time.Duration {
-	var shifted time.Duration
+// how far the room's clock moved (modulo a frame, positive: earlier) and what the listener
+// heard.
+func phasedRoom(t *testing.T, senders []phasedSender) (shifted time.Duration, heard []int16) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(Config{})
 		leg := &fakeLeg{}
@@ -150,8 +122,9 @@ func phasedRoom(t *testing.T, senders []phasedSender) time.Duration {
 		}
 		listener.Leave("bye")
 		synctest.Wait()
+		heard = leg.heard(t, codec.PCMU)
 	})
-	return shifted
+	return shifted, heard
 }
 
 type phasedSender struct {
@@ -175,7 +148,7 @@ func TestLeadSetsTheTickLeadWaitAfterIt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// From an 18 ms wait to a 7.5 ms one: ticks 10.5 ms earlier (modulo a frame).
-			if s := phasedRoom(t, tc.senders); s < 9500*time.Microsecond || s > 11500*time.Microsecond {
+			if s, _ := phasedRoom(t, tc.senders); s < 9500*time.Microsecond || s > 11500*time.Microsecond {
 				t.Errorf("clock shifted %v, want about 10.5ms (modulo a frame)", s)
 			}
 		})
@@ -187,7 +160,7 @@ func TestLeadSetsTheTickLeadWaitAfterIt(t *testing.T) {
 // that node's packets, and were both to follow each other their clocks would slide for ever. A
 // person in the same place moves the tick (TestTickMovesToJustAfterTheTalkersPackets).
 func TestCascadeToTheOwnerIsNotPhasedOn(t *testing.T) {
-	if s := phasedRoom(t, []phasedSender{{PhaseNever, 8 * time.Millisecond, 700}}); s != 0 {
+	if s, _ := phasedRoom(t, []phasedSender{{PhaseNever, 8 * time.Millisecond, 700}}); s != 0 {
 		t.Errorf("clock shifted %v, want not at all", s)
 	}
 }
