@@ -217,7 +217,7 @@ func (b *Bridge) Join(room string, info ParticipantInfo, leg Leg) (*Participant,
 // joinWith admits a participant to room, making the room if needed; src is its mixer source,
 // or nil for its own jitter buffer.
 func (b *Bridge) joinWith(room string, info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
-	if _, err := b.Admit(room); err != nil && !(info.WhileDraining && errors.Is(err, ErrDraining)) {
+	if _, err := b.Admit(room); err != nil && !info.excused(err) {
 		return nil, err
 	}
 	// b.mu is held until the participant is in: an emptied room's goroutine forgets it under

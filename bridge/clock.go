@@ -51,6 +51,9 @@ const maxShiftPerTick = 500 * time.Microsecond
 // most maxShiftPerTick at a time. It is safe to call from the tick.
 func (c *Clock) Shift(d time.Duration) { c.shift.Add(int64(d)) }
 
+// Pending returns how much of the shifts asked for the schedule has still to move.
+func (c *Clock) Pending() time.Duration { return time.Duration(c.shift.Load()) }
+
 // Shifted returns how far the schedule has been moved in all (positive: earlier).
 func (c *Clock) Shifted() time.Duration { return time.Duration(c.shifted.Load()) }
 

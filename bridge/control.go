@@ -106,14 +106,14 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	return p.State(), events, nil
 }
 
-// MuteAll mutes every participant but coaches and monitors (docs/SPEC.md "Control API") and returns
-// how many it muted.
+// MuteAll mutes every participant but coaches, monitors and cascade legs (docs/SPEC.md "Control
+// API"; muting a cascade leg would mute everyone on the other node) and returns how many it muted.
 func (r *Room) MuteAll() int {
 	var muted []string
 	r.do(func() {
 		for _, p := range r.parts {
 			role, _, _ := r.mix.Role(p.mid)
-			if role == mixer.RoleNormal && !r.mix.Muted(p.mid) {
+			if role == mixer.RoleNormal && p.info.Cascade == "" && !r.mix.Muted(p.mid) {
 				_ = r.mix.SetMuted(p.mid, true)
 				p.refresh(r)
 				muted = append(muted, p.id)

@@ -25,12 +25,15 @@ const (
 	// EventRoomFinished is published when the last participant has left a room, after its
 	// "leave".
 	EventRoomFinished EventType = "room_finished"
+	// EventCascade is published when a cascade leg between nodes joins or leaves a room
+	// (data: node, state "joined" or "left"), in place of the join and leave of a person.
+	EventCascade EventType = "cascade"
 )
 
 // EventTypes lists every event type the bridge and its legs publish, for checking filters.
 var EventTypes = []EventType{EventJoin, EventLeave, EventTalking, EventDTMF, EventMute, EventRole,
 	EventDial, EventRecording, EventRoomStarted, EventRoomFinished,
-	EventForwarderStarted, EventForwarderStopped, EventTransfer}
+	EventForwarderStarted, EventForwarderStopped, EventTransfer, EventCascade}
 
 // Event is one thing that happened in a room, for the API's event streams, webhooks and metrics.
 type Event struct {

@@ -36,7 +36,7 @@ func internalKind(kind string) bool {
 func peopleIn(parts []*Participant) int {
 	n := 0
 	for _, p := range parts {
-		if !p.Internal() {
+		if p.person() {
 			n++
 		}
 	}

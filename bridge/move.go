@@ -85,7 +85,7 @@ func (b *Bridge) Move(from, id string, req MoveRequest) (ParticipantState, error
 	if err != nil || p.Internal() {
 		return ParticipantState{}, fmt.Errorf("%w: %q in %q", ErrNoParticipant, id, from)
 	}
-	if p.info.WhileDraining {
+	if p.info.WhileDraining || p.info.Cascade != "" {
 		return ParticipantState{}, fmt.Errorf("%w: %q is a cascade leg between nodes", ErrBadSetting, id)
 	}
 	if req.Room == from {
@@ -179,8 +179,7 @@ func (r *Room) takeOut(p *Participant, dst *Room, moderator bool, entered chan<-
 	dst.post(func() {
 		p.moderator = p.moderator || moderator
 		p.moved.dstLast = dst.lastDue
-		err := dst.enter(p, map[string]any{"name": p.info.Name, "from": p.info.From, "kind": p.info.Kind,
-			"codec": p.output.Codec.String(), "reason": "moved", "moved_from": from})
+		err := dst.enter(p, map[string]any{"reason": "moved", "moved_from": from})
 		if err == nil {
 			_ = dst.mix.SetMuted(p.mid, rules.Muted)
 			_ = dst.mix.SetDeaf(p.mid, rules.Deaf)
@@ -202,8 +201,8 @@ func (r *Room) takeOut(p *Participant, dst *Room, moderator bool, entered chan<-
 // enter adds p to the room as its owner: to the mixer with its source and output, to the list,
 // with the room_started (for the first) and join events, and starts the room's goroutine if it
 // has none. data is the join event's.
-func (r *Room) enter(p *Participant, data map[string]any) error {
-	if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: p.src, Format: p.output}); e != nil {
+func (r *Room) enter(p *Participant, moved map[string]any) error {
+	if e := r.mix.Add(p.mid, mixer.ParticipantConfig{Source: p.src, Format: p.output, Premixed: p.info.Cascade != ""}); e != nil {
 		return fmt.Errorf("%w: %w", ErrBadSetting, e)
 	}
 	if p.info.Solo != "" {
@@ -221,6 +220,7 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	}
 	r.parts = append(r.parts, p)
 	r.byMixID[p.mid] = p
+	r.phase.join(p)
 	if e := p.applyPreprocessing(r); e != nil {
 		r.b.log.Warn("joined without noise suppression or AGC", "room", r.name, "id", p.id, "err", e)
 	}
@@ -228,7 +228,7 @@ func (r *Room) enter(p *Participant, data map[string]any) error {
 	r.joined = r.joined || !p.Internal() // for announce_only_participant (moderator.go)
 	p.refresh(r)
 	if announced(p.info.Kind) {
-		r.b.bus.Publish(Event{Type: EventJoin, Room: r.name, Participant: p.id, Data: data})
+		r.b.bus.Publish(p.arrivalEvent(r, moved))
 	}
 	if !r.running && !r.b.noClock {
 		r.start()
@@ -248,6 +248,7 @@ func (r *Room) remove(p *Participant) {
 		}
 	}
 	delete(r.byMixID, p.mid)
+	r.phase.leave(p)
 	for _, q := range r.parts {
 		if v := q.view.Load(); v != nil && v.target == p.id {
 			q.refresh(r)

@@ -77,6 +77,11 @@ type ParticipantInfo struct {
 	// Moderator joins the participant as a moderator (its room's moderator PIN, a trusted
 	// dial-in): see moderator.go.
 	Moderator bool
+	// Phasing says how the room's tick phasing treats the participant's packets (phase.go): a
+	// person is PhaseTalking, the zero value.
+	Phasing Phasing
+	// Cascade names the other node of a cascade leg (cascade.go); "" for a person.
+	Cascade string
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -170,11 +175,11 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.src = src
 	var err error
 	r.do(func() {
-		if r.settings.Limit > 0 && !internalKind(info.Kind) && peopleIn(r.parts) >= r.settings.Limit {
+		if r.full(p) {
 			err = ErrRoomFull
 			return
 		}
-		err = r.enter(p, map[string]any{"name": info.Name, "from": info.From, "kind": info.Kind, "codec": info.Output.Codec.String()})
+		err = r.enter(p, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -187,6 +192,9 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 	cfg := p.room.Load().b.cfg.Jitter
 	if p.info.LowDelay {
 		cfg.StartDelay, cfg.MinDelay = time.Nanosecond, 0
+	}
+	if p.info.Cascade != "" {
+		cfg.MaxTarget = cascadeMaxTarget
 	}
 	cfg.PayloadTypes = types
 	cfg.OnEvent = p.handleEvent
@@ -448,7 +456,7 @@ func (p *Participant) Leave(reason string) {
 			r = owner
 			r.remove(p)
 			if announced(p.info.Kind) {
-				r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": reason}})
+				r.b.bus.Publish(p.departureEvent(r, reason))
 			}
 			r.finishIfEmpty()
 			r.moderatorLeft(p)
@@ -490,6 +498,7 @@ func (p *Participant) State() ParticipantState {
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
 		Pan:     v.pan,
 		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
+		Cascade: p.info.Cascade != "", Node: p.info.Cascade,
 	}
 }
 

@@ -25,6 +25,13 @@ import (
 const (
 	// phaseWindow is how many ticks of waits one adjustment looks at (one second).
 	phaseWindow = 50
+	// leadWindow is phaseWindow for a room phased on its cascades (200 ms), taken only while
+	// the clock is not moving: a cascade sends every frame, so a fifth of a second holds ten
+	// waits of each, and the owner must follow the calling node's clock, which moves when that
+	// node's own talkers make it, before the other way's slack of about half a frame is used
+	// up. With a second's window, Cy heard Ada through the cascade 23-28 ms late in about a
+	// fifth of the turns, as a lag behind the calling node's clock would make him.
+	leadWindow = 10
 	// phaseWaits is how many waits a window keeps: up to four talking talkers' in every tick.
 	phaseWaits = 4 * phaseWindow
 	// phaseMargin is the wait the room aims for at the shortest wait of a window: even the
@@ -36,45 +43,132 @@ const (
 	phaseFrame = 20 * time.Millisecond
 )
 
+// Cascades between nodes (README "Several nodes"): a cascade leg carries a whole node's voices,
+// and its packets leave the calling node on that node's ticks, so they arrive on the owner at one
+// phase whether anyone talks or not (the leg sends no DTX: PhaseLead). A voice crossing the
+// cascade waits for the owner's tick one way and for the calling node's the other, and the two
+// waits add up to a frame less what the packets take beyond their ticks' due times both ways
+// (each sending tick running late and encoding, and the hop): the owner puts its tick about
+// halfway between the calling node's, leadWait after the cascade's latest packets, so that each
+// way waits a little under half a frame, where a tick phased on the talkers sat anywhere against
+// the cascade after a silence and made one way wait up to a frame. It does so always, not only
+// while the cascade talks, and on the cascades alone, so that its clock does not move when the
+// talk passes from one node to another; local talkers then wait for the tick at whatever phase
+// the cascades leave them, as in a room without phasing. The calling node phases on its own
+// talkers and never on its cascade leg to the owner (PhaseNever): were both ends to follow each
+// other, each would keep moving to just after the other's packets and their clocks would slide
+// without end.
+//
+// leadWait is short of half a frame because the other way pays those overheads: with the
+// latest packet waiting half a frame (a typical one 11-12 ms), TestClusterCascadeAddedLatency
+// measured 17.5 ms added from the calling node to the owner and 7 ms back on a busy machine,
+// where ticks run late by milliseconds. 7.5 ms splits such a machine's budget about evenly and,
+// by the same arithmetic, an idle one's (overheads near nothing) at about 10 and 15 ms: never
+// near a frame either way.
+const (
+	leadWait   = 3 * phaseFrame / 8
+	leadOffset = leadWait - phaseMargin
+)
+
+// Phasing says how the room's tick phasing treats a participant's packets.
+type Phasing uint8
+
+const (
+	// PhaseTalking phases the tick on the participant's packets while it talks: a person.
+	PhaseTalking Phasing = iota
+	// PhaseLead phases the tick leadWait after the participant's packets whether it talks
+	// or not, and on such participants alone while any sends: a cascade leg from another node,
+	// on the owner of the room.
+	PhaseLead
+	// PhaseNever leaves the participant out of phasing: a cascade leg to the owner, on the
+	// node that called it.
+	PhaseNever
+)
+
 // phaser collects the talking talkers' waits and proposes clock shifts.
 type phaser struct {
 	waits   [phaseWaits]time.Duration
 	n       int // waits kept in this window
 	ticks   int // ticks in this window
 	talkers []mixer.ID
+	leads   []*Participant // the room's PhaseLead participants, kept by join and leave
 }
 
-// observe records, after the tick at due, how long the last packet of every talker who is
-// talking waited for it, and returns a shift of the clock (positive: ticks come earlier) once a
-// window is full. It allocates nothing.
+// join and leave keep the list of the room's PhaseLead participants; the room's owner calls
+// them.
+func (ph *phaser) join(p *Participant) {
+	if p.info.Phasing == PhaseLead {
+		ph.leads = append(ph.leads, p)
+	}
+}
+
+func (ph *phaser) leave(p *Participant) {
+	if i := slices.Index(ph.leads, p); i >= 0 {
+		ph.leads = slices.Delete(ph.leads, i, i+1)
+	}
+}
+
+// wait returns how long p's last packet waited for the tick at due, and false when p sent
+// nothing in the last two frames.
+func wait(p *Participant, due time.Time) (time.Duration, bool) {
+	w := due.Sub(time.Unix(0, p.lastMedia.Load()))
+	if w < 0 && w > -phaseFrame {
+		// It came after this tick was due (the tick reads its legs when it runs, a little
+		// later): it waits for the next one.
+		w += phaseFrame
+	}
+	if w < 0 || w >= 2*phaseFrame {
+		return 0, false // no packet in the last two frames: nothing to phase against
+	}
+	return w % phaseFrame, true
+}
+
+// keep records one wait of this window.
+func (ph *phaser) keep(w time.Duration) {
+	if ph.n < len(ph.waits) {
+		ph.waits[ph.n] = w
+		ph.n++
+	}
+}
+
+// observe records, after the tick at due, how long the last packet of every PhaseLead
+// participant that sends, or else of every PhaseTalking talker who is talking, waited for it,
+// and returns a shift of the clock (positive: ticks come earlier) once a window is full. A lead's
+// wait is kept leadOffset short, so that the tick the gap search puts phaseMargin after it comes
+// leadWait after its packets. It allocates nothing.
 func (ph *phaser) observe(r *Room, due time.Time) time.Duration {
-	ph.talkers = r.mix.Talkers(ph.talkers[:0])
 	found := false
+	for _, p := range ph.leads {
+		if w, ok := wait(p, due); ok {
+			found = true
+			ph.keep((w + phaseFrame - leadOffset) % phaseFrame)
+		}
+	}
+	leading := found
+	if !leading {
+		ph.talkers = r.mix.Talkers(ph.talkers[:0])
+	} else {
+		ph.talkers = ph.talkers[:0]
+	}
 	for _, id := range ph.talkers {
 		p := r.byMixID[id]
-		if p == nil || !r.mix.Talking(id) {
+		if p == nil || p.info.Phasing != PhaseTalking || !r.mix.Talking(id) {
 			continue
 		}
-		w := due.Sub(time.Unix(0, p.lastMedia.Load()))
-		if w < 0 && w > -phaseFrame {
-			// It came after this tick was due (the tick reads its legs when it runs, a
-			// little later): it waits for the next one.
-			w += phaseFrame
-		}
-		if w < 0 || w >= 2*phaseFrame {
-			continue // no packet in the last two frames: nothing to phase against
-		}
-		found = true
-		if ph.n < len(ph.waits) {
-			ph.waits[ph.n] = w % phaseFrame
-			ph.n++
+		if w, ok := wait(p, due); ok {
+			found = true
+			ph.keep(w)
 		}
 	}
-	if !found {
-		ph.n, ph.ticks = 0, 0
+	if !found || (leading && r.clock.Pending() != 0) {
+		ph.n, ph.ticks = 0, 0 // nothing to phase on, or waits that the moving clock blurs
 		return 0
 	}
-	if ph.ticks++; ph.ticks < phaseWindow {
+	window := phaseWindow
+	if leading {
+		window = leadWindow
+	}
+	if ph.ticks++; ph.ticks < window {
 		return 0
 	}
 	err := phaseError(ph.waits[:ph.n])

@@ -17,46 +17,18 @@ import (
 // (audio waiting 12 ms for nothing) makes the room slide its clock until they arrive about
 // phaseMargin before it, and the room is heard as before.
 func TestTickMovesToJustAfterTheTalkersPackets(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := New(Config{})
-		talker, err := b.Join("phase", ParticipantInfo{Name: "talker", Output: codec.Format{Codec: codec.PCMU},
-			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		leg := &fakeLeg{}
-		listener, err := b.Join("phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			time.Sleep(8 * time.Millisecond) // ticks come at join+20ms·n: packets 12 ms early
-			if err := rtptest.SendTone(talker, codec.PCMU, 0, 700, stop); err != nil {
-				t.Error(err)
-			}
-		})
-		time.Sleep(15 * time.Second)
-		room, _ := b.Room("phase")
-		shifted := room.clock.Shifted() % (20 * time.Millisecond)
-		close(stop)
-		wg.Wait()
-		talker.Leave("bye")
-		listener.Leave("bye")
-		synctest.Wait()
-		// From a 12 ms wait to a 5 ms one: the ticks come 7 ms earlier (modulo a frame).
-		if shifted < 5*time.Millisecond || shifted > 8*time.Millisecond {
-			t.Errorf("clock shifted %v, want about 7ms", shifted)
-		}
-		heard := leg.heard(t, codec.PCMU)
-		if len(heard) < 10*48000 {
-			t.Fatalf("listener got %d samples", len(heard))
-		}
-		if l := audiotest.ToneLevel(heard[len(heard)-48000:], 48000, 700); l < -20 {
-			t.Errorf("after phasing the listener hears the talker at %.1f dBFS", l)
-		}
-	})
+	// Ticks come at join+20ms·n: packets sent 8 ms after it are 12 ms early.
+	shifted, heard := phasedRoom(t, []phasedSender{{PhaseTalking, 8 * time.Millisecond, 700}})
+	// From a 12 ms wait to a 5 ms one: the ticks come 7 ms earlier (modulo a frame).
+	if shifted < 5*time.Millisecond || shifted > 8*time.Millisecond {
+		t.Errorf("clock shifted %v, want about 7ms", shifted)
+	}
+	if len(heard) < 10*48000 {
+		t.Fatalf("listener got %d samples", len(heard))
+	}
+	if l := audiotest.ToneLevel(heard[len(heard)-48000:], 48000, 700); l < -20 {
+		t.Errorf("after phasing the listener hears the talker at %.1f dBFS", l)
+	}
 }
 
 // TestPhaseServesEveryTalker: the tick goes into the largest gap between the talkers' arrivals.
@@ -107,5 +79,88 @@ func TestPhaseStaysInAGoodGap(t *testing.T) {
 	}
 	if err := phaseError(waits); err > ms(0.5) || err < -ms(0.5) {
 		t.Errorf("shift %v, want none: the tick's gap is as wide as the others", err)
+	}
+}
+
+// phasedRoom runs a room in a synctest bubble for 15 s with a listener and one sender per
+// phasing, each sending from its offset after the room's first tick was due (ticks come at
+// join+20ms·n) a tone of its frequency (0: digital silence, which is still sent), and returns
+// how far the room's clock moved (modulo a frame, positive: earlier) and what the listener
+// heard.
+func phasedRoom(t *testing.T, senders []phasedSender) (shifted time.Duration, heard []int16) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(Config{})
+		leg := &fakeLeg{}
+		listener, err := b.Join("phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var parts []*Participant
+		for _, s := range senders {
+			p, err := b.Join("phase", ParticipantInfo{Name: "sender", Output: codec.Format{Codec: codec.PCMU}, Phasing: s.phasing,
+				Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &fakeLeg{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, p)
+			wg.Go(func() {
+				time.Sleep(s.offset)
+				if err := rtptest.SendTone(p, codec.PCMU, 0, s.hz, stop); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		time.Sleep(15 * time.Second)
+		room, _ := b.Room("phase")
+		shifted = (room.clock.Shifted()%phaseFrame + phaseFrame) % phaseFrame
+		close(stop)
+		wg.Wait()
+		for _, p := range parts {
+			p.Leave("bye")
+		}
+		listener.Leave("bye")
+		synctest.Wait()
+		heard = leg.heard(t, codec.PCMU)
+	})
+	return shifted, heard
+}
+
+type phasedSender struct {
+	phasing Phasing
+	offset  time.Duration
+	hz      float64
+}
+
+// TestLeadSetsTheTickLeadWaitAfterIt: a cascade leg from another node (PhaseLead) whose
+// packets, silent, arrive 2 ms after the tick (waiting 18 ms) makes the room move its ticks
+// until they come leadWait (7.5 ms) after them: 10.5 ms earlier, or 9.5 later. A person
+// talking at another phase meanwhile does not move it elsewhere: the owner follows its cascades
+// alone.
+func TestLeadSetsTheTickLeadWaitAfterIt(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		senders []phasedSender
+	}{
+		{"silent lead", []phasedSender{{PhaseLead, 2 * time.Millisecond, 0}}},
+		{"silent lead and a talker", []phasedSender{{PhaseLead, 2 * time.Millisecond, 0}, {PhaseTalking, 9 * time.Millisecond, 700}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// From an 18 ms wait to a 7.5 ms one: ticks 10.5 ms earlier (modulo a frame).
+			if s, _ := phasedRoom(t, tc.senders); s < 9500*time.Microsecond || s > 11500*time.Microsecond {
+				t.Errorf("clock shifted %v, want about 10.5ms (modulo a frame)", s)
+			}
+		})
+	}
+}
+
+// TestCascadeToTheOwnerIsNotPhasedOn: the calling node's cascade leg to the owner (PhaseNever)
+// talking, its packets 12 ms before the tick, leaves the clock where it is: the owner phases on
+// that node's packets, and were both to follow each other their clocks would slide for ever. A
+// person in the same place moves the tick (TestTickMovesToJustAfterTheTalkersPackets).
+func TestCascadeToTheOwnerIsNotPhasedOn(t *testing.T) {
+	if s, _ := phasedRoom(t, []phasedSender{{PhaseNever, 8 * time.Millisecond, 700}}); s != 0 {
+		t.Errorf("clock shifted %v, want not at all", s)
 	}
 }

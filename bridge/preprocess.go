@@ -21,10 +21,10 @@ type preprocessing struct {
 // preprocessConfig is what the room's settings and p's own choices ask of p's preprocessor. The
 // room's settings are for people: they do not reach the bridge's own players (prompts, chimes,
 // music, which a noise suppressor would mangle and AGC pump) nor a cascade leg from another node
-// (cluster.CascadeKind), whose audio is a mix of people already cleaned there; an explicit choice
+// (ParticipantInfo.Cascade), whose audio is a mix of people already cleaned there; an explicit choice
 // does.
 func (p *Participant) preprocessConfig(s RoomSettings) dsp.Config {
-	person := !p.Internal() && p.info.Kind != "cascade"
+	person := p.person()
 	pick := func(own *bool, room bool) bool {
 		if own != nil {
 			return *own

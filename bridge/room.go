@@ -71,7 +71,7 @@ type roomView struct {
 	settings RoomSettings
 	declared bool
 	parts    []*Participant // everyone, confd's own recorders and players included
-	people   int            // participants that are not internal
+	people   int            // participants that are people: not internal, not cascade legs
 	matrix   []Gain         // explicit pairs, in the API's ids
 }
 
@@ -220,7 +220,7 @@ func (r *Room) idle() bool {
 func (r *Room) publish() {
 	v := &roomView{settings: r.settings, declared: r.declared, parts: append([]*Participant(nil), r.parts...)}
 	for _, p := range r.parts {
-		if !p.Internal() {
+		if p.person() {
 			v.people++
 		}
 	}

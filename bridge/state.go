@@ -95,4 +95,7 @@ type ParticipantState struct {
 	Pan     float32 `json:"pan"`
 	Denoise bool    `json:"denoise"`
 	AGC     bool    `json:"agc"`
+	// Cascade marks a cascade leg between nodes, not a person; Node is the other node.
+	Cascade bool   `json:"cascade,omitempty"`
+	Node    string `json:"node,omitempty"`
 }

@@ -9,12 +9,17 @@ import (
 
 // Watch asks every other node's /readyz each interval until ctx ends, marking it up on a 200
 // and down on anything else or no answer within the interval (a draining node answers 503, so
-// its rooms re-home). selfUp says whether this node is up (not draining).
-func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func() bool, log *slog.Logger) {
+// its rooms re-home). selfUp says whether this node is up (not draining). rejoin, when not nil,
+// is called after the first round in which another node is up, at the start and again after a
+// round that found none (this node was cut off, or alone), until it returns nil: this node
+// (re)joins the cluster and catches up on what it missed (Nodes.CatchUp).
+func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func() bool, rejoin func(context.Context) error, log *slog.Logger) {
 	client := &http.Client{Timeout: interval}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	away := true // no other node seen since the start, or since the last round that found none
 	for {
+		others := 0
 		for _, x := range n.nodes {
 			if x.Name == n.self {
 				n.SetUp(x.Name, selfUp())
@@ -25,6 +30,19 @@ func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func()
 				log.Info("cluster node", "node", x.Name, "up", up)
 			}
 			n.SetUp(x.Name, up)
+			if up {
+				others++
+			}
+		}
+		switch {
+		case others == 0:
+			away = true
+		case away && rejoin != nil:
+			if err := rejoin(ctx); err != nil {
+				log.Warn("cluster catch-up", "err", err)
+			} else {
+				away = false
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -68,7 +68,7 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 			return
 		case e := <-sub.C:
 			switch e.Type {
-			case bridge.EventJoin, bridge.EventLeave, bridge.EventRoomFinished:
+			case bridge.EventJoin, bridge.EventLeave, bridge.EventCascade, bridge.EventRoomFinished:
 				m.reconcile(ctx, e.Room)
 			case bridge.EventDial:
 				if e.Data["state"] == "failed" {

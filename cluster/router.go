@@ -162,7 +162,7 @@ func (rt *Router) proxy(n Node) *httputil.ReverseProxy {
 }
 
 // listRooms answers GET /api/rooms: this node's rooms (the node's own API answers first, which
-// checks the token), people counted without cascade legs, then, unless another node asked,
+// checks the token), then, unless another node asked,
 // every other node's that is up, merged by room with the owner of each.
 func (rt *Router) listRooms(w http.ResponseWriter, r *http.Request, local bool) {
 	rec := httptest.NewRecorder()
@@ -186,7 +186,7 @@ func (rt *Router) listRooms(w http.ResponseWriter, r *http.Request, local bool) 
 		byRoom[s.Room] = &s
 	}
 	for _, s := range mine {
-		add(RoomSummary{Room: s.Room, Participants: s.Participants - rt.cascades(s.Room)})
+		add(RoomSummary{Room: s.Room, Participants: s.Participants}) // people: the bridge counts no cascade
 	}
 	if !local {
 		for _, s := range rt.peerRooms(r.Context(), r.Header.Get("Authorization")) {
@@ -200,21 +200,6 @@ func (rt *Router) listRooms(w http.ResponseWriter, r *http.Request, local bool) 
 	slices.SortFunc(out, func(a, b RoomSummary) int { return strings.Compare(a.Room, b.Room) })
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
-}
-
-// cascades counts the cascade legs in room.
-func (rt *Router) cascades(room string) int {
-	r, ok := rt.bridge.Room(room)
-	if !ok {
-		return 0
-	}
-	n := 0
-	for _, p := range r.State().Participants {
-		if p.Kind == CascadeKind {
-			n++
-		}
-	}
-	return n
 }
 
 // peerRooms asks every other node that is up for its own rooms, at once.

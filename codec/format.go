@@ -149,6 +149,11 @@ type Format struct {
 	// about 24 kbit/s of equivalent rate and FEC eats into it. Ignored by other codecs, which
 	// are mono.
 	Stereo bool
+	// LowDelay encodes Opus in libopus's restricted low-delay application (CELT only, RFC 6716
+	// section 2): a look-ahead of 2.5 ms instead of the VoIP application's 6.5 ms, at the cost
+	// of SILK's efficiency at low bitrates and of in-band FEC, which is SILK's. For a leg at a
+	// high bitrate on a clean network whose delay adds to everyone's: a cascade between nodes.
+	LowDelay bool
 }
 
 // DefaultStereoBitrate is the Bitrate a stereo Opus Format that asks for none gets.
@@ -164,7 +169,7 @@ func (f Format) Normalized() Format {
 		f.PacketTime = FrameDuration
 	}
 	if f.Codec != Opus {
-		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX, f.Stereo = 0, 0, 0, false, false, false
+		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX, f.Stereo, f.LowDelay = 0, 0, 0, false, false, false, false
 		return f
 	}
 	switch {
@@ -235,6 +240,9 @@ func (f Format) String() string {
 		}
 		if n.Stereo {
 			s += " stereo"
+		}
+		if n.LowDelay {
+			s += " lowdelay"
 		}
 	}
 	return s

@@ -9,8 +9,10 @@ import (
 	"gopkg.in/hraban/opus.v2"
 )
 
-// OpusEncoder encodes 48 kHz mono PCM (stereo, interleaved left/right, when Format.Stereo) into Opus payloads for the RTP payload format of RFC 7587
-// (always "opus/48000/2" in SDP, RTP clock 48 kHz) through libopus, in its VoIP application.
+// OpusEncoder encodes 48 kHz mono PCM (stereo, interleaved left/right, when Format.Stereo) into
+// Opus payloads for the RTP payload format of RFC 7587 (always "opus/48000/2" in SDP, RTP clock
+// 48 kHz) through libopus, in its VoIP application (or its restricted low-delay one for
+// Format.LowDelay).
 //
 // DTX (RFC 7587 section 3.1.3), on unless Format.NoDTX: during silence libopus returns packets of
 // one or two bytes (a bare TOC), which opus.h says need not be transmitted; Encode returns 0 for
@@ -45,7 +47,11 @@ const opusDTXLevel Level = -50
 // newOpusEncoder makes an encoder for a validated, normalised Opus format.
 func newOpusEncoder(f Format) (*OpusEncoder, error) {
 	e := &OpusEncoder{format: f, samples: f.Samples() * f.Channels()}
-	if err := e.enc.Init(SampleRate, f.Channels(), opus.AppVoIP); err != nil {
+	app := opus.AppVoIP
+	if f.LowDelay {
+		app = opus.AppRestrictedLowdelay
+	}
+	if err := e.enc.Init(SampleRate, f.Channels(), app); err != nil {
 		return nil, fmt.Errorf("codec: opus encoder: %w", err)
 	}
 	if err := e.configure(); err != nil {

@@ -364,3 +364,50 @@ func TestOpusDecoderResetAllocatesNothingAndForgets(t *testing.T) {
 		t.Errorf("concealment after Reset peaks at %d: the old state survived", peak)
 	}
 }
+
+// TestOpusLowDelayHasLessLookahead: a tone that starts after silence comes out of the decoder
+// later than it went in by the encoder's look-ahead: 6.5 ms in the VoIP application, 2.5 ms in
+// the restricted low-delay one that Format.LowDelay asks for (cascade legs between nodes).
+func TestOpusLowDelayHasLessLookahead(t *testing.T) {
+	onset := func(f Format) time.Duration {
+		enc, err := NewEncoder(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := NewDecoder(Opus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tone := audiotest.NewTone(1000, 0.3, SampleRate)
+		in := make([]int16, FrameSamples)
+		payload := make([]byte, MaxPayloadSize)
+		pcm := make([]int16, MaxPacketSamples)
+		for i := range 20 {
+			clear(in)
+			if i >= 10 { // the tone starts at sample 10·FrameSamples
+				tone.Fill(in)
+			}
+			m, err := enc.Encode(in, payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := dec.Decode(payload[:m], pcm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, s := range pcm[:n] {
+				if i >= 10 && (s > 3000 || s < -3000) { // a third of the tone's peak
+					return time.Duration((i-10)*FrameSamples+j) * time.Second / SampleRate
+				}
+			}
+		}
+		t.Fatalf("%v: the tone never came out", f)
+		return 0
+	}
+	voip := onset(Format{Codec: Opus, Bitrate: 128000, NoDTX: true})
+	low := onset(Format{Codec: Opus, Bitrate: 128000, NoDTX: true, LowDelay: true})
+	t.Logf("onset after %v in the VoIP application, %v in restricted low delay", voip, low)
+	if low > 3500*time.Microsecond || voip-low < 3*time.Millisecond {
+		t.Errorf("low delay: onset after %v, VoIP after %v; want about 2.5 ms and 4 ms less", low, voip)
+	}
+}

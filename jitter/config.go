@@ -87,6 +87,12 @@ type Config struct {
 	// MaxDelay is the most target delay, and the delay above which the buffer drops audio without
 	// waiting for silence. Zero means DefaultMaxDelay (200 ms).
 	MaxDelay time.Duration
+	// MaxTarget bounds the target delay below MaxDelay, for a stream whose delay matters more
+	// than an odd late packet (a cascade leg between confd nodes on one network, which every
+	// voice crossing it waits for): a packet later than the target is concealed, and the frame
+	// this adds dropped again, rather than the whole stream waiting for its slowest packets.
+	// Zero means MaxDelay.
+	MaxTarget time.Duration
 	// StartDelay is the target delay until arrivals have been measured. Zero means
 	// DefaultStartDelay (40 ms); it is clamped to [MinDelay, MaxDelay].
 	StartDelay time.Duration
@@ -149,6 +155,12 @@ func (c Config) normalized() (Config, error) {
 	case c.MaxPayloadSize < 1 || c.MaxPayloadSize > 65536:
 		return c, fmt.Errorf("%w: max payload size %d outside 1-65536", ErrBadConfig, c.MaxPayloadSize)
 	}
-	c.StartDelay = min(max(c.StartDelay, c.MinDelay), c.MaxDelay)
+	if c.MaxTarget == 0 {
+		c.MaxTarget = c.MaxDelay
+	}
+	if c.MaxTarget < c.MinDelay || c.MaxTarget > c.MaxDelay {
+		return c, fmt.Errorf("%w: max target %v outside min delay %v to max delay %v", ErrBadConfig, c.MaxTarget, c.MinDelay, c.MaxDelay)
+	}
+	c.StartDelay = min(max(c.StartDelay, c.MinDelay), c.MaxTarget)
 	return c, nil
 }

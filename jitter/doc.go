@@ -26,10 +26,11 @@
 // minus the smallest transit of the last 2 s) goes into a histogram that forgets geometrically
 // (factor 0.983 per packet, plain averaging while there are few samples so that the 40 ms start
 // value is replaced within about a second). The target is the histogram's 98th percentile — a
-// clean network gives 0 — clamped to [MinDelay, MaxDelay]. While loss is seen on an Opus stream
-// (a loss rate above 1%, averaged over 256 packets, with hysteresis, and a loss in the last 4 s)
-// the target is at least 30 ms: one frame in hand, so that the packet after a lost one has arrived
-// when the lost one is due, and its in-band FEC replaces concealment.
+// clean network gives 0 — clamped to [MinDelay, MaxTarget] (MaxDelay unless set lower). While
+// loss is seen on an Opus stream (a loss rate above 1%, averaged over 256 packets, with
+// hysteresis, and a loss in the last 4 s) the target is at least 30 ms, MaxTarget permitting: one
+// frame in hand, so that the packet after a lost one has arrived when the lost one is due, and
+// its in-band FEC replaces concealment.
 //
 // # Rules of one tick
 //

@@ -204,7 +204,7 @@ func (b *Buffer) updateTargetLocked(now int64) {
 	if t.lossy && t.lastDec >= 0 && b.decoders[t.lastDec].Codec() == codec.Opus {
 		floor = max(floor, lossFloor)
 	}
-	target = min(max(target, floor), b.cfg.MaxDelay)
+	target = min(max(target, floor), b.cfg.MaxTarget)
 	t.target = int64(target)
 	if t.target >= t.peak || now-t.peakAt > int64(peakHold) {
 		t.peak, t.peakAt = t.target, now

@@ -1,6 +1,7 @@
 package jitter
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -196,5 +197,28 @@ func TestSenderStallWithContiguousTimestamps(t *testing.T) {
 				t.Errorf("the delay is %v, seconds after the stall; want it back at the clean network's", st.CurrentDelay)
 			}
 		})
+	}
+}
+
+// TestMaxTargetBoundsTheTarget: 30 ms of uniform jitter raises the target to about 30 ms; with
+// MaxTarget 5 ms (a cascade leg between nodes) it stays at 5 ms, and the audio keeps playing,
+// the late packets concealed, instead of waiting for the slowest.
+func TestMaxTargetBoundsTheTarget(t *testing.T) {
+	nw := network{seed: 2, base: 30 * time.Millisecond, jitter: uniformJitter(30 * time.Millisecond)}
+	b, _ := newFakeBuffer(t, Config{})
+	sim := simulate(t, b, nw, 10*time.Second, 5*time.Millisecond)
+	if top := maxDuration(sim.targetAt, 100); top < 20*time.Millisecond {
+		t.Fatalf("unbounded target reached %v only, want the jitter's ~30 ms", top)
+	}
+	capped, _ := newFakeBuffer(t, Config{MaxTarget: 5 * time.Millisecond, StartDelay: time.Nanosecond})
+	sim = simulate(t, capped, nw, 10*time.Second, 5*time.Millisecond)
+	if top := maxDuration(sim.targetAt, 100); top > 5*time.Millisecond {
+		t.Errorf("target reached %v with MaxTarget 5ms", top)
+	}
+	if st := capped.Stats(); st.Played < st.Pushed/2 {
+		t.Errorf("with MaxTarget 5ms: %+v, want most packets played", st)
+	}
+	if _, err := New(Config{MinDelay: 10 * time.Millisecond, MaxTarget: 5 * time.Millisecond}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("MaxTarget below MinDelay: %v, want ErrBadConfig", err)
 	}
 }

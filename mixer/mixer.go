@@ -135,6 +135,12 @@ func (m *Mixer) Tick(now time.Time) {
 	c.participants.Store(int64(m.count))
 }
 
+// premixedQuiet is how far below the least voice level the last tick must have been for a
+// Premixed source that begins talking to enter unfaded: its far end's mix was silent, so the
+// ramp in this tick's frame is the far end's fade-in. A source caught a tick late, whose last
+// frame held the start of the sound, is faded in as any other.
+const premixedQuiet codec.Level = 20
+
 // unvoicedProbeTicks is how often a participant whose packets say they hold no speech, and whose
 // last decoded frame was quiet, is decoded for its level all the same (200 ms): a sound the voice
 // flag leaves out (a steady tone) becomes audible within that.
@@ -183,6 +189,7 @@ func (m *Mixer) observe(now time.Time) {
 				p.present = false
 			}
 		}
+		before := p.level // the last tick's
 		loud, clear := p.measure(p.present, lvl, &m.vp)
 		voice := loud && (clear || act.Voice)
 		if loud && !act.Voice && (!clear || p.steady >= steadyTicks) {
@@ -196,7 +203,11 @@ func (m *Mixer) observe(now time.Time) {
 			}
 			voice = p.periodic
 		}
+		was := p.talking
 		p.decide(voice, now, &m.vp)
+		if p.talking && !was && before <= m.vp.minVoice-premixedQuiet {
+			p.onsetTick = m.tick // from silence (see ParticipantConfig.Premixed)
+		}
 		if !p.talking || p.inTalkers || p.inCoaches {
 			continue
 		}

@@ -68,16 +68,23 @@ type ParticipantConfig struct {
 	// Format is the encoding of what the participant hears; the zero Format (no Codec) means
 	// it receives nothing (a send-only WHIP publisher).
 	Format codec.Format
+	// Premixed marks a source that is itself a conference's mix: a cascade leg from another
+	// confd node. Its talkers were chosen and faded in where it was mixed, so when it starts
+	// talking from silence it enters this mix at full level instead of being faded in a second
+	// time, which softened every onset across a cascade and delayed it by a quarter of a frame
+	// (a ramp over a ramp reaches a third of the level 11.5 ms into the frame, not 6.7).
+	Premixed bool
 }
 
 // mixState says how a participant's audio enters the mixes of one tick.
 type fade uint8
 
 const (
-	fadeNone fade = iota // steady: full level over the whole frame
-	fadeIn               // joins the mix: ramps up over the frame
-	fadeOut              // leaves the mix (talker stopped or outvoiced): ramps down over the frame
-	fadeCut              // removed by a rule (mute, role): ramps down over cutSamples, then silence
+	fadeNone  fade = iota // steady: full level over the whole frame
+	fadeIn                // joins the mix: ramps up over the frame
+	fadeOut               // leaves the mix (talker stopped or outvoiced): ramps down over the frame
+	fadeCut               // removed by a rule (mute, role): ramps down over cutSamples, then silence
+	fadeEnter             // joins the mix at full level: a Premixed source starting from silence
 )
 
 // participant is one slot of the dense participant table. Slots are reused after Remove so the
@@ -125,6 +132,8 @@ type participant struct {
 	sharedPCM  *codec.Frame // its frame as the shared mix has it this tick, nil for none
 	inCoaches  bool         // in Mixer.coaches (whispering)
 	lingerTill time.Time
+	premixed   bool   // ParticipantConfig.Premixed
+	onsetTick  uint64 // the tick it last began talking from silence (Premixed only matters)
 
 	// Output state.
 	priv      *group // private output group, nil when the participant shares one
@@ -170,7 +179,7 @@ func (m *Mixer) Add(id ID, pc ParticipantConfig) error {
 		frame = new(codec.Frame)
 	}
 	*p = participant{id: id, active: true, src: pc.Source, format: -1, frame: frame,
-		targetSlot: -1, lastEmpty: true, req: pc.Format}
+		targetSlot: -1, lastEmpty: true, req: pc.Format, premixed: pc.Premixed}
 	p.panL, p.panR = panGains(0)
 	p.rank = float32(codec.Silence)
 	m.index[id] = s

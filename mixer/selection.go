@@ -36,12 +36,23 @@ func (m *Mixer) selectTalkers() {
 			m.slots[w].fade, m.slots[w].inTalkers = fadeOut, false
 			m.leavingTalkers = append(m.leavingTalkers, w)
 		}
-		m.slots[b].fade, m.slots[b].inTalkers = fadeIn, true
+		m.slots[b].fade, m.slots[b].inTalkers = m.entry(b), true
 		last := len(m.candidates) - 1
 		m.candidates[bi] = m.candidates[last]
 		m.candidates = m.candidates[:last]
 	}
 	m.chooseReserve()
+}
+
+// entry returns how the talker in slot s enters the mix: faded in over the frame, or at full
+// level when it is Premixed and began talking this tick, from silence, which its own mix faded
+// it in from already. A Premixed source that had been talking (outvoiced until now) is faded in
+// like any other, since it enters in the middle of a sound.
+func (m *Mixer) entry(s int32) fade {
+	if p := &m.slots[s]; p.premixed && p.onsetTick == m.tick {
+		return fadeEnter
+	}
+	return fadeIn
 }
 
 // chooseReserve picks, when all TopK+1 places are taken, the one talker left out of the shared

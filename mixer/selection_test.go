@@ -1,6 +1,7 @@
 package mixer
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -171,5 +172,38 @@ func TestStatsMayBeReadConcurrently(t *testing.T) {
 	wg.Wait()
 	if st := h.m.Stats(); st.Ticks != 50 || st.Participants != 2 || st.Talkers != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestPremixedSourceEntersUnfadedFromSilence: a talker that starts after silence is faded in
+// over its first frame, except a Premixed source (a cascade leg from another node), whose far
+// end faded it in already: its first frame is heard at full level, not ramped a second time.
+func TestPremixedSourceEntersUnfadedFromSilence(t *testing.T) {
+	firstFrame := func(premixed bool) float64 {
+		h := newHarness(t, Config{})
+		src := newTone(440, 0.3, false)
+		src.quiet = 10
+		if err := h.m.Add(1, ParticipantConfig{Source: src, Format: opus20, Premixed: premixed}); err != nil {
+			t.Fatal(err)
+		}
+		h.ids = append(h.ids, 1)
+		h.add(2, nil, opus20)
+		h.run(12, true)
+		heard := h.heard[2]
+		rms := func(f []int16) float64 {
+			var sum float64
+			for _, s := range f {
+				sum += float64(s) * float64(s)
+			}
+			return math.Sqrt(sum / float64(len(f)))
+		}
+		first, second := heard[10*codec.FrameSamples:11*codec.FrameSamples], heard[11*codec.FrameSamples:]
+		return rms(first) / rms(second)
+	}
+	if r := firstFrame(false); r > 0.7 {
+		t.Errorf("a person's first frame at %.2f of the next one's level, want faded in (about 0.58)", r)
+	}
+	if r := firstFrame(true); r < 0.95 {
+		t.Errorf("a premixed source's first frame at %.2f of the next one's level, want it whole", r)
 	}
 }

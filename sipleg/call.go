@@ -391,7 +391,7 @@ func (c *call) apply(res *sdpneg.Result) {
 	c.setResult(res)
 	if p := c.part.Load(); p != nil && old != nil && (old.Codec != res.Codec || old.PayloadType != res.PayloadType ||
 		old.LocalPayloadType != res.LocalPayloadType || old.TelephoneEvent != res.TelephoneEvent || old.SendFormat() != res.SendFormat()) {
-		if err := p.SetMedia(res.SendFormat(), res.PayloadType, inputsOf(res)); err != nil {
+		if err := p.SetMedia(c.sendFormat(res), res.PayloadType, inputsOf(res)); err != nil {
 			c.log.Warn("codec change failed", "err", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
+	"confd/internal/sdpneg"
 )
 
 // CascadeHeader marks an INVITE as a cascade leg between two confd nodes; its value is the
@@ -52,16 +53,42 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 	return node, true
 }
 
-// cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), and a
-// high Opus bitrate, since what it is sent is heard again by the other node's participants.
+// cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), how the
+// room phases its tick on it, and its output (cascadeFormat).
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
-	info.Kind, info.Name = CascadeKind, "cascade "+c.cascade // the calling node, on the owner
+	info.Kind, info.Name, info.Cascade = CascadeKind, "cascade "+c.cascade, c.cascade // the calling node, on the owner
+	// The owner sets its tick about halfway between the calling node's; the calling node
+	// never phases on the owner's, or the two would chase each other (bridge/phase.go).
+	info.Phasing = bridge.PhaseLead
 	if c.outbound {
-		info.Name = "cascade to " + c.peer // the owner, on the calling node
+		info.Name, info.Cascade = "cascade to "+c.peer, c.peer // the owner (its address), on the calling node
+		info.Phasing = bridge.PhaseNever
 	}
 	info.LowDelay = true
 	info.WhileDraining = c.outbound // this node's own calls, draining, still hear their room
-	if info.Output.Codec == codec.Opus && c.s.cfg.CascadeBitrate > 0 {
-		info.Output.Bitrate = c.s.cfg.CascadeBitrate
+	info.Output = c.s.cascadeFormat(info.Output)
+}
+
+// sendFormat is res.SendFormat, made a cascade's for a cascade leg (a re-INVITE keeps it).
+func (c *call) sendFormat(res *sdpneg.Result) codec.Format {
+	if c.cascade != "" {
+		return c.s.cascadeFormat(res.SendFormat())
 	}
+	return res.SendFormat()
+}
+
+// cascadeFormat is what a cascade leg is sent in Opus: a high bitrate, since what it carries is
+// heard again by the other node's participants; no DTX, so that packets keep the owner's tick
+// in phase through silences (and the other end's jitter buffer keeps playing, never starting a
+// talkspurt afresh); and libopus's restricted low-delay application, 2.5 ms of look-ahead
+// instead of 6.5, since the cascade's delay adds to every voice that crosses it.
+func (s *Server) cascadeFormat(f codec.Format) codec.Format {
+	if f.Codec != codec.Opus {
+		return f
+	}
+	if s.cfg.CascadeBitrate > 0 {
+		f.Bitrate = s.cfg.CascadeBitrate
+	}
+	f.NoDTX, f.LowDelay = true, true
+	return f
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -53,6 +54,14 @@ func (d *daemon) startCluster() {
 	if every <= 0 {
 		every = time.Second
 	}
-	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, d.log)
+	client := &http.Client{Timeout: every}
+	catchUp := func(ctx context.Context) error {
+		n, err := d.nodes.CatchUp(ctx, d.bridge, client, d.cfg.APIToken)
+		if err == nil {
+			d.log.Info("cluster: caught up on room declarations", "declared", n)
+		}
+		return err
+	}
+	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, catchUp, d.log)
 	go cluster.NewManager(d.nodes, d.bridge, d.sip, d.log).Run(d.ctx, every)
 }

@@ -48,6 +48,9 @@ type testCluster struct {
 	names []string
 	kam   netip.AddrPort
 	owner *cluster.Nodes // every node up: who owns what
+	// Each node's config file and addresses, to start it again (restart).
+	configs []string
+	ats     []listenAt
 }
 
 // requireBinary skips the test when name is not installed (scripts/setup.sh test installs it).
@@ -102,6 +105,7 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		c.configs, c.ats = append(c.configs, path), append(c.ats, at)
 		d, err := launch(t, []string{"-config", path}, false, at)
 		if err != nil {
 			for _, started := range c.nodes {
@@ -112,6 +116,24 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 		c.nodes = append(c.nodes, d)
 	}
 	return c, ""
+}
+
+// restart kills node i and starts it again on the same addresses with the same config: a node
+// that was down and comes back.
+func (c *testCluster) restart(i int) {
+	c.t.Helper()
+	c.kill(i)
+	d, err := launch(c.t, []string{"-config", c.configs[i]}, false, c.ats[i])
+	if err != nil {
+		c.t.Fatalf("node %s did not start again: %v", c.names[i], err)
+	}
+	c.nodes[i] = d
+}
+
+// kill stops node i at once, as a crash would.
+func (c *testCluster) kill(i int) {
+	_ = c.nodes[i].Kill()
+	<-c.nodes[i].Exited()
 }
 
 // startKamailio runs deploy/kamailio/kamailio.cfg as it is, listening on kamailioIP, with a
@@ -314,12 +336,16 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != cluster.CascadeKind {
 		t.Errorf("the owner's room has no cascade leg from %s: %v", c.names[landed], c.localRoom(owner, room))
 	}
-	// The cascade leg carries Opus (the best codec both ends have), both ways.
+	// The cascade leg carries Opus (the best codec both ends have), both ways, and is listed
+	// as a cascade to or from the other node, not as a person.
 	for _, i := range []int{owner, landed} {
 		st, _ := c.localState(i, room)
 		for _, p := range st.Participants {
 			if p.Kind == cluster.CascadeKind {
-				t.Logf("node %s: %s on %s", c.names[i], p.Name, p.Codec)
+				t.Logf("node %s: %s on %s, node %q", c.names[i], p.Name, p.Codec, p.Node)
+				if !p.Cascade || (i == owner && p.Node != c.names[landed]) || (i == landed && p.Node == "") {
+					t.Errorf("node %s lists the cascade leg with cascade %v node %q, want true and the other node", c.names[i], p.Cascade, p.Node)
+				}
 				if !strings.Contains(strings.ToLower(p.Codec), "opus") {
 					t.Errorf("node %s: the cascade leg is on %s, want Opus", c.names[i], p.Codec)
 				}
@@ -424,24 +450,19 @@ func TestClusterDrainAndKill(t *testing.T) {
 	}
 }
 
-// onsetAfter returns when p first heard a sample louder than onsetLevel (of full scale) after
-// from, within window; ok is false when it heard none.
-func onsetAfter(p interface {
-	Heard(from, to time.Time) []int16
-}, from time.Time) (at time.Time, ok bool) {
-	const onsetLevel = 1638 // 0.05 of full scale: a third of the tone's peak
-	for i, s := range p.Heard(from, from.Add(window)) {
-		if s > onsetLevel || s < -onsetLevel {
-			return from.Add(time.Duration(i) * time.Second / codec.SampleRate), true
-		}
-	}
-	return time.Time{}, false
-}
+// cascadeTurns is how many times each speaker of TestClusterCascadeAddedLatency begins after
+// silence.
+const cascadeTurns = 7
 
-// TestClusterCascadeAddedLatency: Ada speaks (her tone starts after silence) and is heard by
-// Bob on her node and by Cy on the room's owner, through the cascade; the later onset at Cy is
-// what the cascade adds (issue 11's bar: at most 20 ms more than two phones on one node; the
-// figure is logged for the report, not asserted). Each turn's two onsets are of one sound, heard at once, so the sender's timing cancels out.
+// TestClusterCascadeAddedLatency: a cascaded pair hears each other with at most issue 11's
+// 20 ms more than two phones on one node. Ada and Bob are on one node, Cy and Dee on the room's
+// owner. Ada speaks after silence and is heard by Bob beside her and by Cy through the
+// cascade; then Cy speaks and is heard by Dee beside him and by Ada through the cascade. Each
+// turn's two onsets are of one sound, so the speaker's timing cancels out, and the later one,
+// taken by arrival (arrivalLog), is what the cascade adds in that direction. The figures are
+// logged for the report (timing bars are not asserted); what is asserted is that the tone
+// enters once: nobody hears their own tone back, and the far listener hears it as loud as the
+// near one.
 func TestClusterCascadeAddedLatency(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
@@ -449,30 +470,77 @@ func TestClusterCascadeAddedLatency(t *testing.T) {
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[landed].sip, room, "Bob", toneBob)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
-	waitSteady(t, []*gophone.Phone{ada, bob, cy}, hearing{bob: {toneAda}, cy: {toneAda}}.in)
-	bob.SetTone(false)
-	cy.SetTone(false)
-	var added []time.Duration
-	for range 5 {
-		ada.SetTone(false)
-		time.Sleep(600 * time.Millisecond)
-		start := time.Now()
-		ada.SetTone(true)
-		time.Sleep(window + 100*time.Millisecond)
-		near, ok1 := onsetAfter(bob, start)
-		far, ok2 := onsetAfter(cy, start)
-		if !ok1 || !ok2 {
-			t.Fatalf("Ada's tone not heard within a second: by Bob %v, by Cy %v", ok1, ok2)
-		}
-		t.Logf("Ada's onset heard %v after she began by Bob (same node), %v by Cy (through the cascade)",
-			near.Sub(start).Round(100*time.Microsecond), far.Sub(start).Round(100*time.Microsecond))
-		added = append(added, far.Sub(near))
+	dee := c.mustDial(c.nodes[owner].sip, room, "Dee", toneDee)
+	phones := []*gophone.Phone{ada, bob, cy, dee}
+	waitSteady(t, phones, hearing{bob: {toneAda}, cy: {toneAda}, dee: {toneBob}, ada: {toneDee}}.in)
+	for _, p := range phones {
+		p.SetTone(false)
 	}
-	slices.Sort(added)
-	median := added[len(added)/2]
-	// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the issue's
-	// bar is 20 ms.
-	t.Logf("the cascade adds %v (median of %v; issue 11's bar: ≤ 20 ms)", median, added)
+	t.Logf("room %s: Ada and Bob on %s, Cy and Dee on the owner %s", room, c.names[landed], c.names[owner])
+	type direction struct {
+		speaker, near, far *gophone.Phone
+		added              []time.Duration
+	}
+	dirs := []*direction{{speaker: ada, near: bob, far: cy}, {speaker: cy, near: dee, far: ada}}
+	// A turn in which a phone's own sender stalled (this process starved on the busy test
+	// machine) witnesses the machine, not confd: it is passed over, and logged, and another
+	// taken, up to three times the turns.
+	passed := 0
+	for turn := 0; turn < 3*cascadeTurns && (len(dirs[0].added) < cascadeTurns || len(dirs[1].added) < cascadeTurns); turn++ {
+		for _, d := range dirs {
+			time.Sleep(600 * time.Millisecond) // silence: every talker detector lets go
+			start := time.Now()
+			d.speaker.SetTone(true)
+			time.Sleep(window + 100*time.Millisecond)
+			d.speaker.SetTone(false)
+			if slices.ContainsFunc(phones, func(p *gophone.Phone) bool { return p.SendStalled(start.Add(-stallReach), start.Add(window)) }) {
+				passed++
+				t.Logf("turn %d of %s passed over: a phone's sender stalled", turn, d.speaker)
+				continue
+			}
+			near, ok1 := d.near.OnsetAfter(start, start.Add(window))
+			far, ok2 := d.far.OnsetAfter(start, start.Add(window))
+			if !ok1 || !ok2 {
+				t.Fatalf("turn %d: %s not heard within a second: by %s %v, by %s %v", turn, d.speaker, d.near, ok1, d.far, ok2)
+			}
+			d.added = append(d.added, far.Sub(near))
+			// Once: the speaker does not hear itself back, and the far listener hears one
+			// copy, as loud as the near one (within 3 dB).
+			from, to := start.Add(300*time.Millisecond), start.Add(window)
+			hz := d.speaker.Config().ToneHz
+			if lvl := d.speaker.HeardLevel(from, to, hz); lvl > heardAt-downBy {
+				t.Errorf("turn %d: %s hears its own tone at %.1f dBFS: a loop through the cascade", turn, d.speaker, lvl)
+			}
+			if n, f := d.near.HeardLevel(from, to, hz), d.far.HeardLevel(from, to, hz); f-n > 3 || f-n < -3 {
+				t.Errorf("turn %d: %s heard at %.1f dBFS by %s beside it, %.1f by %s through the cascade: want one copy", turn, d.speaker, n, d.near, f, d.far)
+			}
+		}
+	}
+	for _, d := range dirs {
+		if len(d.added) == 0 {
+			t.Fatalf("every turn of %s was passed over: the phones' process starved throughout", d.speaker)
+		}
+	}
+	if passed > 0 {
+		t.Logf("%d turns passed over for a sender stall", passed)
+	}
+	for _, d := range dirs {
+		sorted := slices.Sorted(slices.Values(d.added))
+		// Reported, not asserted (house rule: tests hold behaviour, not timing bars): the
+		// issue's bar is 20 ms.
+		t.Logf("%s to %s through the cascade: added min %v median %v max %v (turns %v; issue 11's bar: ≤ 20 ms)",
+			d.speaker.Config().Name, d.far.Config().Name, sorted[0].Round(100*time.Microsecond),
+			sorted[len(sorted)/2].Round(100*time.Microsecond), sorted[len(sorted)-1].Round(100*time.Microsecond), roundAll(d.added))
+	}
+}
+
+// roundAll rounds each duration to 0.1 ms, for logs.
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(100 * time.Microsecond)
+	}
+	return out
 }
 
 // TestClusterTwentyRoomsOverThreeNodes: twenty rooms, each with a phone through Kamailio and a
@@ -599,4 +667,35 @@ func TestClusterRoomPINHoldsOnEveryNode(t *testing.T) {
 			t.Errorf("node %s does not have room %s declared: %+v", c.names[i], room, st)
 		}
 	}
+}
+
+// TestClusterNodeBackCatchesUpOnDeclarations: a room declared with a PIN while a node was down
+// (killed) has it on that node once it is back: at its start the node asks the others for their
+// rooms and takes each declared room's settings from its owner, so a caller who lands there is
+// asked for the PIN (TestClusterRoomPINHoldsOnEveryNode) instead of being cascaded into the
+// owner's room, which lets cascades in without it.
+func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	const room = "latecomer"
+	owner := c.ownerIndex(room)
+	away := (owner + 1) % 3
+	c.kill(away)
+	c.nodes[owner].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "1357", "locked": false})
+	if st, ok := c.localState((owner+2)%3, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
+		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[(owner+2)%3], st)
+	}
+	c.restart(away)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, ok := c.localState(away, room)
+		if ok && st.Declared && st.Settings.PIN == "1357" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
 }

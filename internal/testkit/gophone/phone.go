@@ -90,10 +90,12 @@ type Phone struct {
 	cfg  Config
 	room string
 
-	ua       *UA
-	dialog   *Dialog
-	media    *net.UDPConn
-	heard    *Timeline
+	ua     *UA
+	dialog *Dialog
+	media  *net.UDPConn
+	heard  *Timeline
+	// arrivals is what came when, for onsets (onset.go).
+	arrivals arrivalLog
 	ssrc     uint32
 	remote   netip.AddrPort
 	answerPT uint8
@@ -367,5 +369,6 @@ func (p *Phone) readMedia() {
 			continue
 		}
 		p.heard.Add(arrival, pkt.SSRC, pkt.Timestamp, p.cfg.Codec.ClockRate(), pcm[:samples])
+		p.arrivals.add(arrival, pcm[:samples])
 	}
 }
