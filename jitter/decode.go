@@ -20,30 +20,62 @@ func (b *Buffer) Read(f *codec.Frame) bool {
 			t.fedID[i] = 0
 		}
 		t.pcmID = 0
+		t.held = 0
 	}
 	if !t.present {
 		f.Clear()
+		t.held = 0 // the talkspurt ended: what a squeeze held back (under a pitch period) goes
 		return false
 	}
-	pos := 0
+	if t.held == 0 && t.squeezed == 0 {
+		b.render(f[:], false)
+		return true
+	}
+	// A dropped packet to time-compress away, or samples held back by the last squeeze: the
+	// tick's audio goes through the queue, and the first 20 ms of it play.
+	q := t.queue[:]
+	n := t.held + b.render(q[t.held:], true)
+	if t.squeezed > 0 {
+		n = t.accel.squeeze(q[:n], n-codec.FrameSamples)
+		b.stats.accelerated.Add(1)
+	}
+	copy(f[:], q[:codec.FrameSamples])
+	t.held = copy(q, q[codec.FrameSamples:n])
+	return true
+}
+
+// render writes the tick's planned audio into dst, decoding, concealing or recovering units as
+// needed, and returns the samples written: the tick's 20 ms, plus every dropped packet whole, in
+// timeline order, when squeezed is set.
+func (b *Buffer) render(dst []int16, squeezed bool) int {
+	t := &b.tick
+	pos, tick := 0, 0
 	for i := 0; i < t.n; i++ {
 		u := &t.plan[i]
+		if u.squeeze {
+			if squeezed {
+				b.produce(u)
+				pos += copy(dst[pos:], t.pcm[:u.samples])
+			}
+			continue
+		}
 		if u.take == 0 {
 			continue
 		}
 		if u.kind == unitSilence {
-			clear(f[pos : pos+u.take])
-			pos += u.take
-			continue
+			clear(dst[pos : pos+u.take])
+		} else {
+			if t.pcmID != u.id {
+				b.produce(u)
+			}
+			copy(dst[pos:pos+u.take], t.pcm[u.skip:u.skip+u.take])
 		}
-		if t.pcmID != u.id {
-			b.produce(u)
-		}
-		copy(f[pos:pos+u.take], t.pcm[u.skip:u.skip+u.take])
 		pos += u.take
+		tick += u.take
 	}
-	clear(f[pos:])
-	return true
+	end := pos + codec.FrameSamples - tick
+	clear(dst[pos:end])
+	return end
 }
 
 // produce decodes, conceals or FEC-recovers unit u whole into t.pcm.
