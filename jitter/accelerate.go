@@ -33,8 +33,8 @@ const (
 	// high, so that as much of the excess goes as a whole number of periods allows.
 	peakTolerance = 0.03
 	// edgeCorrelation is the match the longest lag needs when it is no local maximum: that of a
-	// sine off by 3 degrees.
-	edgeCorrelation = 0.9986
+	// sine off by less than a degree (or of a constant).
+	edgeCorrelation = 0.9999
 	// silentPower is the mean square below which a stretch is silence (about -60 dBFS): cut it
 	// whole.
 	silentPower = 1 << 10
@@ -160,24 +160,26 @@ func (a *accelerator) pitchLag(x []int16, lo, hi int) (int, bool) {
 	// it; take it only when it matches all but perfectly (a steady signal whose period divides
 	// the excess).
 	if last := len(corr) - 1; pick < last && corr[last] >= best-peakTolerance {
-		if lag, c := a.refine(x, (loD+last)*decimation, lo, hi); c >= edgeCorrelation {
+		if lag, c, peak := refine(x, (loD+last)*decimation, lo, hi); (peak && c >= best-peakTolerance) || c >= edgeCorrelation {
 			return lag, true
 		}
 	}
-	lag, c := a.refine(x, (loD+pick)*decimation, lo, hi)
+	lag, c, _ := refine(x, (loD+pick)*decimation, lo, hi)
 	return lag, c >= periodicCorrelation
 }
 
 // refine returns the lag within decimation of center, and within [lo, hi], at which x matches
-// itself best at 48 kHz, and that match.
-func (a *accelerator) refine(x []int16, center, lo, hi int) (int, float64) {
-	bestLag, bestC := lo, -2.0
-	for lag := max(center-decimation, lo); lag <= min(center+decimation, hi, len(x)-corrWindow); lag++ {
-		if c := correlation(x[:corrWindow], x[lag:lag+corrWindow]); c > bestC {
-			bestLag, bestC = lag, c
+// itself best at 48 kHz, that match, and whether it is a local maximum (not at the edge of the
+// lags tried).
+func refine(x []int16, center, lo, hi int) (lag int, c float64, peak bool) {
+	from, to := max(center-decimation, lo), min(center+decimation, hi, len(x)-corrWindow)
+	lag, c = from, -2.0
+	for l := from; l <= to; l++ {
+		if cl := correlation(x[:corrWindow], x[l:l+corrWindow]); cl > c {
+			lag, c = l, cl
 		}
 	}
-	return bestLag, bestC
+	return lag, c, lag > from && lag < to
 }
 
 // correlation returns the normalised cross-correlation of two equally long stretches.
