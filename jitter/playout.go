@@ -377,8 +377,13 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 	// Without sl, the packet after it plays dur earlier; and packets shorter than a tick must all
 	// be here at its start, so the last one of this tick would wait 20 ms less than the first.
 	after := delay - samplesToNs(int64(max(dur, codec.FrameSamples-t.filled)))
-	if b.shouldDropLocked(silent || quiet, after, now) {
-		if !dtx && t.squeezed+dur <= maxSqueeze && t.n < planUnits-2 {
+	// A dropped packet is time-compressed away with its neighbours (DTX is silence, and a packet
+	// longer than maxSqueeze is cut): up to maxSqueeze a tick, so that a run of silent packets
+	// that reads as silence but holds a tone (Opus without its voice flag) does not click either.
+	squeeze := !dtx && dur <= maxSqueeze
+	fits := t.squeezed+dur <= maxSqueeze && t.n < planUnits-2
+	if (!squeeze || fits || after >= int64(b.cfg.MaxDelay)) && b.shouldDropLocked(silent || quiet, after, now) {
+		if squeeze && fits {
 			// Decode it all the same, and let Read time-compress it away with the audio around
 			// it: a cut would click (doc.go, "Shrinking without a click").
 			u := t.push(unitPacket, info.dec, dur, 0)
