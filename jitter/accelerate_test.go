@@ -224,9 +224,9 @@ func TestShrinkingVoiceDoesNotClick(t *testing.T) {
 }
 
 func TestShrinkingWaitsForAPause(t *testing.T) {
-	// A pause of 100 ms in the second second: the excess waits for it and goes there, no voiced
-	// packet is dropped.
-	pause := func(i int) bool { return i >= 70 && i < 75 }
+	// A pause of 200 ms in the second second: the excess waits for it and goes there (at most
+	// 60 ms a tick), no voiced packet is dropped.
+	pause := func(i int) bool { return i >= 70 && i < 80 }
 	_, b, _ := shrinkRun(t, sine(440), 150, pause)
 	st := b.Stats()
 	t.Logf("stats %+v", st)
