@@ -31,7 +31,7 @@ const (
 	periodicCorrelation = 0.7
 	// peakTolerance lets a longer lag win over the best one when its correlation is almost as
 	// high, so that as much of the excess goes as a whole number of periods allows.
-	peakTolerance = 0.03
+	peakTolerance = 0.1
 	// edgeCorrelation is the match the longest lag needs when it is no local maximum: that of a
 	// sine off by less than a degree (or of a constant).
 	edgeCorrelation = 0.9999
