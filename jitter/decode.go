@@ -9,7 +9,8 @@ import "confd/codec"
 // A decoder that missed units (a tick without Read, a silence, another payload type in between)
 // first runs one concealment whose output is thrown away, so that it resumes from a decayed
 // state instead of decoding across the gap as if the audio were continuous; unlike a reset this
-// allocates nothing. Read allocates nothing.
+// allocates nothing. A packet dropped to shorten the delay is decoded and time-compressed away
+// with the tick's audio (doc.go, "Shrinking without a click"). Read allocates nothing.
 func (b *Buffer) Read(f *codec.Frame) bool {
 	t := &b.tick
 	t.read = true
