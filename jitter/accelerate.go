@@ -57,10 +57,12 @@ var fadeIn = func() (w [fadeSamples]float32) {
 // accelerator holds the scratch space of squeeze, allocated with the Buffer.
 type accelerator struct {
 	dec  [squeezeCap / decimation]float32
+	rev  [2 * maxPitchLag]int16 // the history reversed, for the pitch of a stretch
 	corr [maxPitchLag/decimation + 2]float64
 	// periodic and spliced count the squeezes that removed pitch periods and those that
-	// cross-faded a non-periodic or silent stretch, for tests and the benchmark.
-	periodic, spliced uint64
+	// cross-faded a non-periodic or silent stretch, stretched the stretches that repeated
+	// pitch periods, for tests and the benchmark.
+	periodic, spliced, stretched uint64
 }
 
 // squeeze removes up to excess samples from x, all of whose samples are still to be played,
@@ -95,7 +97,8 @@ func (a *accelerator) squeeze(x []int16, excess int) int {
 }
 
 // pitchLag returns the lag in [lo, hi] at which x[0:corrWindow] and x[lag:lag+corrWindow] match
-// best, preferring the longest lag of almost the best match, and whether that match is periodic.
+// best, preferring the longest lag of almost the best match (whole periods, whose rounding to a
+// sample errs once rather than once per period), and whether that match is periodic.
 func (a *accelerator) pitchLag(x []int16, lo, hi int) (int, bool) {
 	// Coarse search at 12 kHz on a box-filtered copy.
 	m := len(x) / decimation

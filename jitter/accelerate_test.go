@@ -368,3 +368,53 @@ func TestShrinkingKeepsTheCoherentLevelOfARealCodec(t *testing.T) {
 		}
 	}
 }
+
+func TestGrowingKeepsASinePhase(t *testing.T) {
+	// Loss on Opus asks for a frame in hand (lossFloor): the delay grows by stretches, which
+	// repeat whole periods of the 440 Hz tone, so the packet after them follows without a
+	// phase jump. (signalDecoder conceals a lost packet with the signal itself, so that only the
+	// growth is judged; a concealment of 20 ms before the next packet would turn the tone by 72
+	// degrees.)
+	b, err := New(Config{
+		StartDelay: time.Nanosecond,
+		NewDecoder: func(c codec.Codec) (codec.Decoder, error) {
+			return &signalDecoder{fakeDecoder: fakeDecoder{codec: c}, sig: sine(440)}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := time.Unix(1700000000, 0)
+	var out []int16
+	var f codec.Frame
+	before := time.Duration(-1)
+	for i := range 150 {
+		if i < 30 || i > 50 || i%3 != 0 {
+			p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 3, Payload: fakePayload(i, 960, false)}
+			if err := b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration+time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Advance(epoch.Add(time.Duration(i)*codec.FrameDuration + 5*time.Millisecond))
+		if b.Read(&f) || len(out) > 0 {
+			out = append(out, f[:]...)
+		}
+		if i == 29 {
+			before = b.CurrentDelay()
+		}
+	}
+	st := b.Stats()
+	jump, step := phaseJumps(out, 440), maxStep(out)
+	ideal := 16384 * 2 * math.Sin(math.Pi*440/codec.SampleRate)
+	t.Logf("delay %v before the loss, %v after; stretched %d; phase jump %.2f degrees, largest step %.0f (the tone's %.0f); stats %+v",
+		before, st.CurrentDelay, b.tick.accel.stretched, jump, step, ideal, st)
+	if st.CurrentDelay < before+20*time.Millisecond || b.tick.accel.stretched == 0 {
+		t.Fatalf("the delay did not grow by stretches: %v to %v, %d stretches", before, st.CurrentDelay, b.tick.accel.stretched)
+	}
+	if jump > 2 {
+		t.Errorf("the tone's phase jumps by %.1f degrees, want at most 2", jump)
+	}
+	if step > 1.05*ideal+2 {
+		t.Errorf("largest step between samples %.0f, the tone's own is %.0f: a click", step, ideal)
+	}
+}

@@ -111,6 +111,13 @@
 // what was held back is let go when a talkspurt ends or a tick is not read. The queue and the
 // search's scratch are part of the Buffer, so this allocates nothing.
 //
+// Growing the delay is the same splice the other way: a 20 ms concealment inserted before a
+// packet that is here ends 20 ms ahead of it. So a tick that grows the delay by a whole frame
+// repeats, when the 40 ms before it are periodic, the last pitch period (the longest lag up to
+// 20 ms at which they repeat) as many times as fill the tick, holding the surplus back as above
+// (at most 20 ms in all), and the packet follows where the repetition ends, as NetEq's
+// PreemptiveExpand does. Otherwise the decoder conceals as before.
+//
 // # Concurrency
 //
 // Push and Advance meet at a sync.Mutex around the packet store and the arrival statistics,

@@ -85,6 +85,7 @@ type unit struct {
 	voice      bool
 	unvoiced   bool   // level unknown, but the packet says it holds no speech (Opus VAD flag)
 	squeeze    bool   // a packet dropped to shorten the delay: decoded, then time-compressed away
+	stretch    bool   // a concealment that grows the delay: whole pitch periods repeated if periodic
 	payload    []byte // the packet's payload, in buf
 	buf        []byte // this unit's own copy space, MaxPayloadSize bytes
 }
@@ -124,13 +125,18 @@ type tickState struct {
 	lateRunStart   int64 // arrival of the first of them, ns
 
 	// The decode stage.
-	pcm      [codec.MaxPacketSamples]int16
-	pcmID    uint64 // unit whose samples pcm holds (0: none)
-	scratch  [codec.FrameSamples]int16
-	fedID    []uint64 // per decoder: the last unit it decoded or concealed
-	missed   []bool   // per decoder: audible audio went by undecoded since it was last fed
-	read     bool     // Read ran in this tick
-	squeezed int      // samples of the tick's squeeze units
+	pcm       [codec.MaxPacketSamples]int16
+	pcmID     uint64 // unit whose samples pcm holds (0: none)
+	scratch   [codec.FrameSamples]int16
+	fedID     []uint64 // per decoder: the last unit it decoded or concealed
+	missed    []bool   // per decoder: audible audio went by undecoded since it was last fed
+	read      bool     // Read ran in this tick
+	squeezed  int      // samples of the tick's squeeze units
+	stretched bool     // the tick has a stretch unit
+	// hist is the last 40 ms read, in order, for the pitch of a stretch; its last histN samples
+	// are audio read in consecutive ticks.
+	hist     [2 * maxPitchLag]int16
+	histN    int
 	queue    [squeezeCap]int16
 	held     int // samples at the start of queue that the last squeeze left to play
 	accel    accelerator
@@ -189,11 +195,11 @@ func (t *tickState) carry() {
 		}
 	}
 	if !t.read {
-		t.held = 0 // what the last squeeze held back is stale now
+		t.held, t.histN = 0, 0 // what the last squeeze held back is stale now
 	}
 	t.read = false
 	t.grew = false
-	t.squeezed = 0
+	t.squeezed, t.stretched = 0, false
 	t.present = false
 	if t.n == 0 {
 		t.filled = 0
@@ -400,7 +406,11 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		// Behind the target (it rose, or loss asks for a frame in hand): stretch by one
 		// concealment now rather than wait for an underrun.
 		t.grew = true
-		t.addConceal(codec.FrameSamples - t.filled)
+		if u := t.addConceal(codec.FrameSamples - t.filled); u != nil && u.skip == 0 && u.take == codec.FrameSamples && t.squeezed == 0 {
+			// A whole tick: Read repeats whole pitch periods of what just played instead, when
+			// it is periodic, so that the packet after it follows without a phase jump.
+			u.stretch, t.stretched = true, true
+		}
 		b.stats.expanded.Add(1)
 		return false
 	}
@@ -529,7 +539,7 @@ func (t *tickState) push(kind unitKind, dec, samples, take int) *unit {
 	t.n++
 	t.nextID++
 	u.kind, u.id, u.dec, u.samples, u.skip, u.take = kind, t.nextID, dec, samples, 0, take
-	u.payload, u.squeeze = nil, false
+	u.payload, u.squeeze, u.stretch = nil, false, false
 	u.level, u.levelKnown, u.voice, u.unvoiced = t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced
 	if kind == unitSilence {
 		u.level, u.levelKnown, u.voice, u.unvoiced = codec.Silence, true, false, false
@@ -539,14 +549,14 @@ func (t *tickState) push(kind unitKind, dec, samples, take int) *unit {
 }
 
 // addConceal appends a concealment of at least samples, rounded up to concealStep, with the
-// decoder of the last packet.
-func (t *tickState) addConceal(samples int) {
+// decoder of the last packet, and returns it (nil when there is nothing to continue).
+func (t *tickState) addConceal(samples int) *unit {
 	if t.lastDec < 0 {
 		t.add(unitSilence, -1, samples) // nothing was ever decoded: nothing to continue
-		return
+		return nil
 	}
 	n := min((samples+concealStep-1)/concealStep*concealStep, codec.MaxPacketSamples)
-	t.add(unitConceal, t.lastDec, n)
+	return t.add(unitConceal, t.lastDec, n)
 }
 
 // activity summarises the plan for the mixer's first phase.
