@@ -35,6 +35,19 @@ func (d *signalDecoder) Conceal(pcm []int16) (int, error) {
 	return len(pcm), nil
 }
 
+// newSignalBuffer returns a Buffer of cfg whose decoders play sig.
+func newSignalBuffer(t *testing.T, cfg Config, sig func(n int) float64) *Buffer {
+	t.Helper()
+	cfg.NewDecoder = func(c codec.Codec) (codec.Decoder, error) {
+		return &signalDecoder{fakeDecoder: fakeDecoder{codec: c}, sig: sig}, nil
+	}
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // sine returns a sine of freq Hz at half of full scale.
 func sine(freq float64) func(n int) float64 {
 	return func(n int) float64 { return 16384 * math.Sin(2*math.Pi*freq*float64(n)/codec.SampleRate) }
@@ -63,16 +76,7 @@ func voice() func(n int) float64 {
 // returns what played and the buffer. It ticks every 20 ms and reads every tick.
 func shrinkRun(t *testing.T, sig func(n int) float64, ticks int, silent func(i int) bool) ([]int16, *Buffer, []time.Duration) {
 	t.Helper()
-	b, err := New(Config{
-		StartDelay:   100 * time.Millisecond,
-		PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}},
-		NewDecoder: func(c codec.Codec) (codec.Decoder, error) {
-			return &signalDecoder{fakeDecoder: fakeDecoder{codec: c}, sig: sig}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newSignalBuffer(t, Config{StartDelay: 100 * time.Millisecond, PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}}}, sig)
 	epoch := time.Unix(1700000000, 0)
 	var out []int16
 	var delays []time.Duration
@@ -269,16 +273,7 @@ func TestShrinkingWithoutAPauseIsBounded(t *testing.T) {
 }
 
 func TestSqueezeAllocatesNothing(t *testing.T) {
-	b, err := New(Config{
-		StartDelay:   100 * time.Millisecond,
-		PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}},
-		NewDecoder: func(c codec.Codec) (codec.Decoder, error) {
-			return &signalDecoder{fakeDecoder: fakeDecoder{codec: c}, sig: sine(440)}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newSignalBuffer(t, Config{StartDelay: 100 * time.Millisecond, PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}}}, sine(440))
 	payloads := make([][]byte, 200)
 	for i := range payloads {
 		payloads[i] = fakePayload(i, 960, false)
@@ -375,15 +370,40 @@ func TestGrowingKeepsASinePhase(t *testing.T) {
 	// phase jump. (signalDecoder conceals a lost packet with the signal itself, so that only the
 	// growth is judged; a concealment of 20 ms before the next packet would turn the tone by 72
 	// degrees.)
-	b, err := New(Config{
-		StartDelay: time.Nanosecond,
-		NewDecoder: func(c codec.Codec) (codec.Decoder, error) {
-			return &signalDecoder{fakeDecoder: fakeDecoder{codec: c}, sig: sine(440)}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+	out, b, before := growRun(t, sine(440))
+	st := b.Stats()
+	jump, step := phaseJumps(out, 440), maxStep(out)
+	ideal := 16384 * 2 * math.Sin(math.Pi*440/codec.SampleRate)
+	t.Logf("delay %v before the loss, %v after; stretched %d; phase jump %.2f degrees, largest step %.0f (the tone's %.0f); stats %+v",
+		before, st.CurrentDelay, b.tick.accel.stretched, jump, step, ideal, st)
+	if jump > 2 {
+		t.Errorf("the tone's phase jumps by %.1f degrees, want at most 2", jump)
 	}
+	if step > 1.05*ideal+2 {
+		t.Errorf("largest step between samples %.0f, the tone's own is %.0f: a click", step, ideal)
+	}
+}
+
+func TestGrowingVoiceDoesNotClick(t *testing.T) {
+	sig := voice()
+	out, b, _ := growRun(t, sig)
+	src := make([]int16, 150*codec.FrameSamples)
+	for i := range src {
+		src[i] = int16(math.Round(sig(i)))
+	}
+	step, own := maxStep(out), maxStep(src)
+	t.Logf("stretched %d; largest step %.0f, the voice's own %.0f", b.tick.accel.stretched, step, own)
+	if step > 1.1*own {
+		t.Errorf("largest step between samples %.0f, the voice's own is %.0f: a click", step, own)
+	}
+}
+
+// growRun plays sig as fake Opus packets over a clean network, every third of packets 30 to 50
+// lost, and returns what played, the buffer, and the delay before the loss. It fails unless the
+// delay grew by stretches.
+func growRun(t *testing.T, sig func(n int) float64) ([]int16, *Buffer, time.Duration) {
+	t.Helper()
+	b := newSignalBuffer(t, Config{StartDelay: time.Nanosecond}, sig)
 	epoch := time.Unix(1700000000, 0)
 	var out []int16
 	var f codec.Frame
@@ -403,18 +423,34 @@ func TestGrowingKeepsASinePhase(t *testing.T) {
 			before = b.CurrentDelay()
 		}
 	}
-	st := b.Stats()
-	jump, step := phaseJumps(out, 440), maxStep(out)
-	ideal := 16384 * 2 * math.Sin(math.Pi*440/codec.SampleRate)
-	t.Logf("delay %v before the loss, %v after; stretched %d; phase jump %.2f degrees, largest step %.0f (the tone's %.0f); stats %+v",
-		before, st.CurrentDelay, b.tick.accel.stretched, jump, step, ideal, st)
-	if st.CurrentDelay < before+20*time.Millisecond || b.tick.accel.stretched == 0 {
+	if st := b.Stats(); st.CurrentDelay < before+20*time.Millisecond || b.tick.accel.stretched == 0 {
 		t.Fatalf("the delay did not grow by stretches: %v to %v, %d stretches", before, st.CurrentDelay, b.tick.accel.stretched)
 	}
-	if jump > 2 {
-		t.Errorf("the tone's phase jumps by %.1f degrees, want at most 2", jump)
+	return out, b, before
+}
+
+func TestStretchAllocatesNothing(t *testing.T) {
+	b := newSignalBuffer(t, Config{StartDelay: time.Nanosecond}, sine(440))
+	payloads := make([][]byte, 150)
+	for i := range payloads {
+		payloads[i] = fakePayload(i, 960, false)
 	}
-	if step > 1.05*ideal+2 {
-		t.Errorf("largest step between samples %.0f, the tone's own is %.0f: a click", step, ideal)
+	epoch := time.Unix(1700000000, 0)
+	var f codec.Frame
+	i := 0
+	step := func() {
+		if i < 30 || i > 50 || i%3 != 0 {
+			p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 3, Payload: payloads[i]}
+			_ = b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration+time.Millisecond))
+		}
+		b.Advance(epoch.Add(time.Duration(i)*codec.FrameDuration + 5*time.Millisecond))
+		b.Read(&f)
+		i++
+	}
+	if n := testing.AllocsPerRun(len(payloads)-1, step); n != 0 {
+		t.Errorf("ticks with stretches allocate %.2f times", n)
+	}
+	if b.tick.accel.stretched == 0 {
+		t.Fatal("no stretch ran")
 	}
 }
