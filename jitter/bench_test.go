@@ -2,10 +2,12 @@ package jitter
 
 import (
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
 	"confd/codec"
+	"confd/internal/testkit/cputime"
 )
 
 // BenchmarkPush measures storing one packet (the leg's reader goroutine), with the tick
@@ -91,4 +93,43 @@ func BenchmarkTickOpusDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(tickNs.Nanoseconds())/float64(b.N), "ns/tick")
 	b.ReportMetric(float64(buf.CurrentDelay().Microseconds())/1000, "delay-ms")
+}
+
+// BenchmarkAccelerate measures one time compression (accelerate.go) of a dropped 20 ms frame
+// with the tick's frame: the lag search at 12 kHz, its refinement at 48 kHz and the cross-fade,
+// on a 440 Hz tone, a voice-like signal with a gliding pitch, and noise (no period: one
+// cross-fade). It runs in Read of a tick that drops a packet, at most every 100 ms per voiced
+// leg.
+func BenchmarkAccelerate(b *testing.B) {
+	noise := func() func(n int) float64 {
+		seed := uint32(7)
+		return func(int) float64 { seed = seed*1664525 + 1013904223; return float64(int16(seed>>16)) / 4 }
+	}
+	for _, c := range []struct {
+		name string
+		sig  func(n int) float64
+	}{{"tone440", sine(440)}, {"voice", voice()}, {"noise", noise()}} {
+		b.Run(c.name, func(b *testing.B) {
+			var src [2*codec.FrameSamples + maxPitchLag/2]int16
+			for i := range src {
+				src[i] = int16(math.Round(c.sig(i)))
+			}
+			var a accelerator
+			var x [len(src)]int16
+			// CPU time of the thread: on this shared machine wall time also counts the waits
+			// for a core (bench/README.md, "Why CPU time").
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ReportAllocs()
+			b.ResetTimer()
+			removed := 0
+			start := cputime.Thread()
+			for i := 0; i < b.N; i++ {
+				x = src
+				removed += len(x) - a.squeeze(x[:], len(x)-codec.FrameSamples)
+			}
+			b.ReportMetric(float64((cputime.Thread()-start).Nanoseconds())/1000/float64(b.N), "cpu-us/squeeze")
+			b.ReportMetric(float64(removed)/float64(b.N)/codec.SampleRate*1000, "ms-removed/squeeze")
+		})
+	}
 }

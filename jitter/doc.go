@@ -46,8 +46,10 @@
 //     delay grows by a frame per tick, fast on a spike. If the delay without the packet would still be
 //     above the highest target of the last second, by a margin of half that target (at most 10
 //     ms; none for a clean network), and the packet after it is in hand, the packet is dropped
-//     instead: silent packets (Opus DTX, RFC 6464 level at or below -50 dBov
-//     without the voice flag) at once, voiced ones at most every 100 ms, anything above MaxDelay.
+//     instead: silent or quiet packets (Opus DTX, the Opus voice flag off, an RFC 6464 level
+//     at or below -40 dBov without the voice flag) at once; voiced ones only after the excess
+//     waited 400 ms for a pause in vain, and then at most every 100 ms; anything above MaxDelay.
+//     A dropped packet is not cut but time-compressed away (below).
 //     The peak and the margin keep the delay from see-sawing on estimation noise: a sender whose
 //     clock is 0.2% off costs about one frame inserted or dropped per 10 s, as it must. All
 //     packets shorter than a tick must be here at its start, so the delay that counts is that
@@ -89,6 +91,33 @@
 // is discarded, so it resumes from a faded state instead of decoding across the gap as if the
 // audio were continuous; unlike a reset this allocates nothing (the Opus decoder's reset
 // allocates, so it is kept for stream restarts).
+//
+// # Shrinking without a click
+//
+// Cutting a 20 ms frame out of periodic audio splices the waveform: a 440 Hz tone turns by 0.8
+// of a cycle (72 degrees), a click on any tonal sound, and a long Goertzel sum over the call (how
+// the end-to-end tests judge a tone) falls by tens of dB after a few cuts. So a dropped packet is
+// decoded all the same, as a unit that takes no time in the tick, and Read time-compresses it
+// away with the tick's audio, as WebRTC NetEq's Accelerate does (WSOLA): on the queue of what is
+// still to play — the samples the last compression held back, the dropped packets, the tick's 20
+// ms — it searches, at 12 kHz and then at 48 kHz around the best lag, the lag T within 20 ms below
+// the excess at which the first 10 ms match the audio T later best (normalised correlation,
+// preferring the longest lag within 0.1 of the best match: a whole number of pitch periods),
+// cross-fades the first 5 ms into the audio T later with a raised cosine, and plays the first 20
+// ms of the rest. A periodic signal runs on with its phase within a degree; the excess minus T
+// (less than a pitch period, at most 20 ms) is held back and goes with the next compression. Where
+// nothing is periodic enough (a correlation below 0.7: noise, a transient, silence) the excess
+// goes whole at the same cross-fade. A tick compresses at most 60 ms; a further drop waits for the
+// next tick. DTX frames, packets longer than 60 ms and ticks without Read are cut as before, and
+// what was held back is let go when a talkspurt ends or a tick is not read. The queue and the
+// search's scratch are part of the Buffer, so this allocates nothing.
+//
+// Growing the delay is the same splice the other way: a 20 ms concealment inserted before a
+// packet that is here ends 20 ms ahead of it. So a tick that grows the delay by a whole frame
+// repeats, when the 40 ms before it are periodic, the last pitch period (the longest lag up to
+// 20 ms at which they repeat) as many times as fill the tick, holding the surplus back as above
+// (at most 20 ms in all), and the packet follows where the repetition ends, as NetEq's
+// PreemptiveExpand does. Otherwise the decoder conceals as before.
 //
 // # Concurrency
 //

@@ -36,6 +36,12 @@ const (
 	lossQuiet  = 4 * time.Second
 	// voicedDropInterval spaces out drops of voiced frames when the delay shrinks during speech.
 	voicedDropInterval = 100 * time.Millisecond
+	// voicedWait is how long an excess delay waits for a silent or quiet packet to drop before
+	// voiced ones are time-compressed: a pause comes within a few hundred ms of speech, and the
+	// delay still shrinks within about a second when none does.
+	voicedWait = 400 * time.Millisecond
+	// noExcess marks tickState.excessSince unset.
+	noExcess = -1 << 62
 	// shrinkMargin: the delay shrinks only when it would stay above the target's peak by a
 	// 1/shrinkMargin of it (at most maxShrinkMargin), since the estimate's noise grows with it;
 	// a clean network keeps 0, so a packet still plays in the tick it arrives.
@@ -50,6 +56,10 @@ const (
 	pathMoveAfter = 100 * time.Millisecond
 	// silentLevel is the RFC 6464 level at or below which a frame may be dropped as silence.
 	silentLevel codec.Level = -50
+	// quietLevel is the RFC 6464 level at or below which a packet without the voice flag is
+	// quiet enough to drop at once to shorten the delay (a -40 dBov tone is barely heard, and its
+	// drop is time-compressed anyway).
+	quietLevel codec.Level = -40
 )
 
 // unitKind says how the decode stage produces a unit's samples.
@@ -74,6 +84,8 @@ type unit struct {
 	levelKnown bool
 	voice      bool
 	unvoiced   bool   // level unknown, but the packet says it holds no speech (Opus VAD flag)
+	squeeze    bool   // a packet dropped to shorten the delay: decoded, then time-compressed away
+	stretch    bool   // a concealment that grows the delay: whole pitch periods repeated if periodic
 	payload    []byte // the packet's payload, in buf
 	buf        []byte // this unit's own copy space, MaxPayloadSize bytes
 }
@@ -108,17 +120,27 @@ type tickState struct {
 	target         int64 // ns
 	peak, peakAt   int64 // highest recent target and when it was set
 	lastVoicedDrop int64
+	excessSince    int64 // when the delay was first seen above what it may shrink to, or noExcess
 	lateRun        bool  // the packets since lateRunStart all came too late to play
 	lateRunStart   int64 // arrival of the first of them, ns
 
 	// The decode stage.
-	pcm      [codec.MaxPacketSamples]int16
-	pcmID    uint64 // unit whose samples pcm holds (0: none)
-	scratch  [codec.FrameSamples]int16
-	fedID    []uint64 // per decoder: the last unit it decoded or concealed
-	missed   []bool   // per decoder: audible audio went by undecoded since it was last fed
-	read     bool     // Read ran in this tick
-	resetAll bool     // the stream restarted: reset every decoder before the next use
+	pcm       [codec.MaxPacketSamples]int16
+	pcmID     uint64 // unit whose samples pcm holds (0: none)
+	scratch   [codec.FrameSamples]int16
+	fedID     []uint64 // per decoder: the last unit it decoded or concealed
+	missed    []bool   // per decoder: audible audio went by undecoded since it was last fed
+	read      bool     // Read ran in this tick
+	squeezed  int      // samples of the tick's squeeze units
+	stretched bool     // the tick has a stretch unit
+	// hist is the last 40 ms read, in order, for the pitch of a stretch; its last histN samples
+	// are audio read in consecutive ticks.
+	hist     [2 * maxPitchLag]int16
+	histN    int
+	queue    [squeezeCap]int16
+	held     int // samples at the start of queue that the last squeeze left to play
+	accel    accelerator
+	resetAll bool // the stream restarted: reset every decoder before the next use
 }
 
 // init allocates the tick side's buffers.
@@ -134,6 +156,7 @@ func (t *tickState) init(b *Buffer) {
 	t.lastSilent = true
 	t.peakAt = -1 << 62
 	t.lastVoicedDrop = -1 << 62
+	t.excessSince = noExcess
 }
 
 // Advance moves the playout to the tick at now and reports what the tick holds, without
@@ -171,8 +194,12 @@ func (t *tickState) carry() {
 			}
 		}
 	}
+	if !t.read {
+		t.held, t.histN = 0, 0 // what the last squeeze held back is stale now
+	}
 	t.read = false
 	t.grew = false
+	t.squeezed, t.stretched = 0, false
 	t.present = false
 	if t.n == 0 {
 		t.filled = 0
@@ -180,7 +207,7 @@ func (t *tickState) carry() {
 	}
 	last := &t.plan[t.n-1]
 	rest := last.samples - last.skip - last.take
-	if rest <= 0 {
+	if rest <= 0 || last.squeeze {
 		t.n, t.filled = 0, 0
 		return
 	}
@@ -352,10 +379,24 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		unvoiced = ok && !voice
 	}
 	silent := dtx || unvoiced || (known && level <= silentLevel && !sl.voice)
+	quiet := known && level <= quietLevel && !sl.voice
 	// Without sl, the packet after it plays dur earlier; and packets shorter than a tick must all
 	// be here at its start, so the last one of this tick would wait 20 ms less than the first.
 	after := delay - samplesToNs(int64(max(dur, codec.FrameSamples-t.filled)))
-	if b.shouldDropLocked(silent, after, now) {
+	// A dropped packet is time-compressed away with its neighbours (DTX is silence, and a packet
+	// longer than maxSqueeze is cut): up to maxSqueeze a tick, so that a run of silent packets
+	// that reads as silence but holds a tone (Opus without its voice flag) does not click either.
+	squeeze := !dtx && dur <= maxSqueeze
+	fits := t.squeezed+dur <= maxSqueeze && t.n < planUnits-2
+	if (!squeeze || fits || after >= int64(b.cfg.MaxDelay)) && b.shouldDropLocked(silent || quiet, after, now) {
+		if squeeze && fits {
+			// Decode it all the same, and let Read time-compress it away with the audio around
+			// it: a cut would click (doc.go, "Shrinking without a click").
+			u := t.push(unitPacket, info.dec, dur, 0)
+			u.payload = u.buf[:copy(u.buf, payload)]
+			u.level, u.levelKnown, u.voice, u.unvoiced, u.squeeze = level, known, sl.voice, unvoiced, true
+			t.squeezed += dur
+		}
 		b.consumeLocked(sl)
 		b.stats.dropped.Add(1)
 		t.cursor = max(t.cursor, sl.media) + int64(dur)
@@ -365,7 +406,11 @@ func (b *Buffer) takeLocked(sl *slot, gap, delay, now int64) bool {
 		// Behind the target (it rose, or loss asks for a frame in hand): stretch by one
 		// concealment now rather than wait for an underrun.
 		t.grew = true
-		t.addConceal(codec.FrameSamples - t.filled)
+		if u := t.addConceal(codec.FrameSamples - t.filled); u != nil && u.skip == 0 && u.take == codec.FrameSamples && t.squeezed == 0 {
+			// A whole tick: Read repeats whole pitch periods of what just played instead, when
+			// it is periodic, so that the packet after it follows without a phase jump.
+			u.stretch, t.stretched = true, true
+		}
 		b.stats.expanded.Add(1)
 		return false
 	}
@@ -431,17 +476,26 @@ func (b *Buffer) pathMovedLocked(sl *slot) bool {
 }
 
 // shouldDropLocked decides whether to skip the next packet to shorten the delay to after: only
-// when after is still at or above the highest target of the last second, silent packets first, a
-// voiced one at most every voicedDropInterval, and any packet when above MaxDelay.
+// when after is still at or above the highest target of the last second, and the packet after it
+// is in hand. Silent or quiet packets go at once; a voiced one only once the excess has waited
+// voicedWait for a pause in vain, and then at most every voicedDropInterval; any packet above
+// MaxDelay.
 func (b *Buffer) shouldDropLocked(silent bool, after, now int64) bool {
 	t := &b.tick
-	if after < t.peak+min(t.peak/shrinkMargin, maxShrinkMargin) || b.store.get(b.next+1) == nil {
-		return false // no excess, or nothing in hand to play instead
+	if after < t.peak+min(t.peak/shrinkMargin, maxShrinkMargin) {
+		t.excessSince = noExcess
+		return false // no excess
+	}
+	if b.store.get(b.next+1) == nil {
+		return false // nothing in hand to play instead
+	}
+	if t.excessSince == noExcess {
+		t.excessSince = now
 	}
 	if silent || after >= int64(b.cfg.MaxDelay) {
 		return true
 	}
-	if now-t.lastVoicedDrop >= int64(voicedDropInterval) {
+	if now-t.excessSince >= int64(voicedWait) && now-t.lastVoicedDrop >= int64(voicedDropInterval) {
 		t.lastVoicedDrop = now
 		return true
 	}
@@ -473,14 +527,19 @@ func (b *Buffer) concealLostLocked(m *slot, span int) {
 	}
 }
 
-// add appends a unit of samples to the plan and returns it.
+// add appends a unit of samples to the plan, to play as much of it as the tick has room for, and
+// returns it.
 func (t *tickState) add(kind unitKind, dec, samples int) *unit {
+	return t.push(kind, dec, samples, min(samples, codec.FrameSamples-t.filled))
+}
+
+// push appends a unit of samples of which take play in this tick, and returns it.
+func (t *tickState) push(kind unitKind, dec, samples, take int) *unit {
 	u := &t.plan[t.n]
 	t.n++
 	t.nextID++
-	u.kind, u.id, u.dec, u.samples, u.skip = kind, t.nextID, dec, samples, 0
-	u.take = min(samples, codec.FrameSamples-t.filled)
-	u.payload = nil
+	u.kind, u.id, u.dec, u.samples, u.skip, u.take = kind, t.nextID, dec, samples, 0, take
+	u.payload, u.squeeze, u.stretch = nil, false, false
 	u.level, u.levelKnown, u.voice, u.unvoiced = t.lastLevel, t.lastLevelKnown, t.lastVoice, t.lastUnvoiced
 	if kind == unitSilence {
 		u.level, u.levelKnown, u.voice, u.unvoiced = codec.Silence, true, false, false
@@ -490,14 +549,14 @@ func (t *tickState) add(kind unitKind, dec, samples int) *unit {
 }
 
 // addConceal appends a concealment of at least samples, rounded up to concealStep, with the
-// decoder of the last packet.
-func (t *tickState) addConceal(samples int) {
+// decoder of the last packet, and returns it (nil when there is nothing to continue).
+func (t *tickState) addConceal(samples int) *unit {
 	if t.lastDec < 0 {
 		t.add(unitSilence, -1, samples) // nothing was ever decoded: nothing to continue
-		return
+		return nil
 	}
 	n := min((samples+concealStep-1)/concealStep*concealStep, codec.MaxPacketSamples)
-	t.add(unitConceal, t.lastDec, n)
+	return t.add(unitConceal, t.lastDec, n)
 }
 
 // activity summarises the plan for the mixer's first phase.

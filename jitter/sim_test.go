@@ -226,8 +226,10 @@ func simulate(t testing.TB, b *Buffer, nw network, dur, phase time.Duration) *si
 		if sim.started && !ok && now < dur {
 			sim.stalls++
 		}
-		if ok && f[0] > 0 {
-			idx := int(f[0]) - 1
+		// The packet is told by a sample after the cross-fade that time compression puts at
+		// the start of a frame (accelerate.go), which shows the dropped packet fading out.
+		if ok && f[fadeSamples] > 0 {
+			idx := int(f[fadeSamples]) - 1
 			if idx != lastIndex && idx < count && sim.arrivals[idx] >= 0 {
 				sim.delays = append(sim.delays, now-sim.arrivals[idx])
 			}

@@ -8,9 +8,9 @@ import (
 // counters are the buffer's statistics, written with atomics by whichever side sees the event so
 // that Stats can be read from any goroutine while Push and Advance run.
 type counters struct {
-	pushed, played, late, lost, concealed, fecRecovered, duplicates       atomic.Uint64
-	dropped, overflow, invalid, events, restarts, jumps, expanded, strays atomic.Uint64
-	currentDelay, targetDelay                                             atomic.Int64
+	pushed, played, late, lost, concealed, fecRecovered, duplicates                    atomic.Uint64
+	dropped, accelerated, overflow, invalid, events, restarts, jumps, expanded, strays atomic.Uint64
+	currentDelay, targetDelay                                                          atomic.Int64
 }
 
 // Stats is a snapshot of a Buffer's counters and delays. Counters only grow.
@@ -42,6 +42,10 @@ type Stats struct {
 	Duplicates uint64
 	// Dropped counts audio packets skipped to shorten the delay (silent ones first).
 	Dropped uint64
+	// Accelerated counts ticks whose dropped packets were time-compressed away instead of cut:
+	// whole pitch periods removed where the audio is periodic, a 5 ms cross-fade elsewhere. Drops
+	// in ticks not read, DTX frames and packets longer than 60 ms are cut.
+	Accelerated uint64
 	// Expanded counts ticks the playout stretched by concealment, to wait for a packet or to
 	// grow the delay towards the target.
 	Expanded uint64
@@ -77,6 +81,7 @@ func (b *Buffer) Stats() Stats {
 		FECRecovered:   c.fecRecovered.Load(),
 		Duplicates:     c.duplicates.Load(),
 		Dropped:        c.dropped.Load(),
+		Accelerated:    c.accelerated.Load(),
 		Expanded:       c.expanded.Load(),
 		Overflow:       c.overflow.Load(),
 		Invalid:        c.invalid.Load(),
