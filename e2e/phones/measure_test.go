@@ -55,9 +55,35 @@ func now() *moment {
 // when the machine starved a process and the audio came with holes.
 const maxSlide = 3 * time.Second
 
-// stallReach is how long a send stall of a phone can still show in what confd sends: its
+// A send stall of this process's phones echoes in what confd sends for long after it ended:
+// the burst of late packets raises the delay of confd's jitter buffer, which holds the higher
+// delay for jitterPeakHold and then shrinks it by dropping a voiced frame at most every
+// jitterVoicedDropInterval (jitter/doc.go), up to jitterMaxDelay of excess. Each dropped frame
+// splices a tone: 20 ms turn 440 Hz by 72°, and a LevelChunk piece that holds one or two such
+// splices reads 1-2 dB low in a coherent Goertzel sum although no frame was played softer
+// (TestStarSixTogglesSelfMute read Ada at -18.2 for -16.5 in three pieces running, two drops
+// each, and nothing in the window itself had stalled). These mirror jitter's defaults.
+const (
+	jitterPeakHold           = time.Second
+	jitterVoicedDropInterval = 100 * time.Millisecond
+	jitterMaxDelay           = 200 * time.Millisecond
+)
+
+// stallReachBefore is how long before a stall the audio confd sends can already show it: its
 // jitter buffer's largest delay and a tick.
-const stallReach = 220 * time.Millisecond
+const stallReachBefore = jitterMaxDelay + 20*time.Millisecond
+
+// stallEcho returns until when a send stall s can still show in what confd sends: its holes and
+// concealment at once, then the drops that shrink the delay it added.
+func stallEcho(s gophone.Span) time.Time {
+	excess := min(s.To.Sub(s.From)+sendLateness, jitterMaxDelay)
+	drops := time.Duration(excess/(20*time.Millisecond)) + 1
+	return s.To.Add(jitterPeakHold + drops*jitterVoicedDropInterval)
+}
+
+// sendLateness is how late a sender is when a stall is first recorded (gophone's threshold):
+// the excess delay a stall adds is its recorded span and that much.
+const sendLateness = 60 * time.Millisecond
 
 // minCoverage is how much of a window must have arrived for it to count as healthy.
 const minCoverage = 0.95
@@ -66,13 +92,17 @@ const minCoverage = 0.95
 // verdict on it: a majority, so that their median is a level the window held most of the time.
 const minFair = 3
 
-// sendStalled reports whether a phone of this process was behind its sending schedule from
-// stallReach before from to to: what confd mixed from from to to then may have holes that no
-// rule made (the jitter buffer conceals them, or drops frames to shrink its delay afterwards),
-// so the span witnesses the test machine, not confd. The phones share one process, so one
-// phone's stall is every phone's.
+// sendStalled reports whether a send stall of a phone of this process echoes in what confd sent
+// from from to to (see stallEcho): what confd mixed then has holes, concealment or dropped frames
+// that no rule made, so the span witnesses the test machine, not confd. The phones share one
+// process, so one phone's stall is every phone's.
 func sendStalled(from, to time.Time) bool {
-	return gophone.AnySendStalled(from.Add(-stallReach), to)
+	for _, s := range gophone.SendStalls() {
+		if s.From.Before(to.Add(stallReachBefore)) && stallEcho(s).After(from) {
+			return true
+		}
+	}
+	return false
 }
 
 // healthy reports whether every phone's audio from from to from+window arrived whole and no

@@ -38,22 +38,21 @@ func (l *stallLog) add(from, to time.Time) {
 	l.spans = append(l.spans, span{from, to})
 }
 
-// overlaps reports whether a recorded stall overlaps from to to.
-func (l *stallLog) overlaps(from, to time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, s := range l.spans {
-		if s.from.Before(to) && s.to.After(from) {
-			return true
-		}
-	}
-	return false
-}
+// Span is a stretch of time from From to To.
+type Span struct{ From, To time.Time }
 
-// AnySendStalled reports whether the sender of any Phone of this process ran behind its
-// schedule (see sendStallAfter) at any time from from to to: audio that confd mixed from this
-// process's phones in that span may have holes that no rule made.
-func AnySendStalled(from, to time.Time) bool { return processStalls.overlaps(from, to) }
+// SendStalls returns the send stalls of every Phone of this process (see sendStallAfter), in the
+// order they were recorded: a test that knows how long a stall echoes in what confd sends (its
+// jitter buffer shrinks the delay a stall added only slowly) judges around them.
+func SendStalls() []Span {
+	processStalls.mu.Lock()
+	defer processStalls.mu.Unlock()
+	out := make([]Span, len(processStalls.spans))
+	for i, s := range processStalls.spans {
+		out[i] = Span{s.from, s.to}
+	}
+	return out
+}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
