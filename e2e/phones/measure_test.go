@@ -69,16 +69,17 @@ const (
 	jitterMaxDelay           = 200 * time.Millisecond
 )
 
-// stallReachBefore is how long before a stall the audio confd sends can already show it: its
-// jitter buffer's largest delay and a tick.
-const stallReachBefore = jitterMaxDelay + 20*time.Millisecond
+// stallReach is how long after a send stall its holes and concealment can still show in what
+// confd sends (a late onset too): its jitter buffer's largest delay and a tick. The drops that
+// shrink the delay afterwards last far longer (stallEcho), which level verdicts must respect.
+const stallReach = jitterMaxDelay + 20*time.Millisecond
 
 // stallEcho returns until when a send stall s can still show in what confd sends: its holes and
 // concealment at once, then the drops that shrink the delay it added.
 func stallEcho(s gophone.Span) time.Time {
 	excess := min(s.To.Sub(s.From)+sendLateness, jitterMaxDelay)
-	drops := time.Duration(excess/(20*time.Millisecond)) + 1
-	return s.To.Add(jitterPeakHold + drops*jitterVoicedDropInterval)
+	drops := time.Duration(excess/codec.FrameDuration) + 1
+	return s.To.Add(max(stallReach, jitterPeakHold+drops*jitterVoicedDropInterval))
 }
 
 // sendLateness is how late a sender is when a stall is first recorded (gophone's threshold):
@@ -98,7 +99,7 @@ const minFair = 3
 // process, so one phone's stall is every phone's.
 func sendStalled(from, to time.Time) bool {
 	for _, s := range gophone.SendStalls() {
-		if s.From.Before(to.Add(stallReachBefore)) && stallEcho(s).After(from) {
+		if s.From.Before(to) && stallEcho(s).After(from) {
 			return true
 		}
 	}
