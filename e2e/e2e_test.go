@@ -31,12 +31,15 @@ const callTimeout = 10 * time.Second
 const minApart = 20
 
 // assertHears checks that pcm holds every tone of want clearly and own at least minApart dB
-// below each of them: minus-one.
+// below each of them: minus-one. Levels are medians over short pieces
+// (audiotest.MedianToneLevel): one coherent sum over seconds collapses where a jitter buffer
+// dropped a frame, and pcm holds every tone of want from its start (the callers record after
+// everyone joined).
 func assertHears(t *testing.T, who string, pcm []int16, rate int, want []float64, own float64) {
 	t.Helper()
-	self := audiotest.ToneLevel(pcm, rate, own)
+	self := audiotest.MedianToneLevel(pcm, rate, own)
 	for _, f := range want {
-		other := audiotest.ToneLevel(pcm, rate, f)
+		other := audiotest.MedianToneLevel(pcm, rate, f)
 		t.Logf("%s hears %.0f Hz at %.1f dBFS; its own %.0f Hz at %.1f dBFS", who, f, other, own, self)
 		if other < -35 {
 			t.Errorf("%s: the %.0f Hz tone is at %.1f dBFS, want it clearly heard", who, f, other)
@@ -176,7 +179,7 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 
 	// The page's Mute silences Ada for the others; Bob still hears the phone.
 	bob = afterMute["Bob"]
-	muted, still := audiotest.ToneLevel(bob.PCM, bob.Rate, toneAda), audiotest.ToneLevel(bob.PCM, bob.Rate, tonePhone)
+	muted, still := audiotest.MedianToneLevel(bob.PCM, bob.Rate, toneAda), audiotest.MedianToneLevel(bob.PCM, bob.Rate, tonePhone)
 	t.Logf("after Ada's Mute, Bob hears her %.0f Hz at %.1f dBFS and the phone at %.1f dBFS", toneAda, muted, still)
 	if still < -35 || still-muted < minApart {
 		t.Errorf("after Ada's Mute, Bob hears her at %.1f dBFS and the phone at %.1f dBFS, want her %d dB under", muted, still, minApart)

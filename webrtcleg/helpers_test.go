@@ -96,7 +96,8 @@ func doFrom(t *testing.T, src string, req *http.Request) (*http.Response, string
 // hearsTone waits up to 10 s for a second in which the room kept real time and the client
 // heard hz at or above minDB while each of quiet stayed 30 dB under it. A machine so loaded
 // that no such second comes (or -race) leaves the audio unjudged, logged; a healthy second
-// with the wrong audio fails.
+// with the wrong audio fails. Levels are medians over short pieces (audiotest.MedianToneLevel),
+// which a dropped frame's splice does not cancel as it does one coherent sum over the second.
 func hearsTone(t *testing.T, c *pionbrowser.Browser, hz, minDB float64, quiet ...float64) {
 	t.Helper()
 	level, worst, healthy, ok := -200.0, -200.0, false, false
@@ -105,9 +106,9 @@ func hearsTone(t *testing.T, c *pionbrowser.Browser, hz, minDB float64, quiet ..
 		if !h {
 			continue
 		}
-		healthy, level, worst = true, audiotest.ToneLevel(pcm, codec.SampleRate, hz), -200
+		healthy, level, worst = true, audiotest.MedianToneLevel(pcm, codec.SampleRate, hz), -200
 		for _, q := range quiet {
-			worst = max(worst, audiotest.ToneLevel(pcm, codec.SampleRate, q))
+			worst = max(worst, audiotest.MedianToneLevel(pcm, codec.SampleRate, q))
 		}
 		ok = level >= minDB && worst < level-30
 	}

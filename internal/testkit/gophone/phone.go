@@ -311,6 +311,7 @@ type span struct{ from, to time.Time }
 // stalled records that the sender was behind its schedule from from to to, merging with the
 // last span when they touch; the list keeps the last 256.
 func (p *Phone) stalled(from, to time.Time) {
+	processStalls.add(from, to)
 	p.stallMu.Lock()
 	defer p.stallMu.Unlock()
 	if n := len(p.stalls); n > 0 && !from.After(p.stalls[n-1].to.Add(codec.FrameDuration)) {

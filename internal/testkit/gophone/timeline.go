@@ -115,8 +115,9 @@ func (t *Timeline) Coverage(from, to time.Time) float64 {
 // enough to resolve tones 100 Hz apart, short enough that a stall leaves most pieces whole.
 const LevelChunk = audiotest.LevelChunk
 
-// minChunkCoverage is how much of a piece must have arrived for Level to measure it.
-const minChunkCoverage = 0.9
+// MinChunkCoverage is how much of a piece must have arrived for Level to measure it: the piece
+// arrived whole.
+const MinChunkCoverage = 0.9
 
 // Silent is the level Level reports when nothing at all was received: below any tone.
 const Silent = -200.0
@@ -129,7 +130,7 @@ const Silent = -200.0
 func (t *Timeline) Level(from, to time.Time, freqHz float64) float64 {
 	var levels []float64
 	for at := from; !at.Add(LevelChunk).After(to); at = at.Add(LevelChunk) {
-		if t.Coverage(at, at.Add(LevelChunk)) >= minChunkCoverage {
+		if t.Coverage(at, at.Add(LevelChunk)) >= MinChunkCoverage {
 			levels = append(levels, audiotest.ToneLevel(t.Window(at, at.Add(LevelChunk)), codec.SampleRate, freqHz))
 		}
 	}
