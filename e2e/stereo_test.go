@@ -163,7 +163,16 @@ func TestSIPOpusPhoneHearsAPannedSpeakerOnTheLeft(t *testing.T) {
 	if _, err := listener.WaitEstablished(callTimeout); err != nil {
 		t.Fatalf("%s: %v", listener, err)
 	}
-	time.Sleep(settle) // the recording's length: audio to judge
+	// Audio to judge, by what the phones recorded, not by time: baresip begins its recording a
+	// moment after the call, later on a loaded machine (the speaker once had 0.7 s of its call
+	// recorded after a fixed 1.5 s).
+	heardBefore := speaker.RecordedSoFar()
+	if err := listener.WaitRecorded(settle+300*time.Millisecond, callTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := speaker.WaitRecorded(heardBefore+settle, callTimeout); err != nil {
+		t.Fatal(err)
+	}
 	if err := listener.Hangup(); err != nil {
 		t.Fatal(err)
 	}

@@ -452,6 +452,41 @@ func (b *Phone) Recorded() (pcm []int16, rate int, err error) {
 	return b.recording("-dec.wav")
 }
 
+// RecordedSoFar is how much audio the peer has decoded into its latest call's recording until
+// now, read from the file's size while baresip writes it (sndfile writes each frame as it
+// plays it; the WAV header's sizes are only filled in at the end). A recording begins a moment
+// after the call is established, later on a loaded machine, so a test that needs a length of
+// audio waits for it (WaitRecorded) rather than for a time.
+func (b *Phone) RecordedSoFar() time.Duration {
+	files, err := filepath.Glob(filepath.Join(b.sndDir, "dump-*-dec.wav"))
+	if err != nil || len(files) == 0 {
+		return 0
+	}
+	sort.Strings(files)
+	st, err := os.Stat(files[len(files)-1])
+	if err != nil || st.Size() <= wavHeaderBytes {
+		return 0
+	}
+	bytesPerSecond := int64(b.cfg.Codec.SampleRate() * b.cfg.Codec.Channels() * 2)
+	return time.Duration((st.Size() - wavHeaderBytes) * int64(time.Second) / bytesPerSecond)
+}
+
+// wavHeaderBytes is the size of the canonical WAV header sndfile writes first.
+const wavHeaderBytes = 44
+
+// WaitRecorded waits until the peer's latest recording holds at least d of audio
+// (RecordedSoFar), or fails after timeout.
+func (b *Phone) WaitRecorded(d, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for b.RecordedSoFar() < d {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s recorded %v of audio in %v, want %v", b, b.RecordedSoFar(), timeout, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
 // RecordedSent returns what the peer encoded and sent during its latest call, like Recorded.
 func (b *Phone) RecordedSent() (pcm []int16, rate int, err error) {
 	return b.recording("-enc.wav")
