@@ -63,6 +63,17 @@ func startPhone(t *testing.T, d *daemon, room string) *baresip.Phone {
 	return phone
 }
 
+// settleWith lets the room settle (settle) and waits until the phone has recorded as much
+// audio: baresip begins its recording a moment after the call, later on a loaded machine, and
+// hangUp wants a second of it after the first 300 ms.
+func settleWith(t *testing.T, phone *baresip.Phone) {
+	t.Helper()
+	time.Sleep(settle)
+	if err := phone.WaitRecorded(settle+300*time.Millisecond, callTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // hangUp ends the phone's call and returns what it heard, without its first 300 ms (decoder and
 // jitter buffer settling).
 func hangUp(t *testing.T, phone *baresip.Phone) ([]int16, int) {
@@ -121,7 +132,7 @@ func browserWithPhone(t *testing.T, mode string) {
 	room := "e2e-" + mode
 	br := chromium.Join(t, d.URL("/"), allTones, chromium.Spec{Name: "Ada", Room: room, Mode: mode, Hz: toneAda})
 	phone := startPhone(t, d, room)
-	time.Sleep(settle)
+	settleWith(t, phone)
 	heard := br.Measure()["Ada"]
 	shots := br.Screenshot()
 	phonePCM, phoneRate := hangUp(t, phone)
@@ -159,7 +170,7 @@ func TestTwoBrowsersAndPhone(t *testing.T) {
 		chromium.Spec{Name: "Ada", Room: room, Mode: "whip", Hz: toneAda},
 		chromium.Spec{Name: "Bob", Room: room, Mode: "whip", Hz: toneBob})
 	phone := startPhone(t, d, room)
-	time.Sleep(settle)
+	settleWith(t, phone)
 	heard := br.Measure()
 	br.Mute("Ada")
 	time.Sleep(settle) // every jitter buffer on the way (confd's, the browser's) plays out her last packets
