@@ -354,6 +354,13 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The API names only hold music confd already decoded from its config file (or -data-dir):
+	// any other path would have confd open a file of the API's choosing — /dev/zero, a FIFO,
+	// /proc — and tell whether it exists (red team, issue 13).
+	if s.HoldMusic != "" && !h.b.HoldMusicLoaded(s.HoldMusic) {
+		writeError(w, 400, fmt.Sprintf("hold_music %q is not one of the files of the config file's rooms (the API reads no other file)", s.HoldMusic))
+		return
+	}
 	if err := h.b.Declare(name, s); err != nil {
 		writeBridgeError(w, err)
 		return
