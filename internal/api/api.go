@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -537,11 +536,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if _, has := e.Data["from"]; has && asParticipant(r) {
-				d := maps.Clone(e.Data)
-				from, _ := d["from"].(string)
-				d["from"] = redactFrom(from)
-				e.Data = d
+			if asParticipant(r) {
+				e = participantEvent(e)
 			}
 			data, _ := json.Marshal(e)
 			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {
