@@ -62,12 +62,21 @@ func (c *call) Transfer(_ context.Context, target string) error {
 	return nil
 }
 
+// maxTargetLen bounds a transfer target: the REFER carrying it must stay one UDP datagram
+// (RFC 3261 section 18.1.1), and no phone needs a longer URI.
+const maxTargetLen = 512
+
 // parseTarget checks a transfer target: a sip: or sips: URI with a host, returned as it will
-// be written in Refer-To.
+// be written in Refer-To. Nothing in it may end the header or close its brackets: no control
+// character (a NUL or a tab reads differently to different parsers; red team, issue 13), no
+// space, quote or angle bracket, and it is at most maxTargetLen bytes.
 func parseTarget(target string) (string, error) {
 	var u sip.Uri
+	if len(target) > maxTargetLen {
+		return "", fmt.Errorf("%w: transfer target longer than %d bytes", bridge.ErrBadSetting, maxTargetLen)
+	}
 	if err := sip.ParseUri(target, &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") ||
-		strings.ContainsAny(target, "<>\r\n\" ") {
+		strings.ContainsFunc(target, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune(`<>"`, r) }) {
 		return "", fmt.Errorf("%w: transfer target %q is not a sip: or sips: URI", bridge.ErrBadSetting, target)
 	}
 	return target, nil

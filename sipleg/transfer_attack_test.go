@@ -1,0 +1,114 @@
+package sipleg
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"confd/internal/testkit"
+)
+
+// TestTransferIgnoresForgedNOTIFYs (red team, issue 13): while a caller's transfer is in
+// progress, a NOTIFY saying "SIP/2.0 200 OK" ends its call only when it comes in that call's
+// dialog. A stranger who knows the Call-ID (it is the caller's) but not confd's To tag — a
+// guessed tag, none at all — and another caller sending the NOTIFY in its own dialog all get
+// 481; no BYE goes out, the caller stays, and the phone's own final NOTIFY still decides.
+// Flooding the dialog with provisional NOTIFYs is answered and bounded.
+func TestTransferIgnoresForgedNOTIFYs(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	d.ack("")
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
+	r, _ := ts.bridge.Room("xfer")
+	xfer := r.Participants()[0] // the first caller: the one transferred
+	_, port2 := callerMedia(t)
+	c2 := newRawClient(t, "udp", ts)
+	d2 := c2.newDialog()
+	if res := d2.request("INVITE", "xfer", sdpOffer(port2, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("second INVITE answered %d", res.StatusCode)
+	}
+	d2.ack("")
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 2 })
+	sub := ts.bridge.Bus().Subscribe("xfer", 256, "")
+	defer sub.Close()
+	if err := xfer.Transfer(context.Background(), "sip:desk@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	d.awaitRefer(t, 202)
+	if e := nextTransfer(t, sub); e.Data["state"] != "accepted" {
+		t.Fatalf("after the 202: %+v", e)
+	}
+
+	stranger := newRawClient(t, "udp", ts)
+	for name, forged := range map[string]*dialog{
+		"a guessed To tag":          {c: stranger, callID: d.callID, cseq: 100, toTag: "guessed"},
+		"no To tag":                 {c: stranger, callID: d.callID, cseq: 200},
+		"the other caller's dialog": d2,
+	} {
+		if res := forged.notify("refer", "terminated;reason=noresource", "message/sipfrag", "SIP/2.0 200 OK"); res.StatusCode != 481 {
+			t.Errorf("a forged NOTIFY with %s: %d, want 481", name, res.StatusCode)
+		}
+	}
+	// A flood of provisional NOTIFYs in the right dialog: every one answered, none ends it.
+	for range 50 {
+		if res := d.notify("refer", "active", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 200 {
+			t.Fatalf("a ringing NOTIFY: %d", res.StatusCode)
+		}
+	}
+	if m, ok := c.readMessage(300*time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
+		t.Fatal("a forged NOTIFY ended the call")
+	}
+	if participants(ts, "xfer") != 2 {
+		t.Fatal("a forged NOTIFY took the caller out of its room")
+	}
+	d.notify("refer", "terminated;reason=noresource", "message/sipfrag", "SIP/2.0 486 Busy Here")
+	for timeout := time.After(5 * time.Second); ; {
+		select {
+		case e := <-sub.C:
+			if e.Type == "transfer" && e.Data["state"] == "succeeded" {
+				t.Fatalf("the transfer succeeded on a forged NOTIFY: %+v", e)
+			}
+			if e.Type == "transfer" && e.Data["state"] == "failed" {
+				if e.Data["status"] != 486 {
+					t.Errorf("failed with %+v, want the phone's 486", e)
+				}
+				d.bye()
+				d2.bye()
+				waitIdle(t, ts)
+				return
+			}
+		case <-timeout:
+			t.Fatal("the phone's 486 NOTIFY did not end the transfer")
+		}
+	}
+}
+
+// TestTransferTargetIsOneSIPURI (red team, issue 13): the target is written in Refer-To as
+// <target>: nothing in it may end the header, close the brackets, add a second value or name
+// another scheme, and it must fit in a datagram with room to spare.
+func TestTransferTargetIsOneSIPURI(t *testing.T) {
+	for _, target := range []string{
+		"sip:desk@pbx\r\nVia: SIP/2.0/UDP evil", "sip:desk@pbx\nX: y", "sip:desk@pbx>;purpose=x",
+		"sip:desk@pbx, <sip:evil@x>", `sip:"desk"@pbx`, "sip:desk@pbx <sip:evil@x>", "sip:", "sip:@",
+		"tel:+15550100", "http://pbx/", "mailto:a@b", "sip:desk@pbx\x00", "sip:desk@pbx\t",
+		"sip:desk@" + strings.Repeat("a", 4096),
+	} {
+		if got, err := parseTarget(target); err == nil {
+			t.Errorf("target %.80q accepted as %.80q", target, got)
+		}
+	}
+	for _, target := range []string{"sip:desk@pbx.example", "sips:+15550100@carrier.example;user=phone", "sip:desk@10.0.0.1:5070;transport=tcp"} {
+		if _, err := parseTarget(target); err != nil {
+			t.Errorf("target %q refused: %v", target, err)
+		}
+	}
+}
