@@ -21,6 +21,11 @@ import (
 // target to ring for a while. A variable so that a test can shorten it.
 var transferTimeout = 60 * time.Second
 
+// maxProgressEvents bounds the "progress" events of one transfer: a real one has a few (100
+// Trying, 180 Ringing, 183 Session Progress), and a flood of NOTIFYs must not become a flood
+// of events.
+const maxProgressEvents = 8
+
 // transfer is a call's transfer out of the room in progress (RFC 3515): the target, and the
 // status lines of the NOTIFYs that report on it, handed from the NOTIFY handler to the
 // goroutine that sent the REFER.
@@ -112,6 +117,7 @@ func (c *call) refer(x *transfer) {
 		return
 	}
 	report("accepted", res.StatusCode, res.Reason)
+	progress, lastProgress := 0, 0
 	for {
 		select {
 		case n := <-x.notes:
@@ -126,7 +132,12 @@ func (c *call) refer(x *transfer) {
 			case n.terminated:
 				report("failed", n.status, "subscription terminated without a final status")
 				return
-			case n.status > 0:
+			case n.status > 0 && n.status != lastProgress && progress < maxProgressEvents:
+				// A phone that floods provisional NOTIFYs (each one answered) would otherwise
+				// flood the event stream and every webhook's queue with them (red team,
+				// issue 13): a change of status is news, a repeat is not, and a transfer has
+				// only a few real steps (100, 180, 183).
+				progress, lastProgress = progress+1, n.status
 				report("progress", n.status, n.reason)
 			}
 		case <-c.done:
