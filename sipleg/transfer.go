@@ -8,6 +8,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -32,6 +33,9 @@ const maxProgressEvents = 8
 type transfer struct {
 	target string
 	notes  chan referNote
+	// cseq is the REFER's CSeq number once its answer came (0 before): a NOTIFY whose Event
+	// id names another REFER reports on an earlier transfer (RFC 3515 section 2.4.6).
+	cseq atomic.Uint32
 }
 
 // referNote is what one NOTIFY of the refer event package said: the status line of its
@@ -107,7 +111,8 @@ func (c *call) refer(x *transfer) {
 		}
 		c.log.Info("transfer", "target", x.target, "state", state, "status", status, "reason", reason)
 	}
-	res, err := c.sendRefer(ctx, x.target)
+	res, cseq, err := c.sendRefer(ctx, x.target)
+	x.cseq.Store(cseq)
 	switch {
 	case err != nil:
 		report("failed", 0, "REFER: "+err.Error())
@@ -149,8 +154,9 @@ func (c *call) refer(x *transfer) {
 	}
 }
 
-// sendRefer sends the REFER to the dialog's remote target and returns the final response.
-func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, error) {
+// sendRefer sends the REFER to the dialog's remote target and returns the final response and
+// the REFER's CSeq number.
+func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, uint32, error) {
 	var contact *sip.ContactHeader
 	switch {
 	case c.dlgS != nil:
@@ -159,7 +165,7 @@ func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, err
 		contact = c.dlgC.InviteResponse.Contact()
 	}
 	if contact == nil {
-		return nil, fmt.Errorf("the peer gave no Contact")
+		return nil, 0, fmt.Errorf("the peer gave no Contact")
 	}
 	req := sip.NewRequest(sip.REFER, contact.Address)
 	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
@@ -167,10 +173,18 @@ func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, err
 	self := c.s.contact.Address
 	c.s.mu.Unlock()
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+self.String()+">"))
+	var res *sip.Response
+	var err error
 	if c.dlgS != nil {
-		return c.dlgS.Do(ctx, req)
+		res, err = c.dlgS.Do(ctx, req)
+	} else {
+		res, err = c.dlgC.Do(ctx, req)
 	}
-	return c.dlgC.Do(ctx, req)
+	var cseq uint32
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo // set by the dialog as it sent the REFER
+	}
+	return res, cseq, err
 }
 
 // notify answers a NOTIFY in the call's dialog: the refer event package's report on a transfer
@@ -187,6 +201,15 @@ func (c *call) notify(req *sip.Request, tx sip.ServerTransaction) {
 	if x == nil {
 		respond(tx, req, 481, "Subscription Does Not Exist")
 		return
+	}
+	// A NOTIFY about an earlier REFER of this dialog (its Event id is that REFER's CSeq, RFC
+	// 3515 section 2.4.6) — a late 200 of a transfer that timed out — must not end the call
+	// as the current transfer's success (red team, issue 13).
+	if id, ok := eventID(ev.Value()); ok {
+		if cur := x.cseq.Load(); cur != 0 && id != cur {
+			respond(tx, req, 481, "Subscription Does Not Exist")
+			return
+		}
 	}
 	n := referNote{}
 	if st := req.GetHeader("Subscription-State"); st != nil {
@@ -212,6 +235,20 @@ func (c *call) notify(req *sip.Request, tx sip.ServerTransaction) {
 	case x.notes <- n:
 	default: // a phone that floods NOTIFYs loses the extra provisional ones
 	}
+}
+
+// eventID returns the id parameter of an Event header value ("refer;id=93809824"), when it
+// has a numeric one.
+func eventID(v string) (uint32, bool) {
+	_, params, _ := strings.Cut(v, ";")
+	for p := range strings.SplitSeq(params, ";") {
+		name, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(name), "id") {
+			n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 32)
+			return uint32(n), err == nil
+		}
+	}
+	return 0, false
 }
 
 // sipfragStatus reads the status line that starts a message/sipfrag body (RFC 3420 section 2;

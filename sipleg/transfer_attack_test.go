@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,55 @@ func TestTransferTargetIsOneSIPURI(t *testing.T) {
 			t.Errorf("target %q refused: %v", target, err)
 		}
 	}
+}
+
+// TestLateNOTIFYOfAnEarlierTransferIsRefused (red team, issue 13): the NOTIFYs of a second
+// REFER in a dialog carry its CSeq as their Event id (RFC 3515 section 2.4.6). A late "200"
+// about the first transfer (one that failed or timed out) arriving during the second gets 481
+// and does not end the call as the second's success; the second's own NOTIFYs count.
+func TestLateNOTIFYOfAnEarlierTransferIsRefused(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	d.ack("")
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
+	r, _ := ts.bridge.Room("xfer")
+	p := r.Participants()[0]
+	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
+	defer sub.Close()
+	ctx := context.Background()
+
+	if err := p.Transfer(ctx, "sip:first@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	first := d.awaitRefer(t, 202).CSeq().SeqNo
+	nextTransfer(t, sub) // accepted
+	d.notify(fmt.Sprintf("refer;id=%d", first), "terminated", "message/sipfrag", "SIP/2.0 486 Busy Here")
+	if e := nextTransfer(t, sub); e.Data["state"] != "failed" {
+		t.Fatalf("first transfer: %+v", e)
+	}
+
+	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:second@127.0.0.1") == nil })
+	second := d.awaitRefer(t, 202).CSeq().SeqNo
+	nextTransfer(t, sub) // accepted
+	if second == first {
+		t.Fatalf("both REFERs have CSeq %d", first)
+	}
+	if res := d.notify(fmt.Sprintf("refer;id=%d", first), "terminated", "message/sipfrag", "SIP/2.0 200 OK"); res.StatusCode != 481 {
+		t.Errorf("a late NOTIFY of the first transfer: %d, want 481", res.StatusCode)
+	}
+	if m, ok := c.readMessage(300*time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
+		t.Fatal("the first transfer's late NOTIFY ended the call")
+	}
+	d.notify(fmt.Sprintf("refer;id=%d", second), "terminated", "message/sipfrag", "SIP/2.0 603 Decline")
+	if e := nextTransfer(t, sub); e.Data["state"] != "failed" || e.Data["status"] != 603 || e.Data["uri"] != "sip:second@127.0.0.1" {
+		t.Errorf("second transfer: %+v, want failed with the phone's 603", e)
+	}
+	d.bye()
+	waitIdle(t, ts)
 }

@@ -120,7 +120,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 
 	// 2. Accepted, rings, then the target is busy.
 	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
-	d.awaitRefer(t, 202)
+	refer := d.awaitRefer(t, 202)
 	if e := nextTransfer(t, sub); e.Data["state"] != "accepted" || e.Data["status"] != 202 {
 		t.Errorf("after the 202: %+v", e)
 	}
@@ -133,7 +133,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	if res := d.notify("refer", "active", "text/plain", "SIP/2.0 180 Ringing"); res.StatusCode != 415 {
 		t.Errorf("a NOTIFY with a text/plain body: %d, want 415", res.StatusCode)
 	}
-	if res := d.notify("refer;id=2", "active;expires=60", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 200 {
+	if res := d.notify(fmt.Sprintf("refer;id=%d", refer.CSeq().SeqNo), "active;expires=60", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 200 {
 		t.Errorf("a ringing NOTIFY: %d", res.StatusCode)
 	}
 	if e := nextTransfer(t, sub); e.Data["state"] != "progress" || e.Data["status"] != 180 {
