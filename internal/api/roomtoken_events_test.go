@@ -97,3 +97,38 @@ func stream(t *testing.T, base, bearer string) <-chan string {
 	}()
 	return lines
 }
+
+// TestRoomTokenCannotUseIssue13Routes (red team, issue 13): a participant's room token reads
+// its room and nothing else; the routes of issue 13 that act (move, transfer, forwarders,
+// listing forwarders: their destinations) answer 401 to it, as a bearer token or ?token=.
+func TestRoomTokenCannotUseIssue13Routes(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	tok := h.cfg.RoomTokens.Mint("r")
+	id := parts[0].ID()
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/rooms/r/participants/" + id + "/move", `{"room":"elsewhere"}`},
+		{"POST", "/api/rooms/r/participants/" + id + "/transfer", `{"uri":"sip:a@b"}`},
+		{"POST", "/api/rooms/r/forwarders", `{"host":"127.0.0.1","port":5004,"codec":"PCMU"}`},
+		{"GET", "/api/rooms/r/forwarders", ""},
+		{"DELETE", "/api/rooms/r/forwarders/x", ""},
+		{"PATCH", "/api/rooms/r/participants/" + id, `{"moderator":true}`},
+		{"PUT", "/api/rooms/r", `{"hold_music":"/dev/zero"}`},
+	} {
+		ctype := ""
+		if c.body != "" {
+			ctype = "application/json"
+		}
+		for _, q := range []bool{false, true} {
+			path, auth := c.path, "Bearer "+tok
+			if q {
+				path, auth = path+"?token="+tok, ""
+			}
+			if code, _, body := call(t, h, c.method, path, ctype, c.body, "Authorization", auth); code != 401 {
+				t.Errorf("room token: %s %s: %d %s, want 401", c.method, path, code, body)
+			}
+		}
+	}
+	if st, _ := b.RoomState("r"); len(st.Participants) != 3 || st.Participants[0].Moderator {
+		t.Errorf("a room token changed the room: %+v", st.Participants)
+	}
+}
