@@ -59,6 +59,14 @@ func TestForwarderDestinationCannotSlipPastTheAllowList(t *testing.T) {
 			t.Errorf("host %q (the host itself): %v (%d), want 403", host, err, status(err))
 		}
 	}
+	// A participant of another room cannot be tapped through this one.
+	other, err := b.Join("other", bridge.ParticipantInfo{Name: "x", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nullLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Start("r", Request{Host: "127.0.0.1", Port: 5004, Codec: "PCMU", Participant: other.ID()}); status(err) != 404 {
+		t.Errorf("a participant of another room: %v (%d), want 404", err, status(err))
+	}
 	if _, err := m.Start("r", Request{Host: "::ffff:127.0.0.2", Port: 5004, Codec: "PCMU"}); status(err) != 403 {
 		t.Errorf("a mapped address outside the list: %v, want 403", err)
 	}
