@@ -9,8 +9,33 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"confd/bridge"
 	"confd/internal/testkit"
 )
+
+// answeredCall places a PCMU call into room from a raw client of its own and ACKs confd's 200.
+func answeredCall(t *testing.T, ts *testServer, room string) (*rawClient, *dialog) {
+	t.Helper()
+	_, port := callerMedia(t)
+	c := newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	if res := d.request("INVITE", room, sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	d.ack("")
+	return c, d
+}
+
+// onlyParticipant waits until room has one participant and returns it, with a subscription to
+// the room's events (closed when the test ends).
+func onlyParticipant(t *testing.T, ts *testServer, room string) (*bridge.Participant, *bridge.Subscription) {
+	t.Helper()
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, room) == 1 })
+	r, _ := ts.bridge.Room(room)
+	sub := ts.bridge.Bus().Subscribe(room, 64, "")
+	t.Cleanup(sub.Close)
+	return r.Participants()[0], sub
+}
 
 // TestTransferIgnoresForgedNOTIFYs (red team, issue 13): while a caller's transfer is in
 // progress, a NOTIFY saying "SIP/2.0 200 OK" ends its call only when it comes in that call's
@@ -22,23 +47,11 @@ import (
 func TestTransferIgnoresForgedNOTIFYs(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
+	c, d := answeredCall(t, ts, "xfer")
 	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
 	r, _ := ts.bridge.Room("xfer")
 	xfer := r.Participants()[0] // the first caller: the one transferred
-	_, port2 := callerMedia(t)
-	c2 := newRawClient(t, "udp", ts)
-	d2 := c2.newDialog()
-	if res := d2.request("INVITE", "xfer", sdpOffer(port2, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("second INVITE answered %d", res.StatusCode)
-	}
-	d2.ack("")
+	_, d2 := answeredCall(t, ts, "xfer")
 	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 2 })
 	sub := ts.bridge.Bus().Subscribe("xfer", 256, "")
 	defer sub.Close()
@@ -133,18 +146,8 @@ func TestTransferTargetIsOneSIPURI(t *testing.T) {
 func TestLateNOTIFYOfAnEarlierTransferIsRefused(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
-	r, _ := ts.bridge.Room("xfer")
-	p := r.Participants()[0]
-	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
-	defer sub.Close()
+	c, d := answeredCall(t, ts, "xfer")
+	p, sub := onlyParticipant(t, ts, "xfer")
 	ctx := context.Background()
 
 	if err := p.Transfer(ctx, "sip:first@127.0.0.1"); err != nil {

@@ -79,18 +79,8 @@ func nextTransfer(t *testing.T, sub *bridge.Subscription) bridge.Event {
 func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
-	r, _ := ts.bridge.Room("xfer")
-	p := r.Participants()[0]
-	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
-	defer sub.Close()
+	c, d := answeredCall(t, ts, "xfer")
+	p, sub := onlyParticipant(t, ts, "xfer")
 	ctx := context.Background()
 
 	if err := p.Transfer(ctx, "tel:+15550100"); !errors.Is(err, bridge.ErrBadSetting) {
@@ -188,13 +178,7 @@ func TestTransferWithoutAFinalNOTIFYFails(t *testing.T) {
 	defer func(d time.Duration) { transferTimeout = d }(transferTimeout)
 	transferTimeout = 300 * time.Millisecond
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
+	_, d := answeredCall(t, ts, "xfer")
 	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
 	r, _ := ts.bridge.Room("xfer")
 	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
