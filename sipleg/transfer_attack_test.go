@@ -84,7 +84,7 @@ func TestTransferIgnoresForgedNOTIFYs(t *testing.T) {
 			t.Fatalf("a ringing NOTIFY: %d", res.StatusCode)
 		}
 	}
-	if m, ok := c.readMessage(300*time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
+	if m, ok := c.readMessage(300 * time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
 		t.Fatal("a forged NOTIFY ended the call")
 	}
 	if participants(ts, "xfer") != 2 {
@@ -169,7 +169,7 @@ func TestLateNOTIFYOfAnEarlierTransferIsRefused(t *testing.T) {
 	if res := d.notify(fmt.Sprintf("refer;id=%d", first), "terminated", "message/sipfrag", "SIP/2.0 200 OK"); res.StatusCode != 481 {
 		t.Errorf("a late NOTIFY of the first transfer: %d, want 481", res.StatusCode)
 	}
-	if m, ok := c.readMessage(300*time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
+	if m, ok := c.readMessage(300 * time.Millisecond).(*sip.Request); ok && m.Method == sip.BYE {
 		t.Fatal("the first transfer's late NOTIFY ended the call")
 	}
 	d.notify(fmt.Sprintf("refer;id=%d", second), "terminated", "message/sipfrag", "SIP/2.0 603 Decline")
