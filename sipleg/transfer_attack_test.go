@@ -179,3 +179,50 @@ func TestLateNOTIFYOfAnEarlierTransferIsRefused(t *testing.T) {
 	d.bye()
 	waitIdle(t, ts)
 }
+
+// TestInDialogFloodIsBounded (red team, issue 13): a caller that floods its own dialog with
+// NOTIFYs (or any in-dialog request) passes the per-source request rate, and each request
+// became a server transaction kept for Timer J. The call's own budget now drops what is
+// beyond dialogRequestBurst at once (and dialogRequestRate a second) before sipgo sees it;
+// the call goes on, is answered again once the budget refills, and its BYE always passes.
+func TestInDialogFloodIsBounded(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	c, d := answeredCall(t, ts, "xfer")
+	onlyParticipant(t, ts, "xfer")
+	const flood = 1000
+	for range flood {
+		c.send(d.notifyMessage("refer", "active", "message/sipfrag", "SIP/2.0 180 Ringing"))
+	}
+	answered := 0
+	for {
+		res := c.read(time.Second)
+		if res == nil {
+			break
+		}
+		if res.CSeq() != nil && res.CSeq().MethodName == sip.NOTIFY {
+			answered++
+		}
+	}
+	// The burst, and what the rate refilled while the flood was being sent and answered.
+	if answered > dialogRequestBurst+2*dialogRequestRate || answered < dialogRequestBurst/2 {
+		t.Errorf("%d of %d flooded NOTIFYs answered, want about %d", answered, flood, dialogRequestBurst)
+	}
+	time.Sleep(time.Second) // the budget refills by time, nothing to await
+	if res := d.notify("refer", "active", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 481 {
+		t.Errorf("a NOTIFY after the flood: %d, want 481 (no transfer)", res.StatusCode)
+	}
+	if participants(ts, "xfer") != 1 {
+		t.Fatal("the flood ended the call")
+	}
+	for range dialogRequestBurst * 2 { // spend the budget again: the BYE must still pass
+		c.send(d.notifyMessage("refer", "active", "message/sipfrag", "SIP/2.0 180 Ringing"))
+	}
+	// Once confd has read the flood (its answers stop), so that the BYE, which the raw client
+	// does not retransmit, is not lost in a full socket buffer as any datagram could be.
+	for c.read(500*time.Millisecond) != nil {
+	}
+	d.bye()
+	waitIdle(t, ts)
+	t.Logf("%d of %d flooded NOTIFYs answered", answered, flood)
+}

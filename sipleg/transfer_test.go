@@ -18,19 +18,7 @@ import (
 // message/sipfrag body when frag is set, and returns confd's answer.
 func (d *dialog) notify(event, state, contentType, frag string) *sip.Response {
 	c := d.c
-	d.cseq++
-	body := ""
-	ct := ""
-	if frag != "" {
-		body = frag + "\r\n"
-		ct = "Content-Type: " + contentType + "\r\n"
-	}
-	msg := fmt.Sprintf("NOTIFY sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKn%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
-		"To: <sip:xfer@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d NOTIFY\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n"+
-		"Event: %s\r\nSubscription-State: %s\r\n%sContent-Length: %d\r\n\r\n%s",
-		c.srv.String(), c.localAddr(), time.Now().UnixNano(), c.srv.String(), d.toTag, d.callID, d.cseq, c.localAddr(),
-		event, state, ct, len(body), body)
-	c.send([]byte(msg))
+	c.send(d.notifyMessage(event, state, contentType, frag))
 	for {
 		res := c.read(3 * time.Second)
 		if res == nil {
@@ -40,6 +28,23 @@ func (d *dialog) notify(event, state, contentType, frag string) *sip.Response {
 			return res
 		}
 	}
+}
+
+// notifyMessage is the dialog's next NOTIFY (notify), not sent.
+func (d *dialog) notifyMessage(event, state, contentType, frag string) []byte {
+	c := d.c
+	d.cseq++
+	body := ""
+	ct := ""
+	if frag != "" {
+		body = frag + "\r\n"
+		ct = "Content-Type: " + contentType + "\r\n"
+	}
+	return []byte(fmt.Sprintf("NOTIFY sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKn%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
+		"To: <sip:xfer@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d NOTIFY\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n"+
+		"Event: %s\r\nSubscription-State: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		c.srv.String(), c.localAddr(), time.Now().UnixNano(), c.srv.String(), d.toTag, d.callID, d.cseq, c.localAddr(),
+		event, state, ct, len(body), body))
 }
 
 // awaitRefer reads until confd's REFER arrives and answers it with status.
