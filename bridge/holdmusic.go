@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"confd/codec"
@@ -35,7 +37,7 @@ func (m *HoldMusic) Duration() time.Duration {
 // DecodeHoldMusic reads and decodes path: a WAV file (RIFF, 16-bit PCM, 8000, 16000 or 48000 Hz,
 // mono or stereo, mixed down) or an Ogg/Opus file (RFC 7845; decoded to mono).
 func DecodeHoldMusic(path string) (*HoldMusic, error) {
-	data, err := os.ReadFile(path)
+	data, err := readHoldMusicFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadHoldMusic, err)
 	}
@@ -56,6 +58,49 @@ func DecodeHoldMusic(path string) (*HoldMusic, error) {
 	}
 	return newHoldMusic(path, pcm), nil
 }
+
+// Bounds on a hold-music file, so that a path that is not music cannot take confd down (red
+// team, issue 13): /dev/zero or a huge file would grow os.ReadFile's buffer until the kernel
+// kills confd, a FIFO would block the open for ever, and a small Ogg file of tiny 120 ms Opus
+// packets decodes to thousands of times its size.
+const (
+	// MaxHoldMusicFileSize is the largest hold-music file read (a 48 kHz stereo WAV of
+	// 10 minutes is 110 MiB).
+	MaxHoldMusicFileSize = 128 << 20
+	// MaxHoldMusic is the longest hold music decoded; it loops.
+	MaxHoldMusic = 10 * time.Minute
+	// maxHoldMusicSamples is MaxHoldMusic at codec.SampleRate.
+	maxHoldMusicSamples = int(MaxHoldMusic/time.Second) * codec.SampleRate
+)
+
+// readHoldMusicFile reads a regular file of at most MaxHoldMusicFileSize bytes. It opens it
+// without blocking (a FIFO's open waits for a writer otherwise) and refuses anything that is
+// not a regular file (devices, FIFOs, directories, /proc's endless files report size 0 and
+// are regular: the read's limit bounds them).
+func readHoldMusicFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
+	case fi.Size() > MaxHoldMusicFileSize:
+		return nil, fmt.Errorf("%s is larger than %d MiB", filepath.Base(path), MaxHoldMusicFileSize>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxHoldMusicFileSize+1))
+	if err == nil && len(data) > MaxHoldMusicFileSize {
+		err = fmt.Errorf("%s is larger than %d MiB", filepath.Base(path), MaxHoldMusicFileSize>>20)
+	}
+	return data, err
+}
+
+// errHoldMusicTooLong is returned for music that decodes to more than MaxHoldMusic.
+var errHoldMusicTooLong = fmt.Errorf("longer than %v", MaxHoldMusic)
 
 // newHoldMusic makes a HoldMusic of pcm (48 kHz mono), padded with silence to whole frames.
 func newHoldMusic(path string, pcm []int16) *HoldMusic {
@@ -101,6 +146,9 @@ func decodeWAV(data []byte) ([]int16, error) {
 		return nil, fmt.Errorf("%d-bit %d-channel audio: want 16-bit mono or stereo", bits, channels)
 	}
 	n := len(samples) / (2 * channels)
+	if rate > 0 && int64(n)*codec.SampleRate/int64(rate) > int64(maxHoldMusicSamples) {
+		return nil, errHoldMusicTooLong // checked before anything is allocated
+	}
 	mono := make([]int16, n)
 	for i := range mono {
 		sum := 0
@@ -131,8 +179,41 @@ func resampleAll(in []int16, rate int) ([]int16, error) {
 // reassembled from the pages' lacing values, the two header packets checked and skipped, the
 // rest decoded, and the OpusHead's pre-skip dropped from the start.
 func decodeOggOpus(data []byte) ([]int16, error) {
-	var packets [][]byte
-	var partial []byte
+	// Each packet is decoded as soon as its last segment is read, rather than all of them
+	// collected first: a page of zero lacing values is 255 empty packets in 282 bytes, and a
+	// list of them would be twenty times the file's size (red team, issue 13).
+	var (
+		partial []byte
+		npkt    int
+		preSkip int
+		dec     codec.Decoder
+		out     []int16
+		buf     = make([]int16, codec.MaxPacketSamples)
+	)
+	packet := func(pkt []byte) error {
+		npkt++
+		switch npkt {
+		case 1:
+			if !bytes.HasPrefix(pkt, []byte("OpusHead")) || len(pkt) < 19 {
+				return errors.New("no OpusHead: not an Ogg/Opus file")
+			}
+			preSkip = int(binary.LittleEndian.Uint16(pkt[10:12]))
+			var err error
+			dec, err = codec.NewDecoder(codec.Opus)
+			return err
+		case 2:
+			return nil // OpusTags
+		}
+		n, err := dec.Decode(pkt, buf)
+		if err != nil {
+			return err
+		}
+		if len(out)+n > maxHoldMusicSamples+preSkip {
+			return errHoldMusicTooLong
+		}
+		out = append(out, buf[:n]...)
+		return nil
+	}
 	for rest := data; len(rest) > 0; {
 		if len(rest) < 27 || string(rest[:4]) != "OggS" {
 			return nil, errors.New("bad Ogg page")
@@ -150,28 +231,16 @@ func decodeOggOpus(data []byte) ([]int16, error) {
 			partial = append(partial, body[:l]...)
 			body = body[l:]
 			if l < 255 {
-				packets = append(packets, partial)
-				partial = nil
+				if err := packet(partial); err != nil {
+					return nil, err
+				}
+				partial = partial[:0]
 			}
 		}
 		rest = body
 	}
-	if len(packets) < 2 || !bytes.HasPrefix(packets[0], []byte("OpusHead")) || len(packets[0]) < 19 {
+	if npkt < 2 {
 		return nil, errors.New("no OpusHead: not an Ogg/Opus file")
-	}
-	preSkip := int(binary.LittleEndian.Uint16(packets[0][10:12]))
-	dec, err := codec.NewDecoder(codec.Opus)
-	if err != nil {
-		return nil, err
-	}
-	var out []int16
-	buf := make([]int16, codec.MaxPacketSamples)
-	for _, pkt := range packets[2:] {
-		n, err := dec.Decode(pkt, buf)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, buf[:n]...)
 	}
 	return out[min(preSkip, len(out)):], nil
 }
@@ -195,6 +264,16 @@ func (b *Bridge) LoadHoldMusic() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// HoldMusicLoaded reports whether path's music has been decoded: named by a room of the
+// config file (LoadHoldMusic) or of the rooms kept by -data-dir. The API may name only such a
+// file (red team, issue 13): with any path, an API token could have confd open any file it can
+// read (a device, a FIFO, /proc) and learn from the answer whether it exists.
+func (b *Bridge) HoldMusicLoaded(path string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.music[path] != nil
 }
 
 // holdMusic returns the decoded music of path, decoding it the first time (outside b.mu: a

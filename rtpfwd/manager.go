@@ -130,7 +130,10 @@ func (m *Manager) prepare(room string, req Request) (*forwarder, codec.Format, e
 		return nil, codec.Format{}, fmt.Errorf("%w: port %d outside 1-65535", ErrBadRequest, req.Port)
 	}
 	dest := netip.AddrPortFrom(addr.Unmap(), uint16(req.Port))
-	if !m.allowed(dest) {
+	// The unspecified address is no destination: Linux delivers a packet sent to 0.0.0.0 or ::
+	// to the host itself, so a wide prefix ("0.0.0.0/0:6000") would let the API aim a stream at
+	// confd's own host (red team, issue 13).
+	if dest.Addr().IsUnspecified() || !m.allowed(dest) {
 		return nil, codec.Format{}, fmt.Errorf("%w: %s", ErrDestination, dest)
 	}
 	c, ok := parseCodec(req.Codec)

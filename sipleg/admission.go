@@ -62,14 +62,18 @@ func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool {
 
 // admitMessage decides, on the socket and before sipgo, whether a request from src goes on.
 // When it does not, reply is the stateless answer to write back (nil: silence). ACKs always
-// pass (they end transactions, and make none), as do in-dialog requests of a live dialog.
+// pass (they end transactions, and make none), as do in-dialog requests of a live dialog within
+// its own budget (dialograte.go).
 func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool) {
 	if req.IsAck() {
 		return nil, true
 	}
 	if to := req.To(); to != nil {
-		if _, ok := to.Params.Get("tag"); ok && s.callFor(req) != nil {
-			return nil, true
+		if _, ok := to.Params.Get("tag"); ok {
+			if c := s.callFor(req); c != nil {
+				// A BYE always passes: it ends the call, and with it the flood.
+				return nil, req.Method == sip.BYE || c.inDialog.allow(time.Now())
+			}
 		}
 	}
 	now := time.Now()

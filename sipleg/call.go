@@ -37,6 +37,8 @@ type call struct {
 	dlgS *sipgo.DialogServerSession // an incoming call
 	dlgC *sipgo.DialogClientSession // a dial-out call
 
+	inDialog dialogRate // the peer's budget of in-dialog requests (dialograte.go)
+
 	name, from string
 	fromUser   string // the From URI's user: with a trunk source, the PIN attempt key's caller
 	room, pin  string

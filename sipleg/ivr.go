@@ -215,7 +215,10 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 			}
 			room, pin, modPIN = num, settings.PIN, settings.ModeratorPIN
 			if v.c.trustedModerator(settings) {
+				// It skips the PIN because it is a moderator: say so, as moderatorSettings does
+				// for a direct call (red team, issue 13: it joined as an ordinary participant).
 				pin, modPIN = "", ""
+				v.c.moderator.Store(true)
 			}
 			break
 		}

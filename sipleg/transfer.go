@@ -8,6 +8,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -21,12 +22,20 @@ import (
 // target to ring for a while. A variable so that a test can shorten it.
 var transferTimeout = 60 * time.Second
 
+// maxProgressEvents bounds the "progress" events of one transfer: a real one has a few (100
+// Trying, 180 Ringing, 183 Session Progress), and a flood of NOTIFYs must not become a flood
+// of events.
+const maxProgressEvents = 8
+
 // transfer is a call's transfer out of the room in progress (RFC 3515): the target, and the
 // status lines of the NOTIFYs that report on it, handed from the NOTIFY handler to the
 // goroutine that sent the REFER.
 type transfer struct {
 	target string
 	notes  chan referNote
+	// cseq is the REFER's CSeq number once its answer came (0 before): a NOTIFY whose Event
+	// id names another REFER reports on an earlier transfer (RFC 3515 section 2.4.6).
+	cseq atomic.Uint32
 }
 
 // referNote is what one NOTIFY of the refer event package said: the status line of its
@@ -62,12 +71,21 @@ func (c *call) Transfer(_ context.Context, target string) error {
 	return nil
 }
 
+// maxTargetLen bounds a transfer target: the REFER carrying it must stay one UDP datagram
+// (RFC 3261 section 18.1.1), and no phone needs a longer URI.
+const maxTargetLen = 512
+
 // parseTarget checks a transfer target: a sip: or sips: URI with a host, returned as it will
-// be written in Refer-To.
+// be written in Refer-To. Nothing in it may end the header or close its brackets: no control
+// character (a NUL or a tab reads differently to different parsers; red team, issue 13), no
+// space, quote or angle bracket, and it is at most maxTargetLen bytes.
 func parseTarget(target string) (string, error) {
 	var u sip.Uri
+	if len(target) > maxTargetLen {
+		return "", fmt.Errorf("%w: transfer target longer than %d bytes", bridge.ErrBadSetting, maxTargetLen)
+	}
 	if err := sip.ParseUri(target, &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") ||
-		strings.ContainsAny(target, "<>\r\n\" ") {
+		strings.ContainsFunc(target, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune(`<>"`, r) }) {
 		return "", fmt.Errorf("%w: transfer target %q is not a sip: or sips: URI", bridge.ErrBadSetting, target)
 	}
 	return target, nil
@@ -93,7 +111,8 @@ func (c *call) refer(x *transfer) {
 		}
 		c.log.Info("transfer", "target", x.target, "state", state, "status", status, "reason", reason)
 	}
-	res, err := c.sendRefer(ctx, x.target)
+	res, cseq, err := c.sendRefer(ctx, x.target)
+	x.cseq.Store(cseq)
 	switch {
 	case err != nil:
 		report("failed", 0, "REFER: "+err.Error())
@@ -103,6 +122,7 @@ func (c *call) refer(x *transfer) {
 		return
 	}
 	report("accepted", res.StatusCode, res.Reason)
+	progress, lastProgress := 0, 0
 	for {
 		select {
 		case n := <-x.notes:
@@ -117,7 +137,12 @@ func (c *call) refer(x *transfer) {
 			case n.terminated:
 				report("failed", n.status, "subscription terminated without a final status")
 				return
-			case n.status > 0:
+			case n.status > 0 && n.status != lastProgress && progress < maxProgressEvents:
+				// A phone that floods provisional NOTIFYs (each one answered) would otherwise
+				// flood the event stream and every webhook's queue with them (red team,
+				// issue 13): a change of status is news, a repeat is not, and a transfer has
+				// only a few real steps (100, 180, 183).
+				progress, lastProgress = progress+1, n.status
 				report("progress", n.status, n.reason)
 			}
 		case <-c.done:
@@ -129,8 +154,9 @@ func (c *call) refer(x *transfer) {
 	}
 }
 
-// sendRefer sends the REFER to the dialog's remote target and returns the final response.
-func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, error) {
+// sendRefer sends the REFER to the dialog's remote target and returns the final response and
+// the REFER's CSeq number.
+func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, uint32, error) {
 	var contact *sip.ContactHeader
 	switch {
 	case c.dlgS != nil:
@@ -139,7 +165,7 @@ func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, err
 		contact = c.dlgC.InviteResponse.Contact()
 	}
 	if contact == nil {
-		return nil, fmt.Errorf("the peer gave no Contact")
+		return nil, 0, fmt.Errorf("the peer gave no Contact")
 	}
 	req := sip.NewRequest(sip.REFER, contact.Address)
 	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
@@ -147,10 +173,18 @@ func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, err
 	self := c.s.contact.Address
 	c.s.mu.Unlock()
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+self.String()+">"))
+	var res *sip.Response
+	var err error
 	if c.dlgS != nil {
-		return c.dlgS.Do(ctx, req)
+		res, err = c.dlgS.Do(ctx, req)
+	} else {
+		res, err = c.dlgC.Do(ctx, req)
 	}
-	return c.dlgC.Do(ctx, req)
+	var cseq uint32
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo // set by the dialog as it sent the REFER
+	}
+	return res, cseq, err
 }
 
 // notify answers a NOTIFY in the call's dialog: the refer event package's report on a transfer
@@ -167,6 +201,15 @@ func (c *call) notify(req *sip.Request, tx sip.ServerTransaction) {
 	if x == nil {
 		respond(tx, req, 481, "Subscription Does Not Exist")
 		return
+	}
+	// A NOTIFY about an earlier REFER of this dialog (its Event id is that REFER's CSeq, RFC
+	// 3515 section 2.4.6) — a late 200 of a transfer that timed out — must not end the call
+	// as the current transfer's success (red team, issue 13).
+	if id, ok := eventID(ev.Value()); ok {
+		if cur := x.cseq.Load(); cur != 0 && id != cur {
+			respond(tx, req, 481, "Subscription Does Not Exist")
+			return
+		}
 	}
 	n := referNote{}
 	if st := req.GetHeader("Subscription-State"); st != nil {
@@ -192,6 +235,20 @@ func (c *call) notify(req *sip.Request, tx sip.ServerTransaction) {
 	case x.notes <- n:
 	default: // a phone that floods NOTIFYs loses the extra provisional ones
 	}
+}
+
+// eventID returns the id parameter of an Event header value ("refer;id=93809824"), when it
+// has a numeric one.
+func eventID(v string) (uint32, bool) {
+	_, params, _ := strings.Cut(v, ";")
+	for p := range strings.SplitSeq(params, ";") {
+		name, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(name), "id") {
+			n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 32)
+			return uint32(n), err == nil
+		}
+	}
+	return 0, false
 }
 
 // sipfragStatus reads the status line that starts a message/sipfrag body (RFC 3420 section 2;

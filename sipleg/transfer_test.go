@@ -18,19 +18,7 @@ import (
 // message/sipfrag body when frag is set, and returns confd's answer.
 func (d *dialog) notify(event, state, contentType, frag string) *sip.Response {
 	c := d.c
-	d.cseq++
-	body := ""
-	ct := ""
-	if frag != "" {
-		body = frag + "\r\n"
-		ct = "Content-Type: " + contentType + "\r\n"
-	}
-	msg := fmt.Sprintf("NOTIFY sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKn%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
-		"To: <sip:xfer@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d NOTIFY\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n"+
-		"Event: %s\r\nSubscription-State: %s\r\n%sContent-Length: %d\r\n\r\n%s",
-		c.srv.String(), c.localAddr(), time.Now().UnixNano(), c.srv.String(), d.toTag, d.callID, d.cseq, c.localAddr(),
-		event, state, ct, len(body), body)
-	c.send([]byte(msg))
+	c.send(d.notifyMessage(event, state, contentType, frag))
 	for {
 		res := c.read(3 * time.Second)
 		if res == nil {
@@ -40,6 +28,23 @@ func (d *dialog) notify(event, state, contentType, frag string) *sip.Response {
 			return res
 		}
 	}
+}
+
+// notifyMessage is the dialog's next NOTIFY (notify), not sent.
+func (d *dialog) notifyMessage(event, state, contentType, frag string) []byte {
+	c := d.c
+	d.cseq++
+	body := ""
+	ct := ""
+	if frag != "" {
+		body = frag + "\r\n"
+		ct = "Content-Type: " + contentType + "\r\n"
+	}
+	return []byte(fmt.Sprintf("NOTIFY sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKn%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
+		"To: <sip:xfer@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d NOTIFY\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n"+
+		"Event: %s\r\nSubscription-State: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		c.srv.String(), c.localAddr(), time.Now().UnixNano(), c.srv.String(), d.toTag, d.callID, d.cseq, c.localAddr(),
+		event, state, ct, len(body), body))
 }
 
 // awaitRefer reads until confd's REFER arrives and answers it with status.
@@ -79,18 +84,8 @@ func nextTransfer(t *testing.T, sub *bridge.Subscription) bridge.Event {
 func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
-	r, _ := ts.bridge.Room("xfer")
-	p := r.Participants()[0]
-	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
-	defer sub.Close()
+	c, d := answeredCall(t, ts, "xfer")
+	p, sub := onlyParticipant(t, ts, "xfer")
 	ctx := context.Background()
 
 	if err := p.Transfer(ctx, "tel:+15550100"); !errors.Is(err, bridge.ErrBadSetting) {
@@ -120,7 +115,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 
 	// 2. Accepted, rings, then the target is busy.
 	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
-	d.awaitRefer(t, 202)
+	refer := d.awaitRefer(t, 202)
 	if e := nextTransfer(t, sub); e.Data["state"] != "accepted" || e.Data["status"] != 202 {
 		t.Errorf("after the 202: %+v", e)
 	}
@@ -133,7 +128,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	if res := d.notify("refer", "active", "text/plain", "SIP/2.0 180 Ringing"); res.StatusCode != 415 {
 		t.Errorf("a NOTIFY with a text/plain body: %d, want 415", res.StatusCode)
 	}
-	if res := d.notify("refer;id=2", "active;expires=60", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 200 {
+	if res := d.notify(fmt.Sprintf("refer;id=%d", refer.CSeq().SeqNo), "active;expires=60", "message/sipfrag", "SIP/2.0 180 Ringing"); res.StatusCode != 200 {
 		t.Errorf("a ringing NOTIFY: %d", res.StatusCode)
 	}
 	if e := nextTransfer(t, sub); e.Data["state"] != "progress" || e.Data["status"] != 180 {
@@ -188,13 +183,7 @@ func TestTransferWithoutAFinalNOTIFYFails(t *testing.T) {
 	defer func(d time.Duration) { transferTimeout = d }(transferTimeout)
 	transferTimeout = 300 * time.Millisecond
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	if res := d.request("INVITE", "xfer", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %d", res.StatusCode)
-	}
-	d.ack("")
+	_, d := answeredCall(t, ts, "xfer")
 	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
 	r, _ := ts.bridge.Room("xfer")
 	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -325,6 +324,13 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The API names only hold music confd already decoded from its config file (or -data-dir):
+	// any other path would have confd open a file of the API's choosing — /dev/zero, a FIFO,
+	// /proc — and tell whether it exists (red team, issue 13).
+	if s.HoldMusic != "" && !h.b.HoldMusicLoaded(s.HoldMusic) {
+		writeError(w, 400, fmt.Sprintf("hold_music %q is not one of the files of the config file's rooms (the API reads no other file)", s.HoldMusic))
+		return
+	}
 	if err := h.b.Declare(name, s); err != nil {
 		writeBridgeError(w, err)
 		return
@@ -501,11 +507,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if _, has := e.Data["from"]; has && asParticipant(r) {
-				d := maps.Clone(e.Data)
-				from, _ := d["from"].(string)
-				d["from"] = redactFrom(from)
-				e.Data = d
+			if asParticipant(r) {
+				e = participantEvent(e)
 			}
 			data, _ := json.Marshal(e)
 			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data); err != nil {

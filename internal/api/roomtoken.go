@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"maps"
 	"strings"
 	"time"
+
+	"confd/bridge"
 )
 
 // roomTokenPrefix starts every room token, so that a room token is never mistaken for (or
@@ -85,4 +88,38 @@ func (t *RoomTokens) mac(dst []byte, room string, exp uint64) []byte {
 	binary.BigEndian.PutUint64(e[:], exp)
 	m.Write(e[:])
 	return m.Sum(dst)
+}
+
+// participantEvent is an event as a room token reads it: a caller's "from" cut to its user
+// (redactFrom), and without what is the operator's alone (red team, issue 13): the name of
+// another room a participant was moved to or from ("to", "moved_from": a room's name may be
+// its only secret), a transfer's target ("uri") and a forwarder's destination ("host",
+// "port": a recorder's address).
+func participantEvent(e bridge.Event) bridge.Event {
+	secret := []string{"to", "moved_from"}
+	switch e.Type {
+	case bridge.EventTransfer:
+		secret = append(secret, "uri")
+	case bridge.EventForwarderStarted, bridge.EventForwarderStopped:
+		secret = append(secret, "host", "port")
+	}
+	_, hasFrom := e.Data["from"]
+	has := hasFrom
+	for _, k := range secret {
+		_, in := e.Data[k]
+		has = has || in
+	}
+	if !has {
+		return e
+	}
+	d := maps.Clone(e.Data)
+	for _, k := range secret {
+		delete(d, k)
+	}
+	if hasFrom {
+		from, _ := d["from"].(string)
+		d["from"] = redactFrom(from)
+	}
+	e.Data = d
+	return e
 }

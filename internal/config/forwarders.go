@@ -70,7 +70,7 @@ func parseForwardDest(s string) (ForwardDest, error) {
 	bad := func(why string) (ForwardDest, error) {
 		return ForwardDest{}, fmt.Errorf("forwarders.allow %q: %s (want PREFIX, PREFIX:PORT or PREFIX:LOW-HIGH, e.g. \"10.0.0.0/8:5000-6000\")", s, why)
 	}
-	addr, ports := s, ""
+	addr, ports, hasPorts := s, "", false
 	switch {
 	case strings.HasPrefix(s, "["): // [v6]:ports or [v6/len]:ports
 		end := strings.Index(s, "]")
@@ -78,16 +78,22 @@ func parseForwardDest(s string) (ForwardDest, error) {
 			return bad("no closing bracket")
 		}
 		addr, ports = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		hasPorts = s[end+1:] != ""
 		if rest := s[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
 			return bad("a port must follow the bracket after a colon")
 		}
 	case strings.Contains(s, "/"): // prefix, then perhaps :ports after the length
 		slash := strings.Index(s, "/")
 		if i := strings.Index(s[slash:], ":"); i >= 0 {
-			addr, ports = s[:slash+i], s[slash+i+1:]
+			addr, ports, hasPorts = s[:slash+i], s[slash+i+1:], true
 		}
 	case strings.Count(s, ":") == 1: // v4:ports
-		addr, ports, _ = strings.Cut(s, ":")
+		addr, ports, hasPorts = strings.Cut(s, ":")
+	}
+	// A colon with nothing after it was read as every port (red team, issue 13): say so
+	// instead, since "10.0.0.1:" is more likely a port left out than all of them meant.
+	if hasPorts && ports == "" {
+		return bad("no port after the colon")
 	}
 	var p netip.Prefix
 	if strings.Contains(addr, "/") {
@@ -100,7 +106,18 @@ func parseForwardDest(s string) (ForwardDest, error) {
 		if err != nil {
 			return bad("not an address")
 		}
+		if a.Zone() != "" { // an interface of this host: the API refuses zoned hosts, so it never matched
+			return bad("an address with a zone")
+		}
 		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	// An IPv4-mapped IPv6 entry would never match, since destinations are compared unmapped,
+	// so it means its IPv4 address or prefix (red team, issue 13).
+	switch a := p.Addr(); {
+	case a.Is4In6() && p.Bits() < 96:
+		return bad("an IPv4-mapped prefix shorter than /96")
+	case a.Is4In6():
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 	}
 	d := ForwardDest{Prefix: p.Masked(), Low: 1, High: 65535}
 	if ports != "" {

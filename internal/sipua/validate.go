@@ -50,6 +50,17 @@ func (v *Validator) Check(raw []byte) (sip.Message, *Refusal) {
 	if len(bytes.Trim(raw, "\r\n")) == 0 {
 		return nil, nil
 	}
+	if bareLineEnd(raw) {
+		// sipgo ends a line at a bare LF only inside a value, so "Call-ID: a\nCall-ID: b" was
+		// one Call-ID carrying a line break into every answer and in-dialog request that
+		// copies it, and two headers to a peer or proxy that ends lines at LF; and the
+		// doubled-header rule (counted at CRLFs) missed it (red team, issue 13). RFC 3261
+		// section 7 ends every line of a message's head with CRLF.
+		if bytes.HasPrefix(raw, []byte("SIP/")) {
+			return nil, &Refusal{}
+		}
+		return nil, &Refusal{Status: 400, Reason: "Bad Request (a line of the head ends without CRLF)"}
+	}
 	p := v.parsers.Get().(*sip.Parser)
 	m, err := p.ParseSIP(raw)
 	v.parsers.Put(p)
@@ -183,6 +194,14 @@ func acceptsSDP(hs []sip.Header) bool {
 	return false
 }
 
+// bareLineEnd reports whether the head of raw (up to its first empty line) has a CR or an LF
+// that is not part of a CRLF.
+func bareLineEnd(raw []byte) bool {
+	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	return bytes.Count(head, []byte("\n")) != bytes.Count(head, []byte("\r\n")) ||
+		bytes.Count(head, []byte("\r")) != bytes.Count(head, []byte("\r\n"))
+}
+
 // compactNames maps RFC 3261 section 7.3.3 compact header names to the full ones.
 var compactNames = map[string]string{"v": "via", "f": "from", "t": "to", "i": "call-id", "l": "content-length",
 	"c": "content-type", "m": "contact", "e": "content-encoding", "k": "supported", "s": "subject"}
@@ -204,7 +223,7 @@ func HeaderCounts(raw []byte) map[string]int {
 // fieldName is the lower-case full name of a header line; false for a continuation line or a
 // line without a colon.
 func fieldName(line string) (string, bool) {
-	if line == "" || line[0] == ' ' || line[0] == '\t' {
+	if line == "" || line[0] <= ' ' { // a continuation, or a control character: no field's start
 		return "", false
 	}
 	name, _, ok := strings.Cut(line, ":")

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/internal/testkit/audiotest"
+)
+
+// TestPutRoomReadsNoFileOfTheAPIsChoosing (red team, issue 13): PUT /api/rooms/ROOM may name
+// only hold music confd decoded from its config file. Before, any path was opened and read
+// whole: /dev/zero grew confd's memory until the kernel killed it, a FIFO hung the request for
+// ever, and the answer told whether /etc/shadow exists. Each is now 400 at once and changes
+// nothing; the config file's own music is still accepted.
+func TestPutRoomReadsNoFileOfTheAPIsChoosing(t *testing.T) {
+	dir := t.TempDir()
+	music := filepath.Join(dir, "hold.wav")
+	if err := audiotest.WriteWAV(music, 8000, 1, make([]int16, 8000)); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.wav") // a good file, but not the config file's
+	if err := audiotest.WriteWAV(other, 8000, 1, make([]int16, 8000)); err != nil {
+		t.Fatal(err)
+	}
+	b := bridge.New(bridge.Config{Rooms: map[string]bridge.RoomSettings{"lobby": {HoldMusic: music}}})
+	t.Cleanup(b.Close)
+	if err := b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0)}, nil)
+
+	for _, path := range []string{"/dev/zero", fifo, "/etc/shadow", "/no/such/file", "/proc/self/environ", other,
+		dir + "/./hold.wav", "hold.wav"} {
+		done := make(chan int, 1)
+		go func() {
+			code, _, body := call(t, h, "PUT", "/api/rooms/side", "application/json", `{"hold_music":"`+path+`"}`)
+			if strings.Contains(body, "permission") || strings.Contains(body, "no such file") {
+				t.Errorf("%s: the answer tells about the file: %s", path, body)
+			}
+			done <- code
+		}()
+		select {
+		case code := <-done:
+			if code != 400 {
+				t.Errorf("hold_music %s: %d, want 400", path, code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("hold_music %s: no answer after 10 s", path)
+		}
+		if _, err := b.RoomState("side"); err == nil {
+			t.Fatalf("hold_music %s: the room was declared", path)
+		}
+	}
+	if code, _, body := call(t, h, "PUT", "/api/rooms/side", "application/json", `{"hold_music":"`+music+`"}`); code != 200 {
+		t.Errorf("the config file's hold music: %d %s", code, body)
+	}
+	if _, err := os.Stat(music); err != nil {
+		t.Fatal(err)
+	}
+}

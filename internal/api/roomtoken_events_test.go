@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/codec"
+)
+
+// TestRoomTokenEventsNameNoOtherRoom (red team, issue 13): a participant's room token reads
+// its room's events, and the events of issue 13 carried what only the operator may see: a move
+// named the room someone went to ("to": a breakout room whose name is its only secret, which
+// the reader could then call into) or came from ("moved_from"), a transfer its target, and a
+// forwarder the address of the recorder. The room token's stream now leaves them out; the API
+// token's keeps them.
+func TestRoomTokenEventsNameNoOtherRoom(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	if _, err := b.Join("hidden-origin", bridge.ParticipantInfo{Name: "eve", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close) // after the streams' contexts are cancelled (cleanups run last first)
+	roomTok := h.cfg.RoomTokens.Mint("r")
+	asRoom, asOp := stream(t, srv.URL, roomTok), stream(t, srv.URL, testToken)
+
+	if _, err := b.Move("r", parts[0].ID(), bridge.MoveRequest{Room: "secret-breakout"}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := b.RoomState("hidden-origin")
+	if _, err := b.Move("hidden-origin", st.Participants[0].ID, bridge.MoveRequest{Room: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	parts[1].PublishTransfer(map[string]any{"uri": "sip:desk@pbx.internal.example", "state": "accepted"})
+	b.Bus().Publish(bridge.Event{Type: bridge.EventForwarderStarted, Room: "r",
+		Data: map[string]any{"forwarder": "f1", "host": "10.9.8.7", "port": 5004, "codec": "PCMU"}})
+
+	collect := func(ch <-chan string) string {
+		var all []string
+		for len(all) < 4 {
+			select {
+			case l, ok := <-ch:
+				if !ok {
+					t.Fatalf("stream ended after %q", all)
+				}
+				all = append(all, l)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("only %d events: %q", len(all), all)
+			}
+		}
+		return strings.Join(all, "\n")
+	}
+	room, op := collect(asRoom), collect(asOp)
+	for _, secret := range []string{"secret-breakout", "hidden-origin", "pbx.internal", "10.9.8.7"} {
+		if strings.Contains(room, secret) {
+			t.Errorf("the room token's events show %q:\n%s", secret, room)
+		}
+		if !strings.Contains(op, secret) {
+			t.Errorf("the API token's events lack %q:\n%s", secret, op)
+		}
+	}
+	if !strings.Contains(room, `"reason":"moved"`) || !strings.Contains(room, `"forwarder":"f1"`) {
+		t.Errorf("the room token's events lost more than the secrets:\n%s", room)
+	}
+}
+
+// stream opens room r's event stream with bearer and returns its data lines, once the stream
+// has answered (so that events published afterwards are in it).
+func stream(t *testing.T, base, bearer string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/rooms/r/events", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("events: %s", resp.Status)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		defer resp.Body.Close()
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				lines <- data
+			}
+		}
+	}()
+	return lines
+}
+
+// TestRoomTokenCannotUseIssue13Routes (red team, issue 13): a participant's room token reads
+// its room and nothing else; the routes of issue 13 that act (move, transfer, forwarders,
+// listing forwarders: their destinations) answer 401 to it, as a bearer token or ?token=.
+func TestRoomTokenCannotUseIssue13Routes(t *testing.T) {
+	b, h, parts, _ := setup(t, testToken)
+	tok := h.cfg.RoomTokens.Mint("r")
+	id := parts[0].ID()
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/rooms/r/participants/" + id + "/move", `{"room":"elsewhere"}`},
+		{"POST", "/api/rooms/r/participants/" + id + "/transfer", `{"uri":"sip:a@b"}`},
+		{"POST", "/api/rooms/r/forwarders", `{"host":"127.0.0.1","port":5004,"codec":"PCMU"}`},
+		{"GET", "/api/rooms/r/forwarders", ""},
+		{"DELETE", "/api/rooms/r/forwarders/x", ""},
+		{"PATCH", "/api/rooms/r/participants/" + id, `{"moderator":true}`},
+		{"PUT", "/api/rooms/r", `{"hold_music":"/dev/zero"}`},
+	} {
+		ctype := ""
+		if c.body != "" {
+			ctype = "application/json"
+		}
+		for _, q := range []bool{false, true} {
+			path, auth := c.path, "Bearer "+tok
+			if q {
+				path, auth = path+"?token="+tok, ""
+			}
+			if code, _, body := call(t, h, c.method, path, ctype, c.body, "Authorization", auth); code != 401 {
+				t.Errorf("room token: %s %s: %d %s, want 401", c.method, path, code, body)
+			}
+		}
+	}
+	if st, _ := b.RoomState("r"); len(st.Participants) != 3 || st.Participants[0].Moderator {
+		t.Errorf("a room token changed the room: %+v", st.Participants)
+	}
+}
