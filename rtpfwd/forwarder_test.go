@@ -12,8 +12,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/internal/config"
+	"confd/internal/testkit/audiotest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so that the

@@ -34,9 +34,9 @@ func TestOriginsAllowsOneRule(t *testing.T) {
 		site    string
 		want    bool
 	}{
-		{"confd.example", nil, "", true},                // not a browser
-		{"confd.example", nil, "same-origin", true},     // a browser's own page, Origin left out
-		{"confd.example", nil, "cross-site", false},     // another site's form or fetch
+		{"confd.example", nil, "", true},            // not a browser
+		{"confd.example", nil, "same-origin", true}, // a browser's own page, Origin left out
+		{"confd.example", nil, "cross-site", false}, // another site's form or fetch
 		{"confd.example", []string{"https://confd.example"}, "", true},
 		{"Confd.Example:443", []string{"https://confd.example"}, "", true},
 		{"confd.example", []string{"http://confd.example"}, "", true},
