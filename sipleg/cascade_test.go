@@ -63,3 +63,39 @@ func TestDrainAnswersOptions503(t *testing.T) {
 		t.Fatalf("OPTIONS while draining: %d %v, want 503 with Retry-After 9", res.StatusCode, res.GetHeader("Retry-After"))
 	}
 }
+
+// TestCascadeJoinsAFullRoom: a room whose limit this node's own people fill still takes a
+// cascade from another node, whose callers were admitted there; a person beyond the limit is
+// refused 486.
+func TestCascadeJoinsAFullRoom(t *testing.T) {
+	node := netip.MustParseAddr("127.0.0.7")
+	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }},
+		map[string]bridge.RoomSettings{"small": {Limit: 1}})
+	_, port := callerMedia(t)
+	person := newRawClientAt(t, ts, "127.0.0.1").newDialog()
+	if res := person.request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("the first person: %d %s", res.StatusCode, res.Reason)
+	}
+	person.ack("")
+	waitParticipants := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for len(ts.bridge.Participants()) != n && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := len(ts.bridge.Participants()); got != n {
+			t.Fatalf("%d participants, want %d", got, n)
+		}
+	}
+	waitParticipants(1)
+	if res := newRawClientAt(t, ts, "127.0.0.1").newDialog().request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 486 {
+		t.Errorf("a second person: %d %s, want 486", res.StatusCode, res.Reason)
+	}
+	d := newRawClientAt(t, ts, "127.0.0.7").newDialog()
+	d.hdrs = CascadeHeader + ": b\r\n"
+	if res := d.request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("node b's cascade into the full room: %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	d.ack("")
+	waitParticipants(2)
+}

@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"time"
@@ -72,7 +73,17 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 	if adm.dialIn {
 		room = "" // the IVR asks which meeting
 	}
+	if cascade != "" {
+		room = "" // the room is checked below
+	}
 	settings, r := s.gate.Admit(req, req.Source(), room, false)
+	if r == nil && cascade != "" {
+		// A cascade carries people the other node admitted already: a room full of this node's
+		// own people takes it all the same (bridge: cascade legs neither count nor are refused).
+		if _, err := s.bridge.Admit(adm.room); err != nil && !errors.Is(err, bridge.ErrRoomFull) {
+			r = s.gate.RefusalOf(err)
+		}
+	}
 	if r == nil && cascade == "" { // the first node asked for the PIN
 		adm.pin, adm.settings = settings.PIN, settings
 	}
