@@ -93,13 +93,16 @@ func (t *RoomTokens) mac(dst []byte, room string, exp uint64) []byte {
 // participantEvent is an event as a room token reads it: a caller's "from" cut to its user
 // (redactFrom), and without what is the operator's alone (red team, issue 13): the name of
 // another room a participant was moved to or from ("to", "moved_from": a room's name may be
-// its only secret), a transfer's target ("uri") and a forwarder's destination ("host",
-// "port": a recorder's address).
+// its only secret), a transfer's or a dial-out's target ("uri"), a recording's files on the
+// server ("file", "tracks") and a forwarder's destination ("host", "port": a recorder's
+// address).
 func participantEvent(e bridge.Event) bridge.Event {
 	secret := []string{"to", "moved_from"}
 	switch e.Type {
-	case bridge.EventTransfer:
+	case bridge.EventTransfer, bridge.EventDial:
 		secret = append(secret, "uri")
+	case bridge.EventRecording:
+		secret = append(secret, "file", "tracks") // paths on the server's disk
 	case bridge.EventForwarderStarted, bridge.EventForwarderStopped:
 		secret = append(secret, "host", "port")
 	}

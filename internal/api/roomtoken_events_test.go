@@ -39,10 +39,13 @@ func TestRoomTokenEventsNameNoOtherRoom(t *testing.T) {
 	parts[1].PublishTransfer(map[string]any{"uri": "sip:desk@pbx.internal.example", "state": "accepted"})
 	b.Bus().Publish(bridge.Event{Type: bridge.EventForwarderStarted, Room: "r",
 		Data: map[string]any{"forwarder": "f1", "host": "10.9.8.7", "port": 5004, "codec": "PCMU"}})
+	// A dial-out's callee and a recording's path on the server are the operator's too.
+	b.Bus().Publish(bridge.Event{Type: bridge.EventDial, Room: "r", Data: map[string]any{"id": "d1", "uri": "sip:guest@pstn.internal.example", "state": "ringing"}})
+	b.Bus().Publish(bridge.Event{Type: bridge.EventRecording, Room: "r", Data: map[string]any{"state": "started", "file": "/var/lib/confd/recordings/r-1.ogg"}})
 
 	collect := func(ch <-chan string) string {
 		var all []string
-		for len(all) < 4 {
+		for len(all) < 6 {
 			select {
 			case l, ok := <-ch:
 				if !ok {
@@ -56,7 +59,7 @@ func TestRoomTokenEventsNameNoOtherRoom(t *testing.T) {
 		return strings.Join(all, "\n")
 	}
 	room, op := collect(asRoom), collect(asOp)
-	for _, secret := range []string{"secret-breakout", "hidden-origin", "pbx.internal", "10.9.8.7"} {
+	for _, secret := range []string{"secret-breakout", "hidden-origin", "pbx.internal", "10.9.8.7", "pstn.internal", "/var/lib/confd"} {
 		if strings.Contains(room, secret) {
 			t.Errorf("the room token's events show %q:\n%s", secret, room)
 		}
@@ -64,7 +67,8 @@ func TestRoomTokenEventsNameNoOtherRoom(t *testing.T) {
 			t.Errorf("the API token's events lack %q:\n%s", secret, op)
 		}
 	}
-	if !strings.Contains(room, `"reason":"moved"`) || !strings.Contains(room, `"forwarder":"f1"`) {
+	if !strings.Contains(room, `"reason":"moved"`) || !strings.Contains(room, `"forwarder":"f1"`) ||
+		!strings.Contains(room, `"state":"ringing"`) || !strings.Contains(room, `"state":"started"`) {
 		t.Errorf("the room token's events lost more than the secrets:\n%s", room)
 	}
 }
