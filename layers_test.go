@@ -86,7 +86,7 @@ func TestLayerOrder(t *testing.T) {
 	}
 	// A leg takes its own zero-value-complete configuration, which cmd/confd fills from the
 	// file.
-	for _, pkg := range []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg"} {
+	for _, pkg := range []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"} {
 		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
 	}
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between

@@ -13,6 +13,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/internal/testkit/audiotest"
 )
 
@@ -119,7 +120,7 @@ func (r *receiver) waitAudio(t *testing.T, d time.Duration) []int16 {
 	}
 }
 
-func loopbackOnly(t *testing.T) []config.ForwardDest {
+func loopbackOnly(t *testing.T) []guard.Destination {
 	t.Helper()
 	d, err := config.Forwarders{Allow: []string{"127.0.0.1/32"}}.Destinations()
 	if err != nil {

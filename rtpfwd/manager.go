@@ -1,6 +1,8 @@
 package rtpfwd
 
 import (
+	"confd/internal/guard"
+
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,18 +16,20 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/config"
 )
 
 // opusPT is the payload type of Opus when the request names none (dynamic, RFC 3551 section 3;
 // 111 is what browsers and most recorders expect).
 const opusPT = 111
 
+// DefaultPerRoom is how many forwarders a room may have when Config.PerRoom is 0.
+const DefaultPerRoom = 4
+
 // Config sets up a Manager; the zero value has forwarders disabled.
 type Config struct {
 	// Allow are the allowed destinations ([forwarders] allow); empty disables forwarders.
-	Allow []config.ForwardDest
-	// PerRoom is how many forwarders one room may have; 0 means config.DefaultForwardersPerRoom.
+	Allow []guard.Destination
+	// PerRoom is how many forwarders one room may have; 0 means DefaultPerRoom.
 	PerRoom int
 	// Logger logs starts and stops; nil means slog.Default().
 	Logger *slog.Logger
@@ -52,7 +56,7 @@ type Manager struct {
 // that empty and participants that leave.
 func NewManager(b *bridge.Bridge, cfg Config) *Manager {
 	if cfg.PerRoom <= 0 {
-		cfg.PerRoom = config.DefaultForwardersPerRoom
+		cfg.PerRoom = DefaultPerRoom
 	}
 	m := &Manager{b: b, cfg: cfg, log: cfg.Logger, rooms: map[string]map[string]*forwarder{},
 		quit: make(chan struct{}), done: make(chan struct{})}

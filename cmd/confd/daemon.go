@@ -127,7 +127,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.fwd = rtpfwd.NewManager(d.bridge, rtpfwd.Config{Allow: allow, PerRoom: cfg.Forwarders.Limit(), Logger: log})
+	d.fwd = rtpfwd.NewManager(d.bridge, rtpfwd.Config{Allow: allow, PerRoom: cfg.Forwarders.PerRoom, Logger: log})
 	a := api.New(d.bridge, api.Config{
 		Token: cfg.APIToken, RoomTokens: roomTokens, AllowedOrigins: cfg.HTTPSecurity.AllowedOrigins,
 		Dialer: dialer{d.sip}, Rooms: declared, Forwarders: d.fwd,

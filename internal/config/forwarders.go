@@ -2,14 +2,9 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
-	"strconv"
-	"strings"
-)
 
-// DefaultForwardersPerRoom is how many RTP forwarders a room may have when [forwarders]
-// per_room is 0.
-const DefaultForwardersPerRoom = 4
+	"confd/internal/guard"
+)
 
 // Forwarders is [forwarders]: where the API may send a room's audio as plain RTP (POST
 // /api/rooms/ROOM/forwarders). A forwarder sends to an address that never proved it wants the
@@ -21,24 +16,13 @@ type Forwarders struct {
 	// ("127.0.0.1", "10.0.0.0/8"; an IPv6 address in brackets when it has a port:
 	// "[::1]:5004"). Empty means forwarders are disabled.
 	Allow []string `toml:"allow"`
-	// PerRoom is how many forwarders one room may have; 0 means DefaultForwardersPerRoom.
+	// PerRoom is how many forwarders one room may have; 0 means rtpfwd.DefaultPerRoom (4).
 	PerRoom int `toml:"per_room"`
 }
 
-// ForwardDest is one parsed entry of Forwarders.Allow.
-type ForwardDest struct {
-	Prefix    netip.Prefix
-	Low, High uint16 // the port range, both ends included
-}
-
-// Contains reports whether ap is within the destination.
-func (d ForwardDest) Contains(ap netip.AddrPort) bool {
-	return d.Prefix.Contains(ap.Addr().Unmap()) && ap.Port() >= d.Low && ap.Port() <= d.High
-}
-
 // Destinations parses Allow; Validate has checked it.
-func (f Forwarders) Destinations() ([]ForwardDest, error) {
-	out := make([]ForwardDest, 0, len(f.Allow))
+func (f Forwarders) Destinations() ([]guard.Destination, error) {
+	out := make([]guard.Destination, 0, len(f.Allow))
 	for _, a := range f.Allow {
 		d, err := parseForwardDest(a)
 		if err != nil {
@@ -49,14 +33,6 @@ func (f Forwarders) Destinations() ([]ForwardDest, error) {
 	return out, nil
 }
 
-// Limit returns PerRoom with its default.
-func (f Forwarders) Limit() int {
-	if f.PerRoom <= 0 {
-		return DefaultForwardersPerRoom
-	}
-	return f.PerRoom
-}
-
 func (f Forwarders) validate() error {
 	if f.PerRoom < 0 {
 		return fmt.Errorf("forwarders.per_room %d: must be ≥ 0", f.PerRoom)
@@ -65,72 +41,12 @@ func (f Forwarders) validate() error {
 	return err
 }
 
-// parseForwardDest parses one allow entry.
-func parseForwardDest(s string) (ForwardDest, error) {
-	bad := func(why string) (ForwardDest, error) {
-		return ForwardDest{}, fmt.Errorf("forwarders.allow %q: %s (want PREFIX, PREFIX:PORT or PREFIX:LOW-HIGH, e.g. \"10.0.0.0/8:5000-6000\")", s, why)
-	}
-	addr, ports, hasPorts := s, "", false
-	switch {
-	case strings.HasPrefix(s, "["): // [v6]:ports or [v6/len]:ports
-		end := strings.Index(s, "]")
-		if end < 0 {
-			return bad("no closing bracket")
-		}
-		addr, ports = s[1:end], strings.TrimPrefix(s[end+1:], ":")
-		hasPorts = s[end+1:] != ""
-		if rest := s[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
-			return bad("a port must follow the bracket after a colon")
-		}
-	case strings.Contains(s, "/"): // prefix, then perhaps :ports after the length
-		slash := strings.Index(s, "/")
-		if i := strings.Index(s[slash:], ":"); i >= 0 {
-			addr, ports, hasPorts = s[:slash+i], s[slash+i+1:], true
-		}
-	case strings.Count(s, ":") == 1: // v4:ports
-		addr, ports, hasPorts = strings.Cut(s, ":")
-	}
-	// A colon with nothing after it was read as every port (red team, issue 13): say so
-	// instead, since "10.0.0.1:" is more likely a port left out than all of them meant.
-	if hasPorts && ports == "" {
-		return bad("no port after the colon")
-	}
-	var p netip.Prefix
-	if strings.Contains(addr, "/") {
-		var err error
-		if p, err = netip.ParsePrefix(addr); err != nil {
-			return bad("not an address prefix")
-		}
-	} else {
-		a, err := netip.ParseAddr(addr)
-		if err != nil {
-			return bad("not an address")
-		}
-		if a.Zone() != "" { // an interface of this host: the API refuses zoned hosts, so it never matched
-			return bad("an address with a zone")
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	// An IPv4-mapped IPv6 entry would never match, since destinations are compared unmapped,
-	// so it means its IPv4 address or prefix (red team, issue 13).
-	switch a := p.Addr(); {
-	case a.Is4In6() && p.Bits() < 96:
-		return bad("an IPv4-mapped prefix shorter than /96")
-	case a.Is4In6():
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	d := ForwardDest{Prefix: p.Masked(), Low: 1, High: 65535}
-	if ports != "" {
-		lo, hi, isRange := strings.Cut(ports, "-")
-		if !isRange {
-			hi = lo
-		}
-		l, err1 := strconv.ParseUint(lo, 10, 16)
-		h, err2 := strconv.ParseUint(hi, 10, 16)
-		if err1 != nil || err2 != nil || l == 0 || l > h {
-			return bad("bad port or port range")
-		}
-		d.Low, d.High = uint16(l), uint16(h)
+// parseForwardDest parses one allow entry (guard.ParseDestination), naming the setting in its
+// error.
+func parseForwardDest(s string) (guard.Destination, error) {
+	d, err := guard.ParseDestination(s)
+	if err != nil {
+		return guard.Destination{}, fmt.Errorf("forwarders.allow %w", err)
 	}
 	return d, nil
 }

@@ -37,9 +37,6 @@ func TestForwarderAllowList(t *testing.T) {
 			t.Errorf("allow %q accepted", bad)
 		}
 	}
-	if (Forwarders{}).Limit() != DefaultForwardersPerRoom || (Forwarders{PerRoom: 2}).Limit() != 2 {
-		t.Error("per_room default")
-	}
 	if err := (Forwarders{PerRoom: -1}).validate(); err == nil {
 		t.Error("negative per_room accepted")
 	}
