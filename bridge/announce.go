@@ -227,3 +227,7 @@ func countPrompt(n int) [3]*HoldMusic {
 	}
 	return [3]*HoldMusic{thereAre(), numbers[min(n, len(numbers)-1)](), otherPeople()}
 }
+
+// PCM returns m's samples (mono, codec.SampleRate, padded with silence to whole frames), shared:
+// the caller must not modify them.
+func (m *HoldMusic) PCM() []int16 { return m.pcm }
