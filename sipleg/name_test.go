@@ -7,6 +7,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
+	"confd/prompts"
 )
 
 // typePIN types digits by SIP INFO, each answered 200.
@@ -27,6 +28,20 @@ func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool
 			t.Fatal(what)
 		}
 	}
+}
+
+// hearFor waits until the phone has heard d more of audio and returns how much it has heard.
+func (p *rawPhone) hearFor(t *testing.T, d time.Duration) int {
+	t.Helper()
+	p.mu.Lock()
+	want := len(p.heard) + int(d/time.Millisecond)*codec.SampleRate/1000
+	p.mu.Unlock()
+	waitUntil(t, d+10*time.Second, "the phone hears nothing", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.heard) >= want
+	})
+	return want
 }
 
 // TestCallerNameRecordedAndAnnouncedWhenItLeaves: in a room that announces who comes and goes,
@@ -66,17 +81,16 @@ func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
 		t.Errorf("Bob's name lasts %v, want %v", d, NameDuration)
 	}
 
+	// Bob's arrival is announced with his name and "has joined": Ada hears it out (by her
+	// audio's clock) before he hangs up, so that what follows his leaving is the leave's.
+	joined, _ := prompts.Get(prompts.HasJoined)
+	ada.hearFor(t, NameDuration+time.Duration(len(joined))*time.Second/prompts.Rate+500*time.Millisecond)
 	bob.d.bye()
 	waitUntil(t, 5*time.Second, "Bob did not leave", func() bool { return participants(ts, "named") == 1 })
 	ada.mu.Lock()
 	mark := len(ada.heard)
 	ada.mu.Unlock()
-	want := mark + int(NameDuration/time.Millisecond)*codec.SampleRate/1000
-	waitUntil(t, 10*time.Second, "Ada hears nothing after Bob left", func() bool {
-		ada.mu.Lock()
-		defer ada.mu.Unlock()
-		return len(ada.heard) >= want
-	})
+	want := ada.hearFor(t, NameDuration)
 	ada.mu.Lock()
 	after := append([]int16(nil), ada.heard[mark:want]...)
 	ada.mu.Unlock()
