@@ -93,3 +93,37 @@ func TestRecordedNameAnnouncedWhenAPhoneComesAndGoes(t *testing.T) {
 		t.Errorf("%s: Dee's tone at %.1f dBFS while his name plays and %.1f after: want heard, then gone", ada, name.level, gone.level)
 	}
 }
+
+// TestUserCountToAWebRTCNewcomer (announce_user_count): wen, a WHIP client (pion standing in
+// for a browser, on Opus), joins Ada in a room that announces its count: it first hears "There
+// is one other participant" and not Ada, then Ada. (That no one else hears the prompt is held
+// by the bridge's TestAnnounceUserCountToTheNewcomerOnly.)
+func TestUserCountToAWebRTCNewcomer(t *testing.T) {
+	t.Parallel()
+	d := startConfd(t, "[[room]]\nname = \"count\"\nannounce_user_count = true\n")
+	ada := d.call("count", "Ada", toneAda, codec.PCMU)
+	d.waitTalking("count", "Ada")
+	joining := time.Now()
+	wen := joinWHIP(t, d.base, "count", "wen", toneEve)
+	words, _ := prompts.Get(prompts.OneOther)
+	prompt := time.Duration(len(words)) * time.Second / prompts.Rate
+	// Settled once wen hears Ada in a whole second after the prompt (the join took a moment
+	// more than joining: the prompt ends no earlier than that).
+	waitSteady(t, []*gophone.Phone{ada}, func(from time.Time) bool {
+		return !from.Before(joining.Add(prompt)) && wen.heard.Coverage(from, from.Add(window)) > 0.9 &&
+			wen.heard.Level(from, from.Add(window), toneAda) >= heardAt
+	})
+	// The prompt's first part: what of it arrived (the peer connection takes a moment to
+	// carry media) has the words and no Ada.
+	from, to := joining, joining.Add(prompt-300*time.Millisecond)
+	got := wen.heard.Coverage(from, to)
+	during := wen.heard.Window(from, to)
+	adaLevel, rms := audiotest.ToneLevel(during, codec.SampleRate, toneAda), audiotest.RMS(during)
+	t.Logf("during the count prompt (%.0f%% of it arrived) wen hears Ada at %.1f dBFS, %.1f dBFS in all", 100*got, adaLevel, rms)
+	if got < 0.3 {
+		t.Skipf("only %.0f%% of the prompt's first %v arrived: not judged", 100*got, to.Sub(from))
+	}
+	if adaLevel > heardAt-downBy || rms < -45 {
+		t.Errorf("wen: Ada at %.1f dBFS and %.1f dBFS in all during the prompt: want the words and no Ada", adaLevel, rms)
+	}
+}
