@@ -82,10 +82,11 @@ func (s *sequence) Read(f *codec.Frame) bool {
 
 // announcement is one sequence in a room's mix.
 type announcement struct {
-	src  sequence
-	mid  mixer.ID
-	solo mixer.ID // the listener held on it alone until it has played, or 0
-	on   bool
+	src   sequence
+	mid   mixer.ID
+	solo  mixer.ID // the listener held on it alone until it has played, or 0
+	notTo mixer.ID // the one who must not hear it (the newcomer it names), or 0
+	on    bool
 }
 
 // announcer is a room's announcements, owned by the room's owner. Its slots are made on the
@@ -161,6 +162,7 @@ func (r *Room) announce(parts [3]*HoldMusic, to, notTo mixer.ID) {
 	}
 	if notTo != 0 && err == nil {
 		err = r.mix.SetGain(notTo, s.mid, 0)
+		s.notTo = notTo
 	}
 	if err != nil {
 		r.b.log.Warn("announcement not played", "room", r.name, "err", err)
@@ -178,6 +180,19 @@ func (r *Room) reapAnnouncements() {
 	for i := range r.announcer.slots {
 		if s := &r.announcer.slots[i]; s.on && s.src.done {
 			r.endAnnouncement(s)
+		}
+	}
+}
+
+// keepAnnouncementsUnheard puts back the pairs that keep a newcomer from hearing its own
+// name, after the API replaced the room's matrix (and with it every pair).
+func (r *Room) keepAnnouncementsUnheard() {
+	if r.announcer.active == 0 {
+		return
+	}
+	for i := range r.announcer.slots {
+		if s := &r.announcer.slots[i]; s.on && s.notTo != 0 {
+			_ = r.mix.SetGain(s.notTo, s.mid, 0) // fails only when the newcomer has left
 		}
 	}
 }
