@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the IVR's spoken prompts (*.wav beside this script) with espeak-ng and sox.
 # The WAVs are committed, so neither tool is needed to build or test confd; run this only after
-# changing a sentence below (scripts/setup.sh prompts installs both tools).
+# changing a sentence below (scripts/setup.sh prompts installs both tools). Only missing files
+# are made, so that the committed ones stay byte for byte: delete the file of a sentence you
+# change, or run FORCE=1 ./make.sh to remake them all.
 #
 # Output: 48 kHz mono 16-bit PCM, the rate confd mixes at, so playing a prompt needs no
 # resampling. Silence is trimmed at both ends and the level normalised to -6 dBFS peak.
