@@ -168,6 +168,7 @@ func (r *Room) setMatrix(gains []Gain) error {
 	if err := r.mix.SetMatrix(pairs); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
+	r.keepAnnouncementsUnheard() // the new matrix replaced their pairs too (announce.go)
 	return nil
 }
 

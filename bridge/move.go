@@ -226,6 +226,7 @@ func (r *Room) enter(p *Participant, moved map[string]any) error {
 	}
 	p.in = r
 	r.joined = r.joined || !p.Internal() // for announce_only_participant (moderator.go)
+	r.announceArrival(p, moved != nil)
 	p.refresh(r)
 	if announced(p.info.Kind) {
 		r.b.bus.Publish(p.arrivalEvent(r, moved))

@@ -31,8 +31,14 @@ func pcmuInfo(name string) ParticipantInfo {
 // joinSim joins a PCMU participant sending a tone at hz to room.
 func joinSim(t *testing.T, b *Bridge, room, name string, hz float64) *simPhone {
 	t.Helper()
+	return joinSimInfo(t, b, room, pcmuInfo(name), hz)
+}
+
+// joinSimInfo is joinSim with the participant's info (a PCMU one, pcmuInfo).
+func joinSimInfo(t *testing.T, b *Bridge, room string, info ParticipantInfo, hz float64) *simPhone {
+	t.Helper()
 	leg := &dueLeg{}
-	p, err := b.Join(room, pcmuInfo(name), leg)
+	p, err := b.Join(room, info, leg)
 	if err != nil {
 		t.Fatal(err)
 	}

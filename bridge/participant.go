@@ -82,6 +82,9 @@ type ParticipantInfo struct {
 	Phasing Phasing
 	// Cascade names the other node of a cascade leg (cascade.go); "" for a person.
 	Cascade string
+	// RecordedName is the name the caller said at the IVR's prompt (NewRecordedName), which
+	// announce_join_leave plays to the room when it joins and leaves (announce.go); nil for none.
+	RecordedName *HoldMusic
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -460,6 +463,7 @@ func (p *Participant) Leave(reason string) {
 			}
 			r.finishIfEmpty()
 			r.moderatorLeft(p)
+			r.announceDeparture(p)
 		})
 		r.b.log.Info("left", "room", r.name, "id", p.id, "reason", reason)
 	})

@@ -56,6 +56,9 @@ type Room struct {
 	ending    bool    // the last moderator left: the room ends after its prompt
 	joined    bool    // someone entered since the last reconcile (moderator.go)
 
+	// announcer plays who comes and goes and the participant count (announce.go).
+	announcer announcer
+
 	clock *Clock // its counters are atomics, read by ClockStats from any goroutine
 }
 
@@ -262,6 +265,7 @@ func (r *Room) tick(due time.Time) {
 			p.polled.Poll() // what arrived since the last tick, with its arrival times
 		}
 	}
+	r.reapAnnouncements() // the played ones give their listener the room from this tick
 	r.mix.Tick(due)
 	for _, p := range r.parts {
 		p.sendTick(r, due)

@@ -33,6 +33,11 @@ type RoomSettings struct {
 	// AnnounceOnlyParticipant tells a participant who joins a room alone that it is the only
 	// one, before the hold music.
 	AnnounceOnlyParticipant bool `json:"announce_only_participant"`
+	// AnnounceUserCount tells a participant who joins how many others are in (announce.go).
+	AnnounceUserCount bool `json:"announce_user_count"`
+	// AnnounceJoinLeave announces a caller's recorded name to the room when it joins and when
+	// it leaves (announce.go); a SIP caller through the IVR is asked for its name.
+	AnnounceJoinLeave bool `json:"announce_join_leave"`
 	// Moderators are the From users of trusted dial-ins (calls from security.trunks) that join
 	// as moderators without a PIN.
 	Moderators []string `json:"moderators,omitempty"`

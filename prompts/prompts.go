@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -47,7 +48,39 @@ const (
 	ConferenceEnded = "conference-ended"
 	// OnlyParticipant says "You are currently the only participant."
 	OnlyParticipant = "only-participant"
+
+	// Announcements of who comes and goes (bridge/announce.go).
+	//
+	// SayName says "Please say your name after the tone."; Beep is that tone (1 kHz, 250 ms).
+	SayName = "say-name"
+	Beep    = "beep"
+	// HasJoined and HasLeft follow a caller's recorded name: "has joined the conference.",
+	// "has left the conference."
+	HasJoined = "has-joined"
+	HasLeft   = "has-left"
+	// The participant count: OneOther says "There is one other participant."; more are
+	// ThereAre ("There are"), Number(n) and OtherParticipants ("other participants.").
+	OneOther          = "one-other"
+	ThereAre          = "there-are"
+	OtherParticipants = "other-participants"
+	// MoreThanTwenty says "more than twenty", the Number of anything above MaxNumber.
+	MoreThanTwenty = "more-than-twenty"
 )
+
+// MaxNumber is the largest number with a prompt of its own ("number-1" … "number-20").
+const MaxNumber = 20
+
+// Number returns the name of the prompt that says n: "one" to "twenty", and MoreThanTwenty
+// above. n below 1 has none ("").
+func Number(n int) string {
+	switch {
+	case n < 1:
+		return ""
+	case n > MaxNumber:
+		return MoreThanTwenty
+	}
+	return "number-" + strconv.Itoa(n)
+}
 
 // ErrUnknownPrompt is returned by Get for a name that has no embedded WAV file.
 var ErrUnknownPrompt = errors.New("prompts: unknown prompt")

@@ -8,10 +8,18 @@ import (
 	"confd/internal/testkit/audiotest"
 )
 
-var allNames = []string{Welcome, EnterPIN, InvalidMeeting, InvalidPIN, Goodbye, Joining, Muted, Unmuted, Locked, Full, ConferenceEnded, OnlyParticipant}
+var allNames = []string{Welcome, EnterPIN, InvalidMeeting, InvalidPIN, Goodbye, Joining, Muted, Unmuted, Locked, Full, ConferenceEnded, OnlyParticipant,
+	SayName, HasJoined, HasLeft, OneOther, ThereAre, OtherParticipants}
+
+func init() {
+	for n := 1; n <= MaxNumber+1; n++ {
+		allNames = append(allNames, Number(n))
+	}
+}
 
 func TestEveryPromptIsShortAudibleSpeech(t *testing.T) {
-	if got := len(Names()); got != len(allNames) {
+	if got := len(Names()); got != len(allNames)+1 { // and the Beep
+
 		t.Errorf("embedded %d prompts %v, want %d", got, Names(), len(allNames))
 	}
 	for _, name := range allNames {
@@ -30,6 +38,23 @@ func TestEveryPromptIsShortAudibleSpeech(t *testing.T) {
 		if f := audiotest.PeakFrequency(pcm, Rate); f < 80 || f > 4000 {
 			t.Errorf("%s strongest frequency %.0f Hz, not speech", name, f)
 		}
+	}
+}
+
+// TestBeep: the tone after "say your name" is a short 1 kHz tone.
+func TestBeep(t *testing.T) {
+	pcm, err := Get(Beep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Duration(len(pcm)) * time.Second / Rate; d < 200*time.Millisecond || d > 500*time.Millisecond {
+		t.Errorf("the beep lasts %v", d)
+	}
+	if f := audiotest.PeakFrequency(pcm, Rate); f < 950 || f > 1050 {
+		t.Errorf("the beep peaks at %.0f Hz", f)
+	}
+	if Number(0) != "" || Number(3) != "number-3" || Number(21) != MoreThanTwenty {
+		t.Error("Number names the wrong prompts")
 	}
 }
 

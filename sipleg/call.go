@@ -48,6 +48,9 @@ type call struct {
 	outbound   bool
 	cascade    string // the other node, for a cascade leg (cascade.go)
 
+	// recordedName is the name the caller said at the IVR (name.go), nil for none.
+	recordedName atomic.Pointer[bridge.HoldMusic]
+
 	// src and admitted: the place the door gave this incoming call, released by end.
 	src      netip.Addr
 	admitted bool
@@ -161,7 +164,7 @@ func (c *call) participantInfo(res *sdpneg.Result) bridge.ParticipantInfo {
 	info := bridge.ParticipantInfo{
 		Name: c.name, From: c.from, Kind: "sip",
 		Output: res.SendFormat(), OutputPT: res.PayloadType, Input: inputsOf(res),
-		Moderator: c.moderator.Load(),
+		Moderator: c.moderator.Load(), RecordedName: c.recordedName.Load(),
 	}
 	if c.cascade != "" {
 		c.cascadeInfo(&info)

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -31,6 +32,8 @@ type ivr struct {
 
 	rxMu sync.Mutex // the media reader pushes, the IVR goroutine expires
 	rx   *dtmf.Receiver
+
+	name atomic.Pointer[nameRecorder] // set while the caller says its name (name.go)
 }
 
 // prepareIVR makes the call's IVR, so that digits typed from now on are kept, without starting
@@ -73,6 +76,9 @@ func (v *ivr) stop() { v.once.Do(func() { close(v.quit) }) }
 // onRTP runs on the media reader (call.onRTP parsed the packet): telephone-event packets go to the receiver; any other packet
 // is a moment to report a digit whose end packets were all lost.
 func (v *ivr) onRTP(h *rtp.Header, payload []byte, now time.Time) {
+	if n := v.name.Load(); n != nil {
+		n.push(h, payload)
+	}
 	if v.rx == nil {
 		return
 	}
@@ -162,6 +168,9 @@ func (v *ivr) run() {
 		return
 	}
 	_ = pin
+	if c.wantsName(room) && v.recordName(pl) != nil {
+		return // the caller hung up
+	}
 	_ = v.play(pl, prompts.Joining)
 	c.ivr.Store(nil)
 	v.stop()

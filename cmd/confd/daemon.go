@@ -61,7 +61,8 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes,
 			ModeratorPIN: r.ModeratorPIN, Moderators: r.Moderators, WaitForModerator: r.WaitForModerator,
 			EndWithModerator: r.EndWithModerator, HoldMusic: r.HoldMusic, AnnounceOnlyParticipant: r.AnnounceOnlyParticipant,
-			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel}
+			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel,
+			AnnounceUserCount: r.AnnounceUserCount, AnnounceJoinLeave: r.AnnounceJoinLeave}
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error

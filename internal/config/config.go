@@ -118,6 +118,10 @@ type Room struct {
 	EndWithModerator        bool     `toml:"end_with_moderator"`
 	HoldMusic               string   `toml:"hold_music"`
 	AnnounceOnlyParticipant bool     `toml:"announce_only_participant"`
+	// AnnounceUserCount tells one who joins how many others are in; AnnounceJoinLeave asks a
+	// caller through the IVR for its name and announces it to the room when it joins and leaves.
+	AnnounceUserCount bool `toml:"announce_user_count"`
+	AnnounceJoinLeave bool `toml:"announce_join_leave"`
 	// Denoise suppresses every talker's background noise; AGC evens out talkers' levels towards
 	// AGCLevel dBov (0 means -20). A participant's own choice (API) overrides them.
 	Denoise  bool `toml:"denoise"`

@@ -27,13 +27,15 @@ wait_for_moderator = true
 end_with_moderator = true
 hold_music = "/srv/hold.ogg"
 announce_only_participant = true
+announce_user_count = true
+announce_join_leave = true
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := c.Rooms[0]
 	if r.ModeratorPIN != "9999" || len(r.Moderators) != 2 || !r.WaitForModerator || !r.EndWithModerator ||
-		r.HoldMusic != "/srv/hold.ogg" || !r.AnnounceOnlyParticipant {
+		r.HoldMusic != "/srv/hold.ogg" || !r.AnnounceOnlyParticipant || !r.AnnounceUserCount || !r.AnnounceJoinLeave {
 		t.Errorf("parsed %+v", r)
 	}
 	for _, bad := range []string{`moderator_pin = "1234"`, `moderator_pin = "12a"`} {

@@ -1,0 +1,99 @@
+package sipleg
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/prompts"
+)
+
+// A caller's recorded name, for rooms that announce who comes and goes (announce_join_leave,
+// bridge/announce.go), after Asterisk ConfBridge's announce_join_leave: once the IVR knows the
+// room and the room announces, it says "Please say your name after the tone", beeps, and keeps
+// NameDuration of what the caller sends, decoded, in memory. The name goes with the call into
+// the room (ParticipantInfo.RecordedName) and is dropped with the call. A caller that meets no
+// IVR (a room without a PIN, called directly) has no recorded name and is announced by nothing.
+
+// NameDuration is how much of the caller's audio is kept as its name.
+const NameDuration = 2500 * time.Millisecond
+
+// nameRecorder decodes the caller's audio packets into a buffer of NameDuration, on the media
+// reader, while the IVR waits; it allocates nothing per packet.
+type nameRecorder struct {
+	mu   sync.Mutex
+	pt   uint8 // the audio payload type the caller sends
+	dec  codec.Decoder
+	pcm  []int16 // what was said so far; its capacity is NameDuration
+	buf  [codec.MaxPacketSamples]int16
+	done bool // full, or stopped: later packets are ignored
+}
+
+// push decodes one packet of the caller's into the name; other payload types (DTMF, CN) are
+// not audio and are skipped.
+func (n *nameRecorder) push(h *rtp.Header, payload []byte) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.done || h.PayloadType != n.pt {
+		return
+	}
+	k, err := n.dec.Decode(payload, n.buf[:])
+	if err != nil {
+		return
+	}
+	k = min(k, cap(n.pcm)-len(n.pcm))
+	n.pcm = append(n.pcm, n.buf[:k]...)
+	n.done = len(n.pcm) == cap(n.pcm)
+}
+
+// stop ends the recording and returns the name (nil for nothing heard).
+func (n *nameRecorder) stop() *bridge.HoldMusic {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.done = true
+	return bridge.NewRecordedName(n.pcm)
+}
+
+// wantsName reports whether room announces who comes and goes, so that the caller is asked
+// for its name.
+func (c *call) wantsName(room string) bool {
+	settings, _ := c.s.bridge.Admit(room) // the settings come with a refusal too
+	return settings.AnnounceJoinLeave
+}
+
+// recordName asks the caller for its name and keeps it for the call (c.recordedName). A caller
+// that hangs up meanwhile ends it with errIVRQuit.
+func (v *ivr) recordName(pl *player) error {
+	c := v.c
+	res := c.result()
+	dec, err := codec.NewDecoder(res.Codec)
+	if err != nil {
+		c.log.Warn("ivr: no decoder for the name", "err", err)
+		return nil // joins unannounced
+	}
+	if err := v.play(pl, prompts.SayName); err != nil {
+		return err
+	}
+	if err := v.play(pl, prompts.Beep); err != nil {
+		return err
+	}
+	rec := &nameRecorder{pt: res.LocalPayloadType, dec: dec,
+		pcm: make([]int16, 0, int(NameDuration/time.Millisecond)*codec.SampleRate/1000)}
+	v.name.Store(rec)
+	timer := time.NewTimer(NameDuration)
+	defer timer.Stop()
+	select {
+	case <-v.quit:
+		err = errIVRQuit
+	case <-timer.C:
+	}
+	v.name.Store(nil)
+	if name := rec.stop(); name != nil && err == nil {
+		c.recordedName.Store(name)
+		c.log.Info("ivr: name recorded", "duration", name.Duration())
+	}
+	return err
+}

@@ -1,0 +1,102 @@
+package sipleg
+
+import (
+	"testing"
+	"time"
+
+	"confd/bridge"
+	"confd/codec"
+	"confd/internal/testkit/audiotest"
+	"confd/prompts"
+)
+
+// typePIN types digits by SIP INFO, each answered 200.
+func (p *rawPhone) typePIN(t *testing.T, digits string) {
+	t.Helper()
+	for _, digit := range []byte(digits) {
+		if code := p.d.info(digit); code != 200 {
+			t.Fatalf("INFO answered %d", code)
+		}
+	}
+}
+
+// waitUntil polls cond until it holds, failing after within.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+	}
+}
+
+// hearFor waits until the phone has heard d more of audio and returns how much it has heard.
+func (p *rawPhone) hearFor(t *testing.T, d time.Duration) int {
+	t.Helper()
+	p.mu.Lock()
+	want := len(p.heard) + int(d/time.Millisecond)*codec.SampleRate/1000
+	p.mu.Unlock()
+	waitUntil(t, d+10*time.Second, "the phone hears nothing", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.heard) >= want
+	})
+	return want
+}
+
+// TestCallerNameRecordedAndAnnouncedWhenItLeaves: in a room that announces who comes and goes,
+// a caller through the IVR (the room has a PIN) is asked for its name after the tone, and what
+// it sends then (its tone) is kept for the call as its name. When Bob hangs up, Ada, still in,
+// hears his tone again: his name, followed by "has left".
+func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays spoken prompts in real time")
+	}
+	t.Parallel()
+	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second},
+		map[string]bridge.RoomSettings{"named": {PIN: "55", AnnounceJoinLeave: true}})
+	ada := dialRawPhone(t, ts, "named", 440)
+	ada.typePIN(t, "55#")
+	waitUntil(t, 30*time.Second, "Ada did not join", func() bool { return participants(ts, "named") == 1 })
+	bob := dialRawPhone(t, ts, "named", 700)
+	bob.typePIN(t, "55#")
+	waitUntil(t, 30*time.Second, "Bob did not join", func() bool { return participants(ts, "named") == 2 })
+
+	ts.mu.Lock()
+	names := map[float64]*bridge.HoldMusic{}
+	for _, c := range ts.calls {
+		if n := c.recordedName.Load(); n != nil {
+			for _, hz := range []float64{440, 700} {
+				if audiotest.ToneLevel(n.PCM(), codec.SampleRate, hz) > -30 {
+					names[hz] = n
+				}
+			}
+		}
+	}
+	ts.mu.Unlock()
+	if len(names) != 2 {
+		t.Fatalf("recorded names of %v Hz, want Ada's 440 and Bob's 700", names)
+	}
+	if d := names[700].Duration(); d < NameDuration-200*time.Millisecond || d > NameDuration+40*time.Millisecond {
+		t.Errorf("Bob's name lasts %v, want %v", d, NameDuration)
+	}
+
+	// Bob's arrival is announced with his name and "has joined": Ada hears it out (by her
+	// audio's clock) before he hangs up, so that what follows his leaving is the leave's.
+	joined, _ := prompts.Get(prompts.HasJoined)
+	ada.hearFor(t, NameDuration+time.Duration(len(joined))*time.Second/prompts.Rate+500*time.Millisecond)
+	bob.d.bye()
+	waitUntil(t, 5*time.Second, "Bob did not leave", func() bool { return participants(ts, "named") == 1 })
+	ada.mu.Lock()
+	mark := len(ada.heard)
+	ada.mu.Unlock()
+	want := ada.hearFor(t, NameDuration)
+	ada.mu.Lock()
+	after := append([]int16(nil), ada.heard[mark:want]...)
+	ada.mu.Unlock()
+	if l := audiotest.ToneLevel(after, codec.SampleRate, 700); l < -30 {
+		t.Errorf("after Bob left, Ada hears his name at %.1f dBFS", l)
+	}
+	ada.d.bye()
+	waitIdle(t, ts)
+}
