@@ -265,10 +265,21 @@ func (m *moment) before(p *gophone.Phone, hz float64) float64 {
 	return m.beforeReading(p, hz).level
 }
 
-// afterLevel returns the level of hz in what p heard in the after window, over its fair
-// pieces.
-func (m *moment) afterLevel(p *gophone.Phone, hz float64) float64 {
-	return m.afterReading(p, hz).level
+// beforeLevel and afterLevel return the level of hz in what p heard in the window before m or
+// after it, over its fair pieces, and whether the reading is a witness: one that the test's own
+// send stalls spoiled is logged and not judged (ok false), and one with holes that confd left
+// fails the test when audible (the tone must be heard in that window). Readings used without
+// these checks read a window nothing was judged in as silence.
+func (m *moment) beforeLevel(t *testing.T, p *gophone.Phone, hz float64, why string, audible bool) (float64, bool) {
+	t.Helper()
+	r := m.beforeReading(p, hz)
+	return r.level, judgeable(t, p, hz, why+", before", []reading{r}, []bool{audible})
+}
+
+func (m *moment) afterLevel(t *testing.T, p *gophone.Phone, hz float64, why string, audible bool) (float64, bool) {
+	t.Helper()
+	r := m.afterReading(p, hz)
+	return r.level, judgeable(t, p, hz, why+", after", []reading{r}, []bool{audible})
 }
 
 // coverage says how much of each window arrived, for the logs.
