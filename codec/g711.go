@@ -98,33 +98,19 @@ func newG711Decoder(c Codec) (*G711Decoder, error) {
 	return d, nil
 }
 
-// Reasons a G.711 payload or buffer is refused, made once so that refusing allocates nothing.
-var (
-	errG711Empty   = fmt.Errorf("%w: g711: empty payload", ErrCorruptPayload)
-	errG711TooLong = fmt.Errorf("%w: g711: payload longer than %v", ErrCorruptPayload, MaxPacketDuration)
-)
+// g711Limit refuses an empty G.711 payload or one longer than MaxPacketDuration.
+var g711Limit = newPayloadLimit("g711", g711MaxSamples, g711Ratio)
 
 // Duration returns 6 samples at SampleRate per payload byte, or ErrCorruptPayload for an empty
 // payload or one longer than MaxPacketDuration.
-func (d *G711Decoder) Duration(payload []byte) (int, error) {
-	switch {
-	case len(payload) == 0:
-		return 0, errG711Empty
-	case len(payload) > g711MaxSamples:
-		return 0, errG711TooLong
-	}
-	return len(payload) * g711Ratio, nil
-}
+func (d *G711Decoder) Duration(payload []byte) (int, error) { return g711Limit.duration(payload) }
 
 // Decode decodes payload into pcm at 48 kHz and returns len(payload)·6. After a loss it
 // cross-fades from the concealment into the new audio. It allocates nothing.
 func (d *G711Decoder) Decode(payload []byte, pcm []int16) (int, error) {
-	n, err := d.Duration(payload)
+	n, err := g711Limit.fits(payload, pcm)
 	if err != nil {
 		return 0, err
-	}
-	if len(pcm) < n {
-		return 0, ErrShortBuffer
 	}
 	narrow := d.narrow[:len(payload)]
 	for i, b := range payload {
@@ -139,13 +125,7 @@ func (d *G711Decoder) Decode(payload []byte, pcm []int16) (int, error) {
 // (pitchPLC). len(pcm) must be a positive multiple of 6 samples (one 8 kHz sample) up to
 // MaxPacketSamples.
 func (d *G711Decoder) Conceal(pcm []int16) (int, error) {
-	n := len(pcm)
-	if n == 0 || n%g711Ratio != 0 || n > MaxPacketSamples {
-		return 0, ErrBadPacketSize
-	}
-	narrow := d.narrow[:n/g711Ratio]
-	d.plc.conceal(narrow)
-	return d.up.Process(narrow, pcm), nil
+	return concealUpsampled(&d.plc, d.up, d.narrow[:], g711Ratio, pcm)
 }
 
 // DecodeFEC returns ErrNoFEC: G.711 carries no redundancy.

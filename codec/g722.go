@@ -90,33 +90,20 @@ func newG722Decoder() (*G722Decoder, error) {
 	return d, nil
 }
 
-// Reasons a G.722 payload is refused, made once so that refusing allocates nothing.
-var (
-	errG722Empty   = fmt.Errorf("%w: g722: empty payload", ErrCorruptPayload)
-	errG722TooLong = fmt.Errorf("%w: g722: payload longer than %v", ErrCorruptPayload, MaxPacketDuration)
-)
+// g722Limit refuses an empty G.722 payload or one longer than MaxPacketDuration; a byte is two
+// 16 kHz samples.
+var g722Limit = newPayloadLimit("g722", g722MaxBytes, 2*(SampleRate/g722Rate))
 
 // Duration returns 6 samples at SampleRate per payload byte (two at 16 kHz), or
 // ErrCorruptPayload for an empty payload or one longer than MaxPacketDuration.
-func (d *G722Decoder) Duration(payload []byte) (int, error) {
-	switch {
-	case len(payload) == 0:
-		return 0, errG722Empty
-	case len(payload) > g722MaxBytes:
-		return 0, errG722TooLong
-	}
-	return len(payload) * 2 * (SampleRate / g722Rate), nil
-}
+func (d *G722Decoder) Duration(payload []byte) (int, error) { return g722Limit.duration(payload) }
 
 // Decode decodes payload into pcm at 48 kHz and returns len(payload)·6. After a loss it
 // cross-fades from the concealment into the new audio. It allocates nothing.
 func (d *G722Decoder) Decode(payload []byte, pcm []int16) (int, error) {
-	n, err := d.Duration(payload)
+	n, err := g722Limit.fits(payload, pcm)
 	if err != nil {
 		return 0, err
-	}
-	if len(pcm) < n {
-		return 0, ErrShortBuffer
 	}
 	wide := d.wide[:2*len(payload)]
 	d.state.decode(payload, wide)
@@ -128,14 +115,7 @@ func (d *G722Decoder) Decode(payload []byte, pcm []int16) (int, error) {
 // (pitchPLC). len(pcm) must be a positive multiple of 3 samples (one 16 kHz sample) up to
 // MaxPacketSamples.
 func (d *G722Decoder) Conceal(pcm []int16) (int, error) {
-	const ratio = SampleRate / g722Rate
-	n := len(pcm)
-	if n == 0 || n%ratio != 0 || n > MaxPacketSamples {
-		return 0, ErrBadPacketSize
-	}
-	wide := d.wide[:n/ratio]
-	d.plc.conceal(wide)
-	return d.up.Process(wide, pcm), nil
+	return concealUpsampled(&d.plc, d.up, d.wide[:], SampleRate/g722Rate, pcm)
 }
 
 // DecodeFEC returns ErrNoFEC: G.722 carries no redundancy.
