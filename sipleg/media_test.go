@@ -380,18 +380,31 @@ func TestMediaSocketRTCPMuxAndRTCPPort(t *testing.T) {
 	}
 }
 
-func TestMediaSocketSendAllocatesNothing(t *testing.T) {
-	a := testAllocator(t)
-	m, _ := a.Open()
-	defer m.Close()
-	sink, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
+// sendingSocket returns a socket that sends to a local sink at ap, and an RTP packet the sink
+// has sent it: the remote has shown it is there, so sends go out for real.
+func sendingSocket(tb testing.TB) (*MediaSocket, []byte, netip.AddrPort) {
+	a := testAllocator(tb)
+	m, err := a.Open()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sink.Close() })
 	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
 	m.SetRemote(ap, ap, false)
 	m.SetSending(true)
 	pkt := rtpPacket(1)
 	m.SetPayloadTypes(0)
-	m.input(pkt, ap, time.Time{}, false) // the remote has shown it is there: sends go out
+	m.input(pkt, ap, time.Time{}, false)
+	return m, pkt, ap
+}
+
+func TestMediaSocketSendAllocatesNothing(t *testing.T) {
+	m, pkt, ap := sendingSocket(t)
 	if n := testing.AllocsPerRun(200, func() { m.SendRTP(pkt) }); n != 0 {
 		t.Fatalf("SendRTP allocates %v times", n)
 	}
@@ -416,17 +429,7 @@ func TestMediaSocketSendAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkMediaSocketSendRTP(b *testing.B) {
-	a := testAllocator(b)
-	m, _ := a.Open()
-	defer m.Close()
-	sink, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
-	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
-	m.SetRemote(ap, ap, false)
-	m.SetSending(true)
-	pkt := rtpPacket(1)
-	m.SetPayloadTypes(0)
-	m.input(pkt, ap, time.Time{}, false) // proven: the benchmark measures real sends
+	m, pkt, _ := sendingSocket(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		m.SendRTP(pkt)
