@@ -57,3 +57,50 @@ func concealUpsampled(plc *pitchPLC, up *Resampler, low []int16, ratio int, pcm 
 	plc.conceal(low)
 	return up.Process(low, pcm), nil
 }
+
+// checkExpectedLoss refuses an expected loss outside 0–100 percent, for every encoder alike.
+func checkExpectedLoss(percent int) error {
+	if percent < 0 || percent > 100 {
+		return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, percent)
+	}
+	return nil
+}
+
+// lowRateEncoder is what the G.711 and G.722 encoders share: their format, a packet's samples at
+// SampleRate, and the resampler down to the codec's own rate. Neither codec has FEC.
+type lowRateEncoder struct {
+	format  Format
+	samples int // samples at SampleRate per packet
+	down    *Resampler
+}
+
+// newLowRateEncoder returns the shared part of an encoder of f that works at rate.
+func newLowRateEncoder(f Format, rate int) (lowRateEncoder, error) {
+	down, err := NewResampler(SampleRate, rate)
+	if err != nil {
+		return lowRateEncoder{}, err
+	}
+	return lowRateEncoder{format: f, samples: f.Samples(), down: down}, nil
+}
+
+// SetExpectedLoss does nothing: G.711 and G.722 have no FEC. It accepts 0–100 like the Opus
+// encoder.
+func (e *lowRateEncoder) SetExpectedLoss(percent int) error { return checkExpectedLoss(percent) }
+
+// Format returns the normalised Format the encoder produces.
+func (e *lowRateEncoder) Format() Format { return e.format }
+
+// downsample resamples pcm, which must be exactly one packet, into the start of low, ratio
+// samples at SampleRate to one of low's, and returns what it wrote; ErrBadPacketSize for another
+// length of pcm, ErrShortBuffer when dst is shorter than the packet's bytes.
+func (e *lowRateEncoder) downsample(pcm, low []int16, ratio int, dst []byte, bytes int) ([]int16, error) {
+	if len(pcm) != e.samples {
+		return nil, ErrBadPacketSize
+	}
+	if len(dst) < bytes {
+		return nil, ErrShortBuffer
+	}
+	low = low[:e.samples/ratio]
+	e.down.Process(pcm, low)
+	return low, nil
+}
