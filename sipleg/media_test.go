@@ -484,14 +484,22 @@ func TestMediaSocketSendsOnlyToAProvenRemote(t *testing.T) {
 	m.SetPayloadTypes(0)
 	m.SetSending(true)
 	m.Start(r.onRTP, r.onRTCP)
-	victim, victimAddr := loopbackUDP(t)
-	m.SetRemote(victimAddr, netip.AddrPortFrom(victimAddr.Addr(), victimAddr.Port()+1), false)
-	for i := range 100 {
-		m.SendRTP(rtpPacket(uint16(i)))
+	send := func(n int) {
+		for i := range n {
+			m.SendRTP(rtpPacket(uint16(i)))
+		}
 	}
-	if got := countArrivals(victim); got != UnprovenBudget {
-		t.Errorf("the unproven address got %d packets, want the budget %d", got, UnprovenBudget)
+	// sendToUnproven points the media at a new address and sends 100 packets: it gets the budget.
+	sendToUnproven := func(what string) *net.UDPConn {
+		conn, addr := loopbackUDP(t)
+		m.SetRemote(addr, netip.AddrPortFrom(addr.Addr(), addr.Port()+1), false)
+		send(100)
+		if got := countArrivals(conn); got != UnprovenBudget {
+			t.Errorf("%s got %d packets, want the budget %d", what, got, UnprovenBudget)
+		}
+		return conn
 	}
+	victim := sendToUnproven("the unproven address")
 	if st := m.Stats(); st.Unproven != 100-UnprovenBudget {
 		t.Errorf("%d held back, want %d", st.Unproven, 100-UnprovenBudget)
 	}
@@ -500,22 +508,13 @@ func TestMediaSocketSendsOnlyToAProvenRemote(t *testing.T) {
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
 	victim.WriteToUDP(rtpFrom(0, 1, 0xCA11), dst)
 	awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 1 })
-	for i := range 40 {
-		m.SendRTP(rtpPacket(uint16(i)))
-	}
+	send(40)
 	if got := countArrivals(victim); got != 40 {
 		t.Errorf("the proven caller got %d of 40 packets", got)
 	}
 
 	// A re-INVITE points the media elsewhere: the new address must show itself too.
-	other, otherAddr := loopbackUDP(t)
-	m.SetRemote(otherAddr, netip.AddrPortFrom(otherAddr.Addr(), otherAddr.Port()+1), false)
-	for i := range 100 {
-		m.SendRTP(rtpPacket(uint16(i)))
-	}
-	if got := countArrivals(other); got != UnprovenBudget {
-		t.Errorf("the re-INVITE's address got %d packets, want the budget %d", got, UnprovenBudget)
-	}
+	sendToUnproven("the re-INVITE's address")
 }
 
 // TestMediaSocketNATLatchOnlyFromTheSignallingHost: a caller behind NAT puts its private address
