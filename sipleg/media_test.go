@@ -48,19 +48,13 @@ type received struct {
 	got  chan struct{}
 }
 
-func (r *received) onRTP(pkt []byte, now time.Time) {
-	r.mu.Lock()
-	r.rtp++
-	r.mu.Unlock()
-	select {
-	case r.got <- struct{}{}:
-	default:
-	}
-}
+func (r *received) onRTP(pkt []byte, now time.Time)  { r.count(&r.rtp) }
+func (r *received) onRTCP(pkt []byte, now time.Time) { r.count(&r.rtcp) }
 
-func (r *received) onRTCP(pkt []byte, now time.Time) {
+// count adds one to the counter n and wakes a waiter on got, if any.
+func (r *received) count(n *int) {
 	r.mu.Lock()
-	r.rtcp++
+	*n++
 	r.mu.Unlock()
 	select {
 	case r.got <- struct{}{}:
