@@ -349,10 +349,7 @@ func TestMoveToSameNewAndPINRooms(t *testing.T) {
 // leaves the room it ends up in, and no room keeps it.
 func TestLeaveRacingAMoveFollowsTheParticipant(t *testing.T) {
 	b := New(Config{})
-	a, err := b.Join("a", pcmuInfo("A"), &fakeLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustJoin(t, b, "a", pcmuInfo("A"), &fakeLeg{})
 	if _, err := b.Join("b", pcmuInfo("B"), &fakeLeg{}); err != nil {
 		t.Fatal(err)
 	}

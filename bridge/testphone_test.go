@@ -29,6 +29,16 @@ func sipInfo(name string, c codec.Codec, pt uint8) ParticipantInfo {
 		Input: []jitter.PayloadType{{Type: pt, Codec: c}}}
 }
 
+// mustJoin joins info to room through leg, or fails the test.
+func mustJoin(t testing.TB, b *Bridge, room string, info ParticipantInfo, leg Leg) *Participant {
+	t.Helper()
+	p, err := b.Join(room, info, leg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // testPT is c's static payload type, or 111 for Opus.
 func testPT(c codec.Codec) uint8 {
 	if c == codec.Opus {
@@ -42,10 +52,7 @@ func testPT(c codec.Codec) uint8 {
 // type pt in a stream of SSRC ssrc.
 func joinTestPhone(t testing.TB, b *Bridge, room, name string, format codec.Format, pt uint8, ssrc uint32, capture func([]int16), leg Leg) *testPhone {
 	t.Helper()
-	p, err := b.Join(room, sipInfo(name, format.Codec, pt), leg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustJoin(t, b, room, sipInfo(name, format.Codec, pt), leg)
 	enc, err := codec.NewEncoder(format)
 	if err != nil {
 		t.Fatal(err)
