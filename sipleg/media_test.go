@@ -98,6 +98,18 @@ func rtpFrom(pt uint8, seq uint16, ssrc uint32) []byte {
 	return p
 }
 
+// openCallerMedia opens a media socket for PCMU whose remote is the socket caller (its SDP
+// address, RTCP one port up), and another socket, a stranger's.
+func openCallerMedia(t *testing.T) (m *MediaSocket, r *received, caller, stranger *net.UDPConn) {
+	t.Helper()
+	m, r = openMedia(t)
+	caller, callerAddr := loopbackUDP(t)
+	stranger, _ = loopbackUDP(t)
+	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
+	m.SetPayloadTypes(0)
+	return m, r, caller, stranger
+}
+
 // loopbackUDP is a UDP socket on 127.0.0.1 closed with the test.
 func loopbackUDP(t *testing.T) (*net.UDPConn, netip.AddrPort) {
 	t.Helper()
@@ -197,11 +209,7 @@ func TestPortAllocatorPortsCannotBeForetold(t *testing.T) {
 // taken for the caller. The caller, sending from the address of its SDP, is heard and gets the
 // media; the stranger gets nothing, then or later.
 func TestMediaSocketStrangerFirstGetsNothing(t *testing.T) {
-	m, r := openMedia(t)
-	caller, callerAddr := loopbackUDP(t)
-	stranger, _ := loopbackUDP(t)
-	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
-	m.SetPayloadTypes(0)
+	m, r, caller, stranger := openCallerMedia(t)
 	m.Start(r.onRTP, r.onRTCP)
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
 
@@ -233,8 +241,8 @@ func TestMediaSocketStrangerFirstGetsNothing(t *testing.T) {
 	if st.RTPIn != 3 || st.Latches != 0 {
 		t.Fatalf("stats %+v: want only the caller's 3 packets accepted", st)
 	}
-	if src, ok := m.Source(); !ok || src != callerAddr {
-		t.Fatalf("source %v, want the caller %v", src, callerAddr)
+	if src, ok := m.Source(); !ok || src != caller.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("source %v, want the caller %v", src, caller.LocalAddr())
 	}
 	r.mu.Lock()
 	heard := r.rtp
