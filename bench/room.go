@@ -260,13 +260,7 @@ func (m *Monitor) take(out mixer.Output, samples int) {
 	if !out.Due {
 		return
 	}
-	var n int
-	var err error
-	if out.Payload == nil {
-		n, err = m.dec.Conceal(m.buf[:samples])
-	} else {
-		n, err = m.dec.Decode(out.Payload, m.buf[:])
-	}
+	n, err := out.Decode(m.dec, m.buf[:], samples)
 	if err != nil {
 		n = samples
 		clear(m.buf[:n])

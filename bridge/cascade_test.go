@@ -22,10 +22,7 @@ func TestCascadeLegIsNotAPerson(t *testing.T) {
 	defer events.Close()
 	in := []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}
 	out := codec.Format{Codec: codec.PCMU}
-	leg, err := b.Join("r", ParticipantInfo{Name: "cascade b", Kind: "cascade", Cascade: "b", Output: out, Input: in}, &fakeLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	leg := mustJoin(t, b, "r", ParticipantInfo{Name: "cascade b", Kind: "cascade", Cascade: "b", Output: out, Input: in}, &fakeLeg{})
 	ada, err := b.Join("r", ParticipantInfo{Name: "Ada", Kind: "sip", Output: out, Input: in}, &fakeLeg{})
 	if err != nil {
 		t.Fatalf("Ada, the first person, refused beside a cascade leg: %v", err)

@@ -22,10 +22,7 @@ func TestIDsSurviveARestart(t *testing.T) {
 		sub := b.Bus().Subscribe("", 100, "")
 		defer sub.Close()
 		for _, name := range []string{"ann", "bob"} {
-			p, err := b.Join("r", ParticipantInfo{Name: name, Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := mustJoin(t, b, "r", ParticipantInfo{Name: name, Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
 			parts = append(parts, p.ID())
 			defer p.Leave("bye")
 		}

@@ -23,10 +23,7 @@ func TestConcurrentMovesJoinsLeavesAndChanges(t *testing.T) {
 		parts []*Participant
 	)
 	for i := range 12 {
-		p, err := b.Join([]string{"a", "b"}[i%2], pcmuInfo(fmt.Sprint("p", i)), &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustJoin(t, b, []string{"a", "b"}[i%2], pcmuInfo(fmt.Sprint("p", i)), &fakeLeg{})
 		parts = append(parts, p)
 	}
 	pick := func(r *rand.Rand) *Participant {

@@ -9,24 +9,17 @@ import (
 
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
-	"confd/jitter"
 )
 
 // simPhone is a participant whose test sends it a tone as PCMU RTP, one packet per frame, and
 // whose leg keeps what the room sent it with the due time of the tick that sent it.
 type simPhone struct {
-	p    *Participant
-	enc  codec.Encoder
-	tone *audiotest.Tone
-	h    rtp.Header
-	leg  *dueLeg
+	*testPhone
+	leg *dueLeg
 }
 
 // pcmuInfo is a SIP participant on PCMU.
-func pcmuInfo(name string) ParticipantInfo {
-	return ParticipantInfo{Name: name, Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, OutputPT: 0,
-		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
-}
+func pcmuInfo(name string) ParticipantInfo { return sipInfo(name, codec.PCMU, 0) }
 
 // joinSim joins a PCMU participant sending a tone at hz to room.
 func joinSim(t *testing.T, b *Bridge, room, name string, hz float64) *simPhone {
@@ -38,31 +31,8 @@ func joinSim(t *testing.T, b *Bridge, room, name string, hz float64) *simPhone {
 func joinSimInfo(t *testing.T, b *Bridge, room string, info ParticipantInfo, hz float64) *simPhone {
 	t.Helper()
 	leg := &dueLeg{}
-	p, err := b.Join(room, info, leg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &simPhone{p: p, enc: enc, tone: audiotest.NewTone(hz, 0.15, codec.SampleRate), leg: leg,
-		h: rtp.Header{Version: 2, PayloadType: 0, SSRC: uint32(hz)}}
-}
-
-// send pushes the phone's next 20 ms of tone.
-func (s *simPhone) send(t *testing.T, now time.Time) {
-	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
-	s.tone.Fill(frame[:])
-	n, _ := s.enc.Encode(frame[:], payload)
-	s.h.SequenceNumber++
-	s.h.Timestamp += 160
-	m, _ := s.h.MarshalTo(pkt)
-	m += copy(pkt[m:], payload[:n])
-	if err := s.p.PushRTP(pkt[:m], now); err != nil {
-		t.Fatal(err)
-	}
+	tone := audiotest.NewTone(hz, 0.15, codec.SampleRate)
+	return &simPhone{joinTestPhoneInfo(t, b, room, info, codec.Format{Codec: codec.PCMU}, 0, uint32(hz), tone.Fill, leg), leg}
 }
 
 // heardFrom decodes what the phone was sent by ticks due at or after from (and before to).
@@ -105,7 +75,7 @@ func (w *world) run(n int) {
 	for range n {
 		for _, s := range w.phones {
 			if !s.p.left.Load() {
-				s.send(w.t, w.now)
+				s.push(w.t, w.now)
 			}
 		}
 		for name, phase := range w.rooms {
@@ -385,10 +355,7 @@ func TestMoveToSameNewAndPINRooms(t *testing.T) {
 // leaves the room it ends up in, and no room keeps it.
 func TestLeaveRacingAMoveFollowsTheParticipant(t *testing.T) {
 	b := New(Config{})
-	a, err := b.Join("a", pcmuInfo("A"), &fakeLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustJoin(t, b, "a", pcmuInfo("A"), &fakeLeg{})
 	if _, err := b.Join("b", pcmuInfo("B"), &fakeLeg{}); err != nil {
 		t.Fatal(err)
 	}

@@ -42,10 +42,7 @@ func TestReInviteDuringStarSixDoesNotDeadlock(t *testing.T) {
 	}}}
 	b := New(cfg)
 	input := []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}, {Type: 101, Kind: jitter.TelephoneEvent}}
-	p, err := b.Join("deadlock", ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, Input: input}, &fakeLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustJoin(t, b, "deadlock", ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, Input: input}, &fakeLeg{})
 	events := b.Bus().Subscribe("deadlock", 16, "")
 	defer events.Close()
 	mutes := b.Bus().Subscribe("deadlock", 16, "")
@@ -115,10 +112,7 @@ func TestReInviteDuringStarSixDoesNotDeadlock(t *testing.T) {
 // moment has passed.
 func TestChangeIsReadableWhenDoReturns(t *testing.T) {
 	b := New(Config{})
-	first, err := b.Join("r", ParticipantInfo{Name: "ann", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustJoin(t, b, "r", ParticipantInfo{Name: "ann", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, &fakeLeg{})
 	r := first.room.Load()
 	hold, held := make(chan struct{}), make(chan struct{})
 	r.post(func() { close(held); <-hold }) // the owner is busy: what follows is one batch

@@ -91,10 +91,7 @@ func phasedRoom(t *testing.T, senders []phasedSender) (shifted time.Duration, he
 	synctest.Test(t, func(t *testing.T) {
 		b := New(Config{})
 		leg := &fakeLeg{}
-		listener, err := b.Join("phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		listener := mustJoin(t, b, "phase", ParticipantInfo{Name: "listener", Output: codec.Format{Codec: codec.PCMU}}, leg)
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		var parts []*Participant

@@ -17,10 +17,7 @@ func TestPreprocessorsAreFreedHoweverTheyEnd(t *testing.T) {
 	b := New(Config{Rooms: map[string]RoomSettings{"quiet": {Denoise: true}, "quiet2": {Denoise: true, AGC: true}}})
 	var parts []*Participant
 	for i := range 40 {
-		p, err := b.Join("quiet", pcmuInfo("p"), &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustJoin(t, b, "quiet", pcmuInfo("p"), &fakeLeg{})
 		parts = append(parts, p)
 		off, on := false, true
 		r := p.Room()

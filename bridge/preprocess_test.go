@@ -23,14 +23,8 @@ func TestPreprocessingFollowsRoomAndParticipant(t *testing.T) {
 	}
 	info := ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
-	a, err := b.Join("quiet", info, &mediaLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := b.Join("quiet", info, &mediaLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustJoin(t, b, "quiet", info, &mediaLeg{})
+	c := mustJoin(t, b, "quiet", info, &mediaLeg{})
 	player, err := b.Join("quiet", ParticipantInfo{Name: "music", Kind: "player", Output: codec.Format{Codec: codec.PCMU},
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &mediaLeg{})
 	if err != nil {

@@ -22,14 +22,8 @@ func TestPushRTPPacketIsPushRTP(t *testing.T) {
 	info := ParticipantInfo{Name: "p", Kind: "webrtc", Output: codec.Format{Codec: codec.PCMU}, LevelExtensionID: 1,
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
 	// Legs without RTCP: the room's reports would start each one's loss interval at its own time.
-	raw, err := b.Join("typed", info, &mediaLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	typed, err := b.Join("typed", info, &mediaLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := mustJoin(t, b, "typed", info, &mediaLeg{})
+	typed := mustJoin(t, b, "typed", info, &mediaLeg{})
 	r, _ := b.Room("typed")
 	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
-	"confd/jitter"
 )
 
 // TestRoomTickAllocatesNothing: with its participants talking steadily, a room's turn between
@@ -19,55 +18,22 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 	// Reports every 100 ms on average: several of the measured ticks send RTCP (issue 9 item 3).
 	b := New(Config{RTCPInterval: 100 * time.Millisecond})
 	b.noClock = true // this test owns the room and ticks it
-	type phone struct {
-		p    *Participant
-		c    codec.Codec
-		pt   uint8
-		enc  codec.Encoder
-		tone *audiotest.Tone
-		h    rtp.Header
-	}
-	var phones []*phone
+	var phones []*testPhone
 	legs := []*countingLeg{{}, {}, {}, {}}
 	for i, c := range []codec.Codec{codec.PCMU, codec.Opus, codec.PCMA, codec.PCMU} {
-		pt, _ := c.StaticPayloadType()
-		if c == codec.Opus {
-			pt = 111
-		}
-		p, err := b.Join("allocs", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
-			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, legs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc, err := codec.NewEncoder(codec.Format{Codec: c, NoDTX: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		phones = append(phones, &phone{p: p, c: c, pt: pt, enc: enc, tone: audiotest.NewTone(300+200*float64(i), 0.15, codec.SampleRate),
-			h: rtp.Header{Version: 2, PayloadType: pt, SSRC: uint32(i + 1)}})
+		tone := audiotest.NewTone(300+200*float64(i), 0.15, codec.SampleRate)
+		phones = append(phones, joinTestPhone(t, b, "allocs", "p", codec.Format{Codec: c, NoDTX: true}, testPT(c), uint32(i+1), tone.Fill, legs[i]))
 	}
 	r, _ := b.Room("allocs")
-	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
 	now := time.Unix(1000, 0)
 	step := func() {
 		for i, ph := range phones {
-			ph.tone.Fill(frame[:])
-			n, _ := ph.enc.Encode(frame[:], payload)
-			ph.h.SequenceNumber++
-			ph.h.Timestamp += uint32(codec.FrameSamples * ph.c.ClockRate() / codec.SampleRate)
 			if i%2 == 1 {
 				// A leg that parses its packets itself hands over header and payload.
-				if err := ph.p.PushRTPPacket(&ph.h, payload[:n], now); err != nil {
-					t.Fatal(err)
-				}
+				ph.pushParsed(t, now)
 				continue
 			}
-			m, _ := ph.h.MarshalTo(pkt)
-			m += copy(pkt[m:], payload[:n])
-			if err := ph.p.PushRTP(pkt[:m], now); err != nil {
-				t.Fatal(err)
-			}
+			ph.push(t, now)
 		}
 		now = now.Add(codec.FrameDuration)
 		r.between()
@@ -116,49 +82,21 @@ func TestSkippedTicksKeepEveryLegInOrderAndInStep(t *testing.T) {
 	b := New(Config{})
 	b.noClock = true // this test owns the room and ticks it, as its Clock would after stalls
 	type phone struct {
-		p    *Participant
-		c    codec.Codec
-		pt   uint8
-		enc  codec.Encoder
-		tone *audiotest.Tone
-		h    rtp.Header
-		leg  *dueLeg
+		*testPhone
+		leg *dueLeg
 	}
 	var phones []*phone
 	for i, c := range []codec.Codec{codec.PCMU, codec.Opus, codec.PCMA} {
-		pt, _ := c.StaticPayloadType()
-		if c == codec.Opus {
-			pt = 111
-		}
 		leg := &dueLeg{}
-		p, err := b.Join("skips", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
-			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, leg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc, err := codec.NewEncoder(codec.Format{Codec: c, NoDTX: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		phones = append(phones, &phone{p: p, c: c, pt: pt, enc: enc, leg: leg,
-			tone: audiotest.NewTone(300+200*float64(i), 0.15, codec.SampleRate), h: rtp.Header{Version: 2, PayloadType: pt, SSRC: uint32(i + 1)}})
+		tone := audiotest.NewTone(300+200*float64(i), 0.15, codec.SampleRate)
+		phones = append(phones, &phone{joinTestPhone(t, b, "skips", "p", codec.Format{Codec: c, NoDTX: true}, testPT(c), uint32(i+1), tone.Fill, leg), leg})
 	}
 	r, _ := b.Room("skips")
-	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
 	now := time.Unix(1000, 0)
 	skipped := 0
 	for i := range 300 {
 		for _, ph := range phones {
-			ph.tone.Fill(frame[:])
-			n, _ := ph.enc.Encode(frame[:], payload)
-			ph.h.SequenceNumber++
-			ph.h.Timestamp += uint32(codec.FrameSamples * ph.c.ClockRate() / codec.SampleRate)
-			m, _ := ph.h.MarshalTo(pkt)
-			m += copy(pkt[m:], payload[:n])
-			if err := ph.p.PushRTP(pkt[:m], now); err != nil {
-				t.Fatal(err)
-			}
+			ph.push(t, now)
 		}
 		if i > 100 && i%7 == 0 {
 			// The room's goroutine was late by more than a frame: the clock skips the tick
@@ -193,8 +131,8 @@ func TestSkippedTicksKeepEveryLegInOrderAndInStep(t *testing.T) {
 			if _, err := h.Unmarshal(raw); err != nil {
 				t.Fatal(err)
 			}
-			if h.PayloadType != ph.pt {
-				t.Errorf("%v leg: packet %d has payload type %d, want %d", ph.c, i, h.PayloadType, ph.pt)
+			if h.PayloadType != ph.h.PayloadType {
+				t.Errorf("%v leg: packet %d has payload type %d, want %d", ph.c, i, h.PayloadType, ph.h.PayloadType)
 			}
 			if i > 0 {
 				if h.SequenceNumber != prev.SequenceNumber+1 {

@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
-
 	"confd/codec"
 	"confd/internal/testkit/audiotest"
-	"confd/jitter"
 )
 
 // TestSilentOpusPhonesAreNotDecoded is issue 9 item 1's "decode only what can be heard" for
@@ -22,50 +19,24 @@ import (
 func TestSilentOpusPhonesAreNotDecoded(t *testing.T) {
 	b := New(Config{})
 	b.noClock = true
-	type phone struct {
-		p       *Participant
-		c       codec.Codec
-		enc     codec.Encoder
-		capture func([]int16)
-		h       rtp.Header
-	}
-	var phones []*phone
+	var phones []*testPhone
 	for i := range 12 {
-		c, pt := codec.Opus, uint8(111)
+		c := codec.Opus
 		if i == 1 {
-			c, pt = codec.PCMU, 0
-		}
-		p, err := b.Join("vad", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
-			Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, &countingLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc, err := codec.NewEncoder(codec.Format{Codec: c, NoDTX: true})
-		if err != nil {
-			t.Fatal(err)
+			c = codec.PCMU
 		}
 		capture := audiotest.NewTone(440+300*float64(i), 0.15, codec.SampleRate).Fill
 		if i >= 2 {
 			capture = noise(-70, uint64(i))
 		}
-		phones = append(phones, &phone{p: p, c: c, enc: enc, capture: capture, h: rtp.Header{Version: 2, PayloadType: pt, SSRC: uint32(i + 1)}})
+		phones = append(phones, joinTestPhone(t, b, "vad", "p", codec.Format{Codec: c, NoDTX: true}, testPT(c), uint32(i+1), capture, &countingLeg{}))
 	}
 	r, _ := b.Room("vad")
-	var frame codec.Frame
-	payload, pkt := make([]byte, codec.MaxPayloadSize), make([]byte, 1500)
 	now := time.Unix(1000, 0)
 	var decodes0 uint64
 	for i := range 300 {
 		for _, ph := range phones {
-			ph.capture(frame[:])
-			n, _ := ph.enc.Encode(frame[:], payload)
-			ph.h.SequenceNumber++
-			ph.h.Timestamp += uint32(codec.FrameSamples * ph.c.ClockRate() / codec.SampleRate)
-			m, _ := ph.h.MarshalTo(pkt)
-			m += copy(pkt[m:], payload[:n])
-			if err := ph.p.PushRTP(pkt[:m], now); err != nil {
-				t.Fatal(err)
-			}
+			ph.push(t, now)
 		}
 		now = now.Add(codec.FrameDuration)
 		r.between()

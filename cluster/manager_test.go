@@ -98,15 +98,7 @@ func people(b *bridge.Bridge, room string) (n, cascades int) {
 // A room owned here never cascades.
 func TestManagerKeepsOneCascadePerRoomAndNode(t *testing.T) {
 	nodes := threeNodes("a")
-	var remote, local string
-	for i := 0; remote == "" || local == ""; i++ {
-		r := fmt.Sprintf("m%d", i)
-		if nodes.Owner(r).Name == "a" {
-			local = r
-		} else {
-			remote = r
-		}
-	}
+	local, remote := ownedHereAndElsewhere(nodes, "a", "m")
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	d := &fakeDialer{t: t, b: b}

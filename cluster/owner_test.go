@@ -12,6 +12,21 @@ import (
 	"confd/internal/config"
 )
 
+// ownedHereAndElsewhere returns a room that node self owns and one that another node owns,
+// named prefix and a number: it tries prefix0, prefix1, … until it has both, each the last of
+// its kind tried.
+func ownedHereAndElsewhere(nodes *Nodes, self, prefix string) (local, remote string) {
+	for i := 0; remote == "" || local == ""; i++ {
+		r := fmt.Sprintf("%s%d", prefix, i)
+		if nodes.Owner(r).Name == self {
+			local = r
+		} else {
+			remote = r
+		}
+	}
+	return local, remote
+}
+
 func threeNodes(self string) *Nodes {
 	return NewNodes(config.Cluster{Self: self, Nodes: []config.ClusterNode{
 		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:8080"},
@@ -84,15 +99,7 @@ func TestRouterForwardsToTheOwner(t *testing.T) {
 		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
 		{Name: "b", SIP: "127.0.0.12:5060", HTTP: host},
 	}})
-	var remote, local string
-	for i := 0; remote == "" || local == ""; i++ {
-		r := fmt.Sprintf("r%d", i)
-		if nodes.Owner(r).Name == "b" {
-			remote = r
-		} else {
-			local = r
-		}
-	}
+	local, remote := ownedHereAndElsewhere(nodes, "a", "r")
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	here := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })

@@ -18,20 +18,18 @@ const g711MaxSamples = MaxPacketSamples / g711Ratio
 // each sample with zaf/g711's per-sample functions (its slice functions allocate). A payload is
 // one byte per 8 kHz sample: 160 bytes per 20 ms.
 type G711Encoder struct {
-	format  Format
-	samples int // samples at SampleRate per packet
-	encode  func(int16) uint8
-	down    *Resampler
-	narrow  [g711MaxSamples]int16
+	lowRateEncoder
+	encode func(int16) uint8
+	narrow [g711MaxSamples]int16
 }
 
 // newG711Encoder makes an encoder for a validated, normalised PCMU or PCMA format.
 func newG711Encoder(f Format) (*G711Encoder, error) {
-	down, err := NewResampler(SampleRate, 8000)
+	low, err := newLowRateEncoder(f, 8000)
 	if err != nil {
 		return nil, err
 	}
-	e := &G711Encoder{format: f, samples: f.Samples(), down: down, encode: g711.EncodeUlawFrame}
+	e := &G711Encoder{lowRateEncoder: low, encode: g711.EncodeUlawFrame}
 	if f.Codec == PCMA {
 		e.encode = g711.EncodeAlawFrame
 	}
@@ -41,30 +39,15 @@ func newG711Encoder(f Format) (*G711Encoder, error) {
 // Encode resamples exactly Format().Samples() samples of 48 kHz PCM to 8 kHz and writes their
 // G.711 bytes into dst, returning Format().Samples()/6. It allocates nothing.
 func (e *G711Encoder) Encode(pcm []int16, dst []byte) (int, error) {
-	if len(pcm) != e.samples {
-		return 0, ErrBadPacketSize
+	narrow, err := e.downsample(pcm, e.narrow[:], g711Ratio, dst, e.samples/g711Ratio)
+	if err != nil {
+		return 0, err
 	}
-	n := e.samples / g711Ratio
-	if len(dst) < n {
-		return 0, ErrShortBuffer
-	}
-	e.down.Process(pcm, e.narrow[:n])
-	for i, s := range e.narrow[:n] {
+	for i, s := range narrow {
 		dst[i] = e.encode(s)
 	}
-	return n, nil
+	return len(narrow), nil
 }
-
-// SetExpectedLoss does nothing: G.711 has no FEC. It accepts 0–100 like the Opus encoder.
-func (e *G711Encoder) SetExpectedLoss(percent int) error {
-	if percent < 0 || percent > 100 {
-		return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, percent)
-	}
-	return nil
-}
-
-// Format returns the normalised Format the encoder produces.
-func (e *G711Encoder) Format() Format { return e.format }
 
 // Reset clears the resampler's history.
 func (e *G711Encoder) Reset() { e.down.Reset() }
@@ -98,33 +81,19 @@ func newG711Decoder(c Codec) (*G711Decoder, error) {
 	return d, nil
 }
 
-// Reasons a G.711 payload or buffer is refused, made once so that refusing allocates nothing.
-var (
-	errG711Empty   = fmt.Errorf("%w: g711: empty payload", ErrCorruptPayload)
-	errG711TooLong = fmt.Errorf("%w: g711: payload longer than %v", ErrCorruptPayload, MaxPacketDuration)
-)
+// g711Limit refuses an empty G.711 payload or one longer than MaxPacketDuration.
+var g711Limit = newPayloadLimit("g711", g711MaxSamples, g711Ratio)
 
 // Duration returns 6 samples at SampleRate per payload byte, or ErrCorruptPayload for an empty
 // payload or one longer than MaxPacketDuration.
-func (d *G711Decoder) Duration(payload []byte) (int, error) {
-	switch {
-	case len(payload) == 0:
-		return 0, errG711Empty
-	case len(payload) > g711MaxSamples:
-		return 0, errG711TooLong
-	}
-	return len(payload) * g711Ratio, nil
-}
+func (d *G711Decoder) Duration(payload []byte) (int, error) { return g711Limit.duration(payload) }
 
 // Decode decodes payload into pcm at 48 kHz and returns len(payload)·6. After a loss it
 // cross-fades from the concealment into the new audio. It allocates nothing.
 func (d *G711Decoder) Decode(payload []byte, pcm []int16) (int, error) {
-	n, err := d.Duration(payload)
+	n, err := g711Limit.fits(payload, pcm)
 	if err != nil {
 		return 0, err
-	}
-	if len(pcm) < n {
-		return 0, ErrShortBuffer
 	}
 	narrow := d.narrow[:len(payload)]
 	for i, b := range payload {
@@ -139,13 +108,7 @@ func (d *G711Decoder) Decode(payload []byte, pcm []int16) (int, error) {
 // (pitchPLC). len(pcm) must be a positive multiple of 6 samples (one 8 kHz sample) up to
 // MaxPacketSamples.
 func (d *G711Decoder) Conceal(pcm []int16) (int, error) {
-	n := len(pcm)
-	if n == 0 || n%g711Ratio != 0 || n > MaxPacketSamples {
-		return 0, ErrBadPacketSize
-	}
-	narrow := d.narrow[:n/g711Ratio]
-	d.plc.conceal(narrow)
-	return d.up.Process(narrow, pcm), nil
+	return concealUpsampled(&d.plc, d.up, d.narrow[:], g711Ratio, pcm)
 }
 
 // DecodeFEC returns ErrNoFEC: G.711 carries no redundancy.

@@ -1,7 +1,5 @@
 package codec
 
-import "fmt"
-
 // g722Rate is G.722's audio sample rate; its RTP clock is 8000 (RFC 3551 section 4.5.2).
 const g722Rate = 16000
 
@@ -14,20 +12,18 @@ const g722MaxBytes = MaxPacketSamples / (SampleRate / g722Rate) / 2
 // is bit-exact with spandsp. One byte carries two 16 kHz samples: 160 bytes per 20 ms, and the
 // RTP timestamp advances by 160 per 20 ms too, because RFC 3551 keeps RFC 1890's clock of 8000.
 type G722Encoder struct {
-	format  Format
-	samples int // samples at SampleRate per packet
-	down    *Resampler
-	state   g722State
-	wide    [g722MaxBytes * 2]int16
+	lowRateEncoder
+	state g722State
+	wide  [g722MaxBytes * 2]int16
 }
 
 // newG722Encoder makes an encoder for a validated, normalised G.722 format.
 func newG722Encoder(f Format) (*G722Encoder, error) {
-	down, err := NewResampler(SampleRate, g722Rate)
+	low, err := newLowRateEncoder(f, g722Rate)
 	if err != nil {
 		return nil, err
 	}
-	e := &G722Encoder{format: f, samples: f.Samples(), down: down}
+	e := &G722Encoder{lowRateEncoder: low}
 	e.state.reset()
 	return e, nil
 }
@@ -35,29 +31,15 @@ func newG722Encoder(f Format) (*G722Encoder, error) {
 // Encode resamples exactly Format().Samples() samples of 48 kHz PCM to 16 kHz and encodes them
 // into dst, returning Format().Samples()/6 bytes. It allocates nothing.
 func (e *G722Encoder) Encode(pcm []int16, dst []byte) (int, error) {
-	if len(pcm) != e.samples {
-		return 0, ErrBadPacketSize
+	const ratio = SampleRate / g722Rate
+	wide, err := e.downsample(pcm, e.wide[:], ratio, dst, e.samples/ratio/2)
+	if err != nil {
+		return 0, err
 	}
-	wide := e.samples / (SampleRate / g722Rate)
-	n := wide / 2
-	if len(dst) < n {
-		return 0, ErrShortBuffer
-	}
-	e.down.Process(pcm, e.wide[:wide])
-	e.state.encode(e.wide[:wide], dst[:n])
+	n := len(wide) / 2
+	e.state.encode(wide, dst[:n])
 	return n, nil
 }
-
-// SetExpectedLoss does nothing: G.722 has no FEC. It accepts 0–100 like the Opus encoder.
-func (e *G722Encoder) SetExpectedLoss(percent int) error {
-	if percent < 0 || percent > 100 {
-		return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, percent)
-	}
-	return nil
-}
-
-// Format returns the normalised Format the encoder produces.
-func (e *G722Encoder) Format() Format { return e.format }
 
 // Reset returns the ADPCM state and the resampler to their start.
 func (e *G722Encoder) Reset() {
@@ -90,33 +72,20 @@ func newG722Decoder() (*G722Decoder, error) {
 	return d, nil
 }
 
-// Reasons a G.722 payload is refused, made once so that refusing allocates nothing.
-var (
-	errG722Empty   = fmt.Errorf("%w: g722: empty payload", ErrCorruptPayload)
-	errG722TooLong = fmt.Errorf("%w: g722: payload longer than %v", ErrCorruptPayload, MaxPacketDuration)
-)
+// g722Limit refuses an empty G.722 payload or one longer than MaxPacketDuration; a byte is two
+// 16 kHz samples.
+var g722Limit = newPayloadLimit("g722", g722MaxBytes, 2*(SampleRate/g722Rate))
 
 // Duration returns 6 samples at SampleRate per payload byte (two at 16 kHz), or
 // ErrCorruptPayload for an empty payload or one longer than MaxPacketDuration.
-func (d *G722Decoder) Duration(payload []byte) (int, error) {
-	switch {
-	case len(payload) == 0:
-		return 0, errG722Empty
-	case len(payload) > g722MaxBytes:
-		return 0, errG722TooLong
-	}
-	return len(payload) * 2 * (SampleRate / g722Rate), nil
-}
+func (d *G722Decoder) Duration(payload []byte) (int, error) { return g722Limit.duration(payload) }
 
 // Decode decodes payload into pcm at 48 kHz and returns len(payload)·6. After a loss it
 // cross-fades from the concealment into the new audio. It allocates nothing.
 func (d *G722Decoder) Decode(payload []byte, pcm []int16) (int, error) {
-	n, err := d.Duration(payload)
+	n, err := g722Limit.fits(payload, pcm)
 	if err != nil {
 		return 0, err
-	}
-	if len(pcm) < n {
-		return 0, ErrShortBuffer
 	}
 	wide := d.wide[:2*len(payload)]
 	d.state.decode(payload, wide)
@@ -128,14 +97,7 @@ func (d *G722Decoder) Decode(payload []byte, pcm []int16) (int, error) {
 // (pitchPLC). len(pcm) must be a positive multiple of 3 samples (one 16 kHz sample) up to
 // MaxPacketSamples.
 func (d *G722Decoder) Conceal(pcm []int16) (int, error) {
-	const ratio = SampleRate / g722Rate
-	n := len(pcm)
-	if n == 0 || n%ratio != 0 || n > MaxPacketSamples {
-		return 0, ErrBadPacketSize
-	}
-	wide := d.wide[:n/ratio]
-	d.plc.conceal(wide)
-	return d.up.Process(wide, pcm), nil
+	return concealUpsampled(&d.plc, d.up, d.wide[:], SampleRate/g722Rate, pcm)
 }
 
 // DecodeFEC returns ErrNoFEC: G.722 carries no redundancy.

@@ -123,8 +123,8 @@ func (e *OpusEncoder) Encode(pcm []int16, dst []byte) (int, error) {
 // (OPUS_SET_PACKET_LOSS_PERC) and turns in-band FEC on above 0 unless Format.NoFEC, keeping the
 // encoder's state. Format() reports the new value afterwards.
 func (e *OpusEncoder) SetExpectedLoss(percent int) error {
-	if percent < 0 || percent > 100 {
-		return fmt.Errorf("%w: expected loss %d%% outside 0-100", ErrBadFormat, percent)
+	if err := checkExpectedLoss(percent); err != nil {
+		return err
 	}
 	if err := e.enc.SetPacketLossPerc(percent); err != nil {
 		return fmt.Errorf("codec: opus loss: %w", err)

@@ -506,6 +506,19 @@ type Output struct {
 	TimestampStep uint32
 }
 
+// Decode decodes what o carries into pcm as the receiving phone would: its payload, or, for a
+// packet due without one (DTX), samples of dec's concealment. It returns how many samples it
+// wrote: 0 when no packet was due.
+func (o Output) Decode(dec codec.Decoder, pcm []int16, samples int) (int, error) {
+	switch {
+	case !o.Due:
+		return 0, nil
+	case o.Payload == nil:
+		return dec.Conceal(pcm[:samples])
+	}
+	return dec.Decode(o.Payload, pcm)
+}
+
 // Output returns what participant id sends after the last tick (the zero Output for an unknown
 // participant or one that receives nothing).
 func (m *Mixer) Output(id ID) Output {

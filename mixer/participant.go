@@ -247,22 +247,22 @@ func (m *Mixer) lookup(id ID) (*participant, error) {
 // SetMuted mutes or unmutes a participant: a muted participant is heard by no one, from the
 // next tick on (its voice is cut within the first 2.5 ms of that tick).
 func (m *Mixer) SetMuted(id ID, muted bool) error {
-	p, err := m.lookup(id)
-	if err != nil {
-		return err
-	}
-	p.muted = muted
-	return nil
+	return m.update(id, func(p *participant) { p.muted = muted })
 }
 
 // SetDeaf makes a participant hear nothing (it receives the encoded silence of its Format's
 // silent group, so its leg keeps sending for NAT and RTCP), from the next tick on.
 func (m *Mixer) SetDeaf(id ID, deaf bool) error {
+	return m.update(id, func(p *participant) { p.deaf = deaf })
+}
+
+// update applies set to participant id, or returns ErrUnknownParticipant.
+func (m *Mixer) update(id ID, set func(*participant)) error {
 	p, err := m.lookup(id)
 	if err != nil {
 		return err
 	}
-	p.deaf = deaf
+	set(p)
 	return nil
 }
 

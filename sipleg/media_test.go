@@ -48,19 +48,13 @@ type received struct {
 	got  chan struct{}
 }
 
-func (r *received) onRTP(pkt []byte, now time.Time) {
-	r.mu.Lock()
-	r.rtp++
-	r.mu.Unlock()
-	select {
-	case r.got <- struct{}{}:
-	default:
-	}
-}
+func (r *received) onRTP(pkt []byte, now time.Time)  { r.count(&r.rtp) }
+func (r *received) onRTCP(pkt []byte, now time.Time) { r.count(&r.rtcp) }
 
-func (r *received) onRTCP(pkt []byte, now time.Time) {
+// count adds one to the counter n and wakes a waiter on got, if any.
+func (r *received) count(n *int) {
 	r.mu.Lock()
-	r.rtcp++
+	*n++
 	r.mu.Unlock()
 	select {
 	case r.got <- struct{}{}:
@@ -102,6 +96,18 @@ func rtpFrom(pt uint8, seq uint16, ssrc uint32) []byte {
 	p[1] = pt
 	binary.BigEndian.PutUint32(p[8:], ssrc)
 	return p
+}
+
+// openCallerMedia opens a media socket for PCMU whose remote is the socket caller (its SDP
+// address, RTCP one port up), and another socket, a stranger's.
+func openCallerMedia(t *testing.T) (m *MediaSocket, r *received, caller, stranger *net.UDPConn) {
+	t.Helper()
+	m, r = openMedia(t)
+	caller, callerAddr := loopbackUDP(t)
+	stranger, _ = loopbackUDP(t)
+	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
+	m.SetPayloadTypes(0)
+	return m, r, caller, stranger
 }
 
 // loopbackUDP is a UDP socket on 127.0.0.1 closed with the test.
@@ -203,11 +209,7 @@ func TestPortAllocatorPortsCannotBeForetold(t *testing.T) {
 // taken for the caller. The caller, sending from the address of its SDP, is heard and gets the
 // media; the stranger gets nothing, then or later.
 func TestMediaSocketStrangerFirstGetsNothing(t *testing.T) {
-	m, r := openMedia(t)
-	caller, callerAddr := loopbackUDP(t)
-	stranger, _ := loopbackUDP(t)
-	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
-	m.SetPayloadTypes(0)
+	m, r, caller, stranger := openCallerMedia(t)
 	m.Start(r.onRTP, r.onRTCP)
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
 
@@ -239,8 +241,8 @@ func TestMediaSocketStrangerFirstGetsNothing(t *testing.T) {
 	if st.RTPIn != 3 || st.Latches != 0 {
 		t.Fatalf("stats %+v: want only the caller's 3 packets accepted", st)
 	}
-	if src, ok := m.Source(); !ok || src != callerAddr {
-		t.Fatalf("source %v, want the caller %v", src, callerAddr)
+	if src, ok := m.Source(); !ok || src != caller.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("source %v, want the caller %v", src, caller.LocalAddr())
 	}
 	r.mu.Lock()
 	heard := r.rtp
@@ -380,18 +382,31 @@ func TestMediaSocketRTCPMuxAndRTCPPort(t *testing.T) {
 	}
 }
 
-func TestMediaSocketSendAllocatesNothing(t *testing.T) {
-	a := testAllocator(t)
-	m, _ := a.Open()
-	defer m.Close()
-	sink, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
+// sendingSocket returns a socket that sends to a local sink at ap, and an RTP packet the sink
+// has sent it: the remote has shown it is there, so sends go out for real.
+func sendingSocket(tb testing.TB) (*MediaSocket, []byte, netip.AddrPort) {
+	a := testAllocator(tb)
+	m, err := a.Open()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sink.Close() })
 	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
 	m.SetRemote(ap, ap, false)
 	m.SetSending(true)
 	pkt := rtpPacket(1)
 	m.SetPayloadTypes(0)
-	m.input(pkt, ap, time.Time{}, false) // the remote has shown it is there: sends go out
+	m.input(pkt, ap, time.Time{}, false)
+	return m, pkt, ap
+}
+
+func TestMediaSocketSendAllocatesNothing(t *testing.T) {
+	m, pkt, ap := sendingSocket(t)
 	if n := testing.AllocsPerRun(200, func() { m.SendRTP(pkt) }); n != 0 {
 		t.Fatalf("SendRTP allocates %v times", n)
 	}
@@ -416,17 +431,7 @@ func TestMediaSocketSendAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkMediaSocketSendRTP(b *testing.B) {
-	a := testAllocator(b)
-	m, _ := a.Open()
-	defer m.Close()
-	sink, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
-	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
-	m.SetRemote(ap, ap, false)
-	m.SetSending(true)
-	pkt := rtpPacket(1)
-	m.SetPayloadTypes(0)
-	m.input(pkt, ap, time.Time{}, false) // proven: the benchmark measures real sends
+	m, pkt, _ := sendingSocket(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		m.SendRTP(pkt)
@@ -481,14 +486,22 @@ func TestMediaSocketSendsOnlyToAProvenRemote(t *testing.T) {
 	m.SetPayloadTypes(0)
 	m.SetSending(true)
 	m.Start(r.onRTP, r.onRTCP)
-	victim, victimAddr := loopbackUDP(t)
-	m.SetRemote(victimAddr, netip.AddrPortFrom(victimAddr.Addr(), victimAddr.Port()+1), false)
-	for i := range 100 {
-		m.SendRTP(rtpPacket(uint16(i)))
+	send := func(n int) {
+		for i := range n {
+			m.SendRTP(rtpPacket(uint16(i)))
+		}
 	}
-	if got := countArrivals(victim); got != UnprovenBudget {
-		t.Errorf("the unproven address got %d packets, want the budget %d", got, UnprovenBudget)
+	// sendToUnproven points the media at a new address and sends 100 packets: it gets the budget.
+	sendToUnproven := func(what string) *net.UDPConn {
+		conn, addr := loopbackUDP(t)
+		m.SetRemote(addr, netip.AddrPortFrom(addr.Addr(), addr.Port()+1), false)
+		send(100)
+		if got := countArrivals(conn); got != UnprovenBudget {
+			t.Errorf("%s got %d packets, want the budget %d", what, got, UnprovenBudget)
+		}
+		return conn
 	}
+	victim := sendToUnproven("the unproven address")
 	if st := m.Stats(); st.Unproven != 100-UnprovenBudget {
 		t.Errorf("%d held back, want %d", st.Unproven, 100-UnprovenBudget)
 	}
@@ -497,22 +510,13 @@ func TestMediaSocketSendsOnlyToAProvenRemote(t *testing.T) {
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.Port()}
 	victim.WriteToUDP(rtpFrom(0, 1, 0xCA11), dst)
 	awaitStats(t, m, func(s MediaStats) bool { return s.RTPIn == 1 })
-	for i := range 40 {
-		m.SendRTP(rtpPacket(uint16(i)))
-	}
+	send(40)
 	if got := countArrivals(victim); got != 40 {
 		t.Errorf("the proven caller got %d of 40 packets", got)
 	}
 
 	// A re-INVITE points the media elsewhere: the new address must show itself too.
-	other, otherAddr := loopbackUDP(t)
-	m.SetRemote(otherAddr, netip.AddrPortFrom(otherAddr.Addr(), otherAddr.Port()+1), false)
-	for i := range 100 {
-		m.SendRTP(rtpPacket(uint16(i)))
-	}
-	if got := countArrivals(other); got != UnprovenBudget {
-		t.Errorf("the re-INVITE's address got %d packets, want the budget %d", got, UnprovenBudget)
-	}
+	sendToUnproven("the re-INVITE's address")
 }
 
 // TestMediaSocketNATLatchOnlyFromTheSignallingHost: a caller behind NAT puts its private address

@@ -4,7 +4,6 @@ package sipleg
 
 import (
 	"net"
-	"net/netip"
 	"runtime"
 	"sync"
 	"testing"
@@ -52,11 +51,7 @@ func pollUntilHandedOver(t *testing.T, m *MediaSocket) {
 // packet carries the time the kernel received it rather than the time of the Poll, media still
 // goes to the caller, a Poll allocates nothing, and Close frees everything.
 func TestPolledMediaSocket(t *testing.T) {
-	m, _ := openMedia(t)
-	caller, callerAddr := loopbackUDP(t)
-	stranger, _ := loopbackUDP(t)
-	m.SetRemote(callerAddr, netip.AddrPortFrom(callerAddr.Addr(), callerAddr.Port()+1), false)
-	m.SetPayloadTypes(0)
+	m, _, caller, stranger := openCallerMedia(t)
 	var got arrivals
 	m.Start(got.onRTP, nil)
 	goroutines := runtime.NumGoroutine()

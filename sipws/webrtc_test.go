@@ -209,14 +209,21 @@ func TestBrowserCallHearsRoomSendsDTMFAndHangsUp(t *testing.T) {
 	testkit.CheckGoroutines(t, base)
 }
 
+// joinedBrowser subscribes to room's events, joins a browser to it over a SIP connection of its
+// own and returns them once the room has published its join, with the participant's id.
+func joinedBrowser(t *testing.T, e *realEnv, room string) (*bridge.Subscription, *wsClient, *dialog, string) {
+	t.Helper()
+	sub := e.b.Bus().Subscribe(room, 64, "")
+	t.Cleanup(sub.Close)
+	c := dialSIP(t, e.url)
+	d, _ := join(t, c, room, browserHz)
+	return sub, c, d, nextEvent(t, sub, bridge.EventJoin).Participant
+}
+
 func TestKickedBrowserGetsBye(t *testing.T) {
 	e := newRealEnv(t, bridge.Config{})
 	const room = "ws-kick"
-	sub := e.b.Bus().Subscribe(room, 64, "")
-	defer sub.Close()
-	c := dialSIP(t, e.url)
-	d, _ := join(t, c, room, browserHz)
-	id := nextEvent(t, sub, bridge.EventJoin).Participant
+	sub, c, d, id := joinedBrowser(t, e, room)
 	r, ok := e.b.Room(room)
 	if !ok {
 		t.Fatal("no room")
@@ -239,12 +246,7 @@ func TestKickedBrowserGetsBye(t *testing.T) {
 
 func TestBrowserConnectionCloseLeavesRoom(t *testing.T) {
 	e := newRealEnv(t, bridge.Config{})
-	const room = "ws-close"
-	sub := e.b.Bus().Subscribe(room, 64, "")
-	defer sub.Close()
-	c := dialSIP(t, e.url)
-	join(t, c, room, browserHz)
-	nextEvent(t, sub, bridge.EventJoin)
+	sub, c, _, _ := joinedBrowser(t, e, "ws-close")
 	c.close()
 	nextEvent(t, sub, bridge.EventLeave)
 	if !testkit.WaitFor(wait, func() bool { return e.s.Calls() == 0 }) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -218,10 +219,7 @@ func (s *Server) UDPPort() int { return s.cfg.UDPPort }
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	calls := make([]*Call, 0, len(s.calls))
-	for _, c := range s.calls {
-		calls = append(calls, c)
-	}
+	calls := slices.Collect(maps.Values(s.calls))
 	s.mu.Unlock()
 	for _, c := range calls {
 		c.end("shutdown")

@@ -390,11 +390,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	before := g.snapshot(legs, true)
-	cpu0, err := g.daemon.CPUTime()
-	if err != nil {
-		return res, err
-	}
-	self0, err := cputime.Process(os.Getpid())
+	cpu0, self0, err := g.cpuTimes()
 	if err != nil {
 		return res, err
 	}
@@ -410,11 +406,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	if err := sleep(ctx, cfg.Window); err != nil {
 		return res, err
 	}
-	cpu1, err := g.daemon.CPUTime()
-	if err != nil {
-		return res, err
-	}
-	self1, err := cputime.Process(os.Getpid())
+	cpu1, self1, err := g.cpuTimes()
 	if err != nil {
 		return res, err
 	}
@@ -520,6 +512,18 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		slices.Sort(res.Stages[i].Within)
 	}
 	return res, nil
+}
+
+// cpuTimes returns the CPU time the daemon and this generator have used so far: the window's
+// figures are the differences of two readings.
+func (g *generator) cpuTimes() (daemon, self time.Duration, err error) {
+	if daemon, err = g.daemon.CPUTime(); err != nil {
+		return 0, 0, err
+	}
+	if self, err = cputime.Process(os.Getpid()); err != nil {
+		return 0, 0, err
+	}
+	return daemon, self, nil
 }
 
 // legCodec returns the codec of SIP leg i.

@@ -137,20 +137,10 @@ func demo(dir string, duration time.Duration, seed uint64, stdout io.Writer) err
 		}
 		mix.Tick(now)
 		for _, p := range ps {
-			o := mix.Output(p.id)
-			if !o.Due {
-				continue
-			}
-			n := p.format.Samples()
-			if o.Payload == nil { // DTX: the phone conceals, which fades to silence
-				if _, err := p.dec.Conceal(pcm[:n]); err != nil {
-					return fmt.Errorf("%s: %w", p.name, err)
-				}
-			} else {
-				var err error
-				if n, err = p.dec.Decode(o.Payload, pcm[:]); err != nil {
-					return fmt.Errorf("%s: %w", p.name, err)
-				}
+			// After DTX the phone conceals, which fades to silence.
+			n, err := mix.Output(p.id).Decode(p.dec, pcm[:], p.format.Samples())
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			p.heard = append(p.heard, pcm[:n]...)
 		}

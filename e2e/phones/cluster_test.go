@@ -617,13 +617,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	}
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
-	caller := baresip.Start(t, baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
-	if err := caller.Dial(c.nodes[0].sipURI("1000")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := caller.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	caller := c.nodes[0].baresipDial("1000", baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
 	if err := caller.SendDTMF(room + "#"); err != nil {
 		t.Fatal(err)
 	}

@@ -305,16 +305,27 @@ func judgeable(t *testing.T, p *gophone.Phone, hz float64, why string, readings 
 	return true
 }
 
+// judged reads the tone hz in what p heard before m and after it, logs both, and returns their
+// levels if they are witnesses for a verdict (judgeable): the tone must be heard before, and
+// after too when audibleAfter.
+func (m *moment) judged(t *testing.T, p *gophone.Phone, hz float64, why string, audibleAfter bool) (before, after float64, ok bool) {
+	t.Helper()
+	rb, ra := m.beforeReading(p, hz), m.afterReading(p, hz)
+	t.Logf("%s hears %.0f Hz at %v before, %v after (%s; %s)", p, hz, rb, ra, why, m.coverage(p))
+	if !judgeable(t, p, hz, why, []reading{rb, ra}, []bool{true, audibleAfter}) {
+		return 0, 0, false
+	}
+	return rb.level, ra.level, true
+}
+
 // expectGone checks that p heard the tone hz clearly before m and at least downBy dB lower
 // from settle after m, judging fair pieces only (see reading).
 func expectGone(t *testing.T, p *gophone.Phone, m *moment, hz float64, why string) {
 	t.Helper()
-	rb, ra := m.beforeReading(p, hz), m.afterReading(p, hz)
-	t.Logf("%s hears %.0f Hz at %v before, %v after (%s; %s)", p, hz, rb, ra, why, m.coverage(p))
-	if !judgeable(t, p, hz, why, []reading{rb, ra}, []bool{true, false}) {
+	b, a, ok := m.judged(t, p, hz, why, false)
+	if !ok {
 		return
 	}
-	b, a := rb.level, ra.level
 	if b < heardAt {
 		t.Errorf("%s: %.0f Hz at %.1f dBFS before %s, want it clearly heard (≥ %.0f)", p, hz, b, why, heardAt)
 	}
@@ -327,12 +338,10 @@ func expectGone(t *testing.T, p *gophone.Phone, m *moment, hz float64, why strin
 // level from settle after m, judging fair pieces only (see reading).
 func expectKept(t *testing.T, p *gophone.Phone, m *moment, hz, tolerance float64, why string) {
 	t.Helper()
-	rb, ra := m.beforeReading(p, hz), m.afterReading(p, hz)
-	t.Logf("%s hears %.0f Hz at %v before, %v after (%s; %s)", p, hz, rb, ra, why, m.coverage(p))
-	if !judgeable(t, p, hz, why, []reading{rb, ra}, []bool{true, true}) {
+	b, a, ok := m.judged(t, p, hz, why, true)
+	if !ok {
 		return
 	}
-	b, a := rb.level, ra.level
 	if b < heardAt || a < heardAt || a-b > tolerance || b-a > tolerance {
 		t.Errorf("%s: %.0f Hz at %.1f dBFS before %s and %.1f after, want both ≥ %.0f and within %.1f dB; pieces before:%s, after:%s",
 			p, hz, b, why, a, heardAt, tolerance, pieces(p, m.beforeEnd.Add(-window), hz), pieces(p, m.after, hz))

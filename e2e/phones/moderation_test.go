@@ -152,13 +152,7 @@ func TestKickHangsUp(t *testing.T) {
 	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("kick", "Ada", toneAda, codec.PCMU)
-	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
-	if err := cy.Dial(d.sipURI("kick")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cy.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	cy := d.baresipDial("kick", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	ids := d.waitTalking("kick", "Ada", "Cy")
 
 	d.must(http.StatusNotFound, "DELETE", "/api/rooms/kick/participants/no-such-id", nil)
@@ -307,13 +301,7 @@ func TestStarSixTogglesSelfMute(t *testing.T) {
 	events := d.subscribe("star6")
 	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
 	bob := d.call("star6", "Bob", toneBob, codec.Opus)
-	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
-	if err := cy.Dial(d.sipURI("star6")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cy.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	cy := d.baresipDial("star6", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	ids := d.waitTalking("star6", "Ada", "Bob", "Cy")
 	time.Sleep(window)
 	phones := []*gophone.Phone{ada, bob}

@@ -21,7 +21,14 @@ import (
 // waits until the call is established.
 func (d *confd) baresipCall(room, name string, hz float64) *baresip.Phone {
 	d.t.Helper()
-	p := baresip.Start(d.t, baresip.Config{User: name, DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
+	return d.baresipDial(room, baresip.Config{User: name, DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
+}
+
+// baresipDial starts a baresip phone of cfg, dials room with it and waits until the call is
+// established.
+func (d *confd) baresipDial(room string, cfg baresip.Config) *baresip.Phone {
+	d.t.Helper()
+	p := baresip.Start(d.t, cfg)
 	if err := p.Dial(d.sipURI(room)); err != nil {
 		d.t.Fatal(err)
 	}

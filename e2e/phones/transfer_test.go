@@ -29,14 +29,8 @@ func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 	d := startConfd(t, "")
 	events := d.subscribe("xfer")
 	ada := d.call("xfer", "Ada", toneAda, codec.PCMU)
-	cy := baresip.Start(t, baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	desk := baresip.Start(t, baresip.Config{User: "desk", Codec: baresip.PCMU, ToneHz: toneDee, ToneAmplitude: 0.15, AutoAnswer: true})
-	if err := cy.Dial(d.sipURI("xfer")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cy.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	cy := d.baresipDial("xfer", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
 	web := joinWHIP(t, d.base, "xfer", "Web", toneEve)
 	defer web.Close()
 	ids := d.waitTalking("xfer", "Ada", "Cy", "Web")

@@ -414,11 +414,7 @@ func (h *Handler) patchParticipant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := room.Update(r.PathValue("id"), c)
-	if err != nil {
-		writeBridgeError(w, err)
-		return
-	}
-	writeJSON(w, 200, st)
+	writeResult(w, 200, st, err)
 }
 
 func (h *Handler) deleteParticipant(w http.ResponseWriter, r *http.Request) {
@@ -556,6 +552,15 @@ func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, s
 
 // WriteBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func WriteBridgeError(w http.ResponseWriter, err error) { writeBridgeError(w, err) }
+
+// writeResult answers v with status, or err mapped by writeBridgeError when err is not nil.
+func writeResult(w http.ResponseWriter, status int, v any, err error) {
+	if err != nil {
+		writeBridgeError(w, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -34,11 +34,7 @@ func (h *Handler) listForwarders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := m.List(r.PathValue("room"))
-	if err != nil {
-		writeBridgeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, list)
+	writeResult(w, http.StatusOK, list, err)
 }
 
 // startForwarder answers 201 with the forwarder and its Location; 403 when forwarders are off
@@ -68,11 +64,7 @@ func (h *Handler) stopForwarder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info, err := m.Stop(r.PathValue("room"), r.PathValue("id"))
-	if err != nil {
-		writeBridgeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, info)
+	writeResult(w, http.StatusOK, info, err)
 }
 
 // transferParticipant asks a SIP participant's phone to call another URI (REFER, RFC 3515) and

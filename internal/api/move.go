@@ -17,9 +17,5 @@ func (h *Handler) moveParticipant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := h.b.Move(r.PathValue("room"), r.PathValue("id"), req)
-	if err != nil {
-		writeBridgeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+	writeResult(w, http.StatusOK, st, err)
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 
 	"confd/bridge"
@@ -116,10 +118,7 @@ func (m *Manager) Recording(room string) (*Recording, bool) {
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	m.closed = true
-	recs := make([]*Recording, 0, len(m.active))
-	for _, r := range m.active {
-		recs = append(recs, r)
-	}
+	recs := slices.Collect(maps.Values(m.active))
 	m.active = map[string]*Recording{}
 	m.mu.Unlock()
 	m.sub.Close()

@@ -41,6 +41,16 @@ func phone(t *testing.T, b *bridge.Bridge, room string, c codec.Codec, pt uint8,
 	return p
 }
 
+// joinSilent joins a PCMU participant that sends nothing to room.
+func joinSilent(t testing.TB, b *bridge.Bridge, room string) *bridge.Participant {
+	t.Helper()
+	p, err := b.Join(room, bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // decodeOgg decodes an Ogg Opus file as a player would: every packet, then the pre-skip dropped.
 // It also reports whether the last page ends the stream.
 func decodeOgg(t *testing.T, path string) (pcm []int16, eos bool) {
@@ -209,10 +219,7 @@ func TestRecordingFinishesWhenTheRoomEmpties(t *testing.T) {
 func TestHangupFinishesTheRecording(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		p, err := b.Join("drain", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := joinSilent(t, b, "drain")
 		rec, err := Start(b, "drain", t.TempDir(), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -236,10 +243,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 	if _, err := Start(b, "bad name", t.TempDir(), Options{}); !errors.Is(err, bridge.ErrBadRoomName) {
 		t.Errorf("bad name: %v", err)
 	}
-	p, err := b.Join("r", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := joinSilent(t, b, "r")
 	defer b.Close()
 	defer p.Leave("bye")
 	if r, _ := b.Room("r"); r != nil {
@@ -261,14 +265,8 @@ func TestManagerRecordsRoomsThatAskForItAndFinishesAtShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{Rooms: map[string]bridge.RoomSettings{"auto": {Record: true}}})
 		m := NewManager(b, t.TempDir(), Options{})
-		p, err := b.Join("auto", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err := b.Join("manual", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := joinSilent(t, b, "auto")
+		q := joinSilent(t, b, "manual")
 		synctest.Wait()
 		auto, ok := m.Recording("auto")
 		if !ok {
@@ -316,10 +314,7 @@ func TestManagerRecordsRoomsThatAskForItAndFinishesAtShutdown(t *testing.T) {
 func TestRecordingsArePrivateAndNeverOverwritten(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		p, err := b.Join("private", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := joinSilent(t, b, "private")
 		dir := filepath.Join(t.TempDir(), "recordings")
 		// A file planted under the next name: the recording must not write into it.
 		start := time.Now().UTC().Format("20060102-150405")
@@ -374,10 +369,7 @@ func dirMode(t *testing.T) {
 	}
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		p, err := b.Join("mk", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := joinSilent(t, b, "mk")
 		rec, err := Start(b, "mk", dir, Options{})
 		if err != nil {
 			t.Fatal(err)

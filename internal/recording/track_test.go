@@ -112,10 +112,7 @@ func (f *fakeTapper) call(participant string, now time.Time, frame *codec.Frame)
 func TestRecordingWritesATrackPerParticipant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := bridge.New(bridge.Config{})
-		p, err := b.Join("tracks", bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := joinSilent(t, b, "tracks")
 		events := b.Bus().Subscribe("tracks", 16, "")
 		tapper := &fakeTapper{}
 		rec, err := start(b, "tracks", t.TempDir(), Options{Tracks: true}, tapper)
