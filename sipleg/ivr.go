@@ -191,14 +191,8 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		prompt := prompts.Welcome
 		who := v.c.attemptKey()
 		for range s.cfg.IVRTries {
-			if err := s.cfg.Attempts.Allow(who, ivrNumbersKey, time.Now()); err != nil {
-				return "", "", err
-			}
-			if err := v.play(pl, prompt); err != nil {
-				return "", "", err
-			}
-			num, err := v.collect()
-			if err == errIVRQuit {
+			num, err := v.ask(pl, who, ivrNumbersKey, prompt)
+			if err != nil && !unanswered(err) {
 				return "", "", err
 			}
 			prompt = prompts.InvalidMeeting
@@ -241,27 +235,15 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 	who := v.c.attemptKey()
 	prompt := prompts.EnterPIN
 	for range s.cfg.IVRTries {
-		// A caller locked out for guessing is told goodbye before it can type, and its
-		// digits are never compared (issue 8): the shared Attempts counts every leg's tries.
-		if err := s.cfg.Attempts.Allow(who, room, time.Now()); err != nil {
-			return "", "", err
-		}
-		if err := v.play(pl, prompt); err != nil {
-			return "", "", err
-		}
-		got, err := v.collect()
-		if err == errIVRQuit {
-			return "", "", err
-		}
-		if err == errIVREmpty && pin == "" {
+		got, err := v.ask(pl, who, room, prompt)
+		switch {
+		case err == errIVREmpty && pin == "":
 			return room, "", nil // a room with only a moderator PIN: an ordinary participant
-		}
-		if err == errIVRTimeout || err == errIVREmpty {
+		case unanswered(err):
 			prompt = prompts.InvalidPIN
 			continue // silence is no guess
-		}
-		if err != nil {
-			got = "" // keys that ended badly (too many, no #) are a wrong PIN
+		case err != nil:
+			return "", "", err
 		}
 		// One step: refused unchecked if the source was locked out meanwhile (another call of
 		// the same source), else compared and counted. The moderator PIN, when typed, is the
@@ -291,6 +273,24 @@ func (c *call) attemptKey() string { return c.s.gate.Auth.AttemptKey(c.peer, c.f
 // collect reads one entry (dtmf.Collector): digits up to '#', each within IVRDigitTimeout;
 // an entry that times out after some digits is taken as it is. It returns errIVRTimeout when
 // nothing was typed and errIVREmpty for '#' alone.
+// ask is one turn of an IVR question about key's secret (a meeting number, a room's PIN): a
+// caller locked out for guessing is told goodbye before it can type, and its digits are never
+// compared (issue 8: the shared guard.Attempts counts every leg's tries); else the prompt plays
+// and the caller's keys are collected. An error for which unanswered is false ends the dialog.
+func (v *ivr) ask(pl *player, who, key, prompt string) (string, error) {
+	if err := v.c.s.cfg.Attempts.Allow(who, key, time.Now()); err != nil {
+		return "", err
+	}
+	if err := v.play(pl, prompt); err != nil {
+		return "", err
+	}
+	return v.collect()
+}
+
+// unanswered reports whether an error of ask leaves the question open for another try: no keys
+// in time, or only '#'.
+func unanswered(err error) bool { return err == errIVRTimeout || err == errIVREmpty }
+
 func (v *ivr) collect() (string, error) {
 	t := v.c.s.cfg.IVRDigitTimeout
 	col, err := dtmf.NewCollector(dtmf.CollectorConfig{MaxDigits: 64, FirstDigitTimeout: t, InterDigitTimeout: t,
