@@ -50,34 +50,22 @@ func NewRecordedName(pcm []int16) *HoldMusic {
 // each frame's level known and the voice flag set (as loop does). It allocates nothing.
 type sequence struct {
 	parts    [3]*HoldMusic
-	part, at int        // the next tick's frame: parts[part]'s frame at
-	cur      *HoldMusic // this tick's frame is cur's frame curAt, or none when nil
-	curAt    int
+	part, at int  // the next tick's frame: parts[part]'s frame at
 	done     bool // every frame has been played
+	playhead
 }
 
 // Advance implements mixer.Source.
 func (s *sequence) Advance(time.Time) codec.Activity {
-	s.cur = nil
 	for s.part < len(s.parts) && s.at >= s.parts[s.part].frames() {
 		s.part, s.at = s.part+1, 0
 	}
 	if s.part == len(s.parts) {
 		s.done = true
-		return codec.Activity{}
+		return s.set(nil, 0)
 	}
-	s.cur, s.curAt = s.parts[s.part], s.at
 	s.at++
-	return codec.Activity{Present: true, LevelKnown: true, Level: s.cur.levels[s.curAt], Voice: true}
-}
-
-// Read implements mixer.Source.
-func (s *sequence) Read(f *codec.Frame) bool {
-	if s.cur == nil {
-		return false
-	}
-	copy(f[:], s.cur.pcm[s.curAt*codec.FrameSamples:])
-	return true
+	return s.set(s.parts[s.part], s.at-1)
 }
 
 // announcement is one sequence in a room's mix.

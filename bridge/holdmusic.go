@@ -309,36 +309,53 @@ func (b *Bridge) holdMusic(path string) (*HoldMusic, error) {
 // once (a prompt), then the music looped, either of them absent. It allocates nothing.
 type loop struct {
 	intro, music *HoldMusic
-	pos          int        // the next tick's frame: the intro's, then the music's
-	cur          *HoldMusic // this tick's frame is cur's frame at, or none when nil
-	at           int
+	pos          int // the next tick's frame: the intro's, then the music's
+	playhead
+}
+
+// playhead is this tick's frame of a source that plays decoded clips (hold music, prompts,
+// announcements): frame of clip, or none when clip is nil. It reads that frame for the mixer.
+type playhead struct {
+	clip  *HoldMusic
+	frame int
+}
+
+// set points the playhead at frame of clip (nil: nothing this tick) and returns the frame's
+// activity for mixer.Source's Advance.
+func (h *playhead) set(clip *HoldMusic, frame int) codec.Activity {
+	h.clip, h.frame = clip, frame
+	if clip == nil {
+		return codec.Activity{}
+	}
+	return codec.Activity{Present: true, LevelKnown: true, Level: clip.levels[frame], Voice: true}
+}
+
+// Read implements mixer.Source.
+func (h *playhead) Read(f *codec.Frame) bool {
+	if h.clip == nil {
+		return false
+	}
+	copy(f[:], h.clip.pcm[h.frame*codec.FrameSamples:])
+	return true
 }
 
 // Advance implements mixer.Source.
 func (l *loop) Advance(time.Time) codec.Activity {
-	l.cur = nil
+	var clip *HoldMusic
+	var frame int
 	switch n := l.intro.frames(); {
 	case l.pos < n:
-		l.cur, l.at = l.intro, l.pos
+		clip, frame = l.intro, l.pos
 	case l.music != nil:
 		if l.pos-n >= len(l.music.levels) {
 			l.pos = n // loop, without the intro
 		}
-		l.cur, l.at = l.music, l.pos-n
+		clip, frame = l.music, l.pos-n
 	default:
-		return codec.Activity{}
+		return l.set(nil, 0)
 	}
 	l.pos++
-	return codec.Activity{Present: true, LevelKnown: true, Level: l.cur.levels[l.at], Voice: true}
-}
-
-// Read implements mixer.Source.
-func (l *loop) Read(f *codec.Frame) bool {
-	if l.cur == nil {
-		return false
-	}
-	copy(f[:], l.cur.pcm[l.at*codec.FrameSamples:])
-	return true
+	return l.set(clip, frame)
 }
 
 // frames returns how many frames m holds (0 for nil).
