@@ -3,6 +3,8 @@ package sipleg
 import (
 	"sync"
 	"time"
+
+	"confd/internal/guard"
 )
 
 // A live dialog's requests pass the per-source request rate (admission.go: a caller's DTMF
@@ -22,24 +24,14 @@ const (
 
 // dialogRate is one call's token bucket of in-dialog requests; the zero value is full.
 type dialogRate struct {
-	mu      sync.Mutex
-	started bool
-	tokens  float64
-	last    time.Time
+	mu sync.Mutex
+	b  guard.Bucket
 }
 
 // allow takes a token at now, reporting whether there was one.
 func (d *dialogRate) allow(now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.started {
-		d.started, d.tokens, d.last = true, dialogRequestBurst, now
-	}
-	d.tokens = min(dialogRequestBurst, d.tokens+now.Sub(d.last).Seconds()*dialogRequestRate)
-	d.last = now
-	if d.tokens < 1 {
-		return false
-	}
-	d.tokens--
-	return true
+	ok, _ := d.b.Take(dialogRequestRate, dialogRequestBurst, now)
+	return ok
 }

@@ -38,9 +38,8 @@ type Admission struct {
 }
 
 type bucket struct {
-	tokens float64
-	at     time.Time
-	held   int
+	Bucket
+	held int
 }
 
 // NewAdmission returns an Admission with cfg's limits.
@@ -89,18 +88,9 @@ func (a *Admission) Allow(src netip.Addr, now time.Time) error {
 }
 
 func (a *Admission) take(b *bucket, now time.Time) error {
-	burst := float64(a.cfg.Burst)
-	if b.at.IsZero() {
-		b.tokens = burst
-	} else if dt := now.Sub(b.at).Seconds(); dt > 0 {
-		b.tokens = min(burst, b.tokens+dt*a.cfg.Rate)
-	}
-	b.at = now
-	if b.tokens < 1 {
-		wait := time.Duration((1 - b.tokens) / a.cfg.Rate * float64(time.Second))
+	if ok, wait := b.Take(a.cfg.Rate, a.cfg.Burst, now); !ok {
 		return &Refusal{Err: ErrRateLimited, RetryAfter: wait}
 	}
-	b.tokens--
 	return nil
 }
 
