@@ -117,12 +117,7 @@ func TestAnnounceJoinLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet, _ := w.b.Room("quiet")
-	tick := w.now
-	step := func() {
-		quiet.between()
-		quiet.tick(tick)
-		tick = tick.Add(codec.FrameDuration)
-	}
+	step := ownerSteps(quiet, w.now)
 	for range 5 {
 		step()
 	}

@@ -141,12 +141,7 @@ func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ := w.b.Room("other")
-	tick := w.now
-	step := func() {
-		other.between()
-		other.tick(tick)
-		tick = tick.Add(codec.FrameDuration)
-	}
+	step := ownerSteps(other, w.now)
 	for range 50 {
 		step()
 	}

@@ -95,3 +95,14 @@ func (s *testPhone) pushParsed(t testing.TB, now time.Time) {
 		t.Fatal(err)
 	}
 }
+
+// ownerSteps returns one step of r's owner as its clock runs it, a frame apart from start:
+// the queued changes, then the tick (for AllocsPerRun of a room's tick).
+func ownerSteps(r *Room, start time.Time) func() {
+	due := start
+	return func() {
+		r.between()
+		r.tick(due)
+		due = due.Add(codec.FrameDuration)
+	}
+}
