@@ -26,9 +26,12 @@ const (
 // indexed by Codec: the one place String, ByName and ParseCodec read them from.
 var codecNames = [...]string{Opus: "opus", PCMU: "PCMU", PCMA: "PCMA", G722: "G722"}
 
+// Known reports whether c is one of the codecs above, which confd implements.
+func (c Codec) Known() bool { return c != 0 && int(c) < len(codecNames) }
+
 // String returns the codec's SDP encoding name.
 func (c Codec) String() string {
-	if c != 0 && int(c) < len(codecNames) {
+	if c.Known() {
 		return codecNames[c]
 	}
 	return fmt.Sprintf("codec(%d)", uint8(c))
@@ -193,7 +196,7 @@ func (f Format) Normalized() Format {
 // Validate reports whether f's settings are in range, wrapping ErrUnknownCodec or ErrBadFormat.
 func (f Format) Validate() error {
 	n := f.Normalized()
-	if n.Codec < Opus || n.Codec > G722 {
+	if !n.Codec.Known() {
 		return fmt.Errorf("%w: %d", ErrUnknownCodec, f.Codec)
 	}
 	if n.PacketTime%FrameDuration != 0 || n.PacketTime <= 0 || n.PacketTime > MaxPacketDuration {
