@@ -85,6 +85,17 @@ func writeOggOpus(t *testing.T, hz, seconds float64) string {
 	return path
 }
 
+// newMusicWorld is newWorld for a config that names hold music: the bridge loads it, and a
+// file it cannot decode fails the test.
+func newMusicWorld(t *testing.T, cfg Config) *world {
+	t.Helper()
+	w := newWorld(t, cfg)
+	if err := w.b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // TestDecodeHoldMusic: WAV at 8, 16 and 48 kHz, mono and stereo, and Ogg/Opus all come out as
 // the tone at 48 kHz, in whole frames; anything else is refused with ErrBadHoldMusic.
 func TestDecodeHoldMusic(t *testing.T) {
@@ -124,10 +135,7 @@ func TestDecodeHoldMusic(t *testing.T) {
 // with music allocates nothing.
 func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 	path := writeWAV(t, 48000, 1, musicHz, 0.5)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}, "other": {HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}, "other": {HoldMusic: path}}})
 	if len(w.b.music) != 1 {
 		t.Errorf("%d decodings of one file", len(w.b.music))
 	}
@@ -180,10 +188,7 @@ func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 // hear each other and no music; when she is no longer one they wait again.
 func TestWaitForModerator(t *testing.T) {
 	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
 	ada := w.join("webinar", "Ada", 440)
 	bob := w.join("webinar", "Bob", 700)
 	w.run(60)
@@ -290,10 +295,7 @@ func (l *fakeLeg) hangup() string {
 // currently the only participant", then the hold music; a second participant hears neither.
 func TestAnnounceOnlyParticipant(t *testing.T) {
 	path := writeWAV(t, 48000, 1, musicHz, 0.5)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path, AnnounceOnlyParticipant: true}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path, AnnounceOnlyParticipant: true}}})
 	ada := w.join("lobby", "Ada", 440)
 	start := w.now
 	prompt := onlyPrompt().Duration()

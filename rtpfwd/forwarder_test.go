@@ -15,6 +15,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/guard"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so that the
@@ -35,12 +36,6 @@ func (s *toneSource) Advance(time.Time) codec.Activity {
 }
 
 func (s *toneSource) Read(f *codec.Frame) bool { *f = s.frame; return true }
-
-// nullLeg is a person's leg whose output nobody listens to.
-type nullLeg struct{}
-
-func (nullLeg) SendRTP([]byte) {}
-func (nullLeg) Hangup(string)  {}
 
 // receiver is a recorder on loopback: it decodes the RTP it receives into 48 kHz PCM.
 type receiver struct {
@@ -137,7 +132,7 @@ func room(t *testing.T) (*bridge.Bridge, []*bridge.Participant) {
 	var parts []*bridge.Participant
 	for _, hz := range []float64{440, 1000} {
 		p, err := b.JoinSource("r", bridge.ParticipantInfo{Name: "tone", Kind: "sip",
-			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, nullLeg{})
+			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, rtptest.NopLeg{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -71,7 +71,7 @@ func (e *realEnv) close() {
 // of hz, until the test ends.
 func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *rtptest.Player {
 	t.Helper()
-	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, nopLeg{})
+	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
