@@ -113,7 +113,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req := Request{Host: "127.0.0.1", Port: rx.port(), Codec: "PCMU"}
+			req := Request{Host: "127.0.0.1", Port: rx.Port(), Codec: "PCMU"}
 			if i%2 == 0 {
 				req.Participant = parts[0].ID()
 			}
@@ -164,7 +164,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 	sub.Close()
 	m.Close()
 	b.Close()
-	rx.conn.Close()
+	rx.Close()
 	testkit.Eventually(t, 5*time.Second, func() bool { return testkit.OpenSockets(t) <= sockets })
 	testkit.CheckGoroutines(t, base)
 }
