@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,34 +22,7 @@ const musicHz = 520.0
 // writeWAV writes seconds of a tone at hz as 16-bit PCM WAV at rate with channels.
 func writeWAV(t *testing.T, rate, channels int, hz, seconds float64) string {
 	t.Helper()
-	n := int(float64(rate) * seconds)
-	pcm := make([]int16, n)
-	audiotest.NewTone(hz, 0.2, rate).Fill(pcm)
-	data := make([]byte, 0, 2*n*channels)
-	for _, s := range pcm {
-		for range channels {
-			data = binary.LittleEndian.AppendUint16(data, uint16(s))
-		}
-	}
-	var b []byte
-	b = append(b, "RIFF"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(36+len(data)))
-	b = append(b, "WAVEfmt "...)
-	b = binary.LittleEndian.AppendUint32(b, 16)
-	b = binary.LittleEndian.AppendUint16(b, 1)
-	b = binary.LittleEndian.AppendUint16(b, uint16(channels))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate*2*channels))
-	b = binary.LittleEndian.AppendUint16(b, uint16(2*channels))
-	b = binary.LittleEndian.AppendUint16(b, 16)
-	b = append(b, "data"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
-	b = append(b, data...)
-	path := filepath.Join(t.TempDir(), "music.wav")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return audiotest.ToneWAV(t, rate, channels, hz, 0.2, seconds)
 }
 
 // writeOggOpus writes seconds of a tone at hz as Ogg/Opus (pion's oggwriter, as confd's own
