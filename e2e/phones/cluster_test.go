@@ -274,6 +274,13 @@ func (c *testCluster) ownerIndex(room string) int {
 	return -1
 }
 
+// nodesOf returns the index of room's owner while every node is up, and of the two other
+// nodes.
+func (c *testCluster) nodesOf(room string) (owner, second, third int) {
+	owner = c.ownerIndex(room)
+	return owner, (owner + 1) % 3, (owner + 2) % 3
+}
+
 // roomLandingOffOwner finds a room whose calls Kamailio sends to a node that is not its owner
 // (their hashes are independent: two rooms in three do), calling the first phone into it.
 func (c *testCluster) roomLandingOffOwner(prefix, name string, hz float64) (room string, landed int, p *gophone.Phone) {
@@ -604,9 +611,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 // a phone on the owner hears it.
 func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	baresip.Require(t)
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	c := startCluster(t, "[[dialin]]\nnumber = \"1000\"\n")
 	room := ""
@@ -643,9 +648,8 @@ func TestClusterRoomPINHoldsOnEveryNode(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
 	const room = "pinned"
-	owner := c.ownerIndex(room)
-	other := (owner + 1) % 3
-	c.nodes[(owner+2)%3].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "2468"})
+	owner, other, third := c.nodesOf(room)
+	c.nodes[third].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "2468"})
 	bob := c.mustDial(c.nodes[other].sip, room, "Bob", toneBob)
 	defer bob.Close()
 	time.Sleep(2 * time.Second) // long past a join and a cascade, were there no PIN
@@ -672,12 +676,11 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
 	const room = "latecomer"
-	owner := c.ownerIndex(room)
-	away := (owner + 1) % 3
+	owner, away, up := c.nodesOf(room)
 	c.kill(away)
 	c.nodes[owner].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "1357", "locked": false})
-	if st, ok := c.localState((owner+2)%3, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
-		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[(owner+2)%3], st)
+	if st, ok := c.localState(up, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
+		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[up], st)
 	}
 	c.restart(away)
 	deadline := time.Now().Add(10 * time.Second)
