@@ -22,6 +22,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/testkit"
 	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/gophone"
 )
 
@@ -695,4 +696,52 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
+}
+
+// TestClusterWaitForModeratorAcrossNodes: in a room that waits for its moderator, Ada on one
+// node and Cy on the owner each hear their node's hold music and not each other; when Cy, on
+// the owner, is made the moderator, the census the cascade carries (SIP INFO) lets Ada in on
+// her node too: they hear each other, and Ada's music is gone.
+func TestClusterWaitForModeratorAcrossNodes(t *testing.T) {
+	t.Parallel()
+	music := toneDee
+	const room = "webinar"
+	c := startCluster(t, fmt.Sprintf("[[room]]\nname = %q\nwait_for_moderator = true\nhold_music = %q\n", room, audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
+	owner := c.ownerIndex(room)
+	other := (owner + 1) % 3
+	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
+	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
+	waitSteady(t, []*gophone.Phone{ada, cy}, hearing{ada: {music}, cy: {music}}.in)
+	if l := ada.HeardLevel(time.Now().Add(-window), time.Now(), toneCy); l > heardAt-downBy {
+		t.Errorf("Ada hears Cy at %.1f dBFS before any moderator", l)
+	}
+	st, _ := c.localState(owner, room)
+	cyID := ""
+	for _, p := range st.Participants {
+		if p.Name == "Cy" {
+			cyID = p.ID
+		}
+	}
+	if cyID == "" {
+		t.Fatalf("Cy is not in the owner's room: %+v", st.Participants)
+	}
+	m := now()
+	c.nodes[owner].must(200, "PATCH", "/api/rooms/"+room+"/participants/"+cyID, map[string]any{"moderator": true})
+	m.waitAfter(t, ada, cy)
+	expectGone(t, ada, m, music, "Cy, on the owner, became the moderator")
+	for _, h := range []struct {
+		p  *gophone.Phone
+		hz float64
+	}{{ada, toneCy}, {cy, toneAda}} {
+		if l, ok := m.afterLevel(t, h.p, h.hz, "a moderator on the owner", true); ok && l < heardAt {
+			t.Errorf("%s hears %.0f Hz at %.1f dBFS with a moderator on the owner, want ≥ %.0f", h.p, h.hz, l, heardAt)
+		}
+	}
+	if st, _ := c.localState(other, room); len(st.Participants) > 0 {
+		for _, p := range st.Participants {
+			if p.Waiting {
+				t.Errorf("on node %s, %s still waits", c.names[other], p.Name)
+			}
+		}
+	}
 }
