@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // censusDueLeg is a world's cascade leg that keeps the census the room sent it.

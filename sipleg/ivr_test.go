@@ -9,8 +9,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/prompts"
+	"confd/testkit/audiotest"
 )
 
 // info sends one INFO with a dtmf-relay body in the dialog.

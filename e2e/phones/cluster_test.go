@@ -20,10 +20,10 @@ import (
 	"confd/cluster"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/testkit"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/gophone"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/gophone"
 )
 
 // The cluster tests (README "Several nodes") run three confd nodes on 127.0.0.11-13 behind the

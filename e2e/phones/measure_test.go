@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/gophone"
+	"confd/testkit/gophone"
 )
 
 // The participants' tones: far apart and off each other's harmonics, so a 1 s Goertzel window

@@ -9,9 +9,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/gophone"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/gophone"
 )
 
 // baresipCall dials a baresip phone named name, sending a tone at hz over PCMU, into room and

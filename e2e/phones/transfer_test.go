@@ -8,7 +8,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/baresip"
+	"confd/testkit/baresip"
 )
 
 // transferEvent reports whether e is a transfer event of participant id in state.
