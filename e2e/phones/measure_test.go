@@ -334,6 +334,15 @@ func expectGone(t *testing.T, p *gophone.Phone, m *moment, hz float64, why strin
 	}
 }
 
+// expectHeard checks that p hears the tone hz clearly (≥ heardAt) from settle after m, judging
+// fair pieces only (see reading), whatever it heard before.
+func expectHeard(t *testing.T, p *gophone.Phone, m *moment, hz float64, why string) {
+	t.Helper()
+	if l, ok := m.afterLevel(t, p, hz, why, true); ok && l < heardAt {
+		t.Errorf("%s hears %.0f Hz at %.1f dBFS after %s, want ≥ %.0f; pieces after:%s", p, hz, l, why, heardAt, pieces(p, m.after, hz))
+	}
+}
+
 // expectKept checks that p heard the tone hz clearly before m and within tolerance dB of that
 // level from settle after m, judging fair pieces only (see reading).
 func expectKept(t *testing.T, p *gophone.Phone, m *moment, hz, tolerance float64, why string) {
