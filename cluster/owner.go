@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"sync"
+	"time"
 
 	"confd/internal/config"
 )
@@ -23,11 +24,15 @@ type Nodes struct {
 
 	mu   sync.RWMutex
 	down map[string]bool
+
+	declMu sync.Mutex
+	ledger ledger // declared.go
 }
 
 // NewNodes returns the nodes of cfg (validated by config.Validate), every one up.
 func NewNodes(cfg config.Cluster) *Nodes {
-	n := &Nodes{self: cfg.Self, down: map[string]bool{}}
+	n := &Nodes{self: cfg.Self, down: map[string]bool{},
+		ledger: ledger{changed: map[string]time.Time{}, gone: map[string]bool{}}}
 	for _, c := range cfg.Nodes {
 		ap, _ := netip.ParseAddrPort(c.SIP)
 		n.nodes = append(n.nodes, Node{Name: c.Name, SIP: ap, HTTP: c.HTTP})

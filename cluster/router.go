@@ -42,30 +42,40 @@ type Router struct {
 	bridge *bridge.Bridge
 	next   http.Handler
 	client *http.Client
+	token  string // the API token, which the nodes' own requests (/api/cluster/) carry
 
 	mu      sync.Mutex
 	proxies map[string]*httputil.ReverseProxy
 }
 
-// NewRouter returns the cluster's API in front of next, the node's own API.
-func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler) *Router {
-	return &Router{nodes: nodes, bridge: b, next: next, client: &http.Client{Timeout: peerTimeout},
+// NewRouter returns the cluster's API in front of next, the node's own API, whose token is
+// token.
+func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler, token string) *Router {
+	return &Router{nodes: nodes, bridge: b, next: next, client: &http.Client{Timeout: peerTimeout}, token: token,
 		proxies: map[string]*httputil.ReverseProxy{}}
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := r.Header.Get(LocalHeader) != ""
+	if strings.HasPrefix(r.URL.Path, clusterPrefix) {
+		rt.serveCluster(w, r)
+		return
+	}
 	if r.URL.Path == "/api/rooms" && r.Method == http.MethodGet {
 		rt.listRooms(w, r, local)
 		return
 	}
 	room, participant := roomOf(r.URL.Path)
-	if local || room == "" || !bridge.ValidRoomName(room) {
+	if room == "" || !bridge.ValidRoomName(room) {
 		rt.next.ServeHTTP(w, r)
 		return
 	}
 	if r.URL.Path == "/api/rooms/"+room && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
-		rt.declare(w, r)
+		rt.declare(w, r, room, local)
+		return
+	}
+	if local {
+		rt.next.ServeHTTP(w, r)
 		return
 	}
 	owner := rt.nodes.Owner(room)
@@ -81,10 +91,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const maxDeclaration = 1 << 20
 
 // declare applies PUT or DELETE /api/rooms/ROOM here (which checks the token and the body and
-// answers the client), then, when it succeeded, on every other node that is up: a room's
-// settings (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade
-// from that node is let in without the PIN. A node down at the time misses the change.
-func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
+// answers the client) and records when (declared.go), then, when it succeeded and came from a
+// client (not local, another node's copy), on every other node that is up: a room's settings
+// (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade from that
+// node is let in without the PIN. A node down at the time catches up when it is back
+// (Nodes.CatchUp).
+func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, local bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeclaration))
 	if err != nil {
 		rt.next.ServeHTTP(w, r) // the node's own API answers the oversized body
@@ -99,6 +111,16 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
 	if rec.Code >= 300 {
+		return
+	}
+	at := time.Now()
+	if local {
+		if t, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader)); err == nil {
+			at = t
+		}
+	}
+	rt.nodes.Changed(room, r.Method == http.MethodPut, at)
+	if local {
 		return
 	}
 	for _, n := range rt.nodes.All() {
@@ -116,6 +138,7 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Host = r.Host // the same origin as the client's request
 		req.Header.Set(LocalHeader, rt.nodes.Self())
+		req.Header.Set(ChangedHeader, at.Format(time.RFC3339Nano))
 		resp, err := rt.client.Do(req)
 		if err != nil {
 			continue
