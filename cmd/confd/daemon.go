@@ -52,7 +52,7 @@ type daemon struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	nodes    *cluster.Nodes    // [cluster]; nil on a node alone
+	nodes    *cluster.Nodes   // [cluster]; nil on a node alone
 	declarer cluster.Declarer // where a cluster node's catching up applies declarations
 }
 
