@@ -103,4 +103,7 @@ type ParticipantState struct {
 	// Cascade marks a cascade leg between nodes, not a person; Node is the other node.
 	Cascade bool   `json:"cascade,omitempty"`
 	Node    string `json:"node,omitempty"`
+	// People is, for a cascade leg on the room's owner, how many people are behind it: in
+	// the room on the other node, as that node last reported (cluster.Seats).
+	People int `json:"people,omitempty"`
 }

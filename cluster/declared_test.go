@@ -157,7 +157,7 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	rt := NewRouter(nodes, b, api, "tok")
+	rt := NewRouter(nodes, b, api, "tok", nil)
 	do := func(method, path string, header ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader("{}"))
 		for i := 0; i+1 < len(header); i += 2 {

@@ -1,10 +1,14 @@
 package cluster
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+
+	"confd/bridge"
 )
 
 // clusterPrefix is where the nodes' own API lives: requests one node makes of another, never
@@ -12,8 +16,8 @@ import (
 // the API token, which the nodes share, and LocalHeader.
 const clusterPrefix = "/api/cluster/"
 
-// serveCluster answers the nodes' own API: DeclarationsPath (catching up) and SeatsPath (a
-// room's limit across nodes).
+// serveCluster answers the nodes' own API: DeclarationsPath (catching up), SeatsPath (a
+// room's limit and roster across nodes) and NodesPath (who is up).
 func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if rt.token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) != 1 || r.Header.Get(LocalHeader) == "" {
@@ -24,9 +28,57 @@ func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == DeclarationsPath && r.Method == http.MethodGet:
 		rt.nodes.ServeDeclarations(w, rt.bridge)
+	case r.URL.Path == SeatsPath && r.Method == http.MethodPost && rt.seats != nil:
+		rt.seats.serve(w, r)
+	case r.URL.Path == NodesPath && r.Method == http.MethodGet:
+		rt.serveNodes(w)
 	default:
 		writeProblem(w, http.StatusNotFound, "no such route of the nodes' own API")
 	}
+}
+
+// NodesPath is the API path at which a node tells which nodes it sees up (GET: a list of
+// NodeState), the view its owners and seats follow.
+const NodesPath = "/api/cluster/nodes"
+
+// NodeState is one node as another sees it.
+type NodeState struct {
+	Name string `json:"name"`
+	Up   bool   `json:"up"`
+	Self bool   `json:"self,omitempty"`
+}
+
+func (rt *Router) serveNodes(w http.ResponseWriter) {
+	out := []NodeState{}
+	for _, n := range rt.nodes.All() {
+		out = append(out, NodeState{Name: n.Name, Up: rt.nodes.Up(n.Name), Self: n.Name == rt.nodes.Self()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// roster answers GET /api/rooms/ROOM here (the node's own API answers first), with the people
+// behind each cascade leg when this node owns the room and has their node's report (Seats).
+func (rt *Router) roster(w http.ResponseWriter, r *http.Request, room string) {
+	rec := httptest.NewRecorder()
+	rt.next.ServeHTTP(rec, r)
+	var st bridge.RoomState
+	if rec.Code == http.StatusOK && rt.seats != nil && json.Unmarshal(rec.Body.Bytes(), &st) == nil {
+		for i, p := range st.Participants {
+			if p.Cascade {
+				st.Participants[i].People = rt.seats.Behind(room, p.Node)
+			}
+		}
+		if body, err := json.Marshal(st); err == nil {
+			rec.Body = bytes.NewBuffer(append(body, '\n'))
+			rec.Header().Del("Content-Length")
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // writeProblem answers an error as the API does: JSON with "error".

@@ -43,16 +43,17 @@ type Router struct {
 	next   http.Handler
 	client *http.Client
 	token  string // the API token, which the nodes' own requests (/api/cluster/) carry
+	seats  *Seats // the owner's side of rooms' limits across nodes (SeatsPath); nil: none
 
 	mu      sync.Mutex
 	proxies map[string]*httputil.ReverseProxy
 }
 
 // NewRouter returns the cluster's API in front of next, the node's own API, whose token is
-// token.
-func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler, token string) *Router {
+// token; seats, when not nil, takes the other nodes' reports of their people (SeatsPath).
+func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler, token string, seats *Seats) *Router {
 	return &Router{nodes: nodes, bridge: b, next: next, client: &http.Client{Timeout: peerTimeout}, token: token,
-		proxies: map[string]*httputil.ReverseProxy{}}
+		seats: seats, proxies: map[string]*httputil.ReverseProxy{}}
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -75,10 +76,18 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if local {
+		if r.URL.Path == "/api/rooms/"+room && r.Method == http.MethodGet {
+			rt.roster(w, r, room) // a forwarded request reaches the owner so
+			return
+		}
 		rt.next.ServeHTTP(w, r)
 		return
 	}
 	owner := rt.nodes.Owner(room)
+	if owner.Name == rt.nodes.Self() && r.URL.Path == "/api/rooms/"+room && r.Method == http.MethodGet {
+		rt.roster(w, r, room)
+		return
+	}
 	if owner.Name == rt.nodes.Self() || rt.hasParticipant(room, participant) {
 		rt.next.ServeHTTP(w, r)
 		return

@@ -46,7 +46,9 @@ func (d *daemon) clusterAPI(a http.Handler, store *api.RoomStore) http.Handler {
 		return a
 	}
 	d.declarer = storedDeclarer{d.bridge, store}
-	return cluster.NewRouter(d.nodes, d.bridge, a, d.cfg.APIToken)
+	d.seats = cluster.NewSeats(d.nodes, d.bridge, d.cfg.APIToken, d.log)
+	d.bridge.SetSeats(d.seats) // before the legs take calls
+	return cluster.NewRouter(d.nodes, d.bridge, a, d.cfg.APIToken, d.seats)
 }
 
 // storedDeclarer applies catching up on declarations to the bridge and the state file.
@@ -89,6 +91,7 @@ func (d *daemon) startCluster() {
 		}
 		return err
 	}
-	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, catchUp, nil, d.log)
+	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, catchUp, d.seats.Forget, d.log)
 	go cluster.NewManager(d.nodes, d.bridge, d.sip, d.log).Run(d.ctx, every)
+	go d.seats.Run(d.ctx, every)
 }

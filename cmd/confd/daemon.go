@@ -54,6 +54,7 @@ type daemon struct {
 	done     chan struct{}
 	nodes    *cluster.Nodes   // [cluster]; nil on a node alone
 	declarer cluster.Declarer // where a cluster node's catching up applies declarations
+	seats    *cluster.Seats   // a room's limit across the nodes
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {

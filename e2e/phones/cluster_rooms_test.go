@@ -1,12 +1,16 @@
 package phones
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
+	"net/netip"
 	"testing"
 	"time"
 
 	"confd/cluster"
 	"confd/internal/testkit"
+	"confd/internal/testkit/gophone"
 )
 
 // The cluster's rooms as a user of a clustered bridge sees them (README "Several nodes"):
@@ -64,4 +68,107 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 			t.Errorf("node %s has room %s declared: %+v", c.names[i], room, st.Settings)
 		}
 	}
+}
+
+// refusedBusy reports whether err is a refusal with 486 Busy Here, a full room's answer.
+func refusedBusy(err error) bool {
+	var se *gophone.StatusError
+	return errors.As(err, &se) && se.Code == 486
+}
+
+// sees reports whether node i sees node j up (cluster.NodesPath).
+func (c *testCluster) sees(i, j int) bool {
+	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.NodesPath, nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set(cluster.LocalHeader, "test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var list []cluster.NodeState
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return false
+	}
+	for _, n := range list {
+		if n.Name == c.names[j] {
+			return n.Up
+		}
+	}
+	return false
+}
+
+// waitAllUp waits until every node sees every other up: until then a node that started first
+// takes itself for the owner of rooms that are another's.
+func (c *testCluster) waitAllUp() {
+	c.t.Helper()
+	ok := testkit.WaitFor(10*time.Second, func() bool {
+		for i := range c.nodes {
+			for j := range c.nodes {
+				if !c.sees(i, j) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if !ok {
+		c.t.Fatal("the nodes never all saw each other up")
+	}
+}
+
+// behind returns how many people the owner (node i) counts behind node's cascade leg in room
+// (its roster's "people"), or -1 when it has no cascade leg from node.
+func (c *testCluster) behind(i int, room, node string) int {
+	st, _ := c.localState(i, room)
+	for _, p := range st.Participants {
+		if p.Cascade && p.Node == node {
+			return p.People
+		}
+	}
+	return -1
+}
+
+// TestClusterRoomLimitHoldsAcrossNodes: a room of limit 2 (every node's config file) holds two
+// people in all, wherever they call: with Ada on a node that does not own it (cascaded to the
+// owner, whose roster shows one person behind the cascade leg, which takes no seat) and Bob on
+// the owner, Cy is refused 486 Busy Here, through Kamailio and straight at either other node,
+// as a full room on its owner refuses; when Ada hangs up, Cy gets in on the third node. When
+// that node dies, the owner frees its seat once it sees it down, and Dan gets in.
+func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
+	t.Parallel()
+	const room = "capped"
+	c := startCluster(t, "[[room]]\nname = \""+room+"\"\nlimit = 2\n")
+	c.waitAllUp()
+	owner := c.ownerIndex(room)
+	other, third := (owner+1)%3, (owner+2)%3
+	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
+	if on := c.landedOn(room, "Ada"); on != other {
+		t.Fatalf("Ada, who called node %s, is on node %s", c.names[other], c.names[on])
+	}
+	if !testkit.WaitFor(5*time.Second, func() bool { return c.behind(owner, room, c.names[other]) == 1 }) {
+		t.Fatalf("the owner's roster: %d people behind node %s's cascade, want Ada", c.behind(owner, room, c.names[other]), c.names[other])
+	}
+	c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
+	c.landedOn(room, "Bob")
+	for _, via := range []netip.AddrPort{c.kam, c.nodes[third].sip, c.nodes[other].sip} {
+		if _, err := c.dial(via, room, "Cy", toneCy); !refusedBusy(err) {
+			t.Errorf("Cy calls the full room via %s: %v, want 486 Busy Here", via, err)
+		}
+	}
+	_ = ada.Close()
+	if !testkit.WaitFor(5*time.Second, func() bool { return c.behind(owner, room, c.names[other]) <= 0 }) {
+		t.Fatalf("the owner still counts %d people on node %s after Ada left", c.behind(owner, room, c.names[other]), c.names[other])
+	}
+	c.mustDial(c.nodes[third].sip, room, "Cy", toneCy)
+	c.landedOn(room, "Cy")
+	if _, err := c.dial(c.nodes[other].sip, room, "Dan", toneAda); !refusedBusy(err) {
+		t.Errorf("Dan calls the room full again (Bob, Cy): %v, want 486 Busy Here", err)
+	}
+	c.kill(third)
+	if !testkit.WaitFor(5*time.Second, func() bool { return !c.sees(owner, third) }) {
+		t.Fatalf("the owner never saw node %s go down", c.names[third])
+	}
+	c.mustDial(c.nodes[other].sip, room, "Dan", toneAda)
+	c.landedOn(room, "Dan")
 }
