@@ -21,6 +21,7 @@ type seatNode struct {
 	nodes  *Nodes
 	bridge *bridge.Bridge
 	seats  *Seats
+	server *httptest.Server
 }
 
 // twoSeatNodes starts nodes a and b, each with the declared rooms, listening on httptest
@@ -40,7 +41,7 @@ func twoSeatNodes(t *testing.T, rooms map[string]bridge.RoomSettings) (a, b *sea
 	var out [2]*seatNode
 	for i, self := range []string{"a", "b"} {
 		cfg.Self = self
-		n := &seatNode{nodes: NewNodes(cfg), bridge: bridge.New(bridge.Config{Rooms: rooms})}
+		n := &seatNode{nodes: NewNodes(cfg), bridge: bridge.New(bridge.Config{Rooms: rooms}), server: servers[i]}
 		t.Cleanup(n.bridge.Close)
 		n.seats = NewSeats(n.nodes, n.bridge, "tok", log)
 		n.bridge.SetSeats(n.seats)
@@ -98,8 +99,7 @@ func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
 		t.Errorf("a counts %d people on b, which went down", got)
 	}
 
-	cancel()
-	b.nodes.nodes[0].HTTP = "127.0.0.1:1" // a no longer answers b (nothing listens there)
+	a.server.Close() // a no longer answers b
 	if _, err := b.bridge.Join(room, bridge.ParticipantInfo{Kind: "sip", Name: "Dan"}, &nullLeg{}); err != nil {
 		t.Errorf("Dan joins b, with Cy there and Bob on a, which does not answer: %v; want b's own count (1 of 2)", err)
 	}
