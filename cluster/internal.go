@@ -74,11 +74,7 @@ func (rt *Router) roster(w http.ResponseWriter, r *http.Request, room string) {
 			rec.Header().Del("Content-Length")
 		}
 	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
+	replay(w, rec)
 }
 
 // writeProblem answers an error as the API does: JSON with "error".

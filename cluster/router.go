@@ -114,11 +114,7 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, l
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	rt.next.ServeHTTP(rec, r)
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
+	replay(w, rec)
 	if rec.Code >= 300 {
 		return
 	}
@@ -154,6 +150,15 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, l
 		}
 		resp.Body.Close()
 	}
+}
+
+// replay answers with what the node's own API answered into rec.
+func replay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // roomOf returns ROOM and, when named, ID of /api/rooms/ROOM[/participants/ID[/...]].
@@ -201,11 +206,7 @@ func (rt *Router) listRooms(w http.ResponseWriter, r *http.Request, local bool) 
 	rt.next.ServeHTTP(rec, r)
 	var mine []bridge.RoomSummary
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &mine) != nil {
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
+		replay(w, rec)
 		return
 	}
 	byRoom := map[string]*RoomSummary{}

@@ -243,40 +243,26 @@ func (s *Seats) Forget(node string) {
 // interval for every room (which also tells a new owner after a re-homing), and forgets
 // reports about rooms this node no longer owns, until ctx ends.
 func (s *Seats) Run(ctx context.Context, interval time.Duration) {
-	sub := s.bridge.Bus().Subscribe("", 1024, "")
-	defer sub.Close()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e := <-sub.C:
-			if e.Type == bridge.EventLeave || e.Type == bridge.EventJoin {
-				go s.sync(e.Room)
-			}
-		case <-t.C:
-			rooms := map[string]bool{}
-			for _, r := range s.bridge.Rooms() {
-				rooms[r.Room] = r.Participants > 0
-			}
-			s.mu.Lock()
-			for r := range s.reported {
-				rooms[r] = true
-			}
-			for r := range s.held {
-				if s.nodes.Owner(r).Name != s.nodes.Self() {
-					delete(s.held, r)
-				}
-			}
-			s.mu.Unlock()
-			for r, busy := range rooms {
-				if busy {
-					s.sync(r)
-				}
+	watch(ctx, s.bridge, interval, func(e bridge.Event) {
+		if e.Type == bridge.EventLeave || e.Type == bridge.EventJoin {
+			go s.sync(e.Room)
+		}
+	}, func() {
+		s.mu.Lock()
+		var reported []string
+		for r := range s.reported {
+			reported = append(reported, r)
+		}
+		for r := range s.held {
+			if s.nodes.Owner(r).Name != s.nodes.Self() {
+				delete(s.held, r)
 			}
 		}
-	}
+		s.mu.Unlock()
+		for _, r := range roomsWith(s.bridge, reported) {
+			s.sync(r)
+		}
+	})
 }
 
 // serve answers a node's seatReport as the room's owner: the node's people are recorded, unless
