@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,8 +134,9 @@ func (c *testCluster) behind(i int, room, node string) int {
 // people in all, wherever they call: with Ada on a node that does not own it (cascaded to the
 // owner, whose roster shows one person behind the cascade leg, which takes no seat) and Bob on
 // the owner, Cy is refused 486 Busy Here, through Kamailio and straight at either other node,
-// as a full room on its owner refuses; when Ada hangs up, Cy gets in on the third node. When
-// that node dies, the owner frees its seat once it sees it down, and Dan gets in.
+// and a browser's WHIP 409, as a full room on its owner refuses; when Ada hangs up, Cy gets in
+// on the third node. When that node dies, the owner frees its seat once it sees it down, and
+// Dan gets in.
 func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	t.Parallel()
 	const room = "capped"
@@ -154,6 +156,16 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	for _, via := range []netip.AddrPort{c.kam, c.nodes[third].sip, c.nodes[other].sip} {
 		if _, err := c.dial(via, room, "Cy", toneCy); !refusedBusy(err) {
 			t.Errorf("Cy calls the full room via %s: %v, want 486 Busy Here", via, err)
+		}
+	}
+	for _, i := range []int{other, third} { // a browser is refused as a phone is: WHIP's 409
+		resp, err := http.Post(c.nodes[i].base+"/whip/"+room, "application/sdp", strings.NewReader("v=0\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict {
+			t.Errorf("WHIP into the full room on node %s: %s, want 409", c.names[i], resp.Status)
 		}
 	}
 	_ = ada.Close()
