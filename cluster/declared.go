@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -159,28 +160,42 @@ func (n *Nodes) CatchUp(ctx context.Context, d Declarer, client *http.Client, to
 	}
 	var caught Caught
 	for room, x := range best {
-		if !theirs[room] {
-			continue
+		if theirs[room] {
+			n.apply(d, x, mine[room], &caught)
 		}
-		old, had := mine[room]
-		var err error
-		switch {
-		case x.Declared:
-			if err = d.Declare(room, x.Settings); err == nil {
-				caught.Declared++
-			}
-		case had && old.Declared:
-			if err = d.Undeclare(room); err == nil {
-				caught.Undeclared++
-			}
-		}
-		if err != nil {
-			caught.Failed = append(caught.Failed, fmt.Sprintf("%s: %v", room, err))
-			continue
-		}
-		n.Changed(room, x.Declared, x.Changed)
 	}
 	return caught, nil
+}
+
+// apply makes x, newer than old (this node's declaration of the room when the catch-up began),
+// this node's, unless an API request changed the room since, later than x.
+func (n *Nodes) apply(d Declarer, x, old Declaration, caught *Caught) {
+	n.applyMu.Lock()
+	defer n.applyMu.Unlock()
+	n.declMu.Lock()
+	now, changed := n.ledger.changed[x.Room]
+	n.declMu.Unlock()
+	if changed && !now.Equal(old.Changed) && !x.Changed.After(now) {
+		return
+	}
+	var err error
+	switch {
+	case x.Declared:
+		if err = d.Declare(x.Room, x.Settings); err == nil {
+			caught.Declared++
+		}
+	default:
+		if err = d.Undeclare(x.Room); err == nil {
+			caught.Undeclared++
+		} else if errors.Is(err, bridge.ErrNoRoom) {
+			err = nil // not declared here: the tombstone only is kept
+		}
+	}
+	if err != nil {
+		caught.Failed = append(caught.Failed, fmt.Sprintf("%s: %v", x.Room, err))
+		return
+	}
+	n.Changed(x.Room, x.Declared, x.Changed)
 }
 
 // ServeDeclarations answers GET DeclarationsPath with this node's declarations (the caller has

@@ -205,3 +205,28 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 		}
 	}
 }
+
+// TestCatchUpKeepsAChangeMadeMeanwhile: a catch-up that found a peer's change newer than this
+// node's declaration does not put it over a later change made through the API here while the
+// catch-up ran; one older than the peer's is replaced.
+func TestCatchUpKeepsAChangeMadeMeanwhile(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	nodes := threeNodes("a")
+	br := bridge.New(bridge.Config{})
+	defer br.Close()
+	before := Declaration{Room: "r", Declared: true, Settings: bridge.RoomSettings{PIN: "1"}, Changed: t0}
+	_ = br.Declare("r", before.Settings)
+	nodes.Changed("r", true, t0)
+	// The API changes the room (at t0+3) after the catch-up read this node's declarations.
+	_ = br.Declare("r", bridge.RoomSettings{PIN: "3"})
+	nodes.Changed("r", true, t0.Add(3*time.Minute))
+	var caught Caught
+	nodes.apply(br, Declaration{Room: "r", Changed: t0.Add(2 * time.Minute)}, before, &caught)
+	if s, ok := br.Declared()["r"]; !ok || s.PIN != "3" || caught.Undeclared != 0 {
+		t.Errorf("after a catch-up of an older deletion: declared %v with %+v (%+v); want the API's PIN 3", ok, s, caught)
+	}
+	nodes.apply(br, Declaration{Room: "r", Changed: t0.Add(4 * time.Minute)}, before, &caught)
+	if _, ok := br.Declared()["r"]; ok || caught.Undeclared != 1 {
+		t.Errorf("after a catch-up of a later deletion: declared %v (%+v), want it undeclared", ok, caught)
+	}
+}

@@ -13,13 +13,16 @@ import (
 // is called after the first round in which another node is up, at the start, after a round
 // that found none (this node was cut off, or alone), and after a round in which a node seen
 // down came back (it may hold changes made while the two could not talk), again each round
-// until it returns nil: this node catches up on what it missed (Nodes.CatchUp). gone, when
-// not nil, is called with a node seen going down (its seats are freed, seats.go).
+// until it returns nil: this node catches up on what it missed (Nodes.CatchUp). It also
+// catches up antiEntropy after the last time: a change made while the node that took it saw
+// this one down, and this one saw nobody down, reaches it so. gone, when not nil, is called
+// with a node seen going down (its seats are freed, seats.go).
 func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func() bool, rejoin func(context.Context) error, gone func(node string), log *slog.Logger) {
 	client := &http.Client{Timeout: interval}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	behind := true // a catch-up is due: at the start, or since a round that found none
+	caughtUp := time.Now()
 	for {
 		others := 0
 		for _, x := range n.nodes {
@@ -40,6 +43,9 @@ func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func()
 				others++
 			}
 		}
+		if time.Since(caughtUp) >= antiEntropy {
+			behind = true // whatever two nodes' views of each other missed
+		}
 		switch {
 		case others == 0:
 			behind = true
@@ -47,7 +53,7 @@ func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func()
 			if err := rejoin(ctx); err != nil {
 				log.Warn("cluster catch-up", "err", err)
 			} else {
-				behind = false
+				behind, caughtUp = false, time.Now()
 			}
 		}
 		select {
@@ -57,6 +63,9 @@ func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func()
 		}
 	}
 }
+
+// antiEntropy is the longest time between two catch-ups.
+const antiEntropy = 30 * time.Second
 
 func ready(ctx context.Context, c *http.Client, url string) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

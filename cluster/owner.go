@@ -27,6 +27,9 @@ type Nodes struct {
 
 	declMu sync.Mutex
 	ledger ledger // declared.go
+	// applyMu makes a declaration's change and its record one step: an API request's
+	// (Router.declare) and a catch-up's, which must not put back an older change.
+	applyMu sync.Mutex
 }
 
 // NewNodes returns the nodes of cfg (validated by config.Validate), every one up.

@@ -112,20 +112,21 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, l
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := httptest.NewRecorder()
-	rt.next.ServeHTTP(rec, r)
-	replay(w, rec)
-	if rec.Code >= 300 {
-		return
-	}
 	at := time.Now()
 	if local {
 		if t, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader)); err == nil {
 			at = t
 		}
 	}
-	rt.nodes.Changed(room, r.Method == http.MethodPut, at)
-	if local {
+	rec := httptest.NewRecorder()
+	rt.nodes.applyMu.Lock()
+	rt.next.ServeHTTP(rec, r)
+	if rec.Code < 300 {
+		rt.nodes.Changed(room, r.Method == http.MethodPut, at)
+	}
+	rt.nodes.applyMu.Unlock()
+	replay(w, rec)
+	if rec.Code >= 300 || local {
 		return
 	}
 	for _, n := range rt.nodes.All() {

@@ -40,6 +40,7 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 	t.Parallel()
 	const room = "leftover"
 	c := startCluster(t, "[[room]]\nname = \""+room+"\"\npin = \"1234\"\n")
+	c.waitAllUp() // the DELETE reaches every node that is up in the owner's view
 	owner := c.ownerIndex(room)
 	away, third := (owner+1)%3, (owner+2)%3
 	c.kill(away)
