@@ -60,8 +60,7 @@ func (b *Bridge) WithPeople(room string, f func(people int, s RoomSettings)) {
 	defer b.mu.Unlock()
 	r, ok := b.rooms[room]
 	if !ok {
-		s, _ := b.declared[room]
-		f(0, s)
+		f(0, b.declared[room])
 		return
 	}
 	r.do(func() { f(peopleIn(r.parts), r.settings) })

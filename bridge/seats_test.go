@@ -8,14 +8,20 @@ import (
 	"confd/codec"
 )
 
-// fakeSeats is a room's owner elsewhere with room for free more people, holding elsewhere of
-// them (its answer when this node owns the room), recording reservations and their ends.
+// fakeSeats is, for a room owned elsewhere, an owner with room for free more people, and for a
+// room owned here, elsewhere people on other nodes; it records reservations and their ends.
 type fakeSeats struct {
 	mu        sync.Mutex
 	free      int
 	elsewhere int
 	taken     []string
 	released  []bool
+}
+
+func (f *fakeSeats) set(free, elsewhere int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.free, f.elsewhere = free, elsewhere
 }
 
 func (f *fakeSeats) Elsewhere(string) int {
@@ -76,10 +82,8 @@ func TestRoomLimitCountsPeopleOnOtherNodes(t *testing.T) {
 		t.Errorf("seats taken %q, released (joined) %v; want Ada's only, released once she was in", seats.taken, seats.released)
 	}
 
-	seats.elsewhere = 1 // "mine" is owned here (the fake answers Full false only while it has seats)
-	seats.free = 10
+	seats.set(10, 1) // one person on another node in "mine", owned here
 	mustJoin(t, b, "mine", info("Cy"), &fakeLeg{})
-	seats.free = 10
 	if _, err := b.Admit("mine"); !errors.Is(err, ErrRoomFull) {
 		t.Errorf("Admit with Cy here and one person on another node, limit 2: %v, want ErrRoomFull", err)
 	}
@@ -92,7 +96,7 @@ func TestRoomLimitCountsPeopleOnOtherNodes(t *testing.T) {
 	if _, err := b.Move("other", eve.ID(), MoveRequest{Room: "mine"}); !errors.Is(err, ErrRoomFull) {
 		t.Errorf("Eve moved into the full room: %v, want ErrRoomFull", err)
 	}
-	seats.elsewhere = 0
+	seats.set(10, 0)
 	if _, err := b.Move("other", eve.ID(), MoveRequest{Room: "mine"}); err != nil {
 		t.Errorf("Eve moved once the other node's person left: %v", err)
 	}
