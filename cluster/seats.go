@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,13 +70,15 @@ type Seats struct {
 	held     map[string]map[string]int // as owner: room → node → people there
 	inflight map[string]int            // people granted a seat here, not yet in the room
 	reported map[string]int            // what this node last told each room's owner
-	rooms    map[string]*sync.Mutex    // one report at a time per room, in order
+	// reporting holds one report at a time per room, so that they reach the owner in order (a
+	// room's lock is reporting[stripe(room)]).
+	reporting [64]sync.Mutex
 }
 
 // NewSeats returns the Seats of the node, asking owners with the API token.
 func NewSeats(nodes *Nodes, b *bridge.Bridge, token string, log *slog.Logger) *Seats {
 	return &Seats{nodes: nodes, bridge: b, token: token, log: log, client: &http.Client{Timeout: seatTimeout},
-		held: map[string]map[string]int{}, inflight: map[string]int{}, reported: map[string]int{}, rooms: map[string]*sync.Mutex{}}
+		held: map[string]map[string]int{}, inflight: map[string]int{}, reported: map[string]int{}}
 }
 
 // Elsewhere implements bridge.Seats: the people other nodes reported in room, when this node
@@ -133,7 +136,7 @@ func (s *Seats) Take(room string, limit int) (func(joined bool), error) {
 // then in flight unless the owner refused it) and returns how many it counts on every node.
 // An owner that does not answer refuses nothing: a reservation is granted on this node's count.
 func (s *Seats) report(room string, reserve bool) (total int, err error) {
-	lock := s.roomLock(room)
+	lock := &s.reporting[stripe(room, len(s.reporting))]
 	lock.Lock()
 	defer lock.Unlock()
 	defer func() {
@@ -185,15 +188,11 @@ func (s *Seats) report(room string, reserve bool) (total int, err error) {
 	return 0, fmt.Errorf("%w: %s %s: %s %s", ErrPeer, owner.Name, SeatsPath, resp.Status, ans.Error)
 }
 
-func (s *Seats) roomLock(room string) *sync.Mutex {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.rooms[room]
-	if l == nil {
-		l = &sync.Mutex{}
-		s.rooms[room] = l
-	}
-	return l
+// stripe returns which of n locks is room's.
+func stripe(room string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(room))
+	return int(h.Sum32() % uint32(n))
 }
 
 // sync reports this node's people in room to its owner when it has people there or reported
@@ -213,7 +212,6 @@ func (s *Seats) sync(room string) {
 	defer s.mu.Unlock()
 	if s.reported[room] == 0 && s.inflight[room] == 0 {
 		delete(s.reported, room)
-		delete(s.rooms, room)
 	}
 }
 
