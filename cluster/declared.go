@@ -110,8 +110,11 @@ func (n *Nodes) Declarations(d Declarer) []Declaration {
 type Caught struct {
 	Declared, Undeclared int
 	// Failed lists the changes this node could not apply (a hold music file it lacks), as
-	// "room: error"; the room keeps what it had here.
+	// "room: error" (the room keeps what it had here), and the nodes it could not tell to
+	// catch up.
 	Failed []string
+	// Behind lists the nodes asked that lacked a change, told to catch up.
+	Behind []string
 }
 
 // CatchUp makes d's declarations the cluster's: for each room, the newest change among this
@@ -124,9 +127,9 @@ func (n *Nodes) CatchUp(ctx context.Context, d Declarer, client *http.Client, to
 		mine[x.Room] = x
 	}
 	best := maps.Clone(mine)
-	theirs := map[string]bool{}    // best[room] is another node's
-	fromOwner := map[string]bool{} // and that node is the room's owner
-	asked := 0
+	theirs := map[string]bool{}                  // best[room] is another node's
+	fromOwner := map[string]bool{}               // and that node is the room's owner
+	lists := map[string]map[string]Declaration{} // what each node asked has, by room
 	var lastErr error
 	for _, peer := range n.All() {
 		if peer.Name == n.self || !n.Up(peer.Name) {
@@ -137,7 +140,10 @@ func (n *Nodes) CatchUp(ctx context.Context, d Declarer, client *http.Client, to
 			lastErr = err
 			continue
 		}
-		asked++
+		lists[peer.Name] = map[string]Declaration{}
+		for _, x := range list {
+			lists[peer.Name][x.Room] = x
+		}
 		for _, x := range list {
 			if !bridge.ValidRoomName(x.Room) {
 				continue
@@ -152,7 +158,7 @@ func (n *Nodes) CatchUp(ctx context.Context, d Declarer, client *http.Client, to
 			}
 		}
 	}
-	if asked == 0 {
+	if len(lists) == 0 {
 		if lastErr == nil {
 			lastErr = ErrNoPeer
 		}
@@ -164,8 +170,29 @@ func (n *Nodes) CatchUp(ctx context.Context, d Declarer, client *http.Client, to
 			n.apply(d, x, mine[room], &caught)
 		}
 	}
+	// A node asked that lacks a newer change is told to catch up (CatchUpPath): the node that
+	// took the change may have seen it down then, while it saw nobody down.
+	for peer, has := range lists {
+		for room, x := range best {
+			if y, ok := has[room]; !ok || x.newer(y) {
+				node, _ := n.Node(peer)
+				caught.Behind = append(caught.Behind, peer)
+				if err := post(ctx, client, node, CatchUpPath, token); err != nil {
+					caught.Failed = append(caught.Failed, fmt.Sprintf("telling %s to catch up: %v", peer, err))
+				}
+				break
+			}
+		}
+	}
 	return caught, nil
 }
+
+// CatchUpPath is the API path at which a node is told to catch up (POST, 204): another node
+// found it lacks a change.
+const CatchUpPath = "/api/cluster/catch-up"
+
+// Nudge makes Watch catch up at its next round (CatchUpPath).
+func (n *Nodes) Nudge() { n.nudged.Store(true) }
 
 // apply makes x, newer than old (this node's declaration of the room when the catch-up began),
 // this node's, unless an API request changed the room since, later than x.
@@ -203,6 +230,25 @@ func (n *Nodes) apply(d Declarer, x, old Declaration, caught *Caught) {
 func (n *Nodes) ServeDeclarations(w http.ResponseWriter, d Declarer) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(n.Declarations(d))
+}
+
+// post sends node an empty POST at path as a node's request, and wants 204.
+func post(ctx context.Context, client *http.Client, node Node, path, token string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+node.HTTP+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set(LocalHeader, "catch-up")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("%w: %s %s: %s", ErrPeer, node.Name, path, resp.Status)
+	}
+	return nil
 }
 
 // getJSON asks node for path, marked as a node's request (LocalHeader: answered from its own

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,14 +17,21 @@ import (
 )
 
 // fakePeer answers a node's GET DeclarationsPath with decls, as a node's Router does, and
-// checks that it was asked as a node, with the token.
-func fakePeer(t *testing.T, decls ...Declaration) *httptest.Server {
+// takes POST CatchUpPath (counted in nudged), checking that it was asked as a node, with the
+// token.
+func fakePeer(t *testing.T, nudged *atomic.Int32, decls ...Declaration) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get(LocalHeader) == "" || r.URL.Path != DeclarationsPath {
+		switch {
+		case r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get(LocalHeader) == "":
 			w.WriteHeader(http.StatusUnauthorized)
-			return
+		case r.URL.Path == DeclarationsPath:
+			_ = json.NewEncoder(w).Encode(decls)
+		case r.URL.Path == CatchUpPath && r.Method == http.MethodPost:
+			nudged.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.WriteHeader(http.StatusNotFound)
 		}
-		_ = json.NewEncoder(w).Encode(decls)
 	}))
 	t.Cleanup(s.Close)
 	return s
@@ -54,13 +62,15 @@ func ownedBy(node string) string {
 // node where it was deleted, and the room is forgotten when the call ends); a PIN changed twice
 // is the later one's, whoever holds it; a config file's room (no time) that a lacks is taken,
 // one it has is kept, and a tie between two others' goes to the owner's; a room declared here
-// after the others' changes (while a was alone) stays; and the tombstones a learnt it passes on.
+// after the others' changes (while a was alone) stays, and b and c, which lack some of these
+// changes, are told to catch up; the tombstones a learnt it passes on.
 // With every other node down it reports ErrNoPeer, for a later try.
 func TestCatchUpConvergesOnTheNewestChange(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 	ownedByB, ownedByC := ownedBy("b"), ownedBy("c")
-	b := fakePeer(t,
+	var bNudged, cNudged atomic.Int32
+	b := fakePeer(t, &bNudged,
 		Declaration{Room: "deleted", Changed: at(2)},
 		Declaration{Room: "repinned", Declared: true, Settings: bridge.RoomSettings{PIN: "2222"}, Changed: at(3)},
 		Declaration{Room: "fromfile", Declared: true, Settings: bridge.RoomSettings{PIN: "9"}},
@@ -69,7 +79,7 @@ func TestCatchUpConvergesOnTheNewestChange(t *testing.T) {
 		Declaration{Room: ownedByC, Declared: true, Settings: bridge.RoomSettings{Limit: 2}},
 		Declaration{Room: "alone", Changed: at(1)},
 	)
-	c := fakePeer(t,
+	c := fakePeer(t, &cNudged,
 		Declaration{Room: "repinned", Declared: true, Settings: bridge.RoomSettings{PIN: "3333"}, Changed: at(2)},
 		Declaration{Room: ownedByB, Declared: true, Settings: bridge.RoomSettings{Limit: 3}},
 		Declaration{Room: ownedByC, Declared: true, Settings: bridge.RoomSettings{Limit: 3}},
@@ -86,6 +96,9 @@ func TestCatchUpConvergesOnTheNewestChange(t *testing.T) {
 	got, err := nodes.CatchUp(context.Background(), br, http.DefaultClient, "tok")
 	if err != nil || got.Declared != 4 || got.Undeclared != 1 || len(got.Failed) != 0 {
 		t.Fatalf("CatchUp: %+v, %v; want 4 declared (repinned, fromfile, the two tied), 1 undeclared", got, err)
+	}
+	if bNudged.Load() != 1 || cNudged.Load() != 1 || len(got.Behind) != 2 {
+		t.Errorf("b told to catch up %d times, c %d (%q); want each once (b lacks alone's declaration, c the deletion)", bNudged.Load(), cNudged.Load(), got.Behind)
 	}
 	want := map[string]bridge.RoomSettings{
 		"repinned": {PIN: "2222"}, "fromfile": {PIN: "9"}, "kept": {PIN: "7"}, "alone": {Locked: true},

@@ -14,8 +14,9 @@ import (
 // that found none (this node was cut off, or alone), and after a round in which a node seen
 // down came back (it may hold changes made while the two could not talk), again each round
 // until it returns nil: this node catches up on what it missed (Nodes.CatchUp). It also
-// catches up antiEntropy after the last time: a change made while the node that took it saw
-// this one down, and this one saw nobody down, reaches it so. gone, when not nil, is called
+// catches up when another node tells it to (Nudge: that node found it lacks a change, made
+// while the node that took it saw this one down and this one saw nobody down), and
+// antiEntropy after the last time in any case. gone, when not nil, is called
 // with a node seen going down (its seats are freed, seats.go).
 func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func() bool, rejoin func(context.Context) error, gone func(node string), log *slog.Logger) {
 	client := &http.Client{Timeout: interval}
@@ -43,7 +44,7 @@ func (n *Nodes) Watch(ctx context.Context, interval time.Duration, selfUp func()
 				others++
 			}
 		}
-		if time.Since(caughtUp) >= antiEntropy {
+		if n.nudged.Swap(false) || time.Since(caughtUp) >= antiEntropy {
 			behind = true // whatever two nodes' views of each other missed
 		}
 		switch {

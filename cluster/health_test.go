@@ -18,7 +18,7 @@ import (
 // TestWatchCatchesUpWhenANodeComesBack: a node catches up at its start, not again while the
 // others stay up, and again when a node it saw down is back (which may hold changes made while
 // the two could not talk), trying each round until the catch-up succeeds; a node seen going
-// down is handed to gone (its seats are freed).
+// down is handed to gone (its seats are freed); and when another node tells it to (Nudge).
 func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
 	var ready atomic.Bool
 	ready.Store(true)
@@ -76,4 +76,7 @@ func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
 	failing = false
 	mu.Unlock()
 	eventually(t, "the catch-up never succeeded", func() bool { n := count(); time.Sleep(50 * time.Millisecond); return count() == n })
+	n := count()
+	nodes.Nudge()
+	eventually(t, "no catch-up when told to", func() bool { return count() == n+1 })
 }

@@ -16,8 +16,8 @@ import (
 // the API token, which the nodes share, and LocalHeader.
 const clusterPrefix = "/api/cluster/"
 
-// serveCluster answers the nodes' own API: DeclarationsPath (catching up), SeatsPath (a
-// room's limit and roster across nodes) and NodesPath (who is up).
+// serveCluster answers the nodes' own API: DeclarationsPath and CatchUpPath (catching up),
+// SeatsPath (a room's limit and roster across nodes) and NodesPath (who is up).
 func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if rt.token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) != 1 || r.Header.Get(LocalHeader) == "" {
@@ -32,6 +32,9 @@ func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 		rt.seats.serve(w, r)
 	case r.URL.Path == NodesPath && r.Method == http.MethodGet:
 		rt.serveNodes(w)
+	case r.URL.Path == CatchUpPath && r.Method == http.MethodPost:
+		rt.nodes.Nudge()
+		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeProblem(w, http.StatusNotFound, "no such route of the nodes' own API")
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"confd/internal/config"
@@ -30,6 +31,7 @@ type Nodes struct {
 	// applyMu makes a declaration's change and its record one step: an API request's
 	// (Router.declare) and a catch-up's, which must not put back an older change.
 	applyMu sync.Mutex
+	nudged  atomic.Bool // another node told this one to catch up (Nudge)
 }
 
 // NewNodes returns the nodes of cfg (validated by config.Validate), every one up.

@@ -84,9 +84,9 @@ func (d *daemon) startCluster() {
 	catchUp := func(ctx context.Context) error {
 		n, err := d.nodes.CatchUp(ctx, d.declarer, client, d.cfg.APIToken)
 		if err == nil {
-			d.log.Info("cluster: caught up on room declarations", "declared", n.Declared, "undeclared", n.Undeclared)
+			d.log.Info("cluster: caught up on room declarations", "declared", n.Declared, "undeclared", n.Undeclared, "told_to_catch_up", n.Behind)
 			for _, f := range n.Failed {
-				d.log.Warn("cluster: a room's declaration could not be applied here", "err", f)
+				d.log.Warn("cluster: catching up", "err", f)
 			}
 		}
 		return err
