@@ -234,13 +234,7 @@ func (n *Nodes) ServeDeclarations(w http.ResponseWriter, d Declarer) {
 
 // post sends node an empty POST at path as a node's request, and wants 204.
 func post(ctx context.Context, client *http.Client, node Node, path, token string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+node.HTTP+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set(LocalHeader, "catch-up")
-	resp, err := client.Do(req)
+	resp, err := ask(ctx, client, node, http.MethodPost, path, token, nil)
 	if err != nil {
 		return err
 	}
@@ -251,16 +245,9 @@ func post(ctx context.Context, client *http.Client, node Node, path, token strin
 	return nil
 }
 
-// getJSON asks node for path, marked as a node's request (LocalHeader: answered from its own
-// state, never forwarded), and decodes the answer into v.
+// getJSON asks node for path as a node's request and decodes the answer into v.
 func getJSON(ctx context.Context, client *http.Client, node Node, path, token string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+node.HTTP+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set(LocalHeader, "catch-up")
-	resp, err := client.Do(req)
+	resp, err := ask(ctx, client, node, http.MethodGet, path, token, nil)
 	if err != nil {
 		return err
 	}
@@ -273,4 +260,19 @@ func getJSON(ctx context.Context, client *http.Client, node Node, path, token st
 		return fmt.Errorf("%w: %s %s: %s", ErrPeer, node.Name, path, resp.Status)
 	}
 	return json.Unmarshal(body, v)
+}
+
+// ask sends node a request of this node's (LocalHeader: answered from its own state, never
+// forwarded) with the API token and body as JSON when not nil.
+func ask(ctx context.Context, client *http.Client, node Node, method, path, token string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+node.HTTP+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set(LocalHeader, "node")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return client.Do(req)
 }

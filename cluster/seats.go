@@ -160,14 +160,7 @@ func (s *Seats) report(room string, reserve bool) (total int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), seatTimeout)
 	defer cancel()
 	body, _ := json.Marshal(seatReport{Room: room, Node: s.nodes.Self(), People: people, Reserve: reserve})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+owner.HTTP+SeatsPath, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(LocalHeader, s.nodes.Self())
-	resp, err := s.client.Do(req)
+	resp, err := ask(ctx, s.client, owner, http.MethodPost, SeatsPath, s.token, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
