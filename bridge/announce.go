@@ -90,7 +90,8 @@ func (r *Room) announceArrival(p *Participant, moved bool) {
 	if !p.person() {
 		return
 	}
-	others := peopleIn(r.parts) - 1
+	people, _ := r.roomCensus() // on every node
+	others := people - 1
 	if others == 0 {
 		r.stopAnnouncements() // what was left playing to an emptied room is for no one now
 	}

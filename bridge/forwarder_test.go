@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"confd/codec"
+	"confd/internal/testkit/rtptest"
 )
 
 // TestInternalParticipantsDoNotFillARoom: a room's limit counts people only: a recorder or a
@@ -13,7 +14,7 @@ func TestInternalParticipantsDoNotFillARoom(t *testing.T) {
 	defer b.Close()
 	pcmu := codec.Format{Codec: codec.PCMU}
 	join := func(kind string) (*Participant, error) {
-		return b.Join("r", ParticipantInfo{Name: kind, Kind: kind, Output: pcmu}, mediaLeg{})
+		return b.Join("r", ParticipantInfo{Name: kind, Kind: kind, Output: pcmu}, rtptest.NopLeg{})
 	}
 	if _, err := join("sip"); err != nil {
 		t.Fatal(err)
@@ -21,7 +22,7 @@ func TestInternalParticipantsDoNotFillARoom(t *testing.T) {
 	if _, err := join("recorder"); err != nil {
 		t.Fatalf("a recorder in a room with a free place: %v", err)
 	}
-	if _, err := b.JoinForwarder("r", "", pcmu, 0, mediaLeg{}); err != nil {
+	if _, err := b.JoinForwarder("r", "", pcmu, 0, rtptest.NopLeg{}); err != nil {
 		t.Fatalf("a forwarder: %v", err)
 	}
 	if _, err := join("sip"); err != nil {
@@ -30,7 +31,7 @@ func TestInternalParticipantsDoNotFillARoom(t *testing.T) {
 	if _, err := join("sip"); err == nil {
 		t.Fatal("a third person joined a room of 2")
 	}
-	if _, err := b.JoinForwarder("r", "", pcmu, 0, mediaLeg{}); err != nil {
+	if _, err := b.JoinForwarder("r", "", pcmu, 0, rtptest.NopLeg{}); err != nil {
 		t.Fatalf("a forwarder in a full room: %v", err)
 	}
 	if st, _ := b.RoomState("r"); len(st.Participants) != 2 {

@@ -375,6 +375,7 @@ type program struct {
 	src   loop
 	mid   mixer.ID // its mixer id, 0 until first played
 	on    bool
+	gen   uint64 // counts the times it was put into the mix (census.go keeps it off cascades)
 }
 
 // play puts intro (once) and then m (looped) into the room's mix from the next tick. A program
@@ -398,6 +399,7 @@ func (r *Room) play(intro, m *HoldMusic) {
 		return
 	}
 	pg.on = true
+	pg.gen++
 }
 
 // stopProgram takes the program out of the room's mix at once: the next tick has none of it.

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,34 +22,7 @@ const musicHz = 520.0
 // writeWAV writes seconds of a tone at hz as 16-bit PCM WAV at rate with channels.
 func writeWAV(t *testing.T, rate, channels int, hz, seconds float64) string {
 	t.Helper()
-	n := int(float64(rate) * seconds)
-	pcm := make([]int16, n)
-	audiotest.NewTone(hz, 0.2, rate).Fill(pcm)
-	data := make([]byte, 0, 2*n*channels)
-	for _, s := range pcm {
-		for range channels {
-			data = binary.LittleEndian.AppendUint16(data, uint16(s))
-		}
-	}
-	var b []byte
-	b = append(b, "RIFF"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(36+len(data)))
-	b = append(b, "WAVEfmt "...)
-	b = binary.LittleEndian.AppendUint32(b, 16)
-	b = binary.LittleEndian.AppendUint16(b, 1)
-	b = binary.LittleEndian.AppendUint16(b, uint16(channels))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate*2*channels))
-	b = binary.LittleEndian.AppendUint16(b, uint16(2*channels))
-	b = binary.LittleEndian.AppendUint16(b, 16)
-	b = append(b, "data"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
-	b = append(b, data...)
-	path := filepath.Join(t.TempDir(), "music.wav")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return audiotest.ToneWAV(t, rate, channels, hz, 0.2, seconds)
 }
 
 // writeOggOpus writes seconds of a tone at hz as Ogg/Opus (pion's oggwriter, as confd's own
@@ -83,6 +55,17 @@ func writeOggOpus(t *testing.T, hz, seconds float64) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// newMusicWorld is newWorld for a config that names hold music: the bridge loads it, and a
+// file it cannot decode fails the test.
+func newMusicWorld(t *testing.T, cfg Config) *world {
+	t.Helper()
+	w := newWorld(t, cfg)
+	if err := w.b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // TestDecodeHoldMusic: WAV at 8, 16 and 48 kHz, mono and stereo, and Ogg/Opus all come out as
@@ -124,10 +107,7 @@ func TestDecodeHoldMusic(t *testing.T) {
 // with music allocates nothing.
 func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 	path := writeWAV(t, 48000, 1, musicHz, 0.5)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}, "other": {HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}, "other": {HoldMusic: path}}})
 	if len(w.b.music) != 1 {
 		t.Errorf("%d decodings of one file", len(w.b.music))
 	}
@@ -180,10 +160,7 @@ func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 // hear each other and no music; when she is no longer one they wait again.
 func TestWaitForModerator(t *testing.T) {
 	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
 	ada := w.join("webinar", "Ada", 440)
 	bob := w.join("webinar", "Bob", 700)
 	w.run(60)
@@ -290,10 +267,7 @@ func (l *fakeLeg) hangup() string {
 // currently the only participant", then the hold music; a second participant hears neither.
 func TestAnnounceOnlyParticipant(t *testing.T) {
 	path := writeWAV(t, 48000, 1, musicHz, 0.5)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path, AnnounceOnlyParticipant: true}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path, AnnounceOnlyParticipant: true}}})
 	ada := w.join("lobby", "Ada", 440)
 	start := w.now
 	prompt := onlyPrompt().Duration()

@@ -34,16 +34,10 @@ const endGrace = 500 * time.Millisecond
 // the room's owner: who waits, and what the program plays. It allocates only when something
 // changes.
 func (r *Room) reconcile() {
-	people, moderators := 0, 0
-	for _, p := range r.parts {
-		if p.Internal() {
-			continue
-		}
-		people++
-		if p.moderator {
-			moderators++
-		}
-	}
+	// The room's people and moderators on every node (census.go); the rules apply to this
+	// node's people.
+	people, moderators := r.roomCensus()
+	here := peopleIn(r.parts)
 	if people == 0 {
 		r.ending = false // a declared room starts afresh
 	}
@@ -51,7 +45,7 @@ func (r *Room) reconcile() {
 	for _, p := range r.parts {
 		// A cascade leg never waits: it carries another node's people, whose node applies
 		// the rule to them itself.
-		if w := wait && !p.Internal() && !p.info.WhileDraining; w != p.waiting {
+		if w := wait && p.person() && !p.info.WhileDraining; w != p.waiting {
 			p.waiting = w
 			p.refresh(r)
 		}
@@ -64,50 +58,50 @@ func (r *Room) reconcile() {
 	switch {
 	case r.ending:
 		// the end prompt plays on
-	case people > 0 && (people == 1 || wait):
+	case here > 0 && (people == 1 || wait):
 		r.play(intro, r.program.music)
 	default:
 		r.stopProgram()
 	}
+	r.keepProgramOffCascades()
+	r.sendCensus(people, moderators)
 }
 
-// moderatorLeft ends the room, as its owner, when p was its last moderator, the room ends with
-// its moderator, and someone is left to be told: they hear the "conference ended" prompt, then
-// their calls are hung up.
+// moderatorLeft ends the room, as its owner, when p, which has just left, was its last
+// moderator (or a cascade leg with the last moderators behind it: their node went away), the
+// room ends with its moderator, and someone is left to be told, on any node.
 func (r *Room) moderatorLeft(p *Participant) {
-	if !p.moderator || !r.settings.EndWithModerator || r.ending {
+	if !(p.moderator || p.behind.Moderators > 0) || !r.settings.EndWithModerator || r.ending {
 		return
 	}
-	left := 0
-	for _, q := range r.parts {
-		if q.moderator {
-			return
-		}
-		if !q.Internal() {
-			left++
-		}
-	}
-	if left == 0 {
+	if people, moderators := r.roomCensus(); moderators > 0 || people == 0 {
 		return
 	}
+	r.end("the moderator left")
+}
+
+// end ends the room, as its owner: this node's people hear the "conference ended" prompt, then
+// their calls are hung up; the census tells the other nodes, which do the same for theirs.
+func (r *Room) end(why string) {
 	r.ending = true
 	var wait time.Duration
 	if m := endPrompt(); m != nil {
 		r.play(m, nil)
 		wait = m.Duration()
 	}
-	r.b.log.Info("room ends with its last moderator", "room", r.name, "moderator", p.id, "left", left)
-	// Those here now are hung up once the prompt has played (the timer's goroutine only calls
-	// their legs); the room empties as their legs leave.
-	ending := make([]*Participant, 0, left)
+	ending := make([]*Participant, 0, len(r.parts))
 	for _, q := range r.parts {
-		if !q.Internal() {
+		if q.person() {
 			ending = append(ending, q)
 		}
 	}
+	r.b.log.Info("room ends", "room", r.name, "why", why, "hung_up", len(ending))
+	// Those here now are hung up once the prompt has played (the timer's goroutine only calls
+	// their legs); the room empties as their legs leave. Cascade legs stay until their node's
+	// own people are gone.
 	time.AfterFunc(wait+endGrace, func() {
 		for _, q := range ending {
-			q.Hangup("conference ended: the moderator left")
+			q.Hangup("conference ended: " + why)
 		}
 	})
 }

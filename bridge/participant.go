@@ -96,17 +96,19 @@ type ParticipantInfo struct {
 // PushRTP does under pktMu: input, events and the parse scratch. The rest is atomic, for
 // readers on any goroutine.
 type Participant struct {
-	id       string
-	mid      mixer.ID
-	info     ParticipantInfo
-	room     atomic.Pointer[Room] // the room that owns it; a move changes it (move.go)
-	src      mixer.Source         // its mixer source, kept for a move
-	leg      Leg
-	polled   PolledLeg // leg, when the room reads its packets; else nil
-	typed    TypedLeg  // leg, when it takes the header as a struct; else nil
-	rtcpLeg  RTCPLeg   // leg, when it sends the RTCP reports the room writes for it; else nil
-	cname    string    // the SDES CNAME of confd's stream to this participant
-	joinedAt time.Time
+	id      string
+	mid     mixer.ID
+	info    ParticipantInfo
+	room    atomic.Pointer[Room] // the room that owns it; a move changes it (move.go)
+	src     mixer.Source         // its mixer source, kept for a move
+	leg     Leg
+	polled  PolledLeg // leg, when the room reads its packets; else nil
+	typed   TypedLeg  // leg, when it takes the header as a struct; else nil
+	rtcpLeg RTCPLeg   // leg, when it sends the RTCP reports the room writes for it; else nil
+	// censusLeg is leg, for a cascade leg that carries the room's census (census.go); else nil.
+	censusLeg CensusLeg
+	cname     string // the SDES CNAME of confd's stream to this participant
+	joinedAt  time.Time
 
 	buf       atomic.Pointer[jitter.Buffer]
 	sender    *RTPSender
@@ -129,10 +131,14 @@ type Participant struct {
 	talking    bool
 	moderator  bool // see moderator.go
 	waiting    bool // not mixed until a moderator is in (moderator.go)
-	rtcp       rtcpSession
-	in         *Room // the room whose mixer reads it (Read's tap)
-	moved      moveState
-	pp         preprocessing // noise suppression and AGC (preprocess.go)
+	// Of a cascade leg (census.go): what the other end reported behind it, what this end
+	// last sent it, and the program generation whose gain to it is 0.
+	behind, censusSent Census
+	programOff         uint64
+	rtcp               rtcpSession
+	in                 *Room // the room whose mixer reads it (Read's tap)
+	moved              moveState
+	pp                 preprocessing // noise suppression and AGC (preprocess.go)
 
 	// For readers: published by the owner.
 	view       atomic.Pointer[partView]
@@ -160,6 +166,9 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.polled, _ = leg.(PolledLeg)
 	p.typed, _ = leg.(TypedLeg)
 	p.rtcpLeg, _ = leg.(RTCPLeg)
+	if info.Cascade != "" {
+		p.censusLeg, _ = leg.(CensusLeg)
+	}
 	p.cname = "confd-" + id
 	p.level.Store(int32(codec.Silence))
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))

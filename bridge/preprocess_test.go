@@ -7,6 +7,7 @@ import (
 
 	"confd/codec"
 	"confd/dsp"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 
@@ -23,10 +24,10 @@ func TestPreprocessingFollowsRoomAndParticipant(t *testing.T) {
 	}
 	info := ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
-	a := mustJoin(t, b, "quiet", info, &mediaLeg{})
-	c := mustJoin(t, b, "quiet", info, &mediaLeg{})
+	a := mustJoin(t, b, "quiet", info, &rtptest.NopLeg{})
+	c := mustJoin(t, b, "quiet", info, &rtptest.NopLeg{})
 	player, err := b.Join("quiet", ParticipantInfo{Name: "music", Kind: "player", Output: codec.Format{Codec: codec.PCMU},
-		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &mediaLeg{})
+		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}

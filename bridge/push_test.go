@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
+	"confd/internal/testkit/rtptest"
 	"confd/jitter"
 )
 
@@ -22,8 +23,8 @@ func TestPushRTPPacketIsPushRTP(t *testing.T) {
 	info := ParticipantInfo{Name: "p", Kind: "webrtc", Output: codec.Format{Codec: codec.PCMU}, LevelExtensionID: 1,
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
 	// Legs without RTCP: the room's reports would start each one's loss interval at its own time.
-	raw := mustJoin(t, b, "typed", info, &mediaLeg{})
-	typed := mustJoin(t, b, "typed", info, &mediaLeg{})
+	raw := mustJoin(t, b, "typed", info, &rtptest.NopLeg{})
+	typed := mustJoin(t, b, "typed", info, &rtptest.NopLeg{})
 	r, _ := b.Room("typed")
 	enc, err := codec.NewEncoder(codec.Format{Codec: codec.PCMU})
 	if err != nil {
@@ -91,9 +92,3 @@ func TestPushRTPPacketIsPushRTP(t *testing.T) {
 		t.Errorf("%.1f allocations per packet handed over", allocs)
 	}
 }
-
-// mediaLeg is a Leg that sends no RTCP and drops what it is sent.
-type mediaLeg struct{}
-
-func (mediaLeg) SendRTP([]byte) {}
-func (mediaLeg) Hangup(string)  {}

@@ -22,19 +22,30 @@ const (
 	G722
 )
 
+// codecNames holds each codec's SDP encoding name (RFC 3551 section 6, RFC 7587 section 7),
+// indexed by Codec: the one place String, ByName and ParseCodec read them from.
+var codecNames = [...]string{Opus: "opus", PCMU: "PCMU", PCMA: "PCMA", G722: "G722"}
+
+// Known reports whether c is one of the codecs above, which confd implements.
+func (c Codec) Known() bool { return c != 0 && int(c) < len(codecNames) }
+
 // String returns the codec's SDP encoding name.
 func (c Codec) String() string {
-	switch c {
-	case Opus:
-		return "opus"
-	case PCMU:
-		return "PCMU"
-	case PCMA:
-		return "PCMA"
-	case G722:
-		return "G722"
+	if c.Known() {
+		return codecNames[c]
 	}
 	return fmt.Sprintf("codec(%d)", uint8(c))
+}
+
+// ByName returns the Codec whose SDP encoding name is name, in any case (RFC 4566 section 6
+// says encoding names are case-insensitive), whatever the clock rate; false for another name.
+func ByName(name string) (Codec, bool) {
+	for c, n := range codecNames {
+		if n != "" && equalFold(name, n) {
+			return Codec(c), true
+		}
+	}
+	return 0, false
 }
 
 // ClockRate returns the codec's RTP clock rate in Hz (the rate written in SDP rtpmap and used for
@@ -88,10 +99,8 @@ func (c Codec) StaticPayloadType() (uint8, bool) {
 // ParseCodec returns the Codec for an SDP encoding name (case-insensitive, as RFC 4566 section 6
 // says encoding names are) and its clock rate, or ErrUnknownCodec.
 func ParseCodec(name string, clockRate int) (Codec, error) {
-	for _, c := range []Codec{Opus, PCMU, PCMA, G722} {
-		if equalFold(name, c.String()) && clockRate == c.ClockRate() {
-			return c, nil
-		}
+	if c, ok := ByName(name); ok && clockRate == c.ClockRate() {
+		return c, nil
 	}
 	return 0, fmt.Errorf("%w: %s/%d", ErrUnknownCodec, name, clockRate)
 }
@@ -187,7 +196,7 @@ func (f Format) Normalized() Format {
 // Validate reports whether f's settings are in range, wrapping ErrUnknownCodec or ErrBadFormat.
 func (f Format) Validate() error {
 	n := f.Normalized()
-	if n.Codec < Opus || n.Codec > G722 {
+	if !n.Codec.Known() {
 		return fmt.Errorf("%w: %d", ErrUnknownCodec, f.Codec)
 	}
 	if n.PacketTime%FrameDuration != 0 || n.PacketTime <= 0 || n.PacketTime > MaxPacketDuration {

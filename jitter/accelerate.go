@@ -41,6 +41,9 @@ const (
 	// maxSqueeze is the most audio one tick time-compresses away (three 20 ms frames); a longer
 	// dropped packet is cut as before.
 	maxSqueeze = 3 * codec.FrameSamples
+	// maxSurplus is the most of what a squeeze or a stretch held back that may wait for the next
+	// compression; more is squeezed away in the next tick (see Read).
+	maxSurplus = codec.SampleRate / 200
 	// squeezeCap is the decode stage's sample queue: what is held back from the last squeeze (less
 	// than maxPitchLag), the audio to remove, and the tick's frame.
 	squeezeCap = maxPitchLag + maxSqueeze + codec.FrameSamples

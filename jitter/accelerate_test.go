@@ -136,15 +136,21 @@ func maxStep(pcm []int16) float64 {
 // timelineOffset returns by how many samples, between 0 and 12000 (250 ms), the media timeline
 // runs ahead of the output at out[at:at+n]: the shift at which that piece matches sig best.
 func timelineOffset(out []int16, at, n int, sig func(n int) float64) int {
-	ref := make([]float64, n+12000)
+	return timelineShift(out, at, n, sig, 0, 12000)
+}
+
+// timelineShift is timelineOffset over the shifts from to to, which may be negative (the media
+// timeline behind the output, as after the delay grew) down to -at.
+func timelineShift(out []int16, at, n int, sig func(n int) float64, from, to int) int {
+	ref := make([]float64, n+to-from)
 	for i := range ref {
-		ref[i] = sig(at + i)
+		ref[i] = sig(at + from + i)
 	}
 	best, bestC := 0, math.Inf(-1)
-	for off := 0; off <= 12000; off++ {
+	for off := from; off <= to; off++ {
 		var c float64
 		for i, v := range out[at : at+n] {
-			c += float64(v) * ref[off+i]
+			c += float64(v) * ref[off-from+i]
 		}
 		if c > bestC {
 			best, bestC = off, c
@@ -438,6 +444,40 @@ func growRun(t *testing.T, sig func(n int) float64) ([]int16, *Buffer, time.Dura
 		t.Fatalf("the delay did not grow by stretches: %v to %v, %d stretches", before, st.CurrentDelay, b.tick.accel.stretched)
 	}
 	return out, b, before
+}
+
+func TestStretchLeavesNoSurplus(t *testing.T) {
+	// A low voice (pitch about 65 Hz, a 15 ms period): a stretch inserts two whole periods where
+	// the tick needed 20 ms, 10 ms more than the playout planned. That surplus is squeezed away in
+	// the next tick: the audio's delay grows by what the playout planned, not for the rest of
+	// the call by up to a period (a trunk or a cascade never pauses to let it go).
+	sig := lowVoice()
+	out, b, before := growRun(t, sig)
+	after := b.CurrentDelay()
+	planned := int((after - before) * codec.SampleRate / time.Second)
+	early := timelineShift(out, 4800, 4800, sig, -4800, 4800)
+	late := timelineShift(out, len(out)-4800, 4800, sig, -4800, 4800)
+	t.Logf("delay %v before, %v after; audio delayed by %d samples more, planned %d; held %d", before, after, early-late, planned, b.tick.held)
+	if b.tick.held >= maxSurplus || early-late-planned >= maxSurplus || early-late-planned <= -maxSurplus {
+		t.Errorf("the audio's delay grew by %d samples, the playout planned %d (held %d): a stretch's surplus stayed", early-late, planned, b.tick.held)
+	}
+}
+
+// lowVoice is voice's signal at a pitch gliding between 60 and 70 Hz once a second.
+func lowVoice() func(n int) float64 {
+	const count = 10 * codec.SampleRate
+	phase := make([]float64, count)
+	for n := 1; n < count; n++ {
+		t := float64(n) / codec.SampleRate
+		phase[n] = phase[n-1] + 2*math.Pi*(65+5*math.Sin(2*math.Pi*t))/codec.SampleRate
+	}
+	return func(n int) float64 {
+		var v float64
+		for h := 1; h <= 8; h++ {
+			v += math.Sin(float64(h)*phase[n%count]) / float64(h)
+		}
+		return 8000 * v
+	}
 }
 
 func TestStretchAllocatesNothing(t *testing.T) {

@@ -34,13 +34,20 @@ func (b *Buffer) Read(f *codec.Frame) bool {
 		b.render(f[:], false)
 		return true
 	}
-	// A dropped packet to time-compress away, or samples held back by the last squeeze: the
-	// tick's audio goes through the queue, and the first 20 ms of it play.
+	// A dropped packet to time-compress away, or samples held back by the last squeeze or
+	// stretch: the tick's audio goes through the queue, and the first 20 ms of it play.
 	q := t.queue[:]
+	surplus := t.held
 	n := t.held + b.render(q[t.held:], true)
-	if t.squeezed > 0 {
+	switch {
+	case t.squeezed > 0:
 		n = t.accel.squeeze(q[:n], n-codec.FrameSamples)
 		b.stats.accelerated.Add(1)
+	case surplus >= maxSurplus && !t.stretched:
+		// What was held back is delay no one planned: the playout's cursor does not count it,
+		// so no drop would ever take it away while the stream plays on (a trunk or a cascade
+		// never pauses), and a stretch's surplus of up to 20 ms would stay for the call.
+		n = t.accel.squeeze(q[:n], surplus)
 	}
 	copy(f[:], q[:codec.FrameSamples])
 	t.held = copy(q, q[codec.FrameSamples:n])

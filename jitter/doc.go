@@ -119,6 +119,12 @@
 // (at most 20 ms in all), and the packet follows where the repetition ends, as NetEq's
 // PreemptiveExpand does. Otherwise the decoder conceals as before.
 //
+// What a squeeze or a stretch holds back is delay the playout did not plan: its cursor does not
+// count it, so on a stream that never pauses (a trunk, a cascade between nodes) no drop would
+// ever take it away, and a stretch's surplus (up to a 20 ms pitch period) would stay for the
+// whole call. So a surplus of 5 ms or more is squeezed away in the next tick, by the same
+// search: whole pitch periods where they fit, else the same cross-fade.
+//
 // # Concurrency
 //
 // Push and Advance meet at a sync.Mutex around the packet store and the arrival statistics,

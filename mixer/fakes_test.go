@@ -11,15 +11,14 @@ import (
 // toneSource is a participant that sends a sine, after a few ticks of silence (so its noise
 // floor starts at the room's background, as a real microphone's does).
 type toneSource struct {
+	heldFrame
 	tone      *audiotest.Tone
-	frame     codec.Frame
 	known     bool // report the level as RFC 6464 metadata
 	voiceFlag bool // set the RFC 6464 V flag
 	quiet     int  // ticks of silence before the tone
 	silent    bool // send nothing at all
 	paused    bool // send silence instead of the tone
 	ticks     int
-	reads     int
 }
 
 func newTone(freq, amp float64, known bool) *toneSource {
@@ -36,27 +35,19 @@ func (s *toneSource) Advance(time.Time) codec.Activity {
 	} else {
 		s.tone.Fill(s.frame[:])
 	}
-	a := codec.Activity{Present: true}
+	a := s.activity(s.known)
 	if s.known {
-		a.LevelKnown, a.Level = true, codec.LevelOf(s.frame[:])
 		a.Voice = s.voiceFlag && a.Level > codec.Silence
 	}
 	return a
 }
 
-func (s *toneSource) Read(f *codec.Frame) bool {
-	s.reads++
-	*f = s.frame
-	return true
-}
-
 // noiseSource is a fan: steady white noise from the first tick.
 type noiseSource struct {
+	heldFrame
 	amp   float64
 	seed  uint32
-	frame codec.Frame
 	known bool
-	reads int
 }
 
 func (s *noiseSource) Advance(time.Time) codec.Activity {
@@ -64,17 +55,30 @@ func (s *noiseSource) Advance(time.Time) codec.Activity {
 		s.seed = s.seed*1664525 + 1013904223
 		s.frame[i] = int16(s.amp * float64(int32(s.seed)>>16))
 	}
-	a := codec.Activity{Present: true}
-	if s.known {
-		a.LevelKnown, a.Level = true, codec.LevelOf(s.frame[:])
-	}
-	return a
+	return s.activity(s.known)
 }
 
-func (s *noiseSource) Read(f *codec.Frame) bool {
-	s.reads++
-	*f = s.frame
+// heldFrame is the Read half of the fake sources: Advance fills frame, Read hands it out and
+// counts the reads, so a test can tell which participants the mixer decoded.
+type heldFrame struct {
+	frame codec.Frame
+	reads int
+}
+
+func (h *heldFrame) Read(f *codec.Frame) bool {
+	h.reads++
+	*f = h.frame
 	return true
+}
+
+// activity is the Activity of a source that sends frame, with its level as RFC 6464 metadata
+// when known.
+func (h *heldFrame) activity(known bool) codec.Activity {
+	a := codec.Activity{Present: true}
+	if known {
+		a.LevelKnown, a.Level = true, codec.LevelOf(h.frame[:])
+	}
+	return a
 }
 
 // fakeEncoder keeps the PCM it was given, and writes its own number and a counter as payload,

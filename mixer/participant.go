@@ -24,24 +24,23 @@ const (
 	RoleMonitor
 )
 
+// roleNames holds each role's name as the control API spells it, indexed by Role: the one place
+// String and ParseRole read them from.
+var roleNames = [...]string{RoleNormal: "normal", RoleCoach: "coach", RoleMonitor: "monitor"}
+
 // String returns the role's name as the control API spells it.
 func (r Role) String() string {
-	switch r {
-	case RoleNormal:
-		return "normal"
-	case RoleCoach:
-		return "coach"
-	case RoleMonitor:
-		return "monitor"
+	if int(r) < len(roleNames) {
+		return roleNames[r]
 	}
 	return fmt.Sprintf("role(%d)", uint8(r))
 }
 
 // ParseRole returns the Role the control API names "normal", "coach" or "monitor".
 func ParseRole(s string) (Role, error) {
-	for _, r := range []Role{RoleNormal, RoleCoach, RoleMonitor} {
-		if s == r.String() {
-			return r, nil
+	for r, name := range roleNames {
+		if s == name {
+			return Role(r), nil
 		}
 	}
 	return 0, fmt.Errorf("%w: %q", ErrBadRole, s)

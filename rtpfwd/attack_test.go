@@ -13,6 +13,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 )
 
 // TestForwarderDestinationCannotSlipPastTheAllowList (red team, issue 13): every way of writing
@@ -60,7 +61,7 @@ func TestForwarderDestinationCannotSlipPastTheAllowList(t *testing.T) {
 		}
 	}
 	// A participant of another room cannot be tapped through this one.
-	other, err := b.Join("other", bridge.ParticipantInfo{Name: "x", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nullLeg{})
+	other, err := b.Join("other", bridge.ParticipantInfo{Name: "x", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 	var parts []*bridge.Participant
 	for _, hz := range []float64{440, 1000, 1500} {
 		p, err := b.JoinSource("r", bridge.ParticipantInfo{Name: "tone", Kind: "sip",
-			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, nullLeg{})
+			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, rtptest.NopLeg{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req := Request{Host: "127.0.0.1", Port: rx.port(), Codec: "PCMU"}
+			req := Request{Host: "127.0.0.1", Port: rx.Port(), Codec: "PCMU"}
 			if i%2 == 0 {
 				req.Participant = parts[0].ID()
 			}
@@ -163,7 +164,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 	sub.Close()
 	m.Close()
 	b.Close()
-	rx.conn.Close()
+	rx.Close()
 	testkit.Eventually(t, 5*time.Second, func() bool { return testkit.OpenSockets(t) <= sockets })
 	testkit.CheckGoroutines(t, base)
 }

@@ -14,7 +14,9 @@ import (
 	"confd/codec"
 	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/internal/testkit"
 	"confd/internal/testkit/audiotest"
+	"confd/internal/testkit/rtptest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so that the
@@ -36,63 +38,28 @@ func (s *toneSource) Advance(time.Time) codec.Activity {
 
 func (s *toneSource) Read(f *codec.Frame) bool { *f = s.frame; return true }
 
-// nullLeg is a person's leg whose output nobody listens to.
-type nullLeg struct{}
-
-func (nullLeg) SendRTP([]byte) {}
-func (nullLeg) Hangup(string)  {}
-
 // receiver is a recorder on loopback: it decodes the RTP it receives into 48 kHz PCM.
 type receiver struct {
-	conn *net.UDPConn
+	*rtptest.Receiver
 	c    codec.Codec
-	pt   uint8
 	mu   sync.Mutex
 	pcm  []int16
 	pkts int
 	ssrc map[uint32]bool
-	done chan struct{}
 }
 
 func newReceiver(t *testing.T, c codec.Codec, pt uint8) *receiver {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &receiver{conn: conn, c: c, pt: pt, ssrc: map[uint32]bool{}, done: make(chan struct{})}
-	dec, err := codec.NewDecoder(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(r.done)
-		buf := make([]byte, 1500)
-		pcm := make([]int16, codec.MaxPacketSamples)
-		var pkt rtp.Packet
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != pt {
-				continue
-			}
-			k, err := dec.Decode(pkt.Payload, pcm)
-			r.mu.Lock()
-			r.pkts++
-			r.ssrc[pkt.SSRC] = true
-			if err == nil {
-				r.pcm = append(r.pcm, pcm[:k]...)
-			}
-			r.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() { conn.Close(); <-r.done })
+	r := &receiver{c: c, ssrc: map[uint32]bool{}}
+	r.Receiver = rtptest.Listen(t, c, pt, func(pkt *rtp.Packet, _ time.Time, pcm []int16) {
+		r.mu.Lock()
+		r.pkts++
+		r.ssrc[pkt.SSRC] = true
+		r.pcm = append(r.pcm, pcm...)
+		r.mu.Unlock()
+	})
 	return r
 }
-
-func (r *receiver) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
 
 // packets returns how many packets of the payload type arrived.
 func (r *receiver) packets() int {
@@ -137,7 +104,7 @@ func room(t *testing.T) (*bridge.Bridge, []*bridge.Participant) {
 	var parts []*bridge.Participant
 	for _, hz := range []float64{440, 1000} {
 		p, err := b.JoinSource("r", bridge.ParticipantInfo{Name: "tone", Kind: "sip",
-			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, nullLeg{})
+			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, rtptest.NopLeg{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,19 +113,10 @@ func room(t *testing.T) (*bridge.Bridge, []*bridge.Participant) {
 	return b, parts
 }
 
+// waitEvent returns the next event of type typ on sub.
 func waitEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bridge.Event {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case e := <-sub.C:
-			if e.Type == typ {
-				return e
-			}
-		case <-timeout:
-			t.Fatalf("no %s event", typ)
-		}
-	}
+	return testkit.Receive(t, sub.C, 5*time.Second, string(typ)+" event", func(e bridge.Event) bool { return e.Type == typ })
 }
 
 // TestForwarderCarriesTheMixOrOneParticipant: a UDP receiver on loopback decodes the forwarded
@@ -173,12 +131,12 @@ func TestForwarderCarriesTheMixOrOneParticipant(t *testing.T) {
 	defer m.Close()
 
 	mixRx := newReceiver(t, codec.PCMU, 0)
-	mix, err := m.Start("r", Request{Host: "127.0.0.1", Port: mixRx.port(), Codec: "pcmu"})
+	mix, err := m.Start("r", Request{Host: "127.0.0.1", Port: mixRx.Port(), Codec: "pcmu"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	soloRx := newReceiver(t, codec.Opus, 111)
-	solo, err := m.Start("r", Request{Host: "127.0.0.1", Port: soloRx.port(), Codec: "opus", Participant: parts[0].ID()})
+	solo, err := m.Start("r", Request{Host: "127.0.0.1", Port: soloRx.Port(), Codec: "opus", Participant: parts[0].ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +193,7 @@ func TestForwarderCarriesTheMixOrOneParticipant(t *testing.T) {
 	if e := waitEvent(t, sub, bridge.EventForwarderStopped); e.Data["forwarder"] != solo.ID || e.Data["reason"] != "participant left" {
 		t.Errorf("forwarder_stopped %+v, want the solo forwarder's, participant left", e)
 	}
-	if _, err := m.Start("r", Request{Host: "127.0.0.1", Port: mixRx.port(), Codec: "PCMA"}); err != nil {
+	if _, err := m.Start("r", Request{Host: "127.0.0.1", Port: mixRx.Port(), Codec: "PCMA"}); err != nil {
 		t.Fatal(err)
 	}
 	parts[1].Leave("bye")
@@ -321,7 +279,7 @@ func TestForwarderRefusals(t *testing.T) {
 // packet, allocates nothing.
 func TestForwarderSendAllocatesNothing(t *testing.T) {
 	rx := newReceiver(t, codec.PCMU, 0)
-	f := &forwarder{dest: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(rx.port()))}
+	f := &forwarder{dest: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(rx.Port()))}
 	if err := f.dial(); err != nil {
 		t.Fatal(err)
 	}

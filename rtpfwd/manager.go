@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,7 +139,7 @@ func (m *Manager) prepare(room string, req Request) (*forwarder, codec.Format, e
 	if dest.Addr().IsUnspecified() || !m.allowed(dest) {
 		return nil, codec.Format{}, fmt.Errorf("%w: %s", ErrDestination, dest)
 	}
-	c, ok := parseCodec(req.Codec)
+	c, ok := codec.ByName(req.Codec)
 	if !ok {
 		return nil, codec.Format{}, fmt.Errorf("%w: codec %q (want PCMU, PCMA, G722 or opus)", ErrBadRequest, req.Codec)
 	}
@@ -171,16 +170,6 @@ func (m *Manager) allowed(dest netip.AddrPort) bool {
 		}
 	}
 	return false
-}
-
-// parseCodec returns the codec named (any case).
-func parseCodec(name string) (codec.Codec, bool) {
-	for _, c := range []codec.Codec{codec.PCMU, codec.PCMA, codec.G722, codec.Opus} {
-		if strings.EqualFold(name, c.String()) {
-			return c, true
-		}
-	}
-	return 0, false
 }
 
 // List returns room's forwarders, oldest first; bridge.ErrNoRoom when the room does not exist.

@@ -47,6 +47,7 @@ type call struct {
 	dialIn     bool
 	outbound   bool
 	cascade    string // the other node, for a cascade leg (cascade.go)
+	census     censusSender
 
 	// recordedName is the name the caller said at the IVR (name.go), nil for none.
 	recordedName atomic.Pointer[bridge.HoldMusic]
@@ -496,6 +497,10 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
+	}
+	if ct == CensusContentType {
+		c.censusInfo(req, tx)
+		return
 	}
 	digit, status, reason := infoDigit(ct, req.Body())
 	switch status {

@@ -36,9 +36,7 @@ func (d *dialog) info(digit byte) int {
 // TestDialInByInfoJoinsTheRightRoom: a call to a dial-in number types the meeting number and
 // then the PIN as SIP INFO (typed ahead of the prompts: barge-in) and joins that room.
 func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})
@@ -68,9 +66,7 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 // TestWrongPINThriceSaysGoodbyeAndHangsUp: three wrong PINs (by INFO) are answered with the
 // prompts, then "goodbye" is played and confd sends BYE.
 func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	start := time.Now()

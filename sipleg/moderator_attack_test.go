@@ -17,9 +17,7 @@ import (
 // skipped the PIN but joined as an ordinary participant, so a wait_for_moderator room it
 // was meant to open kept everyone waiting.
 func TestTrustedDialInThroughADialInNumberIsAModerator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second,
 		Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}},
@@ -45,9 +43,7 @@ func TestTrustedDialInThroughADialInNumberIsAModerator(t *testing.T) {
 // as one that knows the room's secret, exempt from the room-wide slow-down that holds back
 // guessing from many addresses). It is one wrong moderator PIN.
 func TestOverlongEntryIsAWrongModeratorPIN(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	attempts := guard.NewAttempts(guard.AttemptsConfig{})
 	ts := startServer(t, Config{Attempts: attempts, IVRDigitTimeout: 2 * time.Second},

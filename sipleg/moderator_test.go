@@ -23,9 +23,7 @@ func moderatorIn(ts *testServer, room string) (joined, moderator bool) {
 // the moderator PIN joins as a moderator and the PIN as a participant; a room with only a
 // moderator PIN takes '#' alone as a participant.
 func TestModeratorPINMakesAModerator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{
 		"both": {PIN: "4321", ModeratorPIN: "9999"}, "modonly": {ModeratorPIN: "9999"}, "plain": {PIN: "4321", ModeratorPIN: "9999"},

@@ -49,9 +49,7 @@ func (p *rawPhone) hearFor(t *testing.T, d time.Duration) int {
 // it sends then (its tone) is kept for the call as its name. When Bob hangs up, Ada, still in,
 // hears his tone again: his name, followed by "has left".
 func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"named": {PIN: "55", AnnounceJoinLeave: true}})

@@ -255,9 +255,7 @@ func TestDialOutThroughAnAuthenticatingProxy(t *testing.T) {
 // joins that room, and hears the phone already there.
 func TestDialInByRFC4733JoinsTheRightRoom(t *testing.T) {
 	baresip.Require(t)
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	ts := startServer(t, Config{DialIn: []string{"1000"}, IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"4242": {PIN: "987"}, "4243": {}})

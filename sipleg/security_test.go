@@ -431,9 +431,7 @@ func rfc4733Digits(t *testing.T, media *net.UDPConn, dest *net.UDPAddr, digits s
 // hears goodbye and is hung up without its PIN (the right one, this time) being checked,
 // while a caller from another source still gets in with the PIN.
 func TestIVRPINGuessesAreLockedOut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	attempts := guard.NewAttempts(guard.AttemptsConfig{Free: 1, Lockout: 2, Delay: time.Hour, MaxDelay: time.Hour, LockFor: time.Hour})
 	ts := startServer(t, Config{Attempts: attempts, IVRTries: 3, IVRDigitTimeout: 2 * time.Second},

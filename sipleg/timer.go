@@ -132,14 +132,13 @@ func (c *call) refresh() {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(c.s.ctx, 64*c.s.cfg.t1)
 	defer cancel()
-	contact := c.dlgS.InviteRequest.Contact()
-	if contact == nil {
+	req, err := c.newInDialogRequest(sip.UPDATE)
+	if err != nil {
 		return
 	}
-	req := sip.NewRequest(sip.UPDATE, contact.Address)
 	req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(t.interval/time.Second))+";refresher=uas"))
 	req.AppendHeader(sip.NewHeader("Supported", "timer"))
-	res, err := c.dlgS.Do(ctx, req)
+	res, err := c.doInDialog(ctx, req)
 	if err != nil || res.StatusCode == 481 || res.StatusCode == 408 {
 		c.log.Info("session refresh failed", "err", err)
 		go c.hangup(c.s.ctx, "session refresh failed")

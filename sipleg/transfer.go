@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"strconv"
@@ -157,29 +158,16 @@ func (c *call) refer(x *transfer) {
 // sendRefer sends the REFER to the dialog's remote target and returns the final response and
 // the REFER's CSeq number.
 func (c *call) sendRefer(ctx context.Context, target string) (*sip.Response, uint32, error) {
-	var contact *sip.ContactHeader
-	switch {
-	case c.dlgS != nil:
-		contact = c.dlgS.InviteRequest.Contact()
-	case c.dlgC != nil && c.dlgC.InviteResponse != nil:
-		contact = c.dlgC.InviteResponse.Contact()
+	req, err := c.newInDialogRequest(sip.REFER)
+	if err != nil {
+		return nil, 0, err
 	}
-	if contact == nil {
-		return nil, 0, fmt.Errorf("the peer gave no Contact")
-	}
-	req := sip.NewRequest(sip.REFER, contact.Address)
 	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
 	c.s.mu.Lock()
 	self := c.s.contact.Address
 	c.s.mu.Unlock()
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+self.String()+">"))
-	var res *sip.Response
-	var err error
-	if c.dlgS != nil {
-		res, err = c.dlgS.Do(ctx, req)
-	} else {
-		res, err = c.dlgC.Do(ctx, req)
-	}
+	res, err := c.doInDialog(ctx, req)
 	var cseq uint32
 	if h := req.CSeq(); h != nil {
 		cseq = h.SeqNo // set by the dialog as it sent the REFER
@@ -268,4 +256,33 @@ func sipfragStatus(body []byte) (int, string, bool) {
 		reason = f[2]
 	}
 	return code, reason, true
+}
+
+// ErrNoContact is returned for an in-dialog request when the peer gave no Contact: the dialog
+// has no remote target to send it to (RFC 3261 section 12.1).
+var ErrNoContact = errors.New("sipleg: the peer gave no Contact")
+
+// newInDialogRequest returns a request of method to the dialog's remote target (the peer's
+// Contact); doInDialog adds the dialog's headers and sends it.
+func (c *call) newInDialogRequest(method sip.RequestMethod) (*sip.Request, error) {
+	var contact *sip.ContactHeader
+	switch {
+	case c.dlgS != nil:
+		contact = c.dlgS.InviteRequest.Contact()
+	case c.dlgC != nil && c.dlgC.InviteResponse != nil:
+		contact = c.dlgC.InviteResponse.Contact()
+	}
+	if contact == nil {
+		return nil, ErrNoContact
+	}
+	return sip.NewRequest(method, contact.Address), nil
+}
+
+// doInDialog sends req in the call's dialog, as its UAS or its UAC, and returns the final
+// response.
+func (c *call) doInDialog(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	if c.dlgS != nil {
+		return c.dlgS.Do(ctx, req)
+	}
+	return c.dlgC.Do(ctx, req)
 }

@@ -63,17 +63,7 @@ func (d *dialog) awaitRefer(t *testing.T, status int) *sip.Request {
 // nextTransfer returns the next transfer event.
 func nextTransfer(t *testing.T, sub *bridge.Subscription) bridge.Event {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case e := <-sub.C:
-			if e.Type == bridge.EventTransfer {
-				return e
-			}
-		case <-timeout:
-			t.Fatal("no transfer event")
-		}
-	}
+	return testkit.Receive(t, sub.C, 5*time.Second, "transfer event", func(e bridge.Event) bool { return e.Type == bridge.EventTransfer })
 }
 
 // TestTransferREFERAndItsNOTIFYs: confd's REFER is in the caller's dialog with Refer-To and
@@ -160,20 +150,11 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	if !bye {
 		t.Fatal("no BYE after the transfer succeeded")
 	}
-	for timeout := time.After(5 * time.Second); ; {
-		select {
-		case e := <-sub.C:
-			if e.Type == bridge.EventLeave {
-				if e.Data["reason"] != "transferred" {
-					t.Errorf("leave %+v, want reason transferred", e)
-				}
-				waitIdle(t, ts)
-				return
-			}
-		case <-timeout:
-			t.Fatal("no leave after the transfer")
-		}
+	e := testkit.Receive(t, sub.C, 5*time.Second, "leave after the transfer", func(e bridge.Event) bool { return e.Type == bridge.EventLeave })
+	if e.Data["reason"] != "transferred" {
+		t.Errorf("leave %+v, want reason transferred", e)
 	}
+	waitIdle(t, ts)
 }
 
 // TestTransferWithoutAFinalNOTIFYFails: a phone that accepts the REFER and then says nothing

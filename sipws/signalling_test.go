@@ -20,6 +20,7 @@ import (
 	"confd/internal/sipdigest"
 	"confd/internal/sipua"
 	"confd/internal/testkit"
+	"confd/internal/testkit/rtptest"
 	"confd/webrtcleg"
 )
 
@@ -222,7 +223,7 @@ func TestInviteRefusals(t *testing.T) {
 		"full":   {Limit: 1},
 	}
 	e := newFakeEnv(t, bridge.Config{Rooms: rooms}, Config{RetryAfter: 7})
-	if _, err := e.b.Join("full", bridge.ParticipantInfo{Name: "first"}, nopLeg{}); err != nil {
+	if _, err := e.b.Join("full", bridge.ParticipantInfo{Name: "first"}, rtptest.NopLeg{}); err != nil {
 		t.Fatal(err)
 	}
 	c := dialSIP(t, e.url)
@@ -264,11 +265,6 @@ func TestInviteRefusals(t *testing.T) {
 	}
 	c.expectStatus(newDialog("sip:confd").req("OPTIONS", "", ""), sip.OPTIONS, 200)
 }
-
-type nopLeg struct{}
-
-func (nopLeg) SendRTP([]byte) {}
-func (nopLeg) Hangup(string)  {}
 
 func TestAnswerErrors(t *testing.T) {
 	cases := []struct {

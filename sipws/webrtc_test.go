@@ -71,7 +71,7 @@ func (e *realEnv) close() {
 // of hz, until the test ends.
 func playTone(t *testing.T, b *bridge.Bridge, room string, hz float64) *rtptest.Player {
 	t.Helper()
-	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, nopLeg{})
+	p, err := b.Join(room, bridge.ParticipantInfo{Name: "tone", Kind: "sip", Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,17 +98,7 @@ func medianSNR(pcm []int16, hz float64) float64 {
 // nextEvent returns the next event of type typ on sub.
 func nextEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bridge.Event {
 	t.Helper()
-	timeout := time.After(wait)
-	for {
-		select {
-		case ev := <-sub.C:
-			if ev.Type == typ {
-				return ev
-			}
-		case <-timeout:
-			t.Fatalf("no %s event", typ)
-		}
-	}
+	return testkit.Receive(t, sub.C, wait, string(typ)+" event", func(ev bridge.Event) bool { return ev.Type == typ })
 }
 
 // join calls room from a new browser over c and returns its dialog once ICE and DTLS are up.

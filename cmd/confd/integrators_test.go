@@ -13,6 +13,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/testkit/rtptest"
 )
 
 // TestRestartKeepsIDsUniqueAndRoomsDeclared is issue 10's restart: confd runs, people join and
@@ -32,7 +33,7 @@ func TestRestartKeepsIDsUniqueAndRoomsDeclared(t *testing.T) {
 		}
 		sub := d.bridge.Bus().Subscribe("", 64, "")
 		for _, name := range []string{"ann", "bob"} {
-			p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: name, Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+			p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: name, Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 			if err != nil {
 				t.Fatal(err)
 			}

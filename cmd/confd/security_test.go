@@ -17,13 +17,8 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
+	"confd/internal/testkit/rtptest"
 )
-
-// nopLeg is a participant's leg that sends nowhere.
-type nopLeg struct{}
-
-func (nopLeg) SendRTP([]byte) {}
-func (nopLeg) Hangup(string)  {}
 
 // inProcess runs a daemon in the test process on loopback ports, with sec as its HTTP
 // security settings and the API token token (and whatever more settings the opts make), until
@@ -85,7 +80,7 @@ func send(t *testing.T, method, url, body string, hdr ...string) int {
 func TestCrossSiteRecordingAndMuteAllChangeNothing(t *testing.T) {
 	const token = "csrf-test-token"
 	d, base := inProcess(t, token, config.HTTPSecurity{})
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +156,7 @@ func TestAPIClosedWithoutToken(t *testing.T) {
 // refused (issue 8 item 11), and a live room's name is in no label.
 func TestMetricsTokenRequired(t *testing.T) {
 	d, base := inProcess(t, "api-token", config.HTTPSecurity{MetricsToken: "metrics-token"})
-	p, err := d.bridge.Join("secret-open-room", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	p, err := d.bridge.Join("secret-open-room", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +251,7 @@ func TestSlowWHIPBodyIsCutOff(t *testing.T) {
 	}
 
 	// The stream is still live past the body deadline: a join shows up on it.
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}

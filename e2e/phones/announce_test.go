@@ -19,9 +19,7 @@ import (
 // as the name plays, and not after it.
 func TestRecordedNameAnnouncedWhenAPhoneComesAndGoes(t *testing.T) {
 	baresip.Require(t)
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	d := startConfd(t, "[[dialin]]\nnumber = \"1000\"\n\n[[room]]\nname = \"4242\"\nannounce_join_leave = true\n")
 	ada := d.call("4242", "Ada", toneAda, codec.PCMU)

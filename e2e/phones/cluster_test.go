@@ -22,6 +22,7 @@ import (
 	"confd/internal/config"
 	"confd/internal/testkit"
 	"confd/internal/testkit/baresip"
+	"confd/internal/testkit/audiotest"
 	"confd/internal/testkit/gophone"
 )
 
@@ -272,6 +273,13 @@ func (c *testCluster) ownerIndex(room string) int {
 		}
 	}
 	return -1
+}
+
+// nodesOf returns the index of room's owner while every node is up, and of the two other
+// nodes.
+func (c *testCluster) nodesOf(room string) (owner, second, third int) {
+	owner = c.ownerIndex(room)
+	return owner, (owner + 1) % 3, (owner + 2) % 3
 }
 
 // roomLandingOffOwner finds a room whose calls Kamailio sends to a node that is not its owner
@@ -604,9 +612,7 @@ func TestClusterTwentyRoomsOverThreeNodes(t *testing.T) {
 // a phone on the owner hears it.
 func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	baresip.Require(t)
-	if testing.Short() {
-		t.Skip("plays spoken prompts in real time")
-	}
+	skipPromptsIfShort(t)
 	t.Parallel()
 	c := startCluster(t, "[[dialin]]\nnumber = \"1000\"\n")
 	room := ""
@@ -643,9 +649,8 @@ func TestClusterRoomPINHoldsOnEveryNode(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
 	const room = "pinned"
-	owner := c.ownerIndex(room)
-	other := (owner + 1) % 3
-	c.nodes[(owner+2)%3].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "2468"})
+	owner, other, third := c.nodesOf(room)
+	c.nodes[third].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "2468"})
 	bob := c.mustDial(c.nodes[other].sip, room, "Bob", toneBob)
 	defer bob.Close()
 	time.Sleep(2 * time.Second) // long past a join and a cascade, were there no PIN
@@ -672,12 +677,11 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
 	const room = "latecomer"
-	owner := c.ownerIndex(room)
-	away := (owner + 1) % 3
+	owner, away, up := c.nodesOf(room)
 	c.kill(away)
 	c.nodes[owner].must(200, "PUT", "/api/rooms/"+room, map[string]any{"pin": "1357", "locked": false})
-	if st, ok := c.localState((owner+2)%3, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
-		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[(owner+2)%3], st)
+	if st, ok := c.localState(up, room); !ok || !st.Declared || st.Settings.PIN != "1357" {
+		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[up], st)
 	}
 	c.restart(away)
 	deadline := time.Now().Add(10 * time.Second)
@@ -692,4 +696,52 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
+}
+
+// TestClusterWaitForModeratorAcrossNodes: in a room that waits for its moderator, Ada on one
+// node and Cy on the owner each hear their node's hold music and not each other; when Cy, on
+// the owner, is made the moderator, the census the cascade carries (SIP INFO) lets Ada in on
+// her node too: they hear each other, and Ada's music is gone.
+func TestClusterWaitForModeratorAcrossNodes(t *testing.T) {
+	t.Parallel()
+	music := toneDee
+	const room = "webinar"
+	c := startCluster(t, fmt.Sprintf("[[room]]\nname = %q\nwait_for_moderator = true\nhold_music = %q\n", room, audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
+	owner := c.ownerIndex(room)
+	other := (owner + 1) % 3
+	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
+	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
+	waitSteady(t, []*gophone.Phone{ada, cy}, hearing{ada: {music}, cy: {music}}.in)
+	if l := ada.HeardLevel(time.Now().Add(-window), time.Now(), toneCy); l > heardAt-downBy {
+		t.Errorf("Ada hears Cy at %.1f dBFS before any moderator", l)
+	}
+	st, _ := c.localState(owner, room)
+	cyID := ""
+	for _, p := range st.Participants {
+		if p.Name == "Cy" {
+			cyID = p.ID
+		}
+	}
+	if cyID == "" {
+		t.Fatalf("Cy is not in the owner's room: %+v", st.Participants)
+	}
+	m := now()
+	c.nodes[owner].must(200, "PATCH", "/api/rooms/"+room+"/participants/"+cyID, map[string]any{"moderator": true})
+	m.waitAfter(t, ada, cy)
+	expectGone(t, ada, m, music, "Cy, on the owner, became the moderator")
+	for _, h := range []struct {
+		p  *gophone.Phone
+		hz float64
+	}{{ada, toneCy}, {cy, toneAda}} {
+		if l, ok := m.afterLevel(t, h.p, h.hz, "a moderator on the owner", true); ok && l < heardAt {
+			t.Errorf("%s hears %.0f Hz at %.1f dBFS with a moderator on the owner, want ≥ %.0f", h.p, h.hz, l, heardAt)
+		}
+	}
+	if st, _ := c.localState(other, room); len(st.Participants) > 0 {
+		for _, p := range st.Participants {
+			if p.Waiting {
+				t.Errorf("on node %s, %s still waits", c.names[other], p.Name)
+			}
+		}
+	}
 }

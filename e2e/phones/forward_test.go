@@ -2,9 +2,7 @@ package phones
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -14,61 +12,31 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit"
 	"confd/internal/testkit/gophone"
+	"confd/internal/testkit/rtptest"
 	"confd/rtpfwd"
 )
 
 // rtpRecorder is what an RTP forwarder feeds: a recorder or transcriber on loopback that
 // decodes the plain RTP it receives onto a Timeline, as a Phone does with what it hears.
 type rtpRecorder struct {
-	conn    *net.UDPConn
+	*rtptest.Receiver
 	heard   *gophone.Timeline
 	packets atomic.Uint64
-	done    chan struct{}
 }
 
 // listenRTP starts a recorder of codec c at payload type pt on a free loopback port.
 func listenRTP(t *testing.T, c codec.Codec, pt uint8) *rtpRecorder {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = testkit.StampArrivals(conn)
-	dec, err := codec.NewDecoder(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rtpRecorder{conn: conn, heard: gophone.NewTimeline(time.Now()), done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		buf, oob := make([]byte, 1500), make([]byte, 128)
-		pcm := make([]int16, codec.MaxPacketSamples)
-		var pkt rtp.Packet
-		for {
-			n, oobn, _, _, err := conn.ReadMsgUDPAddrPort(buf, oob)
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			arrival, ok := testkit.ArrivalTime(oob[:oobn])
-			if !ok {
-				arrival = time.Now()
-			}
-			if err != nil || pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != pt {
-				continue
-			}
-			r.packets.Add(1)
-			if k, err := dec.Decode(pkt.Payload, pcm); err == nil && k > 0 {
-				r.heard.Add(arrival, pkt.SSRC, pkt.Timestamp, c.ClockRate(), pcm[:k])
-			}
+	r := &rtpRecorder{heard: gophone.NewTimeline(time.Now())}
+	r.Receiver = rtptest.Listen(t, c, pt, func(pkt *rtp.Packet, arrival time.Time, pcm []int16) {
+		r.packets.Add(1)
+		if len(pcm) > 0 {
+			r.heard.Add(arrival, pkt.SSRC, pkt.Timestamp, c.ClockRate(), pcm)
 		}
-	}()
-	t.Cleanup(func() { conn.Close(); <-r.done })
+	})
 	return r
 }
-
-func (r *rtpRecorder) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
 
 // level waits for the first second from from that arrived whole (up to maxSlide later) and
 // returns the tone's level in it.
@@ -98,13 +66,13 @@ func TestForwarderCarriesWhatThePhonesSend(t *testing.T) {
 	mixRx := listenRTP(t, codec.PCMU, 0)
 	var mix rtpfwd.Info
 	json.Unmarshal(d.must(http.StatusCreated, "POST", "/api/rooms/fwd/forwarders",
-		map[string]any{"host": "127.0.0.1", "port": mixRx.port(), "codec": "PCMU"}), &mix)
+		map[string]any{"host": "127.0.0.1", "port": mixRx.Port(), "codec": "PCMU"}), &mix)
 	d.refused(http.StatusForbidden, "POST", "/api/rooms/fwd/forwarders", map[string]any{"host": "127.0.0.2", "port": 5004, "codec": "PCMU"})
 	d.refused(http.StatusNotFound, "POST", "/api/rooms/fwd/forwarders", map[string]any{"host": "127.0.0.1", "port": 5004, "codec": "PCMU", "participant": "nobody"})
 	adaRx := listenRTP(t, codec.Opus, 111)
 	var solo rtpfwd.Info
 	json.Unmarshal(d.must(http.StatusCreated, "POST", "/api/rooms/fwd/forwarders",
-		map[string]any{"host": "127.0.0.1", "port": adaRx.port(), "codec": "opus", "participant": ids[0]}), &solo)
+		map[string]any{"host": "127.0.0.1", "port": adaRx.Port(), "codec": "opus", "participant": ids[0]}), &solo)
 	if mix.ID == "" || solo.Participant != ids[0] || solo.PayloadType != 111 {
 		t.Fatalf("forwarders %+v and %+v", mix, solo)
 	}

@@ -1,12 +1,9 @@
 package phones
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -120,36 +117,13 @@ func TestMoveBaresipBetweenRooms(t *testing.T) {
 	}
 }
 
-// writeToneWAV writes seconds of a tone at hz as 48 kHz mono 16-bit WAV (hold music).
-func writeToneWAV(t *testing.T, hz, seconds float64) string {
-	t.Helper()
-	pcm := make([]int16, int(48000*seconds))
-	audiotest.NewTone(hz, 0.15, 48000).Fill(pcm)
-	b := []byte("RIFF")
-	b = binary.LittleEndian.AppendUint32(b, uint32(36+2*len(pcm)))
-	b = append(b, "WAVEfmt "...)
-	for _, v := range []uint32{16, 1 | 1<<16, 48000, 96000, 2 | 16<<16} {
-		b = binary.LittleEndian.AppendUint32(b, v)
-	}
-	b = append(b, "data"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(2*len(pcm)))
-	for _, s := range pcm {
-		b = binary.LittleEndian.AppendUint16(b, uint16(s))
-	}
-	path := filepath.Join(t.TempDir(), "hold.wav")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestHoldMusicForALonePhone: a baresip phone alone in a room with hold music hears the
 // music's tone; once Ada joins, it hears Ada and the music no more, and Ada never hears it.
 func TestHoldMusicForALonePhone(t *testing.T) {
 	t.Parallel()
 	baresip.Require(t)
 	music := toneDee // 1300 cycles in the one-second file: the loop keeps its phase
-	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"lobby\"\nhold_music = %q\n", writeToneWAV(t, music, 1)))
+	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"lobby\"\nhold_music = %q\n", audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
 	cy := d.baresipCall("lobby", "cy", toneCy)
 	d.waitTalking("lobby", "cy")
 	time.Sleep(2*window + 500*time.Millisecond) // a second of music inside baresip's recording
@@ -211,7 +185,7 @@ func TestMoveWHIPBetweenRooms(t *testing.T) {
 func TestWaitForModeratorThenTalk(t *testing.T) {
 	t.Parallel()
 	music := toneDee
-	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"webinar\"\nwait_for_moderator = true\nhold_music = %q\n", writeToneWAV(t, music, 1)))
+	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"webinar\"\nwait_for_moderator = true\nhold_music = %q\n", audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
 	ada := d.call("webinar", "Ada", toneAda, codec.PCMU)
 	bob := d.call("webinar", "Bob", toneBob, codec.PCMU)
 	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {music}, bob: {music}}.in)

@@ -19,11 +19,6 @@ import (
 	"confd/jitter"
 )
 
-type nopLeg struct{}
-
-func (nopLeg) SendRTP([]byte) {}
-func (nopLeg) Hangup(string)  {}
-
 // talk sends a 440 Hz tone to p as RTP in codec c every 20 ms until stop is closed.
 func talk(t *testing.T, p *bridge.Participant, c codec.Codec, pt uint8, stop chan struct{}) {
 	if err := rtptest.SendTone(p, c, pt, 440, stop); err != nil {
@@ -85,12 +80,12 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			return []Registration{{Registrar: "sip:reg.example", User: "confd", Registered: true, Refreshes: 2}}
 		}))
 		a, err := b.Join("r1", bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
-			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, nopLeg{})
+			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, rtptest.NopLeg{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w, err := b.Join("r1", bridge.ParticipantInfo{Name: "W", Kind: "webrtc", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111,
-			Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, nopLeg{})
+			Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, rtptest.NopLeg{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +181,7 @@ func TestMetricsHideRoomNames(t *testing.T) {
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	p, err := b.Join(secret, bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
-		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, nopLeg{})
+		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,16 +20,11 @@ import (
 	"confd/jitter"
 )
 
-type nopLeg struct{}
-
-func (nopLeg) SendRTP([]byte) {}
-func (nopLeg) Hangup(string)  {}
-
 // phone joins room and sends a tone as RTP in codec c every 20 ms until stop is closed.
 func phone(t *testing.T, b *bridge.Bridge, room string, c codec.Codec, pt uint8, freq float64, stop chan struct{}, wg *sync.WaitGroup) *bridge.Participant {
 	t.Helper()
 	p, err := b.Join(room, bridge.ParticipantInfo{Name: "phone", Kind: "sip", Output: codec.Format{Codec: c}, OutputPT: pt,
-		Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, nopLeg{})
+		Input: []jitter.PayloadType{{Type: pt, Codec: c}}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +39,7 @@ func phone(t *testing.T, b *bridge.Bridge, room string, c codec.Codec, pt uint8,
 // joinSilent joins a PCMU participant that sends nothing to room.
 func joinSilent(t testing.TB, b *bridge.Bridge, room string) *bridge.Participant {
 	t.Helper()
-	p, err := b.Join(room, bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	p, err := b.Join(room, bridge.ParticipantInfo{Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,18 @@ func checkAnswer(t *testing.T, offer, answer []byte, r *Result) *description {
 	return a
 }
 
+// answerChecked is Answer to offer with l that fails the test on an error and holds the answer
+// to checkAnswer's invariants.
+func answerChecked(t *testing.T, offer []byte, l Local) (*Result, []byte) {
+	t.Helper()
+	r, ans, err := Answer(offer, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAnswer(t, offer, ans, r)
+	return r, ans
+}
+
 func TestAnswerRealWorld(t *testing.T) {
 	g722 := []codec.Codec{codec.Opus, codec.G722, codec.PCMU, codec.PCMA}
 	cases := []struct {
@@ -112,11 +124,7 @@ func TestAnswerRealWorld(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := testLocal
 			l.Codecs = tc.codecs
-			r, ans, err := Answer(tc.offer, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAnswer(t, tc.offer, ans, r)
+			r, ans := answerChecked(t, tc.offer, l)
 			if r.Codec != tc.want || r.PayloadType != tc.pt || r.LocalPayloadType != tc.pt {
 				t.Errorf("codec %v pt %d/%d, want %v pt %d", r.Codec, r.PayloadType, r.LocalPayloadType, tc.want, tc.pt)
 			}
@@ -217,11 +225,7 @@ func TestAnswerDirections(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := testLocal
 			l.Direction = tc.local
-			r, ans, err := Answer(tc.offer, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAnswer(t, tc.offer, ans, r)
+			r, _ := answerChecked(t, tc.offer, l)
 			if r.RemoteDirection != tc.remote || r.LocalDirection != tc.answer {
 				t.Errorf("remote %v answer %v, want %v %v", r.RemoteDirection, r.LocalDirection, tc.remote, tc.answer)
 			}
@@ -303,11 +307,7 @@ func TestAnswerAddresses(t *testing.T) {
 			l := testLocal
 			l.NoRTCPMux = tc.noRTCPMux
 			l.RTCPPort = tc.localRTCP
-			r, ans, err := Answer(tc.offer, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAnswer(t, tc.offer, ans, r)
+			r, ans := answerChecked(t, tc.offer, l)
 			if r.Remote.String() != tc.remote || r.RemoteRTCP.String() != tc.rtcp || r.RTCPMux != tc.mux {
 				t.Errorf("remote %v rtcp %v mux %v, want %s %s %v", r.Remote, r.RemoteRTCP, r.RTCPMux, tc.remote, tc.rtcp, tc.mux)
 			}
@@ -354,11 +354,7 @@ func TestAnswerPacketTime(t *testing.T) {
 			l := testLocal
 			l.PacketTime = tc.local
 			offer := offerWith(sessC, "m=audio 4000 RTP/AVP 8", tc.attrs...)
-			r, ans, err := Answer(offer, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAnswer(t, offer, ans, r)
+			r, ans := answerChecked(t, offer, l)
 			if r.SendFormat().PacketTime != tc.send || r.PacketTime != tc.ptime || r.MaxPacketTime != tc.maxtime {
 				t.Errorf("send %v ptime %v maxptime %v", r.SendFormat().PacketTime, r.PacketTime, r.MaxPacketTime)
 			}
@@ -392,11 +388,7 @@ func TestAnswerTelephoneEvent(t *testing.T) {
 			l := testLocal
 			l.NoTelephoneEvent = tc.no
 			offer := offerWith(sessC, tc.m, tc.attrs...)
-			r, ans, err := Answer(offer, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAnswer(t, offer, ans, r)
+			r, ans := answerChecked(t, offer, l)
 			te := r.TelephoneEvent
 			if te.PayloadType != tc.pt || te.ClockRate != tc.rate || te.ScaleTimestamps != tc.scale || te.Present() != (tc.rate != 0) {
 				t.Errorf("telephone-event %+v", te)
@@ -477,17 +469,13 @@ func TestAnswerBadLocal(t *testing.T) {
 func TestAnswerTolerance(t *testing.T) {
 	// LF line ends, blank lines and trailing blanks, as some phones and hand-written tests send.
 	offer := []byte("v=0\no=- 1 1 IN IP4 203.0.113.5 \n\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 8 0\n\n")
-	r, ans, err := Answer(offer, testLocal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkAnswer(t, offer, ans, r)
+	r, _ := answerChecked(t, offer, testLocal)
 	if r.Codec != codec.PCMA {
 		t.Errorf("codec %v", r.Codec)
 	}
 	// Static payload types with no rtpmap; a wrong rtpmap on a static number wins.
 	offer = offerWith(sessC, "m=audio 4000 RTP/AVP 0 8", "a=rtpmap:0 G729/8000")
-	r, _, err = Answer(offer, testLocal)
+	r, _, err := Answer(offer, testLocal)
 	if err != nil || r.Codec != codec.PCMA {
 		t.Errorf("rtpmap on a static payload type: %v %v", r, err)
 	}

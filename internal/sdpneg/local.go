@@ -65,7 +65,7 @@ func (l Local) normalized() (Local, error) {
 		l.Codecs = defaultCodecs
 	}
 	for i, c := range l.Codecs {
-		if c < codec.Opus || c > codec.G722 {
+		if !c.Known() {
 			return l, fmt.Errorf("%w: codec %v", ErrLocal, c)
 		}
 		if slices.Contains(l.Codecs[:i], c) {

@@ -3,6 +3,8 @@ package sdpneg
 import (
 	"fmt"
 	"strings"
+
+	"confd/codec"
 )
 
 // Offer writes an SDP offer for a new dialog: see Session.Offer. Use a Session when the answer
@@ -83,7 +85,7 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 			if qc, ok := q.codecOf(); ok && qc == c {
 				if r.Accepted == nil {
 					r.Codec, r.PayloadType, r.LocalPayloadType = c, p.pt, q.pt
-					if c.String() == "opus" {
+					if c == codec.Opus {
 						r.Opus = ParseOpusParams(p.fmtp)
 						r.Opus.Present = p.fmtp != ""
 					}

@@ -25,7 +25,8 @@
 //   - pionbrowser: a pion PeerConnection as a browser (Browser), with WHIP/WHEP Join;
 //   - chromium: real Chromium on confd's page, driven by playwright (chromium.Join);
 //   - audiotest: tones and a frequency detector, the way every test judges audio;
-//   - rtptest: a tone sent as RTP packets into a bridge participant;
+//   - rtptest: a tone sent as RTP packets into a bridge participant, a leg that drops what
+//     the room sends (NopLeg), and a loopback Receiver that decodes what confd sends as RTP;
 //   - cputime: CPU time of a thread (cgo) or a process, the cost measure of benchmarks.
 //
 // A test that calls a room from a Go phone and a browser and checks that the phone hears the

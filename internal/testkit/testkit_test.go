@@ -70,6 +70,29 @@ func TestWaitForAndEventually(t *testing.T) {
 	}
 }
 
+// TestReceiveSkipsToTheMatch: Receive drops what does not match and returns the first that
+// does; on a quiet or closed channel it fails the test, naming what it awaited.
+func TestReceiveSkipsToTheMatch(t *testing.T) {
+	c := make(chan int, 3)
+	c <- 1
+	c <- 2
+	c <- 4
+	if v := Receive(t, c, time.Second, "even", func(v int) bool { return v%2 == 0 }); v != 2 {
+		t.Errorf("Receive gave %d, want 2", v)
+	}
+	r := &recorder{TB: t}
+	Receive(r, c, 20*time.Millisecond, "odd number", func(v int) bool { return v%2 == 1 })
+	if !strings.Contains(r.fatal, "no odd number within") {
+		t.Errorf("Receive on a quiet channel: %q, want a failure", r.fatal)
+	}
+	close(c)
+	r = &recorder{TB: t}
+	Receive(r, c, time.Second, "odd number", func(v int) bool { return v%2 == 1 })
+	if !strings.Contains(r.fatal, "closed") {
+		t.Errorf("Receive on a closed channel: %q, want a failure", r.fatal)
+	}
+}
+
 // TestArrivalTimeIsStamped: a datagram read with its control messages carries the kernel's
 // receive time, no later than the read.
 func TestArrivalTimeIsStamped(t *testing.T) {

@@ -26,3 +26,27 @@ func Eventually(t TB, d time.Duration, cond func() bool) {
 		t.Fatalf("condition not reached within %v", d)
 	}
 }
+
+// Receive returns the first value from c that match accepts, dropping the others, and fails the
+// test when none has come within d; what names the awaited value in that failure. Tests await a
+// bridge.Subscription's events this way: the event itself says the state was reached.
+func Receive[E any](t TB, c <-chan E, d time.Duration, what string, match func(E) bool) E {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case v, ok := <-c:
+			if !ok {
+				t.Fatalf("no %s: the channel was closed", what)
+				return v
+			}
+			if match(v) {
+				return v
+			}
+		case <-timeout:
+			t.Fatalf("no %s within %v", what, d)
+			var none E
+			return none
+		}
+	}
+}

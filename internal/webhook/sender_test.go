@@ -15,6 +15,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/testkit/rtptest"
 )
 
 // receiver is an httptest endpoint that records what it accepted, deduplicating by id as the
@@ -102,11 +103,6 @@ func closeFlushed(t *testing.T, s *Sender) {
 	}
 }
 
-type nopLeg struct{}
-
-func (nopLeg) SendRTP([]byte) {}
-func (nopLeg) Hangup(string)  {}
-
 func TestJoinTalkingMuteLeaveArriveInOrderSigned(t *testing.T) {
 	rc := &receiver{t: t, secret: "s3cret"}
 	srv := httptest.NewServer(rc)
@@ -116,7 +112,7 @@ func TestJoinTalkingMuteLeaveArriveInOrderSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := b.Join("hooks", bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, nopLeg{})
+	p, err := b.Join("hooks", bridge.ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,23 @@ func TestWAVRoundTrip(t *testing.T) {
 	}
 }
 
+// TestToneWAVHoldsTheToneOnEveryChannel: ToneWAV's file reads back at its rate and channels,
+// as long as asked, with the tone at its level on each channel alike.
+func TestToneWAVHoldsTheToneOnEveryChannel(t *testing.T) {
+	rate, ch, pcm, err := ReadWAV(ToneWAV(t, 16000, 2, 520, 0.2, 0.5))
+	if err != nil || rate != 16000 || ch != 2 || len(pcm) != 2*8000 {
+		t.Fatalf("read back rate=%d ch=%d n=%d err=%v", rate, ch, len(pcm), err)
+	}
+	for i := 0; i < len(pcm); i += 2 {
+		if pcm[i] != pcm[i+1] {
+			t.Fatalf("frame %d: channels differ", i/2)
+		}
+	}
+	if l := ToneLevel(Mono(pcm, 2), rate, 520); math.Abs(l-toDB(0.2)) > 0.5 {
+		t.Errorf("tone at %.1f dBFS, want %.1f", l, toDB(0.2))
+	}
+}
+
 // TestMedianToneLevelReadsASplicedTone: a 440 Hz tone with five 20 ms frames cut out 300 to 460
 // ms apart (a jitter buffer shortening its delay after stalls) is at its level in every frame.
 // ToneLevel over the whole of it reads -33 dBFS, each cut having turned the tone by 0.8 of a

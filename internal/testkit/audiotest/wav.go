@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"confd/internal/testkit"
 )
 
 // ErrNotWAV is returned by ReadWAV for a file that is not 16-bit PCM RIFF/WAVE.
@@ -22,6 +25,26 @@ func WriteWAV(path string, rate, channels int, pcm []int16) error {
 		return err
 	}
 	return f.Close()
+}
+
+// ToneWAV writes seconds of a sine of hz at amplitude amp (0..1 of full scale), the same on each
+// of channels, as a 16-bit PCM WAV file at rate in a new temporary directory of the test, and
+// returns its path: hold music or a prompt whose frequency the test then listens for.
+func ToneWAV(t testkit.TB, rate, channels int, hz, amp, seconds float64) string {
+	t.Helper()
+	mono := make([]int16, int(float64(rate)*seconds))
+	NewTone(hz, amp, rate).Fill(mono)
+	pcm := make([]int16, 0, len(mono)*channels)
+	for _, s := range mono {
+		for range channels {
+			pcm = append(pcm, s)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "tone.wav")
+	if err := WriteWAV(path, rate, channels, pcm); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // EncodeWAV writes pcm as a 16-bit PCM WAV stream to w.

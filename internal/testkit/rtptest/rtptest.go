@@ -1,6 +1,8 @@
 // Package rtptest sends test audio the way a phone would: a sine tone encoded with confd's own
-// codecs, as RTP packets every 20 ms, into whatever takes raw RTP (a bridge participant). It
-// imports no confd package above the codecs, so the bridge's own tests can use it too.
+// codecs, as RTP packets every 20 ms, into whatever takes raw RTP (a bridge participant). A
+// NopLeg is such a participant's ear that hears nothing; a Receiver is the far end of what
+// confd sends as plain RTP (a forwarder's recorder), decoding it as it arrives. It imports no
+// confd package above the codecs, so the bridge's own tests can use it too.
 package rtptest
 
 import (

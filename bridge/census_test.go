@@ -1,0 +1,214 @@
+package bridge
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"confd/codec"
+	"confd/internal/testkit/audiotest"
+)
+
+// censusDueLeg is a world's cascade leg that keeps the census the room sent it.
+type censusDueLeg struct {
+	dueLeg
+	sent []Census
+}
+
+func (l *censusDueLeg) SendCensus(c Census) { l.sent = append(l.sent, c) }
+
+// censusFakeLeg is a fakeLeg that keeps the census the room sent it.
+type censusFakeLeg struct {
+	fakeLeg
+	mu   sync.Mutex
+	sent []Census
+}
+
+func (l *censusFakeLeg) SendCensus(c Census) {
+	l.mu.Lock()
+	l.sent = append(l.sent, c)
+	l.mu.Unlock()
+}
+
+func (l *censusFakeLeg) last() Census {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.sent) == 0 {
+		return Census{People: -1}
+	}
+	return l.sent[len(l.sent)-1]
+}
+
+// cascadeInfo is a cascade leg's participant from node.
+func cascadeInfo(node string) ParticipantInfo {
+	info := pcmuInfo("cascade " + node)
+	info.Kind, info.Cascade = "cascade", node
+	return info
+}
+
+// joinCascade joins a cascade leg from node, sending a tone at hz (the voices behind it).
+func (w *world) joinCascade(room, node string, hz float64) (*simPhone, *censusDueLeg) {
+	if _, ok := w.rooms[room]; !ok {
+		w.rooms[room] = time.Duration(len(w.rooms)*7) * time.Millisecond
+	}
+	leg := &censusDueLeg{}
+	tone := audiotest.NewTone(hz, 0.15, codec.SampleRate)
+	s := &simPhone{joinTestPhoneInfo(w.t, w.b, room, cascadeInfo(node), codec.Format{Codec: codec.PCMU}, 0, uint32(hz), tone.Fill, leg), &leg.dueLeg}
+	w.phones = append(w.phones, s)
+	return s, leg
+}
+
+// TestCensusCarriesTheModeratorAcrossNodes: in a room that waits for its moderator, Ada (here)
+// waits, is not heard and hears the hold music while the moderator is nowhere (node b's people
+// wait there, so what the cascade brings is silence); the cascade leg never waits
+// and never carries the music (node b plays its own), and is told of one person and no
+// moderator here. Once b reports a moderator behind the cascade, Ada stops waiting: she hears
+// b's voices and no music, and b hears her.
+func TestCensusCarriesTheModeratorAcrossNodes(t *testing.T) {
+	path := writeWAV(t, 16000, 1, musicHz, 1)
+	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
+	if err := w.b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	ada := w.join("webinar", "Ada", 440)
+	b, bLeg := w.joinCascade("webinar", "b", 700)
+	b.p.SetCensus(Census{People: 1})
+	w.run(60)
+	from := w.now.Add(-time.Second)
+	if l := level(t, ada, from, w.now, musicHz); l < -30 {
+		t.Errorf("waiting, Ada hears the music at %.1f dBFS", l)
+	}
+	if l := level(t, b, from, w.now, 440); l > -50 {
+		t.Errorf("waiting, Ada is heard on node b at %.1f dBFS", l)
+	}
+	if l := level(t, b, from, w.now, musicHz); l > -50 {
+		t.Errorf("the cascade leg carries this node's hold music at %.1f dBFS", l)
+	}
+	for _, p := range w.b.mustState(t, "webinar").Participants {
+		if p.Waiting != !p.Cascade {
+			t.Errorf("%s shows waiting %v", p.Name, p.Waiting)
+		}
+	}
+	if got := bLeg.sent[len(bLeg.sent)-1]; got != (Census{People: 1}) {
+		t.Errorf("node b was told %+v, want one person and no moderator here", got)
+	}
+
+	b.p.SetCensus(Census{People: 1, Moderators: 1})
+	in := w.now
+	w.run(60)
+	from = in.Add(200 * time.Millisecond)
+	if l := level(t, ada, from, w.now, musicHz); l > -50 {
+		t.Errorf("with a moderator on node b, Ada hears the music at %.1f dBFS", l)
+	}
+	if l := level(t, ada, from, w.now, 700); l < -30 {
+		t.Errorf("with a moderator on node b, Ada hears node b at %.1f dBFS", l)
+	}
+	if l := level(t, b, from, w.now, 440); l < -30 {
+		t.Errorf("with a moderator on node b, node b hears Ada at %.1f dBFS", l)
+	}
+	if got := bLeg.sent[len(bLeg.sent)-1]; got != (Census{People: 1}) {
+		t.Errorf("node b was told %+v, want still one person and no moderator here (its own are not sent back)", got)
+	}
+}
+
+// TestCensusHoldMusicCountsEveryNode: a person alone on this node of a room whose other people
+// are on node b does not hear the hold music meant for someone alone in the room.
+func TestCensusHoldMusicCountsEveryNode(t *testing.T) {
+	path := writeWAV(t, 16000, 1, musicHz, 1)
+	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}}})
+	if err := w.b.LoadHoldMusic(); err != nil {
+		t.Fatal(err)
+	}
+	ada := w.join("lobby", "Ada", 440)
+	b, _ := w.joinCascade("lobby", "b", 700)
+	b.p.SetCensus(Census{People: 2})
+	w.run(60)
+	from := w.now.Add(-time.Second)
+	if l := level(t, ada, from, w.now, musicHz); l > -50 {
+		t.Errorf("with two people on node b, Ada hears the hold music at %.1f dBFS", l)
+	}
+	if l := level(t, ada, from, w.now, 700); l < -30 {
+		t.Errorf("Ada hears node b at %.1f dBFS", l)
+	}
+}
+
+// TestRoomEndsOnEveryNode: a room that ends with its moderator ends on every node. When node b
+// reports its room ending, this node's people hear the prompt and are hung up, and the cascade
+// leg is not (it goes when b's people have); when the moderator here leaves, b is told the room
+// is ending; when a cascade leg with the last moderator behind it goes (its node died), the
+// room ends here.
+func TestRoomEndsOnEveryNode(t *testing.T) {
+	end := func(t *testing.T, trigger func(b *Bridge, mod *Participant, cascade *Participant, leg *censusFakeLeg)) (*fakeLeg, *censusFakeLeg) {
+		b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
+		t.Cleanup(b.Close)
+		mod := pcmuInfo("Mod")
+		mod.Moderator = true
+		m, err := b.Join("board", mod, &fakeLeg{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bobLeg, cLeg := &fakeLeg{}, &censusFakeLeg{}
+		if _, err := b.Join("board", pcmuInfo("Bob"), bobLeg); err != nil {
+			t.Fatal(err)
+		}
+		c, err := b.Join("board", cascadeInfo("b"), cLeg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetCensus(Census{People: 2, Moderators: 1})
+		time.Sleep(time.Second)
+		if got := cLeg.last(); got != (Census{People: 2, Moderators: 1}) {
+			t.Errorf("node b was told %+v, want Mod and Bob, Mod a moderator", got)
+		}
+		trigger(b, m, c, cLeg)
+		time.Sleep(endPrompt().Duration() + time.Second)
+		return bobLeg, cLeg
+	}
+	t.Run("ended on b", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			bob, c := end(t, func(_ *Bridge, _, c *Participant, _ *censusFakeLeg) {
+				c.SetCensus(Census{People: 2, Moderators: 0, Ending: true})
+			})
+			if !strings.Contains(bob.hangup(), "ended") || c.hangup() != "" {
+				t.Errorf("Bob hung up %q, the cascade leg %q: want Bob, after the prompt, and not the leg", bob.hangup(), c.hangup())
+			}
+		})
+	})
+	t.Run("moderator here left", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			bob, c := end(t, func(_ *Bridge, m, c *Participant, _ *censusFakeLeg) {
+				c.SetCensus(Census{People: 2}) // b's moderator went first
+				time.Sleep(time.Second)
+				m.Leave("bye")
+			})
+			if got := c.last(); !got.Ending || !strings.Contains(bob.hangup(), "ended") || c.hangup() != "" {
+				t.Errorf("node b was told %+v; Bob hung up %q, the cascade %q", got, bob.hangup(), c.hangup())
+			}
+		})
+	})
+	t.Run("moderator here left, one on b stays", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			bob, c := end(t, func(_ *Bridge, m, _ *Participant, _ *censusFakeLeg) { m.Leave("bye") })
+			if got := c.last(); got.Ending || bob.hangup() != "" {
+				t.Errorf("with a moderator left on b: node b told %+v, Bob hung up %q", got, bob.hangup())
+			}
+		})
+	})
+	t.Run("node with the last moderator gone", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			bob, _ := end(t, func(b *Bridge, m, c *Participant, _ *censusFakeLeg) {
+				r, _ := b.Room("board")
+				if _, err := r.Update(m.ID(), Change{Moderator: new(false)}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Second)
+				c.Leave("node b died")
+			})
+			if !strings.Contains(bob.hangup(), "ended") {
+				t.Errorf("the cascade with the last moderator behind it went: Bob hung up %q, want the conference ended", bob.hangup())
+			}
+		})
+	})
+}
