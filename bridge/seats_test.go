@@ -4,8 +4,10 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"confd/codec"
+	"confd/internal/testkit"
 )
 
 // fakeSeats is, for a room owned elsewhere, an owner with room for free more people, and for a
@@ -99,5 +101,34 @@ func TestRoomLimitCountsPeopleOnOtherNodes(t *testing.T) {
 	seats.set(10, 0)
 	if _, err := b.Move("other", eve.ID(), MoveRequest{Room: "mine"}); err != nil {
 		t.Errorf("Eve moved once the other node's person left: %v", err)
+	}
+}
+
+// TestCascadeStateShowsThePeopleBehindIt: a cascade leg's state says how many people its other
+// end reported behind it (the census), so the owner's roster counts every node's people; a
+// person's says nothing.
+func TestCascadeStateShowsThePeopleBehindIt(t *testing.T) {
+	b := New(Config{})
+	defer b.Close()
+	info := ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}
+	mustJoin(t, b, "r", info, &fakeLeg{})
+	info.Name, info.Kind, info.Cascade = "cascade b", "cascade", "b"
+	leg := mustJoin(t, b, "r", info, &censusFakeLeg{})
+	leg.SetCensus(Census{People: 3, Moderators: 1})
+	ok := testkit.WaitFor(5*time.Second, func() bool {
+		for _, p := range b.mustState(t, "r").Participants {
+			if p.Cascade && p.People == 3 {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Errorf("the roster %+v: want the cascade leg with 3 people behind it", b.mustState(t, "r").Participants)
+	}
+	for _, p := range b.mustState(t, "r").Participants {
+		if !p.Cascade && p.People != 0 {
+			t.Errorf("%s, a person, shows %d people behind it", p.Name, p.People)
+		}
 	}
 }

@@ -1,14 +1,10 @@
 package cluster
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-
-	"confd/bridge"
 )
 
 // clusterPrefix is where the nodes' own API lives: requests one node makes of another, never
@@ -17,7 +13,7 @@ import (
 const clusterPrefix = "/api/cluster/"
 
 // serveCluster answers the nodes' own API: DeclarationsPath and CatchUpPath (catching up),
-// SeatsPath (a room's limit and roster across nodes) and NodesPath (who is up).
+// SeatsPath (a room's limit across nodes) and NodesPath (who is up).
 func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if rt.token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) != 1 || r.Header.Get(LocalHeader) == "" {
@@ -30,6 +26,8 @@ func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 		rt.nodes.ServeDeclarations(w, rt.bridge)
 	case r.URL.Path == SeatsPath && r.Method == http.MethodPost && rt.seats != nil:
 		rt.seats.serve(w, r)
+	case r.URL.Path == SeatsPath && r.Method == http.MethodGet && rt.seats != nil:
+		rt.seats.count(w, r)
 	case r.URL.Path == NodesPath && r.Method == http.MethodGet:
 		rt.serveNodes(w)
 	case r.URL.Path == CatchUpPath && r.Method == http.MethodPost:
@@ -58,26 +56,6 @@ func (rt *Router) serveNodes(w http.ResponseWriter) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
-}
-
-// roster answers GET /api/rooms/ROOM here (the node's own API answers first), with the people
-// behind each cascade leg when this node owns the room and has their node's report (Seats).
-func (rt *Router) roster(w http.ResponseWriter, r *http.Request, room string) {
-	rec := httptest.NewRecorder()
-	rt.next.ServeHTTP(rec, r)
-	var st bridge.RoomState
-	if rec.Code == http.StatusOK && rt.seats != nil && json.Unmarshal(rec.Body.Bytes(), &st) == nil {
-		for i, p := range st.Participants {
-			if p.Cascade {
-				st.Participants[i].People = rt.seats.Behind(room, p.Node)
-			}
-		}
-		if body, err := json.Marshal(st); err == nil {
-			rec.Body = bytes.NewBuffer(append(body, '\n'))
-			rec.Header().Del("Content-Length")
-		}
-	}
-	replay(w, rec)
 }
 
 // writeProblem answers an error as the API does: JSON with "error".

@@ -76,18 +76,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if local {
-		if r.URL.Path == "/api/rooms/"+room && r.Method == http.MethodGet {
-			rt.roster(w, r, room) // a forwarded request reaches the owner so
-			return
-		}
 		rt.next.ServeHTTP(w, r)
 		return
 	}
 	owner := rt.nodes.Owner(room)
-	if owner.Name == rt.nodes.Self() && r.URL.Path == "/api/rooms/"+room && r.Method == http.MethodGet {
-		rt.roster(w, r, room)
-		return
-	}
 	if owner.Name == rt.nodes.Self() || rt.hasParticipant(room, participant) {
 		rt.next.ServeHTTP(w, r)
 		return

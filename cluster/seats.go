@@ -16,15 +16,16 @@ import (
 	"confd/bridge"
 )
 
-// A room's limit across the nodes (bridge/seats.go), and its roster. The owner of a room counts
-// its people: its own, and for every other node the number of people that node reports it
-// holds in the room (which the owner's roster shows on that node's cascade leg, Router). A node
-// reports the whole number, not a change (so that a lost or repeated report does no harm):
-// when it admits a person to a room with a limit (a reservation, which the owner refuses when
-// the room would be over its limit), when one joins or leaves, and every health interval
-// (which also tells a room's new owner after a re-homing, and corrects whatever a lost report
-// left wrong). The owner forgets a node's people when it sees the node go down (Nodes.Watch):
-// a dead node's seats do not leak.
+// A room's limit across the nodes (bridge/seats.go). The owner of a room with a limit counts its
+// people: its own, and for every other node the number of people that node reports it holds in
+// the room. A node reports the whole number, not a change (so that a lost or repeated report
+// does no harm): when it admits a person (a reservation, which the owner refuses when the room
+// would be over its limit), when one leaves, and every health interval (which also tells a
+// room's new owner after a re-homing, and corrects whatever a lost report left wrong). The
+// owner forgets a node's people when it sees the node go down (Nodes.Watch): a dead node's
+// seats do not leak. (The census that cascade legs carry, bridge/census.go, counts the same
+// people for the moderator rules and the roster, but after they joined: a seat must be had
+// before.)
 //
 // When the owner cannot be asked (no answer within seatTimeout), the node admits the person on
 // its own count, as a node alone would: a caller is not turned away because another node is
@@ -32,7 +33,8 @@ import (
 // its rooms re-home (the next owner is told at the next report).
 
 // SeatsPath is the API path at which a room's owner takes a node's report of its people in the
-// room (POST, a seatReport; the API token and LocalHeader required).
+// room (POST, a seatReport) and tells what it counts (GET ?room=ROOM, a SeatCount); the API
+// token and LocalHeader required.
 const SeatsPath = "/api/cluster/seats"
 
 // seatTimeout bounds a node's wait for the owner's answer before it admits a person on its own.
@@ -188,13 +190,15 @@ func stripe(room string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// sync reports this node's people in room to its owner when it has people there or reported
-// some before (a report of 0 ends it), and forgets the room when it is empty and told.
+// sync reports this node's people in room to its owner when the room has a limit here or was
+// reported before (a report of 0 ends it), and forgets the room when it is empty and told.
 func (s *Seats) sync(room string) {
 	s.mu.Lock()
 	_, was := s.reported[room]
 	s.mu.Unlock()
-	if s.nodes.Owner(room).Name == s.nodes.Self() || (!was && s.bridge.People(room) == 0) {
+	st, err := s.bridge.RoomState(room)
+	limited := err == nil && st.Settings.Limit > 0 && s.bridge.People(room) > 0
+	if s.nodes.Owner(room).Name == s.nodes.Self() || (!limited && !was) {
 		return
 	}
 	if _, err := s.report(room, false); err != nil && !errors.Is(err, bridge.ErrRoomFull) {
@@ -208,12 +212,28 @@ func (s *Seats) sync(room string) {
 	}
 }
 
-// Behind returns how many people node reported it holds in room, which this node owns: the
-// people behind node's cascade leg.
-func (s *Seats) Behind(room, node string) int {
+// SeatCount is GET SeatsPath?room=ROOM: the people the node counts in the room, by node (its
+// own, and what the others reported to it).
+type SeatCount struct {
+	Room   string         `json:"room"`
+	People map[string]int `json:"people"`
+}
+
+// count answers GET SeatsPath?room=ROOM.
+func (s *Seats) count(w http.ResponseWriter, r *http.Request) {
+	room := r.URL.Query().Get("room")
+	if !bridge.ValidRoomName(room) {
+		writeProblem(w, http.StatusBadRequest, "?room= must name a room")
+		return
+	}
+	out := SeatCount{Room: room, People: map[string]int{s.nodes.Self(): s.bridge.People(room)}}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.held[room][node]
+	for node, c := range s.held[room] {
+		out.People[node] = c
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // Forget drops the people node held in this node's rooms: it is down (Nodes.Watch), and its
@@ -229,9 +249,8 @@ func (s *Seats) Forget(node string) {
 	}
 }
 
-// Run reports this node's people to the owners of their rooms when someone joins or leaves a
-// room (so that the owner's roster counts the people behind each cascade leg), and every
-// interval for every room (which also tells a new owner after a re-homing), and forgets
+// Run reports this node's people to the owners of their rooms when someone leaves a room, and
+// every interval for every room (which also tells a new owner after a re-homing), and forgets
 // reports about rooms this node no longer owns, until ctx ends.
 func (s *Seats) Run(ctx context.Context, interval time.Duration) {
 	watch(ctx, s.bridge, interval, func(e bridge.Event) {

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -46,24 +45,15 @@ func twoSeatNodes(t *testing.T, rooms map[string]bridge.RoomSettings) (a, b *sea
 		t.Cleanup(n.bridge.Close)
 		n.seats = NewSeats(n.nodes, n.bridge, "tok", log)
 		n.bridge.SetSeats(n.seats)
-		rooms := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // the node's own API, GET /api/rooms/ROOM only
-			st, err := n.bridge.RoomState(strings.TrimPrefix(r.URL.Path, "/api/rooms/"))
-			if err != nil {
-				w.WriteHeader(http.StatusNotFound)
-				return
-			}
-			_ = json.NewEncoder(w).Encode(st)
-		})
-		handlers[i] = NewRouter(n.nodes, n.bridge, rooms, "tok", n.seats)
+		handlers[i] = NewRouter(n.nodes, n.bridge, http.NotFoundHandler(), "tok", n.seats)
 		out[i] = n
 	}
 	return out[0], out[1]
 }
 
 // TestRoomLimitIsTheRoomsAcrossNodes: a room of limit 2 owned by a holds two people in all,
-// wherever they are: with Ada on b (a seat from a; a's roster shows her behind b's cascade leg)
-// and Bob on a, Cy is refused on either node (ErrRoomFull, what a full room answers on its
-// owner), the cascade legs taking no seat; when Ada
+// wherever they are: with Ada on b (a seat from a) and Bob on a, Cy is refused on either node
+// (ErrRoomFull, what a full room answers on its owner), b's cascade leg taking no seat; when Ada
 // leaves, b tells a and Cy gets in on b. When a sees b go down, b's people no longer count. An
 // owner that cannot be asked refuses nobody: b admits on its own count (Dan, a third person).
 func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
@@ -78,18 +68,8 @@ func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
 	a, b := twoSeatNodes(t, map[string]bridge.RoomSettings{room: {Limit: 2}})
 	ada := join(t, b.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
 	join(t, b.bridge, room, bridge.ParticipantInfo{Kind: CascadeKind, Name: "cascade to a", Cascade: "a"})
-	join(t, a.bridge, room, bridge.ParticipantInfo{Kind: CascadeKind, Name: "cascade b", Cascade: "b"})
 	if got := a.seats.Elsewhere(room); got != 1 {
 		t.Fatalf("a counts %d people on b, want Ada", got)
-	}
-	var st bridge.RoomState
-	resp, err := http.Get(a.server.URL + "/api/rooms/" + room)
-	if err == nil {
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-	}
-	if err != nil || len(st.Participants) != 1 || st.Participants[0].People != 1 {
-		t.Errorf("a's roster: %+v, %v; want b's cascade leg with Ada behind it (people 1)", st.Participants, err)
 	}
 	join(t, a.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Bob"})
 	for _, n := range []*seatNode{a, b} {

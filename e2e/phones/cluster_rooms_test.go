@@ -120,7 +120,7 @@ func (c *testCluster) waitAllUp() {
 }
 
 // behind returns how many people the owner (node i) counts behind node's cascade leg in room
-// (its roster's "people"), or -1 when it has no cascade leg from node.
+// (its roster's "people", the census), or -1 when it has no cascade leg from node.
 func (c *testCluster) behind(i int, room, node string) int {
 	st, _ := c.localState(i, room)
 	for _, p := range st.Participants {
@@ -129,6 +129,23 @@ func (c *testCluster) behind(i int, room, node string) int {
 		}
 	}
 	return -1
+}
+
+// seats returns the people node i counts in room by node (cluster.SeatsPath), or nil.
+func (c *testCluster) seats(i int, room string) map[string]int {
+	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.SeatsPath+"?room="+room, nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set(cluster.LocalHeader, "test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var sc cluster.SeatCount
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&sc) != nil {
+		return nil
+	}
+	return sc.People
 }
 
 // TestClusterRoomLimitHoldsAcrossNodes: a room of limit 2 (every node's config file) holds two
@@ -152,6 +169,9 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	if !testkit.WaitFor(5*time.Second, func() bool { return c.behind(owner, room, c.names[other]) == 1 }) {
 		t.Fatalf("the owner's roster: %d people behind node %s's cascade, want Ada", c.behind(owner, room, c.names[other]), c.names[other])
 	}
+	if n := c.seats(owner, room)[c.names[other]]; n != 1 {
+		t.Fatalf("the owner counts %d seats on node %s, want Ada's", n, c.names[other])
+	}
 	c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
 	c.landedOn(room, "Bob")
 	for _, via := range []netip.AddrPort{c.kam, c.nodes[third].sip, c.nodes[other].sip} {
@@ -170,8 +190,8 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 		}
 	}
 	_ = ada.Close()
-	if !testkit.WaitFor(5*time.Second, func() bool { return c.behind(owner, room, c.names[other]) <= 0 }) {
-		t.Fatalf("the owner still counts %d people on node %s after Ada left", c.behind(owner, room, c.names[other]), c.names[other])
+	if !testkit.WaitFor(5*time.Second, func() bool { return c.seats(owner, room)[c.names[other]] == 0 }) {
+		t.Fatalf("the owner still counts %v after Ada left node %s", c.seats(owner, room), c.names[other])
 	}
 	c.mustDial(c.nodes[third].sip, room, "Cy", toneCy)
 	c.landedOn(room, "Cy")
@@ -181,6 +201,9 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	c.kill(third)
 	if !testkit.WaitFor(5*time.Second, func() bool { return !c.sees(owner, third) }) {
 		t.Fatalf("the owner never saw node %s go down", c.names[third])
+	}
+	if n := c.seats(owner, room)[c.names[third]]; n != 0 {
+		t.Errorf("the owner still counts %d seats on node %s, seen down", n, c.names[third])
 	}
 	c.mustDial(c.nodes[other].sip, room, "Dan", toneAda)
 	c.landedOn(room, "Dan")
