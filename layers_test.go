@@ -8,13 +8,15 @@ import (
 	"testing"
 )
 
-// TestLayerOrder holds the floors of the house (issue 12): the media packages (codec, dsp, dtmf,
-// jitter, mixer) at the bottom, then bridge, then internal/sipua (what the SIP legs share), then
-// the legs (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd and its services
-// internal/api, internal/metrics, cluster). No package
-// imports, directly or through another, anything on a floor above its own, so each floor can be
-// read, tested and reused without the ones above it. Beside the floors stands the test harness
-// (internal/testkit): it may import anything, and nothing in production imports it.
+// TestLayerOrder holds the floors of the house (issue 12; README "How it works" draws them): the
+// media packages (codec, dsp, dtmf, jitter, mixer) at the bottom, then bridge, then the
+// protocol packages (sdpneg, sipdigest, and sipua, what the SIP legs share), then the legs
+// (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd, cluster, and its services in
+// internal/: api, config, metrics, recording, webhook, guard). No package imports, directly or
+// through another, anything on a floor above its own, so each floor can be read, tested and
+// reused without the ones above it. Beside the floors stands the public test kit (testkit): it
+// may import anything, and nothing in production imports it. internal/ holds only the daemon's
+// services, which no one outside confd has a use for.
 func TestLayerOrder(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "confd/...").Output()
 	if err != nil {
@@ -34,7 +36,7 @@ func TestLayerOrder(t *testing.T) {
 	media := []string{"confd/codec", "confd/dsp", "confd/dtmf", "confd/jitter", "confd/mixer"}
 	legs := []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"}
 	daemon := []string{"confd/cmd/confd", "confd/internal/api", "confd/internal/metrics", "confd/cluster"}
-	harness := []string{"confd/internal/testkit"}
+	harness := []string{"confd/testkit"}
 	tools := []string{"confd/bench", "confd/cmd/mixdemo", "confd/e2e"}
 	mediaFloor := func(dep string) bool {
 		for _, m := range media {
@@ -92,15 +94,15 @@ func TestLayerOrder(t *testing.T) {
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
 	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the
 	// daemon and not the daemon's configuration.
-	forbid("confd/internal/sipua", "sipua imports of confd only bridge and the protocol packages below it",
+	forbid("confd/sipua", "sipua imports of confd only bridge and the protocol packages below it",
 		in(legs, daemon, []string{"confd/internal/config"}))
 	for _, pkg := range []string{"confd/sipleg", "confd/sipws"} {
-		if !slices.Contains(deps[pkg], "confd/internal/sipua") {
-			t.Errorf("%s does not import confd/internal/sipua: the SIP rules live there", pkg)
+		if !slices.Contains(deps[pkg], "confd/sipua") {
+			t.Errorf("%s does not import confd/sipua: the SIP rules live there", pkg)
 		}
 	}
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
-	// The test harness (internal/testkit) is built into bench/load and cmd/mixdemo too: it takes
+	// The test harness (testkit) is built into bench/load and cmd/mixdemo too: it takes
 	// a testkit.TB, never imports testing.
 	pkgs := slices.Sorted(maps.Keys(deps))
 	for _, pkg := range pkgs {

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/mixer"
+	"confd/testkit/audiotest"
 )
 
 // LatencyConfig describes a latency measurement: one talker whose tone bursts cross the network,

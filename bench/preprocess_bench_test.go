@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"confd/dsp"
-	"confd/internal/testkit/cputime"
+	"confd/testkit/cputime"
 )
 
 // BenchmarkRoomPreprocess is the cost of noise suppression and AGC in a room: the N = 100 room of

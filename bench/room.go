@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/mixer"
+	"confd/testkit/audiotest"
 )
 
 // Talker is one participant who speaks for the whole run: a steady tone, so that every listener's

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/cputime"
+	"confd/testkit/cputime"
 )
 
 // roomWarmup is how many ticks a room runs before it is measured: two seconds, in which the

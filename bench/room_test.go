@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestRoomHeard builds the benchmark's N = 10 room, runs 50 ticks and checks with a tone

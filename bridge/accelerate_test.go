@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
 )
 
 // TestShrinkingDelayKeepsATonesPhase is the end-to-end check that exposed the cuts: sipleg's

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // nameHz is the "recorded name" of these tests: a tone no phone sends.

@@ -9,9 +9,9 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
+	"confd/testkit/rtptest"
 )
 
 // fakeLeg is a Leg that keeps what the room sends it, and when.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // censusDueLeg is a world's cascade leg that keeps the census the room sent it.
@@ -68,10 +68,7 @@ func (w *world) joinCascade(room, node string, hz float64) (*simPhone, *censusDu
 // b's voices and no music, and b hears her.
 func TestCensusCarriesTheModeratorAcrossNodes(t *testing.T) {
 	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
 	ada := w.join("webinar", "Ada", 440)
 	b, bLeg := w.joinCascade("webinar", "b", 700)
 	b.p.SetCensus(Census{People: 1})
@@ -117,10 +114,7 @@ func TestCensusCarriesTheModeratorAcrossNodes(t *testing.T) {
 // are on node b does not hear the hold music meant for someone alone in the room.
 func TestCensusHoldMusicCountsEveryNode(t *testing.T) {
 	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}}})
-	if err := w.b.LoadHoldMusic(); err != nil {
-		t.Fatal(err)
-	}
+	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}}})
 	ada := w.join("lobby", "Ada", 440)
 	b, _ := w.joinCascade("lobby", "b", 700)
 	b.p.SetCensus(Census{People: 2})

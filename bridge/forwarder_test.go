@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit/rtptest"
 )
 
 // TestInternalParticipantsDoNotFillARoom: a room's limit counts people only: a recorder or a

@@ -12,7 +12,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // musicHz is the hold music's tone in these tests, apart from every phone's: a whole number

@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // simPhone is a participant whose test sends it a tone as PCMU RTP, one packet per frame, and

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
+	"confd/testkit/rtptest"
 )
 
 // TestTickMovesToJustAfterTheTalkersPackets: a talker whose packets arrive 12 ms before the tick

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/dsp"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // TestPreprocessorsAreFreedHoweverTheyEnd (red team, issue 13): a speexdsp state is C memory

@@ -7,8 +7,8 @@ import (
 
 	"confd/codec"
 	"confd/dsp"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/rtptest"
 )
 
 // TestPreprocessingFollowsRoomAndParticipant: a declared room's denoise and agc reach the

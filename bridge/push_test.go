@@ -8,8 +8,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/rtptest"
 )
 
 // TestPushRTPPacketIsPushRTP is the receive half of issue 9 item 3: a packet the leg has parsed

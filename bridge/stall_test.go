@@ -10,8 +10,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
 )
 
 // level returns the level of freq in what the leg was sent from from to to, decoded in order as

@@ -7,7 +7,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestRoomTickAllocatesNothing: with its participants talking steadily, a room's turn between

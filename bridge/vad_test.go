@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestSilentOpusPhonesAreNotDecoded is issue 9 item 1's "decode only what can be heard" for

@@ -3,7 +3,7 @@ package codec
 import (
 	"testing"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // The benchmarks report µs per 20 ms frame (the mixer's tick) for each codec operation, plus

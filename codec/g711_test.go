@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // g711Skip is the decoded audio dropped before measuring: both resamplers' delays (5 ms) and

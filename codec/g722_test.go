@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 func TestG722Tones(t *testing.T) {

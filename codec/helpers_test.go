@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // toneWithLoss sends 20 frames of a tone at freq through enc and dec, concealing frame 10 as

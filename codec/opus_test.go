@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // encodeDecodeTone sends a tone of freq Hz through enc and dec for frames packets and returns

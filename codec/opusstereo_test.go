@@ -5,7 +5,7 @@ import (
 
 	"gopkg.in/hraban/opus.v2"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestOpusStereoKeepsChannelsApart encodes a tone on the left channel only through a stereo

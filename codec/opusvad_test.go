@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestOpusVoiceActivity reads the SILK voice activity flags of what libopus encodes without

@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // resampleAll pushes in through r in 20 ms chunks of the input rate, as the engine does, and

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // adapt is how much of a stream the measurements skip: the denoiser's noise estimate and the AGC

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // talk is a test talker: a tone switched on and off like syllables (burstOn of tone, then

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // defaultAPIToken is the API token of a confd started without -api-token.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/chromium"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/chromium"
 )
 
 // The participants' tones: each one's own frequency, far from the others' harmonics.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"confd/bridge"
-	"confd/internal/testkit/chromium"
+	"confd/testkit/chromium"
 )
 
 // TestModeratorPage is the moderator view end to end: confd with an API token, a baresip phone

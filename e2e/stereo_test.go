@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/chromium"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/chromium"
 )
 
 // stereoEvent is one line stereo.mjs prints.

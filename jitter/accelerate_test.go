@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // signalDecoder decodes fakePayload packets into a known signal: packet i of n samples plays

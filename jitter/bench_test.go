@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/cputime"
+	"confd/testkit/cputime"
 )
 
 // BenchmarkPush measures storing one packet (the leg's reader goroutine), with the tick

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // toneRun encodes a 1 kHz tone in format f, sends it as payload type pt over a path with the given

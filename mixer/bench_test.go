@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // loopSource plays a precomputed second of audio in a loop, with the level as RFC 6464

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so its noise

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // FuzzOps drives a mixer with an arbitrary sequence of joins, leaves, rule changes and ticks, and

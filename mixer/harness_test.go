@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 var opus20 = codec.Format{Codec: codec.Opus}

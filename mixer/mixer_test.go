@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 var freqs = []float64{440, 700, 1000, 1300, 1700, 2100, 2500, 2900, 3300, 3700}

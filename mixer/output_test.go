@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 func TestTickAllocatesNothing(t *testing.T) {

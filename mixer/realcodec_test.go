@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // realListener decodes one participant's payloads with the real decoder of its codec, as its

@@ -11,7 +11,7 @@ import (
 	"gopkg.in/hraban/opus.v2"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 var opusStereo = codec.Format{Codec: codec.Opus, Stereo: true}

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
-	"confd/internal/testkit/gophone"
+	"confd/testkit"
+	"confd/testkit/gophone"
 )
 
 // The package's paths, as build-deb.sh and the maintainer scripts place them.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 var allNames = []string{Welcome, EnterPIN, InvalidMeeting, InvalidPIN, Goodbye, Joining, Muted, Unmuted, Locked, Full, ConferenceEnded, OnlyParticipant,

@@ -11,9 +11,9 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/rtptest"
 )
 
 // TestForwarderDestinationCannotSlipPastTheAllowList (red team, issue 13): every way of writing

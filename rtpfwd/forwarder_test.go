@@ -14,9 +14,9 @@ import (
 	"confd/codec"
 	"confd/internal/config"
 	"confd/internal/guard"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/rtptest"
 )
 
 // toneSource is a participant that sends a sine, after a few ticks of silence (so that the

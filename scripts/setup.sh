@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 want=(libopus-dev libspeexdsp-dev pkg-config gcc git)
 case "${1:-}" in
 test)
-	# baresip-core carries every module internal/testkit/baresip loads (aufile, aubridge, sndfile, menu,
+	# baresip-core carries every module testkit/baresip loads (aufile, aubridge, sndfile, menu,
 	# ctrl_tcp, g711, g722, opus); --no-install-recommends keeps ALSA/GUI extras out.
 	want+=(baresip-core)
 	# Debian's Chromium for the browser tests (e2e/); playwright-core drives it, and never

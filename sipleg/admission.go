@@ -9,7 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 )
 
 // door is the per-source admission of the SIP listener (issue 8, pike-style): what one

@@ -15,9 +15,9 @@ import (
 
 	"confd/bridge"
 	"confd/dtmf"
-	"confd/internal/sdpneg"
-	"confd/internal/sipua"
 	"confd/jitter"
+	"confd/sdpneg"
+	"confd/sipua"
 )
 
 // byeTimeout bounds a BYE transaction: 64*T1 (RFC 3261 section 17.1.2.2) after which the

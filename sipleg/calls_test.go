@@ -17,8 +17,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // rawPhone is a SIP phone written in the test: a rawClient dialog and a PCMU media socket that

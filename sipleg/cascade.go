@@ -11,7 +11,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
-	"confd/internal/sdpneg"
+	"confd/sdpneg"
 )
 
 // CascadeHeader marks an INVITE as a cascade leg between two confd nodes; its value is the

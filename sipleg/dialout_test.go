@@ -17,8 +17,8 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/sdpneg"
-	"confd/internal/testkit"
+	"confd/sdpneg"
+	"confd/testkit"
 )
 
 // peerUA is a small sipgo user agent in the test: a registrar or a callee that demands digest

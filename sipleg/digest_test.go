@@ -7,10 +7,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
-	"confd/internal/sipdigest"
-	"confd/internal/sipua"
-	"confd/internal/testkit"
-	"confd/internal/testkit/baresip"
+	"confd/sipdigest"
+	"confd/sipua"
+	"confd/testkit"
+	"confd/testkit/baresip"
 )
 
 // restricted lets in only the digest user ada.

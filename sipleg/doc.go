@@ -1,7 +1,7 @@
 // Package sipleg is confd's SIP side: the user agent server that callers dial into rooms, the
 // client of dial-out and outbound registration, and the media socket of every SIP call. It
 // speaks SIP (RFC 3261) over UDP and TCP through github.com/emiago/sipgo v1.7.2, negotiates
-// audio with confd/internal/sdpneg (RFC 3264), and joins each call to a confd/bridge room as
+// audio with confd/sdpneg (RFC 3264), and joins each call to a confd/bridge room as
 // a participant whose bridge.Leg is the call.
 //
 // # Calls in
@@ -81,10 +81,10 @@
 //
 // confd is open by default. With Config.Auth.Restrict, INVITEs are accepted only from
 // the listed trunk addresses or with digest credentials of a listed user (401 challenge with
-// SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/internal/sipdigest: the uri must be
+// SHA-256 and MD5, RFC 3261 section 22 and RFC 8760; confd/sipdigest: the uri must be
 // the Request-URI and each nonce's count must grow, so a captured answer opens nothing else);
 // with no user listed, 403. A new INVITE goes through the admission pipeline both SIP legs
-// share (invite.go, confd/internal/sipua.Gate): admit (draining, a cascade's node, the source's
+// share (invite.go, confd/sipua.Gate): admit (draining, a cascade's node, the source's
 // limits, credentials, the room), negotiate (dialog, media port, SDP), answer (the 200); the
 // room is joined with the ACK.
 //
@@ -105,14 +105,14 @@
 //
 // Every message passes a validator before sipgo sees it (validate.go), because sipgo v1.7.2
 // accepts several of the RFC 4475 invalid messages as valid and drops unparsable ones without
-// an answer. Its rules are the ones SIP over WebSocket applies too (confd/internal/sipua): 400
+// an answer. Its rules are the ones SIP over WebSocket applies too (confd/sipua): 400
 // for unparsable requests, a CSeq method that differs from the request's, missing or doubled
 // mandatory headers, a doubled Content-Length, escaped headers in the Request-URI, a bad Date;
 // 416 for a Request-URI scheme other than sip: and sips:; 420 with Unsupported for Require tags
 // other than timer; 415 with Accept for a non-SDP INVITE, UPDATE or ACK body; 406 for an INVITE
 // whose Accept excludes SDP; 505 for a version other than SIP/2.0; an ACK is never answered. On
 // TCP it frames messages itself (Content-Length is then mandatory: 400 without it) and unfolds
-// continued header lines, which sipgo's stream parser does not. internal/sipua holds the
+// continued header lines, which sipgo's stream parser does not. sipua holds the
 // validator to every RFC 4475 message of sipgo's copy; TestTortureMessages here sends the
 // ones the handlers answer, and one of each refusal, over UDP and TCP.
 //

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // TestStrangerRacingTheCallerToItsPortGetsNothing is issue 8 item 4 end to end: a stranger who

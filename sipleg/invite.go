@@ -10,7 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 )
 
 // admission is what the admit step of a new INVITE decided, for the steps after it.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // sdpOffer writes an audio offer from a caller at 127.0.0.1:port.

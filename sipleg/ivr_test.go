@@ -9,17 +9,22 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/prompts"
+	"confd/testkit/audiotest"
 )
 
 // info sends one INFO with a dtmf-relay body in the dialog.
 func (d *dialog) info(digit byte) int {
+	return d.infoBody("application/dtmf-relay", fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", digit))
+}
+
+// infoBody sends one INFO with body of type contentType in the dialog and returns its answer's
+// status.
+func (d *dialog) infoBody(contentType, body string) int {
 	c := d.c
 	msg := string(c.inDialog("INFO", d.last, d.cseq))
-	body := fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", digit)
 	msg = msg[:len(msg)-len("Content-Length: 0\r\n\r\n")] +
-		fmt.Sprintf("Content-Type: application/dtmf-relay\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		fmt.Sprintf("Content-Type: %s\r\nContent-Length: %d\r\n\r\n%s", contentType, len(body), body)
 	c.send([]byte(msg))
 	for {
 		res := c.read(3 * time.Second)

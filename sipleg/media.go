@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"confd/internal/sdpneg"
+	"confd/sdpneg"
 )
 
 // maxDatagram is the largest media datagram read; anything longer is truncated by the kernel

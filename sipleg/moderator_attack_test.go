@@ -7,8 +7,8 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/sipua"
-	"confd/internal/testkit"
+	"confd/sipua"
+	"confd/testkit"
 )
 
 // TestTrustedDialInThroughADialInNumberIsAModerator (red team, issue 13): a trunk's caller

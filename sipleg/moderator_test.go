@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"confd/bridge"
-	"confd/internal/sipua"
-	"confd/internal/testkit"
+	"confd/sipua"
+	"confd/testkit"
 )
 
 // moderatorIn reports whether the room has one participant, and whether it is a moderator.

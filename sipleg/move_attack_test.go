@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/bridge"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // TestReInviteRacingMoves (red team, issue 13): a phone that re-INVITEs (hold, unhold, a new

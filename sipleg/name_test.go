@@ -6,8 +6,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/prompts"
+	"confd/testkit/audiotest"
 )
 
 // typePIN types digits by SIP INFO, each answered 200.

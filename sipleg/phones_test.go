@@ -10,9 +10,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
 )
 
 // roomURI is the SIP URI that dials room on the test server.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pion/rtcp"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // TestCallInARoomGetsItsRTCPReports is issue 9 item 3 end to end for a SIP leg: the call no

@@ -22,7 +22,7 @@ import (
 	"confd/bridge"
 	"confd/dtmf"
 	"confd/internal/guard"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // Tests of issue 8 ("Safe on a public address"): each attacks the SIP leg as the issue

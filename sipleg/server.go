@@ -18,8 +18,8 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
-	"confd/internal/sdpneg"
-	"confd/internal/sipua"
+	"confd/sdpneg"
+	"confd/sipua"
 )
 
 // rfc2543Tag is the From tag given to the dialog of an RFC 2543 caller that sent none.

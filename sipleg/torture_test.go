@@ -20,9 +20,9 @@ type tortureCase struct {
 	tcpWant int
 }
 
-// tortureCases are the RFC 4475 messages (internal/sipua/testdata/torture) a running server is
+// tortureCases are the RFC 4475 messages (sipua/testdata/torture) a running server is
 // sent: every one its handlers answer, and one of each refusal of the validator, whose every
-// case is held by internal/sipua's TestTortureMessages.
+// case is held by sipua's TestTortureMessages.
 var tortureCases = []tortureCase{
 	// RFC 4475 section 3.1.1: valid messages, handled normally.
 	{file: "valid/dblreq", want: 405, handled: true, tcpSkip: true}, // a UDP case: on a stream the INVITE is a second message    // REGISTER: confd is no registrar
@@ -73,7 +73,7 @@ func TestTortureMessages(t *testing.T) {
 					continue
 				}
 				t.Run(tc.file, func(t *testing.T) {
-					msg, err := os.ReadFile("../internal/sipua/testdata/torture/" + tc.file + ".dat")
+					msg, err := os.ReadFile("../sipua/testdata/torture/" + tc.file + ".dat")
 					if err != nil {
 						t.Fatal(err)
 					}

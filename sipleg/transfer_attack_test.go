@@ -10,7 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // answeredCall places a PCMU call into room from a raw client of its own and ACKs confd's 200.

@@ -11,7 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // notify sends a NOTIFY of event in the dialog (as the transferee's phone would) with a

@@ -17,7 +17,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 )
 
 // sourceAddr is the address (without port) of a socket's peer; the zero Addr when unknown.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 )
 
 // Config sets up a Server. The zero value is complete: open to everyone (sipua.AuthConfig's

@@ -6,8 +6,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/sipdigest"
-	"confd/internal/sipua"
+	"confd/sipdigest"
+	"confd/sipua"
 )
 
 // TestCapturedDigestOpensNoOtherRoom is issue 8 item 12 over WebSocket: an Authorization that

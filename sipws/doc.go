@@ -32,7 +32,7 @@
 // (status 1009); a malformed message is answered 400 with a reason (a malformed response, an
 // ACK and a message without a Via are dropped) and the connection goes on, unless more than
 // Config.MaxBadMessages come in a row (status 1008). Requests are checked by the rules both
-// SIP legs share (confd/internal/sipua.Validator) for what sipgo's parser lets through: the
+// SIP legs share (confd/sipua.Validator) for what sipgo's parser lets through: the
 // version (505), the mandatory headers, doubled headers, the CSeq method and a malformed Date
 // (400), a URI scheme other than sip: and sips: (416), any Require tag (420: sipws implements
 // none), an INVITE, UPDATE or ACK body that is not SDP (415) and an INVITE whose Accept
@@ -43,7 +43,7 @@
 //
 //   - REGISTER: 200 echoing each Contact with its granted expires (at most Config.MaxExpires);
 //     there is no location service beyond the connection. With Config.Auth.Users, a 401
-//     digest challenge first (confd/internal/sipdigest: RFC 3261 section 22.4, SHA-256 and MD5, qop=auth,
+//     digest challenge first (confd/sipdigest: RFC 3261 section 22.4, SHA-256 and MD5, qop=auth,
 //     realm Config.Auth.Realm or "confd", stale=true for an expired nonce); a connection that registered is trusted for its
 //     INVITEs when Config.Auth.Restrict is set (otherwise an INVITE must carry
 //     credentials itself, or come from a Config.Auth.Trunks address).

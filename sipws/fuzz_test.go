@@ -13,8 +13,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/internal/sipdigest"
-	"confd/internal/sipua"
+	"confd/sipdigest"
+	"confd/sipua"
 	"confd/webrtcleg"
 )
 

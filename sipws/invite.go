@@ -11,7 +11,7 @@ import (
 
 	"confd/dtmf"
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 	"confd/webrtcleg"
 )
 

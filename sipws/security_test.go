@@ -18,7 +18,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // The tests of issue 8 ("safe on a public address") for SIP over WebSocket: each attacks /sip

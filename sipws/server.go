@@ -15,7 +15,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/sipua"
+	"confd/sipua"
 	"confd/webrtcleg"
 )
 

@@ -17,10 +17,10 @@ import (
 	"github.com/icholy/digest"
 
 	"confd/bridge"
-	"confd/internal/sipdigest"
-	"confd/internal/sipua"
-	"confd/internal/testkit"
-	"confd/internal/testkit/rtptest"
+	"confd/sipdigest"
+	"confd/sipua"
+	"confd/testkit"
+	"confd/testkit/rtptest"
 	"confd/webrtcleg"
 )
 

@@ -10,7 +10,7 @@ import (
 )
 
 // TestTortureMessages is the WebSocket side's smoke test of the RFC 3261 rules it shares with
-// sipleg (sipua.Validator, whose every RFC 4475 case internal/sipua's TestTortureMessages
+// sipleg (sipua.Validator, whose every RFC 4475 case sipua's TestTortureMessages
 // holds): one message of each kind of refusal, and valid ones its handlers answer (not those with a
 // binary body: a text frame must be UTF-8, RFC 6455 section 8.1), each sent
 // as one WebSocket message (RFC 7118 section 5).
@@ -34,7 +34,7 @@ func TestTortureMessages(t *testing.T) {
 		{"invalid/invut", 415},
 		{"invalid/sdp01", 406},
 	} {
-		raw, err := os.ReadFile("../internal/sipua/testdata/torture/" + tc.file + ".dat")
+		raw, err := os.ReadFile("../sipua/testdata/torture/" + tc.file + ".dat")
 		if err != nil {
 			t.Fatal(err)
 		}

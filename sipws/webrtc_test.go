@@ -18,11 +18,11 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/pionbrowser"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/pionbrowser"
+	"confd/testkit/rtptest"
 	"confd/webrtcleg"
 )
 

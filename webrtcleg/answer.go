@@ -15,8 +15,8 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/guard"
-	"confd/internal/sdpneg"
 	"confd/jitter"
+	"confd/sdpneg"
 )
 
 // JoinInfo describes who is joining through an offer.

@@ -14,9 +14,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/cputime"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/cputime"
+	"confd/testkit/pionbrowser"
 )
 
 // benchPayload is a typical 32 kbit/s Opus payload: 80 bytes per 20 ms.

@@ -10,7 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit/pionbrowser"
 )
 
 // sdpWith is a WebRTC-looking offer with the given media sections, for the error cases that are

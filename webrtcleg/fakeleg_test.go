@@ -6,8 +6,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/rtptest"
 )
 
 // capLeg is a bridge leg that records the sizes of the packets the room sends it.

@@ -12,8 +12,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit/audiotest"
+	"confd/testkit/pionbrowser"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")

@@ -13,8 +13,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/testkit"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/pionbrowser"
 )
 
 var candidateRE = regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`)

@@ -13,8 +13,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/testkit"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/pionbrowser"
 )
 
 // short ICE timers so that a vanished peer is noticed in a second or two.

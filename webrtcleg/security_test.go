@@ -16,7 +16,7 @@ import (
 	"github.com/pion/stun/v4"
 
 	"confd/bridge"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // attackOffer is a valid WebRTC offer written by hand, as a script would send it, with the

@@ -14,8 +14,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/testkit"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/pionbrowser"
 )
 
 // isRTP tells (S)RTP from STUN, DTLS and RTCP by the first two bytes (RFC 7983, RFC 5761).

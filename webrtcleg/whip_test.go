@@ -10,8 +10,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/bridge"
-	"confd/internal/testkit"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/pionbrowser"
 )
 
 // A WHIP publisher (sendonly, 440 Hz) is heard by a WHEP listener and hears nothing; both leave

@@ -7,7 +7,7 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // The talkers' schedule: a cycle of burstCycle in which talker k sends its tone for burstLength

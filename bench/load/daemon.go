@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"confd/internal/testkit"
-	"confd/internal/testkit/cputime"
+	"confd/testkit"
+	"confd/testkit/cputime"
 )
 
 // Daemon is a confd process started for a run, pinned to one CPU with taskset(1).

@@ -21,11 +21,11 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/cputime"
-	"confd/internal/testkit/gophone"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/cputime"
+	"confd/testkit/gophone"
+	"confd/testkit/pionbrowser"
 )
 
 // Config describes one load run. Every zero value is a documented default.

@@ -2,7 +2,7 @@ package load
 
 import (
 	"confd/bench"
-	"confd/internal/testkit"
+	"confd/testkit"
 	"context"
 	"flag"
 	"fmt"

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit"
 	"confd/jitter"
+	"confd/testkit"
 )
 
 // writeRTP writes p as an RTP packet (RFC 3550 section 5.1: version 2, no CSRC, no extension)

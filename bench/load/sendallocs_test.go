@@ -20,8 +20,8 @@ import (
 	"confd/bench"
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
 	"confd/webrtcleg"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/codec"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit/pionbrowser"
 )
 
 // joinWebRTC connects leg l as a WHEP listener (confd's POST /whep/ROOM) to room at base

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // waitLog waits until the daemon's log holds every one of want, and fails naming the first

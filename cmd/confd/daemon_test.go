@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/gophone"
+	"confd/testkit"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/gophone"
 )
 
 func TestMain(m *testing.M) { testkit.RunMain(m) }

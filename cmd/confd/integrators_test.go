@@ -13,7 +13,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit/rtptest"
 )
 
 // TestRestartKeepsIDsUniqueAndRoomsDeclared is issue 10's restart: confd runs, people join and

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"confd/internal/config"
-	"confd/internal/sipdigest"
-	"confd/internal/sipua"
+	"confd/sipdigest"
 	"confd/sipleg"
+	"confd/sipua"
 	"confd/sipws"
 )
 

@@ -17,7 +17,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/internal/config"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit/rtptest"
 )
 
 // inProcess runs a daemon in the test process on loopback ports, with sec as its HTTP

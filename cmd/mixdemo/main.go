@@ -25,9 +25,9 @@ import (
 
 	"confd/bench"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
 	"confd/mixer"
+	"confd/testkit/audiotest"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestDemo runs the demo into a temporary directory and checks its exit status, its table and

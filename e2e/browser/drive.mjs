@@ -249,7 +249,7 @@ async function capture(s, seconds) {
 }
 
 // toneLevel is the amplitude of freq in pcm as dBFS (Goertzel over a Hann window; a full-scale
-// sine reads 0 dB), the same measure as confd/internal/testkit/audiotest.ToneLevel.
+// sine reads 0 dB), the same measure as confd/testkit/audiotest.ToneLevel.
 function toneLevel(pcm, rate, freq) {
   const n = pcm.length;
   const w = 2 * Math.PI * freq / rate;

@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/gophone"
 	"confd/prompts"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/gophone"
 )
 
 // TestRecordedNameAnnouncedWhenAPhoneComesAndGoes (announce_join_leave): Dee, a baresip phone,

@@ -17,8 +17,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/gophone"
+	"confd/testkit"
+	"confd/testkit/gophone"
 )
 
 func TestMain(m *testing.M) { testkit.RunMain(m) }

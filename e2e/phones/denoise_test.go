@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/gophone"
+	"confd/testkit/audiotest"
+	"confd/testkit/gophone"
 )
 
 // chunk is the piece of audio burstLevel judges at a time (40 ms), gapChunk gapNoise's (20 ms: a

@@ -1,16 +1,16 @@
 // Package phones holds confd's end-to-end moderation tests (issue 5): the confd binary runs as
-// a process on loopback, participants call it with Go phones (confd/internal/testkit/gophone)
+// a process on loopback, participants call it with Go phones (confd/testkit/gophone)
 // and baresip, and the
 // control API mutes, deafens, kicks, re-weights and coaches them while each one's ears are
-// judged by tone detectors (confd/internal/testkit/audiotest).
+// judged by tone detectors (confd/testkit/audiotest).
 //
 // # Why a phone of its own
 //
 // A moderation rule is a change in time: "one second after the PATCH the tone is 20 dB down".
 // baresip's recordings hold only the packets that arrived, back to back, with no clock
 // (docs/REAL-PEERS.md), so they cannot be cut at the moment of an API call. The tests' own
-// phone is confd/internal/testkit/gophone: its Timeline returns exactly what reached it between
-// two instants, silence included. baresip (confd/internal/testkit/baresip) still takes part in
+// phone is confd/testkit/gophone: its Timeline returns exactly what reached it between
+// two instants, silence included. baresip (confd/testkit/baresip) still takes part in
 // the tests, so that a real phone is in the loop: it is kicked and must receive the BYE, and it
 // hears a mute.
 //

@@ -12,9 +12,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/gophone"
-	"confd/internal/testkit/rtptest"
 	"confd/rtpfwd"
+	"confd/testkit/gophone"
+	"confd/testkit/rtptest"
 )
 
 // rtpRecorder is what an RTP forwarder feeds: a recorder or transcriber on loopback that

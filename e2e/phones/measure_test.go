@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/gophone"
+	"confd/testkit/gophone"
 )
 
 // The participants' tones: far apart and off each other's harmonics, so a 1 s Goertzel window
@@ -331,6 +331,15 @@ func expectGone(t *testing.T, p *gophone.Phone, m *moment, hz float64, why strin
 	}
 	if a > b-downBy {
 		t.Errorf("%s: %.0f Hz at %.1f dBFS after %s, only %.1f dB down, want ≥ %.0f; pieces after:%s", p, hz, a, why, b-a, downBy, pieces(p, m.after, hz))
+	}
+}
+
+// expectHeard checks that p hears the tone hz clearly (≥ heardAt) from settle after m, judging
+// fair pieces only (see reading), whatever it heard before.
+func expectHeard(t *testing.T, p *gophone.Phone, m *moment, hz float64, why string) {
+	t.Helper()
+	if l, ok := m.afterLevel(t, p, hz, why, true); ok && l < heardAt {
+		t.Errorf("%s hears %.0f Hz at %.1f dBFS after %s, want ≥ %.0f; pieces after:%s", p, hz, l, why, heardAt, pieces(p, m.after, hz))
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
-	"confd/internal/testkit/baresip"
-	"confd/internal/testkit/gophone"
+	"confd/testkit/audiotest"
+	"confd/testkit/baresip"
+	"confd/testkit/gophone"
 )
 
 // callTimeout bounds a baresip call's set-up or tear-down on loopback.

@@ -17,9 +17,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/gophone"
-	"confd/internal/testkit/pionbrowser"
+	"confd/testkit"
+	"confd/testkit/gophone"
+	"confd/testkit/pionbrowser"
 )
 
 // whipBrowser is a browser stand-in: a pion browser that joins a room with WHIP (sendrecv,

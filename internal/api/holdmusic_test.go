@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"confd/bridge"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // TestPutRoomReadsNoFileOfTheAPIsChoosing (red team, issue 13): PUT /api/rooms/ROOM may name

@@ -15,8 +15,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/rtptest"
 	"confd/jitter"
+	"confd/testkit/rtptest"
 )
 
 // talk sends a 440 Hz tone to p as RTP in codec c every 20 ms until stop is closed.

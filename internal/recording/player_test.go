@@ -7,9 +7,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/mixer"
 	"confd/prompts"
+	"confd/testkit/audiotest"
 )
 
 func TestPlayerPlaysEveryFrameThenIsDone(t *testing.T) {

@@ -2,7 +2,7 @@ package recording
 
 import (
 	"bytes"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit/rtptest"
 	"errors"
 	"io"
 	"os"
@@ -16,8 +16,8 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
 	"confd/jitter"
+	"confd/testkit/audiotest"
 )
 
 // phone joins room and sends a tone as RTP in codec c every 20 ms until stop is closed.

@@ -10,7 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 func TestTrackIsTimeAlignedWithSilenceWhereNotHeard(t *testing.T) {

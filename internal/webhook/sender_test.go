@@ -15,7 +15,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
-	"confd/internal/testkit/rtptest"
+	"confd/testkit/rtptest"
 )
 
 // receiver is an httptest endpoint that records what it accepted, deduplicating by id as the

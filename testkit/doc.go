@@ -1,6 +1,8 @@
 // Package testkit is confd's one test harness: what every test package and bench/load use to
 // start daemons, drive peers and judge what they heard, so that each of those ideas lives in
-// one place (livekit's test/lktest and diago's diagotest are the models). Nothing in
+// one place (livekit's test/lktest and diago's diagotest are the models). It is public, like
+// diagotest: an integrator's own tests can start confd, call it with a Go phone or a real
+// baresip, and judge the audio with the same tools confd's tests use. Nothing in
 // production imports it; layers_test.go holds that, and that no package of the kit imports
 // testing: the kit takes a TB (what *testing.T and *testing.B have), so bench/load and
 // cmd/mixdemo, which are not tests, can use it without linking the testing package.

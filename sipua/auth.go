@@ -7,7 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/internal/guard"
-	"confd/internal/sipdigest"
+	"confd/sipdigest"
 )
 
 // AuthConfig says who may call in and register. The zero value is open to everyone.
@@ -27,7 +27,7 @@ type AuthConfig struct {
 }
 
 // Auth is AuthConfig at work: the trunk test and the digest check of a request, whose
-// arithmetic and nonce bookkeeping are confd/internal/sipdigest's (the uri must be the
+// arithmetic and nonce bookkeeping are confd/sipdigest's (the uri must be the
 // Request-URI and a nonce's count must grow, so a captured Authorization opens no other room
 // and no second call). It is safe for concurrent use.
 type Auth struct {

@@ -21,8 +21,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // ErrJoin means a WHIP or WHEP exchange failed: the server refused the offer, or the

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // Config describes one baresip instance. Every zero value is a documented default, so

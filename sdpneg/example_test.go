@@ -6,7 +6,7 @@ import (
 	"net/netip"
 
 	"confd/codec"
-	"confd/internal/sdpneg"
+	"confd/sdpneg"
 )
 
 // A SIP leg answering an INVITE: one Session per dialog, Local from the leg's RTP socket.

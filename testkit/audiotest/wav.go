@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // ErrNotWAV is returned by ReadWAV for a file that is not 16-bit PCM RIFF/WAVE.

@@ -12,7 +12,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // Pusher takes one raw RTP packet and its arrival time (bridge.Participant.PushRTP).

@@ -9,8 +9,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // udpPusher sends what a Tone pushes to a Receiver's port.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // maxTimeline bounds a Timeline's memory: two minutes at codec.SampleRate (11.5 MB). Audio

@@ -10,7 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/internal/sipdigest"
+	"confd/sipdigest"
 )
 
 func request(method, uri, extra, body string) []byte {

@@ -7,7 +7,7 @@
 //     of rules for both legs, which differ only in the Require option tags they implement.
 //   - TextResponse: the stateless answer to a request that did not parse or failed those
 //     checks, written from its raw text (RFC 3261 section 8.2.6.2).
-//   - Auth: digest authentication (confd/internal/sipdigest) and trusted trunk addresses:
+//   - Auth: digest authentication (confd/sipdigest) and trusted trunk addresses:
 //     who may call in (RFC 3261 section 22).
 //   - Gate: the admit step of the admission pipeline every new call goes through in both
 //     legs — admit (draining, credentials, the room: bridge.Admit) → negotiate (the leg's

@@ -17,8 +17,8 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // maxCatchUp is how far behind its schedule a stalled sender still sends what is due.

@@ -7,7 +7,7 @@
 // sndcode) and reports its call states as ctrl_tcp events (CALL_INCOMING, CALL_ESTABLISHED,
 // CALL_CLOSED, CALL_DTMF_START). Its microphone is a long sine tone written as a WAV file, and
 // its sndfile module records what it decoded, which Recorded returns as mono PCM for the tone
-// checks of confd/internal/testkit/audiotest.
+// checks of confd/testkit/audiotest.
 //
 // Tests call Start with a testkit.TB (a *testing.T or *testing.B): the instance lives in t.TempDir(), is closed by
 // t.Cleanup, and its log is printed when the test failed. Without baresip installed the test is

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"confd/internal/testkit"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit"
+	"confd/testkit/audiotest"
 )
 
 // Path is Debian's Chromium; CONFD_CHROMIUM overrides it.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // packetsOf cuts a tone into 20 ms packets and adds them to a Timeline, packet i arriving at

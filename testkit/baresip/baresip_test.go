@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit/audiotest"
+	"confd/testkit/audiotest"
 )
 
 // callTimeout bounds a call set-up or tear-down on loopback; it normally takes milliseconds.

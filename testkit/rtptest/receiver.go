@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // Receiver is the far end of a stream confd sends as plain RTP (an RTP forwarder's recorder or
