@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // fakeSeats is, for a room owned elsewhere, an owner with room for free more people, and for a

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/testkit"
+	"confd/testkit"
 )
 
 // TestCensusBeforeTheJoinIsKept: a cascade leg's census INFO that reaches the owner before the

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"confd/cluster"
-	"confd/internal/testkit"
-	"confd/internal/testkit/gophone"
+	"confd/testkit"
+	"confd/testkit/gophone"
 )
 
 // The cluster's rooms as a user of a clustered bridge sees them (README "Several nodes"):
