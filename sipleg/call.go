@@ -571,7 +571,12 @@ func (c *call) hangup(ctx context.Context, reason string) {
 		var err error
 		switch {
 		case c.dlgS != nil:
-			err = c.dlgS.Bye(ctx)
+			// dlgS.Bye, sent from confd's address (sendFrom).
+			inv := c.dlgS.InviteRequest
+			bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
+			bye.SetTransport(inv.Transport())
+			c.s.sendFrom(bye)
+			err = c.dlgS.WriteBye(ctx, bye)
 		case c.dlgC != nil:
 			err = c.dlgC.Bye(ctx)
 		}
