@@ -115,7 +115,7 @@ type Server struct {
 	udpAddr netip.AddrPort
 	// sendAddr is the address requests are sent from (sendFrom), unless unspecified.
 	sendAddr netip.Addr
-	regs     []*registration
+	regs    []*registration
 
 	closed atomic.Bool
 	ctx    context.Context
