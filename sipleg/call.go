@@ -571,12 +571,7 @@ func (c *call) hangup(ctx context.Context, reason string) {
 		var err error
 		switch {
 		case c.dlgS != nil:
-			// dlgS.Bye, sent from confd's address (sendFrom).
-			inv := c.dlgS.InviteRequest
-			bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
-			bye.SetTransport(inv.Transport())
-			c.s.sendFrom(bye)
-			err = c.dlgS.WriteBye(ctx, bye)
+			err = c.dlgS.Bye(ctx)
 		case c.dlgC != nil:
 			err = c.dlgC.Bye(ctx)
 		}

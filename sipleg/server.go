@@ -113,8 +113,6 @@ type Server struct {
 	mu      sync.Mutex
 	calls   map[string]*call // by Call-ID
 	udpAddr netip.AddrPort
-	// sendAddr is the address requests are sent from (sendFrom), unless unspecified.
-	sendAddr netip.Addr
 	regs    []*registration
 
 	closed atomic.Bool
@@ -233,7 +231,6 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 		s.client.Close()
 		s.client = cl
 	}
-	s.sendAddr = ap.Addr()
 	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
 	s.dialClients = sipgo.NewDialogClientCache(s.client, s.contact)
 	s.mu.Unlock()
@@ -560,19 +557,3 @@ func callerOf(req *sip.Request) (name, from string) {
 }
 
 var errCallEnded = fmt.Errorf("%w: call ended", ErrClosed)
-
-// sendFrom makes req, a request in a dialog that confd answered (a BYE, an INFO, a NOTIFY), go
-// out from the address confd listens on, as the client's own requests do (WithClientConnection
-// Addr): sipgo builds those without it, so the first of them to another host opened a socket
-// bound to no address, whose source the kernel picks (127.0.0.1 for 127.0.0.12), and sipgo then
-// reused that socket for every request to that host, the client's too. A cluster node's cascade
-// calls went out so and their owner refused them, 403 (cascade.go: a cascade must come from the
-// node's configured address), once a census INFO (census.go) had gone to that node first.
-func (s *Server) sendFrom(req *sip.Request) {
-	s.mu.Lock()
-	a := s.sendAddr
-	s.mu.Unlock()
-	if a.IsValid() && !a.IsUnspecified() {
-		req.Laddr = sip.Addr{IP: a.AsSlice(), Port: 0}
-	}
-}

@@ -39,14 +39,8 @@ func quietLogger() *slog.Logger {
 // the UDP port, which a TCP socket (another test's connection) may hold: then it tries again.
 func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
-	return listenUDPAndTCPOn(t, "127.0.0.1")
-}
-
-// listenUDPAndTCPOn is listenUDPAndTCP on the loopback address ip.
-func listenUDPAndTCPOn(t testing.TB, ip string) (net.PacketConn, net.Listener) {
-	t.Helper()
 	for range 50 {
-		udp, err := net.ListenPacket("udp4", ip+":0")
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,12 +56,6 @@ func listenUDPAndTCPOn(t testing.TB, ip string) (net.PacketConn, net.Listener) {
 
 func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings) *testServer {
 	t.Helper()
-	return startServerOn(t, "127.0.0.1", cfg, rooms)
-}
-
-// startServerOn is startServer listening on the loopback address ip.
-func startServerOn(t testing.TB, ip string, cfg Config, rooms map[string]bridge.RoomSettings) *testServer {
-	t.Helper()
 	b := bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(quietLogger()))
 	if cfg.Ports == nil {
 		cfg.Ports = testAllocator(t)
@@ -81,7 +69,7 @@ func startServerOn(t testing.TB, ip string, cfg Config, rooms map[string]bridge.
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, tcp := listenUDPAndTCPOn(t, ip)
+	udp, tcp := listenUDPAndTCP(t)
 	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, udp: udp, tcp: tcp, done: make(chan error, 1)}
 	go func() { ts.done <- s.Serve(context.Background(), udp, tcp) }()
 	for !s.Addr().IsValid() {
@@ -106,7 +94,6 @@ type rawClient struct {
 	srv     *net.UDPAddr
 	buf     []byte
 	pending []byte
-	from    *net.UDPAddr // the source of the last message read over UDP
 }
 
 func newRawClient(t testing.TB, network string, ts *testServer) *rawClient {

@@ -281,7 +281,6 @@ func (c *call) newInDialogRequest(method sip.RequestMethod) (*sip.Request, error
 // doInDialog sends req in the call's dialog, as its UAS or its UAC, and returns the final
 // response.
 func (c *call) doInDialog(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	c.s.sendFrom(req)
 	if c.dlgS != nil {
 		return c.dlgS.Do(ctx, req)
 	}
