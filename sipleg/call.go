@@ -568,12 +568,13 @@ func (c *call) hangup(ctx context.Context, reason string) {
 		c.media.SetSending(false)
 		ctx, cancel := context.WithTimeout(ctx, byeTimeout)
 		defer cancel()
-		var err error
+		bye, err := c.newInDialogRequest(sip.BYE)
 		switch {
+		case err != nil:
 		case c.dlgS != nil:
-			err = c.dlgS.Bye(ctx)
+			err = c.dlgS.WriteBye(ctx, bye)
 		case c.dlgC != nil:
-			err = c.dlgC.Bye(ctx)
+			err = c.dlgC.WriteBye(ctx, bye)
 		}
 		if err != nil {
 			c.log.Info("BYE", "err", err)

@@ -343,16 +343,22 @@ func (ts *testServer) onlyCallTo(t *testing.T, p *rawPhone) *call {
 
 // readMessage returns the next SIP message the raw client receives, or nil after timeout.
 func (c *rawClient) readMessage(timeout time.Duration) sip.Message {
+	m, _ := c.readMessageFrom(timeout)
+	return m
+}
+
+// readMessageFrom is readMessage with the address the message came from.
+func (c *rawClient) readMessageFrom(timeout time.Duration) (sip.Message, *net.UDPAddr) {
 	c.udp.SetReadDeadline(time.Now().Add(timeout))
-	n, _, err := c.udp.ReadFromUDP(c.buf)
+	n, from, err := c.udp.ReadFromUDP(c.buf)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	m, err := sip.NewParser().ParseSIP(c.buf[:n])
 	if err != nil {
 		c.t.Fatalf("unparsable message %q", c.buf[:n])
 	}
-	return m
+	return m, from
 }
 
 // TestReInvite2xxIsRetransmittedUntilACK: the 200 to a re-INVITE comes again (RFC 3261 section

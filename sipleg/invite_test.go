@@ -39,6 +39,8 @@ type dialog struct {
 	toTag  string
 	last   *sip.Response
 	hdrs   string // extra header lines of the next request, each ending in CRLF
+	// contact is the host:port the requests' Contact names, when not the client's own socket.
+	contact string
 }
 
 func (c *rawClient) newDialog() *dialog {
@@ -56,10 +58,14 @@ func (d *dialog) request(method, room, body string) *sip.Response {
 	if body != "" {
 		ct = "Content-Type: application/sdp\r\n"
 	}
+	contact := c.localAddr()
+	if d.contact != "" {
+		contact = d.contact
+	}
 	msg := fmt.Sprintf("%s sip:%s@%s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=z9hG4bK%d\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=caller1\r\n"+
 		"To: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n%s%sContent-Length: %d\r\n\r\n%s",
 		method, room, c.srv.String(), strings.ToUpper(c.network), c.localAddr(), time.Now().UnixNano(), to, d.callID, d.cseq, method,
-		c.localAddr(), d.hdrs, ct, len(body), body)
+		contact, d.hdrs, ct, len(body), body)
 	c.send([]byte(msg))
 	for {
 		res := c.read(3 * time.Second)

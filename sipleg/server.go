@@ -113,7 +113,9 @@ type Server struct {
 	mu      sync.Mutex
 	calls   map[string]*call // by Call-ID
 	udpAddr netip.AddrPort
-	regs    []*registration
+	// udpLocal is the UDP listener's address when it is bound to one (fromListener), else zero.
+	udpLocal sip.Addr
+	regs     []*registration
 
 	closed atomic.Bool
 	ctx    context.Context
@@ -216,6 +218,9 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	s.mu.Lock()
 	s.udpAddr = ap
+	if udp != nil && !ap.Addr().IsUnspecified() {
+		s.udpLocal = sip.Addr{IP: net.IP(ap.Addr().Unmap().AsSlice()), Port: int(ap.Port())}
+	}
 	host := s.sdpAddr(ap.Addr())
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "confd", Host: host.String(), Port: int(ap.Port())}}
 	// Requests confd sends name the address it listens on, so that answers and in-dialog

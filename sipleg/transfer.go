@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"mime"
 	"strconv"
@@ -256,33 +255,4 @@ func sipfragStatus(body []byte) (int, string, bool) {
 		reason = f[2]
 	}
 	return code, reason, true
-}
-
-// ErrNoContact is returned for an in-dialog request when the peer gave no Contact: the dialog
-// has no remote target to send it to (RFC 3261 section 12.1).
-var ErrNoContact = errors.New("sipleg: the peer gave no Contact")
-
-// newInDialogRequest returns a request of method to the dialog's remote target (the peer's
-// Contact); doInDialog adds the dialog's headers and sends it.
-func (c *call) newInDialogRequest(method sip.RequestMethod) (*sip.Request, error) {
-	var contact *sip.ContactHeader
-	switch {
-	case c.dlgS != nil:
-		contact = c.dlgS.InviteRequest.Contact()
-	case c.dlgC != nil && c.dlgC.InviteResponse != nil:
-		contact = c.dlgC.InviteResponse.Contact()
-	}
-	if contact == nil {
-		return nil, ErrNoContact
-	}
-	return sip.NewRequest(method, contact.Address), nil
-}
-
-// doInDialog sends req in the call's dialog, as its UAS or its UAC, and returns the final
-// response.
-func (c *call) doInDialog(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	if c.dlgS != nil {
-		return c.dlgS.Do(ctx, req)
-	}
-	return c.dlgC.Do(ctx, req)
 }
