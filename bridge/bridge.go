@@ -93,6 +93,8 @@ type Bridge struct {
 
 	// music is the decoded hold music by path (holdmusic.go), under mu.
 	music map[string]*HoldMusic
+	// seats counts rooms' people on the other nodes of a cluster (seats.go); nil alone.
+	seats Seats
 }
 
 // New returns a Bridge with cfg's declared rooms.
@@ -129,8 +131,13 @@ func (b *Bridge) settingsLocked(name string) (RoomSettings, bool) {
 
 // Admit checks whether a new participant may enter room now, without joining: the legs call it
 // before answering so that a locked or full room is refused with the right status, and so that
-// a room with a PIN is known to need one. It returns the room's settings.
-func (b *Bridge) Admit(room string) (RoomSettings, error) {
+// a room with a PIN is known to need one. In a cluster a room's limit counts its people on
+// every node (seats.go). It returns the room's settings.
+func (b *Bridge) Admit(room string) (RoomSettings, error) { return b.admit(room, true) }
+
+// admit is Admit; askOwner says whether a room owned by another node asks it whether the room
+// is full (a join takes a seat from it instead).
+func (b *Bridge) admit(room string, askOwner bool) (RoomSettings, error) {
 	if !ValidRoomName(room) {
 		return RoomSettings{}, fmt.Errorf("%w: %q", ErrBadRoomName, room)
 	}
@@ -138,15 +145,17 @@ func (b *Bridge) Admit(room string) (RoomSettings, error) {
 		return RoomSettings{}, ErrDraining
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	s, _ := b.settingsLocked(room)
+	here := 0
+	if r, ok := b.rooms[room]; ok {
+		here = r.count()
+	}
+	b.mu.Unlock()
 	if s.Locked {
 		return s, ErrRoomLocked
 	}
-	if s.Limit > 0 {
-		if r, ok := b.rooms[room]; ok && r.count() >= s.Limit {
-			return s, ErrRoomFull
-		}
+	if s.Limit > 0 && (here+b.elsewhere(room) >= s.Limit || (askOwner && b.seats != nil && b.seats.Full(room, s.Limit))) {
+		return s, ErrRoomFull
 	}
 	return s, nil
 }
@@ -217,9 +226,21 @@ func (b *Bridge) Join(room string, info ParticipantInfo, leg Leg) (*Participant,
 // joinWith admits a participant to room, making the room if needed; src is its mixer source,
 // or nil for its own jitter buffer.
 func (b *Bridge) joinWith(room string, info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
-	if _, err := b.Admit(room); err != nil && !info.excused(err) {
+	s, err := b.admit(room, false)
+	if err != nil && !info.excused(err) {
 		return nil, err
 	}
+	release, err := b.takeSeat(room, info, s.Limit)
+	if err != nil {
+		return nil, err
+	}
+	p, err := b.joinLocked(room, info, leg, src)
+	release(err == nil)
+	return p, err
+}
+
+// joinLocked is joinWith once the participant is admitted.
+func (b *Bridge) joinLocked(room string, info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	// b.mu is held until the participant is in: an emptied room's goroutine forgets it under
 	// b.mu (removeIfIdle), so it cannot forget the room this participant is joining. The room's
 	// goroutine takes b.mu only after it has stopped owning the room, so the join never waits

@@ -57,9 +57,10 @@ func (info ParticipantInfo) excused(err error) bool {
 
 // full reports whether the room's limit refuses p; the room's owner calls it. Only people
 // count and are refused: confd's own recorders, players and forwarders, and cascade legs (the
-// people behind one were admitted on their own node), neither count nor are kept out.
+// people behind one took seats from this node when it owns the room, seats.go), neither count
+// nor are kept out.
 func (r *Room) full(p *Participant) bool {
-	return r.settings.Limit > 0 && p.person() && peopleIn(r.parts) >= r.settings.Limit
+	return r.settings.Limit > 0 && p.person() && peopleIn(r.parts)+r.b.elsewhere(r.name) >= r.settings.Limit
 }
 
 // person reports whether p counts among the room's people: neither confd's own recorder,

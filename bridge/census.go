@@ -48,6 +48,7 @@ func (p *Participant) SetCensus(c Census) {
 	p.ownLater(func(r *Room) {
 		was := p.behind
 		p.behind = c
+		p.refresh(r) // its state shows the people behind it
 		if c.Ending && !was.Ending && !r.ending {
 			r.end("the room ended on node " + p.info.Cascade)
 		}

@@ -68,12 +68,22 @@ func (m *moveState) resume(p *Participant, due time.Time) {
 // change for it (a re-INVITE, a *6, a leave) reaches to after the entry, and a change that
 // reached from too late is passed on (own, ownLater). No tick sees it half moved: it is in
 // one mixer, then in none, then in the other.
-func (b *Bridge) Move(from, id string, req MoveRequest) (ParticipantState, error) {
+func (b *Bridge) Move(from, id string, req MoveRequest) (_ ParticipantState, err error) {
 	if !ValidRoomName(req.Room) {
 		return ParticipantState{}, fmt.Errorf("%w: %q", ErrBadRoomName, req.Room)
 	}
 	if b.draining.Load() {
 		return ParticipantState{}, ErrDraining
+	}
+	if req.Room != from { // a seat in to, from its owner when another node owns it (seats.go)
+		b.mu.Lock()
+		s, _ := b.settingsLocked(req.Room)
+		b.mu.Unlock()
+		release, refused := b.takeSeat(req.Room, ParticipantInfo{}, s.Limit)
+		if refused != nil {
+			return ParticipantState{}, refused
+		}
+		defer func() { release(err == nil) }()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -131,7 +141,7 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 		switch s := dst.settings; {
 		case s.Locked:
 			err = ErrRoomLocked
-		case s.Limit > 0 && peopleIn(dst.parts) >= s.Limit:
+		case s.Limit > 0 && peopleIn(dst.parts)+b.elsewhere(dst.name) >= s.Limit:
 			err = ErrRoomFull
 		default:
 			err = checkMovePIN(s, pin)

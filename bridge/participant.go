@@ -485,7 +485,7 @@ func (p *Participant) refresh(r *Room) {
 	v := &partView{codec: p.output.Codec.String(),
 		rules:     mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
 		pan:       r.mix.Pan(p.mid),
-		moderator: p.moderator, waiting: p.waiting}
+		moderator: p.moderator, waiting: p.waiting, behind: p.behind.People}
 	if p.output.Codec == 0 {
 		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
 	}
@@ -511,7 +511,7 @@ func (p *Participant) State() ParticipantState {
 		Talking: p.talkingNow.Load(), LevelDBov: float64(p.level.Load()), JoinedAt: p.joinedAt,
 		Pan:     v.pan,
 		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
-		Cascade: p.info.Cascade != "", Node: p.info.Cascade,
+		Cascade: p.info.Cascade != "", Node: p.info.Cascade, People: v.behind,
 	}
 }
 

@@ -87,6 +87,7 @@ type partView struct {
 	pan    float32
 	// moderator and waiting are moderator.go's.
 	moderator, waiting bool
+	behind             int // a cascade leg's people behind it (census.go)
 }
 
 func newRoom(b *Bridge, name string, s RoomSettings, declared bool) *Room {

@@ -103,4 +103,7 @@ type ParticipantState struct {
 	// Cascade marks a cascade leg between nodes, not a person; Node is the other node.
 	Cascade bool   `json:"cascade,omitempty"`
 	Node    string `json:"node,omitempty"`
+	// People is, for a cascade leg, how many people are behind it: in the room on the other
+	// end's side, as it last reported (census.go); on the owner, the other node's people.
+	People int `json:"people,omitempty"`
 }

@@ -8,83 +8,238 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"confd/bridge"
 	"confd/internal/config"
 )
 
-// fakePeer answers a node's GET /api/rooms and GET /api/rooms/ROOM from rooms (declared with
-// their settings) and undeclared (rooms with people only), as a node's own API does, and checks
-// that it was asked as a node, with the token.
-func fakePeer(t *testing.T, rooms map[string]bridge.RoomSettings, undeclared ...string) *httptest.Server {
+// fakePeer answers a node's GET DeclarationsPath with decls, as a node's Router does, and
+// takes POST CatchUpPath (counted in nudged), checking that it was asked as a node, with the
+// token.
+func fakePeer(t *testing.T, nudged *atomic.Int32, decls ...Declaration) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get(LocalHeader) == "" {
+		switch {
+		case r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get(LocalHeader) == "":
 			w.WriteHeader(http.StatusUnauthorized)
-			return
+		case r.URL.Path == DeclarationsPath:
+			_ = json.NewEncoder(w).Encode(decls)
+		case r.URL.Path == CatchUpPath && r.Method == http.MethodPost:
+			nudged.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.WriteHeader(http.StatusNotFound)
 		}
-		if r.URL.Path == "/api/rooms" {
-			var list []bridge.RoomSummary
-			for name := range rooms {
-				list = append(list, bridge.RoomSummary{Room: name})
-			}
-			for _, name := range undeclared {
-				list = append(list, bridge.RoomSummary{Room: name, Participants: 1})
-			}
-			_ = json.NewEncoder(w).Encode(list)
-			return
-		}
-		name := strings.TrimPrefix(r.URL.Path, "/api/rooms/")
-		st := bridge.RoomState{Room: name}
-		if s, ok := rooms[name]; ok {
-			st.Declared, st.Settings = true, s.Effective()
-		}
-		_ = json.NewEncoder(w).Encode(st)
 	}))
 	t.Cleanup(s.Close)
 	return s
 }
 
-// TestCatchUpTakesDeclarationsFromTheOwner: node a, back after missing declarations, declares
-// what b and c have declared, with each room's owner's settings (c's newer PIN over the stale
-// one b kept), a room a owns with the settings of the node that listed it, and not a room that
-// only has people; with every other node down it reports ErrNoPeer, for a later try.
-func TestCatchUpTakesDeclarationsFromTheOwner(t *testing.T) {
-	probe := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{{Name: "a"}, {Name: "b"}, {Name: "c"}}})
-	ownedBy := func(node string) string {
-		for i := 0; ; i++ {
-			if r := fmt.Sprintf("room%d", i); probe.Owner(r).Name == node {
-				return r
-			}
-		}
-	}
-	onC, onA := ownedBy("c"), ownedBy("a")
-	b := fakePeer(t, map[string]bridge.RoomSettings{onC: {PIN: "1111"}, onA: {Locked: true}}, "adhoc")
-	c := fakePeer(t, map[string]bridge.RoomSettings{onC: {PIN: "2222", Limit: 5}})
-	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
+// nodesWithPeers is node a of a cluster a, b, c whose b and c are the given servers.
+func nodesWithPeers(b, c *httptest.Server) *Nodes {
+	return NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
 		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
 		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(b.URL, "http://")},
 		{Name: "c", SIP: "127.0.0.13:5060", HTTP: strings.TrimPrefix(c.URL, "http://")},
 	}})
-	br := bridge.New(bridge.Config{})
+}
+
+// ownedBy returns a room named room0, room1, … that node owns among a, b and c.
+func ownedBy(node string) string {
+	probe := threeNodes("a")
+	for i := 0; ; i++ {
+		if r := fmt.Sprintf("room%d", i); probe.Owner(r).Name == node {
+			return r
+		}
+	}
+}
+
+// TestCatchUpConvergesOnTheNewestChange: node a, back after missing changes, ends with the
+// cluster's declarations, room by room the newest change among its own and b's and c's: a room
+// deleted while it was away is undeclared (the call in it goes on, as in a deleted room on the
+// node where it was deleted, and the room is forgotten when the call ends); a PIN changed twice
+// is the later one's, whoever holds it; a config file's room (no time) that a lacks is taken,
+// one it has is kept, and a tie between two others' goes to the owner's; a room declared here
+// after the others' changes (while a was alone) stays, and b and c, which lack some of these
+// changes, are told to catch up; the tombstones a learnt it passes on.
+// With every other node down it reports ErrNoPeer, for a later try.
+func TestCatchUpConvergesOnTheNewestChange(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	ownedByB, ownedByC := ownedBy("b"), ownedBy("c")
+	var bNudged, cNudged atomic.Int32
+	b := fakePeer(t, &bNudged,
+		Declaration{Room: "deleted", Changed: at(2)},
+		Declaration{Room: "repinned", Declared: true, Settings: bridge.RoomSettings{PIN: "2222"}, Changed: at(3)},
+		Declaration{Room: "fromfile", Declared: true, Settings: bridge.RoomSettings{PIN: "9"}},
+		Declaration{Room: "kept", Declared: true, Settings: bridge.RoomSettings{PIN: "8"}},
+		Declaration{Room: ownedByB, Declared: true, Settings: bridge.RoomSettings{Limit: 2}},
+		Declaration{Room: ownedByC, Declared: true, Settings: bridge.RoomSettings{Limit: 2}},
+		Declaration{Room: "alone", Changed: at(1)},
+	)
+	c := fakePeer(t, &cNudged,
+		Declaration{Room: "repinned", Declared: true, Settings: bridge.RoomSettings{PIN: "3333"}, Changed: at(2)},
+		Declaration{Room: ownedByB, Declared: true, Settings: bridge.RoomSettings{Limit: 3}},
+		Declaration{Room: ownedByC, Declared: true, Settings: bridge.RoomSettings{Limit: 3}},
+	)
+	nodes := nodesWithPeers(b, c)
+	br := bridge.New(bridge.Config{Rooms: map[string]bridge.RoomSettings{
+		"deleted": {}, "repinned": {PIN: "1111"}, "kept": {PIN: "7"}, "alone": {Locked: true},
+	}})
 	defer br.Close()
-	n, err := nodes.CatchUp(context.Background(), br, http.DefaultClient, "tok")
-	if err != nil || n != 2 {
-		t.Fatalf("CatchUp: %d rooms, %v; want 2", n, err)
+	nodes.Changed("repinned", true, at(1))
+	nodes.Changed("alone", true, at(5))
+	ada := join(t, br, "deleted", bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
+
+	got, err := nodes.CatchUp(context.Background(), br, http.DefaultClient, "tok")
+	if err != nil || got.Declared != 4 || got.Undeclared != 1 || len(got.Failed) != 0 {
+		t.Fatalf("CatchUp: %+v, %v; want 4 declared (repinned, fromfile, the two tied), 1 undeclared", got, err)
+	}
+	if bNudged.Load() != 1 || cNudged.Load() != 1 || len(got.Behind) != 2 {
+		t.Errorf("b told to catch up %d times, c %d (%q); want each once (b lacks alone's declaration, c the deletion)", bNudged.Load(), cNudged.Load(), got.Behind)
+	}
+	want := map[string]bridge.RoomSettings{
+		"repinned": {PIN: "2222"}, "fromfile": {PIN: "9"}, "kept": {PIN: "7"}, "alone": {Locked: true},
+		ownedByB: {Limit: 2}, ownedByC: {Limit: 3},
 	}
 	declared := br.Declared()
-	if s, ok := declared[onC]; !ok || s.PIN != "2222" || s.Limit != 5 {
-		t.Errorf("%s, owned by c: declared %v with %+v, want c's PIN 2222 and limit 5", onC, ok, s)
+	if len(declared) != len(want) {
+		t.Errorf("declared %v, want %v", declared, want)
 	}
-	if s, ok := declared[onA]; !ok || !s.Locked {
-		t.Errorf("%s, owned by a: declared %v with %+v, want b's lock", onA, ok, s)
+	for room, s := range want {
+		if g, ok := declared[room]; !ok || g.PIN != s.PIN || g.Limit != s.Limit || g.Locked != s.Locked {
+			t.Errorf("%s: declared %v with %+v, want %+v", room, ok, g, s)
+		}
 	}
-	if _, ok := declared["adhoc"]; ok {
-		t.Error("a room with people only was declared")
+	st, err := br.RoomState("deleted")
+	if err != nil || st.Declared || len(st.Participants) != 1 {
+		t.Errorf("the deleted room with Ada in it: %+v, %v; want it going on, undeclared, with Ada", st, err)
 	}
+	ada.Leave("hangup")
+	eventually(t, "the deleted room outlived its last call", func() bool { _, err := br.RoomState("deleted"); return err != nil })
+
+	passed := map[string]Declaration{}
+	for _, d := range nodes.Declarations(br) {
+		passed[d.Room] = d
+	}
+	if d := passed["deleted"]; d.Declared || !d.Changed.Equal(at(2)) {
+		t.Errorf("a passes on %+v for the deleted room, want b's tombstone", d)
+	}
+	if d := passed["repinned"]; !d.Changed.Equal(at(3)) {
+		t.Errorf("a passes on %+v for repinned, want the time of b's change", d)
+	}
+
 	nodes.SetUp("b", false)
 	nodes.SetUp("c", false)
 	if _, err := nodes.CatchUp(context.Background(), br, http.DefaultClient, "tok"); !errors.Is(err, ErrNoPeer) {
 		t.Errorf("every other node down: %v, want ErrNoPeer", err)
+	}
+}
+
+// TestRouterStampsAndRecordsDeclarations: a room declared and deleted through a node reaches
+// the other nodes with the time it was made there, which each records (its catch-up list has
+// it); the nodes' own API wants the token and LocalHeader.
+func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
+	var copies []string
+	var stamps []time.Time
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		copies = append(copies, r.Method+" "+r.URL.Path)
+		at, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader))
+		if err != nil {
+			t.Errorf("%s %s: %s %q: %v", r.Method, r.URL.Path, ChangedHeader, r.Header.Get(ChangedHeader), err)
+		}
+		stamps = append(stamps, at)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer peer.Close()
+	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
+		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
+		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(peer.URL, "http://")},
+	}})
+	b := bridge.New(bridge.Config{})
+	defer b.Close()
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/api/rooms/")
+		if r.Method == http.MethodPut {
+			_ = b.Declare(name, bridge.RoomSettings{PIN: "1"})
+		} else if b.Undeclare(name) != nil {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	rt := NewRouter(nodes, b, api, "tok", nil)
+	do := func(method, path string, header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader("{}"))
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, req)
+		return w
+	}
+	listed := func() map[string]Declaration {
+		w := do("GET", DeclarationsPath, "Authorization", "Bearer tok", LocalHeader, "b")
+		var list []Declaration
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &list) != nil {
+			t.Fatalf("GET %s: %d %s", DeclarationsPath, w.Code, w.Body)
+		}
+		out := map[string]Declaration{}
+		for _, d := range list {
+			out[d.Room] = d
+		}
+		return out
+	}
+
+	before := time.Now()
+	do("PUT", "/api/rooms/r1")
+	if len(copies) != 1 || copies[0] != "PUT /api/rooms/r1" || stamps[0].Before(before) {
+		t.Fatalf("b got %q stamped %v", copies, stamps)
+	}
+	if d := listed()["r1"]; !d.Declared || !d.Changed.Equal(stamps[0]) || d.Settings.PIN != "1" {
+		t.Errorf("a lists %+v for r1, want it declared at %v, the time b was told", d, stamps[0])
+	}
+	deleted := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	do("DELETE", "/api/rooms/r1", LocalHeader, "b", ChangedHeader, deleted.Format(time.RFC3339Nano))
+	if len(copies) != 1 {
+		t.Errorf("another node's copy was copied again: %q", copies)
+	}
+	if d := listed()["r1"]; d.Declared || !d.Changed.Equal(deleted) {
+		t.Errorf("a lists %+v for r1, want the tombstone of b's time", d)
+	}
+	if w := do("DELETE", "/api/rooms/r2"); w.Code != http.StatusNotFound || listed()["r2"].Room != "" {
+		t.Errorf("a refused DELETE: %d, recorded %+v", w.Code, listed()["r2"])
+	}
+	for _, h := range [][]string{nil, {"Authorization", "Bearer tok"}, {LocalHeader, "b"}, {"Authorization", "Bearer bad", LocalHeader, "b"}} {
+		if w := do("GET", DeclarationsPath, h...); w.Code != http.StatusUnauthorized {
+			t.Errorf("GET %s with %q: %d, want 401", DeclarationsPath, h, w.Code)
+		}
+	}
+}
+
+// TestCatchUpKeepsAChangeMadeMeanwhile: a catch-up that found a peer's change newer than this
+// node's declaration does not put it over a later change made through the API here while the
+// catch-up ran; one older than the peer's is replaced.
+func TestCatchUpKeepsAChangeMadeMeanwhile(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	nodes := threeNodes("a")
+	br := bridge.New(bridge.Config{})
+	defer br.Close()
+	before := Declaration{Room: "r", Declared: true, Settings: bridge.RoomSettings{PIN: "1"}, Changed: t0}
+	_ = br.Declare("r", before.Settings)
+	nodes.Changed("r", true, t0)
+	// The API changes the room (at t0+3) after the catch-up read this node's declarations.
+	_ = br.Declare("r", bridge.RoomSettings{PIN: "3"})
+	nodes.Changed("r", true, t0.Add(3*time.Minute))
+	var caught Caught
+	nodes.apply(br, Declaration{Room: "r", Changed: t0.Add(2 * time.Minute)}, before, &caught)
+	if s, ok := br.Declared()["r"]; !ok || s.PIN != "3" || caught.Undeclared != 0 {
+		t.Errorf("after a catch-up of an older deletion: declared %v with %+v (%+v); want the API's PIN 3", ok, s, caught)
+	}
+	nodes.apply(br, Declaration{Room: "r", Changed: t0.Add(4 * time.Minute)}, before, &caught)
+	if _, ok := br.Declared()["r"]; ok || caught.Undeclared != 1 {
+		t.Errorf("after a catch-up of a later deletion: declared %v (%+v), want it undeclared", ok, caught)
 	}
 }

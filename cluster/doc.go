@@ -13,5 +13,7 @@
 // The Manager watches the bridge's events and keeps exactly one cascade leg per (room, node)
 // while the node has people in a room owned elsewhere; Health tracks which nodes are up by
 // asking their /readyz; Router forwards API requests about a room to its owner and merges
-// GET /api/rooms across the nodes.
+// GET /api/rooms across the nodes. Room declarations converge on every node, the newest change
+// winning (declared.go); a room's limit and head count are kept by its owner from every node's
+// reports (Seats, seats.go). The nodes' own requests go to /api/cluster/ (internal.go).
 package cluster

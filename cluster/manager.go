@@ -58,7 +58,32 @@ func NewManager(nodes *Nodes, b *bridge.Bridge, d Dialer, log *slog.Logger) *Man
 // when nodes come and go; a cascade that failed is dialled again answerWait after it began),
 // until ctx ends.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
-	sub := m.bridge.Bus().Subscribe("", 1024, "")
+	watch(ctx, m.bridge, interval, func(e bridge.Event) {
+		switch e.Type {
+		case bridge.EventJoin, bridge.EventLeave, bridge.EventCascade, bridge.EventRoomFinished:
+			m.reconcile(ctx, e.Room)
+		case bridge.EventDial:
+			if e.Data["state"] == "failed" {
+				m.failed(e.Room, e.Data["id"])
+			}
+		}
+	}, func() {
+		m.mu.Lock()
+		var legs []string
+		for r := range m.legs {
+			legs = append(legs, r)
+		}
+		m.mu.Unlock()
+		for _, r := range roomsWith(m.bridge, legs) {
+			m.reconcile(ctx, r)
+		}
+	})
+}
+
+// watch calls event with every event the bridge publishes and tick every interval, until ctx
+// ends: the loop of the cluster's reconcilers (Manager, Seats).
+func watch(ctx context.Context, b *bridge.Bridge, interval time.Duration, event func(bridge.Event), tick func()) {
+	sub := b.Bus().Subscribe("", 1024, "")
 	defer sub.Close()
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -67,29 +92,34 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case e := <-sub.C:
-			switch e.Type {
-			case bridge.EventJoin, bridge.EventLeave, bridge.EventCascade, bridge.EventRoomFinished:
-				m.reconcile(ctx, e.Room)
-			case bridge.EventDial:
-				if e.Data["state"] == "failed" {
-					m.failed(e.Room, e.Data["id"])
-				}
-			}
+			event(e)
 		case <-t.C:
-			rooms := map[string]bool{}
-			for _, r := range m.bridge.Rooms() {
-				rooms[r.Room] = true
-			}
-			m.mu.Lock()
-			for r := range m.legs {
-				rooms[r] = true
-			}
-			m.mu.Unlock()
-			for r := range rooms {
-				m.reconcile(ctx, r)
-			}
+			tick()
 		}
 	}
+}
+
+// roomsWith returns the rooms of b that have people, and also the rooms named in also: what a
+// reconciler looks at each interval (also: the rooms it acted on before, which may be empty
+// now).
+func roomsWith(b *bridge.Bridge, also []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(r string) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	for _, r := range b.Rooms() {
+		if r.Participants > 0 {
+			add(r.Room)
+		}
+	}
+	for _, r := range also {
+		add(r)
+	}
+	return out
 }
 
 // failed notes that the room's cascade call id failed: it is dialled again after retryWait,

@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"confd/internal/config"
 )
@@ -23,11 +25,19 @@ type Nodes struct {
 
 	mu   sync.RWMutex
 	down map[string]bool
+
+	declMu sync.Mutex
+	ledger ledger // declared.go
+	// applyMu makes a declaration's change and its record one step: an API request's
+	// (Router.declare) and a catch-up's, which must not put back an older change.
+	applyMu sync.Mutex
+	nudged  atomic.Bool // another node told this one to catch up (Nudge)
 }
 
 // NewNodes returns the nodes of cfg (validated by config.Validate), every one up.
 func NewNodes(cfg config.Cluster) *Nodes {
-	n := &Nodes{self: cfg.Self, down: map[string]bool{}}
+	n := &Nodes{self: cfg.Self, down: map[string]bool{},
+		ledger: ledger{changed: map[string]time.Time{}, gone: map[string]bool{}}}
 	for _, c := range cfg.Nodes {
 		ap, _ := netip.ParseAddrPort(c.SIP)
 		n.nodes = append(n.nodes, Node{Name: c.Name, SIP: ap, HTTP: c.HTTP})

@@ -103,7 +103,7 @@ func TestRouterForwardsToTheOwner(t *testing.T) {
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	here := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	rt := NewRouter(nodes, b, here)
+	rt := NewRouter(nodes, b, here, "t", nil)
 	do := func(path string, forwarded bool) int {
 		req := httptest.NewRequest("GET", path, nil)
 		req.Header.Set("Authorization", "Bearer t")

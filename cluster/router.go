@@ -42,30 +42,41 @@ type Router struct {
 	bridge *bridge.Bridge
 	next   http.Handler
 	client *http.Client
+	token  string // the API token, which the nodes' own requests (/api/cluster/) carry
+	seats  *Seats // the owner's side of rooms' limits across nodes (SeatsPath); nil: none
 
 	mu      sync.Mutex
 	proxies map[string]*httputil.ReverseProxy
 }
 
-// NewRouter returns the cluster's API in front of next, the node's own API.
-func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler) *Router {
-	return &Router{nodes: nodes, bridge: b, next: next, client: &http.Client{Timeout: peerTimeout},
-		proxies: map[string]*httputil.ReverseProxy{}}
+// NewRouter returns the cluster's API in front of next, the node's own API, whose token is
+// token; seats, when not nil, takes the other nodes' reports of their people (SeatsPath).
+func NewRouter(nodes *Nodes, b *bridge.Bridge, next http.Handler, token string, seats *Seats) *Router {
+	return &Router{nodes: nodes, bridge: b, next: next, client: &http.Client{Timeout: peerTimeout}, token: token,
+		seats: seats, proxies: map[string]*httputil.ReverseProxy{}}
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := r.Header.Get(LocalHeader) != ""
+	if strings.HasPrefix(r.URL.Path, clusterPrefix) {
+		rt.serveCluster(w, r)
+		return
+	}
 	if r.URL.Path == "/api/rooms" && r.Method == http.MethodGet {
 		rt.listRooms(w, r, local)
 		return
 	}
 	room, participant := roomOf(r.URL.Path)
-	if local || room == "" || !bridge.ValidRoomName(room) {
+	if room == "" || !bridge.ValidRoomName(room) {
 		rt.next.ServeHTTP(w, r)
 		return
 	}
 	if r.URL.Path == "/api/rooms/"+room && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
-		rt.declare(w, r)
+		rt.declare(w, r, room, local)
+		return
+	}
+	if local {
+		rt.next.ServeHTTP(w, r)
 		return
 	}
 	owner := rt.nodes.Owner(room)
@@ -81,24 +92,33 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const maxDeclaration = 1 << 20
 
 // declare applies PUT or DELETE /api/rooms/ROOM here (which checks the token and the body and
-// answers the client), then, when it succeeded, on every other node that is up: a room's
-// settings (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade
-// from that node is let in without the PIN. A node down at the time misses the change.
-func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
+// answers the client) and records when (declared.go), then, when it succeeded and came from a
+// client (not local, another node's copy), on every other node that is up: a room's settings
+// (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade from that
+// node is let in without the PIN. A node down at the time catches up when it is back
+// (Nodes.CatchUp).
+func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, local bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeclaration))
 	if err != nil {
 		rt.next.ServeHTTP(w, r) // the node's own API answers the oversized body
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := httptest.NewRecorder()
-	rt.next.ServeHTTP(rec, r)
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
+	at := time.Now()
+	if local {
+		if t, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader)); err == nil {
+			at = t
+		}
 	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-	if rec.Code >= 300 {
+	rec := httptest.NewRecorder()
+	rt.nodes.applyMu.Lock()
+	rt.next.ServeHTTP(rec, r)
+	if rec.Code < 300 {
+		rt.nodes.Changed(room, r.Method == http.MethodPut, at)
+	}
+	rt.nodes.applyMu.Unlock()
+	replay(w, rec)
+	if rec.Code >= 300 || local {
 		return
 	}
 	for _, n := range rt.nodes.All() {
@@ -116,12 +136,22 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Host = r.Host // the same origin as the client's request
 		req.Header.Set(LocalHeader, rt.nodes.Self())
+		req.Header.Set(ChangedHeader, at.Format(time.RFC3339Nano))
 		resp, err := rt.client.Do(req)
 		if err != nil {
 			continue
 		}
 		resp.Body.Close()
 	}
+}
+
+// replay answers with what the node's own API answered into rec.
+func replay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // roomOf returns ROOM and, when named, ID of /api/rooms/ROOM[/participants/ID[/...]].
@@ -169,11 +199,7 @@ func (rt *Router) listRooms(w http.ResponseWriter, r *http.Request, local bool) 
 	rt.next.ServeHTTP(rec, r)
 	var mine []bridge.RoomSummary
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &mine) != nil {
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
+		replay(w, rec)
 		return
 	}
 	byRoom := map[string]*RoomSummary{}

@@ -209,6 +209,9 @@ func (c *call) join(room string) error {
 	c.room = room
 	p.SetHold(c.hold.Load())
 	c.part.Store(p)
+	if cs := c.census.received.Load(); cs != nil {
+		p.SetCensus(*cs) // it came before the join (censusInfo)
+	}
 	select {
 	case <-c.done: // ended while joining
 		p.Leave("ended")

@@ -23,6 +23,9 @@ type censusSender struct {
 	latest atomic.Pointer[bridge.Census]
 	wake   chan struct{}
 	start  sync.Once
+	// received is the last census the other node sent, kept for the participant when it
+	// arrived before the call joined (the caller's INFO may overtake this end's join at the ACK).
+	received atomic.Pointer[bridge.Census]
 }
 
 // SendCensus implements bridge.CensusLeg: the census goes to the other node from a goroutine
@@ -95,8 +98,9 @@ func (c *call) censusInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request (census: "+err.Error()+")")
 		return
 	}
+	c.census.received.Store(&cs)
 	if p := c.part.Load(); p != nil {
 		p.SetCensus(cs)
-	}
+	} // else join applies it
 	respond(tx, req, 200, "OK")
 }

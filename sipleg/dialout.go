@@ -101,7 +101,9 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 			return "", err
 		}
 	}
-	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && errors.Is(err, bridge.ErrDraining)) {
+	// A cascade carries people admitted already: it is placed into a draining bridge or a room
+	// full of them all the same (bridge: cascade legs neither count nor are refused).
+	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && (errors.Is(err, bridge.ErrDraining) || errors.Is(err, bridge.ErrRoomFull))) {
 		return "", err
 	}
 	media, err := s.cfg.Ports.Open()

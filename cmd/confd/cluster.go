@@ -7,7 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"confd/bridge"
 	"confd/cluster"
+	"confd/internal/api"
 	"confd/sipleg"
 )
 
@@ -37,12 +39,36 @@ func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 }
 
 // clusterAPI puts the cluster's router in front of the API: requests about rooms owned by
-// another node go there, and GET /api/rooms lists every node's rooms.
-func (d *daemon) clusterAPI(api http.Handler) http.Handler {
+// another node go there, and GET /api/rooms lists every node's rooms. Catching up on
+// declarations changes the bridge and store, the state file of -data-dir, as the API would.
+func (d *daemon) clusterAPI(a http.Handler, store *api.RoomStore) http.Handler {
 	if d.nodes == nil {
-		return api
+		return a
 	}
-	return cluster.NewRouter(d.nodes, d.bridge, api)
+	d.declarer = storedDeclarer{d.bridge, store}
+	d.seats = cluster.NewSeats(d.nodes, d.bridge, d.cfg.APIToken, d.log)
+	d.bridge.SetSeats(d.seats) // before the legs take calls
+	return cluster.NewRouter(d.nodes, d.bridge, a, d.cfg.APIToken, d.seats)
+}
+
+// storedDeclarer applies catching up on declarations to the bridge and the state file.
+type storedDeclarer struct {
+	*bridge.Bridge
+	store *api.RoomStore
+}
+
+func (s storedDeclarer) Declare(room string, st bridge.RoomSettings) error {
+	if err := s.Bridge.Declare(room, st); err != nil {
+		return err
+	}
+	return s.store.Put(room, st)
+}
+
+func (s storedDeclarer) Undeclare(room string) error {
+	if err := s.Bridge.Undeclare(room); err != nil {
+		return err
+	}
+	return s.store.Delete(room)
 }
 
 // startCluster watches the other nodes' health and keeps the cascade legs.
@@ -56,12 +82,16 @@ func (d *daemon) startCluster() {
 	}
 	client := &http.Client{Timeout: every}
 	catchUp := func(ctx context.Context) error {
-		n, err := d.nodes.CatchUp(ctx, d.bridge, client, d.cfg.APIToken)
+		n, err := d.nodes.CatchUp(ctx, d.declarer, client, d.cfg.APIToken)
 		if err == nil {
-			d.log.Info("cluster: caught up on room declarations", "declared", n)
+			d.log.Info("cluster: caught up on room declarations", "declared", n.Declared, "undeclared", n.Undeclared, "told_to_catch_up", n.Behind)
+			for _, f := range n.Failed {
+				d.log.Warn("cluster: catching up", "err", f)
+			}
 		}
 		return err
 	}
-	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, catchUp, d.log)
+	go d.nodes.Watch(d.ctx, every, func() bool { return !d.bridge.Draining() }, catchUp, d.seats.Forget, d.log)
 	go cluster.NewManager(d.nodes, d.bridge, d.sip, d.log).Run(d.ctx, every)
+	go d.seats.Run(d.ctx, every)
 }

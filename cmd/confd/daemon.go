@@ -52,7 +52,9 @@ type daemon struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	nodes    *cluster.Nodes // [cluster]; nil on a node alone
+	nodes    *cluster.Nodes   // [cluster]; nil on a node alone
+	declarer cluster.Declarer // where a cluster node's catching up applies declarations
+	seats    *cluster.Seats   // a room's limit across the nodes
 }
 
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
@@ -138,7 +140,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	if err := d.startOps(a); err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/", d.clusterAPI(a))
+	mux.Handle("/api/", d.clusterAPI(a, declared))
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
 	lim := cfg.HTTPSecurity.WithDefaults()

@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"confd/internal/config"
+)
+
+// TestWatchCatchesUpWhenANodeComesBack: a node catches up at its start, not again while the
+// others stay up, and again when a node it saw down is back (which may hold changes made while
+// the two could not talk), trying each round until the catch-up succeeds; a node seen going
+// down is handed to gone (its seats are freed); and when another node tells it to (Nudge).
+func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
+	var ready atomic.Bool
+	ready.Store(true)
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer peer.Close()
+	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
+		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
+		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(peer.URL, "http://")},
+	}})
+	var (
+		mu      sync.Mutex
+		catchUp int
+		failing bool
+		gone    []string
+	)
+	rejoin := func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		catchUp++
+		if failing {
+			return ErrNoPeer
+		}
+		return nil
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return catchUp }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nodes.Watch(ctx, 10*time.Millisecond, func() bool { return true }, rejoin,
+			func(n string) { mu.Lock(); gone = append(gone, n); mu.Unlock() }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	defer func() { cancel(); <-done }()
+
+	eventually(t, "no catch-up at the start", func() bool { return count() == 1 })
+	ready.Store(false)
+	eventually(t, "b never seen down", func() bool { return !nodes.Up("b") })
+	if n := count(); n != 1 {
+		t.Errorf("%d catch-ups while b stayed up and then went down, want the start's only", n)
+	}
+	mu.Lock()
+	if len(gone) != 1 || gone[0] != "b" {
+		t.Errorf("gone was told %q, want b", gone)
+	}
+	failing = true
+	mu.Unlock()
+	ready.Store(true)
+	eventually(t, "no catch-up tried when b came back", func() bool { return count() >= 2 })
+	eventually(t, "a failed catch-up not tried again", func() bool { return count() >= 3 })
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	eventually(t, "the catch-up never succeeded", func() bool { n := count(); time.Sleep(50 * time.Millisecond); return count() == n })
+	n := count()
+	nodes.Nudge()
+	eventually(t, "no catch-up when told to", func() bool { return count() == n+1 })
+}
