@@ -64,7 +64,9 @@ func requireBinary(t *testing.T, name string) {
 
 // startCluster starts three confd nodes that list each other in [cluster], with extra (top-level
 // keys and tables other than [security] and [cluster]) at the head of each one's config file,
-// then Kamailio in front of them.
+// then Kamailio in front of them, and waits until every node sees the others up: before that,
+// a node that started first takes itself for the owner of another's rooms, and a change made
+// through it (a PUT, a DELETE) skips the nodes it does not see yet.
 func startCluster(t *testing.T, extra string) *testCluster {
 	t.Helper()
 	requireBinary(t, "kamailio")
@@ -73,6 +75,7 @@ func startCluster(t *testing.T, extra string) *testCluster {
 		c, log := tryCluster(t, extra)
 		if c != nil {
 			c.kam = startKamailio(t, c.cfg)
+			c.waitAllUp()
 			return c
 		}
 		lastLog = log
