@@ -100,7 +100,9 @@ type ParticipantState struct {
 	Pan     float32 `json:"pan"`
 	Denoise bool    `json:"denoise"`
 	AGC     bool    `json:"agc"`
-	// Cascade marks a cascade leg between nodes, not a person; Node is the other node.
+	// Cascade marks a cascade leg between nodes, not a person; Node is the other node. In a
+	// cluster's room state (GET /api/rooms/ROOM on any node), a person whose call is on another
+	// node than the room's owner has Node set to that node.
 	Cascade bool   `json:"cascade,omitempty"`
 	Node    string `json:"node,omitempty"`
 	// People is, for a cascade leg, how many people are behind it: in the room on the other

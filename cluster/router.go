@@ -79,6 +79,22 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.next.ServeHTTP(w, r)
 		return
 	}
+	// A room's people on every node, as one room (roster.go).
+	if participant != "" && !rt.hasParticipant(room, participant) {
+		if n, ok := rt.holder(r, room, participant); ok {
+			r.Header.Set(LocalHeader, rt.nodes.Self())
+			rt.proxy(n).ServeHTTP(w, r)
+			return
+		}
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/rooms/"+room:
+		rt.getRoom(w, r, room)
+		return
+	case r.Method == http.MethodPost && r.URL.Path == "/api/rooms/"+room+"/mute-all":
+		rt.muteAll(w, r, room)
+		return
+	}
 	owner := rt.nodes.Owner(room)
 	if owner.Name == rt.nodes.Self() || rt.hasParticipant(room, participant) {
 		rt.next.ServeHTTP(w, r)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"confd/bridge"
 	"confd/cluster"
 	"confd/testkit"
 	"confd/testkit/gophone"
@@ -205,4 +206,58 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	}
 	c.mustDial(c.nodes[other].sip, room, "Dan", toneAda)
 	c.landedOn(room, "Dan")
+}
+
+// TestClusterAPIShowsAndControlsEveryNodesPeople: the API shows and controls a room's people
+// as one room on whichever node it is asked. With Ada on a node that does not own the room and
+// Cy on its owner, GET /api/rooms/ROOM on the third node lists both (Ada with her node) and the
+// cascade leg; mute-all asked there mutes both, on their two nodes (neither hears the other);
+// a PATCH asked of the owner about Ada, who is on another node, reaches her node: Cy hears her
+// again.
+func TestClusterAPIShowsAndControlsEveryNodesPeople(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "")
+	room, landed, ada := c.roomLandingOffOwner("api", "Ada", toneAda)
+	owner := c.ownerIndex(room)
+	third := 3 - owner - landed
+	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
+	waitSteady(t, []*gophone.Phone{ada, cy}, hearing{ada: {toneCy}, cy: {toneAda}}.in)
+
+	var st bridge.RoomState
+	if err := json.Unmarshal(c.nodes[third].must(200, "GET", "/api/rooms/"+room, nil), &st); err != nil {
+		t.Fatal(err)
+	}
+	people := map[string]string{}
+	cascades := 0
+	adaID := ""
+	for _, p := range st.Participants {
+		if p.Cascade {
+			cascades++
+			continue
+		}
+		people[p.Name] = p.Node
+		if p.Name == "Ada" {
+			adaID = p.ID
+		}
+	}
+	if len(people) != 2 || people["Ada"] != c.names[landed] || people["Cy"] != "" || cascades != 1 {
+		t.Errorf("GET /api/rooms/%s on node %s: people %v (by node), %d cascade legs; want Ada on %s, Cy on the owner, one leg",
+			room, c.names[third], people, cascades, c.names[landed])
+	}
+
+	m := now()
+	var muted struct {
+		Muted int `json:"muted"`
+	}
+	if err := json.Unmarshal(c.nodes[third].must(200, "POST", "/api/rooms/"+room+"/mute-all", nil), &muted); err != nil || muted.Muted != 2 {
+		t.Errorf("mute-all on node %s: %+v %v, want both muted", c.names[third], muted, err)
+	}
+	m.waitAfter(t, ada, cy)
+	expectGone(t, cy, m, toneAda, "mute-all on a third node")
+	expectGone(t, ada, m, toneCy, "mute-all on a third node")
+
+	m = now()
+	c.nodes[owner].must(200, "PATCH", "/api/rooms/"+room+"/participants/"+adaID, map[string]any{"muted": false})
+	m.waitAfter(t, cy)
+	expectHeard(t, cy, m, toneAda, "Ada unmuted through the owner")
 }
