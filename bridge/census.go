@@ -103,3 +103,12 @@ func (r *Room) keepProgramOffCascades() {
 		}
 	}
 }
+
+// keepProgramOffCascadesAgain puts back the gains that keep the program off the cascade legs,
+// after the API replaced the room's matrix (and with it every pair). As the room's owner.
+func (r *Room) keepProgramOffCascadesAgain() {
+	for _, p := range r.parts {
+		p.programOff = 0
+	}
+	r.keepProgramOffCascades()
+}
