@@ -68,7 +68,7 @@ func (c *call) sendCensusLoop() {
 			continue
 		}
 		sent = cs
-		body, _ := json.Marshal(cs) // a struct of ints and a bool: no error
+		body, _ := json.Marshal(cs)                              // a struct of ints and a bool: no error
 		ctx, cancel := context.WithTimeout(c.ctx, 64*c.s.cfg.t1) // or until the call ends
 		req, err := c.newInDialogRequest(sip.INFO)
 		if err == nil {
