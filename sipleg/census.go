@@ -68,8 +68,9 @@ func (c *call) sendCensusLoop() {
 			continue
 		}
 		sent = cs
-		body, _ := json.Marshal(cs)                              // a struct of ints and a bool: no error
-		ctx, cancel := context.WithTimeout(c.ctx, 64*c.s.cfg.t1) // or until the call ends
+		body, _ := json.Marshal(cs) // a struct of ints and a bool: no error
+		// An answer is awaited for 64*T1, or until the call ends.
+		ctx, cancel := context.WithTimeout(c.ctx, 64*c.s.cfg.t1)
 		req, err := c.newInDialogRequest(sip.INFO)
 		if err == nil {
 			req.AppendHeader(sip.NewHeader("Content-Type", CensusContentType))
