@@ -133,3 +133,29 @@ func BenchmarkAccelerate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrimWaiting measures a tick's trim of a stretch's surplus (5 ms or more) that waits:
+// a 130 Hz tone, whose period is longer than the 6 ms surplus and which matches itself at none
+// of the surplus's lags, is searched there and then beyond. It runs in every Read while such a
+// surplus stays (a steady low tone after a stretch), at most once per tick per leg.
+func BenchmarkTrimWaiting(b *testing.B) {
+	const surplus = 6 * codec.SampleRate / 1000
+	var src [surplus + codec.FrameSamples]int16
+	for i := range src {
+		src[i] = int16(math.Round(sine(130)(i)))
+	}
+	var a accelerator
+	var x [len(src)]int16
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cputime.Thread()
+	for i := 0; i < b.N; i++ {
+		x = src
+		if n := a.trim(x[:], surplus); n != len(x) {
+			b.Fatalf("trimmed %d samples of a 130 Hz tone", len(x)-n)
+		}
+	}
+	b.ReportMetric(float64((cputime.Thread()-start).Nanoseconds())/1000/float64(b.N), "cpu-us/trim")
+}
