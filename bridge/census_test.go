@@ -157,7 +157,7 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 			t.Errorf("node b was told %+v, want Mod and Bob, Mod a moderator", got)
 		}
 		trigger(b, m, c, cLeg)
-		time.Sleep(endPrompt().Duration() + time.Second)
+		time.Sleep(rehomeGrace + endPrompt().Duration() + time.Second)
 		return bobLeg, cLeg
 	}
 	t.Run("ended on b", func(t *testing.T) {
@@ -187,6 +187,29 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 			bob, c := end(t, func(_ *Bridge, m, _ *Participant, _ *censusFakeLeg) { m.Leave("bye") })
 			if got := c.last(); got.Ending || bob.hangup() != "" {
 				t.Errorf("with a moderator left on b: node b told %+v, Bob hung up %q", got, bob.hangup())
+			}
+		})
+	})
+	t.Run("re-homed", func(t *testing.T) {
+		// A node came back (or this one drains): node b hangs up its leg to this node, the old
+		// owner, and this node's cascade to the new owner reports b's moderator a moment later.
+		synctest.Test(t, func(t *testing.T) {
+			bob, _ := end(t, func(b *Bridge, m, c *Participant, _ *censusFakeLeg) {
+				r, _ := b.Room("board")
+				if _, err := r.Update(m.ID(), Change{Moderator: new(false)}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Second)
+				c.Leave("b hung up: the room re-homed")
+				time.Sleep(time.Second)
+				out, err := b.Join("board", cascadeInfo("x"), &censusFakeLeg{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out.SetCensus(Census{People: 2, Moderators: 1})
+			})
+			if got := bob.hangup(); got != "" {
+				t.Errorf("the room re-homed, b's moderator still in it: Bob hung up %q", got)
 			}
 		})
 	})
