@@ -288,7 +288,7 @@ func (s *Seats) Run(ctx context.Context, interval time.Duration) {
 func (s *Seats) serve(w http.ResponseWriter, r *http.Request) {
 	var rep seatReport
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&rep); err != nil ||
-		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.Node == s.nodes.Self() {
+		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.People > bridge.MaxPeople || rep.Node == s.nodes.Self() {
 		writeProblem(w, http.StatusBadRequest, "a seat report is {room, node, people, reserve}")
 		return
 	}

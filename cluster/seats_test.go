@@ -134,3 +134,24 @@ func TestSeatsOfASlowOwnerDoNotLeak(t *testing.T) {
 	ada.Leave("hangup")
 	eventually(t, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
 }
+
+// TestSeatReportBeyondReasonIsRefused: a node's report of more people than any room holds (a
+// bug, or a forged report) is refused 400 and changes nothing: counted, it filled the room for
+// good, or, summed with another, overflowed into a count that never fills it.
+func TestSeatReportBeyondReasonIsRefused(t *testing.T) {
+	room := ownedBy("a")
+	a, _ := twoSeatNodes(t, map[string]bridge.RoomSettings{room: {Limit: 2}})
+	for _, people := range []string{"1048577", "9223372036854775807"} {
+		req, _ := http.NewRequest(http.MethodPost, a.server.URL+SeatsPath, strings.NewReader(`{"room":"`+room+`","node":"b","people":`+people+`}`))
+		req.Header.Set("Authorization", "Bearer tok")
+		req.Header.Set(LocalHeader, "b")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || a.seats.Elsewhere(room) != 0 {
+			t.Errorf("a report of %s people: %d, a counts %d on b; want 400 and none", people, resp.StatusCode, a.seats.Elsewhere(room))
+		}
+	}
+}
