@@ -22,9 +22,10 @@ type Census struct {
 	Ending     bool `json:"ending,omitempty"`
 }
 
-// maxCensus bounds the counts taken from a cascade leg: the other node is configured and its
-// address checked, but a count is still input.
-const maxCensus = 1 << 20
+// MaxPeople bounds the counts of people another node reports (a cascade leg's census, a seat
+// report, cluster/seats.go): the other node is configured and its address or token checked,
+// but a count is still input.
+const MaxPeople = 1 << 20
 
 // CensusLeg is a cascade leg that carries the census to the other node. The room's owner calls
 // SendCensus, after a batch of changes, with what the other end should know whenever it
@@ -43,7 +44,7 @@ func (p *Participant) SetCensus(c Census) {
 	if p.info.Cascade == "" {
 		return
 	}
-	c.People = min(max(c.People, 0), maxCensus)
+	c.People = min(max(c.People, 0), MaxPeople)
 	c.Moderators = min(max(c.Moderators, 0), c.People)
 	p.ownLater(func(r *Room) {
 		was := p.behind
@@ -102,4 +103,13 @@ func (r *Room) keepProgramOffCascades() {
 			}
 		}
 	}
+}
+
+// keepProgramOffCascadesAgain puts back the gains that keep the program off the cascade legs,
+// after the API replaced the room's matrix (and with it every pair). As the room's owner.
+func (r *Room) keepProgramOffCascadesAgain() {
+	for _, p := range r.parts {
+		p.programOff = 0
+	}
+	r.keepProgramOffCascades()
 }

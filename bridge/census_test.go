@@ -157,7 +157,7 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 			t.Errorf("node b was told %+v, want Mod and Bob, Mod a moderator", got)
 		}
 		trigger(b, m, c, cLeg)
-		time.Sleep(endPrompt().Duration() + time.Second)
+		time.Sleep(rehomeGrace + endPrompt().Duration() + time.Second)
 		return bobLeg, cLeg
 	}
 	t.Run("ended on b", func(t *testing.T) {
@@ -190,15 +190,38 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 			}
 		})
 	})
+	// cascadeGoes demotes Mod, leaving b's moderator the room's only one, then the cascade
+	// leg with it behind it goes.
+	cascadeGoes := func(t *testing.T, b *Bridge, m, c *Participant, why string) {
+		r, _ := b.Room("board")
+		if _, err := r.Update(m.ID(), Change{Moderator: new(false)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		c.Leave(why)
+	}
+	t.Run("re-homed", func(t *testing.T) {
+		// A node came back (or this one drains): node b hangs up its leg to this node, the old
+		// owner, and this node's cascade to the new owner reports b's moderator a moment later.
+		synctest.Test(t, func(t *testing.T) {
+			bob, _ := end(t, func(b *Bridge, m, c *Participant, _ *censusFakeLeg) {
+				cascadeGoes(t, b, m, c, "b hung up: the room re-homed")
+				time.Sleep(time.Second)
+				out, err := b.Join("board", cascadeInfo("x"), &censusFakeLeg{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out.SetCensus(Census{People: 2, Moderators: 1})
+			})
+			if got := bob.hangup(); got != "" {
+				t.Errorf("the room re-homed, b's moderator still in it: Bob hung up %q", got)
+			}
+		})
+	})
 	t.Run("node with the last moderator gone", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			bob, _ := end(t, func(b *Bridge, m, c *Participant, _ *censusFakeLeg) {
-				r, _ := b.Room("board")
-				if _, err := r.Update(m.ID(), Change{Moderator: new(false)}); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(time.Second)
-				c.Leave("node b died")
+				cascadeGoes(t, b, m, c, "node b died")
 			})
 			if !strings.Contains(bob.hangup(), "ended") {
 				t.Errorf("the cascade with the last moderator behind it went: Bob hung up %q, want the conference ended", bob.hangup())

@@ -169,6 +169,7 @@ func (r *Room) setMatrix(gains []Gain) error {
 		return fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
 	r.keepAnnouncementsUnheard() // the new matrix replaced their pairs too (announce.go)
+	r.keepProgramOffCascadesAgain()
 	return nil
 }
 

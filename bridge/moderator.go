@@ -68,10 +68,31 @@ func (r *Room) reconcile() {
 }
 
 // moderatorLeft ends the room, as its owner, when p, which has just left, was its last
-// moderator (or a cascade leg with the last moderators behind it: their node went away), the
-// room ends with its moderator, and someone is left to be told, on any node.
+// moderator, the room ends with its moderator, and someone is left to be told, on any node. A
+// cascade leg that went with the last moderators behind it ends the room only when they are
+// not back within rehomeGrace: its node may have died with them, or the room re-homed (a
+// node coming back or draining moves it: the other node hangs up the leg to the old owner
+// and dials the new one, as does this node, whose cascade to the new owner then reports them).
 func (r *Room) moderatorLeft(p *Participant) {
 	if !(p.moderator || p.behind.Moderators > 0) || !r.settings.EndWithModerator || r.ending {
+		return
+	}
+	if p.moderator {
+		r.endWithoutModerator()
+		return
+	}
+	time.AfterFunc(rehomeGrace, func() { r.post(r.endWithoutModerator) })
+}
+
+// rehomeGrace is how long a room waits for the moderators behind a cascade leg that went to
+// come back through another (a re-homing: a node sees another come or go within a health
+// interval or two, then dials) before it ends with its moderator.
+const rehomeGrace = 3 * time.Second
+
+// endWithoutModerator ends the room, as its owner, when it ends with its moderator, none is
+// left on any node and someone is left to be told.
+func (r *Room) endWithoutModerator() {
+	if !r.settings.EndWithModerator || r.ending {
 		return
 	}
 	if people, moderators := r.roomCensus(); moderators > 0 || people == 0 {

@@ -41,6 +41,12 @@ import (
 // that every node records the same time for it.
 const ChangedHeader = "X-Confd-Changed"
 
+// maxStampAhead is how far ahead of this node's clock a ChangedHeader may be: a copy stamped
+// later (a node whose clock is wrong, or a forged header) is recorded as made when it arrived,
+// or every later change of the room, made anywhere, would be older, and catching up would put
+// the stale declaration back on every node until that time.
+const maxStampAhead = time.Minute
+
 // DeclarationsPath is the API path at which a node lists its declarations for catching up
 // (GET, the API token and LocalHeader required).
 const DeclarationsPath = "/api/cluster/declarations"

@@ -201,7 +201,7 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 	if d := listed()["r1"]; !d.Declared || !d.Changed.Equal(stamps[0]) || d.Settings.PIN != "1" {
 		t.Errorf("a lists %+v for r1, want it declared at %v, the time b was told", d, stamps[0])
 	}
-	deleted := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	deleted := time.Now().Add(30 * time.Second) // b's clock a little ahead
 	do("DELETE", "/api/rooms/r1", LocalHeader, "b", ChangedHeader, deleted.Format(time.RFC3339Nano))
 	if len(copies) != 1 {
 		t.Errorf("another node's copy was copied again: %q", copies)
@@ -241,5 +241,43 @@ func TestCatchUpKeepsAChangeMadeMeanwhile(t *testing.T) {
 	nodes.apply(br, Declaration{Room: "r", Changed: t0.Add(4 * time.Minute)}, before, &caught)
 	if _, ok := br.Declared()["r"]; ok || caught.Undeclared != 1 {
 		t.Errorf("after a catch-up of a later deletion: declared %v (%+v), want it undeclared", ok, caught)
+	}
+}
+
+// TestACopyFromTheFutureDoesNotPinARoom: a node's copy of a change stamped far ahead of this
+// node's clock (a node whose clock is wrong, or a forged ChangedHeader) is recorded as made
+// when it arrived: else every later change of the room, made anywhere, would be older, and
+// catching up would put the stale settings back on every node until that date.
+func TestACopyFromTheFutureDoesNotPinARoom(t *testing.T) {
+	br := bridge.New(bridge.Config{})
+	defer br.Close()
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = br.Declare(strings.TrimPrefix(r.URL.Path, "/api/rooms/"), bridge.RoomSettings{PIN: "1"})
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var nudged atomic.Int32
+	later := Declaration{Room: "r", Declared: true, Settings: bridge.RoomSettings{PIN: "2"}}
+	peerB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case DeclarationsPath:
+			_ = json.NewEncoder(w).Encode([]Declaration{later})
+		case CatchUpPath:
+			nudged.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer peerB.Close()
+	nodes := nodesWithPeers(peerB, fakePeer(t, &nudged))
+	rt := NewRouter(nodes, br, api, "tok", nil)
+	req := httptest.NewRequest("PUT", "/api/rooms/r", strings.NewReader("{}"))
+	req.Header.Set(LocalHeader, "b")
+	req.Header.Set(ChangedHeader, time.Now().AddDate(5, 0, 0).Format(time.RFC3339Nano))
+	rt.ServeHTTP(httptest.NewRecorder(), req)
+	later.Changed = time.Now().Add(time.Second) // the room changed again on b, a moment later
+	if _, err := nodes.CatchUp(context.Background(), br, http.DefaultClient, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if s := br.Declared()["r"]; s.PIN != "2" {
+		t.Errorf("after catching up, r has PIN %q, want b's later change (2)", s.PIN)
 	}
 }

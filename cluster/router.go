@@ -122,7 +122,7 @@ func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, l
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	at := time.Now()
 	if local {
-		if t, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader)); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, r.Header.Get(ChangedHeader)); err == nil && t.Before(at.Add(maxStampAhead)) {
 			at = t
 		}
 	}

@@ -153,12 +153,17 @@ func (s *Seats) report(room string, reserve bool) (total int, err error) {
 		return 0, nil
 	}
 	people := s.bridge.People(room)
-	s.mu.Lock()
-	people += s.inflight[room]
-	s.mu.Unlock()
 	if reserve {
 		people++
 	}
+	// The owner may take the report even when its answer never comes (it is slow, or the
+	// answer is lost): from now on this node reports the room until the owner has taken a 0, or
+	// the people it counted would stay there for as long as this node lives.
+	s.mu.Lock()
+	people += s.inflight[room]
+	prev, had := s.reported[room]
+	s.reported[room] = people
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), seatTimeout)
 	defer cancel()
 	body, _ := json.Marshal(seatReport{Room: room, Node: s.nodes.Self(), People: people, Reserve: reserve})
@@ -173,11 +178,13 @@ func (s *Seats) report(room string, reserve bool) (total int, err error) {
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		s.mu.Lock()
-		s.reported[room] = people
-		s.mu.Unlock()
 		return ans.People, nil
-	case http.StatusConflict:
+	case http.StatusConflict: // a refused reservation: the owner kept what it had
+		s.mu.Lock()
+		if s.reported[room] = prev; !had {
+			delete(s.reported, room)
+		}
+		s.mu.Unlock()
 		return ans.People, errOwnerSaysFull
 	}
 	return 0, fmt.Errorf("%w: %s %s: %s %s", ErrPeer, owner.Name, SeatsPath, resp.Status, ans.Error)
@@ -281,7 +288,7 @@ func (s *Seats) Run(ctx context.Context, interval time.Duration) {
 func (s *Seats) serve(w http.ResponseWriter, r *http.Request) {
 	var rep seatReport
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&rep); err != nil ||
-		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.Node == s.nodes.Self() {
+		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.People > bridge.MaxPeople || rep.Node == s.nodes.Self() {
 		writeProblem(w, http.StatusBadRequest, "a seat report is {room, node, people, reserve}")
 		return
 	}

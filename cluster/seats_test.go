@@ -27,6 +27,12 @@ type seatNode struct {
 // twoSeatNodes starts nodes a and b, each with the declared rooms, listening on httptest
 // servers; it returns them and a room a owns.
 func twoSeatNodes(t *testing.T, rooms map[string]bridge.RoomSettings) (a, b *seatNode) {
+	return twoSeatNodesSlow(t, rooms, 0)
+}
+
+// twoSeatNodesSlow is twoSeatNodes whose a answers a seat report only after slow (having
+// taken it at once).
+func twoSeatNodesSlow(t *testing.T, rooms map[string]bridge.RoomSettings, slow time.Duration) (a, b *seatNode) {
 	var servers [2]*httptest.Server
 	var handlers [2]http.Handler
 	for i := range servers {
@@ -46,6 +52,14 @@ func twoSeatNodes(t *testing.T, rooms map[string]bridge.RoomSettings) (a, b *sea
 		n.seats = NewSeats(n.nodes, n.bridge, "tok", log)
 		n.bridge.SetSeats(n.seats)
 		handlers[i] = NewRouter(n.nodes, n.bridge, http.NotFoundHandler(), "tok", n.seats)
+		if rt := handlers[i]; self == "a" && slow > 0 {
+			handlers[i] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rt.ServeHTTP(w, r)
+				if r.URL.Path == SeatsPath {
+					time.Sleep(slow)
+				}
+			})
+		}
 		out[i] = n
 	}
 	return out[0], out[1]
@@ -102,5 +116,42 @@ func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
 	a.server.Close() // a no longer answers b
 	if _, err := b.bridge.Join(room, bridge.ParticipantInfo{Kind: "sip", Name: "Dan"}, &nullLeg{}); err != nil {
 		t.Errorf("Dan joins b, with Cy there and Bob on a, which does not answer: %v; want b's own count (1 of 2)", err)
+	}
+}
+
+// TestSeatsOfASlowOwnerDoNotLeak: an owner that takes b's reports but answers them too late
+// (overloaded, a slow link) still hears that Ada left b: b admitted her on its own count, and
+// the owner, which had counted her, must not count her for as long as b lives (a room of limit
+// 1 would refuse everyone).
+func TestSeatsOfASlowOwnerDoNotLeak(t *testing.T) {
+	room := ownedBy("a")
+	a, b := twoSeatNodesSlow(t, map[string]bridge.RoomSettings{room: {Limit: 1}}, seatTimeout+200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.seats.Run(ctx, 50*time.Millisecond)
+	ada := join(t, b.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
+	eventually(t, "a never counted Ada on b", func() bool { return a.seats.Elsewhere(room) == 1 })
+	ada.Leave("hangup")
+	eventually(t, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
+}
+
+// TestSeatReportBeyondReasonIsRefused: a node's report of more people than any room holds (a
+// bug, or a forged report) is refused 400 and changes nothing: counted, it filled the room for
+// good, or, summed with another, overflowed into a count that never fills it.
+func TestSeatReportBeyondReasonIsRefused(t *testing.T) {
+	room := ownedBy("a")
+	a, _ := twoSeatNodes(t, map[string]bridge.RoomSettings{room: {Limit: 2}})
+	for _, people := range []string{"1048577", "9223372036854775807"} {
+		req, _ := http.NewRequest(http.MethodPost, a.server.URL+SeatsPath, strings.NewReader(`{"room":"`+room+`","node":"b","people":`+people+`}`))
+		req.Header.Set("Authorization", "Bearer tok")
+		req.Header.Set(LocalHeader, "b")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || a.seats.Elsewhere(room) != 0 {
+			t.Errorf("a report of %s people: %d, a counts %d on b; want 400 and none", people, resp.StatusCode, a.seats.Elsewhere(room))
+		}
 	}
 }

@@ -75,6 +75,19 @@ type accelerator struct {
 // anything else (noise, a transient, silence) it removes excess exactly with the same cross-fade.
 // It allocates nothing.
 func (a *accelerator) squeeze(x []int16, excess int) int {
+	return a.compress(x, excess, false)
+}
+
+// trim is squeeze for a surplus no drop planned, which may wait: it removes nothing, and
+// returns len(x), when x repeats only at a period longer than excess (a low tone or voice whose
+// period the surplus falls short of), where removing excess exactly would cross-fade two
+// stretches out of phase, the click a stretch avoids. It allocates nothing.
+func (a *accelerator) trim(x []int16, excess int) int {
+	return a.compress(x, excess, true)
+}
+
+// compress is squeeze, and trim when seamless is set.
+func (a *accelerator) compress(x []int16, excess int, seamless bool) int {
 	n := len(x)
 	lo, hi := max(excess-maxPitchLag, minPitchLag), excess
 	if excess <= 0 || n-excess < corrWindow || n > squeezeCap {
@@ -85,6 +98,8 @@ func (a *accelerator) squeeze(x []int16, excess int) int {
 		if l, ok := a.pitchLag(x, lo, hi); ok {
 			lag = l
 			a.periodic++
+		} else if seamless && a.periodicBeyond(x, hi) {
+			return n
 		} else {
 			a.spliced++
 		}
@@ -97,6 +112,12 @@ func (a *accelerator) squeeze(x []int16, excess int) int {
 	}
 	copy(x[fadeSamples:], x[lag+fadeSamples:])
 	return n - lag
+}
+
+// periodicBeyond reports whether x repeats at some lag longer than excess, up to maxPitchLag.
+func (a *accelerator) periodicBeyond(x []int16, excess int) bool {
+	_, ok := a.pitchLag(x, excess+1, maxPitchLag)
+	return ok
 }
 
 // pitchLag returns the lag in [lo, hi] at which x[0:corrWindow] and x[lag:lag+corrWindow] match

@@ -493,3 +493,23 @@ func TestStretchAllocatesNothing(t *testing.T) {
 		t.Fatal("no stretch ran")
 	}
 }
+
+func TestGrowingALowToneKeepsItsPhase(t *testing.T) {
+	// Low tones (hum, a low hold-music note): a stretch repeats whole periods, and what it held
+	// back beyond the tick, less a whole period the next tick can remove, is left shorter than
+	// a period. No lag within it matches the tone, so squeezing it away cross-fades two
+	// stretches out of phase (72 to 141 degrees here): the click the stretch avoided. The
+	// surplus waits instead.
+	for _, freq := range []float64{105, 110, 130, 155} {
+		out, b, _ := growRun(t, sine(freq))
+		jump, step := phaseJumps(out, freq), maxStep(out)
+		ideal := 16384 * 2 * math.Sin(math.Pi*freq/codec.SampleRate)
+		t.Logf("%.0f Hz: stretched %d; phase jump %.2f degrees, largest step %.0f (the tone's %.0f); held %d", freq, b.tick.accel.stretched, jump, step, ideal, b.tick.held)
+		if jump > 3.5 {
+			t.Errorf("%.0f Hz: the tone's phase jumps by %.1f degrees, want at most 3.5", freq, jump)
+		}
+		if step > 1.05*ideal+2 {
+			t.Errorf("%.0f Hz: largest step between samples %.0f, the tone's own is %.0f: a click", freq, step, ideal)
+		}
+	}
+}

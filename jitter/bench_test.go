@@ -99,23 +99,35 @@ func BenchmarkTickOpusDecode(b *testing.B) {
 // with the tick's frame: the lag search at 12 kHz, its refinement at 48 kHz and the cross-fade,
 // on a 440 Hz tone, a voice-like signal with a gliding pitch, and noise (no period: one
 // cross-fade). It runs in Read of a tick that drops a packet, at most every 100 ms per voiced
-// leg.
+// leg. trim-waits is a tick's trim of a stretch's 6 ms surplus that waits: a 130 Hz tone, whose
+// period is longer and which matches itself at none of the surplus's lags, is searched there
+// and then beyond; it runs in every Read while such a surplus stays (a steady low tone after a
+// stretch).
 func BenchmarkAccelerate(b *testing.B) {
 	noise := func() func(n int) float64 {
 		seed := uint32(7)
 		return func(int) float64 { seed = seed*1664525 + 1013904223; return float64(int16(seed>>16)) / 4 }
 	}
+	const surplus = 6 * codec.SampleRate / 1000
+	squeeze := func(a *accelerator, x []int16) int { return a.squeeze(x, len(x)-codec.FrameSamples) }
 	for _, c := range []struct {
-		name string
-		sig  func(n int) float64
-	}{{"tone440", sine(440)}, {"voice", voice()}, {"noise", noise()}} {
+		name     string
+		sig      func(n int) float64
+		n        int
+		compress func(a *accelerator, x []int16) int
+	}{
+		{"tone440", sine(440), 2*codec.FrameSamples + maxPitchLag/2, squeeze},
+		{"voice", voice(), 2*codec.FrameSamples + maxPitchLag/2, squeeze},
+		{"noise", noise(), 2*codec.FrameSamples + maxPitchLag/2, squeeze},
+		{"trim-waits", sine(130), surplus + codec.FrameSamples, func(a *accelerator, x []int16) int { return a.trim(x, surplus) }},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			var src [2*codec.FrameSamples + maxPitchLag/2]int16
+			src := make([]int16, c.n)
 			for i := range src {
 				src[i] = int16(math.Round(c.sig(i)))
 			}
 			var a accelerator
-			var x [len(src)]int16
+			x := make([]int16, c.n)
 			// CPU time of the thread: on this shared machine wall time also counts the waits
 			// for a core (bench/README.md, "Why CPU time").
 			runtime.LockOSThread()
@@ -125,8 +137,8 @@ func BenchmarkAccelerate(b *testing.B) {
 			removed := 0
 			start := cputime.Thread()
 			for i := 0; i < b.N; i++ {
-				x = src
-				removed += len(x) - a.squeeze(x[:], len(x)-codec.FrameSamples)
+				copy(x, src)
+				removed += len(x) - c.compress(&a, x)
 			}
 			b.ReportMetric(float64((cputime.Thread()-start).Nanoseconds())/1000/float64(b.N), "cpu-us/squeeze")
 			b.ReportMetric(float64(removed)/float64(b.N)/codec.SampleRate*1000, "ms-removed/squeeze")

@@ -46,8 +46,9 @@ func (b *Buffer) Read(f *codec.Frame) bool {
 	case surplus >= maxSurplus && !t.stretched:
 		// What was held back is delay no one planned: the playout's cursor does not count it,
 		// so no drop would ever take it away while the stream plays on (a trunk or a cascade
-		// never pauses), and a stretch's surplus of up to 20 ms would stay for the call.
-		n = t.accel.squeeze(q[:n], surplus)
+		// never pauses), and a stretch's surplus of up to 20 ms would stay for the call. It
+		// waits while the audio repeats at a longer period than it: a cut then turns the phase.
+		n = t.accel.trim(q[:n], surplus)
 	}
 	copy(f[:], q[:codec.FrameSamples])
 	t.held = copy(q, q[codec.FrameSamples:n])

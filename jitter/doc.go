@@ -123,7 +123,9 @@
 // count it, so on a stream that never pauses (a trunk, a cascade between nodes) no drop would
 // ever take it away, and a stretch's surplus (up to a 20 ms pitch period) would stay for the
 // whole call. So a surplus of 5 ms or more is squeezed away in the next tick, by the same
-// search: whole pitch periods where they fit, else the same cross-fade.
+// search: whole pitch periods where they fit, else the same cross-fade; but while the audio
+// repeats at a period longer than the surplus (a low tone, hum), no cut of it is seamless, and
+// it waits for the signal to change, a squeeze or the talkspurt's end.
 //
 // # Concurrency
 //

@@ -87,11 +87,16 @@ type call struct {
 
 	endOnce, hangupOnce sync.Once
 	done                chan struct{}
+	// ctx ends with the call (end): what it sends in its dialog on its own (the census) stops
+	// waiting for an answer then.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newCall(s *Server, callID string, media *MediaSocket) *call {
 	c := &call{s: s, log: s.log.With("call", callID), callID: callID, media: media,
 		sess: sdpneg.NewSession(), done: make(chan struct{}), acked: make(chan struct{}), answeredAt: time.Now()}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	media.Start(c.onRTP, c.onRTCP)
 	return c
 }
@@ -587,6 +592,7 @@ func (c *call) hangup(ctx context.Context, reason string) {
 func (c *call) end(reason string) {
 	c.endOnce.Do(func() {
 		close(c.done)
+		c.cancel()
 		if v := c.ivr.Load(); v != nil {
 			v.stop()
 		}

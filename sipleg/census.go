@@ -29,7 +29,8 @@ type censusSender struct {
 }
 
 // SendCensus implements bridge.CensusLeg: the census goes to the other node from a goroutine
-// of the call's own, which lives as long as the call.
+// of the call's own, which lives as long as the call (an INFO in flight is given up when the
+// call ends).
 func (c *call) SendCensus(cs bridge.Census) {
 	if c.cascade == "" {
 		return
@@ -68,7 +69,8 @@ func (c *call) sendCensusLoop() {
 		}
 		sent = cs
 		body, _ := json.Marshal(cs) // a struct of ints and a bool: no error
-		ctx, cancel := context.WithTimeout(c.s.ctx, 64*c.s.cfg.t1)
+		// An answer is awaited for 64*T1, or until the call ends.
+		ctx, cancel := context.WithTimeout(c.ctx, 64*c.s.cfg.t1)
 		req, err := c.newInDialogRequest(sip.INFO)
 		if err == nil {
 			req.AppendHeader(sip.NewHeader("Content-Type", CensusContentType))

@@ -2,8 +2,12 @@ package sipleg
 
 import (
 	"net/netip"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"confd/testkit"
 )
@@ -39,4 +43,46 @@ func TestCensusBeforeTheJoinIsKept(t *testing.T) {
 	if !testkit.WaitFor(5*time.Second, func() bool { return behind() == 3 }) {
 		t.Errorf("the cascade leg shows %d people behind it, want the 3 of the census sent before it joined", behind())
 	}
+}
+
+// TestCensusSenderEndsWithTheCall: a cascade leg's census goes to a node that never answers it
+// (down, or cut off); when the call ends, the goroutine sending it ends with it, not when the
+// INFO's transaction would have timed out (64*T1, 32 s).
+func TestCensusSenderEndsWithTheCall(t *testing.T) {
+	node := netip.MustParseAddr("127.0.0.7")
+	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }}, nil)
+	_, port := callerMedia(t)
+	_, phonePort := callerMedia(t)
+	c, phone := newRawClientAt(t, ts, "127.0.0.7"), newRawClient(t, "udp", ts)
+	d := c.newDialog()
+	d.hdrs = CascadeHeader + ": b\r\n"
+	if res := d.request("INVITE", "room", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE from node b: %d %s", res.StatusCode, res.Reason)
+	}
+	d.ack("")
+	p := phone.newDialog()
+	if res := p.request("INVITE", "room", sdpOffer(phonePort, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("INVITE from a phone: %d %s", res.StatusCode, res.Reason)
+	}
+	p.ack("")
+	var info *sip.Request
+	for deadline := time.Now().Add(5 * time.Second); info == nil && time.Now().Before(deadline); {
+		if m, ok := c.readMessage(time.Until(deadline)).(*sip.Request); ok && m.Method == sip.INFO {
+			info = m // never answered
+		}
+	}
+	if info == nil {
+		t.Fatal("no census INFO to node b")
+	}
+	p.bye()
+	d.bye()
+	waitIdle(t, ts)
+	sending := func() bool {
+		buf := make([]byte, 1<<20)
+		return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "sendCensusLoop")
+	}
+	if testkit.WaitFor(5*time.Second, func() bool { return !sending() }) {
+		return
+	}
+	t.Error("the census sender outlived its call")
 }

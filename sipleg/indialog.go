@@ -39,7 +39,8 @@ func (c *call) newInDialogRequest(method sip.RequestMethod) (*sip.Request, error
 // in-dialog requests (a BYE, a REFER) came from a port a phone's NAT had never seen, from
 // whatever source address the kernel chose, and once a cascade's census INFO had gone to
 // another node, that node refused the next cascade INVITE as coming from an unknown address
-// (127.0.0.1 on loopback). On a listener bound to no one address, sipgo's choice stands.
+// (127.0.0.1 on loopback). On a listener bound to no one address, or to a link-local one
+// (Serve), sipgo's choice stands.
 func (s *Server) fromListener(req *sip.Request) {
 	s.mu.Lock()
 	local := s.udpLocal

@@ -218,7 +218,9 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	s.mu.Lock()
 	s.udpAddr = ap
-	if udp != nil && !ap.Addr().IsUnspecified() {
+	// sipgo knows the listener by its address without a zone: on a link-local one (fe80::…%eth0)
+	// it would bind a socket of its own to the listener's port, and fail.
+	if udp != nil && !ap.Addr().IsUnspecified() && ap.Addr().Zone() == "" {
 		s.udpLocal = sip.Addr{IP: net.IP(ap.Addr().Unmap().AsSlice()), Port: int(ap.Port())}
 	}
 	host := s.sdpAddr(ap.Addr())
