@@ -26,6 +26,10 @@ var (
 	ErrRoomLocked = errors.New("bridge: room is locked")
 	// ErrRoomFull: the room has reached its participant limit (SIP 486, HTTP 409).
 	ErrRoomFull = errors.New("bridge: room is full")
+	// ErrRoomEnding: the room is ending with its moderator (end_with_moderator): its people are
+	// hearing the end prompt and about to be hung up, and no one new joins them (SIP 480, HTTP
+	// 409). Once it has emptied, it starts afresh.
+	ErrRoomEnding = errors.New("bridge: the conference is ending")
 	// ErrDraining: confd is shutting down and takes no new calls (SIP 503, HTTP 503).
 	ErrDraining = errors.New("bridge: draining, no new calls")
 	// ErrNoRoom: no such room (HTTP 404).
@@ -146,13 +150,17 @@ func (b *Bridge) admit(room string, askOwner bool) (RoomSettings, error) {
 	}
 	b.mu.Lock()
 	s, _ := b.settingsLocked(room)
-	here := 0
+	here, ending := 0, false
 	if r, ok := b.rooms[room]; ok {
-		here = r.count()
+		v := r.snapshot()
+		here, ending = v.people, v.ending
 	}
 	b.mu.Unlock()
 	if s.Locked {
 		return s, ErrRoomLocked
+	}
+	if ending {
+		return s, ErrRoomEnding
 	}
 	if s.Limit > 0 && (here+b.elsewhere(room) >= s.Limit || (askOwner && b.seats != nil && b.seats.Full(room, s.Limit))) {
 		return s, ErrRoomFull

@@ -52,7 +52,15 @@ func (p *Participant) departureEvent(r *Room, reason string) Event {
 // excused reports whether a refusal by Bridge.Admit lets the participant in all the same: a
 // WhileDraining leg into a draining bridge, a cascade leg into a full room.
 func (info ParticipantInfo) excused(err error) bool {
-	return (info.WhileDraining && errors.Is(err, ErrDraining)) || (info.Cascade != "" && errors.Is(err, ErrRoomFull))
+	return (info.WhileDraining && errors.Is(err, ErrDraining)) || (info.Cascade != "" && CascadeAdmitted(err))
+}
+
+// CascadeAdmitted reports whether a refusal by Bridge.Admit lets a cascade leg in all the same:
+// it carries people its node admitted already, so a room full of this node's people takes it,
+// and so does a room that is ending (the census then ends the room on its node too, rather than
+// leaving the people it carries alone there until this one has emptied).
+func CascadeAdmitted(err error) bool {
+	return errors.Is(err, ErrRoomFull) || errors.Is(err, ErrRoomEnding)
 }
 
 // full reports whether the room's limit refuses p; the room's owner calls it. Only people

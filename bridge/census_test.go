@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +228,50 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 				t.Errorf("the cascade with the last moderator behind it went: Bob hung up %q, want the conference ended", bob.hangup())
 			}
 		})
+	})
+}
+
+// TestNoOneJoinsAnEndingRoom: while a room ends with its moderator (its people hear the end
+// prompt before they are hung up), a newcomer is refused, the way every leg answers it (SIP 480,
+// HTTP 409), since the end would never hang it up; once the room has emptied it starts afresh.
+func TestNoOneJoinsAnEndingRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
+		defer b.Close()
+		mod := pcmuInfo("Mod")
+		mod.Moderator = true
+		m, err := b.Join("board", mod, &fakeLeg{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bobLeg := &fakeLeg{}
+		bob, err := b.Join("board", pcmuInfo("Bob"), bobLeg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		m.Leave("bye")
+		time.Sleep(time.Second) // the end prompt plays
+		if _, err := b.Admit("board"); !errors.Is(err, ErrRoomEnding) {
+			t.Errorf("admitting to an ending room: %v, want ErrRoomEnding", err)
+		}
+		if _, err := b.Join("board", pcmuInfo("Cy"), &fakeLeg{}); !errors.Is(err, ErrRoomEnding) {
+			t.Errorf("joining an ending room: %v, want ErrRoomEnding", err)
+		}
+		if _, err := b.Move("other", mustJoin(t, b, "other", pcmuInfo("Dee"), &fakeLeg{}).ID(), MoveRequest{Room: "board"}); !errors.Is(err, ErrRoomEnding) {
+			t.Errorf("moving into an ending room: %v, want ErrRoomEnding", err)
+		}
+		if st, _ := StatusOf(ErrRoomEnding); st.SIP != 480 || st.HTTP != 409 {
+			t.Errorf("ErrRoomEnding answered %+v, want SIP 480, HTTP 409", st)
+		}
+		time.Sleep(endPrompt().Duration() + time.Second)
+		if !strings.Contains(bobLeg.hangup(), "ended") {
+			t.Fatalf("Bob hung up %q, want the conference ended", bobLeg.hangup())
+		}
+		bob.Leave("bye") // his leg's BYE
+		time.Sleep(time.Second)
+		if _, err := b.Join("board", pcmuInfo("Cy"), &fakeLeg{}); err != nil {
+			t.Errorf("joining the room once it emptied: %v, want it started afresh", err)
+		}
 	})
 }

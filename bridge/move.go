@@ -141,6 +141,8 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 		switch s := dst.settings; {
 		case s.Locked:
 			err = ErrRoomLocked
+		case dst.ending:
+			err = ErrRoomEnding
 		case s.Limit > 0 && peopleIn(dst.parts)+b.elsewhere(dst.name) >= s.Limit:
 			err = ErrRoomFull
 		default:

@@ -187,11 +187,14 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.src = src
 	var err error
 	r.do(func() {
-		if r.full(p) {
+		switch {
+		case r.ending && p.person():
+			err = ErrRoomEnding // it would never be hung up with the others
+		case r.full(p):
 			err = ErrRoomFull
-			return
+		default:
+			err = r.enter(p, nil)
 		}
-		err = r.enter(p, nil)
 	})
 	if err != nil {
 		return nil, err

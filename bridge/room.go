@@ -76,6 +76,7 @@ type roomView struct {
 	parts    []*Participant // everyone, confd's own recorders and players included
 	people   int            // participants that are people: not internal, not cascade legs
 	matrix   []Gain         // explicit pairs, in the API's ids
+	ending   bool           // the room is ending with its moderator (moderator.go)
 }
 
 // partView is what readers see of one participant's rules and media, published by the owner
@@ -222,7 +223,7 @@ func (r *Room) idle() bool {
 
 // publish makes the owner's state the snapshot readers see.
 func (r *Room) publish() {
-	v := &roomView{settings: r.settings, declared: r.declared, parts: append([]*Participant(nil), r.parts...)}
+	v := &roomView{settings: r.settings, declared: r.declared, parts: append([]*Participant(nil), r.parts...), ending: r.ending}
 	for _, p := range r.parts {
 		if p.person() {
 			v.people++

@@ -32,6 +32,7 @@ var statuses = []struct {
 	{ErrRoomLocked, Status{SIP: 403, Reason: "Forbidden (room locked)", HTTP: 403}},
 	{ErrWrongPIN, Status{SIP: 403, Reason: "Forbidden (wrong PIN)", HTTP: 403}},
 	{ErrRoomFull, Status{SIP: 486, Reason: "Busy Here (room full)", HTTP: 409}},
+	{ErrRoomEnding, Status{SIP: 480, Reason: "Temporarily Unavailable (the conference is ending)", HTTP: 409}},
 	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503}},
 	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},
 	{ErrForwarderLimit, Status{SIP: 403, Reason: "Forbidden (forwarder limit)", HTTP: 409}},

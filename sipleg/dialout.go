@@ -103,7 +103,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 	}
 	// A cascade carries people admitted already: it is placed into a draining bridge or a room
 	// full of them all the same (bridge: cascade legs neither count nor are refused).
-	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && (errors.Is(err, bridge.ErrDraining) || errors.Is(err, bridge.ErrRoomFull))) {
+	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && (errors.Is(err, bridge.ErrDraining) || bridge.CascadeAdmitted(err))) {
 		return "", err
 	}
 	media, err := s.cfg.Ports.Open()

@@ -1,7 +1,6 @@
 package sipleg
 
 import (
-	"errors"
 	"net/netip"
 	"strconv"
 	"time"
@@ -79,8 +78,8 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 	settings, r := s.gate.Admit(req, req.Source(), room, false)
 	if r == nil && cascade != "" {
 		// A cascade carries people the other node admitted already: a room full of this node's
-		// own people takes it all the same (bridge: cascade legs neither count nor are refused).
-		if _, err := s.bridge.Admit(adm.room); err != nil && !errors.Is(err, bridge.ErrRoomFull) {
+		// own people, or ending, takes it all the same (bridge.CascadeAdmitted).
+		if _, err := s.bridge.Admit(adm.room); err != nil && !bridge.CascadeAdmitted(err) {
 			r = s.gate.RefusalOf(err)
 		}
 	}
