@@ -58,9 +58,7 @@ func TestRecordedNameAnnouncedWhenAPhoneComesAndGoes(t *testing.T) {
 	// Ada hears Dee's arrival (his name over his voice) out, and then Dee, who never hears his
 	// own name: a second of Ada's audio after the announcement, whole.
 	quiet := joined.Add(announced(joinedWords) + 300*time.Millisecond)
-	waitSteady(t, []*gophone.Phone{ada}, func(from time.Time) bool {
-		return !from.Before(quiet) && hearing{ada: {toneDee}}.in(from)
-	})
+	waitSteadyFrom(t, []*gophone.Phone{ada}, quiet, hearing{ada: {toneDee}}.in)
 
 	hungUp := time.Now()
 	cut, rate := recordingCutter(t, dee)

@@ -148,6 +148,20 @@ func (m *moment) waitAfter(t *testing.T, phones ...*gophone.Phone) {
 // the test when that never happens.
 func waitSteady(t *testing.T, phones []*gophone.Phone, hears func(from time.Time) bool) {
 	t.Helper()
+	waitSteadyFrom(t, phones, time.Time{}, hears)
+}
+
+// waitSteadyFrom is waitSteady for windows that start at after or later (a room that settles
+// once a prompt is over): the 10 s it waits count from after, so that a test whose room is busy
+// for a while first has the same number of windows to find a whole one as any other. On the
+// shared test machine a stall of this process (a send stall, which echoes for about two seconds
+// in what confd sends) or of confd spoils every window it touches; the failure lists them.
+func waitSteadyFrom(t *testing.T, phones []*gophone.Phone, after time.Time, hears func(from time.Time) bool) {
+	t.Helper()
+	start := time.Now()
+	if after.After(start.Add(-window)) {
+		time.Sleep(time.Until(after.Add(window)))
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	whole, heard := 0, 0 // the windows that arrived whole, and those that held the tones
 	for {
@@ -165,6 +179,12 @@ func waitSteady(t *testing.T, phones []*gophone.Phone, hears func(from time.Time
 		if time.Now().After(deadline) {
 			for _, p := range phones {
 				t.Logf("%s: %.0f%% of the last second arrived", p, 100*p.Coverage(from, from.Add(window)))
+			}
+			for _, s := range gophone.SendStalls() {
+				if s.To.After(start) {
+					t.Logf("this process stalled in sending from +%v to +%v (echoes until +%v)",
+						s.From.Sub(start).Round(time.Millisecond), s.To.Sub(start).Round(time.Millisecond), stallEcho(s).Sub(start).Round(time.Millisecond))
+				}
 			}
 			t.Fatalf("the room never settled: of the windows looked at in 10 s, %d arrived whole and %d held the tones expected, none both", whole, heard)
 		}
