@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"mime"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -506,8 +507,8 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	if ct == CensusContentType {
-		c.censusInfo(req, tx)
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == CensusContentType {
+		c.censusInfo(req, tx) // media types are case-insensitive and may carry parameters
 		return
 	}
 	digit, status, reason := infoDigit(ct, req.Body())

@@ -28,7 +28,8 @@ func TestCensusBeforeTheJoinIsKept(t *testing.T) {
 	}
 	invited := d.last
 	d.cseq = 2 // the INFO goes ahead of the INVITE's ACK (CSeq 1)
-	if code := d.infoBody(CensusContentType, `{"people":3,"moderators":1}`); code != 200 {
+	// Media types are case-insensitive and may carry parameters (RFC 2045 section 5.1).
+	if code := d.infoBody("Application/X-Confd-Census+JSON; charset=utf-8", `{"people":3,"moderators":1}`); code != 200 {
 		t.Fatalf("the census INFO answered %d", code)
 	}
 	c.send(c.inDialog("ACK", invited, 1))
