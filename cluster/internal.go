@@ -15,8 +15,7 @@ const clusterPrefix = "/api/cluster/"
 // serveCluster answers the nodes' own API: DeclarationsPath and CatchUpPath (catching up),
 // SeatsPath (a room's limit across nodes) and NodesPath (who is up).
 func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if rt.token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) != 1 || r.Header.Get(LocalHeader) == "" {
+	if !rt.hasAPIToken(r) || r.Header.Get(LocalHeader) == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
 		writeProblem(w, http.StatusUnauthorized, "a node's request needs the API token and "+LocalHeader)
 		return
@@ -63,4 +62,11 @@ func writeProblem(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// hasAPIToken reports whether r carries the API token, which the nodes share (compared in
+// constant time).
+func (rt *Router) hasAPIToken(r *http.Request) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return rt.token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) == 1
 }
