@@ -40,11 +40,23 @@ var (
 	ErrBadSetting = errors.New("bridge: bad setting")
 )
 
-// roomName is docs/SPEC.md's room name pattern.
-var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// RoomNamePattern is docs/SPEC.md's rule for a room's name ("Rooms").
+const RoomNamePattern = `[A-Za-z0-9_-]{1,64}`
+
+var roomName = regexp.MustCompile(`^` + RoomNamePattern + `$`)
 
 // ValidRoomName reports whether name is a room name docs/SPEC.md allows.
 func ValidRoomName(name string) bool { return roomName.MatchString(name) }
+
+// CheckRoomName returns nil for a room name docs/SPEC.md allows, else an ErrBadRoomName that
+// says the rule: the one refusal of a bad name, whether the bridge, the API, WHIP/WHEP or a
+// service (recording, forwarding) finds it.
+func CheckRoomName(name string) error {
+	if ValidRoomName(name) {
+		return nil
+	}
+	return fmt.Errorf("%w %q: it must match %s", ErrBadRoomName, name, RoomNamePattern)
+}
 
 // Config sets up a Bridge. The zero value is complete: no declared rooms, the mixer's and the
 // jitter buffer's own defaults.
@@ -142,8 +154,8 @@ func (b *Bridge) Admit(room string) (RoomSettings, error) { return b.admit(room,
 // admit is Admit; askOwner says whether a room owned by another node asks it whether the room
 // is full (a join takes a seat from it instead).
 func (b *Bridge) admit(room string, askOwner bool) (RoomSettings, error) {
-	if !ValidRoomName(room) {
-		return RoomSettings{}, fmt.Errorf("%w: %q", ErrBadRoomName, room)
+	if err := CheckRoomName(room); err != nil {
+		return RoomSettings{}, err
 	}
 	if b.draining.Load() {
 		return RoomSettings{}, ErrDraining
@@ -171,8 +183,8 @@ func (b *Bridge) admit(room string, askOwner bool) (RoomSettings, error) {
 // Declare creates or updates a declared room, which keeps its settings while empty (docs/SPEC.md
 // "Rooms"). Settings of a running room take effect at once (TopK on the next tick).
 func (b *Bridge) Declare(name string, s RoomSettings) error {
-	if !ValidRoomName(name) {
-		return fmt.Errorf("%w: %q", ErrBadRoomName, name)
+	if err := CheckRoomName(name); err != nil {
+		return err
 	}
 	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
 		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)

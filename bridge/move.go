@@ -69,8 +69,8 @@ func (m *moveState) resume(p *Participant, due time.Time) {
 // reached from too late is passed on (own, ownLater). No tick sees it half moved: it is in
 // one mixer, then in none, then in the other.
 func (b *Bridge) Move(from, id string, req MoveRequest) (_ ParticipantState, err error) {
-	if !ValidRoomName(req.Room) {
-		return ParticipantState{}, fmt.Errorf("%w: %q", ErrBadRoomName, req.Room)
+	if err := CheckRoomName(req.Room); err != nil {
+		return ParticipantState{}, err
 	}
 	if b.draining.Load() {
 		return ParticipantState{}, ErrDraining

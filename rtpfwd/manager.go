@@ -77,8 +77,8 @@ func (m *Manager) Start(room string, req Request) (Info, error) {
 	if !m.Enabled() {
 		return Info{}, ErrDisabled
 	}
-	if !bridge.ValidRoomName(room) {
-		return Info{}, fmt.Errorf("%w: %q", bridge.ErrBadRoomName, room)
+	if err := bridge.CheckRoomName(room); err != nil {
+		return Info{}, err
 	}
 	f, out, err := m.prepare(room, req)
 	if err != nil {

@@ -2,7 +2,6 @@ package sipleg
 
 import (
 	"net/netip"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -84,8 +83,8 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 	if !s.door.shouldAnswer(src, now) {
 		return nil, false
 	}
-	return sipua.TextResponse(raw, 503, "Service Unavailable (too many requests)",
-		sipua.RetryAfter(guard.RetryAfterSeconds(err))), false
+	r, _ := sipua.RefusalOf(err, 0) // guard.ErrRateLimited: 503 with its Retry-After
+	return r.Answer(raw), false
 }
 
 // admitCall takes a place for a new call from src (and one among its calls awaiting their ACK,
@@ -103,8 +102,8 @@ func (s *Server) admitCall(req *sip.Request, tx sip.ServerTransaction, src netip
 		s.door.calls.Release(src)
 	}
 	if s.door.shouldAnswer(src, now) {
-		respond(tx, req, 503, "Service Unavailable (too many calls from this source)",
-			sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err))))
+		r, _ := sipua.RefusalOf(err, 0) // a guard refusal: 503 with its Retry-After
+		respond(tx, req, r.Status, r.Reason, r.Headers...)
 	}
 	tx.Terminate()
 	return false

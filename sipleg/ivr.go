@@ -1,7 +1,6 @@
 package sipleg
 
 import (
-	"crypto/subtle"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -248,11 +247,7 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 		// One step: refused unchecked if the source was locked out meanwhile (another call of
 		// the same source), else compared and counted. The moderator PIN, when typed, is the
 		// secret compared (whether it was is the caller's to know: it typed it).
-		secret := pin
-		moderator := modPIN != "" && subtle.ConstantTimeCompare([]byte(got), []byte(modPIN)) == 1
-		if moderator {
-			secret = modPIN
-		}
+		secret, moderator := bridge.PINToCheck(pin, modPIN, got, true)
 		switch err := s.cfg.Attempts.Check(who, room, got, secret, time.Now()); {
 		case err == nil:
 			v.c.moderator.Store(moderator)

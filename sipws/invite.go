@@ -2,13 +2,12 @@ package sipws
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
+	"confd/bridge"
 	"confd/dtmf"
 	"confd/internal/guard"
 	"confd/sipua"
@@ -79,8 +78,8 @@ func (c *conn) admitWith(req *sip.Request, moderator *bool) *sipua.Refusal {
 	if r := c.s.gate.Open(); r != nil {
 		return r
 	}
-	if ra := c.overRate(); ra != nil {
-		return &sipua.Refusal{Status: 503, Reason: reasonOverRate, Headers: []sip.Header{ra}}
+	if r := c.overRate(); r != nil {
+		return r
 	}
 	c.mu.Lock()
 	authed := c.authed
@@ -98,24 +97,15 @@ func (c *conn) admitWith(req *sip.Request, moderator *bool) *sipua.Refusal {
 		return &sipua.Refusal{Status: 488, Reason: "Not Acceptable Here (offer required)",
 			Headers: []sip.Header{sipua.Warning(399, "an INVITE over WebSocket must carry a WebRTC SDP offer")}}
 	}
-	if settings.PIN == "" && settings.ModeratorPIN == "" {
+	given, gave := givenPIN(req)
+	secret, mod := bridge.PINToCheck(settings.PIN, settings.ModeratorPIN, given, gave)
+	if secret == "" {
 		return nil // webrtcleg.Answer checks the offer
 	}
-	want := settings.PIN
-	if given, ok := givenPIN(req); settings.ModeratorPIN != "" && (ok || settings.PIN == "") {
-		// The moderator PIN is the secret checked when it is the one given; a room with only
-		// a moderator PIN takes a caller who gives none as an ordinary participant.
-		if !ok {
-			return nil
-		}
-		if subtle.ConstantTimeCompare([]byte(given), []byte(settings.ModeratorPIN)) == 1 || settings.PIN == "" {
-			want, *moderator = settings.ModeratorPIN, true
-		}
-	}
-	if r := c.checkPIN(req, room, want); r != nil {
-		*moderator = false
+	if r := c.checkPIN(req, room, secret); r != nil {
 		return r
 	}
+	*moderator = mod
 	return nil
 }
 
@@ -137,7 +127,7 @@ func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
 	who := c.s.gate.Auth.AttemptKey(c.remote, req.From().Address.User)
 	if err := c.s.attempts.Allow(who, room, c.s.now()); err != nil {
 		c.s.stats.pinLock.Add(1)
-		return &sipua.Refusal{Status: 403, Reason: "Forbidden (too many PIN attempts)", Headers: []sip.Header{retryAfter(err)}}
+		return c.s.gate.RefusalOf(err) // 403 with its Retry-After
 	}
 	if err := webrtcleg.CheckOffer(string(req.Body())); err != nil {
 		return c.s.refusalOf(err)
@@ -157,28 +147,20 @@ func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
 		return &sipua.Refusal{Status: 403, Reason: "Forbidden (wrong PIN)"}
 	default:
 		c.s.stats.pinLock.Add(1)
-		return &sipua.Refusal{Status: 403, Reason: "Forbidden (too many PIN attempts)", Headers: []sip.Header{retryAfter(err)}}
+		return c.s.gate.RefusalOf(err) // 403 with its Retry-After
 	}
 }
 
-// reasonOverRate answers a request beyond the source's Config.RequestRate.
-const reasonOverRate = "Service Unavailable (too many requests from this address)"
-
 // overRate takes one token of the source's request rate (Config.RequestRate) for a REGISTER
-// or a dialog-creating INVITE: nil when there was one, else the Retry-After of the 503 that
-// refuses the request (reasonOverRate).
-func (c *conn) overRate() sip.Header {
+// or a dialog-creating INVITE: nil when there was one, else the 503 with Retry-After that
+// refuses the request (bridge.StatusOf's answer to guard.ErrRateLimited).
+func (c *conn) overRate() *sipua.Refusal {
 	err := c.s.requests.Allow(guard.SourceOf(c.remote), c.s.now())
 	if err == nil {
 		return nil
 	}
 	c.s.stats.rateLimited.Add(1)
-	return retryAfter(err)
-}
-
-// retryAfter is the Retry-After header of a guard refusal (RFC 3261 section 20.33).
-func retryAfter(err error) sip.Header {
-	return sip.NewHeader("Retry-After", strconv.Itoa(guard.RetryAfterSeconds(err)))
+	return c.s.gate.RefusalOf(err)
 }
 
 // refusalOf is the SIP answer to an error of the bridge or of webrtcleg.Answer (docs/SPEC.md

@@ -13,8 +13,8 @@ import (
 // registered on (RFC 7118 section 5). With users configured, the REGISTER is challenged (401,
 // RFC 3261 section 22.4) and a connection that passed is trusted for its INVITEs.
 func (c *conn) onRegister(req *sip.Request) {
-	if ra := c.overRate(); ra != nil {
-		c.respond(req, 503, reasonOverRate, ra) // and a password guesser's pace with it
+	if r := c.overRate(); r != nil {
+		c.respond(req, r.Status, r.Reason, r.Headers...) // and a password guesser's pace with it
 		return
 	}
 	if auth := c.s.gate.Auth; auth.HasUsers() {

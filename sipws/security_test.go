@@ -125,7 +125,7 @@ func guess(t *testing.T, conns []*wsClient, n int) pinOutcome {
 			out.checked++
 		case res.StatusCode == 403 && res.Reason == "Forbidden (too many PIN attempts)" && ra != nil && ra.Value() != "0":
 			out.lockedOut++
-		case res.StatusCode == 503 && res.Reason == reasonOverRate && ra != nil && ra.Value() != "0":
+		case res.StatusCode == 503 && res.Reason == rateLimitedReason && ra != nil && ra.Value() != "0":
 			out.rateLimited++
 		default:
 			t.Fatalf("guess %d answered %s", i, res.Short())
@@ -185,7 +185,7 @@ func TestPINGuessesThrottled(t *testing.T) {
 		}
 		// A REGISTER (a digest password guess) draws on the same spent rate.
 		res := conns[0].expectStatus(newDialog("sip:confd").req("REGISTER", "", ""), sip.REGISTER, 503)
-		if ra := res.GetHeader("Retry-After"); ra == nil || res.Reason != reasonOverRate {
+		if ra := res.GetHeader("Retry-After"); ra == nil || res.Reason != rateLimitedReason {
 			t.Errorf("REGISTER over the rate: %s", res)
 		}
 		other := dialFrom(t, e.url, "127.0.0.2")
@@ -498,3 +498,10 @@ func TestSessionCapRefusalAnswers503(t *testing.T) {
 		t.Errorf("JoinInfo.Remote %q", info.Remote)
 	}
 }
+
+// rateLimitedReason is the reason phrase of a 503 over the source's request rate: the table's
+// (bridge.StatusOf) answer to guard.ErrRateLimited.
+var rateLimitedReason = func() string {
+	st, _ := bridge.StatusOf(guard.ErrRateLimited)
+	return st.Reason
+}()

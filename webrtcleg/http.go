@@ -62,9 +62,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if !bridge.ValidRoomName(room) {
-		st, _ := bridge.StatusOf(bridge.ErrBadRoomName) // 400, as the API answers
-		s.refuse(w, st.HTTP, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", room))
+	if err := bridge.CheckRoomName(room); err != nil {
+		s.refuseErr(w, err) // 400, as the API answers
 		return
 	}
 	if !isResource {
@@ -127,10 +126,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 		s.refuse(w, http.StatusBadRequest, fmt.Sprintf("name must be at most %d bytes", maxNameLen))
 		return
 	}
+	token, gave := bearer(r)
+	secret, moderator := bridge.PINToCheck(settings.PIN, settings.ModeratorPIN, token, gave)
 	answer, c, err := s.answer(r.Context(), room, string(body), JoinInfo{
 		Name: name, From: kind + ":" + r.RemoteAddr, Listen: kind == "whep", Kind: kind, Remote: r.RemoteAddr,
-		Moderator: isModeratorPIN(r, settings),
-	}, func() error { return s.checkPINs(r, room, settings) })
+		Moderator: moderator,
+	}, func() error { return s.checkPIN(r, room, secret) })
 	if err != nil {
 		s.refuseErr(w, err)
 		return
@@ -178,11 +179,11 @@ func (s *Server) checkPIN(r *http.Request, room, pin string) error {
 	if pin == "" {
 		return nil
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearer(r)
 	if !ok {
 		return errPIN
 	}
-	err := s.attempts.Check(pinGuesser(r), room, strings.TrimSpace(token), pin, time.Now())
+	err := s.attempts.Check(pinGuesser(r), room, token, pin, time.Now())
 	if errors.Is(err, guard.ErrWrongSecret) {
 		return errPIN
 	}

@@ -310,8 +310,8 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("room")
-	if !bridge.ValidRoomName(name) {
-		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", name))
+	if err := bridge.CheckRoomName(name); err != nil {
+		writeBridgeError(w, err)
 		return
 	}
 	var s bridge.RoomSettings
@@ -376,8 +376,8 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("room")
-	if !bridge.ValidRoomName(name) {
-		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", name))
+	if err := bridge.CheckRoomName(name); err != nil {
+		writeBridgeError(w, err)
 		return
 	}
 	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
@@ -471,9 +471,11 @@ func (h *Handler) putMatrix(w http.ResponseWriter, r *http.Request) {
 // resuming after Last-Event-ID when the client reconnects.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	room := r.PathValue("room")
-	if room != "" && !bridge.ValidRoomName(room) {
-		writeError(w, 400, fmt.Sprintf("room name %q must match [A-Za-z0-9_-]{1,64}", room))
-		return
+	if room != "" {
+		if err := bridge.CheckRoomName(room); err != nil {
+			writeBridgeError(w, err)
+			return
+		}
 	}
 	fl, ok := w.(http.Flusher)
 	if !ok {

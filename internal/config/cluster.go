@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
 )
 
 // Cluster lists the confd nodes that share rooms ([cluster] and [[cluster.node]] in the file).
@@ -21,6 +22,10 @@ type Cluster struct {
 	// Default 128000: a room's mix, relayed, should lose nothing a listener hears.
 	CascadeBitrate int `toml:"cascade_bitrate"`
 }
+
+// nodeName is the rule for a node's name: a token that a SIP header (X-Confd-Cascade) and a
+// JSON field carry as it is.
+var nodeName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // ClusterNode is one confd node of a Cluster.
 type ClusterNode struct {
@@ -58,8 +63,8 @@ func (c Cluster) validate() error {
 	seen := map[string]bool{}
 	self := false
 	for i, n := range c.Nodes {
-		if !RoomName.MatchString(n.Name) || seen[n.Name] {
-			return fmt.Errorf("cluster.node %d: name %q must be unique and match %s", i+1, n.Name, RoomName)
+		if !nodeName.MatchString(n.Name) || seen[n.Name] {
+			return fmt.Errorf("cluster.node %d: name %q must be unique and match %s", i+1, n.Name, nodeName)
 		}
 		seen[n.Name] = true
 		self = self || n.Name == c.Self

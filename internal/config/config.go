@@ -19,6 +19,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"confd/bridge"
 	"confd/internal/guard"
 )
 
@@ -315,9 +316,6 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "`directory` for state kept across restarts (rooms declared with PUT); empty keeps none")
 }
 
-// RoomName is the pattern of a room's name (docs/SPEC.md "Rooms").
-var RoomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 var (
 	dialNumber = regexp.MustCompile(`^\+?[0-9A-Za-z*#_.-]{1,32}$`)
 	digits     = regexp.MustCompile(`^[0-9]{1,16}$`)
@@ -364,8 +362,8 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, r := range c.Rooms {
-		if !RoomName.MatchString(r.Name) {
-			bad("room %d: name %q must match %s", i+1, r.Name, RoomName)
+		if !bridge.ValidRoomName(r.Name) {
+			bad("room %d: name %q must match %s", i+1, r.Name, bridge.RoomNamePattern)
 		}
 		if seen[r.Name] {
 			bad("room %q declared twice", r.Name)

@@ -121,8 +121,8 @@ func Start(b *bridge.Bridge, room string, dir string, opts Options) (*Recording,
 
 // start is Start with the room's tap, if tracks are wanted.
 func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTapper) (*Recording, error) {
-	if !bridge.ValidRoomName(room) {
-		return nil, fmt.Errorf("%w: %q", bridge.ErrBadRoomName, room)
+	if err := bridge.CheckRoomName(room); err != nil {
+		return nil, err
 	}
 	if opts.Queue < 0 {
 		return nil, fmt.Errorf("%w: queue %d", bridge.ErrBadSetting, opts.Queue)
