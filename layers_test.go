@@ -10,9 +10,9 @@ import (
 
 // TestLayerOrder holds the floors of the house (issue 12; README "How it works" draws them): the
 // media packages (codec, dsp, dtmf, jitter, mixer) at the bottom, then bridge, then the
-// protocol packages (sdpneg, sipdigest, and sipua, what the SIP legs share), then the legs
-// (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd, cluster, and its services in
-// internal/: api, config, metrics, recording, webhook, guard). No package imports, directly or
+// protocol packages (problem, sdpneg, sipdigest, and sipua, what the SIP legs share), then
+// the legs (sipleg, sipws, webrtcleg, rtpfwd), then the daemon (cmd/confd, cluster, and its
+// services in internal/: api, config, metrics, recording, webhook, guard). No package imports, directly or
 // through another, anything on a floor above its own, so each floor can be read, tested and
 // reused without the ones above it. Beside the floors stands the public test kit (testkit): it
 // may import anything, and nothing in production imports it. internal/ holds only the daemon's
@@ -101,6 +101,9 @@ func TestLayerOrder(t *testing.T) {
 			t.Errorf("%s does not import confd/sipua: the SIP rules live there", pkg)
 		}
 	}
+	forbid("confd/problem", "problem, the HTTP refusal every floor above writes, imports nothing of confd", func(dep string) bool {
+		return strings.HasPrefix(dep, "confd/")
+	})
 	forbid("confd/internal/metrics", "metrics imports no leg (it owns the types it exports)", in(legs))
 	// The test harness (testkit) is built into bench/load and cmd/mixdemo too: it takes
 	// a testkit.TB, never imports testing.

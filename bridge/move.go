@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"confd/codec"
+	"confd/internal/guard"
 	"confd/mixer"
 )
 
@@ -124,7 +125,7 @@ func (b *Bridge) Move(from, id string, req MoveRequest) (_ ParticipantState, err
 // checkMovePIN checks a move's PIN against the settings of the room it moves to: none, the
 // PIN or the moderator PIN; any PIN is taken by a room that has neither.
 func checkMovePIN(s RoomSettings, pin string) error {
-	if pin == "" || pin == s.PIN || (s.ModeratorPIN != "" && pin == s.ModeratorPIN) {
+	if pin == "" || guard.SecretMatches(pin, s.PIN) || guard.SecretMatches(pin, s.ModeratorPIN) {
 		return nil
 	}
 	if s.PIN == "" && s.ModeratorPIN == "" {
@@ -147,7 +148,7 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 			err = ErrRoomFull
 		default:
 			err = checkMovePIN(s, pin)
-			moderator = pin != "" && pin == s.ModeratorPIN
+			moderator = guard.SecretMatches(pin, s.ModeratorPIN)
 		}
 	})
 	if err != nil {

@@ -1,6 +1,6 @@
 package bridge
 
-import "crypto/subtle"
+import "confd/internal/guard"
 
 // PINToCheck is the one rule by which every leg (the IVR's PIN prompt, a WHIP/WHEP bearer
 // token, `;pin=` or X-Confd-PIN over SIP over WebSocket) decides what the PIN a caller gave is
@@ -14,11 +14,11 @@ import "crypto/subtle"
 //     wrong guess is counted as one (guard.Attempts).
 //   - Otherwise the room's PIN is the secret; "" means there is nothing to check.
 //
-// The comparison takes the same time whatever the PINs share (crypto/subtle).
+// The comparison takes the same time whatever the PINs share (guard.SecretMatches).
 func PINToCheck(pin, moderatorPIN, given string, gave bool) (secret string, moderator bool) {
 	gave = gave && given != ""
 	switch {
-	case moderatorPIN != "" && gave && subtle.ConstantTimeCompare([]byte(given), []byte(moderatorPIN)) == 1:
+	case gave && guard.SecretMatches(given, moderatorPIN):
 		return moderatorPIN, true
 	case pin == "" && moderatorPIN != "" && gave:
 		return moderatorPIN, false

@@ -1,10 +1,10 @@
 package cluster
 
 import (
-	"crypto/subtle"
+	"confd/internal/guard"
+	"confd/problem"
 	"encoding/json"
 	"net/http"
-	"strings"
 )
 
 // clusterPrefix is where the nodes' own API lives: requests one node makes of another, never
@@ -17,7 +17,7 @@ const clusterPrefix = "/api/cluster/"
 func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 	if !rt.hasAPIToken(r) || r.Header.Get(LocalHeader) == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
-		writeProblem(w, http.StatusUnauthorized, "a node's request needs the API token and "+LocalHeader)
+		problem.Write(w, http.StatusUnauthorized, "a node's request needs the API token and "+LocalHeader)
 		return
 	}
 	switch {
@@ -33,7 +33,7 @@ func (rt *Router) serveCluster(w http.ResponseWriter, r *http.Request) {
 		rt.nodes.Nudge()
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		writeProblem(w, http.StatusNotFound, "no such route of the nodes' own API")
+		problem.Write(w, http.StatusNotFound, "no such route of the nodes' own API")
 	}
 }
 
@@ -57,16 +57,9 @@ func (rt *Router) serveNodes(w http.ResponseWriter) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// writeProblem answers an error as the API does: JSON with "error".
-func writeProblem(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
 // hasAPIToken reports whether r carries the API token, which the nodes share (compared in
 // constant time).
 func (rt *Router) hasAPIToken(r *http.Request) bool {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return rt.token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(rt.token)) == 1
+	tok, _ := guard.BearerToken(r)
+	return guard.SecretMatches(tok, rt.token)
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+
+	"confd/problem"
 )
 
 // A room's people may be on several nodes, each call on the node it landed on; the API shows
@@ -92,12 +94,17 @@ func (rt *Router) getRoom(w http.ResponseWriter, r *http.Request, room string) {
 	owner := rt.nodes.Owner(room)
 	st, status, body, err := rt.localState(r.Context(), r, owner, room)
 	if err != nil {
-		status, body = http.StatusBadGateway, fmt.Appendf(nil, `{"error":"the room's owner, node %s, did not answer"}`+"\n", owner.Name)
+		problem.Write(w, http.StatusBadGateway, fmt.Sprintf("the room's owner, node %s, did not answer", owner.Name))
+		return
 	}
 	if status != http.StatusOK || st.fields == nil {
 		// The owner's answer as it is: a refused token, an unknown room (another node may hold
 		// people of it while it starts: they are not a room to show yet).
-		w.Header().Set("Content-Type", "application/json")
+		ct := "application/json"
+		if status != http.StatusOK {
+			ct = problem.ContentType // the API refuses with a problem document
+		}
+		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 		return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/problem"
 )
 
 // A room's limit across the nodes (bridge/seats.go). The owner of a room with a limit counts its
@@ -230,7 +231,7 @@ type SeatCount struct {
 func (s *Seats) count(w http.ResponseWriter, r *http.Request) {
 	room := r.URL.Query().Get("room")
 	if !bridge.ValidRoomName(room) {
-		writeProblem(w, http.StatusBadRequest, "?room= must name a room")
+		problem.Write(w, http.StatusBadRequest, "?room= must name a room")
 		return
 	}
 	out := SeatCount{Room: room, People: map[string]int{s.nodes.Self(): s.bridge.People(room)}}
@@ -289,11 +290,11 @@ func (s *Seats) serve(w http.ResponseWriter, r *http.Request) {
 	var rep seatReport
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&rep); err != nil ||
 		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.People > bridge.MaxPeople || rep.Node == s.nodes.Self() {
-		writeProblem(w, http.StatusBadRequest, "a seat report is {room, node, people, reserve}")
+		problem.Write(w, http.StatusBadRequest, "a seat report is {room, node, people, reserve}")
 		return
 	}
 	if _, ok := s.nodes.Node(rep.Node); !ok {
-		writeProblem(w, http.StatusBadRequest, fmt.Sprintf("no node %q in this cluster", rep.Node))
+		problem.Write(w, http.StatusBadRequest, fmt.Sprintf("no node %q in this cluster", rep.Node))
 		return
 	}
 	var ans seatAnswer

@@ -2,7 +2,6 @@ package sipws
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
+	"confd/problem"
 	"confd/sipua"
 	"confd/webrtcleg"
 )
@@ -85,7 +85,7 @@ func newServer(b *bridge.Bridge, cfg Config, answer answerFunc, opts ...Option) 
 }
 
 // ServeHTTP upgrades the request to a WebSocket with the "sip" subprotocol (RFC 7118 section
-// 4) and serves SIP on it until it closes. Refused with a JSON {"error": ...} body, nothing
+// 4) and serves SIP on it until it closes. Refused with a problem document (package problem), nothing
 // upgraded: a handshake without that subprotocol 400; from a browser page on a foreign origin
 // 403 (RFC 6455 section 10.2); beyond the source's upgrade rate or connections 429, beyond
 // every source's connections or while shutting down 503, each with Retry-After. Every message
@@ -146,13 +146,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // err is a guard.Refusal.
 func (s *Server) refuse(w http.ResponseWriter, status int, err error) {
 	s.stats.refused.Add(1)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	if ra := guard.RetryAfterSeconds(err); ra > 0 {
-		h.Set("Retry-After", strconv.Itoa(ra))
+		w.Header().Set("Retry-After", strconv.Itoa(ra))
 	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+	problem.Write(w, status, err.Error())
 }
 
 // offersSIP reports whether the Sec-WebSocket-Protocol values list "sip".

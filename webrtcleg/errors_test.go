@@ -10,6 +10,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/problem"
 	"confd/testkit/pionbrowser"
 )
 
@@ -114,7 +115,7 @@ func checkError(t *testing.T, resp *http.Response, body string, status int, reas
 	if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error, reason) {
 		t.Errorf("body %q: want JSON {\"error\"} naming %q (%v)", body, reason, err)
 	}
-	if resp.Header.Get("Content-Type") != "application/json" {
+	if resp.Header.Get("Content-Type") != problem.ContentType {
 		t.Errorf("Content-Type %q", resp.Header.Get("Content-Type"))
 	}
 	if resp.Header.Get("Access-Control-Allow-Origin") == "" {

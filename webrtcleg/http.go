@@ -1,7 +1,6 @@
 package webrtcleg
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
+	"confd/problem"
 )
 
 // maxOfferBytes bounds a WHIP/WHEP request body; browser offers are a few kilobytes.
@@ -25,7 +25,7 @@ const maxNameLen = 128
 // create a call (201 Created, Location /whip/ROOM/ID, the SDP answer, ICE servers as Link
 // headers), DELETE on the Location ends it (200), PATCH answers 405 (no trickle ICE or ICE
 // restart: the answer carries every candidate), OPTIONS answers CORS preflights. Errors are
-// JSON {"error":…}: 400 bad room name, malformed SDP, no audio or no Opus (whatever the PIN);
+// problem documents (package problem: RFC 9457 JSON, with "error"): 400 bad room name, malformed SDP, no audio or no Opus (whatever the PIN);
 // 401 wrong or missing PIN bearer token; 403 locked room; 404 unknown resource; 409 full
 // room; 413 body too large; 415 not application/sdp; 429 with Retry-After for a source that
 // guessed PINs too often, starts sessions too fast or holds Config.SessionsPerSource; 503 with
@@ -126,7 +126,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 		s.refuse(w, http.StatusBadRequest, fmt.Sprintf("name must be at most %d bytes", maxNameLen))
 		return
 	}
-	token, gave := bearer(r)
+	// The bearer token is the room's PIN; its moderator PIN makes a moderator (bridge's
+	// moderator.go), and in a room with only a moderator PIN no token is an ordinary
+	// participant (bridge.PINToCheck).
+	token, gave := guard.BearerToken(r)
 	secret, moderator := bridge.PINToCheck(settings.PIN, settings.ModeratorPIN, token, gave)
 	answer, c, err := s.answer(r.Context(), room, string(body), JoinInfo{
 		Name: name, From: kind + ":" + r.RemoteAddr, Listen: kind == "whep", Kind: kind, Remote: r.RemoteAddr,
@@ -179,7 +182,7 @@ func (s *Server) checkPIN(r *http.Request, room, pin string) error {
 	if pin == "" {
 		return nil
 	}
-	token, ok := bearer(r)
+	token, ok := guard.BearerToken(r)
 	if !ok {
 		return errPIN
 	}
@@ -237,10 +240,8 @@ func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 	s.refuse(w, status, err.Error())
 }
 
-// refuse writes docs/SPEC.md's JSON error.
+// refuse writes docs/SPEC.md's JSON error (a problem document, as every HTTP refusal).
 func (s *Server) refuse(w http.ResponseWriter, status int, msg string) {
 	s.stats.refused.Add(1)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	problem.Write(w, status, msg)
 }

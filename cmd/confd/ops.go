@@ -10,6 +10,7 @@ import (
 	"confd/internal/api"
 	"confd/internal/recording"
 	"confd/internal/webhook"
+	"confd/problem"
 	"confd/prompts"
 )
 
@@ -63,7 +64,7 @@ func (d *daemon) startRecording(w http.ResponseWriter, r *http.Request) {
 	rec, err := d.recorder.Start(room)
 	switch {
 	case errors.Is(err, recording.ErrRecording), errors.Is(err, recording.ErrEmptyRoom):
-		api.WriteError(w, http.StatusConflict, err.Error())
+		problem.Write(w, http.StatusConflict, err.Error())
 	case err != nil:
 		api.WriteBridgeError(w, err)
 	default:
@@ -75,11 +76,11 @@ func (d *daemon) stopRecording(w http.ResponseWriter, r *http.Request) {
 	room := r.PathValue("room")
 	rec, ok := d.recorder.Recording(room)
 	if !ok {
-		api.WriteError(w, http.StatusNotFound, fmt.Sprintf("room %q is not being recorded", room))
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("room %q is not being recorded", room))
 		return
 	}
 	if err := d.recorder.Stop(room); err != nil && !errors.Is(err, recording.ErrNotRecording) {
-		api.WriteError(w, http.StatusInternalServerError, err.Error())
+		problem.Write(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, recordingState{Room: room, File: rec.File(), Tracks: rec.Tracks()})
@@ -109,7 +110,7 @@ func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
 	}
 	room := r.PathValue("room")
 	if _, ok := d.bridge.Room(room); !ok {
-		api.WriteError(w, http.StatusNotFound, fmt.Sprintf("no room %q with participants", room))
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("no room %q with participants", room))
 		return
 	}
 	var p *recording.Player
@@ -118,21 +119,21 @@ func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
 	case req.Prompt != "" && req.Tone == nil:
 		p, err = recording.NewPromptPlayer(req.Prompt)
 		if err != nil {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%v (prompts: %v)", err, prompts.Names()))
+			problem.Write(w, http.StatusBadRequest, fmt.Sprintf("%v (prompts: %v)", err, prompts.Names()))
 			return
 		}
 	case req.Tone != nil && req.Prompt == "":
 		if req.Tone.Ms <= 0 || req.Tone.Ms > 10000 {
-			api.WriteError(w, http.StatusBadRequest, `"tone.ms" must be 1-10000`)
+			problem.Write(w, http.StatusBadRequest, `"tone.ms" must be 1-10000`)
 			return
 		}
 		p, err = recording.NewTonePlayer(recording.Note{Freq: req.Tone.Hz, Amplitude: 0.25, Duration: time.Duration(req.Tone.Ms) * time.Millisecond})
 		if err != nil {
-			api.WriteError(w, http.StatusBadRequest, err.Error())
+			problem.Write(w, http.StatusBadRequest, err.Error())
 			return
 		}
 	default:
-		api.WriteError(w, http.StatusBadRequest, `give either "prompt" or "tone"`)
+		problem.Write(w, http.StatusBadRequest, `give either "prompt" or "tone"`)
 		return
 	}
 	if _, err := recording.Play(d.bridge, room, p); err != nil {

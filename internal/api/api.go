@@ -10,7 +10,6 @@ import (
 	"confd/internal/guard"
 
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/problem"
 	"confd/rtpfwd"
 )
 
@@ -138,10 +138,10 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		problem.Write(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 		return
 	}
-	writeError(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
+	problem.Write(w, 404, "no such API route: "+r.Method+" "+r.URL.Path)
 }
 
 // Handle lets the daemon add routes that share the API's authorisation (recording, play).
@@ -198,23 +198,23 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
 // POST (text/plain, form-encoded) without a CORS preflight, so the method alone proves nothing.
 func (h *Handler) authorize(next http.HandlerFunc, who access) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		tok, _ := guard.BearerToken(r)
 		switch {
-		case h.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) == 1:
+		case guard.SecretMatches(tok, h.cfg.Token):
 		case who == roomReaders && h.roomReader(r, tok):
 			r = r.WithContext(context.WithValue(r.Context(), participantView{}, true))
 		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			problem.Write(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
 		}
 		if changesState(r.Method) {
 			if !h.origins.Allows(r) {
-				writeError(w, http.StatusForbidden, "cross-site request refused: Origin "+r.Header.Get("Origin")+" is not this server's and not allowed")
+				problem.Write(w, http.StatusForbidden, "cross-site request refused: Origin "+r.Header.Get("Origin")+" is not this server's and not allowed")
 				return
 			}
 			if !isJSON(r) {
-				writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+				problem.Write(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 				return
 			}
 		}
@@ -282,7 +282,7 @@ func isJSON(r *http.Request) bool {
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Ready != nil && !h.cfg.Ready() {
-		writeError(w, http.StatusServiceUnavailable, "draining: new calls are refused")
+		problem.Write(w, http.StatusServiceUnavailable, "draining: new calls are refused")
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
@@ -320,7 +320,7 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range s.PIN + s.ModeratorPIN {
 		if c < '0' || c > '9' || len(s.PIN) > 16 || len(s.ModeratorPIN) > 16 {
-			writeError(w, 400, "pin and moderator_pin must be 1-16 digits")
+			problem.Write(w, 400, "pin and moderator_pin must be 1-16 digits")
 			return
 		}
 	}
@@ -328,7 +328,7 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 	// any other path would have confd open a file of the API's choosing — /dev/zero, a FIFO,
 	// /proc — and tell whether it exists (red team, issue 13).
 	if s.HoldMusic != "" && !h.b.HoldMusicLoaded(s.HoldMusic) {
-		writeError(w, 400, fmt.Sprintf("hold_music %q is not one of the files of the config file's rooms (the API reads no other file)", s.HoldMusic))
+		problem.Write(w, 400, fmt.Sprintf("hold_music %q is not one of the files of the config file's rooms (the API reads no other file)", s.HoldMusic))
 		return
 	}
 	if err := h.b.Declare(name, s); err != nil {
@@ -337,7 +337,7 @@ func (h *Handler) putRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.cfg.Rooms.Put(name, s); err != nil {
 		h.log.Error("declared room not saved", "room", name, "err", err)
-		writeError(w, 500, "room declared but not saved for the next start: "+err.Error())
+		problem.Write(w, 500, "room declared but not saved for the next start: "+err.Error())
 		return
 	}
 	st, _ := h.b.RoomState(name)
@@ -354,7 +354,7 @@ func (h *Handler) deleteRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.cfg.Rooms.Delete(name); err != nil {
 		h.log.Error("room removal not saved", "room", name, "err", err)
-		writeError(w, 500, "room removed but not saved for the next start: "+err.Error())
+		problem.Write(w, 500, "room removed but not saved for the next start: "+err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -363,7 +363,7 @@ func (h *Handler) deleteRoom(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) room(w http.ResponseWriter, r *http.Request) (*bridge.Room, bool) {
 	room, ok := h.b.Room(r.PathValue("room"))
 	if !ok {
-		writeError(w, 404, fmt.Sprintf("no room %q with participants", r.PathValue("room")))
+		problem.Write(w, 404, fmt.Sprintf("no room %q with participants", r.PathValue("room")))
 	}
 	return room, ok
 }
@@ -381,11 +381,11 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
-		writeError(w, 400, `"uri" must be a sip: or sips: URI`)
+		problem.Write(w, 400, `"uri" must be a sip: or sips: URI`)
 		return
 	}
 	if h.cfg.Dialer == nil {
-		writeError(w, 503, "dial-out is not available")
+		problem.Write(w, 503, "dial-out is not available")
 		return
 	}
 	if _, err := h.b.Admit(name); err != nil {
@@ -397,7 +397,7 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		if _, ok := bridge.StatusOf(err); ok { // guard's refusals: 403 not allowed, 429 over rate
 			writeBridgeError(w, err)
 		} else {
-			writeError(w, 400, err.Error())
+			problem.Write(w, 400, err.Error())
 		}
 		return
 	}
@@ -479,7 +479,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, 500, "streaming unsupported")
+		problem.Write(w, 500, "streaming unsupported")
 		return
 	}
 	sub := h.b.Bus().Subscribe(room, 256, r.Header.Get("Last-Event-ID"))
@@ -524,7 +524,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return ReadJ
 // ReadJSON is readJSON for the routes other packages add with Handle.
 func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if !isJSON(r) {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		problem.Write(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -533,14 +533,14 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+			problem.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
 			return false
 		}
-		writeError(w, 400, "bad JSON: "+err.Error())
+		problem.Write(w, 400, "bad JSON: "+err.Error())
 		return false
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, 400, "bad JSON: data after the value")
+		problem.Write(w, 400, "bad JSON: data after the value")
 		return false
 	}
 	return true
@@ -548,9 +548,6 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // WriteJSON answers status with v as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
-
-// WriteError answers status with a problem document whose detail (and "error") is msg.
-func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, status, msg) }
 
 // WriteBridgeError maps the bridge's errors to docs/SPEC.md's statuses.
 func WriteBridgeError(w http.ResponseWriter, err error) { writeBridgeError(w, err) }
@@ -570,31 +567,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Problem is an RFC 9457 problem document, the body of every refusal, with the detail also
-// as "error" for clients of confd from before problem documents (the web page reads it).
-type Problem struct {
-	// Type is "about:blank": the status says what went wrong (RFC 9457 section 4.2.1).
-	Type string `json:"type"`
-	// Title is the status's reason phrase, as about:blank asks.
-	Title string `json:"title"`
-	// Status is the HTTP status code.
-	Status int `json:"status"`
-	// Detail says what was wrong with this request.
-	Detail string `json:"detail"`
-	// Error is Detail again.
-	Error string `json:"error"`
-}
-
-// ProblemContentType is the media type of a problem document (RFC 9457 section 3).
-const ProblemContentType = "application/problem+json"
-
-// writeError answers status with a problem document whose detail is msg.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", ProblemContentType)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Error: msg})
-}
-
 // writeBridgeError answers the bridge's errors and guard's refusals with docs/SPEC.md's statuses
 // (bridge.StatusOf), with Retry-After for a refusal; any other error is a 500.
 func writeBridgeError(w http.ResponseWriter, err error) {
@@ -605,5 +577,5 @@ func writeBridgeError(w http.ResponseWriter, err error) {
 			w.Header().Set("Retry-After", strconv.Itoa(st.RetryAfter))
 		}
 	}
-	writeError(w, status, err.Error())
+	problem.Write(w, status, err.Error())
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"confd/bridge"
+	"confd/problem"
 	"confd/rtpfwd"
 )
 
@@ -23,7 +24,7 @@ func (h *Handler) routeForwardersAndTransfers() {
 // forwarders returns the forwarder manager, or answers 503 when confd has none.
 func (h *Handler) forwarders(w http.ResponseWriter) (*rtpfwd.Manager, bool) {
 	if h.cfg.Forwarders == nil {
-		writeError(w, http.StatusServiceUnavailable, "RTP forwarders are not available")
+		problem.Write(w, http.StatusServiceUnavailable, "RTP forwarders are not available")
 	}
 	return h.cfg.Forwarders, h.cfg.Forwarders != nil
 }
@@ -83,7 +84,7 @@ func (h *Handler) transferParticipant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
-		writeError(w, http.StatusBadRequest, `"uri" must be a sip: or sips: URI`)
+		problem.Write(w, http.StatusBadRequest, `"uri" must be a sip: or sips: URI`)
 		return
 	}
 	p, err := room.Participant(r.PathValue("id"))

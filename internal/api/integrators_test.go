@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/problem"
 )
 
 // TestWrongMethodIs405WithAllow: a method a path does not take is 405 with the methods it does
@@ -72,8 +73,8 @@ func TestErrorsAreProblemDetails(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
 			t.Errorf("%s %s: body %q: %v", c.method, c.path, w.Body, err)
 		}
-		if w.Code != c.status || w.Header().Get("Content-Type") != ProblemContentType {
-			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), c.status, ProblemContentType)
+		if w.Code != c.status || w.Header().Get("Content-Type") != problem.ContentType {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), c.status, problem.ContentType)
 		}
 		if m["type"] != "about:blank" || m["title"] != http.StatusText(c.status) || m["status"] != float64(c.status) ||
 			m["detail"] == "" || m["detail"] != m["error"] {

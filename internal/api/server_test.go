@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"confd/internal/guard"
+	"confd/problem"
 )
 
 // testLimits are ServerLimits short enough for a test.
@@ -43,7 +44,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		_, err := io.ReadAll(r.Body)
 		readErr <- err
 		if err != nil {
-			WriteError(w, http.StatusRequestTimeout, "body not received in time")
+			problem.Write(w, http.StatusRequestTimeout, "body not received in time")
 			return
 		}
 		w.WriteHeader(201)

@@ -1,11 +1,9 @@
 package metrics
 
 import (
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +14,9 @@ import (
 
 	"confd/bridge"
 	"confd/internal/buildinfo"
+	"confd/internal/guard"
 	"confd/jitter"
+	"confd/problem"
 )
 
 // JitterStatser is what the collector needs from a participant to export its jitter-buffer
@@ -142,12 +142,9 @@ func (m *Metrics) Handler() http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(tok), []byte(m.token)) != 1 {
+		if tok, _ := guard.BearerToken(r); !guard.SecretMatches(tok, m.token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="confd metrics"`)
-			w.Header().Set("Content-Type", "application/problem+json") // RFC 9457, as the API's refusals
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"missing or wrong metrics bearer token","error":"missing or wrong metrics bearer token"}` + "\n"))
+			problem.Write(w, http.StatusUnauthorized, "missing or wrong metrics bearer token")
 			return
 		}
 		h.ServeHTTP(w, r)
