@@ -19,13 +19,42 @@ type Status struct {
 	// section 10.2.3) of a guard refusal; 0 means the answer carries none from the error
 	// itself (a leg may still add its own, as a draining leg does).
 	RetryAfter int
+	// Warning, when not 0, is the warn-code (RFC 3261 section 20.43) of the Warning header
+	// that carries the error's text in a SIP answer: 399 miscellaneous, 304 media type not
+	// available.
+	Warning int
 }
 
-// statuses is the one table of answers; the first entry whose error matches (errors.Is) wins.
-var statuses = []struct {
-	err error
-	st  Status
-}{
+// StatusEntry is one row of a StatusTable: the answer to errors that are (errors.Is) Err.
+type StatusEntry struct {
+	Err    error
+	Status Status
+}
+
+// StatusTable maps errors to their answers; the first entry whose error matches wins. The
+// bridge keeps the table of its own errors and guard's refusals (StatusOf); a leg with errors
+// of its own keeps a table of them beside it (webrtcleg.StatusOf), so that its SIP and HTTP
+// answers are written once.
+type StatusTable []StatusEntry
+
+// Of is the answer to err from t, with its Retry-After for a guard refusal, and whether an
+// entry matched.
+func (t StatusTable) Of(err error) (Status, bool) {
+	if err == nil {
+		return Status{}, false
+	}
+	for _, e := range t {
+		if errors.Is(err, e.Err) {
+			st := e.Status
+			st.RetryAfter = guard.RetryAfterSeconds(err)
+			return st, true
+		}
+	}
+	return Status{}, false
+}
+
+// statuses is the one table of answers to the bridge's errors and guard's refusals.
+var statuses = StatusTable{
 	{ErrBadRoomName, Status{SIP: 404, Reason: "Not Found (no such room)", HTTP: 400}},
 	{ErrNoRoom, Status{SIP: 404, Reason: "Not Found (no such room)", HTTP: 404}},
 	{ErrNoParticipant, Status{SIP: 404, Reason: "Not Found (no such participant)", HTTP: 404}},
@@ -50,16 +79,4 @@ var statuses = []struct {
 // StatusOf is the answer to err, with its Retry-After for a guard refusal, and whether err is
 // one of the bridge's errors or a guard refusal at all; other errors (a leg's own, such as a
 // malformed offer) are the leg's to answer.
-func StatusOf(err error) (Status, bool) {
-	if err == nil {
-		return Status{}, false
-	}
-	for _, e := range statuses {
-		if errors.Is(err, e.err) {
-			st := e.st
-			st.RetryAfter = guard.RetryAfterSeconds(err)
-			return st, true
-		}
-	}
-	return Status{}, false
-}
+func StatusOf(err error) (Status, bool) { return statuses.Of(err) }

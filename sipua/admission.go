@@ -1,7 +1,6 @@
 package sipua
 
 import (
-	"errors"
 	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
@@ -78,19 +77,30 @@ func (g *Gate) RefusalOf(err error) *Refusal {
 }
 
 // RefusalOf is the SIP answer to err when it is one of the bridge's errors or a guard refusal
-// (bridge.StatusOf), with a Retry-After when the refusal has one, or of retryAfter seconds for
-// ErrDraining; ok is false for any other error, which the leg answers itself.
+// (bridge.StatusOf, answered by RefusalFor); ok is false for any other error, which the leg
+// answers itself.
 func RefusalOf(err error, retryAfter int) (r *Refusal, ok bool) {
 	st, ok := bridge.StatusOf(err)
 	if !ok {
 		return nil, false
 	}
-	r = &Refusal{Status: st.SIP, Reason: st.Reason}
+	return RefusalFor(st, err, retryAfter), true
+}
+
+// RefusalFor is the SIP answer st (a row of a bridge.StatusTable) gives err: with the
+// refusal's own Retry-After, or one of retryAfter seconds (when not 0) for a 503 that has none
+// (draining, a closed leg: RFC 3261 section 21.5.4), and a Warning with err's text when st has a
+// warn-code.
+func RefusalFor(st bridge.Status, err error, retryAfter int) *Refusal {
+	r := &Refusal{Status: st.SIP, Reason: st.Reason}
 	switch {
 	case st.RetryAfter > 0:
-		r.Headers = []sip.Header{RetryAfter(st.RetryAfter)}
-	case errors.Is(err, bridge.ErrDraining):
-		r.Headers = []sip.Header{RetryAfter(retryAfter)}
+		r.Headers = append(r.Headers, RetryAfter(st.RetryAfter))
+	case st.SIP == 503 && retryAfter > 0:
+		r.Headers = append(r.Headers, RetryAfter(retryAfter))
 	}
-	return r, true
+	if st.Warning != 0 {
+		r.Headers = append(r.Headers, Warning(st.Warning, err.Error()))
+	}
+	return r
 }

@@ -164,24 +164,11 @@ func (c *conn) overRate() *sipua.Refusal {
 }
 
 // refusalOf is the SIP answer to an error of the bridge or of webrtcleg.Answer (docs/SPEC.md
-// "Errors"): the bridge's errors and webrtcleg's session caps (guard refusals with their own
-// Retry-After) through sipua.RefusalOf, as the UDP SIP side answers; webrtcleg's own errors
-// here.
+// "Errors"), from webrtcleg.StatusOf: its own errors' table beside the bridge's, whose HTTP
+// column WHIP/WHEP answers; a 503 without a Retry-After of its own gets the configured one.
 func (s *Server) refusalOf(err error) *sipua.Refusal {
-	retryAfter := s.cfg.retryAfter()
-	if r, ok := sipua.RefusalOf(err, retryAfter); ok {
-		return r
-	}
-	refusal := func(status int, reason string, h sip.Header) *sipua.Refusal {
-		return &sipua.Refusal{Status: status, Reason: reason, Headers: []sip.Header{h}}
-	}
-	switch {
-	case errors.Is(err, webrtcleg.ErrClosed), errors.Is(err, webrtcleg.ErrGathering):
-		return refusal(503, "Service Unavailable", sipua.RetryAfter(retryAfter))
-	case errors.Is(err, webrtcleg.ErrBadOffer):
-		return refusal(400, "Bad Request (malformed SDP offer)", sipua.Warning(399, err.Error()))
-	case errors.Is(err, webrtcleg.ErrNotWebRTC), errors.Is(err, webrtcleg.ErrNoAudio), errors.Is(err, webrtcleg.ErrNoOpus):
-		return refusal(488, "Not Acceptable Here", sipua.Warning(304, err.Error())) // 304: media type not available
+	if st, ok := webrtcleg.StatusOf(err); ok {
+		return sipua.RefusalFor(st, err, s.cfg.retryAfter())
 	}
 	return &sipua.Refusal{Status: 500, Reason: "Server Internal Error"}
 }

@@ -72,10 +72,10 @@
 //		Name: displayName, From: fromURI, OnDigit: ivrDigits, // Kind "" means "sip"
 //	})
 //	if err != nil {
-//		// ErrBadOffer → 400; ErrNotWebRTC, ErrNoAudio, ErrNoOpus → 488;
-//		// ErrGathering, ErrClosed, bridge.ErrDraining → 503; bridge.ErrRoomLocked → 403;
-//		// bridge.ErrRoomFull → 486; bridge.ErrBadRoomName → 404; with JoinInfo.Remote set,
-//		// a *guard.Refusal of the session caps → 503 with its Retry-After.
+//		// st, _ := webrtcleg.StatusOf(err): st.SIP and st.Reason (ErrBadOffer 400;
+//		// ErrNotWebRTC, ErrNoAudio, ErrNoOpus 488 with a Warning; ErrGathering, ErrClosed
+//		// 503; the bridge's errors and, with JoinInfo.Remote set, the session caps' guard
+//		// refusals as bridge.StatusOf answers them; sipua.RefusalFor builds the answer).
 //	}
 //	// 200 OK with answer (application/sdp); then:
 //	//   BYE from the browser           → call.Close()

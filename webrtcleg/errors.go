@@ -1,10 +1,14 @@
 package webrtcleg
 
-import "errors"
+import (
+	"errors"
 
-// Errors that Server.Answer returns. The WHIP/WHEP handler maps them to HTTP statuses (docs/SPEC.md
-// "Errors"); the SIP-over-WebSocket side maps them to SIP responses (400 and 488 for the offer
-// errors, the bridge's errors as sipleg maps them).
+	"confd/bridge"
+)
+
+// Errors that Server.Answer returns. StatusOf gives each its HTTP status, which the WHIP/WHEP
+// handler answers (docs/SPEC.md "Errors"), and its SIP response, which SIP over WebSocket
+// answers.
 var (
 	// ErrBadOffer is returned for an offer that is not a valid SDP offer (RFC 8866) or that
 	// pion's JSEP implementation refuses (RFC 8829): HTTP 400, SIP 400.
@@ -28,3 +32,26 @@ var (
 	// section 4.3): HTTP 404.
 	ErrNoResource = errors.New("webrtcleg: no such WHIP/WHEP resource")
 )
+
+// statuses are the answers to webrtcleg's own errors, beside the bridge's (bridge.StatusOf).
+// The offer's errors carry their text in a SIP Warning (RFC 3261 section 20.43): 304 (media
+// type not available) where the offer has nothing a WebRTC leg speaks.
+var statuses = bridge.StatusTable{
+	{Err: ErrBadOffer, Status: bridge.Status{SIP: 400, Reason: "Bad Request (malformed SDP offer)", HTTP: 400, Warning: 399}},
+	{Err: ErrNotWebRTC, Status: bridge.Status{SIP: 488, Reason: "Not Acceptable Here", HTTP: 400, Warning: 304}},
+	{Err: ErrNoAudio, Status: bridge.Status{SIP: 488, Reason: "Not Acceptable Here", HTTP: 400, Warning: 304}},
+	{Err: ErrNoOpus, Status: bridge.Status{SIP: 488, Reason: "Not Acceptable Here", HTTP: 400, Warning: 304}},
+	{Err: ErrGathering, Status: bridge.Status{SIP: 503, Reason: "Service Unavailable", HTTP: 503}},
+	{Err: ErrClosed, Status: bridge.Status{SIP: 503, Reason: "Service Unavailable", HTTP: 503}},
+	{Err: ErrNoResource, Status: bridge.Status{SIP: 481, Reason: "Call/Transaction Does Not Exist", HTTP: 404}},
+}
+
+// StatusOf is the answer to an error of Server.Answer or of the WHIP/WHEP handler: webrtcleg's
+// own errors from its table, the bridge's errors and guard's refusals from bridge.StatusOf. ok
+// is false for any other error (answer 500).
+func StatusOf(err error) (st bridge.Status, ok bool) {
+	if st, ok = statuses.Of(err); ok {
+		return st, true
+	}
+	return bridge.StatusOf(err)
+}

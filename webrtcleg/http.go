@@ -216,22 +216,13 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, room string)
 // to bridge.StatusOf's.
 func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, ErrBadOffer), errors.Is(err, ErrNoAudio), errors.Is(err, ErrNoOpus), errors.Is(err, ErrNotWebRTC):
-		status = http.StatusBadRequest
-	case errors.Is(err, ErrNoResource):
-		status = http.StatusNotFound
-	case errors.Is(err, ErrGathering), errors.Is(err, ErrClosed):
-		status = http.StatusServiceUnavailable
-	case errors.Is(err, errPIN):
+	if errors.Is(err, errPIN) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="confd"`)
 		status = http.StatusUnauthorized
-	default:
-		if st, ok := bridge.StatusOf(err); ok {
-			status = st.HTTP
-			if errors.Is(err, bridge.ErrDraining) {
-				w.Header().Set("Retry-After", "60")
-			}
+	} else if st, ok := StatusOf(err); ok {
+		status = st.HTTP
+		if errors.Is(err, bridge.ErrDraining) {
+			w.Header().Set("Retry-After", "60")
 		}
 	}
 	if secs := guard.RetryAfterSeconds(err); secs > 0 {
