@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"confd/codec"
-	"confd/jitter"
 	"confd/testkit/audiotest"
 )
 
@@ -23,12 +22,7 @@ func TestShrinkingDelayKeepsATonesPhase(t *testing.T) {
 		b := New(Config{})
 		join := func(name string) (*Participant, *fakeLeg) {
 			ear := &fakeLeg{}
-			p, err := b.Join("shrink", ParticipantInfo{Name: name, Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, OutputPT: 0,
-				Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, ear)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p, ear
+			return mustJoin(t, b, "shrink", pcmuInfo(name), ear), ear
 		}
 		ada, _ := join("Ada")
 		bob, bobEar := join("Bob")

@@ -108,14 +108,10 @@ func TestAnnounceJoinLeave(t *testing.T) {
 	}
 
 	// A tick while a name plays allocates nothing.
-	if _, err := w.b.Join("quiet", pcmuInfo("Zed"), &countingLeg{}); err != nil {
-		t.Fatal(err)
-	}
+	mustJoin(t, w.b, "quiet", pcmuInfo("Zed"), &countingLeg{})
 	long := pcmuInfo("Yan")
 	long.RecordedName = NewRecordedName(audiotest.Generate(nameHz, 0.3, codec.SampleRate, 10*codec.SampleRate))
-	if _, err := w.b.Join("quiet", long, &countingLeg{}); err != nil {
-		t.Fatal(err)
-	}
+	mustJoin(t, w.b, "quiet", long, &countingLeg{})
 	quiet, _ := w.b.Room("quiet")
 	step := ownerSteps(quiet, w.now)
 	for range 5 {

@@ -80,16 +80,10 @@ func TestTwoCodecsHearEachOtherMinusOne(t *testing.T) {
 		b := New(Config{})
 		events := b.Bus().Subscribe("", 100, "")
 		legA, legB := &fakeLeg{}, &fakeLeg{}
-		a, err := b.Join("r1", ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, OutputPT: 0,
+		a := mustJoin(t, b, "r1", ParticipantInfo{Name: "A", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}, OutputPT: 0,
 			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}, {Type: 101, Kind: jitter.TelephoneEvent}}}, legA)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bb, err := b.Join("r1", ParticipantInfo{Name: "B", Kind: "webrtc", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111,
+		bb := mustJoin(t, b, "r1", ParticipantInfo{Name: "B", Kind: "webrtc", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111,
 			Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}}, legB)
-		if err != nil {
-			t.Fatal(err)
-		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(2)

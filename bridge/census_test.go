@@ -136,22 +136,10 @@ func TestCensusHoldMusicCountsEveryNode(t *testing.T) {
 // room ends here.
 func TestRoomEndsOnEveryNode(t *testing.T) {
 	end := func(t *testing.T, trigger func(b *Bridge, mod *Participant, cascade *Participant, leg *censusFakeLeg)) (*fakeLeg, *censusFakeLeg) {
-		b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
-		t.Cleanup(b.Close)
-		mod := pcmuInfo("Mod")
-		mod.Moderator = true
-		m, err := b.Join("board", mod, &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, m := boardEndingWithModerator(t)
 		bobLeg, cLeg := &fakeLeg{}, &censusFakeLeg{}
-		if _, err := b.Join("board", pcmuInfo("Bob"), bobLeg); err != nil {
-			t.Fatal(err)
-		}
-		c, err := b.Join("board", cascadeInfo("b"), cLeg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		mustJoin(t, b, "board", pcmuInfo("Bob"), bobLeg)
+		c := mustJoin(t, b, "board", cascadeInfo("b"), cLeg)
 		c.SetCensus(Census{People: 2, Moderators: 1})
 		time.Sleep(time.Second)
 		if got := cLeg.last(); got != (Census{People: 2, Moderators: 1}) {
@@ -208,10 +196,7 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 			bob, _ := end(t, func(b *Bridge, m, c *Participant, _ *censusFakeLeg) {
 				cascadeGoes(t, b, m, c, "b hung up: the room re-homed")
 				time.Sleep(time.Second)
-				out, err := b.Join("board", cascadeInfo("x"), &censusFakeLeg{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				out := mustJoin(t, b, "board", cascadeInfo("x"), &censusFakeLeg{})
 				out.SetCensus(Census{People: 2, Moderators: 1})
 			})
 			if got := bob.hangup(); got != "" {
@@ -236,19 +221,9 @@ func TestRoomEndsOnEveryNode(t *testing.T) {
 // HTTP 409), since the end would never hang it up; once the room has emptied it starts afresh.
 func TestNoOneJoinsAnEndingRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
-		defer b.Close()
-		mod := pcmuInfo("Mod")
-		mod.Moderator = true
-		m, err := b.Join("board", mod, &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, m := boardEndingWithModerator(t)
 		bobLeg := &fakeLeg{}
-		bob, err := b.Join("board", pcmuInfo("Bob"), bobLeg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		bob := mustJoin(t, b, "board", pcmuInfo("Bob"), bobLeg)
 		time.Sleep(time.Second)
 		m.Leave("bye")
 		time.Sleep(time.Second) // the end prompt plays

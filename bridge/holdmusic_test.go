@@ -117,9 +117,7 @@ func TestHoldMusicLoopsToALoneParticipant(t *testing.T) {
 		t.Errorf("alone, Ada hears the music at %.1f dBFS", l)
 	}
 	// A lone participant whose leg keeps nothing: the tick with music allocates nothing.
-	if _, err := w.b.Join("other", pcmuInfo("Zed"), &countingLeg{}); err != nil {
-		t.Fatal(err)
-	}
+	mustJoin(t, w.b, "other", pcmuInfo("Zed"), &countingLeg{})
 	other, _ := w.b.Room("other")
 	step := ownerSteps(other, w.now)
 	for range 50 {
@@ -211,20 +209,10 @@ func TestWaitForModerator(t *testing.T) {
 // moderator moved away ends nothing.
 func TestEndWithModerator(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
-		mod := pcmuInfo("Mod")
-		mod.Moderator = true
-		m, err := b.Join("board", mod, &fakeLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, m := boardEndingWithModerator(t)
 		bobLeg, cyLeg := &fakeLeg{}, &fakeLeg{}
-		if _, err := b.Join("board", pcmuInfo("Bob"), bobLeg); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Join("board", pcmuInfo("Cy"), cyLeg); err != nil {
-			t.Fatal(err)
-		}
+		mustJoin(t, b, "board", pcmuInfo("Bob"), bobLeg)
+		mustJoin(t, b, "board", pcmuInfo("Cy"), cyLeg)
 		time.Sleep(time.Second)
 		if _, err := b.Move("board", m.ID(), MoveRequest{Room: "breakout"}); err != nil {
 			t.Fatal(err)
@@ -252,8 +240,18 @@ func TestEndWithModerator(t *testing.T) {
 				t.Errorf("%s: hung up %q after the prompt, want the conference ended", name, l.hangup())
 			}
 		}
-		b.Close()
 	})
+}
+
+// boardEndingWithModerator is a bridge whose room "board" ends with its moderator, and Mod, that
+// moderator, in the room. The bridge is closed when the test ends.
+func boardEndingWithModerator(t *testing.T) (*Bridge, *Participant) {
+	t.Helper()
+	b := New(Config{Rooms: map[string]RoomSettings{"board": {EndWithModerator: true}}})
+	t.Cleanup(b.Close)
+	mod := pcmuInfo("Mod")
+	mod.Moderator = true
+	return b, mustJoin(t, b, "board", mod, &fakeLeg{})
 }
 
 // hangup returns the reason the leg was hung up with, "" while it was not.

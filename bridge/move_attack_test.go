@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // TestConcurrentMovesJoinsLeavesAndChanges (red team, issue 13), for the race detector: with
@@ -101,13 +103,7 @@ func TestConcurrentMovesJoinsLeavesAndChanges(t *testing.T) {
 	})
 	time.Sleep(2 * time.Second)
 	close(stop)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("workers still running 20 s after the stop: a deadlock")
-	}
+	testkit.ReturnsWithin(t, 20*time.Second, "the workers after the stop (a deadlock)", wg.Wait)
 	close(errs)
 	n := 0
 	for err := range errs {

@@ -356,9 +356,7 @@ func TestMoveToSameNewAndPINRooms(t *testing.T) {
 func TestLeaveRacingAMoveFollowsTheParticipant(t *testing.T) {
 	b := New(Config{})
 	a := mustJoin(t, b, "a", pcmuInfo("A"), &fakeLeg{})
-	if _, err := b.Join("b", pcmuInfo("B"), &fakeLeg{}); err != nil {
-		t.Fatal(err)
-	}
+	mustJoin(t, b, "b", pcmuInfo("B"), &fakeLeg{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

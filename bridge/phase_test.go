@@ -96,11 +96,8 @@ func phasedRoom(t *testing.T, senders []phasedSender) (shifted time.Duration, he
 		var wg sync.WaitGroup
 		var parts []*Participant
 		for _, s := range senders {
-			p, err := b.Join("phase", ParticipantInfo{Name: "sender", Output: codec.Format{Codec: codec.PCMU}, Phasing: s.phasing,
+			p := mustJoin(t, b, "phase", ParticipantInfo{Name: "sender", Output: codec.Format{Codec: codec.PCMU}, Phasing: s.phasing,
 				Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &fakeLeg{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			parts = append(parts, p)
 			wg.Go(func() {
 				time.Sleep(s.offset)

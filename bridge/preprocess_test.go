@@ -22,15 +22,10 @@ func TestPreprocessingFollowsRoomAndParticipant(t *testing.T) {
 	if err := b.Declare("quiet", RoomSettings{Denoise: true}); err != nil {
 		t.Fatal(err)
 	}
-	info := ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
-		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}
-	a := mustJoin(t, b, "quiet", info, &rtptest.NopLeg{})
-	c := mustJoin(t, b, "quiet", info, &rtptest.NopLeg{})
-	player, err := b.Join("quiet", ParticipantInfo{Name: "music", Kind: "player", Output: codec.Format{Codec: codec.PCMU},
+	a := mustJoin(t, b, "quiet", pcmuInfo("p"), &rtptest.NopLeg{})
+	c := mustJoin(t, b, "quiet", pcmuInfo("p"), &rtptest.NopLeg{})
+	player := mustJoin(t, b, "quiet", ParticipantInfo{Name: "music", Kind: "player", Output: codec.Format{Codec: codec.PCMU},
 		Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, &rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if st := player.State(); st.Denoise || player.pp.pre != nil {
 		t.Errorf("the room's denoise reached the bridge's own player: %+v", st)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/pion/rtp"
 
 	"confd/codec"
-	"confd/jitter"
 )
 
 // TestRTCPReportMarshalsAsPionDoes: the room's allocation-free writer of a compound report gives
@@ -74,15 +73,8 @@ func TestRoomSendsEachParticipantItsReports(t *testing.T) {
 	now := time.Unix(1000, 0)
 	sip := &reportLeg{now: &now}
 	plain := &countingLeg{}
-	join := func(l Leg) *Participant {
-		p, err := b.Join("rtcp", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU},
-			Input: []jitter.PayloadType{{Type: 0, Codec: codec.PCMU}}}, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	p, _ := join(sip), join(plain)
+	p := mustJoin(t, b, "rtcp", pcmuInfo("p"), sip)
+	mustJoin(t, b, "rtcp", pcmuInfo("p"), plain)
 	r, _ := b.Room("rtcp")
 	h := rtp.Header{Version: 2, SSRC: 0xABCD, SequenceNumber: 65000, Timestamp: 1}
 	pkt := make([]byte, 200)
@@ -166,9 +158,7 @@ func TestRoomSpreadsReportsOverTicks(t *testing.T) {
 	legs := make([]*reportLeg, 300)
 	for i := range legs {
 		legs[i] = &reportLeg{now: &now}
-		if _, err := b.Join("spread", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, legs[i]); err != nil {
-			t.Fatal(err)
-		}
+		mustJoin(t, b, "spread", ParticipantInfo{Name: "p", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, legs[i])
 	}
 	r, _ := b.Room("spread")
 	maxPerTick := 0

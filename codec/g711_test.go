@@ -17,14 +17,7 @@ func TestG711Tones(t *testing.T) {
 	for _, c := range []Codec{PCMU, PCMA} {
 		for _, ptime := range []time.Duration{0, 40 * time.Millisecond, 60 * time.Millisecond} {
 			for _, freq := range []float64{300, 440, 1000, 2000, 3000} {
-				enc, err := NewEncoder(Format{Codec: c, PacketTime: ptime})
-				if err != nil {
-					t.Fatal(err)
-				}
-				dec, err := NewDecoder(c)
-				if err != nil {
-					t.Fatal(err)
-				}
+				enc, dec := encoderAndDecoder(t, Format{Codec: c, PacketTime: ptime})
 				frames := 15 * FrameSamples / enc.Format().Samples()
 				out := encodeDecodeTone(t, enc, dec, freq, frames)
 				// G.711's companding gives about 38 dB SNR at any level within its range.
@@ -38,8 +31,7 @@ func TestG711Tones(t *testing.T) {
 }
 
 func TestG711PayloadSizeAndDuration(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: PCMA, PacketTime: 40 * time.Millisecond})
-	dec, _ := NewDecoder(PCMA)
+	enc, dec := encoderAndDecoder(t, Format{Codec: PCMA, PacketTime: 40 * time.Millisecond})
 	payload := make([]byte, MaxPayloadSize)
 	n, err := enc.Encode(make([]int16, 2*FrameSamples), payload)
 	if err != nil || n != 320 {
@@ -117,8 +109,7 @@ func TestG711Level(t *testing.T) {
 
 func TestG711ConcealContinuesThenFades(t *testing.T) {
 	for _, freq := range []float64{200, 440, 1000} {
-		enc, _ := NewEncoder(Format{Codec: PCMU})
-		dec, _ := NewDecoder(PCMU)
+		enc, dec := encoderAndDecoder(t, Format{Codec: PCMU})
 		encodeDecodeTone(t, enc, dec, freq, 10)
 		var loss [6][FrameSamples]int16 // 120 ms
 		for i := range loss {
@@ -143,16 +134,14 @@ func TestG711ConcealContinuesThenFades(t *testing.T) {
 
 func TestG711RecoversSmoothlyAfterALoss(t *testing.T) {
 	for _, c := range []Codec{PCMU, PCMA} {
-		enc, _ := NewEncoder(Format{Codec: c})
-		dec, _ := NewDecoder(c)
+		enc, dec := encoderAndDecoder(t, Format{Codec: c})
 		toneWithLoss(t, enc, dec, 500, 15, g711Skip)
 	}
 }
 
 func TestG711HotPathsAllocateNothing(t *testing.T) {
 	for _, c := range []Codec{PCMU, PCMA} {
-		enc, _ := NewEncoder(Format{Codec: c})
-		dec, _ := NewDecoder(c)
+		enc, dec := encoderAndDecoder(t, Format{Codec: c})
 		p := checkHotPathsAllocateNothing(t, enc, dec)
 		if a := testing.AllocsPerRun(50, func() { _ = G711Level(p, c) }); a != 0 {
 			t.Errorf("%v G711Level: %v allocs", c, a)

@@ -17,11 +17,7 @@ func TestG722Tones(t *testing.T) {
 	}{{300, 30}, {1000, 30}, {3000, 30}, {5000, 15}, {7000, 15}}
 	for _, ptime := range []time.Duration{0, 60 * time.Millisecond} {
 		for _, c := range cases {
-			enc, err := NewEncoder(Format{Codec: G722, PacketTime: ptime})
-			if err != nil {
-				t.Fatal(err)
-			}
-			dec, _ := NewDecoder(G722)
+			enc, dec := encoderAndDecoder(t, Format{Codec: G722, PacketTime: ptime})
 			frames := 15 * FrameSamples / enc.Format().Samples()
 			out := encodeDecodeTone(t, enc, dec, c.freq, frames)
 			checkTone(t, enc.String(), out[g711Skip:], SampleRate, c.freq, c.minSNR)
@@ -33,8 +29,7 @@ func TestG722Tones(t *testing.T) {
 }
 
 func TestG722PayloadAndClock(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: G722})
-	dec, _ := NewDecoder(G722)
+	enc, dec := encoderAndDecoder(t, Format{Codec: G722})
 	payload := make([]byte, MaxPayloadSize)
 	n, err := enc.Encode(make([]int16, FrameSamples), payload)
 	// 20 ms: 320 samples at 16 kHz in 160 bytes, and 160 ticks of the 8000 Hz RTP clock.
@@ -69,13 +64,11 @@ func TestG722PayloadAndClock(t *testing.T) {
 }
 
 func TestG722ConcealAndRecover(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: G722})
-	dec, _ := NewDecoder(G722)
+	enc, dec := encoderAndDecoder(t, Format{Codec: G722})
 	toneWithLoss(t, enc, dec, 600, 12, g711Skip)
 }
 
 func TestG722HotPathsAllocateNothing(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: G722})
-	dec, _ := NewDecoder(G722)
+	enc, dec := encoderAndDecoder(t, Format{Codec: G722})
 	checkHotPathsAllocateNothing(t, enc, dec)
 }

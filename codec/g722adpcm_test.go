@@ -14,12 +14,10 @@ import (
 // random-decoded.raw is the decoding of the 4000 random bytes of random.g722, which reach every
 // code.
 
+// readRaw16 reads a file of 16-bit little-endian samples, or fails the test.
 func readRaw16(t *testing.T, path string) []int16 {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readBytes(t, path)
 	pcm := make([]int16, len(b)/2)
 	for i := range pcm {
 		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
@@ -27,6 +25,7 @@ func readRaw16(t *testing.T, path string) []int16 {
 	return pcm
 }
 
+// readBytes reads a file, or fails the test.
 func readBytes(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -7,6 +7,20 @@ import (
 	"confd/testkit/audiotest"
 )
 
+// encoderAndDecoder returns an encoder of f and a decoder of f's codec, or fails the test.
+func encoderAndDecoder(t testing.TB, f Format) (Encoder, Decoder) {
+	t.Helper()
+	enc, err := NewEncoder(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := NewDecoder(f.Codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc, dec
+}
+
 // toneWithLoss sends 20 frames of a tone at freq through enc and dec, concealing frame 10 as
 // lost, and returns the decoded stream. It checks that the concealed frame continues the tone
 // with at least plcSNR dB, that the whole stream (past skip) keeps the tone with at least 15 dB,

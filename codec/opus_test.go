@@ -73,14 +73,7 @@ func TestOpusTones(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, freq := range c.freqs {
-			enc, err := NewEncoder(c.format)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dec, err := NewDecoder(Opus)
-			if err != nil {
-				t.Fatal(err)
-			}
+			enc, dec := encoderAndDecoder(t, c.format)
 			out := encodeDecodeTone(t, enc, dec, freq, 30*FrameSamples/enc.Format().Samples())
 			checkTone(t, enc.String(), out[opusSkip:], SampleRate, freq, c.minSNR)
 		}
@@ -88,11 +81,7 @@ func TestOpusTones(t *testing.T) {
 }
 
 func TestOpusDTXSilenceSendsAlmostNothing(t *testing.T) {
-	enc, err := NewEncoder(Format{Codec: Opus})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, _ := NewDecoder(Opus)
+	enc, dec := encoderAndDecoder(t, Format{Codec: Opus})
 	var f Frame
 	payload := make([]byte, MaxPayloadSize)
 	pcm := make([]int16, MaxPacketSamples)
@@ -143,11 +132,7 @@ func TestOpusDTXSilenceSendsAlmostNothing(t *testing.T) {
 
 func TestOpusFECRecoversALostPacket(t *testing.T) {
 	const freq = 700
-	enc, err := NewEncoder(Format{Codec: Opus, ExpectedLoss: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, _ := NewDecoder(Opus)
+	enc, dec := encoderAndDecoder(t, Format{Codec: Opus, ExpectedLoss: 10})
 	tone := audiotest.NewTone(freq, 0.3, SampleRate)
 	var f Frame
 	payload := make([]byte, MaxPayloadSize)
@@ -239,8 +224,7 @@ func TestOpusSetExpectedLossTurnsFECOn(t *testing.T) {
 
 func TestOpusConcealContinuesTheTone(t *testing.T) {
 	const freq = 440
-	enc, _ := NewEncoder(Format{Codec: Opus})
-	dec, _ := NewDecoder(Opus)
+	enc, dec := encoderAndDecoder(t, Format{Codec: Opus})
 	encodeDecodeTone(t, enc, dec, freq, 20)
 	pcm := make([]int16, FrameSamples)
 	if n, err := dec.Conceal(pcm); err != nil || n != FrameSamples {
@@ -255,8 +239,7 @@ func TestOpusConcealContinuesTheTone(t *testing.T) {
 }
 
 func TestOpusErrors(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: Opus})
-	dec, _ := NewDecoder(Opus)
+	enc, dec := encoderAndDecoder(t, Format{Codec: Opus})
 	payload := make([]byte, MaxPayloadSize)
 	if _, err := enc.Encode(make([]int16, 100), payload); !errors.Is(err, ErrBadPacketSize) {
 		t.Errorf("short pcm: %v", err)
@@ -288,8 +271,7 @@ func TestOpusStrings(t *testing.T) {
 }
 
 func TestOpusHotPathsAllocateNothing(t *testing.T) {
-	enc, _ := NewEncoder(Format{Codec: Opus, ExpectedLoss: 10})
-	dec, _ := NewDecoder(Opus)
+	enc, dec := encoderAndDecoder(t, Format{Codec: Opus, ExpectedLoss: 10})
 	p := checkHotPathsAllocateNothing(t, enc, dec)
 	pcm := make([]int16, MaxPacketSamples)
 	if a := testing.AllocsPerRun(50, func() { _, _ = dec.DecodeFEC(p, pcm[:FrameSamples]) }); a != 0 {
@@ -370,14 +352,7 @@ func TestOpusDecoderResetAllocatesNothingAndForgets(t *testing.T) {
 // the restricted low-delay one that Format.LowDelay asks for (cascade legs between nodes).
 func TestOpusLowDelayHasLessLookahead(t *testing.T) {
 	onset := func(f Format) time.Duration {
-		enc, err := NewEncoder(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec, err := NewDecoder(Opus)
-		if err != nil {
-			t.Fatal(err)
-		}
+		enc, dec := encoderAndDecoder(t, f)
 		tone := audiotest.NewTone(1000, 0.3, SampleRate)
 		in := make([]int16, FrameSamples)
 		payload := make([]byte, MaxPayloadSize)

@@ -7,14 +7,7 @@ func TestEveryCodecCarriesAToneAcrossReset(t *testing.T) {
 	// the tone. Opus's decoder Reset makes a new libopus state; the others clear theirs.
 	skip := map[Codec]int{Opus: opusSkip, PCMU: g711Skip, PCMA: g711Skip, G722: g711Skip}
 	for _, c := range []Codec{Opus, PCMU, PCMA, G722} {
-		enc, err := NewEncoder(Format{Codec: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec, err := NewDecoder(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		enc, dec := encoderAndDecoder(t, Format{Codec: c})
 		encodeDecodeTone(t, enc, dec, 800, 10)
 		enc.Reset()
 		dec.Reset()

@@ -77,7 +77,6 @@ func voice() func(n int) float64 {
 func shrinkRun(t *testing.T, sig func(n int) float64, ticks int, silent func(i int) bool) ([]int16, *Buffer, []time.Duration) {
 	t.Helper()
 	b := newSignalBuffer(t, Config{StartDelay: 100 * time.Millisecond, PayloadTypes: []PayloadType{{Type: 0, Codec: codec.PCMU}}}, sig)
-	epoch := time.Unix(1700000000, 0)
 	var out []int16
 	var delays []time.Duration
 	var f codec.Frame
@@ -87,10 +86,10 @@ func shrinkRun(t *testing.T, sig func(n int) float64, ticks int, silent func(i i
 		if silent != nil && silent(i) {
 			p.Level, p.Voice = -80, false
 		}
-		if err := b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration+time.Millisecond)); err != nil {
+		if err := b.Push(p, tickTime(i).Add(time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
-		b.Advance(epoch.Add(time.Duration(i)*codec.FrameDuration + 5*time.Millisecond))
+		b.Advance(tickTime(i).Add(5 * time.Millisecond))
 		if b.Read(&f) || len(out) > 0 {
 			out = append(out, f[:]...)
 		}
@@ -286,11 +285,10 @@ func tickAllocs(b *Buffer, n int, packet func(i int, payload []byte) (Packet, bo
 	for i := range payloads {
 		payloads[i] = fakePayload(i, 960, false)
 	}
-	epoch := time.Unix(1700000000, 0)
 	var f codec.Frame
 	i := 0
 	return testing.AllocsPerRun(n-1, func() {
-		at := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		at := tickTime(i)
 		if p, ok := packet(i, payloads[i]); ok {
 			_ = b.Push(p, at.Add(time.Millisecond))
 		}
@@ -346,7 +344,6 @@ func TestShrinkingKeepsTheCoherentLevelOfARealCodec(t *testing.T) {
 			t.Fatal(err)
 		}
 		tone := audiotest.NewTone(440, math.Pow(10, -12.0/20), codec.SampleRate)
-		epoch := time.Unix(1700000000, 0)
 		var pcm, f codec.Frame
 		payload := make([]byte, codec.MaxPayloadSize)
 		var out []int16
@@ -359,11 +356,11 @@ func TestShrinkingKeepsTheCoherentLevelOfARealCodec(t *testing.T) {
 			}
 			if n > 0 {
 				p := Packet{PayloadType: c.pt, SequenceNumber: uint16(i), Timestamp: uint32(i * clock / 50), SSRC: 5, Payload: payload[:n]}
-				if err := b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration+time.Millisecond)); err != nil {
+				if err := b.Push(p, tickTime(i).Add(time.Millisecond)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			b.Advance(epoch.Add(time.Duration(i)*codec.FrameDuration + 5*time.Millisecond))
+			b.Advance(tickTime(i).Add(5 * time.Millisecond))
 			if b.Read(&f) || len(out) > 0 {
 				out = append(out, f[:]...)
 			}
@@ -421,18 +418,17 @@ func TestGrowingVoiceDoesNotClick(t *testing.T) {
 func growRun(t *testing.T, sig func(n int) float64) ([]int16, *Buffer, time.Duration) {
 	t.Helper()
 	b := newSignalBuffer(t, Config{StartDelay: time.Nanosecond}, sig)
-	epoch := time.Unix(1700000000, 0)
 	var out []int16
 	var f codec.Frame
 	before := time.Duration(-1)
 	for i := range 150 {
 		if i < 30 || i > 50 || i%3 != 0 {
-			p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 3, Payload: fakePayload(i, 960, false)}
-			if err := b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration+time.Millisecond)); err != nil {
+			p := opusPacket(3, i, fakePayload(i, 960, false))
+			if err := b.Push(p, tickTime(i).Add(time.Millisecond)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		b.Advance(epoch.Add(time.Duration(i)*codec.FrameDuration + 5*time.Millisecond))
+		b.Advance(tickTime(i).Add(5 * time.Millisecond))
 		if b.Read(&f) || len(out) > 0 {
 			out = append(out, f[:]...)
 		}
@@ -483,7 +479,7 @@ func lowVoice() func(n int) float64 {
 func TestStretchAllocatesNothing(t *testing.T) {
 	b := newSignalBuffer(t, Config{StartDelay: time.Nanosecond}, sine(440))
 	n := tickAllocs(b, 150, func(i int, payload []byte) (Packet, bool) {
-		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 3, Payload: payload}
+		p := opusPacket(3, i, payload)
 		return p, i < 30 || i > 50 || i%3 != 0
 	})
 	if n != 0 {

@@ -12,13 +12,11 @@ import (
 // packet lost, so that concealment and FEC run too, and every seventh tick not read, so that
 // skipped decodes do. *i counts the steps.
 func lossyTicker(b *Buffer, i *int, payload func(i int) []byte) func() {
-	epoch := time.Unix(1700000000, 0)
 	var f codec.Frame
 	return func() {
-		now := epoch.Add(time.Duration(*i) * codec.FrameDuration)
+		now := tickTime(*i)
 		if p := payload(*i); *i%10 != 3 && len(p) > 0 {
-			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(*i), Timestamp: uint32(*i * 960), SSRC: 9, Payload: p},
-				now.Add(time.Duration(*i%3)*time.Millisecond))
+			_ = b.Push(opusPacket(9, *i, p), now.Add(time.Duration(*i%3)*time.Millisecond))
 		}
 		b.Advance(now.Add(5 * time.Millisecond))
 		if *i%7 != 0 {
@@ -30,7 +28,6 @@ func lossyTicker(b *Buffer, i *int, payload func(i int) []byte) func() {
 
 func TestHotPathsAllocateNothing(t *testing.T) {
 	b, _ := newFakeBuffer(t, Config{})
-	epoch := time.Unix(1700000000, 0)
 	payloads := [2][]byte{fakePayload(1, 960, true), fakePayload(2, 960, false)}
 	var f codec.Frame
 	i := 0
@@ -42,15 +39,15 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		t.Errorf("Push+Advance+Read allocate %.1f times", n)
 	}
 	push := func() {
-		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9, Payload: payloads[0]}
-		_ = b.Push(p, epoch.Add(time.Duration(i)*codec.FrameDuration))
+		p := opusPacket(9, i, payloads[0])
+		_ = b.Push(p, tickTime(i))
 		i++
 	}
 	if n := testing.AllocsPerRun(1000, push); n != 0 {
 		t.Errorf("Push allocates %.1f times", n)
 	}
 	tick := func() {
-		b.Advance(epoch.Add(time.Duration(i) * codec.FrameDuration))
+		b.Advance(tickTime(i))
 		b.Read(&f)
 		i++
 	}
@@ -96,22 +93,20 @@ func TestRealOpusPathAllocatesNothing(t *testing.T) {
 // race detector, while a third reads Stats.
 func TestConcurrentPushAndTick(t *testing.T) {
 	b, _ := newFakeBuffer(t, Config{})
-	epoch := time.Unix(1700000000, 0)
 	const n = 2000
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for i := range n {
-			_ = b.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9,
-				Payload: fakePayload(i, 960, false)}, epoch.Add(time.Duration(i)*codec.FrameDuration))
+			_ = b.Push(opusPacket(9, i, fakePayload(i, 960, false)), tickTime(i))
 		}
 	}()
 	go func() {
 		defer wg.Done()
 		var f codec.Frame
 		for i := range n {
-			b.Advance(epoch.Add(time.Duration(i) * codec.FrameDuration))
+			b.Advance(tickTime(i))
 			b.Read(&f)
 		}
 	}()

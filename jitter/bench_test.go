@@ -14,15 +14,14 @@ import (
 // consuming in between so that the buffer stays in its steady state.
 func BenchmarkPush(b *testing.B) {
 	buf, _ := newFakeBuffer(b, Config{})
-	epoch := time.Unix(1700000000, 0)
 	payload := fakePayload(1, 960, false)
 	var f codec.Frame
 	b.ReportAllocs()
 	b.ResetTimer()
 	var pushNs time.Duration
 	for i := 0; i < b.N; i++ {
-		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
-		p := Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payload}
+		now := tickTime(i)
+		p := opusPacket(1, i, payload)
 		start := time.Now()
 		_ = buf.Push(p, now)
 		pushNs += time.Since(start)
@@ -36,14 +35,13 @@ func BenchmarkPush(b *testing.B) {
 // listener who is not among the talkers): the per-leg cost of a tick for most of a room.
 func BenchmarkTickWithoutDecode(b *testing.B) {
 	buf, _ := newFakeBuffer(b, Config{})
-	epoch := time.Unix(1700000000, 0)
 	payload := fakePayload(1, 960, false)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var tickNs time.Duration
 	for i := 0; i < b.N; i++ {
-		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
-		_ = buf.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payload}, now)
+		now := tickTime(i)
+		_ = buf.Push(opusPacket(1, i, payload), now)
 		start := time.Now()
 		buf.Advance(now.Add(time.Millisecond))
 		tickNs += time.Since(start)
@@ -76,15 +74,14 @@ func BenchmarkTickOpusDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	epoch := time.Unix(1700000000, 0)
 	var f codec.Frame
 	b.ReportAllocs()
 	b.ResetTimer()
 	var tickNs time.Duration
 	for i := 0; i < b.N; i++ {
-		now := epoch.Add(time.Duration(i) * codec.FrameDuration)
+		now := tickTime(i)
 		if i%20 != 7 && len(payloads[i%distinct]) > 0 {
-			_ = buf.Push(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: payloads[i%distinct]}, now)
+			_ = buf.Push(opusPacket(1, i, payloads[i%distinct]), now)
 		}
 		start := time.Now()
 		buf.Advance(now.Add(time.Millisecond))

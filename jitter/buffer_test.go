@@ -25,7 +25,7 @@ func newDriver(t *testing.T, cfg Config) *driver {
 		cfg.StartDelay = time.Nanosecond
 	}
 	b, decs := newFakeBuffer(t, cfg)
-	return &driver{t: t, b: b, decs: decs, epoch: time.Unix(1700000000, 0)}
+	return &driver{t: t, b: b, decs: decs, epoch: testEpoch}
 }
 
 // at returns the time of the current tick plus d.
@@ -249,7 +249,7 @@ func TestOpusDTXFramesAreSilentAndKnown(t *testing.T) {
 	d := newDriver(t, Config{})
 	d.stream(0, 10, nil)
 	for i := 10; i < 20; i++ {
-		d.pushPacket(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1, Payload: []byte{0xf8}}, time.Millisecond)
+		d.pushPacket(opusPacket(1, i, []byte{0xf8}), time.Millisecond)
 		d.tick++
 		a := d.b.Advance(d.at(0))
 		if i > 11 && (a.Present || !a.LevelKnown || a.Level != codec.Silence) {
@@ -410,8 +410,7 @@ func TestBoundedWhenTheTickStops(t *testing.T) {
 	d.stream(0, 10, nil)
 	// The room stops ticking for two seconds while packets keep coming.
 	for i := 10; i < 110; i++ {
-		d.pushPacket(Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 1,
-			Payload: fakePayload(i, 960, false)}, time.Duration(i-10)*codec.FrameDuration)
+		d.push(i, 960, time.Duration(i-10)*codec.FrameDuration)
 	}
 	d.tick += 100
 	d.stream(110, 160, nil)

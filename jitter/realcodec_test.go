@@ -61,19 +61,18 @@ func runTone(t *testing.T, b *Buffer, enc codec.Encoder, pt uint8, clock int, se
 		}
 		pkts = append(pkts, sent{at, Packet{PayloadType: pt, SequenceNumber: uint16(i), Timestamp: uint32(i * clock / 50), SSRC: 7, Payload: payload[:n]}})
 	}
-	epoch := time.Unix(1700000000, 0)
 	var out []int16
 	var f codec.Frame
 	for tick := 0; tick < frames+20; tick++ {
 		now := time.Duration(tick)*codec.FrameDuration + 7*time.Millisecond
 		for _, s := range pkts {
 			if s.at <= now && s.at > now-codec.FrameDuration {
-				if err := b.Push(s.p, epoch.Add(s.at)); err != nil {
+				if err := b.Push(s.p, testEpoch.Add(s.at)); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		b.Advance(epoch.Add(now))
+		b.Advance(testEpoch.Add(now))
 		b.Read(&f)
 		if tick >= 50 && tick < frames {
 			out = append(out, f[:]...)
@@ -130,7 +129,6 @@ func TestOpusTalkspurtAfterSilenceStartsAtFullLevel(t *testing.T) {
 	}
 	enc := mustEncoder(t, codec.Format{Codec: codec.Opus})
 	tone := audiotest.NewTone(700, 0.3, codec.SampleRate)
-	epoch := time.Unix(1700000000, 0)
 	var pcm, f codec.Frame
 	payload := make([]byte, codec.MaxPayloadSize)
 	seq := uint16(0)
@@ -142,7 +140,7 @@ func TestOpusTalkspurtAfterSilenceStartsAtFullLevel(t *testing.T) {
 		} else {
 			pcm.Clear()
 		}
-		now := epoch.Add(time.Duration(tick) * codec.FrameDuration)
+		now := tickTime(tick)
 		if n, err := enc.Encode(pcm[:], payload); err != nil {
 			t.Fatal(err)
 		} else if n > 0 {

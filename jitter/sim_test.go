@@ -38,6 +38,19 @@ func fakePayload(index, samples int, fec bool) []byte {
 	return p
 }
 
+// testEpoch is when the tests' streams start.
+var testEpoch = time.Unix(1700000000, 0)
+
+// tickTime is when tick i of a room falls, and packet i of a steady 20 ms stream is sent: i
+// frames after testEpoch.
+func tickTime(i int) time.Time { return testEpoch.Add(time.Duration(i) * codec.FrameDuration) }
+
+// opusPacket is packet i of a steady stream of 20 ms Opus packets from ssrc: payload type 111,
+// sequence number i, and 960 ticks of the 48 kHz clock per packet.
+func opusPacket(ssrc uint32, i int, payload []byte) Packet {
+	return Packet{PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: ssrc, Payload: payload}
+}
+
 func (d *fakeDecoder) Duration(p []byte) (int, error) {
 	if len(p) < fakePayloadLen {
 		return codec.OpusPacketSamples(p) // a real DTX frame

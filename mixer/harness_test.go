@@ -26,6 +26,16 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	return &harness{t: t, m: New(cfg), enc: f, now: time.Unix(1000, 0), heard: map[ID][]int16{}}
 }
 
+// talkerAndListener is a harness of two on Opus at 20 ms: 1 talks (a known 440 Hz tone, returned
+// so that the test can pause it) and 2 only listens.
+func talkerAndListener(t testing.TB) (*harness, *toneSource) {
+	h := newHarness(t, Config{})
+	talker := newTone(440, toneAmp, true)
+	h.add(1, talker, opus20)
+	h.add(2, nil, opus20)
+	return h, talker
+}
+
 func (h *harness) add(id ID, src Source, f codec.Format) {
 	h.t.Helper()
 	pc := ParticipantConfig{Format: f}

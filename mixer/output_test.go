@@ -124,10 +124,7 @@ func TestPacketTimesAndTimestamps(t *testing.T) {
 }
 
 func TestMarkerStartsEachTalkspurt(t *testing.T) {
-	h := newHarness(t, Config{})
-	a := newTone(440, toneAmp, true)
-	h.add(1, a, opus20)
-	h.add(2, nil, opus20)
+	h, a := talkerAndListener(t)
 	var markers, sent int
 	for i := range 60 {
 		a.paused = i >= 20 && i < 40

@@ -11,10 +11,7 @@ import (
 )
 
 func TestHoldKeepsATalkerThroughPauses(t *testing.T) {
-	h := newHarness(t, Config{})
-	a := newTone(440, toneAmp, true)
-	h.add(1, a, opus20)
-	h.add(2, nil, opus20)
+	h, a := talkerAndListener(t)
 	h.run(10, false)
 	a.paused = true
 	held := 0
@@ -150,9 +147,7 @@ func (e *copyingEncoder) CopyStateFrom(src codec.Encoder) error {
 }
 
 func TestStatsMayBeReadConcurrently(t *testing.T) {
-	h := newHarness(t, Config{})
-	h.add(1, newTone(440, toneAmp, true), opus20)
-	h.add(2, nil, opus20)
+	h, _ := talkerAndListener(t)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Add(1)

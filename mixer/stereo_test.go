@@ -33,9 +33,7 @@ func stereoLevels(h *harness, id ID, freq float64) (l, r float64) {
 // the room panned, a stereo listener (10), a mono Opus listener (11) and a G.711 listener whose
 // Format asks for stereo, which G.711 cannot do (12).
 func panRoom(t *testing.T, pans bool) *harness {
-	h := newHarness(t, Config{})
-	h.add(1, newTone(440, toneAmp, true), opus20)
-	h.add(2, nil, opus20)
+	h, _ := talkerAndListener(t)
 	if pans {
 		h.add(10, nil, opusStereo)
 	} else {

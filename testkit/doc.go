@@ -14,8 +14,11 @@
 //     wait until /readyz answers and stop it; FreePort and PortBlocks give it ports, each test
 //     package its own share of RTP ports (e2e 20000-29999, cmd/confd 32000-35999, e2e/phones
 //     36000-39999; baresip takes 40000-49999);
-//   - waiting and leaks: WaitFor and Eventually poll a condition, CheckGoroutines and OpenFDs
-//     hold that a leg that ends frees its goroutines and sockets;
+//   - waiting and leaks: WaitFor and Eventually poll a condition, ReturnsWithin bounds a call
+//     that must not hang, CheckGoroutines and OpenFDs hold that a leg that ends frees its
+//     goroutines and sockets;
+//   - hostile input: HostilePaths, the files a reader of a path named from outside must refuse
+//     at once (a device that never ends, a FIFO, a directory);
 //   - arrival stamps: StampArrivals and ArrivalTime, the kernel's receive time of a datagram.
 //
 // Its subpackages are one kind of helper each. The peers are named for what they are: a SIP

@@ -4,11 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"confd/bridge"
+	"confd/testkit"
 	"confd/testkit/audiotest"
 )
 
@@ -23,10 +23,6 @@ func TestPutRoomReadsNoFileOfTheAPIsChoosing(t *testing.T) {
 	if err := audiotest.WriteWAV(music, 8000, 1, make([]int16, 8000)); err != nil {
 		t.Fatal(err)
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	other := filepath.Join(dir, "other.wav") // a good file, but not the config file's
 	if err := audiotest.WriteWAV(other, 8000, 1, make([]int16, 8000)); err != nil {
 		t.Fatal(err)
@@ -38,23 +34,17 @@ func TestPutRoomReadsNoFileOfTheAPIsChoosing(t *testing.T) {
 	}
 	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0)}, nil)
 
-	for _, path := range []string{"/dev/zero", fifo, "/etc/shadow", "/no/such/file", "/proc/self/environ", other,
-		dir + "/./hold.wav", "hold.wav"} {
-		done := make(chan int, 1)
-		go func() {
-			code, _, body := call(t, h, "PUT", "/api/rooms/side", "application/json", `{"hold_music":"`+path+`"}`)
-			if strings.Contains(body, "permission") || strings.Contains(body, "no such file") {
-				t.Errorf("%s: the answer tells about the file: %s", path, body)
-			}
-			done <- code
-		}()
-		select {
-		case code := <-done:
-			if code != 400 {
-				t.Errorf("hold_music %s: %d, want 400", path, code)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("hold_music %s: no answer after 10 s", path)
+	for _, path := range append(testkit.HostilePaths(t), "/etc/shadow", "/no/such/file", other, dir+"/./hold.wav", "hold.wav") {
+		var code int
+		var body string
+		testkit.ReturnsWithin(t, 10*time.Second, "PUT hold_music "+path, func() {
+			code, _, body = call(t, h, "PUT", "/api/rooms/side", "application/json", `{"hold_music":"`+path+`"}`)
+		})
+		if strings.Contains(body, "permission") || strings.Contains(body, "no such file") {
+			t.Errorf("%s: the answer tells about the file: %s", path, body)
+		}
+		if code != 400 {
+			t.Errorf("hold_music %s: %d, want 400", path, code)
 		}
 		if _, err := b.RoomState("side"); err == nil {
 			t.Fatalf("hold_music %s: the room was declared", path)
