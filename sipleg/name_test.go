@@ -7,6 +7,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/prompts"
+	"confd/testkit"
 	"confd/testkit/audiotest"
 )
 
@@ -23,10 +24,8 @@ func (p *rawPhone) typePIN(t *testing.T, digits string) {
 // waitUntil polls cond until it holds, failing after within.
 func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(within); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
+	if !testkit.WaitFor(within, cond) {
+		t.Fatal(what)
 	}
 }
 
