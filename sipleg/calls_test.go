@@ -160,6 +160,16 @@ func level(pcm []int16, toneHz float64) float64 {
 	return audiotest.ToneLevel(pcm, codec.SampleRate, toneHz)
 }
 
+// typeDigits types digits (a meeting number, a PIN) by SIP INFO, each answered 200.
+func (p *rawPhone) typeDigits(t *testing.T, digits string) {
+	t.Helper()
+	for _, digit := range []byte(digits) {
+		if code := p.d.info(digit); code != 200 {
+			t.Fatalf("INFO answered %d", code)
+		}
+	}
+}
+
 // reinvite sends a re-INVITE offering PCMU with an SDP direction attribute ("" for none).
 func (p *rawPhone) reinvite(direction string) *sip.Response {
 	p.ver++

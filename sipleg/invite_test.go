@@ -101,14 +101,12 @@ func (d *dialog) bye() {
 	d.cseq++
 }
 
-// media opens the caller's RTP socket.
+// callerMedia opens a caller's RTP socket on 127.0.0.1 (closed with the test) and returns it
+// with its port, the one the caller's SDP names.
 func callerMedia(t *testing.T) (*net.UDPConn, int) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { u.Close() })
-	return u, u.LocalAddr().(*net.UDPAddr).Port
+	t.Helper()
+	u, addr := loopbackUDP(t)
+	return u, int(addr.Port())
 }
 
 func mustContain(t *testing.T, body []byte, want ...string) {

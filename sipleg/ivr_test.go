@@ -49,11 +49,7 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 	if participants(ts, "1000") != 0 || participants(ts, "4242") != 0 {
 		t.Fatal("joined before the IVR")
 	}
-	for _, digit := range []byte("4242#987#") {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
+	p.typeDigits(t, "4242#987#")
 	waitUntil(t, 20*time.Second, "the meeting number and PIN did not join the room", func() bool { return participants(ts, "4242") == 1 })
 	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
 		t.Fatal("joined another room too")
@@ -70,11 +66,7 @@ func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	start := time.Now()
 	p := dialRawPhone(t, ts, "secret", 700)
-	for _, digit := range []byte("1#2#3#") {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
+	p.typeDigits(t, "1#2#3#")
 	var spoken time.Duration
 	for _, name := range []string{prompts.EnterPIN, prompts.InvalidPIN, prompts.InvalidPIN, prompts.Goodbye} {
 		pcm, err := prompts.Get(name)

@@ -101,12 +101,7 @@ func newRawClient(t testing.TB, network string, ts *testServer) *rawClient {
 	addr := ts.Addr()
 	c.srv = net.UDPAddrFromAddrPort(addr)
 	if network == "udp" {
-		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.udp = u
-		t.Cleanup(func() { u.Close() })
+		c.udp, _ = loopbackUDP(t)
 	} else {
 		conn, err := net.Dial("tcp4", addr.String())
 		if err != nil {
