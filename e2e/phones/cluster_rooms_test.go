@@ -19,17 +19,10 @@ import (
 // declarations that converge when a node is back, and a room's limit across the nodes.
 
 // localStatus is the status of GET /api/rooms/ROOM as node i answers it from its own state
-// (cluster.LocalHeader), or 0 when it does not answer.
+// (getLocal), or 0 when it does not answer.
 func (c *testCluster) localStatus(i int, room string) int {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := c.getLocal(i, "/api/rooms/"+room, nil)
+	return status
 }
 
 // TestClusterNodeBackForgetsARoomDeletedWhileAway: a room of every node's config file, with a
@@ -80,16 +73,8 @@ func refusedBusy(err error) bool {
 
 // sees reports whether node i sees node j up (cluster.NodesPath).
 func (c *testCluster) sees(i, j int) bool {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.NodesPath, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
 	var list []cluster.NodeState
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+	if status, err := c.getLocal(i, cluster.NodesPath, &list); status != http.StatusOK || err != nil {
 		return false
 	}
 	for _, n := range list {
@@ -133,16 +118,8 @@ func (c *testCluster) behind(i int, room, node string) int {
 
 // seats returns the people node i counts in room by node (cluster.SeatsPath), or nil.
 func (c *testCluster) seats(i int, room string) map[string]int {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.SeatsPath+"?room="+room, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
 	var sc cluster.SeatCount
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&sc) != nil {
+	if status, err := c.getLocal(i, cluster.SeatsPath+"?room="+room, &sc); status != http.StatusOK || err != nil {
 		return nil
 	}
 	return sc.People

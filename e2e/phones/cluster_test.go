@@ -225,18 +225,29 @@ func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64
 	return p
 }
 
-// localState is the node's own view of a room (cluster.LocalHeader: never forwarded to the
-// owner), or ok false.
-func (c *testCluster) localState(i int, room string) (st bridge.RoomState, ok bool) {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
+// getLocal sends GET path with the API token to node i, which answers from its own state
+// (cluster.LocalHeader: never forwarded to the owner), and decodes a 200 answer's JSON into v
+// unless v is nil. It returns the status, 0 with the error when the node does not answer (it
+// may be down), or the status with the error when the body does not decode.
+func (c *testCluster) getLocal(i int, path string, v any) (int, error) {
+	req, _ := http.NewRequest("GET", c.nodes[i].base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
 	req.Header.Set(cluster.LocalHeader, "test")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return st, false
+		return 0, err
 	}
 	defer resp.Body.Close()
-	return st, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
+	if v != nil && resp.StatusCode == http.StatusOK {
+		return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode, nil
+}
+
+// localState is the node's own view of a room (getLocal), or ok false.
+func (c *testCluster) localState(i int, room string) (st bridge.RoomState, ok bool) {
+	status, err := c.getLocal(i, "/api/rooms/"+room, &st)
+	return st, status == http.StatusOK && err == nil
 }
 
 // localRoom is localState as the kinds of the participants by name.
@@ -626,7 +637,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	}
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
-	caller := c.nodes[0].baresipDial("1000", baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
+	caller := c.nodes[0].baresipCall("1000", "Ada", toneAda)
 	if err := caller.SendDTMF(room + "#"); err != nil {
 		t.Fatal(err)
 	}
