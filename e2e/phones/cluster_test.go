@@ -62,6 +62,25 @@ func requireBinary(t *testing.T, name string) {
 	}
 }
 
+// startProgram starts cmd (Kamailio, HAProxy) with its output in the returned log, and kills
+// it when the test ends, printing the log if the test failed.
+func startProgram(t *testing.T, cmd *exec.Cmd) (*testkit.Process, *testkit.LockedBuffer) {
+	t.Helper()
+	log := &testkit.LockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	proc, err := testkit.StartProcess(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		proc.Kill()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", filepath.Base(cmd.Path), log.String())
+		}
+	})
+	return proc, log
+}
+
 // startCluster starts three confd nodes that list each other in [cluster], with extra (top-level
 // keys and tables other than [security] and [cluster]) at the head of each one's config file,
 // then Kamailio in front of them, and waits until every node sees the others up: before that,
@@ -158,26 +177,13 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 		t.Fatal(err)
 	}
 	addr := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
-	log := &testkit.LockedBuffer{}
 	cmd := exec.Command("kamailio", "-DD", "-E", "-f", cfgPath, "-l", "udp:"+addr.String(),
 		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-m", "32", "-M", "4",
 		"-A", fmt.Sprintf("DS_LIST=\"%s\"", dsList), "-A", fmt.Sprintf("DS_PING_INTERVAL=%d", clusterPing),
 		"-A", fmt.Sprintf("FR_TIMER=%d", clusterFR))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		// Kamailio forks its workers: end the whole process group it leads.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("kamailio log:\n%s", log.String())
-		}
-	})
+	// Kamailio forks its workers: Kill ends the whole process group it leads.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc, log := startProgram(t, cmd)
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -186,10 +192,8 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	buf := make([]byte, 4096)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		select {
-		case <-exited:
+		if !proc.Alive() {
 			t.Fatalf("kamailio exited:\n%s", log.String())
-		default:
 		}
 		opt := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d;rport\r\nMax-Forwards: 70\r\n"+
 			"From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:%s>\r\nCall-ID: %d@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
