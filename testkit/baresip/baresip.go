@@ -157,6 +157,24 @@ func Start(tb testkit.TB, cfg Config, opts ...Option) *Phone {
 	return b
 }
 
+// CallTimeout bounds how long Call waits for its call to be established: on loopback a call
+// is up in well under a second, but a loaded machine starts baresip's modules slowly.
+const CallTimeout = 10 * time.Second
+
+// Call starts a phone of cfg (Start), dials uri with it and waits up to CallTimeout until the
+// call is established, failing tb on any error: a phone in a call, as most tests want one.
+func Call(tb testkit.TB, cfg Config, uri string) *Phone {
+	tb.Helper()
+	b := Start(tb, cfg)
+	if err := b.Dial(uri); err != nil {
+		tb.Fatalf("baresip: %s dials %s: %v", b, uri, err)
+	}
+	if _, err := b.WaitEstablished(CallTimeout); err != nil {
+		tb.Fatalf("baresip: %s calls %s: %v", b, uri, err)
+	}
+	return b
+}
+
 // Require skips tb when baresip is not on PATH, or fails it when the environment
 // variable CI is set, where every real-peer test has to run.
 func Require(tb testkit.TB) {
