@@ -179,16 +179,8 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	baresip.Require(t)
 	d := startDaemon(t, "-drain", "2s", "-api-token", "drain-token")
-	alice := baresip.Start(t, baresip.Config{User: "alice", Codec: baresip.PCMU, ToneHz: 440})
-	bob := baresip.Start(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000})
-	for _, p := range []*baresip.Phone{alice, bob} {
-		if err := p.Dial(d.roomURI("drain")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.WaitEstablished(10 * time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice := baresip.Call(t, baresip.Config{User: "alice", Codec: baresip.PCMU, ToneHz: 440}, d.roomURI("drain"))
+	bob := baresip.Call(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000}, d.roomURI("drain"))
 	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -19,14 +19,7 @@ import (
 // at hz over PCMU at the Go phones' level, into room and waits until the call is established.
 func (d *confd) baresipCall(room, name string, hz float64) *baresip.Phone {
 	d.t.Helper()
-	p := baresip.Start(d.t, baresip.Config{User: strings.ToLower(name), DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
-	if err := p.Dial(d.sipURI(room)); err != nil {
-		d.t.Fatal(err)
-	}
-	if _, err := p.WaitEstablished(callTimeout); err != nil {
-		d.t.Fatal(err)
-	}
-	return p
+	return baresip.Call(d.t, baresip.Config{User: strings.ToLower(name), DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15}, d.sipURI(room))
 }
 
 // waitRecordedBefore waits until baresip phone p has recorded 2 s of the call, so that the
