@@ -34,8 +34,7 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 	t.Parallel()
 	const room = "leftover"
 	c := startCluster(t, "[[room]]\nname = \""+room+"\"\npin = \"1234\"\n")
-	owner := c.ownerIndex(room)
-	away, third := (owner+1)%3, (owner+2)%3
+	owner, away, third := c.nodesOf(room)
 	c.kill(away)
 	c.nodes[owner].must(http.StatusNoContent, "DELETE", "/api/rooms/"+room, nil)
 	if s := c.localStatus(third, room); s != http.StatusNotFound {
@@ -136,8 +135,7 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	t.Parallel()
 	const room = "capped"
 	c := startCluster(t, "[[room]]\nname = \""+room+"\"\nlimit = 2\n")
-	owner := c.ownerIndex(room)
-	other, third := (owner+1)%3, (owner+2)%3
+	owner, other, third := c.nodesOf(room)
 	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
 	if on := c.landedOn(room, "Ada"); on != other {
 		t.Fatalf("Ada, who called node %s, is on node %s", c.names[other], c.names[on])

@@ -725,8 +725,7 @@ func TestClusterWaitForModeratorAcrossNodes(t *testing.T) {
 	music := toneDee
 	const room = "webinar"
 	c := startCluster(t, fmt.Sprintf("[[room]]\nname = %q\nwait_for_moderator = true\nhold_music = %q\n", room, audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
-	owner := c.ownerIndex(room)
-	other := (owner + 1) % 3
+	owner, other, _ := c.nodesOf(room)
 	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
 	waitSteady(t, []*gophone.Phone{ada, cy}, hearing{ada: {music}, cy: {music}}.in)
