@@ -41,13 +41,9 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 		t.Fatalf("node %s, up at the time, answers %d for the deleted room, want 404", c.names[third], s)
 	}
 	c.restart(away)
-	deadline := time.Now().Add(10 * time.Second)
-	for c.localStatus(away, room) != http.StatusNotFound {
-		if time.Now().After(deadline) {
-			st, _ := c.localState(away, room)
-			t.Fatalf("node %s, back for 10 s, still has room %s: %+v", c.names[away], room, st)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testkit.WaitFor(10*time.Second, func() bool { return c.localStatus(away, room) == http.StatusNotFound }) {
+		st, _ := c.localState(away, room)
+		t.Fatalf("node %s, back for 10 s, still has room %s: %+v", c.names[away], room, st)
 	}
 	bob := c.mustDial(c.nodes[away].sip, room, "Bob", toneBob)
 	defer bob.Close()

@@ -416,17 +416,16 @@ func TestClusterDrainAndKill(t *testing.T) {
 	if err := c.nodes[first].Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	unready := func() bool {
 		resp, err := http.Get(c.nodes[first].base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s still ready after SIGTERM", c.names[first])
-		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}
+	if !testkit.WaitFor(5*time.Second, unready) {
+		t.Fatalf("node %s still ready after SIGTERM", c.names[first])
 	}
 	bob := c.mustDial(c.kam, room, "Bob", toneBob)
 	second := c.landedOn(room, "Bob")
@@ -702,16 +701,13 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[up], st)
 	}
 	c.restart(away)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	caughtUp := func() bool {
 		st, ok := c.localState(away, room)
-		if ok && st.Declared && st.Settings.PIN == "1357" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return ok && st.Declared && st.Settings.PIN == "1357"
+	}
+	if !testkit.WaitFor(10*time.Second, caughtUp) {
+		st, _ := c.localState(away, room)
+		t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
 	}
 	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
 }
