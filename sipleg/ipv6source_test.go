@@ -1,14 +1,12 @@
 package sipleg
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
-	"confd/bridge"
 	"confd/sipua"
 )
 
@@ -20,25 +18,7 @@ func startServerOnIPv6(t *testing.T, cfg Config) *testServer {
 	if err != nil {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
-	b := bridge.New(bridge.Config{}, bridge.WithLogger(quietLogger()))
-	cfg.Ports = testAllocator(t)
-	s, err := NewServer(b, cfg, WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, done: make(chan error, 1)}
-	go func() { ts.done <- s.Serve(context.Background(), udp, nil) }()
-	for !s.Addr().IsValid() {
-		time.Sleep(time.Millisecond)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-ts.done
-		b.Close()
-	})
-	return ts
+	return serveOn(t, cfg, nil, udp, nil)
 }
 
 // ipv6Client is a raw UDP client at [::1].
