@@ -51,8 +51,12 @@ const maxStampAhead = time.Minute
 // (GET, the API token and LocalHeader required).
 const DeclarationsPath = "/api/cluster/declarations"
 
-// maxPeerBody bounds a peer's answer about its rooms.
-const maxPeerBody = 8 << 20
+// maxPeerBody bounds a peer's answer about its rooms (its declarations, its rooms, a room's
+// state); maxPeerReport a seat report or a mute-all count, a few fields.
+const (
+	maxPeerBody   = 8 << 20
+	maxPeerReport = 4096
+)
 
 // Declaration is what a node knows of one room's declaration: declared with its settings (as
 // declared, 0 for a default), or undeclared, and when that last changed (zero: from the config

@@ -48,7 +48,7 @@ func (rt *Router) localState(ctx context.Context, r *http.Request, n Node, room 
 		}
 		defer resp.Body.Close()
 		var b bytes.Buffer
-		_, _ = b.ReadFrom(http.MaxBytesReader(nil, resp.Body, 8<<20))
+		_, _ = b.ReadFrom(http.MaxBytesReader(nil, resp.Body, maxPeerBody))
 		status, body = resp.StatusCode, b.Bytes()
 	}
 	if status != http.StatusOK || json.Unmarshal(body, &st.fields) != nil {
@@ -184,7 +184,7 @@ func (rt *Router) muteAll(w http.ResponseWriter, r *http.Request, room string) {
 		var their struct {
 			Muted int `json:"muted"`
 		}
-		if resp.StatusCode != http.StatusOK || json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 4096)).Decode(&their) != nil {
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(http.MaxBytesReader(nil, resp.Body, maxPeerReport)).Decode(&their) != nil {
 			return
 		}
 		mu.Lock()

@@ -272,7 +272,7 @@ func (rt *Router) peerRooms(ctx context.Context, auth string) []RoomSummary {
 			}
 			defer resp.Body.Close()
 			var b bytes.Buffer
-			_, _ = b.ReadFrom(http.MaxBytesReader(nil, resp.Body, 8<<20))
+			_, _ = b.ReadFrom(http.MaxBytesReader(nil, resp.Body, maxPeerBody))
 			var list []RoomSummary
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(b.Bytes(), &list) != nil {
 				return

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -174,7 +173,7 @@ func (s *Seats) report(room string, reserve bool) (total int, err error) {
 	}
 	defer resp.Body.Close()
 	var ans seatAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&ans); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, maxPeerReport)).Decode(&ans); err != nil {
 		return 0, fmt.Errorf("%w: %s %s: %s", ErrPeer, owner.Name, SeatsPath, resp.Status)
 	}
 	switch resp.StatusCode {
@@ -288,7 +287,7 @@ func (s *Seats) Run(ctx context.Context, interval time.Duration) {
 // recorded).
 func (s *Seats) serve(w http.ResponseWriter, r *http.Request) {
 	var rep seatReport
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&rep); err != nil ||
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPeerReport)).Decode(&rep); err != nil ||
 		!bridge.ValidRoomName(rep.Room) || rep.People < 0 || rep.People > bridge.MaxPeople || rep.Node == s.nodes.Self() {
 		problem.Write(w, http.StatusBadRequest, "a seat report is {room, node, people, reserve}")
 		return

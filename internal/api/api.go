@@ -533,7 +533,8 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			problem.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+			// The limit that tripped: this one, or the server's max_body_bytes before it.
+			problem.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", tooBig.Limit))
 			return false
 		}
 		problem.Write(w, 400, "bad JSON: "+err.Error())
