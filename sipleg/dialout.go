@@ -66,7 +66,7 @@ func (p *dialPolicy) admit(target sip.Uri) error {
 	return nil
 }
 
-// DialOut calls uri (a sip: URI) into room: an INVITE offering Config.Codecs (Opus, PCMU,
+// DialOut calls uri (a sip: or sips: URI, parseURI; sips: is dialled over TLS) into room: an INVITE offering Config.Codecs (Opus, PCMU,
 // PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
 // answered only with a configured credential of the challenge's realm for the target's host
 // (credentialFor), and the callee joined when it answers. A destination that
@@ -92,9 +92,9 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 	if s.isDialIn(room) {
 		return "", fmt.Errorf("%w: %s", ErrDialNumber, room)
 	}
-	var target sip.Uri
-	if err := sip.ParseUri(uri, &target); err != nil || (target.Scheme != "sip" && target.Scheme != "") || target.Host == "" {
-		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
+	target, err := parseURI(uri)
+	if err != nil {
+		return "", err
 	}
 	if cascade == "" {
 		if err := s.dialOut.admit(target); err != nil {
