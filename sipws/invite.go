@@ -60,7 +60,7 @@ func (c *conn) onInvite(req *sip.Request) {
 	c.calls[id] = cl
 	c.s.wg.Add(1)
 	c.mu.Unlock()
-	go c.run(ctx, cl, string(req.Body()), strings.Trim(name, `"`), from)
+	go c.run(ctx, cl, string(req.Body()), name, from) // the bridge cleans the name
 }
 
 // admit is the admit step of an INVITE: nil, or the refusal. Draining is looked at first, then
