@@ -129,7 +129,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 	if cascade != "" {
 		hdrs = append(hdrs, sip.NewHeader(CascadeHeader, cascade))
 	}
-	dlg, err := clients.Invite(ctx, target, offer, hdrs...)
+	dlg, err := clients.WriteInvite(ctx, inviteTo(target, offer, hdrs))
 	if err != nil {
 		media.Close()
 		return "", err
@@ -245,4 +245,23 @@ func (c *call) dial(uri string, cred Credential, credOK bool) {
 		return
 	}
 	c.publishDial(uri, map[string]any{"state": "answered", "status": 200})
+}
+
+// inviteTo is the INVITE to target with body and hdrs, as sipgo's DialogClientCache.Invite
+// builds it (a transport= parameter chooses the transport), except that a sips: target is
+// called over TLS whatever its parameters say (RFC 3261 section 26.2.2): sipgo would send it over
+// UDP.
+func inviteTo(target sip.Uri, body []byte, hdrs []sip.Header) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetBody(body)
+	if tp, _ := target.UriParams.Get("transport"); tp != "" {
+		req.SetTransport(tp)
+	}
+	if target.IsEncrypted() {
+		req.SetTransport("TLS")
+	}
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	return req
 }

@@ -3,7 +3,10 @@ package sipleg
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"testing"
+	"time"
 
 	"confd/bridge"
 )
@@ -34,5 +37,40 @@ func TestOneSIPURIRule(t *testing.T) {
 		if _, terr := parseURI(uri); !errors.Is(terr, ErrBadURI) {
 			t.Errorf("transfer to %q: %v, want ErrBadURI as for a dial", uri, terr)
 		}
+	}
+}
+
+// TestSIPSDialGoesOverTLS: a sips: target is called over TLS (RFC 3261 section 26.2.2), never
+// over UDP or plain TCP: what reaches the callee's port is a TLS ClientHello.
+func TestSIPSDialGoesOverTLS(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	first := make(chan byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b := make([]byte, 1)
+		if _, err := io.ReadFull(c, b); err == nil {
+			first <- b[0]
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ts.DialOut(ctx, "tls", "sips:bob@"+l.Addr().String()) // blocks until the TLS handshake fails
+	select {
+	case b := <-first:
+		if b != 0x16 { // a TLS handshake record (RFC 8446 section 5.1)
+			t.Fatalf("the callee's port got %#x, not a TLS handshake", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a sips: dial-out did not connect over TCP/TLS")
 	}
 }
