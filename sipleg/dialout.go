@@ -66,10 +66,11 @@ func (p *dialPolicy) admit(target sip.Uri) error {
 	return nil
 }
 
-// DialOut calls uri (a sip: or sips: URI, parseURI; sips: is dialled over TLS) into room: an INVITE offering Config.Codecs (Opus, PCMU,
-// PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
-// answered only with a configured credential of the challenge's realm for the target's host
-// (credentialFor), and the callee joined when it answers. A destination that
+// DialOut calls uri (a sip: or sips: URI, parseURI; a sips: one over TLS) into room: an
+// INVITE offering Config.Codecs (Opus, PCMU, PCMA, G.722) and telephone-event, digest
+// challenges (401/407, RFC 3261 section 22.2) answered only with a configured credential of the
+// challenge's realm for the target's host (credentialFor), and the callee joined when it
+// answers. A destination that
 // Config.DialOut.Allow does not list (ErrDialNotAllowed) or a dial past its rate
 // (ErrDialRateLimited) is refused before anything is sent. It returns the call's id (its
 // Call-ID) at once; progress is published on the bus as "dial" events with the status code of
@@ -249,8 +250,8 @@ func (c *call) dial(uri string, cred Credential, credOK bool) {
 
 // inviteTo is the INVITE to target with body and hdrs, as sipgo's DialogClientCache.Invite
 // builds it (a transport= parameter chooses the transport), except that a sips: target is
-// called over TLS whatever its parameters say (RFC 3261 section 26.2.2): sipgo would send it over
-// UDP.
+// called over TLS whatever its parameters say (RFC 3261 section 26.2.2): sipgo would send it
+// over UDP.
 func inviteTo(target sip.Uri, body []byte, hdrs []sip.Header) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(body)
