@@ -48,7 +48,8 @@ type TypedLeg interface {
 
 // ParticipantInfo describes a joining participant and its negotiated media.
 type ParticipantInfo struct {
-	// Name is the display name (SIP From display name, WHIP ?name=); From is the caller's URI
+	// Name is the display name (SIP From display name, WHIP ?name=), normalised at join
+	// (displayName: printable, trimmed, at most MaxNameLen bytes); From is the caller's URI
 	// or number; Kind is "sip" or "webrtc" (docs/SPEC.md "Control API").
 	Name, From, Kind string
 	// Output is the encoding of what the participant hears and OutputPT its RTP payload type;
@@ -156,6 +157,7 @@ type Participant struct {
 // joinWith adds a participant whose mixer source is src, or its own jitter buffer when src is
 // nil and it has Input.
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
+	info.Name = displayName(info.Name) // the one rule, whatever the leg (name.go)
 	id, mid := r.b.newParticipantID()
 	p := &Participant{
 		id: id, mid: mid, info: info, leg: leg, joinedAt: now(),

@@ -230,7 +230,7 @@ func (c *call) join(room string) error {
 // Warning, RFC 3261 section 20.43).
 func (c *call) reject(err error) {
 	r := sdpRefusal(err)
-	c.dlgS.Respond(r.Status, r.Reason, nil, r.Headers...)
+	c.dlgS.Respond(r.Status, sipua.Reason(r.Reason), nil, r.Headers...)
 }
 
 // sdpRefusal is the answer to an offer sdpneg could not answer (sdpneg.RejectionFor; 488 with
@@ -499,7 +499,7 @@ func (c *call) awaitReAck(tx sip.ServerTransaction, res *sip.Response, p *pendin
 	go c.hangup(c.s.ctx, "no ACK")
 }
 
-// info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf (dtmf.ParseInfo).
+// info handles SIP INFO: DTMF as application/dtmf-relay or application/dtmf (sipua.InfoDigit).
 // An INFO without a body is a keep-alive (RFC 6086) and is answered 200; another content type
 // is answered 415 with Accept, an unreadable body 400, and neither changes anything.
 func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
@@ -511,14 +511,9 @@ func (c *call) info(req *sip.Request, tx sip.ServerTransaction) {
 		c.censusInfo(req, tx) // media types are case-insensitive and may carry parameters
 		return
 	}
-	digit, status, reason := infoDigit(ct, req.Body())
-	switch status {
-	case 415:
-		respond(tx, req, status, reason, sip.NewHeader("Accept", dtmf.ContentTypeDTMFRelay+", "+dtmf.ContentTypeDTMF))
-		return
-	case 200:
-	default:
-		respond(tx, req, status, reason)
+	digit, r := sipua.InfoDigit(ct, req.Body())
+	if r != nil {
+		refuse(tx, req, r)
 		return
 	}
 	if digit != 0 {

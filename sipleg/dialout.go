@@ -66,10 +66,11 @@ func (p *dialPolicy) admit(target sip.Uri) error {
 	return nil
 }
 
-// DialOut calls uri (a sip: URI) into room: an INVITE offering Config.Codecs (Opus, PCMU,
-// PCMA, G.722) and telephone-event, digest challenges (401/407, RFC 3261 section 22.2)
-// answered only with a configured credential of the challenge's realm for the target's host
-// (credentialFor), and the callee joined when it answers. A destination that
+// DialOut calls uri (a sip: or sips: URI, parseURI; a sips: one over TLS) into room: an
+// INVITE offering Config.Codecs (Opus, PCMU, PCMA, G.722) and telephone-event, digest
+// challenges (401/407, RFC 3261 section 22.2) answered only with a configured credential of the
+// challenge's realm for the target's host (credentialFor), and the callee joined when it
+// answers. A destination that
 // Config.DialOut.Allow does not list (ErrDialNotAllowed) or a dial past its rate
 // (ErrDialRateLimited) is refused before anything is sent. It returns the call's id (its
 // Call-ID) at once; progress is published on the bus as "dial" events with the status code of
@@ -92,9 +93,9 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 	if s.isDialIn(room) {
 		return "", fmt.Errorf("%w: %s", ErrDialNumber, room)
 	}
-	var target sip.Uri
-	if err := sip.ParseUri(uri, &target); err != nil || (target.Scheme != "sip" && target.Scheme != "") || target.Host == "" {
-		return "", fmt.Errorf("%w: %q", ErrBadURI, uri)
+	target, err := parseURI(uri)
+	if err != nil {
+		return "", err
 	}
 	if cascade == "" {
 		if err := s.dialOut.admit(target); err != nil {
@@ -129,7 +130,7 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 	if cascade != "" {
 		hdrs = append(hdrs, sip.NewHeader(CascadeHeader, cascade))
 	}
-	dlg, err := clients.Invite(ctx, target, offer, hdrs...)
+	dlg, err := clients.WriteInvite(ctx, inviteTo(target, offer, hdrs))
 	if err != nil {
 		media.Close()
 		return "", err
@@ -245,4 +246,23 @@ func (c *call) dial(uri string, cred Credential, credOK bool) {
 		return
 	}
 	c.publishDial(uri, map[string]any{"state": "answered", "status": 200})
+}
+
+// inviteTo is the INVITE to target with body and hdrs, as sipgo's DialogClientCache.Invite
+// builds it (a transport= parameter chooses the transport), except that a sips: target is
+// called over TLS whatever its parameters say (RFC 3261 section 26.2.2): sipgo would send it
+// over UDP.
+func inviteTo(target sip.Uri, body []byte, hdrs []sip.Header) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetBody(body)
+	if tp, _ := target.UriParams.Get("transport"); tp != "" {
+		req.SetTransport(tp)
+	}
+	if target.IsEncrypted() {
+		req.SetTransport("TLS")
+	}
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	return req
 }

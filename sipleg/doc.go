@@ -118,8 +118,9 @@
 //
 // # Calls out and registrations
 //
-// Server.DialOut(ctx, room, uri) sends an INVITE offering Opus, PCMU, PCMA, G.722 and
-// telephone-event, answers a 401/407 challenge only with a Config.Credentials entry of the
+// Server.DialOut(ctx, room, uri) takes a sip: or sips: URI (the one rule a transfer target
+// follows too; a sips: one is called over TLS) and sends an INVITE offering Opus, PCMU, PCMA,
+// G.722 and telephone-event, answers a 401/407 challenge only with a Config.Credentials entry of the
 // challenge's realm whose host, when it names one, is the target's (else the dial fails with
 // ErrNoCredential and nothing is sent), refuses destinations Config.DialOut.Allow does not list
 // and dials past its rate before anything is sent, publishes "dial" events on the bus

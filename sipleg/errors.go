@@ -1,6 +1,11 @@
 package sipleg
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"confd/bridge"
+)
 
 var (
 	// ErrNoPorts is returned when every RTP port pair of the configured range (-rtp) is in use
@@ -13,8 +18,10 @@ var (
 	ErrClosed = errors.New("sipleg: closed")
 	// ErrDraining is returned by DialOut after Drain: no new calls are made (docs/SPEC.md "Start").
 	ErrDraining = errors.New("sipleg: draining")
-	// ErrBadURI is returned by DialOut for a target that is not a sip: URI (RFC 3261 section 19.1).
-	ErrBadURI = errors.New("sipleg: bad SIP URI")
+	// ErrBadURI is returned by DialOut and Transfer for a target that is not a sip: or sips:
+	// URI (RFC 3261 section 19.1; parseURI). It is a bridge.ErrBadSetting, so that the control
+	// API answers it 400 through bridge.StatusOf, for a dial as for a transfer.
+	ErrBadURI = fmt.Errorf("sipleg: bad SIP URI (%w)", bridge.ErrBadSetting)
 	// ErrDialFailed is returned by DialOut when the callee answered with a final failure
 	// response (RFC 3261 section 21.4 to 21.6); the error text carries the status code.
 	ErrDialFailed = errors.New("sipleg: dial-out failed")

@@ -496,13 +496,10 @@ func (s *Server) local(port int, peer string) sdpneg.Local {
 	return sdpneg.Local{Addr: s.addrFor(s.Addr().Addr(), peer), Port: port, Codecs: s.cfg.Codecs}
 }
 
-// respond answers req with a status, a reason and extra headers, outside any dialog.
+// respond answers req with a status, a reason and extra headers, outside any dialog
+// (sipua.Response: the reason made printable).
 func respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, status, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	_ = tx.Respond(res)
+	_ = tx.Respond(sipua.Response(req, status, reason, hdrs...))
 }
 
 // refuse answers req with a refusal of the admission pipeline (sipua.Gate), outside any dialog.
@@ -520,8 +517,10 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
 }
 
+// onNoRoute answers a method sipleg does not serve: 405 for one SIP defines, 501 for one it
+// does not (sipua.MethodRefusal).
 func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
-	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
+	refuse(tx, req, sipua.MethodRefusal(req.Method, allowed))
 }
 
 func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {

@@ -29,9 +29,9 @@ var tortureCases = []tortureCase{
 	// RFC 4475 section 3.1.1: valid messages, handled normally.
 	{file: "valid/dblreq", want: 405, handled: true, tcpSkip: true}, // a UDP case: on a stream the INVITE is a second message    // REGISTER: confd is no registrar
 	{file: "valid/esc01", want: 404, handled: true},                 // a room called "sips:user@example.com" cannot exist
-	{file: "valid/esc02", want: 405, handled: true},                 // an unknown method
+	{file: "valid/esc02", want: 501, handled: true},                 // an unknown method
 	{file: "valid/escnull", want: 405, handled: true},               // REGISTER
-	{file: "valid/intmeth", want: 405, handled: true},               // an unknown method
+	{file: "valid/intmeth", want: 501, handled: true},               // an unknown method
 	{file: "valid/longreq", want: 200, handled: true},               // INVITE: joins room "user"
 	{file: "valid/lwsdisp", want: 200, handled: true},               // OPTIONS
 	{file: "valid/mpart01", want: 405, handled: true},               // MESSAGE

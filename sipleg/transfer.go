@@ -56,39 +56,18 @@ func (c *call) Transfer(_ context.Context, target string) error {
 	if c.cascade != "" {
 		return fmt.Errorf("%w: a cascade leg to node %s", bridge.ErrNotTransferable, c.cascade)
 	}
-	u, err := parseTarget(target)
-	if err != nil {
+	if _, err := parseURI(target); err != nil {
 		return err
 	}
 	if !c.isConfirmed() {
 		return fmt.Errorf("%w: the call is not confirmed yet (no ACK)", bridge.ErrNotTransferable)
 	}
-	x := &transfer{target: u, notes: make(chan referNote, 8)}
+	x := &transfer{target: target, notes: make(chan referNote, 8)}
 	if !c.xfer.CompareAndSwap(nil, x) {
 		return fmt.Errorf("%w: a transfer of this call is already in progress", bridge.ErrNotTransferable)
 	}
 	go c.refer(x)
 	return nil
-}
-
-// maxTargetLen bounds a transfer target: the REFER carrying it must stay one UDP datagram
-// (RFC 3261 section 18.1.1), and no phone needs a longer URI.
-const maxTargetLen = 512
-
-// parseTarget checks a transfer target: a sip: or sips: URI with a host, returned as it will
-// be written in Refer-To. Nothing in it may end the header or close its brackets: no control
-// character (a NUL or a tab reads differently to different parsers; red team, issue 13), no
-// space, quote or angle bracket, and it is at most maxTargetLen bytes.
-func parseTarget(target string) (string, error) {
-	var u sip.Uri
-	if len(target) > maxTargetLen {
-		return "", fmt.Errorf("%w: transfer target longer than %d bytes", bridge.ErrBadSetting, maxTargetLen)
-	}
-	if err := sip.ParseUri(target, &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") ||
-		strings.ContainsFunc(target, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune(`<>"`, r) }) {
-		return "", fmt.Errorf("%w: transfer target %q is not a sip: or sips: URI", bridge.ErrBadSetting, target)
-	}
-	return target, nil
 }
 
 // refer runs one transfer: the REFER, then the NOTIFYs until a final status, a terminated

@@ -128,12 +128,12 @@ func TestTransferTargetIsOneSIPURI(t *testing.T) {
 		"tel:+15550100", "http://pbx/", "mailto:a@b", "sip:desk@pbx\x00", "sip:desk@pbx\t",
 		"sip:desk@" + strings.Repeat("a", 4096),
 	} {
-		if got, err := parseTarget(target); err == nil {
-			t.Errorf("target %.80q accepted as %.80q", target, got)
+		if _, err := parseURI(target); err == nil {
+			t.Errorf("target %.80q accepted", target)
 		}
 	}
 	for _, target := range []string{"sip:desk@pbx.example", "sips:+15550100@carrier.example;user=phone", "sip:desk@10.0.0.1:5070;transport=tcp"} {
-		if _, err := parseTarget(target); err != nil {
+		if _, err := parseURI(target); err != nil {
 			t.Errorf("target %q refused: %v", target, err)
 		}
 	}

@@ -13,6 +13,12 @@
 //     legs — admit (draining, credentials, the room: bridge.Admit) → negotiate (the leg's
 //     media answer) → join (the room) → answer (the 2xx) — and Refusal, the final answer of
 //     a step that says no, with bridge errors mapped through bridge.StatusOf.
+//   - Response and Reason: every answer a leg builds from a request, its reason phrase one
+//     line of printable text whatever error text went into it.
+//   - MethodRefusal: 405 for a method SIP defines that a leg does not serve, 501 for one it
+//     does not know (RFC 3261 section 21.5.2).
+//   - InfoDigit: the DTMF digit of a SIP INFO (application/dtmf-relay, application/dtmf) and
+//     the answer to one that has none.
 //
 // sipua imports sipgo's message types and confd/bridge, nothing of the legs or the daemon.
 package sipua

@@ -41,7 +41,7 @@ func TextResponse(raw []byte, status int, reason string, hdrs ...sip.Header) []b
 	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
 	lines := strings.Split(string(head), "\r\n")
 	var b strings.Builder
-	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", status, strings.Map(Printable, reason))
+	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", status, Reason(reason))
 	found := map[string]bool{}
 	hasVia := false
 	for i := 1; i < len(lines); i++ {
@@ -79,6 +79,25 @@ func TextResponse(raw []byte, status int, reason string, hdrs ...sip.Header) []b
 	b.WriteString("Server: confd\r\nContent-Length: 0\r\n\r\n")
 	return []byte(b.String())
 }
+
+// Response builds the answer to req (RFC 3261 section 8.2.6) with its reason phrase made
+// printable (Reason), the headers that are not nil, and confd's Server header: every answer
+// either SIP leg builds from a request goes through here or TextResponse, so that an error's
+// text put into a reason phrase can never break the status line or add a header.
+func Response(req *sip.Request, status int, reason string, hdrs ...sip.Header) *sip.Response {
+	res := sip.NewResponseFromRequest(req, status, Reason(reason), nil)
+	for _, h := range hdrs {
+		if h != nil {
+			res.AppendHeader(h)
+		}
+	}
+	res.AppendHeader(sip.NewHeader("Server", "confd"))
+	return res
+}
+
+// Reason is text as a reason phrase (RFC 3261 section 25.1, Reason-Phrase): one line of
+// printable text, control characters blanked (Printable).
+func Reason(text string) string { return strings.Map(Printable, text) }
 
 // Printable keeps a reason phrase or a copied header on one line of printable text.
 func Printable(r rune) rune {

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/emiago/sipgo/sip"
+
+	"confd/sipua"
 )
 
 // handle processes one SIP message from the connection: a request must first pass the RFC 3261
@@ -76,11 +78,8 @@ func (c *conn) dispatch(req *sip.Request) {
 	case sip.OPTIONS:
 		c.respond(req, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
 	default:
-		if known[string(req.Method)] {
-			c.respond(req, 405, "Method Not Allowed")
-		} else {
-			c.respond(req, 501, "Not Implemented")
-		}
+		r := sipua.MethodRefusal(req.Method, allowed)
+		c.respond(req, r.Status, r.Reason, r.Headers...)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"confd/bridge"
-	"confd/dtmf"
 	"confd/internal/guard"
 	"confd/sipua"
 	"confd/webrtcleg"
@@ -61,7 +60,7 @@ func (c *conn) onInvite(req *sip.Request) {
 	c.calls[id] = cl
 	c.s.wg.Add(1)
 	c.mu.Unlock()
-	go c.run(ctx, cl, string(req.Body()), strings.Trim(name, `"`), from)
+	go c.run(ctx, cl, string(req.Body()), name, from) // the bridge cleans the name
 }
 
 // admit is the admit step of an INVITE: nil, or the refusal. Draining is looked at first, then
@@ -247,7 +246,7 @@ func (c *conn) onBye(req *sip.Request) {
 }
 
 // onInfo reads a DTMF digit from an INFO in a dialog (application/dtmf-relay or
-// application/dtmf, dtmf.ParseInfo) and hands it to the participant: 200, 415 for another
+// application/dtmf, sipua.InfoDigit) and hands it to the participant: 200, 415 for another
 // content type, 400 for a body without a digit; an INFO without a body is a keep-alive (RFC
 // 6086 section 4.2) and gets 200.
 func (c *conn) onInfo(req *sip.Request) {
@@ -262,25 +261,20 @@ func (c *conn) onInfo(req *sip.Request) {
 		c.respond(req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if len(req.Body()) == 0 {
-		c.respond(req, 200, "OK")
-		return
-	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	d, _, err := dtmf.ParseInfo(ct, req.Body())
-	switch {
-	case errors.Is(err, dtmf.ErrContentType):
-		c.respond(req, 415, "Unsupported Media Type", sip.NewHeader("Accept", dtmf.ContentTypeDTMFRelay+", "+dtmf.ContentTypeDTMF))
-	case err != nil:
-		c.respond(req, 400, "Bad Request ("+err.Error()+")")
-	default:
+	d, r := sipua.InfoDigit(ct, req.Body())
+	if r != nil {
+		c.respond(req, r.Status, r.Reason, r.Headers...)
+		return
+	}
+	if d != 0 {
 		m.DTMF(byte(d), c.s.now())
 		c.s.stats.dtmf.Add(1)
-		c.respond(req, 200, "OK")
 	}
+	c.respond(req, 200, "OK")
 }
 
 // hangupAll ends every call on the connection with a BYE (shutdown); calls still being

@@ -18,9 +18,6 @@ import (
 // maxOfferBytes bounds a WHIP/WHEP request body; browser offers are a few kilobytes.
 const maxOfferBytes = 64 << 10
 
-// maxNameLen bounds a ?name= display name.
-const maxNameLen = 128
-
 // Handler returns the WHIP (RFC 9725) and WHEP endpoints: POST /whip/ROOM and POST /whep/ROOM
 // create a call (201 Created, Location /whip/ROOM/ID, the SDP answer, ICE servers as Link
 // headers), DELETE on the Location ends it (200), PATCH answers 405 (no trickle ICE or ICE
@@ -121,11 +118,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, kind, room strin
 		s.refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the offer must be at most %d bytes", maxOfferBytes))
 		return
 	}
-	name := r.URL.Query().Get("name")
-	if len(name) > maxNameLen {
-		s.refuse(w, http.StatusBadRequest, fmt.Sprintf("name must be at most %d bytes", maxNameLen))
-		return
-	}
+	name := r.URL.Query().Get("name") // the bridge cuts and cleans it (bridge.MaxNameLen)
 	// The bearer token is the room's PIN; its moderator PIN makes a moderator (bridge's
 	// moderator.go), and in a room with only a moderator PIN no token is an ordinary
 	// participant (bridge.PINToCheck).

@@ -380,10 +380,6 @@ func (h *Handler) dial(w http.ResponseWriter, r *http.Request) {
 		writeBridgeError(w, err)
 		return
 	}
-	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
-		problem.Write(w, 400, `"uri" must be a sip: or sips: URI`)
-		return
-	}
 	if h.cfg.Dialer == nil {
 		problem.Write(w, 503, "dial-out is not available")
 		return

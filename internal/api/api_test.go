@@ -315,7 +315,6 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 		{"matrix unknown id", "PUT", "/api/rooms/r/matrix", "application/json", `[{"listener":"` + id + `","speaker":"999","gain":0.5}]`, 404},
 		{"matrix gain too big", "PUT", "/api/rooms/r/matrix", "application/json", `[{"listener":"` + id + `","speaker":"` + parts[1].ID() + `","gain":4.5}]`, 400},
 		{"dial without dialer", "POST", "/api/rooms/r/dial", "application/json", `{"uri":"sip:x@127.0.0.1"}`, 503},
-		{"dial bad uri", "POST", "/api/rooms/r/dial", "application/json", `{"uri":"http://x"}`, 400},
 		{"no such route", "GET", "/api/nothing", "", "", 404},
 	}
 	for _, c := range cases {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"confd/bridge"
 	"confd/problem"
@@ -81,10 +80,6 @@ func (h *Handler) transferParticipant(w http.ResponseWriter, r *http.Request) {
 		URI string `json:"uri"`
 	}
 	if !readJSON(w, r, &req) {
-		return
-	}
-	if !strings.HasPrefix(req.URI, "sip:") && !strings.HasPrefix(req.URI, "sips:") {
-		problem.Write(w, http.StatusBadRequest, `"uri" must be a sip: or sips: URI`)
 		return
 	}
 	p, err := room.Participant(r.PathValue("id"))

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -91,6 +92,9 @@ type transferLeg struct {
 }
 
 func (l *transferLeg) Transfer(_ context.Context, target string) error {
+	if !strings.HasPrefix(target, "sip:") && !strings.HasPrefix(target, "sips:") {
+		return fmt.Errorf("%w: %q", bridge.ErrBadSetting, target) // as sipleg's parse refuses it
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.targets = append(l.targets, target)

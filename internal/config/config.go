@@ -396,10 +396,8 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, t := range c.Security.Trunks {
-		if _, err := netip.ParsePrefix(t); err != nil {
-			if _, err := netip.ParseAddr(t); err != nil {
-				bad("security.trunks: %q is neither an address nor a prefix", t)
-			}
+		if _, err := guard.ParsePrefix(t); err != nil {
+			bad("security.trunks: %v", err)
 		}
 	}
 	if err := c.Security.SIP.validate(); err != nil {
@@ -483,27 +481,15 @@ func (d *Duration) Set(s string) error {
 // UnmarshalText parses a duration from the config file.
 func (d *Duration) UnmarshalText(b []byte) error { return d.Set(string(b)) }
 
-// TrunkPrefixes returns the trunks as prefixes (an address is a prefix of its full length);
-// entries that do not parse are left out (Validate names them).
+// TrunkPrefixes returns the trunks as prefixes (guard.ParsePrefix: an address is a prefix of
+// its full length, an IPv4-mapped entry its IPv4 prefix); entries that do not parse are left
+// out (Validate names them).
 func (s Security) TrunkPrefixes() []netip.Prefix {
 	var out []netip.Prefix
 	for _, t := range s.Trunks {
-		if p, err := netip.ParsePrefix(t); err == nil {
-			out = append(out, p.Masked())
-		} else if a, err := netip.ParseAddr(t); err == nil {
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		if p, err := guard.ParsePrefix(t); err == nil {
+			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// IsTrunk reports whether remote ("host:port" or "host") is within one of prefixes.
-func IsTrunk(prefixes []netip.Prefix, remote string) bool {
-	addr, ok := guard.AddrOf(remote)
-	return ok && guard.InPrefixes(prefixes, addr)
-}
-
-// IsTrunkAddr reports whether addr is within one of prefixes.
-func IsTrunkAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
-	return guard.InPrefixes(prefixes, addr)
 }

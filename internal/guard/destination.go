@@ -22,7 +22,7 @@ func (d Destination) Contains(ap netip.AddrPort) bool {
 
 // ParseDestination parses one allow-list entry: "PREFIX" (every port of the addresses in it),
 // "PREFIX:PORT" or "PREFIX:LOW-HIGH", where PREFIX is an address or a CIDR prefix ("127.0.0.1",
-// "10.0.0.0/8"; an IPv6 address in brackets when it has a port: "[::1]:5004").
+// "10.0.0.0/8", read by ParsePrefix; an IPv6 address in brackets when it has a port: "[::1]:5004").
 func ParseDestination(s string) (Destination, error) {
 	bad := func(why string) (Destination, error) {
 		return Destination{}, fmt.Errorf("%q: %s (want PREFIX, PREFIX:PORT or PREFIX:LOW-HIGH, e.g. \"10.0.0.0/8:5000-6000\")", s, why)
@@ -52,31 +52,11 @@ func ParseDestination(s string) (Destination, error) {
 	if hasPorts && ports == "" {
 		return bad("no port after the colon")
 	}
-	var p netip.Prefix
-	if strings.Contains(addr, "/") {
-		var err error
-		if p, err = netip.ParsePrefix(addr); err != nil {
-			return bad("not an address prefix")
-		}
-	} else {
-		a, err := netip.ParseAddr(addr)
-		if err != nil {
-			return bad("not an address")
-		}
-		if a.Zone() != "" { // an interface of this host: the API refuses zoned hosts, so it never matched
-			return bad("an address with a zone")
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
+	p, err := ParsePrefix(addr)
+	if err != nil {
+		return bad(err.Error())
 	}
-	// An IPv4-mapped IPv6 entry would never match, since destinations are compared unmapped,
-	// so it means its IPv4 address or prefix (red team, issue 13).
-	switch a := p.Addr(); {
-	case a.Is4In6() && p.Bits() < 96:
-		return bad("an IPv4-mapped prefix shorter than /96")
-	case a.Is4In6():
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	d := Destination{Prefix: p.Masked(), Low: 1, High: 65535}
+	d := Destination{Prefix: p, Low: 1, High: 65535}
 	if ports != "" {
 		lo, hi, isRange := strings.Cut(ports, "-")
 		if !isRange {
