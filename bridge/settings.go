@@ -38,6 +38,17 @@ func (s RoomSettings) Validate() error {
 	return nil
 }
 
+// Settings returns room's settings as they are now, declared or not (zero for an ad-hoc room
+// or none), whatever the room or the bridge is doing: what a leg reads about a room it is
+// already in (the PIN rule of a WHIP/WHEP DELETE, whether the IVR asks for a name), where Admit,
+// which answers whether someone may come in, gives none while draining.
+func (b *Bridge) Settings(room string) RoomSettings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, _ := b.settingsLocked(room)
+	return s
+}
+
 // declareChecked declares the rooms New is given. A room whose name or settings break the rule
 // is logged and declared locked with none of its settings: refused to everyone (a PIN that
 // cannot be typed must not leave the room open), and nothing out of range reaches a room.

@@ -75,3 +75,22 @@ func TestNewLocksARoomWithBadSettings(t *testing.T) {
 		t.Errorf("good room declared as %+v", got)
 	}
 }
+
+// TestSettingsReadWhileDrainingOrLocked: Bridge.Settings reads a room's settings whatever the
+// bridge is doing, where Admit, which answers a newcomer, gives none while draining.
+func TestSettingsReadWhileDrainingOrLocked(t *testing.T) {
+	b := New(Config{Rooms: map[string]RoomSettings{"r": {PIN: "1234", ModeratorPIN: "9", AnnounceJoinLeave: true, Locked: true}}})
+	if s := b.Settings("r"); s.PIN != "1234" || s.ModeratorPIN != "9" || !s.AnnounceJoinLeave {
+		t.Errorf("Settings(r) = %+v", s)
+	}
+	b.Drain()
+	if s, err := b.Admit("r"); !errors.Is(err, ErrDraining) || s.PIN != "" {
+		t.Fatalf("Admit while draining = %+v, %v", s, err)
+	}
+	if s := b.Settings("r"); s.PIN != "1234" || s.ModeratorPIN != "9" || !s.AnnounceJoinLeave {
+		t.Errorf("Settings(r) while draining = %+v", s)
+	}
+	if s := b.Settings("adhoc"); s.PIN != "" || s.Locked {
+		t.Errorf("Settings(adhoc) = %+v, want none", s)
+	}
+}
