@@ -37,13 +37,15 @@ func fakePeer(t *testing.T, nudged *atomic.Int32, decls ...Declaration) *httptes
 	return s
 }
 
-// nodesWithPeers is node a of a cluster a, b, c whose b and c are the given servers.
-func nodesWithPeers(b, c *httptest.Server) *Nodes {
-	return NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(b.URL, "http://")},
-		{Name: "c", SIP: "127.0.0.13:5060", HTTP: strings.TrimPrefix(c.URL, "http://")},
-	}})
+// nodesWithPeers is node a of a cluster of a and one node per peer (b, c, …), whose HTTP side
+// is that test server.
+func nodesWithPeers(peers ...*httptest.Server) *Nodes {
+	nodes := []config.ClusterNode{{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"}}
+	for i, p := range peers {
+		nodes = append(nodes, config.ClusterNode{Name: string(rune('b' + i)), SIP: fmt.Sprintf("127.0.0.%d:5060", 12+i),
+			HTTP: strings.TrimPrefix(p.URL, "http://")})
+	}
+	return NewNodes(config.Cluster{Self: "a", Nodes: nodes})
 }
 
 // ownedBy returns a room named room0, room1, … that node owns among a, b and c.
@@ -154,10 +156,7 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer peer.Close()
-	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(peer.URL, "http://")},
-	}})
+	nodes := nodesWithPeers(peer)
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

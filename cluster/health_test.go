@@ -6,13 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"confd/internal/config"
 )
 
 // TestWatchCatchesUpWhenANodeComesBack: a node catches up at its start, not again while the
@@ -28,10 +25,7 @@ func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
 		}
 	}))
 	defer peer.Close()
-	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(peer.URL, "http://")},
-	}})
+	nodes := nodesWithPeers(peer)
 	var (
 		mu      sync.Mutex
 		catchUp int

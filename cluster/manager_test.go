@@ -12,6 +12,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/testkit"
 )
 
 // nullLeg is a participant's leg that sends nowhere and leaves when hung up.
@@ -68,12 +69,11 @@ func (d *fakeDialer) count() int {
 	return len(d.dials)
 }
 
+// eventually fails the test with what unless cond holds within 5 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
+	if !testkit.WaitFor(5*time.Second, cond) {
+		t.Fatal(what)
 	}
 }
 

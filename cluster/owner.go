@@ -84,7 +84,7 @@ func (n *Nodes) Up(name string) bool {
 // another port than it listens on, e.g. over TCP).
 func (n *Nodes) IsNode(src netip.Addr, name string) bool {
 	x, ok := n.Node(name)
-	return ok && name != n.self && x.SIP.Addr().Unmap() == src.Unmap()
+	return ok && name != n.self && x.SIP.Addr().Unmap().WithZone("") == src.Unmap().WithZone("")
 }
 
 // Owner returns the node that owns room: the one of highest rendezvous weight among the nodes

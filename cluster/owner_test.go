@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"confd/bridge"
@@ -94,11 +93,7 @@ func TestRouterForwardsToTheOwner(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 	}))
 	defer owner.Close()
-	host := strings.TrimPrefix(owner.URL, "http://")
-	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: host},
-	}})
+	nodes := nodesWithPeers(owner)
 	local, remote := ownedHereAndElsewhere(nodes, "a", "r")
 	b := bridge.New(bridge.Config{})
 	defer b.Close()

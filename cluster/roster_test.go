@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // TestRosterSearchNeedsTheAPIToken: a request about a participant this node does not hold makes
@@ -22,10 +21,7 @@ func TestRosterSearchNeedsTheAPIToken(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer other.Close()
-	nodes := NewNodes(config.Cluster{Self: "a", Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(other.URL, "http://")},
-	}})
+	nodes := nodesWithPeers(other)
 	local, _ := ownedHereAndElsewhere(nodes, "a", "r")
 	b := bridge.New(bridge.Config{})
 	defer b.Close()

@@ -53,14 +53,7 @@ func assertHears(t *testing.T, who string, pcm []int16, rate int, want []float64
 // startPhone runs a baresip PCMU phone with the 1000 Hz tone and dials it into room.
 func startPhone(t *testing.T, d *daemon, room string) *baresip.Phone {
 	t.Helper()
-	phone := baresip.Start(t, baresip.Config{User: "phone", DisplayName: "Phone", Codec: baresip.PCMU, ToneHz: tonePhone})
-	if err := phone.Dial(d.SIPURI(room)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := phone.WaitEstablished(callTimeout); err != nil {
-		t.Fatalf("%s: %v", phone, err)
-	}
-	return phone
+	return baresip.Call(t, baresip.Config{User: "phone", DisplayName: "Phone", Codec: baresip.PCMU, ToneHz: tonePhone}, d.SIPURI(room))
 }
 
 // settleWith lets the room settle (settle) and waits until the phone has recorded as much

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/testkit"
 	"confd/testkit/chromium"
 )
 
@@ -106,19 +107,32 @@ func TestModeratorPage(t *testing.T) {
 	br.Leave()
 }
 
-// roomState is GET /api/rooms/ROOM with the bearer token.
-func roomState(t *testing.T, d *daemon, token, room string) bridge.RoomState {
-	t.Helper()
+// getRoom is GET /api/rooms/ROOM with the bearer token: the room's state, or an error when the
+// request fails or the answer is not a 200 with a room in it.
+func getRoom(d *daemon, token, room string) (bridge.RoomState, error) {
+	var st bridge.RoomState
 	req, _ := http.NewRequest("GET", d.URL("/api/rooms/"+room), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return st, err
 	}
 	defer resp.Body.Close()
-	var st bridge.RoomState
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET /api/rooms/%s = %s: %v", room, resp.Status, err)
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /api/rooms/%s = %s", room, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("GET /api/rooms/%s: %w", room, err)
+	}
+	return st, nil
+}
+
+// roomState is getRoom that fails the test on an error.
+func roomState(t *testing.T, d *daemon, token, room string) bridge.RoomState {
+	t.Helper()
+	st, err := getRoom(d, token, room)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return st
 }
@@ -128,25 +142,24 @@ func roomState(t *testing.T, d *daemon, token, room string) bridge.RoomState {
 // room on receiving that ACK: a moment later.
 func awaitParticipant(t *testing.T, d *daemon, token, room, name string) string {
 	t.Helper()
-	deadline := time.Now().Add(callTimeout)
-	for {
-		req, _ := http.NewRequest("GET", d.URL("/api/rooms/"+room), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			var st bridge.RoomState
-			ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&st) == nil
-			resp.Body.Close()
-			for _, p := range st.Participants {
-				if ok && p.Name == name {
-					return p.ID
-				}
+	id := ""
+	joined := testkit.WaitFor(callTimeout, func() bool {
+		st, err := getRoom(d, token, room)
+		if err != nil {
+			return false // the room may not exist yet
+		}
+		for _, p := range st.Participants {
+			if p.Name == name {
+				id = p.ID
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never joined room %s", name, room)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	})
+	if !joined {
+		t.Fatalf("%s never joined room %s", name, room)
 	}
+	return id
 }
 
 // roomEvents is a room's server-sent events as the control API streams them, in order.

@@ -156,13 +156,7 @@ func TestSIPOpusPhoneHearsAPannedSpeakerOnTheLeft(t *testing.T) {
 	room := "e2e-stereo-sip"
 	speaker := startPhone(t, d, room)
 	patchPan(t, d, room, awaitParticipant(t, d, d.Token, room, "Phone"), -1)
-	listener := baresip.Start(t, baresip.Config{User: "listener", DisplayName: "Listener", Codec: baresip.Opus, ToneHz: toneBob})
-	if err := listener.Dial(d.SIPURI(room)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := listener.WaitEstablished(callTimeout); err != nil {
-		t.Fatalf("%s: %v", listener, err)
-	}
+	listener := baresip.Call(t, baresip.Config{User: "listener", DisplayName: "Listener", Codec: baresip.Opus, ToneHz: toneBob}, d.SIPURI(room))
 	// Audio to judge, by what the phones recorded, not by time: baresip begins its recording a
 	// moment after the call, later on a loaded machine (the speaker once had 0.7 s of its call
 	// recorded after a fixed 1.5 s).

@@ -42,6 +42,20 @@ type rawPhone struct {
 
 var mediaPort = regexp.MustCompile(`m=audio (\d+) `)
 
+// answerMedia is the media address confd's SDP answer res names (confd listens on loopback in
+// these tests), and whether it names one.
+func answerMedia(res *sip.Response) (netip.AddrPort, bool) {
+	m := mediaPort.FindSubmatch(res.Body())
+	if m == nil {
+		return netip.AddrPort{}, false
+	}
+	n, err := strconv.ParseUint(string(m[1]), 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n)), true
+}
+
 // dialRawPhone calls room from a new rawPhone sending a toneHz tone, and starts its media.
 func dialRawPhone(t *testing.T, ts *testServer, room string, toneHz float64) *rawPhone {
 	t.Helper()
@@ -146,6 +160,16 @@ func level(pcm []int16, toneHz float64) float64 {
 	return audiotest.ToneLevel(pcm, codec.SampleRate, toneHz)
 }
 
+// typeDigits types digits (a meeting number, a PIN) by SIP INFO, each answered 200.
+func (p *rawPhone) typeDigits(t *testing.T, digits string) {
+	t.Helper()
+	for _, digit := range []byte(digits) {
+		if code := p.d.info(digit); code != 200 {
+			t.Fatalf("INFO answered %d", code)
+		}
+	}
+}
+
 // reinvite sends a re-INVITE offering PCMU with an SDP direction attribute ("" for none).
 func (p *rawPhone) reinvite(direction string) *sip.Response {
 	p.ver++
@@ -226,11 +250,9 @@ func oneCall(t *testing.T, ts *testServer, c *rawClient, media *net.UDPConn, por
 		return
 	}
 	d.ack("")
-	if m := mediaPort.FindSubmatch(res.Body()); m != nil {
-		n, _ := strconv.Atoi(string(m[1]))
-		dest := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: n}
+	if dest, ok := answerMedia(res); ok {
 		for i := range 5 {
-			media.WriteToUDP(rtpPacket(uint16(i)), dest)
+			media.WriteToUDP(rtpPacket(uint16(i)), net.UDPAddrFromAddrPort(dest))
 		}
 	}
 	d.bye()
@@ -263,7 +285,7 @@ func TestHeldPhoneIsNotHeard(t *testing.T) {
 	held := dialRawPhone(t, ts, "hold", 700)
 	other := dialRawPhone(t, ts, "hold", 1000)
 	third := dialRawPhone(t, ts, "hold", 1300)
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "hold") == 3 })
+	waitParticipants(t, ts, "hold", 3)
 
 	before := other.listenUntil(700, nil)
 	mustContain(t, held.reinvite("sendonly").Body(), "a=recvonly")
@@ -296,7 +318,7 @@ func TestStrangerToAMediaPortIsNeverHeard(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	caller := dialRawPhone(t, ts, "strict", 700)
 	listener := dialRawPhone(t, ts, "strict", 1000)
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "strict") == 2 })
+	waitParticipants(t, ts, "strict", 2)
 	// What the detector reads at 1300 Hz without a stranger: G.711 quantisation noise of the
 	// caller's tone.
 	floor := -200.0
@@ -399,17 +421,11 @@ func TestReInvite2xxIsRetransmittedUntilACK(t *testing.T) {
 			t.Fatal("the 200 came again after the ACK")
 		}
 	}
-	cseq = reinvite(3)
-	deadline := time.Now().Add(64*testT1 + 3*time.Second)
-	for time.Now().Before(deadline) {
-		m := c.readMessage(time.Until(deadline))
-		if req, ok := m.(*sip.Request); ok && req.Method == sip.BYE {
-			c.send([]byte(sip.NewResponseFromRequest(req, 200, "OK", nil).String()))
-			waitIdle(t, ts)
-			return
-		}
+	reinvite(3)
+	if c.awaitRequest(sip.BYE, 64*testT1+3*time.Second) == nil {
+		t.Fatal("no BYE after a 200 that was never acknowledged")
 	}
-	t.Fatal("no BYE after a 200 that was never acknowledged")
+	waitIdle(t, ts)
 }
 
 // TestCancel: a CANCEL that matches no INVITE gets 481 (RFC 3261 section 9.2); a CANCEL sent

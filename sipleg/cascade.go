@@ -47,7 +47,7 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 		return "", true
 	}
 	node = h.Value()
-	if node == "" || s.cfg.Cascade == nil || !s.cfg.Cascade(guard.SourceOf(req.Source()), node) {
+	if node == "" || s.cfg.Cascade == nil || !s.cfg.Cascade(guard.SourceAddr(req.Source()), node) {
 		return "", false
 	}
 	return node, true

@@ -6,16 +6,36 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/testkit"
 )
+
+// nodeB is the address of the other confd node, named "b", that the cascade tests' servers trust.
+var nodeB = netip.MustParseAddr("127.0.0.7")
+
+// fromNodeB is a Config.Cascade that takes a cascade from node b at nodeB and from no other.
+func fromNodeB(src netip.Addr, name string) bool { return src == nodeB && name == "b" }
+
+// cascadeInvite sends node b's cascade INVITE (a PCMU offer with the X-Confd-Cascade header)
+// into room from nodeB, from a raw client of its own, and fails the test unless confd answers
+// 200. The ACK is left to the caller.
+func cascadeInvite(t *testing.T, ts *testServer, room string) (*rawClient, *dialog) {
+	t.Helper()
+	_, port := callerMedia(t)
+	c := newRawClientAt(t, ts, nodeB.String())
+	d := c.newDialog()
+	d.hdrs = CascadeHeader + ": b\r\n"
+	if res := d.request("INVITE", room, sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Fatalf("node b's cascade INVITE into %s: %d %s, want 200", room, res.StatusCode, res.Reason)
+	}
+	return c, d
+}
 
 // TestCascadeHeaderFromAnUnknownSourceIsRefused: the X-Confd-Cascade header skips a room's
 // PIN (the first node asked for it), so a caller forging it to get into a PIN room is refused
 // 403 without joining; a configured node at its own address joins at once, as a cascade
 // participant, and a configured node's address naming another node is refused too.
 func TestCascadeHeaderFromAnUnknownSourceIsRefused(t *testing.T) {
-	node := netip.MustParseAddr("127.0.0.7")
-	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }},
-		map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
+	ts := startServer(t, Config{Cascade: fromNodeB}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	_, port := callerMedia(t)
 	for _, tc := range []struct {
 		from, node string
@@ -30,16 +50,9 @@ func TestCascadeHeaderFromAnUnknownSourceIsRefused(t *testing.T) {
 		t.Fatalf("%d participants after forged cascades", n)
 	}
 
-	d := newRawClientAt(t, ts, "127.0.0.7").newDialog()
-	d.hdrs = CascadeHeader + ": b\r\n"
-	if res := d.request("INVITE", "secret", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE from node b: %d %s", res.StatusCode, res.Reason)
-	}
+	_, d := cascadeInvite(t, ts, "secret")
 	d.ack("")
-	deadline := time.Now().Add(5 * time.Second)
-	for len(ts.bridge.Participants()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(5*time.Second, func() bool { return len(ts.bridge.Participants()) > 0 })
 	ps := ts.bridge.Participants()
 	if len(ps) != 1 {
 		t.Fatalf("node b's cascade: %d participants, want 1 (no PIN asked)", len(ps))
@@ -68,34 +81,18 @@ func TestDrainAnswersOptions503(t *testing.T) {
 // cascade from another node, whose callers were admitted there; a person beyond the limit is
 // refused 486.
 func TestCascadeJoinsAFullRoom(t *testing.T) {
-	node := netip.MustParseAddr("127.0.0.7")
-	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }},
-		map[string]bridge.RoomSettings{"small": {Limit: 1}})
+	ts := startServer(t, Config{Cascade: fromNodeB}, map[string]bridge.RoomSettings{"small": {Limit: 1}})
 	_, port := callerMedia(t)
 	person := newRawClientAt(t, ts, "127.0.0.1").newDialog()
 	if res := person.request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Fatalf("the first person: %d %s", res.StatusCode, res.Reason)
 	}
 	person.ack("")
-	waitParticipants := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for len(ts.bridge.Participants()) != n && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if got := len(ts.bridge.Participants()); got != n {
-			t.Fatalf("%d participants, want %d", got, n)
-		}
-	}
-	waitParticipants(1)
+	waitParticipants(t, ts, "small", 1)
 	if res := newRawClientAt(t, ts, "127.0.0.1").newDialog().request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 486 {
 		t.Errorf("a second person: %d %s, want 486", res.StatusCode, res.Reason)
 	}
-	d := newRawClientAt(t, ts, "127.0.0.7").newDialog()
-	d.hdrs = CascadeHeader + ": b\r\n"
-	if res := d.request("INVITE", "small", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("node b's cascade into the full room: %d %s, want 200", res.StatusCode, res.Reason)
-	}
+	_, d := cascadeInvite(t, ts, "small")
 	d.ack("")
-	waitParticipants(2)
+	waitParticipants(t, ts, "small", 2)
 }

@@ -1,7 +1,6 @@
 package sipleg
 
 import (
-	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,15 +16,8 @@ import (
 // a moment later) is applied when it joins, not dropped: the room's roster shows the people
 // behind the leg.
 func TestCensusBeforeTheJoinIsKept(t *testing.T) {
-	node := netip.MustParseAddr("127.0.0.7")
-	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }}, nil)
-	_, port := callerMedia(t)
-	c := newRawClientAt(t, ts, "127.0.0.7")
-	d := c.newDialog()
-	d.hdrs = CascadeHeader + ": b\r\n"
-	if res := d.request("INVITE", "room", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE from node b: %d %s", res.StatusCode, res.Reason)
-	}
+	ts := startServer(t, Config{Cascade: fromNodeB}, nil)
+	c, d := cascadeInvite(t, ts, "room")
 	invited := d.last
 	d.cseq = 2 // the INFO goes ahead of the INVITE's ACK (CSeq 1)
 	// Media types are case-insensitive and may carry parameters (RFC 2045 section 5.1).
@@ -50,18 +42,11 @@ func TestCensusBeforeTheJoinIsKept(t *testing.T) {
 // (down, or cut off); when the call ends, the goroutine sending it ends with it, not when the
 // INFO's transaction would have timed out (64*T1, 32 s).
 func TestCensusSenderEndsWithTheCall(t *testing.T) {
-	node := netip.MustParseAddr("127.0.0.7")
-	ts := startServer(t, Config{Cascade: func(src netip.Addr, name string) bool { return src == node && name == "b" }}, nil)
-	_, port := callerMedia(t)
+	ts := startServer(t, Config{Cascade: fromNodeB}, nil)
 	_, phonePort := callerMedia(t)
-	c, phone := newRawClientAt(t, ts, "127.0.0.7"), newRawClient(t, "udp", ts)
-	d := c.newDialog()
-	d.hdrs = CascadeHeader + ": b\r\n"
-	if res := d.request("INVITE", "room", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
-		t.Fatalf("INVITE from node b: %d %s", res.StatusCode, res.Reason)
-	}
+	c, d := cascadeInvite(t, ts, "room")
 	d.ack("")
-	p := phone.newDialog()
+	p := newRawClient(t, "udp", ts).newDialog()
 	if res := p.request("INVITE", "room", sdpOffer(phonePort, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Fatalf("INVITE from a phone: %d %s", res.StatusCode, res.Reason)
 	}

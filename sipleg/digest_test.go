@@ -9,7 +9,6 @@ import (
 
 	"confd/sipdigest"
 	"confd/sipua"
-	"confd/testkit"
 	"confd/testkit/baresip"
 )
 
@@ -68,7 +67,7 @@ func TestCapturedDigestOpensNoOtherCall(t *testing.T) {
 		d.hdrs = ""
 		d.ack("")
 		d.bye()
-		testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 0 })
+		waitParticipants(t, ts, "secret", 0)
 	}
 	captured := authorization(t, chals[1], uri("secret"), 3)
 	d := c.newDialog()
@@ -118,7 +117,7 @@ func TestBaresipAnswersTheDigestChallenge(t *testing.T) {
 			if _, err := p.WaitEstablished(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "secret") == 1 })
+			waitParticipants(t, ts, "secret", 1)
 			if err := p.Hangup(); err != nil {
 				t.Fatal(err)
 			}

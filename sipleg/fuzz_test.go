@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // FuzzInvite sends an arbitrary SDP body in an otherwise valid INVITE to a running server:
@@ -41,11 +43,7 @@ func FuzzInvite(f *testing.F) {
 			t.Fatal("488 without a Warning")
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for ts.Calls() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := ts.Calls(); n != 0 {
-		f.Errorf("%d calls left after the fuzz inputs", n)
+	if !testkit.WaitFor(5*time.Second, func() bool { return ts.Calls() == 0 }) {
+		f.Errorf("%d calls left after the fuzz inputs", ts.Calls())
 	}
 }

@@ -3,8 +3,6 @@ package sipleg
 import (
 	"math/rand/v2"
 	"net"
-	"net/netip"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,7 +17,7 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
 	listener := dialRawPhone(t, ts, "race", 1000)
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "race") == 1 })
+	waitParticipants(t, ts, "race", 1)
 
 	media, port := callerMedia(t)
 	p := inviteRawPhone(t, ts, "race", port, media, 700)
@@ -72,12 +70,11 @@ func inviteRawPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, 
 	if res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d %s", res.StatusCode, res.Reason)
 	}
-	m := mediaPort.FindSubmatch(res.Body())
-	if m == nil {
+	confd, ok := answerMedia(res)
+	if !ok {
 		t.Fatalf("no audio port in the answer:\n%s", res.Body())
 	}
-	n, _ := strconv.Atoi(string(m[1]))
-	p.confd = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
+	p.confd = confd
 	return p
 }
 

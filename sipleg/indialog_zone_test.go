@@ -1,15 +1,12 @@
 package sipleg
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
-	"confd/bridge"
 )
 
 // TestInDialogRequestsLeaveALinkLocalListener: on a listener bound to an IPv6 link-local
@@ -41,23 +38,7 @@ func TestInDialogRequestsLeaveALinkLocalListener(t *testing.T) {
 		t.Skipf("cannot listen on %v: %v", ll, err)
 	}
 	defer peer.Close()
-	b := bridge.New(bridge.Config{}, bridge.WithLogger(quietLogger()))
-	defer b.Close()
-	s, err := NewServer(b, Config{Ports: testAllocator(t)}, WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(context.Background(), udp, nil) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
-	}()
-	for !s.Addr().IsValid() {
-		time.Sleep(time.Millisecond)
-	}
+	s := serveOn(t, Config{}, nil, udp, nil)
 	to := netip.MustParseAddrPort(peer.LocalAddr().String())
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: "[" + to.Addr().WithZone("").String() + "]", Port: int(to.Port())})
 	req.SetTransport("UDP")

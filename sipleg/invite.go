@@ -63,7 +63,7 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 		respond(tx, req, 403, "Forbidden (cascade from an unknown node)")
 		return admission{}, false
 	}
-	adm := admission{src: guard.SourceOf(req.Source()), cascade: cascade, room: req.Recipient.User}
+	adm := admission{src: guard.SourceAddr(req.Source()), cascade: cascade, room: req.Recipient.User}
 	if !s.admitCall(req, tx, adm.src) {
 		return admission{}, false
 	}

@@ -101,14 +101,12 @@ func (d *dialog) bye() {
 	d.cseq++
 }
 
-// media opens the caller's RTP socket.
+// callerMedia opens a caller's RTP socket on 127.0.0.1 (closed with the test) and returns it
+// with its port, the one the caller's SDP names.
 func callerMedia(t *testing.T) (*net.UDPConn, int) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { u.Close() })
-	return u, u.LocalAddr().(*net.UDPAddr).Port
+	t.Helper()
+	u, addr := loopbackUDP(t)
+	return u, int(addr.Port())
 }
 
 func mustContain(t *testing.T, body []byte, want ...string) {
@@ -169,7 +167,7 @@ func TestLateOfferHoldAndCodecChange(t *testing.T) {
 	}
 	mustContain(t, res.Body(), "opus/48000/2", "PCMU/8000", "PCMA/8000", "telephone-event")
 	d.ack(sdpOffer(port, 1, "m=audio PORT RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"))
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "late") == 1 })
+	waitParticipants(t, ts, "late", 1)
 
 	c1 := ts.onlyCall(t)
 	if c1.result().Codec.String() != "PCMU" {
@@ -215,12 +213,22 @@ func TestLateOfferHoldAndCodecChange(t *testing.T) {
 	waitIdle(t, ts)
 }
 
+// participants is the number of participants in room (0 for a room that does not exist).
 func participants(ts *testServer, room string) int {
 	st, err := ts.bridge.RoomState(room)
 	if err != nil {
 		return 0
 	}
 	return len(st.Participants)
+}
+
+// waitParticipants waits until room has n participants (a call is in the room once its ACK
+// has been handled, a moment after it was sent), failing the test after 5 s.
+func waitParticipants(t testing.TB, ts *testServer, room string, n int) {
+	t.Helper()
+	if !testkit.WaitFor(5*time.Second, func() bool { return participants(ts, room) == n }) {
+		t.Fatalf("room %s has %d participants after 5 s, want %d", room, participants(ts, room), n)
+	}
 }
 
 func (ts *testServer) onlyCall(t testing.TB) *call {

@@ -49,18 +49,8 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 	if participants(ts, "1000") != 0 || participants(ts, "4242") != 0 {
 		t.Fatal("joined before the IVR")
 	}
-	for _, digit := range []byte("4242#987#") {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for participants(ts, "4242") != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the meeting number and PIN did not join the room")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.typeDigits(t, "4242#987#")
+	waitUntil(t, 20*time.Second, "the meeting number and PIN did not join the room", func() bool { return participants(ts, "4242") == 1 })
 	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
 		t.Fatal("joined another room too")
 	}
@@ -76,11 +66,7 @@ func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	start := time.Now()
 	p := dialRawPhone(t, ts, "secret", 700)
-	for _, digit := range []byte("1#2#3#") {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
+	p.typeDigits(t, "1#2#3#")
 	var spoken time.Duration
 	for _, name := range []string{prompts.EnterPIN, prompts.InvalidPIN, prompts.InvalidPIN, prompts.Goodbye} {
 		pcm, err := prompts.Get(name)
@@ -89,17 +75,10 @@ func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
 		}
 		spoken += time.Duration(len(pcm)) * time.Second / prompts.Rate
 	}
-	var bye *sip.Request
-	for deadline := time.Now().Add(spoken + 10*time.Second); bye == nil && time.Now().Before(deadline); {
-		if req, ok := p.d.c.readMessage(time.Until(deadline)).(*sip.Request); ok && req.Method == sip.BYE {
-			bye = req
-		}
-	}
-	if bye == nil {
+	if p.d.c.awaitRequest(sip.BYE, spoken+10*time.Second) == nil {
 		t.Fatal("no BYE after three wrong PINs")
 	}
 	took := time.Since(start)
-	p.d.c.send([]byte(sip.NewResponseFromRequest(bye, 200, "OK", nil).String()))
 	p.mu.Lock()
 	heard := append([]int16(nil), p.heard...)
 	p.mu.Unlock()

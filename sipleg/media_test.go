@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // testAllocator returns an allocator over a small range that tests pick free for themselves.
@@ -111,7 +113,7 @@ func openCallerMedia(t *testing.T) (m *MediaSocket, r *received, caller, strange
 }
 
 // loopbackUDP is a UDP socket on 127.0.0.1 closed with the test.
-func loopbackUDP(t *testing.T) (*net.UDPConn, netip.AddrPort) {
+func loopbackUDP(t testing.TB) (*net.UDPConn, netip.AddrPort) {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -125,18 +127,14 @@ func loopbackUDP(t *testing.T) (*net.UDPConn, netip.AddrPort) {
 // read), or fails.
 func awaitStats(t *testing.T, m *MediaSocket, cond func(MediaStats) bool) MediaStats {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond(m.Stats()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("media counters stuck at %+v", m.Stats())
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !testkit.WaitFor(5*time.Second, func() bool { return cond(m.Stats()) }) {
+		t.Fatalf("media counters stuck at %+v", m.Stats())
 	}
 	return m.Stats()
 }
 
 // openMedia opens a media socket closed with the test, and what it hands on.
-func openMedia(t *testing.T) (*MediaSocket, *received) {
+func openMedia(t testing.TB) (*MediaSocket, *received) {
 	t.Helper()
 	m, err := testAllocator(t).Open()
 	if err != nil {
@@ -353,13 +351,8 @@ func TestMediaSocketPublicSDPLatchesOnlyItsOwnHost(t *testing.T) {
 }
 
 func TestMediaSocketRTCPMuxAndRTCPPort(t *testing.T) {
-	a := testAllocator(t)
-	m, _ := a.Open()
-	defer m.Close()
-	r := &received{got: make(chan struct{}, 100)}
-	caller, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer caller.Close()
-	ap := caller.LocalAddr().(*net.UDPAddr).AddrPort()
+	m, r := openMedia(t)
+	caller, ap := loopbackUDP(t)
 	m.SetRemote(ap, ap, true)
 	m.Start(r.onRTP, r.onRTCP)
 	rr := []byte{0x80, 201, 0, 1, 0, 0, 0, 1} // an empty receiver report
@@ -376,27 +369,14 @@ func TestMediaSocketRTCPMuxAndRTCPPort(t *testing.T) {
 	if _, from, err := caller.ReadFromUDP(buf); err != nil || from.Port != m.Port() {
 		t.Fatalf("muxed RTCP came from %v (%v), want the RTP port %d", from, err, m.Port())
 	}
-	time.Sleep(20 * time.Millisecond)
-	if st := m.Stats(); st.RTCPIn != 2 || st.Malformed != 1 {
-		t.Fatalf("stats %+v", st)
-	}
+	awaitStats(t, m, func(st MediaStats) bool { return st.RTCPIn == 2 && st.Malformed == 1 })
 }
 
 // sendingSocket returns a socket that sends to a local sink at ap, and an RTP packet the sink
 // has sent it: the remote has shown it is there, so sends go out for real.
 func sendingSocket(tb testing.TB) (*MediaSocket, []byte, netip.AddrPort) {
-	a := testAllocator(tb)
-	m, err := a.Open()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { m.Close() })
-	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { sink.Close() })
-	ap := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+	m, _ := openMedia(tb)
+	_, ap := loopbackUDP(tb)
 	m.SetRemote(ap, ap, false)
 	m.SetSending(true)
 	pkt := rtpPacket(1)

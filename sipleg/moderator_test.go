@@ -36,11 +36,7 @@ func TestModeratorPINMakesAModerator(t *testing.T) {
 		if joined, _ := moderatorIn(ts, c.room); joined {
 			t.Fatalf("%s: joined before the PIN", c.room)
 		}
-		for _, digit := range []byte(c.typed) {
-			if code := p.d.info(digit); code != 200 {
-				t.Fatalf("INFO answered %d", code)
-			}
-		}
+		p.typeDigits(t, c.typed)
 		// The IVR says "joining" before it joins.
 		testkit.Eventually(t, 20*time.Second, func() bool { joined, _ := moderatorIn(ts, c.room); return joined })
 		if _, mod := moderatorIn(ts, c.room); mod != c.moderator {

@@ -19,7 +19,7 @@ func TestReInviteRacingMoves(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	p := dialRawPhone(t, ts, "main", 700)
 	defer p.close()
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "main") == 1 })
+	waitParticipants(t, ts, "main", 1)
 	r, _ := ts.bridge.Room("main")
 	id := r.Participants()[0].ID()
 

@@ -7,26 +7,15 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/prompts"
+	"confd/testkit"
 	"confd/testkit/audiotest"
 )
-
-// typePIN types digits by SIP INFO, each answered 200.
-func (p *rawPhone) typePIN(t *testing.T, digits string) {
-	t.Helper()
-	for _, digit := range []byte(digits) {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
-}
 
 // waitUntil polls cond until it holds, failing after within.
 func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(within); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
+	if !testkit.WaitFor(within, cond) {
+		t.Fatal(what)
 	}
 }
 
@@ -54,10 +43,10 @@ func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second},
 		map[string]bridge.RoomSettings{"named": {PIN: "55", AnnounceJoinLeave: true}})
 	ada := dialRawPhone(t, ts, "named", 440)
-	ada.typePIN(t, "55#")
+	ada.typeDigits(t, "55#")
 	waitUntil(t, 30*time.Second, "Ada did not join", func() bool { return participants(ts, "named") == 1 })
 	bob := dialRawPhone(t, ts, "named", 700)
-	bob.typePIN(t, "55#")
+	bob.typeDigits(t, "55#")
 	waitUntil(t, 30*time.Second, "Bob did not join", func() bool { return participants(ts, "named") == 2 })
 
 	ts.mu.Lock()

@@ -137,7 +137,7 @@ func TestPhonesHearEachOther(t *testing.T) {
 				phones = append(phones, startPhone(t, fmt.Sprintf("p%d", i), c, tones[i]))
 			}
 			dialAll(t, ts.roomURI("codecs"), phones...)
-			testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "codecs") == len(phones) })
+			waitParticipants(t, ts, "codecs", len(phones))
 			st, err := ts.bridge.RoomState("codecs")
 			if err != nil {
 				t.Fatal(err)
@@ -272,12 +272,8 @@ func TestDialInByRFC4733JoinsTheRightRoom(t *testing.T) {
 	if err := guest.SendDTMF("987#"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(25 * time.Second)
-	for participants(ts, "4242") != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d in the room after the meeting number and PIN, want 2", participants(ts, "4242"))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testkit.WaitFor(25*time.Second, func() bool { return participants(ts, "4242") == 2 }) {
+		t.Fatalf("%d in the room after the meeting number and PIN, want 2", participants(ts, "4242"))
 	}
 	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
 		t.Fatal("joined another room too")

@@ -161,7 +161,7 @@ func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "held") == 1 })
+	waitParticipants(t, ts, "held", 1)
 	if bye := c.awaitRequest(sip.BYE, 10*time.Second); bye == nil {
 		t.Fatal("the silent held call got no BYE")
 	}
@@ -199,7 +199,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 		t.Fatalf("the 200 has Require %v, want timer", req)
 	}
 	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "timed") == 1 })
+	waitParticipants(t, ts, "timed", 1)
 	res = d.request("UPDATE", "timed", "")
 	if res.StatusCode != 200 || res.GetHeader("Session-Expires") == nil {
 		t.Fatalf("the refresh answered %d (Session-Expires %v)", res.StatusCode, res.GetHeader("Session-Expires"))
@@ -263,7 +263,7 @@ func TestInDialogRequestsNeedBothTags(t *testing.T) {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
 	d.ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "tags") == 1 })
+	waitParticipants(t, ts, "tags", 1)
 	call := ts.onlyCall(t)
 	before := call.result().Remote
 	realTo, _ := res.To().Params.Get("tag")
@@ -448,8 +448,11 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 			t.Fatalf("INVITE from %s answered %d", ip, res.StatusCode)
 		}
 		d.ack("")
-		m := mediaPort.FindSubmatch(res.Body())
-		return d, media, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: atoi(string(m[1]))}
+		dest, ok := answerMedia(res)
+		if !ok {
+			t.Fatalf("no audio port in the answer:\n%s", res.Body())
+		}
+		return d, media, net.UDPAddrFromAddrPort(dest)
 	}
 	// call dials vault from ip, types digits as soon as the call is up, and returns how many
 	// RTP packets it heard before confd's BYE (0 and false if there was none within timeout).
@@ -509,26 +512,12 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 	var seq uint16
 	var stamp uint32
 	rfc4733Digits(t, media, dest, "2468#", &seq, &stamp)
-	deadline := time.Now().Add(30 * time.Second)
-	for participants(ts, "vault") != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("another source could not join with the right PIN")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 30*time.Second, "another source could not join with the right PIN", func() bool { return participants(ts, "vault") == 1 })
 	d.bye()
 	waitIdle(t, ts)
 }
 
 var floodCallID = regexp.MustCompile(`Call-ID: (flood\d+)@`)
-
-func atoi(s string) int {
-	n := 0
-	for _, r := range s {
-		n = n*10 + int(r-'0')
-	}
-	return n
-}
 
 // TestInviteFloodFromOneSource (issue 8 item 16): one source (127.0.0.2) sends a bounded flood
 // of INVITEs that it never ACKs while another (127.0.0.3) places real calls. The other
@@ -642,7 +631,11 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 			d.last = res
 			d.toTag, _ = res.To().Params.Get("tag")
 			d.ack("")
-			media.WriteToUDP(rtpPacket(1), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: atoi(string(mediaPort.FindSubmatch(res.Body())[1]))})
+			dest, ok := answerMedia(res)
+			if !ok {
+				t.Fatalf("call %d: no audio port in the answer:\n%s", i, res.Body())
+			}
+			media.WriteToUDP(rtpPacket(1), net.UDPAddrFromAddrPort(dest))
 			caller.send(caller.inDialog("BYE", res, 2))
 			for {
 				r := caller.read(3 * time.Second)
@@ -739,7 +732,7 @@ func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 		t.Errorf("%d port pairs held by 3 calls", n)
 	}
 	dialogs[0].ack("")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "pending") == 1 })
+	waitParticipants(t, ts, "pending", 1)
 	if res := c.newDialog().request("INVITE", "pending", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Errorf("after an ACK the source's next INVITE answered %d, want 200", res.StatusCode)
 	}

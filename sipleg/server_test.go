@@ -54,7 +54,16 @@ func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
 	return nil, nil
 }
 
+// startServer runs a Server with a real bridge of rooms on a loopback UDP and TCP port until
+// the test ends.
 func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings) *testServer {
+	t.Helper()
+	udp, tcp := listenUDPAndTCP(t)
+	return serveOn(t, cfg, rooms, udp, tcp)
+}
+
+// serveOn is startServer on listeners of the test's own (tcp may be nil).
+func serveOn(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings, udp net.PacketConn, tcp net.Listener) *testServer {
 	t.Helper()
 	b := bridge.New(bridge.Config{Rooms: rooms}, bridge.WithLogger(quietLogger()))
 	if cfg.Ports == nil {
@@ -69,7 +78,6 @@ func startServer(t testing.TB, cfg Config, rooms map[string]bridge.RoomSettings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, tcp := listenUDPAndTCP(t)
 	ts := &testServer{Server: s, bridge: b, ports: cfg.Ports, udp: udp, tcp: tcp, done: make(chan error, 1)}
 	go func() { ts.done <- s.Serve(context.Background(), udp, tcp) }()
 	for !s.Addr().IsValid() {
@@ -101,12 +109,7 @@ func newRawClient(t testing.TB, network string, ts *testServer) *rawClient {
 	addr := ts.Addr()
 	c.srv = net.UDPAddrFromAddrPort(addr)
 	if network == "udp" {
-		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.udp = u
-		t.Cleanup(func() { u.Close() })
+		c.udp, _ = loopbackUDP(t)
 	} else {
 		conn, err := net.Dial("tcp4", addr.String())
 		if err != nil {

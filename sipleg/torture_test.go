@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // tortureCase is one RFC 4475 message and what a conference UAS must answer.
@@ -131,11 +133,7 @@ func TestTortureMessages(t *testing.T) {
 // waitIdle waits until the server has no call and every media port is free again.
 func waitIdle(t testing.TB, ts *testServer) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for (ts.ports.InUse() != 0 || ts.Calls() != 0) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := ts.ports.InUse(); n != 0 || ts.Calls() != 0 {
-		t.Fatalf("%d media port pairs still in use, %d calls", n, ts.Calls())
+	if !testkit.WaitFor(5*time.Second, func() bool { return ts.ports.InUse() == 0 && ts.Calls() == 0 }) {
+		t.Fatalf("%d media port pairs still in use, %d calls", ts.ports.InUse(), ts.Calls())
 	}
 }

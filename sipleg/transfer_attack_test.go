@@ -30,7 +30,7 @@ func answeredCall(t *testing.T, ts *testServer, room string) (*rawClient, *dialo
 // the room's events (closed when the test ends).
 func onlyParticipant(t *testing.T, ts *testServer, room string) (*bridge.Participant, *bridge.Subscription) {
 	t.Helper()
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, room) == 1 })
+	waitParticipants(t, ts, room, 1)
 	r, _ := ts.bridge.Room(room)
 	sub := ts.bridge.Bus().Subscribe(room, 64, "")
 	t.Cleanup(sub.Close)
@@ -48,11 +48,11 @@ func TestTransferIgnoresForgedNOTIFYs(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
 	c, d := answeredCall(t, ts, "xfer")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
+	waitParticipants(t, ts, "xfer", 1)
 	r, _ := ts.bridge.Room("xfer")
 	xfer := r.Participants()[0] // the first caller: the one transferred
 	_, d2 := answeredCall(t, ts, "xfer")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 2 })
+	waitParticipants(t, ts, "xfer", 2)
 	sub := ts.bridge.Bus().Subscribe("xfer", 256, "")
 	defer sub.Close()
 	if err := xfer.Transfer(context.Background(), "sip:desk@127.0.0.1"); err != nil {

@@ -165,11 +165,8 @@ func TestTransferWithoutAFinalNOTIFYFails(t *testing.T) {
 	transferTimeout = 300 * time.Millisecond
 	ts := startServer(t, Config{}, nil)
 	_, d := answeredCall(t, ts, "xfer")
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "xfer") == 1 })
-	r, _ := ts.bridge.Room("xfer")
-	sub := ts.bridge.Bus().Subscribe("xfer", 64, "")
-	defer sub.Close()
-	if err := r.Participants()[0].Transfer(context.Background(), "sip:desk@127.0.0.1"); err != nil {
+	p, sub := onlyParticipant(t, ts, "xfer")
+	if err := p.Transfer(context.Background(), "sip:desk@127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	d.awaitRefer(t, 202)

@@ -53,6 +53,10 @@ type validator struct {
 	// admit, when set, decides whether a valid request from src goes on to sipgo; when it
 	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
 	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
+	// mayAnswer, when set, says whether a refusal of the rules may be answered to src now: the
+	// same per-source budget as the admission's refusals (door.shouldAnswer), so that a flood
+	// of broken requests with a forged source cannot turn confd's 400s into a reflector.
+	mayAnswer func(src netip.Addr) bool
 }
 
 // optionTags are the Require option tags sipleg implements: RFC 4028 session timers (no
@@ -84,6 +88,9 @@ func (v *validator) checkFrom(msg []byte, src netip.Addr) (reject []byte, bad bo
 	}
 	m, refusal := v.rules.Check(msg)
 	if refusal != nil {
+		if v.mayAnswer != nil && !v.mayAnswer(src) {
+			return nil, true
+		}
 		return refusal.Answer(msg), true
 	}
 	req, ok := m.(*sip.Request)
@@ -136,19 +143,19 @@ type validatingListener struct {
 	net.Listener
 	v *validator
 
-	perSource           int
-	idle, msgTimeout    time.Duration
-	mu                  sync.Mutex
-	conns               map[netip.Addr]int
+	idle, msgTimeout time.Duration
+	// conns counts the connections each source holds (guard.Admission: an IPv6 source by its
+	// /64, as every per-source limit; trunks not counted).
+	conns               *guard.Admission
 	refusedConns        atomic.Uint64
 	closedForSlowReader atomic.Uint64
-	trunks              []netip.Prefix
 }
 
 func newValidatingListener(l net.Listener, v *validator, limits Limits, trunks []netip.Prefix) *validatingListener {
-	return &validatingListener{Listener: l, v: v, perSource: limits.TCPConnsPerSource,
+	return &validatingListener{Listener: l, v: v,
 		idle: limits.TCPIdleTimeout, msgTimeout: limits.TCPMessageTimeout,
-		conns: map[netip.Addr]int{}, trunks: trunks}
+		conns: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30,
+			PerSource: limits.TCPConnsPerSource, Exempt: trunks})}
 }
 
 // Accept wraps the next connection that its source's cap lets in.
@@ -159,38 +166,12 @@ func (l *validatingListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		src := sourceAddr(c.RemoteAddr())
-		if !l.take(src) {
+		if l.conns.Acquire(src, time.Now()) != nil {
 			l.refusedConns.Add(1)
 			c.Close()
 			continue
 		}
 		return &validatingConn{Conn: c, v: l.v, l: l, src: src, lastMessage: time.Now()}, nil
-	}
-}
-
-// take counts one more connection from src, unless it holds perSource already (trunks are
-// not counted).
-func (l *validatingListener) take(src netip.Addr) bool {
-	if guard.InPrefixes(l.trunks, src) {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.perSource > 0 && l.conns[src] >= l.perSource {
-		return false
-	}
-	l.conns[src]++
-	return true
-}
-
-func (l *validatingListener) release(src netip.Addr) {
-	if guard.InPrefixes(l.trunks, src) {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.conns[src]--; l.conns[src] <= 0 {
-		delete(l.conns, src)
 	}
 }
 
@@ -218,7 +199,7 @@ func (c *validatingConn) Close() error {
 	err := c.Conn.Close()
 	c.closeOnce.Do(func() {
 		if c.l != nil {
-			c.l.release(c.src)
+			c.l.conns.Release(c.src)
 		}
 	})
 	return err

@@ -65,7 +65,7 @@ func (c *conn) serve() {
 	max := c.s.cfg.maxMessageSize()
 	control := wsutil.ControlFrameHandler(writerFunc(c.writeControl), ws.StateServerSide)
 	src := &deadlineReader{c: c, src: c.br}
-	source := guard.SourceOf(c.remote)
+	source := guard.SourceAddr(c.remote)
 	rd := &wsutil.Reader{
 		Source:         src,
 		State:          ws.StateServerSide,

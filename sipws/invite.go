@@ -155,7 +155,7 @@ func (c *conn) checkPIN(req *sip.Request, room, want string) *sipua.Refusal {
 // or a dialog-creating INVITE: nil when there was one, else the 503 with Retry-After that
 // refuses the request (bridge.StatusOf's answer to guard.ErrRateLimited).
 func (c *conn) overRate() *sipua.Refusal {
-	err := c.s.requests.Allow(guard.SourceOf(c.remote), c.s.now())
+	err := c.s.requests.Allow(guard.SourceAddr(c.remote), c.s.now())
 	if err == nil {
 		return nil
 	}

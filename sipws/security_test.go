@@ -329,7 +329,7 @@ func TestConnectionCapsPerSource(t *testing.T) {
 		}
 		refused(t, upgrade(t, e, "127.0.0.3", ""), http.StatusServiceUnavailable, true) // 5 in all
 		_ = held[0].Body.Close()
-		src := guard.SourceOf("127.0.0.1")
+		src := guard.SourceAddr("127.0.0.1")
 		if !testkit.WaitFor(wait, func() bool { n, _ := e.s.admit.Held(src); return n == 2 }) {
 			t.Fatal("a closed connection kept its place")
 		}

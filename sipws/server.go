@@ -104,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusForbidden, ErrForeignOrigin)
 		return
 	}
-	src := guard.SourceOf(r.RemoteAddr)
+	src := guard.SourceAddr(r.RemoteAddr)
 	if err := s.admit.Acquire(src, s.now()); err != nil {
 		s.stats.connLimited.Add(1)
 		status := http.StatusTooManyRequests

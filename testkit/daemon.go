@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -105,10 +104,9 @@ type DaemonConfig struct {
 
 // Daemon is one confd process started by Launch or StartDaemon.
 type Daemon struct {
-	cfg    DaemonConfig
-	cmd    *exec.Cmd
-	log    *LockedBuffer
-	exited chan struct{}
+	cfg  DaemonConfig
+	proc *Process
+	log  *LockedBuffer
 }
 
 // Launch starts bin as cfg says and waits until cfg.ReadyPath answers 200. A daemon that exits
@@ -120,20 +118,18 @@ func Launch(bin string, cfg DaemonConfig) (*Daemon, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 10 * time.Second
 	}
-	d := &Daemon{cfg: cfg, log: &LockedBuffer{}, exited: make(chan struct{})}
+	d := &Daemon{cfg: cfg, log: &LockedBuffer{}}
 	argv := append(append(append([]string(nil), cfg.Wrap...), bin), cfg.Args...)
-	d.cmd = exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	if len(cfg.Env) > 0 {
-		d.cmd.Env = append(os.Environ(), cfg.Env...)
+		cmd.Env = append(os.Environ(), cfg.Env...)
 	}
-	d.cmd.Dir = cfg.Dir
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	// A test binary that dies takes its daemons with it.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
+	cmd.Dir = cfg.Dir
+	cmd.Stdout, cmd.Stderr = d.log, d.log
+	var err error
+	if d.proc, err = StartProcess(cmd); err != nil {
 		return nil, fmt.Errorf("testkit: start confd: %w", err)
 	}
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
 	if cfg.OnStart != nil {
 		if err := cfg.OnStart(d.PID()); err != nil {
 			d.Stop(5 * time.Second)
@@ -142,10 +138,8 @@ func Launch(bin string, cfg DaemonConfig) (*Daemon, error) {
 	}
 	var lastErr error
 	for deadline := time.Now().Add(cfg.ReadyTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-d.exited:
+		if !d.Alive() {
 			return nil, fmt.Errorf("%w: it exited:\n%s", ErrNotReady, d.Log())
-		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.URL(cfg.ReadyPath), nil)
@@ -213,52 +207,27 @@ func (d *Daemon) URL(path string) string {
 func (d *Daemon) Get(path string) (*http.Response, error) { return d.client().Get(d.URL(path)) }
 
 // PID returns the daemon's process id.
-func (d *Daemon) PID() int { return d.cmd.Process.Pid }
+func (d *Daemon) PID() int { return d.proc.PID() }
 
 // Log returns what the daemon has written to stdout and stderr so far.
 func (d *Daemon) Log() string { return d.log.String() }
 
 // Signal sends sig to the daemon (SIGTERM starts a drain).
-func (d *Daemon) Signal(sig os.Signal) error { return d.cmd.Process.Signal(sig) }
+func (d *Daemon) Signal(sig os.Signal) error { return d.proc.Signal(sig) }
 
 // Exited is closed when the daemon has exited and been reaped.
-func (d *Daemon) Exited() <-chan struct{} { return d.exited }
+func (d *Daemon) Exited() <-chan struct{} { return d.proc.Exited() }
 
 // ExitCode returns the daemon's exit code once Exited is closed (-1 before, or when a signal
 // ended it).
-func (d *Daemon) ExitCode() int {
-	select {
-	case <-d.exited:
-		return d.cmd.ProcessState.ExitCode()
-	default:
-		return -1
-	}
-}
+func (d *Daemon) ExitCode() int { return d.proc.ExitCode() }
 
 // Alive reports whether the daemon is still running.
-func (d *Daemon) Alive() bool {
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (d *Daemon) Alive() bool { return d.proc.Alive() }
 
 // Stop ends the daemon: SIGTERM, then SIGKILL when it has not exited after grace (at once when
 // grace is zero); it returns when the process has been reaped.
-func (d *Daemon) Stop(grace time.Duration) {
-	if grace > 0 {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.exited:
-			return
-		case <-time.After(grace):
-		}
-	}
-	_ = d.cmd.Process.Kill()
-	<-d.exited
-}
+func (d *Daemon) Stop(grace time.Duration) { d.proc.Stop(grace) }
 
 // Kill sends SIGKILL and returns at once: a node that crashes.
-func (d *Daemon) Kill() error { return d.cmd.Process.Kill() }
+func (d *Daemon) Kill() error { return d.proc.Signal(os.Kill) }

@@ -13,7 +13,8 @@
 //     StartDaemon and Launch run it with a package's flags, collect its log (LockedBuffer),
 //     wait until /readyz answers and stop it; FreePort and PortBlocks give it ports, each test
 //     package its own share of RTP ports (e2e 20000-29999, cmd/confd 32000-35999, e2e/phones
-//     36000-39999; baresip takes 40000-49999);
+//     36000-39999; baresip takes 40000-49999); Process runs it, and any other program a test
+//     runs beside it (baresip, Kamailio), so that it dies with the test binary;
 //   - waiting and leaks: WaitFor and Eventually poll a condition, ReturnsWithin bounds a call
 //     that must not hang, CheckGoroutines and OpenFDs hold that a leg that ends frees its
 //     goroutines and sockets;

@@ -240,7 +240,7 @@ func (s *Server) admitOffer(room, offer string, info JoinInfo) (offerAudio, stri
 func (s *Server) newCall(room string, info JoinInfo) (*Call, error) {
 	release := func() {}
 	if info.Remote != "" {
-		src := guard.SourceOf(info.Remote)
+		src := guard.SourceAddr(info.Remote)
 		if err := s.admission.Acquire(src, time.Now()); err != nil {
 			return nil, err
 		}

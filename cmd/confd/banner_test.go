@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,23 +19,12 @@ import (
 // missing one.
 func waitLog(t *testing.T, d *daemonProc, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	missing := func() int {
 		log := d.Log()
-		missing := ""
-		for _, w := range want {
-			if !strings.Contains(log, w) {
-				missing = w
-				break
-			}
-		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the banner lacks %q:\n%s", missing, log)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return slices.IndexFunc(want, func(w string) bool { return !strings.Contains(log, w) })
+	}
+	if !testkit.WaitFor(10*time.Second, func() bool { return missing() < 0 }) {
+		t.Fatalf("the log lacks %q:\n%s", want[missing()], d.Log())
 	}
 }
 

@@ -92,19 +92,14 @@ func sipStatus(t *testing.T, d *daemonProc, room string) int {
 func (d *daemonProc) generatedToken(t *testing.T) string {
 	t.Helper()
 	re := regexp.MustCompile(`api_token=(\S+) moderator="?([^"\s]+)`)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(d.Log()); m != nil {
-			if want := d.URL("/#moderate?token=") + m[1]; m[2] != want {
-				t.Errorf("moderator link %q, want %q", m[2], want)
-			}
-			return m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no generated API token in the log:\n%s", d.Log())
-		}
-		time.Sleep(20 * time.Millisecond)
+	var m []string
+	if !testkit.WaitFor(10*time.Second, func() bool { m = re.FindStringSubmatch(d.Log()); return m != nil }) {
+		t.Fatalf("no generated API token in the log:\n%s", d.Log())
 	}
+	if want := d.URL("/#moderate?token=") + m[1]; m[2] != want {
+		t.Errorf("moderator link %q, want %q", m[2], want)
+	}
+	return m[1]
 }
 
 // apiGet is GET path with the API token.
@@ -179,33 +174,18 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	baresip.Require(t)
 	d := startDaemon(t, "-drain", "2s", "-api-token", "drain-token")
-	alice := baresip.Start(t, baresip.Config{User: "alice", Codec: baresip.PCMU, ToneHz: 440})
-	bob := baresip.Start(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000})
-	for _, p := range []*baresip.Phone{alice, bob} {
-		if err := p.Dial(d.roomURI("drain")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.WaitEstablished(10 * time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice := baresip.Call(t, baresip.Config{User: "alice", Codec: baresip.PCMU, ToneHz: 440}, d.roomURI("drain"))
+	bob := baresip.Call(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000}, d.roomURI("drain"))
 	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		req, _ := http.NewRequest("GET", d.URL("/api/rooms/drain"), nil)
-		req.Header.Set("Authorization", "Bearer drain-token")
+	participants := func() int {
+		resp := d.apiGet(t, "drain-token", "/api/rooms/drain")
+		defer resp.Body.Close()
 		var st struct{ Participants []json.RawMessage }
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			_ = json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-		}
-		if len(st.Participants) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the room has %d participants, want the 2 phones", len(st.Participants))
-		}
-		time.Sleep(20 * time.Millisecond)
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+		return len(st.Participants)
+	}
+	if !testkit.WaitFor(10*time.Second, func() bool { return participants() == 2 }) {
+		t.Fatalf("the room has %d participants, want the 2 phones", participants())
 	}
 	req, _ := http.NewRequest("POST", d.URL("/api/rooms/drain/recording"), nil)
 	req.Header.Set("Authorization", "Bearer drain-token")

@@ -86,12 +86,7 @@ func TestRestartKeepsIDsUniqueAndRoomsDeclared(t *testing.T) {
 func TestJSONLogs(t *testing.T) {
 	d := startDaemon(t, "-log-format", "json", "-api-token", "tok", "-data-dir", filepath.Join(t.TempDir(), "state"))
 	// Ready can answer before the start-up line is written: wait for it.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(d.Log(), `"msg":"confd started"`); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no start-up line:\n%s", d.Log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitLog(t, d, `"msg":"confd started"`)
 	lines := strings.Split(strings.TrimSpace(d.Log()), "\n")
 	started := false
 	for _, line := range lines {

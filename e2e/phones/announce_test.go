@@ -24,13 +24,7 @@ func TestRecordedNameAnnouncedWhenAPhoneComesAndGoes(t *testing.T) {
 	d := startConfd(t, "[[dialin]]\nnumber = \"1000\"\n\n[[room]]\nname = \"4242\"\nannounce_join_leave = true\n")
 	ada := d.call("4242", "Ada", toneAda, codec.PCMU)
 	d.waitTalking("4242", "Ada")
-	dee := baresip.Start(t, baresip.Config{User: "dee", DisplayName: "Dee", Codec: baresip.PCMU, ToneHz: toneDee, ToneAmplitude: 0.15})
-	if err := dee.Dial(d.sipURI("1000")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dee.WaitEstablished(callTimeout); err != nil {
-		t.Fatal(err)
-	}
+	dee := d.baresipCall("1000", "Dee", toneDee)
 	if err := dee.SendDTMF("4242#"); err != nil {
 		t.Fatal(err)
 	}

@@ -19,17 +19,10 @@ import (
 // declarations that converge when a node is back, and a room's limit across the nodes.
 
 // localStatus is the status of GET /api/rooms/ROOM as node i answers it from its own state
-// (cluster.LocalHeader), or 0 when it does not answer.
+// (getLocal), or 0 when it does not answer.
 func (c *testCluster) localStatus(i int, room string) int {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := c.getLocal(i, "/api/rooms/"+room, nil)
+	return status
 }
 
 // TestClusterNodeBackForgetsARoomDeletedWhileAway: a room of every node's config file, with a
@@ -41,21 +34,16 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 	t.Parallel()
 	const room = "leftover"
 	c := startCluster(t, "[[room]]\nname = \""+room+"\"\npin = \"1234\"\n")
-	owner := c.ownerIndex(room)
-	away, third := (owner+1)%3, (owner+2)%3
+	owner, away, third := c.nodesOf(room)
 	c.kill(away)
 	c.nodes[owner].must(http.StatusNoContent, "DELETE", "/api/rooms/"+room, nil)
 	if s := c.localStatus(third, room); s != http.StatusNotFound {
 		t.Fatalf("node %s, up at the time, answers %d for the deleted room, want 404", c.names[third], s)
 	}
 	c.restart(away)
-	deadline := time.Now().Add(10 * time.Second)
-	for c.localStatus(away, room) != http.StatusNotFound {
-		if time.Now().After(deadline) {
-			st, _ := c.localState(away, room)
-			t.Fatalf("node %s, back for 10 s, still has room %s: %+v", c.names[away], room, st)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testkit.WaitFor(10*time.Second, func() bool { return c.localStatus(away, room) == http.StatusNotFound }) {
+		st, _ := c.localState(away, room)
+		t.Fatalf("node %s, back for 10 s, still has room %s: %+v", c.names[away], room, st)
 	}
 	bob := c.mustDial(c.nodes[away].sip, room, "Bob", toneBob)
 	defer bob.Close()
@@ -80,16 +68,8 @@ func refusedBusy(err error) bool {
 
 // sees reports whether node i sees node j up (cluster.NodesPath).
 func (c *testCluster) sees(i, j int) bool {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.NodesPath, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
 	var list []cluster.NodeState
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+	if status, err := c.getLocal(i, cluster.NodesPath, &list); status != http.StatusOK || err != nil {
 		return false
 	}
 	for _, n := range list {
@@ -133,16 +113,8 @@ func (c *testCluster) behind(i int, room, node string) int {
 
 // seats returns the people node i counts in room by node (cluster.SeatsPath), or nil.
 func (c *testCluster) seats(i int, room string) map[string]int {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+cluster.SeatsPath+"?room="+room, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	req.Header.Set(cluster.LocalHeader, "test")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
 	var sc cluster.SeatCount
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&sc) != nil {
+	if status, err := c.getLocal(i, cluster.SeatsPath+"?room="+room, &sc); status != http.StatusOK || err != nil {
 		return nil
 	}
 	return sc.People
@@ -159,8 +131,7 @@ func TestClusterRoomLimitHoldsAcrossNodes(t *testing.T) {
 	t.Parallel()
 	const room = "capped"
 	c := startCluster(t, "[[room]]\nname = \""+room+"\"\nlimit = 2\n")
-	owner := c.ownerIndex(room)
-	other, third := (owner+1)%3, (owner+2)%3
+	owner, other, third := c.nodesOf(room)
 	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
 	if on := c.landedOn(room, "Ada"); on != other {
 		t.Fatalf("Ada, who called node %s, is on node %s", c.names[other], c.names[on])

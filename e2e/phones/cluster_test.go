@@ -62,6 +62,25 @@ func requireBinary(t *testing.T, name string) {
 	}
 }
 
+// startProgram starts cmd (Kamailio, HAProxy) with its output in the returned log, and kills
+// it when the test ends, printing the log if the test failed.
+func startProgram(t *testing.T, cmd *exec.Cmd) (*testkit.Process, *testkit.LockedBuffer) {
+	t.Helper()
+	log := &testkit.LockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	proc, err := testkit.StartProcess(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		proc.Kill()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", filepath.Base(cmd.Path), log.String())
+		}
+	})
+	return proc, log
+}
+
 // startCluster starts three confd nodes that list each other in [cluster], with extra (top-level
 // keys and tables other than [security] and [cluster]) at the head of each one's config file,
 // then Kamailio in front of them, and waits until every node sees the others up: before that,
@@ -158,26 +177,13 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 		t.Fatal(err)
 	}
 	addr := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
-	log := &testkit.LockedBuffer{}
 	cmd := exec.Command("kamailio", "-DD", "-E", "-f", cfgPath, "-l", "udp:"+addr.String(),
 		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-m", "32", "-M", "4",
 		"-A", fmt.Sprintf("DS_LIST=\"%s\"", dsList), "-A", fmt.Sprintf("DS_PING_INTERVAL=%d", clusterPing),
 		"-A", fmt.Sprintf("FR_TIMER=%d", clusterFR))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		// Kamailio forks its workers: end the whole process group it leads.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("kamailio log:\n%s", log.String())
-		}
-	})
+	// Kamailio forks its workers: Kill ends the whole process group it leads.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc, log := startProgram(t, cmd)
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -186,10 +192,8 @@ func startKamailio(t *testing.T, cfg config.Cluster) netip.AddrPort {
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	buf := make([]byte, 4096)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		select {
-		case <-exited:
+		if !proc.Alive() {
 			t.Fatalf("kamailio exited:\n%s", log.String())
-		default:
 		}
 		opt := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d;rport\r\nMax-Forwards: 70\r\n"+
 			"From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:%s>\r\nCall-ID: %d@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
@@ -225,18 +229,29 @@ func (c *testCluster) mustDial(via netip.AddrPort, room, name string, hz float64
 	return p
 }
 
-// localState is the node's own view of a room (cluster.LocalHeader: never forwarded to the
-// owner), or ok false.
-func (c *testCluster) localState(i int, room string) (st bridge.RoomState, ok bool) {
-	req, _ := http.NewRequest("GET", c.nodes[i].base+"/api/rooms/"+room, nil)
+// getLocal sends GET path with the API token to node i, which answers from its own state
+// (cluster.LocalHeader: never forwarded to the owner), and decodes a 200 answer's JSON into v
+// unless v is nil. It returns the status, 0 with the error when the node does not answer (it
+// may be down), or the status with the error when the body does not decode.
+func (c *testCluster) getLocal(i int, path string, v any) (int, error) {
+	req, _ := http.NewRequest("GET", c.nodes[i].base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
 	req.Header.Set(cluster.LocalHeader, "test")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return st, false
+		return 0, err
 	}
 	defer resp.Body.Close()
-	return st, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
+	if v != nil && resp.StatusCode == http.StatusOK {
+		return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode, nil
+}
+
+// localState is the node's own view of a room (getLocal), or ok false.
+func (c *testCluster) localState(i int, room string) (st bridge.RoomState, ok bool) {
+	status, err := c.getLocal(i, "/api/rooms/"+room, &st)
+	return st, status == http.StatusOK && err == nil
 }
 
 // localRoom is localState as the kinds of the participants by name.
@@ -401,17 +416,16 @@ func TestClusterDrainAndKill(t *testing.T) {
 	if err := c.nodes[first].Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	unready := func() bool {
 		resp, err := http.Get(c.nodes[first].base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s still ready after SIGTERM", c.names[first])
-		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}
+	if !testkit.WaitFor(5*time.Second, unready) {
+		t.Fatalf("node %s still ready after SIGTERM", c.names[first])
 	}
 	bob := c.mustDial(c.kam, room, "Bob", toneBob)
 	second := c.landedOn(room, "Bob")
@@ -626,7 +640,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 	}
 	owner := c.ownerIndex(room)
 	bob := c.mustDial(c.nodes[owner].sip, room, "Bob", toneBob)
-	caller := c.nodes[0].baresipDial("1000", baresip.Config{User: "ada", DisplayName: "Ada", Codec: baresip.PCMU, ToneHz: toneAda, ToneAmplitude: 0.15})
+	caller := c.nodes[0].baresipCall("1000", "Ada", toneAda)
 	if err := caller.SendDTMF(room + "#"); err != nil {
 		t.Fatal(err)
 	}
@@ -687,16 +701,13 @@ func TestClusterNodeBackCatchesUpOnDeclarations(t *testing.T) {
 		t.Fatalf("node %s, up at the time, does not have the declaration: %+v", c.names[up], st)
 	}
 	c.restart(away)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	caughtUp := func() bool {
 		st, ok := c.localState(away, room)
-		if ok && st.Declared && st.Settings.PIN == "1357" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return ok && st.Declared && st.Settings.PIN == "1357"
+	}
+	if !testkit.WaitFor(10*time.Second, caughtUp) {
+		st, _ := c.localState(away, room)
+		t.Fatalf("node %s, back for 10 s, has room %s as %+v: it never caught up", c.names[away], room, st)
 	}
 	t.Logf("node %s, down when %s was declared, has its PIN since it came back", c.names[away], room)
 }
@@ -710,8 +721,7 @@ func TestClusterWaitForModeratorAcrossNodes(t *testing.T) {
 	music := toneDee
 	const room = "webinar"
 	c := startCluster(t, fmt.Sprintf("[[room]]\nname = %q\nwait_for_moderator = true\nhold_music = %q\n", room, audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
-	owner := c.ownerIndex(room)
-	other := (owner + 1) % 3
+	owner, other, _ := c.nodesOf(room)
 	ada := c.mustDial(c.nodes[other].sip, room, "Ada", toneAda)
 	cy := c.mustDial(c.nodes[owner].sip, room, "Cy", toneCy)
 	waitSteady(t, []*gophone.Phone{ada, cy}, hearing{ada: {music}, cy: {music}}.in)

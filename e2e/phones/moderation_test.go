@@ -42,11 +42,11 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	bob := d.call("mute", "Bob", toneBob, codec.Opus)
 	cy := d.baresipCall("mute", "Cy", toneCy)
 	ids := d.waitTalking("mute", "Ada", "Bob", "Cy")
-	// baresip's recording must reach back before the mute: it starts up to a second after the
-	// call is established, and its windows are cut back from the hang-up, which comes as late
-	// as settle+maxSlide+window after the mute when the after window has to slide (a full run
-	// saw a 5.64 s recording of a 6.61 s call, 0.26 s short of the window before the mute).
-	time.Sleep(2*window + 500*time.Millisecond)
+	// baresip's recording must reach back before the mute: its windows are cut back from the
+	// hang-up, which comes as late as settle+maxSlide+window after the mute when the after
+	// window has to slide (a full run that slept a fixed 2.5 s here saw a 5.64 s recording of
+	// a 6.61 s call, 0.26 s short of the window before the mute).
+	waitRecordedBefore(t, cy)
 	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
 
 	m := now()
@@ -152,7 +152,7 @@ func TestKickHangsUp(t *testing.T) {
 	baresip.Require(t)
 	d := startConfd(t, "")
 	ada := d.call("kick", "Ada", toneAda, codec.PCMU)
-	cy := d.baresipDial("kick", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := d.baresipCall("kick", "Cy", toneCy)
 	ids := d.waitTalking("kick", "Ada", "Cy")
 
 	d.must(http.StatusNotFound, "DELETE", "/api/rooms/kick/participants/no-such-id", nil)
@@ -301,7 +301,7 @@ func TestStarSixTogglesSelfMute(t *testing.T) {
 	events := d.subscribe("star6")
 	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
 	bob := d.call("star6", "Bob", toneBob, codec.Opus)
-	cy := d.baresipDial("star6", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := d.baresipCall("star6", "Cy", toneCy)
 	ids := d.waitTalking("star6", "Ada", "Bob", "Cy")
 	time.Sleep(window)
 	phones := []*gophone.Phone{ada, bob}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,25 +15,23 @@ import (
 	"confd/testkit/gophone"
 )
 
-// baresipCall dials a baresip phone named name, sending a tone at hz over PCMU, into room and
-// waits until the call is established.
+// baresipCall dials a baresip phone named name (its user name in lower case), sending a tone
+// at hz over PCMU at the Go phones' level, into room and waits until the call is established.
 func (d *confd) baresipCall(room, name string, hz float64) *baresip.Phone {
 	d.t.Helper()
-	return d.baresipDial(room, baresip.Config{User: name, DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15})
+	return baresip.Call(d.t, baresip.Config{User: strings.ToLower(name), DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15}, d.sipURI(room))
 }
 
-// baresipDial starts a baresip phone of cfg, dials room with it and waits until the call is
-// established.
-func (d *confd) baresipDial(room string, cfg baresip.Config) *baresip.Phone {
-	d.t.Helper()
-	p := baresip.Start(d.t, cfg)
-	if err := p.Dial(d.sipURI(room)); err != nil {
-		d.t.Fatal(err)
+// waitRecordedBefore waits until baresip phone p has recorded 2 s of the call, so that the
+// window that recordingCutter cuts from the second before now (up to 1.2 s back, and 250 ms
+// clear of the recording's start) lies in its recording. The recording starts up to a second
+// after the call is established, later on a loaded machine; from then on it grows with the
+// wall clock, as the cutter takes it to.
+func waitRecordedBefore(t *testing.T, p *baresip.Phone) {
+	t.Helper()
+	if err := p.WaitRecorded(2*window, callTimeout); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := p.WaitEstablished(callTimeout); err != nil {
-		d.t.Fatal(err)
-	}
-	return p
 }
 
 // recordingCutter hangs a baresip phone up and returns a function that cuts its recording by
@@ -77,9 +76,7 @@ func TestMoveBaresipBetweenRooms(t *testing.T) {
 	cy := d.baresipCall("main", "cy", toneCy)
 	ids := d.waitTalking("main", "Ada", "cy")
 	d.waitTalking("breakout", "Bob")
-	// baresip's recording starts up to a second after the call is established: let the window
-	// before the move be in it.
-	time.Sleep(2*window + 500*time.Millisecond)
+	waitRecordedBefore(t, cy)
 	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneCy}}.in)
 
 	m := now()
@@ -126,7 +123,7 @@ func TestHoldMusicForALonePhone(t *testing.T) {
 	d := startConfd(t, fmt.Sprintf("[[room]]\nname = \"lobby\"\nhold_music = %q\n", audiotest.ToneWAV(t, 48000, 1, music, 0.15, 1)))
 	cy := d.baresipCall("lobby", "cy", toneCy)
 	d.waitTalking("lobby", "cy")
-	time.Sleep(2*window + 500*time.Millisecond) // a second of music inside baresip's recording
+	waitRecordedBefore(t, cy) // a second of music inside baresip's recording
 	dialled := time.Now()
 	ada := d.call("lobby", "Ada", toneAda, codec.PCMU)
 	m := &moment{at: dialled, beforeEnd: dialled}

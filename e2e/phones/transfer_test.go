@@ -30,7 +30,7 @@ func TestTransferHandsABaresipPhoneToAnother(t *testing.T) {
 	events := d.subscribe("xfer")
 	ada := d.call("xfer", "Ada", toneAda, codec.PCMU)
 	desk := baresip.Start(t, baresip.Config{User: "desk", Codec: baresip.PCMU, ToneHz: toneDee, ToneAmplitude: 0.15, AutoAnswer: true})
-	cy := d.baresipDial("xfer", baresip.Config{User: "cy", DisplayName: "Cy", Codec: baresip.PCMU, ToneHz: toneCy, ToneAmplitude: 0.15})
+	cy := d.baresipCall("xfer", "Cy", toneCy)
 	web := joinWHIP(t, d.base, "xfer", "Web", toneEve)
 	defer web.Close()
 	ids := d.waitTalking("xfer", "Ada", "Cy", "Web")

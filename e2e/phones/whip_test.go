@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,21 +76,7 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	for i, n := range c.cfg.Nodes {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("CONFD_NODE%d=%s", i+1, n.HTTP))
 	}
-	log := &testkit.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("haproxy log:\n%s", log.String())
-		}
-	})
+	proc, log := startProgram(t, cmd)
 	base := "http://" + bind.String()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -103,7 +88,7 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 			}
 		}
 		select {
-		case <-exited:
+		case <-proc.Exited():
 			t.Fatalf("haproxy exited:\n%s", log.String())
 		case <-time.After(50 * time.Millisecond):
 		}

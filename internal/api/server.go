@@ -102,7 +102,7 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		src := guard.SourceOf(c.RemoteAddr().String())
+		src := guard.SourceAddr(c.RemoteAddr().String())
 		if err := l.adm.Acquire(src, time.Now()); err != nil {
 			l.refused.Add(1)
 			if tc, ok := c.(*net.TCPConn); ok {

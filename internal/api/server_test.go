@@ -13,6 +13,7 @@ import (
 
 	"confd/internal/guard"
 	"confd/problem"
+	"confd/testkit"
 )
 
 // testLimits are ServerLimits short enough for a test.
@@ -133,21 +134,21 @@ func TestConnectionsPerSourceAreCapped(t *testing.T) {
 	// Hang one up: once the server has closed its side, a new connection is served again.
 	held[0].Close()
 	held = held[1:]
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			err = get(c)
-			if err == nil {
-				held = append(held, c)
-				break
-			}
+	var err error
+	served := testkit.WaitFor(10*time.Second, func() bool {
+		var c net.Conn
+		if c, err = net.Dial("tcp", addr); err != nil {
+			return false
+		}
+		if err = get(c); err != nil {
 			c.Close()
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no connection served after one of %d was closed: %v", limit, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		held = append(held, c)
+		return true
+	})
+	if !served {
+		t.Fatalf("no connection served after one of %d was closed: %v", limit, err)
 	}
 }
 

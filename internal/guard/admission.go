@@ -33,7 +33,7 @@ type Admission struct {
 	cfg AdmissionConfig
 
 	mu    sync.Mutex
-	srcs  *table[netip.Addr, bucket]
+	srcs  *table[Key, bucket]
 	total int
 }
 
@@ -56,7 +56,7 @@ func NewAdmission(cfg AdmissionConfig) *Admission {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 65536
 	}
-	return &Admission{cfg: cfg, srcs: newTable[netip.Addr, bucket](cfg.MaxEntries, func(b *bucket) bool { return b.held > 0 })}
+	return &Admission{cfg: cfg, srcs: newTable[Key, bucket](cfg.MaxEntries, func(b *bucket) bool { return b.held > 0 })}
 }
 
 // exempt reports whether src, as it came (not folded to its /64: a trunk may be one IPv6
@@ -81,10 +81,10 @@ func (a *Admission) Allow(src netip.Addr, now time.Time) error {
 	if a.exempt(src) {
 		return nil
 	}
-	src = Source(src)
+	key := Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.take(a.srcs.get(src), now)
+	return a.take(a.srcs.get(key), now)
 }
 
 func (a *Admission) take(b *bucket, now time.Time) error {
@@ -100,7 +100,7 @@ func (a *Admission) take(b *bucket, now time.Time) error {
 // ends (or is refused later on).
 func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
 	ex := a.exempt(src)
-	src = Source(src)
+	key := Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cfg.Total > 0 && a.total >= a.cfg.Total {
@@ -110,7 +110,7 @@ func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
 		a.total++
 		return nil
 	}
-	b := a.srcs.get(src)
+	b := a.srcs.get(key)
 	if err := a.take(b, now); err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (a *Admission) Acquire(src netip.Addr, now time.Time) error {
 // Release gives back a session that Acquire admitted from src.
 func (a *Admission) Release(src netip.Addr) {
 	ex := a.exempt(src)
-	src = Source(src)
+	key := Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.total > 0 {
@@ -134,17 +134,17 @@ func (a *Admission) Release(src netip.Addr) {
 	if ex {
 		return
 	}
-	if b, ok := a.srcs.peek(src); ok && b.held > 0 {
+	if b, ok := a.srcs.peek(key); ok && b.held > 0 {
 		b.held--
 	}
 }
 
 // Held returns how many sessions src holds and how many all sources hold.
 func (a *Admission) Held(src netip.Addr) (fromSource, total int) {
-	src = Source(src)
+	key := Source(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if b, ok := a.srcs.peek(src); ok {
+	if b, ok := a.srcs.peek(key); ok {
 		fromSource = b.held
 	}
 	return fromSource, a.total

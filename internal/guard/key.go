@@ -2,24 +2,44 @@ package guard
 
 import "net/netip"
 
-// Source is the key of one source: the address without port, IPv4-mapped addresses unmapped,
-// IPv6 folded to its /64.
-func Source(a netip.Addr) netip.Addr {
+// A source is seen two ways, and each has its own type so that one cannot stand for the other:
+//
+//   - its address (netip.Addr, as it came, IPv4-mapped unmapped): who it is. Trusted addresses
+//     (trunks, the other nodes of a cluster) are single addresses or prefixes of any length, an
+//     IPv6 /128 among them, so they are matched against the address itself.
+//   - its Key (the address folded to its /64 for IPv6): what its counts are kept under. One
+//     IPv6 host holds a whole /64, so a limit per address would be a limit per nothing.
+//
+// Admission and the other limits take the address and fold it themselves; a Key is only a
+// name to count under (Attempts, logs).
+
+// Key is the key one source's counts are kept under: its address without zone, IPv4-mapped
+// addresses unmapped, IPv6 folded to its /64.
+type Key struct{ a netip.Addr }
+
+// String is the key's address ("2001:db8:1:2::" for an IPv6 /64).
+func (k Key) String() string { return k.a.String() }
+
+// Source is the Key of the source at a.
+func Source(a netip.Addr) Key {
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64)
-		return p.Addr()
+		return Key{p.Addr()}
 	}
-	return a
+	return Key{a}
 }
 
-// SourceOf is Source of a "host:port" or "host" string; the zero Addr when it does not parse
+// SourceOf is the Key of a "host:port" or "host" string; the zero Key when it does not parse
 // (every unparsable source then shares one key, which is the safe side).
-func SourceOf(remote string) netip.Addr {
-	if a, ok := AddrOf(remote); ok {
-		return Source(a)
-	}
-	return netip.Addr{}
+func SourceOf(remote string) Key { return Source(SourceAddr(remote)) }
+
+// SourceAddr is the address of a "host:port" or "host" string as it came (IPv4-mapped
+// unmapped, without zone): who the source is, for Admission and trust. The zero Addr when it
+// does not parse.
+func SourceAddr(remote string) netip.Addr {
+	a, _ := AddrOf(remote)
+	return a.Unmap().WithZone("")
 }
 
 // AddrOf is the address of a "host:port" or "host" string, as it came (not folded); false when

@@ -129,8 +129,7 @@ type Phone struct {
 	logPath string
 	log     *slog.Logger
 
-	cmd       *exec.Cmd
-	exited    chan struct{} // closed when the process has been reaped
+	proc      *testkit.Process
 	ctrl      *control
 	closeOnce sync.Once
 	closeErr  error
@@ -155,6 +154,24 @@ func Start(tb testkit.TB, cfg Config, opts ...Option) *Phone {
 			tb.Logf("%s log (%s):\n%s", b, b.logPath, b.Log())
 		}
 	})
+	return b
+}
+
+// CallTimeout bounds how long Call waits for its call to be established: on loopback a call
+// is up in well under a second, but a loaded machine starts baresip's modules slowly.
+const CallTimeout = 10 * time.Second
+
+// Call starts a phone of cfg (Start), dials uri with it and waits up to CallTimeout until the
+// call is established, failing tb on any error: a phone in a call, as most tests want one.
+func Call(tb testkit.TB, cfg Config, uri string) *Phone {
+	tb.Helper()
+	b := Start(tb, cfg)
+	if err := b.Dial(uri); err != nil {
+		tb.Fatalf("baresip: %s dials %s: %v", b, uri, err)
+	}
+	if _, err := b.WaitEstablished(CallTimeout); err != nil {
+		tb.Fatalf("baresip: %s calls %s: %v", b, uri, err)
+	}
 	return b
 }
 
@@ -242,13 +259,9 @@ func (b *Phone) launch(source string) error {
 	cmd := exec.Command(b.cfg.Program, args...)
 	cmd.Dir = b.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// A test binary killed by its -timeout must not leave phones running on the machine.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if b.proc, err = testkit.StartProcess(cmd); err != nil {
 		return err
 	}
-	b.cmd, b.exited = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(b.exited) }()
 
 	// baresip prints without buffering; "ready" comes after every module loaded. ctrl_tcp's
 	// bind failure does not stop baresip, so it is caught in the log, before a connect that
@@ -259,19 +272,19 @@ func (b *Phone) launch(source string) error {
 		taken := strings.Contains(out, "Address already in use")
 		switch {
 		case taken:
-			b.kill()
+			b.proc.Kill()
 			return fmt.Errorf("%w: SIP %d or control %d", errPortTaken, sipPort, ctrlPort)
 		case strings.Contains(out, "baresip is ready."):
 			b.ctrl, err = dialControl(fmt.Sprintf("127.0.0.1:%d", ctrlPort))
 			if err != nil {
-				b.kill()
+				b.proc.Kill()
 				return fmt.Errorf("baresip: connect to ctrl_tcp: %w", err)
 			}
 			return nil
-		case b.hasExited():
+		case !b.proc.Alive():
 			return fmt.Errorf("%w before it was ready:\n%s", ErrExited, tail(out, 20))
 		case time.Now().After(deadline):
-			b.kill()
+			b.proc.Kill()
 			return fmt.Errorf("%w: baresip not ready within %v:\n%s", ErrTimeout, b.cfg.StartTimeout, tail(out, 20))
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -543,44 +556,21 @@ func (b *Phone) Close() error {
 		if b.ctrl != nil {
 			defer b.ctrl.close()
 		}
-		if b.hasExited() {
+		if !b.proc.Alive() {
 			return
 		}
-		_ = b.cmd.Process.Signal(syscall.SIGTERM)
-		if b.waitExit(b.cfg.CloseGrace) {
+		_ = b.proc.Signal(syscall.SIGTERM)
+		if b.proc.WaitExit(b.cfg.CloseGrace) {
 			return
 		}
-		_ = b.cmd.Process.Signal(syscall.SIGTERM)
-		if b.waitExit(time.Second) {
+		_ = b.proc.Signal(syscall.SIGTERM)
+		if b.proc.WaitExit(time.Second) {
 			return
 		}
-		b.kill()
+		b.proc.Kill()
 		b.closeErr = fmt.Errorf("%s ignored two SIGTERMs and was killed", b)
 	})
 	return b.closeErr
-}
-
-func (b *Phone) kill() {
-	_ = b.cmd.Process.Kill()
-	<-b.exited
-}
-
-func (b *Phone) hasExited() bool {
-	select {
-	case <-b.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-func (b *Phone) waitExit(d time.Duration) bool {
-	select {
-	case <-b.exited:
-		return true
-	case <-time.After(d):
-		return false
-	}
 }
 
 // statusLine matches the call status baresip's menu rewrites in place ("[0:00:03]
