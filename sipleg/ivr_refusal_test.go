@@ -53,29 +53,10 @@ func TestIVRSaysGoodbyeWhenDrainingStartsMidDialog(t *testing.T) {
 	p := dialRawPhone(t, ts, "1000", 700)
 	ts.bridge.Drain() // as the daemon drains: the bridge, then the legs
 	ts.Drain()
-	for _, digit := range []byte("4242#") {
-		if code := p.d.info(digit); code != 200 {
-			t.Fatalf("INFO answered %d", code)
-		}
-	}
-	var spoken time.Duration
-	for _, name := range []string{prompts.Welcome, prompts.Goodbye} {
-		pcm, err := prompts.Get(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spoken += time.Duration(len(pcm)) * time.Second / prompts.Rate
-	}
-	var bye *sip.Request
-	for deadline := time.Now().Add(spoken + 20*time.Second); bye == nil && time.Now().Before(deadline); {
-		if req, ok := p.d.c.readMessage(time.Until(deadline)).(*sip.Request); ok && req.Method == sip.BYE {
-			bye = req
-		}
-	}
-	if bye == nil {
+	p.typeDigits(t, "4242#")
+	if p.d.c.awaitRequest(sip.BYE, spokenLength(t, prompts.Welcome, prompts.Goodbye)+20*time.Second) == nil {
 		t.Fatal("no BYE after a meeting number typed while draining")
 	}
-	p.d.c.send([]byte(sip.NewResponseFromRequest(bye, 200, "OK", nil).String()))
 	p.mu.Lock()
 	heard := append([]int16(nil), p.heard...)
 	p.mu.Unlock()
@@ -87,4 +68,18 @@ func TestIVRSaysGoodbyeWhenDrainingStartsMidDialog(t *testing.T) {
 		t.Error("joined while draining")
 	}
 	waitIdle(t, ts)
+}
+
+// spokenLength is how long the prompts called names last, played one after another.
+func spokenLength(t *testing.T, names ...string) time.Duration {
+	t.Helper()
+	var d time.Duration
+	for _, name := range names {
+		pcm, err := prompts.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d += time.Duration(len(pcm)) * time.Second / prompts.Rate
+	}
+	return d
 }
