@@ -55,6 +55,17 @@ func (info ParticipantInfo) excused(err error) bool {
 	return (info.WhileDraining && errors.Is(err, ErrDraining)) || (info.Cascade != "" && CascadeAdmitted(err))
 }
 
+// AdmitAs is Admit for a participant that is to join room with info: a refusal its Join would
+// excuse (a WhileDraining leg into a draining bridge, a cascade leg into a full or ending room)
+// is none, so that a leg answers before the join exactly as the join will decide.
+func (b *Bridge) AdmitAs(room string, info ParticipantInfo) (RoomSettings, error) {
+	s, err := b.Admit(room)
+	if err != nil && info.excused(err) {
+		return s, nil
+	}
+	return s, err
+}
+
 // CascadeAdmitted reports whether a refusal by Bridge.Admit lets a cascade leg in all the same:
 // it carries people its node admitted already, so a room full of this node's people takes it,
 // and so does a room that is ending (the census then ends the room on its node too, rather than

@@ -89,11 +89,11 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	}
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
 		_ = r.mix.SetMuted(p.mid, *c.Muted)
-		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": *c.Muted}})
+		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"muted": *c.Muted, "by": "api"}})
 	}
 	if c.Deaf != nil && *c.Deaf != r.mix.Deaf(p.mid) {
 		_ = r.mix.SetDeaf(p.mid, *c.Deaf)
-		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"deaf": *c.Deaf}})
+		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"deaf": *c.Deaf, "by": "api"}})
 	}
 	if c.Role != nil || c.Target != nil {
 		data := map[string]any{"role": role.String()}

@@ -11,10 +11,12 @@ type EventType string
 
 // The event types of docs/SPEC.md.
 const (
-	EventJoin      EventType = "join"
-	EventLeave     EventType = "leave"
-	EventTalking   EventType = "talking"
-	EventDTMF      EventType = "dtmf"
+	EventJoin    EventType = "join"
+	EventLeave   EventType = "leave"
+	EventTalking EventType = "talking"
+	EventDTMF    EventType = "dtmf"
+	// EventMute carries muted or deaf, and by: who made the change ("api", "self" for *6,
+	// "mute-all").
 	EventMute      EventType = "mute"
 	EventRole      EventType = "role"
 	EventDial      EventType = "dial"

@@ -16,14 +16,19 @@ type Status struct {
 	// HTTP is the HTTP status code (RFC 9110 section 15; 429 is RFC 6585 section 4).
 	HTTP int
 	// RetryAfter is the Retry-After value in seconds (RFC 3261 section 20.33, RFC 9110
-	// section 10.2.3) of a guard refusal; 0 means the answer carries none from the error
-	// itself (a leg may still add its own, as a draining leg does).
+	// section 10.2.3): a guard refusal's own, else the table's (DrainingRetryAfter for
+	// ErrDraining); 0 means the answer carries none.
 	RetryAfter int
 	// Warning, when not 0, is the warn-code (RFC 3261 section 20.43) of the Warning header
 	// that carries the error's text in a SIP answer: 399 miscellaneous, 304 media type not
 	// available.
 	Warning int
 }
+
+// DrainingRetryAfter is the Retry-After, in seconds, of a refusal by a node that is draining
+// or shutting down, on every leg and the API: a proxy tries another node at once, a phone or
+// browser comes back in a minute. A SIP leg may be configured with its own.
+const DrainingRetryAfter = 60
 
 // StatusEntry is one row of a StatusTable: the answer to errors that are (errors.Is) Err.
 type StatusEntry struct {
@@ -46,7 +51,9 @@ func (t StatusTable) Of(err error) (Status, bool) {
 	for _, e := range t {
 		if errors.Is(err, e.Err) {
 			st := e.Status
-			st.RetryAfter = guard.RetryAfterSeconds(err)
+			if ra := guard.RetryAfterSeconds(err); ra > 0 {
+				st.RetryAfter = ra
+			}
 			return st, true
 		}
 	}
@@ -62,7 +69,7 @@ var statuses = StatusTable{
 	{ErrWrongPIN, Status{SIP: 403, Reason: "Forbidden (wrong PIN)", HTTP: 403}},
 	{ErrRoomFull, Status{SIP: 486, Reason: "Busy Here (room full)", HTTP: 409}},
 	{ErrRoomEnding, Status{SIP: 480, Reason: "Temporarily Unavailable (the conference is ending)", HTTP: 409}},
-	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503}},
+	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503, RetryAfter: DrainingRetryAfter}},
 	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},
 	{ErrForwarderLimit, Status{SIP: 403, Reason: "Forbidden (forwarder limit)", HTTP: 409}},
 	{ErrNoForwarder, Status{SIP: 404, Reason: "Not Found (no such forwarder)", HTTP: 404}},

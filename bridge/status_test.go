@@ -25,7 +25,7 @@ func TestStatusOf(t *testing.T) {
 		{ErrNoParticipant, 404, 404, 0},
 		{ErrRoomLocked, 403, 403, 0},
 		{ErrRoomFull, 486, 409, 0},
-		{ErrDraining, 503, 503, 0},
+		{ErrDraining, 503, 503, DrainingRetryAfter}, // on every leg and the API
 		{ErrBadSetting, 400, 400, 0},
 		{fmt.Errorf("%w: %w", ErrBadSetting, errors.New("gain 7")), 400, 400, 0},
 		{refusal(guard.ErrLockedOut), 403, 429, 2},

@@ -101,9 +101,9 @@ func (s *Server) dial(ctx context.Context, room, uri, cascade string) (string, e
 			return "", err
 		}
 	}
-	// A cascade carries people admitted already: it is placed into a draining bridge or a room
-	// full of them all the same (bridge: cascade legs neither count nor are refused).
-	if _, err := s.bridge.Admit(room); err != nil && !(cascade != "" && (errors.Is(err, bridge.ErrDraining) || bridge.CascadeAdmitted(err))) {
+	// A cascade to the room's owner is this node's own leg: it is placed into a draining bridge
+	// or a room full of this node's people all the same, as its Join will be (call.cascadeInfo).
+	if _, err := s.bridge.AdmitAs(room, bridge.ParticipantInfo{Cascade: cascade, WhileDraining: cascade != ""}); err != nil {
 		return "", err
 	}
 	media, err := s.cfg.Ports.Open()

@@ -78,8 +78,9 @@ func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (admiss
 	settings, r := s.gate.Admit(req, req.Source(), room, false)
 	if r == nil && cascade != "" {
 		// A cascade carries people the other node admitted already: a room full of this node's
-		// own people, or ending, takes it all the same (bridge.CascadeAdmitted).
-		if _, err := s.bridge.Admit(adm.room); err != nil && !bridge.CascadeAdmitted(err) {
+		// own people, or ending, takes it all the same (bridge.CascadeAdmitted); a draining node
+		// takes no new cascade from another.
+		if _, err := s.bridge.AdmitAs(adm.room, bridge.ParticipantInfo{Cascade: cascade}); err != nil {
 			r = s.gate.RefusalOf(err)
 		}
 	}

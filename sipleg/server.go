@@ -129,7 +129,7 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 		return nil, errors.New("sipleg: Config.Ports is required")
 	}
 	cfg.NoMediaTimeout = cmp.Or(cfg.NoMediaTimeout, 30*time.Second)
-	cfg.RetryAfter = cmp.Or(cfg.RetryAfter, 60)
+	cfg.RetryAfter = cmp.Or(cfg.RetryAfter, bridge.DrainingRetryAfter)
 	cfg.IVRDigitTimeout = cmp.Or(cfg.IVRDigitTimeout, 10*time.Second)
 	cfg.IVRTries = cmp.Or(cfg.IVRTries, 3)
 	cfg.t1 = cmp.Or(cfg.t1, sip.T1)

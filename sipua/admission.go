@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"errors"
 	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
@@ -25,7 +26,7 @@ type Gate struct {
 	// Auth says who may call in.
 	Auth *Auth
 	// RetryAfter is the Retry-After, in seconds, of a 503 while draining (RFC 3261 section
-	// 21.5.4).
+	// 21.5.4). Zero means bridge.DrainingRetryAfter.
 	RetryAfter int
 
 	draining atomic.Bool
@@ -43,7 +44,7 @@ func (g *Gate) Open() *Refusal {
 	if !g.draining.Load() {
 		return nil
 	}
-	return &Refusal{Status: 503, Reason: "Service Unavailable (draining)", Headers: []sip.Header{RetryAfter(g.RetryAfter)}}
+	return g.RefusalOf(bridge.ErrDraining)
 }
 
 // Admit decides whether req, from remote ("host:port"), may call into room: its credentials
@@ -87,17 +88,16 @@ func RefusalOf(err error, retryAfter int) (r *Refusal, ok bool) {
 	return RefusalFor(st, err, retryAfter), true
 }
 
-// RefusalFor is the SIP answer st (a row of a bridge.StatusTable) gives err: with the
-// refusal's own Retry-After, or one of retryAfter seconds (when not 0) for a 503 that has none
-// (draining, a closed leg: RFC 3261 section 21.5.4), and a Warning with err's text when st has a
-// warn-code.
+// RefusalFor is the SIP answer st (a row of a bridge.StatusTable) gives err: with st's
+// Retry-After (RFC 3261 section 20.33), the leg's own retryAfter (when not 0) for ErrDraining,
+// and a Warning with err's text when st has a warn-code.
 func RefusalFor(st bridge.Status, err error, retryAfter int) *Refusal {
 	r := &Refusal{Status: st.SIP, Reason: st.Reason}
-	switch {
-	case st.RetryAfter > 0:
+	if retryAfter > 0 && errors.Is(err, bridge.ErrDraining) {
+		st.RetryAfter = retryAfter
+	}
+	if st.RetryAfter > 0 {
 		r.Headers = append(r.Headers, RetryAfter(st.RetryAfter))
-	case st.SIP == 503 && retryAfter > 0:
-		r.Headers = append(r.Headers, RetryAfter(retryAfter))
 	}
 	if st.Warning != 0 {
 		r.Headers = append(r.Headers, Warning(st.Warning, err.Error()))

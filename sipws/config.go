@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"confd/bridge"
 	"confd/internal/guard"
 	"confd/sipua"
 )
@@ -87,7 +88,7 @@ type Config struct {
 
 func (c Config) maxMessageSize() int { return positiveOr(c.MaxMessageSize, 64<<10) }
 func (c Config) maxBadMessages() int { return positiveOr(c.MaxBadMessages, 10) }
-func (c Config) retryAfter() int     { return positiveOr(c.RetryAfter, 60) }
+func (c Config) retryAfter() int     { return positiveOr(c.RetryAfter, bridge.DrainingRetryAfter) }
 func (c Config) maxExpires() int     { return positiveOr(c.MaxExpires, 3600) }
 func (c Config) maxCalls() int       { return positiveOr(c.MaxCalls, 8) }
 func (c Config) writeTimeout() time.Duration {

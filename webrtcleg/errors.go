@@ -42,7 +42,7 @@ var statuses = bridge.StatusTable{
 	{Err: ErrNoAudio, Status: bridge.Status{SIP: 488, Reason: "Not Acceptable Here", HTTP: 400, Warning: 304}},
 	{Err: ErrNoOpus, Status: bridge.Status{SIP: 488, Reason: "Not Acceptable Here", HTTP: 400, Warning: 304}},
 	{Err: ErrGathering, Status: bridge.Status{SIP: 503, Reason: "Service Unavailable", HTTP: 503}},
-	{Err: ErrClosed, Status: bridge.Status{SIP: 503, Reason: "Service Unavailable", HTTP: 503}},
+	{Err: ErrClosed, Status: bridge.Status{SIP: 503, Reason: "Service Unavailable", HTTP: 503, RetryAfter: bridge.DrainingRetryAfter}},
 	{Err: ErrNoResource, Status: bridge.Status{SIP: 481, Reason: "Call/Transaction Does Not Exist", HTTP: 404}},
 }
 

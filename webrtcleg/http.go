@@ -222,12 +222,9 @@ func (s *Server) refuseErr(w http.ResponseWriter, err error) {
 		status = http.StatusUnauthorized
 	} else if st, ok := StatusOf(err); ok {
 		status = st.HTTP
-		if errors.Is(err, bridge.ErrDraining) {
-			w.Header().Set("Retry-After", "60")
+		if st.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(st.RetryAfter))
 		}
-	}
-	if secs := guard.RetryAfterSeconds(err); secs > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	s.refuse(w, status, err.Error())
 }
