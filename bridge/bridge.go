@@ -113,15 +113,14 @@ type Bridge struct {
 	seats Seats
 }
 
-// New returns a Bridge with cfg's declared rooms.
+// New returns a Bridge with cfg's declared rooms; one whose settings RoomSettings.Validate
+// refuses is declared locked instead (declareChecked).
 func New(cfg Config, opts ...Option) *Bridge {
 	b := &Bridge{cfg: cfg, log: slog.Default(), bus: NewBus(), rooms: map[string]*Room{}, declared: map[string]RoomSettings{}}
 	for _, o := range opts {
 		o(b)
 	}
-	for name, s := range cfg.Rooms {
-		b.declared[name] = s
-	}
+	b.declareChecked(cfg.Rooms)
 	return b
 }
 
@@ -186,14 +185,8 @@ func (b *Bridge) Declare(name string, s RoomSettings) error {
 	if err := CheckRoomName(name); err != nil {
 		return err
 	}
-	if s.Limit < 0 || s.TopK < 0 || s.TopK > mixer.MaxTopK {
-		return fmt.Errorf("%w: limit %d, top_k %d (0-%d)", ErrBadSetting, s.Limit, s.TopK, mixer.MaxTopK)
-	}
-	if err := s.validPreprocessing(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
-	}
-	if s.ModeratorPIN != "" && s.ModeratorPIN == s.PIN {
-		return fmt.Errorf("%w: the moderator PIN must differ from the PIN", ErrBadSetting)
 	}
 	music, err := b.holdMusic(s.HoldMusic)
 	if err != nil {

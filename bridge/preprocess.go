@@ -108,11 +108,3 @@ func (r *Room) applyRoomPreprocessing() {
 		}
 	}
 }
-
-// validPreprocessing checks a room's AGC level (0 for the default, else dsp's range).
-func (s RoomSettings) validPreprocessing() error {
-	if l := s.AGCLevel; l != 0 && (l < int(dsp.MinAGCLevel) || l > int(dsp.MaxAGCLevel)) {
-		return fmt.Errorf("%w: agc_level %d dBov (%d to %d)", ErrBadSetting, l, dsp.MinAGCLevel, dsp.MaxAGCLevel)
-	}
-	return nil
-}

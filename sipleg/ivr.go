@@ -160,7 +160,7 @@ func (v *ivr) run() {
 	room, pin, err := v.dialog(pl)
 	if err != nil {
 		if err != errIVRQuit {
-			_ = v.play(pl, prompts.Goodbye)
+			_ = v.play(pl, farewellPrompt(err))
 			c.log.Info("ivr gave up", "err", err)
 			go c.hangup(c.s.ctx, "ivr: "+err.Error())
 		}
@@ -207,11 +207,9 @@ func (v *ivr) dialog(pl *player) (room, pin string, err error) {
 				if errors.Is(err, bridge.ErrBadRoomName) {
 					s.cfg.Attempts.Fail(who, ivrNumbersKey, time.Now())
 				}
-				switch {
-				case errors.Is(err, bridge.ErrRoomLocked):
-					prompt = prompts.Locked
-				case errors.Is(err, bridge.ErrRoomFull):
-					prompt = prompts.Full
+				var final bool
+				if prompt, final = meetingRefusalPrompt(err); final {
+					return "", "", err // run says farewellPrompt's words
 				}
 				continue
 			}

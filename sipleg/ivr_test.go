@@ -67,14 +67,7 @@ func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
 	start := time.Now()
 	p := dialRawPhone(t, ts, "secret", 700)
 	p.typeDigits(t, "1#2#3#")
-	var spoken time.Duration
-	for _, name := range []string{prompts.EnterPIN, prompts.InvalidPIN, prompts.InvalidPIN, prompts.Goodbye} {
-		pcm, err := prompts.Get(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spoken += time.Duration(len(pcm)) * time.Second / prompts.Rate
-	}
+	spoken := spokenLength(t, prompts.EnterPIN, prompts.InvalidPIN, prompts.InvalidPIN, prompts.Goodbye)
 	if p.d.c.awaitRequest(sip.BYE, spoken+10*time.Second) == nil {
 		t.Fatal("no BYE after three wrong PINs")
 	}

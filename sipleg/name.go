@@ -60,8 +60,7 @@ func (n *nameRecorder) stop() *bridge.HoldMusic {
 // wantsName reports whether room announces who comes and goes, so that the caller is asked
 // for its name.
 func (c *call) wantsName(room string) bool {
-	settings, _ := c.s.bridge.Admit(room) // the settings come with a refusal too
-	return settings.AnnounceJoinLeave
+	return c.s.bridge.Settings(room).AnnounceJoinLeave
 }
 
 // recordName asks the caller for its name and keeps it for the call (c.recordedName). A caller

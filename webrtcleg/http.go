@@ -186,19 +186,20 @@ func (s *Server) checkPIN(r *http.Request, room, pin string) error {
 	return err
 }
 
-// authorized checks the PIN of a request on a resource (DELETE) as create does, answering
-// the refusal itself.
+// authorized checks the bearer token of a request on a resource (DELETE) by the rule create
+// follows (bridge.PINToCheck), against the room's settings as they are (bridge.Settings: also
+// while draining or ending), answering the refusal itself. The room's PIN or moderator PIN
+// passes; in a room with only a moderator PIN, as in one without PIN, no token passes: the
+// resource URL, which only its creator was given, is the capability.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request, room string) bool {
-	settings, err := s.b.Admit(room)
-	if err != nil && !errors.Is(err, bridge.ErrRoomFull) && !errors.Is(err, bridge.ErrRoomLocked) && !errors.Is(err, bridge.ErrDraining) {
+	settings := s.b.Settings(room)
+	token, gave := guard.BearerToken(r)
+	secret, _ := bridge.PINToCheck(settings.PIN, settings.ModeratorPIN, token, gave)
+	if err := s.pinAllowed(r, room, secret); err != nil {
 		s.refuseErr(w, err)
 		return false
 	}
-	if err := s.pinAllowed(r, room, settings.PIN); err != nil {
-		s.refuseErr(w, err)
-		return false
-	}
-	if err := s.checkPIN(r, room, settings.PIN); err != nil {
+	if err := s.checkPIN(r, room, secret); err != nil {
 		s.refuseErr(w, err)
 		return false
 	}

@@ -60,11 +60,7 @@ type daemon struct {
 func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	rooms := map[string]bridge.RoomSettings{}
 	for _, r := range cfg.Rooms {
-		rooms[r.Name] = bridge.RoomSettings{PIN: r.PIN, Locked: r.Locked, Limit: r.Limit, TopK: r.TopK, Record: r.Record, Chimes: r.Chimes,
-			ModeratorPIN: r.ModeratorPIN, Moderators: r.Moderators, WaitForModerator: r.WaitForModerator,
-			EndWithModerator: r.EndWithModerator, HoldMusic: r.HoldMusic, AnnounceOnlyParticipant: r.AnnounceOnlyParticipant,
-			Denoise: r.Denoise, AGC: r.AGC, AGCLevel: r.AGCLevel,
-			AnnounceUserCount: r.AnnounceUserCount, AnnounceJoinLeave: r.AnnounceJoinLeave}
+		rooms[r.Name] = r.Settings() // checked by config.Validate
 	}
 	d := &daemon{cfg: cfg, log: log, done: make(chan struct{})}
 	var err error

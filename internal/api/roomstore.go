@@ -35,7 +35,8 @@ type roomStoreFile struct {
 }
 
 // OpenRoomStore reads the state file in dir (creating dir, mode 0750, if needed); a missing
-// file is an empty store.
+// file is an empty store. A room whose name or settings the bridge refuses
+// (bridge.RoomSettings.Validate) is an error, as in the config file: confd does not start.
 func OpenRoomStore(dir string) (*RoomStore, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
@@ -55,6 +56,9 @@ func OpenRoomStore(dir string) (*RoomStore, error) {
 	for name, st := range f.Rooms {
 		if !bridge.ValidRoomName(name) {
 			return nil, fmt.Errorf("%s: room name %q", s.path, name)
+		}
+		if err := st.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: room %q: %w", s.path, name, err)
 		}
 		s.rooms[name] = st
 	}

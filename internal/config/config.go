@@ -316,10 +316,7 @@ func defineFlags(fs *flag.FlagSet, cfg *Config, path *string) {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "`directory` for state kept across restarts (rooms declared with PUT); empty keeps none")
 }
 
-var (
-	dialNumber = regexp.MustCompile(`^\+?[0-9A-Za-z*#_.-]{1,32}$`)
-	digits     = regexp.MustCompile(`^[0-9]{1,16}$`)
-)
+var dialNumber = regexp.MustCompile(`^\+?[0-9A-Za-z*#_.-]{1,32}$`)
 
 // Validate checks every setting and returns the first problem, naming the setting.
 func (c Config) Validate() error {
@@ -369,14 +366,8 @@ func (c Config) Validate() error {
 			bad("room %q declared twice", r.Name)
 		}
 		seen[r.Name] = true
-		if r.PIN != "" && !digits.MatchString(r.PIN) {
-			bad("room %q: pin must be 1-16 digits", r.Name)
-		}
-		if r.ModeratorPIN != "" && (!digits.MatchString(r.ModeratorPIN) || r.ModeratorPIN == r.PIN) {
-			bad("room %q: moderator_pin must be 1-16 digits, not the pin", r.Name)
-		}
-		if r.Limit < 0 || r.TopK < 0 || r.TopK > 16 {
-			bad("room %q: limit must be ≥ 0 and top_k 0-16", r.Name)
+		if err := r.Settings().Validate(); err != nil {
+			bad("room %q: %v", r.Name, err)
 		}
 	}
 	for i, d := range c.DialIn {

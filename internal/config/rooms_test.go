@@ -11,13 +11,7 @@ import (
 // TestRoomModeratorAndHoldMusicKeys: a room's moderator and hold-music keys are read, and a
 // moderator PIN that is not digits or equals the PIN is refused.
 func TestRoomModeratorAndHoldMusicKeys(t *testing.T) {
-	parse := func(toml string) (Config, error) {
-		path := filepath.Join(t.TempDir(), "confd.toml")
-		if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return Parse([]string{"-config", path}, io.Discard)
-	}
+	parse := func(toml string) (Config, error) { return parseTOML(t, toml) }
 	c, err := parse(`[[room]]
 name = "webinar"
 pin = "1234"
@@ -43,4 +37,14 @@ announce_join_leave = true
 			t.Errorf("%s: %v, want refused", bad, err)
 		}
 	}
+}
+
+// parseTOML parses a config file of this text.
+func parseTOML(t *testing.T, toml string) (Config, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "confd.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Parse([]string{"-config", path}, io.Discard)
 }
