@@ -75,7 +75,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 	cfg = d.cfg
-	roomTokens := api.NewRoomTokens(0)
+	roomTokens := api.NewRoomTokensFrom(cfg.APIToken, 0) // one key for the nodes of a cluster
 	// One count of PIN guesses for every leg that checks a room PIN (IVR, WHIP, WHEP, SIP over
 	// WebSocket): a guesser gains nothing by switching doors.
 	pinAttempts := guard.NewAttempts(guard.AttemptsConfig{})

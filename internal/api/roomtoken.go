@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,8 +30,11 @@ const DefaultRoomTokenTTL = 12 * time.Hour
 // that one room, its participants and its events, and for nothing else.
 //
 // A token is "rt1." + base64url(expiry ‖ HMAC-SHA256(key, label ‖ room ‖ expiry)): the room
-// is not in the token (the request's path names it and the MAC binds it), nothing is stored,
-// and the key is random per process, so a restart revokes every token.
+// is not in the token (the request's path names it and the MAC binds it) and nothing is stored.
+// The daemon derives the key from the API token (NewRoomTokensFrom): the nodes of a cluster,
+// which share it, accept each other's tokens (a page's reads go to the room's owner, which may
+// be another node than the one it joined through), and a new API token, or a generated one at
+// each start, revokes every token.
 type RoomTokens struct {
 	key [32]byte
 	ttl time.Duration
@@ -45,6 +49,20 @@ func NewRoomTokens(ttl time.Duration) *RoomTokens {
 	}
 	t := &RoomTokens{ttl: ttl, now: time.Now}
 	_, _ = rand.Read(t.key[:]) // crypto/rand.Read never fails (Go 1.24)
+	return t
+}
+
+// NewRoomTokensFrom returns a minter whose key is derived from secret (HMAC-SHA256 under a
+// label of its own, so the key tells nothing of secret and is used for nothing else): every
+// minter given the same secret, such as the API token that the nodes of a cluster share, mints
+// and accepts the same tokens. An empty secret gives a fresh random key, as NewRoomTokens.
+func NewRoomTokensFrom(secret string, ttl time.Duration) *RoomTokens {
+	t := NewRoomTokens(ttl)
+	if secret != "" {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte("confd room token key v1"))
+		m.Sum(t.key[:0])
+	}
 	return t
 }
 
@@ -90,29 +108,27 @@ func (t *RoomTokens) mac(dst []byte, room string, exp uint64) []byte {
 	return m.Sum(dst)
 }
 
+// operatorOnly are the data keys of events that are the operator's alone (red team, issue 13),
+// left out where a room token reads the events: the name of another room a participant was
+// moved to or from ("to", "moved_from": a room's name may be its only secret) in any event; a
+// transfer's or a dial-out's target ("uri") and its failure, which names it ("error"); a
+// recording's files on the server ("file", "tracks") and its failure, which names them
+// ("error"); a forwarder's destination ("host", "port": a recorder's address).
+var operatorOnly = map[bridge.EventType][]string{
+	"":                           {"to", "moved_from"},
+	bridge.EventTransfer:         {"uri", "error"},
+	bridge.EventDial:             {"uri", "error"},
+	bridge.EventRecording:        {"file", "tracks", "error"},
+	bridge.EventForwarderStarted: {"host", "port"},
+	bridge.EventForwarderStopped: {"host", "port"},
+}
+
 // participantEvent is an event as a room token reads it: a caller's "from" cut to its user
-// (redactFrom), and without what is the operator's alone (red team, issue 13): the name of
-// another room a participant was moved to or from ("to", "moved_from": a room's name may be
-// its only secret), a transfer's or a dial-out's target ("uri"), a recording's files on the
-// server ("file", "tracks") and a forwarder's destination ("host", "port": a recorder's
-// address).
+// (redactFrom), and none of its operatorOnly keys.
 func participantEvent(e bridge.Event) bridge.Event {
-	secret := []string{"to", "moved_from"}
-	switch e.Type {
-	case bridge.EventTransfer, bridge.EventDial:
-		secret = append(secret, "uri")
-	case bridge.EventRecording:
-		secret = append(secret, "file", "tracks") // paths on the server's disk
-	case bridge.EventForwarderStarted, bridge.EventForwarderStopped:
-		secret = append(secret, "host", "port")
-	}
+	secret := slices.Concat(operatorOnly[""], operatorOnly[e.Type])
 	_, hasFrom := e.Data["from"]
-	has := hasFrom
-	for _, k := range secret {
-		_, in := e.Data[k]
-		has = has || in
-	}
-	if !has {
+	if !hasFrom && !slices.ContainsFunc(secret, func(k string) bool { _, in := e.Data[k]; return in }) {
 		return e
 	}
 	d := maps.Clone(e.Data)
