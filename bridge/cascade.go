@@ -31,7 +31,7 @@ func (p *Participant) Cascade() string { return p.info.Cascade }
 func (p *Participant) arrivalEvent(r *Room, extra map[string]any) Event {
 	if p.info.Cascade != "" {
 		return Event{Type: EventCascade, Room: r.name, Participant: p.id,
-			Data: map[string]any{"node": p.info.Cascade, "state": "joined", "codec": p.shownCodec()}}
+			Data: map[string]any{"node": p.info.Cascade, "state": "joined", "name": p.info.Name, "kind": p.info.Kind, "codec": p.shownCodec()}}
 	}
 	role, _, _ := r.mix.Role(p.mid) // a moved participant keeps its role
 	data := map[string]any{"name": p.info.Name, "from": p.info.From, "kind": p.info.Kind, "codec": p.shownCodec(),
