@@ -27,13 +27,15 @@ func (p *Participant) Cascade() string { return p.info.Cascade }
 
 // arrivalEvent is the event that announces p in the room: a join (with the keys of extra
 // added: a move's reason and origin), or for a cascade leg a "cascade" event naming the other
-// node.
+// node. The room's owner builds it once p is in its mixer.
 func (p *Participant) arrivalEvent(r *Room, extra map[string]any) Event {
 	if p.info.Cascade != "" {
 		return Event{Type: EventCascade, Room: r.name, Participant: p.id,
-			Data: map[string]any{"node": p.info.Cascade, "state": "joined", "codec": p.info.Output.Codec.String()}}
+			Data: map[string]any{"node": p.info.Cascade, "state": "joined", "name": p.info.Name, "kind": p.info.Kind, "codec": p.shownCodec()}}
 	}
-	data := map[string]any{"name": p.info.Name, "from": p.info.From, "kind": p.info.Kind, "codec": p.output.Codec.String()}
+	role, _, _ := r.mix.Role(p.mid) // a moved participant keeps its role
+	data := map[string]any{"name": p.info.Name, "from": p.info.From, "kind": p.info.Kind, "codec": p.shownCodec(),
+		"role": role.String(), "moderator": p.moderator}
 	for k, v := range extra {
 		data[k] = v
 	}

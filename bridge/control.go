@@ -82,10 +82,11 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 	if c.Pan != nil {
 		_ = r.mix.SetPan(p.mid, *c.Pan) // checked above
 	}
+	roleChanged := c.Role != nil || c.Target != nil
 	if c.Moderator != nil && *c.Moderator != p.moderator {
 		p.moderator = *c.Moderator
 		r.reconcile() // who waits, now, so that the answer shows it
-		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: map[string]any{"role": role.String(), "moderator": p.moderator}})
+		roleChanged = true
 	}
 	if c.Muted != nil && *c.Muted != r.mix.Muted(p.mid) {
 		_ = r.mix.SetMuted(p.mid, *c.Muted)
@@ -95,12 +96,8 @@ func (r *Room) update(id string, c Change) (ParticipantState, []Event, error) {
 		_ = r.mix.SetDeaf(p.mid, *c.Deaf)
 		events = append(events, Event{Type: EventMute, Room: r.name, Participant: p.id, Data: map[string]any{"deaf": *c.Deaf, "by": "api"}})
 	}
-	if c.Role != nil || c.Target != nil {
-		data := map[string]any{"role": role.String()}
-		if role == mixer.RoleCoach {
-			data["target"] = r.byMixID[target].id
-		}
-		events = append(events, Event{Type: EventRole, Room: r.name, Participant: p.id, Data: data})
+	if roleChanged {
+		events = append(events, r.roleEvent(p))
 	}
 	p.refresh(r)
 	return p.State(), events, nil

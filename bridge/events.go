@@ -11,13 +11,18 @@ type EventType string
 
 // The event types of docs/SPEC.md.
 const (
+	// EventJoin and EventLeave are a person's (kind sip or webrtc): confd's own participants
+	// (InternalKind) publish none, a cascade leg publishes EventCascade. A join carries name,
+	// from, kind, codec, role and moderator (cascade.go arrivalEvent), a leave its reason.
 	EventJoin    EventType = "join"
 	EventLeave   EventType = "leave"
 	EventTalking EventType = "talking"
 	EventDTMF    EventType = "dtmf"
 	// EventMute carries muted or deaf, and by: who made the change ("api", "self" for *6,
 	// "mute-all").
-	EventMute      EventType = "mute"
+	EventMute EventType = "mute"
+	// EventRole says a participant's whole role after any change to it: role, moderator, and
+	// a coach's target (eventdata.go roleEvent).
 	EventRole      EventType = "role"
 	EventDial      EventType = "dial"
 	EventRecording EventType = "recording"
@@ -28,7 +33,8 @@ const (
 	// "leave".
 	EventRoomFinished EventType = "room_finished"
 	// EventCascade is published when a cascade leg between nodes joins or leaves a room
-	// (data: node, state "joined" or "left"), in place of the join and leave of a person.
+	// (data: node, state "joined" with name, kind and codec, or "left" with reason), in place of
+	// the join and leave of a person.
 	EventCascade EventType = "cascade"
 )
 

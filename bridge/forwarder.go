@@ -7,15 +7,8 @@ import (
 	"confd/codec"
 )
 
-// KindForwarder is the participant kind of an RTP forwarder (package confd/rtpfwd): like a
-// recorder it is confd's own, listed and counted nowhere, and unlike one it is not announced:
-// its joining and leaving publish no join or leave (the forwarder's owner publishes
-// forwarder_started and forwarder_stopped), so chimes, webhooks and the web page never take it
-// for a person.
-const KindForwarder = "forwarder"
-
 // The event types of RTP forwarders, with data {forwarder, host, port, codec, participant?}
-// (and, on stop, reason and packets).
+// (and, on stop, reason, packets and dropped).
 const (
 	EventForwarderStarted EventType = "forwarder_started"
 	EventForwarderStopped EventType = "forwarder_stopped"
@@ -28,16 +21,13 @@ var (
 	ErrNoForwarder = errors.New("bridge: no such forwarder")
 )
 
-// announced reports whether a participant of kind publishes join and leave events.
-func announced(kind string) bool { return kind != KindForwarder }
-
 // JoinForwarder joins a listener of kind KindForwarder to room: it sends nothing and hears, in
 // output with RTP payload type pt, the room's mix (everyone, as a plain listener: it shares the
 // room's encode and costs a header per tick), or with solo set, the participant of that id
 // alone at full level, talking or not (mixer.SetSolo: an encode of its own). The room must
 // have people in it (ErrNoRoom), and solo must name one of them (ErrNoParticipant); a locked or
-// full room still takes it, since the operator asked for it. It is not announced (see
-// KindForwarder) and leaves with Participant.Leave.
+// full room still takes it, since the operator asked for it. Like all of confd's own
+// participants it is not announced (InternalKind); it leaves with Participant.Leave.
 func (b *Bridge) JoinForwarder(room, solo string, output codec.Format, pt uint8, leg Leg) (*Participant, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

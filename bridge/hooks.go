@@ -20,18 +20,6 @@ func (p *Participant) JitterStats() jitter.Stats {
 // SenderStats returns what confd has sent the participant, for metrics.
 func (p *Participant) SenderStats() RTPSenderStats { return p.sender.Stats() }
 
-// Kind returns the participant's kind: "sip", "webrtc", or an internal one such as "recorder".
-func (p *Participant) Kind() string { return p.info.Kind }
-
-// Internal reports whether the participant is confd's own (a recorder, a player or an RTP
-// forwarder) rather than a person: the API leaves such participants out of its lists and
-// counts.
-func (p *Participant) Internal() bool { return internalKind(p.info.Kind) }
-
-func internalKind(kind string) bool {
-	return kind == "recorder" || kind == "player" || kind == KindForwarder
-}
-
 // peopleIn counts the participants of parts that are people: what a room's limit limits.
 func peopleIn(parts []*Participant) int {
 	n := 0

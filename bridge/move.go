@@ -241,7 +241,7 @@ func (r *Room) enter(p *Participant, moved map[string]any) error {
 	r.joined = r.joined || !p.Internal() // for announce_only_participant (moderator.go)
 	r.announceArrival(p, moved != nil)
 	p.refresh(r)
-	if announced(p.info.Kind) {
+	if !p.Internal() {
 		r.b.bus.Publish(p.arrivalEvent(r, moved))
 	}
 	if !r.running && !r.b.noClock {

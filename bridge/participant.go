@@ -50,7 +50,8 @@ type TypedLeg interface {
 type ParticipantInfo struct {
 	// Name is the display name (SIP From display name, WHIP ?name=), normalised at join
 	// (displayName: printable, trimmed, at most MaxNameLen bytes); From is the caller's URI
-	// or number; Kind is "sip" or "webrtc" (docs/SPEC.md "Control API").
+	// or number; Kind is one of ListedKinds, or for confd's own participants KindRecorder,
+	// KindPlayer or KindForwarder (kinds.go).
 	Name, From, Kind string
 	// Output is the encoding of what the participant hears and OutputPT its RTP payload type;
 	// an Output without Codec means the participant hears nothing (a WHIP sendonly publisher).
@@ -472,7 +473,7 @@ func (p *Participant) Leave(reason string) {
 		p.own(func(owner *Room) {
 			r = owner
 			r.remove(p)
-			if announced(p.info.Kind) {
+			if !p.Internal() {
 				r.b.bus.Publish(p.departureEvent(r, reason))
 			}
 			r.finishIfEmpty()
@@ -487,13 +488,10 @@ func (p *Participant) Leave(reason string) {
 // after changing them.
 func (p *Participant) refresh(r *Room) {
 	role, target, _ := r.mix.Role(p.mid)
-	v := &partView{codec: p.output.Codec.String(),
+	v := &partView{codec: p.shownCodec(),
 		rules:     mixer.Rules{Muted: r.mix.Muted(p.mid), Deaf: r.mix.Deaf(p.mid), Role: role, Target: target},
 		pan:       r.mix.Pan(p.mid),
 		moderator: p.moderator, waiting: p.waiting, behind: p.behind.People}
-	if p.output.Codec == 0 {
-		v.codec = p.inputCodec // a participant that hears nothing shows what it sends
-	}
 	if role == mixer.RoleCoach {
 		if q, ok := r.byMixID[target]; ok {
 			v.target = q.id

@@ -38,7 +38,7 @@ func (b *Bridge) elsewhere(room string) int {
 // takeSeat takes a seat in room, limited to limit, for a participant described by info: only
 // a person in a room with a limit needs one. release is never nil.
 func (b *Bridge) takeSeat(room string, info ParticipantInfo, limit int) (release func(joined bool), err error) {
-	if b.seats == nil || limit <= 0 || internalKind(info.Kind) || info.Cascade != "" {
+	if b.seats == nil || limit <= 0 || InternalKind(info.Kind) || info.Cascade != "" {
 		return func(bool) {}, nil
 	}
 	return b.seats.Take(room, limit)

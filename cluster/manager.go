@@ -11,9 +11,6 @@ import (
 	"confd/bridge"
 )
 
-// CascadeKind is the participant kind of a cascade leg (sipleg.CascadeKind).
-const CascadeKind = "cascade"
-
 // Dialer places cascade calls: sipleg.Server.DialCascade.
 type Dialer interface {
 	DialCascade(ctx context.Context, room string, owner netip.AddrPort, self string) (string, error)
@@ -140,7 +137,7 @@ func (m *Manager) reconcile(ctx context.Context, room string) {
 	cur := m.legs[room]
 	if r, ok := m.bridge.Room(room); ok {
 		for _, st := range r.State().Participants {
-			if st.Kind != CascadeKind {
+			if st.Kind != bridge.KindCascade {
 				people++
 			} else if cur != nil && st.From == cur.uri {
 				leg, _ = r.Participant(st.ID)

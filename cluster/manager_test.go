@@ -59,7 +59,7 @@ func (d *fakeDialer) DialCascade(_ context.Context, room string, owner netip.Add
 	d.dials = append(d.dials, room)
 	n := len(d.dials)
 	d.mu.Unlock()
-	go join(d.t, d.b, room, bridge.ParticipantInfo{Kind: CascadeKind, Name: "cascade to owner", From: fmt.Sprintf("sip:%s@%s", room, owner)})
+	go join(d.t, d.b, room, bridge.ParticipantInfo{Kind: bridge.KindCascade, Name: "cascade to owner", From: fmt.Sprintf("sip:%s@%s", room, owner)})
 	return fmt.Sprint("call-", n), nil
 }
 
@@ -83,7 +83,7 @@ func people(b *bridge.Bridge, room string) (n, cascades int) {
 		return 0, 0
 	}
 	for _, p := range r.State().Participants {
-		if p.Kind == CascadeKind {
+		if p.Kind == bridge.KindCascade {
 			cascades++
 		} else {
 			n++
@@ -107,7 +107,7 @@ func TestManagerKeepsOneCascadePerRoomAndNode(t *testing.T) {
 	go NewManager(nodes, b, d, slog.New(slog.NewTextHandler(io.Discard, nil))).Run(ctx, 50*time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // the manager subscribes
 
-	incoming := join(t, b, remote, bridge.ParticipantInfo{Kind: CascadeKind, Name: "cascade c"})
+	incoming := join(t, b, remote, bridge.ParticipantInfo{Kind: bridge.KindCascade, Name: "cascade c"})
 	join(t, b, local, bridge.ParticipantInfo{Kind: "sip", Name: "Local"})
 	time.Sleep(200 * time.Millisecond) // four reconciliations
 	if n := d.count(); n != 0 {

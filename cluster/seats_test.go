@@ -81,7 +81,7 @@ func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
 	}
 	a, b := twoSeatNodes(t, map[string]bridge.RoomSettings{room: {Limit: 2}})
 	ada := join(t, b.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
-	join(t, b.bridge, room, bridge.ParticipantInfo{Kind: CascadeKind, Name: "cascade to a", Cascade: "a"})
+	join(t, b.bridge, room, bridge.ParticipantInfo{Kind: bridge.KindCascade, Name: "cascade to a", Cascade: "a"})
 	if got := a.seats.Elsewhere(room); got != 1 {
 		t.Fatalf("a counts %d people on b, want Ada", got)
 	}

@@ -169,7 +169,7 @@ func (c *call) result() *sdpneg.Result {
 // participantInfo describes the negotiated media to the bridge.
 func (c *call) participantInfo(res *sdpneg.Result) bridge.ParticipantInfo {
 	info := bridge.ParticipantInfo{
-		Name: c.name, From: c.from, Kind: "sip",
+		Name: c.name, From: c.from, Kind: bridge.KindSIP,
 		Output: res.SendFormat(), OutputPT: res.PayloadType, Input: inputsOf(res),
 		Moderator: c.moderator.Load(), RecordedName: c.recordedName.Load(),
 	}

@@ -22,10 +22,6 @@ import (
 // entered.
 const CascadeHeader = "X-Confd-Cascade"
 
-// CascadeKind is the bridge participant kind of a cascade leg, which a cluster manager never
-// counts as a person (so a cascade never causes another).
-const CascadeKind = "cascade"
-
 // ErrNotCascade is returned by DialCascade for an empty node name.
 var ErrNotCascade = errors.New("sipleg: a cascade call needs this node's name")
 
@@ -56,7 +52,7 @@ func (s *Server) cascadeOf(req *sip.Request) (node string, ok bool) {
 // cascadeInfo marks a cascade leg's participant: its kind, its name (the other node), how the
 // room phases its tick on it, and its output (cascadeFormat).
 func (c *call) cascadeInfo(info *bridge.ParticipantInfo) {
-	info.Kind, info.Name, info.Cascade = CascadeKind, "cascade "+c.cascade, c.cascade // the calling node, on the owner
+	info.Kind, info.Name, info.Cascade = bridge.KindCascade, "cascade "+c.cascade, c.cascade // the calling node, on the owner
 	// The owner sets its tick about halfway between the calling node's; the calling node
 	// never phases on the owner's, or the two would chase each other (bridge/phase.go).
 	info.Phasing = bridge.PhaseLead

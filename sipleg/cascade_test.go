@@ -57,8 +57,8 @@ func TestCascadeHeaderFromAnUnknownSourceIsRefused(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("node b's cascade: %d participants, want 1 (no PIN asked)", len(ps))
 	}
-	if st := ps[0].State(); st.Kind != CascadeKind || st.Name != "cascade b" {
-		t.Errorf("node b's cascade joined as %q %q, want kind %q", st.Kind, st.Name, CascadeKind)
+	if st := ps[0].State(); st.Kind != bridge.KindCascade || st.Name != "cascade b" {
+		t.Errorf("node b's cascade joined as %q %q, want kind %q", st.Kind, st.Name, bridge.KindCascade)
 	}
 }
 

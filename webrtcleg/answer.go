@@ -322,7 +322,7 @@ func (c *Call) negotiate(ctx context.Context, offer string, oa offerAudio, liste
 // participantInfo is what the call's participant will be once it joins: what confd sends
 // (Opus, stereo when the offer asked for it) and what it reads, as the answer settled them.
 func participantInfo(info JoinInfo, oa offerAudio, aa answerAudio) bridge.ParticipantInfo {
-	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: "webrtc", OnDigit: info.OnDigit, Moderator: info.Moderator}
+	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: bridge.KindWebRTC, OnDigit: info.OnDigit, Moderator: info.Moderator}
 	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
 		p.Output, p.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}

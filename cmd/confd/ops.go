@@ -140,5 +140,6 @@ func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
 		api.WriteBridgeError(w, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusAccepted, map[string]any{"room": room, "duration_ms": p.Duration().Milliseconds()})
+	// duration_ms is the old spelling, kept for the integrators that read it.
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"room": room, "duration_seconds": p.Duration().Seconds(), "duration_ms": p.Duration().Milliseconds()})
 }

@@ -50,7 +50,7 @@ func TestClusterNodeBackForgetsARoomDeletedWhileAway(t *testing.T) {
 	if on := c.landedOn(room, "Bob"); on != away {
 		t.Fatalf("Bob, who called node %s, is on node %s", c.names[away], c.names[on])
 	}
-	if !testkit.WaitFor(5*time.Second, func() bool { return c.localRoom(owner, room)["cascade "+c.names[away]] == cluster.CascadeKind }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return c.localRoom(owner, room)["cascade "+c.names[away]] == bridge.KindCascade }) {
 		t.Fatalf("node %s never cascaded Bob to the owner %s", c.names[away], c.names[owner])
 	}
 	for i := range c.nodes {

@@ -273,7 +273,7 @@ func (c *testCluster) landedOn(room, name string) int {
 	c.t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for i := range c.nodes {
-			if k, ok := c.localRoom(i, room)[name]; ok && k != cluster.CascadeKind {
+			if k, ok := c.localRoom(i, room)[name]; ok && k != bridge.KindCascade {
 				return i
 			}
 		}
@@ -359,7 +359,7 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	if d := viaCascade - beside; d > 3 || d < -3 {
 		t.Errorf("Cy hears Ada %.1f dB from Bob's level: want one copy of her tone (within 3 dB)", d)
 	}
-	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != cluster.CascadeKind {
+	if k := c.localRoom(owner, room)["cascade "+c.names[landed]]; k != bridge.KindCascade {
 		t.Errorf("the owner's room has no cascade leg from %s: %v", c.names[landed], c.localRoom(owner, room))
 	}
 	// The cascade leg carries Opus (the best codec both ends have), both ways, and is listed
@@ -367,7 +367,7 @@ func TestClusterThreePhonesHearEachOtherAcrossNodes(t *testing.T) {
 	for _, i := range []int{owner, landed} {
 		st, _ := c.localState(i, room)
 		for _, p := range st.Participants {
-			if p.Kind == cluster.CascadeKind {
+			if p.Kind == bridge.KindCascade {
 				t.Logf("node %s: %s on %s, node %q", c.names[i], p.Name, p.Codec, p.Node)
 				if !p.Cascade || (i == owner && p.Node != c.names[landed]) || (i == landed && p.Node == "") {
 					t.Errorf("node %s lists the cascade leg with cascade %v node %q, want true and the other node", c.names[i], p.Cascade, p.Node)
@@ -645,7 +645,7 @@ func TestClusterDialInReachesARoomOwnedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(25 * time.Second)
-	for c.localRoom(owner, room)["cascade a"] != cluster.CascadeKind {
+	for c.localRoom(owner, room)["cascade a"] != bridge.KindCascade {
 		if time.Now().After(deadline) {
 			t.Fatalf("no cascade from node a in room %s on its owner %s: %v", room, c.names[owner], c.localRoom(owner, room))
 		}

@@ -51,8 +51,8 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 
 var (
 	descRooms            = desc("confd_rooms", "Rooms with participants (rooms).")
-	descLegs             = desc("confd_legs", "Participants by kind (sip, webrtc, recorder, player) and codec (participants).", "kind", "codec")
-	descRoomParticipants = desc("confd_room_participants", "Participants in the room (participants).", "room")
+	descLegs             = desc("confd_legs", "Participants by kind (sip, webrtc, cascade) and codec; confd's own recorders, players and forwarders are not counted (participants).", "kind", "codec")
+	descRoomParticipants = desc("confd_room_participants", "Participants the room lists: people and cascade legs (participants).", "room")
 	descRoomTalkers      = desc("confd_room_talkers", "Talkers mixed in the room's last tick (participants).", "room")
 	descRoomGroups       = desc("confd_room_encode_groups", "Output groups that encoded a packet in the room's last tick (groups).", "room")
 	descRoomPrivate      = desc("confd_room_private_listeners", "Listeners with an encoder of their own after the last tick (participants).", "room")
@@ -112,8 +112,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		running++
 		name := m.labelOf(r.Name())
-		ms, cs := r.MixerStats(), r.ClockStats()
-		gauge(descRoomParticipants, float64(ms.Participants), name)
+		ms, cs, st := r.MixerStats(), r.ClockStats(), r.State()
+		gauge(descRoomParticipants, float64(len(st.Participants)), name)
 		gauge(descRoomTalkers, float64(ms.Talkers), name)
 		gauge(descRoomGroups, float64(ms.Groups), name)
 		gauge(descRoomPrivate, float64(ms.PrivateListeners), name)
@@ -125,7 +125,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descRoomEncodes, ms.Encodes, name)
 		counter(descRoomDecodes, ms.Decodes, name)
 		counter(descRoomEncodeErrors, ms.EncodeErrors, name)
-		for _, ps := range r.State().Participants {
+		for _, ps := range st.Participants { // as GET lists them: bridge.ListedKinds
 			legs[legKey{ps.Kind, ps.Codec}]++
 			if p, err := r.Participant(ps.ID); err == nil {
 				current[p] = countersOf(p)

@@ -33,21 +33,19 @@ func NewChimes(b *bridge.Bridge, enabled func(room string) bool, log *slog.Logge
 
 func (c *Chimes) run() {
 	defer close(c.done)
-	kinds := map[string]string{} // participant id → kind, learnt from join events
+	// The people whose join the chimes saw: joins and leaves are people's only (confd's own
+	// participants publish none), and one who joined before the chimes started gets no exit tone.
+	joined := map[string]bool{}
 	for e := range c.sub.C {
 		var tone func() *Player
 		switch e.Type {
 		case bridge.EventJoin:
-			kind, _ := e.Data["kind"].(string)
-			kinds[e.Participant] = kind
-			if kind == KindRecorder || kind == KindPlayer {
-				continue
-			}
+			joined[e.Participant] = true
 			tone = EntryTone
 		case bridge.EventLeave:
-			kind, known := kinds[e.Participant]
-			delete(kinds, e.Participant)
-			if !known || kind == KindRecorder || kind == KindPlayer {
+			known := joined[e.Participant]
+			delete(joined, e.Participant)
+			if !known {
 				continue
 			}
 			if others, _ := whoIsIn(c.b, e.Room); !others {

@@ -18,8 +18,9 @@
 // A recording stops, and finishes its file (end-of-stream page, granule positions), on Stop,
 // when its room has nobody left but recorders and players, when its participant is hung up (a
 // kick, the drain), and at shutdown (Manager.Close). Each start and stop is published on the Bus
-// as a "recording" event with data {state: started|stopped, file} (and, on stop, duration_s and
-// tracks).
+// as a "recording" event with data {state: started|stopped, file} (and, on stop,
+// duration_seconds, also as the older duration_s, and tracks). A recorder's or a player's own
+// joining and leaving publish no join or leave (bridge.InternalKind).
 //
 // # Per-participant tracks
 //

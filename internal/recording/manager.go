@@ -47,10 +47,7 @@ func NewManager(b *bridge.Bridge, dir string, opts Options) *Manager {
 func (m *Manager) watch() {
 	defer close(m.done)
 	for e := range m.sub.C {
-		if e.Type != bridge.EventJoin {
-			continue
-		}
-		if kind, _ := e.Data["kind"].(string); kind == KindRecorder || kind == KindPlayer {
+		if e.Type != bridge.EventJoin { // a person's: confd's own participants publish none
 			continue
 		}
 		st, err := m.b.RoomState(e.Room)

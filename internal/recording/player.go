@@ -12,10 +12,6 @@ import (
 	"confd/prompts"
 )
 
-// KindPlayer is the participant kind of a player (announcements, entry and exit tones): like a
-// recorder, the API should not show it as a participant.
-const KindPlayer = "player"
-
 // Player plays 48 kHz mono PCM into a room as a mixer.Source: one 20 ms frame per tick, with its
 // level known without decoding (so talker selection sees it at once), then silence. It allocates
 // nothing per tick. Done is closed after the last frame has been played.
@@ -150,7 +146,7 @@ func Play(b *bridge.Bridge, room string, p *Player) (<-chan struct{}, error) {
 		return nil, ErrNoSourceJoin
 	}
 	leg := playerLeg{stop: make(chan struct{}, 1)}
-	part, err := j.JoinSource(room, bridge.ParticipantInfo{Name: "player", Kind: KindPlayer}, p, leg)
+	part, err := j.JoinSource(room, bridge.ParticipantInfo{Name: "player", Kind: bridge.KindPlayer}, p, leg)
 	if err != nil {
 		return nil, err
 	}

@@ -15,10 +15,6 @@ import (
 	"confd/codec"
 )
 
-// KindRecorder is the participant kind of a recorder: the API should leave such participants
-// out of what users see, and the recorder itself ignores them when deciding that a room is empty.
-const KindRecorder = "recorder"
-
 // recorderPT is the RTP payload type of the recorder's Opus output; nothing but the recorder
 // reads it.
 const recorderPT = 111
@@ -169,7 +165,7 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 		rec.pcm = newRing[pcmSlot](opts.Queue)
 	}
 	go rec.write()
-	rec.part, err = b.Join(room, bridge.ParticipantInfo{Name: "recorder", Kind: KindRecorder,
+	rec.part, err = b.Join(room, bridge.ParticipantInfo{Name: "recorder", Kind: bridge.KindRecorder,
 		Output: codec.Format{Codec: codec.Opus}, OutputPT: recorderPT}, recorderLeg{rec})
 	if err != nil {
 		rec.closed.Store(true)
@@ -189,20 +185,16 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	return rec, nil
 }
 
-// whoIsIn reports whether room has a participant other than recorders and players, and whether
-// it has a recorder.
+// whoIsIn reports whether room has a participant other than confd's own (bridge.InternalKind),
+// and whether it has a recorder.
 func whoIsIn(b *bridge.Bridge, room string) (others, recorded bool) {
 	r, ok := b.Room(room)
 	if !ok {
 		return false, false
 	}
 	for _, p := range r.Participants() {
-		switch p.Kind() {
-		case KindRecorder:
-			recorded = true
-		default:
-			others = others || !p.Internal() // players and forwarders are not people
-		}
+		recorded = recorded || p.Kind() == bridge.KindRecorder
+		others = others || !p.Internal()
 	}
 	return others, recorded
 }
@@ -309,8 +301,9 @@ func (r *Recording) Stop() error {
 		close(r.quit)
 		<-r.done
 		r.watch.Close()
-		data := map[string]any{"state": "stopped", "file": r.file,
-			"duration_s": float64(r.frames.Load()) * codec.FrameDuration.Seconds()}
+		secs := float64(r.frames.Load()) * codec.FrameDuration.Seconds()
+		// duration_s is the old spelling, kept for the integrators that read it.
+		data := map[string]any{"state": "stopped", "file": r.file, "duration_seconds": secs, "duration_s": secs}
 		if len(r.trackFiles) > 0 {
 			data["tracks"] = r.trackFiles
 		}

@@ -153,8 +153,10 @@ test("recording line: idle, recording with its file, saved with its length, fail
     { pressed: true, file: "r-20260101-100000.opus", text: "Recording to r-20260101-100000.opus" });
   const started = recordingFromEvent({ type: "recording", room: "r", data: { state: "started", file: "/var/rec/r-1.opus" } });
   assert.deepEqual(started, { room: "r", recording: true, file: "/var/rec/r-1.opus" });
-  const stopped = recordingFromEvent({ type: "recording", room: "r", data: { state: "stopped", file: "/var/rec/r-1.opus", duration_s: 75.4 } });
+  const stopped = recordingFromEvent({ type: "recording", room: "r", data: { state: "stopped", file: "/var/rec/r-1.opus", duration_seconds: 75.4, duration_s: 75.4 } });
   assert.equal(recordingView(stopped).text, "Saved r-1.opus (1 min 15 s)");
+  const older = recordingFromEvent({ type: "recording", room: "r", data: { state: "stopped", file: "/var/rec/r-1.opus", duration_s: 75.4 } });
+  assert.equal(recordingView(older).text, "Saved r-1.opus (1 min 15 s)", "a confd that says duration_s only");
   // The DELETE's answer lacks the duration; arriving after the event it keeps it.
   const shown = mergeRecording(mergeRecording(started, stopped), { room: "r", recording: false, file: "/var/rec/r-1.opus" });
   assert.equal(recordingView(shown).text, "Saved r-1.opus (1 min 15 s)");

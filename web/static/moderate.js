@@ -183,7 +183,7 @@ export function recordingView(st) {
   if (st && st.recording) return { pressed: true, file, text: file ? `Recording to ${file}` : "Recording" };
   if (st && st.error) return { pressed: false, file, text: `The recording ${file} stopped with an error: ${st.error}` };
   if (file) {
-    const secs = Number(st.duration_s);
+    const secs = Number(st.duration_seconds);
     return { pressed: false, file, text: `Saved ${file}${secs > 0 ? ` (${duration(secs)})` : ""}` };
   }
   return { pressed: false, file: "", text: "Not recording" };
@@ -193,7 +193,8 @@ export function recordingView(st) {
 export function recordingFromEvent(ev) {
   const d = (ev && ev.data) || {};
   const st = { room: ev.room, recording: d.state === "started", file: d.file || "" };
-  if (d.duration_s !== undefined) st.duration_s = d.duration_s;
+  const secs = d.duration_seconds ?? d.duration_s; // duration_s: a confd before issue 12
+  if (secs !== undefined) st.duration_seconds = secs;
   if (d.error) st.error = d.error;
   return st;
 }

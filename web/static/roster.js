@@ -3,9 +3,10 @@
 
 const levelFloor = -60; // dBov shown as an empty meter
 
-// kinds names the ways in for people: a WHIP or WebRTC leg is a browser, a SIP leg a phone (a
-// sip.js browser also comes in by SIP).
-const kinds = { sip: "phone", webrtc: "browser", whip: "browser", whep: "listener" };
+// kinds names the participant kinds the room lists (bridge.ListedKinds): a SIP leg is a phone,
+// a WebRTC one a browser (WHIP, WHEP or sip.js over the WebSocket), a cascade leg the link to
+// another node. confd's own recorders, players and forwarders are never listed nor announced.
+export const kinds = { sip: "phone", webrtc: "browser", cascade: "other node" };
 
 export class Roster {
   // list is the <ul>; count an element for "(N)"; decorate(li, p) an optional hook run on every
@@ -40,10 +41,16 @@ export class Roster {
     switch (ev.type) {
       case "join":
         this.people.set(ev.participant, { id: ev.participant, name: d.name || "", from: d.from || "",
-          kind: d.kind || "", codec: d.codec || "", role: "normal", muted: false, deaf: false,
-          talking: false, level_dbov: -127, joined_at: ev.time, ...p });
+          kind: d.kind || "", codec: d.codec || "", role: d.role || "normal", moderator: !!d.moderator,
+          muted: false, deaf: false, talking: false, level_dbov: -127, joined_at: ev.time, ...p });
         this.render();
         return this.isSelf(this.people.get(ev.participant)) ? "" : `${label(this.people.get(ev.participant))} joined.`;
+      case "cascade": // another node's link: listed as GET lists it, never announced as a person
+        if (d.state === "left") this.people.delete(ev.participant);
+        else this.people.set(ev.participant, { id: ev.participant, name: d.name || "", kind: "cascade",
+          cascade: true, node: d.node || "", codec: d.codec || "", role: "normal", joined_at: ev.time, ...p });
+        this.render();
+        return "";
       case "leave":
         if (!p) return "";
         this.people.delete(ev.participant);
@@ -62,6 +69,7 @@ export class Roster {
       case "role":
         if (p) {
           if (d.role) p.role = d.role;
+          if ("moderator" in d) p.moderator = !!d.moderator;
           p.target = d.target || "";
           this.renderRow(p);
         }
