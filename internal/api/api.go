@@ -11,7 +11,6 @@ import (
 
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,9 +25,6 @@ import (
 	"confd/problem"
 	"confd/rtpfwd"
 )
-
-// maxBody is the largest request body the API reads (413 above it).
-const maxBody = 1 << 20
 
 // Dialer places an outgoing call into a room (the SIP legs implement it).
 type Dialer interface {
@@ -511,7 +507,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readJSON decodes a JSON request body strictly: application/json, at most maxBody bytes, no
+// readJSON decodes a JSON request body strictly: application/json, at most guard.MaxBodyBytes, no
 // unknown fields, nothing after the value. It answers 415, 413 or 400 itself and returns false.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return ReadJSON(w, r, v) }
 
@@ -521,17 +517,14 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		problem.Write(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, guard.MaxBodyBytes)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			// The limit that tripped: this one, or the server's max_body_bytes before it.
-			problem.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", tooBig.Limit))
-			return false
+		// 413 says the limit that tripped: this one, or the server's max_body_bytes before it.
+		if !problem.TooLarge(w, err) {
+			problem.Write(w, 400, "bad JSON: "+err.Error())
 		}
-		problem.Write(w, 400, "bad JSON: "+err.Error())
 		return false
 	}
 	if _, err := dec.Token(); err != io.EOF {
