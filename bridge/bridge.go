@@ -38,6 +38,12 @@ var (
 	ErrNoParticipant = errors.New("bridge: no such participant")
 	// ErrBadSetting: a room setting or participant change is out of range (HTTP 400).
 	ErrBadSetting = errors.New("bridge: bad setting")
+	// ErrAlreadyRunning: what was asked to start in a room is already running there, such as a
+	// second recording of it (HTTP 409).
+	ErrAlreadyRunning = errors.New("bridge: already running")
+	// ErrNotRunning: what was asked to stop in a room is not running there, such as a recording
+	// of a room that is not being recorded (HTTP 404).
+	ErrNotRunning = errors.New("bridge: not running")
 )
 
 // RoomNamePattern is docs/SPEC.md's rule for a room's name ("Rooms").

@@ -71,6 +71,8 @@ var statuses = StatusTable{
 	{ErrRoomEnding, Status{SIP: 480, Reason: "Temporarily Unavailable (the conference is ending)", HTTP: 409}},
 	{ErrDraining, Status{SIP: 503, Reason: "Service Unavailable (draining)", HTTP: 503, RetryAfter: DrainingRetryAfter}},
 	{ErrBadSetting, Status{SIP: 400, Reason: "Bad Request (bad setting)", HTTP: 400}},
+	{ErrAlreadyRunning, Status{SIP: 403, Reason: "Forbidden (already running)", HTTP: 409}},
+	{ErrNotRunning, Status{SIP: 404, Reason: "Not Found (not running)", HTTP: 404}},
 	{ErrForwarderLimit, Status{SIP: 403, Reason: "Forbidden (forwarder limit)", HTTP: 409}},
 	{ErrNoForwarder, Status{SIP: 404, Reason: "Not Found (no such forwarder)", HTTP: 404}},
 	{ErrNotTransferable, Status{SIP: 403, Reason: "Forbidden (not a SIP call)", HTTP: 409}},

@@ -193,7 +193,7 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 	}
 
 	before := time.Now()
-	do("PUT", "/api/rooms/r1")
+	do("PUT", "/api/rooms/r1", "Authorization", "Bearer tok")
 	if len(copies) != 1 || copies[0] != "PUT /api/rooms/r1" || stamps[0].Before(before) {
 		t.Fatalf("b got %q stamped %v", copies, stamps)
 	}
@@ -201,14 +201,14 @@ func TestRouterStampsAndRecordsDeclarations(t *testing.T) {
 		t.Errorf("a lists %+v for r1, want it declared at %v, the time b was told", d, stamps[0])
 	}
 	deleted := time.Now().Add(30 * time.Second) // b's clock a little ahead
-	do("DELETE", "/api/rooms/r1", LocalHeader, "b", ChangedHeader, deleted.Format(time.RFC3339Nano))
+	do("DELETE", "/api/rooms/r1", "Authorization", "Bearer tok", LocalHeader, "b", ChangedHeader, deleted.Format(time.RFC3339Nano))
 	if len(copies) != 1 {
 		t.Errorf("another node's copy was copied again: %q", copies)
 	}
 	if d := listed()["r1"]; d.Declared || !d.Changed.Equal(deleted) {
 		t.Errorf("a lists %+v for r1, want the tombstone of b's time", d)
 	}
-	if w := do("DELETE", "/api/rooms/r2"); w.Code != http.StatusNotFound || listed()["r2"].Room != "" {
+	if w := do("DELETE", "/api/rooms/r2", "Authorization", "Bearer tok"); w.Code != http.StatusNotFound || listed()["r2"].Room != "" {
 		t.Errorf("a refused DELETE: %d, recorded %+v", w.Code, listed()["r2"])
 	}
 	for _, h := range [][]string{nil, {"Authorization", "Bearer tok"}, {LocalHeader, "b"}, {"Authorization", "Bearer bad", LocalHeader, "b"}} {
@@ -269,6 +269,7 @@ func TestACopyFromTheFutureDoesNotPinARoom(t *testing.T) {
 	nodes := nodesWithPeers(peerB, fakePeer(t, &nudged))
 	rt := NewRouter(nodes, br, api, "tok", nil)
 	req := httptest.NewRequest("PUT", "/api/rooms/r", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer tok")
 	req.Header.Set(LocalHeader, "b")
 	req.Header.Set(ChangedHeader, time.Now().AddDate(5, 0, 0).Format(time.RFC3339Nano))
 	rt.ServeHTTP(httptest.NewRecorder(), req)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/internal/guard"
+	"confd/problem"
 )
 
 // LocalHeader marks an API request one node makes of another: the receiver answers it from its
@@ -106,19 +108,25 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.proxy(owner).ServeHTTP(w, r)
 }
 
-// maxDeclaration bounds the body of a room declaration that is copied to the other nodes.
-const maxDeclaration = 1 << 20
-
-// declare applies PUT or DELETE /api/rooms/ROOM here (which checks the token and the body and
-// answers the client) and records when (declared.go), then, when it succeeded and came from a
-// client (not local, another node's copy), on every other node that is up: a room's settings
-// (PIN, locked, limit) must hold on whichever node a caller lands, since a cascade from that
-// node is let in without the PIN. A node down at the time catches up when it is back
-// (Nodes.CatchUp).
+// declare applies PUT or DELETE /api/rooms/ROOM here (which checks the body and answers the
+// client) and records when (declared.go), then, when it succeeded and came from a client (not
+// local, another node's copy), on every other node that is up: a room's settings (PIN, locked,
+// limit) must hold on whichever node a caller lands, since a cascade from that node is let in
+// without the PIN. A node down at the time catches up when it is back (Nodes.CatchUp).
+//
+// The body is buffered to be copied, so the token is checked first, as the API checks it before
+// reading a body: a request without it goes to the node's own API to be refused, and costs no
+// buffer. A body over guard.MaxBodyBytes is 413 here, not handed on half read.
 func (rt *Router) declare(w http.ResponseWriter, r *http.Request, room string, local bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeclaration))
+	if !rt.hasAPIToken(r) {
+		rt.next.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, guard.MaxBodyBytes))
 	if err != nil {
-		rt.next.ServeHTTP(w, r) // the node's own API answers the oversized body
+		if !problem.TooLarge(w, err) {
+			problem.Write(w, http.StatusBadRequest, "the body could not be read: "+err.Error())
+		}
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"confd/bridge"
 	"confd/internal/api"
 	"confd/internal/buildinfo"
 	"confd/internal/config"
@@ -20,17 +21,17 @@ import (
 //
 // A generated API token is printed with the moderator link (no one could use the API
 // otherwise); a token the operator chose is not, since it was kept out of ps for a reason.
-func (d *daemon) banner(httpAddr, sipAddr net.Addr, https bool) {
+func (d *daemon) banner(httpAddr, sipAddr net.Addr) {
 	b := buildinfo.Get()
 	d.log.Info("confd version", "version", b.Version, "commit", b.Commit, "opus", b.Opus)
-	reach := d.reach(httpAddr, sipAddr, https)
+	reach := d.where
 	if reach.lan != reach.local {
 		d.log.Info("open the web page", "here", reach.webLocal, "other_devices", reach.web)
 	} else {
 		d.log.Info("open the web page", "url", reach.web)
 	}
 
-	link := moderatorLink(httpAddr, d.cfg.PublicIP, https)
+	link := reach.moderatorLink()
 	if d.tokenSrc != "generated" {
 		d.log.Info("moderator view: open the link and enter the API token", "moderator", link, "api_token_from", d.tokenSrc)
 	} else {
@@ -38,20 +39,16 @@ func (d *daemon) banner(httpAddr, sipAddr net.Addr, https bool) {
 			"api_token", d.cfg.APIToken, "moderator", link+"?token="+d.cfg.APIToken)
 	}
 
-	phone := []any{"sip_uri", reach.sipURI("ROOM"), "example", reach.sipURI("demo"), "transports", "udp,tcp"}
-	if len(d.cfg.DialIn) > 0 {
-		var numbers []string
-		for _, n := range d.cfg.DialIn {
-			numbers = append(numbers, n.Number)
-		}
+	phone := []any{"sip_uri", reach.sipURI("ROOM"), "example", reach.sipURI("demo"), "transports", strings.Join(sipTransports, ",")}
+	if numbers := d.dialInNumbers(); len(numbers) > 0 {
 		phone = append(phone, "dial_in", strings.Join(numbers, ","), "dial_in_uri", reach.sipURI(numbers[0]))
 	}
-	d.log.Info("call a room from a phone: any room name [A-Za-z0-9_-], the room exists while someone is in it", phone...)
+	d.log.Info("call a room from a phone: any room name "+bridge.RoomNamePattern+", the room exists while someone is in it", phone...)
 
 	switch {
-	case https && d.cfg.TLSSelfSigned:
+	case reach.https && d.cfg.TLSSelfSigned:
 		d.log.Info("TLS on (self-signed): a browser on another device gets the microphone once it accepts the certificate", "web", reach.web)
-	case https:
+	case reach.https:
 		d.log.Info("TLS on: browsers on other devices get the microphone", "web", reach.web)
 	default:
 		d.log.Warn("TLS off: only a browser on this machine (localhost) gets the microphone; a second device's browser needs HTTPS: start with -tls-self-signed or -tls-cert/-tls-key",
@@ -85,34 +82,49 @@ func who(addr net.Addr) string {
 	return "everyone who reaches " + addr.String()
 }
 
+// sipTransports are the transports SIP listens on, as the banner and GET /api/info name them.
+var sipTransports = []string{"udp", "tcp"}
+
 // reachability is how other devices reach confd: the address of the LAN and the URLs on it.
+// start works it out once (d.where): the banner and GET /api/info read it.
 type reachability struct {
 	lan, local    string // hosts: the one other devices use, and the one this machine uses
-	web, webLocal string // the web page on each
+	https         bool   // the HTTP listener serves TLS
+	web, webLocal string // the web page on each (its scheme worked out once, here)
 	sipHost       string // lan:port of SIP
-	sipPort       int
-	httpPort      int
-	https         bool
 }
 
 func (r reachability) sipURI(user string) string { return "sip:" + user + "@" + r.sipHost }
 
+// moderatorLink is the moderator view on this machine's address for the web page.
+func (r reachability) moderatorLink() string { return r.webLocal + "#moderate" }
+
 // reach works out the addresses a banner and the page name: -public-ip when set, else the
 // listener's own address when it is a specific one, else the address of the interface that
-// routes off this machine (lanAddress).
+// routes off this machine (lanAddress, asked once: it opens a socket).
 func (d *daemon) reach(httpAddr, sipAddr net.Addr, https bool) reachability {
-	var r reachability
-	hh, hp, _ := net.SplitHostPort(httpAddr.String())
-	sh, sp, _ := net.SplitHostPort(sipAddr.String())
-	r.local, r.lan = hostFor(hh, d.cfg.PublicIP, "localhost"), hostFor(hh, d.cfg.PublicIP, lanAddress())
+	r := reachability{https: https}
 	scheme := "http"
 	if https {
 		scheme = "https"
 	}
+	hh, hp, _ := net.SplitHostPort(httpAddr.String())
+	sh, sp, _ := net.SplitHostPort(sipAddr.String())
+	lan := lanAddress()
+	r.local, r.lan = hostFor(hh, d.cfg.PublicIP, "localhost"), hostFor(hh, d.cfg.PublicIP, lan)
 	r.web = scheme + "://" + net.JoinHostPort(r.lan, hp) + "/"
 	r.webLocal = scheme + "://" + net.JoinHostPort(r.local, hp) + "/"
-	r.sipHost = net.JoinHostPort(hostFor(sh, d.cfg.PublicIP, lanAddress()), sp)
+	r.sipHost = net.JoinHostPort(hostFor(sh, d.cfg.PublicIP, lan), sp)
 	return r
+}
+
+// dialInNumbers are the configured dial-in numbers, in the config file's order.
+func (d *daemon) dialInNumbers() []string {
+	numbers := []string{}
+	for _, n := range d.cfg.DialIn {
+		numbers = append(numbers, n.Number)
+	}
+	return numbers
 }
 
 // hostFor is the host to name for a listener bound to host: host itself unless it is a
@@ -156,18 +168,6 @@ func lanAddress() string {
 	return "127.0.0.1"
 }
 
-// moderatorLink is http(s)://HOST:PORT/#moderate for the listener's address: a wildcard
-// address is named by -public-ip, else localhost.
-func moderatorLink(addr net.Addr, publicIP string, https bool) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	host = hostFor(host, publicIP, "localhost")
-	scheme := "http"
-	if https {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/#moderate"
-}
-
 // info is the body of GET /api/info: what the page shows a participant about calling in
 // (SIP URI, dial-in numbers) and whether the page is served over TLS. It is public, so it
 // holds no secret and no room name; the page puts the room typed into uri_template.
@@ -182,20 +182,17 @@ type info struct {
 	TLS    bool     `json:"tls"`
 }
 
-// serveInfo answers GET /api/info without a token (the join page needs it before anything).
+// serveInfo answers GET /api/info without a token (the join page needs it before anything),
+// from what start worked out (d.where): a public request costs no socket.
 func (d *daemon) serveInfo(w http.ResponseWriter, r *http.Request) {
 	var body info
-	r0 := d.reach(d.httpLn.Addr(), d.sipUDP.LocalAddr(), d.https)
-	host, port, _ := net.SplitHostPort(r0.sipHost)
+	host, port, _ := net.SplitHostPort(d.where.sipHost)
 	body.SIP.Host = host
 	body.SIP.Port, _ = strconv.Atoi(port)
-	body.SIP.Transports = []string{"udp", "tcp"}
-	body.SIP.URITemplate = r0.sipURI("{room}")
-	body.DialIn = []string{}
-	for _, n := range d.cfg.DialIn {
-		body.DialIn = append(body.DialIn, n.Number)
-	}
-	body.TLS = d.https
+	body.SIP.Transports = sipTransports
+	body.SIP.URITemplate = d.where.sipURI("{room}")
+	body.DialIn = d.dialInNumbers()
+	body.TLS = d.where.https
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, body)
 }

@@ -35,7 +35,7 @@ type daemon struct {
 	bridge   *bridge.Bridge
 	http     *http.Server
 	httpLn   net.Listener
-	https    bool // the HTTP listener serves TLS
+	where    reachability // how other devices reach confd, worked out once at start (banner.go)
 	conns    *api.ConnLimiter
 	tokenSrc string // where the API token came from: flag, file, env or generated
 	sip      *sipleg.Server
@@ -174,8 +174,8 @@ func (d *daemon) start() error {
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
-		d.https = true
 	}
+	d.where = d.reach(d.httpLn.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil) // before GET /api/info is served
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http server", "err", err)
@@ -183,7 +183,7 @@ func (d *daemon) start() error {
 	}()
 	d.startCluster()
 	d.log.Info("confd started", "http", ln.Addr().String(), "sip", d.sipUDP.LocalAddr().String(), "rtp", d.cfg.RTP.String())
-	d.banner(ln.Addr(), d.sipUDP.LocalAddr(), tlsConf != nil)
+	d.banner(ln.Addr(), d.sipUDP.LocalAddr())
 	return nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"confd/internal/recording"
 	"confd/internal/webhook"
 	"confd/problem"
-	"confd/prompts"
 )
 
 // startOps starts the webhooks, the recording manager and the entry/exit chimes, and adds the
@@ -59,28 +57,24 @@ type recordingState struct {
 	Tracks    []string `json:"tracks,omitempty"`
 }
 
+// startRecording, stopRecording and play answer their refusals through the bridge's status
+// table (api.WriteBridgeError), as every route does: recording's errors wrap the bridge error
+// whose status they get (internal/recording/errors.go).
 func (d *daemon) startRecording(w http.ResponseWriter, r *http.Request) {
 	room := r.PathValue("room")
 	rec, err := d.recorder.Start(room)
-	switch {
-	case errors.Is(err, recording.ErrRecording), errors.Is(err, recording.ErrEmptyRoom):
-		problem.Write(w, http.StatusConflict, err.Error())
-	case err != nil:
+	if err != nil {
 		api.WriteBridgeError(w, err)
-	default:
-		api.WriteJSON(w, http.StatusCreated, recordingState{Room: room, Recording: true, File: rec.File(), Tracks: rec.Tracks()})
+		return
 	}
+	api.WriteJSON(w, http.StatusCreated, recordingState{Room: room, Recording: true, File: rec.File(), Tracks: rec.Tracks()})
 }
 
 func (d *daemon) stopRecording(w http.ResponseWriter, r *http.Request) {
 	room := r.PathValue("room")
-	rec, ok := d.recorder.Recording(room)
-	if !ok {
-		problem.Write(w, http.StatusNotFound, fmt.Sprintf("room %q is not being recorded", room))
-		return
-	}
-	if err := d.recorder.Stop(room); err != nil && !errors.Is(err, recording.ErrNotRecording) {
-		problem.Write(w, http.StatusInternalServerError, err.Error())
+	rec, err := d.recorder.Stop(room)
+	if err != nil {
+		api.WriteBridgeError(w, err)
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, recordingState{Room: room, File: rec.File(), Tracks: rec.Tracks()})
@@ -109,8 +103,8 @@ func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	room := r.PathValue("room")
-	if _, ok := d.bridge.Room(room); !ok {
-		problem.Write(w, http.StatusNotFound, fmt.Sprintf("no room %q with participants", room))
+	if _, err := d.bridge.RunningRoom(room); err != nil {
+		api.WriteBridgeError(w, err)
 		return
 	}
 	var p *recording.Player
@@ -118,22 +112,14 @@ func (d *daemon) play(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case req.Prompt != "" && req.Tone == nil:
 		p, err = recording.NewPromptPlayer(req.Prompt)
-		if err != nil {
-			problem.Write(w, http.StatusBadRequest, fmt.Sprintf("%v (prompts: %v)", err, prompts.Names()))
-			return
-		}
 	case req.Tone != nil && req.Prompt == "":
-		if req.Tone.Ms <= 0 || req.Tone.Ms > 10000 {
-			problem.Write(w, http.StatusBadRequest, `"tone.ms" must be 1-10000`)
-			return
-		}
-		p, err = recording.NewTonePlayer(recording.Note{Freq: req.Tone.Hz, Amplitude: 0.25, Duration: time.Duration(req.Tone.Ms) * time.Millisecond})
-		if err != nil {
-			problem.Write(w, http.StatusBadRequest, err.Error())
-			return
-		}
+		p, err = recording.NewTone(req.Tone.Hz, req.Tone.Ms)
 	default:
 		problem.Write(w, http.StatusBadRequest, `give either "prompt" or "tone"`)
+		return
+	}
+	if err != nil {
+		api.WriteBridgeError(w, err)
 		return
 	}
 	if _, err := recording.Play(d.bridge, room, p); err != nil {

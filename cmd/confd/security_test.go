@@ -146,7 +146,7 @@ func TestAPIClosedWithoutToken(t *testing.T) {
 			t.Errorf("GET %s: %d, want 200 without a token", probe, got)
 		}
 	}
-	link := moderatorLink(d.httpLn.Addr(), "", false)
+	link := d.where.moderatorLink()
 	if link != base+"/#moderate" {
 		t.Errorf("moderator link %q, want %s/#moderate", link, base)
 	}

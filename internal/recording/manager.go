@@ -82,16 +82,25 @@ func (m *Manager) Start(room string) (*Recording, error) {
 	return r, nil
 }
 
-// Stop stops the recording of room and returns its error, or ErrNotRecording.
-func (m *Manager) Stop(room string) error {
+// Stop stops the running recording of room and returns it with the error of finishing it, or
+// ErrNotRecording when none is running (as Recording says: one that ended with its room is
+// not).
+func (m *Manager) Stop(room string) (*Recording, error) {
 	m.mu.Lock()
 	r, ok := m.active[room]
 	delete(m.active, room)
 	m.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNotRecording, room)
+	if ok {
+		select {
+		case <-r.Done():
+			ok = false
+		default:
+		}
 	}
-	return r.Stop()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotRecording, room)
+	}
+	return r, r.Stop()
 }
 
 // Recording returns the running recording of room.

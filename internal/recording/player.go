@@ -1,8 +1,10 @@
 package recording
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,21 +34,57 @@ func NewPlayer(pcm []int16) (*Player, error) {
 	return &Player{pcm: pcm, cur: -1, done: make(chan struct{})}, nil
 }
 
-// NewPromptPlayer returns a Player of the named prompt of confd/prompts.
+// NewPromptPlayer returns a Player of the named prompt of confd/prompts; an unknown name is
+// ErrBadAudio that lists the prompts there are.
 func NewPromptPlayer(name string) (*Player, error) {
 	pcm, err := prompts.Get(name)
+	if errors.Is(err, prompts.ErrUnknownPrompt) {
+		return nil, fmt.Errorf("%w: %w (prompts: %s)", ErrBadAudio, err, strings.Join(prompts.Names(), ", "))
+	}
 	if err != nil {
 		return nil, err
 	}
 	return NewPlayer(pcm)
 }
 
+// The limits of a tone: every Note, and the tone of POST /api/rooms/ROOM/play (openapi.json
+// states them). The frequencies are those of human hearing; a tone is a signal, so a long
+// one is a recording's job, not a player's.
+const (
+	MinToneHz       = 20
+	MaxToneHz       = 20000
+	MaxToneDuration = 10 * time.Second
+)
+
 // Note is one sine tone of a chime.
 type Note struct {
-	// Freq is the frequency in Hz (20 to 20000), Amplitude a share of full scale (0 to 1].
+	// Freq is the frequency in Hz (MinToneHz to MaxToneHz), Amplitude a share of full scale
+	// (0 to 1].
 	Freq, Amplitude float64
-	// Duration is how long the note lasts.
+	// Duration is how long the note lasts (up to MaxToneDuration).
 	Duration time.Duration
+}
+
+// check returns ErrBadAudio saying which limit n is outside, else nil.
+func (n Note) check() error {
+	switch {
+	case !(n.Freq >= MinToneHz && n.Freq <= MaxToneHz): // NaN too
+		return fmt.Errorf("%w: a tone of %g Hz: hz must be %d-%d", ErrBadAudio, n.Freq, MinToneHz, MaxToneHz)
+	case !(n.Amplitude > 0 && n.Amplitude <= 1):
+		return fmt.Errorf("%w: a tone at %g of full scale: the amplitude must be over 0 and at most 1", ErrBadAudio, n.Amplitude)
+	case n.Duration <= 0 || n.Duration > MaxToneDuration:
+		return fmt.Errorf("%w: a tone of %v: ms must be 1-%d", ErrBadAudio, n.Duration, MaxToneDuration.Milliseconds())
+	}
+	return nil
+}
+
+// NewTone returns a Player of one tone of hz for ms milliseconds at a quarter of full scale,
+// the API's tone; outside the limits it is ErrBadAudio saying which.
+func NewTone(hz float64, ms int) (*Player, error) {
+	if ms < 1 || int64(ms) > MaxToneDuration.Milliseconds() { // before ms becomes a Duration, which could wrap
+		return nil, fmt.Errorf("%w: a tone of %d ms: ms must be 1-%d", ErrBadAudio, ms, MaxToneDuration.Milliseconds())
+	}
+	return NewTonePlayer(Note{Freq: hz, Amplitude: 0.25, Duration: time.Duration(ms) * time.Millisecond})
 }
 
 // NewTonePlayer returns a Player of the notes in turn, each faded in and out over 5 ms so that
@@ -54,8 +92,8 @@ type Note struct {
 func NewTonePlayer(notes ...Note) (*Player, error) {
 	var pcm []int16
 	for _, n := range notes {
-		if !(n.Freq >= 20 && n.Freq <= 20000 && n.Amplitude > 0 && n.Amplitude <= 1 && n.Duration > 0 && n.Duration <= time.Minute) {
-			return nil, fmt.Errorf("%w: note %+v", ErrBadAudio, n)
+		if err := n.check(); err != nil {
+			return nil, err
 		}
 		count := int(n.Duration.Seconds() * codec.SampleRate)
 		ramp := min(codec.SampleRate/200, count/2)

@@ -278,10 +278,10 @@ func TestManagerRecordsRoomsThatAskForItAndFinishesAtShutdown(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		manual, _ := m.Recording("manual")
-		if err := m.Stop("manual"); err != nil {
+		if _, err := m.Stop("manual"); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Stop("manual"); !errors.Is(err, ErrNotRecording) {
+		if _, err := m.Stop("manual"); !errors.Is(err, ErrNotRecording) {
 			t.Errorf("second stop: %v", err)
 		}
 		time.Sleep(300 * time.Millisecond)

@@ -94,7 +94,7 @@ export class API {
   }
 
   // startRecording starts recording the room's mix: {room, recording: true, file} (409 when
-  // it already records or is empty).
+  // it already records, 404 when nobody is in the room).
   startRecording(room) {
     return this.request("POST", `/api/rooms/${encodeURIComponent(room)}/recording`, {});
   }
