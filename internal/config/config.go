@@ -178,11 +178,10 @@ type Security struct {
 // DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
 // token.
 type DialOut struct {
-	// Allow lists the destinations confd may dial: numbers (digits, * and #, with an optional
-	// leading +), each a prefix of the target's user part, and hosts (anything else), each
-	// the target's whole host, case-insensitively. With numbers listed the user part must
-	// start with one of them; with hosts listed the host must be one of them. Empty (the
-	// default) allows every destination.
+	// Allow lists the destinations confd may dial, read by guard.ParseDialAllow: numbers
+	// (digits, * and #, with an optional leading +), each a prefix of the target's user part,
+	// and hosts (a name or an IP address), each the target's whole host. Empty (the default)
+	// allows every destination.
 	Allow []string `toml:"allow"`
 	// Rate is how many dial-outs may start per second on average, all rooms together. Zero
 	// means 1.
@@ -416,10 +415,8 @@ func (c Config) Validate() error {
 	if d := c.Security.DialOut; d.Rate < 0 || d.Burst < 0 {
 		bad("security.dialout: rate and burst must be ≥ 0")
 	}
-	for _, a := range c.Security.DialOut.Allow {
-		if a == "" || strings.ContainsAny(a, " @;:") {
-			bad("security.dialout.allow: %q is neither a number nor a host", a)
-		}
+	if _, err := guard.ParseDialAllow(c.Security.DialOut.Allow); err != nil {
+		bad("security.dialout.allow: %v", err)
 	}
 	if err := c.Security.WebSocket.validate(); err != nil {
 		errs = append(errs, err)
