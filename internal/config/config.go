@@ -21,6 +21,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
+	"confd/internal/webhook"
 )
 
 // Config is everything confd is told at start.
@@ -234,16 +235,9 @@ type ICEServer struct {
 	CredentialFile string `toml:"credential_file"`
 }
 
-// Webhook is an endpoint that receives events.
-type Webhook struct {
-	URL string `toml:"url"`
-	// Secret signs each request (Standard Webhooks: "whsec_" + base64, or any string).
-	Secret string `toml:"secret"`
-	// SecretFile holds Secret on its first line (see "Secrets" in secrets.go).
-	SecretFile string `toml:"secret_file"`
-	// Events limits the event types sent; empty means all.
-	Events []string `toml:"events"`
-}
+// Webhook is an endpoint that receives events ([[webhook]]: url, secret, secret_file,
+// events), the webhook package's, whose rule Validate applies (webhook.Endpoint.Check).
+type Webhook = webhook.Endpoint
 
 // Default returns the settings confd runs with when told nothing.
 func Default() Config {
@@ -422,8 +416,8 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for i, w := range c.Webhooks {
-		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
-			bad("webhook %d: url %q must be http(s)", i+1, w.URL)
+		if err := w.Check(); err != nil {
+			bad("webhook %d: %v", i+1, err)
 		}
 	}
 	return errors.Join(errs...)
