@@ -91,6 +91,10 @@ func TestLayerOrder(t *testing.T) {
 	for _, pkg := range []string{"confd/sipleg", "confd/sipws", "confd/webrtcleg", "confd/rtpfwd"} {
 		forbid(pkg, "a leg takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
 	}
+	// So do the cluster and the webhooks: cmd/confd fills their Configs from the file.
+	for _, pkg := range []string{"confd/cluster", "confd/internal/webhook"} {
+		forbid(pkg, "it takes its own Config, not the daemon's TOML types", in([]string{"confd/internal/config"}))
+	}
 	// The SIP legs' shared rules (validation, digest auth, the admission pipeline) sit between
 	// bridge and the legs: both SIP legs import it, and it imports no leg, nothing of the
 	// daemon and not the daemon's configuration.

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // fakePeer answers a node's GET DeclarationsPath with decls, as a node's Router does, and
@@ -40,12 +40,12 @@ func fakePeer(t *testing.T, nudged *atomic.Int32, decls ...Declaration) *httptes
 // nodesWithPeers is node a of a cluster of a and one node per peer (b, c, …), whose HTTP side
 // is that test server.
 func nodesWithPeers(peers ...*httptest.Server) *Nodes {
-	nodes := []config.ClusterNode{{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:1"}}
+	nodes := []Node{{Name: "a", SIP: netip.MustParseAddrPort("127.0.0.11:5060"), HTTP: "127.0.0.11:1"}}
 	for i, p := range peers {
-		nodes = append(nodes, config.ClusterNode{Name: string(rune('b' + i)), SIP: fmt.Sprintf("127.0.0.%d:5060", 12+i),
+		nodes = append(nodes, Node{Name: string(rune('b' + i)), SIP: netip.MustParseAddrPort(fmt.Sprintf("127.0.0.%d:5060", 12+i)),
 			HTTP: strings.TrimPrefix(p.URL, "http://")})
 	}
-	return NewNodes(config.Cluster{Self: "a", Nodes: nodes})
+	return NewNodes(Config{Self: "a", Nodes: nodes})
 }
 
 // ownedBy returns a room named room0, room1, … that node owns among a, b and c.

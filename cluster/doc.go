@@ -1,8 +1,9 @@
 // Package cluster lets several confd nodes share rooms (README "Several nodes").
 //
 // Ownership is inside confd, routing outside it: every node is configured with the same list of
-// nodes (config.Cluster), and a room's owner is the node of highest rendezvous hash (Thaler and
-// Ravishankar, "Using name-based mappings to increase hit rates", 1998) of the room's name among
+// nodes (Config, from the file's [cluster]), and a room's owner is the node of highest
+// rendezvous hash (Thaler and Ravishankar, "Using name-based mappings to increase hit rates",
+// 1998) of the room's name among
 // the nodes that are up, so every node agrees without shared state. The SIP and HTTP proxies in
 // front (Kamailio's dispatcher, HAProxy) spread calls by their own hashing and may disagree:
 // whichever node a participant lands on accepts it. A node that then holds participants of a

@@ -6,20 +6,23 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"confd/internal/config"
 )
 
-// Node is one confd node of the cluster, from config.ClusterNode.
+// Node is one confd node of the cluster.
 type Node struct {
+	// Name identifies the node; it is sent in the X-Confd-Cascade header.
 	Name string
-	SIP  netip.AddrPort
+	// SIP is the node's SIP address, from which alone its cascade calls are accepted.
+	SIP netip.AddrPort
+	// HTTP is the node's HTTP address, "HOST:PORT", to which API requests about the rooms it
+	// owns are forwarded.
 	HTTP string
 }
 
 // Nodes is the cluster's node list and which of them are up. The zero value is not usable; use
 // NewNodes.
 type Nodes struct {
+	cfg   Config // with its defaults
 	self  string
 	nodes []Node
 
@@ -34,15 +37,11 @@ type Nodes struct {
 	nudged  atomic.Bool // another node told this one to catch up (Nudge)
 }
 
-// NewNodes returns the nodes of cfg (validated by config.Validate), every one up.
-func NewNodes(cfg config.Cluster) *Nodes {
-	n := &Nodes{self: cfg.Self, down: map[string]bool{},
+// NewNodes returns the nodes of cfg, every one up.
+func NewNodes(cfg Config) *Nodes {
+	cfg = cfg.withDefaults()
+	return &Nodes{cfg: cfg, self: cfg.Self, nodes: cfg.Nodes, down: map[string]bool{},
 		ledger: ledger{changed: map[string]time.Time{}, gone: map[string]bool{}}}
-	for _, c := range cfg.Nodes {
-		ap, _ := netip.ParseAddrPort(c.SIP)
-		n.nodes = append(n.nodes, Node{Name: c.Name, SIP: ap, HTTP: c.HTTP})
-	}
-	return n
 }
 
 // Self returns this node's name.

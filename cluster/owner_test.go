@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // ownedHereAndElsewhere returns a room that node self owns and one that another node owns,
@@ -27,10 +26,10 @@ func ownedHereAndElsewhere(nodes *Nodes, self, prefix string) (local, remote str
 }
 
 func threeNodes(self string) *Nodes {
-	return NewNodes(config.Cluster{Self: self, Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: "127.0.0.11:8080"},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: "127.0.0.12:8080"},
-		{Name: "c", SIP: "127.0.0.13:5060", HTTP: "127.0.0.13:8080"},
+	return NewNodes(Config{Self: self, Nodes: []Node{
+		{Name: "a", SIP: netip.MustParseAddrPort("127.0.0.11:5060"), HTTP: "127.0.0.11:8080"},
+		{Name: "b", SIP: netip.MustParseAddrPort("127.0.0.12:5060"), HTTP: "127.0.0.12:8080"},
+		{Name: "c", SIP: netip.MustParseAddrPort("127.0.0.13:5060"), HTTP: "127.0.0.13:8080"},
 	}})
 }
 

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // seatNode is one node of a two-node cluster in a test: its bridge, its Seats, and its API
@@ -39,9 +39,9 @@ func twoSeatNodesSlow(t *testing.T, rooms map[string]bridge.RoomSettings, slow t
 		servers[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handlers[i].ServeHTTP(w, r) }))
 		t.Cleanup(servers[i].Close)
 	}
-	cfg := config.Cluster{Nodes: []config.ClusterNode{
-		{Name: "a", SIP: "127.0.0.11:5060", HTTP: strings.TrimPrefix(servers[0].URL, "http://")},
-		{Name: "b", SIP: "127.0.0.12:5060", HTTP: strings.TrimPrefix(servers[1].URL, "http://")},
+	cfg := Config{Nodes: []Node{
+		{Name: "a", SIP: netip.MustParseAddrPort("127.0.0.11:5060"), HTTP: strings.TrimPrefix(servers[0].URL, "http://")},
+		{Name: "b", SIP: netip.MustParseAddrPort("127.0.0.12:5060"), HTTP: strings.TrimPrefix(servers[1].URL, "http://")},
 	}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var out [2]*seatNode

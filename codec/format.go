@@ -165,6 +165,13 @@ type Format struct {
 	LowDelay bool
 }
 
+// MinOpusBitrate and MaxOpusBitrate bound an Opus Format's Bitrate, in bit/s: libopus's range
+// (opus_encoder_ctl OPUS_SET_BITRATE, RFC 6716 section 2.1.1 gives 6 kbit/s to 510 kbit/s).
+const (
+	MinOpusBitrate = 6000
+	MaxOpusBitrate = 510000
+)
+
 // DefaultStereoBitrate is the Bitrate a stereo Opus Format that asks for none gets.
 const DefaultStereoBitrate = 48000
 
@@ -203,8 +210,8 @@ func (f Format) Validate() error {
 		return fmt.Errorf("%w: packet time %v is not a multiple of 20ms up to %v", ErrBadFormat, f.PacketTime, MaxPacketDuration)
 	}
 	if n.Codec == Opus {
-		if n.Bitrate < 6000 || n.Bitrate > 510000 {
-			return fmt.Errorf("%w: opus bitrate %d outside 6000-510000", ErrBadFormat, f.Bitrate)
+		if n.Bitrate < MinOpusBitrate || n.Bitrate > MaxOpusBitrate {
+			return fmt.Errorf("%w: opus bitrate %d outside %d-%d", ErrBadFormat, f.Bitrate, MinOpusBitrate, MaxOpusBitrate)
 		}
 		if n.Complexity != ComplexityZero && (n.Complexity < 0 || n.Complexity > 10) {
 			return fmt.Errorf("%w: opus complexity %d outside 0-10", ErrBadFormat, f.Complexity)

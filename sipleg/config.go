@@ -2,8 +2,6 @@ package sipleg
 
 import (
 	"cmp"
-	"regexp"
-	"strings"
 	"time"
 )
 
@@ -68,35 +66,14 @@ func (l Limits) WithDefaults() Limits {
 // DialOut limits dial-out (Server.DialOut, POST /api/rooms/{room}/dial), against toll fraud
 // with a leaked API token. The zero value allows every destination at 1 per second.
 type DialOut struct {
-	// Allow lists the destinations confd may dial: numbers (digits, * and #, with an optional
-	// leading +), each a prefix of the target's user part, and hosts (anything else), each
-	// the target's whole host, case-insensitively. With numbers listed the user part must
-	// start with one of them; with hosts listed the host must be one of them. Empty allows
-	// every destination.
+	// Allow lists the destinations confd may dial, as guard.ParseDialAllow reads them (numbers
+	// and hosts); NewServer refuses a list it cannot read. Empty allows every destination.
 	Allow []string
 	// Rate is how many dial-outs may start per second on average, all rooms together. Zero
 	// means 1.
 	Rate float64
 	// Burst is how many may start at once after a quiet spell. Zero means 10.
 	Burst int
-}
-
-// dialNumberPrefix is an Allow entry that is a number.
-var dialNumberPrefix = regexp.MustCompile(`^\+?[0-9*#]+$`)
-
-// allows reports whether d's Allow list lets confd dial user@host.
-func (d DialOut) allows(user, host string) bool {
-	var numbers, hosts, numberOK, hostOK bool
-	for _, a := range d.Allow {
-		if dialNumberPrefix.MatchString(a) {
-			numbers = true
-			numberOK = numberOK || strings.HasPrefix(user, a)
-		} else {
-			hosts = true
-			hostOK = hostOK || strings.EqualFold(a, host)
-		}
-	}
-	return (!numbers || numberOK) && (!hosts || hostOK)
 }
 
 // Credential answers a digest challenge on dial-out (RFC 3261 section 22.2) whose realm is

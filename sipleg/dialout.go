@@ -39,11 +39,17 @@ const (
 
 // dialPolicy is DialOut at work: the allowed destinations and the dial rate.
 type dialPolicy struct {
-	cfg  DialOut
-	rate *guard.Admission
+	allow guard.DialAllow
+	rate  *guard.Admission
 }
 
-func newDialPolicy(cfg DialOut) *dialPolicy {
+// newDialPolicy reads cfg; an Allow entry that is neither a number nor a host is
+// guard.ErrBadDialAllow.
+func newDialPolicy(cfg DialOut) (*dialPolicy, error) {
+	allow, err := guard.ParseDialAllow(cfg.Allow)
+	if err != nil {
+		return nil, err
+	}
 	rate, burst := cfg.Rate, cfg.Burst
 	if rate <= 0 {
 		rate = defaultDialRate
@@ -51,12 +57,12 @@ func newDialPolicy(cfg DialOut) *dialPolicy {
 	if burst <= 0 {
 		burst = defaultDialBurst
 	}
-	return &dialPolicy{cfg: cfg, rate: guard.NewAdmission(guard.AdmissionConfig{Rate: rate, Burst: burst})}
+	return &dialPolicy{allow: allow, rate: guard.NewAdmission(guard.AdmissionConfig{Rate: rate, Burst: burst})}, nil
 }
 
 // admit decides whether confd may dial target now, before anything is sent.
 func (p *dialPolicy) admit(target sip.Uri) error {
-	if !p.cfg.allows(target.User, target.Host) {
+	if !p.allow.Allows(target.User, target.Host) {
 		return fmt.Errorf("%w: %s (see security.dialout.allow): %w", ErrDialNotAllowed, target.Addr(), guard.ErrNotAllowed)
 	}
 	// One bucket for every room: dial-out is one shared trunk, whoever asks for it.

@@ -147,7 +147,11 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.gate = &sipua.Gate{Bridge: b, RetryAfter: cfg.RetryAfter, Auth: sipua.NewAuth(cfg.Auth, nil)}
-	s.dialOut = newDialPolicy(cfg.DialOut)
+	dialOut, err := newDialPolicy(cfg.DialOut)
+	if err != nil {
+		return nil, fmt.Errorf("sipleg: DialOut.Allow: %w", err)
+	}
+	s.dialOut = dialOut
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
 	s.valid.admit = s.admitMessage

@@ -10,12 +10,19 @@ import (
 	"confd/bridge"
 	"confd/cluster"
 	"confd/internal/api"
+	"confd/internal/config"
 	"confd/sipleg"
 )
 
-// defaultCascadeBitrate is [cluster] cascade_bitrate's default: Opus at 128 kbit/s, so that a
-// mix relayed between nodes loses nothing a listener hears.
-const defaultCascadeBitrate = 128000
+// clusterConfig is the cluster's configuration from the file's [cluster] (validated by
+// config); its zero values are the cluster package's defaults.
+func clusterConfig(c config.Cluster) cluster.Config {
+	out := cluster.Config{Self: c.Self, HealthInterval: time.Duration(c.HealthInterval), CascadeBitrate: c.CascadeBitrate}
+	for _, n := range c.Nodes {
+		out.Nodes = append(out.Nodes, cluster.Node{Name: n.Name, SIP: netip.MustParseAddrPort(n.SIP), HTTP: n.HTTP})
+	}
+	return out
+}
 
 // clusterSIP makes the SIP server a cluster node ([cluster]): it accepts cascade legs from the
 // configured nodes' addresses only, and treats those addresses as trunks, exempt from the
@@ -24,7 +31,7 @@ func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 	if !d.cfg.Cluster.Enabled() {
 		return
 	}
-	d.nodes = cluster.NewNodes(d.cfg.Cluster)
+	d.nodes = cluster.NewNodes(clusterConfig(d.cfg.Cluster))
 	cfg.Auth.Trunks = slices.Clone(cfg.Auth.Trunks) // d.cfg's stays as configured
 	for _, n := range d.nodes.All() {
 		if a := n.SIP.Addr().Unmap(); n.Name != d.nodes.Self() {
@@ -32,10 +39,7 @@ func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 		}
 	}
 	cfg.Cascade = d.nodes.IsNode
-	cfg.CascadeBitrate = d.cfg.Cluster.CascadeBitrate
-	if cfg.CascadeBitrate == 0 {
-		cfg.CascadeBitrate = defaultCascadeBitrate
-	}
+	cfg.CascadeBitrate = d.nodes.CascadeBitrate()
 }
 
 // clusterAPI puts the cluster's router in front of the API: requests about rooms owned by
@@ -76,10 +80,7 @@ func (d *daemon) startCluster() {
 	if d.nodes == nil {
 		return
 	}
-	every := time.Duration(d.cfg.Cluster.HealthInterval)
-	if every <= 0 {
-		every = time.Second
-	}
+	every := d.nodes.HealthInterval()
 	client := &http.Client{Timeout: every}
 	catchUp := func(ctx context.Context) error {
 		n, err := d.nodes.CatchUp(ctx, d.declarer, client, d.cfg.APIToken)

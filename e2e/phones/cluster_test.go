@@ -108,14 +108,16 @@ func startCluster(t *testing.T, extra string) *testCluster {
 func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 	c := &testCluster{t: t, cfg: config.Cluster{HealthInterval: config.Duration(500 * time.Millisecond)}}
 	ats := make([]listenAt, len(nodeIPs))
+	var nodeList []cluster.Node
 	for i, ip := range nodeIPs {
 		ats[i] = listenAt{ip: ip, sip: testkit.MustFreePort(t), http: testkit.MustFreePort(t)}
 		name := string(rune('a' + i))
 		c.names = append(c.names, name)
-		c.cfg.Nodes = append(c.cfg.Nodes, config.ClusterNode{Name: name,
-			SIP: netip.AddrPortFrom(ip, uint16(ats[i].sip)).String(), HTTP: netip.AddrPortFrom(ip, uint16(ats[i].http)).String()})
+		n := cluster.Node{Name: name, SIP: netip.AddrPortFrom(ip, uint16(ats[i].sip)), HTTP: netip.AddrPortFrom(ip, uint16(ats[i].http)).String()}
+		nodeList = append(nodeList, n)
+		c.cfg.Nodes = append(c.cfg.Nodes, config.ClusterNode{Name: name, SIP: n.SIP.String(), HTTP: n.HTTP})
 	}
-	c.owner = cluster.NewNodes(c.cfg)
+	c.owner = cluster.NewNodes(cluster.Config{Nodes: nodeList})
 	var nodes strings.Builder
 	for _, n := range c.cfg.Nodes {
 		fmt.Fprintf(&nodes, "[[cluster.node]]\nname = %q\nsip = %q\nhttp = %q\n", n.Name, n.SIP, n.HTTP)

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+
+	"confd/codec"
 )
 
 // Cluster lists the confd nodes that share rooms ([cluster] and [[cluster.node]] in the file).
@@ -16,10 +18,10 @@ type Cluster struct {
 	// Nodes are every node of the cluster, this one included.
 	Nodes []ClusterNode `toml:"node"`
 	// HealthInterval is how often a node asks the others' /readyz whether they are up, to
-	// choose owners among those that are. Default 1s.
+	// choose owners among those that are. Zero means cluster.DefaultHealthInterval (1s).
 	HealthInterval Duration `toml:"health_interval"`
-	// CascadeBitrate is the Opus bitrate of the cascade legs between nodes, in bit/s.
-	// Default 128000: a room's mix, relayed, should lose nothing a listener hears.
+	// CascadeBitrate is the Opus bitrate of the cascade legs between nodes, in bit/s, within
+	// codec.MinOpusBitrate-codec.MaxOpusBitrate. Zero means cluster.DefaultCascadeBitrate (128000).
 	CascadeBitrate int `toml:"cascade_bitrate"`
 }
 
@@ -41,17 +43,6 @@ type ClusterNode struct {
 
 // Enabled reports whether a cluster is configured.
 func (c Cluster) Enabled() bool { return len(c.Nodes) > 0 }
-
-// SIPAddrs returns the SIP addresses of the nodes (validated: every one parses).
-func (c Cluster) SIPAddrs() []netip.AddrPort {
-	out := make([]netip.AddrPort, 0, len(c.Nodes))
-	for _, n := range c.Nodes {
-		if ap, err := netip.ParseAddrPort(n.SIP); err == nil {
-			out = append(out, ap)
-		}
-	}
-	return out
-}
 
 func (c Cluster) validate() error {
 	if !c.Enabled() {
@@ -78,8 +69,11 @@ func (c Cluster) validate() error {
 	if !self {
 		return fmt.Errorf("cluster: self %q is not one of the [[cluster.node]] names", c.Self)
 	}
-	if c.HealthInterval < 0 || c.CascadeBitrate < 0 || (c.CascadeBitrate != 0 && (c.CascadeBitrate < 6000 || c.CascadeBitrate > 510000)) {
-		return fmt.Errorf("cluster: health_interval must not be negative and cascade_bitrate must be 6000-510000")
+	if c.HealthInterval < 0 {
+		return fmt.Errorf("cluster: health_interval %s: negative", c.HealthInterval)
+	}
+	if b := c.CascadeBitrate; b != 0 && (b < codec.MinOpusBitrate || b > codec.MaxOpusBitrate) {
+		return fmt.Errorf("cluster: cascade_bitrate %d: want %d-%d (Opus), or 0 for the default", b, codec.MinOpusBitrate, codec.MaxOpusBitrate)
 	}
 	return nil
 }

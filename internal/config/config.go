@@ -21,6 +21,7 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
+	"confd/internal/webhook"
 )
 
 // Config is everything confd is told at start.
@@ -178,11 +179,10 @@ type Security struct {
 // DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
 // token.
 type DialOut struct {
-	// Allow lists the destinations confd may dial: numbers (digits, * and #, with an optional
-	// leading +), each a prefix of the target's user part, and hosts (anything else), each
-	// the target's whole host, case-insensitively. With numbers listed the user part must
-	// start with one of them; with hosts listed the host must be one of them. Empty (the
-	// default) allows every destination.
+	// Allow lists the destinations confd may dial, read by guard.ParseDialAllow: numbers
+	// (digits, * and #, with an optional leading +), each a prefix of the target's user part,
+	// and hosts (a name or an IP address), each the target's whole host. Empty (the default)
+	// allows every destination.
 	Allow []string `toml:"allow"`
 	// Rate is how many dial-outs may start per second on average, all rooms together. Zero
 	// means 1.
@@ -235,16 +235,9 @@ type ICEServer struct {
 	CredentialFile string `toml:"credential_file"`
 }
 
-// Webhook is an endpoint that receives events.
-type Webhook struct {
-	URL string `toml:"url"`
-	// Secret signs each request (Standard Webhooks: "whsec_" + base64, or any string).
-	Secret string `toml:"secret"`
-	// SecretFile holds Secret on its first line (see "Secrets" in secrets.go).
-	SecretFile string `toml:"secret_file"`
-	// Events limits the event types sent; empty means all.
-	Events []string `toml:"events"`
-}
+// Webhook is an endpoint that receives events ([[webhook]]: url, secret, secret_file,
+// events), the webhook package's, whose rule Validate applies (webhook.Endpoint.Check).
+type Webhook = webhook.Endpoint
 
 // Default returns the settings confd runs with when told nothing.
 func Default() Config {
@@ -416,17 +409,15 @@ func (c Config) Validate() error {
 	if d := c.Security.DialOut; d.Rate < 0 || d.Burst < 0 {
 		bad("security.dialout: rate and burst must be ≥ 0")
 	}
-	for _, a := range c.Security.DialOut.Allow {
-		if a == "" || strings.ContainsAny(a, " @;:") {
-			bad("security.dialout.allow: %q is neither a number nor a host", a)
-		}
+	if _, err := guard.ParseDialAllow(c.Security.DialOut.Allow); err != nil {
+		bad("security.dialout.allow: %v", err)
 	}
 	if err := c.Security.WebSocket.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	for i, w := range c.Webhooks {
-		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
-			bad("webhook %d: url %q must be http(s)", i+1, w.URL)
+		if err := w.Check(); err != nil {
+			bad("webhook %d: %v", i+1, err)
 		}
 	}
 	return errors.Join(errs...)

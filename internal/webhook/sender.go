@@ -10,15 +10,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"confd/bridge"
-	"confd/internal/config"
 )
 
 // Config describes one webhook endpoint. The zero value of every field but URL is a documented
@@ -121,30 +118,15 @@ type Sender struct {
 
 // New checks cfg, subscribes to bus and starts delivering. Close stops it.
 func New(bus *bridge.Bus, cfg Config, opts ...Option) (*Sender, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: url %q is not an absolute http(s) URL", ErrBadConfig, cfg.URL)
+	u, filter, key, err := parseEndpoint(cfg.URL, cfg.Events, cfg.Secret)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.QueueSize < 0 || cfg.Timeout < 0 || cfg.MaxAttempts < 0 || cfg.MaxRetryTime < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 {
 		return nil, fmt.Errorf("%w: negative limit", ErrBadConfig)
 	}
 	if cfg.Room != "" && !bridge.ValidRoomName(cfg.Room) {
 		return nil, fmt.Errorf("%w: room %q", ErrBadConfig, cfg.Room)
-	}
-	var filter map[bridge.EventType]bool
-	if len(cfg.Events) > 0 {
-		filter = map[bridge.EventType]bool{}
-		for _, name := range cfg.Events {
-			t := bridge.EventType(name)
-			if !slices.Contains(bridge.EventTypes, t) {
-				return nil, fmt.Errorf("%w: unknown event type %q", ErrBadConfig, name)
-			}
-			filter[t] = true
-		}
-	}
-	key, err := Key(cfg.Secret)
-	if err != nil {
-		return nil, err
 	}
 	cfg.withDefaults()
 	s := &Sender{cfg: cfg, log: slog.Default(), filter: filter, key: key, done: make(chan struct{})}
@@ -156,15 +138,6 @@ func New(bus *bridge.Bus, cfg Config, opts ...Option) (*Sender, error) {
 	s.sub = bus.Subscribe(cfg.Room, cfg.QueueSize, "")
 	go s.run()
 	return s, nil
-}
-
-// FromConfig turns the config file's webhooks into Configs with the default limits.
-func FromConfig(hooks []config.Webhook) []Config {
-	out := make([]Config, 0, len(hooks))
-	for _, h := range hooks {
-		out = append(out, Config{URL: h.URL, Secret: h.Secret, Events: h.Events})
-	}
-	return out
 }
 
 // Stats returns the Sender's counters; it is safe to call from any goroutine.
