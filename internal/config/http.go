@@ -62,7 +62,7 @@ func (h HTTPSecurity) WithDefaults() HTTPSecurity {
 		h.MaxHeaderBytes = 64 << 10
 	}
 	if h.MaxBodyBytes <= 0 {
-		h.MaxBodyBytes = 1 << 20
+		h.MaxBodyBytes = guard.MaxBodyBytes
 	}
 	if h.MaxConnsPerSource <= 0 {
 		h.MaxConnsPerSource = 64
