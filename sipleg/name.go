@@ -21,6 +21,13 @@ import (
 // NameDuration is how much of the caller's audio is kept as its name.
 const NameDuration = 2500 * time.Millisecond
 
+// nameGrace is how much longer than NameDuration the IVR waits for the name to fill: it ends
+// when NameDuration of the caller's audio has been decoded, not when NameDuration has passed on
+// confd's clock, so that packets that came in time but were read late (a busy machine) still
+// count; a caller that sends less (DTX in a pause, a phone that stops) is cut off at
+// NameDuration + nameGrace with what it sent.
+const nameGrace = 2 * time.Second
+
 // nameRecorder decodes the caller's audio packets into a buffer of NameDuration, on the media
 // reader, while the IVR waits; it allocates nothing per packet.
 type nameRecorder struct {
@@ -29,7 +36,13 @@ type nameRecorder struct {
 	dec  codec.Decoder
 	pcm  []int16 // what was said so far; its capacity is NameDuration
 	buf  [codec.MaxPacketSamples]int16
-	done bool // full, or stopped: later packets are ignored
+	done bool          // full, or stopped: later packets are ignored
+	full chan struct{} // closed when the name has NameDuration of audio
+}
+
+func newNameRecorder(pt uint8, dec codec.Decoder) *nameRecorder {
+	return &nameRecorder{pt: pt, dec: dec, full: make(chan struct{}),
+		pcm: make([]int16, 0, int(NameDuration/time.Millisecond)*codec.SampleRate/1000)}
 }
 
 // push decodes one packet of the caller's into the name; other payload types (DTMF, CN) are
@@ -46,7 +59,10 @@ func (n *nameRecorder) push(h *rtp.Header, payload []byte) {
 	}
 	k = min(k, cap(n.pcm)-len(n.pcm))
 	n.pcm = append(n.pcm, n.buf[:k]...)
-	n.done = len(n.pcm) == cap(n.pcm)
+	if len(n.pcm) == cap(n.pcm) {
+		n.done = true
+		close(n.full)
+	}
 }
 
 // stop ends the recording and returns the name (nil for nothing heard).
@@ -79,14 +95,14 @@ func (v *ivr) recordName(pl *player) error {
 	if err := v.play(pl, prompts.Beep); err != nil {
 		return err
 	}
-	rec := &nameRecorder{pt: res.LocalPayloadType, dec: dec,
-		pcm: make([]int16, 0, int(NameDuration/time.Millisecond)*codec.SampleRate/1000)}
+	rec := newNameRecorder(res.LocalPayloadType, dec)
 	v.name.Store(rec)
-	timer := time.NewTimer(NameDuration)
+	timer := time.NewTimer(NameDuration + nameGrace)
 	defer timer.Stop()
 	select {
 	case <-v.quit:
 		err = errIVRQuit
+	case <-rec.full:
 	case <-timer.C:
 	}
 	v.name.Store(nil)
