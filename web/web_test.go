@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"confd/bridge"
 )
 
 func get(t *testing.T, h http.Handler, method, path string, header http.Header) *httptest.ResponseRecorder {
@@ -162,5 +165,26 @@ func TestJavaScriptUnits(t *testing.T) {
 	out, err := exec.Command(node, "--test", "--test-reporter=dot", "jstest/").CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test jstest/: %v\n%s", err, out)
+	}
+}
+
+// TestRosterNamesTheListedKinds: the page's list names exactly the participant kinds a room
+// lists and announces (bridge.ListedKinds), none that never arrive.
+func TestRosterNamesTheListedKinds(t *testing.T) {
+	src, err := os.ReadFile("static/roster.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const kinds = \{([^}]*)\}`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("roster.js has no kinds")
+	}
+	var named []string
+	for _, k := range regexp.MustCompile(`(\w+):`).FindAllSubmatch(m[1], -1) {
+		named = append(named, string(k[1]))
+	}
+	slices.Sort(named)
+	if want := slices.Sorted(slices.Values(bridge.ListedKinds)); !slices.Equal(named, want) {
+		t.Errorf("roster.js names kinds %v, the bridge lists %v", named, want)
 	}
 }

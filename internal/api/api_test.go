@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +18,9 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/internal/config"
 	"confd/internal/guard"
+	"confd/rtpfwd"
 )
 
 type fakeLeg struct {
@@ -502,5 +507,180 @@ func TestRedactFrom(t *testing.T) {
 		if got := redactFrom(from); got != want {
 			t.Errorf("redactFrom(%q) = %q, want %q", from, got, want)
 		}
+	}
+}
+
+// TestTooLargeBodySaysTheLimitThatTripped: a body over the server's max_body_bytes (smaller
+// than the API's own 1 MiB) is refused 413 naming that limit; it named 1048576 whichever
+// limit had tripped.
+func TestTooLargeBodySaysTheLimitThatTripped(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("PUT", "/api/rooms/r", strings.NewReader(`{"pin":"`+strings.Repeat("1", 100)+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Body = http.MaxBytesReader(w, r.Body, 10) // as the server's limit wraps every body
+	var v map[string]any
+	if readJSON(w, r, &v) || w.Code != 413 || !strings.Contains(w.Body.String(), "larger than 10 bytes") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
+
+// TestDrainingRefusalCarriesRetryAfter: the API answers a draining bridge as every leg does,
+// 503 with Retry-After (bridge.DrainingRetryAfter); it sent none, where SIP and WHIP sent 60.
+func TestDrainingRefusalCarriesRetryAfter(t *testing.T) {
+	w := httptest.NewRecorder()
+	writeBridgeError(w, bridge.ErrDraining)
+	if w.Code != 503 || w.Header().Get("Retry-After") != strconv.Itoa(bridge.DrainingRetryAfter) {
+		t.Fatalf("%d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+// TestTargetURIIsTheLegsToJudge: the API has no URI rule of its own for a dial-out or a
+// transfer (the SIP leg's one parse decides, sip: and sips:): every URI reaches the leg, and
+// the leg's refusal (a bridge.ErrBadSetting) is 400 through bridge.StatusOf.
+func TestTargetURIIsTheLegsToJudge(t *testing.T) {
+	b, h, _, _ := setup(t, testToken)
+	var dialled []string
+	h.cfg.Dialer = dialerFunc(func(_ context.Context, _, uri string) (string, error) {
+		dialled = append(dialled, uri)
+		if uri == "tel:+15551234" {
+			return "", fmt.Errorf("sipleg: bad SIP URI (%w): %q", bridge.ErrBadSetting, uri)
+		}
+		return "d1", nil
+	})
+	for _, c := range []struct {
+		uri  string
+		want int
+	}{{"sips:bob@192.0.2.1", 202}, {"tel:+15551234", 400}} {
+		if code, got, _ := call(t, h, "POST", "/api/rooms/r/dial", "application/json", `{"uri":"`+c.uri+`"}`); code != c.want {
+			t.Errorf("dial %s: %d %v, want %d", c.uri, code, got, c.want)
+		}
+	}
+	if len(dialled) != 2 {
+		t.Errorf("the dialer was asked %v, want both URIs", dialled)
+	}
+	leg := &askedLeg{}
+	p, err := b.Join("r", bridge.ParticipantInfo{Name: "dee", Kind: "sip"}, leg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, got, _ := call(t, h, "POST", "/api/rooms/r/participants/"+p.ID()+"/transfer", "application/json", `{"uri":"tel:+15551234"}`); code != 400 {
+		t.Errorf("transfer to tel: %d %v, want 400", code, got)
+	}
+	if len(leg.asked) != 1 || leg.asked[0] != "tel:+15551234" {
+		t.Errorf("the leg was asked %v, want the tel: URI", leg.asked)
+	}
+}
+
+// askedLeg records every transfer asked of it and refuses any, as a leg refuses a URI it
+// cannot call.
+type askedLeg struct {
+	fakeLeg
+	asked []string
+}
+
+func (l *askedLeg) Transfer(_ context.Context, target string) error {
+	l.asked = append(l.asked, target)
+	return fmt.Errorf("sipleg: bad SIP URI (%w): %q", bridge.ErrBadSetting, target)
+}
+
+// TestPutRoomSaysTheBridgesRule: PUT /api/rooms/ROOM refuses bad settings with the bridge's
+// one rule (bridge.RoomSettings.Validate), naming the key: the PIN's digits, the moderator PIN
+// that equals the PIN, an agc_level out of range.
+func TestPutRoomSaysTheBridgesRule(t *testing.T) {
+	b := bridge.New(bridge.Config{})
+	t.Cleanup(b.Close)
+	h := New(b, Config{Token: testToken}, nil)
+	for body, want := range map[string]string{
+		`{"pin":"12ab"}`:                    "pin must be 1-16 digits",
+		`{"pin":"12345678901234567"}`:       "pin must be 1-16 digits",
+		`{"moderator_pin":"9x"}`:            "moderator_pin must be 1-16 digits",
+		`{"pin":"42","moderator_pin":"42"}`: "moderator_pin must differ from the pin",
+		`{"agc_level":3}`:                   "agc_level",
+	} {
+		code, m, raw := call(t, h, "PUT", "/api/rooms/r", "application/json", body)
+		if msg, _ := m["error"].(string); code != 400 || !strings.Contains(msg, want) {
+			t.Errorf("PUT %s: %d %s, want 400 saying %q", body, code, raw, want)
+		}
+	}
+	if _, ok := b.Declared()["r"]; ok {
+		t.Error("a refused PUT declared the room")
+	}
+}
+
+// TestRoomStoreRefusesBadSettings: a -data-dir state file whose room breaks the bridge's rule
+// (written by hand, or by a version that checked less) is refused when opened, naming the room,
+// so that confd does not start with a room other than the one declared.
+func TestRoomStoreRefusesBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, RoomStoreFile), []byte(`{"rooms":{"r":{"pin":"12a"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenRoomStore(dir)
+	if err == nil || !strings.Contains(err.Error(), `room "r"`) || !strings.Contains(err.Error(), "pin must be 1-16 digits") {
+		t.Fatalf("OpenRoomStore = %v, want refused naming room \"r\" and the PIN rule", err)
+	}
+}
+
+// withRoom is a route pattern with its {room} (and {id}) filled in.
+func withRoom(pattern, room, id string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	return method, strings.NewReplacer("{room}", room, "{id}", id).Replace(path)
+}
+
+// TestBadRoomNameIs400OnEveryRoute (review finding 4): a room name docs/SPEC.md does not allow
+// is 400 with the rule on every route that names a room, whatever the route would do next (a
+// lookup, a declaration, a body to read, a feature that is off), and a room token cannot be
+// used to learn more than 401.
+func TestBadRoomNameIs400OnEveryRoute(t *testing.T) {
+	_, h, parts, _ := setup(t, testToken)
+	rooms := 0
+	for _, pattern := range h.Routes() {
+		if !strings.Contains(pattern, "{room}") {
+			continue
+		}
+		rooms++
+		for _, bad := range []string{"bad.name", "no%20good", strings.Repeat("x", 65)} {
+			method, path := withRoom(pattern, bad, parts[0].ID())
+			code, m, body := call(t, h, method, path, "application/json", "{}")
+			if code != http.StatusBadRequest || !strings.Contains(m["error"].(string), bridge.RoomNamePattern) {
+				t.Errorf("%s %s: %d %s, want 400 saying %s", method, path, code, body, bridge.RoomNamePattern)
+			}
+		}
+	}
+	if rooms < 12 {
+		t.Fatalf("only %d routes name a room: the walk is broken", rooms)
+	}
+}
+
+// TestUnknownRoomIs404OnEveryRoomRoute (review finding 4): a good name of a room that nobody is
+// in is 404 "no such room" on every route that acts on the room's people, through the same
+// bridge error (bridge.ErrNoRoom) as GET /api/rooms/ROOM.
+func TestUnknownRoomIs404OnEveryRoomRoute(t *testing.T) {
+	b, _, parts, _ := setup(t, testToken)
+	allow, _ := config.Forwarders{Allow: []string{"127.0.0.1/32"}}.Destinations()
+	m := rtpfwd.NewManager(b, rtpfwd.Config{Allow: allow})
+	defer m.Close()
+	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0), Forwarders: m}, nil)
+	for _, c := range []struct{ pattern, body string }{
+		{"GET /api/rooms/{room}", ""},
+		{"DELETE /api/rooms/{room}", ""},
+		{"PATCH /api/rooms/{room}/participants/{id}", `{"muted":true}`},
+		{"DELETE /api/rooms/{room}/participants/{id}", ""},
+		{"POST /api/rooms/{room}/participants/{id}/move", `{"room":"r"}`},
+		{"POST /api/rooms/{room}/participants/{id}/transfer", `{"uri":"sip:a@127.0.0.1"}`},
+		{"POST /api/rooms/{room}/mute-all", "{}"},
+		{"GET /api/rooms/{room}/matrix", ""},
+		{"PUT /api/rooms/{room}/matrix", "[]"},
+		{"GET /api/rooms/{room}/forwarders", ""},
+		{"POST /api/rooms/{room}/forwarders", `{"host":"127.0.0.1","port":5004,"codec":"PCMU"}`},
+	} {
+		method, path := withRoom(c.pattern, "nobody-here", parts[0].ID())
+		code, got, body := call(t, h, method, path, "application/json", c.body)
+		if code != http.StatusNotFound || !strings.Contains(got["error"].(string), bridge.ErrNoRoom.Error()) || !strings.Contains(body, "nobody-here") {
+			t.Errorf("%s %s: %d %s, want 404 %q naming the room", method, path, code, body, bridge.ErrNoRoom)
+		}
+	}
+	if st, _ := b.RoomState("r"); len(st.Participants) != 3 || st.Participants[0].Muted {
+		t.Errorf("a refused request changed room r: %+v", st.Participants)
 	}
 }

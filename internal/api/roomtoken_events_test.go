@@ -136,3 +136,47 @@ func TestRoomTokenCannotUseIssue13Routes(t *testing.T) {
 		t.Errorf("a room token changed the room: %+v", st.Participants)
 	}
 }
+
+// TestRoomTokenEventsLeaveOutWhatNamesAPathOrATarget: a room token's events carry no failure
+// text that names what the operator alone may know: a recording's write error names the file on
+// the server, a dial-out's or transfer's error the target URI. Both were passed on while the
+// file and uri beside them were left out.
+func TestRoomTokenEventsLeaveOutWhatNamesAPathOrATarget(t *testing.T) {
+	for _, e := range []bridge.Event{
+		{Type: bridge.EventRecording, Data: map[string]any{"state": "stopped", "file": "/srv/rec/r.wav", "error": "write /srv/rec/r.wav: no space left on device"}},
+		{Type: bridge.EventDial, Data: map[string]any{"state": "failed", "uri": "sip:ceo@10.0.0.9", "error": "dial sip:ceo@10.0.0.9: 486 Busy Here"}},
+		{Type: bridge.EventTransfer, Data: map[string]any{"uri": "sip:ceo@10.0.0.9", "error": "REFER to sip:ceo@10.0.0.9 refused"}},
+	} {
+		got := participantEvent(e)
+		for _, k := range []string{"file", "uri", "error"} {
+			if _, ok := got.Data[k]; ok {
+				t.Errorf("%s event as a room token reads it: %v still has %q", e.Type, got.Data, k)
+			}
+		}
+		if _, ok := e.Data["error"]; !ok {
+			t.Errorf("%s: the operator's own event lost its error", e.Type)
+		}
+	}
+}
+
+// TestRoomTokensFromTheSameSecretAgree: two minters given the same secret (two nodes of a
+// cluster given the same API token) accept each other's tokens, so that a page whose reads go
+// to the room's owner is not refused there; another secret, or none, does not. The key was
+// random per process: a page on a node that did not own its room got 401 for its roster and
+// events.
+func TestRoomTokensFromTheSameSecretAgree(t *testing.T) {
+	a, b := NewRoomTokensFrom("cluster-api-token", 0), NewRoomTokensFrom("cluster-api-token", 0)
+	tok := a.Mint("standup")
+	if !b.Verify(tok, "standup") {
+		t.Fatal("a node does not accept a token another node of its cluster minted")
+	}
+	if b.Verify(tok, "other") {
+		t.Error("a token for one room reads another")
+	}
+	if NewRoomTokensFrom("another-token", 0).Verify(tok, "standup") || NewRoomTokensFrom("", 0).Verify(tok, "standup") {
+		t.Error("a token is accepted under another key")
+	}
+	if NewRoomTokensFrom("", 0).key == NewRoomTokensFrom("", 0).key {
+		t.Error("no secret: the keys are not random")
+	}
+}

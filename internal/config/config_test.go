@@ -2,8 +2,10 @@ package config
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +162,72 @@ max_conns_per_source = 8
 	c.APITokenFile = filepath.Join(dir, "missing")
 	if _, err := c.ResolveAPIToken(env("")); err == nil {
 		t.Error("a missing token file is not an error")
+	}
+}
+
+// TestDialOutAllowIsReadByTheDialRule: the file's allow-list is read by the rule the SIP leg
+// dials by (guard.ParseDialAllow): an IPv6 host may be allowed, and a number with a dash is
+// refused at start, not taken for a host.
+func TestDialOutAllowIsReadByTheDialRule(t *testing.T) {
+	c := Default()
+	c.Security.DialOut.Allow = []string{"+4420", "sip.provider.example", "2001:db8::1", "[2001:db8::2]", "192.0.2.7"}
+	if err := c.Validate(); err != nil {
+		t.Errorf("good allow-list refused: %v", err)
+	}
+	for _, bad := range []string{"1-800", "host.example:5060", "bob@host.example"} {
+		c.Security.DialOut.Allow = []string{bad}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "security.dialout.allow") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v, want security.dialout.allow naming it", bad, err)
+		}
+	}
+}
+
+// TestTrunksReadLikeDestinations: security.trunks is read by guard.ParsePrefix, as
+// forwarders.allow is: an IPv4-mapped prefix means its IPv4 prefix (it validated, then never
+// matched a caller, since sources are compared unmapped), a zone is refused.
+func TestTrunksReadLikeDestinations(t *testing.T) {
+	s := Security{Trunks: []string{"::ffff:10.0.0.0/104", "192.0.2.9", "198.51.100.0/24"}}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.9/32"), netip.MustParsePrefix("198.51.100.0/24")}
+	if got := s.TrunkPrefixes(); !slices.Equal(got, want) {
+		t.Errorf("TrunkPrefixes = %v, want %v", got, want)
+	}
+	for _, bad := range []string{"fe80::1%eth0", "::ffff:10.0.0.0/64", "pbx.example"} {
+		c := Default()
+		c.Security.Trunks = []string{bad}
+		if err := c.Validate(); err == nil {
+			t.Errorf("security.trunks %q validated", bad)
+		}
+	}
+}
+
+// TestWebhookIsCheckedByTheSendersRule: a [[webhook]] is checked at start by the rule its sender
+// uses (webhook.New), so what the file accepts is what is delivered to, and a bad URL, event
+// filter or secret stops confd at start naming the webhook.
+func TestWebhookIsCheckedByTheSendersRule(t *testing.T) {
+	good := []Webhook{
+		{URL: "https://hooks.example.net/confd"},
+		{URL: "HTTP://hooks.example.net:8080/x", Events: []string{"join", "leave"}}, // a scheme is case-insensitive (RFC 3986 3.1)
+		{URL: "http://[2001:db8::1]/hook", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+	}
+	for _, w := range good {
+		c := Default()
+		c.Webhooks = []Webhook{w}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%+v refused: %v", w, err)
+		}
+	}
+	for name, w := range map[string]Webhook{
+		"no host":       {URL: "http://"},
+		"relative":      {URL: "/hook"},
+		"other scheme":  {URL: "ftp://hooks.example.net/"},
+		"unknown event": {URL: "https://hooks.example.net/", Events: []string{"joined"}},
+		"bad secret":    {URL: "https://hooks.example.net/", Secret: "whsec_!!!"},
+	} {
+		c := Default()
+		c.Webhooks = []Webhook{{URL: "https://ok.example.net/"}, w}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "webhook 2") {
+			t.Errorf("%s: %v, want an error naming webhook 2", name, err)
+		}
 	}
 }

@@ -2,8 +2,8 @@ package recording
 
 import (
 	"bytes"
-	"confd/testkit/rtptest"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +18,7 @@ import (
 	"confd/codec"
 	"confd/jitter"
 	"confd/testkit/audiotest"
+	"confd/testkit/rtptest"
 )
 
 // phone joins room and sends a tone as RTP in codec c every 20 ms until stop is closed.
@@ -380,5 +381,57 @@ func dirMode(t *testing.T) {
 	}
 	if mode := st.Mode().Perm(); mode != 0o700 {
 		t.Errorf("recording directory mode %v, want 0700", mode)
+	}
+}
+
+// TestStoppedEventSaysDurationSeconds: the "recording" event of a stop says how long the file
+// is as duration_seconds, the spelling of every duration in confd's events and replies
+// (room_finished's, the play reply's), and still as duration_s, which the web page and existing
+// integrators read.
+func TestStoppedEventSaysDurationSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bridge.New(bridge.Config{})
+		defer b.Close()
+		p := joinSilent(t, b, "timed")
+		events := b.Bus().Subscribe("timed", 64, "")
+		defer events.Close()
+		rec, err := Start(b, "timed", t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if err := rec.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		p.Leave("bye")
+		for {
+			e := <-events.C
+			if e.Type != bridge.EventRecording || e.Data["state"] != "stopped" {
+				continue
+			}
+			secs, ok := e.Data["duration_seconds"].(float64)
+			if !ok || secs < 0.9 || secs > 1.1 || e.Data["duration_s"] != secs {
+				t.Errorf("stopped after 1 s: duration_seconds %v, duration_s %v", e.Data["duration_seconds"], e.Data["duration_s"])
+			}
+			return
+		}
+	})
+}
+
+// TestErrorsWrapTheBridgesErrors (review finding 5): recording's refusals are answered through
+// the bridge's status table (bridge.StatusOf), as rtpfwd's are, so the API needs no table of
+// its own for them: a room nobody is in 404, one already recorded 409, no recording to stop
+// 404, bad audio for a player 400.
+func TestErrorsWrapTheBridgesErrors(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{ErrEmptyRoom, 404}, {ErrRecording, 409}, {ErrNotRecording, 404}, {ErrBadAudio, 400},
+	} {
+		err := fmt.Errorf("%w: %q", c.err, "r")
+		if st, ok := bridge.StatusOf(err); !ok || st.HTTP != c.want {
+			t.Errorf("%v: HTTP %d (in the table: %v), want %d", err, st.HTTP, ok, c.want)
+		}
 	}
 }
