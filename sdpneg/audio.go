@@ -10,8 +10,6 @@ import (
 // writer wrote it: what a leg that leaves negotiation to another stack needs to check an offer
 // and read an answer. webrtcleg reads it before and after pion negotiates.
 type Audio struct {
-	// Index is the position of the m-line, from 0.
-	Index int
 	// Profile is the m-line's transport as written, such as "UDP/TLS/RTP/SAVPF".
 	Profile string
 	// WebRTC is true when the profile is DTLS-SRTP: UDP/TLS/RTP/SAVP(F) (RFC 5764) and the
@@ -20,8 +18,9 @@ type Audio struct {
 	// ErrWebRTCOffer.
 	WebRTC bool
 	// Direction is the m-line's direction attribute, else the session's, else SendRecv (RFC 3264
-	// section 5.1); the first one where a level has several. A c= address of 0.0.0.0 does not
-	// change it: a WebRTC offer always writes one (RFC 8829 section 5.2.1).
+	// section 5.1); the first one where a level has several, as pion reads it. A c= address of
+	// 0.0.0.0 does not change it: it is no hold in a WebRTC offer, which writes it until it has
+	// a candidate (RFC 8829 section 5.2.1).
 	Direction Direction
 	// Formats are the m-line's RTP payload types in its order, each with its rtpmap and fmtp.
 	Formats []PayloadFormat
@@ -77,7 +76,7 @@ func ReadAudio(body []byte) (*Audio, error) {
 	}
 	for _, m := range d.media {
 		if m.kind == "audio" && m.port != 0 {
-			return &Audio{Index: m.index, Profile: m.proto, WebRTC: m.class() == profileDTLS,
+			return &Audio{Profile: m.proto, WebRTC: m.class() == profileDTLS,
 				Direction: m.dir, Formats: m.payloads, Extensions: m.extmaps}, nil
 		}
 	}

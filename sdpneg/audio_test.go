@@ -224,8 +224,8 @@ func TestReadAudioSections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Index != 2 || a.Formats[0].Type != 112 {
-		t.Errorf("read m-line %d with %+v, want the first audio with a port (2, pt 112)", a.Index, a.Formats)
+	if len(a.Formats) != 1 || a.Formats[0].Type != 112 {
+		t.Errorf("read %+v, want the first audio with a port (pt 112)", a.Formats)
 	}
 	if want := []Extension{{ID: 4, URI: "urn:x-test"}}; !reflect.DeepEqual(a.Extensions, want) {
 		t.Errorf("extensions %+v, want %+v", a.Extensions, want)
