@@ -41,26 +41,26 @@ func negotiateOffer(d *description, l Local) (*Result, *media, error) {
 		p, c, ok := pickCodec(m, l.Codecs)
 		if !ok {
 			for _, p := range m.payloads {
-				if !p.isTelephoneEvent() {
+				if !p.IsTelephoneEvent() {
 					offered = append(offered, p.describe())
 				}
 			}
 			continue
 		}
-		r := &Result{Codec: c, PayloadType: p.pt, LocalPayloadType: p.pt}
-		r.Accepted = []Payload{{Type: p.pt, Codec: c}}
+		r := &Result{Codec: c, PayloadType: p.Type, LocalPayloadType: p.Type}
+		r.Accepted = []Payload{{Type: p.Type, Codec: c}}
 		if err := r.fillRemote(d, m, !l.NoRTCPMux); err != nil {
 			return nil, nil, err
 		}
 		if c == codec.Opus {
-			r.Opus = ParseOpusParams(p.fmtp)
-			r.Opus.Present = p.fmtp != ""
+			r.Opus = ParseOpusParams(p.Fmtp)
+			r.Opus.Present = p.Fmtp != ""
 		}
 		if !l.NoTelephoneEvent {
 			if te, ok := pickEvent(m.payloads, c.ClockRate()); ok {
 				r.TelephoneEvent = TelephoneEvent{
-					PayloadType: te.pt, LocalPayloadType: te.pt, ClockRate: te.clock,
-					ScaleTimestamps: te.clock != c.ClockRate(), Events: te.fmtp,
+					PayloadType: te.Type, LocalPayloadType: te.Type, ClockRate: te.ClockRate,
+					ScaleTimestamps: te.ClockRate != c.ClockRate(), Events: te.Fmtp,
 				}
 			}
 		}
@@ -83,27 +83,27 @@ func negotiateOffer(d *description, l Local) (*Result, *media, error) {
 
 // pickCodec returns the m-line's first payload whose codec is supported: the offerer's order
 // wins (RFC 3264 section 6.1).
-func pickCodec(m *media, supported []codec.Codec) (rtpPayload, codec.Codec, bool) {
+func pickCodec(m *media, supported []codec.Codec) (PayloadFormat, codec.Codec, bool) {
 	for _, p := range m.payloads {
 		if c, ok := p.codecOf(); ok && slices.Contains(supported, c) {
 			return p, c, true
 		}
 	}
-	return rtpPayload{}, 0, false
+	return PayloadFormat{}, 0, false
 }
 
 // pickEvent returns the telephone-event payload at clock, else the one at 8000 Hz.
-func pickEvent(payloads []rtpPayload, clock int) (rtpPayload, bool) {
-	var fallback rtpPayload
+func pickEvent(payloads []PayloadFormat, clock int) (PayloadFormat, bool) {
+	var fallback PayloadFormat
 	found := false
 	for _, p := range payloads {
-		if !p.isTelephoneEvent() {
+		if !p.IsTelephoneEvent() {
 			continue
 		}
-		if p.clock == clock {
+		if p.ClockRate == clock {
 			return p, true
 		}
-		if p.clock == 8000 && !found {
+		if p.ClockRate == 8000 && !found {
 			fallback, found = p, true
 		}
 	}
@@ -127,7 +127,7 @@ func answerLine(r *Result, m *media, l Local) audioLine {
 	if a.ptime == 0 {
 		a.ptime = sendPacketTime(r.PacketTime, r.MaxPacketTime)
 	}
-	a.formats = []format{codecFormat(r.Codec, r.PayloadType)}
+	a.formats = []PayloadFormat{codecFormat(r.Codec, r.PayloadType)}
 	if te := r.TelephoneEvent; te.Present() {
 		a.formats = append(a.formats, eventFormat(te.PayloadType, te.ClockRate))
 	}

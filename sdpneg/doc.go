@@ -32,6 +32,11 @@
 //     SDP changes (RFC 3264 section 8), keeps the m-line layout and keeps every payload type
 //     number bound to the same codec (RFC 3264 section 8.3.2).
 //
+// ReadAudio reads the first usable audio m-line of a body as written, without negotiating:
+// profile, whether it is WebRTC (by the same rule as ErrWebRTCOffer), direction, payload
+// formats and header extensions. The WebRTC leg checks offers and reads pion's answers with it,
+// so confd reads SDP in one place.
+//
 // Errors are sentinels (errors.go) that Rejection maps to a SIP status and Warning code.
 //
 // Nothing here owns a goroutine, does I/O or resolves names; negotiation is per call, not per

@@ -21,8 +21,8 @@ var (
 	// RTP/AVP or RTP/AVPF (RFC 3551, RFC 4585), such as TCP/RTP/AVP.
 	ErrUnsupportedProfile = errors.New("sdpneg: unsupported transport profile")
 	// ErrWebRTCOffer is returned, instead of an answer, for an offer whose audio uses DTLS-SRTP
-	// (UDP/TLS/RTP/SAVPF, RFC 5764 and RFC 8829): a WebRTC peer that the WebRTC stack answers.
-	// It is not a rejection.
+	// (UDP/TLS/RTP/SAVPF, RFC 5764 and RFC 8829, and the other profiles of Audio.WebRTC's one
+	// rule): a WebRTC peer that the WebRTC stack answers. It is not a rejection.
 	ErrWebRTCOffer = errors.New("sdpneg: WebRTC (DTLS-SRTP) offer")
 	// ErrAddress is returned when the chosen audio m-line has no usable connection address:
 	// no c= line at media or session level (RFC 4566 section 5.7), or a host name, which

@@ -76,7 +76,7 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 	for _, p := range am.payloads {
 		c, ok := p.codecOf()
 		if !ok {
-			if !p.isTelephoneEvent() {
+			if !p.IsTelephoneEvent() {
 				names = append(names, p.describe())
 			}
 			continue
@@ -84,13 +84,13 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 		for _, q := range om.payloads {
 			if qc, ok := q.codecOf(); ok && qc == c {
 				if r.Accepted == nil {
-					r.Codec, r.PayloadType, r.LocalPayloadType = c, p.pt, q.pt
+					r.Codec, r.PayloadType, r.LocalPayloadType = c, p.Type, q.Type
 					if c == codec.Opus {
-						r.Opus = ParseOpusParams(p.fmtp)
-						r.Opus.Present = p.fmtp != ""
+						r.Opus = ParseOpusParams(p.Fmtp)
+						r.Opus.Present = p.Fmtp != ""
 					}
 				}
-				r.Accepted = append(r.Accepted, Payload{Type: p.pt, Codec: c})
+				r.Accepted = append(r.Accepted, Payload{Type: p.Type, Codec: c})
 				break
 			}
 		}
@@ -105,10 +105,10 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 		return nil, err
 	}
 	if te, ok := pickEvent(am.payloads, r.Codec.ClockRate()); ok {
-		if ote, ok := pickEvent(om.payloads, te.clock); ok && ote.clock == te.clock {
+		if ote, ok := pickEvent(om.payloads, te.ClockRate); ok && ote.ClockRate == te.ClockRate {
 			r.TelephoneEvent = TelephoneEvent{
-				PayloadType: te.pt, LocalPayloadType: ote.pt, ClockRate: te.clock,
-				ScaleTimestamps: te.clock != r.Codec.ClockRate(), Events: te.fmtp,
+				PayloadType: te.Type, LocalPayloadType: ote.Type, ClockRate: te.ClockRate,
+				ScaleTimestamps: te.ClockRate != r.Codec.ClockRate(), Events: te.Fmtp,
 			}
 		}
 	}

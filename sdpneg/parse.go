@@ -27,9 +27,9 @@ type media struct {
 	proto    string // "RTP/AVP", ...
 	port     int
 	formats  []string
-	payloads []rtpPayload // the numeric formats, in the m-line's order
-	conn     string       // connection address text (media level, else session level)
-	addr     netip.Addr   // conn when it is an IP address
+	payloads []PayloadFormat // the numeric formats, in the m-line's order
+	conn     string          // connection address text (media level, else session level)
+	addr     netip.Addr      // conn when it is an IP address
 	ptime    time.Duration
 	maxptime time.Duration
 	dir      Direction // explicit at media or session level, else SendRecv
@@ -37,15 +37,7 @@ type media struct {
 	rtcpAddr netip.Addr
 	rtcpMux  bool
 	dtls     bool // a=fingerprint at media or session level
-}
-
-// rtpPayload is one RTP payload type of an m-line with its rtpmap and fmtp.
-type rtpPayload struct {
-	pt       uint8
-	name     string // encoding name from a=rtpmap, or the RFC 3551 static name
-	clock    int
-	channels int
-	fmtp     string
+	extmaps  []Extension
 }
 
 // profileClass sorts an m-line's transport into what negotiation does with it.
@@ -58,6 +50,13 @@ const (
 	profileOther                     // anything else
 )
 
+// class is the one rule for what is WebRTC (Audio.WebRTC, ErrWebRTCOffer): a DTLS-SRTP profile,
+// UDP/TLS/RTP/SAVP(F) of RFC 5764, TCP/DTLS/RTP/SAVP(F) of RFC 7850 or the TCP/TLS/RTP/SAVPF
+// that browsers read alike, or RTP/SAVP(F) with an a=fingerprint, which older WebRTC stacks
+// write and which a JSEP implementation accepts as DTLS-SRTP (RFC 8829 section 5.1.2). pion
+// accepts all of them: it reads no profile, only the fingerprint and the ICE credentials.
+// RTP/AVP(F) stays plain RTP even beside a fingerprint: the SIP device that writes it is
+// answered in kind.
 func (m *media) class() profileClass {
 	p := strings.ToUpper(m.proto)
 	switch {
@@ -72,14 +71,14 @@ func (m *media) class() profileClass {
 }
 
 // staticPayloads are the RFC 3551 static payload types that an offer may list without rtpmap.
-var staticPayloads = map[uint8]rtpPayload{
-	0:  {name: "PCMU", clock: 8000, channels: 1},
-	3:  {name: "GSM", clock: 8000, channels: 1},
-	4:  {name: "G723", clock: 8000, channels: 1},
-	8:  {name: "PCMA", clock: 8000, channels: 1},
-	9:  {name: "G722", clock: 8000, channels: 1},
-	13: {name: "CN", clock: 8000, channels: 1},
-	18: {name: "G729", clock: 8000, channels: 1},
+var staticPayloads = map[uint8]PayloadFormat{
+	0:  {Name: "PCMU", ClockRate: 8000},
+	3:  {Name: "GSM", ClockRate: 8000},
+	4:  {Name: "G723", ClockRate: 8000},
+	8:  {Name: "PCMA", ClockRate: 8000},
+	9:  {Name: "G722", ClockRate: 8000},
+	13: {Name: "CN", ClockRate: 8000},
+	18: {Name: "G729", ClockRate: 8000},
 }
 
 // pionMedia and pionProtos are the m-line media and transport words pion/sdp accepts.
@@ -189,17 +188,29 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// parse reads an SDP body for negotiation. Only syntax that pion/sdp rejects, and m-lines it
-// cannot make sense of, are errors (ErrMalformed); unreadable attributes are skipped, as RFC
-// 4566 section 5.13 asks of unknown ones.
-func parse(body []byte) (*description, error) {
+// parse reads an SDP body for negotiation, repaired by tidy. Only syntax that pion/sdp rejects,
+// and m-lines it cannot make sense of, are errors (ErrMalformed); unreadable attributes are
+// skipped, as RFC 4566 section 5.13 asks of unknown ones.
+func parse(body []byte) (*description, error) { return read(body, true) }
+
+// read is parse, with tidy's repairs when repair is set; without them pion/sdp reads the body
+// as written, as the WebRTC stack will.
+func read(body []byte, repair bool) (*description, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 	}
-	text, mlines := tidy(body)
+	text, mlines := string(body), []mline(nil)
+	if repair {
+		text, mlines = tidy(body)
+	}
 	d := &description{}
 	if err := d.sd.UnmarshalString(text); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if !repair {
+		for _, md := range d.sd.MediaDescriptions {
+			mlines = append(mlines, mline{kind: md.MediaName.Media, proto: strings.Join(md.MediaName.Protos, "/")})
+		}
 	}
 	if len(mlines) != len(d.sd.MediaDescriptions) {
 		return nil, fmt.Errorf("%w: unreadable m-line", ErrMalformed)
@@ -242,18 +253,18 @@ func parse(body []byte) (*description, error) {
 
 // readAttributes fills m from its media-level attributes.
 func (m *media) readAttributes(attrs []sdp.Attribute) {
-	byPT := map[uint8]*rtpPayload{}
+	byPT := map[uint8]*PayloadFormat{}
 	for _, f := range m.formats {
 		n, err := strconv.ParseUint(f, 10, 8)
 		if err != nil || n > 127 {
 			continue
 		}
 		p := staticPayloads[uint8(n)]
-		p.pt = uint8(n)
+		p.Type = uint8(n)
 		m.payloads = append(m.payloads, p)
 	}
 	for i := range m.payloads {
-		byPT[m.payloads[i].pt] = &m.payloads[i]
+		byPT[m.payloads[i].Type] = &m.payloads[i]
 	}
 	dirSet := false
 	for _, a := range attrs {
@@ -271,15 +282,15 @@ func (m *media) readAttributes(attrs []sdp.Attribute) {
 			if err != nil || clock <= 0 {
 				continue
 			}
-			pt.name, pt.clock, pt.channels = parts[0], clock, 1
+			pt.Name, pt.ClockRate, pt.Channels = parts[0], clock, 0
 			if len(parts) > 2 {
 				if ch, err := strconv.Atoi(parts[2]); err == nil && ch > 0 {
-					pt.channels = ch
+					pt.Channels = ch
 				}
 			}
 		case "fmtp":
 			if pt, rest, ok := payloadOf(a.Value, byPT); ok {
-				pt.fmtp = strings.TrimSpace(rest)
+				pt.Fmtp = strings.TrimSpace(rest)
 			}
 		case "ptime":
 			m.ptime = millis(a.Value)
@@ -291,6 +302,10 @@ func (m *media) readAttributes(attrs []sdp.Attribute) {
 			m.rtcpMux = true
 		case "fingerprint":
 			m.dtls = true
+		case "extmap":
+			if e, ok := parseExtension(a.Value); ok {
+				m.extmaps = append(m.extmaps, e)
+			}
 		default:
 			if dir, ok := parseDirection(a.Key); ok && !dirSet {
 				m.dir, dirSet = dir, true
@@ -300,7 +315,7 @@ func (m *media) readAttributes(attrs []sdp.Attribute) {
 }
 
 // payloadOf splits "96 opus/48000/2" into the m-line's payload 96 and the rest.
-func payloadOf(value string, byPT map[uint8]*rtpPayload) (*rtpPayload, string, bool) {
+func payloadOf(value string, byPT map[uint8]*PayloadFormat) (*PayloadFormat, string, bool) {
 	num, rest, _ := strings.Cut(strings.TrimSpace(value), " ")
 	n, err := strconv.ParseUint(num, 10, 8)
 	if err != nil {
@@ -339,23 +354,20 @@ func (m *media) readRTCP(v string) {
 }
 
 // codecOf returns the confd codec a payload carries, if any.
-func (p rtpPayload) codecOf() (codec.Codec, bool) {
-	if p.name == "" {
+func (p PayloadFormat) codecOf() (codec.Codec, bool) {
+	if p.Name == "" {
 		return 0, false
 	}
-	c, err := codec.ParseCodec(p.name, p.clock)
+	c, err := codec.ParseCodec(p.Name, p.ClockRate)
 	return c, err == nil
 }
 
-// isTelephoneEvent reports whether the payload is RFC 4733 telephone-event.
-func (p rtpPayload) isTelephoneEvent() bool { return strings.EqualFold(p.name, "telephone-event") }
-
 // describe names the payload for error messages, such as "G729/8000" or "pt 97".
-func (p rtpPayload) describe() string {
-	if p.name == "" {
-		return fmt.Sprintf("pt %d", p.pt)
+func (p PayloadFormat) describe() string {
+	if p.Name == "" {
+		return fmt.Sprintf("pt %d", p.Type)
 	}
-	return fmt.Sprintf("%s/%d", p.name, p.clock)
+	return fmt.Sprintf("%s/%d", p.Name, p.ClockRate)
 }
 
 // held reports whether the connection address says "send nothing here": 0.0.0.0 or ::

@@ -102,7 +102,7 @@ func (s *Session) Offer(local Local) ([]byte, error) {
 	if s.proto != "" {
 		proto = s.proto // a re-offer keeps the dialog's RTP/AVPF
 	}
-	var formats []format
+	var formats []PayloadFormat
 	used := map[uint8]bool{}
 	for _, c := range l.Codecs {
 		if pt, ok := c.StaticPayloadType(); ok {
@@ -139,7 +139,7 @@ func (s *Session) Offer(local Local) ([]byte, error) {
 	s.slots = slots
 	s.offer, s.offerDir = d, l.Direction
 	for _, f := range formats {
-		s.pts[keyOf(f.name, f.clock)] = f.pt
+		s.pts[keyOf(f.Name, f.ClockRate)] = f.Type
 	}
 	return body, nil
 }

@@ -11,32 +11,25 @@ import (
 	"confd/codec"
 )
 
-// format is one payload type confd writes in its own m-line.
-type format struct {
-	pt       uint8
-	name     string
-	clock    int
-	channels int
-	fmtp     string
-}
-
-func codecFormat(c codec.Codec, pt uint8) format {
-	f := format{pt: pt, name: c.String(), clock: c.ClockRate(), channels: c.Channels()}
+// codecFormat is the payload format confd writes for codec c at payload type pt.
+func codecFormat(c codec.Codec, pt uint8) PayloadFormat {
+	f := PayloadFormat{Type: pt, Name: c.String(), ClockRate: c.ClockRate(), Channels: c.Channels()}
 	if c == codec.Opus {
-		f.fmtp = localOpusParams.String()
+		f.Fmtp = localOpusParams.String()
 	}
 	return f
 }
 
-func eventFormat(pt uint8, clock int) format {
-	return format{pt: pt, name: "telephone-event", clock: clock, channels: 1, fmtp: "0-15"}
+// eventFormat is the telephone-event payload format confd writes at payload type pt.
+func eventFormat(pt uint8, clock int) PayloadFormat {
+	return PayloadFormat{Type: pt, Name: "telephone-event", ClockRate: clock, Fmtp: "0-15"}
 }
 
 // audioLine describes confd's audio m-line.
 type audioLine struct {
 	port, rtcpPort int
 	proto          string
-	formats        []format
+	formats        []PayloadFormat
 	ptime          time.Duration
 	dir            Direction
 	rtcpMux        bool
@@ -106,16 +99,16 @@ func (a audioLine) description() *sdp.MediaDescription {
 		Protos: strings.Split(a.proto, "/"),
 	}}
 	for _, f := range a.formats {
-		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.pt)))
+		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.Type)))
 	}
 	for _, f := range a.formats {
-		rtpmap := fmt.Sprintf("%d %s/%d", f.pt, f.name, f.clock)
-		if f.channels > 1 {
-			rtpmap += "/" + strconv.Itoa(f.channels)
+		rtpmap := fmt.Sprintf("%d %s/%d", f.Type, f.Name, f.ClockRate)
+		if f.Channels > 1 {
+			rtpmap += "/" + strconv.Itoa(f.Channels)
 		}
 		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", rtpmap))
-		if f.fmtp != "" {
-			md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", fmt.Sprintf("%d %s", f.pt, f.fmtp)))
+		if f.Fmtp != "" {
+			md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", fmt.Sprintf("%d %s", f.Type, f.Fmtp)))
 		}
 	}
 	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", strconv.Itoa(int(a.ptime/time.Millisecond))))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,125 +47,63 @@ type JoinInfo struct {
 
 // offerAudio is what confd needs to know of an offer's audio before pion reads it.
 type offerAudio struct {
-	direction string // sendrecv, sendonly, recvonly or inactive, as the offerer says
-	stereo    bool   // the offer's Opus fmtp says stereo=1: its decoder takes stereo (RFC 7587)
+	direction sdpneg.Direction // the offerer's direction
+	stereo    bool             // the offer's Opus fmtp says stereo=1: its decoder takes stereo (RFC 7587)
 }
 
-// checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, an audio
-// m-line with Opus over UDP/TLS/RTP/SAVPF) and returns its first audio section's direction.
+// checkOffer validates an offer the way its errors are reported (RFC 8866 syntax, a first
+// audio m-line that is DTLS-SRTP, by sdpneg's rule, with Opus) and returns that audio's
+// direction.
 func checkOffer(offer string) (offerAudio, error) {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(offer); err != nil {
+	a, err := sdpneg.ReadAudio([]byte(offer))
+	switch {
+	case errors.Is(err, sdpneg.ErrNoAudio):
+		return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
+	case err != nil:
 		return offerAudio{}, fmt.Errorf("%w: %w", ErrBadOffer, err)
+	case !a.WebRTC:
+		return offerAudio{}, fmt.Errorf("%w: audio is %s", ErrNotWebRTC, a.Profile)
 	}
-	sessionDir := "sendrecv"
-	for _, a := range sd.Attributes {
-		if isDirection(a.Key) {
-			sessionDir = a.Key
-		}
+	opus, ok := a.Opus()
+	if !ok {
+		return offerAudio{}, ErrNoOpus
 	}
-	for _, m := range sd.MediaDescriptions {
-		if m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
-			continue
-		}
-		if !strings.Contains(strings.Join(m.MediaName.Protos, "/"), "SAVPF") || !slicesContainsFold(m.MediaName.Protos, "TLS") {
-			return offerAudio{}, fmt.Errorf("%w: audio is %s", ErrNotWebRTC, strings.Join(m.MediaName.Protos, "/"))
-		}
-		dir := sessionDir
-		opus := false
-		var opusPT string
-		fmtp := map[string]string{}
-		for _, a := range m.Attributes {
-			switch {
-			case isDirection(a.Key):
-				dir = a.Key
-			case a.Key == "rtpmap":
-				if pt, enc, ok := strings.Cut(a.Value, " "); ok && strings.EqualFold(enc, "opus/48000/2") && !opus {
-					opus, opusPT = true, pt
-				}
-			case a.Key == "fmtp":
-				if pt, params, ok := strings.Cut(a.Value, " "); ok {
-					fmtp[pt] = params
-				}
-			}
-		}
-		if !opus {
-			return offerAudio{}, ErrNoOpus
-		}
-		if dir == "inactive" {
-			return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
-		}
-		return offerAudio{direction: dir, stereo: sdpneg.ParseOpusParams(fmtp[opusPT]).Stereo}, nil
+	if a.Direction == sdpneg.Inactive {
+		return offerAudio{}, fmt.Errorf("%w: audio is inactive", ErrNoAudio)
 	}
-	return offerAudio{}, fmt.Errorf("%w: no audio m-line", ErrNoAudio)
-}
-
-func isDirection(k string) bool {
-	return k == "sendrecv" || k == "sendonly" || k == "recvonly" || k == "inactive"
-}
-
-func slicesContainsFold(ss []string, want string) bool {
-	for _, s := range ss {
-		if strings.EqualFold(s, want) {
-			return true
-		}
-	}
-	return false
+	return offerAudio{direction: a.Direction, stereo: sdpneg.ParseOpusParams(opus.Fmtp).Stereo}, nil
 }
 
 // answerAudio is what the answer negotiated for the first audio section.
 type answerAudio struct {
-	direction string
+	direction sdpneg.Direction // confd's direction
 	opusPT    uint8
 	events    []jitter.PayloadType // telephone-event payload types
 	levelID   uint8                // RFC 6464 extension id, or 0
 }
 
+// readAnswer reads what pion's answer settled for the first audio m-line.
 func readAnswer(answer string) (answerAudio, error) {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(answer); err != nil {
+	a, err := sdpneg.ReadAudio([]byte(answer))
+	if errors.Is(err, sdpneg.ErrNoAudio) {
+		return answerAudio{}, fmt.Errorf("%w: the answer rejected the audio", ErrNoAudio)
+	} else if err != nil {
 		return answerAudio{}, err
 	}
-	for _, m := range sd.MediaDescriptions {
-		if m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
-			continue
-		}
-		aa := answerAudio{direction: "sendrecv"}
-		opus := false
-		for _, a := range m.Attributes {
-			switch {
-			case isDirection(a.Key):
-				aa.direction = a.Key
-			case a.Key == "rtpmap":
-				ptText, enc, _ := strings.Cut(a.Value, " ")
-				pt, err := strconv.ParseUint(ptText, 10, 7)
-				if err != nil {
-					continue
-				}
-				name, rate, _ := strings.Cut(enc, "/")
-				rate, _, _ = strings.Cut(rate, "/")
-				switch {
-				case strings.EqualFold(name, "opus") && !opus:
-					aa.opusPT, opus = uint8(pt), true
-				case strings.EqualFold(name, "telephone-event"):
-					r, _ := strconv.Atoi(rate)
-					aa.events = append(aa.events, jitter.PayloadType{Type: uint8(pt), Kind: jitter.TelephoneEvent, ClockRate: r})
-				}
-			case a.Key == "extmap":
-				idText, rest, _ := strings.Cut(a.Value, " ")
-				idText, _, _ = strings.Cut(idText, "/")
-				uri, _, _ := strings.Cut(rest, " ")
-				if id, err := strconv.ParseUint(idText, 10, 8); err == nil && uri == sdp.AudioLevelURI && id >= 1 && id <= 14 {
-					aa.levelID = uint8(id) // one-byte header form only (RFC 8285 section 4.2)
-				}
-			}
-		}
-		if !opus {
-			return answerAudio{}, ErrNoOpus
-		}
-		return aa, nil
+	opus, ok := a.Opus()
+	if !ok {
+		return answerAudio{}, ErrNoOpus
 	}
-	return answerAudio{}, fmt.Errorf("%w: the answer rejected the audio", ErrNoAudio)
+	aa := answerAudio{direction: a.Direction, opusPT: opus.Type}
+	for _, p := range a.Formats {
+		if p.IsTelephoneEvent() {
+			aa.events = append(aa.events, jitter.PayloadType{Type: p.Type, Kind: jitter.TelephoneEvent, ClockRate: p.ClockRate})
+		}
+	}
+	if id := a.ExtensionID(sdp.AudioLevelURI); id <= 14 {
+		aa.levelID = id // one-byte header form only (RFC 8285 section 4.2)
+	}
+	return aa, nil
 }
 
 // Answer answers a WebRTC offer with a PeerConnection that joins room once it is connected: the
@@ -210,7 +150,7 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 	c.armConnectTimeout()
 	s.stats.answered.Add(1)
 	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,
-		"direction", aa.direction, "level_ext", aa.levelID)
+		"direction", aa.direction.String(), "level_ext", aa.levelID)
 	return local, c, nil
 }
 
@@ -225,7 +165,7 @@ func (s *Server) admitOffer(room, offer string, info JoinInfo) (offerAudio, stri
 	if err != nil {
 		return offerAudio{}, "", err
 	}
-	if info.Listen && (oa.direction == "sendonly") {
+	if info.Listen && !oa.direction.Receives() {
 		return offerAudio{}, "", fmt.Errorf("%w: a WHEP offer must receive audio (it is sendonly)", ErrNoAudio)
 	}
 	offer, dropped := limitCandidates(offer, s.cfg.maxCandidates())
@@ -269,9 +209,9 @@ func (c *Call) negotiate(ctx context.Context, offer string, oa offerAudio, liste
 	// audio and answers with the direction confd wants (JSEP, RFC 8829 section 5.3.1).
 	var dir webrtc.RTPTransceiverDirection
 	switch {
-	case listen || oa.direction == "recvonly":
+	case listen || oa.direction == sdpneg.RecvOnly:
 		dir = webrtc.RTPTransceiverDirectionSendonly
-	case oa.direction == "sendrecv":
+	case oa.direction == sdpneg.SendRecv:
 		dir = webrtc.RTPTransceiverDirectionSendrecv
 	}
 	if dir != 0 {
@@ -323,10 +263,10 @@ func (c *Call) negotiate(ctx context.Context, offer string, oa offerAudio, liste
 // (Opus, stereo when the offer asked for it) and what it reads, as the answer settled them.
 func participantInfo(info JoinInfo, oa offerAudio, aa answerAudio) bridge.ParticipantInfo {
 	p := bridge.ParticipantInfo{Name: info.Name, From: info.From, Kind: bridge.KindWebRTC, OnDigit: info.OnDigit, Moderator: info.Moderator}
-	if aa.direction == "sendrecv" || aa.direction == "sendonly" {
+	if aa.direction.Sends() {
 		p.Output, p.OutputPT = codec.Format{Codec: codec.Opus, Stereo: oa.stereo}, aa.opusPT
 	}
-	if !info.Listen && (aa.direction == "sendrecv" || aa.direction == "recvonly") {
+	if !info.Listen && aa.direction.Receives() {
 		p.Input = append([]jitter.PayloadType{{Type: aa.opusPT, Codec: codec.Opus}}, aa.events...)
 		p.LevelExtensionID = aa.levelID
 	}
@@ -365,10 +305,11 @@ func withOpusFmtp(answer string, pt uint8, stereo bool) string {
 	if stereo {
 		ours = append(ours, "sprop-stereo=1")
 	}
-	lines := strings.Split(answer, "\r\n")
+	lines := strings.SplitAfter(answer, "\n") // each keeps its line end, CRLF or a bare LF
 	found := false
 	for i, l := range lines {
-		params, ok := strings.CutPrefix(l, prefix)
+		text, end := cutLineEnd(l)
+		params, ok := strings.CutPrefix(text, prefix)
 		if !ok {
 			continue
 		}
@@ -382,17 +323,32 @@ func withOpusFmtp(answer string, pt uint8, stereo bool) string {
 				kept = append(kept, strings.TrimSpace(kv))
 			}
 		}
-		lines[i] = prefix + strings.Join(append(kept, ours...), ";")
+		lines[i] = prefix + strings.Join(append(kept, ours...), ";") + end
 	}
 	if !found {
 		for i, l := range lines {
-			if strings.HasPrefix(l, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
-				lines = append(lines[:i+1], append([]string{prefix + strings.Join(ours, ";")}, lines[i+1:]...)...)
+			text, end := cutLineEnd(l)
+			if strings.HasPrefix(text, "a=rtpmap:"+strconv.Itoa(int(pt))+" ") {
+				if end == "" { // the last line, without a line end
+					lines[i], end = text+"\r\n", ""
+				}
+				lines = slices.Insert(lines, i+1, prefix+strings.Join(ours, ";")+end)
 				break
 			}
 		}
 	}
-	return strings.Join(lines, "\r\n")
+	return strings.Join(lines, "")
+}
+
+// cutLineEnd splits a line of strings.SplitAfter(s, "\n") into its text and its line end.
+func cutLineEnd(l string) (text, end string) {
+	if t, ok := strings.CutSuffix(l, "\r\n"); ok {
+		return t, "\r\n"
+	}
+	if t, ok := strings.CutSuffix(l, "\n"); ok {
+		return t, "\n"
+	}
+	return l, ""
 }
 
 // newResourceID returns 128 random bits in hex: a WHIP resource URL is its own capability.

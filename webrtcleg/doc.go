@@ -6,9 +6,12 @@
 //
 // Opus (RFC 7587) with in-band FEC and DTX (useinbandfec=1;usedtx=1 in the answer), the RFC 6464
 // audio level header extension (its id goes to the bridge, so silent browsers are not decoded),
-// and RFC 4733 telephone-event at 48000 and 8000 Hz. DTLS-SRTP only (RFC 8827); pion's ICE agent
-// drops non-STUN packets from addresses that are not validated candidates (ice.Agent
-// validateNonSTUNTraffic), so DTLS from an address ICE has not checked never reaches DTLS.
+// and RFC 4733 telephone-event at 48000 and 8000 Hz. DTLS-SRTP only (RFC 8827), by sdpneg's one
+// rule for it (sdpneg.Audio.WebRTC: UDP/TLS/RTP/SAVPF and the other profiles JSEP accepts with a
+// fingerprint); sdpneg.ReadAudio reads the offer's audio before pion negotiates, and the answer's
+// after. pion's ICE agent drops non-STUN packets from addresses that are not validated
+// candidates (ice.Agent validateNonSTUNTraffic), so DTLS from an address ICE has not checked
+// never reaches DTLS.
 //
 // The room's tick hands each leg a whole RTP packet written by the bridge; the leg's track puts
 // pion's SSRC and payload type in it and writes it straight to pion's SRTP writer (see
