@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"confd/sdpneg"
 )
 
 // FuzzOffer feeds arbitrary SDP to the offer checks, the candidate limit, the answer reader and
@@ -38,3 +40,7 @@ func FuzzOffer(f *testing.F) {
 		}
 	})
 }
+
+// isDirection reports whether d is one of the four directions (FuzzOffer's check of an
+// accepted offer).
+func isDirection(d sdpneg.Direction) bool { return d&^sdpneg.Inactive == 0 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pion/webrtc/v4"
+
 	"confd/bridge"
+	"confd/testkit/pionbrowser"
 )
 
 // TestModeratorPINAsBearer: the moderator PIN as the bearer token is taken (and the call will
@@ -43,5 +46,52 @@ func TestModeratorPINAsBearer(t *testing.T) {
 		if err != nil || call.info.Moderator != c.moderator {
 			t.Errorf("%s with %q: call %v, want moderator %v", c.path, c.token, err, c.moderator)
 		}
+	}
+}
+
+// TestDeleteTakesThePINRuleOfCreate: DELETE on a WHIP/WHEP resource checks its bearer token by
+// the rule POST does (bridge.PINToCheck) against the room's settings as they are, whatever the
+// bridge is doing: a moderator who joined with the moderator PIN leaves with it; in a room with
+// only a moderator PIN the resource URL is the capability (no token passes, a wrong one is a
+// wrong guess); while draining the PIN is still asked.
+func TestDeleteTakesThePINRuleOfCreate(t *testing.T) {
+	ts := newTestServer(t, bridge.Config{Rooms: map[string]bridge.RoomSettings{
+		"both":    {PIN: "1234", ModeratorPIN: "9999"},
+		"modonly": {ModeratorPIN: "9999"},
+		"pinned":  {PIN: "1234"},
+	}}, Config{})
+	join := func(path, token string) string {
+		t.Helper()
+		cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+		resp, body := ts.post(t, path, "application/sdp", token, cl.Offer())
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, body)
+		}
+		return resp.Header.Get("Location")
+	}
+	deletes := func(loc, token string, want int) {
+		t.Helper()
+		if resp := ts.delete(t, loc, token); resp.StatusCode != want {
+			t.Errorf("DELETE %s with token %q: %d, want %d", loc, token, resp.StatusCode, want)
+		}
+	}
+
+	moderator := join("/whip/both", "9999")
+	deletes(moderator, "", http.StatusUnauthorized)
+	deletes(moderator, "9999", http.StatusOK)
+	participant := join("/whep/both", "1234")
+	deletes(participant, "9999", http.StatusOK) // the moderator PIN is a PIN of the room
+
+	open := join("/whip/modonly", "")
+	deletes(open, "1111", http.StatusUnauthorized)
+	deletes(open, "", http.StatusOK)
+
+	pinned := join("/whip/pinned", "1234")
+	ts.b.Drain()
+	deletes(pinned, "", http.StatusUnauthorized)
+	deletes(pinned, "4321", http.StatusUnauthorized)
+	deletes(pinned, "1234", http.StatusOK)
+	if n := ts.s.Calls(); n != 0 {
+		t.Errorf("%d calls left", n)
 	}
 }
