@@ -34,7 +34,7 @@ func levelFromMeanSquare(ms float64) Level {
 	if ms <= 0 {
 		return Silence
 	}
-	db := 10 * math.Log10(ms/fullScaleSquare)
+	db := 10 * math.Log10(PowerOfMeanSquare(ms))
 	if db <= -127 {
 		return Silence
 	}

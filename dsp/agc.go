@@ -6,30 +6,34 @@ import (
 	"confd/codec"
 )
 
-// agc is a speech-gated automatic gain control. It measures each frame's power, keeps a noise
-// floor under it (falling at once to a quieter frame, rising 3 dB/s: speech dips between
-// syllables, noise does not), and only a frame 9 dB above that floor and above -55 dBov counts as
-// speech. Only speech frames move the gain: towards the one that brings the smoothed speech power
-// to the target, by at most +12 dB/s and -40 dB/s (speexdsp's own AGC rates), within ±20 dB. So a
-// quiet talker is raised, a loud one lowered, and silence or steady noise between or without
-// words is never pumped up: it keeps the gain the last speech set. The gain is ramped across each
-// frame (no zipper noise), and cut at once where it would push the frame's peak over -1 dBFS.
+// agc is a speech-gated automatic gain control. It measures each frame's power and keeps a noise
+// floor under it (codec.NoiseFloor, the tracker the mixer's talker detection keeps too: falling to
+// a quieter briefly smoothed power, rising 3 dB/s; speech dips between syllables, noise does not),
+// and only a frame 9 dB above that floor and above -55 dBov counts as speech. Only speech frames
+// move the gain: towards the one that brings the smoothed speech power to the target, by at most
+// +12 dB/s and -40 dB/s (speexdsp's own AGC rates), within ±20 dB. So a quiet talker is raised, a
+// loud one lowered, and silence or steady noise between or without words is never pumped up: it
+// keeps the gain the last speech set. The gain is ramped across each frame (no zipper noise), and
+// cut at once where it would push the frame's peak over -1 dBFS.
 type agc struct {
-	target     float64 // mean square of speech aimed at, relative to full scale
-	gain       float64 // linear gain at the end of the last frame
-	speech     float64 // smoothed mean square of speech frames; 0 before the first
-	floor      float64 // tracked noise floor, mean square
-	floorKnown bool
+	target float64 // mean square of speech aimed at, relative to full scale
+	gain   float64 // linear gain at the end of the last frame
+	speech float64 // smoothed mean square of speech frames; 0 before the first
+	floor  codec.NoiseFloor
 }
+
+// agcMinSpeech is the quietest frame the AGC takes for speech. It stands 5 dB above the mixer's
+// default minimum (mixer.Config.MinVoiceLevel, -60 dBov): a frame the mixer hears as a faint
+// talker may be too faint to set a gain on, which would raise it, and whatever lies under it,
+// by the full 20 dB.
+const agcMinSpeech codec.Level = -55
 
 var (
 	agcMaxGain      = dbToAmp(MaxAGCGainDB)
 	agcMinGain      = dbToAmp(-MaxAGCGainDB)
 	agcUpPerFrame   = dbToAmp(12 * codec.FrameDuration.Seconds())
 	agcDownPerFrame = dbToAmp(-40 * codec.FrameDuration.Seconds())
-	agcFloorRise    = dbToPow(3 * codec.FrameDuration.Seconds())
-	agcSpeechMargin = dbToPow(9)
-	agcMinSpeech    = dbToPow(-55)
+	agcSpeech       = codec.NewSpeechRule(codec.DefaultSpeechMarginDB, agcMinSpeech, codec.DefaultNoiseFloorRiseDBPerSecond)
 )
 
 // agcSmoothing is the weight of the newest speech frame in the smoothed speech power: about a
@@ -60,17 +64,9 @@ func (a *agc) process(f *codec.Frame) {
 		sum += float64(v * v)
 		peak = max(peak, v, -v)
 	}
-	ms := sum / (float64(len(f)) * 32768 * 32768)
-	switch {
-	case !a.floorKnown:
-		a.floor, a.floorKnown = ms, true
-	case ms < a.floor:
-		a.floor = ms
-	default:
-		a.floor *= agcFloorRise
-	}
+	ms := codec.PowerOfMeanSquare(sum / float64(len(f)))
 	next := a.gain
-	if ms >= a.floor*agcSpeechMargin && ms >= agcMinSpeech {
+	if loud, clear := a.floor.Measure(float32(ms), &agcSpeech); loud && clear {
 		if a.speech == 0 {
 			a.speech = ms
 		} else {

@@ -25,7 +25,8 @@
 // between syllables and is kept.
 //
 // Its AGC is not used: it takes broadband noise for speech and pumps it up (see Preprocessor).
-// The AGC here (agc.go) moves its gain only on frames that stand 9 dB above a tracked noise floor.
+// The AGC here (agc.go) moves its gain only on frames that stand 9 dB above a tracked noise floor
+// (codec.NoiseFloor, the one the mixer's talker detection uses).
 //
 // # Cost
 //

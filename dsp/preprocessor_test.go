@@ -3,6 +3,7 @@ package dsp
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"confd/codec"
@@ -274,5 +275,35 @@ func TestDigitalSilenceIsAGap(t *testing.T) {
 	}
 	if p.GainDB() > gain+0.5 {
 		t.Errorf("the AGC rose from %.1f to %.1f dB on noise after the silence", gain, p.GainDB())
+	}
+}
+
+// TestAGCOneQuietFrameRaisesNoNoise is review 3's finding 1: steady noise at -46 dBov, then one
+// frame of ±1 LSB (what a loss concealment fading out leaves, not digital silence, which Process
+// skips), then the same noise. The one quiet frame must not become the noise floor: if it did,
+// the noise after it would stand 9 dB clear of the floor, count as speech, and be raised towards
+// the target (it was, by 20 dB, to -25 dBov).
+func TestAGCOneQuietFrameRaisesNoNoise(t *testing.T) {
+	p, _ := New(Config{AGC: true})
+	defer p.Close()
+	src := newTalk(-127, -46, false)
+	_, out := run(p, src, 250) // 5 s
+	before, gain := audiotest.RMS(out[len(out)-codec.SampleRate:]), p.GainDB()
+	var f codec.Frame
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range f {
+		f[i] = int16(rng.IntN(3) - 1)
+	}
+	p.Process(&f, true)
+	var after []int16
+	for range 100 { // 2 s
+		src.fill(&f)
+		p.Process(&f, true)
+		after = append(after, f[:]...)
+	}
+	got := audiotest.RMS(after[len(after)-codec.SampleRate:])
+	t.Logf("noise at -46 dBov: %.1f dB out before the quiet frame, %.1f dB after it; gain %.1f → %.1f dB", before, got, gain, p.GainDB())
+	if got > before+1 || p.GainDB() > gain+0.5 {
+		t.Errorf("after one quiet frame the noise came out at %.1f dB (%.1f before), gain %.1f → %.1f dB", got, before, gain, p.GainDB())
 	}
 }

@@ -28,8 +28,9 @@ type Config struct {
 	// Zero means -60 dBov.
 	MinVoiceLevel codec.Level
 	// NoiseFloorRiseDBPerSecond is how fast the tracked noise floor climbs towards a steady
-	// level (it falls at once to anything quieter). Zero means 3 dB/s: a word is far shorter
-	// than the time the floor needs to catch up with it, while a fan is absorbed.
+	// level (it falls at once to a quieter level held for a few ticks: codec.NoiseFloor). Zero
+	// means 3 dB/s: a word is far shorter than the time the floor needs to catch up with it,
+	// while a fan is absorbed.
 	NoiseFloorRiseDBPerSecond float64
 	// PrivateLinger is how long a listener keeps its private encoder after its mix has become
 	// the shared one again (a talker that stopped, a custom gain no longer relevant), so that
@@ -65,13 +66,13 @@ func (c Config) withDefaults() Config {
 		c.SwitchMarginDB = 0
 	}
 	if c.VoiceMarginDB <= 0 {
-		c.VoiceMarginDB = 9
+		c.VoiceMarginDB = codec.DefaultSpeechMarginDB
 	}
 	if c.MinVoiceLevel == 0 {
 		c.MinVoiceLevel = -60
 	}
 	if c.NoiseFloorRiseDBPerSecond <= 0 {
-		c.NoiseFloorRiseDBPerSecond = 3
+		c.NoiseFloorRiseDBPerSecond = codec.DefaultNoiseFloorRiseDBPerSecond
 	}
 	if c.PrivateLinger <= 0 {
 		c.PrivateLinger = 500 * time.Millisecond

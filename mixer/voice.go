@@ -1,72 +1,40 @@
 package mixer
 
 import (
-	"math"
 	"time"
 
 	"confd/codec"
 )
 
-// voiceTrack is one participant's talker detector: its level, a noise floor tracked under it,
-// and the hold that keeps a talker talking through the pauses between words.
-//
-// The floor is a minimum tracker in the power domain: it falls at once to a quieter (briefly
-// smoothed) level and otherwise climbs slowly (Config.NoiseFloorRiseDBPerSecond). Speech dips
-// between syllables every few hundred milliseconds, so under a talker the floor stays at the
-// room's background; a fan never dips, so the floor rises under it and it stops being voice.
-// Smoothing the power over a few ticks keeps a single lost or silent frame from dragging the
-// floor to -127 dBov, after which any fan would read as voice for the rest of the minute.
+// voiceTrack is one participant's talker detector: its level, the noise floor tracked under it
+// (codec.NoiseFloor, the one the preprocessor's AGC keeps too), and the hold that keeps a talker
+// talking through the pauses between words.
 type voiceTrack struct {
-	level      codec.Level // the tick's level (Silence when nothing arrived)
-	rank       float32     // level for ranking in dB: instant attack, slow release
-	powSmooth  float32     // briefly smoothed power, linear
-	floor      float32     // tracked noise floor, linear power
-	floorKnown bool
-	voice      bool // this tick's level counts as voice
-	talking    bool // voice now or within Hold
+	level      codec.Level      // the tick's level (Silence when nothing arrived)
+	rank       float32          // level for ranking in dB: instant attack, slow release
+	floor      codec.NoiseFloor // smoothed power and the floor under it
+	voice      bool             // this tick's level counts as voice
+	talking    bool             // voice now or within Hold
 	lastVoice  time.Time
 	steady     int    // consecutive ticks whose level stayed within 2 dB of its smoothed level
 	periodic   bool   // the last periodicity verdict (see periodic)
 	periodicAt uint64 // the tick from which that verdict is stale
 }
 
-// powerOf maps every Level (-127..0 dBov) to linear power relative to full scale.
-var powerOf = func() (t [128]float32) {
-	for i := range t {
-		t[i] = float32(math.Pow(10, -float64(i)/10))
-	}
-	return t
-}()
-
-func power(l codec.Level) float32 {
-	if l > 0 {
-		l = 0
-	}
-	if l < codec.Silence {
-		l = codec.Silence
-	}
-	return powerOf[-int(l)]
-}
-
 // voiceParams are Config's detector settings turned into per-tick linear factors once.
 type voiceParams struct {
-	minVoice  codec.Level
-	margin    float32 // linear power ratio above the floor
-	riseTick  float32 // floor growth per tick, linear
-	hold      time.Duration
-	smoothing float32 // EMA weight of the newest power
-	release   float32 // dB per tick the rank level falls
+	minVoice codec.Level
+	speech   codec.SpeechRule
+	hold     time.Duration
+	release  float32 // dB per tick the rank level falls
 }
 
 func newVoiceParams(c Config) voiceParams {
-	ticksPerSecond := float64(time.Second / codec.FrameDuration)
 	return voiceParams{
-		minVoice:  c.MinVoiceLevel,
-		margin:    float32(math.Pow(10, c.VoiceMarginDB/10)),
-		riseTick:  float32(math.Pow(10, c.NoiseFloorRiseDBPerSecond/ticksPerSecond/10)),
-		hold:      c.Hold,
-		smoothing: 0.3,
-		release:   0.25,
+		minVoice: c.MinVoiceLevel,
+		speech:   codec.NewSpeechRule(c.VoiceMarginDB, c.MinVoiceLevel, c.NoiseFloorRiseDBPerSecond),
+		hold:     c.Hold,
+		release:  0.25,
 	}
 }
 
@@ -77,22 +45,9 @@ func (v *voiceTrack) measure(present bool, lvl codec.Level, vp *voiceParams) (lo
 	v.level = codec.Silence
 	if present {
 		v.level = lvl
-		pw := power(lvl)
-		if !v.floorKnown {
-			// The first thing heard is taken as background: a participant who joins with
-			// a fan running is never a talker; one who speaks at once dips soon enough, or
-			// is periodic (see periodic).
-			v.powSmooth, v.floor, v.floorKnown = pw, pw, true
-		} else {
-			v.powSmooth += vp.smoothing * (pw - v.powSmooth)
-			if v.powSmooth < v.floor {
-				v.floor = v.powSmooth
-			} else {
-				v.floor *= vp.riseTick
-			}
-		}
-		loud, clear = lvl >= vp.minVoice, pw >= v.floor*vp.margin
-		if pw < v.powSmooth*steadyBand && pw*steadyBand > v.powSmooth {
+		pw := lvl.Power()
+		loud, clear = v.floor.Measure(pw, &vp.speech)
+		if s := v.floor.Smoothed(); pw < s*steadyBand && pw*steadyBand > s {
 			v.steady++
 		} else {
 			v.steady = 0
