@@ -139,7 +139,7 @@ type player struct {
 	period              time.Duration
 	pcm                 []int16
 	out                 [codec.MaxPayloadSize]byte
-	pkt                 [codec.MaxPayloadSize + 64]byte
+	pkt                 [bridge.MaxPacketSize]byte
 }
 
 func (v *ivr) run() {
