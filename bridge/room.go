@@ -286,6 +286,7 @@ func (r *Room) tick(due time.Time) {
 		r.clock.Shift(sh)
 	}
 	for _, p := range r.parts {
+		p.expireDigit(due)
 		p.level.Store(int32(r.mix.Level(p.mid)))
 		talking := r.mix.Talking(p.mid)
 		if talking != p.talking {

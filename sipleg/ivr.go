@@ -292,7 +292,7 @@ func (v *ivr) collect() (string, error) {
 		return "", err
 	}
 	// Lost end packets are looked for twice per receiver timeout.
-	poll := time.NewTicker(250 * time.Millisecond)
+	poll := time.NewTicker(dtmf.DefaultEndTimeout / 2)
 	defer poll.Stop()
 	for col.Status() == dtmf.Collecting {
 		wait := time.Until(col.Deadline())
