@@ -96,7 +96,8 @@ type ParticipantInfo struct {
 // Who touches what: info is fixed at join (its media fields are the join's; output, outputPT
 // and input are the current ones). The room's owner (see Room) alone touches output, outputPT,
 // talking, the sender's header and the RTCP session (rtcp). The leg's reader touches what
-// PushRTP does under pktMu: input, events and the parse scratch. The rest is atomic, for
+// PushRTP does under pktMu: input, events and the parse scratch (the room's tick, too, takes
+// pktMu to expire a digit: expireDigit). The rest is atomic, for
 // readers on any goroutine.
 type Participant struct {
 	id      string
