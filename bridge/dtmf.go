@@ -53,3 +53,19 @@ func (p *Participant) handleEvent(e jitter.Event, now time.Time) {
 		p.DTMF(byte(d.Digit), now)
 	}
 }
+
+// expireDigit reports the participant's digit whose end packets were all lost, once its event
+// has been quiet for the receiver's timeout (dtmf.Receiver.Expire, the one rule; the IVR uses it
+// too). The room's tick calls it, with the tick's time, so that a phone that sends nothing after
+// the digit (silence suppression) does not keep a *6 or a moderator's key waiting for its next
+// packet. It allocates nothing unless a digit is reported.
+func (p *Participant) expireDigit(now time.Time) {
+	p.pktMu.Lock()
+	defer p.pktMu.Unlock() // held while reporting, as handleEvent does: digits stay in order
+	if p.events == nil {
+		return
+	}
+	if d, ok := p.events.Expire(now); ok {
+		p.DTMF(byte(d.Digit), now)
+	}
+}

@@ -64,7 +64,8 @@ type ParticipantInfo struct {
 	// the peer sends (one-byte form, RFC 8285), or 0.
 	LevelExtensionID uint8
 	// OnDigit, when set, receives each DTMF digit the participant sends, after the bridge has
-	// published it (the IVR uses it). It is called from the goroutine that pushed the packet.
+	// published it (the IVR uses it). It is called from the goroutine that pushed the packet,
+	// or the room's tick for a digit whose end packets were lost, and must not block.
 	OnDigit func(digit byte)
 	// WhileDraining lets the participant join while the bridge drains: a cluster's cascade leg,
 	// which keeps a draining node's calls hearing their room until they end.
@@ -95,7 +96,8 @@ type ParticipantInfo struct {
 // Who touches what: info is fixed at join (its media fields are the join's; output, outputPT
 // and input are the current ones). The room's owner (see Room) alone touches output, outputPT,
 // talking, the sender's header and the RTCP session (rtcp). The leg's reader touches what
-// PushRTP does under pktMu: input, events and the parse scratch. The rest is atomic, for
+// PushRTP does under pktMu: input, events and the parse scratch (the room's tick, too, takes
+// pktMu to expire a digit: expireDigit). The rest is atomic, for
 // readers on any goroutine.
 type Participant struct {
 	id      string
@@ -177,11 +179,12 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	p.outClock.Store(int32(info.Output.Codec.ClockRate()))
 	p.lossAsked.Store(int32(info.Output.ExpectedLoss))
 	if len(info.Input) > 0 {
-		buf, err := p.newBuffer(info.Input)
+		buf, rx, err := p.newBuffer(info.Input)
 		if err != nil {
 			return nil, err
 		}
 		p.buf.Store(buf)
+		p.events = rx // no one else has p yet
 	}
 	p.lastMedia.Store(time.Now().UnixNano())
 	if src == nil && len(info.Input) > 0 {
@@ -206,7 +209,10 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 	return p, nil
 }
 
-func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, error) {
+// newBuffer makes the jitter buffer for the payload types the participant sends, and the RFC
+// 4733 event receiver its telephone-events need (nil without one). It installs neither: the
+// caller does, once the change they belong to is accepted.
+func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, *dtmf.Receiver, error) {
 	cfg := p.room.Load().b.cfg.Jitter
 	if p.info.LowDelay {
 		cfg.StartDelay, cfg.MinDelay = time.Nanosecond, 0
@@ -218,24 +224,18 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 	cfg.OnEvent = p.handleEvent
 	buf, err := jitter.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
 	for _, t := range types {
 		if t.Kind == jitter.TelephoneEvent {
 			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate})
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
+				return nil, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 			}
-			p.pktMu.Lock()
-			p.events = rx
-			p.pktMu.Unlock()
-			return buf, nil
+			return buf, rx, nil
 		}
 	}
-	p.pktMu.Lock()
-	p.events = nil
-	p.pktMu.Unlock()
-	return buf, nil
+	return buf, nil, nil
 }
 
 // ID returns the participant's id in the API.
@@ -318,14 +318,7 @@ func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
 	}
 	p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.clockRate(h.PayloadType), now)
 	p.lastMedia.Store(now.UnixNano())
-	err := buf.Push(jp, now)
-	if p.events != nil {
-		// A digit whose end packets were all lost is reported once its event has been quiet.
-		if d, ok := p.events.Expire(now); ok {
-			p.DTMF(byte(d.Digit), now)
-		}
-	}
-	return err
+	return buf.Push(jp, now)
 }
 
 func (p *Participant) clockRate(pt uint8) int {
@@ -397,14 +390,18 @@ func (p *Participant) SetHold(hold bool) { p.hold.Store(hold) }
 
 // SetMedia changes the participant's negotiated media mid-call (a re-INVITE that changed codec
 // or payload types): a new jitter buffer for the new input and a new encoding for its output.
-// The room's owner changes the output first; a refused output changes nothing. The input is then
+// The room's owner changes the output first; a refused output changes nothing (the new input's
+// buffer and event receiver are made beforehand but installed only after). The input is then
 // swapped under pktMu alone, so that a packet being pushed (a *6, say, which is a change for the
 // owner) never waits for the room while the room waits for it.
 func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitter.PayloadType) error {
-	var buf *jitter.Buffer
+	var (
+		buf *jitter.Buffer
+		rx  *dtmf.Receiver
+	)
 	if len(input) > 0 {
 		var err error
-		if buf, err = p.newBuffer(input); err != nil {
+		if buf, rx, err = p.newBuffer(input); err != nil {
 			return err
 		}
 	}
@@ -427,6 +424,7 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 	p.pktMu.Lock()
 	p.input = input
 	p.buf.Store(buf)
+	p.events = rx
 	p.pktMu.Unlock()
 	return nil
 }

@@ -45,8 +45,8 @@ type Room struct {
 	parts     []*Participant
 	byMixID   map[mixer.ID]*Participant
 	cancel    context.CancelFunc
-	spare     []command  // the queue's second buffer, so that draining it allocates nothing
-	pkt       [1500]byte // the packet being written, reused for every leg
+	spare     []command           // the queue's second buffer, so that draining it allocates nothing
+	pkt       [MaxPacketSize]byte // the packet being written, reused for every leg
 	ticks     uint64
 	now       time.Time // the tick being run
 	lastDue   time.Time // the last tick's due time
@@ -286,6 +286,7 @@ func (r *Room) tick(due time.Time) {
 		r.clock.Shift(sh)
 	}
 	for _, p := range r.parts {
+		p.expireDigit(due)
 		p.level.Store(int32(r.mix.Level(p.mid)))
 		talking := r.mix.Talking(p.mid)
 		if talking != p.talking {

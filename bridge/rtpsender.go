@@ -7,7 +7,19 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"confd/codec"
 )
+
+// rtpHeaderSize is the size of the header RTPSender writes: RFC 3550 section 5.1's fixed
+// header, with no CSRC list and no header extension.
+const rtpHeaderSize = 12
+
+// MaxPacketSize is the largest RTP packet confd sends: RTPSender's header and a payload of up to
+// codec.MaxPayloadSize bytes. Every buffer an outgoing packet is written into (the room's, the
+// IVR's) or copied into (a recording's) holds this many bytes, so that no payload an encoder may
+// write is refused for want of room for its header.
+const MaxPacketSize = rtpHeaderSize + codec.MaxPayloadSize
 
 // RTPSender writes the RTP headers of one outgoing stream (RFC 3550 section 5.1): the leg's own
 // SSRC, sequence numbers that advance by one per packet sent, and timestamps that advance with
@@ -51,6 +63,7 @@ func (s *RTPSender) SetPayloadType(pt uint8) { s.header.PayloadType = pt }
 // clock, and returns its length. marker sets the RTP marker bit, which for audio marks the first
 // packet of a talkspurt (RFC 3551 section 4.1). An empty payload writes nothing and only advances
 // the timestamp (Opus DTX, RFC 7587 section 3.1.3). now is the send time, for sender reports.
+// A buf of MaxPacketSize bytes holds any packet; a shorter one may return errShortBuffer.
 func (s *RTPSender) Packet(buf, payload []byte, marker bool, samples int, now time.Time) (int, error) {
 	h, ok := s.Next(payload, marker, samples, now)
 	if !ok {

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"confd/codec"
+	"confd/testkit/audiotest"
 )
 
 func TestRTPSenderKeepsSequenceAndTimestampContinuous(t *testing.T) {
@@ -98,4 +101,44 @@ func TestRTPSenderNextMatchesPacket(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { b.Next(payload, false, 960, now) }); allocs != 0 {
 		t.Errorf("Next allocates %v times", allocs)
 	}
+}
+
+// TestMaximalOpusPayloadIsSent is review 3 finding 7: a listener on Opus at its highest bitrate
+// and longest packet time is encoded payloads of up to codec.MaxPayloadSize bytes, and the room
+// sends every one, header and all (a tone at 510 kbit/s fills 120 ms packets to the brim). The
+// room's packet buffer was 1500 bytes for header and payload together, so a payload over 1488
+// bytes failed with errShortBuffer and was never sent: the tone reached the listener as one
+// packet in fifty.
+func TestMaximalOpusPayloadIsSent(t *testing.T) {
+	b := New(Config{})
+	b.noClock = true // this test owns the room and ticks it
+	talker := joinTestPhone(t, b, "big", "talker", codec.Format{Codec: codec.PCMU}, 0, 1, audiotest.NewTone(440, 0.15, codec.SampleRate).Fill, &fakeLeg{})
+	wide := codec.Format{Codec: codec.Opus, Bitrate: codec.MaxOpusBitrate, PacketTime: codec.MaxPacketDuration, Stereo: true, NoDTX: true}
+	leg := &dueLeg{}
+	mustJoin(t, b, "big", ParticipantInfo{Name: "listener", Kind: "sip", Output: wide, OutputPT: 111}, leg)
+	r, _ := b.Room("big")
+	now := time.Unix(1000, 0)
+	const ticks = 300
+	for range ticks {
+		talker.push(t, now)
+		r.between()
+		r.tick(now)
+		now = now.Add(codec.FrameDuration)
+	}
+	frames := int(codec.MaxPacketDuration / codec.FrameDuration)
+	if len(leg.packets) < ticks/frames-2 {
+		t.Errorf("%d packets sent in %d ticks of %v packets, want about %d", len(leg.packets), ticks, codec.MaxPacketDuration, ticks/frames)
+	}
+	largest := 0
+	for _, pkt := range leg.packets {
+		var p rtp.Packet
+		if err := p.Unmarshal(pkt); err != nil {
+			t.Fatal(err)
+		}
+		largest = max(largest, len(p.Payload))
+	}
+	if old := 1500 - rtpHeaderSize; largest <= old {
+		t.Errorf("the largest payload sent is %d bytes, want one over %d (up to %d)", largest, old, codec.MaxPayloadSize)
+	}
+	t.Logf("%d packets, largest payload %d bytes", len(leg.packets), largest)
 }

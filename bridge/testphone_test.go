@@ -65,7 +65,7 @@ func joinTestPhoneInfo(t testing.TB, b *Bridge, room string, info ParticipantInf
 	}
 	return &testPhone{p: p, c: format.Codec, enc: enc, capture: capture,
 		h:       rtp.Header{Version: 2, PayloadType: pt, SSRC: ssrc},
-		payload: make([]byte, codec.MaxPayloadSize), pkt: make([]byte, 1500)}
+		payload: make([]byte, codec.MaxPayloadSize), pkt: make([]byte, MaxPacketSize)}
 }
 
 // next encodes the next frame of capture, steps the header to it and returns its payload.

@@ -13,10 +13,13 @@ type ReceiverConfig struct {
 	// durations count. Zero means 8000.
 	ClockRate int
 	// EndTimeout is how long after an event's last packet Expire reports it when none of its
-	// end packets arrived. Zero means 500 ms: senders refresh an event every 50 ms or so
-	// (RFC 4733 section 2.5.1.2), so half a second of silence means the end was lost.
+	// end packets arrived. Zero means DefaultEndTimeout.
 	EndTimeout time.Duration
 }
+
+// DefaultEndTimeout is ReceiverConfig.EndTimeout's default: senders refresh an event every 50 ms
+// or so (RFC 4733 section 2.5.1.2), so half a second without a packet means its end was lost.
+const DefaultEndTimeout = 500 * time.Millisecond
 
 func (c ReceiverConfig) normalized() (ReceiverConfig, error) {
 	if c.ClockRate == 0 {
@@ -26,7 +29,7 @@ func (c ReceiverConfig) normalized() (ReceiverConfig, error) {
 		return c, fmt.Errorf("%w: %d", ErrClockRate, c.ClockRate)
 	}
 	if c.EndTimeout <= 0 {
-		c.EndTimeout = 500 * time.Millisecond
+		c.EndTimeout = DefaultEndTimeout
 	}
 	return c, nil
 }
@@ -189,7 +192,9 @@ func (r *Receiver) wasReported(ts uint32) bool {
 }
 
 // Expire reports the open digit if no packet of it arrived for EndTimeout before now: all its
-// end packets were lost and no other event followed. Call it on the leg's tick.
+// end packets were lost and no other event followed. Call it on a clock, not only when a packet
+// arrives: a phone with silence suppression may send nothing after the digit (a room calls it
+// every tick, the IVR twice per DefaultEndTimeout).
 func (r *Receiver) Expire(now time.Time) (Detection, bool) {
 	if !r.have || r.reported || now.Sub(r.last) < r.cfg.EndTimeout {
 		return Detection{}, false

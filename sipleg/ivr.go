@@ -139,7 +139,7 @@ type player struct {
 	period              time.Duration
 	pcm                 []int16
 	out                 [codec.MaxPayloadSize]byte
-	pkt                 [codec.MaxPayloadSize + 64]byte
+	pkt                 [bridge.MaxPacketSize]byte
 }
 
 func (v *ivr) run() {
@@ -292,7 +292,7 @@ func (v *ivr) collect() (string, error) {
 		return "", err
 	}
 	// Lost end packets are looked for twice per receiver timeout.
-	poll := time.NewTicker(250 * time.Millisecond)
+	poll := time.NewTicker(dtmf.DefaultEndTimeout / 2)
 	defer poll.Stop()
 	for col.Status() == dtmf.Collecting {
 		wait := time.Until(col.Deadline())

@@ -58,7 +58,7 @@ type Stats struct {
 type rtpSlot struct {
 	n   int
 	at  time.Time
-	buf [1500]byte
+	buf [bridge.MaxPacketSize]byte
 }
 
 // pcmSlot is one participant's frame on its way to its track.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"confd/bridge"
 	"confd/codec"
 	"confd/testkit"
 	"confd/testkit/audiotest"
@@ -257,7 +258,7 @@ func (p *Phone) sendMedia() {
 	var pcm codec.Frame
 	noisy, frames := newNoise(p.cfg.NoiseRMS), 0
 	payload := make([]byte, codec.MaxPayloadSize)
-	pkt := make([]byte, 12+codec.MaxPayloadSize)
+	pkt := make([]byte, bridge.MaxPacketSize)
 	remote, pt := p.remote, p.answerPT
 	tsStep := uint32(p.cfg.Codec.ClockRate() / 50)
 	h := rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: binary.BigEndian.Uint16(randomBytes(2)),
