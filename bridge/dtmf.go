@@ -45,6 +45,7 @@ func (p *Participant) handleEvent(e jitter.Event, now time.Time) {
 		return
 	}
 	digits, err := p.events.Push(now, e.Timestamp, e.Marker, e.Payload)
+	p.digitPending.Store(p.events.Pending())
 	if err != nil {
 		p.bad.Add(1)
 		return
@@ -60,12 +61,17 @@ func (p *Participant) handleEvent(e jitter.Event, now time.Time) {
 // the digit (silence suppression) does not keep a *6 or a moderator's key waiting for its next
 // packet. It allocates nothing unless a digit is reported.
 func (p *Participant) expireDigit(now time.Time) {
+	if !p.digitPending.Load() {
+		return
+	}
 	p.pktMu.Lock()
 	defer p.pktMu.Unlock() // held while reporting, as handleEvent does: digits stay in order
 	if p.events == nil {
 		return
 	}
-	if d, ok := p.events.Expire(now); ok {
+	d, ok := p.events.Expire(now)
+	p.digitPending.Store(p.events.Pending())
+	if ok {
 		p.DTMF(byte(d.Digit), now)
 	}
 }

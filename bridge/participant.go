@@ -127,6 +127,9 @@ type Participant struct {
 	pkt    rtp.Packet // parse scratch for PushRTP, reused so parsing allocates nothing
 	input  []jitter.PayloadType
 	events *dtmf.Receiver
+	// digitPending says, without pktMu, that events has a digit open (set under pktMu): the
+	// tick takes pktMu to expire a digit only then, not for every participant every tick.
+	digitPending atomic.Bool
 
 	// Owned by the room's owner.
 	output     codec.Format
@@ -425,6 +428,7 @@ func (p *Participant) SetMedia(output codec.Format, outputPT uint8, input []jitt
 	p.input = input
 	p.buf.Store(buf)
 	p.events = rx
+	p.digitPending.Store(false) // a digit open in the old receiver is dropped with it
 	p.pktMu.Unlock()
 	return nil
 }

@@ -202,6 +202,9 @@ func (r *Receiver) Expire(now time.Time) (Detection, bool) {
 	return r.report(r.out[:0], false)[0], true
 }
 
+// Pending reports whether a digit is open and not yet reported: whether Expire may report one.
+func (r *Receiver) Pending() bool { return r.have && !r.reported }
+
 // Flush reports the open digit, if any, whatever the time: for hang-up or a stream restart.
 func (r *Receiver) Flush() (Detection, bool) {
 	if !r.have || r.reported {
