@@ -12,12 +12,17 @@ import (
 func TestDisplayName(t *testing.T) {
 	long := strings.Repeat("é", 100) // 200 bytes
 	for in, want := range map[string]string{
-		"Ada Lovelace":                 "Ada Lovelace",
-		"  Ada\r\nLovelace\x00 ":       "Ada Lovelace",
-		"Ada\tLovelace\x1b[31m":        "Ada Lovelace [31m",
-		"Ada\u0085Lovelace\u007f":      "Ada Lovelace",
-		"Jos\xe9":                      "Jos\uFFFD",
-		"\x00\r\n":                     "",
+		"Ada Lovelace":            "Ada Lovelace",
+		"  Ada\r\nLovelace\x00 ":  "Ada Lovelace",
+		"Ada\tLovelace\x1b[31m":   "Ada Lovelace [31m",
+		"Ada\u0085Lovelace\u007f": "Ada Lovelace",
+		"Jos\xe9":                 "Jos\uFFFD",
+		"\x00\r\n":                "",
+		// Bidi controls (red team, issue 14): a right-to-left override makes "Ada\u202Eecila"
+		// show as "Adaalice" in the roster, a page and a log; an isolate hides what follows.
+		"Ada\u202Enimda":               "Ada nimda",
+		"\u2066Bob\u2069\u200F":        "Bob",
+		"Eve\u061C\u200E!":             "Eve !",
 		long:                           strings.Repeat("é", 64),
 		strings.Repeat("a", 127) + "é": strings.Repeat("a", 127),
 	} {

@@ -23,10 +23,13 @@ import (
 //   - answers: a refusal is answered 503 with Retry-After only while this bucket (as fast as
 //     RequestRate) has tokens; a source far over its rate gets silence, so the answers cannot
 //     be turned into a reflector.
+//   - broken: a request the SIP rules refuse (validator) is answered only while this bucket,
+//     as fast as RequestRate, has tokens, a trunk's included: a trunk's address is what an
+//     attacker forging sources would aim the answers at, and a trunk sends few broken requests.
 //
-// Trunks are exempt from the per-source limits; calls from them count against MaxCalls.
+// Trunks are exempt from the other per-source limits; calls from them count against MaxCalls.
 type door struct {
-	requests, calls, answers *guard.Admission
+	requests, calls, answers, broken *guard.Admission
 	// pending caps the calls a source has still waiting for their ACK (PendingPerSource): each
 	// holds media ports for up to Timer H, and a source that confirms none is not a phone.
 	pending *guard.Admission
@@ -41,6 +44,7 @@ func newDoor(limits Limits, trunks []netip.Prefix) *door {
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
 			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
 		answers: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		broken:  guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
 		pending: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource, Exempt: trunks}),
 	}
 }
@@ -50,8 +54,17 @@ const unlimitedRate = 1e9
 
 // shouldAnswer reports whether a refusal to src may be answered now; a refusal that may not
 // is counted as dropped.
-func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool {
-	if d.answers.Allow(src, now) != nil {
+func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool { return d.answer(d.answers, src, now) }
+
+// shouldAnswerBroken reports whether a request the SIP rules refused may be answered to src
+// now (the broken budget, which no trunk is exempt from).
+func (d *door) shouldAnswerBroken(src netip.Addr, now time.Time) bool {
+	return d.answer(d.broken, src, now)
+}
+
+// answer takes a token of budget for src, counting the refusal as answered or dropped.
+func (d *door) answer(budget *guard.Admission, src netip.Addr, now time.Time) bool {
+	if budget.Allow(src, now) != nil {
 		d.dropped.Add(1)
 		return false
 	}

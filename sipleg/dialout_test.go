@@ -337,7 +337,8 @@ func TestOneSIPURIRule(t *testing.T) {
 		}
 	}
 	for _, uri := range []string{"tel:+15550100", "http://pbx/", "sip:", "sip:bob@other.example\r\nX-Evil: 1",
-		"sip:bob@other.example>;x=1", "sip:bob@other.example\x00"} {
+		"sip:bob@other.example>;x=1", "sip:bob@other.example\x00",
+		"sip:bob@allowed.example@other.example"} {
 		_, err := ts.DialOut(ctx, "room", uri)
 		if !errors.Is(err, ErrBadURI) {
 			t.Errorf("dial %q: %v, want ErrBadURI", uri, err)

@@ -745,11 +745,27 @@ func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 // TestBrokenRequestsAreAnsweredWithinTheSourcesBudget: requests the SIP rules refuse (here a
 // SIP version confd does not speak: 505) are answered to their source only within the same
 // per-source budget as the admission's refusals. Over UDP the source may be forged, and
-// unlimited answers made confd a reflector: 40 broken datagrams drew 40 answers.
+// unlimited answers made confd a reflector: 40 broken datagrams drew 40 answers. A trunk's
+// address is held to the budget too (red team, issue 14): it is the address an attacker who
+// forges sources would aim confd's answers at (the provider's SBC, another node of a cluster),
+// and trunks were exempt from it.
 func TestBrokenRequestsAreAnsweredWithinTheSourcesBudget(t *testing.T) {
 	t.Parallel()
+	for _, trunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trunk=%v", trunked), func(t *testing.T) {
+			t.Parallel()
+			brokenRequestsWithinBudget(t, trunked)
+		})
+	}
+}
+
+func brokenRequestsWithinBudget(t *testing.T, trunked bool) {
 	const rate = 5 // answers per second; a burst of 2·rate
-	ts := startServer(t, Config{Limits: Limits{InviteRate: 1000, RequestRate: rate, CallsPerSource: 1000, PendingPerSource: 1000}}, nil)
+	cfg := Config{Limits: Limits{InviteRate: 1000, RequestRate: rate, CallsPerSource: 1000, PendingPerSource: 1000}}
+	if trunked {
+		cfg.Auth.Trunks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	}
+	ts := startServer(t, cfg, nil)
 	c := newRawClient(t, "udp", ts)
 	const sent = 40
 	start := time.Now()

@@ -155,7 +155,7 @@ func NewServer(b *bridge.Bridge, cfg Config, opts ...Option) (*Server, error) {
 	s.valid = newValidator()
 	s.valid.onResponse = cfg.OnResponse
 	s.valid.admit = s.admitMessage
-	s.valid.mayAnswer = func(src netip.Addr) bool { return s.door.shouldAnswer(src, time.Now()) }
+	s.valid.mayAnswer = func(src netip.Addr) bool { return s.door.shouldAnswerBroken(src, time.Now()) }
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("confd"))
 	if err != nil {
 		return nil, err

@@ -127,12 +127,20 @@ func TestTransferTargetIsOneSIPURI(t *testing.T) {
 		"sip:desk@pbx, <sip:evil@x>", `sip:"desk"@pbx`, "sip:desk@pbx <sip:evil@x>", "sip:", "sip:@",
 		"tel:+15550100", "http://pbx/", "mailto:a@b", "sip:desk@pbx\x00", "sip:desk@pbx\t",
 		"sip:desk@" + strings.Repeat("a", 4096),
+		// A host that is not a host (red team, issue 14): an '@', a comma, a backslash, a
+		// percent escape or a slash in it is read differently by a phone that takes the last
+		// '@' (user "desk@pbx", host "evil.example") or ends the host elsewhere; a port outside
+		// 1-65535 is no port.
+		"sip:desk@pbx.example@evil.example", "sip:desk@pbx,evil.example", `sip:desk@pbx\evil.example`,
+		"sip:desk@pbx%2eevil.example", "sip:desk@pbx/evil.example", "sip:desk@pbx'x", "sip:desk@pbx:99999",
+		"sip:desk@pbx:-1", "sip:desk@-pbx.example",
 	} {
 		if _, err := parseURI(target); err == nil {
 			t.Errorf("target %.80q accepted", target)
 		}
 	}
-	for _, target := range []string{"sip:desk@pbx.example", "sips:+15550100@carrier.example;user=phone", "sip:desk@10.0.0.1:5070;transport=tcp"} {
+	for _, target := range []string{"sip:desk@pbx.example", "sips:+15550100@carrier.example;user=phone", "sip:desk@10.0.0.1:5070;transport=tcp",
+		"sip:desk@[2001:db8::1]:5060", "sip:desk@pbx.example.", "sip:desk@pbx-2.example:65535"} {
 		if _, err := parseURI(target); err != nil {
 			t.Errorf("target %q refused: %v", target, err)
 		}

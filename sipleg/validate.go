@@ -54,8 +54,9 @@ type validator struct {
 	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
 	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
 	// mayAnswer, when set, says whether a refusal of the rules may be answered to src now: the
-	// same per-source budget as the admission's refusals (door.shouldAnswer), so that a flood
-	// of broken requests with a forged source cannot turn confd's 400s into a reflector.
+	// per-source budget of the door's (door.shouldAnswerBroken, a trunk's address included), so
+	// that a flood of broken requests with a forged source cannot turn confd's 400s into a
+	// reflector.
 	mayAnswer func(src netip.Addr) bool
 }
 

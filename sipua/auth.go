@@ -56,11 +56,10 @@ func (a *Auth) TrunkAddr(addr netip.Addr) bool { return guard.InPrefixes(a.cfg.T
 // the source, and for a trunk also the caller (fromUser, the From user part), so that one
 // caller behind a trunk cannot lock out everyone else on it.
 func (a *Auth) AttemptKey(remote, fromUser string) string {
-	key := guard.SourceOf(remote).String()
 	if a.Trunk(remote) {
-		key += "|" + fromUser
+		return guard.CallerKey(guard.SourceOf(remote), fromUser)
 	}
-	return key
+	return guard.SourceOf(remote).String()
 }
 
 // Check verifies the Authorization header of req (RFC 3261 section 22.4). When it fails, the

@@ -61,7 +61,9 @@ func (c AttemptsConfig) withDefaults() AttemptsConfig {
 // and a source that keeps failing is locked out. A try refused by Allow is answered without the
 // secret being looked at, so it tells the guesser nothing. Other sources and other rooms are not
 // slowed by one source's failures; a room under a guess spread over many sources slows the
-// sources that have failed lately and not already given its secret, never a newcomer.
+// sources that have failed lately and not already given its secret, never a newcomer. A caller
+// behind a trunk (CallerKey) is counted apart from the trunk's other callers, but is no newcomer
+// once they have failed lately: its name is its own to make up.
 type Attempts struct {
 	cfg AttemptsConfig
 
@@ -70,7 +72,10 @@ type Attempts struct {
 	mu      sync.Mutex
 	sources *table[string, failures]
 	rooms   *table[string, failures]
-	good    *table[goodKey, struct{}]
+	// trunks counts the failures of the callers behind each trunk together (CallerKey): they
+	// only decide whether such a caller is a newcomer, never slow or lock out the trunk itself.
+	trunks *table[string, failures]
+	good   *table[goodKey, struct{}]
 }
 
 type failures struct {
@@ -88,6 +93,7 @@ func NewAttempts(cfg AttemptsConfig) *Attempts {
 		cfg:     cfg,
 		sources: newTable[string, failures](cfg.MaxEntries, nil),
 		rooms:   newTable[string, failures](cfg.MaxEntries, nil),
+		trunks:  newTable[string, failures](cfg.MaxEntries, nil),
 		good:    newTable[goodKey, struct{}](cfg.MaxEntries, nil),
 	}
 }
@@ -130,6 +136,14 @@ func (a *Attempts) allowLocked(who, room string, now time.Time) error {
 			return &Refusal{Err: ErrLockedOut, RetryAfter: wait}
 		}
 		failed = src.count > 0 && (now.Sub(src.last) < a.cfg.Forget || now.Before(src.lockedUntil))
+	}
+	if trunk, ok := trunkOf(who); ok && !failed {
+		// A caller behind a trunk names itself (its From user): it is a newcomer only while
+		// no caller behind that trunk has failed lately, or made-up callers would each get a
+		// free try past the room's count.
+		if f, seen := a.trunks.peek(trunk); seen {
+			failed = f.count > 0 && now.Sub(f.last) < a.cfg.Forget
+		}
 	}
 	if _, known := a.good.peek(goodKey{who, room}); known || !failed {
 		// A source that has not failed lately is not slowed by the room's count: a guess spread
@@ -179,6 +193,9 @@ func (a *Attempts) failLocked(who, room string, now time.Time) {
 		s.lockedUntil = now.Add(a.cfg.LockFor)
 	}
 	a.bump(a.rooms.get(room), now)
+	if trunk, ok := trunkOf(who); ok {
+		a.bump(a.trunks.get(trunk), now)
+	}
 }
 
 func (a *Attempts) bump(f *failures, now time.Time) {

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -84,6 +85,45 @@ func TestAttemptsRoomCountStopsDistributedGuess(t *testing.T) {
 	}
 	if err := a.Allow("198.51.100.7", "room", now); err != nil {
 		t.Errorf("a source that knows the PIN is slowed: %v", err)
+	}
+}
+
+// TestAttemptsRoomCountStopsAGuessBehindATrunk (red team, issue 14): the callers behind a trunk
+// are counted apart (CallerKey: the trunk's address and the From user), so that one of them
+// cannot lock out the others; but the From user is the caller's to choose, and a newcomer's try
+// was never slowed by the room's count, so an attacker calling through a trunk (a Kamailio in
+// front of confd, a proxy in front of /sip) got one guess per From user it made up: the whole
+// PIN space at the trunk's call rate. A caller behind a trunk whose callers have failed lately is
+// no newcomer: once the room has taken RoomFree wrong PINs it waits as a source that failed does.
+// A newcomer elsewhere and a caller that gave the PIN before are still not slowed.
+func TestAttemptsRoomCountStopsAGuessBehindATrunk(t *testing.T) {
+	a := NewAttempts(AttemptsConfig{RoomFree: 10})
+	now := time.Unix(1_700_000_000, 0)
+	trunk := SourceOf("10.0.0.10:5060")
+	a.Succeed(CallerKey(trunk, "alice"), "room", now)
+	checked := 0
+	for i := range 1000 {
+		if guess(a, CallerKey(trunk, fmt.Sprintf("caller%d", i)), "room", now.Add(time.Duration(i)*time.Millisecond)) {
+			checked++
+		}
+	}
+	if checked > 11 {
+		t.Errorf("1000 made-up callers behind one trunk: %d guesses checked within a second, want at most RoomFree+1", checked)
+	}
+	if err := a.Allow(SourceOf("203.0.113.9:5060").String(), "room", now); err != nil {
+		t.Errorf("a newcomer from elsewhere is kept out of the room under attack: %v", err)
+	}
+	if err := a.Allow(CallerKey(SourceOf("192.0.2.20:5060"), "bob"), "room", now); err != nil {
+		t.Errorf("a newcomer behind another trunk is kept out of the room under attack: %v", err)
+	}
+	if err := a.Allow(CallerKey(trunk, "alice"), "room", now); err != nil {
+		t.Errorf("a caller behind the trunk that knows the PIN is slowed: %v", err)
+	}
+	if err := a.Allow(CallerKey(trunk, "carol"), "other", now); err != nil {
+		t.Errorf("a caller behind the trunk is slowed in another room: %v", err)
+	}
+	if err := a.Allow(trunk.String(), "room", now); err != nil {
+		t.Errorf("the trunk's own address (a WHIP request from it) is slowed by its callers' guesses: %v", err)
 	}
 }
 

@@ -55,6 +55,19 @@ func ParseDialAllow(entries []string) (DialAllow, error) {
 	return a, nil
 }
 
+// IsHost reports whether host, as a SIP URI carries it (RFC 3261 section 25.1: hostname,
+// IPv4address or an IPv6reference in brackets), is a host: a name of dialName's labels with at
+// most one dot at its end, or an IP address. Anything else (an '@', a comma, a backslash, a
+// percent escape in it) is not a host, and a peer that reads the URI again may find another
+// one in it (red team, issue 14).
+func IsHost(host string) bool {
+	if _, ok := hostAddr(host); ok {
+		return true
+	}
+	name := strings.TrimSuffix(host, ".")
+	return len(name) <= 253 && dialName.MatchString(name)
+}
+
 // hostAddr reads host as an IP address, with or without the brackets of a URI's IPv6 host,
 // IPv4-mapped as its IPv4.
 func hostAddr(host string) (netip.Addr, bool) {

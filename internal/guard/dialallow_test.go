@@ -49,3 +49,18 @@ func TestDialAllowRefusesWhatIsNeither(t *testing.T) {
 		}
 	}
 }
+
+// TestIsHost (red team, issue 14): a URI's host is a name or an IP address, nothing a second
+// parser could read another host out of.
+func TestIsHost(t *testing.T) {
+	for _, h := range []string{"pbx", "pbx.example", "pbx.example.", "sip-1.example", "192.0.2.7", "[2001:db8::1]", "2001:db8::1"} {
+		if !IsHost(h) {
+			t.Errorf("IsHost(%q) = false", h)
+		}
+	}
+	for _, h := range []string{"", ".", "pbx@evil.example", "pbx,evil", `pbx\evil`, "pbx%2eevil", "pbx/x", "-pbx", "pbx..example", "[2001:db8::1", "pbx example"} {
+		if IsHost(h) {
+			t.Errorf("IsHost(%q) = true", h)
+		}
+	}
+}

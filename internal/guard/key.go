@@ -1,6 +1,9 @@
 package guard
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // A source is seen two ways, and each has its own type so that one cannot stand for the other:
 //
@@ -50,4 +53,19 @@ func AddrOf(remote string) (netip.Addr, bool) {
 	}
 	a, err := netip.ParseAddr(remote)
 	return a, err == nil
+}
+
+// callerSep separates a trunk's key from the caller behind it in a CallerKey.
+const callerSep = "|"
+
+// CallerKey is the name one caller behind a trunk is counted under by Attempts: the trunk's Key
+// and the caller's From user, so that one caller on a PBX or SBC cannot lock out the others.
+// Attempts reads the trunk back out of it (trunkOf): the From user is the caller's to choose,
+// so every caller behind a trunk whose callers have failed lately is treated as having failed.
+func CallerKey(trunk Key, caller string) string { return trunk.String() + callerSep + caller }
+
+// trunkOf returns the trunk's part of a CallerKey, and false for any other name.
+func trunkOf(who string) (string, bool) {
+	trunk, _, ok := strings.Cut(who, callerSep)
+	return trunk, ok
 }
