@@ -92,12 +92,7 @@ func TestRouterForwardsToTheOwner(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 	}))
 	defer owner.Close()
-	nodes := nodesWithPeers(owner)
-	local, remote := ownedHereAndElsewhere(nodes, "a", "r")
-	b := bridge.New(bridge.Config{})
-	defer b.Close()
-	here := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	rt := NewRouter(nodes, b, here, "t", nil)
+	rt, local, remote := routerBeside(t, owner, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }), "t")
 	do := func(path string, forwarded bool) int {
 		req := httptest.NewRequest("GET", path, nil)
 		req.Header.Set("Authorization", "Bearer t")
@@ -125,4 +120,15 @@ func TestRouterForwardsToTheOwner(t *testing.T) {
 func mustAddr(t *testing.T, s string) netip.Addr {
 	t.Helper()
 	return netip.MustParseAddr(s)
+}
+
+// routerBeside is node a's Router, with here as its own API and token as the API token, in a
+// cluster of a and node b, the test server other; local is a room a owns, remote one b owns.
+func routerBeside(t *testing.T, other *httptest.Server, here http.Handler, token string) (rt *Router, local, remote string) {
+	t.Helper()
+	nodes := nodesWithPeers(other)
+	local, remote = ownedHereAndElsewhere(nodes, "a", "r")
+	b := bridge.New(bridge.Config{})
+	t.Cleanup(b.Close)
+	return NewRouter(nodes, b, here, token, nil), local, remote
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 
 	"confd/problem"
@@ -70,6 +71,11 @@ func (rt *Router) askAs(ctx context.Context, r *http.Request, n Node, method, pa
 		if v := r.Header.Get(h); v != "" {
 			req.Header.Set(h, v)
 		}
+	}
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		// A page's room token may come as ?token= (an EventSource cannot set a header): it is
+		// the credential, so it goes with the request; nothing else of the query does.
+		req.URL.RawQuery = url.Values{"token": {tok}}.Encode()
 	}
 	req.Host = r.Host
 	req.Header.Set(LocalHeader, rt.nodes.Self())

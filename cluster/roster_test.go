@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"confd/bridge"
 )
 
 // TestRosterSearchNeedsTheAPIToken: a request about a participant this node does not hold makes
@@ -21,12 +19,7 @@ func TestRosterSearchNeedsTheAPIToken(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer other.Close()
-	nodes := nodesWithPeers(other)
-	local, _ := ownedHereAndElsewhere(nodes, "a", "r")
-	b := bridge.New(bridge.Config{})
-	defer b.Close()
-	here := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
-	rt := NewRouter(nodes, b, here, "secret", nil)
+	rt, local, _ := routerBeside(t, other, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }), "secret")
 	patch := func(token string) int {
 		req := httptest.NewRequest("PATCH", "/api/rooms/"+local+"/participants/01ABC", strings.NewReader("{}"))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -45,5 +38,23 @@ func TestRosterSearchNeedsTheAPIToken(t *testing.T) {
 	patch("secret")
 	if n := asked.Load(); n != 1 {
 		t.Errorf("a request with the API token asked node b %d times, want once (where is the participant?)", n)
+	}
+}
+
+// TestRoomTokenInTheQueryGoesToTheOwner: a page reads its room with the room token as ?token=
+// (an EventSource cannot set a header); when the room's owner is another node, the token goes
+// with the request there. It was dropped, and the owner answered 401.
+func TestRoomTokenInTheQueryGoesToTheOwner(t *testing.T) {
+	var got atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.URL.RawQuery)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	rt, _, remote := routerBeside(t, other, http.NotFoundHandler(), "secret")
+	w := httptest.NewRecorder()
+	rt.ServeHTTP(w, httptest.NewRequest("GET", "/api/rooms/"+remote+"?token=rt1.abc&other=x", nil))
+	if q, _ := got.Load().(string); q != "token=rt1.abc" {
+		t.Fatalf("the owner was asked with query %q, want the token alone", q)
 	}
 }

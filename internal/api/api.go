@@ -315,6 +315,10 @@ func (h *Handler) getRoom(w http.ResponseWriter, r *http.Request) {
 		st.Settings.Moderators, st.Settings.HoldMusic = nil, "" // callers' numbers, a server path
 		for i := range st.Participants {
 			st.Participants[i].From = redactFrom(st.Participants[i].From)
+			if st.Participants[i].Kind == bridge.KindCascade {
+				// On the calling node its name and node are the owner's SIP address.
+				st.Participants[i].Name, st.Participants[i].Node = bridge.KindCascade, ""
+			}
 		}
 	}
 	writeJSON(w, 200, st)

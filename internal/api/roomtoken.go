@@ -113,7 +113,8 @@ func (t *RoomTokens) mac(dst []byte, room string, exp uint64) []byte {
 // moved to or from ("to", "moved_from": a room's name may be its only secret) in any event; a
 // transfer's or a dial-out's target ("uri") and its failure, which names it ("error"); a
 // recording's files on the server ("file", "tracks") and its failure, which names them
-// ("error"); a forwarder's destination ("host", "port": a recorder's address).
+// ("error"); a forwarder's destination ("host", "port": a recorder's address); a cascade leg's
+// name and node, which on the calling node are the owner's SIP address.
 var operatorOnly = map[bridge.EventType][]string{
 	"":                           {"to", "moved_from"},
 	bridge.EventTransfer:         {"uri", "error"},
@@ -121,6 +122,7 @@ var operatorOnly = map[bridge.EventType][]string{
 	bridge.EventRecording:        {"file", "tracks", "error"},
 	bridge.EventForwarderStarted: {"host", "port"},
 	bridge.EventForwarderStopped: {"host", "port"},
+	bridge.EventCascade:          {"name", "node"}, // on the calling node, the owner's SIP address
 }
 
 // participantEvent is an event as a room token reads it: a caller's "from" cut to its user

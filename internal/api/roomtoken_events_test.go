@@ -11,6 +11,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/testkit/rtptest"
 )
 
 // TestRoomTokenEventsNameNoOtherRoom (red team, issue 13): a participant's room token reads
@@ -178,5 +179,30 @@ func TestRoomTokensFromTheSameSecretAgree(t *testing.T) {
 	}
 	if NewRoomTokensFrom("", 0).key == NewRoomTokensFrom("", 0).key {
 		t.Error("no secret: the keys are not random")
+	}
+}
+
+// TestRoomTokenDoesNotSeeANodesAddress: on the calling node a cascade leg is named for the
+// owner's SIP address ("cascade to 10.0.0.2:5060", its node too); a room token reads it as
+// "cascade", in the room's state and in its cascade events (red team: a room-token client that
+// asked a node for its own state saw the address).
+func TestRoomTokenDoesNotSeeANodesAddress(t *testing.T) {
+	e := participantEvent(bridge.Event{Type: bridge.EventCascade, Data: map[string]any{
+		"state": "joined", "node": "10.0.0.2:5060", "name": "cascade to 10.0.0.2:5060", "kind": bridge.KindCascade}})
+	if _, ok := e.Data["name"]; ok {
+		t.Errorf("cascade event as a room token reads it: %v", e.Data)
+	}
+	if _, ok := e.Data["node"]; ok {
+		t.Errorf("cascade event as a room token reads it: %v", e.Data)
+	}
+	b, h, _, _ := setup(t, testToken)
+	if _, err := b.Join("r", bridge.ParticipantInfo{Name: "cascade to 10.0.0.2:5060", Kind: bridge.KindCascade, Cascade: "10.0.0.2:5060",
+		Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{}); err != nil {
+		t.Fatal(err)
+	}
+	tok := h.cfg.RoomTokens.Mint("r")
+	code, _, body := call(t, h, "GET", "/api/rooms/r", "", "", "Authorization", "Bearer "+tok)
+	if code != 200 || strings.Contains(body, "10.0.0.2") {
+		t.Errorf("GET as a room token: %d %s", code, body)
 	}
 }
