@@ -316,9 +316,12 @@ func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
 			jp.HasLevel, jp.Voice, jp.Level = true, ext[0]&0x80 != 0, -codec.Level(ext[0]&0x7F)
 		}
 	}
-	p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.clockRate(h.PayloadType), now)
 	p.lastMedia.Store(now.UnixNano())
 	err := buf.Push(jp, now)
+	if err == nil {
+		// The statistics see the packets the buffer takes as the stream's: the same rules decide.
+		p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.audioClock(h.PayloadType), now)
+	}
 	if p.events != nil {
 		// A digit whose end packets were all lost is reported once its event has been quiet.
 		if d, ok := p.events.Expire(now); ok {
@@ -328,16 +331,15 @@ func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
 	return err
 }
 
-func (p *Participant) clockRate(pt uint8) int {
+// audioClock returns the RTP clock of payload type pt when it is audio, and 0 for any other type
+// (telephone-event, comfort noise, one not negotiated): the receive statistics time audio alone.
+func (p *Participant) audioClock(pt uint8) int {
 	for _, t := range p.input {
-		if t.Type == pt {
+		if t.Type == pt && t.Kind == jitter.Audio {
 			if t.ClockRate != 0 {
 				return t.ClockRate
 			}
-			if t.Kind == jitter.Audio {
-				return t.Codec.ClockRate()
-			}
-			return 8000
+			return t.Codec.ClockRate()
 		}
 	}
 	return 0

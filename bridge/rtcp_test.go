@@ -112,3 +112,19 @@ func TestRTPReceiverObserveAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per packet", a)
 	}
 }
+
+// TestRTPReceiverJitterAcrossTimestampWrap: the RTP timestamp wrapping at 2^32 (every 25 hours
+// at 48 kHz) is no jump of transit time (RFC 3550 appendix A.8 works modulo 2^32).
+func TestRTPReceiverJitterAcrossTimestampWrap(t *testing.T) {
+	var r RTPReceiver
+	now := time.Unix(5000, 0)
+	ts := uint32(0xFFFFFFFF - 5*960)
+	for i := range 20 {
+		r.Observe(3, uint16(i), ts, 48000, now)
+		ts += 960
+		now = now.Add(20 * time.Millisecond)
+	}
+	if rr, _ := r.Report(now); rr.Jitter > 1 {
+		t.Errorf("jitter %d after a timestamp wrap on a steady stream, want 0", rr.Jitter)
+	}
+}
