@@ -117,7 +117,6 @@ type Participant struct {
 	recv      RTPReceiver
 	hold      atomic.Bool
 	lastMedia atomic.Int64
-	bad       atomic.Uint64
 	outClock  atomic.Int32 // RTP clock of the output, for sender reports
 	lossAsked atomic.Int32 // the expected loss last asked of the owner, so a report only wakes it on a change
 
@@ -275,8 +274,8 @@ func (p *Participant) Read(f *codec.Frame) bool {
 
 // PushRTP takes one RTP packet received from the peer (after SRTP, for WebRTC legs) and queues
 // its audio for playout. It allocates nothing for a well-formed packet. A malformed packet is
-// counted and returned as an error; nothing else changes. A leg that parses its packets itself
-// hands them over with PushRTPPacket instead.
+// returned as an error, for the leg to count; nothing else changes. A leg that parses its
+// packets itself hands them over with PushRTPPacket instead.
 func (p *Participant) PushRTP(raw []byte, now time.Time) error {
 	p.pktMu.Lock()
 	defer p.pktMu.Unlock()
@@ -284,8 +283,7 @@ func (p *Participant) PushRTP(raw []byte, now time.Time) error {
 		return nil
 	}
 	if err := p.pkt.Unmarshal(raw); err != nil {
-		p.bad.Add(1)
-		return err
+		return err // the leg's to count, as it counts what it cannot parse itself
 	}
 	return p.push(&p.pkt.Header, p.pkt.Payload, now)
 }
@@ -351,8 +349,7 @@ func (p *Participant) audioClock(pt uint8) int {
 func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 	rep, err := ParseRTCP(raw, p.sender.SSRC())
 	if err != nil {
-		p.bad.Add(1)
-		return err
+		return err // the leg's to count (sipleg.MediaStats.Malformed, webrtcleg.CallStats.RTCPBad)
 	}
 	p.peerReport(rep, now)
 	return nil
