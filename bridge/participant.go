@@ -221,7 +221,7 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, err
 	}
 	for _, t := range types {
 		if t.Kind == jitter.TelephoneEvent {
-			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate})
+			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate, TimestampRate: codecClock(types)})
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 			}
@@ -334,10 +334,7 @@ func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
 func (p *Participant) audioClock(pt uint8) int {
 	for _, t := range p.input {
 		if t.Type == pt && t.Kind == jitter.Audio {
-			if t.ClockRate != 0 {
-				return t.ClockRate
-			}
-			return t.Codec.ClockRate()
+			return t.Clock()
 		}
 	}
 	return 0
@@ -515,6 +512,17 @@ func (p *Participant) State() ParticipantState {
 		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
 		Cascade: p.info.Cascade != "", Node: p.info.Cascade, People: v.behind,
 	}
+}
+
+// codecClock returns the RTP clock of the audio codec among input, 0 for none: the clock on which
+// a telephone-event stream's timestamps may run when its own differs (dtmf.ReceiverConfig).
+func codecClock(input []jitter.PayloadType) int {
+	for _, t := range input {
+		if t.Kind == jitter.Audio {
+			return t.Clock()
+		}
+	}
+	return 0
 }
 
 // audioCodec names the audio codec among input, "" for none.

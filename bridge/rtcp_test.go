@@ -137,11 +137,12 @@ func TestRTPReceiverJitterAcrossTimestampWrap(t *testing.T) {
 
 // streamParticipant joins one Opus participant that also sends telephone-event/8000, as a
 // browser does, and returns it with a function that pushes one packet of its stream.
-func streamParticipant(t *testing.T) (*Participant, func(h rtp.Header, payload []byte, at time.Time)) {
+// onDigit, if not nil, gets the digits it sends.
+func streamParticipant(t *testing.T, onDigit func(byte)) (*Participant, func(h rtp.Header, payload []byte, at time.Time)) {
 	t.Helper()
 	b := New(Config{}, WithLogger(slog.New(slog.DiscardHandler)))
 	b.noClock = true
-	info := ParticipantInfo{Name: "p", Kind: "webrtc", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111,
+	info := ParticipantInfo{Name: "p", Kind: "webrtc", Output: codec.Format{Codec: codec.Opus}, OutputPT: 111, OnDigit: onDigit,
 		Input: []jitter.PayloadType{{Type: 111, Codec: codec.Opus}, {Type: 101, Kind: jitter.TelephoneEvent, ClockRate: 8000}}}
 	p := mustJoin(t, b, "stream", info, &rtptest.NopLeg{})
 	return p, func(h rtp.Header, payload []byte, at time.Time) {
@@ -160,7 +161,7 @@ var opusSilence = []byte{0x08, 0x00, 0x00}
 // estimator uses audio only too). A DTMF digit's telephone-event packets, on their own 8 kHz
 // clock and repeating one timestamp, once made the reported jitter jump from 0 to seconds.
 func TestReceiverJitterIsAudioOnly(t *testing.T) {
-	p, push := streamParticipant(t)
+	p, push := streamParticipant(t, nil)
 	now := time.Unix(3000, 0)
 	h := rtp.Header{SSRC: 5, SequenceNumber: 100, Timestamp: 48000, PayloadType: 111}
 	audio := func(n int) {
@@ -206,7 +207,7 @@ func TestReceiverJitterIsAudioOnly(t *testing.T) {
 // the new source come in a row, the rule of the jitter buffer (RFC 3550 appendix A.1), and so
 // does a jump of the sequence numbers.
 func TestReceiverLossSurvivesAStrayPacket(t *testing.T) {
-	p, push := streamParticipant(t)
+	p, push := streamParticipant(t, nil)
 	now := time.Unix(3000, 0)
 	h := rtp.Header{SSRC: 5, SequenceNumber: 100, Timestamp: 48000, PayloadType: 111}
 	send := func(n int, lose func(i int) bool) {

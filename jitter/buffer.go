@@ -73,12 +73,9 @@ func New(cfg Config) (*Buffer, error) {
 		if b.pts[pt.Type].valid {
 			return nil, fmt.Errorf("%w: payload type %d listed twice", ErrBadConfig, pt.Type)
 		}
-		info := ptInfo{valid: true, kind: pt.Kind, codec: pt.Codec, clock: pt.ClockRate, dec: -1}
+		info := ptInfo{valid: true, kind: pt.Kind, codec: pt.Codec, clock: pt.Clock(), dec: -1}
 		switch pt.Kind {
 		case Audio:
-			if info.clock == 0 {
-				info.clock = pt.Codec.ClockRate()
-			}
 			dec, err := cfg.NewDecoder(pt.Codec)
 			if err != nil {
 				return nil, fmt.Errorf("jitter: payload type %d: %w", pt.Type, err)
@@ -86,9 +83,6 @@ func New(cfg Config) (*Buffer, error) {
 			info.dec = len(b.decoders)
 			b.decoders = append(b.decoders, dec)
 		case TelephoneEvent, ComfortNoise:
-			if info.clock == 0 {
-				info.clock = 8000
-			}
 		default:
 			return nil, fmt.Errorf("%w: payload type %d has unknown kind %d", ErrBadConfig, pt.Type, pt.Kind)
 		}
