@@ -47,8 +47,7 @@ func (p *Participant) handleEvent(e jitter.Event, now time.Time) {
 	digits, err := p.events.Push(now, e.Timestamp, e.Marker, e.Payload)
 	p.digitPending.Store(p.events.Pending())
 	if err != nil {
-		p.bad.Add(1)
-		return
+		return // a payload too short for an event: the receiver counts it (ReceiverStats.Malformed)
 	}
 	for _, d := range digits {
 		p.DTMF(byte(d.Digit), now)

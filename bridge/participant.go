@@ -119,7 +119,6 @@ type Participant struct {
 	recv      RTPReceiver
 	hold      atomic.Bool
 	lastMedia atomic.Int64
-	bad       atomic.Uint64
 	outClock  atomic.Int32 // RTP clock of the output, for sender reports
 	lossAsked atomic.Int32 // the expected loss last asked of the owner, so a report only wakes it on a change
 
@@ -231,7 +230,7 @@ func (p *Participant) newBuffer(types []jitter.PayloadType) (*jitter.Buffer, *dt
 	}
 	for _, t := range types {
 		if t.Kind == jitter.TelephoneEvent {
-			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate})
+			rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: t.ClockRate, TimestampRate: codecClock(types)})
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 			}
@@ -278,8 +277,8 @@ func (p *Participant) Read(f *codec.Frame) bool {
 
 // PushRTP takes one RTP packet received from the peer (after SRTP, for WebRTC legs) and queues
 // its audio for playout. It allocates nothing for a well-formed packet. A malformed packet is
-// counted and returned as an error; nothing else changes. A leg that parses its packets itself
-// hands them over with PushRTPPacket instead.
+// returned as an error, for the leg to count; nothing else changes. A leg that parses its
+// packets itself hands them over with PushRTPPacket instead.
 func (p *Participant) PushRTP(raw []byte, now time.Time) error {
 	p.pktMu.Lock()
 	defer p.pktMu.Unlock()
@@ -287,8 +286,7 @@ func (p *Participant) PushRTP(raw []byte, now time.Time) error {
 		return nil
 	}
 	if err := p.pkt.Unmarshal(raw); err != nil {
-		p.bad.Add(1)
-		return err
+		return err // the leg's to count, as it counts what it cannot parse itself
 	}
 	return p.push(&p.pkt.Header, p.pkt.Payload, now)
 }
@@ -319,21 +317,21 @@ func (p *Participant) push(h *rtp.Header, payload []byte, now time.Time) error {
 			jp.HasLevel, jp.Voice, jp.Level = true, ext[0]&0x80 != 0, -codec.Level(ext[0]&0x7F)
 		}
 	}
-	p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.clockRate(h.PayloadType), now)
 	p.lastMedia.Store(now.UnixNano())
-	return buf.Push(jp, now)
+	err := buf.Push(jp, now)
+	if err == nil {
+		// The statistics see the packets the buffer takes as the stream's: the same rules decide.
+		p.recv.Observe(h.SSRC, h.SequenceNumber, h.Timestamp, p.audioClock(h.PayloadType), now)
+	}
+	return err
 }
 
-func (p *Participant) clockRate(pt uint8) int {
+// audioClock returns the RTP clock of payload type pt when it is audio, and 0 for any other type
+// (telephone-event, comfort noise, one not negotiated): the receive statistics time audio alone.
+func (p *Participant) audioClock(pt uint8) int {
 	for _, t := range p.input {
-		if t.Type == pt {
-			if t.ClockRate != 0 {
-				return t.ClockRate
-			}
-			if t.Kind == jitter.Audio {
-				return t.Codec.ClockRate()
-			}
-			return 8000
+		if t.Type == pt && t.Kind == jitter.Audio {
+			return t.Clock()
 		}
 	}
 	return 0
@@ -345,8 +343,7 @@ func (p *Participant) clockRate(pt uint8) int {
 func (p *Participant) PushRTCP(raw []byte, now time.Time) error {
 	rep, err := ParseRTCP(raw, p.sender.SSRC())
 	if err != nil {
-		p.bad.Add(1)
-		return err
+		return err // the leg's to count (sipleg.MediaStats.Malformed, webrtcleg.CallStats.RTCPBad)
 	}
 	p.peerReport(rep, now)
 	return nil
@@ -518,6 +515,17 @@ func (p *Participant) State() ParticipantState {
 		Denoise: p.pp.denoiseOn.Load(), AGC: p.pp.agcOn.Load(),
 		Cascade: p.info.Cascade != "", Node: p.info.Cascade, People: v.behind,
 	}
+}
+
+// codecClock returns the RTP clock of the audio codec among input, 0 for none: the clock on which
+// a telephone-event stream's timestamps may run when its own differs (dtmf.ReceiverConfig).
+func codecClock(input []jitter.PayloadType) int {
+	for _, t := range input {
+		if t.Kind == jitter.Audio {
+			return t.Clock()
+		}
+	}
+	return 0
 }
 
 // audioCodec names the audio codec among input, "" for none.

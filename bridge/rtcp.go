@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+
+	"confd/jitter"
 )
 
 // RTPReceiver tracks one incoming RTP stream the way RFC 3550 appendix A asks, so that confd's
@@ -14,8 +16,13 @@ import (
 // Report by the room's goroutine when the participant's report is due, OnSenderReport by
 // whoever pushes the peer's RTCP. A small mutex serialises the two; it is
 // never contended for long.
+//
+// Which packets make the stream is decided as the jitter buffer decides it, by jitter.Probation:
+// a new SSRC or new sequence numbering restarts the statistics only once two packets of it come
+// in a row, so that one stray packet never sends the cumulative loss back to 0.
 type RTPReceiver struct {
 	mu            sync.Mutex
+	probation     jitter.Probation
 	ssrc          uint32
 	started       bool
 	baseSeq       uint32
@@ -24,48 +31,81 @@ type RTPReceiver struct {
 	received      uint32
 	expectedPrior uint32
 	receivedPrior uint32
-	jitter        float64 // in RTP clock units
-	lastTransit   int64
-	haveTransit   bool
+	jitter        float64   // in RTP clock units
+	lastTransit   uint32    // arrival minus timestamp, in clockRate units, modulo 2^32 as RFC 3550 A.8 has it
+	transitClock  int       // the clock of lastTransit; 0 before the first timed packet
 	lastSR        uint32    // middle 32 bits of the NTP time of the last SR received
 	lastSRAt      time.Time // when it arrived
 }
 
+// The sequence-number tolerances of RFC 3550 appendix A.1: a packet up to maxDropout ahead of
+// the highest is in the stream (the ones between were lost), one up to maxMisorder behind it is
+// late or a duplicate; anything further is a jump, believed on probation (jitter.Probation).
+const (
+	maxDropout  = 3000
+	maxMisorder = 100
+)
+
 // Observe records a packet's sequence number and timestamp, its clock rate and its arrival time.
-// A new SSRC restarts the statistics (the peer restarted its stream).
+// clockRate is that of an audio payload type, or 0 for any other (telephone-event, comfort
+// noise): those packets count in the sequence numbers but not in the interarrival jitter, which
+// measures one clock (RFC 3550 section 6.4.1; an event repeats its start timestamp in every
+// packet, RFC 4733 section 2.5.1, and its clock may differ from the audio's). The jitter buffer's
+// delay estimator, too, times audio only. A new SSRC restarts the statistics (the peer restarted
+// its stream), as does new numbering, each once two packets of it come in a row.
 func (r *RTPReceiver) Observe(ssrc uint32, seq uint16, ts uint32, clockRate int, arrival time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.started || ssrc != r.ssrc {
-		// The first packet is the highest so far (RFC 3550 appendix A.1, init_seq): not seq-1,
-		// which for a stream starting at 0 is 65535 and would count a wrap that never was.
-		r.ssrc, r.started, r.baseSeq, r.maxSeq, r.cycles = ssrc, true, uint32(seq), seq, 0
-		r.received, r.expectedPrior, r.receivedPrior, r.jitter, r.haveTransit = 0, 0, 0, 0, false
+	take, restart := r.probation.Source(ssrc)
+	switch {
+	case !take:
+		return // another source's packet, on probation
+	case restart || !r.started:
+		// A new source: new statistics, jitter included (RFC 3550 A.1 keeps one record per
+		// source). The first packet is the highest so far (init_seq): not seq-1, which for a
+		// stream starting at 0 is 65535 and would count a wrap that never was.
+		r.ssrc, r.started, r.jitter, r.transitClock = ssrc, true, 0, 0
+		r.restartSeq(seq)
+	default:
+		switch delta := seq - r.maxSeq; {
+		case delta < maxDropout:
+			if seq < r.maxSeq {
+				r.cycles += 1 << 16
+			}
+			r.maxSeq = seq
+		case delta <= 0xFFFF-maxMisorder:
+			// Too far to be loss or reordering: the sender restarted its numbering, or the number
+			// is garbage. Believed once the next packet follows it.
+			if !r.probation.Jump(seq) {
+				return
+			}
+			r.restartSeq(seq)
+			r.transitClock = 0 // its timestamps are new too
+		default:
+			// A late or duplicated packet: counted as received, the highest number is unchanged.
+		}
 	}
 	r.received++
-	if delta := seq - r.maxSeq; delta < 0x8000 {
-		if seq < r.maxSeq {
-			r.cycles += 1 << 16
-		}
-		r.maxSeq = seq
-	} else if delta > 0xFFFF-3000 {
-		// A late or duplicated packet: counted as received, the highest number is unchanged.
-	} else {
-		// A jump of more than 3000 backwards or 32768 forwards: the sender restarted its numbering.
-		r.baseSeq, r.maxSeq, r.cycles, r.received, r.expectedPrior, r.receivedPrior = uint32(seq), seq, 0, 1, 0, 0
+	if clockRate <= 0 {
+		return
 	}
-	if clockRate > 0 {
-		arrivalTS := arrival.UnixNano() * int64(clockRate) / int64(time.Second)
-		transit := arrivalTS - int64(ts)
-		if r.haveTransit {
-			d := transit - r.lastTransit
-			if d < 0 {
-				d = -d
-			}
-			r.jitter += (float64(d) - r.jitter) / 16
+	// RFC 3550 appendix A.8, in modulo-2^32 arithmetic so that the timestamp's wrap is no jump.
+	transit := uint32(arrival.UnixNano()*int64(clockRate)/int64(time.Second)) - ts
+	if r.transitClock == clockRate {
+		d := int64(int32(transit - r.lastTransit))
+		if d < 0 {
+			d = -d
 		}
-		r.lastTransit, r.haveTransit = transit, true
+		r.jitter += (float64(d) - r.jitter) / 16
 	}
+	// A change of codec changes the clock: the transit is measured afresh, not compared across.
+	r.lastTransit, r.transitClock = transit, clockRate
+}
+
+// restartSeq starts counting sequence numbers at seq (RFC 3550 appendix A.1, init_seq).
+func (r *RTPReceiver) restartSeq(seq uint16) {
+	r.baseSeq, r.maxSeq, r.cycles = uint32(seq), seq, 0
+	r.received, r.expectedPrior, r.receivedPrior = 0, 0, 0
 }
 
 // OnSenderReport records the arrival of the peer's sender report, so that the next receiver report

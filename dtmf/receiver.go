@@ -12,6 +12,11 @@ type ReceiverConfig struct {
 	// (sdpneg.Result.TelephoneEvent.ClockRate: 8000, 16000 or 48000), the clock in which event
 	// durations count. Zero means 8000.
 	ClockRate int
+	// TimestampRate is the clock of the packets' RTP timestamps when it is not ClockRate: a
+	// sender whose telephone-event clock differs from its audio's (telephone-event/8000 beside
+	// Opus at 48000, as libwebrtc sends it) writes the events' timestamps on the audio's
+	// timeline, while their durations count ClockRate ticks. Zero means ClockRate.
+	TimestampRate int
 	// EndTimeout is how long after an event's last packet Expire reports it when none of its
 	// end packets arrived. Zero means DefaultEndTimeout.
 	EndTimeout time.Duration
@@ -27,6 +32,12 @@ func (c ReceiverConfig) normalized() (ReceiverConfig, error) {
 	}
 	if c.ClockRate != 8000 && c.ClockRate != 16000 && c.ClockRate != 48000 {
 		return c, fmt.Errorf("%w: %d", ErrClockRate, c.ClockRate)
+	}
+	if c.TimestampRate == 0 {
+		c.TimestampRate = c.ClockRate
+	}
+	if c.TimestampRate < 0 || c.TimestampRate > 384000 {
+		return c, fmt.Errorf("%w: timestamps at %d Hz", ErrClockRate, c.TimestampRate)
 	}
 	if c.EndTimeout <= 0 {
 		c.EndTimeout = DefaultEndTimeout
@@ -74,7 +85,7 @@ type ReceiverStats struct {
 // goroutine.
 type Receiver struct {
 	cfg      ReceiverConfig
-	stale    uint32 // ticks behind the current event within which a packet is late, not new
+	stale    uint32 // timestamp units behind the current event within which a packet is late, not new
 	have     bool   // an event has been seen
 	start    uint32 // first segment's timestamp
 	segment  uint32 // current segment's timestamp
@@ -98,7 +109,7 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	}
 	// A packet up to 10 s behind the current event is a late one; further back, the sender
 	// restarted its timestamps and the packet starts a new event.
-	return &Receiver{cfg: c, stale: uint32(c.ClockRate) * 10}, nil
+	return &Receiver{cfg: c, stale: uint32(c.TimestampRate) * 10}, nil
 }
 
 // Push takes one telephone-event packet — its RTP timestamp, marker bit and payload — received
@@ -142,7 +153,7 @@ func (r *Receiver) Push(now time.Time, timestamp uint32, marker bool, payload []
 		}
 		if !r.reported {
 			if isDigit && e.Code == r.code && !marker && r.ticks+uint32(r.cfg.ClockRate)/5 >= 0xffff &&
-				timestamp-r.segment <= r.ticks+uint32(r.cfg.ClockRate)/5 {
+				r.toTicks(timestamp-r.segment) <= r.ticks+uint32(r.cfg.ClockRate)/5 {
 				// The next segment of a long event (RFC 4733 section 2.5.1.3).
 				r.segment, r.ticks, r.last = timestamp, uint32(e.Duration), now
 				if e.End {
@@ -164,7 +175,7 @@ func (r *Receiver) Push(now time.Time, timestamp uint32, marker bool, payload []
 // report appends the current event to out and marks it reported.
 func (r *Receiver) report(out []Detection, ended bool) []Detection {
 	d, _ := DigitForEvent(r.code)
-	ticks := r.segment - r.start + r.ticks
+	ticks := r.toTicks(r.segment-r.start) + r.ticks
 	out = append(out, Detection{
 		Digit: d, Timestamp: r.start, Ticks: ticks, Volume: r.volume, Ended: ended,
 		Duration: time.Duration(uint64(ticks) * uint64(time.Second) / uint64(r.cfg.ClockRate)),
@@ -177,6 +188,11 @@ func (r *Receiver) report(out []Detection, ended bool) []Detection {
 		r.lostEnds.Add(1)
 	}
 	return out
+}
+
+// toTicks converts a difference of RTP timestamps to event-duration ticks (TimestampRate).
+func (r *Receiver) toTicks(ts uint32) uint32 {
+	return uint32(uint64(ts) * uint64(r.cfg.ClockRate) / uint64(r.cfg.TimestampRate))
 }
 
 // wasReported reports whether ts is one of the last events reported: a packet that comes back

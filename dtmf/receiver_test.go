@@ -207,34 +207,62 @@ func TestReceiverOtherEventsAndErrors(t *testing.T) {
 func TestReceiverLongEventSegments(t *testing.T) {
 	// 2 s of '0' at 48 kHz is 96000 ticks: a first segment that reaches 0xFFFF, then a second
 	// segment at timestamp+0xFFFF without marker (RFC 4733 section 2.5.1.3).
-	r := newReceiver(t, 48000)
+	const start = 777
+	got := longPress(t, newReceiver(t, 48000), 0, start, start+0xffff, 96000, 2400)
+	if len(got) != 1 || got[0].Ticks != 96000 || got[0].Duration != 2*time.Second || got[0].Timestamp != start {
+		t.Fatalf("long event: %+v", got)
+	}
+}
+
+// longPress pushes one key press of total ticks as two segments (RFC 4733 section 2.5.1.3), the
+// second at timestamp second, in updates every step ticks sent 50 ms apart, and returns the
+// detections, copied.
+func longPress(t *testing.T, r *Receiver, code uint8, start, second, total, step uint32) []Detection {
+	t.Helper()
 	now := t0
-	push := func(ts uint32, marker bool, e Event) []Detection {
+	var got []Detection
+	push := func(ts uint32, marker bool, e Event) {
 		ds, err := r.Push(now, ts, marker, e.Marshal())
 		if err != nil {
 			t.Fatal(err)
 		}
+		got = append(got, ds...)
 		now = now.Add(50 * time.Millisecond)
-		return ds
 	}
-	var got []Detection
-	const start = 777
-	for d, first := uint32(2400), true; ; d += 2400 {
-		got = append(got, push(start, first, Event{Code: 0, Duration: uint16(min(d, 0xffff))})...)
+	for d, first := step, true; ; d += step {
+		push(start, first, Event{Code: code, Duration: uint16(min(d, 0xffff))})
 		first = false
 		if d >= 0xffff {
 			break
 		}
 	}
-	rest := uint32(96000 - 0xffff)
-	for d := uint32(2400); d < rest; d += 2400 {
-		got = append(got, push(start+0xffff, false, Event{Code: 0, Duration: uint16(d)})...)
+	rest := total - 0xffff
+	for d := step; d < rest; d += step {
+		push(second, false, Event{Code: code, Duration: uint16(d)})
 	}
 	for range 3 {
-		got = append(got, push(start+0xffff, false, Event{Code: 0, End: true, Duration: uint16(rest)})...)
+		push(second, false, Event{Code: code, End: true, Duration: uint16(rest)})
 	}
-	if len(got) != 1 || got[0].Ticks != 96000 || got[0].Duration != 2*time.Second || got[0].Timestamp != start {
-		t.Fatalf("long event: %+v", got)
+	return got
+}
+
+// TestReceiverEventClockBesideAudioClock: telephone-event/8000 beside Opus at 48 kHz, as
+// libwebrtc sends it, writes the events' timestamps on the audio's 48 kHz timeline while their
+// durations count 8 kHz ticks (sdpneg answers so when the offer has no telephone-event at the
+// codec's clock). A 10 s key press, two segments (RFC 4733 section 2.5.1.3), is one digit of
+// 10 s, not two digits, once the receiver knows the timestamps' clock.
+func TestReceiverEventClockBesideAudioClock(t *testing.T) {
+	r, err := NewReceiver(ReceiverConfig{ClockRate: 8000, TimestampRate: 48000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = 777
+	got := longPress(t, r, 5, start, start+0xffff*6, 80000, 400) // the first segment's duration, at 48 kHz
+	if len(got) != 1 || !got[0].Ended || got[0].Ticks != 80000 || got[0].Duration != 10*time.Second {
+		t.Fatalf("a 10 s key press: %+v", got)
+	}
+	if _, err := NewReceiver(ReceiverConfig{TimestampRate: -1}); !errors.Is(err, ErrClockRate) {
+		t.Errorf("a negative timestamp clock: %v", err)
 	}
 }
 

@@ -37,26 +37,22 @@ type Buffer struct {
 
 	mu sync.Mutex
 	// The fields up to tickState are shared between Push and Advance, under mu.
-	epoch       time.Time
-	epochSet    bool
-	store       store
-	ssrc        uint32
-	ssrcSet     bool
-	stranger    uint32 // SSRC of the last packet from another source
-	strangerSet bool
-	seqSet      bool
-	next        int64  // extended sequence number of the next packet to play
-	highest     int64  // highest extended sequence number stored
-	started     bool   // the playout has taken a packet of this stream; next no longer moves back
-	playedMask  uint64 // bit i: packet next-1-i was played, so an arrival of it is a duplicate
-	badExt      int64  // RFC 3550 A.1 probation: a far jump is believed when this packet follows it
-	restart     bool   // the stream restarted: the tick side must drop its state
-	tsSet       bool   // the media mapping below is anchored
-	tsClock     int
-	refTs       uint32 // timestamp of the newest audio packet ...
-	refMedia    int64  // ... and its place in the media timeline, in samples at codec.SampleRate
-	lastStep    int64  // media samples between the last two consecutive audio packets
-	delay       delayEstimator
+	epoch      time.Time
+	epochSet   bool
+	store      store
+	probation  Probation // which packets make the stream: the one rule, shared with RTCP's statistics
+	seqSet     bool
+	next       int64  // extended sequence number of the next packet to play
+	highest    int64  // highest extended sequence number stored
+	started    bool   // the playout has taken a packet of this stream; next no longer moves back
+	playedMask uint64 // bit i: packet next-1-i was played, so an arrival of it is a duplicate
+	restart    bool   // the stream restarted: the tick side must drop its state
+	tsSet      bool   // the media mapping below is anchored
+	tsClock    int
+	refTs      uint32 // timestamp of the newest audio packet ...
+	refMedia   int64  // ... and its place in the media timeline, in samples at codec.SampleRate
+	lastStep   int64  // media samples between the last two consecutive audio packets
+	delay      delayEstimator
 
 	tick tickState
 
@@ -77,12 +73,9 @@ func New(cfg Config) (*Buffer, error) {
 		if b.pts[pt.Type].valid {
 			return nil, fmt.Errorf("%w: payload type %d listed twice", ErrBadConfig, pt.Type)
 		}
-		info := ptInfo{valid: true, kind: pt.Kind, codec: pt.Codec, clock: pt.ClockRate, dec: -1}
+		info := ptInfo{valid: true, kind: pt.Kind, codec: pt.Codec, clock: pt.Clock(), dec: -1}
 		switch pt.Kind {
 		case Audio:
-			if info.clock == 0 {
-				info.clock = pt.Codec.ClockRate()
-			}
 			dec, err := cfg.NewDecoder(pt.Codec)
 			if err != nil {
 				return nil, fmt.Errorf("jitter: payload type %d: %w", pt.Type, err)
@@ -90,9 +83,6 @@ func New(cfg Config) (*Buffer, error) {
 			info.dec = len(b.decoders)
 			b.decoders = append(b.decoders, dec)
 		case TelephoneEvent, ComfortNoise:
-			if info.clock == 0 {
-				info.clock = 8000
-			}
 		default:
 			return nil, fmt.Errorf("%w: payload type %d has unknown kind %d", ErrBadConfig, pt.Type, pt.Kind)
 		}
@@ -167,17 +157,15 @@ func (b *Buffer) Push(p Packet, now time.Time) error {
 
 // pushLocked stores p and reports whether it is an event to hand to OnEvent.
 func (b *Buffer) pushLocked(p *Packet, info *ptInfo, now int64) (deliver bool) {
-	if b.ssrcSet && p.SSRC != b.ssrc {
-		// A new source restarts the stream (RFC 3550 section 8), but only once two of its packets
-		// come in a row: a stray packet, or two sources interleaved, must not flush a live one.
-		if !b.strangerSet || p.SSRC != b.stranger {
-			b.stranger, b.strangerSet = p.SSRC, true
-			b.stats.strays.Add(1)
-			return false
-		}
+	// A new source restarts the stream (RFC 3550 section 8), but only once two of its packets
+	// come in a row: a stray packet, or two sources interleaved, must not flush a live one.
+	switch take, restart := b.probation.Source(p.SSRC); {
+	case !take:
+		b.stats.strays.Add(1)
+		return false
+	case restart:
 		b.restartLocked()
 	}
-	b.ssrc, b.ssrcSet, b.strangerSet = p.SSRC, true, false
 	capacity := int64(len(b.store.slots))
 	var ext int64
 	if !b.seqSet {
@@ -191,8 +179,7 @@ func (b *Buffer) pushLocked(p *Packet, info *ptInfo, now int64) (deliver bool) {
 	case ext < b.next-capacity || ext >= b.next+capacity:
 		// A jump no reordering explains: a sender that restarted its numbering, or garbage. As
 		// RFC 3550 appendix A.1 does, believe it only when the next packet continues it.
-		if ext != b.badExt {
-			b.badExt = ext + 1
+		if !b.probation.Jump(p.SequenceNumber) {
 			b.stats.overflow.Add(1)
 			return false
 		}

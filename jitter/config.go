@@ -47,6 +47,17 @@ type PayloadType struct {
 	ClockRate int
 }
 
+// Clock returns the payload type's RTP clock rate in Hz: ClockRate, or its default.
+func (t PayloadType) Clock() int {
+	switch {
+	case t.ClockRate != 0:
+		return t.ClockRate
+	case t.Kind == Audio:
+		return t.Codec.ClockRate()
+	}
+	return 8000
+}
+
 // Event is one RFC 4733 telephone-event or RFC 3389 comfort-noise packet, handed to
 // Config.OnEvent as it arrives.
 type Event struct {

@@ -60,7 +60,7 @@ func negotiateOffer(d *description, l Local) (*Result, *media, error) {
 			if te, ok := pickEvent(m.payloads, c.ClockRate()); ok {
 				r.TelephoneEvent = TelephoneEvent{
 					PayloadType: te.Type, LocalPayloadType: te.Type, ClockRate: te.ClockRate,
-					ScaleTimestamps: te.ClockRate != c.ClockRate(), Events: te.Fmtp,
+					Events: te.Fmtp,
 				}
 			}
 		}

@@ -85,12 +85,11 @@ func TestAnswerRealWorld(t *testing.T) {
 		mux       bool
 		eventPT   uint8
 		eventRate int
-		scale     bool
 		send      codec.Format
 		index     int
 	}{
 		{name: "baresip", offer: offerBaresip, want: codec.Opus, pt: 96, remote: "198.51.100.20:10370",
-			rtcp: "198.51.100.20:10371", eventPT: 101, eventRate: 8000, scale: true,
+			rtcp: "198.51.100.20:10371", eventPT: 101, eventRate: 8000,
 			send: codec.Format{Codec: codec.Opus, PacketTime: 20 * time.Millisecond, NoFEC: true, NoDTX: true, Stereo: true}}, // stereo=1: its decoder takes stereo
 		{name: "linphone", offer: offerLinphone, want: codec.Opus, pt: 96, remote: "192.168.3.117:7078",
 			rtcp: "192.168.3.117:7079", eventPT: 101, eventRate: 48000,
@@ -111,7 +110,7 @@ func TestAnswerRealWorld(t *testing.T) {
 			remote: "192.168.1.50:2222", rtcp: "192.168.1.50:2223", eventPT: 127, eventRate: 8000,
 			send: codec.Format{Codec: codec.G722, PacketTime: 20 * time.Millisecond}},
 		{name: "freeswitch", offer: offerFreeSWITCH, want: codec.Opus, pt: 102, remote: "203.0.113.10:24580",
-			rtcp: "203.0.113.10:24581", eventPT: 101, eventRate: 8000, scale: true,
+			rtcp: "203.0.113.10:24581", eventPT: 101, eventRate: 8000,
 			send: codec.Format{Codec: codec.Opus, PacketTime: 20 * time.Millisecond, Bitrate: 30000, NoDTX: true}},
 		{name: "freeswitch, G.711 only engine", offer: offerFreeSWITCH, codecs: []codec.Codec{codec.PCMA, codec.PCMU},
 			want: codec.PCMU, pt: 0, remote: "203.0.113.10:24580", rtcp: "203.0.113.10:24581", eventPT: 101, eventRate: 8000,
@@ -132,8 +131,8 @@ func TestAnswerRealWorld(t *testing.T) {
 				t.Errorf("remote %v rtcp %v mux %v, want %s %s %v", r.Remote, r.RemoteRTCP, r.RTCPMux, tc.remote, tc.rtcp, tc.mux)
 			}
 			te := r.TelephoneEvent
-			if te.PayloadType != tc.eventPT || te.ClockRate != tc.eventRate || te.ScaleTimestamps != tc.scale {
-				t.Errorf("telephone-event %+v, want pt %d at %d scale %v", te, tc.eventPT, tc.eventRate, tc.scale)
+			if te.PayloadType != tc.eventPT || te.ClockRate != tc.eventRate {
+				t.Errorf("telephone-event %+v, want pt %d at %d", te, tc.eventPT, tc.eventRate)
 			}
 			if r.RemoteDirection != SendRecv || r.LocalDirection != SendRecv {
 				t.Errorf("directions %v/%v", r.LocalDirection, r.RemoteDirection)
@@ -371,11 +370,10 @@ func TestAnswerTelephoneEvent(t *testing.T) {
 		attrs []string
 		pt    uint8
 		rate  int
-		scale bool
 		no    bool
 	}{
 		{name: "opus with 48000", m: "m=audio 4000 RTP/AVP 111 101 110", attrs: []string{"a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000", "a=rtpmap:110 telephone-event/48000"}, pt: 110, rate: 48000},
-		{name: "opus with 8000 only", m: "m=audio 4000 RTP/AVP 111 101", attrs: []string{"a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000"}, pt: 101, rate: 8000, scale: true},
+		{name: "opus with 8000 only", m: "m=audio 4000 RTP/AVP 111 101", attrs: []string{"a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000"}, pt: 101, rate: 8000},
 		{name: "PCMU prefers 8000", m: "m=audio 4000 RTP/AVP 0 110 101", attrs: []string{"a=rtpmap:110 telephone-event/48000", "a=rtpmap:101 telephone-event/8000"}, pt: 101, rate: 8000},
 		{name: "PCMU with 48000 only: none", m: "m=audio 4000 RTP/AVP 0 110", attrs: []string{"a=rtpmap:110 telephone-event/48000"}},
 		{name: "upper case name", m: "m=audio 4000 RTP/AVP 0 101", attrs: []string{"a=rtpmap:101 TELEPHONE-EVENT/8000"}, pt: 101, rate: 8000},
@@ -389,7 +387,7 @@ func TestAnswerTelephoneEvent(t *testing.T) {
 			offer := offerWith(sessC, tc.m, tc.attrs...)
 			r, ans := answerChecked(t, offer, l)
 			te := r.TelephoneEvent
-			if te.PayloadType != tc.pt || te.ClockRate != tc.rate || te.ScaleTimestamps != tc.scale || te.Present() != (tc.rate != 0) {
+			if te.PayloadType != tc.pt || te.ClockRate != tc.rate || te.Present() != (tc.rate != 0) {
 				t.Errorf("telephone-event %+v", te)
 			}
 			if (tc.rate != 0) != strings.Contains(string(ans), "telephone-event") {

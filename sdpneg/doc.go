@@ -11,8 +11,10 @@
 //   - The offerer's codec order wins (RFC 3264 section 6.1): the answer picks the offer's first
 //     codec among Local.Codecs and lists that codec alone (plus telephone-event), so both sides
 //     know which codec flows and no mid-stream codec switch can surprise the mixer.
-//   - telephone-event is answered at the chosen codec's clock, else at 8000 Hz; in the second
-//     case Result.TelephoneEvent.ScaleTimestamps is true.
+//   - telephone-event is answered at the chosen codec's clock, else at 8000 Hz. In the second
+//     case a sender such as libwebrtc writes the events' timestamps on the audio's clock and
+//     their durations on the events' (dtmf.ReceiverConfig.TimestampRate, which the receiving
+//     side sets from the two clocks).
 //   - Only the first acceptable audio m-line is used. Every other m-line (video, a second audio,
 //     T.38 image, data) is answered with port 0 and its own format list (RFC 3264 section 6), so
 //     no BUNDLE is needed and the answer always has the offer's m-line count and order.

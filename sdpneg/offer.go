@@ -108,7 +108,7 @@ func negotiateAnswer(a, o *description, offerDir Direction) (*Result, error) {
 		if ote, ok := pickEvent(om.payloads, te.ClockRate); ok && ote.ClockRate == te.ClockRate {
 			r.TelephoneEvent = TelephoneEvent{
 				PayloadType: te.Type, LocalPayloadType: ote.Type, ClockRate: te.ClockRate,
-				ScaleTimestamps: te.ClockRate != r.Codec.ClockRate(), Events: te.Fmtp,
+				Events: te.Fmtp,
 			}
 		}
 	}

@@ -76,12 +76,10 @@ type TelephoneEvent struct {
 	// LocalPayloadType is the payload type the remote sends events with (confd's number).
 	LocalPayloadType uint8
 	// ClockRate is the events' RTP clock in Hz; 0 when there is no telephone-event stream.
+	// When it is not the codec's (telephone-event/8000 beside Opus), event durations count
+	// ClockRate ticks while the timestamps may advance at the codec's clock: a dtmf.Receiver is
+	// given both (ReceiverConfig.TimestampRate).
 	ClockRate int
-	// ScaleTimestamps is true when ClockRate differs from the audio codec's clock (for example
-	// telephone-event/8000 next to Opus at 48000): event durations count ClockRate ticks while
-	// the stream's RTP timestamps advance at the audio clock, so durations must be scaled by
-	// the ratio of the two (RFC 4733 section 2.1 expects the two clocks to be equal).
-	ScaleTimestamps bool
 	// Events is the remote's event list from its fmtp line, such as "0-16"; empty when absent,
 	// which RFC 4733 section 2.4.1 reads as "0-15".
 	Events string

@@ -67,7 +67,7 @@ func TestOffer(t *testing.T) {
 	if r.Codec != codec.PCMU || r.PayloadType != 0 || r.Remote.String() != "198.51.100.99:30000" || !r.RTCPMux {
 		t.Errorf("result %v", r)
 	}
-	if te := r.TelephoneEvent; te.PayloadType != 96 || te.LocalPayloadType != 101 || te.ClockRate != 8000 || te.ScaleTimestamps {
+	if te := r.TelephoneEvent; te.PayloadType != 96 || te.LocalPayloadType != 101 || te.ClockRate != 8000 {
 		t.Errorf("telephone-event %+v", te)
 	}
 	if r.LocalDirection != SendRecv || r.RemoteDirection != SendRecv {

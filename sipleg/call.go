@@ -75,10 +75,6 @@ type call struct {
 
 	lastRTCP atomic.Int64 // unix nanoseconds of the last RTCP packet accepted
 
-	// rtpIn is the packet onRTP is handing over, parsed once; it belongs to whoever runs the
-	// media socket's RTP input: its reader goroutine, then the room's Poll, one at a time.
-	rtpIn rtp.Packet
-
 	acked chan struct{} // closed by the ACK of the first 2xx
 
 	part atomic.Pointer[bridge.Participant]
@@ -114,13 +110,9 @@ func (c *call) Hangup(reason string) {
 	go c.hangup(c.s.ctx, reason)
 }
 
-// onRTP parses each RTP packet once and hands header and payload to the participant
+// onRTP hands each RTP packet, parsed once by the media socket, to the participant
 // (bridge.Participant.PushRTPPacket) or the IVR.
-func (c *call) onRTP(pkt []byte, now time.Time) {
-	if c.rtpIn.Unmarshal(pkt) != nil {
-		return // classify let it through, but its extension or padding overruns it
-	}
-	h, payload := &c.rtpIn.Header, c.rtpIn.Payload
+func (c *call) onRTP(h *rtp.Header, payload []byte, now time.Time) {
 	if p := c.part.Load(); p != nil {
 		_ = p.PushRTPPacket(h, payload, now)
 		return
@@ -130,11 +122,14 @@ func (c *call) onRTP(pkt []byte, now time.Time) {
 	}
 }
 
-func (c *call) onRTCP(pkt []byte, now time.Time) {
+// onRTCP hands each RTCP packet to the participant; one it cannot parse is the media socket's
+// to count (MediaStats.Malformed).
+func (c *call) onRTCP(pkt []byte, now time.Time) error {
 	c.lastRTCP.Store(now.UnixNano())
 	if p := c.part.Load(); p != nil {
-		_ = p.PushRTCP(pkt, now)
+		return p.PushRTCP(pkt, now)
 	}
+	return nil
 }
 
 // setResult applies a negotiation to the media socket: where to send, whether to send, hold.

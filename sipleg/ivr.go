@@ -61,7 +61,7 @@ func (c *call) newIVR() *ivr {
 	v := &ivr{c: c, digits: make(chan dtmf.Digit, 64), quit: make(chan struct{})}
 	if te := res.TelephoneEvent; te.Present() {
 		v.evPT = te.LocalPayloadType
-		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: te.ClockRate})
+		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: te.ClockRate, TimestampRate: res.Codec.ClockRate()})
 		if err != nil {
 			c.log.Warn("ivr: no RFC 4733 receiver, INFO only", "err", err)
 		}

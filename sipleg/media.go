@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"confd/sdpneg"
 )
 
@@ -50,7 +52,11 @@ type MediaSocket struct {
 	rtp, rtcp *net.UDPConn
 	release   func()
 
-	onRTP, onRTCP func(pkt []byte, now time.Time)
+	onRTP  func(h *rtp.Header, payload []byte, now time.Time)
+	onRTCP func(pkt []byte, now time.Time) error
+	// rtpIn is the RTP packet being handed to onRTP, parsed once here; it belongs to whoever runs
+	// the RTP port's input: its reader goroutine, then the room's Poll, one at a time.
+	rtpIn rtp.Packet
 
 	// sdp is where the remote's SDP says it is (SetRemote); nil before.
 	sdp atomic.Pointer[sdpRemote]
@@ -149,7 +155,10 @@ type MediaStats struct {
 	Strangers uint64
 	// Latches counts moves of the RTP or RTCP source to an address other than the SDP's (NAT).
 	Latches uint64
-	// Malformed counts datagrams that are neither RTP nor RTCP (RFC 5761 section 4).
+	// Malformed counts datagrams that are neither RTP nor RTCP (RFC 5761 section 4), RTP
+	// packets whose header does not parse (an extension or padding that overruns the packet)
+	// and RTCP packets the call could not parse (Start):
+	// the leg's one count of packets refused before the bridge sees them.
 	Malformed uint64
 	// Unproven counts RTP packets held back because nothing had come from the remote yet
 	// (UnprovenBudget).
@@ -163,7 +172,8 @@ func (s MediaStats) LogValue() slog.Value {
 		slog.Uint64("rtp_in", s.RTPIn), slog.Uint64("rtcp_in", s.RTCPIn),
 		slog.Uint64("rtp_out", s.RTPOut), slog.Uint64("rtcp_out", s.RTCPOut),
 		slog.Uint64("send_drops", s.SendDrops), slog.Uint64("strangers", s.Strangers),
-		slog.Uint64("latches", s.Latches), slog.Uint64("malformed", s.Malformed))
+		slog.Uint64("latches", s.Latches), slog.Uint64("malformed", s.Malformed),
+		slog.Uint64("unproven", s.Unproven))
 }
 
 // udpDest is a destination with its socket address converted once, so that sending
@@ -306,10 +316,12 @@ func unmapped(ap netip.AddrPort) netip.AddrPort {
 // SetSending turns sending on or off (hold: RFC 3264 section 8.4); while off, SendRTP drops.
 func (m *MediaSocket) SetSending(on bool) { m.sending.Store(on) }
 
-// Start begins reading: onRTP gets every RTP packet and onRTCP every RTCP packet accepted from
-// the remote, with the arrival time, on the reader goroutines. It is called once; later calls
-// do nothing.
-func (m *MediaSocket) Start(onRTP, onRTCP func(pkt []byte, now time.Time)) {
+// Start begins reading: onRTP gets every RTP packet accepted from the remote, parsed (its header
+// and its payload without padding, valid during the call), and onRTCP every RTCP packet, with the
+// arrival time, on the reader goroutines. onRTCP returns an error for a packet it cannot parse,
+// which is then counted as malformed rather than received. Start is called once; later calls do
+// nothing.
+func (m *MediaSocket) Start(onRTP func(h *rtp.Header, payload []byte, now time.Time), onRTCP func(pkt []byte, now time.Time) error) {
 	m.startOnce.Do(func() {
 		m.onRTP, m.onRTCP = onRTP, onRTCP
 		m.readers.Add(2)
@@ -375,6 +387,11 @@ func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpP
 		m.stats.malformed.Add(1)
 		return
 	}
+	if kind == kindRTP && m.rtpIn.Unmarshal(pkt) != nil {
+		// Its header extension or padding overruns it: malformed too, counted here and only here.
+		m.stats.malformed.Add(1)
+		return
+	}
 	if !m.accept(pkt, kind, src, rtcpPort) {
 		m.stats.strangers.Add(1)
 		return
@@ -383,16 +400,17 @@ func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpP
 		m.heard.Store(e)
 	}
 	if kind == kindRTCP {
-		m.stats.rtcpIn.Add(1)
-		if m.onRTCP != nil {
-			m.onRTCP(pkt, now)
+		if m.onRTCP != nil && m.onRTCP(pkt, now) != nil {
+			m.stats.malformed.Add(1) // RTCP by its first octets, but its packets do not parse
+			return
 		}
+		m.stats.rtcpIn.Add(1)
 		return
 	}
 	m.stats.rtpIn.Add(1)
 	m.lastRTP.Store(now.UnixNano())
 	if m.onRTP != nil {
-		m.onRTP(pkt, now)
+		m.onRTP(&m.rtpIn.Header, m.rtpIn.Payload, now)
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
 	"confd/testkit"
 )
 
@@ -50,8 +53,11 @@ type received struct {
 	got  chan struct{}
 }
 
-func (r *received) onRTP(pkt []byte, now time.Time)  { r.count(&r.rtp) }
-func (r *received) onRTCP(pkt []byte, now time.Time) { r.count(&r.rtcp) }
+func (r *received) onRTP(*rtp.Header, []byte, time.Time) { r.count(&r.rtp) }
+func (r *received) onRTCP(pkt []byte, now time.Time) error {
+	r.count(&r.rtcp)
+	return nil
+}
 
 // count adds one to the counter n and wakes a waiter on got, if any.
 func (r *received) count(n *int) {
@@ -372,6 +378,38 @@ func TestMediaSocketRTCPMuxAndRTCPPort(t *testing.T) {
 	awaitStats(t, m, func(st MediaStats) bool { return st.RTCPIn == 2 && st.Malformed == 1 })
 }
 
+// TestMediaSocketCountsUnparsablePacketsOnce: an RTP packet whose header extension or padding
+// overruns it is malformed, counted as such by the socket alone (not also as received) and not
+// handed on; a good one is.
+func TestMediaSocketCountsUnparsablePacketsOnce(t *testing.T) {
+	m, r, _, _ := openCallerMedia(t)
+	m.onRTP = r.onRTP
+	from := m.sdp.Load().rtp
+	good := rtpPacket(1)
+	extension := append(rtpPacket(2)[:12], 0xBE, 0xDE, 0, 9) // 9 words of extension promised, none there
+	extension[0] |= 0x10
+	padding := rtpPacket(3)
+	padding[0] |= 0x20
+	padding[len(padding)-1] = 250 // more padding than packet
+	for _, pkt := range [][]byte{good, extension, padding} {
+		m.input(pkt, from, time.Now(), false)
+	}
+	if st := m.Stats(); st.RTPIn != 1 || st.Malformed != 2 || r.rtp != 1 {
+		t.Errorf("stats %+v, %d handed on: want 1 received and handed on, 2 malformed", st, r.rtp)
+	}
+	// RTCP by its first octets that the call cannot parse is malformed too, not received.
+	m.SetRemote(from, from, true)
+	m.onRTCP = func(pkt []byte, _ time.Time) error {
+		_, err := rtcp.Unmarshal(pkt)
+		return err
+	}
+	m.input([]byte{0x80, 201, 0, 1, 0, 0, 0, 1}, from, time.Now(), false)
+	m.input([]byte{0x80, 201, 0, 9, 0, 0, 0, 1}, from, time.Now(), false) // its length overruns it
+	if st := m.Stats(); st.RTCPIn != 1 || st.Malformed != 3 {
+		t.Errorf("stats %+v: want 1 RTCP received, 3 malformed", st)
+	}
+}
+
 // sendingSocket returns a socket that sends to a local sink at ap, and an RTP packet the sink
 // has sent it: the remote has shown it is there, so sends go out for real.
 func sendingSocket(tb testing.TB) (*MediaSocket, []byte, netip.AddrPort) {
@@ -429,15 +467,16 @@ func FuzzMediaInput(f *testing.F) {
 	src := netip.MustParseAddrPort("127.0.0.1:4000")
 	f.Fuzz(func(t *testing.T, pkt []byte, rtcpPort bool) {
 		m := &MediaSocket{}
-		m.onRTP = func(p []byte, _ time.Time) {
-			if classify(p) != kindRTP {
-				t.Fatalf("non-RTP %x delivered as RTP", p)
+		m.onRTP = func(h *rtp.Header, payload []byte, _ time.Time) {
+			if classify(pkt) != kindRTP || h.Version != 2 || len(payload) > len(pkt)-12 {
+				t.Fatalf("non-RTP %x delivered as RTP", pkt)
 			}
 		}
-		m.onRTCP = func(p []byte, _ time.Time) {
+		m.onRTCP = func(p []byte, _ time.Time) error {
 			if classify(p) != kindRTCP {
 				t.Fatalf("non-RTCP %x delivered as RTCP", p)
 			}
+			return nil
 		}
 		m.input(pkt, src, time.Time{}, rtcpPort)
 		m.input(pkt, netip.MustParseAddrPort("127.0.0.2:4000"), time.Time{}, rtcpPort)

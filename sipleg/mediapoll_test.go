@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp"
 )
 
 // arrivals is what Start's callbacks were given by Poll, in order.
@@ -17,10 +19,10 @@ type arrivals struct {
 	at   []time.Time
 }
 
-func (a *arrivals) onRTP(pkt []byte, now time.Time) {
+func (a *arrivals) onRTP(h *rtp.Header, _ []byte, now time.Time) {
 	a.mu.Lock()
 	if len(a.seqs) < 10 { // the first ten; the rest only count (and allocate nothing)
-		a.seqs = append(a.seqs, uint16(pkt[2])<<8|uint16(pkt[3]))
+		a.seqs = append(a.seqs, h.SequenceNumber)
 		a.at = append(a.at, now)
 	}
 	a.mu.Unlock()

@@ -55,8 +55,8 @@ type Call struct {
 	// rtcpMu serialises the two readers that push the peer's RTCP to the participant.
 	rtcpMu sync.Mutex
 
-	rtpIn, rtpBad, rtcpIn, rtcpBad atomic.Uint64
-	fractionLost                   atomic.Uint32 // the peer's last report about confd's stream, in 1/256
+	rtpIn, rtpMalformed, rtcpIn, rtcpBad atomic.Uint64
+	fractionLost                         atomic.Uint32 // the peer's last report about confd's stream, in 1/256
 }
 
 // ID returns the call's resource id: the last segment of its WHIP/WHEP Location.
@@ -101,8 +101,11 @@ func (c *Call) DTMF(digit byte, now time.Time) {
 type CallStats struct {
 	// Connected is true once ICE and DTLS-SRTP are up and the participant is in its room.
 	Connected bool
-	// RTPReceived and RTPBad count the packets read from the peer and those the bridge refused.
-	RTPReceived, RTPBad uint64
+	// RTPReceived counts the RTP packets read from the peer, and RTPMalformed those of them
+	// whose header does not parse: the leg's one count of packets refused before the bridge sees
+	// them. A packet the jitter buffer refuses (a payload type not negotiated) is counted there
+	// (jitter.Stats.Invalid, the metric confd_rtp_invalid_packets_total), not again here.
+	RTPReceived, RTPMalformed uint64
 	// RTPSent and RTPDropped count the packets the room handed the leg and those not sent
 	// (before negotiation, or an SRTP error).
 	RTPSent, RTPDropped uint64
@@ -116,7 +119,7 @@ type CallStats struct {
 // Stats returns the call's counters.
 func (c *Call) Stats() CallStats {
 	st := CallStats{
-		Connected: c.connected.Load(), RTPReceived: c.rtpIn.Load(), RTPBad: c.rtpBad.Load(),
+		Connected: c.connected.Load(), RTPReceived: c.rtpIn.Load(), RTPMalformed: c.rtpMalformed.Load(),
 		RTCPReceived: c.rtcpIn.Load(), RTCPBad: c.rtcpBad.Load(),
 		FractionLost: float64(c.fractionLost.Load()) / 256,
 	}
@@ -294,9 +297,11 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 			return
 		}
 		c.rtpIn.Add(1)
-		if pkt.Unmarshal(buf[:n]) != nil || p.PushRTPPacket(&pkt.Header, pkt.Payload, time.Now()) != nil {
-			c.rtpBad.Add(1)
+		if pkt.Unmarshal(buf[:n]) != nil {
+			c.rtpMalformed.Add(1)
+			continue
 		}
+		_ = p.PushRTPPacket(&pkt.Header, pkt.Payload, time.Now()) // a refusal is the buffer's to count
 	}
 }
 

@@ -100,7 +100,7 @@ func TestStrangerPacketsAreIgnored(t *testing.T) {
 	before := call.Stats()
 	time.Sleep(500 * time.Millisecond)
 	after := call.Stats()
-	if !after.Connected || after.RTPReceived < before.RTPReceived+10 || after.RTPBad != before.RTPBad {
+	if !after.Connected || after.RTPReceived < before.RTPReceived+10 || after.RTPMalformed != before.RTPMalformed {
 		t.Errorf("stranger's packets disturbed the call: before %+v, after %+v", before, after)
 	}
 	select {

@@ -40,7 +40,7 @@ var legCounterDescs = [numLegCounters]*prometheus.Desc{
 	cDuplicates:   desc("confd_jitter_duplicate_packets_total", "Packets received twice (packets)."),
 	cDropped:      desc("confd_jitter_dropped_packets_total", "Audio packets skipped to shorten the playout delay (packets)."),
 	cExpanded:     desc("confd_jitter_expanded_total", "Ticks the playout stretched by concealment to wait or grow the delay (20 ms frames)."),
-	cInvalid:      desc("confd_rtp_invalid_packets_total", "Received packets refused as malformed (packets)."),
+	cInvalid:      desc("confd_rtp_invalid_packets_total", "RTP packets the jitter buffers refused: a payload type not negotiated, an empty or oversized payload (packets)."),
 	cSentPackets:  desc("confd_rtp_sent_packets_total", "RTP packets sent to the legs (packets)."),
 	cSentBytes:    desc("confd_rtp_sent_bytes_total", "RTP payload sent to the legs (bytes)."),
 }
