@@ -387,3 +387,20 @@ func TestSIPSDialGoesOverTLS(t *testing.T) {
 		t.Fatal("a sips: dial-out did not connect over TCP/TLS")
 	}
 }
+
+// TestDialOutErrorsHaveTheirStatus: every error DialOut returns for a cause the status table
+// knows is answered through it; the API answered a dial-out while draining, or with no media
+// port free, 400 like a malformed request.
+func TestDialOutErrorsHaveTheirStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		http int
+	}{{ErrDraining, 503}, {ErrNoPorts, 503}, {ErrDialNumber, 400}, {ErrBadURI, 400}} {
+		if st, ok := bridge.StatusOf(tc.err); !ok || st.HTTP != tc.http {
+			t.Errorf("%v: %+v %v, want HTTP %d", tc.err, st, ok, tc.http)
+		}
+	}
+	if st, _ := bridge.StatusOf(ErrDraining); st.RetryAfter == 0 {
+		t.Error("draining: no Retry-After")
+	}
+}
