@@ -27,12 +27,16 @@ import (
 //     as fast as RequestRate, has tokens, a trunk's included: a trunk's address is what an
 //     attacker forging sources would aim the answers at, and a trunk sends few broken requests.
 //
-// Trunks are exempt from the other per-source limits; calls from them count against MaxCalls.
+// Trunks are exempt from the other per-source limits but for a higher cap on calls awaiting their
+// ACK (trunkPending); calls from them count against MaxCalls.
 type door struct {
 	requests, calls, answers, broken *guard.Admission
 	// pending caps the calls a source has still waiting for their ACK (PendingPerSource): each
 	// holds media ports for up to Timer H, and a source that confirms none is not a phone.
-	pending *guard.Admission
+	// trunkPending is the same cap for trunks, higher (TrunkPendingPerSource): their exemption
+	// from the other limits must not let forged INVITEs hold every call place.
+	pending, trunkPending *guard.Admission
+	trunks                []netip.Prefix
 
 	// dropped counts requests refused without an answer; refused those answered 503.
 	dropped, refused atomic.Uint64
@@ -43,10 +47,20 @@ func newDoor(limits Limits, trunks []netip.Prefix) *door {
 		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
 			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
-		answers: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
-		broken:  guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
-		pending: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource, Exempt: trunks}),
+		answers:      guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		broken:       guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
+		pending:      guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource}),
+		trunkPending: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.TrunkPendingPerSource}),
+		trunks:       trunks,
 	}
+}
+
+// pendingOf is the cap on src's calls awaiting their ACK: a trunk's, or any other source's.
+func (d *door) pendingOf(src netip.Addr) *guard.Admission {
+	if guard.InPrefixes(d.trunks, src) {
+		return d.trunkPending
+	}
+	return d.pending
 }
 
 // unlimitedRate is the rate of an Admission that only counts what a source holds.
@@ -109,7 +123,7 @@ func (s *Server) admitCall(req *sip.Request, tx sip.ServerTransaction, src netip
 	now := time.Now()
 	err := s.door.calls.Acquire(src, now)
 	if err == nil {
-		if err = s.door.pending.Acquire(src, now); err == nil {
+		if err = s.door.pendingOf(src).Acquire(src, now); err == nil {
 			return true
 		}
 		s.door.calls.Release(src)

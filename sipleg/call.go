@@ -659,6 +659,6 @@ func (c *call) natHost() netip.Addr {
 // releasePending gives back the call's place among its source's calls awaiting their ACK.
 func (c *call) releasePending() {
 	if c.pending.CompareAndSwap(true, false) {
-		c.s.door.pending.Release(c.src)
+		c.s.door.pendingOf(c.src).Release(c.src)
 	}
 }

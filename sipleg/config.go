@@ -28,6 +28,12 @@ type Limits struct {
 	// so a few sources could otherwise fill the -rtp range with calls nobody confirms. Zero
 	// means 8.
 	PendingPerSource int
+	// TrunkPendingPerSource is the same cap for a trunk (Config.Auth.Trunks), which is exempt
+	// from the other per-source limits: a trunk carries many callers, but each call's ACK follows
+	// its 2xx within a round trip, so only a few wait at once; and an INVITE forged from a trunk's
+	// address over UDP is never confirmed (its ACK needs confd's random To tag), so without a cap
+	// a flood of them would hold every call place for Timer H. Zero means 64.
+	TrunkPendingPerSource int
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
 	MaxCalls int
@@ -55,6 +61,7 @@ func (l Limits) WithDefaults() Limits {
 	l.RequestRate = cmp.Or(l.RequestRate, 20)
 	l.CallsPerSource = cmp.Or(l.CallsPerSource, 32)
 	l.PendingPerSource = cmp.Or(l.PendingPerSource, 8)
+	l.TrunkPendingPerSource = cmp.Or(l.TrunkPendingPerSource, 64)
 	l.HoldTimeout = cmp.Or(l.HoldTimeout, 5*time.Minute)
 	l.MinSessionExpires = cmp.Or(l.MinSessionExpires, 90*time.Second)
 	l.TCPIdleTimeout = cmp.Or(l.TCPIdleTimeout, 2*time.Minute)

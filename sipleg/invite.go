@@ -117,7 +117,7 @@ func (s *Server) sessionTimer(req *sip.Request) (sessionTimer, *sipua.Refusal) {
 // releaseCall gives back the places of a call from src that admitCall took.
 func (s *Server) releaseCall(src netip.Addr) {
 	s.door.calls.Release(src)
-	s.door.pending.Release(src)
+	s.door.pendingOf(src).Release(src)
 }
 
 // negotiate is the negotiate step: the dialog (an RFC 2543 caller's made readable), a media

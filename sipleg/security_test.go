@@ -22,6 +22,7 @@ import (
 	"confd/bridge"
 	"confd/dtmf"
 	"confd/internal/guard"
+	"confd/sipua"
 	"confd/testkit"
 )
 
@@ -710,10 +711,28 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 // never ACK could fill the -rtp range, each un-ACKed call holding its ports for Timer H. One
 // source may have PendingPerSource calls waiting for their ACK; the next INVITE is answered 503
 // with Retry-After and holds no port. An ACK gives the place back, and another source is not
-// affected.
+// affected. A trunk, exempt from the other per-source limits, has a cap of its own
+// (TrunkPendingPerSource): it had none, and INVITEs forged from its address over UDP, never
+// confirmed, could hold every call place for Timer H.
 func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 	t.Parallel()
-	ts := limitedServer(t, func(l *Limits) { l.PendingPerSource = 3 })
+	for _, trunk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trunk=%v", trunk), func(t *testing.T) {
+			t.Parallel()
+			unconfirmedCallsCapped(t, trunk)
+		})
+	}
+}
+
+func unconfirmedCallsCapped(t *testing.T, trunk bool) {
+	limits := generous
+	limits.PendingPerSource = 3
+	var auth sipua.AuthConfig
+	if trunk {
+		limits.PendingPerSource, limits.TrunkPendingPerSource = 1, 3 // the trunk's own cap holds
+		auth.Trunks = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
+	}
+	ts := startServer(t, Config{Limits: limits, Auth: auth}, nil)
 	_, port := callerMedia(t)
 	c := newRawClientAt(t, ts, "127.0.0.2")
 	var dialogs []*dialog
