@@ -26,6 +26,10 @@ type SIPLimits struct {
 	// so a few sources could otherwise fill the -rtp range with calls nobody confirms. Zero
 	// means 8.
 	PendingPerSource int `toml:"pending_per_source"`
+	// TrunkPendingPerSource is the same cap for a trunk (security.trunks), which is exempt from
+	// the other per-source limits: an INVITE forged from a trunk's address is never confirmed,
+	// and without a cap a flood of them would hold every call place. Zero means 64.
+	TrunkPendingPerSource int `toml:"trunk_pending_per_source"`
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
 	MaxCalls int `toml:"max_calls"`
@@ -51,7 +55,8 @@ func (l SIPLimits) validate() error {
 	for name, v := range map[string]float64{
 		"invite_rate": l.InviteRate, "request_rate": l.RequestRate, "invite_burst": float64(l.InviteBurst),
 		"calls_per_source": float64(l.CallsPerSource), "max_calls": float64(l.MaxCalls), "pending_per_source": float64(l.PendingPerSource),
-		"tcp_conns_per_source": float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
+		"trunk_pending_per_source": float64(l.TrunkPendingPerSource),
+		"tcp_conns_per_source":     float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
 		"min_session_expires": float64(l.MinSessionExpires), "tcp_idle_timeout": float64(l.TCPIdleTimeout),
 		"tcp_message_timeout": float64(l.TCPMessageTimeout),
 	} {
