@@ -173,13 +173,10 @@ func (b *Bridge) admit(room string, askOwner bool) (RoomSettings, error) {
 		here, ending = v.people, v.ending
 	}
 	b.mu.Unlock()
-	if s.Locked {
-		return s, ErrRoomLocked
+	if err := s.refusal(here+b.elsewhere(room), ending); err != nil {
+		return s, err
 	}
-	if ending {
-		return s, ErrRoomEnding
-	}
-	if s.Limit > 0 && (here+b.elsewhere(room) >= s.Limit || (askOwner && b.seats != nil && b.seats.Full(room, s.Limit))) {
+	if s.Limit > 0 && askOwner && b.seats != nil && b.seats.Full(room, s.Limit) {
 		return s, ErrRoomFull
 	}
 	return s, nil

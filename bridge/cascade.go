@@ -81,7 +81,7 @@ func CascadeAdmitted(err error) bool {
 // people behind one took seats from this node when it owns the room, seats.go), neither count
 // nor are kept out.
 func (r *Room) full(p *Participant) bool {
-	return r.settings.Limit > 0 && p.person() && peopleIn(r.parts)+r.b.elsewhere(r.name) >= r.settings.Limit
+	return p.person() && r.settings.full(peopleIn(r.parts)+r.b.elsewhere(r.name))
 }
 
 // person reports whether p counts among the room's people: neither confd's own recorder,

@@ -139,14 +139,8 @@ func (b *Bridge) moveLocked(src, dst *Room, p *Participant, pin string) error {
 	var err error
 	moderator := false
 	dst.do(func() {
-		switch s := dst.settings; {
-		case s.Locked:
-			err = ErrRoomLocked
-		case dst.ending:
-			err = ErrRoomEnding
-		case s.Limit > 0 && peopleIn(dst.parts)+b.elsewhere(dst.name) >= s.Limit:
-			err = ErrRoomFull
-		default:
+		s := dst.settings
+		if err = s.refusal(peopleIn(dst.parts)+b.elsewhere(dst.name), dst.ending); err == nil {
 			err = checkMovePIN(s, pin)
 			moderator = guard.SecretMatches(pin, s.ModeratorPIN)
 		}

@@ -66,3 +66,22 @@ func (b *Bridge) declareChecked(rooms map[string]RoomSettings) {
 		b.declared[name] = s
 	}
 }
+
+// refusal is the one rule by which a room refuses a newcomer, given its people on every node
+// and whether it is ending: locked (ErrRoomLocked), ending with its moderator (ErrRoomEnding),
+// its limit reached (ErrRoomFull). Admit, a move and the owner's own check at a join (Room.full)
+// apply it; a cascade leg is excused from the last two (ParticipantInfo.excused).
+func (s RoomSettings) refusal(people int, ending bool) error {
+	switch {
+	case s.Locked:
+		return ErrRoomLocked
+	case ending:
+		return ErrRoomEnding
+	case s.full(people):
+		return ErrRoomFull
+	}
+	return nil
+}
+
+// full reports whether a room with people in it (on every node) takes no one more.
+func (s RoomSettings) full(people int) bool { return s.Limit > 0 && people >= s.Limit }

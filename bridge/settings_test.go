@@ -94,3 +94,24 @@ func TestSettingsReadWhileDrainingOrLocked(t *testing.T) {
 		t.Errorf("Settings(adhoc) = %+v, want none", s)
 	}
 }
+
+// TestRoomRefusal is the one rule Admit, a move and a join's own check apply to a newcomer:
+// locked first, then ending, then the limit counting people on every node.
+func TestRoomRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		s      RoomSettings
+		people int
+		ending bool
+		want   error
+	}{
+		{RoomSettings{}, 100, false, nil},
+		{RoomSettings{Limit: 3}, 2, false, nil},
+		{RoomSettings{Limit: 3}, 3, false, ErrRoomFull},
+		{RoomSettings{Limit: 3}, 3, true, ErrRoomEnding},
+		{RoomSettings{Limit: 3, Locked: true}, 3, true, ErrRoomLocked},
+	} {
+		if err := tc.s.refusal(tc.people, tc.ending); err != tc.want {
+			t.Errorf("%+v with %d people, ending %v: %v, want %v", tc.s, tc.people, tc.ending, err, tc.want)
+		}
+	}
+}
