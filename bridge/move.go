@@ -40,15 +40,12 @@ type moveState struct {
 // sequence number goes on by one, since nothing was lost (RFC 3550 section 5.1). The frames
 // the new room's clock skipped itself before this tick it has skipped for every leg already.
 func (m *moveState) resume(p *Participant, due time.Time) {
-	frames := func(from time.Time) int {
-		return int((due.Sub(from)+codec.FrameDuration/2)/codec.FrameDuration) - 1
-	}
-	gap := frames(m.at)
+	gap := skippedFrames(m.at, due)
 	if !m.dstLast.IsZero() {
-		gap -= max(0, frames(m.dstLast))
+		gap -= max(0, skippedFrames(m.dstLast, due))
 	}
 	if gap > 0 {
-		p.sender.Skip(gap * p.output.Codec.ClockRate() / int(time.Second/codec.FrameDuration))
+		p.sender.Skip(p.output.Codec.RTPUnits(time.Duration(gap) * codec.FrameDuration))
 	}
 	*m = moveState{}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"confd/codec"
 	"confd/mixer"
 )
 
@@ -39,8 +40,8 @@ const (
 	phaseMargin = 5 * time.Millisecond
 	// phaseDeadband is the error below which the phase is left alone.
 	phaseDeadband = time.Millisecond
-	// phaseFrame is the period of the waits.
-	phaseFrame = 20 * time.Millisecond
+	// phaseFrame is the period of the waits: the room's tick.
+	phaseFrame = codec.FrameDuration
 )
 
 // Cascades between nodes (README "Several nodes"): a cascade leg carries a whole node's voices,

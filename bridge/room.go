@@ -253,10 +253,10 @@ func (r *Room) tick(due time.Time) {
 		// Ticks the clock skipped (a room short of CPU drops them): every leg's RTP clock
 		// moves on by their frames, as over a DTX gap, so that what a listener gets stays in
 		// step with the wall clock instead of falling a frame behind for each.
-		if gap := int((due.Sub(r.lastDue)+codec.FrameDuration/2)/codec.FrameDuration) - 1; gap > 0 {
+		if gap := skippedFrames(r.lastDue, due); gap > 0 {
 			for _, p := range r.parts {
 				if c := p.output.Codec; c != 0 {
-					p.sender.Skip(gap * c.ClockRate() / int(time.Second/codec.FrameDuration))
+					p.sender.Skip(c.RTPUnits(time.Duration(gap) * codec.FrameDuration))
 				}
 			}
 		}
@@ -273,8 +273,8 @@ func (r *Room) tick(due time.Time) {
 		p.sendTick(r, due)
 	}
 	if obs := r.b.cfg.Observer; obs != nil {
-		// Each leg's delay once a second: 1/50 of the legs per tick.
-		for i := int(r.ticks % 50); i < len(r.parts); i += 50 {
+		// Each leg's delay once a second: 1/ticksPerSecond of the legs per tick.
+		for i := int(r.ticks % uint64(ticksPerSecond)); i < len(r.parts); i += ticksPerSecond {
 			if buf := r.parts[i].buf.Load(); buf != nil {
 				obs.ObserveJitterDelay(buf.CurrentDelay())
 			}
@@ -323,3 +323,13 @@ func findParticipant(parts []*Participant, id string) (*Participant, error) {
 func (r *Room) Participant(id string) (*Participant, error) {
 	return findParticipant(r.snapshot().parts, id)
 }
+
+// skippedFrames is how many 20 ms frames lie between two ticks due at from and to beyond the
+// one that follows from (rounded to the nearest frame): the ticks a room's clock skipped, whose
+// frames every leg's RTP clock moves on by, as over a DTX gap.
+func skippedFrames(from, to time.Time) int {
+	return int((to.Sub(from)+codec.FrameDuration/2)/codec.FrameDuration) - 1
+}
+
+// ticksPerSecond is how many ticks a room runs in a second (50: one per codec.FrameDuration).
+const ticksPerSecond = int(time.Second / codec.FrameDuration)

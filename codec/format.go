@@ -60,6 +60,12 @@ func (c Codec) ClockRate() int {
 	return 0
 }
 
+// RTPUnits returns how far d moves the codec's RTP clock (ClockRate ticks per second): what a
+// packet of d advances the timestamp by, or a gap of d skips.
+func (c Codec) RTPUnits(d time.Duration) int {
+	return int(int64(c.ClockRate()) * int64(d) / int64(time.Second))
+}
+
 // AudioRate returns the sample rate in Hz of the audio the codec carries.
 func (c Codec) AudioRate() int {
 	switch c {

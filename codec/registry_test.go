@@ -1,6 +1,9 @@
 package codec
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEveryCodecCarriesAToneAcrossReset(t *testing.T) {
 	// Reset mid-stream on both sides, as after a stream restart: the next packets still carry
@@ -13,5 +16,19 @@ func TestEveryCodecCarriesAToneAcrossReset(t *testing.T) {
 		dec.Reset()
 		out := encodeDecodeTone(t, enc, dec, 800, 15)
 		checkTone(t, dec.String()+" after Reset", out[skip[c]:], SampleRate, 800, 25)
+	}
+}
+
+// TestRTPUnits: a duration on each codec's RTP clock (G.722 counts 8000 per second, RFC 3551
+// section 4.5.2, though it carries 16 kHz audio).
+func TestRTPUnits(t *testing.T) {
+	for _, tc := range []struct {
+		c    Codec
+		d    time.Duration
+		want int
+	}{{Opus, 20 * time.Millisecond, 960}, {PCMU, 60 * time.Millisecond, 480}, {G722, 20 * time.Millisecond, 160}, {Opus, 3 * FrameDuration, 2880}} {
+		if got := tc.c.RTPUnits(tc.d); got != tc.want {
+			t.Errorf("%v %v: %d, want %d", tc.c, tc.d, got, tc.want)
+		}
 	}
 }

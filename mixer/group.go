@@ -76,7 +76,7 @@ func (m *Mixer) formatFor(f codec.Format) (int32, error) {
 		format:   f,
 		frames:   int(f.PacketTime / codec.FrameDuration),
 		frameLen: codec.FrameSamples * f.Channels(),
-		rtpUnits: uint32(int64(f.Codec.ClockRate()) * int64(f.PacketTime) / 1e9),
+		rtpUnits: uint32(f.Codec.RTPUnits(f.PacketTime)),
 	}
 	var err error
 	if fs.shared, err = m.newGroup(fs, groupShared); err != nil {
