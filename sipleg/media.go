@@ -387,13 +387,15 @@ func (m *MediaSocket) input(pkt []byte, src netip.AddrPort, now time.Time, rtcpP
 		m.stats.malformed.Add(1)
 		return
 	}
-	if kind == kindRTP && m.rtpIn.Unmarshal(pkt) != nil {
-		// Its header extension or padding overruns it: malformed too, counted here and only here.
-		m.stats.malformed.Add(1)
-		return
-	}
 	if !m.accept(pkt, kind, src, rtcpPort) {
 		m.stats.strangers.Add(1)
+		return
+	}
+	if kind == kindRTP && m.rtpIn.Unmarshal(pkt) != nil {
+		// Its header extension or padding overruns it: malformed too, counted here and only here.
+		// Only the remote's packets are parsed: a stranger's cost no more than classify and
+		// accept (and pion's parse error allocates).
+		m.stats.malformed.Add(1)
 		return
 	}
 	if e := m.epoch.Load() + 1; m.heard.Load() != e {
