@@ -27,11 +27,9 @@ type ReceiverConfig struct {
 const DefaultEndTimeout = 500 * time.Millisecond
 
 func (c ReceiverConfig) normalized() (ReceiverConfig, error) {
-	if c.ClockRate == 0 {
-		c.ClockRate = 8000
-	}
-	if c.ClockRate != 8000 && c.ClockRate != 16000 && c.ClockRate != 48000 {
-		return c, fmt.Errorf("%w: %d", ErrClockRate, c.ClockRate)
+	var err error
+	if c.ClockRate, err = eventClockRate(c.ClockRate); err != nil {
+		return c, err
 	}
 	if c.TimestampRate == 0 {
 		c.TimestampRate = c.ClockRate

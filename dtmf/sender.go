@@ -21,11 +21,9 @@ type SenderConfig struct {
 }
 
 func (c SenderConfig) normalized() (SenderConfig, error) {
-	if c.ClockRate == 0 {
-		c.ClockRate = 8000
-	}
-	if c.ClockRate != 8000 && c.ClockRate != 16000 && c.ClockRate != 48000 {
-		return c, fmt.Errorf("%w: %d", ErrClockRate, c.ClockRate)
+	var err error
+	if c.ClockRate, err = eventClockRate(c.ClockRate); err != nil {
+		return c, err
 	}
 	if c.Interval == 0 {
 		c.Interval = 20 * time.Millisecond
