@@ -26,8 +26,9 @@ type MoveRequest struct {
 }
 
 // moveState is what a move leaves for the participant's first packet in its new room: the due
-// time of the last tick that sent it a packet in the old one. The owner of its room alone
-// touches it.
+// time of the last tick that sent it a packet in the old one. A join with a started stream
+// (ParticipantInfo.Stream, the IVR's prompts) leaves the same, as if the stream had come from a
+// room. The owner of its room alone touches it.
 type moveState struct {
 	at      time.Time // the old room's last tick
 	dstLast time.Time // the new room's last tick before the participant entered

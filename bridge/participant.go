@@ -88,6 +88,12 @@ type ParticipantInfo struct {
 	// RecordedName is the name the caller said at the IVR's prompt (NewRecordedName), which
 	// announce_join_leave plays to the room when it joins and leaves (announce.go); nil for none.
 	RecordedName *HoldMusic
+	// Stream is the RTP stream the leg has already sent on (the IVR's prompts), which the room
+	// goes on with: the phone sees one stream for the whole call, its SSRC, sequence numbers
+	// one on, and a timestamp that has kept time with the wall clock since the last prompt
+	// packet, as across a move (RFC 3550 section 5.1; a phone's jitter buffer need not start
+	// over at the join). The leg must not touch it once it is given. nil starts a new stream.
+	Stream *RTPSender
 }
 
 // Participant is one leg in a room: its jitter buffer and decoder (the mixer's Source), its RTP
@@ -164,10 +170,21 @@ type Participant struct {
 func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Participant, error) {
 	info.Name = displayName(info.Name) // the one rule, whatever the leg (name.go)
 	id, mid := r.b.newParticipantID()
+	sender := info.Stream
+	if sender == nil {
+		sender = NewRTPSender(info.OutputPT)
+	} else {
+		sender.SetPayloadType(info.OutputPT)
+	}
 	p := &Participant{
 		id: id, mid: mid, info: info, leg: leg, joinedAt: now(),
-		sender: NewRTPSender(info.OutputPT), input: info.Input, output: info.Output, outputPT: info.OutputPT,
+		sender: sender, input: info.Input, output: info.Output, outputPT: info.OutputPT,
 		inputCodec: audioCodec(info.Input), moderator: info.Moderator,
+	}
+	if next := sender.nextDue(info.Output.Codec.ClockRate()); !next.IsZero() {
+		// A started stream resumes as after a move whose old room's last tick sent the frame
+		// that ends at next.
+		p.moved.at = next.Add(-codec.FrameDuration)
 	}
 	p.room.Store(r)
 	p.polled, _ = leg.(PolledLeg)
@@ -201,6 +218,9 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		case r.full(p):
 			err = ErrRoomFull
 		default:
+			if !p.moved.at.IsZero() {
+				p.moved.dstLast = r.lastDue
+			}
 			err = r.enter(p, nil)
 		}
 	})

@@ -53,6 +53,32 @@ func NewRTPSender(pt uint8) *RTPSender {
 	return s
 }
 
+// nextDue returns the wall-clock time that the stream's next timestamp stands for: the send
+// time of its last packet plus the audio that packet and any gap after it (Skip) covered, at
+// clockRate RTP units a second; zero for a stream that has sent nothing. A room resumes a
+// started stream from it (ParticipantInfo.Stream). It reads the header: call it where Packet
+// may be called.
+func (s *RTPSender) nextDue(clockRate int) time.Time {
+	last := s.lastSendNTP.Load()
+	if last == 0 || clockRate <= 0 {
+		return time.Time{}
+	}
+	covered := time.Duration(s.header.Timestamp-s.lastTS.Load()) * time.Second / time.Duration(clockRate)
+	return time.Unix(0, last).Add(covered)
+}
+
+// Resume advances the timestamp over the pause since the stream's last packet, so that the
+// next packet, sent at now, carries the timestamp of now: RFC 3550 section 5.1's timestamp
+// counts sampling instants whether a packet was sent for them or not, and a receiver's jitter
+// buffer keeps its playout in step only if the stream's clock keeps time across the silences
+// between an IVR's prompts. The sequence number does not move. clockRate is the codec's RTP
+// clock.
+func (s *RTPSender) Resume(now time.Time, clockRate int) {
+	if next := s.nextDue(clockRate); !next.IsZero() && now.After(next) {
+		s.Skip(int(int64(now.Sub(next)) * int64(clockRate) / int64(time.Second)))
+	}
+}
+
 // SSRC returns the stream's synchronisation source identifier.
 func (s *RTPSender) SSRC() uint32 { return s.header.SSRC }
 

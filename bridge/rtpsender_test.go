@@ -142,3 +142,69 @@ func TestMaximalOpusPayloadIsSent(t *testing.T) {
 	}
 	t.Logf("%d packets, largest payload %d bytes", len(leg.packets), largest)
 }
+
+// TestRTPSenderResumeKeepsTimeOverAPause: a stream that paused (an IVR between prompts) and
+// sends again carries the timestamp of the time it sends at; within its last packet's frame
+// the timestamp does not move, and the sequence number never jumps.
+func TestRTPSenderResumeKeepsTimeOverAPause(t *testing.T) {
+	s := NewRTPSender(0)
+	buf := make([]byte, MaxPacketSize)
+	payload := make([]byte, 160)
+	t0 := time.Unix(1000, 0)
+	var first, h rtp.Header
+	n, _ := s.Packet(buf, payload, true, 160, t0)
+	_, _ = first.Unmarshal(buf[:n])
+	for _, c := range []struct {
+		at      time.Duration
+		wantTS  uint32 // after first
+		wantSeq uint16
+	}{
+		{10 * time.Millisecond, 160, 1},              // still inside the first packet's frame: no pause
+		{time.Second + 30*time.Millisecond, 8320, 2}, // a second after the second packet's frame ended
+	} {
+		s.Resume(t0.Add(c.at), 8000)
+		n, _ = s.Packet(buf, payload, false, 160, t0.Add(c.at))
+		_, _ = h.Unmarshal(buf[:n])
+		if h.SSRC != first.SSRC || h.SequenceNumber-first.SequenceNumber != c.wantSeq || h.Timestamp-first.Timestamp != c.wantTS {
+			t.Errorf("sent at +%v: SSRC %x seq +%d timestamp +%d, want SSRC %x seq +%d timestamp +%d", c.at,
+				h.SSRC, h.SequenceNumber-first.SequenceNumber, h.Timestamp-first.Timestamp, first.SSRC, c.wantSeq, c.wantTS)
+		}
+	}
+}
+
+// TestJoinGoesOnWithTheLegsStream: a participant that joins with the stream its leg has sent on
+// (the IVR's prompts, ParticipantInfo.Stream) gets the room's packets on that stream: the same
+// SSRC, the next sequence number, and a timestamp that kept time over the pause between the
+// last prompt packet and the room's first tick for it.
+func TestJoinGoesOnWithTheLegsStream(t *testing.T) {
+	w := newWorld(t, Config{})
+	w.join("room", "Bob", 700)
+	w.run(10)
+	ivr := NewRTPSender(0)
+	buf := make([]byte, MaxPacketSize)
+	var last rtp.Header
+	lastSent := w.now.Add(-160 * time.Millisecond) // the room's next tick is 8 frames later
+	for i := range 3 {
+		n, err := ivr.Packet(buf, make([]byte, 160), i == 0, 160, lastSent.Add(time.Duration(i-2)*codec.FrameDuration))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = last.Unmarshal(buf[:n])
+	}
+	info := pcmuInfo("Ada")
+	info.Stream = ivr
+	ada := joinSimInfo(t, w.b, "room", info, 440)
+	w.phones = append(w.phones, ada)
+	w.run(3)
+	if len(ada.leg.packets) == 0 {
+		t.Fatal("the room sent Ada nothing")
+	}
+	var h rtp.Header
+	_, _ = h.Unmarshal(ada.leg.packets[0])
+	gap := ada.leg.dues[0].Sub(lastSent)
+	wantTS := uint32(gap/codec.FrameDuration) * 160
+	if h.SSRC != last.SSRC || h.SequenceNumber != last.SequenceNumber+1 || h.Timestamp-last.Timestamp != wantTS {
+		t.Errorf("the room's first packet: SSRC %x seq %d timestamp +%d; the prompt's last: SSRC %x seq %d; want the same SSRC, the next seq, timestamp +%d (%v later)",
+			h.SSRC, h.SequenceNumber, h.Timestamp-last.Timestamp, last.SSRC, last.SequenceNumber, wantTS, gap)
+	}
+}

@@ -197,13 +197,16 @@ func (c *call) enter() error {
 		c.startIVR()
 		return nil
 	}
-	return c.join(c.room)
+	return c.join(c.room, nil)
 }
 
-// join puts the call into room.
-func (c *call) join(room string) error {
+// join puts the call into room. stream is the RTP stream the call has sent on before (the
+// IVR's prompts), which the room goes on with, or nil.
+func (c *call) join(room string, stream *bridge.RTPSender) error {
 	res := c.result()
-	p, err := c.s.bridge.Join(room, c.participantInfo(res), c)
+	info := c.participantInfo(res)
+	info.Stream = stream
+	p, err := c.s.bridge.Join(room, info, c)
 	if err != nil {
 		return err
 	}

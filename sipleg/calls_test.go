@@ -35,6 +35,12 @@ type rawPhone struct {
 
 	mu    sync.Mutex
 	heard []int16 // decoded audio at codec.SampleRate since the last Listen
+	// The stream confd sends (RFC 3550 section 5.1): the packets received, the last one's
+	// header and arrival, and each place where the next was not the same stream going on.
+	packets   int
+	last      rtp.Header
+	lastAt    time.Time
+	streamCut []string
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -129,6 +135,7 @@ func (p *rawPhone) receive() {
 		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != 0 {
 			continue
 		}
+		p.follow(&pkt.Header, time.Now())
 		k, err := dec.Decode(pkt.Payload, pcm)
 		if err != nil {
 			continue
@@ -137,6 +144,24 @@ func (p *rawPhone) receive() {
 		p.heard = append(p.heard, pcm[:k]...)
 		p.mu.Unlock()
 	}
+}
+
+// follow notes where a packet does not go on with the stream before it: another SSRC, a
+// sequence number other than the next, or a timestamp that did not move forward by at least
+// a packet and at most by the time since the last packet and a second (a random jump lands
+// there with a chance of one in half a million; the exact steps are bridge's tests').
+func (p *rawPhone) follow(h *rtp.Header, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.packets > 0 {
+		step, most := h.Timestamp-p.last.Timestamp, uint32((at.Sub(p.lastAt)+time.Second).Seconds()*8000)
+		if h.SSRC != p.last.SSRC || h.SequenceNumber != p.last.SequenceNumber+1 || step < 160 || step > most {
+			p.streamCut = append(p.streamCut, fmt.Sprintf("after packet %d: SSRC %x seq %d ts %d -> SSRC %x seq %d ts %d, %v later",
+				p.packets, p.last.SSRC, p.last.SequenceNumber, p.last.Timestamp, h.SSRC, h.SequenceNumber, h.Timestamp, at.Sub(p.lastAt)))
+		}
+	}
+	p.packets++
+	p.last, p.lastAt = *h, at
 }
 
 // listen returns what the phone hears during the next d, the first 300 ms (the jitter

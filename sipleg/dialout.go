@@ -246,7 +246,7 @@ func (c *call) dial(uri string, cred Credential, credOK bool) {
 	c.answeredAt = time.Now()
 	c.entered = true
 	c.mu.Unlock()
-	if err := c.join(c.room); err != nil {
+	if err := c.join(c.room, nil); err != nil {
 		c.publishDial(uri, map[string]any{"state": "failed", "error": err.Error()})
 		c.hangup(c.s.ctx, "refused")
 		return

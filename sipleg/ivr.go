@@ -136,6 +136,7 @@ type player struct {
 	enc                 codec.Encoder
 	sender              *bridge.RTPSender
 	samples, rtpSamples int
+	clockRate           int // the RTP clock of the call's codec
 	period              time.Duration
 	pcm                 []int16
 	out                 [codec.MaxPayloadSize]byte
@@ -154,8 +155,8 @@ func (v *ivr) run() {
 		return
 	}
 	pl := &player{enc: enc, sender: bridge.NewRTPSender(res.PayloadType), samples: f.Samples(),
-		rtpSamples: int(f.Normalized().PacketTime * time.Duration(res.Codec.ClockRate()) / time.Second),
-		period:     f.Normalized().PacketTime}
+		rtpSamples: res.Codec.RTPUnits(f.Normalized().PacketTime), clockRate: res.Codec.ClockRate(),
+		period: f.Normalized().PacketTime}
 	pl.pcm = make([]int16, pl.samples)
 	room, pin, err := v.dialog(pl)
 	if err != nil {
@@ -173,7 +174,7 @@ func (v *ivr) run() {
 	_ = v.play(pl, prompts.Joining)
 	c.ivr.Store(nil)
 	v.stop()
-	if err := c.join(room); err != nil {
+	if err := c.join(room, pl.sender); err != nil { // the room goes on with the prompts' stream
 		c.log.Info("ivr join refused", "room", room, "err", err)
 		go c.hangup(c.s.ctx, "refused")
 	}
@@ -328,6 +329,7 @@ func (v *ivr) play(pl *player, name string) error {
 	}
 	tick := time.NewTicker(pl.period)
 	defer tick.Stop()
+	pl.sender.Resume(time.Now(), pl.clockRate) // the pause before the prompt kept time
 	for off := 0; off < len(pcm); off += pl.samples {
 		chunk := pl.pcm
 		n := copy(chunk, pcm[off:])

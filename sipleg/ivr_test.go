@@ -58,6 +58,38 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 	waitIdle(t, ts)
 }
 
+// TestPromptsAndRoomAreOneStream: a caller that types its room's PIN hears the prompts and
+// then the room on one RTP stream (one SSRC, sequence numbers one apart, a timestamp that
+// keeps time), as a phone that stays in one call expects: its jitter buffer need not start over
+// at the join, and the room's first words are not lost to it.
+func TestPromptsAndRoomAreOneStream(t *testing.T) {
+	skipPromptsIfShort(t)
+	t.Parallel()
+	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
+	p := dialRawPhone(t, ts, "secret", 700)
+	waitUntil(t, 10*time.Second, "no prompt heard", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.packets > 0
+	})
+	p.typeDigits(t, "4321#")
+	waitUntil(t, 20*time.Second, "the PIN did not join the room", func() bool { return participants(ts, "secret") == 1 })
+	joined := p.received()
+	waitUntil(t, 10*time.Second, "the room sent nothing", func() bool { return p.received() > joined+10 })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.streamCut) > 0 {
+		t.Errorf("%d packets, the stream cut %d times: %q", p.packets, len(p.streamCut), p.streamCut)
+	}
+}
+
+// received is how many packets the phone has received.
+func (p *rawPhone) received() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.packets
+}
+
 // TestWrongPINThriceSaysGoodbyeAndHangsUp: three wrong PINs (by INFO) are answered with the
 // prompts, then "goodbye" is played and confd sends BYE.
 func TestWrongPINThriceSaysGoodbyeAndHangsUp(t *testing.T) {
