@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -12,20 +11,6 @@ import (
 	"confd/codec"
 	"confd/testkit/audiotest"
 )
-
-// level returns the level of freq in what the leg was sent from from to to, decoded in order as
-// its phone would: the median over 200 ms pieces, as the e2e tests measure, so that one packet
-// the jitter buffer drops to shorten its delay (a jump of the tone's phase) does not count as a
-// change of level.
-func (l *fakeLeg) level(t *testing.T, c codec.Codec, from, to time.Time, freq float64) float64 {
-	t.Helper()
-	var levels []float64
-	for at := from; at.Before(to); at = at.Add(200 * time.Millisecond) {
-		levels = append(levels, audiotest.ToneLevel(l.heardBetween(t, c, at, at.Add(200*time.Millisecond)), codec.SampleRate, freq))
-	}
-	slices.Sort(levels)
-	return levels[len(levels)/2]
-}
 
 // stallingPhone sends a tone to p every 20 ms, as the e2e tests' phones do: when its goroutine
 // is held up (from stallFrom for stall) it sends what fell due in the last 200 ms at once,
@@ -130,8 +115,8 @@ func TestListenersKeepHearingAfterARuleChangeUnderLoad(t *testing.T) {
 				before, after := change.Add(-1100*time.Millisecond), change.Add(time.Second)
 				hears := func(l *party, s *party, why string) {
 					t.Helper()
-					b := l.ear.level(t, l.c, before, before.Add(time.Second), s.hz)
-					a := l.ear.level(t, l.c, after, after.Add(time.Second), s.hz)
+					b := audiotest.MedianToneLevel(l.ear.heardBetween(t, l.c, before, before.Add(time.Second)), codec.SampleRate, s.hz)
+					a := audiotest.MedianToneLevel(l.ear.heardBetween(t, l.c, after, after.Add(time.Second)), codec.SampleRate, s.hz)
 					t.Logf("%s hears %s at %.1f dBFS before the %s, %.1f after", l.name, s.name, b, rule, a)
 					if b < -30 || a < -30 || a < b-1 || a > b+1 {
 						t.Errorf("%s hears %s at %.1f dBFS before the %s and %.1f after, want both ≥ -30 and within 1 dB (%s)", l.name, s.name, b, rule, a, why)
