@@ -75,6 +75,16 @@ func phone(t *testing.T, p *Participant, c codec.Codec, pt uint8, freq float64, 
 	}
 }
 
+// newWatchedBridge is a new bridge and a subscription to room's events that holds size of them;
+// both are closed when the test ends.
+func newWatchedBridge(t testing.TB, room string, size int) (*Bridge, *Subscription) {
+	b := New(Config{})
+	t.Cleanup(b.Close)
+	sub := b.Bus().Subscribe(room, size, "")
+	t.Cleanup(sub.Close)
+	return b, sub
+}
+
 func TestTwoCodecsHearEachOtherMinusOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(Config{})

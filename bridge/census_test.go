@@ -61,6 +61,17 @@ func (w *world) joinCascade(room, node string, hz float64) (*simPhone, *censusDu
 	return s, leg
 }
 
+// newCascadedMusicWorld is a world whose room plays hold music (a second of musicHz) and has
+// settings s besides, with Ada (a 440 Hz tone) joined on this node and node b's cascade leg
+// (700 Hz, the voices behind it) in the room.
+func newCascadedMusicWorld(t *testing.T, room string, s RoomSettings) (w *world, ada, b *simPhone, bLeg *censusDueLeg) {
+	s.HoldMusic = writeWAV(t, 16000, 1, musicHz, 1)
+	w = newMusicWorld(t, Config{Rooms: map[string]RoomSettings{room: s}})
+	ada = w.join(room, "Ada", 440)
+	b, bLeg = w.joinCascade(room, "b", 700)
+	return w, ada, b, bLeg
+}
+
 // TestCensusCarriesTheModeratorAcrossNodes: in a room that waits for its moderator, Ada (here)
 // waits, is not heard and hears the hold music while the moderator is nowhere (node b's people
 // wait there, so what the cascade brings is silence); the cascade leg never waits
@@ -68,10 +79,7 @@ func (w *world) joinCascade(room, node string, hz float64) (*simPhone, *censusDu
 // moderator here. Once b reports a moderator behind the cascade, Ada stops waiting: she hears
 // b's voices and no music, and b hears her.
 func TestCensusCarriesTheModeratorAcrossNodes(t *testing.T) {
-	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"webinar": {WaitForModerator: true, HoldMusic: path}}})
-	ada := w.join("webinar", "Ada", 440)
-	b, bLeg := w.joinCascade("webinar", "b", 700)
+	w, ada, b, bLeg := newCascadedMusicWorld(t, "webinar", RoomSettings{WaitForModerator: true})
 	b.p.SetCensus(Census{People: 1})
 	w.run(60)
 	from := w.now.Add(-time.Second)
@@ -114,10 +122,7 @@ func TestCensusCarriesTheModeratorAcrossNodes(t *testing.T) {
 // TestCensusHoldMusicCountsEveryNode: a person alone on this node of a room whose other people
 // are on node b does not hear the hold music meant for someone alone in the room.
 func TestCensusHoldMusicCountsEveryNode(t *testing.T) {
-	path := writeWAV(t, 16000, 1, musicHz, 1)
-	w := newMusicWorld(t, Config{Rooms: map[string]RoomSettings{"lobby": {HoldMusic: path}}})
-	ada := w.join("lobby", "Ada", 440)
-	b, _ := w.joinCascade("lobby", "b", 700)
+	w, ada, b, _ := newCascadedMusicWorld(t, "lobby", RoomSettings{})
 	b.p.SetCensus(Census{People: 2})
 	w.run(60)
 	from := w.now.Add(-time.Second)
@@ -249,4 +254,33 @@ func TestNoOneJoinsAnEndingRoom(t *testing.T) {
 			t.Errorf("joining the room once it emptied: %v, want it started afresh", err)
 		}
 	})
+}
+
+// TestCensusMatrixKeepsTheProgramOffTheCascade: Ada is alone in the room on every node and
+// hears the hold music; the cascade leg never carries it (node b plays its own). A matrix set
+// through the API (PUT …/matrix replaces every pair) must not let the music into the leg: the
+// gain of 0 that kept it off was one of those pairs.
+func TestCensusMatrixKeepsTheProgramOffTheCascade(t *testing.T) {
+	w, ada, b, _ := newCascadedMusicWorld(t, "lobby", RoomSettings{})
+	b.p.SetCensus(Census{})
+	w.run(60)
+	from := w.now.Add(-time.Second)
+	if l := level(t, ada, from, w.now, musicHz); l < -30 {
+		t.Fatalf("alone on every node, Ada hears the music at %.1f dBFS", l)
+	}
+	if l := level(t, b, from, w.now, musicHz); l > -50 {
+		t.Fatalf("the cascade leg carries the hold music at %.1f dBFS", l)
+	}
+	r, _ := w.b.Room("lobby")
+	if err := r.SetMatrix([]Gain{{Listener: ada.p.ID(), Speaker: b.p.ID(), Gain: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	set := w.now
+	w.run(60)
+	if l := level(t, ada, set.Add(200*time.Millisecond), w.now, musicHz); l < -30 {
+		t.Errorf("after the matrix, Ada hears the music at %.1f dBFS", l)
+	}
+	if l := level(t, b, set.Add(200*time.Millisecond), w.now, musicHz); l > -50 {
+		t.Errorf("after a matrix was set, the cascade leg carries the hold music at %.1f dBFS", l)
+	}
 }

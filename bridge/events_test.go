@@ -79,10 +79,7 @@ func TestBusReplaysHistoryAfterAnID(t *testing.T) {
 // through Room.Update as "self" for *6 and "mute-all" for mute-all; the API's were the only
 // ones without.
 func TestEveryMuteEventSaysByWhom(t *testing.T) {
-	b := New(Config{})
-	defer b.Close()
-	sub := b.Bus().Subscribe("r", 16, "")
-	defer sub.Close()
+	b, sub := newWatchedBridge(t, "r", 16)
 	p := mustJoin(t, b, "r", pcmuInfo("ann"), rtptest.NopLeg{})
 	room, _ := b.Room("r")
 	yes := true
@@ -109,11 +106,8 @@ func TestEveryMuteEventSaysByWhom(t *testing.T) {
 // moderator flag, or several at once), is one event saying the participant's whole role:
 // role, moderator, and a coach's target; a join says moderator too.
 func TestRoleEventIsWhole(t *testing.T) {
-	b := New(Config{})
-	defer b.Close()
+	b, sub := newWatchedBridge(t, "r", 64)
 	pcmu := codec.Format{Codec: codec.PCMU}
-	sub := b.Bus().Subscribe("r", 64, "")
-	defer sub.Close()
 	ada := mustJoin(t, b, "r", ParticipantInfo{Name: "Ada", Kind: KindSIP, Output: pcmu, Moderator: true}, rtptest.NopLeg{})
 	bob := mustJoin(t, b, "r", ParticipantInfo{Name: "Bob", Kind: KindSIP, Output: pcmu}, rtptest.NopLeg{})
 	r, _ := b.Room("r")
@@ -162,10 +156,7 @@ func TestRoleEventIsWhole(t *testing.T) {
 // participant's state shows: what it hears, after a re-negotiation too, or for one that hears
 // nothing (a WHIP publisher) what it sends.
 func TestEventCodecIsTheStates(t *testing.T) {
-	b := New(Config{})
-	defer b.Close()
-	sub := b.Bus().Subscribe("r", 64, "")
-	defer sub.Close()
+	b, sub := newWatchedBridge(t, "r", 64)
 	opus := []jitter.PayloadType{{Type: 111, Codec: codec.Opus}}
 	pub := mustJoin(t, b, "r", ParticipantInfo{Name: "obs", Kind: KindWebRTC, Input: opus}, rtptest.NopLeg{})
 	for _, e := range drain(sub) {

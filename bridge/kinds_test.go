@@ -30,11 +30,8 @@ func drain(sub *Subscription) []Event {
 // recording has its "recording" events, a forwarder its forwarder_started and
 // forwarder_stopped), GET leaves them out, and a person's join and leave are as before.
 func TestInternalParticipantsAreNotAnnounced(t *testing.T) {
-	b := New(Config{})
-	defer b.Close()
+	b, sub := newWatchedBridge(t, "r", 64)
 	pcmu := codec.Format{Codec: codec.PCMU}
-	sub := b.Bus().Subscribe("r", 64, "")
-	defer sub.Close()
 	ada := mustJoin(t, b, "r", ParticipantInfo{Name: "Ada", Kind: KindSIP, Output: pcmu}, rtptest.NopLeg{})
 	var own []*Participant
 	for _, kind := range []string{KindRecorder, KindPlayer} {

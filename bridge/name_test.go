@@ -40,10 +40,7 @@ func TestDisplayName(t *testing.T) {
 // and the logs show only after displayName: a SIP From display name with a CRLF in it or a
 // WHIP ?name= of 300 bytes joins with a clean one.
 func TestJoinNormalisesTheName(t *testing.T) {
-	b := New(Config{})
-	t.Cleanup(b.Close)
-	sub := b.Bus().Subscribe("named", 10, "")
-	defer sub.Close()
+	b, sub := newWatchedBridge(t, "named", 10)
 	mustJoin(t, b, "named", pcmuInfo(" Ada\r\nX-Injected: 1 "), &fakeLeg{})
 	mustJoin(t, b, "named", pcmuInfo(strings.Repeat("b", 300)), &fakeLeg{})
 	st, err := b.RoomState("named")
