@@ -53,6 +53,17 @@ func setup(t *testing.T, token string) (*bridge.Bridge, *Handler, []*bridge.Part
 	return b, New(b, Config{Token: token, RoomTokens: NewRoomTokens(0)}, nil), parts, legs
 }
 
+// setupWithForwarders is setup's room r with its three people, behind a handler that also
+// has a forwarder manager whose allow list is 127.0.0.1 (closed when the test ends).
+func setupWithForwarders(t *testing.T) (*bridge.Bridge, *Handler, []*bridge.Participant, *rtpfwd.Manager) {
+	t.Helper()
+	b, _, parts, _ := setup(t, testToken)
+	allow, _ := config.Forwarders{Allow: []string{"127.0.0.1/32"}}.Destinations()
+	m := rtpfwd.NewManager(b, rtpfwd.Config{Allow: allow})
+	t.Cleanup(m.Close)
+	return b, New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0), Forwarders: m}, nil), parts, m
+}
+
 // testToken is the API token of the handlers that setup makes for the tests.
 const testToken = "s3cret"
 
@@ -656,11 +667,7 @@ func TestBadRoomNameIs400OnEveryRoute(t *testing.T) {
 // in is 404 "no such room" on every route that acts on the room's people, through the same
 // bridge error (bridge.ErrNoRoom) as GET /api/rooms/ROOM.
 func TestUnknownRoomIs404OnEveryRoomRoute(t *testing.T) {
-	b, _, parts, _ := setup(t, testToken)
-	allow, _ := config.Forwarders{Allow: []string{"127.0.0.1/32"}}.Destinations()
-	m := rtpfwd.NewManager(b, rtpfwd.Config{Allow: allow})
-	defer m.Close()
-	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0), Forwarders: m}, nil)
+	b, h, parts, _ := setupWithForwarders(t)
 	for _, c := range []struct{ pattern, body string }{
 		{"GET /api/rooms/{room}", ""},
 		{"DELETE /api/rooms/{room}", ""},
