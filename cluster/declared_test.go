@@ -41,6 +41,18 @@ func fakePeer(t *testing.T, nudged *atomic.Int32, decls ...Declaration) *httptes
 	return s
 }
 
+// countingPeer is another node's HTTP side that answers every request with status and counts
+// the requests it got.
+func countingPeer(t *testing.T, status int) (*httptest.Server, *atomic.Int32) {
+	var asked atomic.Int32
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(s.Close)
+	return s, &asked
+}
+
 // nodesWithPeers is node a of a cluster of a and one node per peer (b, c, …), whose HTTP side
 // is that test server.
 func nodesWithPeers(peers ...*httptest.Server) *Nodes {
@@ -314,12 +326,7 @@ func (c *countingBody) Close() error { return nil }
 // buffered, as the API itself refuses it, and a body over the one cap (guard.MaxBodyBytes) is
 // answered 413 saying the cap, not handed on half read; neither reaches the other nodes.
 func TestDeclarationChecksTheTokenBeforeTheBody(t *testing.T) {
-	var copies atomic.Int32
-	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		copies.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer peer.Close()
+	peer, copies := countingPeer(t, http.StatusNoContent)
 	b := bridge.New(bridge.Config{})
 	defer b.Close()
 	rt := NewRouter(nodesWithPeers(peer), b, api.New(b, api.Config{Token: "tok"}, nil), "tok", nil)

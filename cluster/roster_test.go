@@ -13,12 +13,7 @@ import (
 // that may act on a participant); a stranger's requests, however many, cost no other node a
 // request for a room this node owns.
 func TestRosterSearchNeedsTheAPIToken(t *testing.T) {
-	var asked atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		asked.Add(1)
-		w.WriteHeader(http.StatusNotFound)
-	}))
-	defer other.Close()
+	other, asked := countingPeer(t, http.StatusNotFound)
 	rt, local, _ := routerBeside(t, other, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }), "secret")
 	patch := func(token string) int {
 		req := httptest.NewRequest("PATCH", "/api/rooms/"+local+"/participants/01ABC", strings.NewReader("{}"))

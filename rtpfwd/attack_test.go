@@ -12,7 +12,6 @@ import (
 	"confd/codec"
 	"confd/internal/config"
 	"confd/testkit"
-	"confd/testkit/audiotest"
 	"confd/testkit/rtptest"
 )
 
@@ -23,7 +22,7 @@ import (
 // IPv4 address it maps (checked and sent to as such). The unspecified address (0.0.0.0, ::),
 // which Linux delivers to the host itself, is refused even when a prefix covers it.
 func TestForwarderDestinationCannotSlipPastTheAllowList(t *testing.T) {
-	b, _ := room(t)
+	b, _ := room(t, 440, 1000)
 	allow, err := config.Forwarders{Allow: []string{"127.0.0.1/32:5000-5010", "0.0.0.0/0:6000", "[::/0]:6000"}}.Destinations()
 	if err != nil {
 		t.Fatal(err)
@@ -93,16 +92,7 @@ func TestForwarderDestinationCannotSlipPastTheAllowList(t *testing.T) {
 func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 	base := runtime.NumGoroutine()
 	sockets := testkit.OpenSockets(t)
-	b := bridge.New(bridge.Config{})
-	var parts []*bridge.Participant
-	for _, hz := range []float64{440, 1000, 1500} {
-		p, err := b.JoinSource("r", bridge.ParticipantInfo{Name: "tone", Kind: "sip",
-			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, rtptest.NopLeg{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, p)
-	}
+	b, parts := room(t, 440, 1000, 1500)
 	m := NewManager(b, Config{Allow: loopbackOnly(t), PerRoom: 3})
 	sub := b.Bus().Subscribe("r", 256, "")
 

@@ -96,13 +96,14 @@ func loopbackOnly(t *testing.T) []guard.Destination {
 	return d
 }
 
-// room starts a bridge with two people sending 440 and 1000 Hz into room "r".
-func room(t *testing.T) (*bridge.Bridge, []*bridge.Participant) {
+// room starts a bridge with one person in room "r" for each of tones, sending a sine of that
+// frequency; the bridge is closed when the test ends.
+func room(t *testing.T, tones ...float64) (*bridge.Bridge, []*bridge.Participant) {
 	t.Helper()
 	b := bridge.New(bridge.Config{})
 	t.Cleanup(b.Close)
 	var parts []*bridge.Participant
-	for _, hz := range []float64{440, 1000} {
+	for _, hz := range tones {
 		p, err := b.JoinSource("r", bridge.ParticipantInfo{Name: "tone", Kind: "sip",
 			Output: codec.Format{Codec: codec.PCMU}}, &toneSource{tone: audiotest.NewTone(hz, 0.15, codec.SampleRate)}, rtptest.NopLeg{})
 		if err != nil {
@@ -124,7 +125,7 @@ func waitEvent(t *testing.T, sub *bridge.Subscription, typ bridge.EventType) bri
 // that participant; the forwarders are announced by their own events, never as a join, and
 // are not listed as people; removing one stops its packets and frees its socket.
 func TestForwarderCarriesTheMixOrOneParticipant(t *testing.T) {
-	b, parts := room(t)
+	b, parts := room(t, 440, 1000)
 	sub := b.Bus().Subscribe("r", 256, "")
 	defer sub.Close()
 	m := NewManager(b, Config{Allow: loopbackOnly(t)})
@@ -225,7 +226,7 @@ func TestForwarderCarriesTheMixOrOneParticipant(t *testing.T) {
 
 // TestForwarderRefusals: every refusal has the status the API answers with, and changes nothing.
 func TestForwarderRefusals(t *testing.T) {
-	b, parts := room(t)
+	b, parts := room(t, 440, 1000)
 	off := NewManager(b, Config{})
 	defer off.Close()
 	status := func(err error) int {

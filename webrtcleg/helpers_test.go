@@ -1,6 +1,7 @@
 package webrtcleg
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"confd/bridge"
 	"confd/codec"
+	"confd/testkit"
 	"confd/testkit/audiotest"
 	"confd/testkit/pionbrowser"
 )
@@ -45,6 +47,23 @@ func (ts *testServer) close() {
 	ts.http.Close()
 	_ = ts.s.Close()
 	ts.b.Close()
+}
+
+// connect has ts answer, in room1, the offer of a browser started with opts that joins as
+// info, and waits until the call carries the browser's audio (connected, more than 10 RTP
+// packets in). It returns the browser, the call and confd's SDP answer.
+func (ts *testServer) connect(t *testing.T, opts pionbrowser.Options, info JoinInfo) (*pionbrowser.Browser, *Call, string) {
+	t.Helper()
+	cl := pionbrowser.Start(t, opts)
+	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Answer(answer)
+	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
+		t.Fatalf("the call does not carry the browser's audio: %+v", call.Stats())
+	}
+	return cl, call, answer
 }
 
 // post sends an SDP offer to path and returns the response and its body.

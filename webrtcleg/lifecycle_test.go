@@ -25,15 +25,7 @@ var shortICE = Config{DisconnectedTimeout: 500 * time.Millisecond, FailedTimeout
 func TestVanishedPeerIsRemoved(t *testing.T) {
 	base := runtime.NumGoroutine()
 	ts := newTestServer(t, bridge.Config{}, shortICE)
-	cl := pionbrowser.Start(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440, OwnSocket: true})
-	answer, call, err := ts.s.Answer(context.Background(), "room1", cl.Offer(), JoinInfo{Name: "tab"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.Answer(answer)
-	if !testkit.WaitFor(5*time.Second, func() bool { return call.Stats().Connected && call.Stats().RTPReceived > 10 }) {
-		t.Fatalf("not connected: %+v", call.Stats())
-	}
+	cl, call, _ := ts.connect(t, pionbrowser.Options{Direction: webrtc.RTPTransceiverDirectionSendrecv, ToneHz: 440, OwnSocket: true}, JoinInfo{Name: "tab"})
 	// The tab dies: its ICE agent stops answering consent checks, with no goodbye.
 	cl.Vanish()
 	select {

@@ -2,17 +2,14 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"confd/bridge"
-	"confd/internal/config"
 	"confd/rtpfwd"
 )
 
@@ -20,11 +17,7 @@ import (
 // only; a room token, good for reading that very room, is refused (401) on each of them, and
 // nothing is started.
 func TestForwarderAndTransferTokenRules(t *testing.T) {
-	b, _, parts, _ := setup(t, testToken)
-	allow, _ := config.Forwarders{Allow: []string{"127.0.0.1/32"}}.Destinations()
-	m := rtpfwd.NewManager(b, rtpfwd.Config{Allow: allow})
-	defer m.Close()
-	h := New(b, Config{Token: testToken, RoomTokens: NewRoomTokens(0), Forwarders: m}, nil)
+	b, h, parts, m := setupWithForwarders(t)
 	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -132,35 +125,5 @@ func TestTransferRoute(t *testing.T) {
 	}
 	if len(leg.targets) != 1 {
 		t.Errorf("refused transfers reached the leg: %v", leg.targets)
-	}
-}
-
-// TestOpenAPIListsEveryEventType: the Event schema's type enum is bridge.EventTypes, so a new
-// event (forwarder_started, transfer…) is documented where clients look for it.
-func TestOpenAPIListsEveryEventType(t *testing.T) {
-	var doc struct {
-		Components struct {
-			Schemas struct {
-				Event struct {
-					Properties struct {
-						Type struct {
-							Enum []string `json:"enum"`
-						} `json:"type"`
-					} `json:"properties"`
-				} `json:"Event"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
-		t.Fatal(err)
-	}
-	got := doc.Components.Schemas.Event.Properties.Type.Enum
-	for _, e := range bridge.EventTypes {
-		if !slices.Contains(got, string(e)) {
-			t.Errorf("openapi.json's Event type enum lacks %q", e)
-		}
-	}
-	if len(got) != len(bridge.EventTypes) {
-		t.Errorf("openapi.json lists %d event types, the bridge %d", len(got), len(bridge.EventTypes))
 	}
 }

@@ -311,3 +311,33 @@ func TestOpenAPIKindsAreTheListedKinds(t *testing.T) {
 		t.Error("openapi.json's play reply lacks duration_seconds")
 	}
 }
+
+// TestOpenAPIListsEveryEventType: the Event schema's type enum is bridge.EventTypes, so a new
+// event (forwarder_started, transfer…) is documented where clients look for it.
+func TestOpenAPIListsEveryEventType(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Event struct {
+					Properties struct {
+						Type struct {
+							Enum []string `json:"enum"`
+						} `json:"type"`
+					} `json:"properties"`
+				} `json:"Event"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := doc.Components.Schemas.Event.Properties.Type.Enum
+	for _, e := range bridge.EventTypes {
+		if !slices.Contains(got, string(e)) {
+			t.Errorf("openapi.json's Event type enum lacks %q", e)
+		}
+	}
+	if len(got) != len(bridge.EventTypes) {
+		t.Errorf("openapi.json lists %d event types, the bridge %d", len(got), len(bridge.EventTypes))
+	}
+}
