@@ -40,15 +40,25 @@ type RTPSender struct {
 // NewRTPSender returns a sender for payload type pt whose SSRC, first sequence number and first
 // timestamp are random, as RFC 3550 section 5.1 asks.
 func NewRTPSender(pt uint8) *RTPSender {
-	var b [10]byte
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return NewRTPSenderWithSSRC(pt, binary.BigEndian.Uint32(b[:]))
+}
+
+// NewRTPSenderWithSSRC returns a sender for a stream whose SSRC the leg has announced already
+// (a WebRTC answer names the SSRC of pion's sender, RFC 8830 a=ssrc): the room's packets and
+// reports carry it as they are, and the peer's reports about it need no translation. Its first
+// sequence number and timestamp are random.
+func NewRTPSenderWithSSRC(pt uint8, ssrc uint32) *RTPSender {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
 	s := &RTPSender{}
 	s.header = rtp.Header{
 		Version:        2,
 		PayloadType:    pt,
-		SSRC:           binary.BigEndian.Uint32(b[0:4]),
-		SequenceNumber: binary.BigEndian.Uint16(b[4:6]),
-		Timestamp:      binary.BigEndian.Uint32(b[6:10]),
+		SSRC:           ssrc,
+		SequenceNumber: binary.BigEndian.Uint16(b[0:2]),
+		Timestamp:      binary.BigEndian.Uint32(b[2:6]),
 	}
 	return s
 }

@@ -147,6 +147,14 @@ func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, 
 		return "", nil, err
 	}
 	c.info = participantInfo(info, oa, aa)
+	if c.sender != nil && c.info.Output.Codec != 0 {
+		// The room writes the SSRC of the answer (pion's sender's) itself: what the browser
+		// receives, what confd's reports say and what the browser's reports are about are one
+		// stream, with nothing to translate on the way out or in.
+		if enc := c.sender.GetParameters().Encodings; len(enc) > 0 {
+			c.info.Stream = bridge.NewRTPSenderWithSSRC(c.info.OutputPT, uint32(enc[0].SSRC))
+		}
+	}
 	c.armConnectTimeout()
 	s.stats.answered.Add(1)
 	s.log.Info("webrtc call answered", "room", room, "call", c.id, "kind", info.Kind,

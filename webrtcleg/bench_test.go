@@ -140,7 +140,7 @@ func (w *fakeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func TestSendPathAllocations(t *testing.T) {
 	tr := newAudioTrack("x")
 	w := &fakeWriter{}
-	tr.binding.Store(&trackBinding{w: w, ssrc: 1, pt: 111})
+	tr.binding.Store(&trackBinding{w: w, pt: 111})
 	s := bridge.NewRTPSender(111)
 	buf := make([]byte, 1500)
 	now := time.Now()

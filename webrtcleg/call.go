@@ -1,7 +1,6 @@
 package webrtcleg
 
 import (
-	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,21 +146,13 @@ func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
 }
 
 // SendRTCP implements bridge.RTCPLeg: the room hands over the participant's SR or RR and SDES
-// when due (about every 5 s, randomised: bridge.Config.RTCPInterval), already marshalled. The
-// SSRC of pion's sender (the one in the answer) is put in place of the bridge's and the packet
-// goes to pion's SRTCP writer as it is (rtcp.RawPacket): pion marshals nothing again. Nothing
-// goes before the call is connected.
+// when due (about every 5 s, randomised: bridge.Config.RTCPInterval), already marshalled, with
+// the answer's SSRC (Call.Stream), and it goes to pion's SRTCP writer as it is
+// (rtcp.RawPacket): pion marshals nothing again. Nothing goes before the call is connected.
 func (l leg) SendRTCP(pkt []byte) {
 	c := l.c
 	if !c.connected.Load() || c.ended.Load() {
 		return
-	}
-	if c.track != nil {
-		if p := c.part.Load(); p != nil {
-			if ours := c.track.ssrc(); ours != 0 {
-				translateSSRC(pkt, p.SSRC(), ours)
-			}
-		}
 	}
 	if c.rtcpOut[0] == nil {
 		c.rtcpOut[0] = &c.rtcpRaw
@@ -307,8 +298,8 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rx *webrtc.RTPReceiver) {
 
 // readReceiverRTCP hands the peer's sender reports to the participant, so that confd's
 // receiver reports carry LSR and DLSR and the peer can measure the round trip (RFC 3550
-// section 6.4.1). Their report blocks are about pion's SSRC, which the bridge does not know,
-// so they change nothing else there; readSenderRTCP reads the same blocks.
+// section 6.4.1). Report blocks about confd's stream in them are read here as well as by
+// readSenderRTCP, to which pion gives the same packets: applying one twice changes nothing.
 func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 	defer c.readers.Done()
 	buf := make([]byte, 1500)
@@ -328,25 +319,6 @@ func (c *Call) readReceiverRTCP(rx *webrtc.RTPReceiver) {
 	}
 }
 
-// translateSSRC replaces the bridge's SSRC by pion's in confd's own compound report: the
-// sender's SSRC of an SR or RR and the source of an SDES chunk (RFC 3550 sections 6.4 and 6.5),
-// the first word after each packet's header.
-func translateSSRC(pkt []byte, from, to uint32) {
-	for len(pkt) >= 8 {
-		size := (int(binary.BigEndian.Uint16(pkt[2:4])) + 1) * 4
-		switch rtcp.PacketType(pkt[1]) {
-		case rtcp.TypeSenderReport, rtcp.TypeReceiverReport, rtcp.TypeSourceDescription:
-			if binary.BigEndian.Uint32(pkt[4:8]) == from {
-				binary.BigEndian.PutUint32(pkt[4:8], to)
-			}
-		}
-		if size > len(pkt) {
-			return
-		}
-		pkt = pkt[size:]
-	}
-}
-
 // readSenderRTCP reads the peer's reports about confd's stream and feeds their loss to the
 // participant's Opus encoder.
 func (c *Call) readSenderRTCP() {
@@ -361,12 +333,13 @@ func (c *Call) readSenderRTCP() {
 	}
 }
 
-// onPeerRTCP translates the peer's report blocks about pion's SSRC (the one in the answer) into
-// the participant's own SSRC space before the bridge reads them: the bridge writes its packets
-// with its own SSRC and the track rewrites it on the way out. About once a second.
+// onPeerRTCP hands the peer's reports about confd's stream to the participant, whose Opus
+// encoder takes their loss (RFC 7587 section 3.1.2's in-band FEC), and keeps the last fraction
+// lost for CallStats. The participant writes the answer's SSRC, so the reports are about its
+// own stream as they are. About once a second.
 func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 	p := c.part.Load()
-	if p == nil || c.track == nil {
+	if p == nil {
 		return
 	}
 	pkts, err := rtcp.Unmarshal(raw)
@@ -374,33 +347,13 @@ func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 		c.rtcpBad.Add(1)
 		return
 	}
-	ours := c.track.ssrc()
-	var blocks []rtcp.ReceptionReport
-	take := func(from []rtcp.ReceptionReport) {
-		for _, b := range from {
-			if b.SSRC == ours {
-				b.SSRC = p.SSRC()
-				blocks = append(blocks, b)
-			}
-		}
-	}
-	var peer uint32
-	for _, pkt := range pkts {
-		switch pkt := pkt.(type) {
-		case *rtcp.ReceiverReport:
-			peer = pkt.SSRC
-			take(pkt.Reports)
-		case *rtcp.SenderReport:
-			peer = pkt.SSRC
-			take(pkt.Reports)
-		}
-	}
-	if len(blocks) == 0 {
+	rep := bridge.ReadRTCP(pkts, p.SSRC())
+	if !rep.HasLoss {
 		return
 	}
 	c.rtcpIn.Add(1)
-	c.fractionLost.Store(uint32(blocks[len(blocks)-1].FractionLost))
+	c.fractionLost.Store(uint32(rep.FractionLost * 256)) // back to the block's 1/256
 	c.rtcpMu.Lock()
-	p.PushRTCPPackets([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}}, now)
+	p.PushRTCPPackets(pkts, now)
 	c.rtcpMu.Unlock()
 }

@@ -13,14 +13,16 @@
 // candidates (ice.Agent validateNonSTUNTraffic), so DTLS from an address ICE has not checked
 // never reaches DTLS.
 //
-// The room's tick hands each leg a whole RTP packet written by the bridge; the leg's track puts
-// pion's SSRC and payload type in it and writes it straight to pion's SRTP writer (see
-// audioTrack), allocating nothing of its own. What the browser sends is read with one reused
+// The room writes the leg's RTP with the SSRC of pion's sender, the one the answer names (the
+// leg hands it to the room as bridge.ParticipantInfo.Stream), so that nothing is translated on
+// the way out or in. The room's tick hands each leg an RTP header; the leg's track puts pion's
+// payload type in it and writes it straight to pion's SRTP writer (see audioTrack), allocating
+// nothing of its own. What the browser sends is read with one reused
 // buffer per leg and pushed into the participant. pion runs no interceptors (its report
 // interceptor allocates on every packet read): the bridge keeps the RFC 3550 statistics of both
 // streams, and the room sends each Call the participant's sender or receiver report when it is
 // due (bridge.RTCPLeg: about every 5 s, randomised), marshalled, which the Call writes through
-// SRTCP with pion's SSRC in place of the bridge's. The leg reads the browser's reports about confd's
+// SRTCP as it is. The leg reads the browser's reports about confd's
 // stream and feeds their loss to the participant, which sets its Opus encoder's expected loss
 // (and so FEC).
 //

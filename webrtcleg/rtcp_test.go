@@ -1,38 +1,35 @@
 package webrtcleg
 
 import (
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
-
 	"confd/bridge"
+	"confd/testkit"
+	"confd/testkit/pionbrowser"
 )
 
-// TestTranslateSSRCInTheRoomsReport: the room's report (an SR with a block about the peer's
-// stream, and SDES) leaves with pion's SSRC as sender and SDES source, and the report block,
-// which is about the peer's SSRC, unchanged.
-func TestTranslateSSRCInTheRoomsReport(t *testing.T) {
-	s := bridge.NewRTPSender(111)
-	now := time.Unix(9000, 0)
-	_, _ = s.Packet(make([]byte, 1500), make([]byte, 80), false, 960, now)
-	var r bridge.RTPReceiver
-	r.Observe(0xFEED, 1, 960, 48000, now)
-	raw, err := bridge.BuildRTCP(s, &r, "confd-x", 48000, now)
-	if err != nil {
-		t.Fatal(err)
+// TestTheRoomWritesTheAnswersSSRC: the participant's stream is the one confd's answer names
+// (a=ssrc, RFC 8830: pion's sender's), so that the packets, the room's sender reports and the
+// browser's receiver reports are about one SSRC with nothing translated on the way: the browser
+// counts sender reports about the track it receives, and its receiver reports reach the call as
+// reports about confd's stream.
+func TestTheRoomWritesTheAnswersSSRC(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, bridge.Config{RTCPInterval: 300 * time.Millisecond}, Config{})
+	cl, call, answer := ts.connect(t, pionbrowser.Options{ToneHz: 440}, JoinInfo{Name: "ada"})
+	m := regexp.MustCompile(`a=ssrc:(\d+) `).FindStringSubmatch(answer)
+	if m == nil {
+		t.Fatalf("the answer names no SSRC:\n%s", answer)
 	}
-	translateSSRC(raw, s.SSRC(), 0x1234)
-	pkts, err := rtcp.Unmarshal(raw)
-	if err != nil {
-		t.Fatal(err)
+	want, _ := strconv.ParseUint(m[1], 10, 32)
+	if got := call.Participant().SSRC(); got != uint32(want) {
+		t.Errorf("the participant's SSRC is %d, the answer's %d", got, want)
 	}
-	sr, ok := pkts[0].(*rtcp.SenderReport)
-	if !ok || sr.SSRC != 0x1234 || sr.Reports[0].SSRC != 0xFEED {
-		t.Errorf("SR %+v", pkts[0])
+	if !testkit.WaitFor(5*time.Second, func() bool { return cl.SenderReports() > 0 && call.Stats().RTCPReceived > 0 }) {
+		t.Errorf("the browser got %d sender reports about its track; the call %d reports about confd's stream (%d bad)",
+			cl.SenderReports(), call.Stats().RTCPReceived, call.Stats().RTCPBad)
 	}
-	if sd, ok := pkts[1].(*rtcp.SourceDescription); !ok || sd.Chunks[0].Source != 0x1234 || sd.Chunks[0].Items[0].Text != "confd-x" {
-		t.Errorf("SDES %+v", pkts[1])
-	}
-	translateSSRC(raw[:5], 0x1234, 1) // a truncated packet is left alone
 }

@@ -9,11 +9,10 @@ import (
 )
 
 // audioTrack is confd's outgoing audio as a pion TrackLocal. It is the cheapest way into pion's
-// send path: the bridge has already written a whole RTP packet (its own SSRC, sequence number
-// and timestamp, RFC 3550 section 5.1), so the track only reads the header into one reused
-// rtp.Header, puts the SSRC and payload type of pion's binding in it (those in the answer's
-// SDP) and hands header and payload to the binding's writer: pion's RTCP sender-report
-// interceptor and then SRTP (RFC 3711). TrackLocalStaticRTP would do the same work plus a parse
+// send path: the bridge has already written a whole RTP packet (the SSRC of the answer's SDP,
+// which the leg gave the room, sequence number and timestamp, RFC 3550 section 5.1), so the
+// track only reads the header into one reused rtp.Header, puts the payload type of pion's
+// binding in it and hands header and payload to the binding's writer: SRTP (RFC 3711). TrackLocalStaticRTP would do the same work plus a parse
 // of the whole packet and a loop over bindings under a lock.
 //
 // write is called only by the room's tick goroutine; Bind and Unbind by pion.
@@ -25,12 +24,11 @@ type audioTrack struct {
 	dropped      atomic.Uint64
 }
 
-// trackBinding is what pion's Bind hands the track: where packets go and with which SSRC and
-// payload type.
+// trackBinding is what pion's Bind hands the track: where packets go and with which payload
+// type.
 type trackBinding struct {
-	w    webrtc.TrackLocalWriter
-	ssrc uint32
-	pt   uint8
+	w  webrtc.TrackLocalWriter
+	pt uint8
 }
 
 func newAudioTrack(id string) *audioTrack {
@@ -41,7 +39,7 @@ func newAudioTrack(id string) *audioTrack {
 func (t *audioTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus) {
-			t.binding.Store(&trackBinding{w: ctx.WriteStream(), ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType)})
+			t.binding.Store(&trackBinding{w: ctx.WriteStream(), pt: uint8(c.PayloadType)})
 			return c, nil
 		}
 	}
@@ -66,14 +64,6 @@ func (t *audioTrack) StreamID() string { return t.streamID }
 // Kind implements webrtc.TrackLocal.
 func (t *audioTrack) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeAudio }
 
-// ssrc returns the SSRC pion sends with (the one in the answer), or 0 before Bind.
-func (t *audioTrack) ssrc() uint32 {
-	if b := t.binding.Load(); b != nil {
-		return b.ssrc
-	}
-	return 0
-}
-
 // writeHeader sends one RTP packet whose header the bridge hands over as a struct
 // (bridge.TypedLeg): no packet is marshalled for pion to take apart again. Before DTLS-SRTP is
 // up pion drops it.
@@ -84,7 +74,7 @@ func (t *audioTrack) writeHeader(h *rtp.Header, payload []byte) {
 		return
 	}
 	t.hdr = *h
-	t.hdr.SSRC, t.hdr.PayloadType = b.ssrc, b.pt
+	t.hdr.PayloadType = b.pt
 	if _, err := b.w.WriteRTP(&t.hdr, payload); err != nil {
 		t.dropped.Add(1)
 		return
@@ -104,7 +94,7 @@ func (t *audioTrack) write(pkt []byte) {
 		t.dropped.Add(1)
 		return
 	}
-	t.hdr.SSRC, t.hdr.PayloadType = b.ssrc, b.pt
+	t.hdr.PayloadType = b.pt
 	if _, err := b.w.WriteRTP(&t.hdr, pkt[n:]); err != nil {
 		t.dropped.Add(1)
 		return
