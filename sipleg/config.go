@@ -73,8 +73,9 @@ func (l Limits) WithDefaults() Limits {
 // DialOut limits dial-out (Server.DialOut, POST /api/rooms/{room}/dial), against toll fraud
 // with a leaked API token. The zero value allows every destination at 1 per second.
 type DialOut struct {
-	// Allow lists the destinations confd may dial, as guard.ParseDialAllow reads them (numbers
-	// and hosts); NewServer refuses a list it cannot read. Empty allows every destination.
+	// Allow lists the destinations confd may dial, or transfer a call to, as guard.ParseDialAllow
+	// reads them (numbers and hosts); NewServer refuses a list it cannot read. Empty allows
+	// every destination.
 	Allow []string
 	// Rate is how many dial-outs may start per second on average, all rooms together. Zero
 	// means 1.

@@ -60,10 +60,21 @@ func newDialPolicy(cfg DialOut) (*dialPolicy, error) {
 	return &dialPolicy{allow: allow, rate: guard.NewAdmission(guard.AdmissionConfig{Rate: rate, Burst: burst})}, nil
 }
 
-// admit decides whether confd may dial target now, before anything is sent.
-func (p *dialPolicy) admit(target sip.Uri) error {
+// allows decides whether target is a destination confd may have called: one it dials
+// itself, or one it asks a phone to call (a transfer, REFER). The phone may be a carrier's
+// trunk that places the call on the operator's account, so the allow-list that guards dial-out
+// against toll fraud guards transfers too.
+func (p *dialPolicy) allows(target sip.Uri) error {
 	if !p.allow.Allows(target.User, target.Host) {
 		return fmt.Errorf("%w: %s (see security.dialout.allow): %w", ErrDialNotAllowed, target.Addr(), guard.ErrNotAllowed)
+	}
+	return nil
+}
+
+// admit decides whether confd may dial target now, before anything is sent.
+func (p *dialPolicy) admit(target sip.Uri) error {
+	if err := p.allows(target); err != nil {
+		return err
 	}
 	// One bucket for every room: dial-out is one shared trunk, whoever asks for it.
 	if err := p.rate.Allow(netip.Addr{}, time.Now()); err != nil {

@@ -51,12 +51,17 @@ type referNote struct {
 // in Referred-By (RFC 3892). The phone's answer and the NOTIFYs that follow (section 2.4.5:
 // message/sipfrag status lines) are published as bridge.EventTransfer; when a NOTIFY reports
 // a 2xx the call is ended with a BYE and leaves the room as "transferred"; a refusal, a 3xx-6xx
-// or no final NOTIFY within transferTimeout leaves it in the room.
+// or no final NOTIFY within transferTimeout leaves it in the room. A target outside
+// Config.DialOut.Allow is refused with ErrDialNotAllowed (403), as a dial-out to it would be.
 func (c *call) Transfer(_ context.Context, target string) error {
 	if c.cascade != "" {
 		return fmt.Errorf("%w: a cascade leg to node %s", bridge.ErrNotTransferable, c.cascade)
 	}
-	if _, err := parseURI(target); err != nil {
+	u, err := parseURI(target)
+	if err != nil {
+		return err
+	}
+	if err := c.s.dialOut.allows(u); err != nil {
 		return err
 	}
 	if !c.isConfirmed() {

@@ -66,6 +66,29 @@ func nextTransfer(t *testing.T, sub *bridge.Subscription) bridge.Event {
 	return testkit.Receive(t, sub.C, 5*time.Second, "transfer event", func(e bridge.Event) bool { return e.Type == bridge.EventTransfer })
 }
 
+// TestTransferTargetMustBeAllowedForDialOut: with a dial-out allow-list, a transfer to a
+// destination outside it is refused (403) before any REFER, since the phone, a carrier's trunk
+// perhaps, would place that call on the operator's account; one inside it is sent.
+func TestTransferTargetMustBeAllowedForDialOut(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{DialOut: DialOut{Allow: []string{"+4420", "127.0.0.1"}}}, nil)
+	_, d := answeredCall(t, ts, "xfer")
+	p, _ := onlyParticipant(t, ts, "xfer")
+	ctx := context.Background()
+	for _, target := range []string{"sip:+19005550100@127.0.0.1", "sip:+442071234567@premium.example"} {
+		err := p.Transfer(ctx, target)
+		if st, _ := bridge.StatusOf(err); !errors.Is(err, ErrDialNotAllowed) || st.HTTP != 403 {
+			t.Errorf("transfer to %s: %v (HTTP %d), want ErrDialNotAllowed, 403", target, err, st.HTTP)
+		}
+	}
+	if err := p.Transfer(ctx, "sip:+442071234567@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if req := d.awaitRefer(t, 603); req.GetHeader("Refer-To").Value() != "<sip:+442071234567@127.0.0.1>" {
+		t.Errorf("Refer-To %v", req.GetHeader("Refer-To"))
+	}
+}
+
 // TestTransferREFERAndItsNOTIFYs: confd's REFER is in the caller's dialog with Refer-To and
 // Referred-By; a refused REFER, and a NOTIFY with a 4xx, leave the caller in its room as
 // "failed" events; provisional NOTIFYs are "progress"; NOTIFYs of another event are 489, outside

@@ -179,7 +179,8 @@ type Security struct {
 // DialOut limits dial-out (POST /api/rooms/{room}/dial), against toll fraud with a leaked API
 // token.
 type DialOut struct {
-	// Allow lists the destinations confd may dial, read by guard.ParseDialAllow: numbers
+	// Allow lists the destinations confd may dial, or transfer a call to (REFER), read by
+	// guard.ParseDialAllow: numbers
 	// (digits, * and #, with an optional leading +), each a prefix of the target's user part,
 	// and hosts (a name or an IP address), each the target's whole host. Empty (the default)
 	// allows every destination.
