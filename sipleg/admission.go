@@ -28,7 +28,9 @@ import (
 //     attacker forging sources would aim the answers at, and a trunk sends few broken requests.
 //
 // Trunks are exempt from the other per-source limits but for a higher cap on calls awaiting their
-// ACK (trunkPending); calls from them count against MaxCalls.
+// ACK (trunkPending) and a rate of their own for requests other than INVITE (trunkRequests,
+// dropped beyond it: a trunk's address is what forged requests would aim confd's answers at);
+// calls from them count against MaxCalls.
 type door struct {
 	requests, calls, answers, broken *guard.Admission
 	// pending caps the calls a source has still waiting for their ACK (PendingPerSource): each
@@ -36,6 +38,7 @@ type door struct {
 	// trunkPending is the same cap for trunks, higher (TrunkPendingPerSource): their exemption
 	// from the other limits must not let forged INVITEs hold every call place.
 	pending, trunkPending *guard.Admission
+	trunkRequests         *guard.Admission
 	trunks                []netip.Prefix
 
 	// dropped counts requests refused without an answer; refused those answered 503.
@@ -44,14 +47,15 @@ type door struct {
 
 func newDoor(limits Limits, trunks []netip.Prefix) *door {
 	return &door{
-		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}), // trunks: admitMessage
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
 			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
-		answers:      guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
-		broken:       guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
-		pending:      guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource}),
-		trunkPending: guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.TrunkPendingPerSource}),
-		trunks:       trunks,
+		answers:       guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		broken:        guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
+		pending:       guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource}),
+		trunkPending:  guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.TrunkPendingPerSource}),
+		trunkRequests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.TrunkRequestRate, Burst: int(2 * limits.TrunkRequestRate)}),
+		trunks:        trunks,
 	}
 }
 
@@ -103,6 +107,15 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 		}
 	}
 	now := time.Now()
+	if guard.InPrefixes(s.door.trunks, src) {
+		// A trunk's INVITEs are bounded by trunkPending; its other requests by their own rate,
+		// beyond which they get silence.
+		if req.Method == sip.INVITE || s.door.trunkRequests.Allow(src, now) == nil {
+			return nil, true
+		}
+		s.door.dropped.Add(1)
+		return nil, false
+	}
 	err := s.door.requests.Allow(src, now)
 	if err == nil {
 		return nil, true

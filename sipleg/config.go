@@ -34,6 +34,14 @@ type Limits struct {
 	// address over UDP is never confirmed (its ACK needs confd's random To tag), so without a cap
 	// a flood of them would hold every call place for Timer H. Zero means 64.
 	TrunkPendingPerSource int
+	// TrunkRequestRate is how many requests other than INVITE outside a dialog (and in-dialog
+	// requests that match no dialog) a trunk may send per second, twice as many at once;
+	// beyond it they are dropped without an answer. A trunk is exempt from RequestRate, and
+	// requests forged from its address over UDP must not turn confd's answers into a flood at
+	// the trunk (whose carrier might then block confd); a trunk's own OPTIONS pings and stray
+	// in-dialog requests are far fewer. Its INVITEs are bounded by TrunkPendingPerSource. Zero
+	// means 50.
+	TrunkRequestRate float64
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
 	MaxCalls int
@@ -62,6 +70,7 @@ func (l Limits) WithDefaults() Limits {
 	l.CallsPerSource = cmp.Or(l.CallsPerSource, 32)
 	l.PendingPerSource = cmp.Or(l.PendingPerSource, 8)
 	l.TrunkPendingPerSource = cmp.Or(l.TrunkPendingPerSource, 64)
+	l.TrunkRequestRate = cmp.Or(l.TrunkRequestRate, 50)
 	l.HoldTimeout = cmp.Or(l.HoldTimeout, 5*time.Minute)
 	l.MinSessionExpires = cmp.Or(l.MinSessionExpires, 90*time.Second)
 	l.TCPIdleTimeout = cmp.Or(l.TCPIdleTimeout, 2*time.Minute)

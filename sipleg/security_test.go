@@ -778,6 +778,43 @@ func TestBrokenRequestsAreAnsweredWithinTheSourcesBudget(t *testing.T) {
 	}
 }
 
+// TestTrunkRequestsHaveARateOfTheirOwn: a trunk is exempt from the request rate, but requests
+// other than INVITE from its address (OPTIONS, forged over UDP for all confd can tell) are
+// answered only within a rate of its own, so that they cannot turn confd into a flood at the
+// trunk; the rest get silence and count as dropped. Its INVITEs are not counted there: a call
+// from it after the flood is answered.
+func TestTrunkRequestsHaveARateOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	const rate = 5 // requests per second; a burst of 2·rate
+	ts := startServer(t, Config{Limits: Limits{RequestRate: 1, TrunkRequestRate: rate},
+		Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, nil)
+	c := newRawClient(t, "udp", ts)
+	const sent = 40
+	start := time.Now()
+	for i := range sent {
+		c.send(fmt.Appendf(nil, "OPTIONS sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-opt%d\r\n"+
+			"From: <sip:a@127.0.0.1>;tag=x\r\nTo: <sip:confd@127.0.0.1>\r\nCall-ID: opt%d\r\nCSeq: 1 OPTIONS\r\n"+
+			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.srv, c.localAddr(), i, i))
+	}
+	answered := 0
+	for c.read(500*time.Millisecond) != nil {
+		answered++
+	}
+	// The burst, and what the rate refilled while the datagrams were sent and read; more than
+	// the request rate of 1 that trunks are exempt from.
+	most := 2*rate + int(time.Since(start).Seconds()*rate) + 1
+	if answered <= 2 || answered > most {
+		t.Fatalf("%d OPTIONS from a trunk drew %d answers, want 3 to %d", sent, answered, most)
+	}
+	if st := ts.AdmissionStats(); st.Dropped == 0 {
+		t.Errorf("stats %+v: the requests beyond the trunk's rate are not counted as dropped", st)
+	}
+	_, port := callerMedia(t)
+	if res := c.newDialog().request("INVITE", "room", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
+		t.Errorf("an INVITE from the trunk after the flood: %d, want 200", res.StatusCode)
+	}
+}
+
 func brokenRequestsWithinBudget(t *testing.T, trunked bool) {
 	const rate = 5 // answers per second; a burst of 2·rate
 	cfg := Config{Limits: Limits{InviteRate: 1000, RequestRate: rate, CallsPerSource: 1000, PendingPerSource: 1000}}

@@ -37,7 +37,8 @@ func sipLegConfig(cfg config.Config) sipleg.Config {
 	}
 	l := cfg.Security.SIP
 	out.Limits = sipleg.Limits{InviteRate: l.InviteRate, InviteBurst: l.InviteBurst, RequestRate: l.RequestRate,
-		CallsPerSource: l.CallsPerSource, PendingPerSource: l.PendingPerSource, TrunkPendingPerSource: l.TrunkPendingPerSource, MaxCalls: l.MaxCalls,
+		CallsPerSource: l.CallsPerSource, PendingPerSource: l.PendingPerSource, TrunkPendingPerSource: l.TrunkPendingPerSource,
+		TrunkRequestRate: l.TrunkRequestRate, MaxCalls: l.MaxCalls,
 		HoldTimeout: time.Duration(l.HoldTimeout), MinSessionExpires: time.Duration(l.MinSessionExpires),
 		TCPIdleTimeout: time.Duration(l.TCPIdleTimeout), TCPMessageTimeout: time.Duration(l.TCPMessageTimeout),
 		TCPConnsPerSource: l.TCPConnsPerSource}

@@ -30,6 +30,11 @@ type SIPLimits struct {
 	// the other per-source limits: an INVITE forged from a trunk's address is never confirmed,
 	// and without a cap a flood of them would hold every call place. Zero means 64.
 	TrunkPendingPerSource int `toml:"trunk_pending_per_source"`
+	// TrunkRequestRate is how many requests other than INVITE outside a dialog a trunk may send
+	// per second (twice as many at once); beyond it they are dropped: a trunk is exempt from
+	// RequestRate, and requests forged from its address must not turn confd's answers into a
+	// flood at it. Zero means 50.
+	TrunkRequestRate float64 `toml:"trunk_request_rate"`
 	// MaxCalls caps the calls of every source together. Zero means no cap other than the
 	// media ports (-rtp).
 	MaxCalls int `toml:"max_calls"`
@@ -55,8 +60,8 @@ func (l SIPLimits) validate() error {
 	for name, v := range map[string]float64{
 		"invite_rate": l.InviteRate, "request_rate": l.RequestRate, "invite_burst": float64(l.InviteBurst),
 		"calls_per_source": float64(l.CallsPerSource), "max_calls": float64(l.MaxCalls), "pending_per_source": float64(l.PendingPerSource),
-		"trunk_pending_per_source": float64(l.TrunkPendingPerSource),
-		"tcp_conns_per_source":     float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
+		"trunk_pending_per_source": float64(l.TrunkPendingPerSource), "trunk_request_rate": l.TrunkRequestRate,
+		"tcp_conns_per_source": float64(l.TCPConnsPerSource), "hold_timeout": float64(l.HoldTimeout),
 		"min_session_expires": float64(l.MinSessionExpires), "tcp_idle_timeout": float64(l.TCPIdleTimeout),
 		"tcp_message_timeout": float64(l.TCPMessageTimeout),
 	} {
