@@ -778,6 +778,22 @@ func TestBrokenRequestsAreAnsweredWithinTheSourcesBudget(t *testing.T) {
 	}
 }
 
+// answersToOPTIONS sends n OPTIONS over c as SIP/version, reads the answers until none comes for
+// 500 ms, and returns how many came and the most that a budget of rate answers a second allows:
+// its burst of 2·rate, and what it refilled while the datagrams were sent and read.
+func answersToOPTIONS(c *rawClient, n int, version string, rate int) (answered, most int) {
+	start := time.Now()
+	for i := range n {
+		c.send(fmt.Appendf(nil, "OPTIONS sip:confd@%s SIP/%s\r\nVia: SIP/%s/UDP %s;branch=z9hG4bK-opt%d\r\n"+
+			"From: <sip:a@127.0.0.1>;tag=x\r\nTo: <sip:confd@127.0.0.1>\r\nCall-ID: opt%d\r\nCSeq: 1 OPTIONS\r\n"+
+			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.srv, version, version, c.localAddr(), i, i))
+	}
+	for c.read(500*time.Millisecond) != nil {
+		answered++
+	}
+	return answered, 2*rate + int(time.Since(start).Seconds()*float64(rate)) + 1
+}
+
 // TestTrunkRequestsHaveARateOfTheirOwn: a trunk is exempt from the request rate, but requests
 // other than INVITE from its address (OPTIONS, forged over UDP for all confd can tell) are
 // answered only within a rate of its own, so that they cannot turn confd into a flood at the
@@ -790,19 +806,8 @@ func TestTrunkRequestsHaveARateOfTheirOwn(t *testing.T) {
 		Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, nil)
 	c := newRawClient(t, "udp", ts)
 	const sent = 40
-	start := time.Now()
-	for i := range sent {
-		c.send(fmt.Appendf(nil, "OPTIONS sip:confd@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-opt%d\r\n"+
-			"From: <sip:a@127.0.0.1>;tag=x\r\nTo: <sip:confd@127.0.0.1>\r\nCall-ID: opt%d\r\nCSeq: 1 OPTIONS\r\n"+
-			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.srv, c.localAddr(), i, i))
-	}
-	answered := 0
-	for c.read(500*time.Millisecond) != nil {
-		answered++
-	}
-	// The burst, and what the rate refilled while the datagrams were sent and read; more than
-	// the request rate of 1 that trunks are exempt from.
-	most := 2*rate + int(time.Since(start).Seconds()*rate) + 1
+	// More than the request rate of 1 that trunks are exempt from.
+	answered, most := answersToOPTIONS(c, sent, "2.0", rate)
 	if answered <= 2 || answered > most {
 		t.Fatalf("%d OPTIONS from a trunk drew %d answers, want 3 to %d", sent, answered, most)
 	}
@@ -824,18 +829,7 @@ func brokenRequestsWithinBudget(t *testing.T, trunked bool) {
 	ts := startServer(t, cfg, nil)
 	c := newRawClient(t, "udp", ts)
 	const sent = 40
-	start := time.Now()
-	for i := range sent {
-		c.send(fmt.Appendf(nil, "OPTIONS sip:confd@%s SIP/7.0\r\nVia: SIP/7.0/UDP %s;branch=z9hG4bK-bad%d\r\n"+
-			"From: <sip:a@127.0.0.1>;tag=x\r\nTo: <sip:confd@127.0.0.1>\r\nCall-ID: bad%d\r\nCSeq: 1 OPTIONS\r\n"+
-			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.srv, c.localAddr(), i, i))
-	}
-	answered := 0
-	for c.read(500*time.Millisecond) != nil {
-		answered++
-	}
-	// The burst, and what the rate refilled while the datagrams were sent and read.
-	most := 2*rate + int(time.Since(start).Seconds()*rate) + 1
+	answered, most := answersToOPTIONS(c, sent, "7.0", rate) // SIP/7.0: refused 505
 	if answered == 0 || answered > most {
 		t.Fatalf("%d broken requests drew %d answers, want 1 to %d", sent, answered, most)
 	}
