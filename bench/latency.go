@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -83,18 +84,10 @@ func (r LatencyResult) Quantile(q float64) time.Duration {
 // decoded as its phone would (where it leaves), and each output onset is paired with the last
 // input onset before it.
 func MeasureLatency(cfg LatencyConfig) (LatencyResult, error) {
-	if cfg.Codec == 0 {
-		cfg.Codec = codec.Opus
-	}
-	if cfg.Sessions == 0 {
-		cfg.Sessions = 24
-	}
-	if cfg.Duration == 0 {
-		cfg.Duration = 3 * time.Second
-	}
-	if cfg.Warmup == 0 {
-		cfg.Warmup = 1500 * time.Millisecond
-	}
+	cfg.Codec = cmp.Or(cfg.Codec, codec.Opus)
+	cfg.Sessions = cmp.Or(cfg.Sessions, 24)
+	cfg.Duration = cmp.Or(cfg.Duration, 3*time.Second)
+	cfg.Warmup = cmp.Or(cfg.Warmup, 1500*time.Millisecond)
 	var res LatencyResult
 	var err error
 	if res.CodecDelay, err = codecDelay(cfg.Codec); err != nil {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -105,9 +106,7 @@ func NewRoom(cfg RoomConfig) (*Room, error) {
 	if cfg.Participants == 0 {
 		cfg.Participants = len(cfg.Talkers) + len(cfg.ListenerFormats)
 	}
-	if cfg.Seed == 0 {
-		cfg.Seed = 1
-	}
+	cfg.Seed = cmp.Or(cfg.Seed, 1)
 	if cfg.Participants < len(cfg.Talkers) {
 		return nil, fmt.Errorf("bench: %d participants cannot hold %d talkers", cfg.Participants, len(cfg.Talkers))
 	}

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"time"
 
 	"confd/dsp"
@@ -59,9 +60,7 @@ func (s RoomSettings) Effective() RoomSettings {
 	if s.TopK <= 0 {
 		s.TopK = mixer.DefaultTopK
 	}
-	if s.AGCLevel == 0 {
-		s.AGCLevel = int(dsp.DefaultAGCLevel)
-	}
+	s.AGCLevel = cmp.Or(s.AGCLevel, int(dsp.DefaultAGCLevel))
 	return s
 }
 

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -187,9 +188,7 @@ const ComplexityZero = -1
 // Normalized returns f with every zero-valued default filled in, so that two Formats that encode
 // alike compare equal. It does not validate; see Validate.
 func (f Format) Normalized() Format {
-	if f.PacketTime == 0 {
-		f.PacketTime = FrameDuration
-	}
+	f.PacketTime = cmp.Or(f.PacketTime, FrameDuration)
 	if f.Codec != Opus {
 		f.Bitrate, f.Complexity, f.ExpectedLoss, f.NoFEC, f.NoDTX, f.Stereo, f.LowDelay = 0, 0, 0, false, false, false, false
 		return f
@@ -200,9 +199,7 @@ func (f Format) Normalized() Format {
 	case f.Bitrate == 0:
 		f.Bitrate = 32000
 	}
-	if f.Complexity == 0 {
-		f.Complexity = 5
-	}
+	f.Complexity = cmp.Or(f.Complexity, 5)
 	return f
 }
 

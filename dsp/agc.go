@@ -1,6 +1,7 @@
 package dsp
 
 import (
+	"cmp"
 	"math"
 
 	"confd/codec"
@@ -48,9 +49,7 @@ func dbToPow(db float64) float64 { return math.Pow(10, db/10) }
 
 func (a *agc) setLevel(l codec.Level) {
 	a.target = dbToPow(float64(l))
-	if a.gain == 0 {
-		a.gain = 1
-	}
+	a.gain = cmp.Or(a.gain, 1)
 }
 
 func (a *agc) gainDB() float64 { return 20 * math.Log10(a.gain) }

@@ -11,6 +11,7 @@ static int confd_pp_set_int(SpeexPreprocessState *st, int req, spx_int32_t v) { 
 import "C"
 
 import (
+	"cmp"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -61,12 +62,8 @@ const (
 func (c Config) Enabled() bool { return c.Denoise || c.AGC }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.AGCLevel == 0 {
-		c.AGCLevel = DefaultAGCLevel
-	}
-	if c.NoiseSuppressDB == 0 {
-		c.NoiseSuppressDB = DefaultNoiseSuppressDB
-	}
+	c.AGCLevel = cmp.Or(c.AGCLevel, DefaultAGCLevel)
+	c.NoiseSuppressDB = cmp.Or(c.NoiseSuppressDB, DefaultNoiseSuppressDB)
 	if c.AGCLevel > MaxAGCLevel || c.AGCLevel < MinAGCLevel {
 		return c, fmt.Errorf("%w: agc level %d dBov outside %d..%d", ErrBadConfig, c.AGCLevel, MinAGCLevel, MaxAGCLevel)
 	}

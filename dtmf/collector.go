@@ -1,6 +1,7 @@
 package dtmf
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -21,26 +22,17 @@ type CollectorConfig struct {
 }
 
 func (c CollectorConfig) normalized() (CollectorConfig, error) {
-	if c.MaxDigits == 0 {
-		c.MaxDigits = 16
-	}
+	c.MaxDigits = cmp.Or(c.MaxDigits, 16)
 	if c.MaxDigits < 1 || c.MaxDigits > maxCollected {
 		return c, fmt.Errorf("dtmf: MaxDigits %d outside 1-%d", c.MaxDigits, maxCollected)
 	}
-	if c.Terminator == 0 {
-		c.Terminator = '#'
-	}
+	c.Terminator = cmp.Or(c.Terminator, '#')
 	if !c.Terminator.Valid() {
 		return c, fmt.Errorf("%w: terminator %q", ErrNotDigit, byte(c.Terminator))
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&c.FirstDigitTimeout, 10*time.Second)
-	def(&c.InterDigitTimeout, 5*time.Second)
-	def(&c.OverallTimeout, 30*time.Second)
+	c.FirstDigitTimeout = cmp.Or(c.FirstDigitTimeout, 10*time.Second)
+	c.InterDigitTimeout = cmp.Or(c.InterDigitTimeout, 5*time.Second)
+	c.OverallTimeout = cmp.Or(c.OverallTimeout, 30*time.Second)
 	return c, nil
 }
 

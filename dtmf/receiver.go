@@ -1,6 +1,7 @@
 package dtmf
 
 import (
+	"cmp"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -31,9 +32,7 @@ func (c ReceiverConfig) normalized() (ReceiverConfig, error) {
 	if c.ClockRate, err = eventClockRate(c.ClockRate); err != nil {
 		return c, err
 	}
-	if c.TimestampRate == 0 {
-		c.TimestampRate = c.ClockRate
-	}
+	c.TimestampRate = cmp.Or(c.TimestampRate, c.ClockRate)
 	if c.TimestampRate < 0 || c.TimestampRate > 384000 {
 		return c, fmt.Errorf("%w: timestamps at %d Hz", ErrClockRate, c.TimestampRate)
 	}

@@ -1,6 +1,7 @@
 package dtmf
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -25,15 +26,11 @@ func (c SenderConfig) normalized() (SenderConfig, error) {
 	if c.ClockRate, err = eventClockRate(c.ClockRate); err != nil {
 		return c, err
 	}
-	if c.Interval == 0 {
-		c.Interval = 20 * time.Millisecond
-	}
+	c.Interval = cmp.Or(c.Interval, 20*time.Millisecond)
 	if c.Interval < time.Millisecond || c.Interval > time.Second {
 		return c, fmt.Errorf("%w: interval %v", ErrDuration, c.Interval)
 	}
-	if c.Volume == 0 {
-		c.Volume = 10
-	}
+	c.Volume = cmp.Or(c.Volume, 10)
 	if c.Volume > 63 {
 		c.Volume = 63
 	}

@@ -1,6 +1,7 @@
 package jitter
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -138,18 +139,10 @@ var defaultPayloadTypes = []PayloadType{
 
 // normalized returns c with its defaults filled in, or an error wrapping ErrBadConfig.
 func (c Config) normalized() (Config, error) {
-	if c.MaxDelay == 0 {
-		c.MaxDelay = DefaultMaxDelay
-	}
-	if c.StartDelay == 0 {
-		c.StartDelay = DefaultStartDelay
-	}
-	if c.Capacity == 0 {
-		c.Capacity = DefaultCapacity
-	}
-	if c.MaxPayloadSize == 0 {
-		c.MaxPayloadSize = codec.MaxPayloadSize
-	}
+	c.MaxDelay = cmp.Or(c.MaxDelay, DefaultMaxDelay)
+	c.StartDelay = cmp.Or(c.StartDelay, DefaultStartDelay)
+	c.Capacity = cmp.Or(c.Capacity, DefaultCapacity)
+	c.MaxPayloadSize = cmp.Or(c.MaxPayloadSize, codec.MaxPayloadSize)
 	if c.PayloadTypes == nil {
 		c.PayloadTypes = defaultPayloadTypes
 	}
@@ -166,9 +159,7 @@ func (c Config) normalized() (Config, error) {
 	case c.MaxPayloadSize < 1 || c.MaxPayloadSize > 65536:
 		return c, fmt.Errorf("%w: max payload size %d outside 1-65536", ErrBadConfig, c.MaxPayloadSize)
 	}
-	if c.MaxTarget == 0 {
-		c.MaxTarget = c.MaxDelay
-	}
+	c.MaxTarget = cmp.Or(c.MaxTarget, c.MaxDelay)
 	if c.MaxTarget < c.MinDelay || c.MaxTarget > c.MaxDelay {
 		return c, fmt.Errorf("%w: max target %v outside min delay %v to max delay %v", ErrBadConfig, c.MaxTarget, c.MinDelay, c.MaxDelay)
 	}

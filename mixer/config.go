@@ -1,6 +1,7 @@
 package mixer
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -59,18 +60,14 @@ func (c Config) withDefaults() Config {
 	if c.Hold <= 0 {
 		c.Hold = 200 * time.Millisecond
 	}
-	if c.SwitchMarginDB == 0 {
-		c.SwitchMarginDB = 3
-	}
+	c.SwitchMarginDB = cmp.Or(c.SwitchMarginDB, 3)
 	if c.SwitchMarginDB < 0 {
 		c.SwitchMarginDB = 0
 	}
 	if c.VoiceMarginDB <= 0 {
 		c.VoiceMarginDB = codec.DefaultSpeechMarginDB
 	}
-	if c.MinVoiceLevel == 0 {
-		c.MinVoiceLevel = -60
-	}
+	c.MinVoiceLevel = cmp.Or(c.MinVoiceLevel, -60)
 	if c.NoiseFloorRiseDBPerSecond <= 0 {
 		c.NoiseFloorRiseDBPerSecond = codec.DefaultNoiseFloorRiseDBPerSecond
 	}

@@ -1,6 +1,7 @@
 package sdpneg
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -58,9 +59,7 @@ func (l Local) normalized() (Local, error) {
 	if l.RTCPPort < 0 || l.RTCPPort > 65535 {
 		return l, fmt.Errorf("%w: RTCP port %d", ErrLocal, l.RTCPPort)
 	}
-	if l.RTCPPort == 0 {
-		l.RTCPPort = l.Port + 1
-	}
+	l.RTCPPort = cmp.Or(l.RTCPPort, l.Port+1)
 	if len(l.Codecs) == 0 {
 		l.Codecs = defaultCodecs
 	}
@@ -78,11 +77,7 @@ func (l Local) normalized() (Local, error) {
 	if l.Direction > Inactive {
 		return l, fmt.Errorf("%w: direction %d", ErrLocal, l.Direction)
 	}
-	if l.Username == "" {
-		l.Username = "confd"
-	}
-	if l.SessionName == "" {
-		l.SessionName = "confd"
-	}
+	l.Username = cmp.Or(l.Username, "confd")
+	l.SessionName = cmp.Or(l.SessionName, "confd")
 	return l, nil
 }

@@ -1,6 +1,7 @@
 package sdpneg
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"time"
@@ -110,9 +111,7 @@ func (r *Result) SendFormat() codec.Format {
 // sendPacketTime rounds a remote's ptime/maxptime to a packet time confd can send.
 func sendPacketTime(ptime, maxptime time.Duration) time.Duration {
 	pt := ptime
-	if pt == 0 {
-		pt = codec.FrameDuration
-	}
+	pt = cmp.Or(pt, codec.FrameDuration)
 	if maxptime > 0 && pt > maxptime {
 		pt = maxptime
 	}

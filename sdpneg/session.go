@@ -2,6 +2,7 @@ package sdpneg
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -123,9 +124,7 @@ func (s *Session) Offer(local Local) ([]byte, error) {
 		formats = append(formats, eventFormat(s.payloadType(keyOf("telephone-event", 8000), ptEvent8k, used), 8000))
 	}
 	ptime := l.PacketTime
-	if ptime == 0 {
-		ptime = codec.FrameDuration
-	}
+	ptime = cmp.Or(ptime, codec.FrameDuration)
 	audio := audioLine{port: l.Port, rtcpPort: l.RTCPPort, proto: proto, formats: formats, ptime: ptime,
 		dir: l.Direction, rtcpMux: !l.NoRTCPMux}
 	body, err := s.write(l, slots, audio)

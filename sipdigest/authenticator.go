@@ -1,6 +1,7 @@
 package sipdigest
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -67,9 +68,7 @@ type nonceUse struct {
 // old user agents give up on a challenge of an algorithm they do not know rather than answer
 // the next one (baresip 1.0.0 says "Function not implemented"): for them offer MD5 alone.
 func New(realm string, users []User, now func() time.Time, algorithms ...string) *Authenticator {
-	if realm == "" {
-		realm = "confd"
-	}
+	realm = cmp.Or(realm, "confd")
 	if now == nil {
 		now = time.Now
 	}

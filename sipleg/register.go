@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -135,9 +136,7 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 		return 0, fmt.Errorf("%w: %w", ErrBadURI, err)
 	}
 	domain := r.cfg.Domain
-	if domain == "" {
-		domain = registrar.Host
-	}
+	domain = cmp.Or(domain, registrar.Host)
 	aor := sip.Uri{Scheme: "sip", User: r.cfg.User, Host: domain}
 	r.s.mu.Lock()
 	contact := r.s.contact

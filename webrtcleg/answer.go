@@ -1,6 +1,7 @@
 package webrtcleg
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -129,9 +130,7 @@ func (s *Server) Answer(ctx context.Context, room, offer string, info JoinInfo) 
 // offer has been found valid, pion's reading of it included, and before anything is sent: a
 // bad offer is answered the same whatever the PIN.
 func (s *Server) answer(ctx context.Context, room, offer string, info JoinInfo, verdict func() error) (string, *Call, error) {
-	if info.Kind == "" {
-		info.Kind = "sip"
-	}
+	info.Kind = cmp.Or(info.Kind, "sip")
 	oa, offer, err := s.admitOffer(room, offer, info)
 	if err != nil {
 		return "", nil, err

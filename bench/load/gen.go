@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,34 +85,20 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Participants == 0 {
-		c.Participants = 10
-	}
+	c.Participants = cmp.Or(c.Participants, 10)
 	if c.Talkers == nil {
 		c.Talkers = bench.DefaultTalkers
 	}
-	if c.Listeners == "" {
-		c.Listeners = "mix"
-	}
-	if c.Sampled == 0 {
-		c.Sampled = 8
-	}
+	c.Listeners = cmp.Or(c.Listeners, "mix")
+	c.Sampled = cmp.Or(c.Sampled, 8)
 	c.Sampled = min(c.Sampled, c.Participants-len(c.Talkers))
-	if c.Settle == 0 {
-		c.Settle = 3 * time.Second
-	}
-	if c.Window == 0 {
-		c.Window = 30 * time.Second
-	}
+	c.Settle = cmp.Or(c.Settle, 3*time.Second)
+	c.Window = cmp.Or(c.Window, 30*time.Second)
 	if c.GeneratorCPU == 0 && c.DaemonCPU == 0 {
 		c.GeneratorCPU = 1
 	}
-	if c.RTP == "" {
-		c.RTP = "20000-29999"
-	}
-	if c.Room == "" {
-		c.Room = "load"
-	}
+	c.RTP = cmp.Or(c.RTP, "20000-29999")
+	c.Room = cmp.Or(c.Room, "load")
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}

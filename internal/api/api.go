@@ -7,6 +7,7 @@
 package api
 
 import (
+	"cmp"
 	"confd/internal/guard"
 
 	"context"
@@ -81,9 +82,7 @@ const (
 // New returns the API for b, to be mounted at the root of the HTTP server (it answers /api/,
 // /healthz and /readyz).
 func New(b *bridge.Bridge, cfg Config, log *slog.Logger) *Handler {
-	if cfg.KeepAlive == 0 {
-		cfg.KeepAlive = 15 * time.Second
-	}
+	cfg.KeepAlive = cmp.Or(cfg.KeepAlive, 15*time.Second)
 	if log == nil {
 		log = slog.Default()
 	}

@@ -9,6 +9,7 @@
 package buildinfo
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -48,12 +49,8 @@ func Get() Info {
 			}
 		}
 	}
-	if i.Version == "" {
-		i.Version = "devel"
-	}
-	if i.Commit == "" {
-		i.Commit = "unknown"
-	}
+	i.Version = cmp.Or(i.Version, "devel")
+	i.Commit = cmp.Or(i.Commit, "unknown")
 	return i
 }
 

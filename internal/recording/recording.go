@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -123,9 +124,7 @@ func start(b *bridge.Bridge, room string, dir string, opts Options, tapper PCMTa
 	if opts.Queue < 0 {
 		return nil, fmt.Errorf("%w: queue %d", bridge.ErrBadSetting, opts.Queue)
 	}
-	if opts.Queue == 0 {
-		opts.Queue = 250
-	}
+	opts.Queue = cmp.Or(opts.Queue, 250)
 	switch others, recorded := whoIsIn(b, room); {
 	case recorded:
 		return nil, fmt.Errorf("%w: %q", ErrRecording, room)

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,24 +52,12 @@ type Config struct {
 }
 
 func (c *Config) withDefaults() {
-	if c.QueueSize == 0 {
-		c.QueueSize = 1024
-	}
-	if c.Timeout == 0 {
-		c.Timeout = 5 * time.Second
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 10
-	}
-	if c.MaxRetryTime == 0 {
-		c.MaxRetryTime = 2 * time.Minute
-	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = 250 * time.Millisecond
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 30 * time.Second
-	}
+	c.QueueSize = cmp.Or(c.QueueSize, 1024)
+	c.Timeout = cmp.Or(c.Timeout, 5*time.Second)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 10)
+	c.MaxRetryTime = cmp.Or(c.MaxRetryTime, 2*time.Minute)
+	c.MinBackoff = cmp.Or(c.MinBackoff, 250*time.Millisecond)
+	c.MaxBackoff = cmp.Or(c.MaxBackoff, 30*time.Second)
 	if c.Client == nil {
 		c.Client = &http.Client{}
 	}
