@@ -26,8 +26,8 @@ func (d *daemon) startOps(a *api.Handler) error {
 	}, d.log); err != nil {
 		return err
 	}
-	a.Handle("POST /api/rooms/{room}/recording", d.startRecording)
-	a.Handle("DELETE /api/rooms/{room}/recording", d.stopRecording)
+	a.Handle("POST /api/rooms/{room}/recording", d.switchRecording(true))
+	a.Handle("DELETE /api/rooms/{room}/recording", d.switchRecording(false))
 	a.Handle("GET /api/rooms/{room}/recording", d.getRecording)
 	a.Handle("POST /api/rooms/{room}/play", d.play)
 	return nil
@@ -57,27 +57,24 @@ type recordingState struct {
 	Tracks    []string `json:"tracks,omitempty"`
 }
 
-// startRecording, stopRecording and play answer their refusals through the bridge's status
-// table (api.WriteBridgeError), as every route does: recording's errors wrap the bridge error
-// whose status they get (internal/recording/errors.go).
-func (d *daemon) startRecording(w http.ResponseWriter, r *http.Request) {
-	room := r.PathValue("room")
-	rec, err := d.recorder.Start(room)
-	if err != nil {
-		api.WriteBridgeError(w, err)
-		return
+// switchRecording answers POST (on: 201 with the new recording) and DELETE (off: 200 with the
+// one stopped) on a room's recording. It and play answer their refusals through the bridge's
+// status table (api.WriteBridgeError), as every route does: recording's errors wrap the bridge
+// error whose status they get (internal/recording/errors.go).
+func (d *daemon) switchRecording(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		room := r.PathValue("room")
+		change, status := d.recorder.Stop, http.StatusOK
+		if on {
+			change, status = d.recorder.Start, http.StatusCreated
+		}
+		rec, err := change(room)
+		if err != nil {
+			api.WriteBridgeError(w, err)
+			return
+		}
+		api.WriteJSON(w, status, recordingState{Room: room, Recording: on, File: rec.File(), Tracks: rec.Tracks()})
 	}
-	api.WriteJSON(w, http.StatusCreated, recordingState{Room: room, Recording: true, File: rec.File(), Tracks: rec.Tracks()})
-}
-
-func (d *daemon) stopRecording(w http.ResponseWriter, r *http.Request) {
-	room := r.PathValue("room")
-	rec, err := d.recorder.Stop(room)
-	if err != nil {
-		api.WriteBridgeError(w, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, recordingState{Room: room, File: rec.File(), Tracks: rec.Tracks()})
 }
 
 func (d *daemon) getRecording(w http.ResponseWriter, r *http.Request) {
