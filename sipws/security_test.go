@@ -18,8 +18,6 @@ import (
 
 	"confd/bridge"
 	"confd/internal/guard"
-	"confd/sipdigest"
-	"confd/sipua"
 	"confd/testkit"
 )
 
@@ -512,8 +510,7 @@ var rateLimitedReason = func() string {
 // got one INVITE in, sent again with new Call-IDs to other rooms or to the same one, gets 401
 // each time, with SHA-256 and MD5 challenges.
 func TestCapturedDigestOpensNoOtherRoom(t *testing.T) {
-	sec := sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: restricted})
 	c := dialSIP(t, e.url)
 	res := c.expectStatus(newDialog("sip:room1@confd").invite(fakeOffer, ""), sip.INVITE, 401)
 	if hs := res.GetHeaders("WWW-Authenticate"); len(hs) != 2 {
