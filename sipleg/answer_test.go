@@ -33,9 +33,7 @@ func TestMethodAnswers(t *testing.T) {
 func TestReasonPhraseIsPrintable(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
+	_, d, port := newCaller(t, ts)
 	res := d.request("INVITE", "room", sdpOffer(port, 1, "m=audio PORT RTP/\x01AV\x7fP 0\r\na=rtpmap:0 PCMU/8000\r\n"))
 	if res.StatusCode < 400 {
 		t.Fatalf("answered %d %s", res.StatusCode, res.Reason)

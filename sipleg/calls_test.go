@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"regexp"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
+	"confd/bridge"
 	"confd/codec"
 	"confd/testkit"
 	"confd/testkit/audiotest"
@@ -414,9 +417,7 @@ func (c *rawClient) readMessageFrom(timeout time.Duration) (sip.Message, *net.UD
 func TestReInvite2xxIsRetransmittedUntilACK(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{}, nil)
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
+	c, d, port := newCaller(t, ts)
 	if res := d.request("INVITE", "retx", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
@@ -521,4 +522,217 @@ func TestCancel(t *testing.T) {
 	}
 	t.Logf("INVITE outcomes with a CANCEL right behind: %v", outcomes)
 	waitIdle(t, ts)
+}
+
+// TestReInviteRacingMoves (red team, issue 13): a phone that re-INVITEs (hold, unhold, a new
+// codec) while the API moves it between rooms, both at once and many times over, ends up in
+// exactly one room — the last it was moved to — with the state its last re-INVITE asked for,
+// and its BYE takes it out of that room: a change that reached the old room's owner too late
+// is passed on, never applied to a room it left or lost.
+func TestReInviteRacingMoves(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	p := dialRawPhone(t, ts, "main", 700)
+	defer p.close()
+	waitParticipants(t, ts, "main", 1)
+	r, _ := ts.bridge.Room("main")
+	id := r.Participants()[0].ID()
+
+	where := "main"
+	for i := range 20 {
+		to := []string{"breakout", "main"}[i%2]
+		done := make(chan error, 1)
+		go func() {
+			_, err := ts.bridge.Move(where, id, bridge.MoveRequest{Room: to})
+			done <- err
+		}()
+		p.reinvite([]string{"sendonly", "sendrecv"}[i%2])
+		if err := <-done; err != nil {
+			t.Fatalf("move %d %s→%s: %v", i, where, to, err)
+		}
+		where = to
+	}
+	// The last re-INVITE (i = 19) was sendrecv; the last move was to "main".
+	check := func() error {
+		for _, name := range []string{"main", "breakout"} {
+			st, err := ts.bridge.RoomState(name)
+			n := 0
+			if err == nil {
+				for _, q := range st.Participants {
+					if q.ID == id {
+						n++
+						if q.OnHold {
+							return fmt.Errorf("on hold in %s after unhold", name)
+						}
+					}
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[name == where]; n != want {
+				return fmt.Errorf("%s lists the phone %d times, want %d", name, n, want)
+			}
+		}
+		return nil
+	}
+	var last error
+	if !testkit.WaitFor(5*time.Second, func() bool { last = check(); return last == nil }) {
+		t.Fatal(last)
+	}
+	p.d.bye()
+	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "main")+participants(ts, "breakout") == 0 })
+	waitIdle(t, ts)
+}
+
+// TestStrangerRacingTheCallerToItsPortGetsNothing is issue 8 item 4 end to end: a stranger who
+// learned a new call's media port sprays it before the caller's first packet (random streams,
+// then a short well-formed one). The caller, sending from the address of its SDP, is heard in
+// the room and hears it; the stranger gets not one packet.
+func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	listener := dialRawPhone(t, ts, "race", 1000)
+	waitParticipants(t, ts, "race", 1)
+
+	media, port := callerMedia(t)
+	p := inviteRawPhone(t, ts, "race", port, media, 700)
+	c := ts.onlyCallTo(t, p)
+
+	stranger, _ := callerMedia(t)
+	dst := net.UDPAddrFromAddrPort(p.confd)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 40 {
+		stranger.WriteToUDP(rtpFrom(0, uint16(rng.Uint32()), rng.Uint32()), dst)
+	}
+	for i := range LatchRun - 1 {
+		stranger.WriteToUDP(rtpFrom(0, uint16(i), 1300), dst)
+	}
+	testkit.Eventually(t, 5*time.Second, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
+
+	p.start()
+
+	hearEachOther(t, p, listener)
+	if src, ok := c.media.Source(); !ok || src.Port() != uint16(port) {
+		t.Errorf("media source %v, want the caller's port %d", src, port)
+	}
+	stranger.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := stranger.ReadFromUDP(make([]byte, 1500)); err == nil {
+		t.Errorf("the stranger received %d bytes", n)
+	}
+	if st := c.media.Stats(); st.Latches != 0 {
+		t.Errorf("the media latched away from the SDP address: %+v", st)
+	}
+	p.d.bye()
+	listener.d.bye()
+	waitIdle(t, ts)
+}
+
+// inviteRawPhone sends a rawPhone's INVITE to room, its SDP naming sdpPort, and reads confd's
+// media port from the answer; media is the socket it will send from and receive on. start
+// ACKs and sets its media going.
+func inviteRawPhone(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64) *rawPhone {
+	t.Helper()
+	return inviteRawPhoneWith(t, ts, room, sdpPort, media, toneHz, "")
+}
+
+// inviteRawPhoneWith is inviteRawPhone with extra lines (each ending in CRLF) in the offer's audio
+// section.
+func inviteRawPhoneWith(t *testing.T, ts *testServer, room string, sdpPort int, media *net.UDPConn, toneHz float64, extra string) *rawPhone {
+	t.Helper()
+	p := &rawPhone{t: t, d: newRawClient(t, "udp", ts).newDialog(), room: room, media: media, port: sdpPort, tone: toneHz,
+		ver: 1, stop: make(chan struct{})}
+	res := p.d.request("INVITE", room, sdpOffer(sdpPort, p.ver, pcmuAudio+extra))
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d %s", res.StatusCode, res.Reason)
+	}
+	confd, ok := answerMedia(res)
+	if !ok {
+		t.Fatalf("no audio port in the answer:\n%s", res.Body())
+	}
+	p.confd = confd
+	return p
+}
+
+func (p *rawPhone) start() {
+	p.d.ack("")
+	p.wg.Add(2)
+	go p.send(p.media, p.tone)
+	go p.receive()
+	p.t.Cleanup(p.close)
+}
+
+// TestCallerBehindNATIsLatched is the NAT half of issue 8 item 4 end to end: a caller whose
+// SDP names one port (its private address, as a NAT hides it) while its media comes from
+// another is latched after its first in-sequence packets, is heard, and hears the room.
+func TestCallerBehindNATIsLatched(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	listener := dialRawPhone(t, ts, "nat", 1000)
+	_, sdpPort := callerMedia(t) // what the SDP says; nothing is sent from it
+	rewritten, rewrittenPort := callerMedia(t)
+	p := inviteRawPhone(t, ts, "nat", sdpPort, rewritten, 700)
+	p.start()
+	hearEachOther(t, p, listener)
+	c := ts.onlyCallTo(t, p)
+	if src, ok := c.media.Source(); !ok || src.Port() != uint16(rewrittenPort) || c.media.Stats().Latches != 1 {
+		t.Errorf("media source %v (%+v), want one latch to port %d", src, c.media.Stats(), rewrittenPort)
+	}
+	p.d.bye()
+	listener.d.bye()
+	waitIdle(t, ts)
+}
+
+// hearEachOther checks that a hears b's tone and b hears a's.
+func hearEachOther(t *testing.T, a, b *rawPhone) {
+	t.Helper()
+	aHeard, bHeard := b.listenUntil(a.tone, nil), a.listenUntil(b.tone, nil)
+	t.Logf("%.0f Hz heard at %.1f dBFS, %.0f Hz at %.1f dBFS", a.tone, aHeard, b.tone, bHeard)
+	if aHeard < -30 || bHeard < -30 {
+		t.Errorf("%.0f Hz heard at %.1f dBFS, %.0f Hz at %.1f dBFS: want both above -30", a.tone, aHeard, b.tone, bHeard)
+	}
+}
+
+// TestCallInARoomGetsItsRTCPReports is issue 9 item 3 end to end for a SIP leg: the call no
+// longer schedules RTCP itself; its room sends the call's sender report (about confd's stream,
+// with a report block about the phone's) and SDES to the RTCP address of the phone's SDP
+// (RFC 3605 a=rtcp), within the first interval's bound of 3.75 s.
+func TestCallInARoomGetsItsRTCPReports(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{}, nil)
+	media, port := callerMedia(t)
+	rtcpConn, rtcpPort := callerMedia(t)
+	p := inviteRawPhoneWith(t, ts, "rtcp", port, media, 440, fmt.Sprintf("a=rtcp:%d\r\n", rtcpPort))
+	confdPort := int(p.confd.Port())
+	p.start()
+	c := ts.onlyCall(t)
+	testkit.Eventually(t, 5*time.Second, func() bool { return c.part.Load() != nil })
+	ours := c.part.Load().SSRC()
+
+	buf := make([]byte, 1500)
+	_ = rtcpConn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		k, from, err := rtcpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("no RTCP report from confd: %v", err)
+		}
+		if from.Port() != uint16(confdPort+1) {
+			t.Fatalf("RTCP from %v, want confd's RTCP port %d", from, confdPort+1)
+		}
+		pkts, err := rtcp.Unmarshal(buf[:k])
+		if err != nil || len(pkts) != 2 {
+			t.Fatalf("%d packets (%v): % x", len(pkts), err, buf[:k])
+		}
+		sr, ok := pkts[0].(*rtcp.SenderReport)
+		if !ok || sr.SSRC != ours {
+			t.Fatalf("first packet %+v, want confd's sender report from SSRC %#x", pkts[0], ours)
+		}
+		if sd, ok := pkts[1].(*rtcp.SourceDescription); !ok || sd.Chunks[0].Source != ours {
+			t.Fatalf("second packet %+v, want confd's SDES", pkts[1])
+		}
+		if len(sr.Reports) == 0 {
+			continue // the phone's first packets had not been read at the time of this report
+		}
+		if b := sr.Reports[0]; b.SSRC != 440*7919 || b.TotalLost != 0 {
+			t.Errorf("report block %+v, want one about the phone's SSRC %#x and no loss", b, 440*7919)
+		}
+		return
+	}
 }

@@ -155,9 +155,7 @@ func TestUnacknowledgedInviteIsNoAmplifierNorGhost(t *testing.T) {
 func TestHeldCallWithoutMediaIsHungUp(t *testing.T) {
 	t.Parallel()
 	ts := limitedServer(t, func(l *Limits) { l.HoldTimeout = time.Second })
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
+	c, d, port := newCaller(t, ts)
 	if res := d.request("INVITE", "held", sdpOffer(port, 1, pcmuAudio+sendonlyAt)); res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
@@ -218,9 +216,7 @@ func TestSessionTimerWithoutRefreshIsHungUp(t *testing.T) {
 func TestSessionTimerRefreshedByConfd(t *testing.T) {
 	t.Parallel()
 	ts := limitedServer(t, func(l *Limits) { l.MinSessionExpires = time.Second })
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
+	c, d, port := newCaller(t, ts)
 	d.hdrs = "Session-Expires: 2\r\n" // inserted by a proxy: the caller itself knows nothing of timers
 	res := d.request("INVITE", "refreshed", sdpOffer(port, 1, pcmuAudio))
 	if res.StatusCode != 200 {
@@ -256,9 +252,7 @@ func TestInDialogRequestsNeedBothTags(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	sub := ts.bridge.Bus().Subscribe("tags", 64, "")
 	defer sub.Close()
-	_, port := callerMedia(t)
-	c := newRawClient(t, "udp", ts)
-	d := c.newDialog()
+	_, d, port := newCaller(t, ts)
 	res := d.request("INVITE", "tags", sdpOffer(port, 1, pcmuAudio))
 	if res.StatusCode != 200 {
 		t.Fatalf("INVITE answered %d", res.StatusCode)
@@ -707,6 +701,18 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 	}
 }
 
+// asSourceAndTrunk runs test twice, in parallel subtests named for trunk: with the client's
+// address an ordinary source (trunk=false) and with it a trunk (trunk=true), which is exempt
+// from some per-source limits and must still be held to the others.
+func asSourceAndTrunk(t *testing.T, test func(t *testing.T, trunk bool)) {
+	for _, trunk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trunk=%v", trunk), func(t *testing.T) {
+			t.Parallel()
+			test(t, trunk)
+		})
+	}
+}
+
 // TestUnconfirmedCallsPerSourceAreCapped (red-team finding after issue 8): a few sources that
 // never ACK could fill the -rtp range, each un-ACKed call holding its ports for Timer H. One
 // source may have PendingPerSource calls waiting for their ACK; the next INVITE is answered 503
@@ -716,12 +722,7 @@ func TestInviteFloodFromOneSource(t *testing.T) {
 // confirmed, could hold every call place for Timer H.
 func TestUnconfirmedCallsPerSourceAreCapped(t *testing.T) {
 	t.Parallel()
-	for _, trunk := range []bool{false, true} {
-		t.Run(fmt.Sprintf("trunk=%v", trunk), func(t *testing.T) {
-			t.Parallel()
-			unconfirmedCallsCapped(t, trunk)
-		})
-	}
+	asSourceAndTrunk(t, unconfirmedCallsCapped)
 }
 
 func unconfirmedCallsCapped(t *testing.T, trunk bool) {
@@ -770,12 +771,7 @@ func unconfirmedCallsCapped(t *testing.T, trunk bool) {
 // and trunks were exempt from it.
 func TestBrokenRequestsAreAnsweredWithinTheSourcesBudget(t *testing.T) {
 	t.Parallel()
-	for _, trunked := range []bool{false, true} {
-		t.Run(fmt.Sprintf("trunk=%v", trunked), func(t *testing.T) {
-			t.Parallel()
-			brokenRequestsWithinBudget(t, trunked)
-		})
-	}
+	asSourceAndTrunk(t, brokenRequestsWithinBudget)
 }
 
 // answersToOPTIONS sends n OPTIONS over c as SIP/version, reads the answers until none comes for

@@ -61,6 +61,9 @@ func TestRegisterOpen(t *testing.T) {
 	}
 }
 
+// restricted lets in only the digest user ada, password pw.
+var restricted = sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
+
 // authorize answers a 401's challenge for req (method, uri) as a SIP.js user agent does.
 func authorize(t *testing.T, res *sip.Response, method, uri, user, password string) string {
 	t.Helper()
@@ -97,8 +100,7 @@ func TestRegisterDigest(t *testing.T) {
 }
 
 func TestRestrictedInviteNeedsCredentials(t *testing.T) {
-	sec := sipua.AuthConfig{Restrict: true, Users: []sipdigest.User{{Name: "ada", Password: "pw"}}}
-	e := newFakeEnv(t, bridge.Config{}, Config{Auth: sec})
+	e := newFakeEnv(t, bridge.Config{}, Config{Auth: restricted})
 	c := dialSIP(t, e.url)
 	d := newDialog("sip:room1@confd")
 	res := c.expectStatus(d.invite(fakeOffer, ""), sip.INVITE, 401)
