@@ -9,10 +9,8 @@ import (
 	"testing"
 
 	"confd/bridge"
-	"confd/codec"
 	"confd/internal/config"
 	"confd/internal/recording"
-	"confd/testkit/rtptest"
 )
 
 // answer makes one request with the API token and JSON, and returns the status and the error
@@ -43,11 +41,7 @@ func answer(t *testing.T, method, url, token, body string) (int, string) {
 func TestRecordingAndPlayAnswerThroughTheStatusTable(t *testing.T) {
 	const token = "ops-test-token"
 	d, base := inProcess(t, token, config.HTTPSecurity{})
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	rooms := base + "/api/rooms/"
 	for _, c := range []struct {
 		method, path, body string
@@ -137,11 +131,7 @@ func TestToneLimitsAreOpenAPIs(t *testing.T) {
 // duration_ms for the integrators that read it; the player it joins is not announced.
 func TestPlayReplySaysDurationSeconds(t *testing.T) {
 	d, base := inProcess(t, "tok", config.HTTPSecurity{})
-	ada, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: bridge.KindSIP, Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ada.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	sub := d.bridge.Bus().Subscribe("standup", 16, "")
 	defer sub.Close()
 	req, _ := http.NewRequest("POST", base+"/api/rooms/standup/play", strings.NewReader(`{"tone":{"hz":440,"ms":250}}`))
