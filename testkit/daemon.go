@@ -53,11 +53,7 @@ func ConfdBinary() (string, error) { return confdBinary() }
 // Confd is ConfdBinary that fails the test when the build fails.
 func Confd(t TB) string {
 	t.Helper()
-	bin, err := confdBinary()
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return bin
+	return must(t, confdBinary)
 }
 
 // Runner is what RunMain runs: *testing.M.
