@@ -270,14 +270,29 @@ func (p party) over(c codec.Codec) party { p.c = c; return p }
 // the phones and their participant ids in the order of parties.
 func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []string) {
 	d.t.Helper()
+	phones, names := d.callParties(room, parties)
+	ids := d.waitTalking(room, names...)
+	time.Sleep(window)
+	waitSteady(d.t, phones, eachHearsTheOthers(phones, parties).in)
+	return phones, ids
+}
+
+// callParties calls each party into room and returns the phones and the parties' names, in the
+// order of parties.
+func (d *confd) callParties(room string, parties []party) ([]*gophone.Phone, []string) {
+	d.t.Helper()
 	phones := make([]*gophone.Phone, len(parties))
 	names := make([]string, len(parties))
 	for i, p := range parties {
 		phones[i] = d.call(room, p.name, p.hz, p.c)
 		names[i] = p.name
 	}
-	ids := d.waitTalking(room, names...)
-	time.Sleep(window)
+	return phones, names
+}
+
+// eachHearsTheOthers is the hearing of a room of parties on phones (in the same order): each
+// phone hears every other party's tone.
+func eachHearsTheOthers(phones []*gophone.Phone, parties []party) hearing {
 	everyone := hearing{}
 	for i, p := range phones {
 		for j, q := range parties {
@@ -286,6 +301,5 @@ func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []stri
 			}
 		}
 	}
-	waitSteady(d.t, phones, everyone.in)
-	return phones, ids
+	return everyone
 }
