@@ -104,16 +104,15 @@ func (d *daemonProc) generatedToken(t *testing.T) string {
 	return m[1]
 }
 
-// apiGet is GET path with the API token.
-func (d *daemonProc) apiGet(t *testing.T, token, path string) *http.Response {
+// api is testkit's Daemon.API (method path with the API token, no body) that fails the test
+// when no answer comes.
+func (d *daemonProc) api(t *testing.T, method, token, path string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", d.URL(path), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := d.API(method, path, token, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp
+	return status, out
 }
 
 func TestHealthAndAPIOnDefaults(t *testing.T) {
@@ -128,17 +127,14 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 		t.Errorf("GET /api/rooms without the token, from loopback: %d, want 401", resp.StatusCode)
 	}
 	token := d.generatedToken(t)
-	resp = d.apiGet(t, token, "/api/rooms")
+	status, out := d.api(t, "GET", token, "/api/rooms")
 	var rooms []map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&rooms); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET /api/rooms: %d %v", resp.StatusCode, err)
+	if err := json.Unmarshal(out, &rooms); err != nil || status != 200 {
+		t.Fatalf("GET /api/rooms: %d %v", status, err)
 	}
-	resp.Body.Close()
-	resp = d.apiGet(t, token, "/api/rooms/no-such-room")
-	if resp.StatusCode != 404 {
-		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
+	if status, _ := d.api(t, "GET", token, "/api/rooms/no-such-room"); status != 404 {
+		t.Errorf("unknown room: %d, want 404", status)
 	}
-	resp.Body.Close()
 	resp, err = http.Get(d.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -180,23 +176,17 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	bob := baresip.Call(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000}, d.roomURI("drain"))
 	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
 	participants := func() int {
-		resp := d.apiGet(t, "drain-token", "/api/rooms/drain")
-		defer resp.Body.Close()
+		_, out := d.api(t, "GET", "drain-token", "/api/rooms/drain")
 		var st struct{ Participants []json.RawMessage }
-		_ = json.NewDecoder(resp.Body).Decode(&st)
+		_ = json.Unmarshal(out, &st)
 		return len(st.Participants)
 	}
 	if !testkit.WaitFor(10*time.Second, func() bool { return participants() == 2 }) {
 		t.Fatalf("the room has %d participants, want the 2 phones", participants())
 	}
-	req, _ := http.NewRequest("POST", d.URL("/api/rooms/drain/recording"), nil)
-	req.Header.Set("Authorization", "Bearer drain-token")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start recording: %v %v", resp.Status, err)
+	if status, out := d.api(t, "POST", "drain-token", "/api/rooms/drain/recording"); status != http.StatusCreated {
+		t.Fatalf("start recording: %d %s", status, out)
 	}
-	resp.Body.Close()
 	time.Sleep(3 * time.Second)
 
 	start := time.Now()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -117,34 +116,16 @@ func launch(t *testing.T, config []string, configLast bool, at listenAt) (*confd
 // sipURI returns the URI that dials room on this daemon, for baresip.
 func (d *confd) sipURI(room string) string { return fmt.Sprintf("sip:%s@%s", room, d.sip) }
 
-// api sends a request to the control API with the API token and body as JSON (none when nil;
-// a state-changing request is declared JSON even then) and returns the status and the response
-// body.
+// api is testkit's Daemon.API with these tests' API token: it sends a request to the control
+// API with body as JSON and returns the status and the response body, failing the test when
+// no answer comes.
 func (d *confd) api(method, path string, body any) (int, []byte) {
 	d.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, d.base+path, r)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	if method != http.MethodGet {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := d.API(method, path, apiToken, body)
 	if err != nil {
 		d.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	return status, out
 }
 
 // must is api that fails the test unless the status is want.
