@@ -305,16 +305,10 @@ func TestRestartKeepsIDsUniqueAndRoomsDeclared(t *testing.T) {
 	if len(slices.Compact(all)) != len(firstEvents)+len(secondEvents)+len(firstParts)+len(secondParts) {
 		t.Errorf("an id repeats across the restart: events %v %v, participants %v %v", firstEvents, secondEvents, firstParts, secondParts)
 	}
-	req, _ := http.NewRequest("GET", base+"/api/rooms/weekly", nil)
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, raw := apiCall(t, "GET", base+"/api/rooms/weekly", "tok", "")
 	var st bridge.RoomState
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 || !st.Declared || st.Settings.PIN != "4321" {
-		t.Errorf("declared room after the restart: %d %+v %v", resp.StatusCode, st, err)
+	if err := json.Unmarshal(raw, &st); err != nil || code != 200 || !st.Declared || st.Settings.PIN != "4321" {
+		t.Errorf("declared room after the restart: %d %+v %v", code, st, err)
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 	"confd/internal/recording"
 )
 
-// answer makes one request with the API token and JSON, and returns the status and the error
-// of a problem answer.
-func answer(t *testing.T, method, url, token, body string) (int, string) {
+// apiCall makes one request with the bearer token token and body as JSON, and returns the
+// status and the body of the answer.
+func apiCall(t *testing.T, method, url, token, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -26,11 +26,18 @@ func answer(t *testing.T, method, url, token, body string) (int, string) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+// answer is apiCall that returns the error of a problem answer instead of the body.
+func answer(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	code, raw := apiCall(t, method, url, token, body)
 	var p struct {
 		Error string `json:"error"`
 	}
 	_ = json.Unmarshal(raw, &p)
-	return resp.StatusCode, p.Error
+	return code, p.Error
 }
 
 // TestRecordingAndPlayAnswerThroughTheStatusTable (review findings 4 and 5): the daemon's
@@ -134,17 +141,10 @@ func TestPlayReplySaysDurationSeconds(t *testing.T) {
 	joinSilent(t, d, "standup", "Ada")
 	sub := d.bridge.Bus().Subscribe("standup", 16, "")
 	defer sub.Close()
-	req, _ := http.NewRequest("POST", base+"/api/rooms/standup/play", strings.NewReader(`{"tone":{"hz":440,"ms":250}}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, raw := apiCall(t, "POST", base+"/api/rooms/standup/play", "tok", `{"tone":{"hz":440,"ms":250}}`)
 	var got map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("play: %d %v %v", resp.StatusCode, got, err)
+	if err := json.Unmarshal(raw, &got); err != nil || code != http.StatusAccepted {
+		t.Fatalf("play: %d %v %v", code, got, err)
 	}
 	if got["duration_seconds"] != 0.25 || got["duration_ms"] != 250.0 {
 		t.Errorf("play reply %v, want duration_seconds 0.25 and duration_ms 250", got)

@@ -171,16 +171,9 @@ func TestMetricsTokenRequired(t *testing.T) {
 			t.Errorf("/metrics with Authorization %q: %d, want 401", auth, got)
 		}
 	}
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer metrics-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_room_participants") {
-		t.Errorf("/metrics with its token: %d", resp.StatusCode)
+	code, body := apiCall(t, "GET", base+"/metrics", "metrics-token", "")
+	if code != 200 || !strings.Contains(string(body), "confd_room_participants") {
+		t.Errorf("/metrics with its token: %d", code)
 	}
 	if strings.Contains(string(body), "secret-open-room") {
 		t.Error("/metrics names the live open room")
