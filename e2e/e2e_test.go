@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"net/http"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -238,15 +238,11 @@ func TestPageExplainsRefusals(t *testing.T) {
 // declareRoom declares a room with settings through the control API.
 func declareRoom(t *testing.T, d *daemon, room, settings string) {
 	t.Helper()
-	req, _ := http.NewRequest("PUT", d.URL("/api/rooms/"+room), strings.NewReader(settings))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	resp, err := http.DefaultClient.Do(req)
+	status, _, err := d.API("PUT", "/api/rooms/"+room, d.Token, json.RawMessage(settings))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("PUT /api/rooms/%s %s = %d", room, settings, resp.StatusCode)
+	if status != 200 {
+		t.Fatalf("PUT /api/rooms/%s %s = %d", room, settings, status)
 	}
 }

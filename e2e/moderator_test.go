@@ -111,17 +111,14 @@ func TestModeratorPage(t *testing.T) {
 // request fails or the answer is not a 200 with a room in it.
 func getRoom(d *daemon, token, room string) (bridge.RoomState, error) {
 	var st bridge.RoomState
-	req, _ := http.NewRequest("GET", d.URL("/api/rooms/"+room), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := d.API("GET", "/api/rooms/"+room, token, nil)
 	if err != nil {
 		return st, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("GET /api/rooms/%s = %s", room, resp.Status)
+	if status != http.StatusOK {
+		return st, fmt.Errorf("GET /api/rooms/%s = %d", room, status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+	if err := json.Unmarshal(out, &st); err != nil {
 		return st, fmt.Errorf("GET /api/rooms/%s: %w", room, err)
 	}
 	return st, nil

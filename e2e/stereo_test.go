@@ -3,11 +3,9 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -133,17 +131,12 @@ func TestBrowserHearsAPannedSpeakerLeftThenRight(t *testing.T) {
 // patchPan is PATCH /api/rooms/ROOM/participants/ID {"pan": pan} with the bearer token.
 func patchPan(t *testing.T, d *daemon, room, id string, pan float32) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]float32{"pan": pan})
-	req, _ := http.NewRequest("PATCH", d.URL("/api/rooms/"+room+"/participants/"+id), strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	status, _, err := d.API("PATCH", "/api/rooms/"+room+"/participants/"+id, d.Token, map[string]float32{"pan": pan})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("PATCH pan %v: %s", pan, resp.Status)
+	if status != 200 {
+		t.Fatalf("PATCH pan %v: %d", pan, status)
 	}
 }
 

@@ -1,10 +1,13 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -53,11 +56,7 @@ func ConfdBinary() (string, error) { return confdBinary() }
 // Confd is ConfdBinary that fails the test when the build fails.
 func Confd(t TB) string {
 	t.Helper()
-	bin, err := confdBinary()
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return bin
+	return must(t, confdBinary)
 }
 
 // Runner is what RunMain runs: *testing.M.
@@ -205,6 +204,35 @@ func (d *Daemon) URL(path string) string {
 
 // Get fetches path, trusting the daemon's self-signed certificate.
 func (d *Daemon) Get(path string) (*http.Response, error) { return d.client().Get(d.URL(path)) }
+
+// API sends a request to the daemon's control API with the bearer token and body as JSON (no
+// body when nil; a request other than GET is declared JSON even then, as the API wants of a
+// state-changing request), and returns the status and the body of the answer.
+func (d *Daemon) API(method, path, token string, body any) (int, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, d.URL(path), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := d.client().Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, err
+}
 
 // PID returns the daemon's process id.
 func (d *Daemon) PID() int { return d.proc.PID() }

@@ -11,7 +11,8 @@
 //
 //   - the daemon: ConfdBinary builds cmd/confd once per test binary (RunMain removes it),
 //     StartDaemon and Launch run it with a package's flags, collect its log (LockedBuffer),
-//     wait until /readyz answers and stop it; FreePort and PortBlocks give it ports, each test
+//     wait until /readyz answers and stop it, and Daemon.API calls its control API with a
+//     token; FreePort and PortBlocks give it ports, each test
 //     package its own share of RTP ports (e2e 20000-29999, cmd/confd 32000-35999, e2e/phones
 //     36000-39999; baresip takes 40000-49999); Process runs it, and any other program a test
 //     runs beside it (baresip, Kamailio), so that it dies with the test binary;

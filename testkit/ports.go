@@ -33,11 +33,7 @@ func FreePort() (int, error) {
 // MustFreePort is FreePort that fails the test when no port is free.
 func MustFreePort(t TB) int {
 	t.Helper()
-	port, err := FreePort()
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return port
+	return must(t, FreePort)
 }
 
 // PortBlocks hands out RTP port ranges in turn from one test package's share, so that daemons

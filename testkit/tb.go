@@ -15,3 +15,14 @@ type TB interface {
 	Logf(format string, args ...any)
 	Skip(args ...any)
 }
+
+// must returns what get returns, and fails the test with get's error: the kit's MustX and
+// test-failing variants of a function that returns an error.
+func must[T any](t TB, get func() (T, error)) T {
+	t.Helper()
+	v, err := get()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return v
+}

@@ -691,20 +691,14 @@ func (g *generator) snapshot(legs []*leg, start bool) []legCounts {
 
 // participants asks confd's API how many participants the room has.
 func (g *generator) participants() (int, error) {
-	req, err := http.NewRequest(http.MethodGet, g.daemon.URL("/api/rooms/"+g.cfg.Room), nil)
+	_, out, err := g.daemon.API(http.MethodGet, "/api/rooms/"+g.cfg.Room, g.daemon.Token, nil)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+g.daemon.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var st struct {
 		Participants []json.RawMessage `json:"participants"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+	if err := json.Unmarshal(out, &st); err != nil {
 		return 0, err
 	}
 	return len(st.Participants), nil

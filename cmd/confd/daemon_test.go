@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"confd/bridge"
 	"confd/codec"
+	"confd/internal/config"
 	"confd/testkit"
 	"confd/testkit/audiotest"
 	"confd/testkit/baresip"
@@ -102,16 +104,15 @@ func (d *daemonProc) generatedToken(t *testing.T) string {
 	return m[1]
 }
 
-// apiGet is GET path with the API token.
-func (d *daemonProc) apiGet(t *testing.T, token, path string) *http.Response {
+// api is testkit's Daemon.API (method path with the API token, no body) that fails the test
+// when no answer comes.
+func (d *daemonProc) api(t *testing.T, method, token, path string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", d.URL(path), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := d.API(method, path, token, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp
+	return status, out
 }
 
 func TestHealthAndAPIOnDefaults(t *testing.T) {
@@ -126,17 +127,14 @@ func TestHealthAndAPIOnDefaults(t *testing.T) {
 		t.Errorf("GET /api/rooms without the token, from loopback: %d, want 401", resp.StatusCode)
 	}
 	token := d.generatedToken(t)
-	resp = d.apiGet(t, token, "/api/rooms")
+	status, out := d.api(t, "GET", token, "/api/rooms")
 	var rooms []map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&rooms); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET /api/rooms: %d %v", resp.StatusCode, err)
+	if err := json.Unmarshal(out, &rooms); err != nil || status != 200 {
+		t.Fatalf("GET /api/rooms: %d %v", status, err)
 	}
-	resp.Body.Close()
-	resp = d.apiGet(t, token, "/api/rooms/no-such-room")
-	if resp.StatusCode != 404 {
-		t.Errorf("unknown room: %d, want 404", resp.StatusCode)
+	if status, _ := d.api(t, "GET", token, "/api/rooms/no-such-room"); status != 404 {
+		t.Errorf("unknown room: %d, want 404", status)
 	}
-	resp.Body.Close()
 	resp, err = http.Get(d.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -178,23 +176,17 @@ func TestPhonesOnTwoCodecsThenDrain(t *testing.T) {
 	bob := baresip.Call(t, baresip.Config{User: "bob", Codec: baresip.Opus, ToneHz: 1000}, d.roomURI("drain"))
 	// Each phone joins the room when confd takes its ACK, a moment after the phone sent it.
 	participants := func() int {
-		resp := d.apiGet(t, "drain-token", "/api/rooms/drain")
-		defer resp.Body.Close()
+		_, out := d.api(t, "GET", "drain-token", "/api/rooms/drain")
 		var st struct{ Participants []json.RawMessage }
-		_ = json.NewDecoder(resp.Body).Decode(&st)
+		_ = json.Unmarshal(out, &st)
 		return len(st.Participants)
 	}
 	if !testkit.WaitFor(10*time.Second, func() bool { return participants() == 2 }) {
 		t.Fatalf("the room has %d participants, want the 2 phones", participants())
 	}
-	req, _ := http.NewRequest("POST", d.URL("/api/rooms/drain/recording"), nil)
-	req.Header.Set("Authorization", "Bearer drain-token")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start recording: %v %v", resp.Status, err)
+	if status, out := d.api(t, "POST", "drain-token", "/api/rooms/drain/recording"); status != http.StatusCreated {
+		t.Fatalf("start recording: %d %s", status, out)
 	}
-	resp.Body.Close()
 	time.Sleep(3 * time.Second)
 
 	start := time.Now()
@@ -261,5 +253,85 @@ func TestSelfSignedHTTPSServesThePage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.TLS == nil || !strings.Contains(string(body), "<html") {
 		t.Errorf("GET / over HTTPS: %d, TLS %v, %d bytes", resp.StatusCode, resp.TLS != nil, len(body))
+	}
+}
+
+// TestRestartKeepsIDsUniqueAndRoomsDeclared is issue 10's restart: confd runs, people join and
+// leave, confd stops and starts again on the same data directory. A webhook receiver that
+// deduplicates by id (or keeps the highest id seen) must lose nothing of the second run: no
+// event or participant id of the second run may equal one of the first, and every event id of
+// the second run sorts after the first run's. A room declared with PUT is still declared.
+func TestRestartKeepsIDsUniqueAndRoomsDeclared(t *testing.T) {
+	dataDir := t.TempDir()
+	withData := func(c *config.Config) { c.DataDir = dataDir }
+	run := func(declare bool) (events, parts []string, base string, stop func()) {
+		d, base := inProcess(t, "tok", config.HTTPSecurity{}, withData)
+		if declare {
+			if code := send(t, "PUT", base+"/api/rooms/weekly", `{"pin":"4321"}`, "Authorization", "Bearer tok", "Content-Type", "application/json"); code != 200 {
+				t.Fatalf("PUT: %d", code)
+			}
+		}
+		sub := d.bridge.Bus().Subscribe("", 64, "")
+		for _, name := range []string{"ann", "bob"} {
+			p := joinSilent(t, d, "standup", name)
+			parts = append(parts, p.ID())
+			p.Leave("bye")
+		}
+		deadline := time.After(10 * time.Second)
+		for len(events) < 6 { // room_started, join, leave, room_finished, room_started, ...
+			select {
+			case e := <-sub.C:
+				events = append(events, e.ID)
+			case <-deadline:
+				t.Fatalf("events %v", events)
+			}
+		}
+		sub.Close()
+		return events, parts, base, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d.shutdown(ctx) // inProcess's cleanup shuts it down again: a no-op
+		}
+	}
+	firstEvents, firstParts, _, stop := run(true)
+	stop()
+	secondEvents, secondParts, base, _ := run(false)
+
+	if !slices.IsSorted(slices.Concat(firstEvents, secondEvents)) {
+		t.Errorf("event ids out of order across the restart: %v then %v", firstEvents, secondEvents)
+	}
+	all := slices.Concat(firstEvents, secondEvents, firstParts, secondParts)
+	slices.Sort(all)
+	if len(slices.Compact(all)) != len(firstEvents)+len(secondEvents)+len(firstParts)+len(secondParts) {
+		t.Errorf("an id repeats across the restart: events %v %v, participants %v %v", firstEvents, secondEvents, firstParts, secondParts)
+	}
+	code, raw := apiCall(t, "GET", base+"/api/rooms/weekly", "tok", "")
+	var st bridge.RoomState
+	if err := json.Unmarshal(raw, &st); err != nil || code != 200 || !st.Declared || st.Settings.PIN != "4321" {
+		t.Errorf("declared room after the restart: %d %+v %v", code, st, err)
+	}
+}
+
+// TestJSONLogs: -log-format json writes every line as one JSON object with time, level and msg,
+// for log collectors.
+func TestJSONLogs(t *testing.T) {
+	d := startDaemon(t, "-log-format", "json", "-api-token", "tok", "-data-dir", filepath.Join(t.TempDir(), "state"))
+	// Ready can answer before the start-up line is written: wait for it.
+	waitLog(t, d, `"msg":"confd started"`)
+	lines := strings.Split(strings.TrimSpace(d.Log()), "\n")
+	started := false
+	for _, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("not a JSON line: %q", line)
+			continue
+		}
+		if m["time"] == nil || m["level"] == nil {
+			t.Errorf("line without time or level: %q", line)
+		}
+		started = started || m["msg"] == "confd started"
+	}
+	if !started {
+		t.Errorf("no \"confd started\" line in %q", lines)
 	}
 }

@@ -9,15 +9,13 @@ import (
 	"testing"
 
 	"confd/bridge"
-	"confd/codec"
 	"confd/internal/config"
 	"confd/internal/recording"
-	"confd/testkit/rtptest"
 )
 
-// answer makes one request with the API token and JSON, and returns the status and the error
-// of a problem answer.
-func answer(t *testing.T, method, url, token, body string) (int, string) {
+// apiCall makes one request with the bearer token token and body as JSON, and returns the
+// status and the body of the answer.
+func apiCall(t *testing.T, method, url, token, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -28,11 +26,18 @@ func answer(t *testing.T, method, url, token, body string) (int, string) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+// answer is apiCall that returns the error of a problem answer instead of the body.
+func answer(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	code, raw := apiCall(t, method, url, token, body)
 	var p struct {
 		Error string `json:"error"`
 	}
 	_ = json.Unmarshal(raw, &p)
-	return resp.StatusCode, p.Error
+	return code, p.Error
 }
 
 // TestRecordingAndPlayAnswerThroughTheStatusTable (review findings 4 and 5): the daemon's
@@ -43,11 +48,7 @@ func answer(t *testing.T, method, url, token, body string) (int, string) {
 func TestRecordingAndPlayAnswerThroughTheStatusTable(t *testing.T) {
 	const token = "ops-test-token"
 	d, base := inProcess(t, token, config.HTTPSecurity{})
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	rooms := base + "/api/rooms/"
 	for _, c := range []struct {
 		method, path, body string
@@ -137,24 +138,13 @@ func TestToneLimitsAreOpenAPIs(t *testing.T) {
 // duration_ms for the integrators that read it; the player it joins is not announced.
 func TestPlayReplySaysDurationSeconds(t *testing.T) {
 	d, base := inProcess(t, "tok", config.HTTPSecurity{})
-	ada, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: bridge.KindSIP, Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ada.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	sub := d.bridge.Bus().Subscribe("standup", 16, "")
 	defer sub.Close()
-	req, _ := http.NewRequest("POST", base+"/api/rooms/standup/play", strings.NewReader(`{"tone":{"hz":440,"ms":250}}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, raw := apiCall(t, "POST", base+"/api/rooms/standup/play", "tok", `{"tone":{"hz":440,"ms":250}}`)
 	var got map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("play: %d %v %v", resp.StatusCode, got, err)
+	if err := json.Unmarshal(raw, &got); err != nil || code != http.StatusAccepted {
+		t.Fatalf("play: %d %v %v", code, got, err)
 	}
 	if got["duration_seconds"] != 0.25 || got["duration_ms"] != 250.0 {
 		t.Errorf("play reply %v, want duration_seconds 0.25 and duration_ms 250", got)

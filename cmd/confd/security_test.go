@@ -53,6 +53,19 @@ func inProcess(t *testing.T, token string, sec config.HTTPSecurity, opts ...func
 	return d, "http://" + d.httpLn.Addr().String()
 }
 
+// joinSilent joins name to room on d's bridge as a SIP participant on PCMU whose leg sends
+// nothing, and takes it out when the test ends (a test may take it out sooner: Leave is safe
+// to call more than once).
+func joinSilent(t *testing.T, d *daemon, room, name string) *bridge.Participant {
+	t.Helper()
+	p, err := d.bridge.Join(room, bridge.ParticipantInfo{Name: name, Kind: bridge.KindSIP, Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Leave("bye") })
+	return p
+}
+
 // send makes one request with the given headers ("K", "V" pairs) and returns the status.
 func send(t *testing.T, method, url, body string, hdr ...string) int {
 	t.Helper()
@@ -80,11 +93,7 @@ func send(t *testing.T, method, url, body string, hdr ...string) int {
 func TestCrossSiteRecordingAndMuteAllChangeNothing(t *testing.T) {
 	const token = "csrf-test-token"
 	d, base := inProcess(t, token, config.HTTPSecurity{})
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	auth := "Bearer " + token
 	evil := "https://evil.example"
 	attacks := []struct {
@@ -156,26 +165,15 @@ func TestAPIClosedWithoutToken(t *testing.T) {
 // refused (issue 8 item 11), and a live room's name is in no label.
 func TestMetricsTokenRequired(t *testing.T) {
 	d, base := inProcess(t, "api-token", config.HTTPSecurity{MetricsToken: "metrics-token"})
-	p, err := d.bridge.Join("secret-open-room", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Leave("bye")
+	joinSilent(t, d, "secret-open-room", "Ada")
 	for _, auth := range []string{"", "Bearer api-token", "Bearer wrong"} {
 		if got := send(t, "GET", base+"/metrics", "", "Authorization", auth); got != 401 {
 			t.Errorf("/metrics with Authorization %q: %d, want 401", auth, got)
 		}
 	}
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer metrics-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "confd_room_participants") {
-		t.Errorf("/metrics with its token: %d", resp.StatusCode)
+	code, body := apiCall(t, "GET", base+"/metrics", "metrics-token", "")
+	if code != 200 || !strings.Contains(string(body), "confd_room_participants") {
+		t.Errorf("/metrics with its token: %d", code)
 	}
 	if strings.Contains(string(body), "secret-open-room") {
 		t.Error("/metrics names the live open room")
@@ -251,11 +249,7 @@ func TestSlowWHIPBodyIsCutOff(t *testing.T) {
 	}
 
 	// The stream is still live past the body deadline: a join shows up on it.
-	p, err := d.bridge.Join("standup", bridge.ParticipantInfo{Name: "Ada", Kind: "sip", Output: codec.Format{Codec: codec.PCMU}}, rtptest.NopLeg{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Leave("bye")
+	joinSilent(t, d, "standup", "Ada")
 	got := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(events.Body)

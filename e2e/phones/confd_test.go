@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -117,34 +116,16 @@ func launch(t *testing.T, config []string, configLast bool, at listenAt) (*confd
 // sipURI returns the URI that dials room on this daemon, for baresip.
 func (d *confd) sipURI(room string) string { return fmt.Sprintf("sip:%s@%s", room, d.sip) }
 
-// api sends a request to the control API with the API token and body as JSON (none when nil;
-// a state-changing request is declared JSON even then) and returns the status and the response
-// body.
+// api is testkit's Daemon.API with these tests' API token: it sends a request to the control
+// API with body as JSON and returns the status and the response body, failing the test when
+// no answer comes.
 func (d *confd) api(method, path string, body any) (int, []byte) {
 	d.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, d.base+path, r)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	if method != http.MethodGet {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := d.API(method, path, apiToken, body)
 	if err != nil {
 		d.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	return status, out
 }
 
 // must is api that fails the test unless the status is want.
@@ -270,14 +251,29 @@ func (p party) over(c codec.Codec) party { p.c = c; return p }
 // the phones and their participant ids in the order of parties.
 func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []string) {
 	d.t.Helper()
+	phones, names := d.callParties(room, parties)
+	ids := d.waitTalking(room, names...)
+	time.Sleep(window)
+	waitSteady(d.t, phones, eachHearsTheOthers(phones, parties).in)
+	return phones, ids
+}
+
+// callParties calls each party into room and returns the phones and the parties' names, in the
+// order of parties.
+func (d *confd) callParties(room string, parties []party) ([]*gophone.Phone, []string) {
+	d.t.Helper()
 	phones := make([]*gophone.Phone, len(parties))
 	names := make([]string, len(parties))
 	for i, p := range parties {
 		phones[i] = d.call(room, p.name, p.hz, p.c)
 		names[i] = p.name
 	}
-	ids := d.waitTalking(room, names...)
-	time.Sleep(window)
+	return phones, names
+}
+
+// eachHearsTheOthers is the hearing of a room of parties on phones (in the same order): each
+// phone hears every other party's tone.
+func eachHearsTheOthers(phones []*gophone.Phone, parties []party) hearing {
 	everyone := hearing{}
 	for i, p := range phones {
 		for j, q := range parties {
@@ -286,6 +282,5 @@ func (d *confd) talkers(room string, parties ...party) ([]*gophone.Phone, []stri
 			}
 		}
 	}
-	waitSteady(d.t, phones, everyone.in)
-	return phones, ids
+	return everyone
 }

@@ -38,16 +38,12 @@ func TestMuteIsHeardByNoOne(t *testing.T) {
 	t.Parallel()
 	baresip.Require(t)
 	d := startConfd(t, "")
-	ada := d.call("mute", "Ada", toneAda, codec.PCMU)
-	bob := d.call("mute", "Bob", toneBob, codec.Opus)
-	cy := d.baresipCall("mute", "Cy", toneCy)
-	ids := d.waitTalking("mute", "Ada", "Bob", "Cy")
-	// baresip's recording must reach back before the mute: its windows are cut back from the
-	// hang-up, which comes as late as settle+maxSlide+window after the mute when the after
-	// window has to slide (a full run that slept a fixed 2.5 s here saw a 5.64 s recording of
-	// a 6.61 s call, 0.26 s short of the window before the mute).
-	waitRecordedBefore(t, cy)
-	waitSteady(t, []*gophone.Phone{ada, bob}, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
+	// baresip's recording must reach back before the mute (talkersWithBaresip waits for it):
+	// its windows are cut back from the hang-up, which comes as late as settle+maxSlide+window
+	// after the mute when the after window has to slide (a full run that slept a fixed 2.5 s
+	// here saw a 5.64 s recording of a 6.61 s call, 0.26 s short of the window before the mute).
+	phones, cy, ids := d.talkersWithBaresip("mute", "Cy", toneCy, partyAda, partyBob)
+	ada, bob := phones[0], phones[1]
 
 	m := now()
 	if st := d.patch("mute", ids[0], map[string]any{"muted": true}); !st.Muted {
@@ -299,13 +295,8 @@ func TestStarSixTogglesSelfMute(t *testing.T) {
 	baresip.Require(t)
 	d := startConfd(t, "")
 	events := d.subscribe("star6")
-	ada := d.call("star6", "Ada", toneAda, codec.PCMU)
-	bob := d.call("star6", "Bob", toneBob, codec.Opus)
-	cy := d.baresipCall("star6", "Cy", toneCy)
-	ids := d.waitTalking("star6", "Ada", "Bob", "Cy")
-	time.Sleep(window)
-	phones := []*gophone.Phone{ada, bob}
-	waitSteady(t, phones, hearing{ada: {toneBob, toneCy}, bob: {toneAda, toneCy}}.in)
+	phones, cy, ids := d.talkersWithBaresip("star6", "Cy", toneCy, partyAda, partyBob)
+	bob := phones[1]
 
 	for i, muted := range []bool{true, false} {
 		keyed := time.Now()

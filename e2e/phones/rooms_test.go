@@ -22,6 +22,25 @@ func (d *confd) baresipCall(room, name string, hz float64) *baresip.Phone {
 	return baresip.Call(d.t, baresip.Config{User: strings.ToLower(name), DisplayName: name, Codec: baresip.PCMU, ToneHz: hz, ToneAmplitude: 0.15}, d.sipURI(room))
 }
 
+// talkersWithBaresip is talkers with one more talker, a baresip phone named name sending hz
+// (baresipCall), called after the Go phones: every Go phone must hear it too, and instead of a
+// window of time it waits until baresip has recorded enough of the call for a window cut from
+// before now (waitRecordedBefore). It returns the Go phones, the baresip phone and the ids in
+// the order of parties, the baresip phone's last.
+func (d *confd) talkersWithBaresip(room, name string, hz float64, parties ...party) ([]*gophone.Phone, *baresip.Phone, []string) {
+	d.t.Helper()
+	phones, names := d.callParties(room, parties)
+	bp := d.baresipCall(room, name, hz)
+	ids := d.waitTalking(room, append(names, name)...)
+	waitRecordedBefore(d.t, bp)
+	everyone := eachHearsTheOthers(phones, parties)
+	for _, p := range phones {
+		everyone[p] = append(everyone[p], hz)
+	}
+	waitSteady(d.t, phones, everyone.in)
+	return phones, bp, ids
+}
+
 // waitRecordedBefore waits until baresip phone p has recorded 2 s of the call, so that the
 // window that recordingCutter cuts from the second before now (up to 1.2 s back, and 250 ms
 // clear of the recording's start) lies in its recording. The recording starts up to a second

@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+// parseTOML parses a config file of this text, with the flags after -config.
+func parseTOML(t *testing.T, toml string, flags ...string) (Config, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "confd.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Parse(append([]string{"-config", path}, flags...), io.Discard)
+}
+
 func TestDefaultsNeedNothing(t *testing.T) {
 	c, err := Parse(nil, io.Discard)
 	if err != nil {
@@ -58,7 +68,6 @@ expiry = "600s"
 }
 
 func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
-	dir := t.TempDir()
 	cases := map[string]struct {
 		file string
 		args []string
@@ -84,13 +93,10 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			args := tc.args
+			_, err := Parse(tc.args, io.Discard)
 			if tc.file != "" {
-				p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".toml")
-				os.WriteFile(p, []byte(tc.file), 0o600)
-				args = append([]string{"-config", p}, args...)
+				_, err = parseTOML(t, tc.file, tc.args...)
 			}
-			_, err := Parse(args, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
@@ -111,8 +117,7 @@ func TestExampleFileParses(t *testing.T) {
 
 func TestHTTPSecuritySettings(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "confd.toml")
-	os.WriteFile(path, []byte(`
+	c, err := parseTOML(t, `
 api_token_file = "/run/secrets/confd"
 [http_security]
 allowed_origins = ["https://Console.Example:443", "http://127.0.0.1:3000"]
@@ -120,8 +125,7 @@ metrics_token = "m"
 metrics_room_labels = true
 body_timeout = "3s"
 max_conns_per_source = 8
-`), 0o600)
-	c, err := Parse([]string{"-config", path, "-api-token-file", "/etc/confd/token"}, io.Discard)
+`, "-api-token-file", "/etc/confd/token")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +135,7 @@ max_conns_per_source = 8
 		t.Errorf("settings %+v, %+v", c, h)
 	}
 	for _, bad := range []string{`allowed_origins = ["https://x.example/path"]`, `allowed_origins = ["null"]`, `allowed_origins = ["ftp://x"]`, `body_timeout = "-1s"`} {
-		os.WriteFile(path, []byte("[http_security]\n"+bad+"\n"), 0o600)
-		if _, err := Parse([]string{"-config", path}, io.Discard); err == nil || !strings.Contains(err.Error(), "http_security") {
+		if _, err := parseTOML(t, "[http_security]\n"+bad+"\n"); err == nil || !strings.Contains(err.Error(), "http_security") {
 			t.Errorf("%s: %v, want an http_security error", bad, err)
 		}
 	}

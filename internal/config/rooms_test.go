@@ -1,9 +1,6 @@
 package config
 
 import (
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,16 +36,6 @@ announce_join_leave = true
 	}
 }
 
-// parseTOML parses a config file of this text.
-func parseTOML(t *testing.T, toml string) (Config, error) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "confd.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return Parse([]string{"-config", path}, io.Discard)
-}
-
 // TestRoomSettingsAreCheckedByTheBridgesRule: a room of the config file is checked by
 // bridge.RoomSettings.Validate, the rule of the API and the bridge, so a setting the bridge
 // refuses (an agc_level out of range, which the file's own check missed) stops confd at start
@@ -73,5 +60,16 @@ func TestRoomSettingsAreCheckedByTheBridgesRule(t *testing.T) {
 		len(s.Moderators) != 1 || !s.WaitForModerator || !s.EndWithModerator || s.HoldMusic != "/m.wav" ||
 		!s.AnnounceOnlyParticipant || !s.AnnounceUserCount || !s.AnnounceJoinLeave || !s.Denoise || !s.AGC || s.AGCLevel != -18 {
 		t.Errorf("Settings() = %+v", s)
+	}
+}
+
+// TestRoomPreprocessingKeys: a declared room's denoise, agc and agc_level are read from the file.
+func TestRoomPreprocessingKeys(t *testing.T) {
+	c, err := parseTOML(t, "[[room]]\nname = \"quiet\"\ndenoise = true\nagc = true\nagc_level = -24\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rooms) != 1 || !c.Rooms[0].Denoise || !c.Rooms[0].AGC || c.Rooms[0].AGCLevel != -24 {
+		t.Errorf("rooms parsed as %+v", c.Rooms)
 	}
 }

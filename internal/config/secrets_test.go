@@ -69,7 +69,7 @@ credential = "${TURN_CRED}"
 		{"[http_security]\nmetrics_token_file = \"" + filepath.Join(dir, "missing") + "\"\n", "metrics_token_file"},
 		{"[http_security]\nmetrics_token_file = \"" + write("empty", "\n") + "\"\n", "empty"},
 	} {
-		_, err := Parse([]string{"-config", write("bad.toml", bad.toml)}, io.Discard)
+		_, err := parseTOML(t, bad.toml)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: %v, want an error naming %s", bad.toml, err, bad.want)
 		}

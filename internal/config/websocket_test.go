@@ -1,23 +1,13 @@
 package config
 
 import (
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestWebSocketSettings(t *testing.T) {
-	dir := t.TempDir()
-	parse := func(file string) (Config, error) {
-		p := filepath.Join(dir, "c.toml")
-		if err := os.WriteFile(p, []byte(file), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return Parse([]string{"-config", p}, io.Discard)
-	}
+	parse := func(file string) (Config, error) { return parseTOML(t, file) }
 	c, err := parse("[security.websocket]\nallowed_origins = [\"https://App.example.com:443\", \"*\"]\n" +
 		"conns_per_source = 4\nmax_conns = 100\nidle_timeout = \"30s\"\nmessage_timeout = \"2s\"\n")
 	if err != nil {
