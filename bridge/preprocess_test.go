@@ -108,7 +108,7 @@ func TestPreprocessorsAreFreedHoweverTheyEnd(t *testing.T) {
 	for _, p := range parts[:20] {
 		p.Leave("bye")
 	}
-	testkit.Eventually(t, 5*time.Second, func() bool { return dsp.Live()-base == 20 })
+	testkit.Eventually(t, 5*time.Second, "the 20 preprocessors did not start", func() bool { return dsp.Live()-base == 20 })
 	b.Close() // the other 20 are still in the room
-	testkit.Eventually(t, 5*time.Second, func() bool { return dsp.Live() == base })
+	testkit.Eventually(t, 5*time.Second, "the preprocessors were not freed", func() bool { return dsp.Live() == base })
 }

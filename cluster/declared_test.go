@@ -18,6 +18,7 @@ import (
 	"confd/bridge"
 	"confd/internal/api"
 	"confd/internal/guard"
+	"confd/testkit"
 )
 
 // fakePeer answers a node's GET DeclarationsPath with decls, as a node's Router does, and
@@ -136,7 +137,7 @@ func TestCatchUpConvergesOnTheNewestChange(t *testing.T) {
 		t.Errorf("the deleted room with Ada in it: %+v, %v; want it going on, undeclared, with Ada", st, err)
 	}
 	ada.Leave("hangup")
-	eventually(t, "the deleted room outlived its last call", func() bool { _, err := br.RoomState("deleted"); return err != nil })
+	testkit.Eventually(t, 5*time.Second, "the deleted room outlived its last call", func() bool { _, err := br.RoomState("deleted"); return err != nil })
 
 	passed := map[string]Declaration{}
 	for _, d := range nodes.Declarations(br) {

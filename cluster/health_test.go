@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // TestWatchCatchesUpWhenANodeComesBack: a node catches up at its start, not again while the
@@ -51,9 +53,9 @@ func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 
-	eventually(t, "no catch-up at the start", func() bool { return count() == 1 })
+	testkit.Eventually(t, 5*time.Second, "no catch-up at the start", func() bool { return count() == 1 })
 	ready.Store(false)
-	eventually(t, "b never seen down", func() bool { return !nodes.Up("b") })
+	testkit.Eventually(t, 5*time.Second, "b never seen down", func() bool { return !nodes.Up("b") })
 	if n := count(); n != 1 {
 		t.Errorf("%d catch-ups while b stayed up and then went down, want the start's only", n)
 	}
@@ -64,13 +66,13 @@ func TestWatchCatchesUpWhenANodeComesBack(t *testing.T) {
 	failing = true
 	mu.Unlock()
 	ready.Store(true)
-	eventually(t, "no catch-up tried when b came back", func() bool { return count() >= 2 })
-	eventually(t, "a failed catch-up not tried again", func() bool { return count() >= 3 })
+	testkit.Eventually(t, 5*time.Second, "no catch-up tried when b came back", func() bool { return count() >= 2 })
+	testkit.Eventually(t, 5*time.Second, "a failed catch-up not tried again", func() bool { return count() >= 3 })
 	mu.Lock()
 	failing = false
 	mu.Unlock()
-	eventually(t, "the catch-up never succeeded", func() bool { n := count(); time.Sleep(50 * time.Millisecond); return count() == n })
+	testkit.Eventually(t, 5*time.Second, "the catch-up never succeeded", func() bool { n := count(); time.Sleep(50 * time.Millisecond); return count() == n })
 	n := count()
 	nodes.Nudge()
-	eventually(t, "no catch-up when told to", func() bool { return count() == n+1 })
+	testkit.Eventually(t, 5*time.Second, "no catch-up when told to", func() bool { return count() == n+1 })
 }

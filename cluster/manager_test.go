@@ -69,14 +69,6 @@ func (d *fakeDialer) count() int {
 	return len(d.dials)
 }
 
-// eventually fails the test with what unless cond holds within 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if !testkit.WaitFor(5*time.Second, cond) {
-		t.Fatal(what)
-	}
-}
-
 func people(b *bridge.Bridge, room string) (n, cascades int) {
 	r, ok := b.Room(room)
 	if !ok {
@@ -116,7 +108,7 @@ func TestManagerKeepsOneCascadePerRoomAndNode(t *testing.T) {
 	incoming.Leave("test")
 
 	ada := join(t, b, remote, bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
-	eventually(t, "no cascade for Ada", func() bool { _, c := people(b, remote); return c == 1 })
+	testkit.Eventually(t, 5*time.Second, "no cascade for Ada", func() bool { _, c := people(b, remote); return c == 1 })
 	bob := join(t, b, remote, bridge.ParticipantInfo{Kind: "sip", Name: "Bob"})
 	time.Sleep(200 * time.Millisecond)
 	if n := d.count(); n != 1 {
@@ -128,5 +120,5 @@ func TestManagerKeepsOneCascadePerRoomAndNode(t *testing.T) {
 		t.Fatalf("%d cascade legs with Bob still in the room, want 1", c)
 	}
 	bob.Leave("test")
-	eventually(t, "the cascade outlived the room's last person", func() bool { _, c := people(b, remote); return c == 0 })
+	testkit.Eventually(t, 5*time.Second, "the cascade outlived the room's last person", func() bool { _, c := people(b, remote); return c == 0 })
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confd/bridge"
+	"confd/testkit"
 )
 
 // seatNode is one node of a two-node cluster in a test: its bridge, its Seats, and its API
@@ -102,7 +103,7 @@ func TestRoomLimitIsTheRoomsAcrossNodes(t *testing.T) {
 	defer cancel()
 	go b.seats.Run(ctx, 20*time.Millisecond) // b reports at the leave, and at least every interval
 	ada.Leave("hangup")
-	eventually(t, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
+	testkit.Eventually(t, 5*time.Second, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
 	join(t, b.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Cy"})
 	if got := a.seats.Elsewhere(room); got != 1 {
 		t.Errorf("a counts %d people on b, want Cy", got)
@@ -130,9 +131,9 @@ func TestSeatsOfASlowOwnerDoNotLeak(t *testing.T) {
 	defer cancel()
 	go b.seats.Run(ctx, 50*time.Millisecond)
 	ada := join(t, b.bridge, room, bridge.ParticipantInfo{Kind: "sip", Name: "Ada"})
-	eventually(t, "a never counted Ada on b", func() bool { return a.seats.Elsewhere(room) == 1 })
+	testkit.Eventually(t, 5*time.Second, "a never counted Ada on b", func() bool { return a.seats.Elsewhere(room) == 1 })
 	ada.Leave("hangup")
-	eventually(t, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
+	testkit.Eventually(t, 5*time.Second, "a still counts Ada after she left b", func() bool { return a.seats.Elsewhere(room) == 0 })
 }
 
 // TestSeatReportBeyondReasonIsRefused: a node's report of more people than any room holds (a

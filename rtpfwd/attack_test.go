@@ -135,7 +135,7 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 		}
 	}
 	// The event goes out just before the forwarder is forgotten (stop's order).
-	testkit.Eventually(t, 5*time.Second, func() bool { list, _ := m.List("r"); return len(list) == 3-own })
+	testkit.Eventually(t, 5*time.Second, "the forwarders of those who left were not stopped", func() bool { list, _ := m.List("r"); return len(list) == 3-own })
 	if _, err := m.List("breakout"); err == nil {
 		if l, _ := m.List("breakout"); len(l) != 0 {
 			t.Errorf("forwarders followed the participant: %+v", l)
@@ -155,6 +155,6 @@ func TestForwardersEndWithTheirRoomAndParticipant(t *testing.T) {
 	m.Close()
 	b.Close()
 	rx.Close()
-	testkit.Eventually(t, 5*time.Second, func() bool { return testkit.OpenSockets(t) <= sockets })
+	testkit.Eventually(t, 5*time.Second, "the forwarders' sockets were not closed", func() bool { return testkit.OpenSockets(t) <= sockets })
 	testkit.CheckGoroutines(t, base)
 }

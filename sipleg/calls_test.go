@@ -578,7 +578,7 @@ func TestReInviteRacingMoves(t *testing.T) {
 		t.Fatal(last)
 	}
 	p.d.bye()
-	testkit.Eventually(t, 5*time.Second, func() bool { return participants(ts, "main")+participants(ts, "breakout") == 0 })
+	testkit.Eventually(t, 5*time.Second, "the moved call is still in a room after its BYE", func() bool { return participants(ts, "main")+participants(ts, "breakout") == 0 })
 	waitIdle(t, ts)
 }
 
@@ -605,7 +605,7 @@ func TestStrangerRacingTheCallerToItsPortGetsNothing(t *testing.T) {
 	for i := range LatchRun - 1 {
 		stranger.WriteToUDP(rtpFrom(0, uint16(i), 1300), dst)
 	}
-	testkit.Eventually(t, 5*time.Second, func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
+	testkit.Eventually(t, 5*time.Second, "the strangers' packets are not all counted", func() bool { return c.media.Stats().Strangers == 40+LatchRun-1 })
 
 	p.start()
 
@@ -703,7 +703,7 @@ func TestCallInARoomGetsItsRTCPReports(t *testing.T) {
 	confdPort := int(p.confd.Port())
 	p.start()
 	c := ts.onlyCall(t)
-	testkit.Eventually(t, 5*time.Second, func() bool { return c.part.Load() != nil })
+	testkit.Eventually(t, 5*time.Second, "the call did not join its room", func() bool { return c.part.Load() != nil })
 	ours := c.part.Load().SSRC()
 
 	buf := make([]byte, 1500)

@@ -95,7 +95,7 @@ func TestRegistrationWithDigestRefreshAndWithdraw(t *testing.T) {
 	reg.serve()
 	ts := startServer(t, Config{Register: []Registration{{Registrar: "sip:" + reg.addr, User: "alice", Password: "secret",
 		Expiry: time.Hour}}}, nil)
-	testkit.Eventually(t, 5*time.Second, func() bool { // registered, then refreshed
+	testkit.Eventually(t, 5*time.Second, "no registration, or no refresh of it", func() bool { // registered, then refreshed
 		st := ts.Registrations()
 		return reg.registers.Load() >= 2 && len(st) == 1 && st[0].Refreshes >= 2 && st[0].Registered
 	})
@@ -301,7 +301,7 @@ func TestDialOutHandsCredentialsOnlyToTheirRealmAndHost(t *testing.T) {
 	if _, err := ts.DialOut(context.Background(), "out", allowed); !errors.Is(err, ErrDialRateLimited) || guard.RetryAfterSeconds(err) < 1 {
 		t.Fatalf("dial past the burst: %v, want ErrDialRateLimited with a Retry-After", err)
 	}
-	testkit.Eventually(t, 5*time.Second, func() bool { return ts.Calls() == 0 })
+	testkit.Eventually(t, 5*time.Second, "the dial-out calls did not end", func() bool { return ts.Calls() == 0 })
 }
 
 // TestDialOutAllowReadsLikeTheConfig: the SIP leg reads DialOut.Allow by the config file's rule

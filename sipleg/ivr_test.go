@@ -10,6 +10,7 @@ import (
 	"confd/bridge"
 	"confd/codec"
 	"confd/prompts"
+	"confd/testkit"
 	"confd/testkit/audiotest"
 )
 
@@ -50,7 +51,7 @@ func TestDialInByInfoJoinsTheRightRoom(t *testing.T) {
 		t.Fatal("joined before the IVR")
 	}
 	p.typeDigits(t, "4242#987#")
-	waitUntil(t, 20*time.Second, "the meeting number and PIN did not join the room", func() bool { return participants(ts, "4242") == 1 })
+	testkit.Eventually(t, 20*time.Second, "the meeting number and PIN did not join the room", func() bool { return participants(ts, "4242") == 1 })
 	if participants(ts, "4243") != 0 || participants(ts, "1000") != 0 {
 		t.Fatal("joined another room too")
 	}
@@ -67,15 +68,15 @@ func TestPromptsAndRoomAreOneStream(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{IVRDigitTimeout: 3 * time.Second}, map[string]bridge.RoomSettings{"secret": {PIN: "4321"}})
 	p := dialRawPhone(t, ts, "secret", 700)
-	waitUntil(t, 10*time.Second, "no prompt heard", func() bool {
+	testkit.Eventually(t, 10*time.Second, "no prompt heard", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return p.packets > 0
 	})
 	p.typeDigits(t, "4321#")
-	waitUntil(t, 20*time.Second, "the PIN did not join the room", func() bool { return participants(ts, "secret") == 1 })
+	testkit.Eventually(t, 20*time.Second, "the PIN did not join the room", func() bool { return participants(ts, "secret") == 1 })
 	joined := p.received()
-	waitUntil(t, 10*time.Second, "the room sent nothing", func() bool { return p.received() > joined+10 })
+	testkit.Eventually(t, 10*time.Second, "the room sent nothing", func() bool { return p.received() > joined+10 })
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.streamCut) > 0 {

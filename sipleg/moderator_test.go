@@ -39,7 +39,7 @@ func TestModeratorPINMakesAModerator(t *testing.T) {
 		}
 		p.typeDigits(t, c.typed)
 		// The IVR says "joining" before it joins.
-		testkit.Eventually(t, 20*time.Second, func() bool { joined, _ := moderatorIn(ts, c.room); return joined })
+		testkit.Eventually(t, 20*time.Second, "the moderator did not join", func() bool { joined, _ := moderatorIn(ts, c.room); return joined })
 		if _, mod := moderatorIn(ts, c.room); mod != c.moderator {
 			t.Errorf("%s after %q: moderator %v, want %v", c.room, c.typed, mod, c.moderator)
 		}
@@ -56,7 +56,7 @@ func TestTrustedDialInJoinsAsModeratorWithoutPIN(t *testing.T) {
 	rooms := map[string]bridge.RoomSettings{"board": {PIN: "4321", Moderators: []string{"tester"}}}
 	trusted := startServer(t, Config{Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, rooms)
 	p := dialRawPhone(t, trusted, "board", 700)
-	testkit.Eventually(t, 5*time.Second, func() bool { joined, _ := moderatorIn(trusted, "board"); return joined })
+	testkit.Eventually(t, 5*time.Second, "the trusted caller did not join as moderator", func() bool { joined, _ := moderatorIn(trusted, "board"); return joined })
 	if _, mod := moderatorIn(trusted, "board"); !mod {
 		t.Error("a trusted dial-in listed as moderator joined as a participant")
 	}
@@ -86,7 +86,7 @@ func TestTrustedDialInThroughADialInNumberIsAModerator(t *testing.T) {
 		map[string]bridge.RoomSettings{"4242": {PIN: "987", Moderators: []string{"tester"}}})
 	p := dialRawPhone(t, ts, "1000", 700)
 	p.typeDigits(t, "4242#")
-	testkit.Eventually(t, 20*time.Second, func() bool { joined, _ := moderatorIn(ts, "4242"); return joined })
+	testkit.Eventually(t, 20*time.Second, "the moderator did not join through the IVR", func() bool { joined, _ := moderatorIn(ts, "4242"); return joined })
 	if _, mod := moderatorIn(ts, "4242"); !mod {
 		t.Error("a trusted dial-in listed as moderator joined through the dial-in number as a participant")
 	}
@@ -112,7 +112,7 @@ func TestOverlongEntryIsAWrongModeratorPIN(t *testing.T) {
 			t.Fatalf("INFO answered %d", code)
 		}
 	}
-	testkit.Eventually(t, 10*time.Second, func() bool { return attempts.Stats().Wrong+attempts.Stats().Right > 0 })
+	testkit.Eventually(t, 10*time.Second, "the PIN was never checked", func() bool { return attempts.Stats().Wrong+attempts.Stats().Right > 0 })
 	if st := attempts.Stats(); st.Right != 0 || st.Wrong != 1 {
 		t.Errorf("an over-long entry counted as %+v, want one wrong PIN", st)
 	}

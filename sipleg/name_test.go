@@ -13,21 +13,13 @@ import (
 	"confd/testkit/audiotest"
 )
 
-// waitUntil polls cond until it holds, failing after within.
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !testkit.WaitFor(within, cond) {
-		t.Fatal(what)
-	}
-}
-
 // hearFor waits until the phone has heard d more of audio and returns how much it has heard.
 func (p *rawPhone) hearFor(t *testing.T, d time.Duration) int {
 	t.Helper()
 	p.mu.Lock()
 	want := len(p.heard) + int(d/time.Millisecond)*codec.SampleRate/1000
 	p.mu.Unlock()
-	waitUntil(t, d+10*time.Second, "the phone hears nothing", func() bool {
+	testkit.Eventually(t, d+10*time.Second, "the phone hears nothing", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return len(p.heard) >= want
@@ -46,10 +38,10 @@ func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
 		map[string]bridge.RoomSettings{"named": {PIN: "55", AnnounceJoinLeave: true}})
 	ada := dialRawPhone(t, ts, "named", 440)
 	ada.typeDigits(t, "55#")
-	waitUntil(t, 30*time.Second, "Ada did not join", func() bool { return participants(ts, "named") == 1 })
+	testkit.Eventually(t, 30*time.Second, "Ada did not join", func() bool { return participants(ts, "named") == 1 })
 	bob := dialRawPhone(t, ts, "named", 700)
 	bob.typeDigits(t, "55#")
-	waitUntil(t, 30*time.Second, "Bob did not join", func() bool { return participants(ts, "named") == 2 })
+	testkit.Eventually(t, 30*time.Second, "Bob did not join", func() bool { return participants(ts, "named") == 2 })
 
 	ts.mu.Lock()
 	names := map[float64]*bridge.HoldMusic{}
@@ -75,7 +67,7 @@ func TestCallerNameRecordedAndAnnouncedWhenItLeaves(t *testing.T) {
 	joined, _ := prompts.Get(prompts.HasJoined)
 	ada.hearFor(t, NameDuration+time.Duration(len(joined))*time.Second/prompts.Rate+500*time.Millisecond)
 	bob.d.bye()
-	waitUntil(t, 5*time.Second, "Bob did not leave", func() bool { return participants(ts, "named") == 1 })
+	testkit.Eventually(t, 5*time.Second, "Bob did not leave", func() bool { return participants(ts, "named") == 1 })
 	ada.mu.Lock()
 	mark := len(ada.heard)
 	ada.mu.Unlock()

@@ -384,7 +384,7 @@ func TestSIPTCPDeadlinesAndConnectionCap(t *testing.T) {
 	}
 	// A connection the source closes gives its place back.
 	held[1].Close()
-	testkit.Eventually(t, 5*time.Second, func() bool {
+	testkit.Eventually(t, 5*time.Second, "the closed connection's place was not given back", func() bool {
 		conn, err := net.Dial("tcp4", capped.Addr().String())
 		if err != nil {
 			return false
@@ -507,7 +507,7 @@ func TestIVRPINGuessesAreLockedOut(t *testing.T) {
 	var seq uint16
 	var stamp uint32
 	rfc4733Digits(t, media, dest, "2468#", &seq, &stamp)
-	waitUntil(t, 30*time.Second, "another source could not join with the right PIN", func() bool { return participants(ts, "vault") == 1 })
+	testkit.Eventually(t, 30*time.Second, "another source could not join with the right PIN", func() bool { return participants(ts, "vault") == 1 })
 	d.bye()
 	waitIdle(t, ts)
 }

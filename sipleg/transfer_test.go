@@ -137,7 +137,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	}
 
 	// 2. Accepted, rings, then the target is busy.
-	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
+	testkit.Eventually(t, 5*time.Second, "a new transfer is refused after the last one ended", func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
 	refer := d.awaitRefer(t, 202)
 	if e := nextTransfer(t, sub); e.Data["state"] != "accepted" || e.Data["status"] != 202 {
 		t.Errorf("after the 202: %+v", e)
@@ -166,7 +166,7 @@ func TestTransferREFERAndItsNOTIFYs(t *testing.T) {
 	}
 
 	// 3. The target answers: confd hangs up, the participant leaves as transferred.
-	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
+	testkit.Eventually(t, 5*time.Second, "a new transfer is refused after the last one ended", func() bool { return p.Transfer(ctx, "sip:desk@127.0.0.1") == nil })
 	d.awaitRefer(t, 202)
 	nextTransfer(t, sub) // accepted
 	d.notify("refer", "terminated;reason=noresource", "message/sipfrag", "SIP/2.0 200 OK")
@@ -354,7 +354,7 @@ func TestLateNOTIFYOfAnEarlierTransferIsRefused(t *testing.T) {
 		t.Fatalf("first transfer: %+v", e)
 	}
 
-	testkit.Eventually(t, 5*time.Second, func() bool { return p.Transfer(ctx, "sip:second@127.0.0.1") == nil })
+	testkit.Eventually(t, 5*time.Second, "the second transfer is refused", func() bool { return p.Transfer(ctx, "sip:second@127.0.0.1") == nil })
 	second := d.awaitRefer(t, 202).CSeq().SeqNo
 	nextTransfer(t, sub) // accepted
 	if second == first {

@@ -59,7 +59,7 @@
 //		if err := page.Join(ctx, d.URL("/whip/demo")); err != nil {
 //			t.Fatal(err)
 //		}
-//		testkit.Eventually(t, 5*time.Second, func() bool {
+//		testkit.Eventually(t, 5*time.Second, "the phone does not hear the page", func() bool {
 //			return phone.HeardLevel(time.Now().Add(-time.Second), time.Now(), 700) > -30
 //		})
 //	}

@@ -56,14 +56,14 @@ func TestProcessKillEndsItsGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	var child int
-	Eventually(t, 5*time.Second, func() bool {
+	Eventually(t, 5*time.Second, "the child process is still running", func() bool {
 		pid, _ := os.ReadFile(out.Name())
 		child, err = strconv.Atoi(strings.TrimSpace(string(pid)))
 		return err == nil
 	})
 	p.Kill()
 	// The child, reparented, is gone or a zombie its new parent has yet to reap.
-	Eventually(t, 5*time.Second, func() bool {
+	Eventually(t, 5*time.Second, "the child process is still running", func() bool {
 		stat, err := os.ReadFile("/proc/" + strconv.Itoa(child) + "/stat")
 		return err != nil || strings.Contains(string(stat), ") Z ")
 	})

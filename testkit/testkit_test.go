@@ -64,9 +64,9 @@ func TestWaitForAndEventually(t *testing.T) {
 		t.Errorf("WaitFor took %v", time.Since(start))
 	}
 	r := &recorder{TB: t}
-	Eventually(r, 20*time.Millisecond, func() bool { return false })
-	if !strings.Contains(r.fatal, "not reached") {
-		t.Errorf("Eventually on a false condition: %q, want a failure", r.fatal)
+	Eventually(r, 20*time.Millisecond, "the thing never happened", func() bool { return false })
+	if !strings.Contains(r.fatal, "the thing never happened") {
+		t.Errorf("Eventually on a false condition: %q, want a failure naming what it awaited", r.fatal)
 	}
 }
 

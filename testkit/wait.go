@@ -19,11 +19,11 @@ func WaitFor(d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// Eventually is WaitFor that fails the test when cond does not hold within d.
-func Eventually(t TB, d time.Duration, cond func() bool) {
+// Eventually is WaitFor that fails the test with what when cond does not hold within d.
+func Eventually(t TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	if !WaitFor(d, cond) {
-		t.Fatalf("condition not reached within %v", d)
+		t.Fatalf("%s (within %v)", what, d)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestReceiverDecodesItsPayloadTypeOnly(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan error, 1)
 	go func() { done <- Tone{Codec: codec.PCMU, PT: 0, Hz: 440}.Send(udpPusher{conn}, stop) }()
-	testkit.Eventually(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(pcm) >= codec.SampleRate/2 })
+	testkit.Eventually(t, 10*time.Second, "half a second of audio not received", func() bool { mu.Lock(); defer mu.Unlock(); return len(pcm) >= codec.SampleRate/2 })
 	close(stop)
 	if err := <-done; err != nil {
 		t.Fatal(err)
