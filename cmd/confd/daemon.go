@@ -139,11 +139,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/api/", d.clusterAPI(a, declared))
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
-	lim := cfg.HTTPSecurity.WithDefaults()
-	d.http = api.NewServer(mux, api.ServerLimits{
-		ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout), BodyTimeout: time.Duration(lim.BodyTimeout),
-		IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: lim.MaxHeaderBytes, MaxBodyBytes: lim.MaxBodyBytes,
-	}, log)
+	d.http = api.NewServer(mux, httpLimits(cfg.HTTPSecurity), log)
 	return d, nil
 }
 
@@ -163,9 +159,7 @@ func (d *daemon) start() error {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
 	}
 	d.httpLn = ln
-	lim := d.cfg.HTTPSecurity.WithDefaults()
-	d.conns = api.LimitConns(ln, guard.NewAdmission(guard.AdmissionConfig{
-		Rate: lim.ConnRate, PerSource: lim.MaxConnsPerSource}))
+	d.conns = api.LimitConns(ln, httpLimits(d.cfg.HTTPSecurity))
 	ln = d.conns
 	tlsConf, err := d.tlsConfig()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"confd/internal/api"
 	"confd/internal/config"
 	"confd/sipdigest"
 	"confd/sipleg"
@@ -13,7 +14,16 @@ import (
 
 // The legs take their own configurations, whose zero values are their documented defaults;
 // these functions translate the file's ([security], [security.sip], [security.websocket],
-// [[credential]], [[register]]) into them, one function per leg.
+// [[credential]], [[register]], [http_security]) into them, one function per leg (and one for
+// the HTTP server).
+
+// httpLimits is [http_security]'s limits as the HTTP server takes them (api.ServerLimits, whose
+// zero values are the defaults).
+func httpLimits(h config.HTTPSecurity) api.ServerLimits {
+	return api.ServerLimits{ReadHeaderTimeout: time.Duration(h.ReadHeaderTimeout), BodyTimeout: time.Duration(h.BodyTimeout),
+		IdleTimeout: time.Duration(h.IdleTimeout), MaxHeaderBytes: h.MaxHeaderBytes, MaxBodyBytes: h.MaxBodyBytes,
+		MaxConnsPerSource: h.MaxConnsPerSource, ConnRate: h.ConnRate}
+}
 
 // sipAuth is [security] as both SIP legs read it: who may call in and register.
 func sipAuth(sec config.Security) sipua.AuthConfig {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"io"
 	"log/slog"
 	"net"
@@ -12,19 +13,40 @@ import (
 	"confd/internal/guard"
 )
 
-// ServerLimits bound what one HTTP client may hold of the server (issue 8 item 13). Every
-// field must be set (config.HTTPSecurity.WithDefaults gives the defaults).
+// ServerLimits bound what one HTTP client may hold of the server (issue 8 item 13). Every zero
+// value is the default named; the daemon fills it from [http_security].
 type ServerLimits struct {
-	// ReadHeaderTimeout bounds reading a request's headers.
+	// ReadHeaderTimeout bounds reading a request's headers. Zero means 10 s.
 	ReadHeaderTimeout time.Duration
-	// BodyTimeout bounds reading a request's body, counted from the end of its headers.
+	// BodyTimeout bounds reading a request's body, counted from the end of its headers. Zero
+	// means 10 s.
 	BodyTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection that waits this long for its next request.
+	// Zero means 2 min.
 	IdleTimeout time.Duration
-	// MaxHeaderBytes bounds a request's headers (431 above it).
+	// MaxHeaderBytes bounds a request's headers (431 above it). Zero means 64 KiB.
 	MaxHeaderBytes int
-	// MaxBodyBytes bounds every request body (a handler's read fails, 413, above it).
+	// MaxBodyBytes bounds every request body (a handler's read fails, 413, above it). Zero
+	// means guard.MaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
+	// MaxConnsPerSource is how many connections one address (an IPv6 /64) may hold open; more
+	// are closed at once (LimitConns). Zero means 64: a browser holds about 8.
+	MaxConnsPerSource int
+	// ConnRate is how many new connections per second one address may open on average, twice
+	// as many at once (LimitConns). Zero means 50.
+	ConnRate float64
+}
+
+// WithDefaults returns l with every zero value replaced by its documented default.
+func (l ServerLimits) WithDefaults() ServerLimits {
+	l.ReadHeaderTimeout = cmp.Or(l.ReadHeaderTimeout, 10*time.Second)
+	l.BodyTimeout = cmp.Or(l.BodyTimeout, 10*time.Second)
+	l.IdleTimeout = cmp.Or(l.IdleTimeout, 2*time.Minute)
+	l.MaxHeaderBytes = cmp.Or(l.MaxHeaderBytes, 64<<10)
+	l.MaxBodyBytes = cmp.Or(l.MaxBodyBytes, guard.MaxBodyBytes)
+	l.MaxConnsPerSource = cmp.Or(l.MaxConnsPerSource, 64)
+	l.ConnRate = cmp.Or(l.ConnRate, 50)
+	return l
 }
 
 // NewServer returns the HTTP server for h with l's limits. It has no WriteTimeout and no
@@ -34,6 +56,7 @@ func NewServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	l = l.WithDefaults()
 	return &http.Server{
 		Handler:           limitBodies(h, l),
 		ReadHeaderTimeout: l.ReadHeaderTimeout,
@@ -87,9 +110,11 @@ type ConnLimiter struct {
 	refused atomic.Uint64
 }
 
-// LimitConns wraps ln with adm's limits.
-func LimitConns(ln net.Listener, adm *guard.Admission) *ConnLimiter {
-	return &ConnLimiter{Listener: ln, adm: adm}
+// LimitConns wraps ln with l's limits on each source's connections (MaxConnsPerSource,
+// ConnRate).
+func LimitConns(ln net.Listener, l ServerLimits) *ConnLimiter {
+	l = l.WithDefaults()
+	return &ConnLimiter{Listener: ln, adm: guard.NewAdmission(guard.AdmissionConfig{Rate: l.ConnRate, PerSource: l.MaxConnsPerSource})}
 }
 
 // Refused returns how many connections were closed at once for being over a limit.

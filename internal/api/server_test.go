@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"confd/internal/guard"
 	"confd/problem"
 	"confd/testkit"
 )
@@ -29,7 +28,9 @@ func serve(t *testing.T, h http.Handler, perSource int) (addr string, ln *ConnLi
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln = LimitConns(raw, guard.NewAdmission(guard.AdmissionConfig{Rate: 1000, PerSource: perSource}))
+	lim := testLimits
+	lim.ConnRate, lim.MaxConnsPerSource = 1000, perSource
+	ln = LimitConns(raw, lim)
 	srv := NewServer(h, testLimits, nil)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })

@@ -129,9 +129,9 @@ max_conns_per_source = 8
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := c.HTTPSecurity.WithDefaults()
+	h := c.HTTPSecurity
 	if c.APITokenFile != "/etc/confd/token" || h.MetricsToken != "m" || !h.MetricsRoomLabels || h.BodyTimeout != Duration(3*time.Second) ||
-		h.MaxConnsPerSource != 8 || h.ReadHeaderTimeout != Duration(10*time.Second) || h.ConnRate != 50 || len(h.AllowedOrigins) != 2 {
+		h.MaxConnsPerSource != 8 || h.ReadHeaderTimeout != 0 || h.ConnRate != 0 || len(h.AllowedOrigins) != 2 {
 		t.Errorf("settings %+v, %+v", c, h)
 	}
 	for _, bad := range []string{`allowed_origins = ["https://x.example/path"]`, `allowed_origins = ["null"]`, `allowed_origins = ["ftp://x"]`, `body_timeout = "-1s"`} {

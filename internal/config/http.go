@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 )
 
 // APITokenEnv is the environment variable that may hold the API token, so that it need not
@@ -46,31 +45,6 @@ type HTTPSecurity struct {
 	// ConnRate is how many new connections per second one address may open on average (twice
 	// as many at once). Default 50.
 	ConnRate float64 `toml:"conn_rate"`
-}
-
-// WithDefaults returns h with every zero value replaced by its default.
-func (h HTTPSecurity) WithDefaults() HTTPSecurity {
-	or := func(d *Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = Duration(v)
-		}
-	}
-	or(&h.ReadHeaderTimeout, 10*time.Second)
-	or(&h.BodyTimeout, 10*time.Second)
-	or(&h.IdleTimeout, 2*time.Minute)
-	if h.MaxHeaderBytes <= 0 {
-		h.MaxHeaderBytes = 64 << 10
-	}
-	if h.MaxBodyBytes <= 0 {
-		h.MaxBodyBytes = guard.MaxBodyBytes
-	}
-	if h.MaxConnsPerSource <= 0 {
-		h.MaxConnsPerSource = 64
-	}
-	if h.ConnRate <= 0 {
-		h.ConnRate = 50
-	}
-	return h
 }
 
 // validate checks the settings that have no safe reading when wrong.
