@@ -80,7 +80,7 @@ func (e *OpusEncoder) configure() error {
 	}
 	for _, s := range steps {
 		if s.err != nil {
-			return fmt.Errorf("%w: opus %s: %v", ErrBadFormat, s.name, s.err)
+			return fmt.Errorf("%w: opus %s: %w", ErrBadFormat, s.name, s.err)
 		}
 	}
 	e.dtxOn = !f.NoDTX
@@ -196,7 +196,7 @@ func (d *OpusDecoder) Decode(payload []byte, pcm []int16) (int, error) {
 	}
 	got, err := d.dec.Decode(payload, pcm[:n:n])
 	if err != nil {
-		return 0, fmt.Errorf("%w: opus: %v", ErrCorruptPayload, err)
+		return 0, fmt.Errorf("%w: opus: %w", ErrCorruptPayload, err)
 	}
 	return got, nil
 }
@@ -229,7 +229,7 @@ func (d *OpusDecoder) DecodeFEC(payload []byte, pcm []int16) (int, error) {
 		return 0, ErrNoFEC
 	}
 	if err := d.dec.DecodeFEC(payload, pcm[:n:n]); err != nil {
-		return 0, fmt.Errorf("%w: opus fec: %v", ErrCorruptPayload, err)
+		return 0, fmt.Errorf("%w: opus fec: %w", ErrCorruptPayload, err)
 	}
 	return n, nil
 }

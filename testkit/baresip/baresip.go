@@ -196,7 +196,7 @@ func start(dir string, cfg Config, opts ...Option) (*Phone, error) {
 		return nil, err
 	}
 	if _, err := exec.LookPath(cfg.Program); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotInstalled, cfg.Program, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotInstalled, cfg.Program, err)
 	}
 	b := &Phone{cfg: cfg, dir: dir, sndDir: filepath.Join(dir, "snd"), logPath: filepath.Join(dir, "baresip.log"), log: slog.Default()}
 	for _, o := range opts {

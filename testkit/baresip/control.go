@@ -132,7 +132,7 @@ func (c *control) command(cmd, params string, timeout time.Duration) (string, er
 	body, _ := json.Marshal(req)
 	c.conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := c.conn.Write(appendNetstring(nil, body)); err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrExited, cmd, err)
+		return "", fmt.Errorf("%w: %s: %w", ErrExited, cmd, err)
 	}
 	select {
 	case m, ok := <-c.resp:

@@ -359,7 +359,7 @@ func (b *Browser) Join(ctx context.Context, url string) error {
 	req.Header.Set("Content-Type", "application/sdp")
 	resp, err := b.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrJoin, err)
+		return fmt.Errorf("%w: %w", ErrJoin, err)
 	}
 	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -377,7 +377,7 @@ func (b *Browser) Join(ctx context.Context, url string) error {
 	case <-b.connected:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %s: not connected (%s): %v", ErrJoin, url, b.PC.ConnectionState(), ctx.Err())
+		return fmt.Errorf("%w: %s: not connected (%s): %w", ErrJoin, url, b.PC.ConnectionState(), ctx.Err())
 	}
 }
 
