@@ -3,10 +3,7 @@ package main
 import (
 	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +13,8 @@ import (
 )
 
 // TestExampleListsLegDefaults: confd.example.toml shows [security.sip] at the SIP leg's own
-// defaults (sipleg.Limits), which the legs apply to a zero value.
+// defaults (sipleg.Limits), and [http_security]'s limits at the HTTP server's (api.ServerLimits),
+// which they apply to a zero value.
 func TestExampleListsLegDefaults(t *testing.T) {
 	c, err := config.Parse([]string{"-config", "../../confd.example.toml"}, io.Discard)
 	if err != nil {
@@ -25,42 +23,12 @@ func TestExampleListsLegDefaults(t *testing.T) {
 	if got, want := sipLegConfig(c).Limits, (sipleg.Limits{}).WithDefaults(); got != want {
 		t.Errorf("example [security.sip] is %+v, sipleg's defaults are %+v", got, want)
 	}
+	if got, want := httpLimits(c.HTTPSecurity), (api.ServerLimits{}).WithDefaults(); got != want {
+		t.Errorf("example [http_security] is %+v, the HTTP server's defaults are %+v", got, want)
+	}
 	ws := sipwsConfig(c)
 	if ws.ConnsPerSource != 16 || ws.MaxConns != 1024 || ws.IdleTimeout != 2*time.Minute || ws.MessageTimeout != 10*time.Second {
 		t.Errorf("example [security.websocket] became %+v", ws)
-	}
-}
-
-// TestExampleShowsHTTPDefaults: the [http_security] limits that confd.example.toml shows
-// (commented out, as a file without them has them) are the HTTP server's own defaults
-// (api.ServerLimits), and the file's values reach the server as they are.
-func TestExampleShowsHTTPDefaults(t *testing.T) {
-	b, err := os.ReadFile("../../confd.example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, _ := strings.Cut(string(b), "# [http_security]\n")
-	block, _, _ = strings.Cut(block, "\n\n")
-	file := "[http_security]\n"
-	for _, line := range strings.Split(block, "\n") {
-		key, _, _ := strings.Cut(strings.TrimPrefix(line, "# "), " ")
-		if strings.HasSuffix(key, "_timeout") || strings.HasPrefix(key, "max_") || key == "conn_rate" {
-			file += strings.TrimPrefix(line, "# ") + "\n"
-		}
-	}
-	if strings.Count(file, "\n") != 8 {
-		t.Fatalf("the example's [http_security] limits are not the seven expected:\n%s", file)
-	}
-	path := filepath.Join(t.TempDir(), "http.toml")
-	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := config.Parse([]string{"-config", path}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := httpLimits(c.HTTPSecurity), (api.ServerLimits{}).WithDefaults(); got != want {
-		t.Errorf("the example's [http_security] is %+v, the server's defaults are %+v", got, want)
 	}
 }
 
