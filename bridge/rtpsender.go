@@ -26,7 +26,9 @@ const MaxPacketSize = rtpHeaderSize + codec.MaxPayloadSize
 // the audio clock whether or not a packet was sent (a DTX gap keeps its duration), so that a
 // payload shared by a whole output group gets a header of its own on every leg.
 //
-// Packet is called by the room's goroutine only; Stats may be read from any goroutine.
+// Packet is called by one goroutine at a time: the room's, or before the join the leg's that
+// hands the stream over (ParticipantInfo.Stream, which the join's command orders after it);
+// Stats may be read from any goroutine.
 type RTPSender struct {
 	header      rtp.Header
 	out         rtp.Header // the header Next returned last

@@ -21,8 +21,8 @@ import (
 //   - calls: a new INVITE takes a token at InviteRate and a place under CallsPerSource and
 //     MaxCalls, held until the call ends (or its 2xx goes un-ACKed for Timer H).
 //   - answers: a refusal is answered 503 with Retry-After only while this bucket (as fast as
-//     RequestRate) has tokens; a source far over its rate gets silence, so the answers cannot
-//     be turned into a reflector.
+//     RequestRate; for a trunk, its trunkRequests) has tokens; a source far over its rate gets
+//     silence, so the answers cannot be turned into a reflector.
 //   - broken: a request the SIP rules refuse (validator) is answered only while this bucket,
 //     as fast as RequestRate, has tokens, a trunk's included: a trunk's address is what an
 //     attacker forging sources would aim the answers at, and a trunk sends few broken requests.
@@ -50,7 +50,7 @@ func newDoor(limits Limits, trunks []netip.Prefix) *door {
 		requests: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}), // trunks: admitMessage
 		calls: guard.NewAdmission(guard.AdmissionConfig{Rate: limits.InviteRate, Burst: limits.InviteBurst,
 			PerSource: limits.CallsPerSource, Total: limits.MaxCalls, Exempt: trunks}),
-		answers:       guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate), Exempt: trunks}),
+		answers:       guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
 		broken:        guard.NewAdmission(guard.AdmissionConfig{Rate: limits.RequestRate, Burst: int(2 * limits.RequestRate)}),
 		pending:       guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.PendingPerSource}),
 		trunkPending:  guard.NewAdmission(guard.AdmissionConfig{Rate: unlimitedRate, Burst: 1 << 30, PerSource: limits.TrunkPendingPerSource}),
@@ -70,9 +70,16 @@ func (d *door) pendingOf(src netip.Addr) *guard.Admission {
 // unlimitedRate is the rate of an Admission that only counts what a source holds.
 const unlimitedRate = 1e9
 
-// shouldAnswer reports whether a refusal to src may be answered now; a refusal that may not
-// is counted as dropped.
-func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool { return d.answer(d.answers, src, now) }
+// shouldAnswer reports whether a refusal to src may be answered now: within the answers
+// budget, or for a trunk within its request rate (trunkRequests), so that INVITEs forged from
+// a trunk's address and refused (trunkPending) are not answered one for one at the trunk. A
+// refusal that may not be answered is counted as dropped.
+func (d *door) shouldAnswer(src netip.Addr, now time.Time) bool {
+	if guard.InPrefixes(d.trunks, src) {
+		return d.answer(d.trunkRequests, src, now)
+	}
+	return d.answer(d.answers, src, now)
+}
 
 // shouldAnswerBroken reports whether a request the SIP rules refused may be answered to src
 // now (the broken budget, which no trunk is exempt from).
@@ -94,7 +101,7 @@ func (d *door) answer(budget *guard.Admission, src netip.Addr, now time.Time) bo
 // When it does not, reply is the stateless answer to write back (nil: silence). ACKs always
 // pass (they end transactions, and make none), as do in-dialog requests of a live dialog within
 // its own budget (dialograte.go).
-func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool) {
+func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr, forgeable bool) (reply []byte, pass bool) {
 	if req.IsAck() {
 		return nil, true
 	}
@@ -108,9 +115,9 @@ func (s *Server) admitMessage(req *sip.Request, raw []byte, src netip.Addr) (rep
 	}
 	now := time.Now()
 	if guard.InPrefixes(s.door.trunks, src) {
-		// A trunk's INVITEs are bounded by trunkPending; its other requests by their own rate,
-		// beyond which they get silence.
-		if req.Method == sip.INVITE || s.door.trunkRequests.Allow(src, now) == nil {
+		// A trunk's INVITEs are bounded by trunkPending; its other requests over UDP by their
+		// own rate, beyond which they get silence. Over TCP its address is its own: no limit.
+		if req.Method == sip.INVITE || !forgeable || s.door.trunkRequests.Allow(src, now) == nil {
 			return nil, true
 		}
 		s.door.dropped.Add(1)

@@ -151,14 +151,19 @@ func (p *rawPhone) receive() {
 
 // follow notes where a packet does not go on with the stream before it: another SSRC, a
 // sequence number other than the next, or a timestamp that did not move forward by at least
-// a packet and at most by the time since the last packet and a second (a random jump lands
-// there with a chance of one in half a million; the exact steps are bridge's tests').
+// a packet (over a pause of more than a second, by the pause less half a second: it kept time)
+// and at most by the time since the last packet and a second (a random jump lands there with a
+// chance of one in half a million; the exact steps are bridge's tests').
 func (p *rawPhone) follow(h *rtp.Header, at time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.packets > 0 {
-		step, most := h.Timestamp-p.last.Timestamp, uint32((at.Sub(p.lastAt)+time.Second).Seconds()*8000)
-		if h.SSRC != p.last.SSRC || h.SequenceNumber != p.last.SequenceNumber+1 || step < 160 || step > most {
+		gap := at.Sub(p.lastAt)
+		step, least, most := h.Timestamp-p.last.Timestamp, uint32(160), uint32((gap+time.Second).Seconds()*8000)
+		if gap > time.Second {
+			least = uint32((gap - 500*time.Millisecond).Seconds() * 8000)
+		}
+		if h.SSRC != p.last.SSRC || h.SequenceNumber != p.last.SequenceNumber+1 || step < least || step > most {
 			p.streamCut = append(p.streamCut, fmt.Sprintf("after packet %d: SSRC %x seq %d ts %d -> SSRC %x seq %d ts %d, %v later",
 				p.packets, p.last.SSRC, p.last.SequenceNumber, p.last.Timestamp, h.SSRC, h.SequenceNumber, h.Timestamp, at.Sub(p.lastAt)))
 		}

@@ -35,8 +35,9 @@ type Limits struct {
 	// a flood of them would hold every call place for Timer H. Zero means 64.
 	TrunkPendingPerSource int
 	// TrunkRequestRate is how many requests other than INVITE outside a dialog (and in-dialog
-	// requests that match no dialog) a trunk may send per second, twice as many at once;
-	// beyond it they are dropped without an answer. A trunk is exempt from RequestRate, and
+	// requests that match no dialog) a trunk may send per second over UDP, twice as many at
+	// once; beyond it they are dropped without an answer, and the trunk's refused INVITEs are
+	// answered within the same rate. A trunk is exempt from RequestRate, and
 	// requests forged from its address over UDP must not turn confd's answers into a flood at
 	// the trunk (whose carrier might then block confd); a trunk's own OPTIONS pings and stray
 	// in-dialog requests are far fewer. Its INVITEs are bounded by TrunkPendingPerSource. Zero

@@ -47,8 +47,8 @@ func (c *rawClient) newDialog() *dialog {
 	return &dialog{c: c, callID: fmt.Sprintf("test-%d@127.0.0.1", time.Now().UnixNano()), cseq: 1}
 }
 
-// request sends method to room with an optional SDP body and returns the final answer.
-func (d *dialog) request(method, room, body string) *sip.Response {
+// message is the request of method to room with an optional SDP body, as request sends it.
+func (d *dialog) message(method, room, body string) []byte {
 	c := d.c
 	to := "<sip:" + room + "@" + c.srv.String() + ">"
 	if d.toTag != "" {
@@ -66,7 +66,13 @@ func (d *dialog) request(method, room, body string) *sip.Response {
 		"To: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@%s>\r\nMax-Forwards: 70\r\n%s%sContent-Length: %d\r\n\r\n%s",
 		method, room, c.srv.String(), strings.ToUpper(c.network), c.localAddr(), time.Now().UnixNano(), to, d.callID, d.cseq, method,
 		contact, d.hdrs, ct, len(body), body)
-	c.send([]byte(msg))
+	return []byte(msg)
+}
+
+// request sends method to room with an optional SDP body and returns the final answer.
+func (d *dialog) request(method, room, body string) *sip.Response {
+	c := d.c
+	c.send(d.message(method, room, body))
 	for {
 		res := c.read(3 * time.Second)
 		if res == nil {

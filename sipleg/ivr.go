@@ -174,7 +174,14 @@ func (v *ivr) run() {
 	_ = v.play(pl, prompts.Joining)
 	c.ivr.Store(nil)
 	v.stop()
-	if err := c.join(room, pl.sender); err != nil { // the room goes on with the prompts' stream
+	// The room goes on with the prompts' stream, unless a re-INVITE changed the codec's clock
+	// meanwhile: one SSRC keeps one RTP clock (RFC 7160 section 4.1), and its timestamps could
+	// not be carried over.
+	var stream *bridge.RTPSender
+	if c.result().Codec.ClockRate() == pl.clockRate {
+		stream = pl.sender
+	}
+	if err := c.join(room, stream); err != nil {
 		c.log.Info("ivr join refused", "room", room, "err", err)
 		go c.hangup(c.s.ctx, "refused")
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -813,6 +814,36 @@ func TestTrunkRequestsHaveARateOfTheirOwn(t *testing.T) {
 	_, port := callerMedia(t)
 	if res := c.newDialog().request("INVITE", "room", sdpOffer(port, 1, pcmuAudio)); res.StatusCode != 200 {
 		t.Errorf("an INVITE from the trunk after the flood: %d, want 200", res.StatusCode)
+	}
+}
+
+// TestTrunksRefusedINVITEsAreAnsweredWithinItsRate (red team of the trunk rate): INVITEs forged
+// from a trunk's address over UDP hold at most trunk_pending_per_source places, and those
+// refused for it are answered only within the trunk's request rate: they were answered 503 one
+// for one, a flood at the trunk.
+func TestTrunksRefusedINVITEsAreAnsweredWithinItsRate(t *testing.T) {
+	t.Parallel()
+	const rate = 5 // answers per second; a burst of 2·rate
+	limits := generous
+	limits.TrunkPendingPerSource, limits.TrunkRequestRate = 2, rate
+	ts := startServer(t, Config{Limits: limits, Auth: sipua.AuthConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, nil)
+	c, _, port := newCaller(t, ts)
+	const sent = 40
+	start := time.Now()
+	for i := range sent {
+		d := c.newDialog()
+		d.callID += strconv.Itoa(i)
+		c.send(d.message("INVITE", "room", sdpOffer(port, 1, pcmuAudio)))
+	}
+	refused := 0
+	for res := c.read(500 * time.Millisecond); res != nil; res = c.read(500 * time.Millisecond) {
+		if res.StatusCode == 503 {
+			refused++
+		}
+	}
+	most := 2*rate + int(time.Since(start).Seconds()*rate) + 1
+	if refused == 0 || refused > most {
+		t.Fatalf("%d INVITEs from a trunk, 2 of them held, drew %d refusals, want 1 to %d", sent, refused, most)
 	}
 }
 

@@ -322,6 +322,10 @@ func TestTransferTargetIsOneSIPURI(t *testing.T) {
 		"sip:desk@pbx.example@evil.example", "sip:desk@pbx,evil.example", `sip:desk@pbx\evil.example`,
 		"sip:desk@pbx%2eevil.example", "sip:desk@pbx/evil.example", "sip:desk@pbx'x", "sip:desk@pbx:99999",
 		"sip:desk@pbx:-1", "sip:desk@-pbx.example",
+		// What sends the call elsewhere than the host the allow-list checks (red team of
+		// the transfer allow-list): a maddr, URI headers such as a Route.
+		"sip:+442071234567@127.0.0.1;maddr=evil.example", "sip:desk@pbx.example;MADDR=evil.example",
+		"sip:+442071234567@127.0.0.1?Route=%3Csip:evil.example%3Blr%3E", "sip:desk@pbx.example?subject=x",
 	} {
 		if _, err := parseURI(target); err == nil {
 			t.Errorf("target %.80q accepted", target)

@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -18,7 +19,10 @@ const maxURILen = 512
 // section 19.1) of at most maxURILen bytes whose host is a host name or IP address
 // (guard.IsHost) and whose port, if any, is one, with nothing in it that could end the header
 // or close its brackets: no control character (a NUL or a tab reads differently to different
-// parsers; red team, issue 13), no space, quote or angle bracket. Anything else is ErrBadURI.
+// parsers; red team, issue 13), no space, quote or angle bracket; and with nothing that sends
+// the call elsewhere than its host, which the dial-out allow-list checks: no maddr parameter
+// (RFC 3261 section 19.1.1: the server to contact instead) and no headers (?Route=… would
+// route the INVITE the phone builds from a Refer-To). Anything else is ErrBadURI.
 func parseURI(s string) (sip.Uri, error) {
 	var u sip.Uri
 	if len(s) > maxURILen {
@@ -33,6 +37,10 @@ func parseURI(s string) (sip.Uri, error) {
 	// "pbx@evil.example", which another parser reads as evil.example (red team, issue 14).
 	if !guard.IsHost(u.Host) || u.Port < 0 || u.Port > 65535 {
 		return sip.Uri{}, fmt.Errorf("%w: %q: %q is not a host name or IP address with a port of 1-65535", ErrBadURI, s, u.Host)
+	}
+	maddr := slices.ContainsFunc(u.UriParams.Keys(), func(k string) bool { return strings.EqualFold(k, "maddr") }) // names are case-insensitive
+	if maddr || strings.Contains(s, "?") {
+		return sip.Uri{}, fmt.Errorf("%w: %q: a maddr parameter or URI headers would send the call elsewhere than %q", ErrBadURI, s, u.Host)
 	}
 	return u, nil
 }

@@ -52,7 +52,8 @@ type validator struct {
 	onResponse func(code int, sent bool)
 	// admit, when set, decides whether a valid request from src goes on to sipgo; when it
 	// does not, reply (possibly nil: silence) is written back instead (Server.admitMessage).
-	admit func(req *sip.Request, raw []byte, src netip.Addr) (reply []byte, pass bool)
+	// forgeable says whether src may be forged: a datagram's, not a stream's.
+	admit func(req *sip.Request, raw []byte, src netip.Addr, forgeable bool) (reply []byte, pass bool)
 	// mayAnswer, when set, says whether a refusal of the rules may be answered to src now: the
 	// per-source budget of the door's (door.shouldAnswerBroken, a trunk's address included), so
 	// that a flood of broken requests with a forged source cannot turn confd's 400s into a
@@ -82,8 +83,9 @@ func newValidator() *validator {
 }
 
 // checkFrom returns nil if msg, from src, may go on to sipgo, or the response to send instead
-// (which may be empty: drop).
-func (v *validator) checkFrom(msg []byte, src netip.Addr) (reject []byte, bad bool) {
+// (which may be empty: drop). forgeable is true for a datagram, whose source address anyone may
+// write, false for a message of a stream (TCP), whose source completed a handshake.
+func (v *validator) checkFrom(msg []byte, src netip.Addr, forgeable bool) (reject []byte, bad bool) {
 	if bytes.HasPrefix(msg, []byte("SIP/")) {
 		return nil, false // a response: sipgo's to match or drop
 	}
@@ -98,7 +100,7 @@ func (v *validator) checkFrom(msg []byte, src netip.Addr) (reject []byte, bad bo
 	if !ok || v.admit == nil {
 		return nil, false
 	}
-	if reply, pass := v.admit(req, msg, src); !pass {
+	if reply, pass := v.admit(req, msg, src, forgeable); !pass {
 		return reply, true
 	}
 	return nil, false
@@ -118,7 +120,7 @@ func (c *validatingPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		resp, bad := c.v.checkFrom(p[:n], sourceAddr(addr))
+		resp, bad := c.v.checkFrom(p[:n], sourceAddr(addr), true)
 		if !bad {
 			c.v.countResponse(p[:n], false)
 			return copy(p, unfold(p[:n])), addr, nil
@@ -225,7 +227,7 @@ func (c *validatingConn) Read(p []byte) (int, error) {
 			c.in = rest
 			c.lastMessage = time.Now()
 			c.begun = c.lastMessage
-			resp, bad := c.v.checkFrom(msg, c.src)
+			resp, bad := c.v.checkFrom(msg, c.src, false)
 			if !bad && len(bytes.TrimSpace(msg)) > 0 && !hasContentLength(msg) {
 				// RFC 3261 section 18.3: on a stream, Content-Length is mandatory.
 				resp, bad = sipua.TextResponse(msg, 400, "Bad Request (no Content-Length on a stream)"), true

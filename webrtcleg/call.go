@@ -147,7 +147,7 @@ func (l leg) SendRTPHeader(h *rtp.Header, payload []byte) {
 
 // SendRTCP implements bridge.RTCPLeg: the room hands over the participant's SR or RR and SDES
 // when due (about every 5 s, randomised: bridge.Config.RTCPInterval), already marshalled, with
-// the answer's SSRC (Call.Stream), and it goes to pion's SRTCP writer as it is
+// the answer's SSRC (the leg gave the room its stream: answer.go), and it goes to pion's SRTCP writer as it is
 // (rtcp.RawPacket): pion marshals nothing again. Nothing goes before the call is connected.
 func (l leg) SendRTCP(pkt []byte) {
 	c := l.c
@@ -333,10 +333,12 @@ func (c *Call) readSenderRTCP() {
 	}
 }
 
-// onPeerRTCP hands the peer's reports about confd's stream to the participant, whose Opus
+// onPeerRTCP hands the peer's report blocks about confd's stream to the participant, whose Opus
 // encoder takes their loss (RFC 7587 section 3.1.2's in-band FEC), and keeps the last fraction
-// lost for CallStats. The participant writes the answer's SSRC, so the reports are about its
-// own stream as they are. About once a second.
+// lost for CallStats. The participant writes the answer's SSRC, so the blocks are about its own
+// stream as they are. Only the blocks: pion hands a sender report of the peer's to
+// readReceiverRTCP as well, which applies it once, at its arrival (the round trip's reference,
+// RFC 3550 section 6.4.1). About once a second.
 func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 	p := c.part.Load()
 	if p == nil {
@@ -347,13 +349,28 @@ func (c *Call) onPeerRTCP(raw []byte, now time.Time) {
 		c.rtcpBad.Add(1)
 		return
 	}
-	rep := bridge.ReadRTCP(pkts, p.SSRC())
-	if !rep.HasLoss {
+	var blocks []rtcp.ReceptionReport
+	var peer uint32
+	for _, pkt := range pkts {
+		var reports []rtcp.ReceptionReport
+		switch pkt := pkt.(type) {
+		case *rtcp.ReceiverReport:
+			peer, reports = pkt.SSRC, pkt.Reports
+		case *rtcp.SenderReport:
+			peer, reports = pkt.SSRC, pkt.Reports
+		}
+		for _, b := range reports {
+			if b.SSRC == p.SSRC() {
+				blocks = append(blocks, b)
+			}
+		}
+	}
+	if len(blocks) == 0 {
 		return
 	}
 	c.rtcpIn.Add(1)
-	c.fractionLost.Store(uint32(rep.FractionLost * 256)) // back to the block's 1/256
+	c.fractionLost.Store(uint32(blocks[len(blocks)-1].FractionLost))
 	c.rtcpMu.Lock()
-	p.PushRTCPPackets(pkts, now)
+	p.PushRTCPPackets([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: peer, Reports: blocks}}, now)
 	c.rtcpMu.Unlock()
 }

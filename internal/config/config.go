@@ -394,7 +394,7 @@ func (c Config) Validate() error {
 	if err := c.Forwarders.validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || w.SessionRate < 0 || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
+	if w := c.Security.WebRTC; w.SessionsPerSource < 0 || !isRate(w.SessionRate) || w.MaxSessions < 0 || w.ConnectTimeout < 0 || w.MaxCandidates < 0 {
 		bad("security.webrtc: sessions_per_source, session_rate, max_sessions, connect_timeout and max_candidates must not be negative")
 	}
 	for i, cr := range c.Credentials {
@@ -407,7 +407,7 @@ func (c Config) Validate() error {
 			bad("security.digest_algorithms: %q is neither SHA-256 nor MD5", alg)
 		}
 	}
-	if d := c.Security.DialOut; d.Rate < 0 || d.Burst < 0 {
+	if d := c.Security.DialOut; !isRate(d.Rate) || d.Burst < 0 {
 		bad("security.dialout: rate and burst must be ≥ 0")
 	}
 	if _, err := guard.ParseDialAllow(c.Security.DialOut.Allow); err != nil {

@@ -88,6 +88,11 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		"dial-out allow":        {file: "[security.dialout]\nallow = [\"sip:x@y\"]\n", want: "security.dialout.allow"},
 		"dial-out rate":         {file: "[security.dialout]\nrate = -1.0\n", want: "security.dialout"},
 		"negative sip limit":    {file: "[security.sip]\nhold_timeout = \"-1s\"\n", want: "security.sip.hold_timeout"},
+		// TOML's nan and inf: a NaN rate compared false with everything and limited nothing.
+		"sip rate not a number": {file: "[security.sip]\ntrunk_request_rate = nan\n", want: "security.sip.trunk_request_rate"},
+		"infinite conn rate":    {file: "[http_security]\nconn_rate = inf\n", want: "http_security"},
+		"webrtc rate nan":       {file: "[security.webrtc]\nsession_rate = nan\n", want: "security.webrtc"},
+		"dial-out rate nan":     {file: "[security.dialout]\nrate = nan\n", want: "security.dialout"},
 		"cluster self unknown":  {file: "[cluster]\nself = \"x\"\n[[cluster.node]]\nname = \"a\"\nsip = \"10.0.0.1:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster: self \"x\""},
 		"cluster node by name":  {file: "[cluster]\nself = \"a\"\n[[cluster.node]]\nname = \"a\"\nsip = \"node-a:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster.node \"a\": sip"},
 	}

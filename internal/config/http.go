@@ -56,7 +56,7 @@ func (h HTTPSecurity) validate() error {
 		}
 	}
 	if h.ReadHeaderTimeout < 0 || h.BodyTimeout < 0 || h.IdleTimeout < 0 || h.MaxHeaderBytes < 0 ||
-		h.MaxBodyBytes < 0 || h.MaxConnsPerSource < 0 || h.ConnRate < 0 {
+		h.MaxBodyBytes < 0 || h.MaxConnsPerSource < 0 || !isRate(h.ConnRate) {
 		errs = append(errs, errors.New("http_security: timeouts and limits must not be negative"))
 	}
 	return errors.Join(errs...)

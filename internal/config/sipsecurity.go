@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // SIPLimits bounds what one source may cost the SIP listener on a public address (issue 8:
 // INVITE floods, un-ACKed and held calls, idle TCP connections). Every zero value is the
@@ -55,7 +58,11 @@ type SIPLimits struct {
 	TCPConnsPerSource int `toml:"tcp_conns_per_source"`
 }
 
-// validate names the first negative setting.
+// isRate reports whether v is a number a limit or a rate may be: finite and not negative. TOML
+// has nan and inf: a NaN rate compares false with everything and so limited nothing.
+func isRate(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
+
+// validate names the first setting that is negative or not a number.
 func (l SIPLimits) validate() error {
 	for name, v := range map[string]float64{
 		"invite_rate": l.InviteRate, "request_rate": l.RequestRate, "invite_burst": float64(l.InviteBurst),
@@ -65,8 +72,8 @@ func (l SIPLimits) validate() error {
 		"min_session_expires": float64(l.MinSessionExpires), "tcp_idle_timeout": float64(l.TCPIdleTimeout),
 		"tcp_message_timeout": float64(l.TCPMessageTimeout),
 	} {
-		if v < 0 {
-			return fmt.Errorf("security.sip.%s: negative", name)
+		if !isRate(v) {
+			return fmt.Errorf("security.sip.%s: %v is not a number ≥ 0", name, v)
 		}
 	}
 	return nil
