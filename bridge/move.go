@@ -25,30 +25,29 @@ type MoveRequest struct {
 	PIN string `json:"pin,omitempty"`
 }
 
-// moveState is what a move leaves for the participant's first packet in its new room: the due
-// time of the last tick that sent it a packet in the old one. A join with a started stream
-// (ParticipantInfo.Stream, the IVR's prompts) leaves the same, as if the stream had come from a
-// room. The owner of its room alone touches it.
-type moveState struct {
-	at      time.Time // the old room's last tick
-	dstLast time.Time // the new room's last tick before the participant entered
-}
+// moveState is what a move leaves for the participant's first packet in its new room, and a
+// join with a started stream (ParticipantInfo.Stream, the IVR's prompts) for its first packet in
+// the room: that its stream goes on. The owner of its room alone touches it.
+type moveState struct{ pending bool }
 
-// resume keeps the participant's RTP clock in step with the wall clock across a move: the
-// sender's timestamp stopped at the old room's last tick, and the new room's first tick may
-// come more than a frame later (the rooms' clocks have their own phases, and the hand-over
-// takes a moment). The frames in between advance the timestamp as a DTX gap would; the
-// sequence number goes on by one, since nothing was lost (RFC 3550 section 5.1). The frames
-// the new room's clock skipped itself before this tick it has skipped for every leg already.
+// resume keeps the participant's RTP clock in step with the wall clock where its stream goes
+// on: the sender's timestamp stands for a time (RTPSender.nextDue: its last packet's send time
+// and the audio it and any skipped ticks since covered), and the room's first tick for the
+// participant may come frames later (the rooms' clocks have their own phases, the hand-over
+// takes a moment, a 40 or 60 ms packet is due every second or third tick). The whole frames in
+// between advance the timestamp as a DTX gap would; the sequence number goes on by one, since
+// nothing was lost (RFC 3550 section 5.1). Ticks the room skipped meanwhile moved the
+// timestamp on already (Room.tick), which nextDue counts.
 func (m *moveState) resume(p *Participant, due time.Time) {
-	gap := skippedFrames(m.at, due)
-	if !m.dstLast.IsZero() {
-		gap -= max(0, skippedFrames(m.dstLast, due))
+	m.pending = false
+	c := p.output.Codec
+	next := p.sender.nextDue(c.ClockRate())
+	if next.IsZero() {
+		return
 	}
-	if gap > 0 {
-		p.sender.Skip(p.output.Codec.RTPUnits(time.Duration(gap) * codec.FrameDuration))
+	if gap := (due.Sub(next) + codec.FrameDuration/2) / codec.FrameDuration; gap > 0 {
+		p.sender.Skip(c.RTPUnits(gap * codec.FrameDuration))
 	}
-	*m = moveState{}
 }
 
 // Move moves participant id from room from to room to without touching its call: the same
@@ -177,13 +176,12 @@ func (r *Room) takeOut(p *Participant, dst *Room, moderator bool, entered chan<-
 	r.remove(p)
 	r.b.bus.Publish(Event{Type: EventLeave, Room: r.name, Participant: p.id, Data: map[string]any{"reason": "moved", "to": dst.name}})
 	r.finishIfEmpty()
-	p.moved.at = r.lastDue
+	p.moved.pending = true
 	p.talking = false
 	p.talkingNow.Store(false)
 	from := r.name
 	dst.post(func() {
 		p.moderator = p.moderator || moderator
-		p.moved.dstLast = dst.lastDue
 		err := dst.enter(p, map[string]any{"reason": "moved", "moved_from": from})
 		if err == nil {
 			_ = dst.mix.SetMuted(p.mid, rules.Muted)

@@ -181,11 +181,7 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		sender: sender, input: info.Input, output: info.Output, outputPT: info.OutputPT,
 		inputCodec: audioCodec(info.Input), moderator: info.Moderator,
 	}
-	if next := sender.nextDue(info.Output.Codec.ClockRate()); !next.IsZero() {
-		// A started stream resumes as after a move whose old room's last tick sent the frame
-		// that ends at next.
-		p.moved.at = next.Add(-codec.FrameDuration)
-	}
+	p.moved.pending = !sender.nextDue(info.Output.Codec.ClockRate()).IsZero() // a started stream goes on
 	p.room.Store(r)
 	p.polled, _ = leg.(PolledLeg)
 	p.typed, _ = leg.(TypedLeg)
@@ -218,9 +214,6 @@ func (r *Room) joinWith(info ParticipantInfo, leg Leg, src mixer.Source) (*Parti
 		case r.full(p):
 			err = ErrRoomFull
 		default:
-			if !p.moved.at.IsZero() {
-				p.moved.dstLast = r.lastDue
-			}
 			err = r.enter(p, nil)
 		}
 	})
@@ -459,8 +452,8 @@ func (p *Participant) sendTick(r *Room, due time.Time) {
 	if !out.Due {
 		return
 	}
-	if !p.moved.at.IsZero() {
-		p.moved.resume(p, due) // the first packet after a move keeps the RTP clock in step
+	if p.moved.pending {
+		p.moved.resume(p, due) // the first packet after a move or a hand-over keeps the RTP clock in step
 	}
 	payload := out.Payload
 	if p.hold.Load() {

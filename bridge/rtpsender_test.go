@@ -175,36 +175,42 @@ func TestRTPSenderResumeKeepsTimeOverAPause(t *testing.T) {
 // TestJoinGoesOnWithTheLegsStream: a participant that joins with the stream its leg has sent on
 // (the IVR's prompts, ParticipantInfo.Stream) gets the room's packets on that stream: the same
 // SSRC, the next sequence number, and a timestamp that kept time over the pause between the
-// last prompt packet and the room's first tick for it.
+// last prompt packet and the room's first packet for it, in whole frames, whatever the packet
+// time (a 40 ms packet covers two frames and is due every other tick: red team).
 func TestJoinGoesOnWithTheLegsStream(t *testing.T) {
-	w := newWorld(t, Config{})
-	w.join("room", "Bob", 700)
-	w.run(10)
-	ivr := NewRTPSender(0)
-	buf := make([]byte, MaxPacketSize)
-	var last rtp.Header
-	lastSent := w.now.Add(-160 * time.Millisecond) // the room's next tick is 8 frames later
-	for i := range 3 {
-		n, err := ivr.Packet(buf, make([]byte, 160), i == 0, 160, lastSent.Add(time.Duration(i-2)*codec.FrameDuration))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = last.Unmarshal(buf[:n])
-	}
-	info := pcmuInfo("Ada")
-	info.Stream = ivr
-	ada := joinSimInfo(t, w.b, "room", info, 440)
-	w.phones = append(w.phones, ada)
-	w.run(3)
-	if len(ada.leg.packets) == 0 {
-		t.Fatal("the room sent Ada nothing")
-	}
-	var h rtp.Header
-	_, _ = h.Unmarshal(ada.leg.packets[0])
-	gap := ada.leg.dues[0].Sub(lastSent)
-	wantTS := uint32(gap/codec.FrameDuration) * 160
-	if h.SSRC != last.SSRC || h.SequenceNumber != last.SequenceNumber+1 || h.Timestamp-last.Timestamp != wantTS {
-		t.Errorf("the room's first packet: SSRC %x seq %d timestamp +%d; the prompt's last: SSRC %x seq %d; want the same SSRC, the next seq, timestamp +%d (%v later)",
-			h.SSRC, h.SequenceNumber, h.Timestamp-last.Timestamp, last.SSRC, last.SequenceNumber, wantTS, gap)
+	for _, ptime := range []time.Duration{20 * time.Millisecond, 40 * time.Millisecond} {
+		t.Run(ptime.String(), func(t *testing.T) {
+			w := newWorld(t, Config{})
+			w.join("room", "Bob", 700)
+			w.run(10)
+			ivr := NewRTPSender(0)
+			buf := make([]byte, MaxPacketSize)
+			var last rtp.Header
+			lastSent := w.now.Add(-180 * time.Millisecond)
+			samples := codec.PCMU.RTPUnits(ptime)
+			for i := range 3 {
+				n, err := ivr.Packet(buf, make([]byte, samples), i == 0, samples, lastSent.Add(time.Duration(i-2)*ptime))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = last.Unmarshal(buf[:n])
+			}
+			info := pcmuInfo("Ada")
+			info.Output.PacketTime, info.Stream = ptime, ivr
+			ada := joinSimInfo(t, w.b, "room", info, 440)
+			w.phones = append(w.phones, ada)
+			w.run(4)
+			if len(ada.leg.packets) == 0 {
+				t.Fatal("the room sent Ada nothing")
+			}
+			var h rtp.Header
+			_, _ = h.Unmarshal(ada.leg.packets[0])
+			gap := ada.leg.dues[0].Sub(lastSent)
+			wantTS := uint32((gap+codec.FrameDuration/2)/codec.FrameDuration) * 160
+			if h.SSRC != last.SSRC || h.SequenceNumber != last.SequenceNumber+1 || h.Timestamp-last.Timestamp != wantTS {
+				t.Errorf("the room's first packet: SSRC %x seq %d timestamp +%d; the prompt's last: SSRC %x seq %d; want the same SSRC, the next seq, timestamp +%d (%v later)",
+					h.SSRC, h.SequenceNumber, h.Timestamp-last.Timestamp, last.SSRC, last.SequenceNumber, wantTS, gap)
+			}
+		})
 	}
 }
