@@ -139,7 +139,7 @@ func newDaemon(cfg config.Config, log *slog.Logger) (*daemon, error) {
 	mux.Handle("/api/", d.clusterAPI(a, declared))
 	mux.Handle("/healthz", a)
 	mux.Handle("/readyz", a)
-	d.http = api.NewServer(mux, httpLimits(cfg.HTTPSecurity), log)
+	d.http = api.NewServer(mux, httpLimits(cfg), log)
 	return d, nil
 }
 
@@ -159,7 +159,7 @@ func (d *daemon) start() error {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
 	}
 	d.httpLn = ln
-	d.conns = api.LimitConns(ln, httpLimits(d.cfg.HTTPSecurity))
+	d.conns = api.LimitConns(ln, httpLimits(d.cfg))
 	ln = d.conns
 	tlsConf, err := d.tlsConfig()
 	if err != nil {

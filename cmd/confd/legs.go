@@ -6,6 +6,7 @@ import (
 
 	"confd/internal/api"
 	"confd/internal/config"
+	"confd/internal/guard"
 	"confd/sipdigest"
 	"confd/sipleg"
 	"confd/sipua"
@@ -18,11 +19,30 @@ import (
 // the HTTP server).
 
 // httpLimits is [http_security]'s limits as the HTTP server takes them (api.ServerLimits, whose
-// zero values are the defaults).
-func httpLimits(h config.HTTPSecurity) api.ServerLimits {
-	return api.ServerLimits{ReadHeaderTimeout: time.Duration(h.ReadHeaderTimeout), BodyTimeout: time.Duration(h.BodyTimeout),
+// zero values are the defaults), with the cluster's other nodes exempt from the per-source
+// ones: a node forwards many clients' API requests (an event stream each) to a room's owner.
+func httpLimits(cfg config.Config) api.ServerLimits {
+	h := cfg.HTTPSecurity
+	l := api.ServerLimits{ReadHeaderTimeout: time.Duration(h.ReadHeaderTimeout), BodyTimeout: time.Duration(h.BodyTimeout),
 		IdleTimeout: time.Duration(h.IdleTimeout), MaxHeaderBytes: h.MaxHeaderBytes, MaxBodyBytes: h.MaxBodyBytes,
 		MaxConnsPerSource: h.MaxConnsPerSource, ConnRate: h.ConnRate}
+	for _, s := range h.ProxyProtocolFrom {
+		if p, err := guard.ParsePrefix(s); err == nil { // config refused any other
+			l.ProxyProtocolFrom = append(l.ProxyProtocolFrom, p)
+		}
+	}
+	for _, n := range cfg.Cluster.Nodes {
+		if n.Name == cfg.Cluster.Self {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(n.SIP); err == nil {
+			l.Exempt = append(l.Exempt, netip.PrefixFrom(ap.Addr().Unmap(), ap.Addr().Unmap().BitLen()))
+		}
+		if ap, err := netip.ParseAddrPort(n.HTTP); err == nil {
+			l.Exempt = append(l.Exempt, netip.PrefixFrom(ap.Addr().Unmap(), ap.Addr().Unmap().BitLen()))
+		}
+	}
+	return l
 }
 
 // sipAuth is [security] as both SIP legs read it: who may call in and register.

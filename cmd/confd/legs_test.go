@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestExampleListsLegDefaults(t *testing.T) {
 	if got, want := sipLegConfig(c).Limits, (sipleg.Limits{}).WithDefaults(); got != want {
 		t.Errorf("example [security.sip] is %+v, sipleg's defaults are %+v", got, want)
 	}
-	if got, want := httpLimits(c.HTTPSecurity), (api.ServerLimits{}).WithDefaults(); got != want {
+	if got, want := httpLimits(c), (api.ServerLimits{}).WithDefaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("example [http_security] is %+v, the HTTP server's defaults are %+v", got, want)
 	}
 	ws := sipwsConfig(c)
@@ -58,5 +59,13 @@ func TestLegConfigs(t *testing.T) {
 		leg.Register[0] != (sipleg.Registration{Registrar: "sip:reg.example", User: "u", Password: "p", Domain: "d", Expiry: time.Minute}) ||
 		!slices.Equal(leg.DialIn, []string{"1000"}) || leg.PublicIP != netip.MustParseAddr("203.0.113.5") {
 		t.Errorf("sipleg config %+v", leg)
+	}
+	c.HTTPSecurity.ProxyProtocolFrom = []string{"10.0.0.10", "2001:db8::/64"}
+	c.Cluster = config.Cluster{Self: "a", Nodes: []config.ClusterNode{{Name: "a", SIP: "10.0.0.1:5060", HTTP: "10.0.0.1:8080"},
+		{Name: "b", SIP: "10.0.0.2:5060", HTTP: "10.0.1.2:8080"}, {Name: "c", SIP: "10.0.0.3:5060", HTTP: "node-c:8080"}}}
+	h := httpLimits(c)
+	if !slices.Equal(h.ProxyProtocolFrom, []netip.Prefix{netip.MustParsePrefix("10.0.0.10/32"), netip.MustParsePrefix("2001:db8::/64")}) ||
+		!slices.Equal(h.Exempt, []netip.Prefix{netip.MustParsePrefix("10.0.0.2/32"), netip.MustParsePrefix("10.0.1.2/32"), netip.MustParsePrefix("10.0.0.3/32")}) {
+		t.Errorf("HTTP limits: proxies %v, exempt %v; want the proxies, and the other nodes' addresses", h.ProxyProtocolFrom, h.Exempt)
 	}
 }

@@ -35,8 +35,15 @@ func (w *whipBrowser) Heard(from, to time.Time) []int16 { return w.heard.Window(
 // returns once the peer connection is up and the tone flows.
 func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipBrowser {
 	t.Helper()
+	return joinWHIPFrom(t, base, room, name, hz, netip.Addr{})
+}
+
+// joinWHIPFrom is joinWHIP for a browser whose HTTP requests come from the address from (a
+// browser of another machine's), when valid.
+func joinWHIPFrom(t *testing.T, base, room, name string, hz float64, from netip.Addr) *whipBrowser {
+	t.Helper()
 	w := &whipBrowser{heard: gophone.NewTimeline(time.Now())}
-	w.Browser = pionbrowser.Start(t, pionbrowser.Options{OpusOnly: true, ToneHz: hz, ToneAmplitude: 0.15,
+	w.Browser = pionbrowser.Start(t, pionbrowser.Options{OpusOnly: true, ToneHz: hz, ToneAmplitude: 0.15, From: from,
 		OnTrack: func(tr *webrtc.TrackRemote) {
 			dec, err := codec.NewDecoder(codec.Opus)
 			if err != nil {
@@ -60,6 +67,10 @@ func joinWHIP(t *testing.T, base, room, name string, hz float64) *whipBrowser {
 	}
 	return w
 }
+
+// browserIP is the address of a browser that reaches the cluster through HAProxy: a loopback
+// address other than HAProxy's own (127.0.0.1), as another machine's would be.
+var browserIP = netip.MustParseAddr("127.0.0.5")
 
 // startHAProxy runs deploy/haproxy/haproxy.cfg as it is in front of the cluster's HTTP side,
 // its addresses given by the environment as the file says, and waits until it serves.
@@ -99,7 +110,9 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 
 // TestClusterPhoneAndBrowserOnTwoNodes: a phone through Kamailio and a browser (a pion WHIP
 // client) through HAProxy land on different nodes of one room and hear each other through a
-// cascade leg; the API through HAProxy answers about the room from its owner.
+// cascade leg; the API through HAProxy answers about the room from its owner; and the node the
+// browser landed on knows it by its own address, which HAProxy named (PROXY protocol), not by
+// HAProxy's: every browser behind HAProxy was one source for the per-source limits.
 func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "")
@@ -108,7 +121,7 @@ func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 		room := fmt.Sprintf("web%d", i)
 		ada := c.mustDial(c.kam, room, "Ada", toneAda)
 		phoneNode := c.landedOn(room, "Ada")
-		bob := joinWHIP(t, base, room, "Bob", toneBob)
+		bob := joinWHIPFrom(t, base, room, "Bob", toneBob, browserIP)
 		browserNode := c.landedOn(room, "Bob")
 		if phoneNode == browserNode {
 			_ = ada.Close()
@@ -145,6 +158,9 @@ func TestClusterPhoneAndBrowserOnTwoNodes(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"kind":"cascade"`)) {
 			t.Errorf("GET /api/rooms/%s through HAProxy: %d %s, want the owner's room with a cascade leg", room, resp.StatusCode, body)
+		}
+		if !bytes.Contains(body, []byte(`"from":"whip:`+browserIP.String()+`:`)) {
+			t.Errorf("GET /api/rooms/%s: %s; want the browser from its own address %s, as HAProxy named it", room, body, browserIP)
 		}
 		return
 	}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bufio"
 	"cmp"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +37,13 @@ type ServerLimits struct {
 	// ConnRate is how many new connections per second one address may open on average, twice
 	// as many at once (LimitConns). Zero means 50.
 	ConnRate float64
+	// ProxyProtocolFrom lists the proxies in front of confd (HAProxy) whose connections may
+	// begin with a PROXY protocol header naming the client (proxyproto.go): the client is
+	// then the connection's source for every limit, and its RemoteAddr. None by default.
+	ProxyProtocolFrom []netip.Prefix
+	// Exempt lists sources free of the per-source limits: the other nodes of a cluster, which
+	// forward many clients' requests (an event stream each) over connections of their own.
+	Exempt []netip.Prefix
 }
 
 // WithDefaults returns l with every zero value replaced by its documented default.
@@ -107,6 +116,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 type ConnLimiter struct {
 	net.Listener
 	adm     *guard.Admission
+	proxies []netip.Prefix // ServerLimits.ProxyProtocolFrom
 	refused atomic.Uint64
 }
 
@@ -114,7 +124,8 @@ type ConnLimiter struct {
 // ConnRate).
 func LimitConns(ln net.Listener, l ServerLimits) *ConnLimiter {
 	l = l.WithDefaults()
-	return &ConnLimiter{Listener: ln, adm: guard.NewAdmission(guard.AdmissionConfig{Rate: l.ConnRate, PerSource: l.MaxConnsPerSource})}
+	return &ConnLimiter{Listener: ln, proxies: l.ProxyProtocolFrom,
+		adm: guard.NewAdmission(guard.AdmissionConfig{Rate: l.ConnRate, PerSource: l.MaxConnsPerSource, Exempt: l.Exempt})}
 }
 
 // Refused returns how many connections were closed at once for being over a limit.
@@ -128,6 +139,10 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		src := guard.SourceAddr(c.RemoteAddr().String())
+		if guard.InPrefixes(l.proxies, src) {
+			// Its place is taken under the client it names, on its own goroutine (proxyproto.go).
+			return &proxiedConn{Conn: c, l: l, br: bufio.NewReader(c)}, nil
+		}
 		if err := l.adm.Acquire(src, time.Now()); err != nil {
 			l.refused.Add(1)
 			if tc, ok := c.(*net.TCPConn); ok {

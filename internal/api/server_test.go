@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -21,15 +22,23 @@ var testLimits = ServerLimits{
 	MaxHeaderBytes: 8 << 10, MaxBodyBytes: 64 << 10,
 }
 
-// serve runs h behind LimitConns and NewServer on a loopback port until the test ends.
+// serve runs h behind LimitConns and NewServer on a loopback port until the test ends, with
+// perSource connections per source.
 func serve(t *testing.T, h http.Handler, perSource int) (addr string, ln *ConnLimiter) {
+	t.Helper()
+	lim := testLimits
+	lim.MaxConnsPerSource = perSource
+	return serveWith(t, h, lim)
+}
+
+// serveWith is serve with lim's connection limits (a ConnRate of 1000 when lim has none).
+func serveWith(t *testing.T, h http.Handler, lim ServerLimits) (addr string, ln *ConnLimiter) {
 	t.Helper()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim := testLimits
-	lim.ConnRate, lim.MaxConnsPerSource = 1000, perSource
+	lim.ConnRate = cmp.Or(lim.ConnRate, 1000)
 	ln = LimitConns(raw, lim)
 	srv := NewServer(h, testLimits, nil)
 	go srv.Serve(ln)

@@ -45,6 +45,12 @@ type HTTPSecurity struct {
 	// ConnRate is how many new connections per second one address may open on average (twice
 	// as many at once). Default 50.
 	ConnRate float64 `toml:"conn_rate"`
+	// ProxyProtocolFrom lists the HTTP proxies in front of confd (HAProxy with send-proxy-v2,
+	// deploy/haproxy) as addresses or prefixes: their connections may begin with a PROXY
+	// protocol header naming the client, who is then the connection's source for every
+	// per-source limit (connections, WHIP sessions, SIP over WebSocket, PIN guesses). Without
+	// it, every client behind a proxy is one source. Default: none.
+	ProxyProtocolFrom []string `toml:"proxy_protocol_from"`
 }
 
 // validate checks the settings that have no safe reading when wrong.
@@ -53,6 +59,11 @@ func (h HTTPSecurity) validate() error {
 	for _, o := range h.AllowedOrigins {
 		if _, ok := guard.Origin(o); !ok {
 			errs = append(errs, fmt.Errorf("http_security.allowed_origins: %q is not an origin like https://host[:port]", o))
+		}
+	}
+	for _, p := range h.ProxyProtocolFrom {
+		if _, err := guard.ParsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("http_security.proxy_protocol_from: %w", err))
 		}
 	}
 	if h.ReadHeaderTimeout < 0 || h.BodyTimeout < 0 || h.IdleTimeout < 0 || h.MaxHeaderBytes < 0 ||

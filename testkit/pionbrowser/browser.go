@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,10 @@ type Options struct {
 	// OnTrack, when set, reads each remote track instead of the Browser (which then keeps
 	// nothing): a load generator's own receiver.
 	OnTrack func(*webrtc.TrackRemote)
+	// From, when valid, is the address the browser's HTTP requests (Join's POST, Close's
+	// DELETE) come from, as a browser on another machine's would: a loopback address other
+	// than 127.0.0.1 stands for one.
+	From netip.Addr
 }
 
 // Packet is one RTP packet the browser received.
@@ -156,10 +161,14 @@ func New(o Options) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Connections are kept for reuse: confd caps the connections one address may open per
+	// second and hold at once (http_security.conn_rate, max_conns_per_source).
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	if o.From.IsValid() {
+		tr.DialContext = (&net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(o.From, 0))}).DialContext
+	}
 	b := &Browser{PC: pc, stop: make(chan struct{}), sock: sock, connected: make(chan struct{}),
-		// Connections are kept for reuse: confd caps the connections one address may open per
-		// second and hold at once (http_security.conn_rate, max_conns_per_source).
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+		http: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
 	var connectedOnce sync.Once
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
