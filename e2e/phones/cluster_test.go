@@ -124,9 +124,9 @@ func tryCluster(t *testing.T, extra string) (*testCluster, string) {
 	}
 	for i, at := range ats {
 		// Kamailio is a trunk: every call through it comes from its one address. HAProxy
-		// (deploy/haproxy, send-proxy-v2) connects from 127.0.0.1 and names each client.
-		toml := fmt.Sprintf("%s\n[http_security]\nproxy_protocol_from = [\"127.0.0.1\"]\n\n[security]\ntrunks = [%q]\n\n[cluster]\nself = %q\nhealth_interval = \"500ms\"\n%s",
-			extra, kamailioIP, c.names[i], nodes.String())
+		// (deploy/haproxy, send-proxy-v2) connects from haproxySource and names each client.
+		toml := fmt.Sprintf("%s\n[http_security]\nproxy_protocol_from = [%q]\n\n[security]\ntrunks = [%q]\n\n[cluster]\nself = %q\nhealth_interval = \"500ms\"\n%s",
+			extra, haproxySource, kamailioIP, c.names[i], nodes.String())
 		path := filepath.Join(t.TempDir(), "confd.toml")
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
 			t.Fatal(err)

@@ -68,9 +68,13 @@ func joinWHIPFrom(t *testing.T, base, room, name string, hz float64, from netip.
 	return w
 }
 
-// browserIP is the address of a browser that reaches the cluster through HAProxy: a loopback
-// address other than HAProxy's own (127.0.0.1), as another machine's would be.
-var browserIP = netip.MustParseAddr("127.0.0.5")
+// browserIP is the address of a browser that reaches the cluster through HAProxy, and
+// haproxySource the address HAProxy connects to the nodes from (CONFD_PROXY_SOURCE): loopback
+// addresses other than 127.0.0.1, where the tests' own requests and the nodes' come from.
+var (
+	browserIP     = netip.MustParseAddr("127.0.0.5")
+	haproxySource = netip.MustParseAddr("127.0.0.9")
+)
 
 // startHAProxy runs deploy/haproxy/haproxy.cfg as it is in front of the cluster's HTTP side,
 // its addresses given by the environment as the file says, and waits until it serves.
@@ -83,7 +87,7 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	}
 	bind := netip.AddrPortFrom(kamailioIP, uint16(testkit.MustFreePort(t)))
 	cmd := exec.Command("haproxy", "-db", "-f", cfgPath)
-	cmd.Env = append(os.Environ(), "CONFD_BIND="+bind.String())
+	cmd.Env = append(os.Environ(), "CONFD_BIND="+bind.String(), "CONFD_PROXY_SOURCE="+haproxySource.String())
 	for i, n := range c.cfg.Nodes {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("CONFD_NODE%d=%s", i+1, n.HTTP))
 	}

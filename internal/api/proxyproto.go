@@ -24,10 +24,12 @@ import (
 // send-proxy or send-proxy-v2: https://www.haproxy.org/download/2.8/doc/proxy-protocol.txt) that
 // names the client; the connection's RemoteAddr is then the client, and so are its limits. Only
 // a listed address is read this way (anyone else could name any client), and from it the header
-// is optional, so that the proxy's own requests and the nodes' need none.
+// is required, on every connection (the proxy's health checks send one too, check-send-proxy): the
+// protocol's section 2 forbids guessing, since a listed host that ever relayed a client's bytes
+// raw would let the client write a header of its own.
 
 // ErrProxyHeader is returned (and the connection closed) for a connection from a trusted proxy
-// that begins a PROXY protocol header it does not finish well.
+// that does not begin with a well-formed PROXY protocol header.
 var ErrProxyHeader = errors.New("api: malformed PROXY protocol header")
 
 // proxyHeaderTimeout bounds the wait for a trusted proxy's header, which it sends at once.
@@ -40,39 +42,33 @@ var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
 // ports with CRLF (section 2.1).
 const maxProxyV1 = 107
 
-// maxProxyV2 bounds a version 2 header's address block and TLVs: confd reads the addresses
-// and skips the TLVs (HAProxy sends a few dozen bytes of them at most).
-const maxProxyV2 = 512
+// proxyV2Addresses is the size of a version 2 header's addresses for TCP over IPv4 and over
+// IPv6: source, destination, source port, destination port (section 2.2). What follows them
+// (TLVs: a TLS session's details, a unique id; up to the header's length, at most 64 KiB) is
+// skipped.
+const (
+	proxyV2IPv4 = 12
+	proxyV2IPv6 = 36
+)
 
-// readProxyHeader reads a PROXY protocol header from the start of br, if one is there, and
-// returns the client it names. ok is false when the connection does not begin with a header (a
-// request of the proxy's own), or the header names no client (v1 UNKNOWN, v2 LOCAL: a health
-// check; an address family other than TCP over IPv4 or IPv6). A header begun and not finished
-// well is ErrProxyHeader. It consumes the header and nothing more.
+// readProxyHeader reads the PROXY protocol header that begins br and returns the client it
+// names. ok is false when the header names no client (v1 UNKNOWN, v2 LOCAL: a health check; an
+// address family other than TCP over IPv4 or IPv6): the connection is the proxy's own. No
+// header, or one not well formed, is ErrProxyHeader. It consumes the header and nothing more.
 func readProxyHeader(br *bufio.Reader) (client netip.AddrPort, ok bool, err error) {
-	first, err := br.Peek(1)
-	if err != nil {
-		return client, false, err
-	}
-	switch first[0] {
-	case 'P':
-		if b, err := br.Peek(6); err != nil || string(b) != "PROXY " {
-			return client, false, nil // POST, PUT, PATCH: a request of the proxy's own
-		}
+	if b, err := br.Peek(6); err == nil && string(b) == "PROXY " {
 		return readProxyV1(br)
-	case '\r':
-		if b, err := br.Peek(len(proxyV2Signature)); err != nil || !bytes.Equal(b, proxyV2Signature) {
-			return client, false, nil
-		}
+	}
+	if b, err := br.Peek(len(proxyV2Signature)); err == nil && bytes.Equal(b, proxyV2Signature) {
 		return readProxyV2(br)
 	}
-	return client, false, nil
+	return client, false, ErrProxyHeader
 }
 
 // readProxyV1 reads "PROXY TCP4|TCP6 src dst sport dport\r\n" or "PROXY UNKNOWN…\r\n".
 func readProxyV1(br *bufio.Reader) (netip.AddrPort, bool, error) {
 	var line []byte
-	for len(line) <= maxProxyV1 {
+	for len(line) < maxProxyV1 {
 		b, err := br.ReadByte()
 		if err != nil {
 			return netip.AddrPort{}, false, ErrProxyHeader
@@ -93,12 +89,22 @@ func readProxyV1(br *bufio.Reader) (netip.AddrPort, bool, error) {
 	if len(f) != 6 || (f[1] != "TCP4" && f[1] != "TCP6") {
 		return netip.AddrPort{}, false, ErrProxyHeader
 	}
-	ip, err := netip.ParseAddr(f[2])
-	port, perr := strconv.ParseUint(f[4], 10, 16)
-	if err != nil || perr != nil || ip.Is4() != (f[1] == "TCP4") || ip.Zone() != "" {
+	src, ok := proxyV1Address(f[1], f[2], f[4])
+	if _, dstOK := proxyV1Address(f[1], f[3], f[5]); !ok || !dstOK {
 		return netip.AddrPort{}, false, ErrProxyHeader
 	}
-	return netip.AddrPortFrom(ip, uint16(port)), true, nil
+	return src, true, nil
+}
+
+// proxyV1Address reads one address and port of a v1 header of family TCP4 or TCP6: an IPv4
+// address for TCP4, an IPv6 one (not IPv4-mapped) for TCP6, a port of 0-65535 in decimal.
+func proxyV1Address(family, addr, port string) (netip.AddrPort, bool) {
+	ip, err := netip.ParseAddr(addr)
+	p, perr := strconv.ParseUint(port, 10, 16)
+	if err != nil || perr != nil || ip.Zone() != "" || ip.Is4In6() || ip.Is4() != (family == "TCP4") {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ip, uint16(p)), true
 }
 
 // readProxyV2 reads the binary header: the signature, version and command, family, length, and
@@ -112,36 +118,42 @@ func readProxyV2(br *bufio.Reader) (netip.AddrPort, bool, error) {
 		return netip.AddrPort{}, false, ErrProxyHeader
 	}
 	n := int(binary.BigEndian.Uint16(head[14:16]))
-	if n > maxProxyV2 {
+	var client netip.AddrPort
+	var addrs [proxyV2IPv6]byte
+	want := 0 // the addresses read: none for LOCAL and for families that name no client of ours
+	if head[12]&0x0f == 1 {
+		switch head[13] {
+		case 0x11:
+			want = proxyV2IPv4
+		case 0x21:
+			want = proxyV2IPv6
+		}
+	}
+	if n < want {
 		return netip.AddrPort{}, false, ErrProxyHeader
 	}
-	var buf [maxProxyV2]byte
-	body := buf[:n]
-	if _, err := io.ReadFull(br, body); err != nil {
+	if _, err := io.ReadFull(br, addrs[:want]); err != nil {
 		return netip.AddrPort{}, false, ErrProxyHeader
 	}
-	if head[12]&0x0f == 0 { // LOCAL: the proxy's own connection (a health check)
+	if _, err := br.Discard(n - want); err != nil { // TLVs, or another family's addresses
+		return netip.AddrPort{}, false, ErrProxyHeader
+	}
+	switch want {
+	case proxyV2IPv4:
+		client = netip.AddrPortFrom(netip.AddrFrom4([4]byte(addrs[0:4])), binary.BigEndian.Uint16(addrs[8:10]))
+	case proxyV2IPv6:
+		client = netip.AddrPortFrom(netip.AddrFrom16([16]byte(addrs[0:16])), binary.BigEndian.Uint16(addrs[32:34]))
+	default: // LOCAL (a health check), UNSPEC, UDP, UNIX: the proxy's own
 		return netip.AddrPort{}, false, nil
 	}
-	switch head[13] {
-	case 0x11: // TCP over IPv4: source, destination, source port, destination port
-		if n < 12 {
-			return netip.AddrPort{}, false, ErrProxyHeader
-		}
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[0:4])), binary.BigEndian.Uint16(body[8:10])), true, nil
-	case 0x21: // TCP over IPv6
-		if n < 36 {
-			return netip.AddrPort{}, false, ErrProxyHeader
-		}
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[0:16])), binary.BigEndian.Uint16(body[32:34])), true, nil
-	}
-	return netip.AddrPort{}, false, nil // UNSPEC, UDP, UNIX: no client of ours to name
+	return client, true, nil
 }
 
 // proxiedConn is a connection from a trusted proxy. Its header is read, and its place taken
 // under the limits of the client it names (or of the proxy, without a header), on its own
 // goroutine when the HTTP server first asks for its RemoteAddr or reads it: never on the
-// accepting one, which a slow proxy would hold up.
+// accepting one, which a slow proxy would hold up (so no http.Server ConnContext or ConnState
+// hook may ask for RemoteAddr: those run on the accepting goroutine).
 type proxiedConn struct {
 	net.Conn
 	l  *ConnLimiter
@@ -151,18 +163,36 @@ type proxiedConn struct {
 	remote net.Addr
 	err    error
 
-	mu       sync.Mutex
-	admitted netip.Addr // the source whose place the connection holds, when valid
-	closed   bool
+	mu           sync.Mutex
+	admitted     netip.Addr // the source whose place the connection holds, when valid
+	closed       bool
+	readDeadline time.Time // the caller's, which the header's own deadline gives back
+}
+
+// proxyHeaderBuffer holds a header of either version while it is read (a v1 header is at most
+// 107 bytes, v2's addresses are read into an array and its TLVs discarded); what the client sent
+// after it is read from the connection itself once the buffer is empty.
+const proxyHeaderBuffer = 128
+
+// newProxiedConn wraps a connection of a trusted proxy's for l.
+func newProxiedConn(c net.Conn, l *ConnLimiter) *proxiedConn {
+	return &proxiedConn{Conn: c, l: l, br: bufio.NewReaderSize(c, proxyHeaderBuffer)}
 }
 
 // start reads the header and takes the connection's place, once.
 func (c *proxiedConn) start() {
 	c.once.Do(func() {
 		c.remote = c.Conn.RemoteAddr()
-		_ = c.Conn.SetReadDeadline(time.Now().Add(proxyHeaderTimeout))
+		c.mu.Lock()
+		restore := c.readDeadline
+		c.mu.Unlock()
+		headerBy := time.Now().Add(proxyHeaderTimeout)
+		if !restore.IsZero() && restore.Before(headerBy) {
+			headerBy = restore
+		}
+		_ = c.Conn.SetReadDeadline(headerBy)
 		client, ok, err := readProxyHeader(c.br)
-		_ = c.Conn.SetReadDeadline(time.Time{})
+		_ = c.Conn.SetReadDeadline(restore)
 		if err != nil {
 			c.refuse(err)
 			return
@@ -209,7 +239,27 @@ func (c *proxiedConn) Read(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
-	return c.br.Read(p)
+	if c.br.Buffered() > 0 {
+		return c.br.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// SetReadDeadline sets the connection's read deadline and remembers it, so that the header's
+// own deadline, if the header is still to be read, gives it back.
+func (c *proxiedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline is SetReadDeadline and the write deadline.
+func (c *proxiedConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
 }
 
 // Close closes the connection and gives its place back.

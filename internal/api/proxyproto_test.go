@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -15,7 +16,10 @@ import (
 
 // proxyV2 is a version 2 header: command 1 (PROXY) or 0 (LOCAL), family 0x11 or 0x21, from
 // src to 192.0.2.99:443 (or [2001:db8::99]:443), with a TLV after the addresses.
-func proxyV2(cmd, family byte, src netip.AddrPort) []byte {
+func proxyV2(cmd, family byte, src netip.AddrPort) []byte { return proxyV2TLV(cmd, family, src, 1) }
+
+// proxyV2TLV is proxyV2 with a TLV of tlv bytes of value.
+func proxyV2TLV(cmd, family byte, src netip.AddrPort, tlv int) []byte {
 	var addrs []byte
 	switch family {
 	case 0x11:
@@ -29,16 +33,17 @@ func proxyV2(cmd, family byte, src netip.AddrPort) []byte {
 	}
 	addrs = binary.BigEndian.AppendUint16(addrs, src.Port())
 	addrs = binary.BigEndian.AppendUint16(addrs, 443)
-	addrs = append(addrs, 0x04, 0x00, 0x01, 'x') // a TLV (PP2_TYPE_NOOP), skipped
+	addrs = append(addrs, 0x04, byte(tlv>>8), byte(tlv)) // a TLV (PP2_TYPE_NOOP), skipped
+	addrs = append(addrs, bytes.Repeat([]byte{'x'}, tlv)...)
 	h := append(append([]byte{}, proxyV2Signature...), 0x20|cmd, family)
 	h = binary.BigEndian.AppendUint16(h, uint16(len(addrs)))
 	return append(h, addrs...)
 }
 
 // TestProxyHeaderNamesTheClient: HAProxy's PROXY protocol headers, version 1 and 2, name the
-// client; a health check's (v1 UNKNOWN, v2 LOCAL) and a request without one (the proxy's own)
-// name none; a header begun and broken is ErrProxyHeader; and what follows the header is read
-// whole, from its first byte.
+// client; a health check's (v1 UNKNOWN, v2 LOCAL) names none; no header, or a broken one, is
+// ErrProxyHeader (a listed proxy sends one on every connection: section 2 forbids guessing);
+// and what follows the header is read whole, from its first byte.
 func TestProxyHeaderNamesTheClient(t *testing.T) {
 	const request = "GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"
 	v4, v6 := netip.MustParseAddrPort("203.0.113.7:51000"), netip.MustParseAddrPort("[2001:db8::7]:51000")
@@ -54,7 +59,10 @@ func TestProxyHeaderNamesTheClient(t *testing.T) {
 		{"v2 TCP4", string(proxyV2(1, 0x11, v4)), v4, nil},
 		{"v2 TCP6", string(proxyV2(1, 0x21, v6)), v6, nil},
 		{"v2 LOCAL", string(proxyV2(0, 0x11, v4)), netip.AddrPort{}, nil},
-		{"none: a POST", "", netip.AddrPort{}, nil},
+		{"v2 with 2 KiB of TLVs", string(proxyV2TLV(1, 0x11, v4, 2048)), v4, nil},
+		{"none: a request", "", netip.AddrPort{}, ErrProxyHeader},
+		{"v1 bad destination", "PROXY TCP4 203.0.113.7 192.0.2.99 51000 HTTP/1.1\r\n", netip.AddrPort{}, ErrProxyHeader},
+		{"v1 TCP6 v4-mapped", "PROXY TCP6 ::ffff:203.0.113.7 2001:db8::99 51000 443\r\n", netip.AddrPort{}, ErrProxyHeader},
 		{"v1 without CRLF", "PROXY TCP4 203.0.113.7 192.0.2.99 51000 443\n", netip.AddrPort{}, ErrProxyHeader},
 		{"v1 too long", "PROXY TCP4 " + strings.Repeat("1", 120) + "\r\n", netip.AddrPort{}, ErrProxyHeader},
 		{"v1 IPv6 as TCP4", "PROXY TCP4 2001:db8::7 192.0.2.99 51000 443\r\n", netip.AddrPort{}, ErrProxyHeader},
@@ -65,10 +73,7 @@ func TestProxyHeaderNamesTheClient(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rest := request
-			if tc.name == "none: a POST" {
-				rest = "POST /whip/room HTTP/1.1\r\nHost: x\r\n\r\n"
-			}
-			br := bufio.NewReader(strings.NewReader(tc.header + rest))
+			br := bufio.NewReaderSize(strings.NewReader(tc.header+rest), proxyHeaderBuffer)
 			client, ok, err := readProxyHeader(br)
 			if !errors.Is(err, tc.err) || client != tc.client || ok != tc.client.IsValid() {
 				t.Fatalf("client %v ok %v err %v, want %v, %v", client, ok, err, tc.client, tc.err)
@@ -80,6 +85,24 @@ func TestProxyHeaderNamesTheClient(t *testing.T) {
 				t.Errorf("after the header: %q, want %q", after, rest)
 			}
 		})
+	}
+}
+
+// TestProxyHeaderKeepsTheCallersDeadline: a deadline set before the header is read bounds the
+// header's read too, and is the connection's again once the header is read (the header's own
+// deadline must not clear it).
+func TestProxyHeaderKeepsTheCallersDeadline(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	c := newProxiedConn(server, LimitConns(nil, ServerLimits{}))
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	go io.WriteString(client, "PROXY TCP4 203.0.113.7 192.0.2.99 51000 443\r\n")
+	start := time.Now()
+	_, err := c.Read(make([]byte, 10)) // nothing follows the header: the caller's deadline ends it
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || time.Since(start) > 2*time.Second {
+		t.Errorf("a read after the header: %v after %v, want the caller's deadline (200 ms)", err, time.Since(start))
 	}
 }
 
@@ -101,9 +124,9 @@ func FuzzReadProxyHeader(f *testing.F) {
 // TestTrustedProxysClientsAreSourcesOfTheirOwn: behind a proxy that sends the PROXY protocol
 // (HAProxy's send-proxy-v2), each client is a source of its own for the per-source cap and is
 // the request's RemoteAddr (WHIP's and SIP over WebSocket's limits and PIN guesses read it);
-// the proxy's own connections, without a header, are its own; a trusted proxy's broken header
-// closes the connection; and a header from an address not listed is not believed: it is a bad
-// request line.
+// the proxy's health check (a LOCAL header) is its own; a listed proxy's connection without a
+// header, or with a broken one, is closed unanswered; and a header from an address not listed is
+// not believed: it is a bad request line.
 func TestTrustedProxysClientsAreSourcesOfTheirOwn(t *testing.T) {
 	lim := testLimits
 	lim.MaxConnsPerSource = 1
@@ -138,8 +161,11 @@ func TestTrustedProxysClientsAreSourcesOfTheirOwn(t *testing.T) {
 	if got := ask("PROXY TCP4 203.0.113.7 192.0.2.99 51001 443\r\n"); got != "" {
 		t.Errorf("the first client's second connection, over its cap of 1: %q, want it closed", got)
 	}
-	if got := ask(""); !strings.HasPrefix(got, "200 OK 127.0.0.1:") {
-		t.Errorf("the proxy's own request: %q, want the proxy's address", got)
+	if got := ask(string(proxyV2(0, 0x11, netip.MustParseAddrPort("127.0.0.1:1")))); !strings.HasPrefix(got, "200 OK 127.0.0.1:") {
+		t.Errorf("the proxy's health check: %q, want the proxy's address", got)
+	}
+	if got := ask(""); got != "" {
+		t.Errorf("the listed proxy's connection without a header: %q, want it closed", got)
 	}
 	if got := ask("PROXY TCP4 203.0.113.9 192.0.2.99 51000\r\n"); got != "" {
 		t.Errorf("a broken header: %q, want the connection closed", got)

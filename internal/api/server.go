@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"cmp"
 	"io"
 	"log/slog"
@@ -37,9 +36,10 @@ type ServerLimits struct {
 	// ConnRate is how many new connections per second one address may open on average, twice
 	// as many at once (LimitConns). Zero means 50.
 	ConnRate float64
-	// ProxyProtocolFrom lists the proxies in front of confd (HAProxy) whose connections may
-	// begin with a PROXY protocol header naming the client (proxyproto.go): the client is
-	// then the connection's source for every limit, and its RemoteAddr. None by default.
+	// ProxyProtocolFrom lists the proxies in front of confd (HAProxy) whose connections begin
+	// with a PROXY protocol header naming the client (proxyproto.go; one without is closed):
+	// the client is then the connection's source for every limit, and its RemoteAddr. None by
+	// default.
 	ProxyProtocolFrom []netip.Prefix
 	// Exempt lists sources free of the per-source limits: the other nodes of a cluster, which
 	// forward many clients' requests (an event stream each) over connections of their own.
@@ -141,7 +141,7 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 		src := guard.SourceAddr(c.RemoteAddr().String())
 		if guard.InPrefixes(l.proxies, src) {
 			// Its place is taken under the client it names, on its own goroutine (proxyproto.go).
-			return &proxiedConn{Conn: c, l: l, br: bufio.NewReader(c)}, nil
+			return newProxiedConn(c, l), nil
 		}
 		if err := l.adm.Acquire(src, time.Now()); err != nil {
 			l.refused.Add(1)

@@ -93,6 +93,7 @@ func TestBadConfigIsRefusedWithTheSettingNamed(t *testing.T) {
 		"infinite conn rate":    {file: "[http_security]\nconn_rate = inf\n", want: "http_security"},
 		"webrtc rate nan":       {file: "[security.webrtc]\nsession_rate = nan\n", want: "security.webrtc"},
 		"dial-out rate nan":     {file: "[security.dialout]\nrate = nan\n", want: "security.dialout"},
+		"proxy from everyone":   {file: "[http_security]\nproxy_protocol_from = [\"::/0\"]\n", want: "http_security.proxy_protocol_from"},
 		"cluster self unknown":  {file: "[cluster]\nself = \"x\"\n[[cluster.node]]\nname = \"a\"\nsip = \"10.0.0.1:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster: self \"x\""},
 		"cluster node by name":  {file: "[cluster]\nself = \"a\"\n[[cluster.node]]\nname = \"a\"\nsip = \"node-a:5060\"\nhttp = \"10.0.0.1:8080\"\n", want: "cluster.node \"a\": sip"},
 	}

@@ -46,10 +46,11 @@ type HTTPSecurity struct {
 	// as many at once). Default 50.
 	ConnRate float64 `toml:"conn_rate"`
 	// ProxyProtocolFrom lists the HTTP proxies in front of confd (HAProxy with send-proxy-v2,
-	// deploy/haproxy) as addresses or prefixes: their connections may begin with a PROXY
-	// protocol header naming the client, who is then the connection's source for every
-	// per-source limit (connections, WHIP sessions, SIP over WebSocket, PIN guesses). Without
-	// it, every client behind a proxy is one source. Default: none.
+	// deploy/haproxy) as addresses or prefixes: each connection from them must begin with a
+	// PROXY protocol header naming the client (one without is closed), who is then the
+	// connection's source for every per-source limit (connections, WHIP sessions, SIP over
+	// WebSocket, PIN guesses). Without it, every client behind a proxy is one source. Never list
+	// a host that relays clients' bytes raw. Default: none.
 	ProxyProtocolFrom []string `toml:"proxy_protocol_from"`
 }
 
@@ -61,9 +62,12 @@ func (h HTTPSecurity) validate() error {
 			errs = append(errs, fmt.Errorf("http_security.allowed_origins: %q is not an origin like https://host[:port]", o))
 		}
 	}
-	for _, p := range h.ProxyProtocolFrom {
-		if _, err := guard.ParsePrefix(p); err != nil {
+	for _, s := range h.ProxyProtocolFrom {
+		switch p, err := guard.ParsePrefix(s); {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("http_security.proxy_protocol_from: %w", err))
+		case p.Bits() == 0:
+			errs = append(errs, fmt.Errorf("http_security.proxy_protocol_from: %q would let every client name its own address: list the proxies", s))
 		}
 	}
 	if h.ReadHeaderTimeout < 0 || h.BodyTimeout < 0 || h.IdleTimeout < 0 || h.MaxHeaderBytes < 0 ||
