@@ -150,7 +150,7 @@ func readProxyV2(br *bufio.Reader) (netip.AddrPort, bool, error) {
 }
 
 // proxiedConn is a connection from a trusted proxy. Its header is read, and its place taken
-// under the limits of the client it names (or of the proxy, without a header), on its own
+// under the limits of the client it names (or of the proxy, for its health check's), on its own
 // goroutine when the HTTP server first asks for its RemoteAddr or reads it: never on the
 // accepting one, which a slow proxy would hold up (so no http.Server ConnContext or ConnState
 // hook may ask for RemoteAddr: those run on the accepting goroutine).
