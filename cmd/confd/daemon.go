@@ -159,7 +159,7 @@ func (d *daemon) start() error {
 		return fmt.Errorf("http %s: %w", d.cfg.HTTP, err)
 	}
 	d.httpLn = ln
-	d.conns = api.LimitConns(ln, httpLimits(d.cfg))
+	d.conns = api.LimitConns(ln, httpLimits(d.cfg), d.log)
 	ln = d.conns
 	tlsConf, err := d.tlsConfig()
 	if err != nil {

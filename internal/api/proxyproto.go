@@ -194,6 +194,8 @@ func (c *proxiedConn) start() {
 		client, ok, err := readProxyHeader(c.br)
 		_ = c.Conn.SetReadDeadline(restore)
 		if err != nil {
+			c.l.log.Warn("http: closed a connection from a proxy listed in proxy_protocol_from without a good PROXY protocol header (does it send send-proxy-v2?)",
+				"proxy", c.remote.String(), "err", err)
 			c.refuse(err)
 			return
 		}

@@ -6,12 +6,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"confd/testkit"
 )
 
 // proxyV2 is a version 2 header: command 1 (PROXY) or 0 (LOCAL), family 0x11 or 0x21, from
@@ -94,7 +97,7 @@ func TestProxyHeaderNamesTheClient(t *testing.T) {
 func TestProxyHeaderKeepsTheCallersDeadline(t *testing.T) {
 	server, client := net.Pipe()
 	defer client.Close()
-	c := newProxiedConn(server, LimitConns(nil, ServerLimits{}))
+	c := newProxiedConn(server, LimitConns(nil, ServerLimits{}, nil))
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	go io.WriteString(client, "PROXY TCP4 203.0.113.7 192.0.2.99 51000 443\r\n")
@@ -132,7 +135,8 @@ func TestTrustedProxysClientsAreSourcesOfTheirOwn(t *testing.T) {
 	lim.MaxConnsPerSource = 1
 	lim.ProxyProtocolFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.RemoteAddr) })
-	addr, ln := serveWith(t, echo, lim)
+	var logged testkit.LockedBuffer
+	addr, ln := serveWith(t, echo, lim, slog.New(slog.NewTextHandler(&logged, nil)))
 
 	// ask opens a connection, sends header and a request, and returns the answer's body ("" for
 	// a connection closed unanswered); the connection stays open until the test ends.
@@ -172,6 +176,9 @@ func TestTrustedProxysClientsAreSourcesOfTheirOwn(t *testing.T) {
 	}
 	if n := ln.Refused(); n != 1 {
 		t.Errorf("%d connections refused, want the one over its client's cap", n)
+	}
+	if n := strings.Count(logged.String(), "without a good PROXY protocol header"); n != 2 {
+		t.Errorf("%d warnings logged for the two connections without a good header, want 2:\n%s", n, logged.String())
 	}
 
 	stranger, _ := serve(t, echo, 8) // no proxy listed: 127.0.0.1 is a client like any

@@ -117,14 +117,20 @@ type ConnLimiter struct {
 	net.Listener
 	adm     *guard.Admission
 	proxies []netip.Prefix // ServerLimits.ProxyProtocolFrom
+	log     *slog.Logger
 	refused atomic.Uint64
 }
 
 // LimitConns wraps ln with l's limits on each source's connections (MaxConnsPerSource,
-// ConnRate).
-func LimitConns(ln net.Listener, l ServerLimits) *ConnLimiter {
+// ConnRate). log (nil: slog.Default) is told of a listed proxy's connection without a good
+// PROXY protocol header, which it closes: a proxy not sending one (send-proxy-v2 left out)
+// would otherwise look like a site that is down.
+func LimitConns(ln net.Listener, l ServerLimits, log *slog.Logger) *ConnLimiter {
 	l = l.WithDefaults()
-	return &ConnLimiter{Listener: ln, proxies: l.ProxyProtocolFrom,
+	if log == nil {
+		log = slog.Default()
+	}
+	return &ConnLimiter{Listener: ln, proxies: l.ProxyProtocolFrom, log: log,
 		adm: guard.NewAdmission(guard.AdmissionConfig{Rate: l.ConnRate, PerSource: l.MaxConnsPerSource, Exempt: l.Exempt})}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -28,18 +29,19 @@ func serve(t *testing.T, h http.Handler, perSource int) (addr string, ln *ConnLi
 	t.Helper()
 	lim := testLimits
 	lim.MaxConnsPerSource = perSource
-	return serveWith(t, h, lim)
+	return serveWith(t, h, lim, nil)
 }
 
-// serveWith is serve with lim's connection limits (a ConnRate of 1000 when lim has none).
-func serveWith(t *testing.T, h http.Handler, lim ServerLimits) (addr string, ln *ConnLimiter) {
+// serveWith is serve with lim's connection limits (a ConnRate of 1000 when lim has none), the
+// listener telling log (nil: slog.Default) of what it closes.
+func serveWith(t *testing.T, h http.Handler, lim ServerLimits, log *slog.Logger) (addr string, ln *ConnLimiter) {
 	t.Helper()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lim.ConnRate = cmp.Or(lim.ConnRate, 1000)
-	ln = LimitConns(raw, lim)
+	ln = LimitConns(raw, lim, log)
 	srv := NewServer(h, testLimits, nil)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
