@@ -24,6 +24,7 @@ var (
 	descSIPTCPClosed = prometheus.NewDesc("confd_sip_tcp_connections_closed_total", "SIP/TCP connections closed by confd's limits: over the per-source cap, or idle or slow (connections).", []string{"reason"}, nil)
 	descWSRefused    = prometheus.NewDesc("confd_sipws_handshakes_refused_total", "SIP-over-WebSocket upgrades refused for a foreign Origin or the connection caps and rate (handshakes).", []string{"reason"}, nil)
 	descWSClosed     = prometheus.NewDesc("confd_sipws_connections_closed_total", "SIP-over-WebSocket connections closed by confd's limits: idle, slow message, flood, oversize message (connections).", []string{"reason"}, nil)
+	descHTTPRefused  = prometheus.NewDesc("confd_http_connections_refused_total", "HTTP connections closed at once: over a source's connection cap or rate (limit), or a listed proxy's without a good PROXY protocol header (proxy_header) (connections).", []string{"reason"}, nil)
 	descWSRateLimit  = prometheus.NewDesc("confd_sipws_rate_limited_total", "SIP-over-WebSocket INVITEs and REGISTERs refused by the per-source request rate (requests).", nil, nil)
 )
 
@@ -33,7 +34,7 @@ func (c legCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descWebRTCCalls
 	ch <- descWebRTCOffers
 	ch <- descWebRTCEnded
-	for _, d := range []*prometheus.Desc{descPINAttempts, descSIPRefused, descSIPTCPClosed, descWSRefused, descWSClosed, descWSRateLimit} {
+	for _, d := range []*prometheus.Desc{descPINAttempts, descSIPRefused, descSIPTCPClosed, descWSRefused, descWSClosed, descWSRateLimit, descHTTPRefused} {
 		ch <- d
 	}
 }
@@ -70,6 +71,10 @@ func (c legCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWSClosed, ws.Flooded, "flood")
 	counter(descWSClosed, ws.Oversize, "oversize")
 	counter(descWSRateLimit, ws.RateLimited)
+	if l := c.d.conns; l != nil {
+		counter(descHTTPRefused, l.Refused(), "limit")
+		counter(descHTTPRefused, l.BadProxyHeaders(), "proxy_header")
+	}
 }
 
 // wsRequestKinds splits the SIP-over-WebSocket requests into kinds that add up to every request

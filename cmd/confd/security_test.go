@@ -303,7 +303,7 @@ func TestRefusalsShowInMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`confd_sipws_handshakes_refused_total{reason="origin"} 2`, `confd_pin_attempts_total{outcome="wrong"} 1`,
-		`confd_sip_admission_refused_total{how="dropped"} 0`} {
+		`confd_sip_admission_refused_total{how="dropped"} 0`, `confd_http_connections_refused_total{reason="proxy_header"} 0`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -196,6 +196,7 @@ func (c *proxiedConn) start() {
 		if err != nil {
 			c.l.log.Warn("http: closed a connection from a proxy listed in proxy_protocol_from without a good PROXY protocol header (does it send send-proxy-v2?)",
 				"proxy", c.remote.String(), "err", err)
+			c.l.badHeaders.Add(1)
 			c.refuse(err)
 			return
 		}

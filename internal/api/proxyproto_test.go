@@ -174,8 +174,8 @@ func TestTrustedProxysClientsAreSourcesOfTheirOwn(t *testing.T) {
 	if got := ask("PROXY TCP4 203.0.113.9 192.0.2.99 51000\r\n"); got != "" {
 		t.Errorf("a broken header: %q, want the connection closed", got)
 	}
-	if n := ln.Refused(); n != 1 {
-		t.Errorf("%d connections refused, want the one over its client's cap", n)
+	if n, bad := ln.Refused(), ln.BadProxyHeaders(); n != 1 || bad != 2 {
+		t.Errorf("%d connections refused and %d for their headers, want the one over its client's cap and the two without a good header", n, bad)
 	}
 	if n := strings.Count(logged.String(), "without a good PROXY protocol header"); n != 2 {
 		t.Errorf("%d warnings logged for the two connections without a good header, want 2:\n%s", n, logged.String())

@@ -119,6 +119,8 @@ type ConnLimiter struct {
 	proxies []netip.Prefix // ServerLimits.ProxyProtocolFrom
 	log     *slog.Logger
 	refused atomic.Uint64
+	// badHeaders counts a listed proxy's connections closed for want of a good PROXY header.
+	badHeaders atomic.Uint64
 }
 
 // LimitConns wraps ln with l's limits on each source's connections (MaxConnsPerSource,
@@ -136,6 +138,10 @@ func LimitConns(ln net.Listener, l ServerLimits, log *slog.Logger) *ConnLimiter 
 
 // Refused returns how many connections were closed at once for being over a limit.
 func (l *ConnLimiter) Refused() uint64 { return l.refused.Load() }
+
+// BadProxyHeaders returns how many connections of the proxies in
+// ServerLimits.ProxyProtocolFrom were closed for want of a good PROXY protocol header.
+func (l *ConnLimiter) BadProxyHeaders() uint64 { return l.badHeaders.Load() }
 
 // Accept returns the next admitted connection.
 func (l *ConnLimiter) Accept() (net.Conn, error) {
