@@ -25,19 +25,14 @@ func clusterConfig(c config.Cluster) cluster.Config {
 }
 
 // clusterSIP makes the SIP server a cluster node ([cluster]): it accepts cascade legs from the
-// configured nodes' addresses only, and treats those addresses as trunks, exempt from the
-// per-source limits (a node calls on behalf of many people).
+// configured nodes' addresses only, and treats the other nodes' addresses as trunks, exempt
+// from the per-source limits (otherNodes).
 func (d *daemon) clusterSIP(cfg *sipleg.Config) {
 	if !d.cfg.Cluster.Enabled() {
 		return
 	}
 	d.nodes = cluster.NewNodes(clusterConfig(d.cfg.Cluster))
-	cfg.Auth.Trunks = slices.Clone(cfg.Auth.Trunks) // d.cfg's stays as configured
-	for _, n := range d.nodes.All() {
-		if a := n.SIP.Addr().Unmap(); n.Name != d.nodes.Self() {
-			cfg.Auth.Trunks = append(cfg.Auth.Trunks, netip.PrefixFrom(a, a.BitLen()))
-		}
-	}
+	cfg.Auth.Trunks = append(slices.Clone(cfg.Auth.Trunks), otherNodes(d.cfg.Cluster)...) // d.cfg's stays as configured
 	cfg.Cascade = d.nodes.IsNode
 	cfg.CascadeBitrate = d.nodes.CascadeBitrate()
 }

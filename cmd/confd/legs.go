@@ -31,18 +31,28 @@ func httpLimits(cfg config.Config) api.ServerLimits {
 			l.ProxyProtocolFrom = append(l.ProxyProtocolFrom, p)
 		}
 	}
-	for _, n := range cfg.Cluster.Nodes {
-		if n.Name == cfg.Cluster.Self {
+	l.Exempt = otherNodes(cfg.Cluster)
+	return l
+}
+
+// otherNodes are the addresses of the cluster's other nodes, each a prefix of its full length:
+// every node's SIP address, and its HTTP address when that is an IP address. They are trusted
+// peers, exempt from the per-source limits on both sides (a node calls, and forwards API
+// requests, on behalf of many people).
+func otherNodes(c config.Cluster) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range c.Nodes {
+		if n.Name == c.Self {
 			continue
 		}
-		if ap, err := netip.ParseAddrPort(n.SIP); err == nil {
-			l.Exempt = append(l.Exempt, netip.PrefixFrom(ap.Addr().Unmap(), ap.Addr().Unmap().BitLen()))
-		}
-		if ap, err := netip.ParseAddrPort(n.HTTP); err == nil {
-			l.Exempt = append(l.Exempt, netip.PrefixFrom(ap.Addr().Unmap(), ap.Addr().Unmap().BitLen()))
+		for _, addr := range []string{n.SIP, n.HTTP} {
+			if ap, err := netip.ParseAddrPort(addr); err == nil {
+				a := ap.Addr().Unmap()
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
 		}
 	}
-	return l
+	return out
 }
 
 // sipAuth is [security] as both SIP legs read it: who may call in and register.
